@@ -1,0 +1,130 @@
+import type { Ctx } from '../context.js';
+import type { Db } from '../db/database.js';
+import { newId } from '../db/ids.js';
+import type { ApiKeyMode, ApiKeyRow } from '../db/schema.js';
+import { notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
+import type { ApiKeyObject } from './access.schema.js';
+import { recordAudit } from './audit.js';
+import { newSecret, sha256 } from './secrets.js';
+
+/** API keys per organization (C3): the secret is shown once and kept only as a digest. */
+
+export const API_KEY_PREFIX = 'bfk';
+
+export async function createApiKey(ctx: Ctx, orgId: string, input: { name: string; mode: ApiKeyMode }) {
+  const secret = newSecret(API_KEY_PREFIX);
+  const row: ApiKeyRow = {
+    org_id: orgId,
+    id: newId('apiKey'),
+    name: input.name,
+    mode: input.mode,
+    secret_hash: sha256(secret),
+    last4: secret.slice(-4),
+    created_by: ctx.actor.id,
+    created_at: toDate(ctx.clock.now()),
+    revoked_at: null,
+  };
+  await ctx.db.insertInto('api_keys').values(row).execute();
+  await recordAudit(ctx, {
+    orgId,
+    action: 'api_key.created',
+    targetType: 'api_key',
+    targetId: row.id,
+    after: { name: row.name, mode: row.mode, last4: row.last4 },
+  });
+  return presentApiKey(row, secret);
+}
+
+export async function listApiKeys(ctx: Ctx, orgId: string): Promise<ApiKeyObject[]> {
+  const rows = await ctx.db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(500)
+    .execute();
+  return rows.map((row) => presentApiKey(row, null));
+}
+
+export async function revokeApiKey(ctx: Ctx, orgId: string, keyId: string): Promise<ApiKeyObject> {
+  const row = await ctx.db
+    .updateTable('api_keys')
+    .set({ revoked_at: toDate(ctx.clock.now()) })
+    .where('org_id', '=', orgId)
+    .where('id', '=', keyId)
+    .where('revoked_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound('api_key.not_found', 'No active API key with this id');
+  await recordAudit(ctx, {
+    orgId,
+    action: 'api_key.revoked',
+    targetType: 'api_key',
+    targetId: keyId,
+    before: { name: row.name, mode: row.mode, revoked: false },
+    after: { revoked: true },
+  });
+  return presentApiKey(row, null);
+}
+
+export function presentApiKey(row: ApiKeyRow, secret: string | null): ApiKeyObject {
+  return {
+    id: row.id,
+    object: 'api_key',
+    name: row.name,
+    mode: row.mode,
+    last4: row.last4,
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+    revoked_at: row.revoked_at?.toISOString() ?? null,
+    secret,
+  };
+}
+
+export interface KeyPrincipal {
+  keyId: string;
+  orgId: string;
+  mode: ApiKeyMode;
+}
+
+/**
+ * Resolves a bearer secret to its key. Every API request does this, so answers are kept in memory
+ * for a few seconds; a revocation in this process takes effect at once, in other processes within
+ * `ttlMs` (the documented bound).
+ */
+export class ApiKeyAuthenticator {
+  readonly #cache = new Map<string, { principal: KeyPrincipal | null; until: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs = 5_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async authenticate(secret: string): Promise<KeyPrincipal | null> {
+    const digest = sha256(secret);
+    // Freshness of a cache is real elapsed time, not billing time, so not the injectable clock.
+    const now = performance.now();
+    const cached = this.#cache.get(digest);
+    if (cached && cached.until > now) return cached.principal;
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'org_id', 'mode'])
+      .where('secret_hash', '=', digest)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    const principal = row ? { keyId: row.id, orgId: row.org_id, mode: row.mode } : null;
+    if (this.#cache.size >= this.maxEntries) this.#cache.clear();
+    this.#cache.set(digest, { principal, until: now + this.ttlMs });
+    return principal;
+  }
+
+  /** Drops a revoked key from this process's memory. */
+  forget(keyId: string): void {
+    for (const [digest, entry] of this.#cache) {
+      if (entry.principal?.keyId === keyId) this.#cache.delete(digest);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import type { z } from 'zod';
+import type { Ctx } from '../context.js';
+import type { DbOrTx } from '../db/database.js';
+import { newId } from '../db/ids.js';
+import type { UserRow } from '../db/schema.js';
+import { conflict, unauthenticated } from '../errors.js';
+import { toDate } from '../time/index.js';
+import type { signInBody, signUpBody, UserObject } from './access.schema.js';
+import { recordAudit } from './audit.js';
+import { createOrganizationRecord } from './organizations.js';
+import { decoyPasswordHash, hashPassword, newSecret, sha256, verifyPassword } from './secrets.js';
+
+/** People: sign-up (with their personal account), sign-in, sessions. */
+
+export const SESSION_DAYS = 14;
+
+export interface NewSession {
+  token: string;
+  csrfToken: string;
+  expiresAt: Date;
+}
+
+export async function signUp(ctx: Ctx, input: z.infer<typeof signUpBody>) {
+  const existing = await findUserByEmail(ctx.db, input.email);
+  if (existing)
+    throw conflict('user.email_taken', 'An account with this email exists; sign in instead', 'email');
+  const now = toDate(ctx.clock.now());
+  const user = {
+    id: newId('user'),
+    email: input.email,
+    name: input.name,
+    password_hash: await hashPassword(input.password),
+    is_operator: false,
+    created_at: now,
+  };
+  await ctx.db.insertInto('users').values(user).execute();
+  // Everyone gets a personal account, so that a person can buy for themselves (ROCON's "personal license").
+  const personal = await createOrganizationRecord(ctx, {
+    kind: 'personal',
+    name: input.name,
+    country: input.country,
+    postal_code: input.postal_code,
+    ownerId: user.id,
+  });
+  const actorCtx: Ctx = { ...ctx, actor: { type: 'user', id: user.id } };
+  await recordAudit(actorCtx, {
+    orgId: personal.id,
+    action: 'user.signed_up',
+    targetType: 'user',
+    targetId: user.id,
+    after: { email: user.email, name: user.name },
+  });
+  return { user, personal, session: await startSession(ctx.db, user.id, now) };
+}
+
+export async function signIn(ctx: Ctx, input: z.infer<typeof signInBody>) {
+  const user = await findUserByEmail(ctx.db, input.email);
+  const valid = await verifyPassword(user?.password_hash ?? (await decoyPasswordHash()), input.password);
+  if (!user || !valid) throw unauthenticated('session.invalid_credentials', 'Email or password is wrong');
+  return { user, session: await startSession(ctx.db, user.id, toDate(ctx.clock.now())) };
+}
+
+export async function startSession(db: DbOrTx, userId: string, now: Date): Promise<NewSession> {
+  const token = newSecret('bfs');
+  const csrfToken = newSecret('csrf');
+  const expiresAt = new Date(now.getTime() + SESSION_DAYS * 86_400_000);
+  await db
+    .insertInto('sessions')
+    .values({
+      token_hash: sha256(token),
+      user_id: userId,
+      csrf_token: csrfToken,
+      created_at: now,
+      expires_at: expiresAt,
+    })
+    .execute();
+  return { token, csrfToken, expiresAt };
+}
+
+export async function endSession(db: DbOrTx, token: string): Promise<void> {
+  await db.deleteFrom('sessions').where('token_hash', '=', sha256(token)).execute();
+}
+
+export async function findSession(db: DbOrTx, token: string, now: Date) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'users.id',
+      'users.email',
+      'users.name',
+      'users.is_operator',
+      'users.created_at',
+      'sessions.csrf_token',
+    ])
+    .where('sessions.token_hash', '=', sha256(token))
+    .where('sessions.expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+export function findUserByEmail(db: DbOrTx, email: string) {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .executeTakeFirst();
+}
+
+export function presentUser(
+  user: Pick<UserRow, 'id' | 'email' | 'name' | 'is_operator' | 'created_at'>,
+): UserObject {
+  return {
+    id: user.id,
+    object: 'user',
+    email: user.email,
+    name: user.name,
+    is_operator: user.is_operator,
+    created_at: user.created_at.toISOString(),
+  };
+}

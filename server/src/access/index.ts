@@ -1,0 +1,30 @@
+export * from './access.schema.js';
+export {
+  ApiKeyAuthenticator,
+  createApiKey,
+  type KeyPrincipal,
+  listApiKeys,
+  revokeApiKey,
+} from './api-keys.js';
+export { listAuditEvents, recordAudit, wasAudited } from './audit.js';
+export { endSession, findSession, presentUser, SESSION_DAYS, signIn, signUp } from './identity.js';
+export {
+  acceptInvitation,
+  changeRole,
+  createInvitation,
+  listInvitations,
+  listMembers,
+  previewInvitation,
+  removeMember,
+  revokeInvitation,
+  transferOwnership,
+} from './members.js';
+export {
+  createOrganization,
+  getOrganization,
+  listOrganizationsFor,
+  presentOrganization,
+  roleIn,
+  updateOrganization,
+} from './organizations.js';
+export { allows, type Holder, needsOrganization, type Permission, policy } from './policy.js';

@@ -1,0 +1,273 @@
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { InvitationsTable, Role } from '../db/schema.js';
+import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
+import type { InvitationObject, MembershipObject } from './access.schema.js';
+import { recordAudit } from './audit.js';
+import { getOrganization, roleIn } from './organizations.js';
+import { newSecret, sha256 } from './secrets.js';
+
+/** Members, roles, invitations and ownership of an organization (C1, C2). */
+
+export const INVITATION_DAYS = 7;
+
+export async function listMembers(ctx: Ctx, orgId: string): Promise<MembershipObject[]> {
+  const rows = await ctx.db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select(['memberships.org_id', 'memberships.user_id', 'memberships.role', 'memberships.created_at'])
+    .select(['users.email', 'users.name'])
+    .where('memberships.org_id', '=', orgId)
+    .orderBy('memberships.created_at')
+    .orderBy('memberships.user_id')
+    .limit(1000)
+    .execute();
+  return rows.map((row) => ({
+    object: 'membership',
+    org_id: row.org_id,
+    user_id: row.user_id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    created_at: row.created_at.toISOString(),
+  }));
+}
+
+async function memberOrThrow(ctx: Ctx, orgId: string, userId: string): Promise<Role> {
+  const role = await roleIn(ctx, orgId, userId);
+  if (!role) throw notFound('member.not_found', 'This person is not a member of the organization');
+  return role;
+}
+
+export async function changeRole(ctx: Ctx, orgId: string, userId: string, role: Exclude<Role, 'owner'>) {
+  const before = await memberOrThrow(ctx, orgId, userId);
+  if (before === 'owner') {
+    throw invalid(
+      'member.owner_role_fixed',
+      "The owner's role changes only by transferring ownership",
+      'role',
+    );
+  }
+  await ctx.db
+    .updateTable('memberships')
+    .set({ role })
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .execute();
+  await recordAudit(ctx, {
+    orgId,
+    action: 'member.role_changed',
+    targetType: 'user',
+    targetId: userId,
+    before: { role: before },
+    after: { role },
+  });
+}
+
+export async function removeMember(ctx: Ctx, orgId: string, userId: string) {
+  const role = await memberOrThrow(ctx, orgId, userId);
+  if (role === 'owner')
+    throw invalid('member.owner_not_removable', 'Transfer ownership before removing the owner');
+  await ctx.db.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
+  await recordAudit(ctx, {
+    orgId,
+    action: 'member.removed',
+    targetType: 'user',
+    targetId: userId,
+    before: { role },
+  });
+}
+
+export async function transferOwnership(ctx: Ctx, orgId: string, fromUserId: string, toUserId: string) {
+  if (fromUserId === toUserId)
+    throw invalid('member.already_owner', 'You already own this organization', 'user_id');
+  const org = await getOrganization(ctx, orgId);
+  if (org.kind === 'personal') throw invalid('organization.personal', 'A personal account keeps its owner');
+  const targetRole = await memberOrThrow(ctx, orgId, toUserId);
+  // Demote first: the schema allows exactly one owner at any moment.
+  await ctx.db
+    .updateTable('memberships')
+    .set({ role: 'super_admin' })
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', fromUserId)
+    .execute();
+  await ctx.db
+    .updateTable('memberships')
+    .set({ role: 'owner' })
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', toUserId)
+    .execute();
+  await recordAudit(ctx, {
+    orgId,
+    action: 'organization.ownership_transferred',
+    targetType: 'user',
+    targetId: toUserId,
+    before: { owner: fromUserId, role: targetRole },
+    after: { owner: toUserId, previous_owner_role: 'super_admin' },
+  });
+}
+
+type InvitationRecord = Omit<InvitationsTable, 'created_at' | 'expires_at' | 'accepted_at' | 'revoked_at'> & {
+  created_at: Date;
+  expires_at: Date;
+  accepted_at: Date | null;
+  revoked_at: Date | null;
+};
+
+function invitationStatus(row: InvitationRecord, now: Date): InvitationObject['status'] {
+  if (row.accepted_at) return 'accepted';
+  if (row.revoked_at) return 'revoked';
+  return row.expires_at <= now ? 'expired' : 'pending';
+}
+
+function presentInvitation(row: InvitationRecord, now: Date, url: string | null): InvitationObject {
+  return {
+    id: row.id,
+    object: 'invitation',
+    org_id: row.org_id,
+    email: row.email,
+    role: row.role,
+    status: invitationStatus(row, now),
+    created_at: row.created_at.toISOString(),
+    expires_at: row.expires_at.toISOString(),
+    url,
+  };
+}
+
+/** Creates an invitation; the token is returned once, only its digest is kept. */
+export async function createInvitation(
+  ctx: Ctx,
+  orgId: string,
+  input: { email: string; role: Exclude<Role, 'owner'> },
+  inviteUrl: (token: string) => string,
+): Promise<InvitationObject> {
+  const alreadyMember = await ctx.db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select('users.id')
+    .where('memberships.org_id', '=', orgId)
+    .where((eb) => eb(eb.fn('lower', ['users.email']), '=', input.email))
+    .executeTakeFirst();
+  if (alreadyMember) throw conflict('invitation.already_member', 'This person is already a member', 'email');
+  const now = toDate(ctx.clock.now());
+  const token = newSecret('bfi');
+  const row: InvitationRecord = {
+    org_id: orgId,
+    id: newId('invitation'),
+    email: input.email,
+    role: input.role,
+    token_hash: sha256(token),
+    invited_by: ctx.actor.id,
+    created_at: now,
+    expires_at: new Date(now.getTime() + INVITATION_DAYS * 86_400_000),
+    accepted_at: null,
+    accepted_by: null,
+    revoked_at: null,
+  };
+  await ctx.db.insertInto('invitations').values(row).execute();
+  const invitation = presentInvitation(row, now, inviteUrl(token));
+  await recordAudit(ctx, {
+    orgId,
+    action: 'invitation.created',
+    targetType: 'invitation',
+    targetId: row.id,
+    after: { email: row.email, role: row.role },
+  });
+  return invitation;
+}
+
+export async function listInvitations(ctx: Ctx, orgId: string): Promise<InvitationObject[]> {
+  const now = toDate(ctx.clock.now());
+  const rows = await ctx.db
+    .selectFrom('invitations')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .orderBy('created_at', 'desc')
+    .limit(200)
+    .execute();
+  return rows.map((row) => presentInvitation(row, now, null));
+}
+
+export async function revokeInvitation(
+  ctx: Ctx,
+  orgId: string,
+  invitationId: string,
+): Promise<InvitationObject> {
+  const now = toDate(ctx.clock.now());
+  const row = await ctx.db
+    .updateTable('invitations')
+    .set({ revoked_at: now })
+    .where('org_id', '=', orgId)
+    .where('id', '=', invitationId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound('invitation.not_found', 'No pending invitation with this id');
+  await recordAudit(ctx, {
+    orgId,
+    action: 'invitation.revoked',
+    targetType: 'invitation',
+    targetId: invitationId,
+  });
+  return presentInvitation(row, now, null);
+}
+
+async function findInvitationByToken(ctx: Ctx, token: string) {
+  const row = await ctx.db
+    .selectFrom('invitations')
+    .innerJoin('organizations', 'organizations.id', 'invitations.org_id')
+    .selectAll('invitations')
+    .select('organizations.name as org_name')
+    .where('invitations.token_hash', '=', sha256(token))
+    .executeTakeFirst();
+  if (!row) throw notFound('invitation.not_found', 'This invite link is not valid');
+  return row;
+}
+
+export async function previewInvitation(ctx: Ctx, token: string) {
+  const row = await findInvitationByToken(ctx, token);
+  const status = invitationStatus(row, toDate(ctx.clock.now()));
+  return {
+    object: 'invitation_preview' as const,
+    org_name: row.org_name,
+    email: row.email,
+    role: row.role,
+    status,
+  };
+}
+
+/** The invited person, signed in with the invited email, joins with the invited role. */
+export async function acceptInvitation(ctx: Ctx, user: { id: string; email: string }, token: string) {
+  const now = toDate(ctx.clock.now());
+  const row = await findInvitationByToken(ctx, token);
+  const status = invitationStatus(row, now);
+  if (status !== 'pending') throw conflict(`invitation.${status}`, `This invitation is ${status}`);
+  if (row.email.toLowerCase() !== user.email.toLowerCase()) {
+    throw forbidden(
+      'invitation.email_mismatch',
+      `This invitation is for ${row.email}; sign in with that email`,
+    );
+  }
+  if (await roleIn(ctx, row.org_id, user.id))
+    throw conflict('invitation.already_member', 'You are already a member');
+  await ctx.db
+    .updateTable('invitations')
+    .set({ accepted_at: now, accepted_by: user.id })
+    .where('org_id', '=', row.org_id)
+    .where('id', '=', row.id)
+    .execute();
+  await ctx.db
+    .insertInto('memberships')
+    .values({ org_id: row.org_id, user_id: user.id, role: row.role, created_at: now })
+    .execute();
+  await recordAudit(ctx, {
+    orgId: row.org_id,
+    action: 'member.joined',
+    targetType: 'user',
+    targetId: user.id,
+    after: { role: row.role, invitation_id: row.id },
+  });
+  return { orgId: row.org_id, role: row.role };
+}

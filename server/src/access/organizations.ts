@@ -1,0 +1,145 @@
+import type { z } from 'zod';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { OrganizationRow, Role } from '../db/schema.js';
+import { forbidden, invalid, notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
+import type { createOrganizationBody, OrganizationObject, updateOrganizationBody } from './access.schema.js';
+import { recordAudit } from './audit.js';
+
+/** Organizations, personal accounts and client organizations under a parent (C1). */
+
+interface NewOrganization {
+  kind: OrganizationRow['kind'];
+  name: string;
+  country: string;
+  postal_code: string;
+  parent_org_id?: string | undefined;
+  ownerId: string;
+}
+
+/** Inserts the organization and its owner's membership; callers audit. */
+export async function createOrganizationRecord(ctx: Ctx, input: NewOrganization): Promise<OrganizationRow> {
+  const now = toDate(ctx.clock.now());
+  const org: OrganizationRow = {
+    id: newId('organization'),
+    kind: input.kind,
+    name: input.name,
+    country: input.country,
+    postal_code: input.postal_code,
+    parent_org_id: input.parent_org_id ?? null,
+    created_by: input.ownerId,
+    created_at: now,
+  };
+  await ctx.db.insertInto('organizations').values(org).execute();
+  await ctx.db
+    .insertInto('memberships')
+    .values({ org_id: org.id, user_id: input.ownerId, role: 'owner', created_at: now })
+    .execute();
+  return org;
+}
+
+export async function createOrganization(
+  ctx: Ctx,
+  userId: string,
+  input: z.infer<typeof createOrganizationBody>,
+): Promise<OrganizationRow> {
+  if (input.parent_org_id) {
+    // A client organization is created by someone who manages the parent (a reseller, C1/C33).
+    const role = await roleIn(ctx, input.parent_org_id, userId);
+    if (role === undefined) throw notFound('organization.not_found', 'No such parent organization');
+    if (role !== 'owner' && role !== 'super_admin') {
+      throw forbidden(
+        'organization.parent_forbidden',
+        'Only an owner or super admin of the parent may add clients',
+      );
+    }
+    const parent = await getOrganization(ctx, input.parent_org_id);
+    if (parent.kind === 'personal') {
+      throw invalid(
+        'organization.parent_personal',
+        'A personal account cannot have clients',
+        'parent_org_id',
+      );
+    }
+  }
+  const org = await createOrganizationRecord(ctx, { ...input, kind: 'organization', ownerId: userId });
+  await recordAudit(ctx, {
+    orgId: org.id,
+    action: 'organization.created',
+    targetType: 'organization',
+    targetId: org.id,
+    after: presentOrganization(org),
+  });
+  return org;
+}
+
+export async function getOrganization(ctx: Ctx, orgId: string): Promise<OrganizationRow> {
+  const org = await ctx.db.selectFrom('organizations').selectAll().where('id', '=', orgId).executeTakeFirst();
+  if (!org) throw notFound('organization.not_found', 'No such organization');
+  return org;
+}
+
+export async function updateOrganization(
+  ctx: Ctx,
+  orgId: string,
+  changes: z.infer<typeof updateOrganizationBody>,
+): Promise<OrganizationRow> {
+  const before = await getOrganization(ctx, orgId);
+  const after = await ctx.db
+    .updateTable('organizations')
+    .set(changes)
+    .where('id', '=', orgId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    orgId,
+    action: 'organization.updated',
+    targetType: 'organization',
+    targetId: orgId,
+    before: presentOrganization(before),
+    after: presentOrganization(after),
+  });
+  return after;
+}
+
+/** Organizations a person belongs to, with their role; an operator sees every organization. */
+export async function listOrganizationsFor(ctx: Ctx, userId: string, isOperator: boolean) {
+  const rows = await ctx.db
+    .selectFrom('organizations')
+    .leftJoin('memberships', (join) =>
+      join.onRef('memberships.org_id', '=', 'organizations.id').on('memberships.user_id', '=', userId),
+    )
+    .selectAll('organizations')
+    .select('memberships.role')
+    .$if(!isOperator, (q) => q.where('memberships.user_id', '=', userId))
+    .orderBy('organizations.kind', 'desc')
+    .orderBy('organizations.created_at')
+    .orderBy('organizations.id')
+    .limit(500)
+    .execute();
+  return rows.map((row) => ({ ...presentOrganization(row), role: row.role }));
+}
+
+export async function roleIn(ctx: Pick<Ctx, 'db'>, orgId: string, userId: string): Promise<Role | undefined> {
+  const row = await ctx.db
+    .selectFrom('memberships')
+    .select('role')
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.role;
+}
+
+export function presentOrganization(org: OrganizationRow): OrganizationObject {
+  return {
+    id: org.id,
+    object: 'organization',
+    kind: org.kind,
+    name: org.name,
+    country: org.country,
+    postal_code: org.postal_code,
+    parent_org_id: org.parent_org_id,
+    created_at: org.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { configFromEnv } from '../config.js';
+import { migrateToLatest, openDatabase } from '../db/database.js';
+import { JobRunner, jobs } from '../jobs/index.js';
+import { startBillfold } from '../server.js';
+import { systemClock } from '../time/index.js';
+import { DEMO_PASSWORD, seedDemo } from './demo.js';
+
+/** `billfold <command>`: the operator's tool over the same services as the API. */
+
+const usage = `Usage: billfold <command>
+
+  start [--demo]   API, web UI and job runner in one process (--demo adds demo data to an empty database)
+  worker           run jobs only; start as many as you like (PostgreSQL)
+  migrate          apply database migrations and exit
+  openapi          print the OpenAPI document
+
+Configuration: DATABASE_URL, BILLFOLD_DATA_DIR, PORT, HOST, BILLFOLD_PUBLIC_URL (see README).`;
+
+const consoleLog = {
+  info: (obj: object, msg?: string) => console.log(msg ?? '', JSON.stringify(obj)),
+  warn: (obj: object, msg?: string) => console.warn(msg ?? '', JSON.stringify(obj)),
+  error: (obj: object, msg?: string) => console.error(msg ?? '', obj),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { demo: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0];
+  const config = configFromEnv();
+
+  if (values.help || !command) {
+    console.log(usage);
+    return command || values.help ? 0 : 1;
+  }
+  if (command === 'start') {
+    const started = performance.now();
+    let demo: Awaited<ReturnType<typeof seedDemo>> = null;
+    const billfold = await startBillfold(config, {
+      log: consoleLog,
+      beforeListen: async ({ db }) => {
+        if (values.demo) demo = await seedDemo(db, systemClock);
+      },
+    });
+    const where =
+      config.database.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite in ${config.database.dataDir}`;
+    console.log(`Billfold is running at ${config.publicUrl} (database: ${where})`);
+    console.log(`Ready in ${Math.round(performance.now() - started)} ms. Stop with Ctrl+C.`);
+    if (values.demo) {
+      console.log(
+        `Demo sign-in: demo@example.com / ${DEMO_PASSWORD}  (operator: operator@example.com / ${DEMO_PASSWORD})`,
+      );
+      if (demo) console.log('Demo data was created now.');
+    }
+    await untilSignal();
+    await billfold.close();
+    return 0;
+  }
+  if (command === 'worker') {
+    if (config.database.kind !== 'postgres') {
+      console.error(
+        'billfold worker needs DATABASE_URL: the embedded database belongs to the `billfold start` process.',
+      );
+      return 1;
+    }
+    const database = await openDatabase(config.database);
+    await migrateToLatest(database.db);
+    const runner = new JobRunner({ db: database.db, clock: systemClock, log: consoleLog, jobs, work: true });
+    await runner.start();
+    console.log(`Worker ${process.pid} is running ${jobs.length} job types.`);
+    await untilSignal();
+    await runner.stop();
+    await database.close();
+    return 0;
+  }
+  if (command === 'migrate') {
+    const database = await openDatabase(config.database);
+    const applied = await migrateToLatest(database.db);
+    console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+    await database.close();
+    return 0;
+  }
+  if (command === 'openapi') {
+    const database = await openDatabase({ kind: 'pglite' });
+    const { buildApp } = await import('../http/app.js');
+    const app = await buildApp({
+      db: database.db,
+      clock: systemClock,
+      config: { publicUrl: config.publicUrl },
+    });
+    await app.ready();
+    process.stdout.write(`${JSON.stringify(app.swagger(), null, 2)}\n`);
+    await app.close();
+    await database.close();
+    return 0;
+  }
+  console.error(`Unknown command: ${command}\n\n${usage}`);
+  return 1;
+}
+
+const untilSignal = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import type { DatabaseConfig } from './db/database.js';
+
+/** Everything Billfold reads from its environment, in one place (documented in the README). */
+export interface BillfoldConfig {
+  database: DatabaseConfig;
+  host: string;
+  port: number;
+  publicUrl: string;
+  webDist: string | undefined;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BillfoldConfig {
+  const port = Number.parseInt(env.PORT ?? '4000', 10);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`PORT must be a port number, not ${env.PORT}`);
+  const host = env.HOST ?? '127.0.0.1';
+  const database: DatabaseConfig = env.DATABASE_URL
+    ? { kind: 'postgres', url: env.DATABASE_URL }
+    : { kind: 'pglite', dataDir: resolve(env.BILLFOLD_DATA_DIR ?? '.billfold') };
+  return {
+    database,
+    host,
+    port,
+    publicUrl: env.BILLFOLD_PUBLIC_URL ?? `http://localhost:${port}`,
+    webDist: env.BILLFOLD_WEB_DIST ?? resolve(import.meta.dirname, '../../web/dist'),
+  };
+}

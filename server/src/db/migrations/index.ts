@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as accounts from './0001_accounts.js';
+
+/** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
+export const migrations: Record<string, Migration> = {
+  '0001_accounts': accounts,
+};

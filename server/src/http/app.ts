@@ -1,0 +1,253 @@
+import { existsSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ApiKeyAuthenticator, wasAudited } from '../access/index.js';
+import type { Actor, Ctx, Logger } from '../context.js';
+import type { Db } from '../db/database.js';
+import { newId } from '../db/ids.js';
+import type { Clock } from '../time/index.js';
+import { toDate } from '../time/index.js';
+import { authorize, CSRF_HEADER, ORG_HEADER, SESSION_COOKIE } from './auth.js';
+import { errorEnvelope, sendError } from './errors.js';
+import {
+  claimKey,
+  IDEMPOTENCY_HEADER,
+  requestFingerprint,
+  type StoredResponse,
+  storeResponse,
+  validKey,
+} from './idempotency.js';
+import type { Access, RouteDef } from './route.js';
+import { routes as allRoutes } from './routes/index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    access: Access;
+  }
+}
+
+export interface AppConfig {
+  /** Where people reach this Billfold, for links (invites) and cookies. */
+  publicUrl: string;
+  /** Built web UI to serve at /, if present. */
+  webDist?: string | undefined;
+  bodyLimitBytes?: number;
+}
+
+export interface AppDeps {
+  db: Db;
+  clock: Clock;
+  log?: Logger;
+  config: AppConfig;
+  routes?: readonly RouteDef[];
+}
+
+export const DEFAULT_BODY_LIMIT = 100 * 1024;
+
+function actorOf(access: Access): Actor {
+  const { principal } = access;
+  if (principal.kind === 'user') return { type: 'user', id: principal.user.id };
+  if (principal.kind === 'api_key') return { type: 'api_key', id: principal.keyId };
+  return { type: 'system', id: 'anonymous' };
+}
+
+/** Idempotency keys belong to whoever sent them: the key's organization, or the person. */
+function idempotencyScope(access: Access): string {
+  const { principal } = access;
+  if (principal.kind === 'api_key') return `org:${principal.orgId}`;
+  if (principal.kind === 'user') return `user:${principal.user.id}`;
+  return 'anonymous';
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { db, clock, config } = deps;
+  const routes = deps.routes ?? allRoutes;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+    genReqId: () => newId('request'),
+    requestIdHeader: false,
+    trustProxy: false,
+  });
+  const log: Logger = deps.log ?? app.log;
+  const keys = new ApiKeyAuthenticator(db);
+  const secureCookies = config.publicUrl.startsWith('https://');
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('access');
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+    reply.header('x-frame-options', 'DENY');
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, { global: false, hook: 'preHandler' });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Billfold API',
+        version: '1',
+        description:
+          'Billing for platforms. JSON, snake_case, prefixed ids, cursor pagination, Idempotency-Key on every POST, ' +
+          'one error envelope. Authenticate with `Authorization: Bearer <api key>`, or a session cookie plus ' +
+          '`X-CSRF-Token` and `Billfold-Organization` headers.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+    await db.selectNoFrom((eb) => eb.val(1).as('ok')).execute();
+    return reply.send({ status: 'ok' });
+  });
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  for (const route of routes) registerRoute(app, route, { db, clock, log, keys, config, secureCookies });
+
+  if (config.webDist && existsSync(config.webDist)) {
+    await app.register(fastifyStatic, { root: config.webDist, wildcard: false, index: 'index.html' });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const wantsPage = request.method === 'GET' && !request.url.startsWith('/v1/') && config.webDist;
+    if (wantsPage && existsSync(`${config.webDist}/index.html`)) return reply.sendFile('index.html');
+    return reply.code(404).send({
+      error: {
+        type: 'not_found',
+        code: 'route.not_found',
+        message: `No route ${request.method} ${request.url.split('?')[0]}`,
+        param: null,
+        request_id: request.id,
+      },
+    });
+  });
+  return app;
+}
+
+interface RouteDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  keys: ApiKeyAuthenticator;
+  config: AppConfig;
+  secureCookies: boolean;
+}
+
+function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
+  const status = route.status ?? 200;
+  const isWrite = route.method !== 'GET';
+  const headers = z.object({
+    ...(isWrite && route.idempotency !== 'off'
+      ? {
+          [IDEMPOTENCY_HEADER]: z.string().optional().describe('Makes a retry safe: same key, same response'),
+        }
+      : {}),
+    [ORG_HEADER]: z.string().optional().describe('The organization a signed-in person acts on'),
+    ...(isWrite ? { [CSRF_HEADER]: z.string().optional().describe('Required with a session cookie') } : {}),
+  });
+  const rateLimit = route.rateLimit;
+  app.route({
+    method: route.method,
+    url: route.path,
+    schema: {
+      operationId: route.operationId,
+      summary: route.summary,
+      description: `Permission: \`${route.permission}\``,
+      tags: [route.tag],
+      headers,
+      ...(route.body ? { body: route.body } : {}),
+      ...(route.query ? { querystring: route.query } : {}),
+      ...(route.params ? { params: route.params } : {}),
+      response: { [status]: route.response, '4XX': errorEnvelope },
+      ...(route.permission === 'public' ? {} : { security: [{ apiKey: [] }, { session: [] }] }),
+    },
+    ...(rateLimit
+      ? {
+          config: {
+            rateLimit: {
+              max: rateLimit.max,
+              timeWindow: rateLimit.windowMs,
+              keyGenerator: (request: FastifyRequest) =>
+                `${request.ip}|${rateLimit.key(request.body as never)}`,
+            },
+          },
+        }
+      : {}),
+    onRequest: async (request) => {
+      request.access = await authorize(request, route.permission, deps);
+    },
+    handler: async (request, reply) => {
+      const access = request.access;
+      const afterCommit: Array<() => void> = [];
+      const run = async (db: Ctx['db']) => {
+        const ctx: Ctx = {
+          db,
+          clock: deps.clock,
+          log: deps.log,
+          actor: actorOf(access),
+          requestId: request.id,
+        };
+        const result = await route.handler({
+          ctx,
+          body: request.body as never,
+          query: request.query as never,
+          params: request.params as never,
+          access,
+          session: {
+            set: (token, expiresAt) =>
+              reply.setCookie(SESSION_COOKIE, token, {
+                path: '/',
+                httpOnly: true,
+                sameSite: 'lax',
+                secure: deps.secureCookies,
+                expires: expiresAt,
+              }),
+            clear: () => reply.clearCookie(SESSION_COOKIE, { path: '/' }),
+          },
+          publicUrl: (path) => new URL(path, deps.config.publicUrl).toString(),
+          afterCommit: (effect) => afterCommit.push(effect),
+          caches: { forgetApiKey: (keyId) => deps.keys.forget(keyId) },
+        });
+        if (isWrite && route.audit !== 'off' && !wasAudited(ctx)) {
+          throw new Error(`${route.operationId} changed state without recording an audit event`);
+        }
+        return result;
+      };
+
+      if (!isWrite) return reply.code(status).send(await run(deps.db));
+
+      const key = route.idempotency === 'off' ? undefined : validKey(request.headers[IDEMPOTENCY_HEADER]);
+      const scope = idempotencyScope(access);
+      const response = await deps.db
+        .transaction()
+        .execute(async (tx): Promise<StoredResponse & { replayed: boolean }> => {
+          if (key) {
+            const fingerprint = requestFingerprint(request.method, request.url, request.body);
+            const claim = await claimKey(tx, scope, key, fingerprint, toDate(deps.clock.now()));
+            if (claim !== 'claimed') return { ...claim, replayed: true };
+          }
+          const body = await run(tx);
+          if (key) await storeResponse(tx, scope, key, { status, body }, route.redact ?? []);
+          return { status, body, replayed: false };
+        });
+      for (const effect of afterCommit) effect();
+      if (response.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(response.status).send(response.body);
+    },
+  });
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import type { Tx } from '../db/database.js';
+import { BillfoldError, invalid } from '../errors.js';
+
+/**
+ * Idempotency-Key, as Stripe does it: the first response to a key is stored and replayed; the same
+ * key with other parameters is refused. The key row is claimed inside the request's transaction, so
+ * a concurrent duplicate waits on the unique index until the first commits and then replays it: one
+ * effect, one response. A request that fails rolls back its claim and may be retried.
+ */
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export function validKey(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length < 1 || value.length > 255 || !/^[\x21-\x7e]+$/.test(value)) {
+    throw invalid(
+      'idempotency.invalid_key',
+      'Idempotency-Key must be 1-255 visible ASCII characters',
+      'Idempotency-Key',
+    );
+  }
+  return value;
+}
+
+export const requestFingerprint = (method: string, url: string, body: unknown) =>
+  createHash('sha256')
+    .update(`${method} ${url}\n${JSON.stringify(body ?? null)}`)
+    .digest('hex');
+
+/** Claims the key, or returns the response stored for it. */
+export async function claimKey(
+  tx: Tx,
+  scope: string,
+  key: string,
+  fingerprint: string,
+  now: Date,
+): Promise<StoredResponse | 'claimed'> {
+  const claimed = await tx
+    .insertInto('idempotency_keys')
+    .values({ scope, key, request_hash: fingerprint, created_at: now })
+    .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  if (claimed) return 'claimed';
+  const stored = await tx
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'response_status', 'response_body'])
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .executeTakeFirstOrThrow();
+  if (stored.request_hash !== fingerprint) {
+    throw new BillfoldError(
+      'idempotency',
+      'idempotency.key_reused',
+      'This Idempotency-Key was used with other parameters; use a new key for a new request',
+      'Idempotency-Key',
+    );
+  }
+  return { status: stored.response_status ?? 200, body: stored.response_body };
+}
+
+export async function storeResponse(
+  tx: Tx,
+  scope: string,
+  key: string,
+  response: StoredResponse,
+  redact: readonly string[],
+) {
+  let body = response.body;
+  if (redact.length > 0 && body && typeof body === 'object') {
+    body = { ...body, ...Object.fromEntries(redact.map((field) => [field, null])) };
+  }
+  await tx
+    .updateTable('idempotency_keys')
+    .set({ response_status: response.status, response_body: JSON.stringify(body) })
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .execute();
+}

@@ -1,0 +1,88 @@
+import type { z } from 'zod';
+import type { Permission } from '../access/index.js';
+import type { Ctx } from '../context.js';
+import type { Role } from '../db/schema.js';
+
+/** The principal a request carries, resolved from its session cookie or API key. */
+export type Principal =
+  | { kind: 'anonymous' }
+  | {
+      kind: 'user';
+      user: { id: string; email: string; name: string; is_operator: boolean; created_at: Date };
+      csrfToken: string;
+      sessionToken: string;
+    }
+  | { kind: 'api_key'; keyId: string; orgId: string; mode: 'read_only' | 'full' };
+
+/** The organization a request acts on, and the caller's role in it. */
+export interface Access {
+  principal: Principal;
+  orgId: string | undefined;
+  role: Role | undefined;
+}
+
+export interface SessionCookie {
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
+}
+
+export interface RouteInput<B, Q, P> {
+  ctx: Ctx;
+  body: B;
+  query: Q;
+  params: P;
+  access: Access;
+  session: SessionCookie;
+  /** Absolute URL on this Billfold, for links shown to people. */
+  publicUrl(path: string): string;
+  /** Runs once the request's transaction has committed (cache invalidation). */
+  afterCommit(effect: () => void): void;
+  /** In-memory answers to drop once a change commits. */
+  caches: { forgetApiKey(keyId: string): void };
+}
+
+type ZodOr<S, Fallback> = S extends z.ZodType ? z.infer<S> : Fallback;
+
+export interface RouteDef<
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodType | undefined = z.ZodType | undefined,
+  P extends z.ZodType | undefined = z.ZodType | undefined,
+  R extends z.ZodType = z.ZodType,
+> {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Fastify syntax: /v1/members/:user_id */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  permission: Permission;
+  body?: B;
+  query?: Q;
+  params?: P;
+  response: R;
+  status?: 200 | 201;
+  /**
+   * Routes that mint or drop credentials (sign-up, sign-in, sign-out) neither store nor replay an
+   * Idempotency-Key: a replay would hand out a session twice or none. They are safe to retry anyway.
+   */
+  idempotency?: 'off';
+  /** Response fields never written to the idempotency store (secrets shown once). */
+  redact?: readonly string[];
+  /** A write that is not a billing action (signing in) and so has no audit entry. */
+  audit?: 'off';
+  /** Limits attempts per client address and the given key (e.g. the email signing in). */
+  rateLimit?: { max: number; windowMs: number; key: (body: ZodOr<B, undefined>) => string };
+  handler: (
+    input: RouteInput<ZodOr<B, undefined>, ZodOr<Q, undefined>, ZodOr<P, undefined>>,
+  ) => Promise<z.input<R>>;
+}
+
+/** Keeps each route's types while letting the table hold them all. */
+export const defineRoute = <
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  P extends z.ZodType | undefined = undefined,
+  R extends z.ZodType = z.ZodType,
+>(
+  route: RouteDef<B, Q, P, R>,
+) => route as unknown as RouteDef;

@@ -1,0 +1,346 @@
+import { z } from 'zod';
+import * as access from '../../access/index.js';
+import { listOf } from '../../api-shapes.js';
+import { BillfoldError } from '../../errors.js';
+import { type Access, defineRoute } from '../route.js';
+
+/** Sign-up, sessions, organizations, members, invitations, API keys and the audit log (C1–C4). */
+
+const TAG = 'Accounts and access';
+
+/** Narrows to a signed-in person; the policy already let only such callers in. */
+function userOf(a: Access) {
+  if (a.principal.kind !== 'user')
+    throw new BillfoldError('authentication', 'session.required', 'Sign in first');
+  return a.principal.user;
+}
+/** The organization the policy checked the caller against. */
+function orgOf(a: Access): string {
+  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
+  return a.orgId;
+}
+
+export const accessRoutes = [
+  defineRoute({
+    method: 'POST',
+    path: '/v1/users',
+    operationId: 'signUp',
+    summary: 'Sign up: creates the person, their personal account and a session',
+    tag: TAG,
+    permission: 'public',
+    idempotency: 'off',
+    body: access.signUpBody,
+    response: access.sessionObject,
+    status: 201,
+    rateLimit: { max: 20, windowMs: 60_000, key: () => 'sign-up' },
+    handler: async ({ ctx, body, session }) => {
+      const result = await access.signUp(ctx, body);
+      session.set(result.session.token, result.session.expiresAt);
+      return {
+        object: 'session' as const,
+        user: access.presentUser(result.user),
+        csrf_token: result.session.csrfToken,
+        organizations: [{ ...access.presentOrganization(result.personal), role: 'owner' as const }],
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/session',
+    operationId: 'signIn',
+    summary: 'Sign in with email and password; sets the session cookie',
+    tag: TAG,
+    permission: 'public',
+    idempotency: 'off',
+    audit: 'off',
+    body: access.signInBody,
+    response: access.sessionObject,
+    rateLimit: { max: 10, windowMs: 10 * 60_000, key: (body) => body.email },
+    handler: async ({ ctx, body, session }) => {
+      const { user, session: started } = await access.signIn(ctx, body);
+      session.set(started.token, started.expiresAt);
+      return {
+        object: 'session' as const,
+        user: access.presentUser(user),
+        csrf_token: started.csrfToken,
+        organizations: await access.listOrganizationsFor(ctx, user.id, user.is_operator),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/session',
+    operationId: 'getSession',
+    summary: 'The signed-in person, their CSRF token and organizations',
+    tag: TAG,
+    permission: 'signed_in',
+    response: access.sessionObject,
+    handler: async ({ ctx, access: a }) => {
+      const user = userOf(a);
+      if (a.principal.kind !== 'user') throw new Error('unreachable');
+      return {
+        object: 'session' as const,
+        user: access.presentUser(user),
+        csrf_token: a.principal.csrfToken,
+        organizations: await access.listOrganizationsFor(ctx, user.id, user.is_operator),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/session',
+    operationId: 'signOut',
+    summary: 'Sign out: ends the session',
+    tag: TAG,
+    permission: 'signed_in',
+    idempotency: 'off',
+    audit: 'off',
+    response: z.object({ object: z.literal('session'), deleted: z.literal(true) }),
+    handler: async ({ ctx, access: a, session }) => {
+      if (a.principal.kind !== 'user')
+        throw new BillfoldError('authentication', 'session.required', 'Sign in first');
+      await access.endSession(ctx.db, a.principal.sessionToken);
+      session.clear();
+      return { object: 'session' as const, deleted: true as const };
+    },
+  }),
+
+  defineRoute({
+    method: 'POST',
+    path: '/v1/organizations',
+    operationId: 'createOrganization',
+    summary: 'Create an organization (country and postal code are asked for billing); you become its owner',
+    tag: TAG,
+    permission: 'signed_in',
+    body: access.createOrganizationBody,
+    response: access.myOrganizationObject,
+    status: 201,
+    handler: async ({ ctx, body, access: a }) => {
+      const org = await access.createOrganization(ctx, userOf(a).id, body);
+      return { ...access.presentOrganization(org), role: 'owner' as const };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/organizations',
+    operationId: 'listOrganizations',
+    summary: 'Organizations you belong to (an operator sees all)',
+    tag: TAG,
+    permission: 'signed_in',
+    response: listOf(access.myOrganizationObject),
+    handler: async ({ ctx, access: a }) => {
+      const user = userOf(a);
+      const data = await access.listOrganizationsFor(ctx, user.id, user.is_operator);
+      return { object: 'list' as const, data, has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/organization',
+    operationId: 'getOrganization',
+    summary: 'The organization acted on',
+    tag: TAG,
+    permission: 'organization.read',
+    response: access.organizationObject,
+    handler: async ({ ctx, access: a }) =>
+      access.presentOrganization(await access.getOrganization(ctx, orgOf(a))),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/organization',
+    operationId: 'updateOrganization',
+    summary: "Update the organization's name, country or postal code",
+    tag: TAG,
+    permission: 'organization.write',
+    body: access.updateOrganizationBody,
+    response: access.organizationObject,
+    handler: async ({ ctx, body, access: a }) =>
+      access.presentOrganization(await access.updateOrganization(ctx, orgOf(a), body)),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/organization/transfer_ownership',
+    operationId: 'transferOwnership',
+    summary: 'Make another member the owner; you become a super admin',
+    tag: TAG,
+    permission: 'organization.transfer',
+    body: access.transferOwnershipBody,
+    response: z.object({
+      object: z.literal('list'),
+      data: z.array(access.membershipObject),
+      has_more: z.boolean(),
+    }),
+    handler: async ({ ctx, body, access: a }) => {
+      await access.transferOwnership(ctx, orgOf(a), userOf(a).id, body.user_id);
+      return { object: 'list' as const, data: await access.listMembers(ctx, orgOf(a)), has_more: false };
+    },
+  }),
+
+  defineRoute({
+    method: 'GET',
+    path: '/v1/members',
+    operationId: 'listMembers',
+    summary: 'Members of the organization and their roles',
+    tag: TAG,
+    permission: 'members.read',
+    response: listOf(access.membershipObject),
+    handler: async ({ ctx, access: a }) => ({
+      object: 'list' as const,
+      data: await access.listMembers(ctx, orgOf(a)),
+      has_more: false,
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/members/:user_id',
+    operationId: 'changeMemberRole',
+    summary: "Change a member's role",
+    tag: TAG,
+    permission: 'members.write',
+    params: access.userParams,
+    body: access.changeRoleBody,
+    response: access.membershipObject,
+    handler: async ({ ctx, params, body, access: a }) => {
+      await access.changeRole(ctx, orgOf(a), params.user_id, body.role);
+      const members = await access.listMembers(ctx, orgOf(a));
+      const member = members.find((m) => m.user_id === params.user_id);
+      if (!member) throw new Error('member vanished inside its own transaction');
+      return member;
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/members/:user_id',
+    operationId: 'removeMember',
+    summary: 'Remove a member from the organization',
+    tag: TAG,
+    permission: 'members.write',
+    params: access.userParams,
+    response: z.object({ object: z.literal('membership'), user_id: z.string(), deleted: z.literal(true) }),
+    handler: async ({ ctx, params, access: a }) => {
+      await access.removeMember(ctx, orgOf(a), params.user_id);
+      return { object: 'membership' as const, user_id: params.user_id, deleted: true as const };
+    },
+  }),
+
+  defineRoute({
+    method: 'POST',
+    path: '/v1/invitations',
+    operationId: 'createInvitation',
+    summary: 'Invite a person by email; the response carries the invite link, once',
+    tag: TAG,
+    permission: 'members.write',
+    body: access.createInvitationBody,
+    response: access.invitationObject,
+    status: 201,
+    redact: ['url'],
+    handler: async ({ ctx, body, access: a, publicUrl }) =>
+      access.createInvitation(ctx, orgOf(a), body, (token) => publicUrl(`/invite/${token}`)),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/invitations',
+    operationId: 'listInvitations',
+    summary: 'Invitations of the organization',
+    tag: TAG,
+    permission: 'members.read',
+    response: listOf(access.invitationObject),
+    handler: async ({ ctx, access: a }) => ({
+      object: 'list' as const,
+      data: await access.listInvitations(ctx, orgOf(a)),
+      has_more: false,
+    }),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/invitations/:invitation_id',
+    operationId: 'revokeInvitation',
+    summary: 'Revoke a pending invitation',
+    tag: TAG,
+    permission: 'members.write',
+    params: access.invitationParams,
+    response: access.invitationObject,
+    handler: async ({ ctx, params, access: a }) =>
+      access.revokeInvitation(ctx, orgOf(a), params.invitation_id),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/invitation_previews/:token',
+    operationId: 'previewInvitation',
+    summary: 'What an invite link is for: organization, email, role, status',
+    tag: TAG,
+    permission: 'public',
+    params: z.strictObject({ token: z.string().min(20).max(100) }),
+    response: access.invitationPreviewObject,
+    handler: async ({ ctx, params }) => access.previewInvitation(ctx, params.token),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/invitations/accept',
+    operationId: 'acceptInvitation',
+    summary: 'Accept an invitation as the signed-in person',
+    tag: TAG,
+    permission: 'signed_in',
+    body: access.acceptInvitationBody,
+    response: access.myOrganizationObject,
+    handler: async ({ ctx, body, access: a }) => {
+      const { orgId, role } = await access.acceptInvitation(ctx, userOf(a), body.token);
+      return { ...access.presentOrganization(await access.getOrganization(ctx, orgId)), role };
+    },
+  }),
+
+  defineRoute({
+    method: 'GET',
+    path: '/v1/api_keys',
+    operationId: 'listApiKeys',
+    summary: "The organization's API keys (secrets are never shown again)",
+    tag: TAG,
+    permission: 'api_keys.read',
+    response: listOf(access.apiKeyObject),
+    handler: async ({ ctx, access: a }) => ({
+      object: 'list' as const,
+      data: await access.listApiKeys(ctx, orgOf(a)),
+      has_more: false,
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/api_keys',
+    operationId: 'createApiKey',
+    summary: 'Create an API key, read-only or full; the secret is in this response only',
+    tag: TAG,
+    permission: 'api_keys.write',
+    body: access.createApiKeyBody,
+    response: access.apiKeyObject,
+    status: 201,
+    redact: ['secret'],
+    handler: async ({ ctx, body, access: a }) => access.createApiKey(ctx, orgOf(a), body),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/api_keys/:api_key_id',
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key; it stops working at once',
+    tag: TAG,
+    permission: 'api_keys.write',
+    params: access.apiKeyParams,
+    response: access.apiKeyObject,
+    handler: async ({ ctx, params, access: a, afterCommit, caches }) => {
+      const key = await access.revokeApiKey(ctx, orgOf(a), params.api_key_id);
+      afterCommit(() => caches.forgetApiKey(key.id));
+      return key;
+    },
+  }),
+
+  defineRoute({
+    method: 'GET',
+    path: '/v1/audit_events',
+    operationId: 'listAuditEvents',
+    summary: 'The audit log: who changed what, when, before and after; newest first',
+    tag: TAG,
+    permission: 'audit.read',
+    query: access.auditQuery,
+    response: listOf(access.auditEventObject),
+    handler: async ({ ctx, query, access: a }) => access.listAuditEvents(ctx, orgOf(a), query),
+  }),
+];

@@ -1,0 +1,5 @@
+import type { RouteDef } from '../route.js';
+import { accessRoutes } from './access.routes.js';
+
+/** The route table: every route of the API, each with the permission it needs. */
+export const routes: readonly RouteDef[] = [...accessRoutes];

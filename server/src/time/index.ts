@@ -1,0 +1,15 @@
+// Public surface of the time primitives. Other modules import from here, never from the files behind it.
+export type { Clock } from './clock.js';
+export { fromDate, systemClock, TestClock, toDate } from './clock.js';
+export type { BillingPeriod, InstantLike } from './periods.js';
+export {
+  addMonthsClamped,
+  anniversaryPeriod,
+  calendarMonthPeriod,
+  localDate,
+  nextCalendarPeriod,
+  periodContains,
+  previousCalendarPeriod,
+} from './periods.js';
+export type { ProrationFraction } from './proration.js';
+export { daysInPeriod, daysRemaining, InstantOutsidePeriodError, prorationFraction } from './proration.js';
