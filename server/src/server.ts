@@ -28,12 +28,8 @@ export async function startBillfold(
   const database = await openDatabase(config.database);
   await migrateToLatest(database.db);
   await options.beforeListen?.(database);
-  const app = await buildApp({
-    db: database.db,
-    clock,
-    ...(options.log ? { log: options.log } : {}),
-    config: { publicUrl: config.publicUrl, webDist: config.webDist },
-  });
+  const appConfig = { publicUrl: config.publicUrl, webDist: config.webDist };
+  const app = await buildApp({ db: database.db, clock, ...(options.log ? { log: options.log } : {}), config: appConfig });
   const runner = new JobRunner({
     db: database.db,
     clock,
@@ -42,6 +38,8 @@ export async function startBillfold(
     work: options.work ?? true,
   });
   const address = await app.listen({ host: config.host, port: config.port });
+  // Port 0 (tests) is only known now; links must point at the real one.
+  if (config.port === 0) appConfig.publicUrl = address;
   // Jobs start after the API answers: the first request should not wait for the queue's set-up.
   await runner.start();
   return {

@@ -20,6 +20,8 @@ export type DatabaseConfig =
 export interface OpenDatabase {
   readonly db: Db;
   readonly kind: DatabaseConfig['kind'];
+  /** PGlite only: the whole database as a tarball, to start others from (tests). */
+  readonly dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<OpenDatabase
     ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  return { db, kind: 'pglite', dumpDataDir: () => pglite.dumpDataDir('none'), close: () => db.destroy() };
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {

@@ -1,0 +1,50 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { startBillfold, type RunningBillfold } from '../server/src/server.js';
+
+/**
+ * Browser tests drive Debian's Chromium through playwright-core against a real Billfold: in-process,
+ * on an in-memory PGlite, serving the built web UI. Under CI a missing Chromium fails the run; on a
+ * laptop without it the tests say they were skipped.
+ */
+
+export const CHROMIUM = process.env.BILLFOLD_CHROMIUM ?? '/usr/bin/chromium';
+export const chromiumAvailable = existsSync(CHROMIUM);
+export const artifactsDir = resolve(import.meta.dirname, 'artifacts');
+
+if (!chromiumAvailable) {
+  if (process.env.CI) throw new Error(`Chromium is required under CI at ${CHROMIUM} (apt-get install chromium)`);
+  console.warn(`\n  SKIPPED: browser tests (no Chromium at ${CHROMIUM}; apt-get install chromium)\n`);
+}
+
+export async function startTestBillfold(): Promise<RunningBillfold> {
+  const webDist = resolve(import.meta.dirname, '../web/dist');
+  if (!existsSync(resolve(webDist, 'index.html'))) throw new Error('Build the web UI first: npm run build');
+  return startBillfold(
+    { database: { kind: 'pglite' }, host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1', webDist },
+    { work: false },
+  );
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Saves a full-page screenshot under e2e/artifacts for a person to look at. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(artifactsDir, { recursive: true });
+  await page.screenshot({ path: resolve(artifactsDir, `${name}.png`), fullPage: true });
+}

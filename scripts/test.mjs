@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm test`: builds what the browser tests serve, runs every suite in one Vitest run, and ends with
+// one line of totals. Under CI nothing may be skipped: a skipped database or browser test fails the run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+
+const run = (command, args) => spawnSync(command, args, { stdio: 'inherit', shell: false }).status ?? 1;
+
+if (run('npm', ['run', 'build', '--silent']) !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const results = '.vitest-results.json';
+rmSync(results, { force: true });
+const status = run('npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${results}`,
+  ...process.argv.slice(2),
+]);
+if (!existsSync(results)) {
+  console.log('0 passed, 1 failed');
+  process.exit(status || 1);
+}
+const summary = JSON.parse(readFileSync(results, 'utf8'));
+const passed = summary.numPassedTests;
+const failed = summary.numFailedTests + (summary.numFailedTestSuites ?? 0);
+const skipped = summary.numPendingTests + summary.numTodoTests;
+if (skipped > 0 && process.env.CI) console.error(`\n${skipped} tests were skipped; under CI every suite must run.`);
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(status !== 0 || failed > 0 || (skipped > 0 && process.env.CI) ? 1 : 0);
