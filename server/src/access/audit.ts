@@ -16,10 +16,6 @@ export interface AuditEntry {
   after?: unknown;
 }
 
-// Requests whose change was recorded: the HTTP layer refuses to commit a change that was not.
-const audited = new WeakSet<Ctx>();
-export const wasAudited = (ctx: Ctx) => audited.has(ctx);
-
 /** Records who did what to which, before and after, in the same transaction as the change. */
 export async function recordAudit(ctx: Ctx, entry: AuditEntry): Promise<void> {
   await ctx.db
@@ -38,7 +34,17 @@ export async function recordAudit(ctx: Ctx, entry: AuditEntry): Promise<void> {
       created_at: toDate(ctx.clock.now()),
     })
     .execute();
-  audited.add(ctx);
+}
+
+/** Whether a request recorded its change; the HTTP layer refuses to commit one that did not. */
+export async function wasAudited(ctx: Ctx): Promise<boolean> {
+  const row = await ctx.db
+    .selectFrom('audit_events')
+    .select('id')
+    .where('request_id', '=', ctx.requestId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export interface AuditFilter {

@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('access');
-  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply, log));
   app.addHook('onSend', async (request, reply) => {
     reply.header('request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
@@ -223,7 +223,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           afterCommit: (effect) => afterCommit.push(effect),
           caches: { forgetApiKey: (keyId) => deps.keys.forget(keyId) },
         });
-        if (isWrite && route.audit !== 'off' && !wasAudited(ctx)) {
+        if (isWrite && route.audit !== 'off' && !(await wasAudited(ctx))) {
           throw new Error(`${route.operationId} changed state without recording an audit event`);
         }
         return result;

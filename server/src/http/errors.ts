@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Logger } from '../context.js';
 import { BillfoldError, type ErrorType } from '../errors.js';
 
 /** The one place where error types become HTTP statuses. */
@@ -98,8 +99,8 @@ export function toEnvelope(
   };
 }
 
-export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply, log: Logger) {
   const { status, body } = toEnvelope(error, request.id);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  if (status >= 500) log.error({ err: error, request_id: request.id, url: request.url }, 'request failed');
   return reply.code(status).send(body);
 }

@@ -91,6 +91,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       primary key (org_id, id)
     );
     create index audit_events_org_seq_idx on audit_events (org_id, seq desc);
+    create index audit_events_request_idx on audit_events (request_id);
 
     -- The owner of a key is its scope: an organization, a signed-in user, or anonymous.
     create table idempotency_keys (
