@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { startBillfold, type RunningBillfold } from '../server/src/server.js';
+import { type RunningBillfold, startBillfold } from '../server/src/server.js';
 
 /**
  * Browser tests drive Debian's Chromium through playwright-core against a real Billfold: in-process,
@@ -14,7 +14,8 @@ export const chromiumAvailable = existsSync(CHROMIUM);
 export const artifactsDir = resolve(import.meta.dirname, 'artifacts');
 
 if (!chromiumAvailable) {
-  if (process.env.CI) throw new Error(`Chromium is required under CI at ${CHROMIUM} (apt-get install chromium)`);
+  if (process.env.CI)
+    throw new Error(`Chromium is required under CI at ${CHROMIUM} (apt-get install chromium)`);
   console.warn(`\n  SKIPPED: browser tests (no Chromium at ${CHROMIUM}; apt-get install chromium)\n`);
 }
 

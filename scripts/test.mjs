@@ -28,6 +28,7 @@ const summary = JSON.parse(readFileSync(results, 'utf8'));
 const passed = summary.numPassedTests;
 const failed = summary.numFailedTests + (summary.numFailedTestSuites ?? 0);
 const skipped = summary.numPendingTests + summary.numTodoTests;
-if (skipped > 0 && process.env.CI) console.error(`\n${skipped} tests were skipped; under CI every suite must run.`);
+if (skipped > 0 && process.env.CI)
+  console.error(`\n${skipped} tests were skipped; under CI every suite must run.`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(status !== 0 || failed > 0 || (skipped > 0 && process.env.CI) ? 1 : 0);

@@ -38,7 +38,8 @@ export function createBillfoldClient(options: BillfoldClientOptions = {}): Billf
       if (session?.organizationId) request.headers.set('billfold-organization', session.organizationId);
       if (request.method !== 'GET') {
         if (session?.csrfToken) request.headers.set('x-csrf-token', session.csrfToken);
-        if (!request.headers.has('idempotency-key')) request.headers.set('idempotency-key', crypto.randomUUID());
+        if (!request.headers.has('idempotency-key'))
+          request.headers.set('idempotency-key', crypto.randomUUID());
       }
       return request;
     },

@@ -29,7 +29,12 @@ export async function startBillfold(
   await migrateToLatest(database.db);
   await options.beforeListen?.(database);
   const appConfig = { publicUrl: config.publicUrl, webDist: config.webDist };
-  const app = await buildApp({ db: database.db, clock, ...(options.log ? { log: options.log } : {}), config: appConfig });
+  const app = await buildApp({
+    db: database.db,
+    clock,
+    ...(options.log ? { log: options.log } : {}),
+    config: appConfig,
+  });
   const runner = new JobRunner({
     db: database.db,
     clock,

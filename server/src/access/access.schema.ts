@@ -35,11 +35,13 @@ export const createOrganizationBody = z.strictObject({
   parent_org_id: idOf('organization').optional().describe('Create a client organization under this one'),
 });
 
-export const updateOrganizationBody = z.strictObject({
-  name: z.string().trim().min(1).max(120).optional(),
-  country: country.optional(),
-  postal_code: postalCode.optional(),
-});
+export const updateOrganizationBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(120).optional(),
+    country: country.optional(),
+    postal_code: postalCode.optional(),
+  })
+  .refine((changes) => Object.keys(changes).length > 0, { message: 'Give at least one field to change' });
 
 export const transferOwnershipBody = z.strictObject({ user_id: idOf('user') });
 export const changeRoleBody = z.strictObject({ role: invitableRoleSchema });

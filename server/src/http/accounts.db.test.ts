@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, engines } from '../testing/databases.js';
 import { type Person, type TestApi, testApi, uniqueEmail } from '../testing/api.js';
+import { countRows, engines } from '../testing/databases.js';
 
 describe.each(engines())('accounts and access on %s', (engine) => {
   let api: TestApi;
@@ -22,7 +22,13 @@ describe.each(engines())('accounts and access on %s', (engine) => {
   afterAll(() => api.close());
 
   async function invite(email: string, role: 'super_admin' | 'admin' | 'member') {
-    const response = await api.call({ method: 'POST', url: '/v1/invitations', as: owner, org: orgId, body: { email, role } });
+    const response = await api.call({
+      method: 'POST',
+      url: '/v1/invitations',
+      as: owner,
+      org: orgId,
+      body: { email, role },
+    });
     expect(response.statusCode).toBe(201);
     return response.json() as { id: string; url: string };
   }
@@ -31,7 +37,12 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     const person = await api.signUp();
     const { url } = await invite(person.email, role);
     const token = url.split('/invite/')[1];
-    const accepted = await api.call({ method: 'POST', url: '/v1/invitations/accept', as: person, body: { token } });
+    const accepted = await api.call({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      as: person,
+      body: { token },
+    });
     expect(accepted.statusCode).toBe(200);
     return person;
   }
@@ -42,17 +53,29 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     const session = await api.call({ method: 'GET', url: '/v1/session', as: person });
     expect(session.json().organizations).toMatchObject([{ kind: 'personal', country: 'IN', role: 'owner' }]);
 
-    const wrong = await api.call({ method: 'POST', url: '/v1/session', body: { email, password: 'not the password' } });
+    const wrong = await api.call({
+      method: 'POST',
+      url: '/v1/session',
+      body: { email, password: 'not the password' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().error.code).toBe('session.invalid_credentials');
 
-    const signedIn = await api.call({ method: 'POST', url: '/v1/session', body: { email, password: 'correct horse battery' } });
+    const signedIn = await api.call({
+      method: 'POST',
+      url: '/v1/session',
+      body: { email, password: 'correct horse battery' },
+    });
     expect(signedIn.statusCode).toBe(200);
     const cookie = signedIn.cookies.find((c) => c.name === 'billfold_session');
     expect(cookie?.httpOnly).toBe(true);
     expect(cookie?.sameSite).toBe('Lax');
 
-    const again = { ...person, cookie: `billfold_session=${cookie?.value}`, csrf: signedIn.json().csrf_token };
+    const again = {
+      ...person,
+      cookie: `billfold_session=${cookie?.value}`,
+      csrf: signedIn.json().csrf_token,
+    };
     expect((await api.call({ method: 'DELETE', url: '/v1/session', as: again })).statusCode).toBe(200);
     expect((await api.call({ method: 'GET', url: '/v1/session', as: again })).statusCode).toBe(401);
     // The first session is untouched.
@@ -66,7 +89,13 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     const again = await api.call({
       method: 'POST',
       url: '/v1/users',
-      body: { email: email.toUpperCase(), password: 'correct horse battery', name: 'X', country: 'US', postal_code: '10001' },
+      body: {
+        email: email.toUpperCase(),
+        password: 'correct horse battery',
+        name: 'X',
+        country: 'US',
+        postal_code: '10001',
+      },
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('user.email_taken');
@@ -77,7 +106,11 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     const email = uniqueEmail('limited');
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
-      const r = await api.call({ method: 'POST', url: '/v1/session', body: { email, password: 'guess guess guess' } });
+      const r = await api.call({
+        method: 'POST',
+        url: '/v1/session',
+        body: { email, password: 'guess guess guess' },
+      });
       statuses.push(r.statusCode);
     }
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
@@ -97,7 +130,12 @@ describe.each(engines())('accounts and access on %s', (engine) => {
   });
 
   it('asks country and postal code for billing, and nests client organizations under a parent', async () => {
-    const missing = await api.call({ method: 'POST', url: '/v1/organizations', as: owner, body: { name: 'No country' } });
+    const missing = await api.call({
+      method: 'POST',
+      url: '/v1/organizations',
+      as: owner,
+      body: { name: 'No country' },
+    });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error.param).toBe('country');
 
@@ -123,7 +161,9 @@ describe.each(engines())('accounts and access on %s', (engine) => {
   it('invites, accepts, changes roles, removes, and transfers ownership', async () => {
     const admin = await join('admin');
     const members = await api.call({ method: 'GET', url: '/v1/members', as: owner, org: orgId });
-    expect(members.json().data.find((m: { user_id: string }) => m.user_id === admin.userId)?.role).toBe('admin');
+    expect(members.json().data.find((m: { user_id: string }) => m.user_id === admin.userId)?.role).toBe(
+      'admin',
+    );
 
     const promoted = await api.call({
       method: 'POST',
@@ -145,7 +185,12 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     expect(ownerRole.json().error.code).toBe('member.owner_role_fixed');
 
     const member = await join('member');
-    const removed = await api.call({ method: 'DELETE', url: `/v1/members/${member.userId}`, as: admin, org: orgId });
+    const removed = await api.call({
+      method: 'DELETE',
+      url: `/v1/members/${member.userId}`,
+      as: admin,
+      org: orgId,
+    });
     expect(removed.statusCode).toBe(200);
     const afterRemoval = await api.call({ method: 'GET', url: '/v1/organization', as: member, org: orgId });
     expect(afterRemoval.statusCode).toBe(403);
@@ -191,14 +236,32 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     const preview = await api.call({ method: 'GET', url: `/v1/invitation_previews/${token}` });
     expect(preview.json()).toMatchObject({ org_name: 'Acme Cloud', role: 'member', status: 'pending' });
 
-    const mismatch = await api.call({ method: 'POST', url: '/v1/invitations/accept', as: other, body: { token } });
+    const mismatch = await api.call({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      as: other,
+      body: { token },
+    });
     expect(mismatch.json().error.code).toBe('invitation.email_mismatch');
-    expect((await api.call({ method: 'POST', url: '/v1/invitations/accept', as: invited, body: { token } })).statusCode).toBe(200);
-    const twice = await api.call({ method: 'POST', url: '/v1/invitations/accept', as: invited, body: { token } });
+    expect(
+      (await api.call({ method: 'POST', url: '/v1/invitations/accept', as: invited, body: { token } }))
+        .statusCode,
+    ).toBe(200);
+    const twice = await api.call({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      as: invited,
+      body: { token },
+    });
     expect(twice.json().error.code).toBe('invitation.accepted');
 
     const second = await invite(other.email, 'member');
-    const revoked = await api.call({ method: 'DELETE', url: `/v1/invitations/${second.id}`, as: owner, org: orgId });
+    const revoked = await api.call({
+      method: 'DELETE',
+      url: `/v1/invitations/${second.id}`,
+      as: owner,
+      org: orgId,
+    });
     expect(revoked.json().status).toBe('revoked');
     const late = await api.call({
       method: 'POST',
@@ -222,7 +285,11 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     const { id, secret } = created.json();
     expect(secret).toMatch(/^bfk_[0-9A-Za-z]{40}$/);
 
-    const stored = await api.database.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const stored = await api.database.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(stored.secret_hash).not.toContain(secret);
     expect(JSON.stringify(stored)).not.toContain(secret);
 
@@ -239,7 +306,9 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     });
     expect(write.statusCode).toBe(403);
 
-    expect((await api.call({ method: 'DELETE', url: `/v1/api_keys/${id}`, as: owner, org: orgId })).statusCode).toBe(200);
+    expect(
+      (await api.call({ method: 'DELETE', url: `/v1/api_keys/${id}`, as: owner, org: orgId })).statusCode,
+    ).toBe(200);
     const after = await api.call({ method: 'GET', url: '/v1/organization', as: { apiKey: secret } });
     expect(after.statusCode).toBe(401);
     expect(after.json().error.code).toBe('api_key.invalid');
@@ -254,7 +323,12 @@ describe.each(engines())('accounts and access on %s', (engine) => {
       body: { name: 'Acme Cloud Inc.' },
     });
     const requestId = renamed.headers['request-id'];
-    const events = await api.call({ method: 'GET', url: '/v1/audit_events?action=organization.updated', as: owner, org: orgId });
+    const events = await api.call({
+      method: 'GET',
+      url: '/v1/audit_events?action=organization.updated',
+      as: owner,
+      org: orgId,
+    });
     const [latest] = events.json().data;
     expect(latest).toMatchObject({
       action: 'organization.updated',
@@ -267,18 +341,35 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     });
     const all = await api.call({ method: 'GET', url: '/v1/audit_events?limit=100', as: owner, org: orgId });
     const actions = new Set(all.json().data.map((e: { action: string }) => e.action));
-    for (const action of ['organization.created', 'invitation.created', 'member.joined', 'member.role_changed', 'api_key.created', 'api_key.revoked']) {
+    for (const action of [
+      'organization.created',
+      'invitation.created',
+      'member.joined',
+      'member.role_changed',
+      'api_key.created',
+      'api_key.revoked',
+    ]) {
       expect(actions).toContain(action);
     }
 
     const page1 = await api.call({ method: 'GET', url: '/v1/audit_events?limit=2', as: owner, org: orgId });
     expect(page1.json().has_more).toBe(true);
     const last = page1.json().data[1].id;
-    const page2 = await api.call({ method: 'GET', url: `/v1/audit_events?limit=2&starting_after=${last}`, as: owner, org: orgId });
+    const page2 = await api.call({
+      method: 'GET',
+      url: `/v1/audit_events?limit=2&starting_after=${last}`,
+      as: owner,
+      org: orgId,
+    });
     expect(page2.json().data[0].id).not.toBe(last);
     expect(page2.json().data.map((e: { id: string }) => e.id)).not.toContain(page1.json().data[0].id);
 
-    const byActor = await api.call({ method: 'GET', url: `/v1/audit_events?actor_id=${owner.userId}&limit=100`, as: owner, org: orgId });
+    const byActor = await api.call({
+      method: 'GET',
+      url: `/v1/audit_events?actor_id=${owner.userId}&limit=100`,
+      as: owner,
+      org: orgId,
+    });
     expect(byActor.json().data.every((e: { actor_id: string }) => e.actor_id === owner.userId)).toBe(true);
   });
 });

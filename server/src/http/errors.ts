@@ -69,8 +69,10 @@ export function toEnvelope(
     const first = fastifyError.validation[0];
     const where = fastifyError.validationContext ?? 'body';
     const path = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '';
-    const issue = first?.params.issue as { code?: string; keys?: string[] } | undefined;
-    const param = path || (issue?.code === 'unrecognized_keys' && issue.keys ? issue.keys.join(',') : where);
+    // Unknown fields are reported on their parent; name the fields themselves.
+    const unknownKeys =
+      first?.keyword === 'unrecognized_keys' ? (first.params as { keys?: string[] }).keys : undefined;
+    const param = unknownKeys?.join(',') || path || where;
     const message = `${where === 'body' ? '' : `${where}: `}${path ? `${path}: ` : ''}${first?.message ?? 'invalid'}`;
     return { status: 400, body: body('invalid_request', 'request.invalid', message, param) };
   }

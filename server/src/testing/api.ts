@@ -42,7 +42,8 @@ export interface Person {
 }
 
 let counter = 0;
-export const uniqueEmail = (label = 'person') => `${label}.${process.pid}.${Date.now()}.${++counter}@example.com`;
+export const uniqueEmail = (label = 'person') =>
+  `${label}.${process.pid}.${Date.now()}.${++counter}@example.com`;
 
 export async function testApi(engine: Engine): Promise<TestApi> {
   const database = await freshDatabase(engine);

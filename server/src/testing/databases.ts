@@ -41,14 +41,19 @@ export async function preparePgliteSnapshot(): Promise<string> {
 export async function preparePostgresTemplate(): Promise<{ adminUrl: string; template: string } | null> {
   const adminUrl = process.env[POSTGRES_URL_VAR];
   if (!adminUrl) {
-    if (process.env.CI) throw new Error(`${POSTGRES_URL_VAR} must be set under CI: database tests run on PostgreSQL too`);
+    if (process.env.CI)
+      throw new Error(`${POSTGRES_URL_VAR} must be set under CI: database tests run on PostgreSQL too`);
     console.warn(`\n  SKIPPED: database tests on PostgreSQL (set ${POSTGRES_URL_VAR} to run them)\n`);
     return null;
   }
   const template = `billfold_template_${process.pid}`;
   await adminQuery(adminUrl, `drop database if exists ${template}`);
   await adminQuery(adminUrl, `create database ${template}`);
-  const database = await openDatabase({ kind: 'postgres', url: withDatabase(adminUrl, template), poolSize: 2 });
+  const database = await openDatabase({
+    kind: 'postgres',
+    url: withDatabase(adminUrl, template),
+    poolSize: 2,
+  });
   await migrateFully(database);
   await database.close();
   return { adminUrl, template };
@@ -112,6 +117,8 @@ export async function freshDatabase(engine: Engine): Promise<TestDatabase> {
 
 /** Rows in a table, for asserting that a refused request wrote nothing. */
 export async function countRows(database: OpenDatabase, table: string): Promise<number> {
-  const { rows } = await sql<{ n: bigint }>`select count(*) as n from ${sql.table(table)}`.execute(database.db);
+  const { rows } = await sql<{ n: bigint }>`select count(*) as n from ${sql.table(table)}`.execute(
+    database.db,
+  );
   return Number(rows[0]?.n ?? 0);
 }

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { preparePgliteSnapshot, preparePostgresTemplate, dropPostgresTestDatabases } from './databases.js';
+import { dropPostgresTestDatabases, preparePgliteSnapshot, preparePostgresTemplate } from './databases.js';
 
 /** Migrates once per run: a PGlite snapshot and a PostgreSQL template that every test copies. */
 export default async function setup(project: TestProject) {

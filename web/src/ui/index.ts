@@ -1,0 +1,11 @@
+export { Alert, type AlertTone } from './Alert';
+export { Badge, type BadgeTone, RoleBadge, roleLabel, StatusBadge } from './Badge';
+export { Button, type ButtonVariant, buttonClass } from './Button';
+export { Card } from './Card';
+export { CopyBox } from './CopyBox';
+export { EmptyState } from './EmptyState';
+export { FieldError, Input, Options, Select, type SelectOption } from './Field';
+export * from './icons';
+export { ConfirmDialog, Modal } from './Modal';
+export { Loading, Page, useDocumentTitle } from './Page';
+export { type Column, Table } from './Table';
