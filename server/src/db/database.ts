@@ -42,6 +42,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<OpenDatabase
   }
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
   const pglite = await PGlite.create({
+    // PGlite returns small int8 values as numbers and large ones as bigints; always bigint, as on pg.
+    parsers: { 20: (value: string) => BigInt(value) },
     ...(config.dataDir ? { dataDir: config.dataDir } : {}),
     ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
   });
