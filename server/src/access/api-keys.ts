@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
@@ -95,35 +96,33 @@ export interface KeyPrincipal {
  * `ttlMs` (the documented bound).
  */
 export class ApiKeyAuthenticator {
-  readonly #cache = new Map<string, { principal: KeyPrincipal | null; until: number }>();
+  // Values are wrapped: an unknown secret is remembered too, so guessing costs no queries.
+  readonly #cache: LRUCache<string, { principal: KeyPrincipal | null }>;
 
-  constructor(
-    private readonly db: Db,
-    private readonly ttlMs = 5_000,
-    private readonly maxEntries = 10_000,
-  ) {}
+  constructor(db: Db, ttlMs = 5_000) {
+    this.#cache = new LRUCache({
+      max: 10_000,
+      ttl: ttlMs,
+      fetchMethod: async (digest) => {
+        const row = await db
+          .selectFrom('api_keys')
+          .select(['id', 'org_id', 'mode'])
+          .where('secret_hash', '=', digest)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        return { principal: row ? { keyId: row.id, orgId: row.org_id, mode: row.mode } : null };
+      },
+    });
+  }
 
   async authenticate(secret: string): Promise<KeyPrincipal | null> {
     const digest = sha256(secret);
-    // Freshness of a cache is real elapsed time, not billing time, so not the injectable clock.
-    const now = performance.now();
-    const cached = this.#cache.get(digest);
-    if (cached && cached.until > now) return cached.principal;
-    const row = await this.db
-      .selectFrom('api_keys')
-      .select(['id', 'org_id', 'mode'])
-      .where('secret_hash', '=', digest)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    const principal = row ? { keyId: row.id, orgId: row.org_id, mode: row.mode } : null;
-    if (this.#cache.size >= this.maxEntries) this.#cache.clear();
-    this.#cache.set(digest, { principal, until: now + this.ttlMs });
-    return principal;
+    return (this.#cache.get(digest) ?? (await this.#cache.fetch(digest)))?.principal ?? null;
   }
 
   /** Drops a revoked key from this process's memory. */
   forget(keyId: string): void {
-    for (const [digest, entry] of this.#cache) {
+    for (const [digest, entry] of this.#cache.entries()) {
       if (entry.principal?.keyId === keyId) this.#cache.delete(digest);
     }
   }

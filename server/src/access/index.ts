@@ -23,6 +23,7 @@ export {
   createOrganization,
   getOrganization,
   listOrganizationsFor,
+  OrganizationCache,
   presentOrganization,
   roleIn,
   updateOrganization,

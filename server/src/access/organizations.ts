@@ -1,5 +1,7 @@
+import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import type { Ctx } from '../context.js';
+import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { OrganizationRow, Role } from '../db/schema.js';
 import { forbidden, invalid, notFound } from '../errors.js';
@@ -142,4 +144,31 @@ export function presentOrganization(org: OrganizationRow): OrganizationObject {
     parent_org_id: org.parent_org_id,
     created_at: org.created_at.toISOString(),
   };
+}
+
+/**
+ * Organizations read on every API call, kept in memory for a few seconds. A change made in this
+ * process is seen at once (the route forgets the entry after commit), in other processes within the TTL.
+ */
+export class OrganizationCache {
+  readonly #cache: LRUCache<string, OrganizationRow>;
+
+  constructor(db: Db, ttlMs = 5_000) {
+    this.#cache = new LRUCache({
+      max: 10_000,
+      ttl: ttlMs,
+      fetchMethod: async (id) =>
+        db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst(),
+    });
+  }
+
+  async get(orgId: string): Promise<OrganizationRow> {
+    const org = this.#cache.get(orgId) ?? (await this.#cache.fetch(orgId));
+    if (!org) throw notFound('organization.not_found', 'No such organization');
+    return org;
+  }
+
+  forget(orgId: string): void {
+    this.#cache.delete(orgId);
+  }
 }

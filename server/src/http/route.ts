@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Permission } from '../access/index.js';
+import type { ApiKeyAuthenticator, OrganizationCache, Permission } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import type { Role } from '../db/schema.js';
 
@@ -37,8 +37,8 @@ export interface RouteInput<B, Q, P> {
   publicUrl(path: string): string;
   /** Runs once the request's transaction has committed (cache invalidation). */
   afterCommit(effect: () => void): void;
-  /** In-memory answers to drop once a change commits. */
-  caches: { forgetApiKey(keyId: string): void };
+  /** This process's read caches; a route that changes what they hold forgets it after commit. */
+  caches: { apiKeys: ApiKeyAuthenticator; organizations: OrganizationCache };
 }
 
 type ZodOr<S, Fallback> = S extends z.ZodType ? z.infer<S> : Fallback;

@@ -142,8 +142,8 @@ export const accessRoutes = [
     tag: TAG,
     permission: 'organization.read',
     response: access.organizationObject,
-    handler: async ({ ctx, access: a }) =>
-      access.presentOrganization(await access.getOrganization(ctx, orgOf(a))),
+    handler: async ({ access: a, caches }) =>
+      access.presentOrganization(await caches.organizations.get(orgOf(a))),
   }),
   defineRoute({
     method: 'POST',
@@ -154,8 +154,10 @@ export const accessRoutes = [
     permission: 'organization.write',
     body: access.updateOrganizationBody,
     response: access.organizationObject,
-    handler: async ({ ctx, body, access: a }) =>
-      access.presentOrganization(await access.updateOrganization(ctx, orgOf(a), body)),
+    handler: async ({ ctx, body, access: a, afterCommit, caches }) => {
+      afterCommit(() => caches.organizations.forget(orgOf(a)));
+      return access.presentOrganization(await access.updateOrganization(ctx, orgOf(a), body));
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -327,7 +329,7 @@ export const accessRoutes = [
     response: access.apiKeyObject,
     handler: async ({ ctx, params, access: a, afterCommit, caches }) => {
       const key = await access.revokeApiKey(ctx, orgOf(a), params.api_key_id);
-      afterCommit(() => caches.forgetApiKey(key.id));
+      afterCommit(() => caches.apiKeys.forget(key.id));
       return key;
     },
   }),
