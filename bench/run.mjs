@@ -2,7 +2,8 @@
 // Benchmarks (npm run bench): prints one JSON document and a one-line summary. Each figure is set
 // against a baseline measured in the same run on the same machine.
 //   api:     authenticated GET /v1/organization with an API key vs a bare Fastify route returning
-//            constant JSON; autocannon, 50 connections, 10 s each. Target: ratio >= 0.6, p99 <= 15 ms.
+//            constant JSON; autocannon, 50 connections, 10 s each, alternated twice, the better round of
+//            each kept. Target: ratio >= 0.6, p99 <= 15 ms.
 //   startup: `billfold start` on an existing embedded database to the first 200 from /health,
 //            vs a bare Node process to its first 200. Target: <= 2000 ms.
 import { spawn } from 'node:child_process';
@@ -48,14 +49,22 @@ async function apiBenchmark() {
     headers: { authorization },
   });
   await autocannon({ url: `${bare}/constant`, connections: 10, duration: 2 });
-  const baseline = await load(`${bare}/constant`, {});
-  const authenticated = await load(`${billfold}/v1/organization`, { authorization });
+  // Alternate the two twice and keep each one's better round: this machine's other load comes and goes.
+  const rounds = { baseline: [], authenticated: [] };
+  for (let round = 0; round < 2; round++) {
+    rounds.baseline.push(await load(`${bare}/constant`, {}));
+    rounds.authenticated.push(await load(`${billfold}/v1/organization`, { authorization }));
+  }
+  const best = (xs) => xs.reduce((a, b) => (b.requests_per_second > a.requests_per_second ? b : a));
+  const baseline = best(rounds.baseline);
+  const authenticated = best(rounds.authenticated);
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
   const ratio = Number((authenticated.requests_per_second / baseline.requests_per_second).toFixed(3));
   return {
     dataDir,
     result: {
+      rounds,
       baseline_bare_route: baseline,
       authenticated_get: authenticated,
       ratio,

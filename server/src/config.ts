@@ -10,7 +10,8 @@ export interface BillfoldConfig {
   webDist: string | undefined;
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BillfoldConfig {
+/** `defaultWebDist`: where the built web UI is, as seen from the caller (the CLI knows its own place). */
+export function configFromEnv(env: NodeJS.ProcessEnv, defaultWebDist?: string): BillfoldConfig {
   const port = Number.parseInt(env.PORT ?? '4000', 10);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`PORT must be a port number, not ${env.PORT}`);
@@ -23,6 +24,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BillfoldCon
     host,
     port,
     publicUrl: env.BILLFOLD_PUBLIC_URL ?? `http://localhost:${port}`,
-    webDist: env.BILLFOLD_WEB_DIST ?? resolve(import.meta.dirname, '../../web/dist'),
+    webDist: env.BILLFOLD_WEB_DIST ?? defaultWebDist,
   };
 }

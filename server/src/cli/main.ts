@@ -1,11 +1,11 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configFromEnv } from '../config.js';
-import { migrateToLatest, openDatabase } from '../db/database.js';
-import { JobRunner, jobs } from '../jobs/index.js';
-import { startBillfold } from '../server.js';
-import { systemClock } from '../time/index.js';
-import { DEMO_PASSWORD, seedDemo } from './demo.js';
+import { openEmbedded } from '../db/embedded.js';
+
+// The rest of the server is imported by the command that needs it: `start` first sets PGlite's
+// WebAssembly compiling, then loads the server while that runs (startup time is a benchmark).
 
 /** `billfold <command>`: the operator's tool over the same services as the API. */
 
@@ -31,7 +31,8 @@ async function main(argv: string[]): Promise<number> {
     options: { demo: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
   });
   const command = positionals[0];
-  const config = configFromEnv();
+  // src/cli/ and dist/cli/ are at the same depth, so this holds for the sources and the build.
+  const config = configFromEnv(process.env, resolve(import.meta.dirname, '../../../web/dist'));
 
   if (values.help || !command) {
     console.log(usage);
@@ -39,13 +40,25 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'start') {
     const started = performance.now();
+    const database =
+      config.database.kind === 'pglite'
+        ? { ...config.database, opening: openEmbedded(config.database) }
+        : config.database;
+    const [{ startBillfold }, { DEMO_PASSWORD, seedDemo }, { systemClock }] = await Promise.all([
+      import('../server.js'),
+      import('./demo.js'),
+      import('../time/index.js'),
+    ]);
     let demo: Awaited<ReturnType<typeof seedDemo>> = null;
-    const billfold = await startBillfold(config, {
-      log: consoleLog,
-      beforeListen: async ({ db }) => {
-        if (values.demo) demo = await seedDemo(db, systemClock);
+    const billfold = await startBillfold(
+      { ...config, database },
+      {
+        log: consoleLog,
+        beforeListen: async ({ db }) => {
+          if (values.demo) demo = await seedDemo(db, systemClock);
+        },
       },
-    });
+    );
     const where =
       config.database.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite in ${config.database.dataDir}`;
     console.log(`Billfold is running at ${config.publicUrl} (database: ${where})`);
@@ -60,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
     await billfold.close();
     return 0;
   }
+  const [{ migrateToLatest, openDatabase }, { JobRunner, jobs }, { systemClock }] = await Promise.all([
+    import('../db/database.js'),
+    import('../jobs/index.js'),
+    import('../time/index.js'),
+  ]);
   if (command === 'worker') {
     if (config.database.kind !== 'postgres') {
       console.error(

@@ -1,0 +1,26 @@
+// Builds the server into a few ES modules with esbuild: loading one bundle instead of ~900 files
+// takes half a second off `billfold start` (startup is a benchmark). Types are checked by `npm run check`.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
+await build({
+  entryPoints: ['src/cli/main.ts', 'src/server.ts', 'src/cli/demo.ts', 'src/time/index.ts'],
+  outdir: 'dist',
+  outbase: 'src',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+  // PGlite finds its WebAssembly beside its own module, argon2 is a native addon: both stay packages.
+  external: ['@electric-sql/pglite', '@node-rs/argon2', 'pg-native'],
+  // Bundled CommonJS dependencies (pg-boss, pg) call require().
+  banner: {
+    js: "import { createRequire as __billfoldRequire } from 'node:module'; const require = __billfoldRequire(import.meta.url);",
+  },
+});
