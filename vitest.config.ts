@@ -11,13 +11,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['server/src/**/*.test.ts', 'sdk/src/**/*.test.ts'],
-          exclude: ['server/src/**/*.db.test.ts'],
+          exclude: ['**/*.db.test.ts'],
         },
       },
       {
         test: {
           name: 'db',
-          include: ['server/src/**/*.db.test.ts'],
+          include: ['server/src/**/*.db.test.ts', 'sdk/src/**/*.db.test.ts'],
           globalSetup: ['server/src/testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
