@@ -3,7 +3,7 @@ import type { Ctx } from '../context.js';
 import type { DbOrTx } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { UserRow } from '../db/schema.js';
-import { conflict, unauthenticated } from '../errors.js';
+import { conflict, notFound, unauthenticated } from '../errors.js';
 import { toDate } from '../time/index.js';
 import type { signInBody, signUpBody, UserObject } from './access.schema.js';
 import { recordAudit } from './audit.js';
@@ -117,4 +117,27 @@ export function presentUser(
     is_operator: user.is_operator,
     created_at: user.created_at.toISOString(),
   };
+}
+
+/** Makes a person a platform operator (C2): they read every organization and run the catalog. */
+export async function grantOperator(ctx: Ctx, email: string) {
+  const user = await findUserByEmail(ctx.db, email);
+  if (!user) throw notFound('user.not_found', `No account with the email ${email}`);
+  if (user.is_operator) return user;
+  await ctx.db.updateTable('users').set({ is_operator: true }).where('id', '=', user.id).execute();
+  const personal = await ctx.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('kind', '=', 'personal')
+    .where('created_by', '=', user.id)
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    orgId: personal.id,
+    action: 'user.operator_granted',
+    targetType: 'user',
+    targetId: user.id,
+    before: { is_operator: false },
+    after: { is_operator: true },
+  });
+  return { ...user, is_operator: true };
 }

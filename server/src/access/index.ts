@@ -7,7 +7,15 @@ export {
   revokeApiKey,
 } from './api-keys.js';
 export { listAuditEvents, recordAudit, wasAudited } from './audit.js';
-export { endSession, findSession, presentUser, SESSION_DAYS, signIn, signUp } from './identity.js';
+export {
+  endSession,
+  findSession,
+  grantOperator,
+  presentUser,
+  SESSION_DAYS,
+  signIn,
+  signUp,
+} from './identity.js';
 export {
   acceptInvitation,
   changeRole,

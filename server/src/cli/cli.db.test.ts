@@ -80,6 +80,15 @@ describe('billfold start on the embedded database', () => {
     expect(again.signIn).toBe(200);
   });
 
+  it('makes an existing account an operator, and says so for an unknown one', async () => {
+    const granted = run(['operator', 'member@example.com'], env);
+    expect(await granted.exited).toBe(0);
+    expect(granted.output()).toContain('member@example.com is a platform operator.');
+    const unknown = run(['operator', 'nobody@example.com'], env);
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.output()).toContain('No account with the email nobody@example.com');
+  });
+
   it('refuses to run a separate worker on the embedded database', async () => {
     const worker = run(['worker'], env);
     expect(await worker.exited).toBe(1);

@@ -32,8 +32,8 @@ export async function seedDemo(db: Db, clock: Clock) {
           postal_code: '94107',
         })
       ).user;
-    const operator = await person('operator@example.com', 'Olivia Operator');
-    await tx.updateTable('users').set({ is_operator: true }).where('id', '=', operator.id).execute();
+    await person('operator@example.com', 'Olivia Operator');
+    await access.grantOperator(ctx, 'operator@example.com');
     const owner = await person('demo@example.com', 'Dana Demo');
     const admin = await person('admin@example.com', 'Avery Admin');
     const member = await person('member@example.com', 'Morgan Member');

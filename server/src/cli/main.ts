@@ -14,6 +14,7 @@ const usage = `Usage: billfold <command>
   start [--demo]   API, web UI and job runner in one process (--demo adds demo data to an empty database)
   worker           run jobs only; start as many as you like (PostgreSQL)
   migrate          apply database migrations and exit
+  operator <email> make an existing account a platform operator
   openapi          print the OpenAPI document
 
 Configuration: DATABASE_URL, BILLFOLD_DATA_DIR, PORT, HOST, BILLFOLD_PUBLIC_URL (see README).`;
@@ -62,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     const where =
       config.database.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite in ${config.database.dataDir}`;
     console.log(`Billfold is running at ${config.publicUrl} (database: ${where})`);
-    console.log(`Ready in ${Math.round(performance.now() - started)} ms. Stop with Ctrl+C.`);
+    console.log(`Ready in ${Math.trunc(performance.now() - started)} ms. Stop with Ctrl+C.`);
     if (values.demo) {
       console.log(
         `Demo sign-in: demo@example.com / ${DEMO_PASSWORD}  (operator: operator@example.com / ${DEMO_PASSWORD})`,
@@ -99,6 +100,36 @@ async function main(argv: string[]): Promise<number> {
     const database = await openDatabase(config.database);
     const applied = await migrateToLatest(database.db);
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+    await database.close();
+    return 0;
+  }
+  if (command === 'operator') {
+    const email = positionals[1];
+    if (!email) {
+      console.error('Usage: billfold operator <email>');
+      return 1;
+    }
+    const [access, { silentLogger }] = await Promise.all([
+      import('../access/index.js'),
+      import('../context.js'),
+    ]);
+    const database = await openDatabase(config.database);
+    await migrateToLatest(database.db);
+    const user = await database.db
+      .transaction()
+      .execute((tx) =>
+        access.grantOperator(
+          {
+            db: tx,
+            clock: systemClock,
+            log: silentLogger,
+            actor: { type: 'system', id: 'cli' },
+            requestId: 'req_cli',
+          },
+          email,
+        ),
+      );
+    console.log(`${user.email} is a platform operator.`);
     await database.close();
     return 0;
   }

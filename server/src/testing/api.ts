@@ -1,4 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { randomToken } from '../db/ids.js';
 import { buildApp } from '../http/app.js';
 import { TestClock } from '../time/index.js';
 import { type Engine, freshDatabase, type TestDatabase } from './databases.js';
@@ -43,7 +44,7 @@ export interface Person {
 
 let counter = 0;
 export const uniqueEmail = (label = 'person') =>
-  `${label}.${process.pid}.${Date.now()}.${++counter}@example.com`;
+  `${label}.${randomToken(8).toLowerCase()}.${++counter}@example.com`;
 
 export async function testApi(engine: Engine): Promise<TestApi> {
   const database = await freshDatabase(engine);
