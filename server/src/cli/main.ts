@@ -115,20 +115,18 @@ async function main(argv: string[]): Promise<number> {
     ]);
     const database = await openDatabase(config.database);
     await migrateToLatest(database.db);
-    const user = await database.db
-      .transaction()
-      .execute((tx) =>
-        access.grantOperator(
-          {
-            db: tx,
-            clock: systemClock,
-            log: silentLogger,
-            actor: { type: 'system', id: 'cli' },
-            requestId: 'req_cli',
-          },
-          email,
-        ),
-      );
+    const user = await database.db.transaction().execute((tx) =>
+      access.grantOperator(
+        {
+          db: tx,
+          clock: systemClock,
+          log: silentLogger,
+          actor: { type: 'system', id: 'cli' },
+          requestId: 'req_cli',
+        },
+        email,
+      ),
+    );
     console.log(`${user.email} is a platform operator.`);
     await database.close();
     return 0;

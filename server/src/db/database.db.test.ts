@@ -27,6 +27,28 @@ describe.each(engines())('the database layer on %s', (engine) => {
     expect(bound.rows[0]?.small).toBe(7n);
   });
 
+  it('never lets another query run inside an open transaction', async () => {
+    // On PGlite there is one connection: a query from elsewhere (the job queue) must wait for the
+    // transaction to end, not run inside it. On PostgreSQL it runs on another connection.
+    let inside = 0n;
+    const transaction = database.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('job_effects')
+        .values({ org_id: 'org_isolation', job_id: 'j1', queue: 'q', completed_at: new Date(0) })
+        .execute();
+      await new Promise((r) => setTimeout(r, 50));
+      throw new Error('roll back');
+    });
+    const outside = sql<{ n: bigint }>`select count(*) as n from job_effects where org_id = 'org_isolation'`
+      .execute(database.db)
+      .then((r) => {
+        inside = r.rows[0]?.n ?? -1n;
+      });
+    await expect(transaction).rejects.toThrow('roll back');
+    await outside;
+    expect(inside).toBe(0n);
+  });
+
   it('has applied every migration, and applying again changes nothing', async () => {
     expect(await migrateToLatest(database.db)).toEqual([]);
   });
