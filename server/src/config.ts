@@ -8,6 +8,7 @@ export interface BillfoldConfig {
   port: number;
   publicUrl: string;
   webDist: string | undefined;
+  trustProxy: boolean | string;
 }
 
 /** `defaultWebDist`: where the built web UI is, as seen from the caller (the CLI knows its own place). */
@@ -25,5 +26,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, defaultWebDist?: string): 
     port,
     publicUrl: env.BILLFOLD_PUBLIC_URL ?? `http://localhost:${port}`,
     webDist: env.BILLFOLD_WEB_DIST ?? defaultWebDist,
+    // 'true' trusts any proxy; otherwise a comma-separated list of proxy addresses or CIDR ranges.
+    trustProxy: env.BILLFOLD_TRUST_PROXY === 'true' ? true : (env.BILLFOLD_TRUST_PROXY ?? false),
   };
 }

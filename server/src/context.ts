@@ -26,3 +26,9 @@ export interface Ctx {
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** Runs `work` in a transaction: a new one, or the caller's if it is already in one. */
+export async function withTransaction<T>(ctx: Ctx, work: (ctx: Ctx) => Promise<T>): Promise<T> {
+  if (ctx.db.isTransaction) return work(ctx);
+  return ctx.db.transaction().execute((tx) => work({ ...ctx, db: tx }));
+}

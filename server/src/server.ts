@@ -28,7 +28,7 @@ export async function startBillfold(
   const database = await openDatabase(config.database);
   await migrateToLatest(database.db);
   await options.beforeListen?.(database);
-  const appConfig = { publicUrl: config.publicUrl, webDist: config.webDist };
+  const appConfig = { publicUrl: config.publicUrl, webDist: config.webDist, trustProxy: config.trustProxy };
   const app = await buildApp({
     db: database.db,
     clock,

@@ -99,7 +99,11 @@ export class ApiKeyAuthenticator {
   // Values are wrapped: an unknown secret is remembered too, so guessing costs no queries.
   readonly #cache: LRUCache<string, { principal: KeyPrincipal | null }>;
 
+  // Revoked here, remembered at least as long as a cached answer lives.
+  readonly #revoked: LRUCache<string, true>;
+
   constructor(db: Db, ttlMs = 5_000) {
+    this.#revoked = new LRUCache({ max: 10_000, ttl: ttlMs * 2 });
     this.#cache = new LRUCache({
       max: 10_000,
       ttl: ttlMs,
@@ -117,11 +121,14 @@ export class ApiKeyAuthenticator {
 
   async authenticate(secret: string): Promise<KeyPrincipal | null> {
     const digest = sha256(secret);
-    return (this.#cache.get(digest) ?? (await this.#cache.fetch(digest)))?.principal ?? null;
+    const principal = (this.#cache.get(digest) ?? (await this.#cache.fetch(digest)))?.principal ?? null;
+    // A lookup that read the key just before its revocation committed may have cached it again.
+    return principal && this.#revoked.has(principal.keyId) ? null : principal;
   }
 
-  /** Drops a revoked key from this process's memory. */
+  /** Drops a revoked key from this process's memory, including lookups still in flight. */
   forget(keyId: string): void {
+    this.#revoked.set(keyId, true);
     for (const [digest, entry] of this.#cache.entries()) {
       if (entry.principal?.keyId === keyId) this.#cache.delete(digest);
     }

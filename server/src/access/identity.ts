@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Ctx } from '../context.js';
+import { type Ctx, withTransaction } from '../context.js';
 import type { DbOrTx } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { UserRow } from '../db/schema.js';
@@ -21,36 +21,42 @@ export interface NewSession {
 }
 
 export async function signUp(ctx: Ctx, input: z.infer<typeof signUpBody>) {
-  const existing = await findUserByEmail(ctx.db, input.email);
-  if (existing)
-    throw conflict('user.email_taken', 'An account with this email exists; sign in instead', 'email');
-  const now = toDate(ctx.clock.now());
-  const user = {
-    id: newId('user'),
-    email: input.email,
-    name: input.name,
-    password_hash: await hashPassword(input.password),
-    is_operator: false,
-    created_at: now,
-  };
-  await ctx.db.insertInto('users').values(user).execute();
-  // Everyone gets a personal account, so that a person can buy for themselves (ROCON's "personal license").
-  const personal = await createOrganizationRecord(ctx, {
-    kind: 'personal',
-    name: input.name,
-    country: input.country,
-    postal_code: input.postal_code,
-    ownerId: user.id,
+  // Hashed before any transaction: argon2 is slow on purpose and must not hold a connection.
+  const passwordHash = await hashPassword(input.password);
+  return withTransaction(ctx, async (ctx) => {
+    const existing = await findUserByEmail(ctx.db, input.email);
+    if (existing)
+      throw conflict('user.email_taken', 'An account with this email exists; sign in instead', 'email');
+    const now = toDate(ctx.clock.now());
+    const user = {
+      id: newId('user'),
+      email: input.email,
+      name: input.name,
+      password_hash: passwordHash,
+      is_operator: false,
+      created_at: now,
+    };
+    await ctx.db.insertInto('users').values(user).execute();
+    // Everyone gets a personal account, so that a person can buy for themselves (ROCON's "personal license").
+    const personal = await createOrganizationRecord(ctx, {
+      kind: 'personal',
+      name: input.name,
+      country: input.country,
+      postal_code: input.postal_code,
+      ownerId: user.id,
+    });
+    await recordAudit(
+      { ...ctx, actor: { type: 'user', id: user.id } },
+      {
+        orgId: personal.id,
+        action: 'user.signed_up',
+        targetType: 'user',
+        targetId: user.id,
+        after: { email: user.email, name: user.name },
+      },
+    );
+    return { user, personal, session: await startSession(ctx.db, user.id, now) };
   });
-  const actorCtx: Ctx = { ...ctx, actor: { type: 'user', id: user.id } };
-  await recordAudit(actorCtx, {
-    orgId: personal.id,
-    action: 'user.signed_up',
-    targetType: 'user',
-    targetId: user.id,
-    after: { email: user.email, name: user.name },
-  });
-  return { user, personal, session: await startSession(ctx.db, user.id, now) };
 }
 
 export async function signIn(ctx: Ctx, input: z.infer<typeof signInBody>) {

@@ -36,4 +36,12 @@ export {
   roleIn,
   updateOrganization,
 } from './organizations.js';
-export { allows, type Holder, needsOrganization, type Permission, policy } from './policy.js';
+export {
+  allows,
+  type Holder,
+  needsOrganization,
+  type Permission,
+  type PermissionRule,
+  policy,
+} from './policy.js';
+export { safeEqual } from './secrets.js';

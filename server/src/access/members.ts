@@ -34,6 +34,9 @@ export async function listMembers(ctx: Ctx, orgId: string): Promise<MembershipOb
   }));
 }
 
+const concurrentChange = () =>
+  conflict('member.changed_concurrently', 'This membership changed meanwhile; reload and try again');
+
 async function memberOrThrow(ctx: Ctx, orgId: string, userId: string): Promise<Role> {
   const role = await roleIn(ctx, orgId, userId);
   if (!role) throw notFound('member.not_found', 'This person is not a member of the organization');
@@ -49,12 +52,15 @@ export async function changeRole(ctx: Ctx, orgId: string, userId: string, role: 
       'role',
     );
   }
-  await ctx.db
+  // Conditional on the role read above: a concurrent ownership transfer must not be undone.
+  const changed = await ctx.db
     .updateTable('memberships')
     .set({ role })
     .where('org_id', '=', orgId)
     .where('user_id', '=', userId)
-    .execute();
+    .where('role', '=', before)
+    .executeTakeFirst();
+  if (changed.numUpdatedRows !== 1n) throw concurrentChange();
   await recordAudit(ctx, {
     orgId,
     action: 'member.role_changed',
@@ -69,7 +75,13 @@ export async function removeMember(ctx: Ctx, orgId: string, userId: string) {
   const role = await memberOrThrow(ctx, orgId, userId);
   if (role === 'owner')
     throw invalid('member.owner_not_removable', 'Transfer ownership before removing the owner');
-  await ctx.db.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
+  const removed = await ctx.db
+    .deleteFrom('memberships')
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .where('role', '<>', 'owner')
+    .executeTakeFirst();
+  if (removed.numDeletedRows !== 1n) throw concurrentChange();
   await recordAudit(ctx, {
     orgId,
     action: 'member.removed',
@@ -85,19 +97,23 @@ export async function transferOwnership(ctx: Ctx, orgId: string, fromUserId: str
   const org = await getOrganization(ctx, orgId);
   if (org.kind === 'personal') throw invalid('organization.personal', 'A personal account keeps its owner');
   const targetRole = await memberOrThrow(ctx, orgId, toUserId);
-  // Demote first: the schema allows exactly one owner at any moment.
-  await ctx.db
+  // Demote first: the schema allows exactly one owner at any moment. Each step must change exactly
+  // one row, or a concurrent change got there first and the whole transfer rolls back.
+  const demoted = await ctx.db
     .updateTable('memberships')
     .set({ role: 'super_admin' })
     .where('org_id', '=', orgId)
     .where('user_id', '=', fromUserId)
-    .execute();
-  await ctx.db
+    .where('role', '=', 'owner')
+    .executeTakeFirst();
+  const promoted = await ctx.db
     .updateTable('memberships')
     .set({ role: 'owner' })
     .where('org_id', '=', orgId)
     .where('user_id', '=', toUserId)
-    .execute();
+    .where('role', '=', targetRole)
+    .executeTakeFirst();
+  if (demoted.numUpdatedRows !== 1n || promoted.numUpdatedRows !== 1n) throw concurrentChange();
   await recordAudit(ctx, {
     orgId,
     action: 'organization.ownership_transferred',

@@ -73,6 +73,16 @@ export async function createOrganization(
     targetId: org.id,
     after: presentOrganization(org),
   });
+  if (org.parent_org_id) {
+    // The parent sees its new client in its own log.
+    await recordAudit(ctx, {
+      orgId: org.parent_org_id,
+      action: 'organization.client_created',
+      targetType: 'organization',
+      targetId: org.id,
+      after: { name: org.name, country: org.country },
+    });
+  }
   return org;
 }
 

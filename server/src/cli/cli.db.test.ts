@@ -74,6 +74,16 @@ describe('billfold start on the embedded database', () => {
     expect(first.page.headers.get('content-type')).toContain('text/html');
   });
 
+  it('keeps a second process off the embedded database while it runs', async () => {
+    const server = run(['start'], env);
+    await waitFor(() => server.output().includes('Billfold is running'), 60_000);
+    const second = run(['operator', 'demo@example.com'], env);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`is in use by process ${server.child.pid}`);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
   it('keeps its data across restarts and does not seed twice', async () => {
     const again = await startAndSignIn(['--demo']);
     expect(again.output).not.toContain('Demo data was created now.');

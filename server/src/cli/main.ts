@@ -158,7 +158,10 @@ const untilSignal = () =>
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error);
+    // Errors meant for the operator read as a sentence; anything else keeps its stack.
+    const expected =
+      error instanceof Error && ['EmbeddedDatabaseInUse', 'BillfoldError'].includes(error.name);
+    console.error(expected ? error.message : error);
     process.exit(1);
   },
 );

@@ -1,7 +1,6 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, type Kysely as KyselyType, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import { openEmbedded } from './embedded.js';
+import { type Embedded, openEmbedded } from './embedded.js';
 import { migrations } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
@@ -15,7 +14,7 @@ export type DatabaseConfig =
   /** PostgreSQL through `pg`, for production and CI. */
   | { kind: 'postgres'; url: string; poolSize?: number }
   /** Embedded PGlite; `dataDir` undefined keeps it in memory (tests). */
-  | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob; opening?: Promise<PGlite> };
+  | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob; opening?: Promise<Embedded> };
 
 export interface OpenDatabase {
   readonly db: Db;
@@ -37,12 +36,25 @@ const pgTypes = {
 export async function openDatabase(config: DatabaseConfig): Promise<OpenDatabase> {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10, types: pgTypes });
+    // An idle connection dropped by the server (restart, failover) is replaced by the pool; without a
+    // listener Node would treat the event as fatal and stop the process.
+    pool.on('error', (error) =>
+      console.warn(`PostgreSQL connection lost, the pool reconnects: ${error.message}`),
+    );
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
-  const pglite = await (config.opening ?? openEmbedded(config));
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', dumpDataDir: () => pglite.dumpDataDir('none'), close: () => db.destroy() };
+  const embedded = await (config.opening ?? openEmbedded(config));
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(embedded.pglite) });
+  return {
+    db,
+    kind: 'pglite',
+    dumpDataDir: () => embedded.pglite.dumpDataDir('none'),
+    close: async () => {
+      await db.destroy();
+      await embedded.close();
+    },
+  };
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {

@@ -107,7 +107,6 @@ export class PGliteDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
-  async destroy(): Promise<void> {
-    await this.pglite.close();
-  }
+  /** PGlite belongs to whoever opened it (db/embedded.ts closes it and releases its folder). */
+  async destroy(): Promise<void> {}
 }

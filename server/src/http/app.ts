@@ -1,13 +1,19 @@
 import { existsSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastJson from 'fast-json-stringify';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ApiKeyAuthenticator, OrganizationCache, wasAudited } from '../access/index.js';
+import {
+  ApiKeyAuthenticator,
+  OrganizationCache,
+  type Permission,
+  type PermissionRule,
+  policy,
+  wasAudited,
+} from '../access/index.js';
 import type { Actor, Ctx, Logger } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
@@ -23,6 +29,7 @@ import {
   storeResponse,
   validKey,
 } from './idempotency.js';
+import { RateLimiter } from './rate-limit.js';
 import type { Access, RouteDef, RouteInput } from './route.js';
 import { routes as allRoutes } from './routes/index.js';
 
@@ -53,6 +60,8 @@ export interface AppConfig {
   /** Built web UI to serve at /, if present. */
   webDist?: string | undefined;
   bodyLimitBytes?: number;
+  /** Behind a reverse proxy: trust its X-Forwarded-For (true, or its addresses) for client addresses. */
+  trustProxy?: boolean | string | undefined;
 }
 
 export interface AppDeps {
@@ -66,6 +75,13 @@ export interface AppDeps {
 export const DEFAULT_BODY_LIMIT = 100 * 1024;
 const pageHeaders = { 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY' };
 
+/** OpenAPI security from the policy: which routes take an API key, which only a session. */
+function securityOf(permission: Permission): { security?: Array<Record<string, string[]>> } {
+  const rule: PermissionRule = policy[permission];
+  if (rule.public) return {};
+  return { security: rule.keys ? [{ apiKey: [] }, { session: [] }] : [{ session: [] }] };
+}
+
 function actorOf(access: Access): Actor {
   const { principal } = access;
   if (principal.kind === 'user') return { type: 'user', id: principal.user.id };
@@ -77,7 +93,8 @@ function actorOf(access: Access): Actor {
 function idempotencyScope(access: Access): string {
   const { principal } = access;
   if (principal.kind === 'api_key') return `org:${principal.orgId}`;
-  if (principal.kind === 'user') return `user:${principal.user.id}`;
+  // Per organization too: the same key sent for another organization is another request.
+  if (principal.kind === 'user') return `user:${principal.user.id}|org:${access.orgId ?? '-'}`;
   return 'anonymous';
 }
 
@@ -89,8 +106,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     genReqId: () => newId('request'),
     requestIdHeader: false,
-    trustProxy: false,
+    trustProxy: config.trustProxy ?? false,
   });
+  // JSON only: no other body type reaches a handler (and no form can post cross-site).
+  app.removeContentTypeParser('text/plain');
+  const limiter = new RateLimiter();
   const log: Logger = deps.log ?? app.log;
   const caches = { apiKeys: new ApiKeyAuthenticator(db), organizations: new OrganizationCache(db) };
   const secureCookies = config.publicUrl.startsWith('https://');
@@ -112,7 +132,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(fastifyCookie);
-  await app.register(fastifyRateLimit, { global: false, hook: 'preHandler' });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -141,7 +160,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   for (const route of routes)
-    registerRoute(app, route, { db, clock, log, keys: caches.apiKeys, caches, config, secureCookies });
+    registerRoute(app, route, {
+      db,
+      clock,
+      log,
+      keys: caches.apiKeys,
+      caches,
+      config,
+      secureCookies,
+      limiter,
+    });
 
   if (config.webDist && existsSync(config.webDist)) {
     await app.register(fastifyStatic, { root: config.webDist, wildcard: false, index: 'index.html' });
@@ -170,6 +198,7 @@ interface RouteDeps {
   caches: RouteInput<unknown, unknown, unknown>['caches'];
   config: AppConfig;
   secureCookies: boolean;
+  limiter: RateLimiter;
 }
 
 function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
@@ -184,7 +213,6 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
     [ORG_HEADER]: z.string().optional().describe('The organization a signed-in person acts on'),
     ...(isWrite ? { [CSRF_HEADER]: z.string().optional().describe('Required with a session cookie') } : {}),
   });
-  const rateLimit = route.rateLimit;
   app.route({
     method: route.method,
     url: route.path,
@@ -198,23 +226,19 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
       ...(route.query ? { querystring: route.query } : {}),
       ...(route.params ? { params: route.params } : {}),
       response: { [status]: route.response, '4XX': errorEnvelope },
-      ...(route.permission === 'public' ? {} : { security: [{ apiKey: [] }, { session: [] }] }),
+      ...securityOf(route.permission),
     },
-    ...(rateLimit
-      ? {
-          config: {
-            rateLimit: {
-              max: rateLimit.max,
-              timeWindow: rateLimit.windowMs,
-              keyGenerator: (request: FastifyRequest) =>
-                `${request.ip}|${rateLimit.key(request.body as never)}`,
-            },
-          },
-        }
-      : {}),
     onRequest: async (request) => {
       request.access = await authorize(request, route.permission, deps);
     },
+    ...(route.rateLimits
+      ? {
+          preHandler: async (request) => {
+            const input = { body: request.body as never, ip: request.ip };
+            deps.limiter.hit((route.rateLimits ?? []).map((limit) => ({ ...limit, key: limit.key(input) })));
+          },
+        }
+      : {}),
     handler: async (request, reply) => {
       const access = request.access;
       const afterCommit: Array<() => void> = [];
@@ -253,7 +277,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
         return result;
       };
 
-      if (!isWrite) return reply.code(status).send(await run(deps.db));
+      if (!isWrite || route.transaction === 'own') return reply.code(status).send(await run(deps.db));
 
       const key = route.idempotency === 'off' ? undefined : validKey(request.headers[IDEMPOTENCY_HEADER]);
       const scope = idempotencyScope(access);

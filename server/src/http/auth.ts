@@ -1,14 +1,15 @@
 import type { FastifyRequest } from 'fastify';
-import type { ApiKeyAuthenticator } from '../access/index.js';
 import {
+  type ApiKeyAuthenticator,
   allows,
   findSession,
   type Holder,
   needsOrganization,
   type Permission,
+  policy,
   roleIn,
+  safeEqual,
 } from '../access/index.js';
-import { safeEqual } from '../access/secrets.js';
 import type { Db } from '../db/database.js';
 import { isId } from '../db/ids.js';
 import { forbidden, invalid, unauthenticated } from '../errors.js';
@@ -22,6 +23,7 @@ export const ORG_HEADER = 'billfold-organization';
 export const CSRF_HEADER = 'x-csrf-token';
 
 const readMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+const isPublic = (permission: Permission) => 'public' in policy[permission];
 
 async function resolvePrincipal(
   request: FastifyRequest,
@@ -55,7 +57,8 @@ export async function authorize(
   deps: { db: Db; clock: Clock; keys: ApiKeyAuthenticator },
 ): Promise<Access> {
   const principal = await resolvePrincipal(request, deps);
-  if (principal.kind === 'user' && !readMethods.has(request.method)) {
+  // Public routes (sign-in, sign-up) act on no session, so a stale cookie must not block them.
+  if (principal.kind === 'user' && !readMethods.has(request.method) && !isPublic(permission)) {
     // Cookie-authenticated writes must prove they come from our page (double-submit token).
     const sent = request.headers[CSRF_HEADER];
     if (typeof sent !== 'string' || !safeEqual(sent, principal.csrfToken)) {

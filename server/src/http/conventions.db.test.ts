@@ -79,6 +79,48 @@ describe.each(engines())('API conventions on %s', (engine) => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('treats one Idempotency-Key sent for two organizations as two requests', async () => {
+    const other = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/organizations',
+        as: owner,
+        body: { name: 'Other', country: 'US', postal_code: '10001' },
+      })
+    ).json().id;
+    const headers = { 'idempotency-key': 'same-key-two-orgs' };
+    const body = { name: 'Per org', mode: 'read_only' };
+    const a = await api.call({ method: 'POST', url: '/v1/api_keys', as: owner, org: orgId, body, headers });
+    const b = await api.call({ method: 'POST', url: '/v1/api_keys', as: owner, org: other, body, headers });
+    expect(b.headers['idempotent-replayed']).toBeUndefined();
+    expect(b.json().id).not.toBe(a.json().id);
+  });
+
+  it('answers concurrent sign-ups with one email with one account and conflicts, never a 500', async () => {
+    const body = {
+      email: `race.${orgId.slice(-6).toLowerCase()}@example.com`,
+      password: 'correct horse battery',
+      name: 'Race',
+      country: 'US',
+      postal_code: '10001',
+    };
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => api.call({ method: 'POST', url: '/v1/users', body })),
+    );
+    const statuses = responses.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+  });
+
+  it('lets a browser with a stale session cookie sign in without a CSRF token', async () => {
+    const response = await api.app.inject({
+      method: 'POST',
+      url: '/v1/session',
+      headers: { cookie: owner.cookie, 'content-type': 'application/json' },
+      payload: JSON.stringify({ email: owner.email, password: 'correct horse battery' }),
+    });
+    expect(response.statusCode).toBe(200);
+  });
+
   it('never stores a shown-once secret for replay', async () => {
     const headers = { 'idempotency-key': 'key-with-secret' };
     const body = { name: 'Replay', mode: 'full' };

@@ -76,6 +76,17 @@ export function toEnvelope(
     const message = `${where === 'body' ? '' : `${where}: `}${path ? `${path}: ` : ''}${first?.message ?? 'invalid'}`;
     return { status: 400, body: body('invalid_request', 'request.invalid', message, param) };
   }
+  if (fastifyError.code === '23505') {
+    // A unique index refused a row that a concurrent request inserted first.
+    return {
+      status: 409,
+      body: body(
+        'conflict',
+        'request.conflict',
+        'A concurrent request made the same change; reload and retry',
+      ),
+    };
+  }
   const known = fastifyError.code ? fastifyErrors[fastifyError.code] : undefined;
   if (known) {
     return {
@@ -103,6 +114,8 @@ export function toEnvelope(
 
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply, log: Logger) {
   const { status, body } = toEnvelope(error, request.id);
-  if (status >= 500) log.error({ err: error, request_id: request.id, url: request.url }, 'request failed');
+  // The route's pattern, not its URL: a URL can carry a token (invite previews).
+  if (status >= 500)
+    log.error({ err: error, request_id: request.id, route: request.routeOptions.url }, 'request failed');
   return reply.code(status).send(body);
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ApiKeyAuthenticator, OrganizationCache, Permission } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import type { Role } from '../db/schema.js';
+import type { Limit } from './rate-limit.js';
 
 /** The principal a request carries, resolved from its session cookie or API key. */
 export type Principal =
@@ -70,8 +71,13 @@ export interface RouteDef<
   redact?: readonly string[];
   /** A write that is not a billing action (signing in) and so has no audit entry. */
   audit?: 'off';
-  /** Limits attempts per client address and the given key (e.g. the email signing in). */
-  rateLimit?: { max: number; windowMs: number; key: (body: ZodOr<B, undefined>) => string };
+  /** Attempt limits, each counted per key: the client's address, the email signing in, ... */
+  rateLimits?: ReadonlyArray<Limit & { key: (request: { body: ZodOr<B, undefined>; ip: string }) => string }>;
+  /**
+   * 'own': the operation opens its own transaction. For sign-in and sign-up, whose deliberately slow
+   * password hashing must not hold a database connection (or, on PGlite, the only one).
+   */
+  transaction?: 'own';
   handler: (
     input: RouteInput<ZodOr<B, undefined>, ZodOr<Q, undefined>, ZodOr<P, undefined>>,
   ) => Promise<z.input<R>>;

@@ -32,7 +32,8 @@ export const accessRoutes = [
     body: access.signUpBody,
     response: access.sessionObject,
     status: 201,
-    rateLimit: { max: 20, windowMs: 60_000, key: () => 'sign-up' },
+    transaction: 'own',
+    rateLimits: [{ name: 'sign-up per address', max: 30, windowMs: 10 * 60_000, key: ({ ip }) => ip }],
     handler: async ({ ctx, body, session }) => {
       const result = await access.signUp(ctx, body);
       session.set(result.session.token, result.session.expiresAt);
@@ -55,7 +56,11 @@ export const accessRoutes = [
     audit: 'off',
     body: access.signInBody,
     response: access.sessionObject,
-    rateLimit: { max: 10, windowMs: 10 * 60_000, key: (body) => body.email },
+    transaction: 'own',
+    rateLimits: [
+      { name: 'sign-in per email', max: 10, windowMs: 10 * 60_000, key: ({ body }) => body.email },
+      { name: 'sign-in per address', max: 100, windowMs: 10 * 60_000, key: ({ ip }) => ip },
+    ],
     handler: async ({ ctx, body, session }) => {
       const { user, session: started } = await access.signIn(ctx, body);
       session.set(started.token, started.expiresAt);
