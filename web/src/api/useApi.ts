@@ -1,4 +1,4 @@
-import { type DependencyList, useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { type ApiError, toApiError } from './client';
 
 export interface Loaded<T> {
@@ -10,29 +10,38 @@ export interface Loaded<T> {
   setData: (update: (previous: T | undefined) => T | undefined) => void;
 }
 
-/** Loads data when the dependencies change (e.g. the chosen organization); drops stale answers. */
-export function useApi<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
+/**
+ * Loads data, again whenever `key` changes (e.g. the chosen organization), and drops answers that
+ * arrive after a newer load started.
+ */
+export function useApi<T>(load: () => Promise<T>, key: readonly unknown[]): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [loading, setLoading] = useState(true);
   const generation = useRef(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller lists what the loader depends on
+  const loader = useRef(load);
+  loader.current = load;
+  const keyText = JSON.stringify(key);
+
   const run = useCallback(async () => {
     const mine = ++generation.current;
     setLoading(true);
     setError(undefined);
     try {
-      const value = await load();
+      const value = await loader.current();
       if (mine === generation.current) setData(value);
     } catch (e) {
       if (mine === generation.current) setError(toApiError(e));
     } finally {
       if (mine === generation.current) setLoading(false);
     }
-  }, deps);
+  }, []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyText is the caller's reason to reload
   useEffect(() => {
     setData(undefined);
     void run();
-  }, [run]);
+  }, [run, keyText]);
+
   return { data, error, loading, reload: run, setData };
 }

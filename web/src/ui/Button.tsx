@@ -29,7 +29,6 @@ export function Button({
     .filter(Boolean)
     .join(' ');
   return (
-    // biome-ignore lint/a11y/useButtonType: the type is a prop with a safe default
     <button
       type={type}
       className={classes}

@@ -22,6 +22,7 @@ export function Modal({ title, description, onClose, children, footer }: ModalPr
   const titleId = useId();
   const descriptionId = useId();
   const dialog = useRef<HTMLDivElement>(null);
+  const backdrop = useRef<HTMLDivElement>(null);
   const close = useRef(onClose);
   close.current = onClose;
 
@@ -51,23 +52,24 @@ export function Modal({ title, description, onClose, children, footer }: ModalPr
         head.focus();
       }
     };
+    // A press on the dimmed backdrop (not inside the dialog) closes it.
+    const onDown = (event: MouseEvent) => {
+      if (event.target === backdrop.current) close.current();
+    };
     document.addEventListener('keydown', onKey);
+    document.addEventListener('mousedown', onDown);
     const overflow = document.body.style.overflow;
     document.body.style.overflow = 'hidden';
     return () => {
       document.removeEventListener('keydown', onKey);
+      document.removeEventListener('mousedown', onDown);
       document.body.style.overflow = overflow;
       previous?.focus();
     };
   }, []);
 
   return createPortal(
-    <div
-      className="modal-backdrop"
-      onMouseDown={(event) => {
-        if (event.target === event.currentTarget) close.current();
-      }}
-    >
+    <div className="modal-backdrop" ref={backdrop}>
       <div
         ref={dialog}
         className="modal"

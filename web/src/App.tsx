@@ -1,0 +1,60 @@
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { SessionProvider } from './api/session';
+import { ApiKeysPage } from './api-keys/ApiKeysPage';
+import { AuditLogPage } from './audit/AuditLogPage';
+import { SignInPage } from './auth/SignInPage';
+import { SignUpPage } from './auth/SignUpPage';
+import { BillingPage } from './billing/BillingPage';
+import { InvitePage } from './invite/InvitePage';
+import { MembersPage } from './members/MembersPage';
+import { OverviewPage } from './organizations/OverviewPage';
+import { SettingsPage } from './organizations/SettingsPage';
+import { AppShell } from './shell/AppShell';
+import { NotFoundPage } from './shell/NotFoundPage';
+import { RequirePermission } from './shell/RequirePermission';
+import { UsagePage } from './usage/UsagePage';
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <SessionProvider>
+        <Routes>
+          <Route path="/sign-in" element={<SignInPage />} />
+          <Route path="/sign-up" element={<SignUpPage />} />
+          <Route path="/invite/:token" element={<InvitePage />} />
+          <Route element={<AppShell />}>
+            <Route index element={<OverviewPage />} />
+            <Route path="members" element={<MembersPage />} />
+            <Route
+              path="api-keys"
+              element={
+                <RequirePermission can="readApiKeys" title="API keys">
+                  <ApiKeysPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="audit-log"
+              element={
+                <RequirePermission can="readAuditLog" title="Audit log">
+                  <AuditLogPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="billing"
+              element={
+                <RequirePermission can="readBilling" title="Billing">
+                  <BillingPage />
+                </RequirePermission>
+              }
+            />
+            <Route path="usage" element={<UsagePage />} />
+            <Route path="settings" element={<SettingsPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </SessionProvider>
+    </BrowserRouter>
+  );
+}

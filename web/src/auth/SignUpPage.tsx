@@ -1,0 +1,120 @@
+import { type FormEvent, useState } from 'react';
+import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { api, unwrap } from '../api/client';
+import { isEmail, useFormErrors } from '../api/forms';
+import { useSession } from '../api/session';
+import { countryOptions } from '../shared/countries';
+import { Alert, Button, Input, Select } from '../ui';
+import { AuthLayout, safeNext, withNext } from './AuthLayout';
+
+export const MIN_PASSWORD = 10;
+
+export function SignUpPage() {
+  const { state, accept } = useSession();
+  const [search] = useSearchParams();
+  const next = safeNext(search);
+  const navigate = useNavigate();
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState(search.get('email') ?? '');
+  const [password, setPassword] = useState('');
+  const [country, setCountry] = useState('US');
+  const [postalCode, setPostalCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const form = useFormErrors(['name', 'email', 'password', 'country', 'postal_code']);
+
+  if (state.status === 'signed_in' && !busy) return <Navigate to={next} replace />;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const ok = form.check({
+      name: !name.trim() && 'Enter your name',
+      email: !isEmail(email) && 'Enter a valid email address',
+      password: password.length < MIN_PASSWORD && `Use at least ${MIN_PASSWORD} characters`,
+      postal_code: postalCode.trim().length < 2 && 'Enter your postal or ZIP code',
+    });
+    if (!ok) return;
+    setBusy(true);
+    try {
+      const session = await unwrap(
+        api.POST('/v1/users', {
+          body: { name: name.trim(), email: email.trim(), password, country, postal_code: postalCode.trim() },
+        }),
+      );
+      accept(session);
+      navigate(next, { replace: true });
+    } catch (error) {
+      form.fromError(error);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthLayout
+      title="Create your account"
+      subtitle="Start billing in minutes. Your personal account is created with it."
+      wide
+      footer={
+        <>
+          Already have an account? <Link to={withNext('/sign-in', next)}>Sign in</Link>
+        </>
+      }
+    >
+      <form className="form-grid" onSubmit={submit} noValidate>
+        {form.errors.general ? (
+          <div className="span-2">
+            <Alert>{form.errors.general}</Alert>
+          </div>
+        ) : null}
+        <Input
+          className="span-2"
+          label="Full name"
+          autoComplete="name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={form.field('name')}
+        />
+        <Input
+          className="span-2"
+          label="Email"
+          type="email"
+          autoComplete="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={form.field('email')}
+        />
+        <Input
+          className="span-2"
+          label="Password"
+          type="password"
+          autoComplete="new-password"
+          hint={`At least ${MIN_PASSWORD} characters.`}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={form.field('password')}
+        />
+        <Select
+          label="Country"
+          labelHint="for billing"
+          autoComplete="country"
+          value={country}
+          onChange={(e) => setCountry(e.target.value)}
+          options={countryOptions(country)}
+          error={form.field('country')}
+        />
+        <Input
+          label="Postal / ZIP code"
+          labelHint="for billing"
+          autoComplete="postal-code"
+          value={postalCode}
+          onChange={(e) => setPostalCode(e.target.value)}
+          error={form.field('postal_code')}
+        />
+        <div className="span-2">
+          <Button type="submit" variant="primary" block busy={busy}>
+            {busy ? 'Creating account…' : 'Create account'}
+          </Button>
+        </div>
+      </form>
+    </AuthLayout>
+  );
+}

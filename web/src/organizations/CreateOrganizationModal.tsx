@@ -1,0 +1,115 @@
+import { type FormEvent, useId, useState } from 'react';
+import { useNavigate } from 'react-router';
+import { api, unwrap } from '../api/client';
+import { useFormErrors } from '../api/forms';
+import { useSession } from '../api/session';
+import { countryOptions } from '../shared/countries';
+import { Alert, Button, Input, Modal, Select } from '../ui';
+
+/** A new organization, or a client organization under one you manage. */
+export function CreateOrganizationModal({ onClose }: { onClose: () => void }) {
+  const { signedIn, refresh } = useSession();
+  const navigate = useNavigate();
+  const [name, setName] = useState('');
+  const [country, setCountry] = useState(signedIn?.organization?.country ?? 'US');
+  const [postalCode, setPostalCode] = useState('');
+  const [parent, setParent] = useState('');
+  const [busy, setBusy] = useState(false);
+  const formId = useId();
+  const form = useFormErrors(['name', 'country', 'postal_code', 'parent_org_id']);
+
+  const parents = (signedIn?.organizations ?? []).filter(
+    (o) => o.kind === 'organization' && (o.role === 'owner' || o.role === 'super_admin'),
+  );
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const ok = form.check({
+      name: !name.trim() && 'Enter a name',
+      postal_code: postalCode.trim().length < 2 && 'Enter a postal or ZIP code',
+    });
+    if (!ok) return;
+    setBusy(true);
+    try {
+      const org = await unwrap(
+        api.POST('/v1/organizations', {
+          body: {
+            name: name.trim(),
+            country,
+            postal_code: postalCode.trim(),
+            ...(parent ? { parent_org_id: parent } : {}),
+          },
+        }),
+      );
+      await refresh(org.id);
+      onClose();
+      navigate('/');
+    } catch (error) {
+      form.fromError(error);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      title="Create organization"
+      description="A workspace with its own members, API keys and billing. You become its owner."
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" form={formId} variant="primary" busy={busy}>
+            {busy ? 'Creating…' : 'Create organization'}
+          </Button>
+        </>
+      }
+    >
+      <form id={formId} className="form-grid" onSubmit={submit} noValidate>
+        {form.errors.general ? (
+          <div className="span-2">
+            <Alert>{form.errors.general}</Alert>
+          </div>
+        ) : null}
+        <Input
+          className="span-2"
+          label="Organization name"
+          autoComplete="organization"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={form.field('name')}
+        />
+        <Select
+          label="Country"
+          labelHint="for billing"
+          value={country}
+          onChange={(e) => setCountry(e.target.value)}
+          options={countryOptions(country)}
+          error={form.field('country')}
+        />
+        <Input
+          label="Postal code"
+          labelHint="for billing"
+          autoComplete="postal-code"
+          value={postalCode}
+          onChange={(e) => setPostalCode(e.target.value)}
+          error={form.field('postal_code')}
+        />
+        {parents.length > 0 ? (
+          <Select
+            className="span-2"
+            label="Parent organization"
+            labelHint="optional"
+            hint="Choose a parent to create a client organization that it manages."
+            value={parent}
+            onChange={(e) => setParent(e.target.value)}
+            options={[
+              { value: '', label: 'None (a standalone organization)' },
+              ...parents.map((o) => ({ value: o.id, label: o.name })),
+            ]}
+            error={form.field('parent_org_id')}
+          />
+        ) : null}
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,78 @@
+import { Link } from 'react-router';
+import { api, unwrap } from '../api/client';
+import { useSignedIn } from '../api/session';
+import { useApi } from '../api/useApi';
+import { visibleEntries } from '../shell/nav';
+import { organizationLabel } from '../shell/OrganizationSwitcher';
+import { ArrowRightIcon, Card, Page, RoleBadge } from '../ui';
+import './organizations.css';
+
+const blurbs: Record<string, string> = {
+  '/members': 'Invite people and choose their roles',
+  '/api-keys': 'Keys for your servers and integrations',
+  '/audit-log': 'Who changed what, and when',
+  '/billing': 'Plans, invoices and payment methods',
+  '/usage': 'Metered usage of your services',
+  '/settings': 'Name and billing address',
+};
+
+export function OverviewPage() {
+  const { organization, organizations, permissions, user } = useSignedIn();
+  const members = useApi(() => unwrap(api.GET('/v1/members')), [organization.id]);
+  const parent = organization.parent_org_id
+    ? organizations.find((o) => o.id === organization.parent_org_id)
+    : undefined;
+  const kind =
+    organization.kind === 'personal'
+      ? 'Personal account'
+      : organization.parent_org_id
+        ? `Client of ${parent?.name ?? 'another organization'}`
+        : 'Organization';
+  const links = visibleEntries(permissions).filter((entry) => entry.to !== '/');
+
+  return (
+    <Page
+      title={organizationLabel(organization)}
+      description={
+        organization.kind === 'personal'
+          ? `Your personal account, ${user.name}. Create an organization to work with others.`
+          : `Overview of ${organization.name}.`
+      }
+    >
+      <div className="stat-grid">
+        <div className="card stat">
+          <span className="stat-label">Your role</span>
+          <span className="stat-value">
+            <RoleBadge role={organization.role} />
+          </span>
+        </div>
+        <div className="card stat">
+          <span className="stat-label">Members</span>
+          <span className="stat-value" data-testid="member-count">
+            {members.data ? members.data.data.length : members.error ? '—' : '…'}
+          </span>
+        </div>
+        <div className="card stat">
+          <span className="stat-label">Type</span>
+          <span className="stat-value stat-value-text">{kind}</span>
+        </div>
+      </div>
+      <Card title="Quick links">
+        <div className="quick-links">
+          {links.map(({ to, label, icon: Icon }) => (
+            <Link key={to} to={to} className="quick-link">
+              <span className="quick-link-icon">
+                <Icon size={18} />
+              </span>
+              <span className="quick-link-text">
+                <strong>{label}</strong>
+                <span>{blurbs[to]}</span>
+              </span>
+              <ArrowRightIcon size={16} />
+            </Link>
+          ))}
+        </div>
+      </Card>
+    </Page>
+  );
+}

@@ -1,0 +1,131 @@
+import { type FormEvent, useState } from 'react';
+import { api, type Organization, unwrap } from '../api/client';
+import { useFormErrors } from '../api/forms';
+import { useSession, useSignedIn } from '../api/session';
+import { useApi } from '../api/useApi';
+import { countryOptions } from '../shared/countries';
+import { formatDate } from '../shared/format';
+import { Alert, Button, Card, CopyBox, Input, Loading, Page, Select } from '../ui';
+import './organizations.css';
+
+export function SettingsPage() {
+  const { organization } = useSignedIn();
+  const loaded = useApi(() => unwrap(api.GET('/v1/organization')), [organization.id]);
+  return (
+    <Page title="Settings" description="Organization details used across Billfold and on invoices.">
+      {loaded.error ? <Alert>{loaded.error.message}</Alert> : null}
+      {loaded.data ? <SettingsForm org={loaded.data} onSaved={(org) => loaded.setData(() => org)} /> : null}
+      {loaded.loading && !loaded.data ? <Loading /> : null}
+      {loaded.data ? (
+        <Card
+          title="For developers"
+          description="Send this id as the Billfold-Organization header with a session."
+        >
+          <dl className="details-list">
+            <dt>Organization ID</dt>
+            <dd>
+              <CopyBox value={loaded.data.id} label="Organization ID" />
+            </dd>
+            <dt>Created</dt>
+            <dd>{formatDate(loaded.data.created_at)}</dd>
+          </dl>
+        </Card>
+      ) : null}
+    </Page>
+  );
+}
+
+function SettingsForm({ org, onSaved }: { org: Organization; onSaved: (org: Organization) => void }) {
+  const { permissions } = useSignedIn();
+  const { refresh } = useSession();
+  const [name, setName] = useState(org.name);
+  const [country, setCountry] = useState(org.country);
+  const [postalCode, setPostalCode] = useState(org.postal_code);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const form = useFormErrors(['name', 'country', 'postal_code']);
+  const readOnly = !permissions.manage;
+  const personal = org.kind === 'personal';
+  const changed = name !== org.name || country !== org.country || postalCode !== org.postal_code;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaved(false);
+    const ok = form.check({
+      name: !name.trim() && 'Enter a name',
+      postal_code: postalCode.trim().length < 2 && 'Enter a postal or ZIP code',
+    });
+    if (!ok) return;
+    setBusy(true);
+    try {
+      const updated = await unwrap(
+        api.POST('/v1/organization', {
+          body: { name: name.trim(), country, postal_code: postalCode.trim() },
+        }),
+      );
+      onSaved(updated);
+      setSaved(true);
+      await refresh(updated.id);
+    } catch (error) {
+      form.fromError(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card
+      title={personal ? 'Personal account' : 'Organization details'}
+      description={
+        readOnly
+          ? 'Only an owner or super admin can change these details.'
+          : 'Country and postal code are used for billing and taxes.'
+      }
+    >
+      <form className="form-grid" onSubmit={submit} noValidate>
+        {form.errors.general ? (
+          <div className="span-2">
+            <Alert>{form.errors.general}</Alert>
+          </div>
+        ) : null}
+        {saved && !changed ? (
+          <div className="span-2">
+            <Alert tone="success">Changes saved.</Alert>
+          </div>
+        ) : null}
+        <Input
+          className="span-2"
+          label={personal ? 'Account name' : 'Organization name'}
+          value={name}
+          disabled={readOnly}
+          onChange={(e) => setName(e.target.value)}
+          error={form.field('name')}
+        />
+        <Select
+          label="Country"
+          labelHint="for billing"
+          value={country}
+          disabled={readOnly}
+          onChange={(e) => setCountry(e.target.value)}
+          options={countryOptions(country)}
+          error={form.field('country')}
+        />
+        <Input
+          label="Postal code"
+          labelHint="for billing"
+          value={postalCode}
+          disabled={readOnly}
+          onChange={(e) => setPostalCode(e.target.value)}
+          error={form.field('postal_code')}
+        />
+        {readOnly ? null : (
+          <div className="span-2 row-end">
+            <Button type="submit" variant="primary" busy={busy} disabled={!changed}>
+              {busy ? 'Saving…' : 'Save changes'}
+            </Button>
+          </div>
+        )}
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,80 @@
+import { useEffect, useState } from 'react';
+import { Link, Navigate, NavLink, Outlet, useLocation } from 'react-router';
+import { useSession } from '../api/session';
+import { BrandMark } from '../auth/AuthLayout';
+import { CreateOrganizationModal } from '../organizations/CreateOrganizationModal';
+import { Button, CloseIcon, Loading, MenuIcon } from '../ui';
+import { visibleEntries } from './nav';
+import { OrganizationSwitcher } from './OrganizationSwitcher';
+import { ShellContext } from './ShellContext';
+import { UserMenu } from './UserMenu';
+import './shell.css';
+
+/** The signed-in frame: sidebar (a top bar on narrow screens) and the page. */
+export function AppShell() {
+  const { state, signedIn } = useSession();
+  const location = useLocation();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [creating, setCreating] = useState(false);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: close the mobile menu on every navigation
+  useEffect(() => setMenuOpen(false), [location.pathname]);
+
+  if (state.status === 'loading') {
+    return (
+      <div className="full-screen">
+        <Loading />
+      </div>
+    );
+  }
+  if (!signedIn) {
+    const next = `${location.pathname}${location.search}`;
+    return <Navigate to={next === '/' ? '/sign-in' : `/sign-in?next=${encodeURIComponent(next)}`} replace />;
+  }
+
+  return (
+    <ShellContext.Provider value={{ openCreateOrganization: () => setCreating(true) }}>
+      <div className="shell">
+        <aside className="sidebar" data-open={menuOpen}>
+          <div className="sidebar-top">
+            <Link to="/" className="sidebar-brand">
+              <BrandMark />
+              Billfold
+            </Link>
+            <Button
+              variant="ghost"
+              size="small"
+              className="menu-toggle"
+              aria-expanded={menuOpen}
+              aria-controls="sidebar-panel"
+              onClick={() => setMenuOpen((v) => !v)}
+            >
+              {menuOpen ? <CloseIcon size={16} /> : <MenuIcon size={16} />}
+              Menu
+            </Button>
+          </div>
+          <div className="sidebar-panel" id="sidebar-panel">
+            <OrganizationSwitcher />
+            <nav className="nav" aria-label="Main">
+              {visibleEntries(signedIn.permissions).map(({ to, label, icon: Icon }) => (
+                <NavLink key={to} to={to} end={to === '/'} className="nav-link">
+                  <Icon size={18} />
+                  {label}
+                </NavLink>
+              ))}
+            </nav>
+            <UserMenu />
+          </div>
+        </aside>
+        <main className="shell-main">
+          {signedIn.organization ? (
+            <Outlet key={signedIn.organization.id} />
+          ) : (
+            <Loading label="No organization yet" />
+          )}
+        </main>
+      </div>
+      {creating ? <CreateOrganizationModal onClose={() => setCreating(false)} /> : null}
+    </ShellContext.Provider>
+  );
+}

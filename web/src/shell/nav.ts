@@ -1,0 +1,24 @@
+import type { ComponentType, SVGProps } from 'react';
+import type { Permissions } from '../api/permissions';
+import { CardIcon, ChartIcon, HomeIcon, KeyIcon, ScrollIcon, SettingsIcon, UsersIcon } from '../ui';
+
+export interface NavEntry {
+  to: string;
+  label: string;
+  icon: ComponentType<SVGProps<SVGSVGElement> & { size?: number }>;
+  /** The permission needed to see the entry; absent: everyone in the organization. */
+  needs?: keyof Permissions;
+}
+
+export const navEntries: readonly NavEntry[] = [
+  { to: '/', label: 'Overview', icon: HomeIcon },
+  { to: '/members', label: 'Members', icon: UsersIcon },
+  { to: '/api-keys', label: 'API keys', icon: KeyIcon, needs: 'readApiKeys' },
+  { to: '/audit-log', label: 'Audit log', icon: ScrollIcon, needs: 'readAuditLog' },
+  { to: '/billing', label: 'Billing', icon: CardIcon, needs: 'readBilling' },
+  { to: '/usage', label: 'Usage', icon: ChartIcon },
+  { to: '/settings', label: 'Settings', icon: SettingsIcon },
+];
+
+export const visibleEntries = (permissions: Permissions) =>
+  navEntries.filter((entry) => !entry.needs || permissions[entry.needs]);
