@@ -119,7 +119,7 @@ export function AuditLogPage() {
     {
       key: 'time',
       header: 'Time',
-      className: 'cell-nowrap',
+      className: 'audit-time',
       render: (e) => <span className="muted">{formatDateTime(e.created_at)}</span>,
     },
     {
