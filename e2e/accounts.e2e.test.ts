@@ -110,7 +110,7 @@ describe.skipIf(!chromiumAvailable)('accounts and access in Chromium', () => {
       fetch(`${billfold.url}/v1/organization`, { headers: { authorization: `Bearer ${secret}` } });
     const read = await withKey();
     expect(read.status).toBe(200);
-    expect((await read.json()).name).toBe('Acme Cloud');
+    expect(((await read.json()) as { name: string }).name).toBe('Acme Cloud');
 
     await owner.getByRole('button', { name: 'I have copied it' }).click();
     await owner.getByRole('button', { name: 'Revoke Production server' }).click();

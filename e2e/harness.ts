@@ -23,7 +23,14 @@ export async function startTestBillfold(): Promise<RunningBillfold> {
   const webDist = resolve(import.meta.dirname, '../web/dist');
   if (!existsSync(resolve(webDist, 'index.html'))) throw new Error('Build the web UI first: npm run build');
   return startBillfold(
-    { database: { kind: 'pglite' }, host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1', webDist, trustProxy: false },
+    {
+      database: { kind: 'pglite' },
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: 'http://127.0.0.1',
+      webDist,
+      trustProxy: false,
+    },
     { work: false },
   );
 }
