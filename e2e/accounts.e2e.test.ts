@@ -50,7 +50,7 @@ describe.skipIf(!chromiumAvailable)('accounts and access in Chromium', () => {
     const dialog = owner.getByRole('dialog');
     await dialog.getByLabel('Organization name').fill('Acme Cloud');
     await dialog.getByLabel('Country').selectOption('US');
-    await dialog.getByLabel('Postal code').fill('10001');
+    await dialog.getByLabel('Postal / ZIP code').fill('10001');
     await screenshot(owner, '02-create-organization');
     await dialog.getByRole('button', { name: 'Create organization' }).click();
     await expect.poll(() => owner.getByRole('heading', { level: 1 }).textContent()).toContain('Acme Cloud');

@@ -3,8 +3,8 @@ import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { isEmail, useFormErrors } from '../api/forms';
 import { useSession } from '../api/session';
-import { countryOptions } from '../shared/countries';
-import { Alert, Button, Input, Select } from '../ui';
+import { BillingLocationFields } from '../shared/BillingLocationFields';
+import { Alert, Button, Input } from '../ui';
 import { AuthLayout, safeNext, withNext } from './AuthLayout';
 
 export const MIN_PASSWORD = 10;
@@ -92,22 +92,12 @@ export function SignUpPage() {
           onChange={(e) => setPassword(e.target.value)}
           error={form.field('password')}
         />
-        <Select
-          label="Country"
-          labelHint="for billing"
-          autoComplete="country"
-          value={country}
-          onChange={(e) => setCountry(e.target.value)}
-          options={countryOptions(country)}
-          error={form.field('country')}
-        />
-        <Input
-          label="Postal / ZIP code"
-          labelHint="for billing"
-          autoComplete="postal-code"
-          value={postalCode}
-          onChange={(e) => setPostalCode(e.target.value)}
-          error={form.field('postal_code')}
+        <BillingLocationFields
+          country={country}
+          postalCode={postalCode}
+          onCountry={setCountry}
+          onPostalCode={setPostalCode}
+          errors={{ country: form.field('country'), postal_code: form.field('postal_code') }}
         />
         <div className="span-2">
           <Button type="submit" variant="primary" block busy={busy}>

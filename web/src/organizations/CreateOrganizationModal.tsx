@@ -3,7 +3,7 @@ import { useNavigate } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useFormErrors } from '../api/forms';
 import { useSession } from '../api/session';
-import { countryOptions } from '../shared/countries';
+import { BillingLocationFields } from '../shared/BillingLocationFields';
 import { Alert, Button, Input, Modal, Select } from '../ui';
 
 /** A new organization, or a client organization under one you manage. */
@@ -78,21 +78,12 @@ export function CreateOrganizationModal({ onClose }: { onClose: () => void }) {
           onChange={(e) => setName(e.target.value)}
           error={form.field('name')}
         />
-        <Select
-          label="Country"
-          labelHint="for billing"
-          value={country}
-          onChange={(e) => setCountry(e.target.value)}
-          options={countryOptions(country)}
-          error={form.field('country')}
-        />
-        <Input
-          label="Postal code"
-          labelHint="for billing"
-          autoComplete="postal-code"
-          value={postalCode}
-          onChange={(e) => setPostalCode(e.target.value)}
-          error={form.field('postal_code')}
+        <BillingLocationFields
+          country={country}
+          postalCode={postalCode}
+          onCountry={setCountry}
+          onPostalCode={setPostalCode}
+          errors={{ country: form.field('country'), postal_code: form.field('postal_code') }}
         />
         {parents.length > 0 ? (
           <Select

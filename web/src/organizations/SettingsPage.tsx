@@ -3,10 +3,10 @@ import { api, type Organization, unwrap } from '../api/client';
 import { useFormErrors } from '../api/forms';
 import { useSession, useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
-import { countryOptions } from '../shared/countries';
 import { formatDate } from '../shared/format';
-import { Alert, Button, Card, CopyBox, Input, Loading, Page, Select } from '../ui';
+import { Alert, Button, Card, CopyBox, Input, Loading, Page } from '../ui';
 import './organizations.css';
+import { BillingLocationFields } from '../shared/BillingLocationFields';
 
 export function SettingsPage() {
   const { organization } = useSignedIn();
@@ -101,22 +101,13 @@ function SettingsForm({ org, onSaved }: { org: Organization; onSaved: (org: Orga
           onChange={(e) => setName(e.target.value)}
           error={form.field('name')}
         />
-        <Select
-          label="Country"
-          labelHint="for billing"
-          value={country}
+        <BillingLocationFields
+          country={country}
+          postalCode={postalCode}
+          onCountry={setCountry}
+          onPostalCode={setPostalCode}
+          errors={{ country: form.field('country'), postal_code: form.field('postal_code') }}
           disabled={readOnly}
-          onChange={(e) => setCountry(e.target.value)}
-          options={countryOptions(country)}
-          error={form.field('country')}
-        />
-        <Input
-          label="Postal code"
-          labelHint="for billing"
-          value={postalCode}
-          disabled={readOnly}
-          onChange={(e) => setPostalCode(e.target.value)}
-          error={form.field('postal_code')}
         />
         {readOnly ? null : (
           <div className="span-2 row-end">
