@@ -1,5 +1,4 @@
 import { hash, timingSafeEqual } from 'node:crypto';
-import { hash as argon2Hash, verify } from '@node-rs/argon2';
 import { randomToken } from '../db/ids.js';
 
 /**
@@ -11,11 +10,14 @@ import { randomToken } from '../db/ids.js';
 // argon2id, OWASP's second recommended profile: 19 MiB, 2 passes.
 const argon2Options = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-export const hashPassword = (password: string) => argon2Hash(password, argon2Options);
+// The native addon loads on the first sign-in, not at start (startup time is a benchmark).
+const argon2 = () => import('@node-rs/argon2');
+
+export const hashPassword = async (password: string) => (await argon2()).hash(password, argon2Options);
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password);
+    return await (await argon2()).verify(passwordHash, password);
   } catch {
     return false;
   }

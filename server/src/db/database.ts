@@ -1,5 +1,4 @@
 import { Kysely, type Kysely as KyselyType, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
-import pg from 'pg';
 import { type Embedded, openEmbedded } from './embedded.js';
 import { migrations } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -24,17 +23,18 @@ export interface OpenDatabase {
   close(): Promise<void>;
 }
 
-// int8 (bigint, count(*)) as bigint and numeric as exact strings, on both drivers: money never
-// passes through a JavaScript number.
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === 20) return (value: string) => BigInt(value);
-    return pg.types.getTypeParser(oid, format);
-  },
-};
-
 export async function openDatabase(config: DatabaseConfig): Promise<OpenDatabase> {
   if (config.kind === 'postgres') {
+    // Loaded only for PostgreSQL: the embedded default never pays for the driver at start.
+    const { default: pg } = await import('pg');
+    // int8 (bigint, count(*)) as bigint and numeric as exact strings, on both drivers: money never
+    // passes through a JavaScript number.
+    const pgTypes = {
+      getTypeParser(oid: number, format?: 'text' | 'binary') {
+        if (oid === 20) return (value: string) => BigInt(value);
+        return pg.types.getTypeParser(oid, format);
+      },
+    };
     const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10, types: pgTypes });
     // An idle connection dropped by the server (restart, failover) is replaced by the pool; without a
     // listener Node would treat the event as fatal and stop the process.

@@ -1,5 +1,5 @@
 import { CompiledQuery, sql } from 'kysely';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import type { Ctx, Logger } from '../context.js';
 import type { Db, DbOrTx, Tx } from '../db/database.js';
 import type { Clock } from '../time/index.js';
@@ -48,25 +48,34 @@ export interface JobRunnerOptions {
   maintenanceIntervalSeconds?: number;
 }
 
+// pg-boss (and the pg driver it brings) loads when the runner starts, after the API already answers.
+const loadPgBoss = async () => (await import('pg-boss')).default;
+
 export class JobRunner {
-  readonly boss: PgBoss;
   readonly #options: JobRunnerOptions;
+  #boss: PgBoss | undefined;
 
   constructor(options: JobRunnerOptions) {
     this.#options = options;
-    this.boss = new PgBoss({
-      db: executeSqlOn(options.db),
-      schema: JOBS_SCHEMA,
-      migrate: true,
-      supervise: options.work,
-      schedule: options.work,
-      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
-    });
-    this.boss.on('error', (error) => options.log.error({ err: error }, 'job runner error'));
+  }
+
+  get boss(): PgBoss {
+    if (!this.#boss) throw new Error('The job runner has not started');
+    return this.#boss;
   }
 
   async start(): Promise<void> {
-    const { jobs, work } = this.#options;
+    const { jobs, work, db, log } = this.#options;
+    const PgBossClass = await loadPgBoss();
+    this.#boss = new PgBossClass({
+      db: executeSqlOn(db),
+      schema: JOBS_SCHEMA,
+      migrate: true,
+      supervise: work,
+      schedule: work,
+      maintenanceIntervalSeconds: this.#options.maintenanceIntervalSeconds ?? 30,
+    });
+    this.#boss.on('error', (error) => log.error({ err: error }, 'job runner error'));
     await this.boss.start();
     for (const job of jobs) {
       await this.boss.createQueue(job.name, {
@@ -101,13 +110,14 @@ export class JobRunner {
   }
 
   async stop(): Promise<void> {
-    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    await this.#boss?.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
 }
 
 /** Enqueues a job inside `tx`: it exists only if the change that asked for it commits (an outbox). */
 export async function enqueue(tx: Tx, name: string, data: object, options: PgBoss.SendOptions = {}) {
-  const boss = new PgBoss({ db: executeSqlOn(tx), schema: JOBS_SCHEMA });
+  const PgBossClass = await loadPgBoss();
+  const boss = new PgBossClass({ db: executeSqlOn(tx), schema: JOBS_SCHEMA });
   return boss.send(name, data, { ...options, db: executeSqlOn(tx) });
 }
 
