@@ -143,7 +143,19 @@ export async function roleIn(ctx: Pick<Ctx, 'db'>, orgId: string, userId: string
   return row?.role;
 }
 
+// Cached rows are presented on every read; the same row object always presents the same way.
+const presented = new WeakMap<OrganizationRow, OrganizationObject>();
+
 export function presentOrganization(org: OrganizationRow): OrganizationObject {
+  let object = presented.get(org);
+  if (!object) {
+    object = presentOrganizationRow(org);
+    presented.set(org, object);
+  }
+  return object;
+}
+
+function presentOrganizationRow(org: OrganizationRow): OrganizationObject {
   return {
     id: org.id,
     object: 'organization',
