@@ -26,7 +26,11 @@ if (!existsSync(results)) {
 }
 const summary = JSON.parse(readFileSync(results, 'utf8'));
 const passed = summary.numPassedTests;
-const failed = summary.numFailedTests + (summary.numFailedTestSuites ?? 0);
+// Failed tests; a file that failed before any test ran (an import error) counts once.
+const brokenFiles = summary.testResults.filter(
+  (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+).length;
+const failed = summary.numFailedTests + brokenFiles;
 const skipped = summary.numPendingTests + summary.numTodoTests;
 if (skipped > 0 && process.env.CI)
   console.error(`\n${skipped} tests were skipped; under CI every suite must run.`);

@@ -50,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       import('./demo.js'),
       import('../time/index.js'),
     ]);
+    // Listening for Ctrl+C before saying we run: a signal right after the message must stop us cleanly.
+    const stopped = untilSignal();
     let demo: Awaited<ReturnType<typeof seedDemo>> = null;
     const billfold = await startBillfold(
       { ...config, database },
@@ -70,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
       );
       if (demo) console.log('Demo data was created now.');
     }
-    await untilSignal();
+    await stopped;
     await billfold.close();
     return 0;
   }
@@ -88,10 +90,11 @@ async function main(argv: string[]): Promise<number> {
     }
     const database = await openDatabase(config.database);
     await migrateToLatest(database.db);
+    const stopped = untilSignal();
     const runner = new JobRunner({ db: database.db, clock: systemClock, log: consoleLog, jobs, work: true });
     await runner.start();
     console.log(`Worker ${process.pid} is running ${jobs.length} job types.`);
-    await untilSignal();
+    await stopped;
     await runner.stop();
     await database.close();
     return 0;
