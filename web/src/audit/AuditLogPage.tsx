@@ -2,7 +2,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { type ApiError, type AuditEvent, type AuditPage, api, toApiError, unwrap } from '../api/client';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
-import { formatDateTime } from '../shared/format';
+import { formatDate, formatTime } from '../shared/format';
 import { Alert, Button, Card, type Column, EmptyState, Input, Loading, Page, ScrollIcon, Table } from '../ui';
 import './audit.css';
 
@@ -37,17 +37,35 @@ function queryOf(filters: Filters, startingAfter?: string) {
   };
 }
 
-/** Compact JSON for the before/after cells; the API may hand JSON over as text. */
-function compact(value: unknown): string {
-  if (typeof value === 'string') {
-    try {
-      return JSON.stringify(JSON.parse(value));
-    } catch {
-      return value;
-    }
+/** The API may hand a JSON value over as text; cells show the value itself. */
+function parsed(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
   }
-  return JSON.stringify(value);
 }
+
+/**
+ * Compact JSON for the before/after cells, with a space after each top-level comma so a long object
+ * wraps between its fields rather than inside a value.
+ */
+export function compact(value: unknown): string {
+  const v = parsed(value);
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const fields = Object.entries(v).map(([key, field]) => `${JSON.stringify(key)}:${JSON.stringify(field)}`);
+    return `{${fields.join(', ')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+const targetLabels: Record<string, string> = {
+  api_key: 'API key',
+  invitation: 'Invitation',
+  organization: 'Organization',
+  user: 'Person',
+};
 
 export function AuditLogPage() {
   const { organization } = useSignedIn();
@@ -120,7 +138,12 @@ export function AuditLogPage() {
       key: 'time',
       header: 'Time',
       className: 'audit-time',
-      render: (e) => <span className="muted">{formatDateTime(e.created_at)}</span>,
+      render: (e) => (
+        <div>
+          <div>{formatDate(e.created_at)}</div>
+          <div className="cell-secondary">{formatTime(e.created_at)}</div>
+        </div>
+      ),
     },
     {
       key: 'actor',
@@ -144,7 +167,7 @@ export function AuditLogPage() {
         const name = e.target_type === 'user' ? person(e.target_id) : undefined;
         return (
           <div>
-            <div>{name ?? e.target_type.replaceAll('_', ' ')}</div>
+            <div>{name ?? targetLabels[e.target_type] ?? e.target_type.replaceAll('_', ' ')}</div>
             <div className="cell-secondary mono">{e.target_id}</div>
           </div>
         );
@@ -199,7 +222,7 @@ export function AuditLogPage() {
         </form>
       </Card>
       {error ? <Alert>{error.message}</Alert> : null}
-      <Card title="Events" flush>
+      <Card title="Events" flush className="audit-events">
         {loading ? (
           <Loading />
         ) : (

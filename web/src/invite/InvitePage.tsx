@@ -57,6 +57,7 @@ export function InvitePage() {
 
   return (
     <AuthLayout
+      wide
       title={`Join ${invitation.org_name}`}
       subtitle="You have been invited to an organization on Billfold."
     >

@@ -305,7 +305,7 @@ function TransferOwnershipCard({
       {members.length === 0 ? (
         <p className="muted">Invite someone first; ownership can only go to a member.</p>
       ) : (
-        <div className="inline-form">
+        <div className="inline-form inline-form-narrow">
           <Select
             label="New owner"
             value={target}
@@ -315,7 +315,6 @@ function TransferOwnershipCard({
               ...members.map((m) => ({ value: m.user_id, label: `${m.name} (${m.email})` })),
             ]}
           />
-          <span />
           <Button variant="danger" disabled={!chosen} onClick={() => setConfirming(true)}>
             Transfer ownership
           </Button>

@@ -66,7 +66,11 @@ export function OverviewPage() {
               </span>
               <span className="quick-link-text">
                 <strong>{label}</strong>
-                <span>{blurbs[to]}</span>
+                <span>
+                  {to === '/members' && !permissions.manage
+                    ? 'See who works in this organization'
+                    : blurbs[to]}
+                </span>
               </span>
               <ArrowRightIcon size={16} />
             </Link>

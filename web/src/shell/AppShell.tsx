@@ -17,8 +17,11 @@ export function AppShell() {
   const [menuOpen, setMenuOpen] = useState(false);
   const [creating, setCreating] = useState(false);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: close the mobile menu on every navigation
-  useEffect(() => setMenuOpen(false), [location.pathname]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: on every navigation, close the mobile menu and start at the top
+  useEffect(() => {
+    setMenuOpen(false);
+    window.scrollTo(0, 0);
+  }, [location.pathname]);
 
   if (state.status === 'loading') {
     return (
@@ -36,34 +39,36 @@ export function AppShell() {
     <ShellContext.Provider value={{ openCreateOrganization: () => setCreating(true) }}>
       <div className="shell">
         <aside className="sidebar" data-open={menuOpen}>
-          <div className="sidebar-top">
-            <Link to="/" className="sidebar-brand">
-              <BrandMark />
-              Billfold
-            </Link>
-            <Button
-              variant="ghost"
-              size="small"
-              className="menu-toggle"
-              aria-expanded={menuOpen}
-              aria-controls="sidebar-panel"
-              onClick={() => setMenuOpen((v) => !v)}
-            >
-              {menuOpen ? <CloseIcon size={16} /> : <MenuIcon size={16} />}
-              Menu
-            </Button>
-          </div>
-          <div className="sidebar-panel" id="sidebar-panel">
-            <OrganizationSwitcher />
-            <nav className="nav" aria-label="Main">
-              {visibleEntries(signedIn.permissions).map(({ to, label, icon: Icon }) => (
-                <NavLink key={to} to={to} end={to === '/'} className="nav-link">
-                  <Icon size={18} />
-                  {label}
-                </NavLink>
-              ))}
-            </nav>
-            <UserMenu />
+          <div className="sidebar-inner">
+            <div className="sidebar-top">
+              <Link to="/" className="sidebar-brand">
+                <BrandMark />
+                Billfold
+              </Link>
+              <Button
+                variant="ghost"
+                size="small"
+                className="menu-toggle"
+                aria-expanded={menuOpen}
+                aria-controls="sidebar-panel"
+                onClick={() => setMenuOpen((v) => !v)}
+              >
+                {menuOpen ? <CloseIcon size={16} /> : <MenuIcon size={16} />}
+                Menu
+              </Button>
+            </div>
+            <div className="sidebar-panel" id="sidebar-panel">
+              <OrganizationSwitcher />
+              <nav className="nav" aria-label="Main">
+                {visibleEntries(signedIn.permissions).map(({ to, label, icon: Icon }) => (
+                  <NavLink key={to} to={to} end={to === '/'} className="nav-link">
+                    <Icon size={18} />
+                    {label}
+                  </NavLink>
+                ))}
+              </nav>
+              <UserMenu />
+            </div>
           </div>
         </aside>
         <main className="shell-main">
