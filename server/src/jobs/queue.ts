@@ -1,4 +1,4 @@
-import { CompiledQuery, sql } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type PgBoss from 'pg-boss';
 import type { Ctx, Logger } from '../context.js';
 import type { Db, DbOrTx, Tx } from '../db/database.js';
@@ -147,10 +147,3 @@ export async function runOnce(
     return true;
   });
 }
-
-export const jobsInstalled = async (db: Db) =>
-  (
-    await sql<{
-      present: boolean;
-    }>`select to_regclass(${`${JOBS_SCHEMA}.job`}) is not null as present`.execute(db)
-  ).rows[0]?.present ?? false;
