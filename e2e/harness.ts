@@ -30,6 +30,7 @@ export async function startTestBillfold(): Promise<RunningBillfold> {
       publicUrl: 'http://127.0.0.1',
       webDist,
       trustProxy: false,
+      gateways: [],
     },
     { work: false },
   );

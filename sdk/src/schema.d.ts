@@ -312,6 +312,394 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/features": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Features plans can limit
+         * @description Permission: `operator.read`
+         */
+        get: operations["listFeatures"];
+        put?: never;
+        /**
+         * Name a new feature plans can limit
+         * @description Permission: `operator.write`
+         */
+        post: operations["createFeature"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics usage charges price
+         * @description Permission: `operator.read`
+         */
+        get: operations["listMetrics"];
+        put?: never;
+        /**
+         * Define a metric: how usage events add up and what they can be split by
+         * @description Permission: `operator.write`
+         */
+        post: operations["createMetric"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plans with their current versions, filtered
+         * @description Permission: `operator.read`
+         */
+        get: operations["listPlans"];
+        put?: never;
+        /**
+         * Publish a plan: its first version holds the prices, trial and limits
+         * @description Permission: `operator.write`
+         */
+        post: operations["createPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/plans/{plan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A plan with its current version
+         * @description Permission: `operator.read`
+         */
+        get: operations["getPlan"];
+        put?: never;
+        /**
+         * Edit a plan: new prices, trial or limits publish a new version; subscribers keep theirs
+         * @description Permission: `operator.write`
+         */
+        post: operations["updatePlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/plans/{plan_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop offering a plan; its subscribers stay on it
+         * @description Permission: `operator.write`
+         */
+        post: operations["disablePlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/plans/{plan_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Offer a disabled plan again
+         * @description Permission: `operator.write`
+         */
+        post: operations["enablePlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/plans/{plan_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of a plan, newest first
+         * @description Permission: `operator.read`
+         */
+        get: operations["listPlanVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/plans/{plan_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What given usage would cost on a plan: lines and total, as an invoice would bill them
+         * @description Permission: `operator.read`
+         */
+        post: operations["previewPlanPrice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing_customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's billing customer (404 until it is created)
+         * @description Permission: `billing.read`
+         */
+        get: operations["getBillingCustomer"];
+        put?: never;
+        /**
+         * Create the billing customer: who is billed, where, in which currency and time zone
+         * @description Permission: `billing.write`
+         */
+        post: operations["createBillingCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update the billing customer's details
+         * @description Permission: `billing.write`
+         */
+        patch: operations["updateBillingCustomer"];
+        trace?: never;
+    };
+    "/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plans this organization may choose, in its currency, its current plan marked
+         * @description Permission: `billing.read`
+         */
+        get: operations["listOfferedPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plans/{plan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One plan this organization may choose
+         * @description Permission: `billing.read`
+         */
+        get: operations["getOfferedPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's subscriptions, newest first, each with the plan version it is billed by
+         * @description Permission: `billing.read`
+         */
+        get: operations["listSubscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Saved payment methods, the default first
+         * @description Permission: `billing.read`
+         */
+        get: operations["listPaymentMethods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_methods/{payment_method_id}/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Charge this method from now on
+         * @description Permission: `billing.write`
+         */
+        post: operations["setDefaultPaymentMethod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_methods/{payment_method_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a saved payment method
+         * @description Permission: `billing.write`
+         */
+        delete: operations["removePaymentMethod"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every billing customer, newest first; search by name, email or organization
+         * @description Permission: `operator.read`
+         */
+        get: operations["listAllBillingCustomers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/organizations/{org_id}/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move an organization to a plan, or to its plan's newest version: ends its active subscription and starts one
+         * @description Permission: `operator.write`
+         */
+        post: operations["moveOrganizationToPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/gateway_routing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which gateway serves which country
+         * @description Permission: `operator.read`
+         */
+        get: operations["getGatewayRouting"];
+        put?: never;
+        /**
+         * Change which gateway serves which country (new customers and country changes follow it)
+         * @description Permission: `operator.write`
+         */
+        post: operations["setGatewayRouting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -377,7 +765,7 @@ export interface operations {
                             /** @enum {string} */
                             object: "organization";
                             /** @enum {string} */
-                            kind: "personal" | "organization";
+                            kind: "personal" | "organization" | "platform";
                             name: string;
                             country: string;
                             postal_code: string;
@@ -447,7 +835,7 @@ export interface operations {
                             /** @enum {string} */
                             object: "organization";
                             /** @enum {string} */
-                            kind: "personal" | "organization";
+                            kind: "personal" | "organization" | "platform";
                             name: string;
                             country: string;
                             postal_code: string;
@@ -527,7 +915,7 @@ export interface operations {
                             /** @enum {string} */
                             object: "organization";
                             /** @enum {string} */
-                            kind: "personal" | "organization";
+                            kind: "personal" | "organization" | "platform";
                             name: string;
                             country: string;
                             postal_code: string;
@@ -633,7 +1021,7 @@ export interface operations {
                             /** @enum {string} */
                             object: "organization";
                             /** @enum {string} */
-                            kind: "personal" | "organization";
+                            kind: "personal" | "organization" | "platform";
                             name: string;
                             country: string;
                             postal_code: string;
@@ -705,7 +1093,7 @@ export interface operations {
                         /** @enum {string} */
                         object: "organization";
                         /** @enum {string} */
-                        kind: "personal" | "organization";
+                        kind: "personal" | "organization" | "platform";
                         name: string;
                         country: string;
                         postal_code: string;
@@ -759,7 +1147,7 @@ export interface operations {
                         /** @enum {string} */
                         object: "organization";
                         /** @enum {string} */
-                        kind: "personal" | "organization";
+                        kind: "personal" | "organization" | "platform";
                         name: string;
                         country: string;
                         postal_code: string;
@@ -826,7 +1214,7 @@ export interface operations {
                         /** @enum {string} */
                         object: "organization";
                         /** @enum {string} */
-                        kind: "personal" | "organization";
+                        kind: "personal" | "organization" | "platform";
                         name: string;
                         country: string;
                         postal_code: string;
@@ -1378,7 +1766,7 @@ export interface operations {
                         /** @enum {string} */
                         object: "organization";
                         /** @enum {string} */
-                        kind: "personal" | "organization";
+                        kind: "personal" | "organization" | "platform";
                         name: string;
                         country: string;
                         postal_code: string;
@@ -1645,6 +2033,3367 @@ export interface operations {
                             created_at: string;
                         }[];
                         has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listFeatures: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @enum {string} */
+                            object: "feature";
+                            code: string;
+                            name: string;
+                            unit: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createFeature: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Stable identifier used by integrations, e.g. machine_hours */
+                    code: string;
+                    name: string;
+                    unit: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "feature";
+                        code: string;
+                        name: string;
+                        unit: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "metric";
+                            code: string;
+                            name: string;
+                            unit: string;
+                            /**
+                             * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                             * @enum {string}
+                             */
+                            aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                            property: string | null;
+                            dimensions: string[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createMetric: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Stable identifier used by integrations, e.g. machine_hours */
+                    code: string;
+                    name: string;
+                    unit: string;
+                    /**
+                     * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                     * @enum {string}
+                     */
+                    aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                    /** @description The event property the aggregation reads; every aggregation but count needs one */
+                    property?: string;
+                    /**
+                     * @description Event properties usage can be split and priced by: machine_type, region, pool, license_type ...
+                     * @default []
+                     */
+                    dimensions?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "metric";
+                        code: string;
+                        name: string;
+                        unit: string;
+                        /**
+                         * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                         * @enum {string}
+                         */
+                        aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                        property: string | null;
+                        dimensions: string[];
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listPlans: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+                status?: "active" | "disabled" | "all";
+                currency?: string;
+                interval?: "month" | "year";
+                environment?: "production" | "staging" | "any";
+                visibility?: "public" | "restricted";
+                /** @description Matches code or name */
+                q?: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan";
+                            code: string;
+                            name: string;
+                            description: string;
+                            currency: string;
+                            /** @enum {string} */
+                            interval: "month" | "year";
+                            /** @enum {string} */
+                            environment: "production" | "staging" | "any";
+                            is_default: boolean;
+                            /** @description The current version: what a new subscriber gets */
+                            version: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "plan_version";
+                                plan_id: string;
+                                version: number;
+                                /** @description Minor units */
+                                base_price: number;
+                                trial_days: number;
+                                limits: {
+                                    feature: string;
+                                    name: string;
+                                    unit: string;
+                                    /**
+                                     * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                     * @enum {string}
+                                     */
+                                    mode: "hard" | "soft";
+                                    limit: number | null;
+                                }[];
+                                charges: {
+                                    metric: string;
+                                    name: string;
+                                    unit: string;
+                                    /**
+                                     * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                     * @enum {string}
+                                     */
+                                    aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                    included_quantity: string;
+                                    dimensions: string[];
+                                    rates: {
+                                        dimensions: {
+                                            [key: string]: string;
+                                        };
+                                        price: {
+                                            /** @enum {string} */
+                                            model: "per_unit";
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "graduated";
+                                            tiers: {
+                                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                                up_to: string | null;
+                                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                                unit_price: string;
+                                                /**
+                                                 * @description Charged once for the tier, in major units
+                                                 * @default 0
+                                                 */
+                                                flat_price: string;
+                                            }[];
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "volume";
+                                            tiers: {
+                                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                                up_to: string | null;
+                                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                                unit_price: string;
+                                                /**
+                                                 * @description Charged once for the tier, in major units
+                                                 * @default 0
+                                                 */
+                                                flat_price: string;
+                                            }[];
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "package";
+                                            /** @description Units in one package */
+                                            package_size: string;
+                                            /** @description Price of one package, in major units */
+                                            package_price: string;
+                                        };
+                                    }[];
+                                }[];
+                                /** @description ISO 8601 timestamp (UTC) */
+                                created_at: string;
+                            };
+                            /** @enum {string} */
+                            visibility: "public" | "restricted";
+                            audience_org_ids: string[];
+                            unbilled: boolean;
+                            disabled: boolean;
+                            disabled_at: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            updated_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Stable identifier used by integrations, e.g. machine_hours */
+                    code: string;
+                    name: string;
+                    /** @default  */
+                    description?: string;
+                    /** @description ISO 4217 currency code */
+                    currency: string;
+                    /** @enum {string} */
+                    interval: "month" | "year";
+                    /**
+                     * @default any
+                     * @enum {string}
+                     */
+                    environment?: "production" | "staging" | "any";
+                    /**
+                     * @default public
+                     * @enum {string}
+                     */
+                    visibility?: "public" | "restricted";
+                    /**
+                     * @description The organizations a restricted plan is offered to
+                     * @default []
+                     */
+                    audience_org_ids?: string[];
+                    /**
+                     * @description The plan new customers start on (one per catalog)
+                     * @default false
+                     */
+                    is_default?: boolean;
+                    /**
+                     * @description Resources on this plan are never charged
+                     * @default false
+                     */
+                    unbilled?: boolean;
+                    /** @description Fee per interval in minor units; 0 for a free plan */
+                    base_price: number;
+                    /** @default 0 */
+                    trial_days?: number;
+                    /** @default [] */
+                    limits?: {
+                        feature: string;
+                        /**
+                         * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                         * @enum {string}
+                         */
+                        mode: "hard" | "soft";
+                        /** @description null: unlimited */
+                        limit: number | null;
+                    }[];
+                    /** @default [] */
+                    charges?: {
+                        /** @description Code of the metric this charge prices */
+                        metric: string;
+                        price: {
+                            /** @enum {string} */
+                            model: "per_unit";
+                            /** @description Price per unit in major units, e.g. "0.0125" */
+                            unit_price: string;
+                        } | {
+                            /** @enum {string} */
+                            model: "graduated";
+                            tiers: {
+                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                up_to: string | null;
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                                /**
+                                 * @description Charged once for the tier, in major units
+                                 * @default 0
+                                 */
+                                flat_price?: string;
+                            }[];
+                        } | {
+                            /** @enum {string} */
+                            model: "volume";
+                            tiers: {
+                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                up_to: string | null;
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                                /**
+                                 * @description Charged once for the tier, in major units
+                                 * @default 0
+                                 */
+                                flat_price?: string;
+                            }[];
+                        } | {
+                            /** @enum {string} */
+                            model: "package";
+                            /** @description Units in one package */
+                            package_size: string;
+                            /** @description Price of one package, in major units */
+                            package_price: string;
+                        };
+                        /**
+                         * @description Units included in the base price before the price applies
+                         * @default 0
+                         */
+                        included_quantity?: string;
+                        /**
+                         * @description Metric dimensions usage is split by, each group priced by its rate
+                         * @default []
+                         */
+                        dimensions?: string[];
+                        /**
+                         * @description Rate card: the price for one combination of dimension values; other groups use `price`
+                         * @default []
+                         */
+                        rates?: {
+                            dimensions: {
+                                [key: string]: string;
+                            };
+                            price: {
+                                /** @enum {string} */
+                                model: "per_unit";
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                            } | {
+                                /** @enum {string} */
+                                model: "graduated";
+                                tiers: {
+                                    /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                    up_to: string | null;
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                    /**
+                                     * @description Charged once for the tier, in major units
+                                     * @default 0
+                                     */
+                                    flat_price?: string;
+                                }[];
+                            } | {
+                                /** @enum {string} */
+                                model: "volume";
+                                tiers: {
+                                    /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                    up_to: string | null;
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                    /**
+                                     * @description Charged once for the tier, in major units
+                                     * @default 0
+                                     */
+                                    flat_price?: string;
+                                }[];
+                            } | {
+                                /** @enum {string} */
+                                model: "package";
+                                /** @description Units in one package */
+                                package_size: string;
+                                /** @description Price of one package, in major units */
+                                package_price: string;
+                            };
+                        }[];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "plan";
+                        code: string;
+                        name: string;
+                        description: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @enum {string} */
+                        environment: "production" | "staging" | "any";
+                        is_default: boolean;
+                        /** @description The current version: what a new subscriber gets */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        /** @enum {string} */
+                        visibility: "public" | "restricted";
+                        audience_org_ids: string[];
+                        unbilled: boolean;
+                        disabled: boolean;
+                        disabled_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "plan";
+                        code: string;
+                        name: string;
+                        description: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @enum {string} */
+                        environment: "production" | "staging" | "any";
+                        is_default: boolean;
+                        /** @description The current version: what a new subscriber gets */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        /** @enum {string} */
+                        visibility: "public" | "restricted";
+                        audience_org_ids: string[];
+                        unbilled: boolean;
+                        disabled: boolean;
+                        disabled_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updatePlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Prices, trial and limits publish a new version; the other fields change the plan in place */
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    description?: string;
+                    /** @enum {string} */
+                    environment?: "production" | "staging" | "any";
+                    /** @enum {string} */
+                    visibility?: "public" | "restricted";
+                    audience_org_ids?: string[];
+                    is_default?: boolean;
+                    /** @description Fee per interval in minor units; 0 for a free plan */
+                    base_price?: number;
+                    trial_days?: number;
+                    limits?: {
+                        feature: string;
+                        /**
+                         * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                         * @enum {string}
+                         */
+                        mode: "hard" | "soft";
+                        /** @description null: unlimited */
+                        limit: number | null;
+                    }[];
+                    charges?: {
+                        /** @description Code of the metric this charge prices */
+                        metric: string;
+                        price: {
+                            /** @enum {string} */
+                            model: "per_unit";
+                            /** @description Price per unit in major units, e.g. "0.0125" */
+                            unit_price: string;
+                        } | {
+                            /** @enum {string} */
+                            model: "graduated";
+                            tiers: {
+                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                up_to: string | null;
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                                /**
+                                 * @description Charged once for the tier, in major units
+                                 * @default 0
+                                 */
+                                flat_price?: string;
+                            }[];
+                        } | {
+                            /** @enum {string} */
+                            model: "volume";
+                            tiers: {
+                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                up_to: string | null;
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                                /**
+                                 * @description Charged once for the tier, in major units
+                                 * @default 0
+                                 */
+                                flat_price?: string;
+                            }[];
+                        } | {
+                            /** @enum {string} */
+                            model: "package";
+                            /** @description Units in one package */
+                            package_size: string;
+                            /** @description Price of one package, in major units */
+                            package_price: string;
+                        };
+                        /**
+                         * @description Units included in the base price before the price applies
+                         * @default 0
+                         */
+                        included_quantity?: string;
+                        /**
+                         * @description Metric dimensions usage is split by, each group priced by its rate
+                         * @default []
+                         */
+                        dimensions?: string[];
+                        /**
+                         * @description Rate card: the price for one combination of dimension values; other groups use `price`
+                         * @default []
+                         */
+                        rates?: {
+                            dimensions: {
+                                [key: string]: string;
+                            };
+                            price: {
+                                /** @enum {string} */
+                                model: "per_unit";
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                            } | {
+                                /** @enum {string} */
+                                model: "graduated";
+                                tiers: {
+                                    /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                    up_to: string | null;
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                    /**
+                                     * @description Charged once for the tier, in major units
+                                     * @default 0
+                                     */
+                                    flat_price?: string;
+                                }[];
+                            } | {
+                                /** @enum {string} */
+                                model: "volume";
+                                tiers: {
+                                    /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                    up_to: string | null;
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                    /**
+                                     * @description Charged once for the tier, in major units
+                                     * @default 0
+                                     */
+                                    flat_price?: string;
+                                }[];
+                            } | {
+                                /** @enum {string} */
+                                model: "package";
+                                /** @description Units in one package */
+                                package_size: string;
+                                /** @description Price of one package, in major units */
+                                package_price: string;
+                            };
+                        }[];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "plan";
+                        code: string;
+                        name: string;
+                        description: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @enum {string} */
+                        environment: "production" | "staging" | "any";
+                        is_default: boolean;
+                        /** @description The current version: what a new subscriber gets */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        /** @enum {string} */
+                        visibility: "public" | "restricted";
+                        audience_org_ids: string[];
+                        unbilled: boolean;
+                        disabled: boolean;
+                        disabled_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    disablePlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "plan";
+                        code: string;
+                        name: string;
+                        description: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @enum {string} */
+                        environment: "production" | "staging" | "any";
+                        is_default: boolean;
+                        /** @description The current version: what a new subscriber gets */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        /** @enum {string} */
+                        visibility: "public" | "restricted";
+                        audience_org_ids: string[];
+                        unbilled: boolean;
+                        disabled: boolean;
+                        disabled_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    enablePlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "plan";
+                        code: string;
+                        name: string;
+                        description: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @enum {string} */
+                        environment: "production" | "staging" | "any";
+                        is_default: boolean;
+                        /** @description The current version: what a new subscriber gets */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        /** @enum {string} */
+                        visibility: "public" | "restricted";
+                        audience_org_ids: string[];
+                        unbilled: boolean;
+                        disabled: boolean;
+                        disabled_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listPlanVersions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    previewPlanPrice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Defaults to the current version */
+                    version?: number;
+                    /** @default [] */
+                    usage?: {
+                        metric: string;
+                        /** @description Non-negative decimal string */
+                        quantity: string;
+                        /** @default {} */
+                        dimensions?: {
+                            [key: string]: string;
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "price_preview";
+                        plan_id: string;
+                        version: number;
+                        currency: string;
+                        lines: {
+                            /** @enum {string} */
+                            kind: "base" | "usage";
+                            description: string;
+                            metric: string | null;
+                            dimensions: {
+                                [key: string]: string;
+                            };
+                            quantity: string;
+                            billable_quantity: string;
+                            /** @description Minor units, rounded once for the line */
+                            amount: number;
+                            tiers: {
+                                from: string;
+                                to: string | null;
+                                quantity: string;
+                                unit_price: string;
+                                flat_price: string;
+                                /** @description Exact, before the line is rounded */
+                                subtotal: string;
+                            }[];
+                        }[];
+                        /** @description Minor units */
+                        total: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getBillingCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "billing_customer";
+                        org_id: string;
+                        name: string;
+                        email: string;
+                        address_line1: string;
+                        address_line2: string;
+                        city: string;
+                        state: string;
+                        postal_code: string;
+                        country: string;
+                        phone: string;
+                        tax_id: string;
+                        currency: string;
+                        time_zone: string;
+                        /**
+                         * @description Where this customer pays, chosen by country
+                         * @enum {string}
+                         */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createBillingCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** Format: email */
+                    email: string;
+                    address_line1: string;
+                    /** @default  */
+                    address_line2?: string;
+                    city: string;
+                    /**
+                     * @description State, province or region; required in the US and India
+                     * @default
+                     */
+                    state?: string;
+                    postal_code: string;
+                    /** @description ISO 3166-1 alpha-2 */
+                    country: string;
+                    /** @description E.164, e.g. +14155550123; spaces, dashes and brackets are dropped */
+                    phone?: string;
+                    /**
+                     * @description GSTIN, VAT or EIN number, printed on invoices
+                     * @default
+                     */
+                    tax_id?: string;
+                    /** @description Defaults from the country: INR in India, JPY in Japan, USD elsewhere */
+                    currency?: string;
+                    /**
+                     * @description Billing periods start at midnight on the 1st in this zone
+                     * @default UTC
+                     */
+                    time_zone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "billing_customer";
+                        org_id: string;
+                        name: string;
+                        email: string;
+                        address_line1: string;
+                        address_line2: string;
+                        city: string;
+                        state: string;
+                        postal_code: string;
+                        country: string;
+                        phone: string;
+                        tax_id: string;
+                        currency: string;
+                        time_zone: string;
+                        /**
+                         * @description Where this customer pays, chosen by country
+                         * @enum {string}
+                         */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateBillingCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** Format: email */
+                    email?: string;
+                    address_line1?: string;
+                    address_line2?: string;
+                    city?: string;
+                    state?: string;
+                    postal_code?: string;
+                    /** @description ISO 3166-1 alpha-2 */
+                    country?: string;
+                    /** @description E.164, e.g. +14155550123; spaces, dashes and brackets are dropped */
+                    phone?: string;
+                    tax_id?: string;
+                    /** @description Defaults from the country: INR in India, JPY in Japan, USD elsewhere */
+                    currency?: string;
+                    time_zone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "billing_customer";
+                        org_id: string;
+                        name: string;
+                        email: string;
+                        address_line1: string;
+                        address_line2: string;
+                        city: string;
+                        state: string;
+                        postal_code: string;
+                        country: string;
+                        phone: string;
+                        tax_id: string;
+                        currency: string;
+                        time_zone: string;
+                        /**
+                         * @description Where this customer pays, chosen by country
+                         * @enum {string}
+                         */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listOfferedPlans: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan";
+                            code: string;
+                            name: string;
+                            description: string;
+                            currency: string;
+                            /** @enum {string} */
+                            interval: "month" | "year";
+                            /** @enum {string} */
+                            environment: "production" | "staging" | "any";
+                            is_default: boolean;
+                            /** @description The current version: what a new subscriber gets */
+                            version: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "plan_version";
+                                plan_id: string;
+                                version: number;
+                                /** @description Minor units */
+                                base_price: number;
+                                trial_days: number;
+                                limits: {
+                                    feature: string;
+                                    name: string;
+                                    unit: string;
+                                    /**
+                                     * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                     * @enum {string}
+                                     */
+                                    mode: "hard" | "soft";
+                                    limit: number | null;
+                                }[];
+                                charges: {
+                                    metric: string;
+                                    name: string;
+                                    unit: string;
+                                    /**
+                                     * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                     * @enum {string}
+                                     */
+                                    aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                    included_quantity: string;
+                                    dimensions: string[];
+                                    rates: {
+                                        dimensions: {
+                                            [key: string]: string;
+                                        };
+                                        price: {
+                                            /** @enum {string} */
+                                            model: "per_unit";
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "graduated";
+                                            tiers: {
+                                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                                up_to: string | null;
+                                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                                unit_price: string;
+                                                /**
+                                                 * @description Charged once for the tier, in major units
+                                                 * @default 0
+                                                 */
+                                                flat_price: string;
+                                            }[];
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "volume";
+                                            tiers: {
+                                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                                up_to: string | null;
+                                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                                unit_price: string;
+                                                /**
+                                                 * @description Charged once for the tier, in major units
+                                                 * @default 0
+                                                 */
+                                                flat_price: string;
+                                            }[];
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "package";
+                                            /** @description Units in one package */
+                                            package_size: string;
+                                            /** @description Price of one package, in major units */
+                                            package_price: string;
+                                        };
+                                    }[];
+                                }[];
+                                /** @description ISO 8601 timestamp (UTC) */
+                                created_at: string;
+                            };
+                            /** @description Whether this is the organization's plan now */
+                            current: boolean;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getOfferedPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "plan";
+                        code: string;
+                        name: string;
+                        description: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @enum {string} */
+                        environment: "production" | "staging" | "any";
+                        is_default: boolean;
+                        /** @description The current version: what a new subscriber gets */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        /** @description Whether this is the organization's plan now */
+                        current: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "subscription";
+                            org_id: string;
+                            customer_id: string;
+                            plan_id: string;
+                            plan_version_id: string;
+                            /** @enum {string} */
+                            status: "active" | "ended";
+                            started_at: string;
+                            ended_at: string | null;
+                            plan_name: string;
+                            currency: string;
+                            /** @enum {string} */
+                            interval: "month" | "year";
+                            /** @description The version this subscription is billed by, whatever the plan is now */
+                            version: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "plan_version";
+                                plan_id: string;
+                                version: number;
+                                /** @description Minor units */
+                                base_price: number;
+                                trial_days: number;
+                                limits: {
+                                    feature: string;
+                                    name: string;
+                                    unit: string;
+                                    /**
+                                     * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                     * @enum {string}
+                                     */
+                                    mode: "hard" | "soft";
+                                    limit: number | null;
+                                }[];
+                                charges: {
+                                    metric: string;
+                                    name: string;
+                                    unit: string;
+                                    /**
+                                     * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                     * @enum {string}
+                                     */
+                                    aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                    included_quantity: string;
+                                    dimensions: string[];
+                                    rates: {
+                                        dimensions: {
+                                            [key: string]: string;
+                                        };
+                                        price: {
+                                            /** @enum {string} */
+                                            model: "per_unit";
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "graduated";
+                                            tiers: {
+                                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                                up_to: string | null;
+                                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                                unit_price: string;
+                                                /**
+                                                 * @description Charged once for the tier, in major units
+                                                 * @default 0
+                                                 */
+                                                flat_price: string;
+                                            }[];
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "volume";
+                                            tiers: {
+                                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                                up_to: string | null;
+                                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                                unit_price: string;
+                                                /**
+                                                 * @description Charged once for the tier, in major units
+                                                 * @default 0
+                                                 */
+                                                flat_price: string;
+                                            }[];
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "package";
+                                            /** @description Units in one package */
+                                            package_size: string;
+                                            /** @description Price of one package, in major units */
+                                            package_price: string;
+                                        };
+                                    }[];
+                                }[];
+                                /** @description ISO 8601 timestamp (UTC) */
+                                created_at: string;
+                            };
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listPaymentMethods: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment_method";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description card, upi_mandate, ... */
+                            kind: string;
+                            brand: string;
+                            last4: string;
+                            exp_month: number | null;
+                            exp_year: number | null;
+                            is_default: boolean;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    setDefaultPaymentMethod: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                payment_method_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_method";
+                        /** @enum {string} */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description card, upi_mandate, ... */
+                        kind: string;
+                        brand: string;
+                        last4: string;
+                        exp_month: number | null;
+                        exp_year: number | null;
+                        is_default: boolean;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    removePaymentMethod: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                payment_method_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_method";
+                        /** @enum {boolean} */
+                        deleted: true;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listAllBillingCustomers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+                /** @description Matches name, email or organization name */
+                q?: string;
+                country?: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "billing_customer";
+                            org_id: string;
+                            name: string;
+                            email: string;
+                            address_line1: string;
+                            address_line2: string;
+                            city: string;
+                            state: string;
+                            postal_code: string;
+                            country: string;
+                            phone: string;
+                            tax_id: string;
+                            currency: string;
+                            time_zone: string;
+                            /**
+                             * @description Where this customer pays, chosen by country
+                             * @enum {string}
+                             */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            updated_at: string;
+                            org_name: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    moveOrganizationToPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    plan_id: string;
+                    /** @description Defaults to the current version */
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "subscription";
+                        org_id: string;
+                        customer_id: string;
+                        plan_id: string;
+                        plan_version_id: string;
+                        /** @enum {string} */
+                        status: "active" | "ended";
+                        started_at: string;
+                        ended_at: string | null;
+                        plan_name: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @description The version this subscription is billed by, whatever the plan is now */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getGatewayRouting: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "gateway_routing";
+                        /** @enum {string} */
+                        default_gateway: "test" | "stripe" | "cashfree";
+                        countries: {
+                            [key: string]: "test" | "stripe" | "cashfree";
+                        };
+                        /** @description Gateways with keys; others fall back to test */
+                        configured_gateways: ("test" | "stripe" | "cashfree")[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    setGatewayRouting: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description For every country without a rule of its own
+                     * @enum {string}
+                     */
+                    default_gateway: "test" | "stripe" | "cashfree";
+                    /** @description Country code → gateway, e.g. { "IN": "cashfree" } */
+                    countries: {
+                        [key: string]: "test" | "stripe" | "cashfree";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "gateway_routing";
+                        /** @enum {string} */
+                        default_gateway: "test" | "stripe" | "cashfree";
+                        countries: {
+                            [key: string]: "test" | "stripe" | "cashfree";
+                        };
+                        /** @description Gateways with keys; others fall back to test */
+                        configured_gateways: ("test" | "stripe" | "cashfree")[];
                     };
                 };
             };

@@ -28,3 +28,14 @@ export interface Page<T> {
 export function toPage<Row, T>(rows: Row[], limit: number, present: (row: Row) => T): Page<T> {
   return { object: 'list', data: rows.slice(0, limit).map(present), has_more: rows.length > limit };
 }
+
+/**
+ * An amount in minor units as a JSON integer, as Stripe writes amounts. JSON numbers are exact up to
+ * 2^53, far above any real invoice; beyond it we refuse rather than write a rounded number.
+ */
+export function amountJson(amount: bigint): number {
+  if (amount > BigInt(Number.MAX_SAFE_INTEGER) || amount < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`Amount ${amount} is beyond what JSON carries exactly`);
+  }
+  return Number(amount);
+}

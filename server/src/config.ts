@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { DatabaseConfig } from './db/database.js';
+import type { GatewayName } from './db/schema.js';
 
 /** Everything Billfold reads from its environment, in one place (documented in the README). */
 export interface BillfoldConfig {
@@ -9,6 +10,8 @@ export interface BillfoldConfig {
   publicUrl: string;
   webDist: string | undefined;
   trustProxy: boolean | string;
+  /** Gateways whose keys are set; the test gateway is always there. */
+  gateways: GatewayName[];
 }
 
 /** `defaultWebDist`: where the built web UI is, as seen from the caller (the CLI knows its own place). */
@@ -28,5 +31,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv, defaultWebDist?: string): 
     webDist: env.BILLFOLD_WEB_DIST ?? defaultWebDist,
     // 'true' trusts any proxy; otherwise a comma-separated list of proxy addresses or CIDR ranges.
     trustProxy: env.BILLFOLD_TRUST_PROXY === 'true' ? true : (env.BILLFOLD_TRUST_PROXY ?? false),
+    gateways: [
+      ...(env.STRIPE_SECRET_KEY ? (['stripe'] as const) : []),
+      ...(env.CASHFREE_CLIENT_ID && env.CASHFREE_CLIENT_SECRET ? (['cashfree'] as const) : []),
+    ],
   };
 }

@@ -28,7 +28,12 @@ export async function startBillfold(
   const database = await openDatabase(config.database);
   await migrateToLatest(database.db);
   await options.beforeListen?.(database);
-  const appConfig = { publicUrl: config.publicUrl, webDist: config.webDist, trustProxy: config.trustProxy };
+  const appConfig = {
+    publicUrl: config.publicUrl,
+    webDist: config.webDist,
+    trustProxy: config.trustProxy,
+    gateways: config.gateways,
+  };
   const app = await buildApp({
     db: database.db,
     clock,

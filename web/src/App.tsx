@@ -5,6 +5,7 @@ import { AuditLogPage } from './audit/AuditLogPage';
 import { SignInPage } from './auth/SignInPage';
 import { SignUpPage } from './auth/SignUpPage';
 import { BillingPage } from './billing/BillingPage';
+import { PlanDetailPage } from './billing/PlanDetailPage';
 import { InvitePage } from './invite/InvitePage';
 import { MembersPage } from './members/MembersPage';
 import { OverviewPage } from './organizations/OverviewPage';
@@ -46,6 +47,14 @@ export function App() {
               element={
                 <RequirePermission can="readBilling" title="Billing">
                   <BillingPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="billing/plans/:planId"
+              element={
+                <RequirePermission can="readBilling" title="Plan">
+                  <PlanDetailPage />
                 </RequirePermission>
               }
             />

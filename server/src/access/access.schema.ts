@@ -78,7 +78,7 @@ export const userObject = z.object({
 export const organizationObject = z.object({
   id: z.string(),
   object: z.literal('organization'),
-  kind: z.enum(['personal', 'organization']),
+  kind: z.enum(['personal', 'organization', 'platform']),
   name: z.string(),
   country: z.string(),
   postal_code: z.string(),

@@ -32,6 +32,7 @@ export {
   getOrganization,
   listOrganizationsFor,
   OrganizationCache,
+  PLATFORM_ORG_ID,
   presentOrganization,
   roleIn,
   updateOrganization,

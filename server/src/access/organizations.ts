@@ -11,6 +11,12 @@ import { recordAudit } from './audit.js';
 
 /** Organizations, personal accounts and client organizations under a parent (C1). */
 
+/**
+ * The platform's own organization, created by a migration: the issuer of the operator's catalog (and,
+ * later, of invoices). Nobody is a member of it; operators act on it through operator permissions.
+ */
+export const PLATFORM_ORG_ID = 'org_platform';
+
 interface NewOrganization {
   kind: OrganizationRow['kind'];
   name: string;
@@ -125,6 +131,7 @@ export async function listOrganizationsFor(ctx: Ctx, userId: string, isOperator:
     .selectAll('organizations')
     .select('memberships.role')
     .$if(!isOperator, (q) => q.where('memberships.user_id', '=', userId))
+    .where('organizations.kind', '<>', 'platform')
     .orderBy('organizations.kind', 'desc')
     .orderBy('organizations.created_at')
     .orderBy('organizations.id')

@@ -1,14 +1,18 @@
 import * as access from '../access/index.js';
+import * as catalog from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import { silentLogger } from '../context.js';
+import * as customers from '../customers/index.js';
 import type { Db } from '../db/database.js';
+import { createBillingCustomer } from '../flows/billing-customer.js';
 import type { Clock } from '../time/index.js';
 
 export const DEMO_PASSWORD = 'billfold-demo';
 
 /**
  * Demo data for a first look: an operator, an organization with an owner, an admin and a member,
- * a client organization under it, and an API key. Added only to an empty database, through the same
+ * a client organization under it, an API key, a catalog of plans in USD and INR, and a billing
+ * customer for the organization (its client has none yet, to show the first step). Added only to an empty database, through the same
  * services the API uses, so the audit log tells how it came about.
  */
 export async function seedDemo(db: Db, clock: Clock) {
@@ -63,6 +67,157 @@ export async function seedDemo(db: Db, clock: Clock) {
       await access.acceptInvitation({ ...ctx, actor: { type: 'user', id: user.id } }, user, invitation.url);
     }
     await access.createApiKey(asOwner, org.id, { name: 'Demo integration', mode: 'read_only' });
+    await seedCatalog({ ...ctx, actor: { type: 'user', id: (await operatorId(ctx)) ?? 'demo' } });
+    await createBillingCustomer(
+      asOwner,
+      org.id,
+      customers.createCustomerBody.parse({
+        name: 'Acme Cloud Inc.',
+        email: 'billing@acme.example',
+        address_line1: '500 Howard St',
+        city: 'San Francisco',
+        state: 'CA',
+        postal_code: '94105',
+        country: 'US',
+        phone: '+14155550100',
+        time_zone: 'America/Los_Angeles',
+      }),
+      { issuerId: access.PLATFORM_ORG_ID, configuredGateways: new Set() },
+    );
     return { orgId: org.id, ownerId: owner.id };
   });
+}
+
+async function operatorId(ctx: Ctx) {
+  const row = await ctx.db
+    .selectFrom('users')
+    .select('id')
+    .where('email', '=', 'operator@example.com')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/** Metrics and plans like those of a confidential-computing SaaS and an HPC cloud. */
+async function seedCatalog(ctx: Ctx) {
+  const issuer = access.PLATFORM_ORG_ID;
+  for (const metric of [
+    { code: 'computations', name: 'Computations', unit: 'computation', aggregation: 'count' },
+    { code: 'computation_runs', name: 'Computation runs', unit: 'run', aggregation: 'count' },
+    {
+      code: 'machine_hours',
+      name: 'Machine hours',
+      unit: 'hour',
+      aggregation: 'time_weighted_sum',
+      property: 'machines',
+      dimensions: ['machine_type', 'region', 'pool'],
+    },
+    { code: 'storage_gb', name: 'Storage', unit: 'GB', aggregation: 'max', property: 'gb' },
+  ]) {
+    await catalog.createMetric(ctx, issuer, catalog.createMetricBody.parse(metric));
+  }
+  const limits = (
+    computations: number | null,
+    members: number | null,
+    runs: number | null,
+    storage: number | null,
+  ) => [
+    { feature: 'computations', mode: 'hard', limit: computations },
+    { feature: 'members', mode: 'hard', limit: members },
+    { feature: 'computation_runs', mode: 'soft', limit: runs },
+    { feature: 'storage_gb', mode: 'soft', limit: storage },
+  ];
+  const runsOverage = (included: string, price: string) => ({
+    metric: 'computation_runs',
+    included_quantity: included,
+    price: { model: 'per_unit', unit_price: price },
+  });
+  const machineHours = (standard: string, gpu: string) => ({
+    metric: 'machine_hours',
+    price: { model: 'per_unit', unit_price: standard },
+    dimensions: ['machine_type'],
+    rates: [{ dimensions: { machine_type: 'gpu' }, price: { model: 'per_unit', unit_price: gpu } }],
+  });
+  const plans = [
+    {
+      code: 'starter',
+      name: 'Starter',
+      description: 'For a project getting started with confidential computing.',
+      currency: 'USD',
+      interval: 'month',
+      base_price: 1900,
+      trial_days: 14,
+      limits: limits(25, 5, 1000, 10),
+      charges: [runsOverage('1000', '0.02')],
+    },
+    {
+      code: 'team',
+      name: 'Team',
+      description: 'For teams running computations every day.',
+      currency: 'USD',
+      interval: 'month',
+      base_price: 4900,
+      limits: limits(100, 20, 10000, 100),
+      charges: [
+        {
+          metric: 'computation_runs',
+          included_quantity: '10000',
+          price: {
+            model: 'graduated',
+            tiers: [
+              { up_to: '50000', unit_price: '0.01' },
+              { up_to: null, unit_price: '0.005' },
+            ],
+          },
+        },
+        machineHours('0.0125', '1.75'),
+      ],
+    },
+    {
+      code: 'business',
+      name: 'Business',
+      description: 'Unlimited computations with volume pricing on machine hours.',
+      currency: 'USD',
+      interval: 'month',
+      base_price: 19900,
+      limits: limits(null, null, null, 1000),
+      charges: [
+        {
+          metric: 'machine_hours',
+          price: {
+            model: 'volume',
+            tiers: [
+              { up_to: '1000', unit_price: '0.012' },
+              { up_to: null, unit_price: '0.010', flat_price: '2' },
+            ],
+          },
+        },
+        {
+          metric: 'storage_gb',
+          included_quantity: '100',
+          price: { model: 'graduated', tiers: [{ up_to: null, unit_price: '0.08' }] },
+        },
+      ],
+    },
+    {
+      code: 'starter_in',
+      name: 'Starter India',
+      description: 'Starter, billed in rupees.',
+      currency: 'INR',
+      interval: 'month',
+      base_price: 149900,
+      limits: limits(25, 5, 1000, 10),
+      charges: [runsOverage('1000', '1.5')],
+    },
+    {
+      code: 'team_in',
+      name: 'Team India',
+      description: 'Team, billed in rupees.',
+      currency: 'INR',
+      interval: 'month',
+      base_price: 399900,
+      limits: limits(100, 20, 10000, 100),
+      charges: [machineHours('1', '140')],
+    },
+  ];
+  for (const plan of plans) await catalog.createPlan(ctx, issuer, catalog.createPlanBody.parse(plan));
 }

@@ -8,6 +8,12 @@ export const idPrefixes = {
   apiKey: 'key',
   auditEvent: 'aud',
   request: 'req',
+  metric: 'mtr',
+  plan: 'plan',
+  planVersion: 'plv',
+  customer: 'cus',
+  paymentMethod: 'pm',
+  subscription: 'sub',
 } as const;
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -29,12 +29,13 @@ export interface SessionsTable {
 
 export interface OrganizationsTable {
   id: string;
-  kind: 'personal' | 'organization';
+  kind: 'personal' | 'organization' | 'platform';
   name: string;
   country: string;
   postal_code: string;
   parent_org_id: string | null;
-  created_by: string;
+  /** Null only for the platform organization, which a migration creates. */
+  created_by: string | null;
   created_at: Timestamp;
 }
 
@@ -106,6 +107,123 @@ export interface JobEffectsTable {
   completed_at: Timestamp;
 }
 
+/** Catalog: what plans may limit. */
+export interface FeaturesTable {
+  org_id: string;
+  code: string;
+  name: string;
+  unit: string;
+  created_at: Timestamp;
+}
+
+export type Aggregation = 'count' | 'sum' | 'max' | 'unique_count' | 'latest' | 'time_weighted_sum';
+
+export interface MetricsTable {
+  org_id: string;
+  id: string;
+  code: string;
+  name: string;
+  unit: string;
+  aggregation: Aggregation;
+  property: string | null;
+  dimensions: Json<string[]>;
+  created_at: Timestamp;
+}
+
+export interface PlansTable {
+  org_id: string;
+  id: string;
+  code: string;
+  name: string;
+  description: string;
+  currency: string;
+  billing_interval: 'month' | 'year';
+  environment: 'production' | 'staging' | 'any';
+  visibility: 'public' | 'restricted';
+  is_default: boolean;
+  unbilled: boolean;
+  disabled_at: Timestamp | null;
+  current_version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PlanAudiencesTable {
+  org_id: string;
+  plan_id: string;
+  customer_org_id: string;
+}
+
+/** Limits and charges are JSON documents whose shapes catalog/catalog.schema.ts defines. */
+export interface PlanVersionsTable {
+  org_id: string;
+  id: string;
+  plan_id: string;
+  version: number;
+  base_price: ColumnType<bigint, bigint, bigint>;
+  trial_days: number;
+  limits: Json;
+  charges: Json;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export type GatewayName = 'test' | 'stripe' | 'cashfree';
+
+export interface GatewayRoutesTable {
+  org_id: string;
+  country: string;
+  gateway: GatewayName;
+}
+
+export interface BillingCustomersTable {
+  org_id: string;
+  id: string;
+  name: string;
+  email: string;
+  address_line1: string;
+  address_line2: string;
+  city: string;
+  state: string;
+  postal_code: string;
+  country: string;
+  phone: string;
+  tax_id: string;
+  currency: string;
+  time_zone: string;
+  gateway: GatewayName;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentMethodsTable {
+  org_id: string;
+  id: string;
+  customer_id: string;
+  gateway: GatewayName;
+  gateway_ref: string;
+  kind: string;
+  brand: string;
+  last4: string;
+  exp_month: number | null;
+  exp_year: number | null;
+  is_default: boolean;
+  created_at: Timestamp;
+}
+
+export interface SubscriptionsTable {
+  org_id: string;
+  id: string;
+  customer_id: string;
+  plan_issuer_id: string;
+  plan_id: string;
+  plan_version_id: string;
+  status: 'active' | 'ended';
+  started_at: Timestamp;
+  ended_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -116,6 +234,15 @@ export interface Database {
   audit_events: AuditEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   job_effects: JobEffectsTable;
+  features: FeaturesTable;
+  metrics: MetricsTable;
+  plans: PlansTable;
+  plan_audiences: PlanAudiencesTable;
+  plan_versions: PlanVersionsTable;
+  gateway_routes: GatewayRoutesTable;
+  billing_customers: BillingCustomersTable;
+  payment_methods: PaymentMethodsTable;
+  subscriptions: SubscriptionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -124,3 +251,10 @@ export type MembershipRow = Selectable<MembershipsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type FeatureRow = Selectable<FeaturesTable>;
+export type MetricRow = Selectable<MetricsTable>;
+export type PlanRow = Selectable<PlansTable>;
+export type PlanVersionRow = Selectable<PlanVersionsTable>;
+export type BillingCustomerRow = Selectable<BillingCustomersTable>;
+export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
+export type SubscriptionRow = Selectable<SubscriptionsTable>;

@@ -17,6 +17,7 @@ import {
 import type { Actor, Ctx, Logger } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
+import type { GatewayName } from '../db/schema.js';
 import type { Clock } from '../time/index.js';
 import { toDate } from '../time/index.js';
 import { authorize, CSRF_HEADER, ORG_HEADER, SESSION_COOKIE } from './auth.js';
@@ -62,6 +63,8 @@ export interface AppConfig {
   bodyLimitBytes?: number;
   /** Behind a reverse proxy: trust its X-Forwarded-For (true, or its addresses) for client addresses. */
   trustProxy?: boolean | string | undefined;
+  /** Payment gateways whose keys are configured; customers routed to others pay at the test gateway. */
+  gateways?: readonly GatewayName[];
 }
 
 export interface AppDeps {
@@ -169,6 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       config,
       secureCookies,
       limiter,
+      gateways: new Set(config.gateways ?? []),
     });
 
   if (config.webDist && existsSync(config.webDist)) {
@@ -199,6 +203,7 @@ interface RouteDeps {
   config: AppConfig;
   secureCookies: boolean;
   limiter: RateLimiter;
+  gateways: ReadonlySet<GatewayName>;
 }
 
 function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
@@ -270,6 +275,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           publicUrl: (path) => new URL(path, deps.config.publicUrl).toString(),
           afterCommit: (effect) => afterCommit.push(effect),
           caches: deps.caches,
+          gateways: deps.gateways,
         });
         if (isWrite && route.audit !== 'off' && !(await wasAudited(ctx))) {
           throw new Error(`${route.operationId} changed state without recording an audit event`);

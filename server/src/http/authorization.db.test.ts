@@ -49,6 +49,9 @@ function fillPath(path: string): string {
     .replace(':user_id', newId('user'))
     .replace(':invitation_id', newId('invitation'))
     .replace(':api_key_id', newId('apiKey'))
+    .replace(':plan_id', newId('plan'))
+    .replace(':org_id', newId('organization'))
+    .replace(':payment_method_id', newId('paymentMethod'))
     .replace(':token', 'bfi_0000000000000000000000000000000000000000');
 }
 

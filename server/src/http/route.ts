@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ApiKeyAuthenticator, OrganizationCache, Permission } from '../access/index.js';
 import type { Ctx } from '../context.js';
-import type { Role } from '../db/schema.js';
+import type { GatewayName, Role } from '../db/schema.js';
 import type { Limit } from './rate-limit.js';
 
 /** The principal a request carries, resolved from its session cookie or API key. */
@@ -40,6 +40,8 @@ export interface RouteInput<B, Q, P> {
   afterCommit(effect: () => void): void;
   /** This process's read caches; a route that changes what they hold forgets it after commit. */
   caches: { apiKeys: ApiKeyAuthenticator; organizations: OrganizationCache };
+  /** Payment gateways with keys on this Billfold (the test gateway needs none). */
+  gateways: ReadonlySet<GatewayName>;
 }
 
 type ZodOr<S, Fallback> = S extends z.ZodType ? z.infer<S> : Fallback;
@@ -50,7 +52,7 @@ export interface RouteDef<
   P extends z.ZodType | undefined = z.ZodType | undefined,
   R extends z.ZodType = z.ZodType,
 > {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Fastify syntax: /v1/members/:user_id */
   path: string;
   operationId: string;

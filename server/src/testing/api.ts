@@ -1,5 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomToken } from '../db/ids.js';
+import type { GatewayName } from '../db/schema.js';
 import { buildApp } from '../http/app.js';
 import { TestClock } from '../time/index.js';
 import { type Engine, freshDatabase, type TestDatabase } from './databases.js';
@@ -14,11 +15,12 @@ export interface TestApi {
   clock: TestClock;
   call(request: ApiRequest): Promise<LightMyRequestResponse>;
   signUp(overrides?: Partial<SignUpInput>): Promise<Person>;
+  signUpOperator(): Promise<Person>;
   close(): Promise<void>;
 }
 
 export interface ApiRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   as?: Person | { apiKey: string } | undefined;
   org?: string | undefined;
@@ -46,12 +48,17 @@ let counter = 0;
 export const uniqueEmail = (label = 'person') =>
   `${label}.${randomToken(8).toLowerCase()}.${++counter}@example.com`;
 
-export async function testApi(engine: Engine): Promise<TestApi> {
+export async function testApi(engine: Engine, options: { gateways?: GatewayName[] } = {}): Promise<TestApi> {
   const database = await freshDatabase(engine);
   const clock = new TestClock('2027-01-15T10:00:00Z');
   // Server errors are printed: a 500 in a test should say why.
   const log = { info() {}, warn() {}, error: (obj: object, msg?: string) => console.error(msg, obj) };
-  const app = await buildApp({ db: database.db, clock, log, config: { publicUrl: 'http://billfold.test' } });
+  const app = await buildApp({
+    db: database.db,
+    clock,
+    log,
+    config: { publicUrl: 'http://billfold.test', gateways: options.gateways ?? [] },
+  });
 
   const call = (request: ApiRequest) => {
     const headers: Record<string, string> = { ...request.headers };
@@ -92,9 +99,21 @@ export async function testApi(engine: Engine): Promise<TestApi> {
     };
   };
 
+  /** A person who is a platform operator (granted as `billfold operator <email>` would). */
+  const signUpOperator = async (): Promise<Person> => {
+    const person = await signUp();
+    await database.db
+      .updateTable('users')
+      .set({ is_operator: true })
+      .where('id', '=', person.userId)
+      .execute();
+    return person;
+  };
+
   return {
     app,
     database,
+    signUpOperator,
     clock,
     call,
     signUp,

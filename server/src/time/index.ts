@@ -6,6 +6,7 @@ export {
   addMonthsClamped,
   anniversaryPeriod,
   calendarMonthPeriod,
+  isTimeZone,
   localDate,
   nextCalendarPeriod,
   periodContains,

@@ -156,3 +156,13 @@ function resolveTimeZone(at: InstantLike, timeZone: string | undefined): string 
   if (at instanceof Temporal.ZonedDateTime) return at.timeZoneId;
   throw new TypeError('A time zone is required when `at` is an Instant');
 }
+
+/** Whether `timeZone` is an IANA time zone (or UTC offset) that billing periods can be computed in. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}

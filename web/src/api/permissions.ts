@@ -12,6 +12,8 @@ export interface Permissions {
   readApiKeys: boolean;
   readAuditLog: boolean;
   readBilling: boolean;
+  /** A platform operator: the catalog and every customer. */
+  operate: boolean;
 }
 
 export function permissionsFor(org: MyOrganization | undefined, isOperator: boolean): Permissions {
@@ -23,5 +25,6 @@ export function permissionsFor(org: MyOrganization | undefined, isOperator: bool
     readApiKeys: manage || isOperator,
     readAuditLog: manage || isOperator,
     readBilling: manage || role === 'admin' || isOperator,
+    operate: isOperator,
   };
 }

@@ -1,20 +1,305 @@
+import { type ReactNode, useState } from 'react';
+import { Link } from 'react-router';
+import { api, type BillingCustomer, type PaymentMethod, toApiError, unwrap } from '../api/client';
 import { useSignedIn } from '../api/session';
-import { Badge, Card, CardIcon, EmptyState, Page } from '../ui';
+import { useApi } from '../api/useApi';
+import { countryName } from '../shared/countries';
+import {
+  Alert,
+  Badge,
+  Button,
+  buttonClass,
+  Card,
+  CardIcon,
+  ConfirmDialog,
+  EmptyState,
+  Loading,
+  Page,
+} from '../ui';
+import { CustomerModal } from './CustomerModal';
+import { PlanCard } from './PlanCard';
+import './billing.css';
 
+const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cashfree', test: 'Test gateway' };
+
+/** The customer, or null when the organization has none yet (the API answers 404). */
+async function loadCustomer(): Promise<BillingCustomer | null> {
+  try {
+    return await unwrap(api.GET('/v1/billing_customer'));
+  } catch (error) {
+    if (toApiError(error).code === 'billing_customer.not_found') return null;
+    throw error;
+  }
+}
+
+/**
+ * Billing (C8–C11): without a billing customer, the first step; with one, its details, the plans this
+ * organization may choose with the current one marked, and the saved payment methods. Owners and
+ * super admins act; admins read.
+ */
 export function BillingPage() {
-  const { permissions } = useSignedIn();
+  const { organization, permissions } = useSignedIn();
+  const customer = useApi(loadCustomer, [organization.id]);
+  const [editing, setEditing] = useState(false);
+  const [notice, setNotice] = useState<string | undefined>();
+  const canAct = permissions.manage;
+
+  const modal = editing ? (
+    <CustomerModal
+      customer={customer.data ?? undefined}
+      organizationCountry={organization.country}
+      onClose={() => setEditing(false)}
+      onSaved={(saved) => {
+        setNotice(
+          customer.data ? 'Billing details updated.' : 'Billing customer created. Choose a plan below.',
+        );
+        customer.setData(() => saved);
+        setEditing(false);
+      }}
+    />
+  ) : null;
+
+  let body: ReactNode;
+  if (customer.loading && customer.data === undefined) body = <Loading />;
+  else if (customer.error) body = <Alert>{customer.error.message}</Alert>;
+  else if (!customer.data) {
+    body = (
+      <Card>
+        <EmptyState
+          icon={<CardIcon />}
+          title="No billing customer yet"
+          actions={
+            canAct ? (
+              <Button variant="primary" onClick={() => setEditing(true)}>
+                Create billing customer
+              </Button>
+            ) : undefined
+          }
+        >
+          A billing customer holds who is billed for {organization.name}: name, address, currency and time
+          zone.
+          {canAct ? ' Create it to see the plans you can choose.' : ' Ask an owner to create it.'}
+        </EmptyState>
+      </Card>
+    );
+  } else {
+    body = (
+      <>
+        <CustomerDetails customer={customer.data} canAct={canAct} onEdit={() => setEditing(true)} />
+        <Plans organizationId={organization.id} currency={customer.data.currency} canAct={canAct} />
+        <PaymentMethods organizationId={organization.id} canAct={canAct} />
+      </>
+    );
+  }
+
   return (
     <Page
       title="Billing"
-      description="Your plan, invoices and payment methods."
-      actions={permissions.manage ? undefined : <Badge>Read-only for your role</Badge>}
+      description="Your billing details, plans and payment methods."
+      actions={canAct ? undefined : <Badge>Read-only for your role</Badge>}
     >
-      <Card>
-        <EmptyState icon={<CardIcon />} title="Plans and invoices arrive here">
-          Once billing is switched on for this organization, its subscription, upcoming charges and past
-          invoices will be listed on this page.
-        </EmptyState>
-      </Card>
+      {notice ? <Alert tone="success">{notice}</Alert> : null}
+      {body}
+      {modal}
     </Page>
+  );
+}
+
+function CustomerDetails({
+  customer,
+  canAct,
+  onEdit,
+}: {
+  customer: BillingCustomer;
+  canAct: boolean;
+  onEdit: () => void;
+}) {
+  const address = [
+    customer.address_line1,
+    customer.address_line2,
+    [customer.city, customer.state, customer.postal_code].filter(Boolean).join(', '),
+    countryName(customer.country),
+  ].filter(Boolean);
+  return (
+    <Card
+      title="Billing details"
+      description={`Paid through ${gatewayLabel[customer.gateway] ?? customer.gateway}, in ${customer.currency}.`}
+      actions={canAct ? <Button onClick={onEdit}>Update customer details</Button> : undefined}
+    >
+      <dl className="billing-details">
+        <div>
+          <dt>Billed to</dt>
+          <dd>{customer.name}</dd>
+        </div>
+        <div>
+          <dt>Email</dt>
+          <dd>{customer.email}</dd>
+        </div>
+        <div>
+          <dt>Address</dt>
+          <dd>
+            {address.map((line) => (
+              <div key={line}>{line}</div>
+            ))}
+          </dd>
+        </div>
+        <div>
+          <dt>Phone</dt>
+          <dd>{customer.phone || '—'}</dd>
+        </div>
+        <div>
+          <dt>Tax ID</dt>
+          <dd>{customer.tax_id || '—'}</dd>
+        </div>
+        <div>
+          <dt>Time zone</dt>
+          <dd>{customer.time_zone.replaceAll('_', ' ')}</dd>
+        </div>
+      </dl>
+    </Card>
+  );
+}
+
+function Plans({
+  organizationId,
+  currency,
+  canAct,
+}: {
+  organizationId: string;
+  currency: string;
+  canAct: boolean;
+}) {
+  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organizationId, currency]);
+  return (
+    <section aria-labelledby="plans-heading">
+      <div className="section-heading">
+        <h2 id="plans-heading">Plans</h2>
+        <p>Prices in {currency}, before tax.</p>
+      </div>
+      {plans.error ? <Alert>{plans.error.message}</Alert> : null}
+      {plans.loading && !plans.data ? <Loading label="Loading plans…" /> : null}
+      {plans.data ? (
+        <div className="plan-grid">
+          {plans.data.data.map((plan) => (
+            <PlanCard
+              key={plan.id}
+              plan={plan}
+              action={
+                plan.current ? (
+                  <Link className={buttonClass('secondary')} to={`/billing/plans/${plan.id}`}>
+                    View plan
+                  </Link>
+                ) : canAct ? (
+                  <Link className={buttonClass('primary')} to={`/billing/plans/${plan.id}`}>
+                    Select subscription
+                  </Link>
+                ) : (
+                  <Link className={buttonClass('secondary')} to={`/billing/plans/${plan.id}`}>
+                    View plan
+                  </Link>
+                )
+              }
+            />
+          ))}
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function PaymentMethods({ organizationId, canAct }: { organizationId: string; canAct: boolean }) {
+  const methods = useApi(() => unwrap(api.GET('/v1/payment_methods')), [organizationId]);
+  const [removing, setRemoving] = useState<PaymentMethod | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+
+  const makeDefault = async (method: PaymentMethod) => {
+    setError(undefined);
+    try {
+      await unwrap(
+        api.POST('/v1/payment_methods/{payment_method_id}/default', {
+          params: { path: { payment_method_id: method.id } },
+        }),
+      );
+      await methods.reload();
+    } catch (e) {
+      setError(toApiError(e).message);
+    }
+  };
+  const remove = async () => {
+    if (!removing) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await unwrap(
+        api.DELETE('/v1/payment_methods/{payment_method_id}', {
+          params: { path: { payment_method_id: removing.id } },
+        }),
+      );
+      setRemoving(undefined);
+      await methods.reload();
+    } catch (e) {
+      setError(toApiError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const list = methods.data?.data ?? [];
+  return (
+    <section aria-labelledby="methods-heading">
+      <div className="section-heading">
+        <h2 id="methods-heading">Payment methods</h2>
+        <p>Cards are kept by the payment gateway; Billfold stores only the brand and last four digits.</p>
+      </div>
+      {error ? <Alert>{error}</Alert> : null}
+      <Card>
+        {methods.loading && !methods.data ? <Loading /> : null}
+        {methods.data && list.length === 0 ? (
+          <EmptyState icon={<CardIcon />} title="No payment method saved">
+            A card or mandate is saved at the gateway the first time you pay for a plan.
+          </EmptyState>
+        ) : null}
+        {list.length > 0 ? (
+          <ul className="payment-method-list">
+            {list.map((method) => (
+              <li key={method.id} className="payment-method">
+                <span className="payment-method-brand">{method.brand}</span>
+                <span className="cell-primary">•••• {method.last4}</span>
+                {method.exp_month && method.exp_year ? (
+                  <span className="payment-method-expiry">
+                    Expires {String(method.exp_month).padStart(2, '0')}/{method.exp_year}
+                  </span>
+                ) : null}
+                {method.is_default ? <Badge tone="accent">Default</Badge> : null}
+                <span className="payment-method-spacer" />
+                {canAct && !method.is_default ? (
+                  <Button size="small" onClick={() => makeDefault(method)}>
+                    Make default
+                  </Button>
+                ) : null}
+                {canAct ? (
+                  <Button size="small" variant="ghost" onClick={() => setRemoving(method)}>
+                    Remove
+                  </Button>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </Card>
+      {removing ? (
+        <ConfirmDialog
+          title="Remove payment method?"
+          confirmLabel="Remove"
+          busy={busy}
+          onConfirm={remove}
+          onCancel={() => setRemoving(undefined)}
+        >
+          {`${removing.brand} •••• ${removing.last4} will no longer be charged.`}
+          {removing.is_default ? ' The newest remaining method becomes the default.' : ''}
+        </ConfirmDialog>
+      ) : null}
+    </section>
   );
 }

@@ -1,65 +1,34 @@
 import type { SelectOption } from '../ui';
 
-/** Common countries for billing addresses, US and India first; the full catalog comes with billing. */
+/**
+ * Every ISO 3166-1 country, named by the browser in the reader's language. The browser's region
+ * data also names a few codes that are not countries (EU, UN, withdrawn and reserved codes); the
+ * server refuses those, so they are left out here too (server/src/customers/countries.ts).
+ */
+const notCountries = new Set(
+  'AC AN BU CP CQ CS DD DG DY EA EU EZ FX HV IC NH QO RH SU TA TP UK UN VD XA XB XK YD YU ZR ZZ'.split(' '),
+);
+const regionNames = new Intl.DisplayNames(undefined, { type: 'region', fallback: 'none' });
+
+function allCountries(): SelectOption[] {
+  const options: SelectOption[] = [];
+  for (let a = 65; a <= 90; a++) {
+    for (let b = 65; b <= 90; b++) {
+      const code = String.fromCharCode(a, b);
+      const name = notCountries.has(code) ? undefined : regionNames.of(code);
+      if (name) options.push({ value: code, label: name });
+    }
+  }
+  return options.sort((x, y) => x.label.localeCompare(y.label));
+}
+
+/** US and India first: where the platforms Billfold serves sell most (Stripe and Cashfree). */
 const first: SelectOption[] = [
-  { value: 'US', label: 'United States' },
-  { value: 'IN', label: 'India' },
+  { value: 'US', label: regionNames.of('US') ?? 'United States' },
+  { value: 'IN', label: regionNames.of('IN') ?? 'India' },
 ];
-
-const rest: SelectOption[] = [
-  { value: 'AR', label: 'Argentina' },
-  { value: 'AU', label: 'Australia' },
-  { value: 'AT', label: 'Austria' },
-  { value: 'BD', label: 'Bangladesh' },
-  { value: 'BE', label: 'Belgium' },
-  { value: 'BR', label: 'Brazil' },
-  { value: 'CA', label: 'Canada' },
-  { value: 'CL', label: 'Chile' },
-  { value: 'CN', label: 'China' },
-  { value: 'CO', label: 'Colombia' },
-  { value: 'CZ', label: 'Czechia' },
-  { value: 'DK', label: 'Denmark' },
-  { value: 'EG', label: 'Egypt' },
-  { value: 'FI', label: 'Finland' },
-  { value: 'FR', label: 'France' },
-  { value: 'DE', label: 'Germany' },
-  { value: 'GR', label: 'Greece' },
-  { value: 'HK', label: 'Hong Kong' },
-  { value: 'HU', label: 'Hungary' },
-  { value: 'ID', label: 'Indonesia' },
-  { value: 'IE', label: 'Ireland' },
-  { value: 'IL', label: 'Israel' },
-  { value: 'IT', label: 'Italy' },
-  { value: 'JP', label: 'Japan' },
-  { value: 'KE', label: 'Kenya' },
-  { value: 'MY', label: 'Malaysia' },
-  { value: 'MX', label: 'Mexico' },
-  { value: 'NL', label: 'Netherlands' },
-  { value: 'NZ', label: 'New Zealand' },
-  { value: 'NG', label: 'Nigeria' },
-  { value: 'NO', label: 'Norway' },
-  { value: 'PK', label: 'Pakistan' },
-  { value: 'PH', label: 'Philippines' },
-  { value: 'PL', label: 'Poland' },
-  { value: 'PT', label: 'Portugal' },
-  { value: 'RO', label: 'Romania' },
-  { value: 'SA', label: 'Saudi Arabia' },
-  { value: 'SG', label: 'Singapore' },
-  { value: 'ZA', label: 'South Africa' },
-  { value: 'KR', label: 'South Korea' },
-  { value: 'ES', label: 'Spain' },
-  { value: 'LK', label: 'Sri Lanka' },
-  { value: 'SE', label: 'Sweden' },
-  { value: 'CH', label: 'Switzerland' },
-  { value: 'TW', label: 'Taiwan' },
-  { value: 'TH', label: 'Thailand' },
-  { value: 'TR', label: 'Türkiye' },
-  { value: 'AE', label: 'United Arab Emirates' },
-  { value: 'GB', label: 'United Kingdom' },
-  { value: 'VN', label: 'Vietnam' },
-];
-
-const known = new Map([...first, ...rest].map((c) => [c.value, c.label]));
+const rest = allCountries();
+const known = new Map(rest.map((c) => [c.value, c.label]));
 
 export const countryName = (code: string) => known.get(code) ?? code;
 

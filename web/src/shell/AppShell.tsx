@@ -4,7 +4,7 @@ import { useSession } from '../api/session';
 import { BrandMark } from '../auth/AuthLayout';
 import { CreateOrganizationModal } from '../organizations/CreateOrganizationModal';
 import { Button, CloseIcon, Loading, MenuIcon } from '../ui';
-import { visibleEntries } from './nav';
+import { operatorEntries, visibleEntries } from './nav';
 import { OrganizationSwitcher } from './OrganizationSwitcher';
 import { ShellContext } from './ShellContext';
 import { UserMenu } from './UserMenu';
@@ -67,6 +67,17 @@ export function AppShell() {
                   </NavLink>
                 ))}
               </nav>
+              {signedIn.permissions.operate ? (
+                <nav className="nav nav-operator" aria-label="Operator">
+                  <span className="nav-heading">Operator</span>
+                  {operatorEntries.map(({ to, label, icon: Icon }) => (
+                    <NavLink key={to} to={to} className="nav-link">
+                      <Icon size={18} />
+                      {label}
+                    </NavLink>
+                  ))}
+                </nav>
+              ) : null}
               <UserMenu />
             </div>
           </div>

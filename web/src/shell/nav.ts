@@ -1,6 +1,16 @@
 import type { ComponentType, SVGProps } from 'react';
 import type { Permissions } from '../api/permissions';
-import { CardIcon, ChartIcon, HomeIcon, KeyIcon, ScrollIcon, SettingsIcon, UsersIcon } from '../ui';
+import {
+  BuildingIcon,
+  CardIcon,
+  ChartIcon,
+  HomeIcon,
+  KeyIcon,
+  LayersIcon,
+  ScrollIcon,
+  SettingsIcon,
+  UsersIcon,
+} from '../ui';
 
 export interface NavEntry {
   to: string;
@@ -18,6 +28,12 @@ export const navEntries: readonly NavEntry[] = [
   { to: '/billing', label: 'Billing', icon: CardIcon, needs: 'readBilling' },
   { to: '/usage', label: 'Usage', icon: ChartIcon },
   { to: '/settings', label: 'Settings', icon: SettingsIcon },
+];
+
+/** The platform's own pages, for operators only. */
+export const operatorEntries: readonly NavEntry[] = [
+  { to: '/operator/plans', label: 'Plans', icon: LayersIcon, needs: 'operate' },
+  { to: '/operator/customers', label: 'Customers', icon: BuildingIcon, needs: 'operate' },
 ];
 
 export const visibleEntries = (permissions: Permissions) =>

@@ -12,13 +12,15 @@ export interface ModalProps {
   onClose: () => void;
   children: ReactNode;
   footer?: ReactNode;
+  /** 'wide' for forms with many fields (an address). */
+  size?: 'normal' | 'wide';
 }
 
 /**
  * An accessible dialog: role=dialog with aria-modal, labelled by its title, focus moved inside on
  * open and kept there with Tab, Escape or the backdrop closes it, and focus returns where it was.
  */
-export function Modal({ title, description, onClose, children, footer }: ModalProps) {
+export function Modal({ title, description, onClose, children, footer, size = 'normal' }: ModalProps) {
   const titleId = useId();
   const descriptionId = useId();
   const dialog = useRef<HTMLDivElement>(null);
@@ -72,7 +74,7 @@ export function Modal({ title, description, onClose, children, footer }: ModalPr
     <div className="modal-backdrop" ref={backdrop}>
       <div
         ref={dialog}
-        className="modal"
+        className={size === 'wide' ? 'modal modal-wide' : 'modal'}
         role="dialog"
         aria-modal="true"
         aria-labelledby={titleId}

@@ -144,3 +144,10 @@ export const BuildingIcon = (p: P) => (
     <path d="M8 7h4M8 11h4M8 15h4M3 21h18" />
   </Icon>
 );
+
+export const LayersIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="m12 3 9 5-9 5-9-5 9-5Z" />
+    <path d="m3 13 9 5 9-5" />
+  </Icon>
+);

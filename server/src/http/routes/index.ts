@@ -1,5 +1,7 @@
 import type { RouteDef } from '../route.js';
 import { accessRoutes } from './access.routes.js';
+import { billingRoutes } from './billing.routes.js';
+import { catalogRoutes } from './catalog.routes.js';
 
 /** The route table: every route of the API, each with the permission it needs. */
-export const routes: readonly RouteDef[] = [...accessRoutes];
+export const routes: readonly RouteDef[] = [...accessRoutes, ...catalogRoutes, ...billingRoutes];

@@ -1,0 +1,264 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningBillfold } from '../server/src/server.js';
+import { chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
+
+/**
+ * The catalog and billing customers in the web UI: an operator publishes a graduated plan with
+ * limits; the owner of another organization creates its billing customer (fixing a validation error
+ * on the way), sees the plan's card with the right price and updates its details; an admin sees it
+ * all read-only; a member has no Billing at all. Screenshots land in e2e/artifacts.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the test reads the API's JSON loosely and asserts on it
+type Json = any;
+
+describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
+  let billfold: RunningBillfold;
+  let browser: Browser;
+  let operator: Page;
+  let owner: Page;
+  let orgId = '';
+  const run = Math.random().toString(36).slice(2, 8);
+  const password = 'correct horse battery';
+
+  beforeAll(async () => {
+    billfold = await startTestBillfold();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await billfold?.close();
+  });
+
+  async function newPage() {
+    return (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  }
+
+  async function signUp(page: Page, email: string, name: string) {
+    await page.goto(`${billfold.url}/sign-up`);
+    await page.getByLabel('Full name').fill(name);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Country').selectOption('US');
+    await page.getByLabel('Postal / ZIP code').fill('94107');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Personal');
+  }
+
+  /** A call to the API from inside the page, with its session cookie and CSRF token, as the UI makes. */
+  async function call(
+    page: Page,
+    method: string,
+    url: string,
+    body?: unknown,
+    org?: string,
+  ): Promise<{ status: number; body: Json }> {
+    return page.evaluate(
+      async ({ method, url, body, org }) => {
+        const session = (await (await fetch('/v1/session')).json()) as { csrf_token: string };
+        const response = await fetch(url, {
+          method,
+          headers: {
+            'content-type': 'application/json',
+            'x-csrf-token': session.csrf_token,
+            ...(org ? { 'billfold-organization': org } : {}),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: response.status, body: await response.json() };
+      },
+      { method, url, body, org },
+    );
+  }
+
+  const main = (page: Page) => page.getByRole('navigation', { name: 'Main' });
+  const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
+
+  it('an operator publishes a graduated plan with limits', async () => {
+    operator = await newPage();
+    const email = `operator.${run}@example.com`;
+    await signUp(operator, email, 'Olivia Operator');
+    // What `billfold operator <email>` does.
+    await billfold.database.db
+      .updateTable('users')
+      .set({ is_operator: true })
+      .where('email', '=', email)
+      .execute();
+    const metric = await call(operator, 'POST', '/v1/operator/metrics', {
+      code: 'computations',
+      name: 'Computations',
+      unit: 'computation',
+      aggregation: 'count',
+    });
+    expect(metric.status).toBe(201);
+    await operator.reload();
+
+    await operator.getByRole('navigation', { name: 'Operator' }).getByRole('link', { name: 'Plans' }).click();
+    await expect.poll(() => heading(operator)).toContain('Plans');
+    await screenshot(operator, '20-operator-plans');
+    await operator
+      .getByRole('link', { name: 'New plan' })
+      .or(operator.getByRole('button', { name: 'New plan' }))
+      .click();
+
+    await operator.getByLabel('Code').fill('growth');
+    await operator.getByLabel('Name', { exact: true }).fill('Growth');
+    await operator.getByLabel('Description').fill('For teams that compute every day.');
+    await operator.getByLabel('Currency').selectOption('USD');
+    await operator.getByLabel('Base price').fill('49');
+    await operator.getByLabel('Trial days').fill('14');
+
+    await operator.getByRole('button', { name: 'Add limit' }).click();
+    await operator.getByLabel('Limit 1 feature').selectOption('computations');
+    await operator.getByLabel('Limit 1 value').fill('50');
+    await operator.getByRole('button', { name: 'Add limit' }).click();
+    await operator.getByLabel('Limit 2 feature').selectOption('members');
+    await operator.getByLabel('Limit 2 mode').selectOption('soft');
+    await operator.getByLabel('Limit 2 value').fill('10');
+
+    await operator.getByRole('button', { name: 'Add charge' }).click();
+    await operator.getByLabel('Charge 1 metric').selectOption('computations');
+    await operator.getByLabel('Pricing model').selectOption('graduated');
+    await operator.getByLabel('Charge 1 included quantity').fill('100');
+    await operator.getByLabel('Tier 1 up to').fill('1000');
+    await operator.getByLabel('Tier 1 unit price').fill('0.05');
+    await operator.getByRole('button', { name: 'Add tier' }).click();
+    await operator.getByLabel('Tier 2 unit price').fill('0.0125');
+    await screenshot(operator, '21-operator-plan-editor');
+    await operator.getByRole('button', { name: 'Create plan' }).click();
+
+    await expect.poll(() => heading(operator)).toContain('Growth');
+    const plans = await call(operator, 'GET', '/v1/operator/plans?q=growth');
+    expect(plans.body.data[0]).toMatchObject({
+      code: 'growth',
+      version: {
+        version: 1,
+        base_price: 4900,
+        trial_days: 14,
+        limits: [
+          { feature: 'computations', mode: 'hard', limit: 50 },
+          { feature: 'members', mode: 'soft', limit: 10 },
+        ],
+        charges: [
+          {
+            metric: 'computations',
+            included_quantity: '100',
+            price: {
+              model: 'graduated',
+              tiers: [
+                { up_to: '1000', unit_price: '0.05' },
+                { up_to: null, unit_price: '0.0125' },
+              ],
+            },
+          },
+        ],
+      },
+    });
+
+    // "What would 1,250 computations cost?" 1,150 billable: 1,000 × 0.05 + 150 × 0.0125 = 51.875 → $51.88,
+    // plus the $49 fee.
+    await operator.getByLabel('Computations quantity').fill('1250');
+    await operator.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => operator.getByText('$100.88').count()).toBeGreaterThan(0);
+    await screenshot(operator, '22-operator-plan-preview');
+  });
+
+  it('the owner of another organization creates its billing customer, fixing a validation error', async () => {
+    owner = await newPage();
+    await signUp(owner, `owner.${run}@example.com`, 'Omar Owner');
+    const org = await call(owner, 'POST', '/v1/organizations', {
+      name: 'Nimbus Labs',
+      country: 'US',
+      postal_code: '10001',
+    });
+    orgId = org.body.id;
+    await owner.goto(`${billfold.url}/`);
+    await owner.getByLabel('Organization').selectOption({ label: 'Nimbus Labs' });
+    await expect.poll(() => heading(owner)).toContain('Nimbus Labs');
+
+    await main(owner).getByRole('link', { name: 'Billing' }).click();
+    await expect.poll(() => owner.getByText('No billing customer yet').count()).toBe(1);
+    await screenshot(owner, '23-billing-empty');
+    await owner.getByRole('button', { name: 'Create billing customer' }).click();
+
+    const dialog = owner.getByRole('dialog');
+    await dialog.getByLabel('Billing name').fill('Nimbus Labs Inc.');
+    await dialog.getByLabel('Billing email').fill('billing@nimbus.example');
+    await dialog.getByLabel('Address', { exact: true }).fill('350 Fifth Avenue');
+    await dialog.getByLabel('City').fill('New York');
+    await dialog.getByLabel('State / province').fill('NY');
+    await dialog.getByLabel('Postal / ZIP code').fill('1000');
+    await dialog.getByLabel('Country').selectOption('US');
+    await dialog.getByLabel('Phone').fill('+1 212 555 0100');
+    await dialog.getByLabel('Time zone').selectOption('America/New_York');
+    await dialog.getByRole('button', { name: 'Create billing customer' }).click();
+    await expect
+      .poll(() => dialog.getByText('Use a US ZIP code such as 94107 or 94107-1234').count())
+      .toBe(1);
+    await screenshot(owner, '24-billing-customer-error');
+
+    await dialog.getByLabel('Postal / ZIP code').fill('10118');
+    await dialog.getByRole('button', { name: 'Create billing customer' }).click();
+    await expect.poll(() => owner.getByRole('dialog').count()).toBe(0);
+
+    const growth = owner.getByRole('article', { name: 'Growth' });
+    await expect.poll(() => growth.textContent()).toContain('$49.00 / month');
+    expect(await growth.textContent()).toContain('50 computations');
+    expect(await growth.textContent()).toContain('100 computations included, then $0.05 per computation');
+    const free = owner.getByRole('article', { name: 'Free' });
+    expect(await free.textContent()).toContain('Current plan');
+    await screenshot(owner, '25-billing-plans');
+  });
+
+  it('the owner updates the details and opens a plan', async () => {
+    await owner.getByRole('button', { name: 'Update customer details' }).click();
+    const dialog = owner.getByRole('dialog');
+    await dialog.getByLabel('Tax ID').fill('12-3456789');
+    await screenshot(owner, '26-billing-update-details');
+    await dialog.getByRole('button', { name: 'Update' }).click();
+    await expect.poll(() => owner.getByText('Billing details updated.').count()).toBe(1);
+    expect(await owner.getByText('12-3456789').count()).toBe(1);
+
+    await owner
+      .getByRole('article', { name: 'Growth' })
+      .getByRole('link', { name: 'Select subscription' })
+      .click();
+    await expect.poll(() => heading(owner)).toContain('Growth');
+    await expect.poll(() => owner.getByText('$0.0125').count()).toBeGreaterThan(0);
+    await screenshot(owner, '27-plan-detail');
+  });
+
+  it('an admin sees billing read-only, and a member has no billing at all', async () => {
+    const join = async (role: 'admin' | 'member', name: string) => {
+      const page = await newPage();
+      const email = `${role}.${run}@example.com`;
+      await signUp(page, email, name);
+      const invitation = await call(owner, 'POST', '/v1/invitations', { email, role }, orgId);
+      expect(invitation.status).toBe(201);
+      const accepted = await call(page, 'POST', '/v1/invitations/accept', {
+        token: String(invitation.body.url).split('/invite/')[1],
+      });
+      expect(accepted.status).toBe(200);
+      await page.goto(`${billfold.url}/`);
+      await page.getByLabel('Organization').selectOption({ label: 'Nimbus Labs' });
+      await expect.poll(() => heading(page)).toContain('Nimbus Labs');
+      return page;
+    };
+
+    const admin = await join('admin', 'Ada Admin');
+    await main(admin).getByRole('link', { name: 'Billing' }).click();
+    await expect.poll(() => admin.getByText('Read-only for your role').count()).toBe(1);
+    await expect.poll(() => admin.getByRole('article', { name: 'Growth' }).count()).toBe(1);
+    expect(await admin.getByRole('button', { name: 'Update customer details' }).count()).toBe(0);
+    expect(await admin.getByRole('link', { name: 'Select subscription' }).count()).toBe(0);
+    await screenshot(admin, '28-billing-admin-read-only');
+
+    const member = await join('member', 'Max Member');
+    expect(await main(member).getByRole('link', { name: 'Billing' }).count()).toBe(0);
+    const refused = await call(member, 'GET', '/v1/billing_customer', undefined, orgId);
+    expect(refused.status).toBe(403);
+    await member.goto(`${billfold.url}/billing`);
+    await expect.poll(() => member.getByText('Not available for your role').count()).toBe(1);
+    await screenshot(member, '29-billing-member-no-access');
+  });
+});

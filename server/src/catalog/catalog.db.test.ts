@@ -1,0 +1,320 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { countRows, engines } from '../testing/databases.js';
+
+/** The catalog through the API: metrics, plans with limits and usage prices, versions, previews. */
+
+const catalogTables = ['features', 'metrics', 'plans', 'plan_versions', 'plan_audiences', 'audit_events'];
+
+const graduatedPlan = {
+  code: 'team',
+  name: 'Team',
+  description: 'For growing teams',
+  currency: 'USD',
+  interval: 'month',
+  base_price: 4900,
+  trial_days: 14,
+  limits: [
+    { feature: 'computations', mode: 'hard', limit: 50 },
+    { feature: 'members', mode: 'soft', limit: 10 },
+    { feature: 'storage_gb', mode: 'hard', limit: null },
+  ],
+  charges: [
+    {
+      metric: 'computations',
+      included_quantity: '100',
+      price: {
+        model: 'graduated',
+        tiers: [
+          { up_to: '1000', unit_price: '0.05' },
+          { up_to: null, unit_price: '0.0125', flat_price: '2' },
+        ],
+      },
+    },
+    {
+      metric: 'machine_hours',
+      price: { model: 'per_unit', unit_price: '0.0125' },
+      dimensions: ['machine_type'],
+      rates: [{ dimensions: { machine_type: 'gpu' }, price: { model: 'per_unit', unit_price: '1.75' } }],
+    },
+  ],
+};
+
+describe.each(engines())('catalog on %s', (engine) => {
+  let api: TestApi;
+  let operator: Person;
+
+  beforeAll(async () => {
+    api = await testApi(engine);
+    operator = await api.signUpOperator();
+    for (const metric of [
+      { code: 'computations', name: 'Computations', unit: 'computation', aggregation: 'count' },
+      {
+        code: 'machine_hours',
+        name: 'Machine hours',
+        unit: 'hour',
+        aggregation: 'time_weighted_sum',
+        property: 'machines',
+        dimensions: ['machine_type', 'region'],
+      },
+      { code: 'peak_storage', name: 'Peak storage', unit: 'GB', aggregation: 'max', property: 'gb' },
+    ]) {
+      const created = await api.call({
+        method: 'POST',
+        url: '/v1/operator/metrics',
+        as: operator,
+        body: metric,
+      });
+      expect(created.statusCode, created.body).toBe(201);
+    }
+  });
+  afterAll(() => api.close());
+
+  const createPlan = (body: object) =>
+    api.call({ method: 'POST', url: '/v1/operator/plans', as: operator, body });
+  const snapshot = async () =>
+    Object.fromEntries(
+      await Promise.all(catalogTables.map(async (t) => [t, await countRows(api.database, t)])),
+    );
+
+  it('ships a Free default plan and an Unbilled plan', async () => {
+    const list = await api.call({ method: 'GET', url: '/v1/operator/plans?limit=100', as: operator });
+    const codes = list.json().data.map((p: { code: string }) => p.code);
+    expect(codes).toEqual(expect.arrayContaining(['free', 'unbilled']));
+    const free = list.json().data.find((p: { code: string }) => p.code === 'free');
+    expect(free).toMatchObject({ is_default: true, version: { version: 1, base_price: 0 } });
+  });
+
+  it('publishes a graduated plan with limits and a rate card, and previews its price', async () => {
+    const created = await createPlan(graduatedPlan);
+    expect(created.statusCode, created.body).toBe(201);
+    const plan = created.json();
+    expect(plan).toMatchObject({
+      code: 'team',
+      currency: 'USD',
+      interval: 'month',
+      version: { version: 1, base_price: 4900, trial_days: 14 },
+    });
+    expect(plan.version.limits).toContainEqual({
+      feature: 'members',
+      name: 'Workspace members',
+      unit: 'members',
+      mode: 'soft',
+      limit: 10,
+    });
+
+    // 1,250 computations, 100 included: 1,150 billable = 1,000 × 0.05 + (150 × 0.0125 + 2 flat)
+    // = 50 + 3.875 = 53.875 → $53.88.
+    // 300 machine hours: 280 standard × 0.0125 = 3.50; 20 gpu × 1.75 = 35.00.
+    const preview = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${plan.id}/preview`,
+      as: operator,
+      body: {
+        usage: [
+          { metric: 'computations', quantity: '1250' },
+          { metric: 'machine_hours', quantity: '280', dimensions: { machine_type: 'standard' } },
+          { metric: 'machine_hours', quantity: '20', dimensions: { machine_type: 'gpu' } },
+        ],
+      },
+    });
+    expect(preview.statusCode, preview.body).toBe(200);
+    const lines = preview
+      .json()
+      .lines.map((l: { description: string; amount: number }) => [l.description, l.amount]);
+    expect(lines).toEqual([
+      ['Team (monthly fee)', 4900],
+      ['Computations', 5388],
+      ['Machine hours · gpu', 3500],
+      ['Machine hours · standard', 350],
+    ]);
+    expect(preview.json().total).toBe(4900 + 5388 + 3500 + 350);
+  });
+
+  it('filters the plan list', async () => {
+    await createPlan({
+      ...graduatedPlan,
+      code: 'team_inr',
+      name: 'Team India',
+      currency: 'INR',
+      base_price: 399900,
+    });
+    const inr = await api.call({ method: 'GET', url: '/v1/operator/plans?currency=INR', as: operator });
+    expect(inr.json().data.map((p: { code: string }) => p.code)).toEqual(['team_inr']);
+    const search = await api.call({ method: 'GET', url: '/v1/operator/plans?q=india', as: operator });
+    expect(search.json().data.map((p: { code: string }) => p.code)).toEqual(['team_inr']);
+    const page = await api.call({ method: 'GET', url: '/v1/operator/plans?limit=1', as: operator });
+    expect(page.json()).toMatchObject({ has_more: true });
+    const next = await api.call({
+      method: 'GET',
+      url: `/v1/operator/plans?limit=100&starting_after=${page.json().data[0].id}`,
+      as: operator,
+    });
+    expect(next.json().data.map((p: { id: string }) => p.id)).not.toContain(page.json().data[0].id);
+  });
+
+  it.each([
+    ['a negative base price', { base_price: -100 }, 'request.invalid', 'base_price'],
+    ['a fractional base price', { base_price: 10.5 }, 'request.invalid', 'base_price'],
+    [
+      'a negative unit price',
+      { charges: [{ metric: 'computations', price: { model: 'per_unit', unit_price: '-0.01' } }] },
+      'request.invalid',
+      'charges.0.price.unit_price',
+    ],
+    [
+      'unordered tiers',
+      {
+        charges: [
+          {
+            metric: 'computations',
+            price: {
+              model: 'graduated',
+              tiers: [
+                { up_to: '1000', unit_price: '0.05' },
+                { up_to: '500', unit_price: '0.04' },
+                { up_to: null, unit_price: '0.03' },
+              ],
+            },
+          },
+        ],
+      },
+      'price.tiers_unordered',
+      'charges.0.price.tiers.1.up_to',
+    ],
+    [
+      'overlapping tiers',
+      {
+        charges: [
+          {
+            metric: 'computations',
+            price: {
+              model: 'volume',
+              tiers: [
+                { up_to: '100', unit_price: '1' },
+                { up_to: '100', unit_price: '1' },
+                { up_to: null, unit_price: '1' },
+              ],
+            },
+          },
+        ],
+      },
+      'price.tiers_unordered',
+      'charges.0.price.tiers.1.up_to',
+    ],
+    ['an unknown currency', { currency: 'XYZ' }, 'request.invalid', 'currency'],
+    [
+      'a limit on an unknown feature',
+      { limits: [{ feature: 'gpus', mode: 'hard', limit: 4 }] },
+      'limit.unknown_feature',
+      'limits.0.feature',
+    ],
+    [
+      'a package price on a max aggregation',
+      {
+        charges: [
+          { metric: 'peak_storage', price: { model: 'package', package_size: '100', package_price: '5' } },
+        ],
+      },
+      'charge.aggregation_unfit',
+      'charges.0.price.model',
+    ],
+    [
+      'rates by a dimension the metric does not have',
+      {
+        charges: [
+          { metric: 'machine_hours', price: { model: 'per_unit', unit_price: '1' }, dimensions: ['pool'] },
+        ],
+      },
+      'charge.unknown_dimension',
+      'charges.0.dimensions',
+    ],
+    [
+      'a charge on an unknown metric',
+      { charges: [{ metric: 'api_calls', price: { model: 'per_unit', unit_price: '1' } }] },
+      'charge.unknown_metric',
+      'charges.0.metric',
+    ],
+    [
+      'a default plan with a price',
+      { is_default: true, base_price: 100 },
+      'plan.default_priced',
+      'base_price',
+    ],
+  ])('refuses %s with a 400 and writes nothing', async (_name, change, code, param) => {
+    const before = await snapshot();
+    const response = await createPlan({
+      ...graduatedPlan,
+      code: 'bad_plan',
+      charges: [],
+      limits: [],
+      ...change,
+    });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().error).toMatchObject({ code, param });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses a second plan with the same code', async () => {
+    const response = await createPlan({ ...graduatedPlan, charges: [], limits: [] });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('plan.code_taken');
+  });
+
+  it('refuses an unfit edit without publishing a version', async () => {
+    const plan = (await createPlan({ ...graduatedPlan, code: 'edit_me', charges: [] })).json();
+    const before = await snapshot();
+    const response = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${plan.id}`,
+      as: operator,
+      body: { limits: [{ feature: 'nope', mode: 'hard', limit: 1 }] },
+    });
+    expect(response.json().error.code).toBe('limit.unknown_feature');
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('disables and enables a plan, but never the default one', async () => {
+    const plan = (await createPlan({ ...graduatedPlan, code: 'seasonal', charges: [] })).json();
+    const disabled = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${plan.id}/disable`,
+      as: operator,
+    });
+    expect(disabled.json()).toMatchObject({ disabled: true });
+    const active = await api.call({ method: 'GET', url: '/v1/operator/plans?limit=100', as: operator });
+    expect(active.json().data.map((p: { id: string }) => p.id)).not.toContain(plan.id);
+    const enabled = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${plan.id}/enable`,
+      as: operator,
+    });
+    expect(enabled.json()).toMatchObject({ disabled: false, disabled_at: null });
+
+    const free = (await api.call({ method: 'GET', url: '/v1/operator/plans?q=free', as: operator })).json()
+      .data[0];
+    const refused = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${free.id}/disable`,
+      as: operator,
+    });
+    expect(refused.json().error.code).toBe('plan.default_disabled');
+  });
+
+  it('names new features plans can then limit', async () => {
+    const created = await api.call({
+      method: 'POST',
+      url: '/v1/operator/features',
+      as: operator,
+      body: { code: 'gpus', name: 'GPUs', unit: 'GPUs' },
+    });
+    expect(created.statusCode).toBe(201);
+    const plan = await createPlan({
+      ...graduatedPlan,
+      code: 'gpu_plan',
+      charges: [],
+      limits: [{ feature: 'gpus', mode: 'hard', limit: 4 }],
+    });
+    expect(plan.statusCode, plan.body).toBe(201);
+  });
+});

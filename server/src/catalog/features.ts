@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import { recordAudit } from '../access/index.js';
+import type { Ctx } from '../context.js';
+import type { FeatureRow } from '../db/schema.js';
+import { conflict } from '../errors.js';
+import { toDate } from '../time/index.js';
+import type { createFeatureBody } from './catalog.schema.js';
+
+/** Features are what plans limit: computations, members, runs, storage, or any the operator names. */
+
+export async function listFeatures(ctx: Ctx, issuerId: string): Promise<FeatureRow[]> {
+  return ctx.db.selectFrom('features').selectAll().where('org_id', '=', issuerId).orderBy('code').execute();
+}
+
+export async function createFeature(
+  ctx: Ctx,
+  issuerId: string,
+  input: z.infer<typeof createFeatureBody>,
+): Promise<FeatureRow> {
+  const row: FeatureRow = { org_id: issuerId, ...input, created_at: toDate(ctx.clock.now()) };
+  const inserted = await ctx.db
+    .insertInto('features')
+    .values(row)
+    .onConflict((c) => c.columns(['org_id', 'code']).doNothing())
+    .returning('code')
+    .executeTakeFirst();
+  if (!inserted) throw conflict('feature.exists', `A feature with code ${input.code} exists`, 'code');
+  await recordAudit(ctx, {
+    orgId: issuerId,
+    action: 'feature.created',
+    targetType: 'feature',
+    targetId: input.code,
+    after: input,
+  });
+  return row;
+}
+
+export function presentFeature(row: FeatureRow) {
+  return {
+    object: 'feature' as const,
+    code: row.code,
+    name: row.name,
+    unit: row.unit,
+    created_at: row.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,20 @@
+// Public surface of the catalog (C5–C7): features, metrics, plans, versions, offers and prices.
+export * from './catalog.schema.js';
+export { createFeature, listFeatures, presentFeature } from './features.js';
+export { createMetric, listMetrics, presentMetric } from './metrics.js';
+export { findDefaultPlan, getOffer, issuerFor, listOffers } from './offers.js';
+export {
+  createPlan,
+  getPlan,
+  listPlans,
+  listPlanVersions,
+  loadCatalogNames,
+  type PlanWithVersion,
+  presentPlan,
+  presentVersion,
+  setPlanDisabled,
+  updatePlan,
+} from './plans.js';
+export { previewPrice } from './preview.js';
+export type { ChargePrice, PricedQuantity, PriceTier, PricingModel } from './pricing.js';
+export { priceQuantity, priceRatedCharge } from './pricing.js';

@@ -1,0 +1,79 @@
+import type { z } from 'zod';
+import { recordAudit } from '../access/index.js';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { MetricRow } from '../db/schema.js';
+import { conflict, invalid } from '../errors.js';
+import { toDate } from '../time/index.js';
+import type { createMetricBody } from './catalog.schema.js';
+
+/** Metrics say how usage events of one code add up over a period, and what they can be split by. */
+
+export async function listMetrics(ctx: Ctx, issuerId: string): Promise<MetricRow[]> {
+  return ctx.db.selectFrom('metrics').selectAll().where('org_id', '=', issuerId).orderBy('code').execute();
+}
+
+export async function createMetric(
+  ctx: Ctx,
+  issuerId: string,
+  input: z.infer<typeof createMetricBody>,
+): Promise<MetricRow> {
+  // Counting events needs no property; every other aggregation reads a number or value from one.
+  if (input.aggregation === 'count' && input.property !== undefined) {
+    throw invalid(
+      'metric.property_unused',
+      'A count aggregation counts events and reads no property',
+      'property',
+    );
+  }
+  if (input.aggregation !== 'count' && input.property === undefined) {
+    throw invalid(
+      'metric.property_required',
+      `The ${input.aggregation} aggregation needs the property it reads`,
+      'property',
+    );
+  }
+  if (new Set(input.dimensions).size !== input.dimensions.length) {
+    throw invalid('metric.duplicate_dimension', 'Name each dimension once', 'dimensions');
+  }
+  const row: MetricRow = {
+    org_id: issuerId,
+    id: newId('metric'),
+    code: input.code,
+    name: input.name,
+    unit: input.unit,
+    aggregation: input.aggregation,
+    property: input.property ?? null,
+    dimensions: input.dimensions,
+    created_at: toDate(ctx.clock.now()),
+  };
+  const inserted = await ctx.db
+    .insertInto('metrics')
+    .values({ ...row, dimensions: JSON.stringify(row.dimensions) })
+    .onConflict((c) => c.columns(['org_id', 'code']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) throw conflict('metric.exists', `A metric with code ${input.code} exists`, 'code');
+  await recordAudit(ctx, {
+    orgId: issuerId,
+    action: 'metric.created',
+    targetType: 'metric',
+    targetId: row.id,
+    after: input,
+  });
+  return row;
+}
+
+export function presentMetric(row: MetricRow) {
+  return {
+    id: row.id,
+    object: 'metric' as const,
+    code: row.code,
+    name: row.name,
+    unit: row.unit,
+    aggregation: row.aggregation,
+    property: row.property,
+    dimensions: row.dimensions,
+    created_at: row.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,474 @@
+import { sql } from 'kysely';
+import type { z } from 'zod';
+import { recordAudit } from '../access/index.js';
+import { amountJson } from '../api-shapes.js';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { FeatureRow, MetricRow, PlanRow, PlanVersionRow } from '../db/schema.js';
+import { invalid, notFound } from '../errors.js';
+import { parseCurrencyCode } from '../money/index.js';
+import { toDate } from '../time/index.js';
+import type {
+  ChargeInput,
+  createPlanBody,
+  LimitInput,
+  PlanObject,
+  PlanVersionObject,
+  planListQuery,
+  updatePlanBody,
+} from './catalog.schema.js';
+import { listFeatures } from './features.js';
+import { listMetrics } from './metrics.js';
+import { type CatalogTerms, checkCostsNothing, checkPricing, type PricingInput } from './plan-rules.js';
+
+/**
+ * Plans (C5) and their versions (C7). A plan's name, description and audience change in place; its
+ * prices, trial and limits live in immutable versions. Every pricing edit publishes the next version
+ * and makes it current: new subscribers get it, existing ones keep the version they subscribed to
+ * until they are moved.
+ */
+
+export interface PlanWithVersion {
+  plan: PlanRow;
+  version: PlanVersionRow;
+  audience: string[];
+}
+
+/** Names and units of the features and metrics a version refers to by code, for presenting it. */
+export interface CatalogNames {
+  features: ReadonlyMap<string, FeatureRow>;
+  metrics: ReadonlyMap<string, MetricRow>;
+}
+
+export async function loadCatalogNames(ctx: Ctx, issuerId: string): Promise<CatalogNames> {
+  const [features, metrics] = await Promise.all([listFeatures(ctx, issuerId), listMetrics(ctx, issuerId)]);
+  return {
+    features: new Map(features.map((f) => [f.code, f])),
+    metrics: new Map(metrics.map((m) => [m.code, m])),
+  };
+}
+
+function termsOf(names: CatalogNames): CatalogTerms {
+  return { metrics: names.metrics, features: new Set(names.features.keys()) };
+}
+
+export async function createPlan(
+  ctx: Ctx,
+  issuerId: string,
+  input: z.infer<typeof createPlanBody>,
+): Promise<PlanWithVersion> {
+  const currency = parseCurrencyCode(input.currency);
+  checkPricing(input, currency, termsOf(await loadCatalogNames(ctx, issuerId)));
+  if (input.is_default) checkCostsNothing(input, 'default');
+  if (input.unbilled) checkCostsNothing(input, 'unbilled');
+  await checkAudience(ctx, input.visibility, input.audience_org_ids);
+
+  const existing = await ctx.db
+    .selectFrom('plans')
+    .select('id')
+    .where('org_id', '=', issuerId)
+    .where('code', '=', input.code)
+    .executeTakeFirst();
+  if (existing) throw invalid('plan.code_taken', `A plan with code ${input.code} exists`, 'code');
+
+  const now = toDate(ctx.clock.now());
+  if (input.is_default) await clearDefault(ctx, issuerId);
+  const plan: PlanRow = {
+    org_id: issuerId,
+    id: newId('plan'),
+    code: input.code,
+    name: input.name,
+    description: input.description,
+    currency,
+    billing_interval: input.interval,
+    environment: input.environment,
+    visibility: input.visibility,
+    is_default: input.is_default,
+    unbilled: input.unbilled,
+    disabled_at: null,
+    current_version: 1,
+    created_at: now,
+    updated_at: now,
+  };
+  await ctx.db.insertInto('plans').values(plan).execute();
+  await setAudience(ctx, plan, input.audience_org_ids);
+  const version = await insertVersion(ctx, plan, 1, input);
+  await recordAudit(ctx, {
+    orgId: issuerId,
+    action: 'plan.created',
+    targetType: 'plan',
+    targetId: plan.id,
+    after: input,
+  });
+  return { plan, version, audience: input.visibility === 'restricted' ? input.audience_org_ids : [] };
+}
+
+export async function updatePlan(
+  ctx: Ctx,
+  issuerId: string,
+  planId: string,
+  changes: z.infer<typeof updatePlanBody>,
+): Promise<PlanWithVersion> {
+  const before = await getPlan(ctx, issuerId, planId, { lock: true });
+  const { plan } = before;
+  const pricing: PricingInput & { trial_days: number } = {
+    base_price: changes.base_price ?? amountJson(before.version.base_price),
+    trial_days: changes.trial_days ?? before.version.trial_days,
+    limits: changes.limits ?? (before.version.limits as LimitInput[]),
+    charges: changes.charges ?? (before.version.charges as ChargeInput[]),
+  };
+  const repriced =
+    changes.base_price !== undefined ||
+    changes.trial_days !== undefined ||
+    changes.limits !== undefined ||
+    changes.charges !== undefined;
+  if (repriced)
+    checkPricing(pricing, parseCurrencyCode(plan.currency), termsOf(await loadCatalogNames(ctx, issuerId)));
+  const isDefault = changes.is_default ?? plan.is_default;
+  if (isDefault) checkCostsNothing(pricing, 'default');
+  if (plan.unbilled) checkCostsNothing(pricing, 'unbilled');
+  const visibility = changes.visibility ?? plan.visibility;
+  const audience = changes.audience_org_ids ?? before.audience;
+  await checkAudience(ctx, visibility, audience);
+
+  if (changes.is_default && !plan.is_default) await clearDefault(ctx, issuerId);
+  const updated = await ctx.db
+    .updateTable('plans')
+    .set({
+      name: changes.name ?? plan.name,
+      description: changes.description ?? plan.description,
+      environment: changes.environment ?? plan.environment,
+      visibility,
+      is_default: isDefault,
+      current_version: repriced ? plan.current_version + 1 : plan.current_version,
+      updated_at: toDate(ctx.clock.now()),
+    })
+    .where('org_id', '=', issuerId)
+    .where('id', '=', planId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (changes.audience_org_ids !== undefined || changes.visibility !== undefined) {
+    await setAudience(ctx, updated, audience);
+  }
+  const version = repriced
+    ? await insertVersion(ctx, updated, updated.current_version, pricing)
+    : before.version;
+  await recordAudit(ctx, {
+    orgId: issuerId,
+    action: repriced ? 'plan.version_published' : 'plan.updated',
+    targetType: 'plan',
+    targetId: planId,
+    before: { ...summary(before.plan), version: before.version.version },
+    after: { ...summary(updated), version: version.version, changes },
+  });
+  return { plan: updated, version, audience: visibility === 'restricted' ? audience : [] };
+}
+
+export async function setPlanDisabled(ctx: Ctx, issuerId: string, planId: string, disabled: boolean) {
+  const before = await getPlan(ctx, issuerId, planId, { lock: true });
+  if (disabled && before.plan.is_default) {
+    throw invalid('plan.default_disabled', 'Make another plan the default before disabling this one');
+  }
+  const plan = await ctx.db
+    .updateTable('plans')
+    .set({
+      disabled_at: disabled ? (before.plan.disabled_at ?? toDate(ctx.clock.now())) : null,
+      updated_at: toDate(ctx.clock.now()),
+    })
+    .where('org_id', '=', issuerId)
+    .where('id', '=', planId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    orgId: issuerId,
+    action: disabled ? 'plan.disabled' : 'plan.enabled',
+    targetType: 'plan',
+    targetId: planId,
+    before: summary(before.plan),
+    after: summary(plan),
+  });
+  return { ...before, plan };
+}
+
+export async function getPlan(
+  ctx: Ctx,
+  issuerId: string,
+  planId: string,
+  options: { lock?: boolean; version?: number; versionId?: string } = {},
+): Promise<PlanWithVersion> {
+  const plan = await ctx.db
+    .selectFrom('plans')
+    .selectAll()
+    .where('org_id', '=', issuerId)
+    .where('id', '=', planId)
+    // Serializes edits of one plan: the next version number is read and written under the lock.
+    .$if(options.lock === true, (q) => q.forUpdate())
+    .executeTakeFirst();
+  if (!plan) throw notFound('plan.not_found', 'No such plan');
+  const versionNumber = options.version ?? plan.current_version;
+  const version = await ctx.db
+    .selectFrom('plan_versions')
+    .selectAll()
+    .where('org_id', '=', issuerId)
+    .where('plan_id', '=', planId)
+    .$if(options.versionId === undefined, (q) => q.where('version', '=', versionNumber))
+    .$if(options.versionId !== undefined, (q) => q.where('id', '=', options.versionId ?? ''))
+    .executeTakeFirst();
+  if (!version) {
+    throw notFound(
+      'plan_version.not_found',
+      `Plan ${planId} has no version ${options.versionId ?? versionNumber}`,
+    );
+  }
+  const audience = await ctx.db
+    .selectFrom('plan_audiences')
+    .select('customer_org_id')
+    .where('org_id', '=', issuerId)
+    .where('plan_id', '=', planId)
+    .orderBy('customer_org_id')
+    .execute();
+  return { plan, version, audience: audience.map((a) => a.customer_org_id) };
+}
+
+export async function listPlanVersions(
+  ctx: Ctx,
+  issuerId: string,
+  planId: string,
+): Promise<PlanVersionRow[]> {
+  await getPlan(ctx, issuerId, planId);
+  return ctx.db
+    .selectFrom('plan_versions')
+    .selectAll()
+    .where('org_id', '=', issuerId)
+    .where('plan_id', '=', planId)
+    .orderBy('version', 'desc')
+    .execute();
+}
+
+/** Plans with their current versions, filtered, oldest first, a page at a time. */
+export async function listPlans(
+  ctx: Ctx,
+  issuerId: string,
+  query: z.infer<typeof planListQuery>,
+): Promise<PlanWithVersion[]> {
+  let q = ctx.db
+    .selectFrom('plans')
+    .innerJoin('plan_versions', (join) =>
+      join
+        .onRef('plan_versions.org_id', '=', 'plans.org_id')
+        .onRef('plan_versions.plan_id', '=', 'plans.id')
+        .onRef('plan_versions.version', '=', 'plans.current_version'),
+    )
+    .selectAll('plans')
+    .select([
+      'plan_versions.id as version_id',
+      'plan_versions.base_price',
+      'plan_versions.trial_days',
+      'plan_versions.limits',
+      'plan_versions.charges',
+      'plan_versions.created_by as version_created_by',
+      'plan_versions.created_at as version_created_at',
+    ])
+    .where('plans.org_id', '=', issuerId);
+  if (query.status === 'active') q = q.where('plans.disabled_at', 'is', null);
+  if (query.status === 'disabled') q = q.where('plans.disabled_at', 'is not', null);
+  if (query.currency) q = q.where('plans.currency', '=', query.currency.toUpperCase());
+  if (query.interval) q = q.where('plans.billing_interval', '=', query.interval);
+  if (query.environment) q = q.where('plans.environment', '=', query.environment);
+  if (query.visibility) q = q.where('plans.visibility', '=', query.visibility);
+  if (query.q) {
+    const pattern = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) => eb.or([eb('plans.code', 'ilike', pattern), eb('plans.name', 'ilike', pattern)]));
+  }
+  if (query.starting_after) {
+    const exists = await ctx.db
+      .selectFrom('plans')
+      .select('id')
+      .where('org_id', '=', issuerId)
+      .where('id', '=', query.starting_after)
+      .executeTakeFirst();
+    if (!exists) throw invalid('list.bad_cursor', 'starting_after names no plan', 'starting_after');
+    // Compared in SQL: a timestamp read into JavaScript loses its microseconds.
+    q = q.where(
+      sql<boolean>`(plans.created_at, plans.id) > (select created_at, id from plans where org_id = ${issuerId} and id = ${query.starting_after})`,
+    );
+  }
+  const rows = await q
+    .orderBy('plans.created_at')
+    .orderBy('plans.id')
+    .limit(query.limit + 1)
+    .execute();
+  const audiences = await audiencesOf(
+    ctx,
+    issuerId,
+    rows.filter((r) => r.visibility === 'restricted').map((r) => r.id),
+  );
+  return rows.map(
+    ({
+      version_id,
+      base_price,
+      trial_days,
+      limits,
+      charges,
+      version_created_by,
+      version_created_at,
+      ...plan
+    }) => ({
+      plan,
+      version: {
+        org_id: plan.org_id,
+        id: version_id,
+        plan_id: plan.id,
+        version: plan.current_version,
+        base_price,
+        trial_days,
+        limits,
+        charges,
+        created_by: version_created_by,
+        created_at: version_created_at,
+      },
+      audience: audiences.get(plan.id) ?? [],
+    }),
+  );
+}
+
+export async function audiencesOf(
+  ctx: Ctx,
+  issuerId: string,
+  planIds: string[],
+): Promise<Map<string, string[]>> {
+  const byPlan = new Map<string, string[]>();
+  if (planIds.length === 0) return byPlan;
+  const rows = await ctx.db
+    .selectFrom('plan_audiences')
+    .select(['plan_id', 'customer_org_id'])
+    .where('org_id', '=', issuerId)
+    .where('plan_id', 'in', planIds)
+    .orderBy('customer_org_id')
+    .execute();
+  for (const row of rows) byPlan.set(row.plan_id, [...(byPlan.get(row.plan_id) ?? []), row.customer_org_id]);
+  return byPlan;
+}
+
+async function insertVersion(
+  ctx: Ctx,
+  plan: PlanRow,
+  version: number,
+  pricing: PricingInput & { trial_days: number },
+): Promise<PlanVersionRow> {
+  const row: PlanVersionRow = {
+    org_id: plan.org_id,
+    id: newId('planVersion'),
+    plan_id: plan.id,
+    version,
+    base_price: BigInt(pricing.base_price),
+    trial_days: pricing.trial_days,
+    limits: pricing.limits,
+    charges: pricing.charges,
+    created_by: ctx.actor.id,
+    created_at: toDate(ctx.clock.now()),
+  };
+  await ctx.db
+    .insertInto('plan_versions')
+    .values({ ...row, limits: JSON.stringify(row.limits), charges: JSON.stringify(row.charges) })
+    .execute();
+  return row;
+}
+
+async function clearDefault(ctx: Ctx, issuerId: string) {
+  await ctx.db
+    .updateTable('plans')
+    .set({ is_default: false })
+    .where('org_id', '=', issuerId)
+    .where('is_default', '=', true)
+    .execute();
+}
+
+async function checkAudience(ctx: Ctx, visibility: PlanRow['visibility'], orgIds: readonly string[]) {
+  if (visibility === 'public') return;
+  const unique = [...new Set(orgIds)];
+  if (unique.length === 0) return; // Restricted to nobody yet: only operators see it.
+  const found = await ctx.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', 'in', unique)
+    .where('kind', '<>', 'platform')
+    .execute();
+  const missing = unique.find((id) => !found.some((row) => row.id === id));
+  if (missing) throw invalid('plan.unknown_organization', `No organization ${missing}`, 'audience_org_ids');
+}
+
+async function setAudience(ctx: Ctx, plan: PlanRow, orgIds: readonly string[]) {
+  await ctx.db
+    .deleteFrom('plan_audiences')
+    .where('org_id', '=', plan.org_id)
+    .where('plan_id', '=', plan.id)
+    .execute();
+  const unique = plan.visibility === 'restricted' ? [...new Set(orgIds)] : [];
+  if (unique.length === 0) return;
+  await ctx.db
+    .insertInto('plan_audiences')
+    .values(unique.map((customer_org_id) => ({ org_id: plan.org_id, plan_id: plan.id, customer_org_id })))
+    .execute();
+}
+
+function summary(plan: PlanRow) {
+  return {
+    name: plan.name,
+    description: plan.description,
+    environment: plan.environment,
+    visibility: plan.visibility,
+    is_default: plan.is_default,
+    disabled: plan.disabled_at !== null,
+    current_version: plan.current_version,
+  };
+}
+
+// ---- presenting -------------------------------------------------------------------------------
+
+export function presentVersion(version: PlanVersionRow, names: CatalogNames): PlanVersionObject {
+  return {
+    id: version.id,
+    object: 'plan_version',
+    plan_id: version.plan_id,
+    version: version.version,
+    base_price: amountJson(version.base_price),
+    trial_days: version.trial_days,
+    limits: (version.limits as LimitInput[]).map((limit) => {
+      const feature = names.features.get(limit.feature);
+      return { ...limit, name: feature?.name ?? limit.feature, unit: feature?.unit ?? '' };
+    }),
+    charges: (version.charges as ChargeInput[]).map((charge) => {
+      const metric = names.metrics.get(charge.metric);
+      return {
+        ...charge,
+        name: metric?.name ?? charge.metric,
+        unit: metric?.unit ?? '',
+        aggregation: metric?.aggregation ?? 'sum',
+      };
+    }),
+    created_at: version.created_at.toISOString(),
+  };
+}
+
+export function presentPlan({ plan, version, audience }: PlanWithVersion, names: CatalogNames): PlanObject {
+  return {
+    id: plan.id,
+    object: 'plan',
+    code: plan.code,
+    name: plan.name,
+    description: plan.description,
+    currency: plan.currency,
+    interval: plan.billing_interval,
+    environment: plan.environment,
+    is_default: plan.is_default,
+    version: presentVersion(version, names),
+    visibility: plan.visibility,
+    audience_org_ids: audience,
+    unbilled: plan.unbilled,
+    disabled: plan.disabled_at !== null,
+    disabled_at: plan.disabled_at?.toISOString() ?? null,
+    created_at: plan.created_at.toISOString(),
+    updated_at: plan.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,462 @@
+import {
+  type CurrencyCode,
+  currencyExponent,
+  DEFAULT_ROUNDING_MODE,
+  divideRounded,
+  type ExactDecimal,
+  parseDecimal,
+  type RoundingMode,
+} from '../money/index.js';
+
+/**
+ * The pricing models of usage charges, as pure functions (C6).
+ *
+ * - Quantities and prices are decimal strings; prices are in major units ("0.0125" USD an hour).
+ *   Arithmetic is exact (bigint coefficients); the line total is rounded once, to the currency's
+ *   minor units, half-up unless told otherwise. Never per tier, never per unit.
+ * - The included quantity comes off first, for every model: billable = max(0, quantity − included).
+ * - per_unit: billable × unit price.
+ * - graduated: each tier prices the part of the quantity inside it, plus its flat price when any
+ *   part falls in it; the total is the sum over tiers.
+ * - volume: the one tier the whole quantity falls in prices all of it, plus its flat price.
+ * - package: a started package costs a whole package: ceil(billable / size) × package price.
+ * - Tier i covers quantities above tier i−1's up_to, up to and including its own; the last tier has
+ *   no upper bound (up_to null). Zero usage costs nothing: no tier is touched, no flat price.
+ * - Rate cards price usage by dimension (machine type × region ...): usage is grouped by the
+ *   charge's dimensions, each group priced by its rate (or the charge's price) as its own line.
+ */
+
+export type PricingModel = 'per_unit' | 'graduated' | 'volume' | 'package';
+export const PRICING_MODELS: readonly PricingModel[] = ['per_unit', 'graduated', 'volume', 'package'];
+
+export interface PriceTier {
+  up_to: string | null;
+  unit_price: string;
+  flat_price: string;
+}
+
+export type ChargePrice =
+  | { model: 'per_unit'; unit_price: string }
+  | { model: 'graduated'; tiers: PriceTier[] }
+  | { model: 'volume'; tiers: PriceTier[] }
+  | { model: 'package'; package_size: string; package_price: string };
+
+export interface PriceOptions {
+  currency: CurrencyCode;
+  included_quantity?: string;
+  rounding?: RoundingMode;
+}
+
+export interface TierBreakdown {
+  from: string;
+  to: string | null;
+  quantity: string;
+  unit_price: string;
+  flat_price: string;
+  /** Exact, in major units, before the line is rounded. */
+  subtotal: string;
+}
+
+export interface PricedQuantity {
+  quantity: string;
+  billable_quantity: string;
+  exact_amount: string;
+  /** Minor units, rounded once. */
+  amount: bigint;
+  tiers: TierBreakdown[];
+}
+
+// ---- exact decimals --------------------------------------------------------------------------
+
+const MAX_FRACTION_DIGITS = 12;
+const MAX_TIERS = 50;
+const DECIMAL = /^\d{1,18}(\.\d{1,12})?$/;
+
+/** A non-negative plain decimal: digits, an optional fraction of at most 12 digits, no exponent. */
+export function isDecimalString(value: string): boolean {
+  return DECIMAL.test(value);
+}
+
+const exact = (value: string): ExactDecimal => parseDecimal(value);
+const ZERO: ExactDecimal = { coefficient: 0n, scale: 0 };
+
+function align(a: ExactDecimal, b: ExactDecimal): [bigint, bigint, number] {
+  const scale = Math.max(a.scale, b.scale);
+  return [
+    a.coefficient * 10n ** BigInt(scale - a.scale),
+    b.coefficient * 10n ** BigInt(scale - b.scale),
+    scale,
+  ];
+}
+const plus = (a: ExactDecimal, b: ExactDecimal): ExactDecimal => {
+  const [x, y, scale] = align(a, b);
+  return { coefficient: x + y, scale };
+};
+const minus = (a: ExactDecimal, b: ExactDecimal): ExactDecimal => {
+  const [x, y, scale] = align(a, b);
+  return { coefficient: x - y, scale };
+};
+const times = (a: ExactDecimal, b: ExactDecimal): ExactDecimal => ({
+  coefficient: a.coefficient * b.coefficient,
+  scale: a.scale + b.scale,
+});
+const compare = (a: ExactDecimal, b: ExactDecimal): number => {
+  const [x, y] = align(a, b);
+  return x === y ? 0 : x < y ? -1 : 1;
+};
+const isPositive = (a: ExactDecimal) => a.coefficient > 0n;
+const atLeastZero = (a: ExactDecimal) => (a.coefficient < 0n ? ZERO : a);
+const smaller = (a: ExactDecimal, b: ExactDecimal) => (compare(a, b) <= 0 ? a : b);
+
+/** ceil(a / b) for a ≥ 0, b > 0. */
+function ceilDivide(a: ExactDecimal, b: ExactDecimal): bigint {
+  const [x, y] = align(a, b);
+  return (x + y - 1n) / y;
+}
+
+/** The shortest plain string: 1.2500 → "1.25", 3.0 → "3". */
+function text(a: ExactDecimal): string {
+  let { coefficient, scale } = a;
+  while (scale > 0 && coefficient % 10n === 0n) {
+    coefficient /= 10n;
+    scale--;
+  }
+  const negative = coefficient < 0n;
+  const digits = (negative ? -coefficient : coefficient).toString().padStart(scale + 1, '0');
+  const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${body}` : body;
+}
+
+/** Major units to minor units, rounded once. */
+function toMinor(amount: ExactDecimal, currency: CurrencyCode, mode: RoundingMode): bigint {
+  const exponent = currencyExponent(currency);
+  const shifted = times(amount, { coefficient: 10n ** BigInt(exponent), scale: 0 });
+  return divideRounded(shifted.coefficient, 10n ** BigInt(shifted.scale), mode);
+}
+
+// ---- pricing ---------------------------------------------------------------------------------
+
+interface Tier {
+  from: ExactDecimal;
+  to: ExactDecimal | null;
+  source: PriceTier;
+}
+
+function boundsOf(tiers: readonly PriceTier[]): Tier[] {
+  let from = ZERO;
+  return tiers.map((source) => {
+    const to = source.up_to === null ? null : exact(source.up_to);
+    const tier = { from, to, source };
+    if (to) from = to;
+    return tier;
+  });
+}
+
+function breakdown(tier: Tier, quantity: ExactDecimal, subtotal: ExactDecimal): TierBreakdown {
+  return {
+    from: text(tier.from),
+    to: tier.to === null ? null : text(tier.to),
+    quantity: text(quantity),
+    unit_price: tier.source.unit_price,
+    flat_price: tier.source.flat_price,
+    subtotal: text(subtotal),
+  };
+}
+
+function graduated(tiers: readonly PriceTier[], billable: ExactDecimal) {
+  let total = ZERO;
+  const parts: TierBreakdown[] = [];
+  for (const tier of boundsOf(tiers)) {
+    if (compare(billable, tier.from) <= 0) break;
+    const inside = minus(tier.to === null ? billable : smaller(billable, tier.to), tier.from);
+    const subtotal = plus(times(inside, exact(tier.source.unit_price)), exact(tier.source.flat_price));
+    total = plus(total, subtotal);
+    parts.push(breakdown(tier, inside, subtotal));
+  }
+  return { total, parts };
+}
+
+function volume(tiers: readonly PriceTier[], billable: ExactDecimal) {
+  if (!isPositive(billable)) return { total: ZERO, parts: [] };
+  const bounds = boundsOf(tiers);
+  const tier = bounds.find((t) => t.to === null || compare(billable, t.to) <= 0) ?? bounds[bounds.length - 1];
+  if (!tier) return { total: ZERO, parts: [] };
+  const total = plus(times(billable, exact(tier.source.unit_price)), exact(tier.source.flat_price));
+  return { total, parts: [breakdown(tier, billable, total)] };
+}
+
+export function priceQuantity(price: ChargePrice, quantity: string, options: PriceOptions): PricedQuantity {
+  const used = exact(quantity);
+  const billable = atLeastZero(minus(used, exact(options.included_quantity ?? '0')));
+  let total: ExactDecimal;
+  let parts: TierBreakdown[];
+  switch (price.model) {
+    case 'per_unit': {
+      total = times(billable, exact(price.unit_price));
+      const unit = { up_to: null, unit_price: price.unit_price, flat_price: '0' };
+      parts = [breakdown({ from: ZERO, to: null, source: unit }, billable, total)];
+      break;
+    }
+    case 'graduated':
+      ({ total, parts } = graduated(price.tiers, billable));
+      break;
+    case 'volume':
+      ({ total, parts } = volume(price.tiers, billable));
+      break;
+    case 'package': {
+      const size = exact(price.package_size);
+      const packages = isPositive(billable) ? ceilDivide(billable, size) : 0n;
+      total = times({ coefficient: packages, scale: 0 }, exact(price.package_price));
+      const unit = { up_to: price.package_size, unit_price: price.package_price, flat_price: '0' };
+      parts = [breakdown({ from: ZERO, to: size, source: unit }, { coefficient: packages, scale: 0 }, total)];
+      break;
+    }
+  }
+  return {
+    quantity: text(used),
+    billable_quantity: text(billable),
+    exact_amount: text(total),
+    amount: toMinor(total, options.currency, options.rounding ?? DEFAULT_ROUNDING_MODE),
+    tiers: parts,
+  };
+}
+
+// ---- validation ------------------------------------------------------------------------------
+
+export interface PriceProblem {
+  path: (string | number)[];
+  code: string;
+  message: string;
+}
+
+function decimalProblem(value: string, path: (string | number)[]): PriceProblem | undefined {
+  if (/^-/.test(value))
+    return { path, code: 'price.negative', message: 'Prices and quantities cannot be negative' };
+  if (/^\d+\.\d{13,}$/.test(value)) {
+    return { path, code: 'price.too_precise', message: `Use at most ${MAX_FRACTION_DIGITS} decimal places` };
+  }
+  if (!isDecimalString(value)) {
+    return { path, code: 'price.invalid_decimal', message: 'Use a plain decimal such as 12 or 0.0125' };
+  }
+  return undefined;
+}
+
+function tierProblems(price: { model: 'graduated' | 'volume'; tiers: PriceTier[] }): PriceProblem[] {
+  const { tiers } = price;
+  if (tiers.length === 0)
+    return [{ path: ['tiers'], code: 'price.tiers_empty', message: 'Give at least one tier' }];
+  if (tiers.length > MAX_TIERS) {
+    return [{ path: ['tiers'], code: 'price.too_many_tiers', message: `Use at most ${MAX_TIERS} tiers` }];
+  }
+  const problems: PriceProblem[] = [];
+  for (const [i, tier] of tiers.entries()) {
+    for (const field of ['unit_price', 'flat_price'] as const) {
+      const problem = decimalProblem(tier[field], ['tiers', i, field]);
+      if (problem) problems.push(problem);
+    }
+    if (tier.up_to !== null) {
+      const problem = decimalProblem(tier.up_to, ['tiers', i, 'up_to']);
+      if (problem) problems.push(problem);
+    }
+  }
+  if (problems.length > 0) return problems;
+
+  let previous: PriceTier | undefined;
+  for (const [i, tier] of tiers.entries()) {
+    const last = i === tiers.length - 1;
+    if (tier.up_to === null && !last) {
+      return [
+        {
+          path: ['tiers', i, 'up_to'],
+          code: 'price.tiers_unbounded',
+          message: 'Only the last tier is unbounded',
+        },
+      ];
+    }
+    if (tier.up_to !== null && last) {
+      return [
+        {
+          path: ['tiers', i, 'up_to'],
+          code: 'price.tiers_unbounded',
+          message: 'The last tier must have no upper bound, so every quantity has a price',
+        },
+      ];
+    }
+    if (tier.up_to !== null) {
+      const bound = exact(tier.up_to);
+      const floor = previous?.up_to ? exact(previous.up_to) : ZERO;
+      if (compare(bound, floor) <= 0) {
+        return [
+          {
+            path: ['tiers', i, 'up_to'],
+            code: 'price.tiers_unordered',
+            message: `Each tier must end above the previous one (${text(floor)}): tiers may not overlap`,
+          },
+        ];
+      }
+    }
+    if (price.model === 'volume' && previous?.up_to) {
+      // A customer who uses more never pays less: just above the boundary the total must not drop.
+      const boundary = exact(previous.up_to);
+      const before = plus(times(boundary, exact(previous.unit_price)), exact(previous.flat_price));
+      const after = plus(times(boundary, exact(tier.unit_price)), exact(tier.flat_price));
+      if (compare(after, before) < 0) {
+        return [
+          {
+            path: ['tiers', i, 'unit_price'],
+            code: 'price.volume_total_falls',
+            message: `Above ${text(boundary)} units the total would fall from ${text(before)} to ${text(after)}: raise this tier's flat price to at least ${text(minus(before, times(boundary, exact(tier.unit_price))))}`,
+          },
+        ];
+      }
+    }
+    previous = tier;
+  }
+  return [];
+}
+
+export function validateChargePrice(price: ChargePrice, _currency: CurrencyCode): PriceProblem[] {
+  switch (price.model) {
+    case 'per_unit': {
+      const problem = decimalProblem(price.unit_price, ['unit_price']);
+      return problem ? [problem] : [];
+    }
+    case 'package': {
+      const problems = [
+        decimalProblem(price.package_size, ['package_size']),
+        decimalProblem(price.package_price, ['package_price']),
+      ].filter((p): p is PriceProblem => p !== undefined);
+      if (problems.length > 0) return problems;
+      if (!isPositive(exact(price.package_size))) {
+        return [
+          {
+            path: ['package_size'],
+            code: 'price.package_size',
+            message: 'A package holds more than 0 units',
+          },
+        ];
+      }
+      return [];
+    }
+    case 'graduated':
+    case 'volume':
+      return tierProblems(price);
+  }
+}
+
+// ---- rate cards --------------------------------------------------------------------------------
+
+export interface RateCardEntry {
+  dimensions: Record<string, string>;
+  price: ChargePrice;
+}
+
+export interface RatedCharge {
+  price: ChargePrice;
+  dimensions: string[];
+  rates: RateCardEntry[];
+  included_quantity: string;
+}
+
+export interface UsageGroup {
+  dimensions: Record<string, string>;
+  quantity: string;
+}
+
+export interface PricedGroup extends PricedQuantity {
+  dimensions: Record<string, string>;
+  rate: 'card' | 'default';
+}
+
+const keyOf = (dimensions: readonly string[], values: Record<string, string>) =>
+  JSON.stringify(dimensions.map((d) => values[d] ?? ''));
+
+export function priceRatedCharge(
+  charge: RatedCharge,
+  groups: UsageGroup[],
+  options: Omit<PriceOptions, 'included_quantity'>,
+): PricedGroup[] {
+  if (charge.dimensions.length === 0) {
+    const total = groups.reduce((sum, g) => plus(sum, exact(g.quantity)), ZERO);
+    const priced = priceQuantity(charge.price, text(total), {
+      ...options,
+      included_quantity: charge.included_quantity,
+    });
+    return [{ ...priced, dimensions: {}, rate: 'default' }];
+  }
+  const merged = new Map<string, { dimensions: Record<string, string>; quantity: ExactDecimal }>();
+  for (const group of groups) {
+    const key = keyOf(charge.dimensions, group.dimensions);
+    const entry = merged.get(key) ?? {
+      dimensions: Object.fromEntries(charge.dimensions.map((d) => [d, group.dimensions[d] ?? ''])),
+      quantity: ZERO,
+    };
+    entry.quantity = plus(entry.quantity, exact(group.quantity));
+    merged.set(key, entry);
+  }
+  const rates = new Map(charge.rates.map((rate) => [keyOf(charge.dimensions, rate.dimensions), rate.price]));
+  return [...merged.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, group]) => {
+      const rate = rates.get(key);
+      const priced = priceQuantity(rate ?? charge.price, text(group.quantity), options);
+      return {
+        ...priced,
+        dimensions: group.dimensions,
+        rate: rate ? ('card' as const) : ('default' as const),
+      };
+    });
+}
+
+export function validateRatedCharge(charge: RatedCharge, currency: CurrencyCode): PriceProblem[] {
+  const included = decimalProblem(charge.included_quantity, ['included_quantity']);
+  if (included) return [included];
+  const own = validateChargePrice(charge.price, currency).map((p) => ({ ...p, path: ['price', ...p.path] }));
+  if (own.length > 0) return own;
+  if (charge.dimensions.length > 0 && isPositive(exact(charge.included_quantity))) {
+    return [
+      {
+        path: ['included_quantity'],
+        code: 'rate.included_with_dimensions',
+        message:
+          'An included quantity shared by differently priced groups has no fair order: include none with rates',
+      },
+    ];
+  }
+  const seen = new Set<string>();
+  for (const [i, rate] of charge.rates.entries()) {
+    if (rate.price.model !== charge.price.model) {
+      return [
+        {
+          path: ['rates', i, 'price', 'model'],
+          code: 'rate.model_mismatch',
+          message: `A rate uses the charge's model (${charge.price.model})`,
+        },
+      ];
+    }
+    const names = Object.keys(rate.dimensions).sort();
+    if (names.join() !== [...charge.dimensions].sort().join()) {
+      return [
+        {
+          path: ['rates', i, 'dimensions'],
+          code: 'rate.dimensions',
+          message: `Give a value for each of ${charge.dimensions.join(', ') || 'no dimensions'}, and nothing else`,
+        },
+      ];
+    }
+    const key = keyOf(charge.dimensions, rate.dimensions);
+    if (seen.has(key)) {
+      return [
+        {
+          path: ['rates', i, 'dimensions'],
+          code: 'rate.duplicate',
+          message: 'Another rate has these values',
+        },
+      ];
+    }
+    seen.add(key);
+    const problems = validateChargePrice(rate.price, currency);
+    if (problems.length > 0) return problems.map((p) => ({ ...p, path: ['rates', i, 'price', ...p.path] }));
+  }
+  return [];
+}

@@ -1,0 +1,189 @@
+import { sql } from 'kysely';
+import type { z } from 'zod';
+import { recordAudit } from '../access/index.js';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { BillingCustomerRow, GatewayName } from '../db/schema.js';
+import { conflict, invalid, notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
+import { defaultCurrencyFor, postalFormats } from './countries.js';
+import {
+  type CustomerObject,
+  createCustomerBody,
+  type customerListQuery,
+  type updateCustomerBody,
+} from './customers.schema.js';
+import { getGatewayRouting, routeCountry } from './gateway-routing.js';
+
+/**
+ * Billing customers (C8): one per organization or personal account, created and updated by its
+ * owner from the Billing page. Its country picks the gateway (C9); its time zone, billing periods.
+ */
+
+export interface CustomerDeps {
+  /** The catalog's issuer, whose gateway routing applies. */
+  issuerId: string;
+  /** Gateways that have keys on this Billfold. */
+  configuredGateways: ReadonlySet<GatewayName>;
+}
+
+type CustomerDetails = Omit<BillingCustomerRow, 'org_id' | 'id' | 'gateway' | 'created_at' | 'updated_at'>;
+
+export async function findCustomer(ctx: Ctx, orgId: string): Promise<BillingCustomerRow | undefined> {
+  return ctx.db.selectFrom('billing_customers').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+}
+
+export async function getCustomer(ctx: Ctx, orgId: string): Promise<BillingCustomerRow> {
+  const customer = await findCustomer(ctx, orgId);
+  if (!customer) {
+    throw notFound('billing_customer.not_found', 'This organization has no billing customer yet');
+  }
+  return customer;
+}
+
+export async function createCustomer(
+  ctx: Ctx,
+  orgId: string,
+  input: z.infer<typeof createCustomerBody>,
+  deps: CustomerDeps,
+): Promise<BillingCustomerRow> {
+  if (await findCustomer(ctx, orgId)) {
+    throw conflict('billing_customer.exists', 'This organization has a billing customer; update it instead');
+  }
+  const details = normalize({ ...input, currency: input.currency ?? defaultCurrencyFor(input.country) });
+  const now = toDate(ctx.clock.now());
+  const customer: BillingCustomerRow = {
+    org_id: orgId,
+    id: newId('customer'),
+    ...details,
+    gateway: routeCountry(
+      await getGatewayRouting(ctx, deps.issuerId),
+      details.country,
+      deps.configuredGateways,
+    ),
+    created_at: now,
+    updated_at: now,
+  };
+  // A concurrent create loses on the one-per-organization index and gets a 409.
+  await ctx.db.insertInto('billing_customers').values(customer).execute();
+  await recordAudit(ctx, {
+    orgId,
+    action: 'billing_customer.created',
+    targetType: 'billing_customer',
+    targetId: customer.id,
+    after: details,
+  });
+  return customer;
+}
+
+export async function updateCustomer(
+  ctx: Ctx,
+  orgId: string,
+  changes: z.infer<typeof updateCustomerBody>,
+  deps: CustomerDeps,
+): Promise<BillingCustomerRow> {
+  const before = await ctx.db
+    .selectFrom('billing_customers')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!before) throw notFound('billing_customer.not_found', 'This organization has no billing customer yet');
+  const { org_id: _org, id: _id, gateway: _gateway, created_at: _c, updated_at: _u, ...current } = before;
+  // The postal code and state are checked against the country, so check the record as it will be.
+  const merged = createCustomerBody.safeParse({ ...current, ...changes });
+  if (!merged.success) {
+    const issue = merged.error.issues[0];
+    const param = issue?.path.join('.') || undefined;
+    throw invalid('request.invalid', `${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`, param);
+  }
+  const details = normalize({ ...merged.data, currency: merged.data.currency ?? before.currency });
+  const gateway =
+    details.country === before.country
+      ? before.gateway
+      : routeCountry(await getGatewayRouting(ctx, deps.issuerId), details.country, deps.configuredGateways);
+  const customer = await ctx.db
+    .updateTable('billing_customers')
+    .set({ ...details, gateway, updated_at: toDate(ctx.clock.now()) })
+    .where('org_id', '=', orgId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    orgId,
+    action: 'billing_customer.updated',
+    targetType: 'billing_customer',
+    targetId: customer.id,
+    before: current,
+    after: details,
+  });
+  return customer;
+}
+
+/** Every billing customer, for operators: search by name, email or organization name. */
+export async function listAllCustomers(ctx: Ctx, query: z.infer<typeof customerListQuery>) {
+  let q = ctx.db
+    .selectFrom('billing_customers')
+    .innerJoin('organizations', 'organizations.id', 'billing_customers.org_id')
+    .selectAll('billing_customers')
+    .select('organizations.name as org_name');
+  if (query.q) {
+    const pattern = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) =>
+      eb.or([
+        eb('billing_customers.name', 'ilike', pattern),
+        eb('billing_customers.email', 'ilike', pattern),
+        eb('organizations.name', 'ilike', pattern),
+      ]),
+    );
+  }
+  if (query.country) q = q.where('billing_customers.country', '=', query.country.toUpperCase());
+  if (query.starting_after) {
+    const exists = await ctx.db
+      .selectFrom('billing_customers')
+      .select('id')
+      .where('id', '=', query.starting_after)
+      .executeTakeFirst();
+    if (!exists) throw invalid('list.bad_cursor', 'starting_after names no customer', 'starting_after');
+    // Compared in SQL: a timestamp read into JavaScript loses its microseconds.
+    q = q.where(
+      sql<boolean>`(billing_customers.created_at, billing_customers.id) < (select created_at, id from billing_customers where id = ${query.starting_after})`,
+    );
+  }
+  return q
+    .orderBy('billing_customers.created_at', 'desc')
+    .orderBy('billing_customers.id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
+}
+
+function normalize(input: CustomerDetails): CustomerDetails {
+  const format = postalFormats[input.country];
+  return {
+    ...input,
+    postal_code: format?.normalize ? format.normalize(input.postal_code) : input.postal_code,
+    currency: input.currency.toUpperCase(),
+  };
+}
+
+export function presentCustomer(row: BillingCustomerRow): CustomerObject {
+  return {
+    id: row.id,
+    object: 'billing_customer',
+    org_id: row.org_id,
+    name: row.name,
+    email: row.email,
+    address_line1: row.address_line1,
+    address_line2: row.address_line2,
+    city: row.city,
+    state: row.state,
+    postal_code: row.postal_code,
+    country: row.country,
+    phone: row.phone,
+    tax_id: row.tax_id,
+    currency: row.currency,
+    time_zone: row.time_zone,
+    gateway: row.gateway,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}

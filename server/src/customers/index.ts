@@ -1,0 +1,25 @@
+// Public surface of billing customers (C8–C10): details, gateway routing, payment methods.
+export { countryName, isCountryCode } from './countries.js';
+export {
+  type CustomerDeps,
+  createCustomer,
+  findCustomer,
+  getCustomer,
+  listAllCustomers,
+  presentCustomer,
+  updateCustomer,
+} from './customers.js';
+export * from './customers.schema.js';
+export {
+  type GatewayRouting,
+  getGatewayRouting,
+  presentRouting,
+  routeCountry,
+  setGatewayRouting,
+} from './gateway-routing.js';
+export {
+  listPaymentMethods,
+  presentPaymentMethod,
+  removePaymentMethod,
+  setDefaultPaymentMethod,
+} from './payment-methods.js';

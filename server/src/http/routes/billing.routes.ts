@@ -1,0 +1,210 @@
+import { z } from 'zod';
+import { PLATFORM_ORG_ID } from '../../access/index.js';
+import { listOf, toPage } from '../../api-shapes.js';
+import * as catalog from '../../catalog/index.js';
+import type { Ctx } from '../../context.js';
+import * as customers from '../../customers/index.js';
+import { BillfoldError } from '../../errors.js';
+import * as billing from '../../flows/billing-customer.js';
+import * as subscriptions from '../../subscriptions/index.js';
+import { type Access, defineRoute, type RouteInput } from '../route.js';
+
+/** An organization's billing: its customer details, the plans it may choose, its payment methods (C8–C11). */
+
+const TAG = 'Billing';
+
+function orgOf(a: Access): string {
+  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
+  return a.orgId;
+}
+
+const customerDeps = (
+  input: Pick<RouteInput<unknown, unknown, unknown>, 'gateways'>,
+): customers.CustomerDeps => ({
+  issuerId: PLATFORM_ORG_ID,
+  configuredGateways: input.gateways,
+});
+
+async function offerTerms(ctx: Ctx, orgId: string) {
+  const customer = await customers.findCustomer(ctx, orgId);
+  return { orgId, currency: customer?.currency, currentPlanId: await billing.currentPlanId(ctx, orgId) };
+}
+
+export const billingRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/v1/billing_customer',
+    operationId: 'getBillingCustomer',
+    summary: "The organization's billing customer (404 until it is created)",
+    tag: TAG,
+    permission: 'billing.read',
+    response: customers.customerObject,
+    handler: async ({ ctx, access }) =>
+      customers.presentCustomer(await customers.getCustomer(ctx, orgOf(access))),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/billing_customer',
+    operationId: 'createBillingCustomer',
+    summary: 'Create the billing customer: who is billed, where, in which currency and time zone',
+    tag: TAG,
+    permission: 'billing.write',
+    body: customers.createCustomerBody,
+    response: customers.customerObject,
+    status: 201,
+    handler: async (input) =>
+      customers.presentCustomer(
+        await billing.createBillingCustomer(input.ctx, orgOf(input.access), input.body, customerDeps(input)),
+      ),
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/v1/billing_customer',
+    operationId: 'updateBillingCustomer',
+    summary: "Update the billing customer's details",
+    tag: TAG,
+    permission: 'billing.write',
+    body: customers.updateCustomerBody,
+    response: customers.customerObject,
+    handler: async (input) =>
+      customers.presentCustomer(
+        await customers.updateCustomer(input.ctx, orgOf(input.access), input.body, customerDeps(input)),
+      ),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/plans',
+    operationId: 'listOfferedPlans',
+    summary: 'Plans this organization may choose, in its currency, its current plan marked',
+    tag: TAG,
+    permission: 'billing.read',
+    response: listOf(catalog.offeredPlanObject),
+    handler: async ({ ctx, access }) => {
+      const data = await catalog.listOffers(ctx, await offerTerms(ctx, orgOf(access)));
+      return { object: 'list' as const, data, has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/plans/:plan_id',
+    operationId: 'getOfferedPlan',
+    summary: 'One plan this organization may choose',
+    tag: TAG,
+    permission: 'billing.read',
+    params: catalog.planParams,
+    response: catalog.offeredPlanObject,
+    handler: async ({ ctx, access, params }) =>
+      catalog.getOffer(ctx, await offerTerms(ctx, orgOf(access)), params.plan_id),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/subscriptions',
+    operationId: 'listSubscriptions',
+    summary: "The organization's subscriptions, newest first, each with the plan version it is billed by",
+    tag: TAG,
+    permission: 'billing.read',
+    response: listOf(subscriptions.subscriptionDetailObject),
+    handler: async ({ ctx, access }) => {
+      const rows = await subscriptions.listSubscriptions(ctx, orgOf(access));
+      const data = [];
+      for (const row of rows) data.push(await billing.describeSubscription(ctx, row));
+      return { object: 'list' as const, data, has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/payment_methods',
+    operationId: 'listPaymentMethods',
+    summary: 'Saved payment methods, the default first',
+    tag: TAG,
+    permission: 'billing.read',
+    response: listOf(customers.paymentMethodObject),
+    handler: async ({ ctx, access }) => {
+      const rows = await customers.listPaymentMethods(ctx, orgOf(access));
+      return { object: 'list' as const, data: rows.map(customers.presentPaymentMethod), has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/payment_methods/:payment_method_id/default',
+    operationId: 'setDefaultPaymentMethod',
+    summary: 'Charge this method from now on',
+    tag: TAG,
+    permission: 'billing.write',
+    params: customers.paymentMethodParams,
+    response: customers.paymentMethodObject,
+    handler: async ({ ctx, access, params }) =>
+      customers.presentPaymentMethod(
+        await customers.setDefaultPaymentMethod(ctx, orgOf(access), params.payment_method_id),
+      ),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/payment_methods/:payment_method_id',
+    operationId: 'removePaymentMethod',
+    summary: 'Remove a saved payment method',
+    tag: TAG,
+    permission: 'billing.write',
+    params: customers.paymentMethodParams,
+    response: z.object({ id: z.string(), object: z.literal('payment_method'), deleted: z.literal(true) }),
+    handler: async ({ ctx, access, params }) => {
+      const removed = await customers.removePaymentMethod(ctx, orgOf(access), params.payment_method_id);
+      return { id: removed.id, object: 'payment_method' as const, deleted: true as const };
+    },
+  }),
+
+  // ---- operators ----
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/customers',
+    operationId: 'listAllBillingCustomers',
+    summary: 'Every billing customer, newest first; search by name, email or organization',
+    tag: TAG,
+    permission: 'operator.read',
+    query: customers.customerListQuery,
+    response: listOf(customers.operatorCustomerObject),
+    handler: async ({ ctx, query }) => {
+      const rows = await customers.listAllCustomers(ctx, query);
+      return toPage(rows, query.limit, ({ org_name, ...row }) => ({
+        ...customers.presentCustomer(row),
+        org_name,
+      }));
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/organizations/:org_id/subscription',
+    operationId: 'moveOrganizationToPlan',
+    summary:
+      "Move an organization to a plan, or to its plan's newest version: ends its active subscription and starts one",
+    tag: TAG,
+    permission: 'operator.write',
+    params: subscriptions.organizationParams,
+    body: subscriptions.moveToPlanBody,
+    response: subscriptions.subscriptionDetailObject,
+    handler: async ({ ctx, params, body }) => billing.moveOrganizationToPlan(ctx, params.org_id, body),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/gateway_routing',
+    operationId: 'getGatewayRouting',
+    summary: 'Which gateway serves which country',
+    tag: TAG,
+    permission: 'operator.read',
+    response: customers.gatewayRoutingObject,
+    handler: async ({ ctx, gateways }) =>
+      customers.presentRouting(await customers.getGatewayRouting(ctx, PLATFORM_ORG_ID), gateways),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/gateway_routing',
+    operationId: 'setGatewayRouting',
+    summary: 'Change which gateway serves which country (new customers and country changes follow it)',
+    tag: TAG,
+    permission: 'operator.write',
+    body: customers.gatewayRoutingBody,
+    response: customers.gatewayRoutingObject,
+    handler: async ({ ctx, body, gateways }) =>
+      customers.presentRouting(await customers.setGatewayRouting(ctx, PLATFORM_ORG_ID, body), gateways),
+  }),
+];

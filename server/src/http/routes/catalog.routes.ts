@@ -1,0 +1,193 @@
+import { PLATFORM_ORG_ID } from '../../access/index.js';
+import { listOf, toPage } from '../../api-shapes.js';
+import * as catalog from '../../catalog/index.js';
+import { defineRoute } from '../route.js';
+
+/** The operator's catalog (C5–C7): features, metrics, plans and their versions, price previews. */
+
+const TAG = 'Catalog';
+// The operator edits the platform's own catalog; resellers' catalogs arrive with partners (C33).
+const issuer = PLATFORM_ORG_ID;
+
+export const catalogRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/features',
+    operationId: 'listFeatures',
+    summary: 'Features plans can limit',
+    tag: TAG,
+    permission: 'operator.read',
+    response: listOf(catalog.featureObject),
+    handler: async ({ ctx }) => {
+      const rows = await catalog.listFeatures(ctx, issuer);
+      return { object: 'list' as const, data: rows.map(catalog.presentFeature), has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/features',
+    operationId: 'createFeature',
+    summary: 'Name a new feature plans can limit',
+    tag: TAG,
+    permission: 'operator.write',
+    body: catalog.createFeatureBody,
+    response: catalog.featureObject,
+    status: 201,
+    handler: async ({ ctx, body }) => catalog.presentFeature(await catalog.createFeature(ctx, issuer, body)),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/metrics',
+    operationId: 'listMetrics',
+    summary: 'Metrics usage charges price',
+    tag: TAG,
+    permission: 'operator.read',
+    response: listOf(catalog.metricObject),
+    handler: async ({ ctx }) => {
+      const rows = await catalog.listMetrics(ctx, issuer);
+      return { object: 'list' as const, data: rows.map(catalog.presentMetric), has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/metrics',
+    operationId: 'createMetric',
+    summary: 'Define a metric: how usage events add up and what they can be split by',
+    tag: TAG,
+    permission: 'operator.write',
+    body: catalog.createMetricBody,
+    response: catalog.metricObject,
+    status: 201,
+    handler: async ({ ctx, body }) => catalog.presentMetric(await catalog.createMetric(ctx, issuer, body)),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/plans',
+    operationId: 'listPlans',
+    summary: 'Plans with their current versions, filtered',
+    tag: TAG,
+    permission: 'operator.read',
+    query: catalog.planListQuery,
+    response: listOf(catalog.planObject),
+    handler: async ({ ctx, query }) => {
+      const [entries, names] = await Promise.all([
+        catalog.listPlans(ctx, issuer, query),
+        catalog.loadCatalogNames(ctx, issuer),
+      ]);
+      return toPage(entries, query.limit, (entry) => catalog.presentPlan(entry, names));
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/plans',
+    operationId: 'createPlan',
+    summary: 'Publish a plan: its first version holds the prices, trial and limits',
+    tag: TAG,
+    permission: 'operator.write',
+    body: catalog.createPlanBody,
+    response: catalog.planObject,
+    status: 201,
+    handler: async ({ ctx, body }) => {
+      const entry = await catalog.createPlan(ctx, issuer, body);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/plans/:plan_id',
+    operationId: 'getPlan',
+    summary: 'A plan with its current version',
+    tag: TAG,
+    permission: 'operator.read',
+    params: catalog.planParams,
+    response: catalog.planObject,
+    handler: async ({ ctx, params }) => {
+      const entry = await catalog.getPlan(ctx, issuer, params.plan_id);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/plans/:plan_id',
+    operationId: 'updatePlan',
+    summary: 'Edit a plan: new prices, trial or limits publish a new version; subscribers keep theirs',
+    tag: TAG,
+    permission: 'operator.write',
+    params: catalog.planParams,
+    body: catalog.updatePlanBody,
+    response: catalog.planObject,
+    handler: async ({ ctx, params, body }) => {
+      const entry = await catalog.updatePlan(ctx, issuer, params.plan_id, body);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/plans/:plan_id/disable',
+    operationId: 'disablePlan',
+    summary: 'Stop offering a plan; its subscribers stay on it',
+    tag: TAG,
+    permission: 'operator.write',
+    params: catalog.planParams,
+    response: catalog.planObject,
+    handler: async ({ ctx, params }) => {
+      const entry = await catalog.setPlanDisabled(ctx, issuer, params.plan_id, true);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/plans/:plan_id/enable',
+    operationId: 'enablePlan',
+    summary: 'Offer a disabled plan again',
+    tag: TAG,
+    permission: 'operator.write',
+    params: catalog.planParams,
+    response: catalog.planObject,
+    handler: async ({ ctx, params }) => {
+      const entry = await catalog.setPlanDisabled(ctx, issuer, params.plan_id, false);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/plans/:plan_id/versions',
+    operationId: 'listPlanVersions',
+    summary: 'Every version of a plan, newest first',
+    tag: TAG,
+    permission: 'operator.read',
+    params: catalog.planParams,
+    response: listOf(catalog.planVersionObject),
+    handler: async ({ ctx, params }) => {
+      const [versions, names] = await Promise.all([
+        catalog.listPlanVersions(ctx, issuer, params.plan_id),
+        catalog.loadCatalogNames(ctx, issuer),
+      ]);
+      return {
+        object: 'list' as const,
+        data: versions.map((v) => catalog.presentVersion(v, names)),
+        has_more: false,
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/plans/:plan_id/preview',
+    operationId: 'previewPlanPrice',
+    summary: 'What given usage would cost on a plan: lines and total, as an invoice would bill them',
+    tag: TAG,
+    permission: 'operator.read',
+    // A calculation: it changes nothing, so there is nothing to audit.
+    audit: 'off',
+    params: catalog.planParams,
+    body: catalog.previewBody,
+    response: catalog.pricePreviewObject,
+    handler: async ({ ctx, params, body }) => {
+      const { plan, version } = await catalog.getPlan(ctx, issuer, params.plan_id, {
+        ...(body.version === undefined ? {} : { version: body.version }),
+      });
+      const names = await catalog.loadCatalogNames(ctx, issuer);
+      return catalog.previewPrice({ plan, version, metrics: names.metrics, usage: body.usage });
+    },
+  }),
+];

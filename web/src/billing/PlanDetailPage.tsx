@@ -1,0 +1,189 @@
+import { Link, useParams } from 'react-router';
+import { api, unwrap } from '../api/client';
+import { useSignedIn } from '../api/session';
+import { useApi } from '../api/useApi';
+import { formatQuantity, formatUnitPrice } from '../shared/money';
+import {
+  type ChargePriceShape,
+  type ChargeShape,
+  describeLimit,
+  describePrice,
+  dimensionLabel,
+  formatPlanPrice,
+  type LimitShape,
+  modelLabel,
+  tierRanges,
+} from '../shared/plans';
+import { Alert, Badge, buttonClass, Card, Loading, Page } from '../ui';
+import './billing.css';
+
+/**
+ * One plan in full: price, trial, limits and every usage price with its tiers and rates. "Select
+ * subscription" on a plan card leads here; paying for it is the checkout's step.
+ */
+export function PlanDetailPage() {
+  const { planId = '' } = useParams();
+  const { organization, permissions } = useSignedIn();
+  const plan = useApi(
+    () => unwrap(api.GET('/v1/plans/{plan_id}', { params: { path: { plan_id: planId } } })),
+    [organization.id, planId],
+  );
+
+  if (plan.loading && !plan.data) return <Loading />;
+  if (plan.error || !plan.data) {
+    return (
+      <Page title="Plan">
+        <Alert>{plan.error?.message ?? 'No such plan'}</Alert>
+        <p>
+          <Link to="/billing">Back to Billing</Link>
+        </p>
+      </Page>
+    );
+  }
+  const { version, currency } = plan.data;
+  const limits = version.limits as LimitShape[];
+  const charges = version.charges as ChargeShape[];
+  return (
+    <Page
+      title={plan.data.name}
+      description={plan.data.description || undefined}
+      actions={
+        <Link className={buttonClass('secondary')} to="/billing">
+          Back to plans
+        </Link>
+      }
+    >
+      <Card
+        title={formatPlanPrice(version.base_price, currency, plan.data.interval)}
+        description={[
+          version.trial_days > 0 ? `${version.trial_days}-day free trial` : null,
+          `Billed ${plan.data.interval === 'year' ? 'yearly' : 'monthly'} in ${currency}, before tax`,
+          `version ${version.version}`,
+        ]
+          .filter(Boolean)
+          .join(' · ')}
+        actions={plan.data.current ? <Badge tone="success">Your current plan</Badge> : undefined}
+      >
+        {plan.data.current ? (
+          <p>This organization is on this plan.</p>
+        ) : permissions.manage ? (
+          <Alert tone="info" title="Checkout">
+            Paying for this plan opens the payment gateway's checkout. Until a gateway is connected for this
+            Billfold, an operator can move your organization to it.
+          </Alert>
+        ) : (
+          <p>Ask an owner of {organization.name} to subscribe to this plan.</p>
+        )}
+      </Card>
+
+      <div className="section-heading">
+        <h2>Limits</h2>
+      </div>
+      <Card>
+        {limits.length === 0 ? (
+          <p>No limits.</p>
+        ) : (
+          <table className="tier-table">
+            <thead>
+              <tr>
+                <th>Feature</th>
+                <th>Limit</th>
+                <th>When reached</th>
+              </tr>
+            </thead>
+            <tbody>
+              {limits.map((limit) => (
+                <tr key={limit.feature}>
+                  <td>{limit.name}</td>
+                  <td>{describeLimit(limit)}</td>
+                  <td>
+                    {limit.limit === null
+                      ? '—'
+                      : limit.mode === 'hard'
+                        ? 'Refused'
+                        : 'Allowed, with an alert'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+
+      {charges.length > 0 ? (
+        <>
+          <div className="section-heading">
+            <h2>Usage</h2>
+            <p>Billed at the end of each period for what was used.</p>
+          </div>
+          <div className="plan-grid">
+            {charges.map((charge) => (
+              <Card
+                key={charge.metric}
+                title={charge.name}
+                description={`${modelLabel[charge.price.model]} pricing${
+                  charge.included_quantity !== '0'
+                    ? ` · ${formatQuantity(charge.included_quantity)} ${charge.unit} included`
+                    : ''
+                }`}
+              >
+                <PriceTable price={charge.price} unit={charge.unit} currency={currency} />
+                {charge.rates.length > 0 ? (
+                  <table className="tier-table" aria-label={`${charge.name} rates`}>
+                    <thead>
+                      <tr>
+                        <th>{charge.dimensions.map((d) => d.replaceAll('_', ' ')).join(' × ')}</th>
+                        <th className="num">Price</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {charge.rates.map((rate) => (
+                        <tr key={dimensionLabel(rate.dimensions)}>
+                          <td>{dimensionLabel(rate.dimensions)}</td>
+                          <td className="num">{describePrice(rate.price, charge.unit, currency)}</td>
+                        </tr>
+                      ))}
+                      <tr>
+                        <td>Any other</td>
+                        <td className="num">{describePrice(charge.price, charge.unit, currency)}</td>
+                      </tr>
+                    </tbody>
+                  </table>
+                ) : null}
+              </Card>
+            ))}
+          </div>
+        </>
+      ) : null}
+    </Page>
+  );
+}
+
+function PriceTable({ price, unit, currency }: { price: ChargePriceShape; unit: string; currency: string }) {
+  if (price.model === 'per_unit' || price.model === 'package')
+    return <p>{describePrice(price, unit, currency)}</p>;
+  return (
+    <table className="tier-table">
+      <thead>
+        <tr>
+          <th>{price.model === 'volume' ? 'Total quantity' : 'Units'}</th>
+          <th className="num">Per {unit}</th>
+          <th className="num">Flat fee</th>
+        </tr>
+      </thead>
+      <tbody>
+        {tierRanges(price.tiers).map(({ from, to, tier }) => (
+          <tr key={`${from}-${to}`}>
+            <td>
+              {from} – {to}
+            </td>
+            <td className="num">{formatUnitPrice(tier.unit_price, currency)}</td>
+            <td className="num">
+              {tier.flat_price === '0' ? '—' : formatUnitPrice(tier.flat_price, currency)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
