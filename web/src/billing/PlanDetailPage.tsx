@@ -12,6 +12,7 @@ import {
   formatPlanPrice,
   type LimitShape,
   modelLabel,
+  plural,
   tierRanges,
 } from '../shared/plans';
 import { Alert, Badge, buttonClass, Card, Loading, Page } from '../ui';
@@ -76,44 +77,46 @@ export function PlanDetailPage() {
         )}
       </Card>
 
-      <div className="section-heading">
-        <h2>Limits</h2>
-      </div>
-      <Card>
-        {limits.length === 0 ? (
-          <p>No limits.</p>
-        ) : (
-          <table className="tier-table">
-            <thead>
-              <tr>
-                <th>Feature</th>
-                <th>Limit</th>
-                <th>When reached</th>
-              </tr>
-            </thead>
-            <tbody>
-              {limits.map((limit) => (
-                <tr key={limit.feature}>
-                  <td>{limit.name}</td>
-                  <td>{describeLimit(limit)}</td>
-                  <td>
-                    {limit.limit === null
-                      ? '—'
-                      : limit.mode === 'hard'
-                        ? 'Refused'
-                        : 'Allowed, with an alert'}
-                  </td>
+      <section aria-labelledby="limits-heading">
+        <div className="section-heading">
+          <h2 id="limits-heading">Limits</h2>
+        </div>
+        <Card>
+          {limits.length === 0 ? (
+            <p>No limits.</p>
+          ) : (
+            <table className="tier-table">
+              <thead>
+                <tr>
+                  <th>Feature</th>
+                  <th>Limit</th>
+                  <th>When reached</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </Card>
+              </thead>
+              <tbody>
+                {limits.map((limit) => (
+                  <tr key={limit.feature}>
+                    <td>{limit.name}</td>
+                    <td>{describeLimit(limit)}</td>
+                    <td>
+                      {limit.limit === null
+                        ? '—'
+                        : limit.mode === 'hard'
+                          ? 'Refused'
+                          : 'Allowed, with an alert'}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      </section>
 
       {charges.length > 0 ? (
-        <>
+        <section aria-labelledby="usage-heading">
           <div className="section-heading">
-            <h2>Usage</h2>
+            <h2 id="usage-heading">Usage</h2>
             <p>Billed at the end of each period for what was used.</p>
           </div>
           <div className="plan-grid">
@@ -123,16 +126,18 @@ export function PlanDetailPage() {
                 title={charge.name}
                 description={`${modelLabel[charge.price.model]} pricing${
                   charge.included_quantity !== '0'
-                    ? ` · ${formatQuantity(charge.included_quantity)} ${charge.unit} included`
+                    ? ` · ${formatQuantity(charge.included_quantity)} ${plural(charge.unit, charge.included_quantity)} included`
                     : ''
                 }`}
               >
-                <PriceTable price={charge.price} unit={charge.unit} currency={currency} />
+                {charge.rates.length === 0 || charge.price.model !== 'per_unit' ? (
+                  <PriceTable price={charge.price} unit={charge.unit} currency={currency} />
+                ) : null}
                 {charge.rates.length > 0 ? (
                   <table className="tier-table" aria-label={`${charge.name} rates`}>
                     <thead>
                       <tr>
-                        <th>{charge.dimensions.map((d) => d.replaceAll('_', ' ')).join(' × ')}</th>
+                        <th>{dimensionsHeading(charge.dimensions)}</th>
                         <th className="num">Price</th>
                       </tr>
                     </thead>
@@ -153,7 +158,7 @@ export function PlanDetailPage() {
               </Card>
             ))}
           </div>
-        </>
+        </section>
       ) : null}
     </Page>
   );
@@ -186,4 +191,10 @@ function PriceTable({ price, unit, currency }: { price: ChargePriceShape; unit: 
       </tbody>
     </table>
   );
+}
+
+/** ['machine_type', 'region'] → "Machine type × region". */
+function dimensionsHeading(dimensions: string[]) {
+  const words = dimensions.map((d) => d.replaceAll('_', ' ')).join(' × ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -40,7 +40,7 @@ export function formatPlanPrice(basePrice: number, currency: string, interval: s
   return `${formatAmount(basePrice, currency)} / ${intervalWord(interval)}`;
 }
 
-const plural = (unit: string, quantity: string) =>
+export const plural = (unit: string, quantity: string) =>
   quantity === '1' || unit.endsWith('s') ? unit : `${unit}s`;
 
 export function describeLimit(limit: LimitShape): string {
