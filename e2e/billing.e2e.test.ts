@@ -120,9 +120,10 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await operator.getByLabel('Charge 1 metric').selectOption('computations');
     await operator.getByLabel('Pricing model').selectOption('graduated');
     await operator.getByLabel('Charge 1 included quantity').fill('100');
-    await operator.getByLabel('Tier 1 up to').fill('1000');
     await operator.getByLabel('Tier 1 unit price').fill('0.05');
+    // A new tier goes last, unbounded; the one before it now needs an upper bound.
     await operator.getByRole('button', { name: 'Add tier' }).click();
+    await operator.getByLabel('Tier 1 up to').fill('1000');
     await operator.getByLabel('Tier 2 unit price').fill('0.0125');
     await screenshot(operator, '21-operator-plan-editor');
     await operator.getByRole('button', { name: 'Create plan' }).click();

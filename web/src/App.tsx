@@ -6,6 +6,9 @@ import { SignInPage } from './auth/SignInPage';
 import { SignUpPage } from './auth/SignUpPage';
 import { BillingPage } from './billing/BillingPage';
 import { PlanDetailPage } from './billing/PlanDetailPage';
+import { PlanEditorPage } from './catalog/PlanEditorPage';
+import { PlansPage } from './catalog/PlansPage';
+import { CustomersPage } from './customers/CustomersPage';
 import { InvitePage } from './invite/InvitePage';
 import { MembersPage } from './members/MembersPage';
 import { OverviewPage } from './organizations/OverviewPage';
@@ -59,6 +62,38 @@ export function App() {
               }
             />
             <Route path="usage" element={<UsagePage />} />
+            <Route
+              path="operator/plans"
+              element={
+                <RequirePermission can="operate" title="Plans">
+                  <PlansPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="operator/plans/new"
+              element={
+                <RequirePermission can="operate" title="New plan">
+                  <PlanEditorPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="operator/plans/:planId"
+              element={
+                <RequirePermission can="operate" title="Plan">
+                  <PlanEditorPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="operator/customers"
+              element={
+                <RequirePermission can="operate" title="Customers">
+                  <CustomersPage />
+                </RequirePermission>
+              }
+            />
             <Route path="settings" element={<SettingsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>

@@ -117,7 +117,9 @@ function CustomerDetails({
   const address = [
     customer.address_line1,
     customer.address_line2,
-    [customer.city, customer.state, customer.postal_code].filter(Boolean).join(', '),
+    [customer.city, [customer.state, customer.postal_code].filter(Boolean).join(' ')]
+      .filter(Boolean)
+      .join(', '),
     countryName(customer.country),
   ].filter(Boolean);
   return (

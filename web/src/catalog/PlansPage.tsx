@@ -1,0 +1,222 @@
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { api, type Plan, type PlanPage, toApiError, unwrap } from '../api/client';
+import { useApi } from '../api/useApi';
+import { formatPlanPrice } from '../shared/plans';
+import {
+  Alert,
+  Badge,
+  Button,
+  buttonClass,
+  Card,
+  type Column,
+  EmptyState,
+  Input,
+  LayersIcon,
+  Loading,
+  Page,
+  Select,
+  Table,
+} from '../ui';
+import './catalog.css';
+
+interface Filters {
+  status: 'active' | 'disabled' | 'all';
+  currency: string;
+  interval: '' | 'month' | 'year';
+  environment: '' | 'production' | 'staging' | 'any';
+  q: string;
+}
+
+const PAGE_SIZE = 25;
+
+function queryOf(filters: Filters, startingAfter?: string) {
+  return {
+    limit: PAGE_SIZE,
+    status: filters.status,
+    ...(filters.currency ? { currency: filters.currency } : {}),
+    ...(filters.interval ? { interval: filters.interval } : {}),
+    ...(filters.environment ? { environment: filters.environment } : {}),
+    ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
+    ...(startingAfter ? { starting_after: startingAfter } : {}),
+  };
+}
+
+/** The operator's catalog: every plan with its current version, filtered, a page at a time. */
+export function PlansPage() {
+  const [filters, setFilters] = useState<Filters>({
+    status: 'active',
+    currency: '',
+    interval: '',
+    environment: '',
+    q: '',
+  });
+  const first = useApi(
+    () => unwrap(api.GET('/v1/operator/plans', { params: { query: queryOf(filters) } })),
+    [filters],
+  );
+  const [more, setMore] = useState<{ key: string; pages: PlanPage[] }>({ key: '', pages: [] });
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<string | undefined>();
+  const key = JSON.stringify(filters);
+  const pages = first.data ? [first.data, ...(more.key === key ? more.pages : [])] : [];
+  const plans = pages.flatMap((page) => page.data);
+  const hasMore = pages.at(-1)?.has_more ?? false;
+
+  const loadMore = async () => {
+    const last = plans.at(-1);
+    if (!last) return;
+    setLoadingMore(true);
+    setMoreError(undefined);
+    try {
+      const page = await unwrap(
+        api.GET('/v1/operator/plans', { params: { query: queryOf(filters, last.id) } }),
+      );
+      setMore((m) => ({ key, pages: [...(m.key === key ? m.pages : []), page] }));
+    } catch (error) {
+      setMoreError(toApiError(error).message);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+  const set =
+    <K extends keyof Filters>(field: K) =>
+    (value: Filters[K]) =>
+      setFilters((f) => ({ ...f, [field]: value }));
+
+  const columns: Column<Plan>[] = [
+    {
+      key: 'name',
+      header: 'Plan',
+      render: (p) => (
+        <Link to={`/operator/plans/${p.id}`} className="plan-name-cell">
+          <span className="cell-primary">{p.name}</span>
+          <code>{p.code}</code>
+        </Link>
+      ),
+    },
+    {
+      key: 'price',
+      header: 'Price',
+      className: 'cell-nowrap',
+      render: (p) => formatPlanPrice(p.version.base_price, p.currency, p.interval),
+    },
+    { key: 'version', header: 'Version', render: (p) => `v${p.version.version}` },
+    {
+      key: 'usage',
+      header: 'Usage charges',
+      render: (p) => (p.version.charges.length === 0 ? '—' : p.version.charges.map((c) => c.name).join(', ')),
+    },
+    {
+      key: 'audience',
+      header: 'Offered to',
+      render: (p) =>
+        p.unbilled
+          ? 'Assigned by operators'
+          : p.visibility === 'public'
+            ? 'Everyone'
+            : `${p.audience_org_ids.length} organization${p.audience_org_ids.length === 1 ? '' : 's'}`,
+    },
+    {
+      key: 'status',
+      header: 'Status',
+      render: (p) => (
+        <span className="badge-row">
+          {p.disabled ? <Badge tone="danger">Disabled</Badge> : <Badge tone="success">Active</Badge>}
+          {p.is_default ? <Badge tone="accent">Default</Badge> : null}
+          {p.unbilled ? <Badge>Unbilled</Badge> : null}
+          {p.environment !== 'any' ? <Badge>{p.environment}</Badge> : null}
+        </span>
+      ),
+    },
+  ];
+
+  return (
+    <Page
+      title="Plans"
+      description="What customers can subscribe to. Editing prices or limits publishes a new version; subscribers keep theirs."
+      actions={
+        <Link className={buttonClass('primary')} to="/operator/plans/new">
+          New plan
+        </Link>
+      }
+    >
+      <Card>
+        <div className="filters">
+          <Input
+            label="Search"
+            placeholder="Code or name"
+            value={filters.q}
+            onChange={(e) => set('q')(e.target.value)}
+          />
+          <Select
+            label="Status"
+            value={filters.status}
+            onChange={(e) => set('status')(e.target.value as Filters['status'])}
+            options={[
+              { value: 'active', label: 'Active' },
+              { value: 'disabled', label: 'Disabled' },
+              { value: 'all', label: 'All' },
+            ]}
+          />
+          <Select
+            label="Currency"
+            value={filters.currency}
+            onChange={(e) => set('currency')(e.target.value)}
+            options={[
+              { value: '', label: 'Any' },
+              ...['USD', 'INR', 'EUR', 'GBP', 'JPY'].map((c) => ({ value: c, label: c })),
+            ]}
+          />
+          <Select
+            label="Interval"
+            value={filters.interval}
+            onChange={(e) => set('interval')(e.target.value as Filters['interval'])}
+            options={[
+              { value: '', label: 'Any' },
+              { value: 'month', label: 'Monthly' },
+              { value: 'year', label: 'Yearly' },
+            ]}
+          />
+          <Select
+            label="Environment"
+            value={filters.environment}
+            onChange={(e) => set('environment')(e.target.value as Filters['environment'])}
+            options={[
+              { value: '', label: 'Any' },
+              { value: 'production', label: 'Production' },
+              { value: 'staging', label: 'Staging' },
+              { value: 'any', label: 'Both' },
+            ]}
+          />
+        </div>
+      </Card>
+      {first.error ? <Alert>{first.error.message}</Alert> : null}
+      {moreError ? <Alert>{moreError}</Alert> : null}
+      <Card flush>
+        {first.loading && !first.data ? (
+          <Loading />
+        ) : (
+          <Table
+            label="Plans"
+            columns={columns}
+            rows={plans}
+            rowKey={(p) => p.id}
+            empty={
+              <EmptyState icon={<LayersIcon />} title="No plans match">
+                Change the filters, or create a plan.
+              </EmptyState>
+            }
+          />
+        )}
+      </Card>
+      {hasMore ? (
+        <div className="load-more">
+          <Button onClick={loadMore} busy={loadingMore}>
+            Load more
+          </Button>
+        </div>
+      ) : null}
+    </Page>
+  );
+}

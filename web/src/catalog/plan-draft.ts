@@ -1,0 +1,219 @@
+import type { Plan } from '../api/client';
+import { decimalToMinor, minorToDecimal } from '../shared/money';
+import type { ChargePriceShape, ChargeShape, LimitShape } from '../shared/plans';
+
+/**
+ * The plan editor's working copy: every field as the text a person types, turned into the API's
+ * body only when saved. Amounts are typed in major units and become minor units here.
+ */
+
+export type PricingModel = ChargePriceShape['model'];
+
+export interface TierDraft {
+  up_to: string;
+  unit_price: string;
+  flat_price: string;
+}
+
+export interface RateDraft {
+  values: Record<string, string>;
+  unit_price: string;
+}
+
+export interface ChargeDraft {
+  /** Identifies the row while it is edited (React's key). */
+  key: number;
+  metric: string;
+  model: PricingModel;
+  included: string;
+  unit_price: string;
+  tiers: TierDraft[];
+  package_size: string;
+  package_price: string;
+  dimensions: string[];
+  rates: RateDraft[];
+}
+
+export interface LimitDraft {
+  feature: string;
+  mode: 'hard' | 'soft';
+  value: string;
+  unlimited: boolean;
+}
+
+export interface PlanDraft {
+  code: string;
+  name: string;
+  description: string;
+  currency: string;
+  interval: 'month' | 'year';
+  environment: 'production' | 'staging' | 'any';
+  visibility: 'public' | 'restricted';
+  audience: string;
+  is_default: boolean;
+  base_price: string;
+  trial_days: string;
+  limits: LimitDraft[];
+  charges: ChargeDraft[];
+}
+
+export const emptyPlan: PlanDraft = {
+  code: '',
+  name: '',
+  description: '',
+  currency: 'USD',
+  interval: 'month',
+  environment: 'any',
+  visibility: 'public',
+  audience: '',
+  is_default: false,
+  base_price: '0',
+  trial_days: '0',
+  limits: [],
+  charges: [],
+};
+
+export const newTier = (): TierDraft => ({ up_to: '', unit_price: '', flat_price: '0' });
+
+let nextChargeKey = 1;
+
+export const newCharge = (metric: string): ChargeDraft => ({
+  key: nextChargeKey++,
+  metric,
+  model: 'per_unit',
+  included: '0',
+  unit_price: '',
+  tiers: [newTier()],
+  package_size: '',
+  package_price: '',
+  dimensions: [],
+  rates: [],
+});
+
+function chargeFrom(charge: ChargeShape): ChargeDraft {
+  const draft = newCharge(charge.metric);
+  draft.model = charge.price.model;
+  draft.included = charge.included_quantity;
+  draft.dimensions = charge.dimensions;
+  const price = charge.price;
+  if (price.model === 'per_unit') draft.unit_price = price.unit_price;
+  if (price.model === 'package') {
+    draft.package_size = price.package_size;
+    draft.package_price = price.package_price;
+  }
+  if (price.model === 'graduated' || price.model === 'volume') {
+    draft.tiers = price.tiers.map((t) => ({
+      up_to: t.up_to ?? '',
+      unit_price: t.unit_price,
+      flat_price: t.flat_price,
+    }));
+  }
+  draft.rates = charge.rates.map((rate) => ({
+    values: rate.dimensions,
+    unit_price: rate.price.model === 'per_unit' ? rate.price.unit_price : '',
+  }));
+  return draft;
+}
+
+export function draftFrom(plan: Plan): PlanDraft {
+  const { version } = plan;
+  return {
+    code: plan.code,
+    name: plan.name,
+    description: plan.description,
+    currency: plan.currency,
+    interval: plan.interval,
+    environment: plan.environment,
+    visibility: plan.visibility,
+    audience: plan.audience_org_ids.join('\n'),
+    is_default: plan.is_default,
+    base_price: minorToDecimal(version.base_price, plan.currency),
+    trial_days: String(version.trial_days),
+    limits: (version.limits as LimitShape[]).map((l) => ({
+      feature: l.feature,
+      mode: l.mode,
+      value: l.limit === null ? '' : String(l.limit),
+      unlimited: l.limit === null,
+    })),
+    charges: (version.charges as ChargeShape[]).map(chargeFrom),
+  };
+}
+
+function priceOf(charge: ChargeDraft): ChargePriceShape {
+  switch (charge.model) {
+    case 'per_unit':
+      return { model: 'per_unit', unit_price: charge.unit_price.trim() };
+    case 'package':
+      return {
+        model: 'package',
+        package_size: charge.package_size.trim(),
+        package_price: charge.package_price.trim(),
+      };
+    default:
+      return {
+        model: charge.model,
+        tiers: charge.tiers.map((t, i) => ({
+          up_to: i === charge.tiers.length - 1 ? null : t.up_to.trim(),
+          unit_price: t.unit_price.trim(),
+          flat_price: t.flat_price.trim() || '0',
+        })),
+      };
+  }
+}
+
+/** A problem found before sending, with the API's name for the field it is about. */
+export interface DraftProblem {
+  param: string;
+  message: string;
+}
+
+/** The pricing part of the body: base price, trial, limits and charges. */
+export function pricingBody(draft: PlanDraft): { body: Record<string, unknown> } | { problem: DraftProblem } {
+  const basePrice = decimalToMinor(draft.base_price || '0', draft.currency);
+  if (basePrice === undefined) {
+    return {
+      problem: { param: 'base_price', message: `Enter an amount in ${draft.currency}, such as 49 or 49.99` },
+    };
+  }
+  if (!/^\d{1,3}$/.test(draft.trial_days.trim() || '0')) {
+    return { problem: { param: 'trial_days', message: 'Enter a number of days' } };
+  }
+  const limits = [];
+  for (const [i, limit] of draft.limits.entries()) {
+    if (!limit.unlimited && !/^\d{1,15}$/.test(limit.value.trim())) {
+      return { problem: { param: `limits.${i}.limit`, message: 'Enter a whole number, or tick Unlimited' } };
+    }
+    limits.push({
+      feature: limit.feature,
+      mode: limit.mode,
+      limit: limit.unlimited ? null : Number.parseInt(limit.value.trim(), 10),
+    });
+  }
+  const charges = draft.charges.map((charge) => ({
+    metric: charge.metric,
+    price: priceOf(charge),
+    included_quantity: charge.included.trim() || '0',
+    dimensions: charge.dimensions,
+    rates:
+      charge.model === 'per_unit' && charge.dimensions.length > 0
+        ? charge.rates.map((rate) => ({
+            dimensions: Object.fromEntries(charge.dimensions.map((d) => [d, (rate.values[d] ?? '').trim()])),
+            price: { model: 'per_unit' as const, unit_price: rate.unit_price.trim() },
+          }))
+        : [],
+  }));
+  return {
+    body: {
+      base_price: basePrice,
+      trial_days: Number.parseInt(draft.trial_days.trim() || '0', 10),
+      limits,
+      charges,
+    },
+  };
+}
+
+export const audienceIds = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .map((id) => id.trim())
+    .filter(Boolean);

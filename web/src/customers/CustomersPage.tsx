@@ -1,0 +1,273 @@
+import { useEffect, useState } from 'react';
+import { api, type GatewayRouting, type OperatorCustomer, toApiError, unwrap } from '../api/client';
+import { useApi } from '../api/useApi';
+import { countryName, countryOptions } from '../shared/countries';
+import { formatDate } from '../shared/format';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  type Column,
+  EmptyState,
+  Input,
+  Loading,
+  Page,
+  PlusIcon,
+  Select,
+  Table,
+  UsersIcon,
+} from '../ui';
+import '../catalog/catalog.css';
+
+const PAGE_SIZE = 25;
+const gateways = [
+  { value: 'stripe', label: 'Stripe' },
+  { value: 'cashfree', label: 'Cashfree' },
+  { value: 'test', label: 'Test gateway' },
+] as const;
+type Gateway = (typeof gateways)[number]['value'];
+const gatewayLabel = (g: string) => gateways.find((x) => x.value === g)?.label ?? g;
+
+/** Waits until typing pauses before searching. */
+function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
+/** Every billing customer, searchable, and the rule that routes countries to gateways. */
+export function CustomersPage() {
+  const [q, setQ] = useState('');
+  const [country, setCountry] = useState('');
+  const search = useDebounced(q.trim(), 250);
+  const query = (startingAfter?: string) => ({
+    limit: PAGE_SIZE,
+    ...(search ? { q: search } : {}),
+    ...(country ? { country } : {}),
+    ...(startingAfter ? { starting_after: startingAfter } : {}),
+  });
+  const first = useApi(
+    () => unwrap(api.GET('/v1/operator/customers', { params: { query: query() } })),
+    [search, country],
+  );
+  const [extra, setExtra] = useState<{ key: string; rows: OperatorCustomer[]; hasMore: boolean }>({
+    key: '',
+    rows: [],
+    hasMore: false,
+  });
+  const key = `${search}|${country}`;
+  const rows = [...(first.data?.data ?? []), ...(extra.key === key ? extra.rows : [])];
+  const hasMore = extra.key === key ? extra.hasMore : (first.data?.has_more ?? false);
+  const [moreError, setMoreError] = useState<string | undefined>();
+
+  const loadMore = async () => {
+    const last = rows.at(-1);
+    if (!last) return;
+    try {
+      const page = await unwrap(api.GET('/v1/operator/customers', { params: { query: query(last.id) } }));
+      setExtra((e) => ({
+        key,
+        rows: [...(e.key === key ? e.rows : []), ...page.data],
+        hasMore: page.has_more,
+      }));
+    } catch (error) {
+      setMoreError(toApiError(error).message);
+    }
+  };
+
+  const columns: Column<OperatorCustomer>[] = [
+    {
+      key: 'name',
+      header: 'Customer',
+      render: (c) => (
+        <span className="plan-name-cell">
+          <span className="cell-primary">{c.name}</span>
+          <span className="text-muted-small">{c.email}</span>
+        </span>
+      ),
+    },
+    { key: 'org', header: 'Organization', render: (c) => c.org_name },
+    { key: 'country', header: 'Country', render: (c) => countryName(c.country) },
+    { key: 'currency', header: 'Currency', render: (c) => c.currency },
+    {
+      key: 'gateway',
+      header: 'Gateway',
+      render: (c) => (
+        <Badge tone={c.gateway === 'test' ? 'warning' : 'neutral'}>{gatewayLabel(c.gateway)}</Badge>
+      ),
+    },
+    { key: 'created', header: 'Since', className: 'cell-nowrap', render: (c) => formatDate(c.created_at) },
+  ];
+
+  return (
+    <Page title="Customers" description="Every organization's billing customer.">
+      <Card>
+        <div className="filters filters-2">
+          <Input
+            label="Search"
+            placeholder="Name, email or organization"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+          />
+          <Select
+            label="Country"
+            value={country}
+            onChange={(e) => setCountry(e.target.value)}
+            options={[{ value: '', label: 'Any country' }, ...countryOptions()]}
+          />
+        </div>
+      </Card>
+      {first.error ? <Alert>{first.error.message}</Alert> : null}
+      {moreError ? <Alert>{moreError}</Alert> : null}
+      <Card flush>
+        {first.loading && !first.data ? (
+          <Loading />
+        ) : (
+          <Table
+            label="Customers"
+            columns={columns}
+            rows={rows}
+            rowKey={(c) => c.id}
+            empty={
+              <EmptyState
+                icon={<UsersIcon />}
+                title={search || country ? 'No customer matches' : 'No billing customers yet'}
+              >
+                {search || country
+                  ? 'Try another search.'
+                  : 'They appear when organizations create them on their Billing page.'}
+              </EmptyState>
+            }
+          />
+        )}
+      </Card>
+      {hasMore ? (
+        <div className="load-more">
+          <Button onClick={loadMore}>Load more</Button>
+        </div>
+      ) : null}
+      <GatewayRoutingCard />
+    </Page>
+  );
+}
+
+function GatewayRoutingCard() {
+  const routing = useApi(() => unwrap(api.GET('/v1/operator/gateway_routing')), []);
+  if (!routing.data) return routing.error ? <Alert>{routing.error.message}</Alert> : <Loading />;
+  return (
+    <RoutingEditor
+      key={JSON.stringify(routing.data)}
+      routing={routing.data}
+      onSaved={(r) => routing.setData(() => r)}
+    />
+  );
+}
+
+function RoutingEditor({
+  routing,
+  onSaved,
+}: {
+  routing: GatewayRouting;
+  onSaved: (routing: GatewayRouting) => void;
+}) {
+  const [fallback, setFallback] = useState<Gateway>(routing.default_gateway);
+  const [rules, setRules] = useState<{ country: string; gateway: Gateway }[]>(
+    Object.entries(routing.countries).map(([c, g]) => ({ country: c, gateway: g })),
+  );
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const [saved, setSaved] = useState(false);
+  const configured = routing.configured_gateways.filter((g) => g !== 'test').map(gatewayLabel);
+
+  const save = async () => {
+    setBusy(true);
+    setError(undefined);
+    setSaved(false);
+    try {
+      const next = await unwrap(
+        api.POST('/v1/operator/gateway_routing', {
+          body: {
+            default_gateway: fallback,
+            countries: Object.fromEntries(rules.map((r) => [r.country, r.gateway])),
+          },
+        }),
+      );
+      setSaved(true);
+      onSaved(next);
+    } catch (e) {
+      setError(toApiError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card
+      title="Gateway routing"
+      description={`Which gateway a new customer pays at, by country. Keys are set for: ${configured.join(', ') || 'none'}; customers routed to a gateway without keys pay at the test gateway.`}
+    >
+      {error ? <Alert>{error}</Alert> : null}
+      {saved ? (
+        <Alert tone="success">
+          Routing saved. New customers, and customers who change country, follow it.
+        </Alert>
+      ) : null}
+      <div className="editor-rows">
+        {rules.map((rule, i) => (
+          <div key={rule.country || `rule-${i}`} className="rate-row">
+            <Select
+              label="Country"
+              aria-label={`Rule ${i + 1} country`}
+              value={rule.country}
+              onChange={(e) =>
+                setRules(rules.map((r, j) => (j === i ? { ...r, country: e.target.value } : r)))
+              }
+              options={countryOptions(rule.country)}
+            />
+            <Select
+              label="Gateway"
+              aria-label={`Rule ${i + 1} gateway`}
+              value={rule.gateway}
+              onChange={(e) =>
+                setRules(rules.map((r, j) => (j === i ? { ...r, gateway: e.target.value as Gateway } : r)))
+              }
+              options={gateways}
+            />
+            <Button size="small" variant="ghost" onClick={() => setRules(rules.filter((_, j) => j !== i))}>
+              Remove
+            </Button>
+          </div>
+        ))}
+        <div className="rate-row">
+          <Select
+            label="Every other country"
+            value={fallback}
+            onChange={(e) => setFallback(e.target.value as Gateway)}
+            options={gateways}
+          />
+        </div>
+        <div className="form-actions">
+          <Button
+            size="small"
+            onClick={() =>
+              setRules([
+                ...rules,
+                { country: rules.some((r) => r.country === 'US') ? 'GB' : 'US', gateway: 'stripe' },
+              ])
+            }
+          >
+            <PlusIcon size={16} />
+            Add country rule
+          </Button>
+          <Button variant="primary" busy={busy} onClick={save}>
+            Save routing
+          </Button>
+        </div>
+      </div>
+    </Card>
+  );
+}
