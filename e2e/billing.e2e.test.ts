@@ -84,16 +84,20 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
       .set({ is_operator: true })
       .where('email', '=', email)
       .execute();
-    const metric = await call(operator, 'POST', '/v1/operator/metrics', {
-      code: 'computations',
-      name: 'Computations',
-      unit: 'computation',
-      aggregation: 'count',
-    });
-    expect(metric.status).toBe(201);
     await operator.reload();
 
-    await operator.getByRole('navigation', { name: 'Operator' }).getByRole('link', { name: 'Plans' }).click();
+    // What usage is charged for: a metric that counts computations.
+    const operatorNav = operator.getByRole('navigation', { name: 'Operator' });
+    await operatorNav.getByRole('link', { name: 'Metrics' }).click();
+    await operator.getByLabel('Metric code').fill('computations');
+    await operator.getByLabel('Metric name').fill('Computations');
+    await operator.getByLabel('Unit', { exact: true }).fill('computation');
+    await operator.getByLabel('Aggregation').selectOption('count');
+    await operator.getByRole('button', { name: 'Create metric' }).click();
+    await expect.poll(() => operator.getByRole('table', { name: 'Metrics' }).textContent()).toContain('Computations');
+    await screenshot(operator, '19-operator-metrics');
+
+    await operatorNav.getByRole('link', { name: 'Plans' }).click();
     await expect.poll(() => heading(operator)).toContain('Plans');
     await screenshot(operator, '20-operator-plans');
     await operator

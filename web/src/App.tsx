@@ -6,6 +6,7 @@ import { SignInPage } from './auth/SignInPage';
 import { SignUpPage } from './auth/SignUpPage';
 import { BillingPage } from './billing/BillingPage';
 import { PlanDetailPage } from './billing/PlanDetailPage';
+import { MetricsPage } from './catalog/MetricsPage';
 import { PlanEditorPage } from './catalog/PlanEditorPage';
 import { PlansPage } from './catalog/PlansPage';
 import { CustomersPage } from './customers/CustomersPage';
@@ -83,6 +84,14 @@ export function App() {
               element={
                 <RequirePermission can="operate" title="Plan">
                   <PlanEditorPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="operator/metrics"
+              element={
+                <RequirePermission can="operate" title="Metrics and features">
+                  <MetricsPage />
                 </RequirePermission>
               }
             />

@@ -218,7 +218,7 @@ function RoutingEditor({
       ) : null}
       <div className="editor-rows">
         {rules.map((rule, i) => (
-          <div key={rule.country || `rule-${i}`} className="rate-row">
+          <div key={rule.country || `rule-${i}`} className="routing-row">
             <Select
               label="Country"
               aria-label={`Rule ${i + 1} country`}
@@ -242,7 +242,7 @@ function RoutingEditor({
             </Button>
           </div>
         ))}
-        <div className="rate-row">
+        <div className="routing-row">
           <Select
             label="Every other country"
             value={fallback}

@@ -33,6 +33,7 @@ export const navEntries: readonly NavEntry[] = [
 /** The platform's own pages, for operators only. */
 export const operatorEntries: readonly NavEntry[] = [
   { to: '/operator/plans', label: 'Plans', icon: LayersIcon, needs: 'operate' },
+  { to: '/operator/metrics', label: 'Metrics', icon: ChartIcon, needs: 'operate' },
   { to: '/operator/customers', label: 'Customers', icon: BuildingIcon, needs: 'operate' },
 ];
 

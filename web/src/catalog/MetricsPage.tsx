@@ -1,0 +1,262 @@
+import { type FormEvent, useState } from 'react';
+import { api, type Feature, type Metric, unwrap } from '../api/client';
+import { useFormErrors } from '../api/forms';
+import { useApi } from '../api/useApi';
+import {
+  Alert,
+  Button,
+  Card,
+  type Column,
+  EmptyState,
+  Input,
+  LayersIcon,
+  Loading,
+  Page,
+  Select,
+  Table,
+} from '../ui';
+import './catalog.css';
+
+const aggregations = [
+  { value: 'count', label: 'Count of events' },
+  { value: 'sum', label: 'Sum of a property' },
+  { value: 'max', label: 'Maximum of a property' },
+  { value: 'latest', label: 'Latest value of a property' },
+  { value: 'unique_count', label: 'Unique values of a property' },
+  { value: 'time_weighted_sum', label: 'Time-weighted sum (machines × hours)' },
+] as const;
+type Aggregation = (typeof aggregations)[number]['value'];
+const aggregationLabel = (a: string) => aggregations.find((x) => x.value === a)?.label ?? a;
+
+/** What plans can charge for (metrics) and limit (features). */
+export function MetricsPage() {
+  const metrics = useApi(() => unwrap(api.GET('/v1/operator/metrics')), []);
+  const features = useApi(() => unwrap(api.GET('/v1/operator/features')), []);
+
+  const metricColumns: Column<Metric>[] = [
+    {
+      key: 'name',
+      header: 'Metric',
+      render: (m) => (
+        <span className="plan-name-cell">
+          <span className="cell-primary">{m.name}</span>
+          <code>{m.code}</code>
+        </span>
+      ),
+    },
+    { key: 'aggregation', header: 'Adds up as', render: (m) => aggregationLabel(m.aggregation) },
+    { key: 'property', header: 'Property', render: (m) => (m.property ? <code>{m.property}</code> : '—') },
+    { key: 'unit', header: 'Unit', render: (m) => m.unit },
+    { key: 'dimensions', header: 'Dimensions', render: (m) => m.dimensions.join(', ') || '—' },
+  ];
+  const featureColumns: Column<Feature>[] = [
+    { key: 'name', header: 'Feature', render: (f) => <span className="cell-primary">{f.name}</span> },
+    { key: 'code', header: 'Code', render: (f) => <code>{f.code}</code> },
+    { key: 'unit', header: 'Unit', render: (f) => f.unit },
+  ];
+
+  return (
+    <Page title="Metrics and features" description="What plans charge for, and what they limit.">
+      <Card
+        flush
+        title="Metrics"
+        description="How usage events add up over a period; usage charges price them."
+      >
+        {metrics.data ? (
+          <Table
+            label="Metrics"
+            columns={metricColumns}
+            rows={metrics.data.data}
+            rowKey={(m) => m.id}
+            empty={
+              <EmptyState icon={<LayersIcon />} title="No metrics yet">
+                Define one below to charge for usage.
+              </EmptyState>
+            }
+          />
+        ) : (
+          <Loading />
+        )}
+      </Card>
+      <NewMetric onCreated={() => metrics.reload()} />
+      <Card flush title="Features" description="What plans can limit: hard limits refuse, soft limits alert.">
+        {features.data ? (
+          <Table label="Features" columns={featureColumns} rows={features.data.data} rowKey={(f) => f.code} />
+        ) : (
+          <Loading />
+        )}
+      </Card>
+      <NewFeature onCreated={() => features.reload()} />
+    </Page>
+  );
+}
+
+function NewMetric({ onCreated }: { onCreated: () => void }) {
+  const empty = {
+    code: '',
+    name: '',
+    unit: '',
+    aggregation: 'count' as Aggregation,
+    property: '',
+    dimensions: '',
+  };
+  const [values, setValues] = useState(empty);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<string | undefined>();
+  const form = useFormErrors(['code', 'name', 'unit', 'aggregation', 'property', 'dimensions']);
+  const set = (field: keyof typeof empty) => (value: string) => setValues((v) => ({ ...v, [field]: value }));
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setCreated(undefined);
+    setBusy(true);
+    try {
+      const metric = await unwrap(
+        api.POST('/v1/operator/metrics', {
+          body: {
+            code: values.code.trim(),
+            name: values.name.trim(),
+            unit: values.unit.trim(),
+            aggregation: values.aggregation,
+            ...(values.aggregation === 'count' ? {} : { property: values.property.trim() }),
+            dimensions: values.dimensions
+              .split(/[\s,]+/)
+              .map((d) => d.trim())
+              .filter(Boolean),
+          },
+        }),
+      );
+      form.clear();
+      setValues(empty);
+      setCreated(`${metric.name} can now be charged for on plans.`);
+      onCreated();
+    } catch (error) {
+      form.fromError(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title="New metric">
+      <form className="plan-form" onSubmit={submit} noValidate>
+        {created ? <Alert tone="success">{created}</Alert> : null}
+        {form.errors.general ? <Alert>{form.errors.general}</Alert> : null}
+        <div className="editor-grid">
+          <Input
+            label="Metric code"
+            placeholder="machine_hours"
+            value={values.code}
+            onChange={(e) => set('code')(e.target.value)}
+            error={form.field('code')}
+          />
+          <Input
+            label="Metric name"
+            placeholder="Machine hours"
+            value={values.name}
+            onChange={(e) => set('name')(e.target.value)}
+            error={form.field('name')}
+          />
+          <Input
+            label="Unit"
+            placeholder="hour"
+            value={values.unit}
+            onChange={(e) => set('unit')(e.target.value)}
+            error={form.field('unit')}
+          />
+          <Select
+            label="Aggregation"
+            value={values.aggregation}
+            onChange={(e) => set('aggregation')(e.target.value)}
+            options={aggregations}
+            error={form.field('aggregation')}
+          />
+          {values.aggregation !== 'count' ? (
+            <Input
+              label="Event property"
+              placeholder="machines"
+              value={values.property}
+              onChange={(e) => set('property')(e.target.value)}
+              error={form.field('property')}
+            />
+          ) : null}
+          <Input
+            label="Dimensions"
+            labelHint="optional"
+            placeholder="machine_type, region"
+            hint="Properties usage can be priced by"
+            value={values.dimensions}
+            onChange={(e) => set('dimensions')(e.target.value)}
+            error={form.field('dimensions')}
+          />
+        </div>
+        <div className="form-actions">
+          <Button type="submit" variant="primary" busy={busy}>
+            Create metric
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function NewFeature({ onCreated }: { onCreated: () => void }) {
+  const empty = { code: '', name: '', unit: '' };
+  const [values, setValues] = useState(empty);
+  const [busy, setBusy] = useState(false);
+  const form = useFormErrors(['code', 'name', 'unit']);
+  const set = (field: keyof typeof empty) => (value: string) => setValues((v) => ({ ...v, [field]: value }));
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      await unwrap(
+        api.POST('/v1/operator/features', {
+          body: { code: values.code.trim(), name: values.name.trim(), unit: values.unit.trim() },
+        }),
+      );
+      form.clear();
+      setValues(empty);
+      onCreated();
+    } catch (error) {
+      form.fromError(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title="New feature">
+      <form className="plan-form" onSubmit={submit} noValidate>
+        {form.errors.general ? <Alert>{form.errors.general}</Alert> : null}
+        <div className="editor-grid">
+          <Input
+            label="Feature code"
+            placeholder="gpus"
+            value={values.code}
+            onChange={(e) => set('code')(e.target.value)}
+            error={form.field('code')}
+          />
+          <Input
+            label="Feature name"
+            placeholder="GPUs"
+            value={values.name}
+            onChange={(e) => set('name')(e.target.value)}
+            error={form.field('name')}
+          />
+          <Input
+            label="Feature unit"
+            placeholder="GPUs"
+            value={values.unit}
+            onChange={(e) => set('unit')(e.target.value)}
+            error={form.field('unit')}
+          />
+        </div>
+        <div className="form-actions">
+          <Button type="submit" variant="primary" busy={busy}>
+            Create feature
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}
