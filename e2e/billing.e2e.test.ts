@@ -94,7 +94,9 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await operator.getByLabel('Unit', { exact: true }).fill('computation');
     await operator.getByLabel('Aggregation').selectOption('count');
     await operator.getByRole('button', { name: 'Create metric' }).click();
-    await expect.poll(() => operator.getByRole('table', { name: 'Metrics' }).textContent()).toContain('Computations');
+    await expect
+      .poll(() => operator.getByRole('table', { name: 'Metrics' }).textContent())
+      .toContain('Computations');
     await screenshot(operator, '19-operator-metrics');
 
     await operatorNav.getByRole('link', { name: 'Plans' }).click();
