@@ -5,6 +5,7 @@ import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, buttonClass, Card, ConfirmDialog, Input, Loading, Page, Select } from '../ui';
+import { AudiencePicker } from './AudiencePicker';
 import { ChargesEditor } from './ChargesEditor';
 import { LimitsEditor } from './LimitsEditor';
 import { PricePreview } from './PricePreview';
@@ -254,21 +255,11 @@ function PlanEditor({
               ]}
             />
             {draft.visibility === 'restricted' ? (
-              <label className="field span-2">
-                <span className="field-label">Organization ids</span>
-                <textarea
-                  className="input textarea"
-                  rows={3}
-                  value={draft.audience}
-                  placeholder="org_… one per line"
-                  onChange={(e) => set('audience')(e.target.value)}
-                />
-                {errorAt('audience_org_ids') ? (
-                  <span className="field-error" role="alert">
-                    {errorAt('audience_org_ids')}
-                  </span>
-                ) : null}
-              </label>
+              <AudiencePicker
+                ids={audienceIds(draft.audience)}
+                onChange={(ids) => set('audience')(ids.join('\n'))}
+                error={errorAt('audience_org_ids')}
+              />
             ) : null}
             <label className="checkbox span-2">
               <input
