@@ -700,6 +700,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/checkout_sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe to a plan: opens a checkout at the customer's gateway for its first period
+         * @description Permission: `billing.write`
+         */
+        post: operations["createCheckoutSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/checkout_sessions/{checkout_session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A checkout session and its payment
+         * @description Permission: `billing.read`
+         */
+        get: operations["getCheckoutSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/checkout_sessions/{checkout_session_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Back from the hosted page: ask the gateway how the checkout ended and apply it (idempotent)
+         * @description Permission: `billing.write`
+         */
+        post: operations["syncCheckoutSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pay/test/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pay/test/{id}/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5394,6 +5543,259 @@ export interface operations {
                         };
                         /** @description Gateways with keys; others fall back to test */
                         configured_gateways: ("test" | "stripe" | "cashfree")[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createCheckoutSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The plan to subscribe to: its first period is paid now */
+                    plan_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "checkout_session";
+                        /** @enum {string} */
+                        status: "open" | "complete" | "expired";
+                        /** @enum {string} */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @enum {string} */
+                        mode: "payment" | "setup";
+                        /** @description The gateway's hosted page; null when nothing is to be paid */
+                        url: string | null;
+                        plan_id: string | null;
+                        /** @description Minor units */
+                        amount: number;
+                        currency: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        expires_at: string;
+                        completed_at: string | null;
+                        payment: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        } | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getCheckoutSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                checkout_session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "checkout_session";
+                        /** @enum {string} */
+                        status: "open" | "complete" | "expired";
+                        /** @enum {string} */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @enum {string} */
+                        mode: "payment" | "setup";
+                        /** @description The gateway's hosted page; null when nothing is to be paid */
+                        url: string | null;
+                        plan_id: string | null;
+                        /** @description Minor units */
+                        amount: number;
+                        currency: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        expires_at: string;
+                        completed_at: string | null;
+                        payment: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        } | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    syncCheckoutSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                checkout_session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "checkout_session";
+                        /** @enum {string} */
+                        status: "open" | "complete" | "expired";
+                        /** @enum {string} */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @enum {string} */
+                        mode: "payment" | "setup";
+                        /** @description The gateway's hosted page; null when nothing is to be paid */
+                        url: string | null;
+                        plan_id: string | null;
+                        /** @description Minor units */
+                        amount: number;
+                        currency: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        expires_at: string;
+                        completed_at: string | null;
+                        payment: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        } | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
                     };
                 };
             };

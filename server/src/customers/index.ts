@@ -21,5 +21,6 @@ export {
   listPaymentMethods,
   presentPaymentMethod,
   removePaymentMethod,
+  savePaymentMethod,
   setDefaultPaymentMethod,
 } from './payment-methods.js';

@@ -1,7 +1,9 @@
 import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
 import type { PaymentMethodRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
 import type { PaymentMethodObject } from './customers.schema.js';
 
 /**
@@ -113,4 +115,68 @@ export function presentPaymentMethod(row: PaymentMethodRow): PaymentMethodObject
     is_default: row.is_default,
     created_at: row.created_at.toISOString(),
   };
+}
+
+/**
+ * Saves a method the gateway reports (after a checkout or a setup), once per gateway reference. The
+ * first method an organization saves becomes its default.
+ */
+export async function savePaymentMethod(
+  ctx: Ctx,
+  input: {
+    orgId: string;
+    customerId: string;
+    gateway: PaymentMethodRow['gateway'];
+    method: {
+      ref: string;
+      kind: string;
+      brand: string;
+      last4: string;
+      expMonth: number | null;
+      expYear: number | null;
+    };
+  },
+): Promise<PaymentMethodRow> {
+  const hasDefault = await ctx.db
+    .selectFrom('payment_methods')
+    .select('id')
+    .where('org_id', '=', input.orgId)
+    .where('is_default', '=', true)
+    .executeTakeFirst();
+  const inserted = await ctx.db
+    .insertInto('payment_methods')
+    .values({
+      org_id: input.orgId,
+      id: newId('paymentMethod'),
+      customer_id: input.customerId,
+      gateway: input.gateway,
+      gateway_ref: input.method.ref,
+      kind: input.method.kind,
+      brand: input.method.brand,
+      last4: input.method.last4,
+      exp_month: input.method.expMonth,
+      exp_year: input.method.expYear,
+      is_default: !hasDefault,
+      created_at: toDate(ctx.clock.now()),
+    })
+    .onConflict((c) => c.columns(['org_id', 'gateway', 'gateway_ref']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!inserted) {
+    return ctx.db
+      .selectFrom('payment_methods')
+      .selectAll()
+      .where('org_id', '=', input.orgId)
+      .where('gateway', '=', input.gateway)
+      .where('gateway_ref', '=', input.method.ref)
+      .executeTakeFirstOrThrow();
+  }
+  await recordAudit(ctx, {
+    orgId: input.orgId,
+    action: 'payment_method.saved',
+    targetType: 'payment_method',
+    targetId: inserted.id,
+    after: presentPaymentMethod(inserted),
+  });
+  return inserted;
 }

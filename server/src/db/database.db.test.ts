@@ -8,6 +8,8 @@ const globalTables = new Set([
   'users',
   'sessions',
   'idempotency_keys',
+  // The built-in test gateway stands for an external system: its objects are the gateway's.
+  'test_gateway_objects',
   'schema_migrations',
   'schema_migrations_lock',
 ]);

@@ -14,6 +14,8 @@ export const idPrefixes = {
   customer: 'cus',
   paymentMethod: 'pm',
   subscription: 'sub',
+  checkoutSession: 'cs',
+  payment: 'pay',
 } as const;
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -224,6 +224,62 @@ export interface SubscriptionsTable {
   created_at: Timestamp;
 }
 
+export interface GatewayCustomersTable {
+  org_id: string;
+  gateway: GatewayName;
+  customer_id: string;
+  gateway_customer_ref: string;
+  created_at: Timestamp;
+}
+
+export interface CheckoutSessionsTable {
+  org_id: string;
+  id: string;
+  customer_id: string;
+  gateway: GatewayName;
+  gateway_session_ref: string | null;
+  mode: 'payment' | 'setup';
+  plan_issuer_id: string | null;
+  plan_id: string | null;
+  plan_version_id: string | null;
+  amount: ColumnType<bigint, bigint, bigint>;
+  currency: string;
+  status: 'open' | 'complete' | 'expired';
+  url: string | null;
+  expires_at: Timestamp;
+  completed_at: Timestamp | null;
+  payment_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export type PaymentStatus = 'succeeded' | 'failed' | 'requires_action' | 'processing';
+
+export interface PaymentsTable {
+  org_id: string;
+  id: string;
+  customer_id: string;
+  gateway: GatewayName;
+  gateway_payment_ref: string;
+  amount: ColumnType<bigint, bigint, bigint>;
+  currency: string;
+  status: PaymentStatus;
+  failure_code: string | null;
+  failure_message: string | null;
+  checkout_session_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TestGatewayObjectsTable {
+  id: string;
+  kind: 'customer' | 'checkout_session' | 'payment' | 'payment_method';
+  idempotency_key: string | null;
+  data: Json;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -243,6 +299,10 @@ export interface Database {
   billing_customers: BillingCustomersTable;
   payment_methods: PaymentMethodsTable;
   subscriptions: SubscriptionsTable;
+  gateway_customers: GatewayCustomersTable;
+  checkout_sessions: CheckoutSessionsTable;
+  payments: PaymentsTable;
+  test_gateway_objects: TestGatewayObjectsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -258,3 +318,5 @@ export type PlanVersionRow = Selectable<PlanVersionsTable>;
 export type BillingCustomerRow = Selectable<BillingCustomersTable>;
 export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
+export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
+export type PaymentRow = Selectable<PaymentsTable>;

@@ -18,6 +18,7 @@ import type { Actor, Ctx, Logger } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { GatewayName } from '../db/schema.js';
+import { createGatewayRegistry, type GatewayRegistry } from '../payments/index.js';
 import type { Clock } from '../time/index.js';
 import { toDate } from '../time/index.js';
 import { authorize, CSRF_HEADER, ORG_HEADER, SESSION_COOKIE } from './auth.js';
@@ -33,6 +34,7 @@ import {
 import { RateLimiter } from './rate-limit.js';
 import type { Access, RouteDef, RouteInput } from './route.js';
 import { routes as allRoutes } from './routes/index.js';
+import { registerTestGatewayPages } from './test-gateway-pages.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -116,6 +118,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limiter = new RateLimiter();
   const log: Logger = deps.log ?? app.log;
   const caches = { apiKeys: new ApiKeyAuthenticator(db), organizations: new OrganizationCache(db) };
+  // The gateways read the public URL when they build links: with port 0 it is known only after listen.
+  const payments = createGatewayRegistry({
+    db,
+    clock,
+    publicUrl: () => config.publicUrl,
+    configured: config.gateways ?? [],
+  });
   const secureCookies = config.publicUrl.startsWith('https://');
 
   // Headers are documented in the OpenAPI document but read by our own code (auth, idempotency), which
@@ -173,7 +182,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       secureCookies,
       limiter,
       gateways: new Set(config.gateways ?? []),
+      payments,
     });
+  await registerTestGatewayPages(app, payments.test);
 
   if (config.webDist && existsSync(config.webDist)) {
     await app.register(fastifyStatic, { root: config.webDist, wildcard: false, index: 'index.html' });
@@ -204,6 +215,7 @@ interface RouteDeps {
   secureCookies: boolean;
   limiter: RateLimiter;
   gateways: ReadonlySet<GatewayName>;
+  payments: GatewayRegistry;
 }
 
 function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
@@ -276,6 +288,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           afterCommit: (effect) => afterCommit.push(effect),
           caches: deps.caches,
           gateways: deps.gateways,
+          payments: deps.payments,
         });
         if (isWrite && route.audit !== 'off' && !(await wasAudited(ctx))) {
           throw new Error(`${route.operationId} changed state without recording an audit event`);

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ApiKeyAuthenticator, OrganizationCache, Permission } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import type { GatewayName, Role } from '../db/schema.js';
+import type { GatewayRegistry } from '../payments/index.js';
 import type { Limit } from './rate-limit.js';
 
 /** The principal a request carries, resolved from its session cookie or API key. */
@@ -42,6 +43,8 @@ export interface RouteInput<B, Q, P> {
   caches: { apiKeys: ApiKeyAuthenticator; organizations: OrganizationCache };
   /** Payment gateways with keys on this Billfold (the test gateway needs none). */
   gateways: ReadonlySet<GatewayName>;
+  /** The gateway adapters. */
+  payments: GatewayRegistry;
 }
 
 type ZodOr<S, Fallback> = S extends z.ZodType ? z.infer<S> : Fallback;

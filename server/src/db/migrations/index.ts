@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely';
 import * as accounts from './0001_accounts.js';
 import * as catalogCustomers from './0002_catalog_customers.js';
+import * as payments from './0003_payments.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_accounts': accounts,
   '0002_catalog_customers': catalogCustomers,
+  '0003_payments': payments,
 };

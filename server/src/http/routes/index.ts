@@ -2,6 +2,12 @@ import type { RouteDef } from '../route.js';
 import { accessRoutes } from './access.routes.js';
 import { billingRoutes } from './billing.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
+import { paymentsRoutes } from './payments.routes.js';
 
 /** The route table: every route of the API, each with the permission it needs. */
-export const routes: readonly RouteDef[] = [...accessRoutes, ...catalogRoutes, ...billingRoutes];
+export const routes: readonly RouteDef[] = [
+  ...accessRoutes,
+  ...catalogRoutes,
+  ...billingRoutes,
+  ...paymentsRoutes,
+];

@@ -1,0 +1,156 @@
+import * as catalog from '../catalog/index.js';
+import { type Ctx, withTransaction } from '../context.js';
+import * as customers from '../customers/index.js';
+import { newId } from '../db/ids.js';
+import type { CheckoutSessionRow } from '../db/schema.js';
+import { conflict, invalid } from '../errors.js';
+import * as payments from '../payments/index.js';
+import * as subscriptions from '../subscriptions/index.js';
+import { toDate } from '../time/index.js';
+import { currentPlanId } from './billing-customer.js';
+
+/**
+ * "Select subscription" → a checkout session at the customer's gateway → its hosted page → back to
+ * Billfold. Written as setup → gateway call → execute: the gateway is called outside any database
+ * transaction (it is a network call), with an idempotency key, and its answer is recorded after.
+ *
+ * A paid checkout is applied once, by whichever arrives first of the person's return (which asks the
+ * gateway) and the gateway's webhook: the checkout's row is locked and only an open one moves on.
+ */
+
+export interface CheckoutDeps {
+  gateways: payments.GatewayRegistry;
+  publicUrl: (path: string) => string;
+}
+
+/** Hosted checkouts stay payable for a day, as Stripe's do by default. */
+const CHECKOUT_LIFETIME = { hours: 24 } as const;
+
+export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string, deps: CheckoutDeps) {
+  const customer = await customers.getCustomer(ctx, orgId);
+  const issuerId = catalog.issuerFor(orgId);
+  // A plan this organization may not choose does not exist for it.
+  await catalog.getOffer(ctx, { orgId, currency: undefined, currentPlanId: undefined }, planId);
+  const { plan, version } = await catalog.getPlan(ctx, issuerId, planId);
+  if ((await currentPlanId(ctx, orgId)) === plan.id) {
+    throw conflict(
+      'checkout.already_subscribed',
+      `${plan.name} is already this organization's plan`,
+      'plan_id',
+    );
+  }
+  const free = version.base_price === 0n;
+  if (!free && plan.currency !== customer.currency) {
+    throw invalid(
+      'plan.currency_mismatch',
+      `${plan.name} is priced in ${plan.currency}; this organization is billed in ${customer.currency}`,
+      'plan_id',
+    );
+  }
+  const id = newId('checkoutSession');
+  const instant = ctx.clock.now();
+  const now = toDate(instant);
+  const base: CheckoutSessionRow = {
+    org_id: orgId,
+    id,
+    customer_id: customer.id,
+    gateway: customer.gateway,
+    gateway_session_ref: null,
+    mode: 'payment',
+    plan_issuer_id: issuerId,
+    plan_id: plan.id,
+    plan_version_id: version.id,
+    amount: version.base_price,
+    currency: plan.currency,
+    status: 'open',
+    url: null,
+    expires_at: toDate(instant.add(CHECKOUT_LIFETIME)),
+    completed_at: null,
+    payment_id: null,
+    created_by: ctx.actor.id,
+    created_at: now,
+  };
+
+  if (free) {
+    // Nothing to pay: the plan starts now, and the session is recorded complete.
+    return withTransaction(ctx, async (tx) => {
+      await payments.insertCheckoutSession(tx, base);
+      await subscriptions.moveToPlan(tx, {
+        orgId,
+        customerId: customer.id,
+        plan: { issuerId, planId: plan.id, versionId: version.id },
+      });
+      return payments.markCheckout(tx, base, { status: 'complete' });
+    });
+  }
+
+  const gateway = deps.gateways.get(customer.gateway);
+  const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
+  const session = await gateway.createCheckout({
+    mode: 'payment',
+    gatewayCustomerRef: customerRef,
+    amount: version.base_price,
+    currency: plan.currency,
+    description: `${plan.name}, first ${plan.billing_interval}`,
+    successUrl: deps.publicUrl(`/billing?checkout=${id}`),
+    cancelUrl: deps.publicUrl(`/billing?checkout=${id}&cancelled=1`),
+    expiresAt: base.expires_at,
+    metadata: { org_id: orgId, checkout_session_id: id, plan_id: plan.id },
+    idempotencyKey: `checkout:${id}`,
+  });
+  const row: CheckoutSessionRow = { ...base, gateway_session_ref: session.ref, url: session.url };
+  await withTransaction(ctx, (tx) => payments.insertCheckoutSession(tx, row));
+  return row;
+}
+
+/** The person is back from the hosted page: ask the gateway how the checkout ended and apply it. */
+export async function syncCheckout(ctx: Ctx, orgId: string, checkoutId: string, deps: CheckoutDeps) {
+  const row = await payments.getCheckoutSession(ctx, orgId, checkoutId);
+  if (row.status !== 'open' || !row.gateway_session_ref) return row;
+  const view = await deps.gateways.get(row.gateway).getCheckout(row.gateway_session_ref);
+  return applyCheckout(ctx, orgId, checkoutId, view);
+}
+
+/** Applies what the gateway says of a checkout, once: a completed one pays and starts the plan. */
+export async function applyCheckout(
+  ctx: Ctx,
+  orgId: string,
+  checkoutId: string,
+  view: payments.GatewayCheckout,
+): Promise<CheckoutSessionRow> {
+  return withTransaction(ctx, async (tx) => {
+    const row = await payments.getCheckoutSession(tx, orgId, checkoutId, { lock: true });
+    if (row.status !== 'open' || view.status === 'open') return row;
+    if (view.status === 'expired') return payments.markCheckout(tx, row, { status: 'expired' });
+
+    const payment = view.payment
+      ? await payments.recordPayment(tx, {
+          orgId,
+          customerId: row.customer_id,
+          gateway: row.gateway,
+          checkoutSessionId: row.id,
+          payment: view.payment,
+        })
+      : undefined;
+    if (view.paymentMethod) {
+      await customers.savePaymentMethod(tx, {
+        orgId,
+        customerId: row.customer_id,
+        gateway: row.gateway,
+        method: view.paymentMethod,
+      });
+    }
+    if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
+      await subscriptions.moveToPlan(tx, {
+        orgId,
+        customerId: row.customer_id,
+        plan: { issuerId: row.plan_issuer_id, planId: row.plan_id, versionId: row.plan_version_id },
+      });
+    }
+    return payments.markCheckout(tx, row, { status: 'complete', paymentId: payment?.id ?? null });
+  });
+}
+
+export async function describeCheckout(ctx: Ctx, row: CheckoutSessionRow) {
+  return payments.presentCheckoutSession(row, await payments.findPayment(ctx, row.org_id, row.payment_id));
+}

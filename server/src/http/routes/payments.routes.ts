@@ -1,0 +1,80 @@
+import { BillfoldError } from '../../errors.js';
+import * as checkout from '../../flows/checkout.js';
+import * as payments from '../../payments/index.js';
+import { type Access, defineRoute, type RouteInput } from '../route.js';
+
+/** Checkout at the customer's gateway (C11, C14). */
+
+const TAG = 'Payments';
+
+function orgOf(a: Access): string {
+  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
+  return a.orgId;
+}
+
+const deps = (
+  input: Pick<RouteInput<unknown, unknown, unknown>, 'payments' | 'publicUrl'>,
+): checkout.CheckoutDeps => ({
+  gateways: input.payments,
+  publicUrl: input.publicUrl,
+});
+
+export const paymentsRoutes = [
+  defineRoute({
+    method: 'POST',
+    path: '/v1/checkout_sessions',
+    operationId: 'createCheckoutSession',
+    summary: "Subscribe to a plan: opens a checkout at the customer's gateway for its first period",
+    tag: TAG,
+    permission: 'billing.write',
+    body: payments.createCheckoutBody,
+    response: payments.checkoutSessionObject,
+    status: 201,
+    // The gateway is called over the network, outside any transaction; its own idempotency key (the
+    // session's id) makes a retried call safe.
+    transaction: 'own',
+    handler: async (input) =>
+      checkout.describeCheckout(
+        input.ctx,
+        await checkout.startPlanCheckout(input.ctx, orgOf(input.access), input.body.plan_id, deps(input)),
+      ),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/checkout_sessions/:checkout_session_id',
+    operationId: 'getCheckoutSession',
+    summary: 'A checkout session and its payment',
+    tag: TAG,
+    permission: 'billing.read',
+    params: payments.checkoutParams,
+    response: payments.checkoutSessionObject,
+    handler: async ({ ctx, access, params }) =>
+      checkout.describeCheckout(
+        ctx,
+        await payments.getCheckoutSession(ctx, orgOf(access), params.checkout_session_id),
+      ),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/checkout_sessions/:checkout_session_id/sync',
+    operationId: 'syncCheckoutSession',
+    summary: 'Back from the hosted page: ask the gateway how the checkout ended and apply it (idempotent)',
+    tag: TAG,
+    permission: 'billing.write',
+    params: payments.checkoutParams,
+    transaction: 'own',
+    // Often changes nothing (still open, or already applied); when it applies, the change is audited.
+    audit: 'off',
+    response: payments.checkoutSessionObject,
+    handler: async (input) =>
+      checkout.describeCheckout(
+        input.ctx,
+        await checkout.syncCheckout(
+          input.ctx,
+          orgOf(input.access),
+          input.params.checkout_session_id,
+          deps(input),
+        ),
+      ),
+  }),
+];

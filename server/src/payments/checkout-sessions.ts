@@ -1,0 +1,223 @@
+import { recordAudit } from '../access/index.js';
+import { amountJson } from '../api-shapes.js';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { CheckoutSessionRow, GatewayName, PaymentRow } from '../db/schema.js';
+import { notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
+import type { CheckoutSessionObject, PaymentObject } from './payments.schema.js';
+import type { GatewayPayment, PaymentGateway } from './port.js';
+
+/**
+ * Our records of what happens at gateways: the customer's reference at each gateway, the checkout
+ * sessions we opened and the payments they made. A gateway's answer is applied once: the checkout's
+ * row is locked and only an open session moves on, so the return from the hosted page and the
+ * webhook, whichever comes first, apply it and the other changes nothing.
+ */
+
+export async function gatewayCustomerRef(
+  ctx: Ctx,
+  gateway: PaymentGateway,
+  customer: { org_id: string; id: string; name: string; email: string; country: string },
+): Promise<string> {
+  const known = await ctx.db
+    .selectFrom('gateway_customers')
+    .select('gateway_customer_ref')
+    .where('org_id', '=', customer.org_id)
+    .where('gateway', '=', gateway.name)
+    .executeTakeFirst();
+  if (known) return known.gateway_customer_ref;
+  // The key makes a retry (or a concurrent first checkout) find the same gateway customer.
+  const { ref } = await gateway.ensureCustomer({
+    customerId: customer.id,
+    name: customer.name,
+    email: customer.email,
+    country: customer.country,
+    idempotencyKey: `customer:${customer.org_id}:${customer.id}`,
+  });
+  await ctx.db
+    .insertInto('gateway_customers')
+    .values({
+      org_id: customer.org_id,
+      gateway: gateway.name,
+      customer_id: customer.id,
+      gateway_customer_ref: ref,
+      created_at: toDate(ctx.clock.now()),
+    })
+    .onConflict((c) => c.columns(['org_id', 'gateway']).doNothing())
+    .execute();
+  return ref;
+}
+
+export async function insertCheckoutSession(ctx: Ctx, row: CheckoutSessionRow): Promise<void> {
+  await ctx.db.insertInto('checkout_sessions').values(row).execute();
+  await recordAudit(ctx, {
+    orgId: row.org_id,
+    action: 'checkout_session.created',
+    targetType: 'checkout_session',
+    targetId: row.id,
+    after: {
+      gateway: row.gateway,
+      plan_id: row.plan_id,
+      amount: row.amount.toString(),
+      currency: row.currency,
+    },
+  });
+}
+
+export async function getCheckoutSession(
+  ctx: Ctx,
+  orgId: string,
+  id: string,
+  options: { lock?: boolean } = {},
+): Promise<CheckoutSessionRow> {
+  const row = await ctx.db
+    .selectFrom('checkout_sessions')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .$if(options.lock === true, (q) => q.forUpdate())
+    .executeTakeFirst();
+  if (!row) throw notFound('checkout_session.not_found', 'No such checkout session');
+  return row;
+}
+
+export async function markCheckout(
+  ctx: Ctx,
+  row: CheckoutSessionRow,
+  change: { status: 'complete' | 'expired'; paymentId?: string | null },
+): Promise<CheckoutSessionRow> {
+  const updated = await ctx.db
+    .updateTable('checkout_sessions')
+    .set({
+      status: change.status,
+      completed_at: change.status === 'complete' ? toDate(ctx.clock.now()) : null,
+      payment_id: change.paymentId ?? null,
+    })
+    .where('org_id', '=', row.org_id)
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    orgId: row.org_id,
+    action: `checkout_session.${change.status === 'complete' ? 'completed' : 'expired'}`,
+    targetType: 'checkout_session',
+    targetId: row.id,
+    before: { status: row.status },
+    after: { status: change.status, payment_id: change.paymentId ?? null },
+  });
+  return updated;
+}
+
+/** Records a payment the gateway reports, once per gateway reference; later reports update its status. */
+export async function recordPayment(
+  ctx: Ctx,
+  input: {
+    orgId: string;
+    customerId: string;
+    gateway: GatewayName;
+    checkoutSessionId: string | null;
+    payment: GatewayPayment;
+  },
+): Promise<PaymentRow> {
+  const now = toDate(ctx.clock.now());
+  const { payment } = input;
+  const row = await ctx.db
+    .insertInto('payments')
+    .values({
+      org_id: input.orgId,
+      id: newId('payment'),
+      customer_id: input.customerId,
+      gateway: input.gateway,
+      gateway_payment_ref: payment.ref,
+      amount: payment.amount,
+      currency: payment.currency,
+      status: payment.status,
+      failure_code: payment.failureCode,
+      failure_message: payment.failureMessage,
+      checkout_session_id: input.checkoutSessionId,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((c) =>
+      c
+        .columns(['gateway', 'gateway_payment_ref'])
+        .doUpdateSet({
+          status: payment.status,
+          failure_code: payment.failureCode,
+          failure_message: payment.failureMessage,
+          updated_at: now,
+        })
+        // Succeeded is final: a late report of an earlier state changes nothing.
+        .where('payments.status', '<>', 'succeeded'),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) {
+    return ctx.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('gateway', '=', input.gateway)
+      .where('gateway_payment_ref', '=', payment.ref)
+      .executeTakeFirstOrThrow();
+  }
+  await recordAudit(ctx, {
+    orgId: input.orgId,
+    action: `payment.${payment.status}`,
+    targetType: 'payment',
+    targetId: row.id,
+    after: {
+      amount: row.amount.toString(),
+      currency: row.currency,
+      status: row.status,
+      gateway: row.gateway,
+    },
+  });
+  return row;
+}
+
+export async function findPayment(
+  ctx: Ctx,
+  orgId: string,
+  id: string | null,
+): Promise<PaymentRow | undefined> {
+  if (!id) return undefined;
+  return ctx.db
+    .selectFrom('payments')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export function presentPayment(row: PaymentRow): PaymentObject {
+  return {
+    id: row.id,
+    object: 'payment',
+    gateway: row.gateway,
+    amount: amountJson(row.amount),
+    currency: row.currency,
+    status: row.status,
+    failure_code: row.failure_code,
+    failure_message: row.failure_message,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export function presentCheckoutSession(row: CheckoutSessionRow, payment?: PaymentRow): CheckoutSessionObject {
+  return {
+    id: row.id,
+    object: 'checkout_session',
+    status: row.status,
+    gateway: row.gateway,
+    mode: row.mode,
+    url: row.status === 'open' ? row.url : null,
+    plan_id: row.plan_id,
+    amount: amountJson(row.amount),
+    currency: row.currency,
+    expires_at: row.expires_at.toISOString(),
+    completed_at: row.completed_at?.toISOString() ?? null,
+    payment: payment ? presentPayment(payment) : null,
+    created_at: row.created_at.toISOString(),
+  };
+}

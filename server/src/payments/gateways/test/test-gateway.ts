@@ -1,0 +1,386 @@
+import { sql } from 'kysely';
+import type { Db } from '../../../db/database.js';
+import { randomToken } from '../../../db/ids.js';
+import type { TestGatewayObjectsTable } from '../../../db/schema.js';
+import { conflict, notFound } from '../../../errors.js';
+import { type Clock, toDate } from '../../../time/index.js';
+import type {
+  CheckoutInput,
+  GatewayCheckout,
+  GatewayCustomerInput,
+  GatewayPayment,
+  GatewayPaymentMethod,
+  PaymentGateway,
+} from '../../port.js';
+import { type CardBehaviour, type CardInput, checkCard, DECLINES } from './test-cards.js';
+
+/**
+ * The built-in test gateway, the default when no gateway keys are set. It behaves like a hosted
+ * gateway: Billfold opens a checkout session, the person types a test card on the gateway's own pay
+ * page (served by Billfold at /pay/test/...), and the gateway keeps only a token, the brand, the
+ * last four digits and the expiry. Its state lives in its own table, apart from every tenant's.
+ */
+
+interface SessionData {
+  mode: 'payment' | 'setup';
+  customer: string;
+  amount: string;
+  currency: string;
+  description: string;
+  success_url: string;
+  cancel_url: string;
+  expires_at: string;
+  metadata: Record<string, string>;
+  status: 'open' | 'complete' | 'expired';
+  payment: string | null;
+  payment_method: string | null;
+}
+
+interface PaymentData {
+  session: string | null;
+  customer: string;
+  payment_method: string;
+  amount: string;
+  currency: string;
+  status: GatewayPayment['status'];
+  failure_code: string | null;
+  failure_message: string | null;
+}
+
+interface MethodData {
+  customer: string;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  behaviour: CardBehaviour;
+}
+
+type Kind = TestGatewayObjectsTable['kind'];
+
+/** What the pay page shows after a submission. */
+export type PayOutcome =
+  | { kind: 'completed'; redirect: string }
+  | { kind: 'declined'; message: string; field?: 'number' | 'expiry' | 'cvc' }
+  | { kind: 'authenticate'; payment: string }
+  | { kind: 'closed'; message: string };
+
+const prefixes: Record<Kind, string> = {
+  customer: 'tcus',
+  checkout_session: 'tcs',
+  payment: 'tpay',
+  payment_method: 'tpm',
+};
+
+export class TestGateway implements PaymentGateway {
+  readonly name = 'test' as const;
+
+  constructor(private readonly deps: { db: Db; clock: Clock; publicUrl: () => string }) {}
+
+  async ensureCustomer(input: GatewayCustomerInput): Promise<{ ref: string }> {
+    const row = await this.insertOnce('customer', input.idempotencyKey, {
+      name: input.name,
+      email: input.email,
+      country: input.country,
+      billfold_customer: input.customerId,
+    });
+    return { ref: row.id };
+  }
+
+  async createCheckout(input: CheckoutInput): Promise<GatewayCheckout> {
+    const data: SessionData = {
+      mode: input.mode,
+      customer: input.gatewayCustomerRef,
+      amount: input.amount.toString(),
+      currency: input.currency,
+      description: input.description,
+      success_url: input.successUrl,
+      cancel_url: input.cancelUrl,
+      expires_at: input.expiresAt.toISOString(),
+      metadata: input.metadata,
+      status: 'open',
+      payment: null,
+      payment_method: null,
+    };
+    const row = await this.insertOnce('checkout_session', input.idempotencyKey, data);
+    return this.getCheckout(row.id);
+  }
+
+  async getCheckout(ref: string): Promise<GatewayCheckout> {
+    const session = await this.expireIfDue(ref);
+    const payment = session.data.payment
+      ? await this.load<PaymentData>('payment', session.data.payment)
+      : undefined;
+    const method = session.data.payment_method
+      ? await this.load<MethodData>('payment_method', session.data.payment_method)
+      : undefined;
+    return {
+      ref,
+      url: this.payUrl(ref),
+      status: session.data.status,
+      payment: payment ? presentPayment(payment.id, payment.data) : null,
+      paymentMethod: method ? presentMethod(method.id, method.data) : null,
+    };
+  }
+
+  // ---- the pay page -------------------------------------------------------------------------
+
+  /** The session as its pay page shows it. */
+  async viewSession(ref: string) {
+    return (await this.expireIfDue(ref)).data;
+  }
+
+  /** A card typed on the pay page. Only a token, brand, last four digits and expiry are kept. */
+  async submitCard(ref: string, card: CardInput): Promise<PayOutcome> {
+    const now = toDate(this.deps.clock.now());
+    const checked = checkCard(card, { year: now.getUTCFullYear(), month: now.getUTCMonth() + 1 });
+    if (!checked.ok) return { kind: 'declined', message: checked.message, field: checked.field };
+    return this.deps.db.transaction().execute(async (tx) => {
+      const session = await this.lockOpenSession(tx, ref);
+      if ('closed' in session) return session.closed;
+      const method = await this.insert(tx, 'payment_method', {
+        customer: session.data.customer,
+        brand: checked.card.brand,
+        last4: checked.last4,
+        exp_month: checked.expMonth,
+        exp_year: checked.expYear,
+        behaviour: checked.card.behaviour,
+      } satisfies MethodData);
+      const behaviour = checked.card.behaviour;
+      if (session.data.mode === 'setup') {
+        if (behaviour === 'requires_authentication') {
+          return this.startAuthentication(tx, ref, session.data, method.id);
+        }
+        return this.complete(tx, ref, session.data, null, method.id);
+      }
+      // Paying now: 0341 saves fine but every charge on it fails, this one included.
+      if (
+        behaviour === 'declined' ||
+        behaviour === 'insufficient_funds' ||
+        behaviour === 'fails_off_session'
+      ) {
+        const decline = DECLINES[behaviour === 'insufficient_funds' ? 'insufficient_funds' : 'declined'];
+        await this.insert(tx, 'payment', paymentOf(session.data, method.id, ref, 'failed', decline));
+        return { kind: 'declined', message: decline.message };
+      }
+      if (behaviour === 'requires_authentication')
+        return this.startAuthentication(tx, ref, session.data, method.id);
+      const payment = await this.insert(tx, 'payment', paymentOf(session.data, method.id, ref, 'succeeded'));
+      return this.complete(tx, ref, session.data, payment.id, method.id);
+    });
+  }
+
+  /** The bank's authentication step (3-D Secure), approved or failed by the person. */
+  async authenticate(ref: string, paymentOrMethod: string, approve: boolean): Promise<PayOutcome> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      const session = await this.lockOpenSession(tx, ref);
+      if ('closed' in session) return session.closed;
+      const failure = {
+        code: 'authentication_failed',
+        message: 'We are unable to authenticate your payment method.',
+      };
+      if (session.data.mode === 'setup') {
+        if (!approve) return { kind: 'declined', message: failure.message };
+        return this.complete(tx, ref, session.data, null, paymentOrMethod);
+      }
+      const payment = await this.lock<PaymentData>(tx, 'payment', paymentOrMethod);
+      if (payment.data.session !== ref || payment.data.status !== 'requires_action') {
+        return { kind: 'closed', message: 'This authentication is no longer pending.' };
+      }
+      const status = approve ? 'succeeded' : 'failed';
+      await this.update(tx, payment.id, {
+        ...payment.data,
+        status,
+        failure_code: approve ? null : failure.code,
+        failure_message: approve ? null : failure.message,
+      });
+      if (!approve) return { kind: 'declined', message: failure.message };
+      return this.complete(tx, ref, session.data, payment.id, payment.data.payment_method);
+    });
+  }
+
+  payUrl(ref: string): string {
+    return new URL(`/pay/test/${ref}`, this.deps.publicUrl()).toString();
+  }
+
+  // ---- state --------------------------------------------------------------------------------
+
+  private async startAuthentication(
+    tx: Db,
+    ref: string,
+    session: SessionData,
+    methodId: string,
+  ): Promise<PayOutcome> {
+    if (session.mode === 'setup') return { kind: 'authenticate', payment: methodId };
+    const payment = await this.insert(tx, 'payment', paymentOf(session, methodId, ref, 'requires_action'));
+    return { kind: 'authenticate', payment: payment.id };
+  }
+
+  private async complete(
+    tx: Db,
+    ref: string,
+    session: SessionData,
+    paymentId: string | null,
+    methodId: string,
+  ): Promise<PayOutcome> {
+    await this.update(tx, ref, {
+      ...session,
+      status: 'complete',
+      payment: paymentId,
+      payment_method: methodId,
+    });
+    return { kind: 'completed', redirect: session.success_url };
+  }
+
+  private async lockOpenSession(tx: Db, ref: string) {
+    const session = await this.lock<SessionData>(tx, 'checkout_session', ref);
+    if (session.data.status === 'complete') {
+      return { closed: { kind: 'closed', message: 'This checkout is already paid.' } as PayOutcome };
+    }
+    if (session.data.status === 'expired' || this.isDue(session.data.expires_at)) {
+      if (session.data.status !== 'expired')
+        await this.update(tx, ref, { ...session.data, status: 'expired' });
+      return { closed: { kind: 'closed', message: 'This checkout has expired.' } as PayOutcome };
+    }
+    return session;
+  }
+
+  private async expireIfDue(ref: string) {
+    const session = await this.load<SessionData>('checkout_session', ref);
+    if (session.data.status === 'open' && this.isDue(session.data.expires_at)) {
+      const expired = { ...session.data, status: 'expired' as const };
+      await this.deps.db
+        .updateTable('test_gateway_objects')
+        .set({ data: JSON.stringify(expired), updated_at: toDate(this.deps.clock.now()) })
+        .where('id', '=', ref)
+        .where(sql`data->>'status'`, '=', 'open')
+        .execute();
+      return { ...session, data: expired };
+    }
+    return session;
+  }
+
+  /** Whether an ISO timestamp (as this gateway writes them, UTC) has passed on the gateway's clock. */
+  private isDue(iso: string): boolean {
+    return toDate(this.deps.clock.now()).toISOString() >= iso;
+  }
+
+  private async insertOnce(kind: Kind, idempotencyKey: string, data: object) {
+    const now = toDate(this.deps.clock.now());
+    const id = `${prefixes[kind]}_${randomToken(20)}`;
+    const inserted = await this.deps.db
+      .insertInto('test_gateway_objects')
+      .values({
+        id,
+        kind,
+        idempotency_key: idempotencyKey,
+        data: JSON.stringify(data),
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((c) => c.columns(['kind', 'idempotency_key']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return inserted;
+    // The same key again: the object the first call created (as Stripe replays idempotent requests).
+    const existing = await this.deps.db
+      .selectFrom('test_gateway_objects')
+      .select('id')
+      .where('kind', '=', kind)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
+    if (!existing) throw conflict('test_gateway.idempotency', 'The idempotent request is still in progress');
+    return existing;
+  }
+
+  private async insert(tx: Db, kind: Kind, data: object) {
+    const now = toDate(this.deps.clock.now());
+    const id = `${prefixes[kind]}_${randomToken(20)}`;
+    await tx
+      .insertInto('test_gateway_objects')
+      .values({
+        id,
+        kind,
+        idempotency_key: null,
+        data: JSON.stringify(data),
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    return { id };
+  }
+
+  private async update(tx: Db, id: string, data: object) {
+    await tx
+      .updateTable('test_gateway_objects')
+      .set({ data: JSON.stringify(data), updated_at: toDate(this.deps.clock.now()) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  private async load<T>(kind: Kind, id: string): Promise<{ id: string; data: T }> {
+    const row = await this.deps.db
+      .selectFrom('test_gateway_objects')
+      .select(['id', 'data'])
+      .where('id', '=', id)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
+    if (!row)
+      throw notFound('test_gateway.not_found', `No ${kind.replace('_', ' ')} ${id} at the test gateway`);
+    return { id: row.id, data: row.data as T };
+  }
+
+  private async lock<T>(tx: Db, kind: Kind, id: string): Promise<{ id: string; data: T }> {
+    const row = await tx
+      .selectFrom('test_gateway_objects')
+      .select(['id', 'data'])
+      .where('id', '=', id)
+      .where('kind', '=', kind)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row)
+      throw notFound('test_gateway.not_found', `No ${kind.replace('_', ' ')} ${id} at the test gateway`);
+    return { id: row.id, data: row.data as T };
+  }
+}
+
+function paymentOf(
+  session: SessionData,
+  methodId: string,
+  ref: string,
+  status: PaymentData['status'],
+  failure?: { code: string; message: string },
+): PaymentData {
+  return {
+    session: ref,
+    customer: session.customer,
+    payment_method: methodId,
+    amount: session.amount,
+    currency: session.currency,
+    status,
+    failure_code: failure?.code ?? null,
+    failure_message: failure?.message ?? null,
+  };
+}
+
+function presentPayment(id: string, data: PaymentData): GatewayPayment {
+  return {
+    ref: id,
+    amount: BigInt(data.amount),
+    currency: data.currency,
+    status: data.status,
+    failureCode: data.failure_code,
+    failureMessage: data.failure_message,
+  };
+}
+
+function presentMethod(id: string, data: MethodData): GatewayPaymentMethod {
+  return {
+    ref: id,
+    kind: 'card',
+    brand: data.brand,
+    last4: data.last4,
+    expMonth: data.exp_month,
+    expYear: data.exp_year,
+  };
+}

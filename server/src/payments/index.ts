@@ -1,0 +1,15 @@
+// Public surface of payments (C11–C15): the gateway port, its adapters, checkout sessions, payments.
+export {
+  findPayment,
+  gatewayCustomerRef,
+  getCheckoutSession,
+  insertCheckoutSession,
+  markCheckout,
+  presentCheckoutSession,
+  presentPayment,
+  recordPayment,
+} from './checkout-sessions.js';
+export type { PayOutcome, TestGateway } from './gateways/test/test-gateway.js';
+export * from './payments.schema.js';
+export type { GatewayCheckout, GatewayPaymentMethod, GatewayRegistry, PaymentGateway } from './port.js';
+export { createGatewayRegistry } from './registry.js';

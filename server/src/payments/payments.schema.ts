@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { idOf } from '../api-shapes.js';
+
+/** Request and response shapes of checkout and payments (C11, C14). */
+
+export const createCheckoutBody = z.strictObject({
+  plan_id: idOf('plan').describe('The plan to subscribe to: its first period is paid now'),
+});
+
+export const checkoutParams = z.strictObject({ checkout_session_id: idOf('checkoutSession') });
+
+const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
+
+export const paymentObject = z.object({
+  id: z.string(),
+  object: z.literal('payment'),
+  gateway: z.enum(['test', 'stripe', 'cashfree']),
+  amount: z.number().describe('Minor units'),
+  currency: z.string(),
+  status: z.enum(['succeeded', 'failed', 'requires_action', 'processing']),
+  failure_code: z.string().nullable(),
+  failure_message: z.string().nullable(),
+  created_at: timestamp,
+});
+
+export const checkoutSessionObject = z.object({
+  id: z.string(),
+  object: z.literal('checkout_session'),
+  status: z.enum(['open', 'complete', 'expired']),
+  gateway: z.enum(['test', 'stripe', 'cashfree']),
+  mode: z.enum(['payment', 'setup']),
+  url: z.string().nullable().describe("The gateway's hosted page; null when nothing is to be paid"),
+  plan_id: z.string().nullable(),
+  amount: z.number().describe('Minor units'),
+  currency: z.string(),
+  expires_at: timestamp,
+  completed_at: timestamp.nullable(),
+  payment: paymentObject.nullable(),
+  created_at: timestamp,
+});
+
+export type CheckoutSessionObject = z.infer<typeof checkoutSessionObject>;
+export type PaymentObject = z.infer<typeof paymentObject>;

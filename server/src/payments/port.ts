@@ -1,0 +1,70 @@
+import type { GatewayName, PaymentStatus } from '../db/schema.js';
+
+/**
+ * The payment gateway port, in Billfold's terms. Three adapters implement it: `test` (built in),
+ * `stripe` and `cashfree`. Every call that creates something takes the caller's idempotency key, so
+ * a retried call (after a timeout, a crash) creates nothing twice. Calls go over the network: callers
+ * make them outside any database transaction and record the outcome afterwards.
+ */
+
+export interface GatewayCustomerInput {
+  customerId: string;
+  name: string;
+  email: string;
+  country: string;
+  idempotencyKey: string;
+}
+
+export interface CheckoutInput {
+  /** payment: pay an amount now (and keep the method); setup: only save a method. */
+  mode: 'payment' | 'setup';
+  gatewayCustomerRef: string;
+  amount: bigint;
+  currency: string;
+  description: string;
+  successUrl: string;
+  cancelUrl: string;
+  expiresAt: Date;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+export interface GatewayPayment {
+  ref: string;
+  amount: bigint;
+  currency: string;
+  status: PaymentStatus;
+  failureCode: string | null;
+  failureMessage: string | null;
+}
+
+/** A saved card or mandate as the gateway describes it: never the number. */
+export interface GatewayPaymentMethod {
+  ref: string;
+  kind: 'card' | 'upi_mandate';
+  brand: string;
+  last4: string;
+  expMonth: number | null;
+  expYear: number | null;
+}
+
+export interface GatewayCheckout {
+  ref: string;
+  url: string;
+  status: 'open' | 'complete' | 'expired';
+  payment: GatewayPayment | null;
+  paymentMethod: GatewayPaymentMethod | null;
+}
+
+export interface PaymentGateway {
+  readonly name: GatewayName;
+  ensureCustomer(input: GatewayCustomerInput): Promise<{ ref: string }>;
+  createCheckout(input: CheckoutInput): Promise<GatewayCheckout>;
+  getCheckout(ref: string): Promise<GatewayCheckout>;
+}
+
+/** The gateways this Billfold can use: always the test gateway, Stripe and Cashfree when keyed. */
+export interface GatewayRegistry {
+  configured: ReadonlySet<GatewayName>;
+  get(name: GatewayName): PaymentGateway;
+}

@@ -1,0 +1,35 @@
+import type { Db } from '../db/database.js';
+import type { GatewayName } from '../db/schema.js';
+import { BillfoldError } from '../errors.js';
+import type { Clock } from '../time/index.js';
+import { TestGateway } from './gateways/test/test-gateway.js';
+import type { GatewayRegistry, PaymentGateway } from './port.js';
+
+/**
+ * The gateways of one Billfold process. The test gateway is always there; Stripe and Cashfree are
+ * added when their keys are configured.
+ */
+export function createGatewayRegistry(deps: {
+  db: Db;
+  clock: Clock;
+  publicUrl: () => string;
+  configured: readonly GatewayName[];
+}): GatewayRegistry & { test: TestGateway } {
+  const test = new TestGateway(deps);
+  const adapters = new Map<GatewayName, PaymentGateway>([['test', test]]);
+  return {
+    test,
+    configured: new Set(deps.configured),
+    get(name) {
+      const adapter = adapters.get(name);
+      if (!adapter) {
+        throw new BillfoldError(
+          'invalid_request',
+          'gateway.unavailable',
+          `Payments through ${name} are not available on this Billfold yet`,
+        );
+      }
+      return adapter;
+    },
+  };
+}
