@@ -17,7 +17,7 @@ export interface PayPageSession {
   status: 'open' | 'complete' | 'expired';
 }
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
@@ -50,7 +50,7 @@ const styles = `
 
 function layout(title: string, body: string) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escape(title)}</title><style>${styles}</style></head><body><main>
+<title>${escapeHtml(title)}</title><style>${styles}</style></head><body><main>
 <div class="banner">Test gateway: no real money moves. Use a test card.</div>${body}</main></body></html>`;
 }
 
@@ -71,7 +71,7 @@ export function renderPayPage(
   const cards = Object.entries(TEST_CARDS)
     .map(
       ([n, c]) =>
-        `<tr><td>${n.replace(/(\d{4})(?=\d)/g, '$1 ')}</td><td>${escape(behaviours[c.behaviour] ?? c.behaviour)}</td></tr>`,
+        `<tr><td>${n.replace(/(\d{4})(?=\d)/g, '$1 ')}</td><td>${escapeHtml(behaviours[c.behaviour] ?? c.behaviour)}</td></tr>`,
     )
     .join('');
   const v = state.values ?? {};
@@ -79,21 +79,21 @@ export function renderPayPage(
     title,
     `<div class="card">
   <h1>Billfold test gateway</h1>
-  ${paying ? `<p class="amount">${escape(amountText(session))}</p>` : '<p class="amount">Save a card</p>'}
-  <p class="what">${escape(session.description)}</p>
-  ${state.error ? `<p class="error" role="alert">${escape(state.error)}</p>` : ''}
-  <form method="post" action="/pay/test/${escape(session.id)}" autocomplete="off">
+  ${paying ? `<p class="amount">${escapeHtml(amountText(session))}</p>` : '<p class="amount">Save a card</p>'}
+  <p class="what">${escapeHtml(session.description)}</p>
+  ${state.error ? `<p class="error" role="alert">${escapeHtml(state.error)}</p>` : ''}
+  <form method="post" action="/pay/test/${escapeHtml(session.id)}" autocomplete="off">
     <label for="number">Card number</label>
-    <input id="number" name="number" inputmode="numeric" placeholder="4242 4242 4242 4242" value="${escape(v.number ?? '')}" required>
+    <input id="number" name="number" inputmode="numeric" placeholder="4242 4242 4242 4242" value="${escapeHtml(v.number ?? '')}" required>
     <div class="row">
-      <div><label for="expiry">Expiry</label><input id="expiry" name="expiry" placeholder="MM / YY" value="${escape(v.expiry ?? '')}" required></div>
+      <div><label for="expiry">Expiry</label><input id="expiry" name="expiry" placeholder="MM / YY" value="${escapeHtml(v.expiry ?? '')}" required></div>
       <div><label for="cvc">CVC</label><input id="cvc" name="cvc" inputmode="numeric" placeholder="123" required></div>
     </div>
     <label for="name">Name on card</label>
-    <input id="name" name="name" value="${escape(v.name ?? '')}">
-    <button type="submit">${escape(title)}</button>
+    <input id="name" name="name" value="${escapeHtml(v.name ?? '')}">
+    <button type="submit">${escapeHtml(title)}</button>
   </form>
-  <a class="cancel" href="${escape(session.cancelUrl)}">Cancel and return</a>
+  <a class="cancel" href="${escapeHtml(session.cancelUrl)}">Cancel and return</a>
   <details><summary>Test cards</summary><table>${cards}</table><p>Any future expiry and any CVC.</p></details>
 </div>
 <p class="lock">The card number is checked and dropped: only its brand and last four digits are kept.</p>`,
@@ -101,15 +101,15 @@ export function renderPayPage(
 }
 
 export function renderAuthenticatePage(session: PayPageSession, pending: string): string {
-  const hidden = `<input type="hidden" name="pending" value="${escape(pending)}">`;
+  const hidden = `<input type="hidden" name="pending" value="${escapeHtml(pending)}">`;
   return layout(
     'Authenticate',
     `<div class="card">
   <h1>Your bank</h1>
   <p class="amount">Authenticate</p>
-  <p class="what">${session.mode === 'payment' ? `Confirm the payment of ${escape(amountText(session))}.` : 'Confirm saving this card.'} This stands for your bank's 3-D Secure step.</p>
-  <form method="post" action="/pay/test/${escape(session.id)}/authenticate">${hidden}<input type="hidden" name="decision" value="approve"><button type="submit">Complete authentication</button></form>
-  <form method="post" action="/pay/test/${escape(session.id)}/authenticate">${hidden}<input type="hidden" name="decision" value="reject"><button type="submit" class="secondary">Fail authentication</button></form>
+  <p class="what">${session.mode === 'payment' ? `Confirm the payment of ${escapeHtml(amountText(session))}.` : 'Confirm saving this card.'} This stands for your bank's 3-D Secure step.</p>
+  <form method="post" action="/pay/test/${escapeHtml(session.id)}/authenticate">${hidden}<input type="hidden" name="decision" value="approve"><button type="submit">Complete authentication</button></form>
+  <form method="post" action="/pay/test/${escapeHtml(session.id)}/authenticate">${hidden}<input type="hidden" name="decision" value="reject"><button type="submit" class="secondary">Fail authentication</button></form>
 </div>`,
   );
 }
@@ -117,7 +117,7 @@ export function renderAuthenticatePage(session: PayPageSession, pending: string)
 export function renderClosedPage(message: string, returnUrl: string | undefined): string {
   return layout(
     'Checkout closed',
-    `<div class="card"><h1>Billfold test gateway</h1><p class="amount">Closed</p><p class="what">${escape(message)}</p>
-${returnUrl ? `<a class="cancel" href="${escape(returnUrl)}">Return</a>` : ''}</div>`,
+    `<div class="card"><h1>Billfold test gateway</h1><p class="amount">Closed</p><p class="what">${escapeHtml(message)}</p>
+${returnUrl ? `<a class="cancel" href="${escapeHtml(returnUrl)}">Return</a>` : ''}</div>`,
   );
 }
