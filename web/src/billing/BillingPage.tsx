@@ -1,23 +1,14 @@
-import { type ReactNode, useState } from 'react';
-import { Link } from 'react-router';
+import { type ReactNode, useEffect, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
 import { api, type BillingCustomer, type PaymentMethod, toApiError, unwrap } from '../api/client';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { countryName } from '../shared/countries';
-import {
-  Alert,
-  Badge,
-  Button,
-  buttonClass,
-  Card,
-  CardIcon,
-  ConfirmDialog,
-  EmptyState,
-  Loading,
-  Page,
-} from '../ui';
+import { formatAmount } from '../shared/money';
+import { Alert, Badge, Button, Card, CardIcon, ConfirmDialog, EmptyState, Loading, Page } from '../ui';
 import { CustomerModal } from './CustomerModal';
 import { PlanCard } from './PlanCard';
+import { useCheckout } from './useCheckout';
 import './billing.css';
 
 const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cashfree', test: 'Test gateway' };
@@ -42,7 +33,46 @@ export function BillingPage() {
   const customer = useApi(loadCustomer, [organization.id]);
   const [editing, setEditing] = useState(false);
   const [notice, setNotice] = useState<string | undefined>();
+  const [problem, setProblem] = useState<string | undefined>();
+  const [refreshKey, setRefreshKey] = useState(0);
   const canAct = permissions.manage;
+  const [params, setParams] = useSearchParams();
+  const returning = params.get('checkout');
+  const cancelled = params.get('cancelled') === '1';
+
+  // Back from the gateway's hosted page: ask how the checkout ended (the webhook may have told us
+  // already; applying twice changes nothing), say so, and drop the query from the address.
+  useEffect(() => {
+    if (!returning) return;
+    let live = true;
+    void (async () => {
+      try {
+        const session = await unwrap(
+          api.POST('/v1/checkout_sessions/{checkout_session_id}/sync', {
+            params: { path: { checkout_session_id: returning } },
+          }),
+        );
+        if (!live) return;
+        if (session.status === 'complete' && session.payment) {
+          setNotice(
+            `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`,
+          );
+        } else if (session.status === 'complete') setNotice('Your plan is active.');
+        else if (session.status === 'expired')
+          setProblem('That checkout expired before it was paid. Nothing was charged.');
+        else if (cancelled) setNotice('Checkout cancelled. Nothing was charged.');
+        else setProblem('The payment is not complete yet. If you paid, it will show here shortly.');
+        setRefreshKey((k) => k + 1);
+      } catch (error) {
+        if (live) setProblem(toApiError(error).message);
+      } finally {
+        if (live) setParams({}, { replace: true });
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [returning, cancelled, setParams]);
 
   const modal = editing ? (
     <CustomerModal
@@ -86,8 +116,14 @@ export function BillingPage() {
     body = (
       <>
         <CustomerDetails customer={customer.data} canAct={canAct} onEdit={() => setEditing(true)} />
-        <Plans organizationId={organization.id} currency={customer.data.currency} canAct={canAct} />
-        <PaymentMethods organizationId={organization.id} canAct={canAct} />
+        <Plans
+          organizationId={organization.id}
+          currency={customer.data.currency}
+          canAct={canAct}
+          refreshKey={refreshKey}
+          onNotice={setNotice}
+        />
+        <PaymentMethods organizationId={organization.id} canAct={canAct} refreshKey={refreshKey} />
       </>
     );
   }
@@ -99,6 +135,7 @@ export function BillingPage() {
       actions={canAct ? undefined : <Badge>Read-only for your role</Badge>}
     >
       {notice ? <Alert tone="success">{notice}</Alert> : null}
+      {problem ? <Alert tone="warning">{problem}</Alert> : null}
       {body}
       {modal}
     </Page>
@@ -166,12 +203,20 @@ function Plans({
   organizationId,
   currency,
   canAct,
+  refreshKey,
+  onNotice,
 }: {
   organizationId: string;
   currency: string;
   canAct: boolean;
+  refreshKey: number;
+  onNotice: (message: string) => void;
 }) {
-  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organizationId, currency]);
+  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organizationId, currency, refreshKey]);
+  const checkout = useCheckout((message) => {
+    onNotice(message);
+    void plans.reload();
+  });
   return (
     <section aria-labelledby="plans-heading">
       <div className="section-heading">
@@ -179,6 +224,7 @@ function Plans({
         <p>Prices in {currency}, before tax.</p>
       </div>
       {plans.error ? <Alert>{plans.error.message}</Alert> : null}
+      {checkout.error ? <Alert>{checkout.error}</Alert> : null}
       {plans.loading && !plans.data ? <Loading label="Loading plans…" /> : null}
       {plans.data ? (
         <div className="plan-grid">
@@ -187,19 +233,23 @@ function Plans({
               key={plan.id}
               plan={plan}
               action={
-                plan.current ? (
-                  <Link className={buttonClass('secondary')} to={`/billing/plans/${plan.id}`}>
-                    View plan
+                <>
+                  {plan.current ? (
+                    <Button disabled>Your current plan</Button>
+                  ) : canAct ? (
+                    <Button
+                      variant="primary"
+                      busy={checkout.pending === plan.id}
+                      disabled={checkout.pending !== undefined}
+                      onClick={() => checkout.start(plan.id, plan.name)}
+                    >
+                      Select subscription
+                    </Button>
+                  ) : null}
+                  <Link className="plan-card-details" to={`/billing/plans/${plan.id}`}>
+                    Plan details
                   </Link>
-                ) : canAct ? (
-                  <Link className={buttonClass('primary')} to={`/billing/plans/${plan.id}`}>
-                    Select subscription
-                  </Link>
-                ) : (
-                  <Link className={buttonClass('secondary')} to={`/billing/plans/${plan.id}`}>
-                    View plan
-                  </Link>
-                )
+                </>
               }
             />
           ))}
@@ -209,8 +259,16 @@ function Plans({
   );
 }
 
-function PaymentMethods({ organizationId, canAct }: { organizationId: string; canAct: boolean }) {
-  const methods = useApi(() => unwrap(api.GET('/v1/payment_methods')), [organizationId]);
+function PaymentMethods({
+  organizationId,
+  canAct,
+  refreshKey,
+}: {
+  organizationId: string;
+  canAct: boolean;
+  refreshKey: number;
+}) {
+  const methods = useApi(() => unwrap(api.GET('/v1/payment_methods')), [organizationId, refreshKey]);
   const [removing, setRemoving] = useState<PaymentMethod | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();

@@ -1,4 +1,4 @@
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
@@ -15,7 +15,8 @@ import {
   plural,
   tierRanges,
 } from '../shared/plans';
-import { Alert, Badge, buttonClass, Card, Loading, Page } from '../ui';
+import { Alert, Badge, Button, buttonClass, Card, Loading, Page } from '../ui';
+import { useCheckout } from './useCheckout';
 import './billing.css';
 
 /**
@@ -25,6 +26,8 @@ import './billing.css';
 export function PlanDetailPage() {
   const { planId = '' } = useParams();
   const { organization, permissions } = useSignedIn();
+  const navigate = useNavigate();
+  const checkout = useCheckout(() => navigate('/billing'));
   const plan = useApi(
     () => unwrap(api.GET('/v1/plans/{plan_id}', { params: { path: { plan_id: planId } } })),
     [organization.id, planId],
@@ -68,10 +71,24 @@ export function PlanDetailPage() {
         {plan.data.current ? (
           <p>This organization is on this plan.</p>
         ) : permissions.manage ? (
-          <Alert tone="info" title="Checkout">
-            Paying for this plan opens the payment gateway's checkout. Until a gateway is connected for this
-            Billfold, an operator can move your organization to it.
-          </Alert>
+          <div className="plan-detail-checkout">
+            <p>
+              You pay{' '}
+              {formatPlanPrice(version.base_price, currency, plan.data.interval).replace(
+                ' / ',
+                ' for the first ',
+              )}{' '}
+              now, on the payment gateway's page; then every {plan.data.interval} with the saved card.
+            </p>
+            {checkout.error ? <Alert>{checkout.error}</Alert> : null}
+            <Button
+              variant="primary"
+              busy={checkout.pending !== undefined}
+              onClick={() => checkout.start(plan.data?.id ?? planId, plan.data?.name ?? '')}
+            >
+              Select subscription
+            </Button>
+          </div>
         ) : (
           <p>Ask an owner of {organization.name} to subscribe to this plan.</p>
         )}

@@ -1,0 +1,181 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningBillfold } from '../server/src/server.js';
+import { chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: the test reads the API's JSON loosely and asserts on it
+type Json = any;
+
+/**
+ * Subscribing through the built-in test gateway, in Chromium: "Select subscription" on a plan card,
+ * the gateway's hosted page, a test card, and back to Billing with the plan active. A declined card
+ * says so and a retry works; a card that needs authentication is approved on the bank's step.
+ */
+describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium', () => {
+  let billfold: RunningBillfold;
+  let browser: Browser;
+  const run = Math.random().toString(36).slice(2, 8);
+  const password = 'correct horse battery';
+  let people = 0;
+
+  beforeAll(async () => {
+    billfold = await startTestBillfold();
+    browser = await launchBrowser();
+    // An operator publishes the plan through the API, as the catalog test does through its pages.
+    const operator = await owner('operator');
+    await billfold.database.db
+      .updateTable('users')
+      .set({ is_operator: true })
+      .where('email', '=', `operator.${run}@example.com`)
+      .execute();
+    const plan = await call(operator, 'POST', '/v1/operator/plans', {
+      code: 'pro',
+      name: 'Pro',
+      description: 'For production workloads.',
+      currency: 'USD',
+      interval: 'month',
+      base_price: 2900,
+      limits: [{ feature: 'computations', mode: 'hard', limit: 100 }],
+    });
+    if (plan.status !== 201) throw new Error(`the plan was not created: ${JSON.stringify(plan.body)}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await billfold?.close();
+  });
+
+  async function owner(label: string): Promise<Page> {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(`${billfold.url}/sign-up`);
+    await page.getByLabel('Full name').fill(`${label} ${++people}`);
+    await page.getByLabel('Email').fill(`${label}.${run}@example.com`);
+    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Country').selectOption('US');
+    await page.getByLabel('Postal / ZIP code').fill('94107');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { level: 1, name: /Personal/ }).waitFor();
+    return page;
+  }
+
+  async function call(
+    page: Page,
+    method: string,
+    url: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Json }> {
+    return page.evaluate(
+      async ({ method, url, body }) => {
+        const session = (await (await fetch('/v1/session')).json()) as {
+          csrf_token: string;
+          organizations: { id: string }[];
+        };
+        // The person's personal account, as the web UI chooses it after sign-up.
+        const org = session.organizations[0]?.id ?? '';
+        const response = await fetch(url, {
+          method,
+          headers: {
+            'content-type': 'application/json',
+            'x-csrf-token': session.csrf_token,
+            'billfold-organization': org,
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: response.status, body: await response.json() };
+      },
+      { method, url, body },
+    );
+  }
+
+  /** A person with a billing customer on their personal account, on the Billing page. */
+  async function customerOnBilling(label: string): Promise<Page> {
+    const page = await owner(label);
+    const created = await call(page, 'POST', '/v1/billing_customer', {
+      name: `${label} LLC`,
+      email: `billing.${label}.${run}@example.com`,
+      address_line1: '1 Market St',
+      city: 'San Francisco',
+      state: 'CA',
+      postal_code: '94105',
+      country: 'US',
+      time_zone: 'America/Los_Angeles',
+    });
+    if (created.status !== 201) throw new Error(`no billing customer: ${JSON.stringify(created.body)}`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+    await page.getByRole('article', { name: 'Pro' }).waitFor();
+    return page;
+  }
+
+  async function payWith(page: Page, number: string) {
+    await page.getByLabel('Card number').fill(number);
+    await page.getByLabel('Expiry').fill('12 / 34');
+    await page.getByLabel('CVC').fill('123');
+    await page.getByLabel('Name on card').fill('Ada Lovelace');
+    await page.getByRole('button', { name: /^Pay / }).click();
+  }
+
+  const selectPro = (page: Page) =>
+    page.getByRole('article', { name: 'Pro' }).getByRole('button', { name: 'Select subscription' }).click();
+
+  it('subscribes with 4242: the hosted page, then back to Billing with the plan active', async () => {
+    const page = await customerOnBilling('visa');
+    await screenshot(page, '30-checkout-plans');
+    await selectPro(page);
+    await page.waitForURL(/\/pay\/test\//);
+    expect(await page.getByText('$29.00').count()).toBeGreaterThan(0);
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByLabel('Expiry').fill('12 / 34');
+    await page.getByLabel('CVC').fill('123');
+    await screenshot(page, '31-test-gateway-pay-page');
+    await page.getByRole('button', { name: /^Pay / }).click();
+
+    await page.waitForURL(/\/billing$/);
+    await expect
+      .poll(() => page.getByText('Payment of $29.00 received. Your plan is active.').count())
+      .toBe(1);
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
+      .toContain('Current plan');
+    await expect.poll(() => page.getByText('•••• 4242').count()).toBe(1);
+    await screenshot(page, '32-checkout-active');
+  });
+
+  it('declines 4000000000000002 with a clear message, activates nothing, and a retry works', async () => {
+    const page = await customerOnBilling('declined');
+    await selectPro(page);
+    await page.waitForURL(/\/pay\/test\//);
+    await payWith(page, '4000 0000 0000 0002');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Your card was declined.');
+    await screenshot(page, '33-test-gateway-declined');
+    const plans = await call(page, 'GET', '/v1/plans');
+    expect(plans.body.data.find((p: { code: string }) => p.code === 'pro').current).toBe(false);
+
+    await payWith(page, '4242 4242 4242 4242');
+    await page.waitForURL(/\/billing$/);
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
+      .toContain('Current plan');
+  });
+
+  it('asks for authentication with 4000002760003184, then activates on approval', async () => {
+    const page = await customerOnBilling('secure');
+    await selectPro(page);
+    await page.waitForURL(/\/pay\/test\//);
+    await payWith(page, '4000 0027 6000 3184');
+    await expect.poll(() => page.getByRole('button', { name: 'Complete authentication' }).count()).toBe(1);
+    await screenshot(page, '34-test-gateway-authenticate');
+    await page.getByRole('button', { name: 'Complete authentication' }).click();
+    await page.waitForURL(/\/billing$/);
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
+      .toContain('Current plan');
+  });
+
+  it('cancels from the hosted page without charging', async () => {
+    const page = await customerOnBilling('cancel');
+    await selectPro(page);
+    await page.waitForURL(/\/pay\/test\//);
+    await page.getByRole('link', { name: 'Cancel and return' }).click();
+    await expect.poll(() => page.getByText('Checkout cancelled. Nothing was charged.').count()).toBe(1);
+    expect(await page.getByRole('article', { name: 'Pro' }).textContent()).not.toContain('Current plan');
+  });
+});
