@@ -10,6 +10,8 @@ const globalTables = new Set([
   'idempotency_keys',
   // The built-in test gateway stands for an external system: its objects are the gateway's.
   'test_gateway_objects',
+  // Events as a gateway sent them: the gateway account's until read (they then name the organization).
+  'gateway_events',
   'schema_migrations',
   'schema_migrations_lock',
 ]);

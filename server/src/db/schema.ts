@@ -273,11 +273,21 @@ export interface PaymentsTable {
 
 export interface TestGatewayObjectsTable {
   id: string;
-  kind: 'customer' | 'checkout_session' | 'payment' | 'payment_method';
+  kind: 'account' | 'customer' | 'checkout_session' | 'payment' | 'payment_method' | 'event';
   idempotency_key: string | null;
   data: Json;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export interface GatewayEventsTable {
+  gateway: GatewayName;
+  event_id: string;
+  type: string;
+  org_id: string | null;
+  payload: Json;
+  received_at: Timestamp;
+  processed_at: Timestamp | null;
 }
 
 export interface Database {
@@ -303,6 +313,7 @@ export interface Database {
   checkout_sessions: CheckoutSessionsTable;
   payments: PaymentsTable;
   test_gateway_objects: TestGatewayObjectsTable;
+  gateway_events: GatewayEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -35,10 +35,15 @@ import { RateLimiter } from './rate-limit.js';
 import type { Access, RouteDef, RouteInput } from './route.js';
 import { routes as allRoutes } from './routes/index.js';
 import { registerTestGatewayPages } from './test-gateway-pages.js';
+import { registerWebhookRoutes } from './webhooks.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     access: Access;
+  }
+  interface FastifyInstance {
+    /** This app's payment gateways (tests reach the test gateway through it). */
+    billfoldGateways: ReturnType<typeof createGatewayRegistry>;
   }
 }
 
@@ -184,7 +189,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       gateways: new Set(config.gateways ?? []),
       payments,
     });
+  app.decorate('billfoldGateways', payments);
   await registerTestGatewayPages(app, payments.test);
+  await registerWebhookRoutes(app, {
+    db,
+    clock,
+    log,
+    gateways: payments,
+    publicUrl: (path) => new URL(path, config.publicUrl).toString(),
+  });
 
   if (config.webDist && existsSync(config.webDist)) {
     await app.register(fastifyStatic, { root: config.webDist, wildcard: false, index: 'index.html' });

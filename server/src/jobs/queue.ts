@@ -118,7 +118,10 @@ export class JobRunner {
 export async function enqueue(tx: Tx, name: string, data: object, options: PgBoss.SendOptions = {}) {
   const PgBossClass = await loadPgBoss();
   const boss = new PgBossClass({ db: executeSqlOn(tx), schema: JOBS_SCHEMA });
-  return boss.send(name, data, { ...options, db: executeSqlOn(tx) });
+  const id = await boss.send(name, data, { ...options, db: executeSqlOn(tx) });
+  // pg-boss answers null for a queue it does not know: that would drop the work without a word.
+  if (id === null && options.singletonKey === undefined) throw new Error(`No job queue named ${name}`);
+  return id;
 }
 
 /**

@@ -221,3 +221,62 @@ export function presentCheckoutSession(row: CheckoutSessionRow, payment?: Paymen
     created_at: row.created_at.toISOString(),
   };
 }
+
+/** A checkout by the gateway's reference, whichever organization it belongs to (for webhooks). */
+export async function findCheckoutByGatewayRef(
+  ctx: Ctx,
+  gateway: GatewayName,
+  ref: string,
+): Promise<CheckoutSessionRow | undefined> {
+  return ctx.db
+    .selectFrom('checkout_sessions')
+    .selectAll()
+    .where('gateway', '=', gateway)
+    .where('gateway_session_ref', '=', ref)
+    .executeTakeFirst();
+}
+
+/**
+ * Stores a gateway event once. Returns false when it was already processed: a redelivery (or a
+ * duplicate) is acknowledged and changes nothing.
+ */
+export async function recordGatewayEvent(
+  ctx: Ctx,
+  gateway: GatewayName,
+  event: { id: string; gatewayType: string; payload: unknown },
+): Promise<boolean> {
+  await ctx.db
+    .insertInto('gateway_events')
+    .values({
+      gateway,
+      event_id: event.id,
+      type: event.gatewayType,
+      org_id: null,
+      payload: JSON.stringify(event.payload),
+      received_at: toDate(ctx.clock.now()),
+      processed_at: null,
+    })
+    .onConflict((c) => c.columns(['gateway', 'event_id']).doNothing())
+    .execute();
+  const row = await ctx.db
+    .selectFrom('gateway_events')
+    .select('processed_at')
+    .where('gateway', '=', gateway)
+    .where('event_id', '=', event.id)
+    .executeTakeFirstOrThrow();
+  return row.processed_at === null;
+}
+
+export async function markGatewayEventProcessed(
+  ctx: Ctx,
+  gateway: GatewayName,
+  eventId: string,
+  orgId: string | null,
+) {
+  await ctx.db
+    .updateTable('gateway_events')
+    .set({ processed_at: toDate(ctx.clock.now()), org_id: orgId })
+    .where('gateway', '=', gateway)
+    .where('event_id', '=', eventId)
+    .execute();
+}

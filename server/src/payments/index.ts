@@ -1,15 +1,25 @@
 // Public surface of payments (C11–C15): the gateway port, its adapters, checkout sessions, payments.
 export {
+  findCheckoutByGatewayRef,
   findPayment,
   gatewayCustomerRef,
   getCheckoutSession,
   insertCheckoutSession,
   markCheckout,
+  markGatewayEventProcessed,
   presentCheckoutSession,
   presentPayment,
+  recordGatewayEvent,
   recordPayment,
 } from './checkout-sessions.js';
 export type { PayOutcome, TestGateway } from './gateways/test/test-gateway.js';
 export * from './payments.schema.js';
-export type { GatewayCheckout, GatewayPaymentMethod, GatewayRegistry, PaymentGateway } from './port.js';
+export type {
+  GatewayCheckout,
+  GatewayEvent,
+  GatewayPaymentMethod,
+  GatewayRegistry,
+  PaymentGateway,
+} from './port.js';
 export { createGatewayRegistry } from './registry.js';
+export { signStripeStyle, verifyStripeStyle } from './webhook-signatures.js';

@@ -56,11 +56,26 @@ export interface GatewayCheckout {
   paymentMethod: GatewayPaymentMethod | null;
 }
 
+/** A gateway's webhook, verified and read into our terms. */
+export interface GatewayEvent {
+  /** The gateway's event id: each is applied once. */
+  id: string;
+  type: 'checkout.completed' | 'checkout.expired' | 'payment.failed' | 'other';
+  /** The gateway's own name for it, for the log. */
+  gatewayType: string;
+  checkoutRef: string | null;
+  payload: unknown;
+}
+
 export interface PaymentGateway {
   readonly name: GatewayName;
   ensureCustomer(input: GatewayCustomerInput): Promise<{ ref: string }>;
   createCheckout(input: CheckoutInput): Promise<GatewayCheckout>;
   getCheckout(ref: string): Promise<GatewayCheckout>;
+  /** Checks the signature over the raw body (and its age) before reading anything; throws when it fails. */
+  parseWebhook(input: { signature: string | undefined; rawBody: string }): Promise<GatewayEvent>;
+  /** The header that carries the signature. */
+  readonly signatureHeader: string;
 }
 
 /** The gateways this Billfold can use: always the test gateway, Stripe and Cashfree when keyed. */

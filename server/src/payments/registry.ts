@@ -1,8 +1,10 @@
 import type { Db } from '../db/database.js';
 import type { GatewayName } from '../db/schema.js';
 import { BillfoldError } from '../errors.js';
+import { enqueue } from '../jobs/queue.js';
 import type { Clock } from '../time/index.js';
 import { TestGateway } from './gateways/test/test-gateway.js';
+import { TEST_GATEWAY_WEBHOOK_JOB } from './gateways/test/webhook-delivery.js';
 import type { GatewayRegistry, PaymentGateway } from './port.js';
 
 /**
@@ -15,7 +17,16 @@ export function createGatewayRegistry(deps: {
   publicUrl: () => string;
   configured: readonly GatewayName[];
 }): GatewayRegistry & { test: TestGateway } {
-  const test = new TestGateway(deps);
+  const test = new TestGateway({
+    ...deps,
+    // Each event is delivered by a job queued with it: it leaves only if the change commits.
+    onEvent: async (tx, eventId) => {
+      await enqueue(tx, TEST_GATEWAY_WEBHOOK_JOB, {
+        event_id: eventId,
+        url: new URL('/v1/webhooks/test', deps.publicUrl()).toString(),
+      });
+    },
+  });
   const adapters = new Map<GatewayName, PaymentGateway>([['test', test]]);
   return {
     test,

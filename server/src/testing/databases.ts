@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { migrateToLatest, type OpenDatabase, openDatabase } from '../db/database.js';
-import { JobRunner } from '../jobs/index.js';
+import { JobRunner, jobs } from '../jobs/index.js';
 import { systemClock } from '../time/index.js';
 
 /**
@@ -21,7 +21,8 @@ const quiet = { info() {}, warn() {}, error() {} };
 /** Migrations and the job queue's schema: what `billfold start` would create. */
 async function migrateFully(database: OpenDatabase) {
   await migrateToLatest(database.db);
-  const runner = new JobRunner({ db: database.db, clock: systemClock, log: quiet, jobs: [], work: false });
+  // Every queue exists, as after `billfold start`, so work enqueued in tests is really queued.
+  const runner = new JobRunner({ db: database.db, clock: systemClock, log: quiet, jobs, work: false });
   await runner.start();
   await runner.stop();
 }

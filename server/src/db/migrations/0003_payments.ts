@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 
 /**
  * Payments: checkout sessions, payments, the customer's reference at each gateway, and the gateway
- * events received (stored once each). Plus the built-in test gateway's own state: it stands for an
+ * events received (stored once each, global like the gateway account they come from). Plus the built-in test gateway's own state: it stands for an
  * external system, so its objects are the gateway's, not a tenant's.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -67,12 +67,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     -- number: a token, the brand, the last four digits and the expiry).
     create table test_gateway_objects (
       id text primary key,
-      kind text not null check (kind in ('customer', 'checkout_session', 'payment', 'payment_method')),
+      kind text not null check (kind in ('account', 'customer', 'checkout_session', 'payment', 'payment_method', 'event')),
       idempotency_key text,
       data jsonb not null,
       created_at timestamptz not null,
       updated_at timestamptz not null
     );
     create unique index test_gateway_objects_idempotency on test_gateway_objects (kind, idempotency_key);
+
+    -- Every event a gateway sent us, stored once by its id: a redelivery finds it and changes nothing.
+    -- It is the gateway account's until it is read, so it names the organization only once known.
+    create table gateway_events (
+      gateway text not null check (gateway in ('test', 'stripe', 'cashfree')),
+      event_id text not null,
+      type text not null,
+      org_id text,
+      payload jsonb not null,
+      received_at timestamptz not null,
+      processed_at timestamptz,
+      primary key (gateway, event_id)
+    );
   `.execute(db);
 }

@@ -1,17 +1,19 @@
 import { sql } from 'kysely';
-import type { Db } from '../../../db/database.js';
+import type { Db, Tx } from '../../../db/database.js';
 import { randomToken } from '../../../db/ids.js';
 import type { TestGatewayObjectsTable } from '../../../db/schema.js';
-import { conflict, notFound } from '../../../errors.js';
+import { conflict, invalid, notFound } from '../../../errors.js';
 import { type Clock, toDate } from '../../../time/index.js';
 import type {
   CheckoutInput,
   GatewayCheckout,
   GatewayCustomerInput,
+  GatewayEvent,
   GatewayPayment,
   GatewayPaymentMethod,
   PaymentGateway,
 } from '../../port.js';
+import { signStripeStyle, verifyStripeStyle } from '../../webhook-signatures.js';
 import { type CardBehaviour, type CardInput, checkCard, DECLINES } from './test-cards.js';
 
 /**
@@ -58,6 +60,22 @@ interface MethodData {
 
 type Kind = TestGatewayObjectsTable['kind'];
 
+export interface TestGatewayDeps {
+  db: Db;
+  clock: Clock;
+  publicUrl: () => string;
+  /** Called in the transaction that records an event: queue its delivery (an outbox). */
+  onEvent?: (tx: Tx, eventId: string) => Promise<void>;
+}
+
+/** An event as the test gateway sends it, in Stripe's shape. */
+export interface TestGatewayEvent {
+  id: string;
+  type: 'checkout.session.completed' | 'checkout.session.expired' | 'payment_intent.payment_failed';
+  created: number;
+  data: { object: { id: string; metadata: Record<string, string>; failure_message?: string | null } };
+}
+
 /** What the pay page shows after a submission. */
 export type PayOutcome =
   | { kind: 'completed'; redirect: string }
@@ -66,6 +84,8 @@ export type PayOutcome =
   | { kind: 'closed'; message: string };
 
 const prefixes: Record<Kind, string> = {
+  account: 'tacct',
+  event: 'tevt',
   customer: 'tcus',
   checkout_session: 'tcs',
   payment: 'tpay',
@@ -74,8 +94,9 @@ const prefixes: Record<Kind, string> = {
 
 export class TestGateway implements PaymentGateway {
   readonly name = 'test' as const;
+  readonly signatureHeader = 'stripe-signature';
 
-  constructor(private readonly deps: { db: Db; clock: Clock; publicUrl: () => string }) {}
+  constructor(private readonly deps: TestGatewayDeps) {}
 
   async ensureCustomer(input: GatewayCustomerInput): Promise<{ ref: string }> {
     const row = await this.insertOnce('customer', input.idempotencyKey, {
@@ -161,6 +182,7 @@ export class TestGateway implements PaymentGateway {
       ) {
         const decline = DECLINES[behaviour === 'insufficient_funds' ? 'insufficient_funds' : 'declined'];
         await this.insert(tx, 'payment', paymentOf(session.data, method.id, ref, 'failed', decline));
+        await this.emit(tx, 'payment_intent.payment_failed', ref, session.data.metadata, decline.message);
         return { kind: 'declined', message: decline.message };
       }
       if (behaviour === 'requires_authentication')
@@ -206,7 +228,7 @@ export class TestGateway implements PaymentGateway {
   // ---- state --------------------------------------------------------------------------------
 
   private async startAuthentication(
-    tx: Db,
+    tx: Tx,
     ref: string,
     session: SessionData,
     methodId: string,
@@ -217,7 +239,7 @@ export class TestGateway implements PaymentGateway {
   }
 
   private async complete(
-    tx: Db,
+    tx: Tx,
     ref: string,
     session: SessionData,
     paymentId: string | null,
@@ -229,17 +251,20 @@ export class TestGateway implements PaymentGateway {
       payment: paymentId,
       payment_method: methodId,
     });
+    await this.emit(tx, 'checkout.session.completed', ref, session.metadata);
     return { kind: 'completed', redirect: session.success_url };
   }
 
-  private async lockOpenSession(tx: Db, ref: string) {
+  private async lockOpenSession(tx: Tx, ref: string) {
     const session = await this.lock<SessionData>(tx, 'checkout_session', ref);
     if (session.data.status === 'complete') {
       return { closed: { kind: 'closed', message: 'This checkout is already paid.' } as PayOutcome };
     }
     if (session.data.status === 'expired' || this.isDue(session.data.expires_at)) {
-      if (session.data.status !== 'expired')
+      if (session.data.status !== 'expired') {
         await this.update(tx, ref, { ...session.data, status: 'expired' });
+        await this.emit(tx, 'checkout.session.expired', ref, session.data.metadata);
+      }
       return { closed: { kind: 'closed', message: 'This checkout has expired.' } as PayOutcome };
     }
     return session;
@@ -247,17 +272,87 @@ export class TestGateway implements PaymentGateway {
 
   private async expireIfDue(ref: string) {
     const session = await this.load<SessionData>('checkout_session', ref);
-    if (session.data.status === 'open' && this.isDue(session.data.expires_at)) {
-      const expired = { ...session.data, status: 'expired' as const };
-      await this.deps.db
-        .updateTable('test_gateway_objects')
-        .set({ data: JSON.stringify(expired), updated_at: toDate(this.deps.clock.now()) })
-        .where('id', '=', ref)
-        .where(sql`data->>'status'`, '=', 'open')
-        .execute();
-      return { ...session, data: expired };
+    if (session.data.status !== 'open' || !this.isDue(session.data.expires_at)) return session;
+    return this.deps.db.transaction().execute(async (tx) => {
+      const locked = await this.lock<SessionData>(tx, 'checkout_session', ref);
+      if (locked.data.status !== 'open') return locked;
+      const expired = { ...locked.data, status: 'expired' as const };
+      await this.update(tx, ref, expired);
+      await this.emit(tx, 'checkout.session.expired', ref, expired.metadata);
+      return { ...locked, data: expired };
+    });
+  }
+
+  // ---- webhooks -----------------------------------------------------------------------------
+
+  /** The signing secret of this gateway's webhooks, made on first use and kept with its state. */
+  async webhookSecret(): Promise<string> {
+    const row = await this.insertOnce('account', 'webhook', { webhook_secret: `whsec_${randomToken(32)}` });
+    const account = await this.load<{ webhook_secret: string }>('account', row.id);
+    return account.data.webhook_secret;
+  }
+
+  /** An event's body and signature header, signed now, as the gateway would POST them. */
+  async signedEvent(eventId: string): Promise<{ body: string; signature: string }> {
+    const event = await this.load<TestGatewayEvent>('event', eventId);
+    const body = JSON.stringify(event.data);
+    const now = Math.floor(this.deps.clock.now().epochMilliseconds / 1000);
+    return { body, signature: signStripeStyle(await this.webhookSecret(), now, body) };
+  }
+
+  /** Verifies and reads a webhook this gateway sent; see webhook-signatures.ts for the checks. */
+  async parseWebhook(input: { signature: string | undefined; rawBody: string }): Promise<GatewayEvent> {
+    const now = Math.floor(this.deps.clock.now().epochMilliseconds / 1000);
+    verifyStripeStyle(input.signature, input.rawBody, await this.webhookSecret(), now);
+    let event: TestGatewayEvent;
+    try {
+      event = JSON.parse(input.rawBody) as TestGatewayEvent;
+    } catch {
+      throw invalid('webhook.malformed', 'The signed body is not JSON');
     }
-    return session;
+    const normalised: Record<TestGatewayEvent['type'], GatewayEvent['type']> = {
+      'checkout.session.completed': 'checkout.completed',
+      'checkout.session.expired': 'checkout.expired',
+      'payment_intent.payment_failed': 'payment.failed',
+    };
+    return {
+      id: event.id,
+      type: normalised[event.type] ?? 'other',
+      gatewayType: event.type,
+      checkoutRef: event.data?.object?.id ?? null,
+      payload: event,
+    };
+  }
+
+  private async emit(
+    tx: Tx,
+    type: TestGatewayEvent['type'],
+    sessionRef: string,
+    metadata: Record<string, string>,
+    failureMessage?: string,
+  ) {
+    const id = `${prefixes.event}_${randomToken(20)}`;
+    const event: TestGatewayEvent = {
+      id,
+      type,
+      created: Math.floor(this.deps.clock.now().epochMilliseconds / 1000),
+      data: {
+        object: { id: sessionRef, metadata, ...(failureMessage ? { failure_message: failureMessage } : {}) },
+      },
+    };
+    const now = toDate(this.deps.clock.now());
+    await tx
+      .insertInto('test_gateway_objects')
+      .values({
+        id,
+        kind: 'event',
+        idempotency_key: null,
+        data: JSON.stringify(event),
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await this.deps.onEvent?.(tx, id);
   }
 
   /** Whether an ISO timestamp (as this gateway writes them, UTC) has passed on the gateway's clock. */
@@ -293,7 +388,7 @@ export class TestGateway implements PaymentGateway {
     return existing;
   }
 
-  private async insert(tx: Db, kind: Kind, data: object) {
+  private async insert(tx: Tx, kind: Kind, data: object) {
     const now = toDate(this.deps.clock.now());
     const id = `${prefixes[kind]}_${randomToken(20)}`;
     await tx
@@ -310,7 +405,7 @@ export class TestGateway implements PaymentGateway {
     return { id };
   }
 
-  private async update(tx: Db, id: string, data: object) {
+  private async update(tx: Tx, id: string, data: object) {
     await tx
       .updateTable('test_gateway_objects')
       .set({ data: JSON.stringify(data), updated_at: toDate(this.deps.clock.now()) })
@@ -330,7 +425,7 @@ export class TestGateway implements PaymentGateway {
     return { id: row.id, data: row.data as T };
   }
 
-  private async lock<T>(tx: Db, kind: Kind, id: string): Promise<{ id: string; data: T }> {
+  private async lock<T>(tx: Tx, kind: Kind, id: string): Promise<{ id: string; data: T }> {
     const row = await tx
       .selectFrom('test_gateway_objects')
       .select(['id', 'data'])
