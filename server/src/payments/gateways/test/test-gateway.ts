@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Db, Tx } from '../../../db/database.js';
 import { randomToken } from '../../../db/ids.js';
 import type { TestGatewayObjectsTable } from '../../../db/schema.js';
