@@ -137,6 +137,26 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
       .toContain('Current plan');
     await expect.poll(() => page.getByText('•••• 4242').count()).toBe(1);
     await screenshot(page, '32-checkout-active');
+
+    // Update payment details: a new card saved at the gateway becomes the default.
+    await page.getByRole('button', { name: 'Update payment details' }).click();
+    await page.waitForURL(/\/pay\/test\//);
+    await page.getByLabel('Card number').fill('5555 5555 5555 4444');
+    await page.getByLabel('Expiry').fill('10 / 31');
+    await page.getByLabel('CVC').fill('321');
+    await screenshot(page, '35-test-gateway-save-card');
+    await page.getByRole('button', { name: 'Save a card' }).click();
+    await page.waitForURL(/\/billing$/);
+    await expect
+      .poll(() => page.getByText('Card saved. It is now your default payment method.').count())
+      .toBe(1);
+    const methods = await call(page, 'GET', '/v1/payment_methods');
+    expect(
+      methods.body.data.map(
+        (m: { last4: string; is_default: boolean }) => `${m.last4}${m.is_default ? '*' : ''}`,
+      ),
+    ).toEqual(['4444*', '4242']);
+    await screenshot(page, '36-payment-methods-updated');
   });
 
   it('declines 4000000000000002 with a clear message, activates nothing, and a retry works', async () => {

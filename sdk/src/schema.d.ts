@@ -710,7 +710,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Subscribe to a plan: opens a checkout at the customer's gateway for its first period
+         * Opens a checkout at the customer's gateway: subscribe to a plan paying its first period, or save a new card
          * @description Permission: `billing.write`
          */
         post: operations["createCheckoutSession"];
@@ -5583,8 +5583,14 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The plan to subscribe to: its first period is paid now */
-                    plan_id: string;
+                    /**
+                     * @description payment: subscribe to a plan, paying its first period; setup: save a new card (update payment details)
+                     * @default payment
+                     * @enum {string}
+                     */
+                    mode?: "payment" | "setup";
+                    /** @description The plan to subscribe to (payment mode) */
+                    plan_id?: string;
                 };
             };
         };

@@ -196,6 +196,58 @@ describe.each(engines())('checkout at the test gateway on %s', (engine) => {
     expect(twice.json().error.code).toBe('checkout.already_subscribed');
   });
 
+  it('updates payment details with a setup checkout: the new card is saved and made the default', async () => {
+    const who = await customer();
+    const paid = (await startCheckout(who)).json();
+    await submit(payPath(paid.url), card('4242424242424242'));
+    await sync(who, paid.id);
+
+    const setup = await api.call({
+      method: 'POST',
+      url: '/v1/checkout_sessions',
+      as: who.owner,
+      org: who.orgId,
+      body: { mode: 'setup' },
+    });
+    expect(setup.statusCode, setup.body).toBe(201);
+    expect(setup.json()).toMatchObject({ mode: 'setup', amount: 0, plan_id: null });
+    const page = await api.app.inject({ method: 'GET', url: payPath(setup.json().url) });
+    expect(page.body).toContain('Save a card');
+    // 3184 asks for authentication when saved, as Stripe's SetupIntents do.
+    const challenge = await submit(payPath(setup.json().url), card('4000002760003184'));
+    const pending = /name="pending" value="([^"]+)"/.exec(challenge.body)?.[1] ?? '';
+    const saved = await submit(`${payPath(setup.json().url)}/authenticate`, { pending, decision: 'approve' });
+    expect(saved.statusCode).toBe(303);
+    expect((await sync(who, setup.json().id)).json()).toMatchObject({ status: 'complete', payment: null });
+    const methods = await api.call({
+      method: 'GET',
+      url: '/v1/payment_methods',
+      as: who.owner,
+      org: who.orgId,
+    });
+    expect(
+      methods
+        .json()
+        .data.map((m: { last4: string; is_default: boolean }) => `${m.last4}${m.is_default ? '*' : ''}`),
+    ).toEqual(['3184*', '4242']);
+    expect(await planOf(who)).toBe('Pro');
+  });
+
+  it('refuses a setup checkout with a plan, and a payment checkout without one', async () => {
+    const who = await customer();
+    for (const body of [{ mode: 'setup', plan_id: planId }, { mode: 'payment' }]) {
+      const response = await api.call({
+        method: 'POST',
+        url: '/v1/checkout_sessions',
+        as: who.owner,
+        org: who.orgId,
+        body,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.param).toBe('plan_id');
+    }
+  });
+
   it('never keeps a full card number anywhere', async () => {
     const tables = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(

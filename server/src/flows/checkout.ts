@@ -103,6 +103,50 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
   return row;
 }
 
+/** "Update payment details": a setup checkout that saves a card at the gateway, made the default. */
+export async function startSetupCheckout(ctx: Ctx, orgId: string, deps: CheckoutDeps) {
+  const customer = await customers.getCustomer(ctx, orgId);
+  const gateway = deps.gateways.get(customer.gateway);
+  const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
+  const id = newId('checkoutSession');
+  const instant = ctx.clock.now();
+  const row: CheckoutSessionRow = {
+    org_id: orgId,
+    id,
+    customer_id: customer.id,
+    gateway: customer.gateway,
+    gateway_session_ref: null,
+    mode: 'setup',
+    plan_issuer_id: null,
+    plan_id: null,
+    plan_version_id: null,
+    amount: 0n,
+    currency: customer.currency,
+    status: 'open',
+    url: null,
+    expires_at: toDate(instant.add(CHECKOUT_LIFETIME)),
+    completed_at: null,
+    payment_id: null,
+    created_by: ctx.actor.id,
+    created_at: toDate(instant),
+  };
+  const session = await gateway.createCheckout({
+    mode: 'setup',
+    gatewayCustomerRef: customerRef,
+    amount: 0n,
+    currency: customer.currency,
+    description: `Save a card for ${customer.name}`,
+    successUrl: deps.publicUrl(`/billing?checkout=${id}`),
+    cancelUrl: deps.publicUrl(`/billing?checkout=${id}&cancelled=1`),
+    expiresAt: row.expires_at,
+    metadata: { org_id: orgId, checkout_session_id: id },
+    idempotencyKey: `checkout:${id}`,
+  });
+  const opened = { ...row, gateway_session_ref: session.ref, url: session.url };
+  await withTransaction(ctx, (tx) => payments.insertCheckoutSession(tx, opened));
+  return opened;
+}
+
 /** The person is back from the hosted page: ask the gateway how the checkout ended and apply it. */
 export async function syncCheckout(ctx: Ctx, orgId: string, checkoutId: string, deps: CheckoutDeps) {
   const row = await payments.getCheckoutSession(ctx, orgId, checkoutId);
@@ -133,12 +177,15 @@ export async function applyCheckout(
         })
       : undefined;
     if (view.paymentMethod) {
-      await customers.savePaymentMethod(tx, {
+      const saved = await customers.savePaymentMethod(tx, {
         orgId,
         customerId: row.customer_id,
         gateway: row.gateway,
         method: view.paymentMethod,
       });
+      // A card saved to update payment details is the one to charge from now on.
+      if (row.mode === 'setup' && !saved.is_default)
+        await customers.setDefaultPaymentMethod(tx, orgId, saved.id);
     }
     if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
       await subscriptions.moveToPlan(tx, {

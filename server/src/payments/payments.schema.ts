@@ -3,9 +3,20 @@ import { idOf } from '../api-shapes.js';
 
 /** Request and response shapes of checkout and payments (C11, C14). */
 
-export const createCheckoutBody = z.strictObject({
-  plan_id: idOf('plan').describe('The plan to subscribe to: its first period is paid now'),
-});
+export const createCheckoutBody = z
+  .strictObject({
+    mode: z
+      .enum(['payment', 'setup'])
+      .default('payment')
+      .describe(
+        'payment: subscribe to a plan, paying its first period; setup: save a new card (update payment details)',
+      ),
+    plan_id: idOf('plan').optional().describe('The plan to subscribe to (payment mode)'),
+  })
+  .refine((body) => (body.mode === 'payment') === (body.plan_id !== undefined), {
+    message: 'Give plan_id to subscribe (payment mode), and none to save a card (setup mode)',
+    path: ['plan_id'],
+  });
 
 export const checkoutParams = z.strictObject({ checkout_session_id: idOf('checkoutSession') });
 

@@ -57,6 +57,8 @@ export function BillingPage() {
           setNotice(
             `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`,
           );
+        } else if (session.status === 'complete' && session.mode === 'setup') {
+          setNotice('Card saved. It is now your default payment method.');
         } else if (session.status === 'complete') setNotice('Your plan is active.');
         else if (session.status === 'expired')
           setProblem('That checkout expired before it was paid. Nothing was charged.');
@@ -269,6 +271,7 @@ function PaymentMethods({
   refreshKey: number;
 }) {
   const methods = useApi(() => unwrap(api.GET('/v1/payment_methods')), [organizationId, refreshKey]);
+  const setup = useCheckout(() => undefined);
   const [removing, setRemoving] = useState<PaymentMethod | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -313,7 +316,17 @@ function PaymentMethods({
         <p>Cards are kept by the payment gateway; Billfold stores only the brand and last four digits.</p>
       </div>
       {error ? <Alert>{error}</Alert> : null}
-      <Card>
+      {setup.error ? <Alert>{setup.error}</Alert> : null}
+      <Card
+        title="Saved cards"
+        actions={
+          canAct ? (
+            <Button busy={setup.pending !== undefined} onClick={() => setup.start(undefined)}>
+              Update payment details
+            </Button>
+          ) : undefined
+        }
+      >
         {methods.loading && !methods.data ? <Loading /> : null}
         {methods.data && list.length === 0 ? (
           <EmptyState icon={<CardIcon />} title="No payment method saved">

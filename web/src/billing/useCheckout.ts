@@ -8,11 +8,14 @@ import { api, toApiError, unwrap } from '../api/client';
 export function useCheckout(onStarted: (message: string) => void) {
   const [pending, setPending] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const start = async (planId: string, planName: string) => {
-    setPending(planId);
+  /** A plan's checkout; without a plan, a setup checkout that saves a new card. */
+  const start = async (planId: string | undefined, planName = '') => {
+    setPending(planId ?? 'setup');
     setError(undefined);
     try {
-      const session = await unwrap(api.POST('/v1/checkout_sessions', { body: { plan_id: planId } }));
+      const session = await unwrap(
+        api.POST('/v1/checkout_sessions', { body: planId ? { plan_id: planId } : { mode: 'setup' } }),
+      );
       if (session.url) {
         window.location.assign(session.url);
         return;

@@ -24,7 +24,8 @@ export const paymentsRoutes = [
     method: 'POST',
     path: '/v1/checkout_sessions',
     operationId: 'createCheckoutSession',
-    summary: "Subscribe to a plan: opens a checkout at the customer's gateway for its first period",
+    summary:
+      "Opens a checkout at the customer's gateway: subscribe to a plan paying its first period, or save a new card",
     tag: TAG,
     permission: 'billing.write',
     body: payments.createCheckoutBody,
@@ -33,11 +34,14 @@ export const paymentsRoutes = [
     // The gateway is called over the network, outside any transaction; its own idempotency key (the
     // session's id) makes a retried call safe.
     transaction: 'own',
-    handler: async (input) =>
-      checkout.describeCheckout(
-        input.ctx,
-        await checkout.startPlanCheckout(input.ctx, orgOf(input.access), input.body.plan_id, deps(input)),
-      ),
+    handler: async (input) => {
+      const orgId = orgOf(input.access);
+      const { plan_id: planId } = input.body;
+      const row = planId
+        ? await checkout.startPlanCheckout(input.ctx, orgId, planId, deps(input))
+        : await checkout.startSetupCheckout(input.ctx, orgId, deps(input));
+      return checkout.describeCheckout(input.ctx, row);
+    },
   }),
   defineRoute({
     method: 'GET',
