@@ -760,6 +760,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payment_links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's payment links, newest first
+         * @description Permission: `billing.read`
+         */
+        get: operations["listPaymentLinks"];
+        put?: never;
+        /**
+         * A shareable link for a plan or an amount: anyone can pay it, without an account
+         * @description Permission: `billing.write`
+         */
+        post: operations["createPaymentLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_links/{payment_link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A payment link and its payment
+         * @description Permission: `billing.read`
+         */
+        get: operations["getPaymentLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_links/{payment_link_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an active link: it refuses payment from now on
+         * @description Permission: `billing.write`
+         */
+        post: operations["cancelPaymentLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment_links/{payment_link_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the gateway whether the link was paid, and apply it (idempotent)
+         * @description Permission: `billing.write`
+         */
+        post: operations["syncPaymentLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pay/test/{id}": {
         parameters: {
             query?: never;
@@ -808,6 +892,41 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pay/test/{id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -5784,6 +5903,432 @@ export interface operations {
                         /** @description ISO 8601 timestamp (UTC) */
                         expires_at: string;
                         completed_at: string | null;
+                        payment: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        } | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listPaymentLinks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment_link";
+                            /** @enum {string} */
+                            status: "active" | "paid" | "cancelled" | "expired";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Share it: anyone can pay it, without an account */
+                            url: string;
+                            plan_id: string | null;
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            description: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            expires_at: string;
+                            paid_at: string | null;
+                            cancelled_at: string | null;
+                            payment: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "payment";
+                                /** @enum {string} */
+                                gateway: "test" | "stripe" | "cashfree";
+                                /** @description Minor units */
+                                amount: number;
+                                currency: string;
+                                /** @enum {string} */
+                                status: "succeeded" | "failed" | "requires_action" | "processing";
+                                failure_code: string | null;
+                                failure_message: string | null;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                created_at: string;
+                            } | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createPaymentLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A plan: paying the link pays its first period and activates it */
+                    plan_id?: string;
+                    /** @description An amount in the customer's currency, in minor units */
+                    amount?: number;
+                    /** @description What the amount is for (with amount) */
+                    description?: string;
+                    /** @default 7 */
+                    expires_in_days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_link";
+                        /** @enum {string} */
+                        status: "active" | "paid" | "cancelled" | "expired";
+                        /** @enum {string} */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description Share it: anyone can pay it, without an account */
+                        url: string;
+                        plan_id: string | null;
+                        /** @description Minor units */
+                        amount: number;
+                        currency: string;
+                        description: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        expires_at: string;
+                        paid_at: string | null;
+                        cancelled_at: string | null;
+                        payment: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        } | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getPaymentLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                payment_link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_link";
+                        /** @enum {string} */
+                        status: "active" | "paid" | "cancelled" | "expired";
+                        /** @enum {string} */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description Share it: anyone can pay it, without an account */
+                        url: string;
+                        plan_id: string | null;
+                        /** @description Minor units */
+                        amount: number;
+                        currency: string;
+                        description: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        expires_at: string;
+                        paid_at: string | null;
+                        cancelled_at: string | null;
+                        payment: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        } | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    cancelPaymentLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                payment_link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_link";
+                        /** @enum {string} */
+                        status: "active" | "paid" | "cancelled" | "expired";
+                        /** @enum {string} */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description Share it: anyone can pay it, without an account */
+                        url: string;
+                        plan_id: string | null;
+                        /** @description Minor units */
+                        amount: number;
+                        currency: string;
+                        description: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        expires_at: string;
+                        paid_at: string | null;
+                        cancelled_at: string | null;
+                        payment: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        } | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    syncPaymentLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                payment_link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_link";
+                        /** @enum {string} */
+                        status: "active" | "paid" | "cancelled" | "expired";
+                        /** @enum {string} */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description Share it: anyone can pay it, without an account */
+                        url: string;
+                        plan_id: string | null;
+                        /** @description Minor units */
+                        amount: number;
+                        currency: string;
+                        description: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        expires_at: string;
+                        paid_at: string | null;
+                        cancelled_at: string | null;
                         payment: {
                             id: string;
                             /** @enum {string} */

@@ -16,6 +16,7 @@ export const idPrefixes = {
   subscription: 'sub',
   checkoutSession: 'cs',
   payment: 'pay',
+  paymentLink: 'plink',
 } as const;
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -271,9 +271,33 @@ export interface PaymentsTable {
   updated_at: Timestamp;
 }
 
+export type PaymentLinkStatus = 'active' | 'paid' | 'cancelled' | 'expired';
+
+export interface PaymentLinksTable {
+  org_id: string;
+  id: string;
+  customer_id: string;
+  gateway: GatewayName;
+  gateway_link_ref: string;
+  plan_issuer_id: string | null;
+  plan_id: string | null;
+  plan_version_id: string | null;
+  amount: ColumnType<bigint, bigint, bigint>;
+  currency: string;
+  description: string;
+  status: PaymentLinkStatus;
+  url: string;
+  expires_at: Timestamp;
+  paid_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+  payment_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+
 export interface TestGatewayObjectsTable {
   id: string;
-  kind: 'account' | 'customer' | 'checkout_session' | 'payment' | 'payment_method' | 'event';
+  kind: 'account' | 'customer' | 'checkout_session' | 'payment_link' | 'payment' | 'payment_method' | 'event';
   idempotency_key: string | null;
   data: Json;
   created_at: Timestamp;
@@ -314,6 +338,7 @@ export interface Database {
   payments: PaymentsTable;
   test_gateway_objects: TestGatewayObjectsTable;
   gateway_events: GatewayEventsTable;
+  payment_links: PaymentLinksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -331,3 +356,4 @@ export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
+export type PaymentLinkRow = Selectable<PaymentLinksTable>;

@@ -2,6 +2,7 @@ import type { Ctx } from '../context.js';
 import type { GatewayName } from '../db/schema.js';
 import * as payments from '../payments/index.js';
 import { applyCheckout, type CheckoutDeps } from './checkout.js';
+import { applyPaymentLink } from './payment-links.js';
 
 /**
  * A verified gateway event, applied once. The event is stored by its id first: a redelivery finds it
@@ -18,7 +19,19 @@ export async function handleGatewayEvent(
   const fresh = await payments.recordGatewayEvent(ctx, gateway, event);
   if (!fresh) return { duplicate: true };
   let orgId: string | null = null;
-  if (event.type !== 'other' && event.checkoutRef) {
+  if (event.linkRef) {
+    const link = await payments.findPaymentLinkByGatewayRef(ctx, gateway, event.linkRef);
+    if (link) {
+      orgId = link.org_id;
+      const view = await deps.gateways.get(gateway).getPaymentLink(event.linkRef);
+      await applyPaymentLink(ctx, link.org_id, link.id, view);
+    } else {
+      ctx.log.warn(
+        { gateway, event: event.id, link: event.linkRef },
+        'gateway event for an unknown payment link',
+      );
+    }
+  } else if (event.type !== 'other' && event.checkoutRef) {
     const checkout = await payments.findCheckoutByGatewayRef(ctx, gateway, event.checkoutRef);
     if (checkout) {
       orgId = checkout.org_id;

@@ -51,6 +51,8 @@ function fillPath(path: string): string {
     .replace(':api_key_id', newId('apiKey'))
     .replace(':plan_id', newId('plan'))
     .replace(':org_id', newId('organization'))
+    .replace(':checkout_session_id', newId('checkoutSession'))
+    .replace(':payment_link_id', newId('paymentLink'))
     .replace(':payment_method_id', newId('paymentMethod'))
     .replace(':token', 'bfi_0000000000000000000000000000000000000000');
 }

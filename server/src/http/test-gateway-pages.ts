@@ -3,6 +3,7 @@ import {
   type PayPageSession,
   renderAuthenticatePage,
   renderClosedPage,
+  renderPaidPage,
   renderPayPage,
 } from '../payments/gateways/test/pay-page.js';
 import type { PayOutcome, TestGateway } from '../payments/index.js';
@@ -30,7 +31,7 @@ export async function registerTestGatewayPages(app: FastifyInstance, gateway: Te
       reply.code(status).headers(headers).send(body);
 
     const load = async (id: string): Promise<PayPageSession | undefined> => {
-      if (!/^tcs_[0-9A-Za-z]{20}$/.test(id)) return undefined;
+      if (!/^(tcs|tlink)_[0-9A-Za-z]{20}$/.test(id)) return undefined;
       try {
         const data = await gateway.viewSession(id);
         return {
@@ -72,11 +73,23 @@ export async function registerTestGatewayPages(app: FastifyInstance, gateway: Te
     pages.get<{ Params: { id: string } }>('/pay/test/:id', async (request, reply) => {
       const session = await load(request.params.id);
       if (!session) return html(reply, renderClosedPage('No such checkout.', undefined), 404);
-      if (session.status === 'complete')
-        return html(reply, renderClosedPage('This checkout is already paid.', session.cancelUrl), 410);
-      if (session.status === 'expired')
-        return html(reply, renderClosedPage('This checkout has expired.', session.cancelUrl), 410);
+      const noun = session.id.startsWith('tlink_') ? 'payment link' : 'checkout';
+      const closed: Record<string, string> = {
+        complete: `This ${noun} is already paid.`,
+        expired: `This ${noun} has expired: it can no longer be paid. Ask for a new one.`,
+        cancelled: `This ${noun} was cancelled: it can no longer be paid. Ask for a new one.`,
+      };
+      const message = closed[session.status];
+      if (message) return html(reply, renderClosedPage(message, session.cancelUrl || undefined), 410);
       return html(reply, renderPayPage(session));
+    });
+
+    pages.get<{ Params: { id: string } }>('/pay/test/:id/done', async (request, reply) => {
+      const session = await load(request.params.id);
+      if (!session || session.status !== 'complete') {
+        return html(reply, renderClosedPage('No such payment.', undefined), 404);
+      }
+      return html(reply, renderPaidPage(session));
     });
 
     pages.post<{ Params: { id: string }; Body: Record<string, string> }>(

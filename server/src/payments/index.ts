@@ -13,10 +13,19 @@ export {
   recordPayment,
 } from './checkout-sessions.js';
 export type { PayOutcome, TestGateway } from './gateways/test/test-gateway.js';
+export {
+  findPaymentLinkByGatewayRef,
+  getPaymentLink,
+  insertPaymentLink,
+  listPaymentLinks,
+  markPaymentLink,
+  presentPaymentLink,
+} from './payment-links.js';
 export * from './payments.schema.js';
 export type {
   GatewayCheckout,
   GatewayEvent,
+  GatewayPaymentLink,
   GatewayPaymentMethod,
   GatewayRegistry,
   PaymentGateway,

@@ -50,5 +50,54 @@ export const checkoutSessionObject = z.object({
   created_at: timestamp,
 });
 
+export const createPaymentLinkBody = z
+  .strictObject({
+    plan_id: idOf('plan')
+      .optional()
+      .describe('A plan: paying the link pays its first period and activates it'),
+    amount: z
+      .number()
+      .int('Use whole minor units (cents)')
+      .min(1, 'The amount must be positive')
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe("An amount in the customer's currency, in minor units"),
+    description: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('What the amount is for (with amount)'),
+    expires_in_days: z.number().int().min(1).max(90).default(7),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.plan_id === undefined) === (body.amount === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['plan_id'], message: 'Give either plan_id or amount' });
+    } else if (body.amount !== undefined && body.description === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['description'], message: 'Say what the amount is for' });
+    }
+  });
+
+export const paymentLinkParams = z.strictObject({ payment_link_id: idOf('paymentLink') });
+
+export const paymentLinkObject = z.object({
+  id: z.string(),
+  object: z.literal('payment_link'),
+  status: z.enum(['active', 'paid', 'cancelled', 'expired']),
+  gateway: z.enum(['test', 'stripe', 'cashfree']),
+  url: z.string().describe('Share it: anyone can pay it, without an account'),
+  plan_id: z.string().nullable(),
+  amount: z.number().describe('Minor units'),
+  currency: z.string(),
+  description: z.string(),
+  expires_at: timestamp,
+  paid_at: timestamp.nullable(),
+  cancelled_at: timestamp.nullable(),
+  payment: paymentObject.nullable(),
+  created_at: timestamp,
+});
+
+export type PaymentLinkObject = z.infer<typeof paymentLinkObject>;
 export type CheckoutSessionObject = z.infer<typeof checkoutSessionObject>;
 export type PaymentObject = z.infer<typeof paymentObject>;

@@ -56,14 +56,33 @@ export interface GatewayCheckout {
   paymentMethod: GatewayPaymentMethod | null;
 }
 
+export interface PaymentLinkInput {
+  gatewayCustomerRef: string;
+  amount: bigint;
+  currency: string;
+  description: string;
+  expiresAt: Date;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+/** A shareable link anyone can pay, without an account. */
+export interface GatewayPaymentLink {
+  ref: string;
+  url: string;
+  status: 'active' | 'paid' | 'cancelled' | 'expired';
+  payment: GatewayPayment | null;
+}
+
 /** A gateway's webhook, verified and read into our terms. */
 export interface GatewayEvent {
   /** The gateway's event id: each is applied once. */
   id: string;
-  type: 'checkout.completed' | 'checkout.expired' | 'payment.failed' | 'other';
+  type: 'checkout.completed' | 'checkout.expired' | 'payment.failed' | 'link.paid' | 'link.expired' | 'other';
   /** The gateway's own name for it, for the log. */
   gatewayType: string;
   checkoutRef: string | null;
+  linkRef: string | null;
   payload: unknown;
 }
 
@@ -72,6 +91,9 @@ export interface PaymentGateway {
   ensureCustomer(input: GatewayCustomerInput): Promise<{ ref: string }>;
   createCheckout(input: CheckoutInput): Promise<GatewayCheckout>;
   getCheckout(ref: string): Promise<GatewayCheckout>;
+  createPaymentLink(input: PaymentLinkInput): Promise<GatewayPaymentLink>;
+  getPaymentLink(ref: string): Promise<GatewayPaymentLink>;
+  cancelPaymentLink(ref: string, idempotencyKey: string): Promise<GatewayPaymentLink>;
   /** Checks the signature over the raw body (and its age) before reading anything; throws when it fails. */
   parseWebhook(input: { signature: string | undefined; rawBody: string }): Promise<GatewayEvent>;
   /** The header that carries the signature. */

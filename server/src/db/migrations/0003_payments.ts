@@ -63,11 +63,37 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create unique index payments_gateway_ref on payments (gateway, gateway_payment_ref);
 
+    -- A shareable link anyone can pay without an account: for a plan (paying activates it) or an amount.
+    create table payment_links (
+      org_id text not null,
+      id text not null,
+      customer_id text not null,
+      gateway text not null check (gateway in ('test', 'stripe', 'cashfree')),
+      gateway_link_ref text not null,
+      plan_issuer_id text,
+      plan_id text,
+      plan_version_id text,
+      amount bigint not null check (amount > 0),
+      currency char(3) not null,
+      description text not null,
+      status text not null check (status in ('active', 'paid', 'cancelled', 'expired')),
+      url text not null,
+      expires_at timestamptz not null,
+      paid_at timestamptz,
+      cancelled_at timestamptz,
+      payment_id text,
+      created_by text not null,
+      created_at timestamptz not null,
+      primary key (org_id, id),
+      foreign key (org_id, customer_id) references billing_customers (org_id, id)
+    );
+    create unique index payment_links_gateway_ref on payment_links (gateway, gateway_link_ref);
+
     -- The built-in test gateway's objects: customers, sessions, payments, saved cards (never a card
     -- number: a token, the brand, the last four digits and the expiry).
     create table test_gateway_objects (
       id text primary key,
-      kind text not null check (kind in ('account', 'customer', 'checkout_session', 'payment', 'payment_method', 'event')),
+      kind text not null check (kind in ('account', 'customer', 'checkout_session', 'payment_link', 'payment', 'payment_method', 'event')),
       idempotency_key text,
       data jsonb not null,
       created_at timestamptz not null,

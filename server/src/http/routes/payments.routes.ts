@@ -1,5 +1,7 @@
+import { listOf } from '../../api-shapes.js';
 import { BillfoldError } from '../../errors.js';
 import * as checkout from '../../flows/checkout.js';
+import * as links from '../../flows/payment-links.js';
 import * as payments from '../../payments/index.js';
 import { type Access, defineRoute, type RouteInput } from '../route.js';
 
@@ -77,6 +79,98 @@ export const paymentsRoutes = [
           input.ctx,
           orgOf(input.access),
           input.params.checkout_session_id,
+          deps(input),
+        ),
+      ),
+  }),
+
+  defineRoute({
+    method: 'POST',
+    path: '/v1/payment_links',
+    operationId: 'createPaymentLink',
+    summary: 'A shareable link for a plan or an amount: anyone can pay it, without an account',
+    tag: TAG,
+    permission: 'billing.write',
+    body: payments.createPaymentLinkBody,
+    response: payments.paymentLinkObject,
+    status: 201,
+    transaction: 'own',
+    handler: async (input) =>
+      links.describePaymentLink(
+        input.ctx,
+        await links.createPaymentLink(input.ctx, orgOf(input.access), input.body, deps(input)),
+      ),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/payment_links',
+    operationId: 'listPaymentLinks',
+    summary: "The organization's payment links, newest first",
+    tag: TAG,
+    permission: 'billing.read',
+    response: listOf(payments.paymentLinkObject),
+    handler: async ({ ctx, access }) => {
+      const rows = await payments.listPaymentLinks(ctx, orgOf(access));
+      const data = [];
+      for (const row of rows) data.push(await links.describePaymentLink(ctx, row));
+      return { object: 'list' as const, data, has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/payment_links/:payment_link_id',
+    operationId: 'getPaymentLink',
+    summary: 'A payment link and its payment',
+    tag: TAG,
+    permission: 'billing.read',
+    params: payments.paymentLinkParams,
+    response: payments.paymentLinkObject,
+    handler: async ({ ctx, access, params }) =>
+      links.describePaymentLink(
+        ctx,
+        await payments.getPaymentLink(ctx, orgOf(access), params.payment_link_id),
+      ),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/payment_links/:payment_link_id/cancel',
+    operationId: 'cancelPaymentLink',
+    summary: 'Cancel an active link: it refuses payment from now on',
+    tag: TAG,
+    permission: 'billing.write',
+    params: payments.paymentLinkParams,
+    response: payments.paymentLinkObject,
+    transaction: 'own',
+    handler: async (input) =>
+      links.describePaymentLink(
+        input.ctx,
+        await links.cancelPaymentLink(
+          input.ctx,
+          orgOf(input.access),
+          input.params.payment_link_id,
+          deps(input),
+        ),
+      ),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/payment_links/:payment_link_id/sync',
+    operationId: 'syncPaymentLink',
+    summary: 'Ask the gateway whether the link was paid, and apply it (idempotent)',
+    tag: TAG,
+    permission: 'billing.write',
+    params: payments.paymentLinkParams,
+    response: payments.paymentLinkObject,
+    transaction: 'own',
+    // Often changes nothing; when it applies a payment, the change is audited.
+    audit: 'off',
+    handler: async (input) =>
+      links.describePaymentLink(
+        input.ctx,
+        await links.syncPaymentLink(
+          input.ctx,
+          orgOf(input.access),
+          input.params.payment_link_id,
           deps(input),
         ),
       ),

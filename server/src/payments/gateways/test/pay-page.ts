@@ -14,7 +14,7 @@ export interface PayPageSession {
   currency: string;
   description: string;
   cancelUrl: string;
-  status: 'open' | 'complete' | 'expired';
+  status: 'open' | 'complete' | 'expired' | 'cancelled';
 }
 
 const escapeHtml = (text: string) =>
@@ -93,7 +93,7 @@ export function renderPayPage(
     <input id="name" name="name" value="${escapeHtml(v.name ?? '')}">
     <button type="submit">${escapeHtml(title)}</button>
   </form>
-  <a class="cancel" href="${escapeHtml(session.cancelUrl)}">Cancel and return</a>
+  ${session.cancelUrl ? `<a class="cancel" href="${escapeHtml(session.cancelUrl)}">Cancel and return</a>` : ''}
   <details><summary>Test cards</summary><table>${cards}</table><p>Any future expiry and any CVC.</p></details>
 </div>
 <p class="lock">The card number is checked and dropped: only its brand and last four digits are kept.</p>`,
@@ -119,5 +119,13 @@ export function renderClosedPage(message: string, returnUrl: string | undefined)
     'Checkout closed',
     `<div class="card"><h1>Billfold test gateway</h1><p class="amount">Closed</p><p class="what">${escapeHtml(message)}</p>
 ${returnUrl ? `<a class="cancel" href="${escapeHtml(returnUrl)}">Return</a>` : ''}</div>`,
+  );
+}
+
+export function renderPaidPage(session: PayPageSession): string {
+  return layout(
+    'Payment received',
+    `<div class="card"><h1>Billfold test gateway</h1><p class="amount">${escapeHtml(amountText(session))}</p>
+<p class="what">Payment received for ${escapeHtml(session.description)}. Thank you: you can close this page.</p></div>`,
   );
 }

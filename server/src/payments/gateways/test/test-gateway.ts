@@ -9,8 +9,10 @@ import type {
   GatewayCustomerInput,
   GatewayEvent,
   GatewayPayment,
+  GatewayPaymentLink,
   GatewayPaymentMethod,
   PaymentGateway,
+  PaymentLinkInput,
 } from '../../port.js';
 import { signStripeStyle, verifyStripeStyle } from '../../webhook-signatures.js';
 import { type CardBehaviour, type CardInput, checkCard, DECLINES } from './test-cards.js';
@@ -32,10 +34,15 @@ interface SessionData {
   cancel_url: string;
   expires_at: string;
   metadata: Record<string, string>;
-  status: 'open' | 'complete' | 'expired';
+  /** A payment link is paid like a session; 'cancelled' is only for links. */
+  status: 'open' | 'complete' | 'expired' | 'cancelled';
   payment: string | null;
   payment_method: string | null;
 }
+
+/** Checkout sessions and payment links are both paid on the pay page. */
+type PayableKind = 'checkout_session' | 'payment_link';
+const kindOf = (ref: string): PayableKind => (ref.startsWith('tlink_') ? 'payment_link' : 'checkout_session');
 
 interface PaymentData {
   session: string | null;
@@ -70,7 +77,12 @@ export interface TestGatewayDeps {
 /** An event as the test gateway sends it, in Stripe's shape. */
 export interface TestGatewayEvent {
   id: string;
-  type: 'checkout.session.completed' | 'checkout.session.expired' | 'payment_intent.payment_failed';
+  type:
+    | 'checkout.session.completed'
+    | 'checkout.session.expired'
+    | 'payment_intent.payment_failed'
+    | 'payment_link.paid'
+    | 'payment_link.expired';
   created: number;
   data: { object: { id: string; metadata: Record<string, string>; failure_message?: string | null } };
 }
@@ -84,6 +96,7 @@ export type PayOutcome =
 
 const prefixes: Record<Kind, string> = {
   account: 'tacct',
+  payment_link: 'tlink',
   event: 'tevt',
   customer: 'tcus',
   checkout_session: 'tcs',
@@ -137,15 +150,64 @@ export class TestGateway implements PaymentGateway {
     return {
       ref,
       url: this.payUrl(ref),
-      status: session.data.status,
+      status: session.data.status === 'cancelled' ? 'expired' : session.data.status,
       payment: payment ? presentPayment(payment.id, payment.data) : null,
       paymentMethod: method ? presentMethod(method.id, method.data) : null,
     };
   }
 
+  // ---- payment links ------------------------------------------------------------------------
+
+  async createPaymentLink(input: PaymentLinkInput): Promise<GatewayPaymentLink> {
+    const data: SessionData = {
+      mode: 'payment',
+      customer: input.gatewayCustomerRef,
+      amount: input.amount.toString(),
+      currency: input.currency,
+      description: input.description,
+      success_url: '',
+      cancel_url: '',
+      expires_at: input.expiresAt.toISOString(),
+      metadata: input.metadata,
+      status: 'open',
+      payment: null,
+      payment_method: null,
+    };
+    const row = await this.insertOnce('payment_link', input.idempotencyKey, data);
+    return this.getPaymentLink(row.id);
+  }
+
+  async getPaymentLink(ref: string): Promise<GatewayPaymentLink> {
+    const link = await this.expireIfDue(ref);
+    const payment = link.data.payment
+      ? await this.load<PaymentData>('payment', link.data.payment)
+      : undefined;
+    const statuses = {
+      open: 'active',
+      complete: 'paid',
+      expired: 'expired',
+      cancelled: 'cancelled',
+    } as const;
+    return {
+      ref,
+      url: this.payUrl(ref),
+      status: statuses[link.data.status],
+      payment: payment ? presentPayment(payment.id, payment.data) : null,
+    };
+  }
+
+  /** Cancels an active link; a paid link stays paid (as Stripe refuses to deactivate a used link's payment). */
+  async cancelPaymentLink(ref: string): Promise<GatewayPaymentLink> {
+    await this.deps.db.transaction().execute(async (tx) => {
+      const link = await this.lock<SessionData>(tx, 'payment_link', ref);
+      if (link.data.status === 'open') await this.update(tx, ref, { ...link.data, status: 'cancelled' });
+    });
+    return this.getPaymentLink(ref);
+  }
+
   // ---- the pay page -------------------------------------------------------------------------
 
-  /** The session as its pay page shows it. */
+  /** The session or link as its pay page shows it. */
   async viewSession(ref: string) {
     return (await this.expireIfDue(ref)).data;
   }
@@ -250,34 +312,40 @@ export class TestGateway implements PaymentGateway {
       payment: paymentId,
       payment_method: methodId,
     });
-    await this.emit(tx, 'checkout.session.completed', ref, session.metadata);
-    return { kind: 'completed', redirect: session.success_url };
+    const link = kindOf(ref) === 'payment_link';
+    await this.emit(tx, link ? 'payment_link.paid' : 'checkout.session.completed', ref, session.metadata);
+    // A link's payer has no Billfold page to return to: the gateway thanks them itself.
+    return { kind: 'completed', redirect: link ? `${this.payUrl(ref)}/done` : session.success_url };
   }
 
   private async lockOpenSession(tx: Tx, ref: string) {
-    const session = await this.lock<SessionData>(tx, 'checkout_session', ref);
-    if (session.data.status === 'complete') {
-      return { closed: { kind: 'closed', message: 'This checkout is already paid.' } as PayOutcome };
-    }
+    const kind = kindOf(ref);
+    const noun = kind === 'payment_link' ? 'payment link' : 'checkout';
+    const session = await this.lock<SessionData>(tx, kind, ref);
+    const closed = (message: string) => ({ closed: { kind: 'closed', message } as PayOutcome });
+    if (session.data.status === 'complete') return closed(`This ${noun} is already paid.`);
+    if (session.data.status === 'cancelled')
+      return closed(`This ${noun} was cancelled: it can no longer be paid.`);
     if (session.data.status === 'expired' || this.isDue(session.data.expires_at)) {
       if (session.data.status !== 'expired') {
         await this.update(tx, ref, { ...session.data, status: 'expired' });
-        await this.emit(tx, 'checkout.session.expired', ref, session.data.metadata);
+        await this.emit(tx, expiredEvent(kind), ref, session.data.metadata);
       }
-      return { closed: { kind: 'closed', message: 'This checkout has expired.' } as PayOutcome };
+      return closed(`This ${noun} has expired.`);
     }
     return session;
   }
 
   private async expireIfDue(ref: string) {
-    const session = await this.load<SessionData>('checkout_session', ref);
+    const kind = kindOf(ref);
+    const session = await this.load<SessionData>(kind, ref);
     if (session.data.status !== 'open' || !this.isDue(session.data.expires_at)) return session;
     return this.deps.db.transaction().execute(async (tx) => {
-      const locked = await this.lock<SessionData>(tx, 'checkout_session', ref);
+      const locked = await this.lock<SessionData>(tx, kind, ref);
       if (locked.data.status !== 'open') return locked;
       const expired = { ...locked.data, status: 'expired' as const };
       await this.update(tx, ref, expired);
-      await this.emit(tx, 'checkout.session.expired', ref, expired.metadata);
+      await this.emit(tx, expiredEvent(kind), ref, expired.metadata);
       return { ...locked, data: expired };
     });
   }
@@ -313,12 +381,17 @@ export class TestGateway implements PaymentGateway {
       'checkout.session.completed': 'checkout.completed',
       'checkout.session.expired': 'checkout.expired',
       'payment_intent.payment_failed': 'payment.failed',
+      'payment_link.paid': 'link.paid',
+      'payment_link.expired': 'link.expired',
     };
+    const ref = event.data?.object?.id ?? null;
+    const aboutLink = ref !== null && kindOf(ref) === 'payment_link';
     return {
       id: event.id,
       type: normalised[event.type] ?? 'other',
       gatewayType: event.type,
-      checkoutRef: event.data?.object?.id ?? null,
+      checkoutRef: aboutLink ? null : ref,
+      linkRef: aboutLink ? ref : null,
       payload: event,
     };
   }
@@ -478,3 +551,6 @@ function presentMethod(id: string, data: MethodData): GatewayPaymentMethod {
     expYear: data.exp_year,
   };
 }
+
+const expiredEvent = (kind: PayableKind): TestGatewayEvent['type'] =>
+  kind === 'payment_link' ? 'payment_link.expired' : 'checkout.session.expired';

@@ -1,0 +1,153 @@
+import type { z } from 'zod';
+import * as catalog from '../catalog/index.js';
+import { type Ctx, withTransaction } from '../context.js';
+import * as customers from '../customers/index.js';
+import { newId } from '../db/ids.js';
+import type { PaymentLinkRow } from '../db/schema.js';
+import { invalid } from '../errors.js';
+import * as payments from '../payments/index.js';
+import * as subscriptions from '../subscriptions/index.js';
+import { toDate } from '../time/index.js';
+import type { CheckoutDeps } from './checkout.js';
+
+/**
+ * Payment links (C12): an owner makes a link for a plan or an amount, shares it, and anyone pays it
+ * at the organization's gateway without an account. A paid plan link activates the plan. Like a
+ * checkout: the gateway is called outside transactions, and its answer is applied once.
+ */
+
+export async function createPaymentLink(
+  ctx: Ctx,
+  orgId: string,
+  input: z.infer<typeof payments.createPaymentLinkBody>,
+  deps: CheckoutDeps,
+): Promise<PaymentLinkRow> {
+  const customer = await customers.getCustomer(ctx, orgId);
+  const issuerId = catalog.issuerFor(orgId);
+  let plan: { issuerId: string; id: string; versionId: string; name: string } | undefined;
+  let amount: bigint;
+  let description: string;
+  if (input.plan_id) {
+    await catalog.getOffer(ctx, { orgId, currency: undefined, currentPlanId: undefined }, input.plan_id);
+    const entry = await catalog.getPlan(ctx, issuerId, input.plan_id);
+    if (entry.version.base_price === 0n) {
+      throw invalid(
+        'payment_link.nothing_to_pay',
+        `${entry.plan.name} costs nothing: no link is needed`,
+        'plan_id',
+      );
+    }
+    if (entry.plan.currency !== customer.currency) {
+      throw invalid(
+        'plan.currency_mismatch',
+        `${entry.plan.name} is priced in ${entry.plan.currency}; this organization is billed in ${customer.currency}`,
+        'plan_id',
+      );
+    }
+    plan = { issuerId, id: entry.plan.id, versionId: entry.version.id, name: entry.plan.name };
+    amount = entry.version.base_price;
+    description = input.description ?? `${entry.plan.name}, first ${entry.plan.billing_interval}`;
+  } else {
+    amount = BigInt(input.amount ?? 0);
+    description = input.description ?? '';
+  }
+
+  const id = newId('paymentLink');
+  const instant = ctx.clock.now();
+  const expiresAt = toDate(instant.add({ hours: 24 * input.expires_in_days }));
+  const gateway = deps.gateways.get(customer.gateway);
+  const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
+  const link = await gateway.createPaymentLink({
+    gatewayCustomerRef: customerRef,
+    amount,
+    currency: customer.currency,
+    description,
+    expiresAt,
+    metadata: { org_id: orgId, payment_link_id: id, ...(plan ? { plan_id: plan.id } : {}) },
+    idempotencyKey: `link:${id}`,
+  });
+  const row: PaymentLinkRow = {
+    org_id: orgId,
+    id,
+    customer_id: customer.id,
+    gateway: customer.gateway,
+    gateway_link_ref: link.ref,
+    plan_issuer_id: plan?.issuerId ?? null,
+    plan_id: plan?.id ?? null,
+    plan_version_id: plan?.versionId ?? null,
+    amount,
+    currency: customer.currency,
+    description,
+    status: 'active',
+    url: link.url,
+    expires_at: expiresAt,
+    paid_at: null,
+    cancelled_at: null,
+    payment_id: null,
+    created_by: ctx.actor.id,
+    created_at: toDate(instant),
+  };
+  await withTransaction(ctx, (tx) => payments.insertPaymentLink(tx, row));
+  return row;
+}
+
+export async function cancelPaymentLink(ctx: Ctx, orgId: string, id: string, deps: CheckoutDeps) {
+  const row = await payments.getPaymentLink(ctx, orgId, id);
+  if (row.status !== 'active') {
+    throw invalid(
+      'payment_link.not_active',
+      `This link is ${row.status}: only an active link can be cancelled`,
+    );
+  }
+  const view = await deps.gateways
+    .get(row.gateway)
+    .cancelPaymentLink(row.gateway_link_ref, `cancel:${row.id}`);
+  // If it was paid a moment before, the payment wins: it is applied, not cancelled.
+  return applyPaymentLink(ctx, orgId, id, view);
+}
+
+export async function syncPaymentLink(ctx: Ctx, orgId: string, id: string, deps: CheckoutDeps) {
+  const row = await payments.getPaymentLink(ctx, orgId, id);
+  if (row.status !== 'active') return row;
+  const view = await deps.gateways.get(row.gateway).getPaymentLink(row.gateway_link_ref);
+  return applyPaymentLink(ctx, orgId, id, view);
+}
+
+/** Applies what the gateway says of a link, once. */
+export async function applyPaymentLink(
+  ctx: Ctx,
+  orgId: string,
+  id: string,
+  view: payments.GatewayPaymentLink,
+): Promise<PaymentLinkRow> {
+  return withTransaction(ctx, async (tx) => {
+    const row = await payments.getPaymentLink(tx, orgId, id, { lock: true });
+    if (row.status !== 'active' || view.status === 'active') return row;
+    if (view.status !== 'paid') return payments.markPaymentLink(tx, row, view.status);
+    const payment = view.payment
+      ? await payments.recordPayment(tx, {
+          orgId,
+          customerId: row.customer_id,
+          gateway: row.gateway,
+          checkoutSessionId: null,
+          payment: view.payment,
+        })
+      : undefined;
+    if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
+      await subscriptions.moveToPlan(tx, {
+        orgId,
+        customerId: row.customer_id,
+        plan: { issuerId: row.plan_issuer_id, planId: row.plan_id, versionId: row.plan_version_id },
+      });
+    }
+    return payments.markPaymentLink(tx, row, 'paid', payment?.id ?? null);
+  });
+}
+
+export async function describePaymentLink(ctx: Ctx, row: PaymentLinkRow) {
+  return payments.presentPaymentLink(
+    row,
+    toDate(ctx.clock.now()),
+    await payments.findPayment(ctx, row.org_id, row.payment_id),
+  );
+}
