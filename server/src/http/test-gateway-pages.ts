@@ -86,7 +86,7 @@ export async function registerTestGatewayPages(app: FastifyInstance, gateway: Te
 
     pages.get<{ Params: { id: string } }>('/pay/test/:id/done', async (request, reply) => {
       const session = await load(request.params.id);
-      if (!session || session.status !== 'complete') {
+      if (session?.status !== 'complete') {
         return html(reply, renderClosedPage('No such payment.', undefined), 404);
       }
       return html(reply, renderPaidPage(session));
