@@ -198,4 +198,50 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await expect.poll(() => page.getByText('Checkout cancelled. Nothing was charged.').count()).toBe(1);
     expect(await page.getByRole('article', { name: 'Pro' }).textContent()).not.toContain('Current plan');
   });
+
+  it('makes a payment link that a visitor without an account pays, and cancels another', async () => {
+    const page = await customerOnBilling('links');
+    const section = page.getByRole('region', { name: 'Payment links' });
+    await section.getByLabel('Link for').selectOption({ label: 'Pro: $29.00' });
+    await section.getByRole('button', { name: 'Create link' }).click();
+    const link = page.getByRole('listitem').filter({ hasText: 'Pro, first month' });
+    await expect.poll(() => link.count()).toBe(1);
+    const url =
+      (await link
+        .getByRole('status', { name: /Link for/ })
+        .or(link.locator('output'))
+        .first()
+        .textContent()) ?? '';
+    expect(url).toContain('/pay/test/tlink_');
+    await screenshot(page, '37-payment-link-created');
+
+    // Someone else, in a fresh browser with no session, pays it.
+    const visitor = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await visitor.goto(url);
+    await payWith(visitor, '4242 4242 4242 4242');
+    await expect.poll(() => visitor.getByText(/Payment received/).count()).toBeGreaterThan(0);
+    await screenshot(visitor, '38-payment-link-paid-visitor');
+
+    await page.reload();
+    await expect.poll(() => link.textContent()).toContain('Paid');
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
+      .toContain('Current plan');
+
+    // A link for an amount, cancelled: it refuses payment with a clear page.
+    await section.getByLabel('Link for').selectOption('amount');
+    await section.getByLabel('Amount (USD)').fill('125');
+    await section.getByLabel('For', { exact: true }).fill('Onboarding session');
+    await section.getByRole('button', { name: 'Create link' }).click();
+    const other = page.getByRole('listitem').filter({ hasText: 'Onboarding session' });
+    await expect.poll(() => other.count()).toBe(1);
+    const otherUrl = (await other.locator('output').textContent()) ?? '';
+    await other.getByRole('button', { name: 'Cancel link' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel link' }).click();
+    await expect.poll(() => other.textContent()).toContain('Cancelled');
+    await screenshot(page, '39-payment-links');
+    await visitor.goto(otherUrl);
+    await expect.poll(() => visitor.getByText('This payment link was cancelled').count()).toBeGreaterThan(0);
+    await screenshot(visitor, '40-payment-link-cancelled-visitor');
+  });
 });

@@ -104,3 +104,4 @@ export type Feature = Json<'/v1/operator/features', 'get'>['data'][number];
 export type PricePreview = Json<'/v1/operator/plans/{plan_id}/preview', 'post'>;
 export type OperatorCustomer = Json<'/v1/operator/customers', 'get'>['data'][number];
 export type GatewayRouting = Json<'/v1/operator/gateway_routing', 'get'>;
+export type PaymentLink = Json<'/v1/payment_links', 'get'>['data'][number];

@@ -7,6 +7,7 @@ import { countryName } from '../shared/countries';
 import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, Card, CardIcon, ConfirmDialog, EmptyState, Loading, Page } from '../ui';
 import { CustomerModal } from './CustomerModal';
+import { PaymentLinks } from './PaymentLinks';
 import { PlanCard } from './PlanCard';
 import { useCheckout } from './useCheckout';
 import './billing.css';
@@ -126,6 +127,12 @@ export function BillingPage() {
           onNotice={setNotice}
         />
         <PaymentMethods organizationId={organization.id} canAct={canAct} refreshKey={refreshKey} />
+        <PaymentLinks
+          organizationId={organization.id}
+          currency={customer.data.currency}
+          canAct={canAct}
+          onPaid={() => setRefreshKey((k) => k + 1)}
+        />
       </>
     );
   }

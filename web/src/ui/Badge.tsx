@@ -40,6 +40,8 @@ const statusTones: Record<string, BadgeTone> = {
   accepted: 'success',
   revoked: 'danger',
   expired: 'neutral',
+  paid: 'accent',
+  cancelled: 'danger',
 };
 
 export function StatusBadge({ status }: { status: string }) {
