@@ -844,6 +844,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's payments, newest first, with their refunds
+         * @description Permission: `billing.read`
+         */
+        get: operations["listPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/organizations/{org_id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An organization's payments with their refunds, for operators
+         * @description Permission: `operator.read`
+         */
+        get: operations["listOrganizationPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/organizations/{org_id}/payments/{payment_id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a payment, in full or in part
+         * @description Permission: `operator.write`
+         */
+        post: operations["refundPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pay/test/{id}": {
         parameters: {
             query?: never;
@@ -6345,6 +6405,232 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listPayments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                            /** @description Minor units refunded so far */
+                            refunded: number;
+                            refunds: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "refund";
+                                payment_id: string;
+                                /** @description Minor units */
+                                amount: number;
+                                currency: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "succeeded" | "pending" | "failed";
+                                /** @description ISO 8601 timestamp (UTC) */
+                                created_at: string;
+                            }[];
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listOrganizationPayments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @enum {string} */
+                            gateway: "test" | "stripe" | "cashfree";
+                            /** @description Minor units */
+                            amount: number;
+                            currency: string;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed" | "requires_action" | "processing";
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                            /** @description Minor units refunded so far */
+                            refunded: number;
+                            refunds: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "refund";
+                                payment_id: string;
+                                /** @description Minor units */
+                                amount: number;
+                                currency: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "succeeded" | "pending" | "failed";
+                                /** @description ISO 8601 timestamp (UTC) */
+                                created_at: string;
+                            }[];
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    refundPayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                org_id: string;
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Minor units; the whole remaining amount when left out */
+                    amount?: number;
+                    /** @default requested_by_customer */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "refund";
+                        payment_id: string;
+                        /** @description Minor units */
+                        amount: number;
+                        currency: string;
+                        reason: string;
+                        /** @enum {string} */
+                        status: "succeeded" | "pending" | "failed";
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };

@@ -17,6 +17,7 @@ export const idPrefixes = {
   checkoutSession: 'cs',
   payment: 'pay',
   paymentLink: 'plink',
+  refund: 'rf',
 } as const;
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -295,9 +295,31 @@ export interface PaymentLinksTable {
   created_at: Timestamp;
 }
 
+export interface RefundsTable {
+  org_id: string;
+  id: string;
+  payment_id: string;
+  gateway: GatewayName;
+  gateway_refund_ref: string;
+  amount: ColumnType<bigint, bigint, bigint>;
+  currency: string;
+  reason: string;
+  status: 'succeeded' | 'pending' | 'failed';
+  created_by: string;
+  created_at: Timestamp;
+}
+
 export interface TestGatewayObjectsTable {
   id: string;
-  kind: 'account' | 'customer' | 'checkout_session' | 'payment_link' | 'payment' | 'payment_method' | 'event';
+  kind:
+    | 'account'
+    | 'customer'
+    | 'checkout_session'
+    | 'payment_link'
+    | 'payment'
+    | 'payment_method'
+    | 'refund'
+    | 'event';
   idempotency_key: string | null;
   data: Json;
   created_at: Timestamp;
@@ -339,6 +361,7 @@ export interface Database {
   test_gateway_objects: TestGatewayObjectsTable;
   gateway_events: GatewayEventsTable;
   payment_links: PaymentLinksTable;
+  refunds: RefundsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -357,3 +380,4 @@ export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
 export type PaymentLinkRow = Selectable<PaymentLinksTable>;
+export type RefundRow = Selectable<RefundsTable>;

@@ -53,6 +53,7 @@ function fillPath(path: string): string {
     .replace(':org_id', newId('organization'))
     .replace(':checkout_session_id', newId('checkoutSession'))
     .replace(':payment_link_id', newId('paymentLink'))
+    .replace(':payment_id', newId('payment'))
     .replace(':payment_method_id', newId('paymentMethod'))
     .replace(':token', 'bfi_0000000000000000000000000000000000000000');
 }

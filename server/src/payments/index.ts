@@ -1,4 +1,13 @@
 // Public surface of payments (C11–C15): the gateway port, its adapters, checkout sessions, payments.
+
+export {
+  chargeSavedMethod,
+  listPayments,
+  listRefunds,
+  presentRefund,
+  refundPayment,
+  withRetries,
+} from './charges.js';
 export {
   findCheckoutByGatewayRef,
   findPayment,
@@ -12,7 +21,7 @@ export {
   recordGatewayEvent,
   recordPayment,
 } from './checkout-sessions.js';
-export type { PayOutcome, TestGateway } from './gateways/test/test-gateway.js';
+export type { PayOutcome, TestGateway, TestGatewayFaults } from './gateways/test/test-gateway.js';
 export {
   findPaymentLinkByGatewayRef,
   getPaymentLink,
@@ -30,5 +39,6 @@ export type {
   GatewayRegistry,
   PaymentGateway,
 } from './port.js';
+export { GatewayTimeoutError } from './port.js';
 export { createGatewayRegistry } from './registry.js';
 export { signStripeStyle, verifyStripeStyle } from './webhook-signatures.js';

@@ -50,6 +50,38 @@ export const checkoutSessionObject = z.object({
   created_at: timestamp,
 });
 
+export const refundObject = z.object({
+  id: z.string(),
+  object: z.literal('refund'),
+  payment_id: z.string(),
+  amount: z.number().describe('Minor units'),
+  currency: z.string(),
+  reason: z.string(),
+  status: z.enum(['succeeded', 'pending', 'failed']),
+  created_at: timestamp,
+});
+
+export const paymentWithRefundsObject = paymentObject.extend({
+  refunded: z.number().describe('Minor units refunded so far'),
+  refunds: z.array(refundObject),
+});
+
+export const createRefundBody = z.strictObject({
+  amount: z
+    .number()
+    .int('Use whole minor units (cents)')
+    .min(1, 'The amount must be positive')
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .describe('Minor units; the whole remaining amount when left out'),
+  reason: z.string().trim().min(1).max(200).default('requested_by_customer'),
+});
+
+export const paymentParams = z.strictObject({
+  org_id: idOf('organization'),
+  payment_id: idOf('payment'),
+});
+
 export const createPaymentLinkBody = z
   .strictObject({
     plan_id: idOf('plan')

@@ -74,6 +74,37 @@ export interface GatewayPaymentLink {
   payment: GatewayPayment | null;
 }
 
+export interface OffSessionChargeInput {
+  gatewayCustomerRef: string;
+  paymentMethodRef: string;
+  amount: bigint;
+  currency: string;
+  description: string;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+export interface RefundInput {
+  paymentRef: string;
+  amount: bigint;
+  reason: string;
+  idempotencyKey: string;
+}
+
+export interface GatewayRefund {
+  ref: string;
+  amount: bigint;
+  status: 'succeeded' | 'pending' | 'failed';
+}
+
+/** The gateway did not answer in time: the call may or may not have happened. Retry with the same key. */
+export class GatewayTimeoutError extends Error {
+  constructor(gateway: string) {
+    super(`${gateway} did not answer in time`);
+    this.name = 'GatewayTimeoutError';
+  }
+}
+
 /** A gateway's webhook, verified and read into our terms. */
 export interface GatewayEvent {
   /** The gateway's event id: each is applied once. */
@@ -91,6 +122,10 @@ export interface PaymentGateway {
   ensureCustomer(input: GatewayCustomerInput): Promise<{ ref: string }>;
   createCheckout(input: CheckoutInput): Promise<GatewayCheckout>;
   getCheckout(ref: string): Promise<GatewayCheckout>;
+  /** Charges a saved method with nobody present (a renewal); may need the customer's action. */
+  chargeOffSession(input: OffSessionChargeInput): Promise<GatewayPayment>;
+  /** Gives back all or part of a succeeded payment. */
+  refund(input: RefundInput): Promise<GatewayRefund>;
   createPaymentLink(input: PaymentLinkInput): Promise<GatewayPaymentLink>;
   getPaymentLink(ref: string): Promise<GatewayPaymentLink>;
   cancelPaymentLink(ref: string, idempotencyKey: string): Promise<GatewayPaymentLink>;

@@ -21,10 +21,11 @@ export function createGatewayRegistry(deps: {
     ...deps,
     // Each event is delivered by a job queued with it: it leaves only if the change commits.
     onEvent: async (tx, eventId) => {
-      await enqueue(tx, TEST_GATEWAY_WEBHOOK_JOB, {
-        event_id: eventId,
-        url: new URL('/v1/webhooks/test', deps.publicUrl()).toString(),
-      });
+      const data = { event_id: eventId, url: new URL('/v1/webhooks/test', deps.publicUrl()).toString() };
+      const fault = test.webhookFault;
+      // Faults a test can switch on: each event delivered twice, or late (after the ones that follow).
+      await enqueue(tx, TEST_GATEWAY_WEBHOOK_JOB, data, fault === 'late' ? { startAfter: 5 } : {});
+      if (fault === 'duplicate') await enqueue(tx, TEST_GATEWAY_WEBHOOK_JOB, data);
     },
   });
   const adapters = new Map<GatewayName, PaymentGateway>([['test', test]]);

@@ -89,11 +89,30 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create unique index payment_links_gateway_ref on payment_links (gateway, gateway_link_ref);
 
+    -- Money given back on a payment, full or partial.
+    create table refunds (
+      org_id text not null,
+      id text not null,
+      payment_id text not null,
+      gateway text not null check (gateway in ('test', 'stripe', 'cashfree')),
+      gateway_refund_ref text not null,
+      amount bigint not null check (amount > 0),
+      currency char(3) not null,
+      reason text not null,
+      status text not null check (status in ('succeeded', 'pending', 'failed')),
+      created_by text not null,
+      created_at timestamptz not null,
+      primary key (org_id, id),
+      foreign key (org_id, payment_id) references payments (org_id, id)
+    );
+    create unique index refunds_gateway_ref on refunds (gateway, gateway_refund_ref);
+
     -- The built-in test gateway's objects: customers, sessions, payments, saved cards (never a card
     -- number: a token, the brand, the last four digits and the expiry).
     create table test_gateway_objects (
       id text primary key,
-      kind text not null check (kind in ('account', 'customer', 'checkout_session', 'payment_link', 'payment', 'payment_method', 'event')),
+      kind text not null check (kind in ('account', 'customer', 'checkout_session', 'payment_link', 'payment',
+        'payment_method', 'refund', 'event')),
       idempotency_key text,
       data jsonb not null,
       created_at timestamptz not null,

@@ -1,8 +1,10 @@
-import { listOf } from '../../api-shapes.js';
+import { amountJson, listOf } from '../../api-shapes.js';
+import type { Ctx } from '../../context.js';
 import { BillfoldError } from '../../errors.js';
 import * as checkout from '../../flows/checkout.js';
 import * as links from '../../flows/payment-links.js';
 import * as payments from '../../payments/index.js';
+import * as subscriptions from '../../subscriptions/index.js';
 import { type Access, defineRoute, type RouteInput } from '../route.js';
 
 /** Checkout at the customer's gateway (C11, C14). */
@@ -175,4 +177,80 @@ export const paymentsRoutes = [
         ),
       ),
   }),
+
+  defineRoute({
+    method: 'GET',
+    path: '/v1/payments',
+    operationId: 'listPayments',
+    summary: "The organization's payments, newest first, with their refunds",
+    tag: TAG,
+    permission: 'billing.read',
+    response: listOf(payments.paymentWithRefundsObject),
+    handler: async ({ ctx, access }) => ({
+      object: 'list' as const,
+      data: await paymentsWithRefunds(ctx, orgOf(access)),
+      has_more: false,
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/organizations/:org_id/payments',
+    operationId: 'listOrganizationPayments',
+    summary: "An organization's payments with their refunds, for operators",
+    tag: TAG,
+    permission: 'operator.read',
+    params: subscriptions.organizationParams,
+    response: listOf(payments.paymentWithRefundsObject),
+    handler: async ({ ctx, params }) => ({
+      object: 'list' as const,
+      data: await paymentsWithRefunds(ctx, params.org_id),
+      has_more: false,
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/organizations/:org_id/payments/:payment_id/refunds',
+    operationId: 'refundPayment',
+    summary: 'Refund a payment, in full or in part',
+    tag: TAG,
+    permission: 'operator.write',
+    params: payments.paymentParams,
+    body: payments.createRefundBody,
+    response: payments.refundObject,
+    status: 201,
+    transaction: 'own',
+    handler: async ({ ctx, params, body, payments: gateways }) => {
+      const payment = await ctx.db
+        .selectFrom('payments')
+        .select('gateway')
+        .where('org_id', '=', params.org_id)
+        .where('id', '=', params.payment_id)
+        .executeTakeFirst();
+      if (!payment) throw new BillfoldError('not_found', 'payment.not_found', 'No such payment');
+      const refund = await payments.refundPayment(ctx, gateways.get(payment.gateway), {
+        orgId: params.org_id,
+        paymentId: params.payment_id,
+        amount: body.amount === undefined ? undefined : BigInt(body.amount),
+        reason: body.reason,
+      });
+      return payments.presentRefund(refund);
+    },
+  }),
 ];
+
+async function paymentsWithRefunds(ctx: Ctx, orgId: string) {
+  const rows = await payments.listPayments(ctx, orgId);
+  const refunds = await payments.listRefunds(
+    ctx,
+    orgId,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => {
+    const mine = refunds.filter((r) => r.payment_id === row.id);
+    return {
+      ...payments.presentPayment(row),
+      refunded: amountJson(mine.reduce((sum, r) => sum + (r.status === 'failed' ? 0n : r.amount), 0n)),
+      refunds: mine.map(payments.presentRefund),
+    };
+  });
+}

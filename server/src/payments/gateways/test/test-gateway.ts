@@ -1,7 +1,8 @@
+import { sql } from 'kysely';
 import type { Db, Tx } from '../../../db/database.js';
 import { randomToken } from '../../../db/ids.js';
 import type { TestGatewayObjectsTable } from '../../../db/schema.js';
-import { conflict, invalid, notFound } from '../../../errors.js';
+import { BillfoldError, conflict, invalid, notFound } from '../../../errors.js';
 import { type Clock, toDate } from '../../../time/index.js';
 import type {
   CheckoutInput,
@@ -11,9 +12,13 @@ import type {
   GatewayPayment,
   GatewayPaymentLink,
   GatewayPaymentMethod,
+  GatewayRefund,
+  OffSessionChargeInput,
   PaymentGateway,
   PaymentLinkInput,
+  RefundInput,
 } from '../../port.js';
+import { GatewayTimeoutError } from '../../port.js';
 import { signStripeStyle, verifyStripeStyle } from '../../webhook-signatures.js';
 import { type CardBehaviour, type CardInput, checkCard, DECLINES } from './test-cards.js';
 
@@ -80,7 +85,9 @@ export interface TestGatewayEvent {
   type:
     | 'checkout.session.completed'
     | 'checkout.session.expired'
+    | 'payment_intent.succeeded'
     | 'payment_intent.payment_failed'
+    | 'charge.refunded'
     | 'payment_link.paid'
     | 'payment_link.expired';
   created: number;
@@ -96,6 +103,7 @@ export type PayOutcome =
 
 const prefixes: Record<Kind, string> = {
   account: 'tacct',
+  refund: 'tref',
   payment_link: 'tlink',
   event: 'tevt',
   customer: 'tcus',
@@ -104,11 +112,138 @@ const prefixes: Record<Kind, string> = {
   payment_method: 'tpm',
 };
 
+/**
+ * Faults a test can switch on, as gateways misbehave in life: the next call fails (HTTP 500), or
+ * happens but its answer is lost (a timeout); every call is slow; webhooks arrive twice, or late.
+ */
+export interface TestGatewayFaults {
+  next?: 'error' | 'timeout';
+  delayMs?: number;
+  webhooks?: 'normal' | 'duplicate' | 'late';
+}
+
 export class TestGateway implements PaymentGateway {
   readonly name = 'test' as const;
   readonly signatureHeader = 'stripe-signature';
+  #faults: TestGatewayFaults = {};
 
   constructor(private readonly deps: TestGatewayDeps) {}
+
+  setFaults(faults: TestGatewayFaults): void {
+    this.#faults = { ...faults };
+  }
+
+  get webhookFault(): TestGatewayFaults['webhooks'] {
+    return this.#faults.webhooks ?? 'normal';
+  }
+
+  /** Before a call: a configured delay, and a failure that happens before anything is done. */
+  private async faultBefore(): Promise<void> {
+    if (this.#faults.delayMs) await new Promise((resolve) => setTimeout(resolve, this.#faults.delayMs));
+    if (this.#faults.next === 'error') {
+      this.#faults.next = undefined;
+      throw new BillfoldError('internal', 'gateway.error', 'The test gateway answered HTTP 500');
+    }
+  }
+
+  /** After a call that happened: its answer lost on the way back. */
+  private faultAfter(): void {
+    if (this.#faults.next === 'timeout') {
+      this.#faults.next = undefined;
+      throw new GatewayTimeoutError('the test gateway');
+    }
+  }
+
+  // ---- off-session charges and refunds --------------------------------------------------------
+
+  async chargeOffSession(input: OffSessionChargeInput): Promise<GatewayPayment> {
+    await this.faultBefore();
+    const method = await this.load<MethodData>('payment_method', input.paymentMethodRef);
+    if (method.data.customer !== input.gatewayCustomerRef) {
+      throw invalid('test_gateway.method_not_attached', 'That payment method belongs to another customer');
+    }
+    const outcome: Record<CardBehaviour, { status: PaymentData['status']; code?: string; message?: string }> =
+      {
+        succeeds: { status: 'succeeded' },
+        declined: { status: 'failed', ...DECLINES.declined },
+        fails_off_session: { status: 'failed', ...DECLINES.declined },
+        insufficient_funds: { status: 'failed', ...DECLINES.insufficient_funds },
+        requires_authentication: {
+          status: 'requires_action',
+          code: 'authentication_required',
+          message: 'The bank asks the customer to authenticate this payment.',
+        },
+      };
+    const result = outcome[method.data.behaviour];
+    const data: PaymentData = {
+      session: null,
+      customer: input.gatewayCustomerRef,
+      payment_method: method.id,
+      amount: input.amount.toString(),
+      currency: input.currency,
+      status: result.status,
+      failure_code: result.code ?? null,
+      failure_message: result.message ?? null,
+    };
+    const paymentId = await this.deps.db.transaction().execute(async (tx) => {
+      const created = await this.insertKeyed(tx, 'payment', input.idempotencyKey, data);
+      if (created.fresh) {
+        await this.emit(
+          tx,
+          result.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed',
+          created.id,
+          input.metadata,
+          result.message,
+        );
+      }
+      return created.id;
+    });
+    const payment = await this.load<PaymentData>('payment', paymentId);
+    this.faultAfter();
+    return presentPayment(payment.id, payment.data);
+  }
+
+  async refund(input: RefundInput): Promise<GatewayRefund> {
+    await this.faultBefore();
+    const refundId = await this.deps.db.transaction().execute(async (tx) => {
+      const payment = await this.lock<PaymentData>(tx, 'payment', input.paymentRef);
+      const existing = await tx
+        .selectFrom('test_gateway_objects')
+        .select('id')
+        .where('kind', '=', 'refund')
+        .where('idempotency_key', '=', input.idempotencyKey)
+        .executeTakeFirst();
+      if (existing) return existing.id;
+      if (payment.data.status !== 'succeeded') {
+        throw invalid('refund.payment_not_succeeded', 'Only a succeeded payment can be refunded');
+      }
+      const refunded = await tx
+        .selectFrom('test_gateway_objects')
+        .select(sql<string>`coalesce(sum((data->>'amount')::bigint), 0)::text`.as('total'))
+        .where('kind', '=', 'refund')
+        .where(sql<string>`data->>'payment'`, '=', payment.id)
+        .executeTakeFirstOrThrow();
+      const remaining = BigInt(payment.data.amount) - BigInt(refunded.total);
+      if (input.amount > remaining) {
+        throw invalid(
+          'refund.too_much',
+          `At most ${remaining} (minor units) of this payment is left to refund`,
+          'amount',
+        );
+      }
+      const created = await this.insertKeyed(tx, 'refund', input.idempotencyKey, {
+        payment: payment.id,
+        amount: input.amount.toString(),
+        reason: input.reason,
+        status: 'succeeded',
+      });
+      await this.emit(tx, 'charge.refunded', payment.id, {});
+      return created.id;
+    });
+    const refund = await this.load<{ amount: string; status: GatewayRefund['status'] }>('refund', refundId);
+    this.faultAfter();
+    return { ref: refund.id, amount: BigInt(refund.data.amount), status: refund.data.status };
+  }
 
   async ensureCustomer(input: GatewayCustomerInput): Promise<{ ref: string }> {
     const row = await this.insertOnce('customer', input.idempotencyKey, {
@@ -381,6 +516,8 @@ export class TestGateway implements PaymentGateway {
       'checkout.session.completed': 'checkout.completed',
       'checkout.session.expired': 'checkout.expired',
       'payment_intent.payment_failed': 'payment.failed',
+      'payment_intent.succeeded': 'other',
+      'charge.refunded': 'other',
       'payment_link.paid': 'link.paid',
       'payment_link.expired': 'link.expired',
     };
@@ -458,6 +595,33 @@ export class TestGateway implements PaymentGateway {
       .executeTakeFirst();
     if (!existing) throw conflict('test_gateway.idempotency', 'The idempotent request is still in progress');
     return existing;
+  }
+
+  /** Inserts under an idempotency key, in `tx`; the same key again finds the first object. */
+  private async insertKeyed(tx: Tx, kind: Kind, idempotencyKey: string, data: object) {
+    const now = toDate(this.deps.clock.now());
+    const id = `${prefixes[kind]}_${randomToken(20)}`;
+    const inserted = await tx
+      .insertInto('test_gateway_objects')
+      .values({
+        id,
+        kind,
+        idempotency_key: idempotencyKey,
+        data: JSON.stringify(data),
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((c) => c.columns(['kind', 'idempotency_key']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return { id: inserted.id, fresh: true };
+    const existing = await tx
+      .selectFrom('test_gateway_objects')
+      .select('id')
+      .where('kind', '=', kind)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirstOrThrow();
+    return { id: existing.id, fresh: false };
   }
 
   private async insert(tx: Tx, kind: Kind, data: object) {

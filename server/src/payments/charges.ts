@@ -1,0 +1,173 @@
+import { recordAudit } from '../access/index.js';
+import { amountJson } from '../api-shapes.js';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { PaymentRow, RefundRow } from '../db/schema.js';
+import { BillfoldError, invalid, notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
+import { recordPayment } from './checkout-sessions.js';
+import { type GatewayPayment, GatewayTimeoutError, type PaymentGateway } from './port.js';
+
+/**
+ * Charging a saved method with nobody present, and refunds. A gateway that does not answer in time
+ * may have done the work: the call is retried with the same idempotency key, so it happens once.
+ */
+
+const ATTEMPTS = 3;
+
+/** Calls `call` until it answers, retrying timeouts; other errors are final. */
+export async function withRetries<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof GatewayTimeoutError) || attempt >= ATTEMPTS) throw error;
+    }
+  }
+}
+
+export async function chargeSavedMethod(
+  ctx: Ctx,
+  gateway: PaymentGateway,
+  input: {
+    orgId: string;
+    customerId: string;
+    gatewayCustomerRef: string;
+    paymentMethodRef: string;
+    amount: bigint;
+    currency: string;
+    description: string;
+    idempotencyKey: string;
+  },
+): Promise<PaymentRow> {
+  const payment: GatewayPayment = await withRetries(() =>
+    gateway.chargeOffSession({
+      gatewayCustomerRef: input.gatewayCustomerRef,
+      paymentMethodRef: input.paymentMethodRef,
+      amount: input.amount,
+      currency: input.currency,
+      description: input.description,
+      metadata: { org_id: input.orgId },
+      idempotencyKey: input.idempotencyKey,
+    }),
+  );
+  return ctx.db.transaction().execute((tx) =>
+    recordPayment(
+      { ...ctx, db: tx },
+      {
+        orgId: input.orgId,
+        customerId: input.customerId,
+        gateway: gateway.name,
+        checkoutSessionId: null,
+        payment,
+      },
+    ),
+  );
+}
+
+export async function listPayments(ctx: Ctx, orgId: string): Promise<PaymentRow[]> {
+  return ctx.db
+    .selectFrom('payments')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(200)
+    .execute();
+}
+
+export async function listRefunds(ctx: Ctx, orgId: string, paymentIds: string[]): Promise<RefundRow[]> {
+  if (paymentIds.length === 0) return [];
+  return ctx.db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('payment_id', 'in', paymentIds)
+    .orderBy('created_at')
+    .execute();
+}
+
+/**
+ * Refunds all or part of a succeeded payment (C15). What is left to refund is checked here and again
+ * by the gateway; the refund's id, made before the call, is the gateway's idempotency key.
+ */
+export async function refundPayment(
+  ctx: Ctx,
+  gateway: PaymentGateway,
+  input: { orgId: string; paymentId: string; amount: bigint | undefined; reason: string },
+): Promise<RefundRow> {
+  const payment = await ctx.db
+    .selectFrom('payments')
+    .selectAll()
+    .where('org_id', '=', input.orgId)
+    .where('id', '=', input.paymentId)
+    .executeTakeFirst();
+  if (!payment) throw notFound('payment.not_found', 'No such payment');
+  if (payment.status !== 'succeeded') {
+    throw invalid('refund.payment_not_succeeded', 'Only a succeeded payment can be refunded');
+  }
+  const done = await listRefunds(ctx, input.orgId, [payment.id]);
+  const remaining =
+    payment.amount - done.reduce((sum, r) => sum + (r.status === 'failed' ? 0n : r.amount), 0n);
+  const amount = input.amount ?? remaining;
+  if (amount <= 0n) throw invalid('refund.nothing_left', 'This payment is refunded in full', 'amount');
+  if (amount > remaining) {
+    throw invalid(
+      'refund.too_much',
+      `At most ${amountJson(remaining)} (minor units) is left to refund`,
+      'amount',
+    );
+  }
+  const id = newId('refund');
+  const refund = await withRetries(() =>
+    gateway.refund({
+      paymentRef: payment.gateway_payment_ref,
+      amount,
+      reason: input.reason,
+      idempotencyKey: `refund:${id}`,
+    }),
+  );
+  if (refund.amount !== amount) {
+    throw new BillfoldError('internal', 'refund.mismatch', 'The gateway refunded another amount than asked');
+  }
+  return ctx.db.transaction().execute(async (tx) => {
+    const row: RefundRow = {
+      org_id: input.orgId,
+      id,
+      payment_id: payment.id,
+      gateway: payment.gateway,
+      gateway_refund_ref: refund.ref,
+      amount,
+      currency: payment.currency,
+      reason: input.reason,
+      status: refund.status,
+      created_by: ctx.actor.id,
+      created_at: toDate(ctx.clock.now()),
+    };
+    await tx.insertInto('refunds').values(row).execute();
+    await recordAudit(
+      { ...ctx, db: tx },
+      {
+        orgId: input.orgId,
+        action: 'refund.created',
+        targetType: 'payment',
+        targetId: payment.id,
+        after: { refund: id, amount: amount.toString(), currency: payment.currency, reason: input.reason },
+      },
+    );
+    return row;
+  });
+}
+
+export function presentRefund(row: RefundRow) {
+  return {
+    id: row.id,
+    object: 'refund' as const,
+    payment_id: row.payment_id,
+    amount: amountJson(row.amount),
+    currency: row.currency,
+    reason: row.reason,
+    status: row.status,
+    created_at: row.created_at.toISOString(),
+  };
+}
