@@ -173,11 +173,10 @@ describe.each(engines())('charges, refunds and gateway faults on %s', (engine) =
     expect((await refund({})).json()).toMatchObject({ amount: 2000 });
     expect((await refund({})).json().error.code).toBe('refund.nothing_left');
     const list = await api.call({ method: 'GET', url: '/v1/payments', as: who.owner, org: who.orgId });
-    expect(list.json().data[0]).toMatchObject({
-      id: payment.id,
-      refunded: 3000,
-      refunds: [{ amount: 1000 }, { amount: 2000 }],
-    });
+    const [listed] = list.json().data;
+    expect(listed).toMatchObject({ id: payment.id, refunded: 3000 });
+    // Both refunds share the test clock's instant, so compare them as a set.
+    expect(listed.refunds.map((r: { amount: number }) => r.amount).sort()).toEqual([1000, 2000]);
     const byOwner = await api.call({
       method: 'POST',
       url: `/v1/operator/organizations/${who.orgId}/payments/${payment.id}/refunds`,
