@@ -17,12 +17,13 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
   const run = Math.random().toString(36).slice(2, 8);
   const password = 'correct horse battery';
   let people = 0;
+  let operator: Page;
 
   beforeAll(async () => {
     billfold = await startTestBillfold();
     browser = await launchBrowser();
     // An operator publishes the plan through the API, as the catalog test does through its pages.
-    const operator = await owner('operator');
+    operator = await owner('operator');
     await billfold.database.db
       .updateTable('users')
       .set({ is_operator: true })
@@ -243,5 +244,29 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await visitor.goto(otherUrl);
     await expect.poll(() => visitor.getByText('This payment link was cancelled').count()).toBeGreaterThan(0);
     await screenshot(visitor, '40-payment-link-cancelled-visitor');
+  });
+
+  it('lets an operator refund part of a payment from the customer page', async () => {
+    await operator.reload();
+    await operator
+      .getByRole('navigation', { name: 'Operator' })
+      .getByRole('link', { name: 'Customers' })
+      .click();
+    await operator.getByLabel('Search').fill('visa LLC');
+    await operator.getByRole('link', { name: 'visa LLC' }).click();
+    await expect
+      .poll(() => operator.getByRole('table', { name: 'Payments' }).textContent())
+      .toContain('$29.00');
+    await operator.getByRole('button', { name: 'Refund' }).first().click();
+    const dialog = operator.getByRole('dialog');
+    await dialog.getByLabel('Amount (USD)').fill('10');
+    await dialog.getByLabel('Reason').fill('Outage credit');
+    await screenshot(operator, '41-operator-refund');
+    await dialog.getByRole('button', { name: 'Refund' }).click();
+    await expect.poll(() => operator.getByText('Refunded $10.00.').count()).toBe(1);
+    await expect
+      .poll(() => operator.getByRole('table', { name: 'Payments' }).textContent())
+      .toContain('$10.00');
+    await screenshot(operator, '42-operator-customer');
   });
 });

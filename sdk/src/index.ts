@@ -35,7 +35,9 @@ export function createBillfoldClient(options: BillfoldClientOptions = {}): Billf
     onRequest({ request }) {
       if (options.apiKey) request.headers.set('authorization', `Bearer ${options.apiKey}`);
       const session = options.session?.();
-      if (session?.organizationId) request.headers.set('billfold-organization', session.organizationId);
+      // A call may name another organization itself (an operator looking at a customer).
+      if (session?.organizationId && !request.headers.has('billfold-organization'))
+        request.headers.set('billfold-organization', session.organizationId);
       if (request.method !== 'GET') {
         if (session?.csrfToken) request.headers.set('x-csrf-token', session.csrfToken);
         if (!request.headers.has('idempotency-key'))

@@ -9,6 +9,7 @@ import { PlanDetailPage } from './billing/PlanDetailPage';
 import { MetricsPage } from './catalog/MetricsPage';
 import { PlanEditorPage } from './catalog/PlanEditorPage';
 import { PlansPage } from './catalog/PlansPage';
+import { CustomerDetailPage } from './customers/CustomerDetailPage';
 import { CustomersPage } from './customers/CustomersPage';
 import { InvitePage } from './invite/InvitePage';
 import { MembersPage } from './members/MembersPage';
@@ -92,6 +93,14 @@ export function App() {
               element={
                 <RequirePermission can="operate" title="Metrics and features">
                   <MetricsPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="operator/customers/:orgId"
+              element={
+                <RequirePermission can="operate" title="Customer">
+                  <CustomerDetailPage />
                 </RequirePermission>
               }
             />

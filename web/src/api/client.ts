@@ -105,3 +105,4 @@ export type PricePreview = Json<'/v1/operator/plans/{plan_id}/preview', 'post'>;
 export type OperatorCustomer = Json<'/v1/operator/customers', 'get'>['data'][number];
 export type GatewayRouting = Json<'/v1/operator/gateway_routing', 'get'>;
 export type PaymentLink = Json<'/v1/payment_links', 'get'>['data'][number];
+export type PaymentWithRefunds = Json<'/v1/payments', 'get'>['data'][number];

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { Link } from 'react-router';
 import { api, type GatewayRouting, type OperatorCustomer, toApiError, unwrap } from '../api/client';
 import { useApi } from '../api/useApi';
 import { countryName, countryOptions } from '../shared/countries';
@@ -85,7 +86,9 @@ export function CustomersPage() {
       header: 'Customer',
       render: (c) => (
         <span className="plan-name-cell">
-          <span className="cell-primary">{c.name}</span>
+          <Link to={`/operator/customers/${c.org_id}`} className="cell-primary">
+            {c.name}
+          </Link>
           <span className="text-muted-small">{c.email}</span>
         </span>
       ),

@@ -42,6 +42,9 @@ const statusTones: Record<string, BadgeTone> = {
   expired: 'neutral',
   paid: 'accent',
   cancelled: 'danger',
+  succeeded: 'success',
+  failed: 'danger',
+  requires_action: 'warning',
 };
 
 export function StatusBadge({ status }: { status: string }) {
