@@ -31,6 +31,7 @@ export async function startTestBillfold(): Promise<RunningBillfold> {
       webDist,
       trustProxy: false,
       gateways: [],
+      stripe: undefined,
     },
     { work: false },
   );

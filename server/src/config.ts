@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { DatabaseConfig } from './db/database.js';
 import type { GatewayName } from './db/schema.js';
+import type { StripeSettings } from './payments/index.js';
 
 /** Everything Billfold reads from its environment, in one place (documented in the README). */
 export interface BillfoldConfig {
@@ -12,6 +13,7 @@ export interface BillfoldConfig {
   trustProxy: boolean | string;
   /** Gateways whose keys are set; the test gateway is always there. */
   gateways: GatewayName[];
+  stripe: StripeSettings | undefined;
 }
 
 /** `defaultWebDist`: where the built web UI is, as seen from the caller (the CLI knows its own place). */
@@ -31,9 +33,27 @@ export function configFromEnv(env: NodeJS.ProcessEnv, defaultWebDist?: string): 
     webDist: env.BILLFOLD_WEB_DIST ?? defaultWebDist,
     // 'true' trusts any proxy; otherwise a comma-separated list of proxy addresses or CIDR ranges.
     trustProxy: env.BILLFOLD_TRUST_PROXY === 'true' ? true : (env.BILLFOLD_TRUST_PROXY ?? false),
+    stripe: stripeSettings(env),
     gateways: [
-      ...(env.STRIPE_SECRET_KEY ? (['stripe'] as const) : []),
+      ...(env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET ? (['stripe'] as const) : []),
       ...(env.CASHFREE_CLIENT_ID && env.CASHFREE_CLIENT_SECRET ? (['cashfree'] as const) : []),
     ],
+  };
+}
+
+/** STRIPE_API_BASE points the SDK elsewhere (an emulator): http://127.0.0.1:12111. */
+function stripeSettings(env: NodeJS.ProcessEnv): StripeSettings | undefined {
+  if (!env.STRIPE_SECRET_KEY || !env.STRIPE_WEBHOOK_SECRET) return undefined;
+  const base = env.STRIPE_API_BASE ? new URL(env.STRIPE_API_BASE) : undefined;
+  return {
+    secretKey: env.STRIPE_SECRET_KEY,
+    webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+    ...(base
+      ? {
+          host: base.hostname,
+          port: Number.parseInt(base.port || (base.protocol === 'https:' ? '443' : '80'), 10),
+          protocol: base.protocol === 'https:' ? ('https' as const) : ('http' as const),
+        }
+      : {}),
   };
 }

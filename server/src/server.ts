@@ -33,6 +33,7 @@ export async function startBillfold(
     webDist: config.webDist,
     trustProxy: config.trustProxy,
     gateways: config.gateways,
+    stripe: config.stripe,
   };
   const app = await buildApp({
     db: database.db,

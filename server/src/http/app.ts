@@ -18,7 +18,7 @@ import type { Actor, Ctx, Logger } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { GatewayName } from '../db/schema.js';
-import { createGatewayRegistry, type GatewayRegistry } from '../payments/index.js';
+import { createGatewayRegistry, type GatewayRegistry, type StripeSettings } from '../payments/index.js';
 import type { Clock } from '../time/index.js';
 import { toDate } from '../time/index.js';
 import { authorize, CSRF_HEADER, ORG_HEADER, SESSION_COOKIE } from './auth.js';
@@ -72,6 +72,8 @@ export interface AppConfig {
   trustProxy?: boolean | string | undefined;
   /** Payment gateways whose keys are configured; customers routed to others pay at the test gateway. */
   gateways?: readonly GatewayName[];
+  /** Stripe's keys (and, in tests, where its emulator listens). */
+  stripe?: StripeSettings | undefined;
 }
 
 export interface AppDeps {
@@ -129,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     publicUrl: () => config.publicUrl,
     configured: config.gateways ?? [],
+    stripe: config.stripe,
   });
   const secureCookies = config.publicUrl.startsWith('https://');
 

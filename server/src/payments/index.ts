@@ -21,6 +21,7 @@ export {
   recordGatewayEvent,
   recordPayment,
 } from './checkout-sessions.js';
+export type { StripeSettings } from './gateways/stripe/stripe-gateway.js';
 export type { PayOutcome, TestGateway, TestGatewayFaults } from './gateways/test/test-gateway.js';
 export {
   findPaymentLinkByGatewayRef,

@@ -3,6 +3,7 @@ import type { GatewayName } from '../db/schema.js';
 import { BillfoldError } from '../errors.js';
 import { enqueue } from '../jobs/queue.js';
 import type { Clock } from '../time/index.js';
+import { StripeGateway, type StripeSettings } from './gateways/stripe/stripe-gateway.js';
 import { TestGateway } from './gateways/test/test-gateway.js';
 import { TEST_GATEWAY_WEBHOOK_JOB } from './gateways/test/webhook-delivery.js';
 import type { GatewayRegistry, PaymentGateway } from './port.js';
@@ -16,6 +17,7 @@ export function createGatewayRegistry(deps: {
   clock: Clock;
   publicUrl: () => string;
   configured: readonly GatewayName[];
+  stripe?: StripeSettings | undefined;
 }): GatewayRegistry & { test: TestGateway } {
   const test = new TestGateway({
     ...deps,
@@ -29,6 +31,8 @@ export function createGatewayRegistry(deps: {
     },
   });
   const adapters = new Map<GatewayName, PaymentGateway>([['test', test]]);
+  if (deps.stripe && deps.configured.includes('stripe'))
+    adapters.set('stripe', new StripeGateway(deps.stripe, deps.clock));
   return {
     test,
     configured: new Set(deps.configured),

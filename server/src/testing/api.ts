@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomToken } from '../db/ids.js';
 import type { GatewayName } from '../db/schema.js';
 import { buildApp } from '../http/app.js';
+import type { StripeSettings } from '../payments/index.js';
 import { TestClock } from '../time/index.js';
 import { type Engine, freshDatabase, type TestDatabase } from './databases.js';
 
@@ -48,7 +49,10 @@ let counter = 0;
 export const uniqueEmail = (label = 'person') =>
   `${label}.${randomToken(8).toLowerCase()}.${++counter}@example.com`;
 
-export async function testApi(engine: Engine, options: { gateways?: GatewayName[] } = {}): Promise<TestApi> {
+export async function testApi(
+  engine: Engine,
+  options: { gateways?: GatewayName[]; stripe?: StripeSettings } = {},
+): Promise<TestApi> {
   const database = await freshDatabase(engine);
   const clock = new TestClock('2027-01-15T10:00:00Z');
   // Server errors are printed: a 500 in a test should say why.
@@ -57,7 +61,7 @@ export async function testApi(engine: Engine, options: { gateways?: GatewayName[
     db: database.db,
     clock,
     log,
-    config: { publicUrl: 'http://billfold.test', gateways: options.gateways ?? [] },
+    config: { publicUrl: 'http://billfold.test', gateways: options.gateways ?? [], stripe: options.stripe },
   });
 
   const call = (request: ApiRequest) => {

@@ -1,0 +1,309 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Person, type TestApi, testApi } from '../../../testing/api.js';
+import { engines } from '../../../testing/databases.js';
+import { systemClock } from '../../../time/index.js';
+import { signStripeStyle } from '../../webhook-signatures.js';
+import { startStripeEmulator } from './emulator.js';
+
+/**
+ * Stripe end to end, offline: Billfold's Stripe adapter drives the official SDK (pinned), pointed at
+ * the emulator with the SDK's host, port and protocol options. A US customer is routed to Stripe;
+ * checkout, webhooks, off-session charges, refunds and payment links go through the SDK.
+ */
+
+const WEBHOOK_SECRET = 'whsec_emulator_0123456789';
+
+describe.each(engines())('the Stripe gateway against its emulator on %s', (engine) => {
+  let api: TestApi;
+  let emulator: Awaited<ReturnType<typeof startStripeEmulator>>;
+  let planId: string;
+  const delivered: { status: number; body: string }[] = [];
+
+  beforeAll(async () => {
+    // The emulator's webhooks reach the in-process app; its clock is the app's test clock.
+    let deliver: (body: string, signature: string) => Promise<void> = async () => {};
+    const clockHolder: { api?: TestApi } = {};
+    emulator = await startStripeEmulator({
+      clock: { now: () => (clockHolder.api ? clockHolder.api.clock.now() : systemClock.now()) },
+      webhookSecret: WEBHOOK_SECRET,
+      deliver: (body, signature) => deliver(body, signature),
+    });
+    api = await testApi(engine, {
+      gateways: ['stripe'],
+      stripe: {
+        secretKey: 'sk_test_emulator',
+        webhookSecret: WEBHOOK_SECRET,
+        host: emulator.host,
+        port: emulator.port,
+        protocol: 'http',
+      },
+    });
+    clockHolder.api = api;
+    deliver = async (body, signature) => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        payload: body,
+      });
+      delivered.push({ status: response.statusCode, body: response.body });
+    };
+    const operator = await api.signUpOperator();
+    planId = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/operator/plans',
+        as: operator,
+        body: { code: 'pro', name: 'Pro', currency: 'USD', interval: 'month', base_price: 2000 },
+      })
+    ).json().id;
+  });
+  afterAll(async () => {
+    await api?.close();
+    await emulator?.close();
+  });
+
+  async function usCustomer() {
+    const owner: Person = await api.signUp();
+    const orgId = owner.personalOrgId;
+    const created = await api.call({
+      method: 'POST',
+      url: '/v1/billing_customer',
+      as: owner,
+      org: orgId,
+      body: {
+        name: 'Stripe Inc.',
+        email: 'billing@stripe-customer.example',
+        address_line1: '1 Market St',
+        city: 'San Francisco',
+        state: 'CA',
+        postal_code: '94105',
+        country: 'US',
+      },
+    });
+    expect(created.json().gateway).toBe('stripe');
+    return { owner, orgId };
+  }
+  const form = (url: string, fields: Record<string, string>) =>
+    fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+  const activePlan = async (who: { owner: Person; orgId: string }) =>
+    (await api.call({ method: 'GET', url: '/v1/subscriptions', as: who.owner, org: who.orgId }))
+      .json()
+      .data.find((s: { status: string }) => s.status === 'active')?.plan_name;
+
+  it('subscribes through a Stripe Checkout Session; the signed webhook applies it, the return changes nothing', async () => {
+    const who = await usCustomer();
+    const started = await api.call({
+      method: 'POST',
+      url: '/v1/checkout_sessions',
+      as: who.owner,
+      org: who.orgId,
+      body: { plan_id: planId },
+    });
+    expect(started.statusCode, started.body).toBe(201);
+    const session = started.json();
+    expect(session).toMatchObject({ gateway: 'stripe', status: 'open', amount: 2000 });
+    expect(session.url).toContain(emulator.origin);
+    const stripeSession = [...emulator.state.sessions.values()].at(-1);
+    expect(stripeSession).toMatchObject({ mode: 'payment', amount_total: 2000, currency: 'usd' });
+    expect(emulator.state.customers.size).toBeGreaterThan(0);
+
+    const declined = await form(session.url, { number: '4000000000000002', expiry: '12/34', cvc: '123' });
+    expect(declined.status).toBe(402);
+    const paid = await form(session.url, { number: '4242424242424242', expiry: '12/34', cvc: '123' });
+    expect(paid.status).toBe(303);
+    expect(paid.headers.get('location')).toBe(`http://billfold.test/billing?checkout=${session.id}`);
+    expect(delivered.at(-1)?.status).toBe(200);
+    expect(await activePlan(who)).toBe('Pro');
+
+    const back = await api.call({
+      method: 'POST',
+      url: `/v1/checkout_sessions/${session.id}/sync`,
+      as: who.owner,
+      org: who.orgId,
+    });
+    expect(back.json()).toMatchObject({ status: 'complete', payment: { status: 'succeeded', amount: 2000 } });
+    const methods = await api.call({
+      method: 'GET',
+      url: '/v1/payment_methods',
+      as: who.owner,
+      org: who.orgId,
+    });
+    expect(methods.json().data).toMatchObject([
+      { gateway: 'stripe', brand: 'visa', last4: '4242', is_default: true },
+    ]);
+  });
+
+  it('charges off-session through PaymentIntents, refunds in part, and reports declines as failed payments', async () => {
+    const who = await usCustomer();
+    const session = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/checkout_sessions',
+        as: who.owner,
+        org: who.orgId,
+        body: { mode: 'setup' },
+      })
+    ).json();
+    await form(session.url, { number: '4000000000000341', expiry: '12/34', cvc: '123' });
+    await api.call({
+      method: 'POST',
+      url: `/v1/checkout_sessions/${session.id}/sync`,
+      as: who.owner,
+      org: who.orgId,
+    });
+    const method = await api.database.db
+      .selectFrom('payment_methods')
+      .selectAll()
+      .where('org_id', '=', who.orgId)
+      .executeTakeFirstOrThrow();
+    expect(method).toMatchObject({ gateway: 'stripe', last4: '0341' });
+    const gateway = api.app.billfoldGateways.get('stripe');
+    const customerRef = (
+      await api.database.db
+        .selectFrom('gateway_customers')
+        .select('gateway_customer_ref')
+        .where('org_id', '=', who.orgId)
+        .executeTakeFirstOrThrow()
+    ).gateway_customer_ref;
+    const failed = await gateway.chargeOffSession({
+      gatewayCustomerRef: customerRef,
+      paymentMethodRef: method.gateway_ref,
+      amount: 2000n,
+      currency: 'USD',
+      description: 'Pro, February',
+      metadata: {},
+      idempotencyKey: 'stripe-renewal-1',
+    });
+    expect(failed).toMatchObject({ status: 'failed', failureCode: 'card_declined' });
+
+    // A 4242 card saved the same way charges, and refunds in part.
+    const good = await usCustomer();
+    const setup = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/checkout_sessions',
+        as: good.owner,
+        org: good.orgId,
+        body: { mode: 'setup' },
+      })
+    ).json();
+    await form(setup.url, { number: '4242424242424242', expiry: '12/34', cvc: '123' });
+    await api.call({
+      method: 'POST',
+      url: `/v1/checkout_sessions/${setup.id}/sync`,
+      as: good.owner,
+      org: good.orgId,
+    });
+    const saved = await api.database.db
+      .selectFrom('payment_methods')
+      .selectAll()
+      .where('org_id', '=', good.orgId)
+      .executeTakeFirstOrThrow();
+    const goodRef = (
+      await api.database.db
+        .selectFrom('gateway_customers')
+        .select('gateway_customer_ref')
+        .where('org_id', '=', good.orgId)
+        .executeTakeFirstOrThrow()
+    ).gateway_customer_ref;
+    const charge = () =>
+      gateway.chargeOffSession({
+        gatewayCustomerRef: goodRef,
+        paymentMethodRef: saved.gateway_ref,
+        amount: 2000n,
+        currency: 'USD',
+        description: 'Pro, February',
+        metadata: {},
+        idempotencyKey: 'stripe-renewal-2',
+      });
+    const first = await charge();
+    const retried = await charge();
+    expect(first).toMatchObject({ status: 'succeeded', amount: 2000n });
+    // The same idempotency key at Stripe answers with the same PaymentIntent.
+    expect(retried.ref).toBe(first.ref);
+    const refund = await gateway.refund({
+      paymentRef: first.ref,
+      amount: 500n,
+      reason: 'credit',
+      idempotencyKey: 'rf-1',
+    });
+    expect(refund).toMatchObject({ amount: 500n, status: 'succeeded' });
+    await expect(
+      gateway.refund({ paymentRef: first.ref, amount: 1600n, reason: 'too much', idempotencyKey: 'rf-2' }),
+    ).rejects.toMatchObject({ code: 'gateway.refused' });
+  });
+
+  it('makes a Payment Link that anyone pays, and deactivates another', async () => {
+    const who = await usCustomer();
+    const link = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/payment_links',
+        as: who.owner,
+        org: who.orgId,
+        body: { plan_id: planId },
+      })
+    ).json();
+    expect(link).toMatchObject({ gateway: 'stripe', status: 'active', amount: 2000 });
+    const paid = await form(link.url, { number: '4242424242424242', expiry: '12/34', cvc: '123' });
+    expect(await paid.text()).toContain('Payment received');
+    expect(
+      (
+        await api.call({ method: 'GET', url: `/v1/payment_links/${link.id}`, as: who.owner, org: who.orgId })
+      ).json(),
+    ).toMatchObject({
+      status: 'paid',
+      payment: { amount: 2000, status: 'succeeded' },
+    });
+    expect(await activePlan(who)).toBe('Pro');
+
+    const other = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/payment_links',
+        as: who.owner,
+        org: who.orgId,
+        body: { amount: 700, description: 'Setup' },
+      })
+    ).json();
+    const cancelled = await api.call({
+      method: 'POST',
+      url: `/v1/payment_links/${other.id}/cancel`,
+      as: who.owner,
+      org: who.orgId,
+    });
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled' });
+    expect((await fetch(other.url)).status).toBe(410);
+  });
+
+  it('refuses a webhook with a wrong secret, a stale timestamp or a changed body', async () => {
+    const body = JSON.stringify({
+      id: 'evt_x',
+      type: 'checkout.session.completed',
+      data: { object: { id: 'cs_x' } },
+    });
+    const now = Math.floor(api.clock.now().epochMilliseconds / 1000);
+    const send = (payload: string, signature: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/v1/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        payload,
+      });
+    expect((await send(body, signStripeStyle('whsec_wrong', now, body))).json().error.code).toBe(
+      'webhook.signature_invalid',
+    );
+    expect((await send(body, signStripeStyle(WEBHOOK_SECRET, now - 301, body))).json().error.code).toBe(
+      'webhook.timestamp_stale',
+    );
+    expect((await send(`${body} `, signStripeStyle(WEBHOOK_SECRET, now, body))).json().error.code).toBe(
+      'webhook.signature_invalid',
+    );
+  });
+});
