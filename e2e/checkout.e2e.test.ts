@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBillfold } from '../server/src/server.js';
@@ -268,5 +269,21 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
       .poll(() => operator.getByRole('table', { name: 'Payments' }).textContent())
       .toContain('$10.00');
     await screenshot(operator, '42-operator-customer');
+  });
+
+  it('keeps no full card number in any table after all of the above', async () => {
+    const db = billfold.database.db;
+    const tables = await sql<{ table_schema: string; table_name: string }>`
+      select table_schema, table_name from information_schema.tables
+      where table_schema in ('public', 'pgboss') and table_type = 'BASE TABLE'`.execute(db);
+    const numbers =
+      '(4242424242424242|4000000000000002|4000002760003184|5555555555554444|4000000000009995|4000000000000341)';
+    for (const { table_schema, table_name } of tables.rows) {
+      const name = `${table_schema}.${table_name}`;
+      const found = await sql<{ n: bigint }>`
+        select count(*) as n from ${sql.table(name)} t where t::text ~ ${numbers}`.execute(db);
+      expect(found.rows[0]?.n, name).toBe(0n);
+    }
+    expect(tables.rows.length).toBeGreaterThan(10);
   });
 });
