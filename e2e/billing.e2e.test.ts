@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBillfold } from '../server/src/server.js';
-import { chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
+import { callApi, chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
 
 /**
  * The catalog and billing customers in the web UI: an operator publishes a graduated plan with
@@ -9,9 +9,6 @@ import { chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from 
  * on the way), sees the plan's card with the right price and updates its details; an admin sees it
  * all read-only; a member has no Billing at all. Screenshots land in e2e/artifacts.
  */
-// biome-ignore lint/suspicious/noExplicitAny: the test reads the API's JSON loosely and asserts on it
-type Json = any;
-
 describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
   let billfold: RunningBillfold;
   let browser: Browser;
@@ -45,31 +42,7 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Personal');
   }
 
-  /** A call to the API from inside the page, with its session cookie and CSRF token, as the UI makes. */
-  async function call(
-    page: Page,
-    method: string,
-    url: string,
-    body?: unknown,
-    org?: string,
-  ): Promise<{ status: number; body: Json }> {
-    return page.evaluate(
-      async ({ method, url, body, org }) => {
-        const session = (await (await fetch('/v1/session')).json()) as { csrf_token: string };
-        const response = await fetch(url, {
-          method,
-          headers: {
-            'content-type': 'application/json',
-            'x-csrf-token': session.csrf_token,
-            ...(org ? { 'billfold-organization': org } : {}),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        return { status: response.status, body: await response.json() };
-      },
-      { method, url, body, org },
-    );
-  }
+  const call = callApi;
 
   const main = (page: Page) => page.getByRole('navigation', { name: 'Main' });
   const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();

@@ -2,10 +2,7 @@ import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBillfold } from '../server/src/server.js';
-import { chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: the test reads the API's JSON loosely and asserts on it
-type Json = any;
+import { callApi, chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
 
 /**
  * Subscribing through the built-in test gateway, in Chromium: "Select subscription" on a plan card,
@@ -59,34 +56,9 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     return page;
   }
 
-  async function call(
-    page: Page,
-    method: string,
-    url: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: Json }> {
-    return page.evaluate(
-      async ({ method, url, body }) => {
-        const session = (await (await fetch('/v1/session')).json()) as {
-          csrf_token: string;
-          organizations: { id: string }[];
-        };
-        // The person's personal account, as the web UI chooses it after sign-up.
-        const org = session.organizations[0]?.id ?? '';
-        const response = await fetch(url, {
-          method,
-          headers: {
-            'content-type': 'application/json',
-            'x-csrf-token': session.csrf_token,
-            'billfold-organization': org,
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        return { status: response.status, body: await response.json() };
-      },
-      { method, url, body },
-    );
-  }
+  /** Calls act on the person's own account: these people have no other organization. */
+  const call = (page: Page, method: string, url: string, body?: unknown) =>
+    callApi(page, method, url, body, 'personal');
 
   /** A person with a billing customer on their personal account, on the Billing page. */
   async function customerOnBilling(label: string): Promise<Page> {

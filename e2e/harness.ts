@@ -58,3 +58,39 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(artifactsDir, { recursive: true });
   await page.screenshot({ path: resolve(artifactsDir, `${name}.png`), fullPage: true });
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON loosely and assert on it
+export type Json = any;
+
+/**
+ * An API call from inside the page, with its session cookie and CSRF token, as the web UI makes it.
+ * `org` names the organization acted on: an id, 'personal' for the person's own account, or none.
+ */
+export async function callApi(
+  page: Page,
+  method: string,
+  url: string,
+  body?: unknown,
+  org?: string,
+): Promise<{ status: number; body: Json }> {
+  return page.evaluate(
+    async ({ method, url, body, org }) => {
+      const session = (await (await fetch('/v1/session')).json()) as {
+        csrf_token: string;
+        organizations: { id: string; kind: string }[];
+      };
+      const orgId = org === 'personal' ? session.organizations.find((o) => o.kind === 'personal')?.id : org;
+      const response = await fetch(url, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          'x-csrf-token': session.csrf_token,
+          ...(orgId ? { 'billfold-organization': orgId } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    { method, url, body, org },
+  );
+}

@@ -139,7 +139,8 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     ]);
   });
 
-  it('charges off-session through PaymentIntents, refunds in part, and reports declines as failed payments', async () => {
+  /** A US customer who saved `card` with a setup checkout: its Stripe references. */
+  async function savedCard(card: string) {
     const who = await usCustomer();
     const session = (
       await api.call({
@@ -150,7 +151,7 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
         body: { mode: 'setup' },
       })
     ).json();
-    await form(session.url, { number: '4000000000000341', expiry: '12/34', cvc: '123' });
+    await form(session.url, { number: card, expiry: '12/34', cvc: '123' });
     await api.call({
       method: 'POST',
       url: `/v1/checkout_sessions/${session.id}/sync`,
@@ -162,68 +163,38 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
       .selectAll()
       .where('org_id', '=', who.orgId)
       .executeTakeFirstOrThrow();
-    expect(method).toMatchObject({ gateway: 'stripe', last4: '0341' });
-    const gateway = api.app.billfoldGateways.get('stripe');
-    const customerRef = (
-      await api.database.db
-        .selectFrom('gateway_customers')
-        .select('gateway_customer_ref')
-        .where('org_id', '=', who.orgId)
-        .executeTakeFirstOrThrow()
-    ).gateway_customer_ref;
-    const failed = await gateway.chargeOffSession({
-      gatewayCustomerRef: customerRef,
-      paymentMethodRef: method.gateway_ref,
-      amount: 2000n,
-      currency: 'USD',
-      description: 'Pro, February',
-      metadata: {},
-      idempotencyKey: 'stripe-renewal-1',
-    });
-    expect(failed).toMatchObject({ status: 'failed', failureCode: 'card_declined' });
-
-    // A 4242 card saved the same way charges, and refunds in part.
-    const good = await usCustomer();
-    const setup = (
-      await api.call({
-        method: 'POST',
-        url: '/v1/checkout_sessions',
-        as: good.owner,
-        org: good.orgId,
-        body: { mode: 'setup' },
-      })
-    ).json();
-    await form(setup.url, { number: '4242424242424242', expiry: '12/34', cvc: '123' });
-    await api.call({
-      method: 'POST',
-      url: `/v1/checkout_sessions/${setup.id}/sync`,
-      as: good.owner,
-      org: good.orgId,
-    });
-    const saved = await api.database.db
-      .selectFrom('payment_methods')
-      .selectAll()
-      .where('org_id', '=', good.orgId)
+    const customer = await api.database.db
+      .selectFrom('gateway_customers')
+      .select('gateway_customer_ref')
+      .where('org_id', '=', who.orgId)
       .executeTakeFirstOrThrow();
-    const goodRef = (
-      await api.database.db
-        .selectFrom('gateway_customers')
-        .select('gateway_customer_ref')
-        .where('org_id', '=', good.orgId)
-        .executeTakeFirstOrThrow()
-    ).gateway_customer_ref;
-    const charge = () =>
+    return { method, customerRef: customer.gateway_customer_ref };
+  }
+
+  it('charges off-session through PaymentIntents, refunds in part, and reports declines as failed payments', async () => {
+    const gateway = api.app.billfoldGateways.get('stripe');
+    const charge = (saved: Awaited<ReturnType<typeof savedCard>>, idempotencyKey: string) =>
       gateway.chargeOffSession({
-        gatewayCustomerRef: goodRef,
-        paymentMethodRef: saved.gateway_ref,
+        gatewayCustomerRef: saved.customerRef,
+        paymentMethodRef: saved.method.gateway_ref,
         amount: 2000n,
         currency: 'USD',
         description: 'Pro, February',
         metadata: {},
-        idempotencyKey: 'stripe-renewal-2',
+        idempotencyKey,
       });
-    const first = await charge();
-    const retried = await charge();
+
+    const later = await savedCard('4000000000000341');
+    expect(later.method).toMatchObject({ gateway: 'stripe', last4: '0341' });
+    expect(await charge(later, 'stripe-renewal-1')).toMatchObject({
+      status: 'failed',
+      failureCode: 'card_declined',
+    });
+
+    // A 4242 card saved the same way charges, and refunds in part.
+    const good = await savedCard('4242424242424242');
+    const first = await charge(good, 'stripe-renewal-2');
+    const retried = await charge(good, 'stripe-renewal-2');
     expect(first).toMatchObject({ status: 'succeeded', amount: 2000n });
     // The same idempotency key at Stripe answers with the same PaymentIntent.
     expect(retried.ref).toBe(first.ref);

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Tx } from '../../../db/database.js';
 import { randomToken } from '../../../db/ids.js';
 import type { TestGatewayObjectsTable } from '../../../db/schema.js';
-import { BillfoldError, conflict, invalid, notFound } from '../../../errors.js';
+import { BillfoldError, invalid, notFound } from '../../../errors.js';
 import { type Clock, toDate } from '../../../time/index.js';
 import type {
   CheckoutInput,
@@ -569,35 +569,12 @@ export class TestGateway implements PaymentGateway {
     return toDate(this.deps.clock.now()).toISOString() >= iso;
   }
 
+  /** Inserts under an idempotency key; the same key again finds the object the first call made. */
   private async insertOnce(kind: Kind, idempotencyKey: string, data: object) {
-    const now = toDate(this.deps.clock.now());
-    const id = `${prefixes[kind]}_${randomToken(20)}`;
-    const inserted = await this.deps.db
-      .insertInto('test_gateway_objects')
-      .values({
-        id,
-        kind,
-        idempotency_key: idempotencyKey,
-        data: JSON.stringify(data),
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((c) => c.columns(['kind', 'idempotency_key']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) return inserted;
-    // The same key again: the object the first call created (as Stripe replays idempotent requests).
-    const existing = await this.deps.db
-      .selectFrom('test_gateway_objects')
-      .select('id')
-      .where('kind', '=', kind)
-      .where('idempotency_key', '=', idempotencyKey)
-      .executeTakeFirst();
-    if (!existing) throw conflict('test_gateway.idempotency', 'The idempotent request is still in progress');
-    return existing;
+    return this.deps.db.transaction().execute((tx) => this.insertKeyed(tx, kind, idempotencyKey, data));
   }
 
-  /** Inserts under an idempotency key, in `tx`; the same key again finds the first object. */
+  /** insertOnce inside the caller's transaction, saying whether the object is new. */
   private async insertKeyed(tx: Tx, kind: Kind, idempotencyKey: string, data: object) {
     const now = toDate(this.deps.clock.now());
     const id = `${prefixes[kind]}_${randomToken(20)}`;
