@@ -32,6 +32,7 @@ export async function startTestBillfold(): Promise<RunningBillfold> {
       trustProxy: false,
       gateways: [],
       stripe: undefined,
+      cashfree: undefined,
     },
     { work: false },
   );

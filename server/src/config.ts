@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { DatabaseConfig } from './db/database.js';
 import type { GatewayName } from './db/schema.js';
-import type { StripeSettings } from './payments/index.js';
+import type { CashfreeConfig, StripeSettings } from './payments/index.js';
 
 /** Everything Billfold reads from its environment, in one place (documented in the README). */
 export interface BillfoldConfig {
@@ -14,6 +14,7 @@ export interface BillfoldConfig {
   /** Gateways whose keys are set; the test gateway is always there. */
   gateways: GatewayName[];
   stripe: StripeSettings | undefined;
+  cashfree: CashfreeConfig | undefined;
 }
 
 /** `defaultWebDist`: where the built web UI is, as seen from the caller (the CLI knows its own place). */
@@ -34,6 +35,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv, defaultWebDist?: string): 
     // 'true' trusts any proxy; otherwise a comma-separated list of proxy addresses or CIDR ranges.
     trustProxy: env.BILLFOLD_TRUST_PROXY === 'true' ? true : (env.BILLFOLD_TRUST_PROXY ?? false),
     stripe: stripeSettings(env),
+    cashfree:
+      env.CASHFREE_CLIENT_ID && env.CASHFREE_CLIENT_SECRET
+        ? {
+            clientId: env.CASHFREE_CLIENT_ID,
+            clientSecret: env.CASHFREE_CLIENT_SECRET,
+            environment: env.CASHFREE_ENVIRONMENT === 'production' ? 'production' : 'sandbox',
+            ...(env.CASHFREE_API_BASE ? { basePath: env.CASHFREE_API_BASE } : {}),
+            ...(env.CASHFREE_CHECKOUT_BASE ? { checkoutBase: env.CASHFREE_CHECKOUT_BASE } : {}),
+          }
+        : undefined,
     gateways: [
       ...(env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET ? (['stripe'] as const) : []),
       ...(env.CASHFREE_CLIENT_ID && env.CASHFREE_CLIENT_SECRET ? (['cashfree'] as const) : []),

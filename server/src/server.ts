@@ -34,6 +34,7 @@ export async function startBillfold(
     trustProxy: config.trustProxy,
     gateways: config.gateways,
     stripe: config.stripe,
+    cashfree: config.cashfree,
   };
   const app = await buildApp({
     db: database.db,

@@ -89,6 +89,7 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
   const session = await gateway.createCheckout({
     mode: 'payment',
     gatewayCustomerRef: customerRef,
+    payer: payerOf(customer),
     amount: version.base_price,
     currency: plan.currency,
     description: `${plan.name}, first ${plan.billing_interval}`,
@@ -133,6 +134,7 @@ export async function startSetupCheckout(ctx: Ctx, orgId: string, deps: Checkout
   const session = await gateway.createCheckout({
     mode: 'setup',
     gatewayCustomerRef: customerRef,
+    payer: payerOf(customer),
     amount: 0n,
     currency: customer.currency,
     description: `Save a card for ${customer.name}`,
@@ -200,4 +202,9 @@ export async function applyCheckout(
 
 export async function describeCheckout(ctx: Ctx, row: CheckoutSessionRow) {
   return payments.presentCheckoutSession(row, await payments.findPayment(ctx, row.org_id, row.payment_id));
+}
+
+/** The customer as a gateway that wants the payer with each order sees it. */
+export function payerOf(customer: { id: string; name: string; email: string; phone: string }) {
+  return { id: customer.id, name: customer.name, email: customer.email, phone: customer.phone };
 }

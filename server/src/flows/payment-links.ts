@@ -8,7 +8,7 @@ import { invalid } from '../errors.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { toDate } from '../time/index.js';
-import type { CheckoutDeps } from './checkout.js';
+import { type CheckoutDeps, payerOf } from './checkout.js';
 
 /**
  * Payment links (C12): an owner makes a link for a plan or an amount, shares it, and anyone pays it
@@ -59,6 +59,7 @@ export async function createPaymentLink(
   const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
   const link = await gateway.createPaymentLink({
     gatewayCustomerRef: customerRef,
+    payer: payerOf(customer),
     amount,
     currency: customer.currency,
     description,

@@ -18,7 +18,12 @@ import type { Actor, Ctx, Logger } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { GatewayName } from '../db/schema.js';
-import { createGatewayRegistry, type GatewayRegistry, type StripeSettings } from '../payments/index.js';
+import {
+  type CashfreeConfig,
+  createGatewayRegistry,
+  type GatewayRegistry,
+  type StripeSettings,
+} from '../payments/index.js';
 import type { Clock } from '../time/index.js';
 import { toDate } from '../time/index.js';
 import { authorize, CSRF_HEADER, ORG_HEADER, SESSION_COOKIE } from './auth.js';
@@ -74,6 +79,8 @@ export interface AppConfig {
   gateways?: readonly GatewayName[];
   /** Stripe's keys (and, in tests, where its emulator listens). */
   stripe?: StripeSettings | undefined;
+  /** Cashfree's keys (and, in tests, where its emulator listens). */
+  cashfree?: CashfreeConfig | undefined;
 }
 
 export interface AppDeps {
@@ -132,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: () => config.publicUrl,
     configured: config.gateways ?? [],
     stripe: config.stripe,
+    cashfree: config.cashfree,
   });
   const secureCookies = config.publicUrl.startsWith('https://');
 

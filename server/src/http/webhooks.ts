@@ -33,9 +33,14 @@ export async function registerWebhookRoutes(
             throw new BillfoldError('not_found', 'webhook.unknown_gateway', `No gateway ${name}`);
           }
           const gateway = deps.gateways.get(name as GatewayName);
-          const header = request.headers[gateway.signatureHeader];
+          const headers = Object.fromEntries(
+            Object.entries(request.headers).map(([name, value]) => [
+              name,
+              Array.isArray(value) ? value[0] : value,
+            ]),
+          );
           const event = await gateway.parseWebhook({
-            signature: Array.isArray(header) ? header[0] : header,
+            headers,
             rawBody: typeof request.body === 'string' ? request.body : '',
           });
           const ctx = {

@@ -41,5 +41,5 @@ export type {
   PaymentGateway,
 } from './port.js';
 export { GatewayTimeoutError } from './port.js';
-export { createGatewayRegistry } from './registry.js';
+export { type CashfreeConfig, createGatewayRegistry } from './registry.js';
 export { signStripeStyle, verifyStripeStyle } from './webhook-signatures.js';

@@ -15,10 +15,19 @@ export interface GatewayCustomerInput {
   idempotencyKey: string;
 }
 
+/** Who pays, for gateways that take the customer with each order (Cashfree). */
+export interface PayerDetails {
+  id: string;
+  name: string;
+  email: string;
+  phone: string;
+}
+
 export interface CheckoutInput {
   /** payment: pay an amount now (and keep the method); setup: only save a method. */
   mode: 'payment' | 'setup';
   gatewayCustomerRef: string;
+  payer: PayerDetails;
   amount: bigint;
   currency: string;
   description: string;
@@ -58,6 +67,7 @@ export interface GatewayCheckout {
 
 export interface PaymentLinkInput {
   gatewayCustomerRef: string;
+  payer: PayerDetails;
   amount: bigint;
   currency: string;
   description: string;
@@ -129,10 +139,14 @@ export interface PaymentGateway {
   createPaymentLink(input: PaymentLinkInput): Promise<GatewayPaymentLink>;
   getPaymentLink(ref: string): Promise<GatewayPaymentLink>;
   cancelPaymentLink(ref: string, idempotencyKey: string): Promise<GatewayPaymentLink>;
-  /** Checks the signature over the raw body (and its age) before reading anything; throws when it fails. */
-  parseWebhook(input: { signature: string | undefined; rawBody: string }): Promise<GatewayEvent>;
-  /** The header that carries the signature. */
-  readonly signatureHeader: string;
+  /**
+   * Checks the signature over the raw body (and its age) before reading anything; throws when it
+   * fails. Each gateway reads its own headers (lower-case names).
+   */
+  parseWebhook(input: {
+    headers: Readonly<Record<string, string | undefined>>;
+    rawBody: string;
+  }): Promise<GatewayEvent>;
 }
 
 /** The gateways this Billfold can use: always the test gateway, Stripe and Cashfree when keyed. */

@@ -3,6 +3,7 @@ import type { GatewayName } from '../db/schema.js';
 import { BillfoldError } from '../errors.js';
 import { enqueue } from '../jobs/queue.js';
 import type { Clock } from '../time/index.js';
+import { CashfreeGateway, type CashfreeSettings } from './gateways/cashfree/cashfree-gateway.js';
 import { StripeGateway, type StripeSettings } from './gateways/stripe/stripe-gateway.js';
 import { TestGateway } from './gateways/test/test-gateway.js';
 import { TEST_GATEWAY_WEBHOOK_JOB } from './gateways/test/webhook-delivery.js';
@@ -18,6 +19,7 @@ export function createGatewayRegistry(deps: {
   publicUrl: () => string;
   configured: readonly GatewayName[];
   stripe?: StripeSettings | undefined;
+  cashfree?: CashfreeConfig | undefined;
 }): GatewayRegistry & { test: TestGateway } {
   const test = new TestGateway({
     ...deps,
@@ -33,6 +35,14 @@ export function createGatewayRegistry(deps: {
   const adapters = new Map<GatewayName, PaymentGateway>([['test', test]]);
   if (deps.stripe && deps.configured.includes('stripe'))
     adapters.set('stripe', new StripeGateway(deps.stripe, deps.clock));
+  if (deps.cashfree && deps.configured.includes('cashfree')) {
+    const { checkoutBase, ...settings } = deps.cashfree;
+    const checkoutUrl = (session: string) =>
+      checkoutBase
+        ? `${checkoutBase}/${session}`
+        : new URL(`/pay/cashfree/${encodeURIComponent(session)}`, deps.publicUrl()).toString();
+    adapters.set('cashfree', new CashfreeGateway({ ...settings, checkoutUrl }, deps.clock));
+  }
   return {
     test,
     configured: new Set(deps.configured),
@@ -49,3 +59,6 @@ export function createGatewayRegistry(deps: {
     },
   };
 }
+
+/** Cashfree's keys; `checkoutBase` sends payers to another checkout page (the emulator's). */
+export type CashfreeConfig = Omit<CashfreeSettings, 'checkoutUrl'> & { checkoutBase?: string };

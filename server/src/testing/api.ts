@@ -2,7 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomToken } from '../db/ids.js';
 import type { GatewayName } from '../db/schema.js';
 import { buildApp } from '../http/app.js';
-import type { StripeSettings } from '../payments/index.js';
+import type { CashfreeConfig, StripeSettings } from '../payments/index.js';
 import { TestClock } from '../time/index.js';
 import { type Engine, freshDatabase, type TestDatabase } from './databases.js';
 
@@ -51,7 +51,7 @@ export const uniqueEmail = (label = 'person') =>
 
 export async function testApi(
   engine: Engine,
-  options: { gateways?: GatewayName[]; stripe?: StripeSettings } = {},
+  options: { gateways?: GatewayName[]; stripe?: StripeSettings; cashfree?: CashfreeConfig } = {},
 ): Promise<TestApi> {
   const database = await freshDatabase(engine);
   const clock = new TestClock('2027-01-15T10:00:00Z');
@@ -61,7 +61,12 @@ export async function testApi(
     db: database.db,
     clock,
     log,
-    config: { publicUrl: 'http://billfold.test', gateways: options.gateways ?? [], stripe: options.stripe },
+    config: {
+      publicUrl: 'http://billfold.test',
+      gateways: options.gateways ?? [],
+      stripe: options.stripe,
+      cashfree: options.cashfree,
+    },
   });
 
   const call = (request: ApiRequest) => {

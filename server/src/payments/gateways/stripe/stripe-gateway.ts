@@ -219,9 +219,12 @@ export class StripeGateway implements PaymentGateway {
     return this.getPaymentLink(ref);
   }
 
-  async parseWebhook(input: { signature: string | undefined; rawBody: string }): Promise<GatewayEvent> {
+  async parseWebhook(input: {
+    headers: Readonly<Record<string, string | undefined>>;
+    rawBody: string;
+  }): Promise<GatewayEvent> {
     const now = Math.floor(this.clock.now().epochMilliseconds / 1000);
-    verifyStripeStyle(input.signature, input.rawBody, this.settings.webhookSecret, now);
+    verifyStripeStyle(input.headers[this.signatureHeader], input.rawBody, this.settings.webhookSecret, now);
     let event: Stripe.Event;
     try {
       event = JSON.parse(input.rawBody) as Stripe.Event;

@@ -503,9 +503,12 @@ export class TestGateway implements PaymentGateway {
   }
 
   /** Verifies and reads a webhook this gateway sent; see webhook-signatures.ts for the checks. */
-  async parseWebhook(input: { signature: string | undefined; rawBody: string }): Promise<GatewayEvent> {
+  async parseWebhook(input: {
+    headers: Readonly<Record<string, string | undefined>>;
+    rawBody: string;
+  }): Promise<GatewayEvent> {
     const now = Math.floor(this.deps.clock.now().epochMilliseconds / 1000);
-    verifyStripeStyle(input.signature, input.rawBody, await this.webhookSecret(), now);
+    verifyStripeStyle(input.headers[this.signatureHeader], input.rawBody, await this.webhookSecret(), now);
     let event: TestGatewayEvent;
     try {
       event = JSON.parse(input.rawBody) as TestGatewayEvent;

@@ -1,0 +1,282 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Person, type TestApi, testApi } from '../../../testing/api.js';
+import { engines } from '../../../testing/databases.js';
+import { systemClock } from '../../../time/index.js';
+import { startStripeEmulator } from '../stripe/emulator.js';
+import { signCashfree } from './cashfree-gateway.js';
+import { startCashfreeEmulator } from './emulator.js';
+
+/**
+ * Cashfree end to end, offline: the adapter drives the official cashfree-pg SDK (pinned), whose
+ * `basePath` is pointed at the emulator; the emulator checks every request and response against
+ * Cashfree's OpenAPI document. With Stripe's emulator beside it, a customer in India is routed to
+ * Cashfree and one in the US to Stripe, in one Billfold.
+ */
+
+const CLIENT = { clientId: 'cf_test_client', clientSecret: 'cf_test_secret_0123456789' };
+
+describe.each(engines())('the Cashfree gateway against its emulator on %s', (engine) => {
+  let api: TestApi;
+  let cashfree: Awaited<ReturnType<typeof startCashfreeEmulator>>;
+  let stripe: Awaited<ReturnType<typeof startStripeEmulator>>;
+  let inrPlanId: string;
+  let usdPlanId: string;
+  let operator: Person;
+
+  beforeAll(async () => {
+    const holder: { api?: TestApi } = {};
+    const clock = { now: () => (holder.api ? holder.api.clock.now() : systemClock.now()) };
+    const inject = (url: string) => async (body: string, headers: Record<string, string>) => {
+      await holder.api?.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json', ...headers },
+        payload: body,
+      });
+    };
+    cashfree = await startCashfreeEmulator({ clock, ...CLIENT, deliver: inject('/v1/webhooks/cashfree') });
+    stripe = await startStripeEmulator({
+      clock,
+      webhookSecret: 'whsec_emulator',
+      deliver: (body, signature) => inject('/v1/webhooks/stripe')(body, { 'stripe-signature': signature }),
+    });
+    api = await testApi(engine, {
+      gateways: ['stripe', 'cashfree'],
+      stripe: {
+        secretKey: 'sk_test_x',
+        webhookSecret: 'whsec_emulator',
+        host: stripe.host,
+        port: stripe.port,
+        protocol: 'http',
+      },
+      cashfree: {
+        ...CLIENT,
+        environment: 'sandbox',
+        basePath: cashfree.basePath,
+        checkoutBase: `${cashfree.origin}/checkout`,
+      },
+    });
+    holder.api = api;
+    operator = await api.signUpOperator();
+    const plan = async (code: string, currency: string, base_price: number) =>
+      (
+        await api.call({
+          method: 'POST',
+          url: '/v1/operator/plans',
+          as: operator,
+          body: { code, name: `Pro ${currency}`, currency, interval: 'month', base_price },
+        })
+      ).json().id as string;
+    inrPlanId = await plan('pro_inr', 'INR', 149900);
+    usdPlanId = await plan('pro_usd', 'USD', 2000);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await cashfree?.close();
+    await stripe?.close();
+  });
+
+  async function customer(country: 'IN' | 'US', phone = '+919812345678') {
+    const owner = await api.signUp();
+    const orgId = owner.personalOrgId;
+    const address =
+      country === 'IN'
+        ? {
+            city: 'Bengaluru',
+            state: 'Karnataka',
+            postal_code: '560001',
+            country: 'IN',
+            time_zone: 'Asia/Kolkata',
+          }
+        : { city: 'San Francisco', state: 'CA', postal_code: '94105', country: 'US' };
+    const created = await api.call({
+      method: 'POST',
+      url: '/v1/billing_customer',
+      as: owner,
+      org: orgId,
+      body: {
+        name: `${country} Co`,
+        email: 'billing@co.example',
+        address_line1: '1 Main Road',
+        phone,
+        ...address,
+      },
+    });
+    return { owner, orgId, gateway: created.json().gateway as string };
+  }
+  const pay = (url: string, number = '4242424242424242') =>
+    fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ number, expiry: '12/34', cvc: '123' }).toString(),
+    });
+  const activePlan = async (who: { owner: Person; orgId: string }) =>
+    (await api.call({ method: 'GET', url: '/v1/subscriptions', as: who.owner, org: who.orgId }))
+      .json()
+      .data.find((s: { status: string }) => s.status === 'active')?.plan_name;
+
+  it('routes India to Cashfree and the US to Stripe, and both subscribe end to end', async () => {
+    const india = await customer('IN');
+    const us = await customer('US');
+    expect([india.gateway, us.gateway]).toEqual(['cashfree', 'stripe']);
+
+    for (const [who, planId, name] of [
+      [india, inrPlanId, 'Pro INR'],
+      [us, usdPlanId, 'Pro USD'],
+    ] as const) {
+      const session = (
+        await api.call({
+          method: 'POST',
+          url: '/v1/checkout_sessions',
+          as: who.owner,
+          org: who.orgId,
+          body: { plan_id: planId },
+        })
+      ).json();
+      expect(session.gateway).toBe(who.gateway);
+      expect((await pay(session.url, '4000000000000002')).status).toBe(402);
+      const paid = await pay(session.url);
+      expect(paid.status).toBe(303);
+      expect(paid.headers.get('location')).toBe(`http://billfold.test/billing?checkout=${session.id}`);
+      // The signed webhook applied it; the return finds it done.
+      expect(await activePlan(who)).toBe(name);
+      const back = await api.call({
+        method: 'POST',
+        url: `/v1/checkout_sessions/${session.id}/sync`,
+        as: who.owner,
+        org: who.orgId,
+      });
+      expect(back.json()).toMatchObject({
+        status: 'complete',
+        payment: { status: 'succeeded', amount: who === india ? 149900 : 2000 },
+      });
+    }
+    const order = [...cashfree.state.orders.values()][0];
+    expect(order).toMatchObject({ order_amount: 1499, order_currency: 'INR', order_status: 'PAID' });
+  });
+
+  it('refunds in part at Cashfree, and refuses more than was paid', async () => {
+    const india = await customer('IN');
+    const session = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/checkout_sessions',
+        as: india.owner,
+        org: india.orgId,
+        body: { plan_id: inrPlanId },
+      })
+    ).json();
+    await pay(session.url);
+    const payment = (
+      await api.call({ method: 'GET', url: '/v1/payments', as: india.owner, org: india.orgId })
+    ).json().data[0];
+    const refund = (body: object) =>
+      api.call({
+        method: 'POST',
+        url: `/v1/operator/organizations/${india.orgId}/payments/${payment.id}/refunds`,
+        as: operator,
+        body,
+      });
+    const partial = await refund({ amount: 50050, reason: 'Goodwill' });
+    expect(partial.statusCode, partial.body).toBe(201);
+    expect(partial.json()).toMatchObject({ amount: 50050, currency: 'INR', status: 'succeeded' });
+    expect((await refund({ amount: 200000 })).json().error.code).toBe('refund.too_much');
+  });
+
+  it('makes a Cashfree payment link that is paid through its page, and cancels another', async () => {
+    const india = await customer('IN');
+    const link = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/payment_links',
+        as: india.owner,
+        org: india.orgId,
+        body: { amount: 250000, description: 'Onboarding' },
+      })
+    ).json();
+    expect(link).toMatchObject({ gateway: 'cashfree', status: 'active', amount: 250000, currency: 'INR' });
+    expect(await (await pay(link.url)).text()).toContain('Payment received');
+    const paid = await api.call({
+      method: 'GET',
+      url: `/v1/payment_links/${link.id}`,
+      as: india.owner,
+      org: india.orgId,
+    });
+    expect(paid.json()).toMatchObject({ status: 'paid', payment: { amount: 250000 } });
+
+    const other = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/payment_links',
+        as: india.owner,
+        org: india.orgId,
+        body: { plan_id: inrPlanId },
+      })
+    ).json();
+    const cancelled = await api.call({
+      method: 'POST',
+      url: `/v1/payment_links/${other.id}/cancel`,
+      as: india.owner,
+      org: india.orgId,
+    });
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled' });
+    expect((await fetch(other.url)).status).toBe(410);
+  });
+
+  it('asks for a phone number, and refuses what needs a mandate it does not take yet', async () => {
+    const noPhone = await customer('IN', '');
+    const refused = await api.call({
+      method: 'POST',
+      url: '/v1/checkout_sessions',
+      as: noPhone.owner,
+      org: noPhone.orgId,
+      body: { plan_id: inrPlanId },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error).toMatchObject({ code: 'cashfree.phone_required', param: 'phone' });
+    const india = await customer('IN');
+    const setup = await api.call({
+      method: 'POST',
+      url: '/v1/checkout_sessions',
+      as: india.owner,
+      org: india.orgId,
+      body: { mode: 'setup' },
+    });
+    expect(setup.json().error.code).toBe('gateway.unsupported');
+  });
+
+  it('checks webhooks as Cashfree signs them: wrong secret, stale timestamp and changed body get a 400', async () => {
+    const body = JSON.stringify({
+      type: 'PAYMENT_SUCCESS_WEBHOOK',
+      data: { order: { order_id: 'bf_none' } },
+    });
+    const now = String(Math.floor(api.clock.now().epochMilliseconds / 1000));
+    const send = (payload: string, signature: string, timestamp: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/v1/webhooks/cashfree',
+        headers: {
+          'content-type': 'application/json',
+          'x-webhook-signature': signature,
+          'x-webhook-timestamp': timestamp,
+        },
+        payload,
+      });
+    const good = signCashfree(CLIENT.clientSecret, now, body);
+    expect((await send(body, signCashfree('not-the-secret', now, body), now)).json().error.code).toBe(
+      'webhook.signature_invalid',
+    );
+    const stale = String(Number(now) - 301);
+    expect((await send(body, signCashfree(CLIENT.clientSecret, stale, body), stale)).json().error.code).toBe(
+      'webhook.timestamp_stale',
+    );
+    expect((await send(`${body} `, good, now)).json().error.code).toBe('webhook.signature_invalid');
+    expect((await send(body, good, now)).statusCode).toBe(200);
+  });
+
+  it('sent only requests, and got only responses, that match Cashfree’s OpenAPI document', () => {
+    expect(cashfree.state.orders.size).toBeGreaterThan(0);
+    expect(cashfree.violations).toEqual([]);
+  });
+});
