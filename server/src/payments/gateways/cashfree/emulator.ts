@@ -170,8 +170,7 @@ export async function startCashfreeEmulator(options: CashfreeEmulatorOptions) {
       '/orders/{order_id}/refunds',
       (body, [id]) => {
         const order = orders.get(id ?? '');
-        if (order?.order_status !== 'PAID')
-          return refused(400, 'refund can only be made on a paid order');
+        if (order?.order_status !== 'PAID') return refused(400, 'refund can only be made on a paid order');
         const currency = order.order_currency ?? 'INR';
         const done = (refunds.get(order.order_id ?? '') ?? []).reduce(
           (sum, r) => sum + minor(r.refund_amount, currency),
