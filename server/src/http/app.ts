@@ -27,6 +27,7 @@ import {
 import type { Clock } from '../time/index.js';
 import { toDate } from '../time/index.js';
 import { authorize, CSRF_HEADER, ORG_HEADER, SESSION_COOKIE } from './auth.js';
+import { registerCashfreeCheckoutPage } from './cashfree-checkout-page.js';
 import { errorEnvelope, sendError } from './errors.js';
 import {
   claimKey,
@@ -202,6 +203,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   app.decorate('billfoldGateways', payments);
   await registerTestGatewayPages(app, payments.test);
+  if (config.cashfree && !config.cashfree.checkoutBase) {
+    await registerCashfreeCheckoutPage(app, config.cashfree.environment);
+  }
   await registerWebhookRoutes(app, {
     db,
     clock,

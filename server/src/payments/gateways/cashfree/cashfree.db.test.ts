@@ -275,6 +275,22 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
     expect((await send(body, good, now)).statusCode).toBe(200);
   });
 
+  it('sends payers to Cashfree through its script when no other checkout page is set', async () => {
+    const plain = await testApi(engine, {
+      gateways: ['cashfree'],
+      cashfree: { ...CLIENT, environment: 'sandbox', basePath: cashfree.basePath },
+    });
+    try {
+      const page = await plain.app.inject({ method: 'GET', url: '/pay/cashfree/session_abc123XYZ' });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('https://sdk.cashfree.com/js/v3/cashfree.js');
+      expect(page.body).toContain('paymentSessionId: "session_abc123XYZ"');
+      expect((await plain.app.inject({ method: 'GET', url: '/pay/cashfree/bad<id>' })).statusCode).toBe(404);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('sent only requests, and got only responses, that match Cashfree’s OpenAPI document', () => {
     expect(cashfree.state.orders.size).toBeGreaterThan(0);
     expect(cashfree.violations).toEqual([]);
