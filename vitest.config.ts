@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * One run, three projects: fast unit and property tests, database tests (each runs on PGlite and,
- * when BILLFOLD_TEST_POSTGRES_URL is set, again on PostgreSQL), and browser tests in Chromium.
+ * One run, four projects: fast unit and property tests, database tests (each runs on PGlite and,
+ * when BILLFOLD_TEST_POSTGRES_URL is set, again on PostgreSQL), browser tests in Chromium, and
+ * tests against the gateways' real sandboxes, which run only when their keys are set.
  */
 export default defineConfig({
   test: {
@@ -11,7 +12,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['server/src/**/*.test.ts', 'sdk/src/**/*.test.ts'],
-          exclude: ['**/*.db.test.ts'],
+          exclude: ['**/*.db.test.ts', '**/*.live.test.ts'],
         },
       },
       {
@@ -21,6 +22,13 @@ export default defineConfig({
           globalSetup: ['server/src/testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'live',
+          include: ['server/src/**/*.live.test.ts'],
+          testTimeout: 60_000,
         },
       },
       {
