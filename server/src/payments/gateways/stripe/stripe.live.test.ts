@@ -9,10 +9,10 @@ import { StripeGateway } from './stripe-gateway.js';
 const key = process.env.STRIPE_SANDBOX_SECRET_KEY;
 
 describe.skipIf(!key?.startsWith('sk_test_'))('Stripe sandbox (STRIPE_SANDBOX_SECRET_KEY)', () => {
-  const stripe = new StripeGateway({ secretKey: key ?? '', webhookSecret: 'whsec_unused' }, systemClock);
   const run = `${Date.now()}`;
 
   it('creates a customer, a payment checkout and a payment link, and deactivates the link', async () => {
+    const stripe = new StripeGateway({ secretKey: key ?? '', webhookSecret: 'whsec_unused' }, systemClock);
     const { ref } = await stripe.ensureCustomer({
       customerId: `cus_billfold_${run}`,
       name: 'Billfold sandbox test',
