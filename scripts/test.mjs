@@ -35,7 +35,9 @@ const skippedIn = (files) =>
   files.reduce(
     (sum, file) =>
       sum +
-      file.assertionResults.filter((test) => test.status === 'pending' || test.status === 'skipped' || test.status === 'todo').length,
+      file.assertionResults.filter(
+        (test) => test.status === 'pending' || test.status === 'skipped' || test.status === 'todo',
+      ).length,
     0,
   );
 // Tests against the gateways' real sandboxes need keys no CI machine has: they say they were skipped.
