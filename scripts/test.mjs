@@ -46,8 +46,13 @@ const liveSkipped = skippedIn(liveFiles);
 const skipped = summary.numPendingTests + summary.numTodoTests - liveSkipped;
 if (liveSkipped > 0)
   console.error(`\n${liveSkipped} live gateway tests skipped: set the sandbox keys they name to run them.`);
-if (skipped > 0 && process.env.CI)
-  console.error(`\n${skipped} tests were skipped; under CI every suite must run.`);
+if (skipped > 0) {
+  console.error(
+    process.env.CI
+      ? `\n${skipped} tests were skipped; under CI every suite must run.`
+      : `\n${skipped} tests were skipped (the reasons are printed above: a missing PostgreSQL or Chromium).`,
+  );
+}
 // The last line is the totals alone: `N passed, N failed`; skips were said above it.
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(status !== 0 || failed > 0 || (skipped > 0 && process.env.CI) ? 1 : 0);
