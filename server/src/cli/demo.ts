@@ -4,7 +4,11 @@ import type { Ctx } from '../context.js';
 import { silentLogger } from '../context.js';
 import * as customers from '../customers/index.js';
 import type { Db } from '../db/database.js';
+import type { GatewayName } from '../db/schema.js';
 import { createBillingCustomer } from '../flows/billing-customer.js';
+import { startPlanCheckout, syncCheckout } from '../flows/checkout.js';
+import { createPaymentLink } from '../flows/payment-links.js';
+import { TestGateway } from '../payments/index.js';
 import type { Clock } from '../time/index.js';
 
 export const DEMO_PASSWORD = 'billfold-demo';
@@ -15,10 +19,10 @@ export const DEMO_PASSWORD = 'billfold-demo';
  * customer for the organization (its client has none yet, to show the first step). Added only to an empty database, through the same
  * services the API uses, so the audit log tells how it came about.
  */
-export async function seedDemo(db: Db, clock: Clock) {
+export async function seedDemo(db: Db, clock: Clock, publicUrl = 'http://localhost:4000') {
   const anyone = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (anyone) return null;
-  return db.transaction().execute(async (tx) => {
+  const seeded = await db.transaction().execute(async (tx) => {
     const ctx: Ctx = {
       db: tx,
       clock,
@@ -86,6 +90,52 @@ export async function seedDemo(db: Db, clock: Clock) {
     );
     return { orgId: org.id, ownerId: owner.id };
   });
+  // Gateways are called outside transactions (on the embedded database, one inside would wait forever).
+  await seedDemoBilling(db, clock, publicUrl, seeded);
+  return seeded;
+}
+
+/**
+ * Acme Cloud pays for Team at the built-in test gateway with 4242 4242 4242 4242, so a first look
+ * shows a paid plan, a saved card and a payment, and it has a payment link waiting to be paid.
+ */
+async function seedDemoBilling(
+  db: Db,
+  clock: Clock,
+  publicUrl: string,
+  seeded: { orgId: string; ownerId: string },
+) {
+  const ctx: Ctx = {
+    db,
+    clock,
+    log: silentLogger,
+    actor: { type: 'user', id: seeded.ownerId },
+    requestId: 'req_demo',
+  };
+  const gateway = new TestGateway({ db, clock, publicUrl: () => publicUrl });
+  const deps = {
+    gateways: { configured: new Set<GatewayName>(), get: () => gateway },
+    publicUrl: (path: string) => new URL(path, publicUrl).toString(),
+  };
+  const team = await db
+    .selectFrom('plans')
+    .select('id')
+    .where('org_id', '=', access.PLATFORM_ORG_ID)
+    .where('code', '=', 'team')
+    .executeTakeFirstOrThrow();
+  const checkout = await startPlanCheckout(ctx, seeded.orgId, team.id, deps);
+  await gateway.submitCard(checkout.gateway_session_ref ?? '', {
+    number: '4242424242424242',
+    expiry: '12 / 30',
+    cvc: '123',
+  });
+  await syncCheckout(ctx, seeded.orgId, checkout.id, deps);
+  await createPaymentLink(
+    ctx,
+    seeded.orgId,
+    { amount: 25000, description: 'Onboarding workshop', expires_in_days: 30 },
+    deps,
+  );
 }
 
 async function operatorId(ctx: Ctx) {

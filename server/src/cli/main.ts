@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       {
         log: consoleLog,
         beforeListen: async ({ db }) => {
-          if (values.demo) demo = await seedDemo(db, systemClock);
+          if (values.demo) demo = await seedDemo(db, systemClock, config.publicUrl);
         },
       },
     );

@@ -22,7 +22,7 @@ export {
   recordPayment,
 } from './checkout-sessions.js';
 export type { StripeSettings } from './gateways/stripe/stripe-gateway.js';
-export type { PayOutcome, TestGateway, TestGatewayFaults } from './gateways/test/test-gateway.js';
+export { type PayOutcome, TestGateway, type TestGatewayFaults } from './gateways/test/test-gateway.js';
 export {
   findPaymentLinkByGatewayRef,
   getPaymentLink,
