@@ -114,7 +114,7 @@ async function seedDemoBilling(
   };
   const gateway = new TestGateway({ db, clock, publicUrl: () => publicUrl });
   const deps = {
-    gateways: { configured: new Set<GatewayName>(), get: () => gateway },
+    gateways: { configured: new Set<GatewayName>(), has: () => true, get: () => gateway },
     publicUrl: (path: string) => new URL(path, publicUrl).toString(),
   };
   const team = await db

@@ -135,6 +135,20 @@ describe.each(engines())('charges, refunds and gateway faults on %s', (engine) =
     expect(ours).toHaveLength(1);
   });
 
+  it('removes a saved card at the gateway too: it can no longer be charged', async () => {
+    const who = await subscribed();
+    const removed = await api.call({
+      method: 'DELETE',
+      url: `/v1/payment_methods/${who.method.id}`,
+      as: who.owner,
+      org: who.orgId,
+    });
+    expect(removed.json()).toMatchObject({ deleted: true });
+    await expect(charge(who, 'after-removal')).rejects.toMatchObject({
+      code: 'test_gateway.method_detached',
+    });
+  });
+
   it('charges nothing when the gateway fails the call, and the retry works', async () => {
     const who = await subscribed();
     gateway().setFaults({ next: 'error' });

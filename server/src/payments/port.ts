@@ -134,6 +134,8 @@ export interface PaymentGateway {
   getCheckout(ref: string): Promise<GatewayCheckout>;
   /** Charges a saved method with nobody present (a renewal); may need the customer's action. */
   chargeOffSession(input: OffSessionChargeInput): Promise<GatewayPayment>;
+  /** Forgets a saved card or mandate at the gateway, so it can never be charged again. */
+  detachPaymentMethod(ref: string, idempotencyKey: string): Promise<void>;
   /** Gives back all or part of a succeeded payment. */
   refund(input: RefundInput): Promise<GatewayRefund>;
   createPaymentLink(input: PaymentLinkInput): Promise<GatewayPaymentLink>;
@@ -152,5 +154,7 @@ export interface PaymentGateway {
 /** The gateways this Billfold can use: always the test gateway, Stripe and Cashfree when keyed. */
 export interface GatewayRegistry {
   configured: ReadonlySet<GatewayName>;
+  /** Whether this Billfold can call the gateway (the test gateway always; others with their keys). */
+  has(name: GatewayName): boolean;
   get(name: GatewayName): PaymentGateway;
 }

@@ -46,6 +46,7 @@ export function createGatewayRegistry(deps: {
   return {
     test,
     configured: new Set(deps.configured),
+    has: (name) => adapters.has(name),
     get(name) {
       const adapter = adapters.get(name);
       if (!adapter) {

@@ -6,6 +6,7 @@ import type { Ctx } from '../../context.js';
 import * as customers from '../../customers/index.js';
 import { BillfoldError } from '../../errors.js';
 import * as billing from '../../flows/billing-customer.js';
+import { removeSavedMethod } from '../../flows/payment-methods.js';
 import * as subscriptions from '../../subscriptions/index.js';
 import { type Access, defineRoute, type RouteInput } from '../route.js';
 
@@ -147,8 +148,10 @@ export const billingRoutes = [
     permission: 'billing.write',
     params: customers.paymentMethodParams,
     response: z.object({ id: z.string(), object: z.literal('payment_method'), deleted: z.literal(true) }),
-    handler: async ({ ctx, access, params }) => {
-      const removed = await customers.removePaymentMethod(ctx, orgOf(access), params.payment_method_id);
+    // The gateway forgets the card first, over the network, outside any transaction.
+    transaction: 'own',
+    handler: async ({ ctx, access, params, payments }) => {
+      const removed = await removeSavedMethod(ctx, orgOf(access), params.payment_method_id, payments);
       return { id: removed.id, object: 'payment_method' as const, deleted: true as const };
     },
   }),

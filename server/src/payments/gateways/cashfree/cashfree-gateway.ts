@@ -148,6 +148,10 @@ export class CashfreeGateway implements PaymentGateway {
     throw mandatesNotYet();
   }
 
+  async detachPaymentMethod(_ref: string, _idempotencyKey: string): Promise<void> {
+    // Nothing is saved at Cashfree without a mandate, and mandates are not taken yet.
+  }
+
   async refund(input: RefundInput): Promise<GatewayRefund> {
     const cashfree = await this.client();
     const order = await this.call(() => cashfree.PGFetchOrder(input.paymentRef));

@@ -280,6 +280,9 @@ export async function startStripeEmulator(options: StripeEmulatorOptions) {
     'POST /v1/payment_intents': async (params) => {
       const card = cards.get(params.payment_method as string);
       if (!card) return [400, invalidRequest('No such PaymentMethod', 'payment_method')];
+      if (card.method.customer !== params.customer) {
+        return [400, invalidRequest('The PaymentMethod is not attached to this Customer', 'payment_method')];
+      }
       const amount = Number.parseInt(params.amount as string, 10);
       const base = {
         amount,
@@ -301,6 +304,12 @@ export async function startStripeEmulator(options: StripeEmulatorOptions) {
       const intent = newIntent({ ...base, status: 'requires_payment_method', error });
       await emit('payment_intent.payment_failed', intent);
       return [402, { error: { type: 'card_error', ...error, payment_intent: intent } }];
+    },
+    'POST /v1/payment_methods/:id/detach': (_params, [methodId]) => {
+      const card = cards.get(methodId ?? '');
+      if (!card) return [404, invalidRequest(`No such PaymentMethod: '${methodId}'`, 'id')];
+      card.method.customer = null;
+      return [200, card.method];
     },
     'POST /v1/refunds': (params) => {
       const intent = intents.get(params.payment_intent as string);

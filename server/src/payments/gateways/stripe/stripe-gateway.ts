@@ -152,6 +152,10 @@ export class StripeGateway implements PaymentGateway {
     }
   }
 
+  async detachPaymentMethod(ref: string, idempotencyKey: string): Promise<void> {
+    await this.call(() => this.#stripe.paymentMethods.detach(ref, {}, { idempotencyKey }));
+  }
+
   async refund(input: RefundInput): Promise<GatewayRefund> {
     const refund = await this.call(() =>
       this.#stripe.refunds.create(

@@ -168,7 +168,7 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
       .select('gateway_customer_ref')
       .where('org_id', '=', who.orgId)
       .executeTakeFirstOrThrow();
-    return { method, customerRef: customer.gateway_customer_ref };
+    return { who, method, customerRef: customer.gateway_customer_ref };
   }
 
   it('charges off-session through PaymentIntents, refunds in part, and reports declines as failed payments', async () => {
@@ -207,6 +207,29 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     expect(refund).toMatchObject({ amount: 500n, status: 'succeeded' });
     await expect(
       gateway.refund({ paymentRef: first.ref, amount: 1600n, reason: 'too much', idempotencyKey: 'rf-2' }),
+    ).rejects.toMatchObject({ code: 'gateway.refused' });
+  });
+
+  it('detaches a removed card at Stripe: it cannot be charged again', async () => {
+    const saved = await savedCard('4242424242424242');
+    const removed = await api.call({
+      method: 'DELETE',
+      url: `/v1/payment_methods/${saved.method.id}`,
+      as: saved.who.owner,
+      org: saved.who.orgId,
+    });
+    expect(removed.json()).toMatchObject({ deleted: true });
+    expect(emulator.state.cards.get(saved.method.gateway_ref)?.method.customer).toBeNull();
+    await expect(
+      api.app.billfoldGateways.get('stripe').chargeOffSession({
+        gatewayCustomerRef: saved.customerRef,
+        paymentMethodRef: saved.method.gateway_ref,
+        amount: 100n,
+        currency: 'USD',
+        description: 'after removal',
+        metadata: {},
+        idempotencyKey: 'stripe-after-removal',
+      }),
     ).rejects.toMatchObject({ code: 'gateway.refused' });
   });
 

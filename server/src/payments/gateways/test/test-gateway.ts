@@ -62,6 +62,8 @@ interface PaymentData {
 
 interface MethodData {
   customer: string;
+  /** Removed by its owner: it can no longer be charged. */
+  detached?: boolean;
   brand: string;
   last4: string;
   exp_month: number;
@@ -159,6 +161,9 @@ export class TestGateway implements PaymentGateway {
   async chargeOffSession(input: OffSessionChargeInput): Promise<GatewayPayment> {
     await this.faultBefore();
     const method = await this.load<MethodData>('payment_method', input.paymentMethodRef);
+    if (method.data.detached) {
+      throw invalid('test_gateway.method_detached', 'That payment method was removed and cannot be charged');
+    }
     if (method.data.customer !== input.gatewayCustomerRef) {
       throw invalid('test_gateway.method_not_attached', 'That payment method belongs to another customer');
     }
@@ -201,6 +206,15 @@ export class TestGateway implements PaymentGateway {
     const payment = await this.load<PaymentData>('payment', paymentId);
     this.faultAfter();
     return presentPayment(payment.id, payment.data);
+  }
+
+  async detachPaymentMethod(ref: string, _idempotencyKey: string): Promise<void> {
+    await this.faultBefore();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const method = await this.lock<MethodData>(tx, 'payment_method', ref);
+      if (!method.data.detached) await this.update(tx, ref, { ...method.data, detached: true });
+    });
+    this.faultAfter();
   }
 
   async refund(input: RefundInput): Promise<GatewayRefund> {
