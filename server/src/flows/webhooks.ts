@@ -19,7 +19,10 @@ export async function handleGatewayEvent(
   const fresh = await payments.recordGatewayEvent(ctx, gateway, event);
   if (!fresh) return { duplicate: true };
   let orgId: string | null = null;
-  if (event.linkRef) {
+  if (event.type === 'payment.updated' && event.paymentRef) {
+    const payment = await payments.refreshPayment(ctx, deps.gateways.get(gateway), event.paymentRef);
+    orgId = payment?.org_id ?? null;
+  } else if (event.linkRef) {
     const link = await payments.findPaymentLinkByGatewayRef(ctx, gateway, event.linkRef);
     if (link) {
       orgId = link.org_id;

@@ -1,32 +1,39 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
- * Cashfree's hosted checkout opens from a payment session id through its JavaScript SDK. This page,
- * at /pay/cashfree/:session, is where Billfold sends a payer: it loads Cashfree's script and hands
- * over to Cashfree's page. Nothing is typed here.
+ * Cashfree's hosted pages open from a session id through its JavaScript SDK. These pages are where
+ * Billfold sends a payer: /pay/cashfree/:session for an order, /pay/cashfree/mandate/:session to
+ * authorise a mandate. They load Cashfree's script and hand over to Cashfree. Nothing is typed here.
  */
 export async function registerCashfreeCheckoutPage(
   app: FastifyInstance,
   environment: 'sandbox' | 'production',
 ) {
+  const handOver = (reply: FastifyReply, session: string, call: 'checkout' | 'subscriptionsCheckout') => {
+    if (!/^[A-Za-z0-9_-]{8,300}$/.test(session)) {
+      return reply.code(404).type('text/html').send('<p>No such checkout.</p>');
+    }
+    const option = call === 'checkout' ? 'paymentSessionId' : 'subsSessionId';
+    const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirecting to Cashfree</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"></head>
+<body style="font:15px system-ui,sans-serif;margin:48px auto;max-width:420px;color:#101828">
+<p>Opening Cashfree's secure page…</p>
+<script src="https://sdk.cashfree.com/js/v3/cashfree.js"></script>
+<script>Cashfree({ mode: ${JSON.stringify(environment)} }).${call}({ ${option}: ${JSON.stringify(session)}, redirectTarget: "_self" });</script>
+</body></html>`;
+    return reply
+      .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+      .type('text/html; charset=utf-8')
+      .send(page);
+  };
   app.get<{ Params: { session: string } }>(
     '/pay/cashfree/:session',
     { schema: { hide: true } },
-    async (request, reply) => {
-      const { session } = request.params;
-      if (!/^[A-Za-z0-9_-]{8,300}$/.test(session))
-        return reply.code(404).type('text/html').send('<p>No such checkout.</p>');
-      const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirecting to Cashfree</title>
-<meta name="viewport" content="width=device-width,initial-scale=1"></head>
-<body style="font:15px system-ui,sans-serif;margin:48px auto;max-width:420px;color:#101828">
-<p>Opening Cashfree's secure checkout…</p>
-<script src="https://sdk.cashfree.com/js/v3/cashfree.js"></script>
-<script>Cashfree({ mode: ${JSON.stringify(environment)} }).checkout({ paymentSessionId: ${JSON.stringify(session)}, redirectTarget: "_self" });</script>
-</body></html>`;
-      return reply
-        .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
-        .type('text/html; charset=utf-8')
-        .send(page);
-    },
+    (request, reply) => handOver(reply, request.params.session, 'checkout'),
+  );
+  app.get<{ Params: { session: string } }>(
+    '/pay/cashfree/mandate/:session',
+    { schema: { hide: true } },
+    (request, reply) => handOver(reply, request.params.session, 'subscriptionsCheckout'),
   );
 }

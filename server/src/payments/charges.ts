@@ -171,3 +171,34 @@ export function presentRefund(row: RefundRow) {
     created_at: row.created_at.toISOString(),
   };
 }
+
+/**
+ * Asks the gateway how a payment stands now and records it: for charges whose outcome arrives later
+ * (a mandate debit after its pre-debit notice). A payment Billfold never recorded is left alone.
+ */
+export async function refreshPayment(
+  ctx: Ctx,
+  gateway: PaymentGateway,
+  ref: string,
+): Promise<PaymentRow | undefined> {
+  const row = await ctx.db
+    .selectFrom('payments')
+    .selectAll()
+    .where('gateway', '=', gateway.name)
+    .where('gateway_payment_ref', '=', ref)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const payment = await gateway.getPayment(ref);
+  return ctx.db.transaction().execute((tx) =>
+    recordPayment(
+      { ...ctx, db: tx },
+      {
+        orgId: row.org_id,
+        customerId: row.customer_id,
+        gateway: gateway.name,
+        checkoutSessionId: row.checkout_session_id,
+        payment,
+      },
+    ),
+  );
+}

@@ -5,6 +5,7 @@ export {
   listPayments,
   listRefunds,
   presentRefund,
+  refreshPayment,
   refundPayment,
   withRetries,
 } from './charges.js';

@@ -119,11 +119,20 @@ export class GatewayTimeoutError extends Error {
 export interface GatewayEvent {
   /** The gateway's event id: each is applied once. */
   id: string;
-  type: 'checkout.completed' | 'checkout.expired' | 'payment.failed' | 'link.paid' | 'link.expired' | 'other';
+  type:
+    | 'checkout.completed'
+    | 'checkout.expired'
+    | 'payment.failed'
+    | 'payment.updated'
+    | 'link.paid'
+    | 'link.expired'
+    | 'other';
   /** The gateway's own name for it, for the log. */
   gatewayType: string;
   checkoutRef: string | null;
   linkRef: string | null;
+  /** A charge whose outcome arrived later (a mandate debit after its pre-debit notice). */
+  paymentRef?: string | null;
   payload: unknown;
 }
 
@@ -134,6 +143,8 @@ export interface PaymentGateway {
   getCheckout(ref: string): Promise<GatewayCheckout>;
   /** Charges a saved method with nobody present (a renewal); may need the customer's action. */
   chargeOffSession(input: OffSessionChargeInput): Promise<GatewayPayment>;
+  /** A payment as the gateway sees it now: for charges whose outcome arrives later. */
+  getPayment(ref: string): Promise<GatewayPayment>;
   /** Forgets a saved card or mandate at the gateway, so it can never be charged again. */
   detachPaymentMethod(ref: string, idempotencyKey: string): Promise<void>;
   /** Gives back all or part of a succeeded payment. */

@@ -37,10 +37,14 @@ export function createGatewayRegistry(deps: {
     adapters.set('stripe', new StripeGateway(deps.stripe, deps.clock));
   if (deps.cashfree && deps.configured.includes('cashfree')) {
     const { checkoutBase, ...settings } = deps.cashfree;
-    const checkoutUrl = (session: string) =>
-      checkoutBase
-        ? `${checkoutBase}/${session}`
-        : new URL(`/pay/cashfree/${encodeURIComponent(session)}`, deps.publicUrl()).toString();
+    // Orders are paid, and mandates authorised, on Cashfree's pages opened from a session id.
+    const checkoutUrl = (session: string, kind: 'order' | 'subscription') => {
+      const path =
+        kind === 'subscription' ? `mandate/${encodeURIComponent(session)}` : encodeURIComponent(session);
+      return checkoutBase
+        ? `${checkoutBase}/${path}`
+        : new URL(`/pay/cashfree/${path}`, deps.publicUrl()).toString();
+    };
     adapters.set('cashfree', new CashfreeGateway({ ...settings, checkoutUrl }, deps.clock));
   }
   return {

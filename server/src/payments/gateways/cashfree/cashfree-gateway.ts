@@ -26,9 +26,11 @@ import { SIGNATURE_TOLERANCE_SECONDS } from '../../webhook-signatures.js';
  * base64(HMAC-SHA256(secret, timestamp + raw body)) in constant time within a replay window; the
  * SDK's own check compares with === and ignores the timestamp, so it is not used.
  *
- * Saving an Indian card or UPI for automatic charges needs a mandate the customer authorises
- * (Cashfree Subscriptions, ON_DEMAND); until that is built, setup checkouts and off-session charges
- * at Cashfree are refused with a clear error rather than pretended.
+ * Automatic charges on Indian cards and UPI go through a mandate the customer authorises: a setup
+ * checkout is a Cashfree Subscription on an ON_DEMAND plan (one per currency, capped), authorised
+ * on Cashfree's page; the saved "method" is the subscription. A charge is scheduled a day ahead, so
+ * Cashfree can send the pre-debit notice Indian rules require, and its outcome arrives later (by
+ * webhook or by asking): it starts as 'processing'.
  */
 
 export interface CashfreeSettings {
@@ -37,9 +39,17 @@ export interface CashfreeSettings {
   environment: 'sandbox' | 'production';
   /** Another API address (the emulator in tests): replaces the SDK's basePath. */
   basePath?: string;
-  /** Where a payment session is paid: Billfold's page that opens Cashfree's checkout, or the emulator's. */
-  checkoutUrl: (paymentSessionId: string) => string;
+  /**
+   * Where a session is paid or a mandate authorised: Billfold's page that opens Cashfree's checkout,
+   * or the emulator's.
+   */
+  checkoutUrl: (sessionId: string, kind: 'order' | 'subscription') => string;
+  /** The most one mandate debit may take, in major units (the ON_DEMAND plan's cap). */
+  mandateMaxAmount?: number;
 }
+
+/** Charges on a mandate wait this long, so the customer gets the pre-debit notice first. */
+const PRE_DEBIT_NOTICE_HOURS = 24;
 
 // Cashfree's amounts are JSON numbers in major units; they are written from, and read into, exact
 // decimal strings, never computed on as floats.
@@ -87,7 +97,7 @@ export class CashfreeGateway implements PaymentGateway {
   }
 
   async createCheckout(input: CheckoutInput): Promise<GatewayCheckout> {
-    if (input.mode === 'setup') throw mandatesNotYet();
+    if (input.mode === 'setup') return this.createMandate(input);
     const cashfree = await this.client();
     const orderId = cashfreeId('bf', input.idempotencyKey);
     const order = await this.call(() =>
@@ -110,6 +120,7 @@ export class CashfreeGateway implements PaymentGateway {
   }
 
   async getCheckout(ref: string): Promise<GatewayCheckout> {
+    if (ref.startsWith('bfsub_')) return this.viewMandate(ref);
     const cashfree = await this.client();
     const order = await this.call(() => cashfree.PGFetchOrder(ref));
     return this.viewOrder(ref, order.data.payment_session_id ?? '', order.data);
@@ -127,7 +138,7 @@ export class CashfreeGateway implements PaymentGateway {
     const success = payments.find((p) => p.payment_status === 'SUCCESS');
     return {
       ref: orderId,
-      url: this.settings.checkoutUrl(sessionId),
+      url: this.settings.checkoutUrl(sessionId, 'order'),
       status: paid ? 'complete' : order.order_status === 'ACTIVE' ? 'open' : 'expired',
       payment: success
         ? {
@@ -144,12 +155,146 @@ export class CashfreeGateway implements PaymentGateway {
     };
   }
 
-  async chargeOffSession(_input: OffSessionChargeInput): Promise<GatewayPayment> {
-    throw mandatesNotYet();
+  // ---- mandates (Cashfree Subscriptions) ------------------------------------------------------
+
+  private async ensurePlan(currency: string): Promise<string> {
+    const cashfree = await this.client();
+    const planId = `billfold_on_demand_${currency.toLowerCase()}`;
+    try {
+      await cashfree.SubsFetchPlan(planId);
+      return planId;
+    } catch (error) {
+      if ((error as { response?: { status?: number } }).response?.status !== 404)
+        return this.call(() => Promise.reject(error));
+    }
+    await this.call(() =>
+      cashfree.SubsCreatePlan(
+        {
+          plan_id: planId,
+          plan_name: `Billfold on-demand charges (${currency})`,
+          plan_type: 'ON_DEMAND',
+          plan_currency: currency,
+          plan_max_amount: this.settings.mandateMaxAmount ?? 100_000,
+          plan_note: 'Monthly charges for the plan and its usage',
+        },
+        undefined,
+        `plan:${planId}`,
+      ),
+    );
+    return planId;
   }
 
-  async detachPaymentMethod(_ref: string, _idempotencyKey: string): Promise<void> {
-    // Nothing is saved at Cashfree without a mandate, and mandates are not taken yet.
+  private async createMandate(input: CheckoutInput): Promise<GatewayCheckout> {
+    const cashfree = await this.client();
+    const planId = await this.ensurePlan(input.currency);
+    const subscriptionId = cashfreeId('bfsub', input.idempotencyKey);
+    const payer = customerDetails(input.payer);
+    await this.call(() =>
+      cashfree.SubsCreateSubscription(
+        {
+          subscription_id: subscriptionId,
+          customer_details: {
+            customer_name: payer.customer_name,
+            customer_email: payer.customer_email,
+            customer_phone: payer.customer_phone,
+          },
+          plan_details: { plan_id: planId },
+          authorization_details: { authorization_amount: 1, authorization_amount_refund: true },
+          subscription_meta: { return_url: input.successUrl },
+          subscription_expiry_time: input.expiresAt.toISOString(),
+          subscription_tags: input.metadata,
+        },
+        undefined,
+        input.idempotencyKey,
+      ),
+    );
+    return this.viewMandate(subscriptionId);
+  }
+
+  private async viewMandate(subscriptionId: string): Promise<GatewayCheckout> {
+    const cashfree = await this.client();
+    const subscription = (await this.call(() => cashfree.SubsFetchSubscription(subscriptionId))).data;
+    const status = subscription.subscription_status ?? 'INITIALIZED';
+    const authorised = status === 'ACTIVE';
+    const method = subscription.authorisation_details?.payment_group ?? 'upi';
+    return {
+      ref: subscriptionId,
+      url: this.settings.checkoutUrl(subscription.subscription_session_id ?? '', 'subscription'),
+      status: authorised
+        ? 'complete'
+        : status === 'INITIALIZED' || status === 'BANK_APPROVAL_PENDING'
+          ? 'open'
+          : 'expired',
+      payment: null,
+      paymentMethod: authorised
+        ? {
+            ref: subscriptionId,
+            kind: method === 'upi' ? 'upi_mandate' : 'card',
+            brand: method,
+            last4: '',
+            expMonth: null,
+            expYear: null,
+          }
+        : null,
+    };
+  }
+
+  async chargeOffSession(input: OffSessionChargeInput): Promise<GatewayPayment> {
+    const cashfree = await this.client();
+    const paymentId = cashfreeId('bfpay', input.idempotencyKey);
+    const schedule = this.clock.now().add({ hours: PRE_DEBIT_NOTICE_HOURS });
+    await this.call(() =>
+      cashfree.SubsCreatePayment(
+        {
+          subscription_id: input.paymentMethodRef,
+          payment_id: paymentId,
+          payment_amount: toCashfreeAmount(input.amount, input.currency),
+          payment_type: 'CHARGE',
+          payment_schedule_date: schedule.toString({ smallestUnit: 'second' }),
+          payment_remarks: input.description,
+        },
+        undefined,
+        input.idempotencyKey,
+      ),
+    );
+    return this.getPayment(`${input.paymentMethodRef}:${paymentId}`);
+  }
+
+  async getPayment(ref: string): Promise<GatewayPayment> {
+    const [subscriptionId = '', paymentId = ''] = ref.split(':');
+    const cashfree = await this.client();
+    const subscription = (await this.call(() => cashfree.SubsFetchSubscription(subscriptionId))).data;
+    const currency = subscription.plan_details?.plan_currency ?? 'INR';
+    const payment = (await this.call(() => cashfree.SubsFetchSubscriptionPayment(subscriptionId, paymentId)))
+      .data;
+    const status =
+      payment.payment_status === 'SUCCESS'
+        ? 'succeeded'
+        : payment.payment_status === 'FAILED'
+          ? 'failed'
+          : 'processing';
+    return {
+      ref,
+      amount: fromCashfreeAmount(payment.payment_amount, currency),
+      currency,
+      status,
+      failureCode: status === 'failed' ? 'payment_failed' : null,
+      failureMessage:
+        status === 'failed' ? (payment.failure_details?.failure_reason ?? 'The mandate debit failed') : null,
+    };
+  }
+
+  async detachPaymentMethod(ref: string, idempotencyKey: string): Promise<void> {
+    // A mandate is forgotten by cancelling its subscription.
+    const cashfree = await this.client();
+    await this.call(() =>
+      cashfree.SubsManageSubscription(
+        ref,
+        { subscription_id: ref, action: 'CANCEL' },
+        undefined,
+        idempotencyKey,
+      ),
+    );
   }
 
   async refund(input: RefundInput): Promise<GatewayRefund> {
@@ -252,7 +397,13 @@ export class CashfreeGateway implements PaymentGateway {
     let event: {
       type?: string;
       event_time?: string;
-      data?: { order?: { order_id?: string }; link?: { link_id?: string }; link_id?: string };
+      data?: {
+        order?: { order_id?: string };
+        link?: { link_id?: string };
+        link_id?: string;
+        subscription_id?: string;
+        payment_id?: string;
+      };
     };
     try {
       event = JSON.parse(input.rawBody);
@@ -263,6 +414,10 @@ export class CashfreeGateway implements PaymentGateway {
     const orderId = event.data?.order?.order_id ?? null;
     // Payment events carry the order; link events carry the link's fields at the top of `data`.
     const linkId = event.data?.link_id ?? event.data?.link?.link_id ?? null;
+    const mandatePayment =
+      event.data?.subscription_id && event.data.payment_id
+        ? `${event.data.subscription_id}:${event.data.payment_id}`
+        : null;
     // Cashfree sends no event id: the signature of the body identifies this exact event.
     const id = `${type}:${input.headers['x-webhook-signature'] ?? ''}`;
     const normalised: GatewayEvent['type'] =
@@ -272,13 +427,16 @@ export class CashfreeGateway implements PaymentGateway {
           ? 'payment.failed'
           : type === 'PAYMENT_LINK_EVENT'
             ? 'link.paid'
-            : 'other';
+            : type === 'SUBSCRIPTION_PAYMENT_SUCCESS' || type === 'SUBSCRIPTION_PAYMENT_FAILED'
+              ? 'payment.updated'
+              : 'other';
     return {
       id,
       type: normalised,
       gatewayType: type,
       checkoutRef: normalised === 'link.paid' ? null : orderId,
       linkRef: normalised === 'link.paid' ? linkId : null,
+      paymentRef: normalised === 'payment.updated' ? mandatePayment : null,
       payload: event,
     };
   }
@@ -327,14 +485,6 @@ function customerDetails(payer: PayerDetails) {
     customer_email: payer.email,
     customer_phone: payer.phone.replace(/^\+91/, ''),
   };
-}
-
-function mandatesNotYet() {
-  return new BillfoldError(
-    'invalid_request',
-    'gateway.unsupported',
-    'Saving a card or UPI for automatic charges at Cashfree needs a mandate, which Billfold does not take yet',
-  );
 }
 
 /**

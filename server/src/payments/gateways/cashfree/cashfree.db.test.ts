@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Ctx } from '../../../context.js';
 import { type Person, type TestApi, testApi } from '../../../testing/api.js';
 import { engines } from '../../../testing/databases.js';
 import { systemClock } from '../../../time/index.js';
+import { chargeSavedMethod, refreshPayment } from '../../charges.js';
 import { startStripeEmulator } from '../stripe/emulator.js';
 import { signCashfree } from './cashfree-gateway.js';
 import { startCashfreeEmulator } from './emulator.js';
@@ -22,6 +24,13 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
   let inrPlanId: string;
   let usdPlanId: string;
   let operator: Person;
+  const ctx = (): Ctx => ({
+    db: api.database.db,
+    clock: api.clock,
+    log: { info() {}, warn() {}, error() {} },
+    actor: { type: 'system', id: 'test' },
+    requestId: 'req_test',
+  });
 
   beforeAll(async () => {
     const holder: { api?: TestApi } = {};
@@ -224,7 +233,7 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
     expect((await fetch(other.url)).status).toBe(410);
   });
 
-  it('asks for a phone number, and refuses what needs a mandate it does not take yet', async () => {
+  it('asks for a phone number before sending a payer to Cashfree', async () => {
     const noPhone = await customer('IN', '');
     const refused = await api.call({
       method: 'POST',
@@ -235,15 +244,90 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
     });
     expect(refused.statusCode).toBe(400);
     expect(refused.json().error).toMatchObject({ code: 'cashfree.phone_required', param: 'phone' });
+  });
+
+  /** An Indian customer who authorised a mandate with `card` on Cashfree's page. */
+  async function mandate(card: string) {
     const india = await customer('IN');
-    const setup = await api.call({
+    const setup = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/checkout_sessions',
+        as: india.owner,
+        org: india.orgId,
+        body: { mode: 'setup' },
+      })
+    ).json();
+    expect(setup.url).toContain('/checkout/mandate/');
+    expect((await pay(setup.url, card)).status).toBe(303);
+    const done = await api.call({
       method: 'POST',
-      url: '/v1/checkout_sessions',
+      url: `/v1/checkout_sessions/${setup.id}/sync`,
       as: india.owner,
       org: india.orgId,
-      body: { mode: 'setup' },
     });
-    expect(setup.json().error.code).toBe('gateway.unsupported');
+    expect(done.json()).toMatchObject({ status: 'complete', mode: 'setup' });
+    const method = await api.database.db
+      .selectFrom('payment_methods')
+      .selectAll()
+      .where('org_id', '=', india.orgId)
+      .executeTakeFirstOrThrow();
+    expect(method).toMatchObject({ gateway: 'cashfree', kind: 'card', is_default: true });
+    return { ...india, method };
+  }
+  const debit = (who: Awaited<ReturnType<typeof mandate>>, key: string) =>
+    chargeSavedMethod(ctx(), api.app.billfoldGateways.get('cashfree'), {
+      orgId: who.orgId,
+      customerId: who.method.customer_id,
+      gatewayCustomerRef: who.method.customer_id,
+      paymentMethodRef: who.method.gateway_ref,
+      amount: 149900n,
+      currency: 'INR',
+      description: 'Pro INR, next month',
+      idempotencyKey: key,
+    });
+
+  it('charges a mandate a day after the pre-debit notice; the outcome arrives later', async () => {
+    const india = await mandate('4242424242424242');
+    const charged = await debit(india, 'mandate-debit-1');
+    expect(charged).toMatchObject({ status: 'processing', amount: 149900n, currency: 'INR' });
+    const scheduled = [...cashfree.state.debits.values()].at(-1);
+    const hoursAhead =
+      (Date.parse(scheduled?.schedule ?? '') - api.clock.now().epochMilliseconds) / 3_600_000;
+    expect(hoursAhead).toBeGreaterThanOrEqual(24);
+
+    // A day later the debit runs; asking settles it (and the webhook it sends changes nothing more).
+    api.clock.advance({ hours: 25 });
+    const settled = await refreshPayment(
+      ctx(),
+      api.app.billfoldGateways.get('cashfree'),
+      charged.gateway_payment_ref,
+    );
+    expect(settled).toMatchObject({ id: charged.id, status: 'succeeded' });
+    const rows = await api.database.db
+      .selectFrom('payments')
+      .select('status')
+      .where('org_id', '=', india.orgId)
+      .execute();
+    expect(rows.map((r) => r.status)).toEqual(['succeeded']);
+  });
+
+  it('reports a mandate debit that fails, and cancels the mandate when the card is removed', async () => {
+    const india = await mandate('4000000000000341');
+    const charged = await debit(india, 'mandate-debit-2');
+    api.clock.advance({ hours: 25 });
+    expect(
+      await refreshPayment(ctx(), api.app.billfoldGateways.get('cashfree'), charged.gateway_payment_ref),
+    ).toMatchObject({
+      status: 'failed',
+    });
+    await api.call({
+      method: 'DELETE',
+      url: `/v1/payment_methods/${india.method.id}`,
+      as: india.owner,
+      org: india.orgId,
+    });
+    expect(cashfree.state.subscriptions.get(india.method.gateway_ref)?.subscription_status).toBe('CANCELLED');
   });
 
   it('checks webhooks as Cashfree signs them: wrong secret, stale timestamp and changed body get a 400', async () => {

@@ -4,12 +4,20 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { LinkEntity, OrderEntity, PaymentEntity, RefundEntity } from 'cashfree-pg';
+import type {
+  LinkEntity,
+  OrderEntity,
+  PaymentEntity,
+  PlanEntity,
+  RefundEntity,
+  SubscriptionEntity,
+  SubscriptionPaymentEntity,
+} from 'cashfree-pg';
 import { Temporal } from 'temporal-polyfill';
 import { parse as parseYaml } from 'yaml';
 import { fromDecimalString, parseCurrencyCode } from '../../../money/index.js';
 import type { Clock } from '../../../time/index.js';
-import { checkCard, DECLINES } from '../test/test-cards.js';
+import { type CardBehaviour, checkCard, DECLINES } from '../test/test-cards.js';
 import { signCashfree } from './cashfree-gateway.js';
 
 /**
@@ -70,6 +78,12 @@ export async function startCashfreeEmulator(options: CashfreeEmulatorOptions) {
   const payments = new Map<string, PaymentEntity[]>();
   const refunds = new Map<string, RefundEntity[]>();
   const links = new Map<string, LinkEntity>();
+  const plans = new Map<string, PlanEntity>();
+  const subscriptions = new Map<string, SubscriptionEntity>();
+  const mandateSessions = new Map<string, string>();
+  /** The card behind each authorised mandate, and each scheduled debit on it. */
+  const mandateCards = new Map<string, CardBehaviour>();
+  const debits = new Map<string, SubscriptionPaymentEntity & { schedule: string; announced?: boolean }>();
   const replies = new Map<string, { status: number; body: unknown }>();
   /** Every validation failure seen, so a test can assert there were none. */
   const violations: string[] = [];
@@ -246,7 +260,137 @@ export async function startCashfreeEmulator(options: CashfreeEmulatorOptions) {
         return [200, link];
       },
     ],
+    [
+      'GET',
+      '/plans/:id',
+      '/plans/{plan_id}',
+      (_body, [id]) => {
+        const plan = plans.get(id ?? '');
+        return plan ? [200, plan] : refused(404, 'plan does not exist');
+      },
+    ],
+    [
+      'POST',
+      '/plans',
+      '/plans',
+      (body) => {
+        const id = body.plan_id as string;
+        if (plans.has(id)) return refused(409, 'plan already exists', 'plan_already_exists');
+        const plan: PlanEntity = {
+          plan_id: id,
+          plan_name: body.plan_name as string,
+          plan_type: body.plan_type as string,
+          plan_currency: (body.plan_currency as string | undefined) ?? 'INR',
+          plan_max_amount: body.plan_max_amount as number,
+          plan_status: 'ACTIVE',
+          ...(body.plan_note ? { plan_note: body.plan_note as string } : {}),
+        };
+        plans.set(id, plan);
+        return [200, plan];
+      },
+    ],
+    [
+      'POST',
+      '/subscriptions',
+      '/subscriptions',
+      (body) => {
+        const id = body.subscription_id as string;
+        if (subscriptions.has(id))
+          return refused(409, 'subscription already exists', 'subscription_already_exists');
+        const plan = plans.get((body.plan_details as { plan_id?: string } | undefined)?.plan_id ?? '');
+        if (!plan) return refused(400, 'plan does not exist');
+        const session = ref('subs_session');
+        const subscription: SubscriptionEntity = {
+          cf_subscription_id: String(subscriptions.size + 9000),
+          subscription_id: id,
+          subscription_status: 'INITIALIZED',
+          subscription_session_id: session,
+          customer_details: body.customer_details as SubscriptionEntity['customer_details'],
+          plan_details: plan,
+          subscription_meta: body.subscription_meta as SubscriptionEntity['subscription_meta'],
+          ...(body.subscription_expiry_time
+            ? { subscription_expiry_time: body.subscription_expiry_time as string }
+            : {}),
+        };
+        subscriptions.set(id, subscription);
+        mandateSessions.set(session, id);
+        return [200, subscription];
+      },
+    ],
+    [
+      'GET',
+      '/subscriptions/:id',
+      '/subscriptions/{subscription_id}',
+      (_body, [id]) => {
+        const subscription = subscriptions.get(id ?? '');
+        return subscription ? [200, subscription] : refused(404, 'subscription does not exist');
+      },
+    ],
+    [
+      'POST',
+      '/subscriptions/pay',
+      '/subscriptions/pay',
+      (body) => {
+        const subscription = subscriptions.get(body.subscription_id as string);
+        if (subscription?.subscription_status !== 'ACTIVE') return refused(400, 'subscription is not active');
+        const id = body.payment_id as string;
+        if (debits.has(id)) return refused(409, 'payment already exists', 'payment_already_exists');
+        const debit = {
+          payment_id: id,
+          cf_payment_id: ref('cfsubpay'),
+          subscription_id: subscription.subscription_id ?? '',
+          payment_amount: body.payment_amount as number,
+          payment_status: 'INITIALIZED',
+          payment_type: 'CHARGE',
+          payment_initiated_date: isoOf(nowMs()),
+          schedule: (body.payment_schedule_date as string | undefined) ?? isoOf(nowMs()),
+        };
+        debits.set(id, debit);
+        const { schedule: _schedule, ...answer } = debit;
+        return [200, answer];
+      },
+    ],
+    [
+      'GET',
+      '/subscriptions/:id/payments/:id',
+      '/subscriptions/{subscription_id}/payments/{payment_id}',
+      async (_body, [subscriptionId, paymentId]) => {
+        const debit = debits.get(paymentId ?? '');
+        if (!debit || debit.subscription_id !== subscriptionId) return refused(404, 'payment does not exist');
+        await settle(debit);
+        const { schedule: _schedule, announced: _announced, ...answer } = debit;
+        return [200, answer];
+      },
+    ],
+    [
+      'POST',
+      '/subscriptions/:id/manage',
+      '/subscriptions/{subscription_id}/manage',
+      (body, [id]) => {
+        const subscription = subscriptions.get(id ?? '');
+        if (!subscription) return refused(404, 'subscription does not exist');
+        if (body.action === 'CANCEL') subscription.subscription_status = 'CANCELLED';
+        return [200, subscription];
+      },
+    ],
   ];
+
+  /** A debit runs once its schedule (after the pre-debit notice) has passed, by the mandate's card. */
+  async function settle(debit: SubscriptionPaymentEntity & { schedule: string; announced?: boolean }) {
+    if (debit.payment_status !== 'INITIALIZED' || Date.parse(debit.schedule) > nowMs()) return;
+    const behaviour = mandateCards.get(debit.subscription_id ?? '') ?? 'succeeds';
+    const ok = behaviour === 'succeeds' || behaviour === 'requires_authentication';
+    debit.payment_status = ok ? 'SUCCESS' : 'FAILED';
+    if (!ok) debit.failure_details = { failure_reason: DECLINES.declined.message };
+    if (debit.announced) return;
+    debit.announced = true;
+    await emit(ok ? 'SUBSCRIPTION_PAYMENT_SUCCESS' : 'SUBSCRIPTION_PAYMENT_FAILED', {
+      subscription_id: debit.subscription_id,
+      payment_id: debit.payment_id,
+      payment_status: debit.payment_status,
+      payment_amount: debit.payment_amount,
+    });
+  }
   const validators = new Map(
     api.map(([method, , documentPath]) => [
       `${method} ${documentPath}`,
@@ -319,6 +463,37 @@ export async function startCashfreeEmulator(options: CashfreeEmulatorOptions) {
       `<h1>Cashfree emulator</h1>${message ? `<p role="alert">${message}</p>` : ''}<form method="post">
 <label>Card number <input name="number"></label><label>Expiry <input name="expiry"></label><label>CVC <input name="cvc"></label><button>Pay</button></form>`;
     try {
+      const mandate = /^\/checkout\/mandate\/(subs_session_[0-9a-f]+)$/.exec(url.pathname);
+      if (mandate) {
+        const subscription = subscriptions.get(mandateSessions.get(mandate[1] ?? '') ?? '');
+        if (!subscription) return html(404, '<p>No such mandate.</p>');
+        if (subscription.subscription_status !== 'INITIALIZED') {
+          return html(410, `<p>This mandate is ${subscription.subscription_status}.</p>`);
+        }
+        if (request.method === 'GET') return html(200, form());
+        const fields = Object.fromEntries(new URLSearchParams(raw));
+        const today = options.clock.now().toZonedDateTimeISO('UTC');
+        const checked = checkCard(
+          { number: fields.number ?? '', expiry: fields.expiry ?? '', cvc: fields.cvc ?? '' },
+          today,
+        );
+        if (!checked.ok) return html(402, form(checked.message));
+        subscription.subscription_status = 'ACTIVE';
+        subscription.authorisation_details = {
+          authorization_amount: 1,
+          authorization_amount_refund: true,
+          authorization_status: 'ACTIVE',
+          authorization_time: isoOf(nowMs()),
+          payment_group: 'card',
+        };
+        mandateCards.set(subscription.subscription_id ?? '', checked.card.behaviour);
+        await emit('SUBSCRIPTION_STATUS_CHANGED', {
+          subscription_id: subscription.subscription_id,
+          subscription_status: 'ACTIVE',
+        });
+        response.writeHead(303, { location: subscription.subscription_meta?.return_url ?? '/' });
+        return response.end();
+      }
       const checkout = /^\/checkout\/(session_[0-9a-f]+)$/.exec(url.pathname);
       if (checkout) {
         const order = orders.get(sessions.get(checkout[1] ?? '') ?? '');
@@ -402,7 +577,7 @@ export async function startCashfreeEmulator(options: CashfreeEmulatorOptions) {
     origin,
     basePath: `${origin}/pg`,
     checkoutUrl: (session: string) => `${origin}/checkout/${session}`,
-    state: { orders, payments, refunds, links },
+    state: { orders, payments, refunds, links, plans, subscriptions, debits },
     violations,
     close: () => new Promise<void>((done) => server.close(() => done())),
   };

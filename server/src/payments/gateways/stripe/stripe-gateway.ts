@@ -152,6 +152,10 @@ export class StripeGateway implements PaymentGateway {
     }
   }
 
+  async getPayment(ref: string): Promise<GatewayPayment> {
+    return presentIntent(await this.call(() => this.#stripe.paymentIntents.retrieve(ref)));
+  }
+
   async detachPaymentMethod(ref: string, idempotencyKey: string): Promise<void> {
     await this.call(() => this.#stripe.paymentMethods.detach(ref, {}, { idempotencyKey }));
   }

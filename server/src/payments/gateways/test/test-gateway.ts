@@ -208,6 +208,11 @@ export class TestGateway implements PaymentGateway {
     return presentPayment(payment.id, payment.data);
   }
 
+  async getPayment(ref: string): Promise<GatewayPayment> {
+    const payment = await this.load<PaymentData>('payment', ref);
+    return presentPayment(payment.id, payment.data);
+  }
+
   async detachPaymentMethod(ref: string, _idempotencyKey: string): Promise<void> {
     await this.faultBefore();
     await this.deps.db.transaction().execute(async (tx) => {
