@@ -904,6 +904,386 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription with its plan version and its history of changes
+         * @description Permission: `billing.read`
+         */
+        get: operations["getSubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel at the end of the period (the default), or now
+         * @description Permission: `billing.write`
+         */
+        post: operations["cancelSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/keep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a cancellation set for the end of the period
+         * @description Permission: `billing.write`
+         */
+        post: operations["keepSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause billing: nothing renews until it is resumed
+         * @description Permission: `billing.write`
+         */
+        post: operations["pauseSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused subscription; past its period, a new one starts and is invoiced, prorated
+         * @description Permission: `billing.write`
+         */
+        post: operations["resumeSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/preview_change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What moving to another plan costs now and next: the summary shown before paying
+         * @description Permission: `billing.read`
+         */
+        post: operations["previewPlanChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upgrade now (the difference charged to the saved card) or downgrade at the end of the period
+         * @description Permission: `billing.write`
+         */
+        post: operations["changePlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * active, past_due or blocked, with the open invoices: what the product checks before letting a customer in
+         * @description Permission: `billing.read`
+         */
+        get: operations["getBillingStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Invoices, newest first (drafts only when asked for by status)
+         * @description Permission: `billing.read`
+         */
+        get: operations["listInvoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{invoice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An invoice with its lines
+         * @description Permission: `billing.read`
+         */
+        get: operations["getInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{invoice_id}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay an open invoice now with the default saved card; a paid invoice makes the subscription active again
+         * @description Permission: `billing.write`
+         */
+        post: operations["payInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/organizations/{org_id}/invoices/{invoice_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an unpaid invoice; a credit note takes its charges back in the ledger
+         * @description Permission: `operator.write`
+         */
+        post: operations["voidInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Monthly statements, newest first: opening, credits, charges, closing
+         * @description Permission: `billing.read`
+         */
+        get: operations["listStatements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/statements/{statement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A statement with its ledger entries
+         * @description Permission: `billing.read`
+         */
+        get: operations["getStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger_entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription's ledger: every charge, credit, payment and refund, oldest first
+         * @description Permission: `billing.read`
+         */
+        get: operations["listLedgerEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test mode: attach the organization's customer to a clock that moves only when told
+         * @description Permission: `billing.write`
+         */
+        post: operations["createTestClock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{test_clock_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A test clock and its time
+         * @description Permission: `billing.read`
+         */
+        get: operations["getTestClock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{test_clock_id}/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a test clock forward, running every renewal, charge, retry and close due meanwhile
+         * @description Permission: `billing.write`
+         */
+        post: operations["advanceTestClock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/billing/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the billing run now (it also runs every minute): renewals, charges, retries, closings
+         * @description Permission: `operator.write`
+         */
+        post: operations["runBilling"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pay/test/{id}": {
         parameters: {
             query?: never;
@@ -5020,8 +5400,21 @@ export interface operations {
                             plan_id: string;
                             plan_version_id: string;
                             /** @enum {string} */
-                            status: "active" | "ended";
+                            status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                            /** @enum {string} */
+                            billing_mode: "calendar" | "anniversary";
+                            /** @description Periods are computed in this IANA time zone */
+                            time_zone: string;
+                            current_period_start: string;
+                            /** @description When the next invoice is issued and charged */
+                            current_period_end: string;
+                            trial_end: string | null;
+                            cancel_at_period_end: boolean;
+                            /** @description A downgrade that applies when this period ends */
+                            scheduled_plan_id: string | null;
                             started_at: string;
+                            paused_at: string | null;
+                            cancelled_at: string | null;
                             ended_at: string | null;
                             plan_name: string;
                             currency: string;
@@ -5472,8 +5865,21 @@ export interface operations {
                         plan_id: string;
                         plan_version_id: string;
                         /** @enum {string} */
-                        status: "active" | "ended";
+                        status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                        /** @enum {string} */
+                        billing_mode: "calendar" | "anniversary";
+                        /** @description Periods are computed in this IANA time zone */
+                        time_zone: string;
+                        current_period_start: string;
+                        /** @description When the next invoice is issued and charged */
+                        current_period_end: string;
+                        trial_end: string | null;
+                        cancel_at_period_end: boolean;
+                        /** @description A downgrade that applies when this period ends */
+                        scheduled_plan_id: string | null;
                         started_at: string;
+                        paused_at: string | null;
+                        cancelled_at: string | null;
                         ended_at: string | null;
                         plan_name: string;
                         currency: string;
@@ -6633,6 +7039,2422 @@ export interface operations {
                         status: "succeeded" | "pending" | "failed";
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "subscription";
+                        org_id: string;
+                        customer_id: string;
+                        plan_id: string;
+                        plan_version_id: string;
+                        /** @enum {string} */
+                        status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                        /** @enum {string} */
+                        billing_mode: "calendar" | "anniversary";
+                        /** @description Periods are computed in this IANA time zone */
+                        time_zone: string;
+                        current_period_start: string;
+                        /** @description When the next invoice is issued and charged */
+                        current_period_end: string;
+                        trial_end: string | null;
+                        cancel_at_period_end: boolean;
+                        /** @description A downgrade that applies when this period ends */
+                        scheduled_plan_id: string | null;
+                        started_at: string;
+                        paused_at: string | null;
+                        cancelled_at: string | null;
+                        ended_at: string | null;
+                        plan_name: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @description The version this subscription is billed by, whatever the plan is now */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        history: {
+                            id: string;
+                            kind: string;
+                            from_status: string | null;
+                            to_status: string | null;
+                            plan_version_id: string | null;
+                            reason: string;
+                            occurred_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    cancelSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description true: keep it until the period ends (the default); false: end it now
+                     * @default true
+                     */
+                    at_period_end?: boolean;
+                    /** @default Cancelled by the customer */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "subscription";
+                        org_id: string;
+                        customer_id: string;
+                        plan_id: string;
+                        plan_version_id: string;
+                        /** @enum {string} */
+                        status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                        /** @enum {string} */
+                        billing_mode: "calendar" | "anniversary";
+                        /** @description Periods are computed in this IANA time zone */
+                        time_zone: string;
+                        current_period_start: string;
+                        /** @description When the next invoice is issued and charged */
+                        current_period_end: string;
+                        trial_end: string | null;
+                        cancel_at_period_end: boolean;
+                        /** @description A downgrade that applies when this period ends */
+                        scheduled_plan_id: string | null;
+                        started_at: string;
+                        paused_at: string | null;
+                        cancelled_at: string | null;
+                        ended_at: string | null;
+                        plan_name: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @description The version this subscription is billed by, whatever the plan is now */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        history: {
+                            id: string;
+                            kind: string;
+                            from_status: string | null;
+                            to_status: string | null;
+                            plan_version_id: string | null;
+                            reason: string;
+                            occurred_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    keepSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "subscription";
+                        org_id: string;
+                        customer_id: string;
+                        plan_id: string;
+                        plan_version_id: string;
+                        /** @enum {string} */
+                        status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                        /** @enum {string} */
+                        billing_mode: "calendar" | "anniversary";
+                        /** @description Periods are computed in this IANA time zone */
+                        time_zone: string;
+                        current_period_start: string;
+                        /** @description When the next invoice is issued and charged */
+                        current_period_end: string;
+                        trial_end: string | null;
+                        cancel_at_period_end: boolean;
+                        /** @description A downgrade that applies when this period ends */
+                        scheduled_plan_id: string | null;
+                        started_at: string;
+                        paused_at: string | null;
+                        cancelled_at: string | null;
+                        ended_at: string | null;
+                        plan_name: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @description The version this subscription is billed by, whatever the plan is now */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        history: {
+                            id: string;
+                            kind: string;
+                            from_status: string | null;
+                            to_status: string | null;
+                            plan_version_id: string | null;
+                            reason: string;
+                            occurred_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    pauseSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "subscription";
+                        org_id: string;
+                        customer_id: string;
+                        plan_id: string;
+                        plan_version_id: string;
+                        /** @enum {string} */
+                        status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                        /** @enum {string} */
+                        billing_mode: "calendar" | "anniversary";
+                        /** @description Periods are computed in this IANA time zone */
+                        time_zone: string;
+                        current_period_start: string;
+                        /** @description When the next invoice is issued and charged */
+                        current_period_end: string;
+                        trial_end: string | null;
+                        cancel_at_period_end: boolean;
+                        /** @description A downgrade that applies when this period ends */
+                        scheduled_plan_id: string | null;
+                        started_at: string;
+                        paused_at: string | null;
+                        cancelled_at: string | null;
+                        ended_at: string | null;
+                        plan_name: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @description The version this subscription is billed by, whatever the plan is now */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        history: {
+                            id: string;
+                            kind: string;
+                            from_status: string | null;
+                            to_status: string | null;
+                            plan_version_id: string | null;
+                            reason: string;
+                            occurred_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    resumeSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "subscription";
+                        org_id: string;
+                        customer_id: string;
+                        plan_id: string;
+                        plan_version_id: string;
+                        /** @enum {string} */
+                        status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                        /** @enum {string} */
+                        billing_mode: "calendar" | "anniversary";
+                        /** @description Periods are computed in this IANA time zone */
+                        time_zone: string;
+                        current_period_start: string;
+                        /** @description When the next invoice is issued and charged */
+                        current_period_end: string;
+                        trial_end: string | null;
+                        cancel_at_period_end: boolean;
+                        /** @description A downgrade that applies when this period ends */
+                        scheduled_plan_id: string | null;
+                        started_at: string;
+                        paused_at: string | null;
+                        cancelled_at: string | null;
+                        ended_at: string | null;
+                        plan_name: string;
+                        currency: string;
+                        /** @enum {string} */
+                        interval: "month" | "year";
+                        /** @description The version this subscription is billed by, whatever the plan is now */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        history: {
+                            id: string;
+                            kind: string;
+                            from_status: string | null;
+                            to_status: string | null;
+                            plan_version_id: string | null;
+                            reason: string;
+                            occurred_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    previewPlanChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    plan_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "plan_change_preview";
+                        subscription_id: string;
+                        /** @enum {string} */
+                        direction: "upgrade" | "downgrade";
+                        /** @enum {string} */
+                        effective: "now" | "period_end";
+                        from_plan: {
+                            id: string;
+                            name: string;
+                        };
+                        to_plan: {
+                            id: string;
+                            name: string;
+                        };
+                        currency: string;
+                        lines: {
+                            kind: string;
+                            description: string;
+                            amount: number;
+                        }[];
+                        subtotal: number;
+                        tax: number;
+                        /** @description Charged to the saved card when the change is made, minor units */
+                        total_due_now: number;
+                        next_payment_at: string;
+                        /** @description The next regular invoice on the new plan, minor units */
+                        next_payment_amount: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    changePlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    plan_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        subscription: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "subscription";
+                            org_id: string;
+                            customer_id: string;
+                            plan_id: string;
+                            plan_version_id: string;
+                            /** @enum {string} */
+                            status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                            /** @enum {string} */
+                            billing_mode: "calendar" | "anniversary";
+                            /** @description Periods are computed in this IANA time zone */
+                            time_zone: string;
+                            current_period_start: string;
+                            /** @description When the next invoice is issued and charged */
+                            current_period_end: string;
+                            trial_end: string | null;
+                            cancel_at_period_end: boolean;
+                            /** @description A downgrade that applies when this period ends */
+                            scheduled_plan_id: string | null;
+                            started_at: string;
+                            paused_at: string | null;
+                            cancelled_at: string | null;
+                            ended_at: string | null;
+                            plan_name: string;
+                            currency: string;
+                            /** @enum {string} */
+                            interval: "month" | "year";
+                            /** @description The version this subscription is billed by, whatever the plan is now */
+                            version: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "plan_version";
+                                plan_id: string;
+                                version: number;
+                                /** @description Minor units */
+                                base_price: number;
+                                trial_days: number;
+                                limits: {
+                                    feature: string;
+                                    name: string;
+                                    unit: string;
+                                    /**
+                                     * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                     * @enum {string}
+                                     */
+                                    mode: "hard" | "soft";
+                                    limit: number | null;
+                                }[];
+                                charges: {
+                                    metric: string;
+                                    name: string;
+                                    unit: string;
+                                    /**
+                                     * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                     * @enum {string}
+                                     */
+                                    aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    };
+                                    included_quantity: string;
+                                    dimensions: string[];
+                                    rates: {
+                                        dimensions: {
+                                            [key: string]: string;
+                                        };
+                                        price: {
+                                            /** @enum {string} */
+                                            model: "per_unit";
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "graduated";
+                                            tiers: {
+                                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                                up_to: string | null;
+                                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                                unit_price: string;
+                                                /**
+                                                 * @description Charged once for the tier, in major units
+                                                 * @default 0
+                                                 */
+                                                flat_price: string;
+                                            }[];
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "volume";
+                                            tiers: {
+                                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                                up_to: string | null;
+                                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                                unit_price: string;
+                                                /**
+                                                 * @description Charged once for the tier, in major units
+                                                 * @default 0
+                                                 */
+                                                flat_price: string;
+                                            }[];
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "package";
+                                            /** @description Units in one package */
+                                            package_size: string;
+                                            /** @description Price of one package, in major units */
+                                            package_price: string;
+                                        };
+                                    }[];
+                                }[];
+                                /** @description ISO 8601 timestamp (UTC) */
+                                created_at: string;
+                            };
+                            history: {
+                                id: string;
+                                kind: string;
+                                from_status: string | null;
+                                to_status: string | null;
+                                plan_version_id: string | null;
+                                reason: string;
+                                occurred_at: string;
+                            }[];
+                        };
+                        invoice: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            /** @description Assigned at finalization: sequential per issuer, no gaps */
+                            number: string | null;
+                            /** @enum {string} */
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            /** @enum {string} */
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            subscription_id: string | null;
+                            customer_id: string;
+                            currency: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            /** @description Before exclusive tax; net of inclusive tax, minor units */
+                            subtotal: number;
+                            /** @description Tax, minor units */
+                            tax: number;
+                            tax_name: string;
+                            tax_percent: string;
+                            tax_inclusive: boolean;
+                            /** @description Total, minor units */
+                            total: number;
+                            /** @description Paid so far, minor units */
+                            amount_paid: number;
+                            /** @description Left to pay, minor units */
+                            amount_due: number;
+                            /** @description Failed automatic charges so far */
+                            attempt_count: number;
+                            next_attempt_at: string | null;
+                            bill_to: {
+                                name: string;
+                                email: string;
+                                address_line1: string;
+                                address_line2: string;
+                                city: string;
+                                state: string;
+                                postal_code: string;
+                                country: string;
+                                tax_id: string;
+                            };
+                            due_at: string | null;
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "license" | "proration_credit" | "proration_charge" | "usage" | "adjustment";
+                                description: string;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                period_start: string;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                period_end: string;
+                                /** @description A decimal string */
+                                quantity: string;
+                                /** @description Minor units per unit, a decimal string */
+                                unit_amount: string;
+                                /** @description Positive charges, negative credits, minor units */
+                                amount: number;
+                            }[];
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getBillingStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "billing_status";
+                        /** @enum {string} */
+                        status: "active" | "past_due" | "blocked";
+                        subscriptions: {
+                            id: string;
+                            status: string;
+                            plan_id: string;
+                        }[];
+                        open_invoices: {
+                            id: string;
+                            number: string;
+                            amount_due: number;
+                            currency: string;
+                            next_attempt_at: string | null;
+                        }[];
+                        amount_due: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listInvoices: {
+        parameters: {
+            query?: {
+                subscription_id?: string;
+                status?: "draft" | "open" | "paid" | "void" | "uncollectible";
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            /** @description Assigned at finalization: sequential per issuer, no gaps */
+                            number: string | null;
+                            /** @enum {string} */
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            /** @enum {string} */
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            subscription_id: string | null;
+                            customer_id: string;
+                            currency: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            /** @description Before exclusive tax; net of inclusive tax, minor units */
+                            subtotal: number;
+                            /** @description Tax, minor units */
+                            tax: number;
+                            tax_name: string;
+                            tax_percent: string;
+                            tax_inclusive: boolean;
+                            /** @description Total, minor units */
+                            total: number;
+                            /** @description Paid so far, minor units */
+                            amount_paid: number;
+                            /** @description Left to pay, minor units */
+                            amount_due: number;
+                            /** @description Failed automatic charges so far */
+                            attempt_count: number;
+                            next_attempt_at: string | null;
+                            bill_to: {
+                                name: string;
+                                email: string;
+                                address_line1: string;
+                                address_line2: string;
+                                city: string;
+                                state: string;
+                                postal_code: string;
+                                country: string;
+                                tax_id: string;
+                            };
+                            due_at: string | null;
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "license" | "proration_credit" | "proration_charge" | "usage" | "adjustment";
+                                description: string;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                period_start: string;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                period_end: string;
+                                /** @description A decimal string */
+                                quantity: string;
+                                /** @description Minor units per unit, a decimal string */
+                                unit_amount: string;
+                                /** @description Positive charges, negative credits, minor units */
+                                amount: number;
+                            }[];
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "invoice";
+                        /** @description Assigned at finalization: sequential per issuer, no gaps */
+                        number: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                        /** @enum {string} */
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        subscription_id: string | null;
+                        customer_id: string;
+                        currency: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_start: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_end: string;
+                        /** @description Before exclusive tax; net of inclusive tax, minor units */
+                        subtotal: number;
+                        /** @description Tax, minor units */
+                        tax: number;
+                        tax_name: string;
+                        tax_percent: string;
+                        tax_inclusive: boolean;
+                        /** @description Total, minor units */
+                        total: number;
+                        /** @description Paid so far, minor units */
+                        amount_paid: number;
+                        /** @description Left to pay, minor units */
+                        amount_due: number;
+                        /** @description Failed automatic charges so far */
+                        attempt_count: number;
+                        next_attempt_at: string | null;
+                        bill_to: {
+                            name: string;
+                            email: string;
+                            address_line1: string;
+                            address_line2: string;
+                            city: string;
+                            state: string;
+                            postal_code: string;
+                            country: string;
+                            tax_id: string;
+                        };
+                        due_at: string | null;
+                        finalized_at: string | null;
+                        paid_at: string | null;
+                        voided_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        lines: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "license" | "proration_credit" | "proration_charge" | "usage" | "adjustment";
+                            description: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            /** @description A decimal string */
+                            quantity: string;
+                            /** @description Minor units per unit, a decimal string */
+                            unit_amount: string;
+                            /** @description Positive charges, negative credits, minor units */
+                            amount: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    payInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "invoice";
+                        /** @description Assigned at finalization: sequential per issuer, no gaps */
+                        number: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                        /** @enum {string} */
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        subscription_id: string | null;
+                        customer_id: string;
+                        currency: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_start: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_end: string;
+                        /** @description Before exclusive tax; net of inclusive tax, minor units */
+                        subtotal: number;
+                        /** @description Tax, minor units */
+                        tax: number;
+                        tax_name: string;
+                        tax_percent: string;
+                        tax_inclusive: boolean;
+                        /** @description Total, minor units */
+                        total: number;
+                        /** @description Paid so far, minor units */
+                        amount_paid: number;
+                        /** @description Left to pay, minor units */
+                        amount_due: number;
+                        /** @description Failed automatic charges so far */
+                        attempt_count: number;
+                        next_attempt_at: string | null;
+                        bill_to: {
+                            name: string;
+                            email: string;
+                            address_line1: string;
+                            address_line2: string;
+                            city: string;
+                            state: string;
+                            postal_code: string;
+                            country: string;
+                            tax_id: string;
+                        };
+                        due_at: string | null;
+                        finalized_at: string | null;
+                        paid_at: string | null;
+                        voided_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        lines: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "license" | "proration_credit" | "proration_charge" | "usage" | "adjustment";
+                            description: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            /** @description A decimal string */
+                            quantity: string;
+                            /** @description Minor units per unit, a decimal string */
+                            unit_amount: string;
+                            /** @description Positive charges, negative credits, minor units */
+                            amount: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    voidInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                org_id: string;
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "invoice";
+                        /** @description Assigned at finalization: sequential per issuer, no gaps */
+                        number: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                        /** @enum {string} */
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        subscription_id: string | null;
+                        customer_id: string;
+                        currency: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_start: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_end: string;
+                        /** @description Before exclusive tax; net of inclusive tax, minor units */
+                        subtotal: number;
+                        /** @description Tax, minor units */
+                        tax: number;
+                        tax_name: string;
+                        tax_percent: string;
+                        tax_inclusive: boolean;
+                        /** @description Total, minor units */
+                        total: number;
+                        /** @description Paid so far, minor units */
+                        amount_paid: number;
+                        /** @description Left to pay, minor units */
+                        amount_due: number;
+                        /** @description Failed automatic charges so far */
+                        attempt_count: number;
+                        next_attempt_at: string | null;
+                        bill_to: {
+                            name: string;
+                            email: string;
+                            address_line1: string;
+                            address_line2: string;
+                            city: string;
+                            state: string;
+                            postal_code: string;
+                            country: string;
+                            tax_id: string;
+                        };
+                        due_at: string | null;
+                        finalized_at: string | null;
+                        paid_at: string | null;
+                        voided_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        lines: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "license" | "proration_credit" | "proration_charge" | "usage" | "adjustment";
+                            description: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            /** @description A decimal string */
+                            quantity: string;
+                            /** @description Minor units per unit, a decimal string */
+                            unit_amount: string;
+                            /** @description Positive charges, negative credits, minor units */
+                            amount: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listStatements: {
+        parameters: {
+            query?: {
+                subscription_id?: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "statement";
+                            subscription_id: string;
+                            /** @description YYYY-MM, in the customer’s time zone */
+                            month: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            /** @enum {string} */
+                            status: "open" | "closed";
+                            currency: string;
+                            /** @description The previous closing balance, minor units */
+                            opening_balance: number;
+                            /** @description Payments and credits, minor units */
+                            credits: number;
+                            /** @description Plan fees and proration, minor units */
+                            license_charges: number;
+                            /** @description Metered usage, minor units */
+                            usage_charges: number;
+                            /** @description Tax, refunds and adjustments, minor units */
+                            other_charges: number;
+                            /** @description opening + credits − charges; carried into the next month, minor units */
+                            closing_balance: number;
+                            closed_at: string | null;
+                            entries?: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "ledger_entry";
+                                subscription_id: string;
+                                statement_id: string;
+                                /** @enum {string} */
+                                kind: "license" | "usage" | "tax" | "payment" | "credit" | "refund" | "adjustment";
+                                /** @description In the customer’s favour: payments and credits positive, charges and refunds negative, minor units */
+                                amount: number;
+                                currency: string;
+                                description: string;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                effective_at: string;
+                                /** @description Arrived after its month had closed, so it is in a later statement */
+                                late: boolean;
+                                invoice_id: string | null;
+                                payment_id: string | null;
+                                refund_id: string | null;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                posted_at: string;
+                            }[];
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getStatement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                statement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "statement";
+                        subscription_id: string;
+                        /** @description YYYY-MM, in the customer’s time zone */
+                        month: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_start: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_end: string;
+                        /** @enum {string} */
+                        status: "open" | "closed";
+                        currency: string;
+                        /** @description The previous closing balance, minor units */
+                        opening_balance: number;
+                        /** @description Payments and credits, minor units */
+                        credits: number;
+                        /** @description Plan fees and proration, minor units */
+                        license_charges: number;
+                        /** @description Metered usage, minor units */
+                        usage_charges: number;
+                        /** @description Tax, refunds and adjustments, minor units */
+                        other_charges: number;
+                        /** @description opening + credits − charges; carried into the next month, minor units */
+                        closing_balance: number;
+                        closed_at: string | null;
+                        entries?: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "ledger_entry";
+                            subscription_id: string;
+                            statement_id: string;
+                            /** @enum {string} */
+                            kind: "license" | "usage" | "tax" | "payment" | "credit" | "refund" | "adjustment";
+                            /** @description In the customer’s favour: payments and credits positive, charges and refunds negative, minor units */
+                            amount: number;
+                            currency: string;
+                            description: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            effective_at: string;
+                            /** @description Arrived after its month had closed, so it is in a later statement */
+                            late: boolean;
+                            invoice_id: string | null;
+                            payment_id: string | null;
+                            refund_id: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            posted_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listLedgerEntries: {
+        parameters: {
+            query: {
+                subscription_id: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "ledger_entry";
+                            subscription_id: string;
+                            statement_id: string;
+                            /** @enum {string} */
+                            kind: "license" | "usage" | "tax" | "payment" | "credit" | "refund" | "adjustment";
+                            /** @description In the customer’s favour: payments and credits positive, charges and refunds negative, minor units */
+                            amount: number;
+                            currency: string;
+                            description: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            effective_at: string;
+                            /** @description Arrived after its month had closed, so it is in a later statement */
+                            late: boolean;
+                            invoice_id: string | null;
+                            payment_id: string | null;
+                            refund_id: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            posted_at: string;
+                        }[];
+                        has_more: boolean;
+                        balance: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createTestClock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default Test clock */
+                    name?: string;
+                    /** @description Where the clock starts; now when absent. Never in the past. */
+                    frozen_time?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "test_clock";
+                        name: string;
+                        frozen_time: string;
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTestClock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                test_clock_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "test_clock";
+                        name: string;
+                        frozen_time: string;
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    advanceTestClock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                test_clock_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where to move the clock; later than it is now */
+                    frozen_time: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "test_clock";
+                        name: string;
+                        frozen_time: string;
+                        created_at: string;
+                        report: {
+                            renewed: number;
+                            charged: number;
+                            failed: number;
+                            closed: number;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    runBilling: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        renewed: number;
+                        charged: number;
+                        failed: number;
+                        closed: number;
                     };
                 };
             };

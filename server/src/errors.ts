@@ -8,6 +8,7 @@ export type ErrorType =
   | 'permission'
   | 'not_found'
   | 'conflict'
+  | 'payment'
   | 'idempotency'
   | 'rate_limited'
   | 'internal';
@@ -26,6 +27,8 @@ export class BillfoldError extends Error {
 
 export const invalid = (code: string, message: string, param?: string) =>
   new BillfoldError('invalid_request', code, message, param);
+/** The card was declined or needs the person: 402, as Stripe's card errors. */
+export const paymentFailed = (code: string, message: string) => new BillfoldError('payment', code, message);
 export const notFound = (code: string, message: string) => new BillfoldError('not_found', code, message);
 export const conflict = (code: string, message: string, param?: string) =>
   new BillfoldError('conflict', code, message, param);

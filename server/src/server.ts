@@ -3,7 +3,7 @@ import type { BillfoldConfig } from './config.js';
 import type { Logger } from './context.js';
 import { migrateToLatest, type OpenDatabase, openDatabase } from './db/database.js';
 import { buildApp } from './http/app.js';
-import { JobRunner, jobs } from './jobs/index.js';
+import { allJobs, JobRunner } from './jobs/index.js';
 import { type Clock, systemClock } from './time/index.js';
 
 export interface RunningBillfold {
@@ -46,7 +46,7 @@ export async function startBillfold(
     db: database.db,
     clock,
     log: options.log ?? app.log,
-    jobs,
+    jobs: allJobs({ gateways: app.billfoldGateways }),
     work: options.work ?? true,
   });
   const address = await app.listen({ host: config.host, port: config.port });

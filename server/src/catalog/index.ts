@@ -5,6 +5,7 @@ export { createMetric, listMetrics, presentMetric } from './metrics.js';
 export { findDefaultPlan, getOffer, issuerFor, listOffers } from './offers.js';
 export {
   createPlan,
+  findPlanVersion,
   getPlan,
   listPlans,
   listPlanVersions,

@@ -230,6 +230,20 @@ export async function getPlan(
   return { plan, version, audience: audience.map((a) => a.customer_org_id) };
 }
 
+/** One version by its id, whatever plan it belongs to. */
+export async function findPlanVersion(
+  ctx: Ctx,
+  issuerId: string,
+  versionId: string,
+): Promise<PlanVersionRow | undefined> {
+  return ctx.db
+    .selectFrom('plan_versions')
+    .selectAll()
+    .where('org_id', '=', issuerId)
+    .where('id', '=', versionId)
+    .executeTakeFirst();
+}
+
 export async function listPlanVersions(
   ctx: Ctx,
   issuerId: string,

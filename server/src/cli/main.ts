@@ -76,10 +76,16 @@ async function main(argv: string[]): Promise<number> {
     await billfold.close();
     return 0;
   }
-  const [{ migrateToLatest, openDatabase }, { JobRunner, jobs }, { systemClock }] = await Promise.all([
+  const [
+    { migrateToLatest, openDatabase },
+    { JobRunner, allJobs },
+    { systemClock },
+    { createGatewayRegistry },
+  ] = await Promise.all([
     import('../db/database.js'),
     import('../jobs/index.js'),
     import('../time/index.js'),
+    import('../payments/index.js'),
   ]);
   if (command === 'worker') {
     if (config.database.kind !== 'postgres') {
@@ -91,6 +97,15 @@ async function main(argv: string[]): Promise<number> {
     const database = await openDatabase(config.database);
     await migrateToLatest(database.db);
     const stopped = untilSignal();
+    const gateways = createGatewayRegistry({
+      db: database.db,
+      clock: systemClock,
+      publicUrl: () => config.publicUrl,
+      configured: config.gateways,
+      stripe: config.stripe,
+      cashfree: config.cashfree,
+    });
+    const jobs = allJobs({ gateways });
     const runner = new JobRunner({ db: database.db, clock: systemClock, log: consoleLog, jobs, work: true });
     await runner.start();
     console.log(`Worker ${process.pid} is running ${jobs.length} job types.`);

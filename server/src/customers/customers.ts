@@ -27,7 +27,10 @@ export interface CustomerDeps {
   configuredGateways: ReadonlySet<GatewayName>;
 }
 
-type CustomerDetails = Omit<BillingCustomerRow, 'org_id' | 'id' | 'gateway' | 'created_at' | 'updated_at'>;
+type CustomerDetails = Omit<
+  BillingCustomerRow,
+  'org_id' | 'id' | 'gateway' | 'test_clock_id' | 'created_at' | 'updated_at'
+>;
 
 export async function findCustomer(ctx: Ctx, orgId: string): Promise<BillingCustomerRow | undefined> {
   return ctx.db.selectFrom('billing_customers').selectAll().where('org_id', '=', orgId).executeTakeFirst();
@@ -61,6 +64,7 @@ export async function createCustomer(
       details.country,
       deps.configuredGateways,
     ),
+    test_clock_id: null,
     created_at: now,
     updated_at: now,
   };
@@ -89,7 +93,15 @@ export async function updateCustomer(
     .forUpdate()
     .executeTakeFirst();
   if (!before) throw notFound('billing_customer.not_found', 'This organization has no billing customer yet');
-  const { org_id: _org, id: _id, gateway: _gateway, created_at: _c, updated_at: _u, ...current } = before;
+  const {
+    org_id: _org,
+    id: _id,
+    gateway: _gateway,
+    test_clock_id: _clock,
+    created_at: _c,
+    updated_at: _u,
+    ...current
+  } = before;
   // The postal code and state are checked against the country, so check the record as it will be.
   const merged = createCustomerBody.safeParse({ ...current, ...changes });
   if (!merged.success) {
@@ -186,4 +198,14 @@ export function presentCustomer(row: BillingCustomerRow): CustomerObject {
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
+}
+
+/** Organizations whose customer is on a test clock: the platform's billing run leaves them alone. */
+export async function orgsOnTestClocks(ctx: Ctx): Promise<string[]> {
+  const rows = await ctx.db
+    .selectFrom('billing_customers')
+    .select('org_id')
+    .where('test_clock_id', 'is not', null)
+    .execute();
+  return rows.map((r) => r.org_id);
 }

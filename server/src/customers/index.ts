@@ -6,6 +6,7 @@ export {
   findCustomer,
   getCustomer,
   listAllCustomers,
+  orgsOnTestClocks,
   presentCustomer,
   updateCustomer,
 } from './customers.js';

@@ -18,6 +18,13 @@ export const idPrefixes = {
   payment: 'pay',
   paymentLink: 'plink',
   refund: 'rf',
+  subscriptionEvent: 'sev',
+  invoice: 'in',
+  invoiceLine: 'il',
+  creditNote: 'cn',
+  statement: 'stmt',
+  ledgerEntry: 'le',
+  testClock: 'clock',
 } as const;
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

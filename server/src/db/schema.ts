@@ -192,6 +192,7 @@ export interface BillingCustomersTable {
   currency: string;
   time_zone: string;
   gateway: GatewayName;
+  test_clock_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -218,9 +219,190 @@ export interface SubscriptionsTable {
   plan_issuer_id: string;
   plan_id: string;
   plan_version_id: string;
-  status: 'active' | 'ended';
+  status: SubscriptionStatus;
   started_at: Timestamp;
   ended_at: Timestamp | null;
+  created_at: Timestamp;
+  billing_mode: 'calendar' | 'anniversary';
+  anchor_day: number;
+  time_zone: string;
+  current_period_start: Timestamp;
+  current_period_end: Timestamp;
+  trial_end: Timestamp | null;
+  cancel_at_period_end: boolean;
+  cancelled_at: Timestamp | null;
+  paused_at: Timestamp | null;
+  scheduled_plan_id: string | null;
+  scheduled_plan_version_id: string | null;
+  updated_at: Timestamp;
+}
+
+export type SubscriptionStatus =
+  | 'incomplete'
+  | 'trialing'
+  | 'active'
+  | 'past_due'
+  | 'unpaid'
+  | 'paused'
+  | 'cancelled';
+
+export interface SubscriptionEventsTable {
+  org_id: string;
+  id: string;
+  subscription_id: string;
+  kind: string;
+  from_status: SubscriptionStatus | null;
+  to_status: SubscriptionStatus | null;
+  plan_version_id: string | null;
+  reason: string;
+  occurred_at: Timestamp;
+}
+
+export interface BillingSettingsTable {
+  org_id: string;
+  invoice_prefix: string;
+  next_invoice_number: bigint;
+  due_day: number;
+  retry_days: number[];
+  updated_at: Timestamp;
+}
+
+export interface TaxRatesTable {
+  org_id: string;
+  country: string;
+  region: string;
+  name: string;
+  percent: string;
+  inclusive: boolean;
+}
+
+export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';
+export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'manual';
+
+export interface InvoicesTable {
+  org_id: string;
+  id: string;
+  issuer_id: string;
+  customer_id: string;
+  subscription_id: string | null;
+  number: string | null;
+  status: InvoiceStatus;
+  billing_reason: BillingReason;
+  currency: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  subtotal: bigint;
+  tax: bigint;
+  total: bigint;
+  amount_paid: bigint;
+  tax_name: string;
+  tax_percent: string;
+  tax_inclusive: boolean;
+  bill_to: Json<BillTo>;
+  due_at: Timestamp | null;
+  finalized_at: Timestamp | null;
+  paid_at: Timestamp | null;
+  voided_at: Timestamp | null;
+  auto_charge: boolean;
+  attempt_count: number;
+  first_failed_at: Timestamp | null;
+  next_attempt_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The customer an invoice is addressed to, as it stood at finalization. */
+export interface BillTo {
+  name: string;
+  email: string;
+  address_line1: string;
+  address_line2: string;
+  city: string;
+  state: string;
+  postal_code: string;
+  country: string;
+  tax_id: string;
+}
+
+export interface InvoiceNumbersTable {
+  org_id: string;
+  number: string;
+  invoice_org_id: string;
+  invoice_id: string;
+  assigned_at: Timestamp;
+}
+
+export type InvoiceLineKind = 'license' | 'proration_credit' | 'proration_charge' | 'usage' | 'adjustment';
+
+export interface InvoiceLinesTable {
+  org_id: string;
+  id: string;
+  invoice_id: string;
+  position: number;
+  kind: InvoiceLineKind;
+  description: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  quantity: string;
+  unit_amount: string;
+  amount: bigint;
+  plan_version_id: string | null;
+}
+
+export interface CreditNotesTable {
+  org_id: string;
+  id: string;
+  invoice_id: string;
+  amount: bigint;
+  currency: string;
+  reason: string;
+  created_at: Timestamp;
+}
+
+export interface StatementsTable {
+  org_id: string;
+  id: string;
+  subscription_id: string;
+  currency: string;
+  month: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  status: 'open' | 'closed';
+  opening_balance: bigint | null;
+  credits: bigint | null;
+  license_charges: bigint | null;
+  usage_charges: bigint | null;
+  other_charges: bigint | null;
+  closing_balance: bigint | null;
+  closed_at: Timestamp | null;
+}
+
+export type LedgerEntryKind = 'license' | 'usage' | 'tax' | 'payment' | 'credit' | 'refund' | 'adjustment';
+
+export interface LedgerEntriesTable {
+  org_id: string;
+  id: string;
+  subscription_id: string;
+  statement_id: string;
+  kind: LedgerEntryKind;
+  amount: bigint;
+  currency: string;
+  description: string;
+  effective_at: Timestamp;
+  late: boolean;
+  invoice_id: string | null;
+  payment_id: string | null;
+  refund_id: string | null;
+  source_key: string;
+  posted_at: Timestamp;
+  seq: Generated<bigint>;
+}
+
+export interface TestClocksTable {
+  org_id: string;
+  id: string;
+  name: string;
+  frozen_time: Timestamp;
   created_at: Timestamp;
 }
 
@@ -267,6 +449,7 @@ export interface PaymentsTable {
   failure_code: string | null;
   failure_message: string | null;
   checkout_session_id: string | null;
+  invoice_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -362,6 +545,16 @@ export interface Database {
   gateway_events: GatewayEventsTable;
   payment_links: PaymentLinksTable;
   refunds: RefundsTable;
+  subscription_events: SubscriptionEventsTable;
+  billing_settings: BillingSettingsTable;
+  tax_rates: TaxRatesTable;
+  invoices: InvoicesTable;
+  invoice_numbers: InvoiceNumbersTable;
+  invoice_lines: InvoiceLinesTable;
+  credit_notes: CreditNotesTable;
+  statements: StatementsTable;
+  ledger_entries: LedgerEntriesTable;
+  test_clocks: TestClocksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -381,3 +574,12 @@ export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
 export type PaymentLinkRow = Selectable<PaymentLinksTable>;
 export type RefundRow = Selectable<RefundsTable>;
+export type SubscriptionEventRow = Selectable<SubscriptionEventsTable>;
+export type BillingSettingsRow = Selectable<BillingSettingsTable>;
+export type TaxRateRow = Selectable<TaxRatesTable>;
+export type InvoiceRow = Selectable<InvoicesTable>;
+export type InvoiceLineRow = Selectable<InvoiceLinesTable>;
+export type CreditNoteRow = Selectable<CreditNotesTable>;
+export type StatementRow = Selectable<StatementsTable>;
+export type LedgerEntryRow = Selectable<LedgerEntriesTable>;
+export type TestClockRow = Selectable<TestClocksTable>;

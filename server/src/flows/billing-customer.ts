@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
 import { invalid } from '../errors.js';
 import * as subscriptions from '../subscriptions/index.js';
+import { customerContext, pricedPlan, subscribeToPlan } from './subscription-billing.js';
 
 /**
  * Work that spans the catalog, customers and subscriptions: a new billing customer starts on the
@@ -20,10 +21,11 @@ export async function createBillingCustomer(
   const customer = await customers.createCustomer(ctx, orgId, input, deps);
   const free = await catalog.findDefaultPlan(ctx, catalog.issuerFor(orgId));
   if (free && free.plan.disabled_at === null) {
-    await subscriptions.startSubscription(ctx, {
-      orgId,
-      customerId: customer.id,
-      plan: { issuerId: free.plan.org_id, planId: free.plan.id, versionId: free.version.id },
+    await subscribeToPlan(ctx, {
+      customer,
+      plan: await pricedPlan(ctx, { issuerId: free.plan.org_id, planId: free.plan.id }),
+      quotedAt: ctx.clock.now(),
+      reason: 'A new customer starts on the default plan',
     });
   }
   return customer;
@@ -51,17 +53,19 @@ export async function moveOrganizationToPlan(
       'plan_id',
     );
   }
-  const row = await subscriptions.moveToPlan(ctx, {
-    orgId,
-    customerId: customer.id,
-    plan: { issuerId, planId: plan.id, versionId: version.id },
+  const cctx = await customerContext(ctx, customer);
+  const { subscription } = await subscribeToPlan(cctx, {
+    customer,
+    plan: await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id }),
+    quotedAt: cctx.clock.now(),
+    reason: 'Moved by an operator',
   });
-  return describeSubscription(ctx, row);
+  return describeSubscription(ctx, subscription);
 }
 
 /** The plan the organization is on now: its newest active subscription's. */
 export async function currentPlanId(ctx: Ctx, orgId: string): Promise<string | undefined> {
-  const [newest] = await subscriptions.activeSubscriptions(ctx, orgId);
+  const [newest] = await subscriptions.liveSubscriptions(ctx, orgId);
   return newest?.plan_id;
 }
 

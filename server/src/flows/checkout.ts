@@ -5,9 +5,9 @@ import { newId } from '../db/ids.js';
 import type { CheckoutSessionRow } from '../db/schema.js';
 import { conflict, invalid } from '../errors.js';
 import * as payments from '../payments/index.js';
-import * as subscriptions from '../subscriptions/index.js';
-import { toDate } from '../time/index.js';
+import { fromDate, toDate } from '../time/index.js';
 import { currentPlanId } from './billing-customer.js';
+import { customerContext, pricedPlan, quoteFirstInvoice, subscribeToPlan } from './subscription-billing.js';
 
 /**
  * "Select subscription" → a checkout session at the customer's gateway → its hosted page → back to
@@ -39,8 +39,11 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
       'plan_id',
     );
   }
-  const free = version.base_price === 0n;
-  if (!free && plan.currency !== customer.currency) {
+  const cctx = await customerContext(ctx, customer);
+  const priced = await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id });
+  const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now());
+  const free = quote.totals.total <= 0n;
+  if (version.base_price > 0n && plan.currency !== customer.currency) {
     throw invalid(
       'plan.currency_mismatch',
       `${plan.name} is priced in ${plan.currency}; this organization is billed in ${customer.currency}`,
@@ -48,7 +51,7 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
     );
   }
   const id = newId('checkoutSession');
-  const instant = ctx.clock.now();
+  const instant = cctx.clock.now();
   const now = toDate(instant);
   const base: CheckoutSessionRow = {
     org_id: orgId,
@@ -60,7 +63,7 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
     plan_issuer_id: issuerId,
     plan_id: plan.id,
     plan_version_id: version.id,
-    amount: version.base_price,
+    amount: quote.totals.total,
     currency: plan.currency,
     status: 'open',
     url: null,
@@ -72,14 +75,10 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
   };
 
   if (free) {
-    // Nothing to pay: the plan starts now, and the session is recorded complete.
-    return withTransaction(ctx, async (tx) => {
+    // Nothing to pay now (a free plan, or a trial): the plan starts, the session is recorded complete.
+    return withTransaction(cctx, async (tx) => {
       await payments.insertCheckoutSession(tx, base);
-      await subscriptions.moveToPlan(tx, {
-        orgId,
-        customerId: customer.id,
-        plan: { issuerId, planId: plan.id, versionId: version.id },
-      });
+      await subscribeToPlan(tx, { customer, plan: priced, quotedAt: instant, reason: 'Chose the plan' });
       return payments.markCheckout(tx, base, { status: 'complete' });
     });
   }
@@ -90,9 +89,9 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
     mode: 'payment',
     gatewayCustomerRef: customerRef,
     payer: payerOf(customer),
-    amount: version.base_price,
+    amount: quote.totals.total,
     currency: plan.currency,
-    description: `${plan.name}, first ${plan.billing_interval}`,
+    description: quote.lines[0]?.description ?? `${plan.name}, first ${plan.billing_interval}`,
     successUrl: deps.publicUrl(`/billing?checkout=${id}`),
     cancelUrl: deps.publicUrl(`/billing?checkout=${id}&cancelled=1`),
     expiresAt: base.expires_at,
@@ -164,7 +163,9 @@ export async function applyCheckout(
   checkoutId: string,
   view: payments.GatewayCheckout,
 ): Promise<CheckoutSessionRow> {
-  return withTransaction(ctx, async (tx) => {
+  const customer = await customers.getCustomer(ctx, orgId);
+  const cctx = await customerContext(ctx, customer);
+  return withTransaction(cctx, async (tx) => {
     const row = await payments.getCheckoutSession(tx, orgId, checkoutId, { lock: true });
     if (row.status !== 'open' || view.status === 'open') return row;
     if (view.status === 'expired') return payments.markCheckout(tx, row, { status: 'expired' });
@@ -190,10 +191,16 @@ export async function applyCheckout(
         await customers.setDefaultPaymentMethod(tx, orgId, saved.id);
     }
     if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
-      await subscriptions.moveToPlan(tx, {
-        orgId,
-        customerId: row.customer_id,
-        plan: { issuerId: row.plan_issuer_id, planId: row.plan_id, versionId: row.plan_version_id },
+      await subscribeToPlan(tx, {
+        customer,
+        plan: await pricedPlan(tx, {
+          issuerId: row.plan_issuer_id,
+          planId: row.plan_id,
+          versionId: row.plan_version_id,
+        }),
+        quotedAt: fromDate(row.created_at),
+        reason: 'Paid at checkout',
+        payment,
       });
     }
     return payments.markCheckout(tx, row, { status: 'complete', paymentId: payment?.id ?? null });

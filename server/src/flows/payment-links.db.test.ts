@@ -5,6 +5,9 @@ import { countRows, engines } from '../testing/databases.js';
 
 /** Payment links at the test gateway: made by an owner, paid by anyone, cancelled, expired. */
 
+/** Pro's 2000 for the 17 of 31 days left in January on the test clock (Jan 15), rounded half-up. */
+const PRORATED = 1097;
+
 describe.each(engines())('payment links on %s', (engine) => {
   let api: TestApi;
   let planId: string;
@@ -72,11 +75,11 @@ describe.each(engines())('payment links on %s', (engine) => {
     const link = created.json();
     expect(link).toMatchObject({
       status: 'active',
-      amount: 2000,
+      amount: PRORATED,
       currency: 'USD',
-      description: 'Pro, first month',
+      description: 'Pro, 17 of 31 days (Jan 15, 2027 – Jan 31, 2027)',
     });
-    expect((await open(link.url)).body).toContain('$20.00');
+    expect((await open(link.url)).body).toContain('$10.97');
 
     const declined = await pay(link.url, '4000000000000002');
     expect(declined.body).toContain('Your card was declined.');
@@ -87,7 +90,7 @@ describe.each(engines())('payment links on %s', (engine) => {
 
     expect((await action(who, link.id, 'sync')).json()).toMatchObject({
       status: 'paid',
-      payment: { status: 'succeeded', amount: 2000 },
+      payment: { status: 'succeeded', amount: PRORATED },
     });
     expect(await activePlan(who)).toBe('Pro');
     expect((await pay(link.url)).statusCode).toBe(410);

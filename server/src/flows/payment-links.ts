@@ -6,9 +6,15 @@ import { newId } from '../db/ids.js';
 import type { PaymentLinkRow } from '../db/schema.js';
 import { invalid } from '../errors.js';
 import * as payments from '../payments/index.js';
-import * as subscriptions from '../subscriptions/index.js';
-import { toDate } from '../time/index.js';
+import { fromDate, toDate } from '../time/index.js';
 import { type CheckoutDeps, payerOf } from './checkout.js';
+import {
+  customerContext,
+  pricedPlan,
+  quoteFirstInvoice,
+  recordAccountPayment,
+  subscribeToPlan,
+} from './subscription-billing.js';
 
 /**
  * Payment links (C12): an owner makes a link for a plan or an amount, shares it, and anyone pays it
@@ -30,7 +36,14 @@ export async function createPaymentLink(
   if (input.plan_id) {
     await catalog.getOffer(ctx, { orgId, currency: undefined, currentPlanId: undefined }, input.plan_id);
     const entry = await catalog.getPlan(ctx, issuerId, input.plan_id);
-    if (entry.version.base_price === 0n) {
+    const cctx = await customerContext(ctx, customer);
+    const quote = await quoteFirstInvoice(
+      cctx,
+      customer,
+      await pricedPlan(cctx, { issuerId, planId: entry.plan.id, versionId: entry.version.id }),
+      cctx.clock.now(),
+    );
+    if (quote.totals.total <= 0n) {
       throw invalid(
         'payment_link.nothing_to_pay',
         `${entry.plan.name} costs nothing: no link is needed`,
@@ -45,8 +58,12 @@ export async function createPaymentLink(
       );
     }
     plan = { issuerId, id: entry.plan.id, versionId: entry.version.id, name: entry.plan.name };
-    amount = entry.version.base_price;
-    description = input.description ?? `${entry.plan.name}, first ${entry.plan.billing_interval}`;
+    // The first invoice as it stands today: the rest of this period, prorated, with tax.
+    amount = quote.totals.total;
+    description =
+      input.description ??
+      quote.lines[0]?.description ??
+      `${entry.plan.name}, first ${entry.plan.billing_interval}`;
   } else {
     amount = BigInt(input.amount ?? 0);
     description = input.description ?? '';
@@ -121,7 +138,9 @@ export async function applyPaymentLink(
   id: string,
   view: payments.GatewayPaymentLink,
 ): Promise<PaymentLinkRow> {
-  return withTransaction(ctx, async (tx) => {
+  const customer = await customers.getCustomer(ctx, orgId);
+  const cctx = await customerContext(ctx, customer);
+  return withTransaction(cctx, async (tx) => {
     const row = await payments.getPaymentLink(tx, orgId, id, { lock: true });
     if (row.status !== 'active' || view.status === 'active') return row;
     if (view.status !== 'paid') return payments.markPaymentLink(tx, row, view.status);
@@ -135,11 +154,19 @@ export async function applyPaymentLink(
         })
       : undefined;
     if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
-      await subscriptions.moveToPlan(tx, {
-        orgId,
-        customerId: row.customer_id,
-        plan: { issuerId: row.plan_issuer_id, planId: row.plan_id, versionId: row.plan_version_id },
+      await subscribeToPlan(tx, {
+        customer,
+        plan: await pricedPlan(tx, {
+          issuerId: row.plan_issuer_id,
+          planId: row.plan_id,
+          versionId: row.plan_version_id,
+        }),
+        quotedAt: fromDate(row.created_at),
+        reason: 'Paid by payment link',
+        payment,
       });
+    } else if (payment?.status === 'succeeded') {
+      await recordAccountPayment(tx, customer, payment, row.description || 'Payment by link');
     }
     return payments.markPaymentLink(tx, row, 'paid', payment?.id ?? null);
   });

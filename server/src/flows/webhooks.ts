@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { GatewayName } from '../db/schema.js';
 import * as payments from '../payments/index.js';
+import { settleInvoicePayment } from './billing-run.js';
 import { applyCheckout, type CheckoutDeps } from './checkout.js';
 import { applyPaymentLink } from './payment-links.js';
 
@@ -22,6 +23,8 @@ export async function handleGatewayEvent(
   if (event.type === 'payment.updated' && event.paymentRef) {
     const payment = await payments.refreshPayment(ctx, deps.gateways.get(gateway), event.paymentRef);
     orgId = payment?.org_id ?? null;
+    // A debit whose outcome arrives later (a mandate): its invoice is paid, or its failure chased.
+    if (payment?.invoice_id && payment.status !== 'processing') await settleInvoicePayment(ctx, payment);
   } else if (event.linkRef) {
     const link = await payments.findPaymentLinkByGatewayRef(ctx, gateway, event.linkRef);
     if (link) {

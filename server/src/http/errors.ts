@@ -11,6 +11,7 @@ export const statusOf: Record<ErrorType, number> = {
   permission: 403,
   not_found: 404,
   conflict: 409,
+  payment: 402,
   idempotency: 409,
   rate_limited: 429,
   internal: 500,

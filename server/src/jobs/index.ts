@@ -1,8 +1,16 @@
 import { testGatewayWebhookDelivery } from '../payments/gateways/test/webhook-delivery.js';
+import type { GatewayRegistry } from '../payments/index.js';
+import { billingRunJob } from './billing-run.js';
 import { housekeeping } from './housekeeping.js';
 import type { JobDefinition } from './queue.js';
 
 export { defineJob, enqueue, type JobDefinition, JobRunner, runOnce } from './queue.js';
 
-/** Every job Billfold runs. `billfold start` and `billfold worker` work on all of them. */
+/** Jobs that need nothing but the database. */
 export const jobs: readonly JobDefinition[] = [housekeeping, testGatewayWebhookDelivery];
+
+/** Every job Billfold runs. `billfold start` and `billfold worker` work on all of them. */
+export const allJobs = (deps: { gateways: GatewayRegistry }): readonly JobDefinition[] => [
+  ...jobs,
+  billingRunJob(deps),
+];

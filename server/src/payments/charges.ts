@@ -38,6 +38,7 @@ export async function chargeSavedMethod(
     currency: string;
     description: string;
     idempotencyKey: string;
+    invoiceId?: string;
   },
 ): Promise<PaymentRow> {
   const payment: GatewayPayment = await withRetries(() =>
@@ -47,7 +48,7 @@ export async function chargeSavedMethod(
       amount: input.amount,
       currency: input.currency,
       description: input.description,
-      metadata: { org_id: input.orgId },
+      metadata: { org_id: input.orgId, ...(input.invoiceId ? { invoice_id: input.invoiceId } : {}) },
       idempotencyKey: input.idempotencyKey,
     }),
   );
@@ -59,6 +60,7 @@ export async function chargeSavedMethod(
         customerId: input.customerId,
         gateway: gateway.name,
         checkoutSessionId: null,
+        invoiceId: input.invoiceId ?? null,
         payment,
       },
     ),
@@ -95,6 +97,8 @@ export async function refundPayment(
   ctx: Ctx,
   gateway: PaymentGateway,
   input: { orgId: string; paymentId: string; amount: bigint | undefined; reason: string },
+  /** Runs in the transaction that records the refund: the ledger's credit and refund entries. */
+  record?: (tx: Ctx, refund: RefundRow, payment: PaymentRow) => Promise<void>,
 ): Promise<RefundRow> {
   const payment = await ctx.db
     .selectFrom('payments')
@@ -155,6 +159,7 @@ export async function refundPayment(
         after: { refund: id, amount: amount.toString(), currency: payment.currency, reason: input.reason },
       },
     );
+    await record?.({ ...ctx, db: tx }, row, payment);
     return row;
   });
 }
@@ -197,6 +202,7 @@ export async function refreshPayment(
         customerId: row.customer_id,
         gateway: gateway.name,
         checkoutSessionId: row.checkout_session_id,
+        invoiceId: row.invoice_id,
         payment,
       },
     ),

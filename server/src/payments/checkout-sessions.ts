@@ -117,6 +117,8 @@ export async function recordPayment(
     customerId: string;
     gateway: GatewayName;
     checkoutSessionId: string | null;
+    /** The invoice this payment pays, when it pays one. */
+    invoiceId?: string | null;
     payment: GatewayPayment;
   },
 ): Promise<PaymentRow> {
@@ -136,6 +138,7 @@ export async function recordPayment(
       failure_code: payment.failureCode,
       failure_message: payment.failureMessage,
       checkout_session_id: input.checkoutSessionId,
+      invoice_id: input.invoiceId ?? null,
       created_at: now,
       updated_at: now,
     })

@@ -1,10 +1,21 @@
-// Public surface of subscriptions: the plan version each customer is billed by.
+// Public surface of subscriptions: the lifecycle, periods and the pure charge computations.
+export { type PeriodRule, periodContaining } from './billing-periods.js';
+export { type ChargeLine, licenseLine, type PlanPrice, planChangeLines, prorate } from './compute-charges.js';
 export * from './subscription.schema.js';
 export {
-  activeSubscriptions,
+  advancePeriod,
+  changePlanVersion,
+  getSubscription,
   listSubscriptions,
-  moveToPlan,
+  liveSubscriptions,
   type PlanVersionRef,
+  periodRuleOf,
   presentSubscription,
+  type StartInput,
+  schedulePlan,
+  setCancelAtPeriodEnd,
   startSubscription,
+  subscriptionHistory,
+  subscriptionsToRenew,
+  transition,
 } from './subscriptions.js';

@@ -18,9 +18,42 @@ export const subscriptionObject = z.object({
   customer_id: z.string(),
   plan_id: z.string(),
   plan_version_id: z.string(),
-  status: z.enum(['active', 'ended']),
+  status: z.enum(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused', 'cancelled']),
+  billing_mode: z.enum(['calendar', 'anniversary']),
+  time_zone: z.string().describe('Periods are computed in this IANA time zone'),
+  current_period_start: z.string(),
+  current_period_end: z.string().describe('When the next invoice is issued and charged'),
+  trial_end: z.string().nullable(),
+  cancel_at_period_end: z.boolean(),
+  scheduled_plan_id: z.string().nullable().describe('A downgrade that applies when this period ends'),
   started_at: z.string(),
+  paused_at: z.string().nullable(),
+  cancelled_at: z.string().nullable(),
   ended_at: z.string().nullable(),
+});
+
+export const subscriptionParams = z.strictObject({ subscription_id: idOf('subscription') });
+
+export const cancelSubscriptionBody = z.strictObject({
+  at_period_end: z
+    .boolean()
+    .default(true)
+    .describe('true: keep it until the period ends (the default); false: end it now'),
+  reason: z.string().trim().max(500).default('Cancelled by the customer'),
+});
+
+export const changePlanBody = z.strictObject({
+  plan_id: idOf('plan'),
+});
+
+export const subscriptionEventObject = z.object({
+  id: z.string(),
+  kind: z.string(),
+  from_status: z.string().nullable(),
+  to_status: z.string().nullable(),
+  plan_version_id: z.string().nullable(),
+  reason: z.string(),
+  occurred_at: z.string(),
 });
 
 /** A subscription with the plan version it is billed by. */

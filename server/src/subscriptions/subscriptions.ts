@@ -1,14 +1,23 @@
+import type { Temporal } from 'temporal-polyfill';
 import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
-import type { SubscriptionRow } from '../db/schema.js';
-import { toDate } from '../time/index.js';
+import type { SubscriptionEventRow, SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
+import type { BillingScope } from '../db/scope.js';
+import { conflict, notFound } from '../errors.js';
+import { fromDate, localDate, toDate } from '../time/index.js';
+import { type PeriodRule, periodContaining } from './billing-periods.js';
 import type { SubscriptionObject } from './subscription.schema.js';
 
 /**
- * A subscription holds the plan version a customer is billed by. The version is fixed when the
- * subscription starts and never changes under it (C7): a customer moves to another plan or a newer
- * version by ending this subscription and starting the next.
+ * A subscription (C16): the plan version a customer is billed by, its current period, and its state.
+ * The version never changes under a subscriber by itself (C7): it changes by an upgrade, a downgrade
+ * at the end of a period, or an operator's move. Every change of state is a row in its history.
+ *
+ * incomplete ─► active ◄─► past_due ─► unpaid
+ *    trialing ─┘  │  ▲          │         │
+ *                 ▼  │          ▼         ▼
+ *               paused ───► cancelled ◄───┘
  */
 
 export interface PlanVersionRef {
@@ -17,12 +26,42 @@ export interface PlanVersionRef {
   versionId: string;
 }
 
-export async function activeSubscriptions(ctx: Ctx, orgId: string): Promise<SubscriptionRow[]> {
+const LIVE: readonly SubscriptionStatus[] = [
+  'incomplete',
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'paused',
+];
+
+const allowed: Record<SubscriptionStatus, readonly SubscriptionStatus[]> = {
+  incomplete: ['active', 'trialing', 'cancelled'],
+  trialing: ['active', 'past_due', 'paused', 'cancelled'],
+  active: ['past_due', 'paused', 'cancelled'],
+  past_due: ['active', 'unpaid', 'cancelled'],
+  unpaid: ['active', 'cancelled'],
+  paused: ['active', 'cancelled'],
+  cancelled: [],
+};
+
+export function periodRuleOf(row: SubscriptionRow, interval: 'month' | 'year'): PeriodRule {
+  return {
+    billingMode: row.billing_mode,
+    anchorDay: row.anchor_day,
+    timeZone: row.time_zone,
+    interval,
+    startedOn: localDate(fromDate(row.started_at), row.time_zone),
+  };
+}
+
+/** Subscriptions not cancelled, newest first: what the organization pays for now. */
+export async function liveSubscriptions(ctx: Ctx, orgId: string): Promise<SubscriptionRow[]> {
   return ctx.db
     .selectFrom('subscriptions')
     .selectAll()
     .where('org_id', '=', orgId)
-    .where('status', '=', 'active')
+    .where('status', 'in', LIVE)
     .orderBy('started_at', 'desc')
     .orderBy('id')
     .execute();
@@ -39,11 +78,78 @@ export async function listSubscriptions(ctx: Ctx, orgId: string): Promise<Subscr
     .execute();
 }
 
-export async function startSubscription(
+export async function getSubscription(
   ctx: Ctx,
-  input: { orgId: string; customerId: string; plan: PlanVersionRef },
+  orgId: string,
+  id: string,
+  lock: 'none' | 'wait' | 'nowait' = 'none',
 ): Promise<SubscriptionRow> {
-  const now = toDate(ctx.clock.now());
+  let query = ctx.db.selectFrom('subscriptions').selectAll().where('org_id', '=', orgId).where('id', '=', id);
+  if (lock === 'wait') query = query.forUpdate();
+  if (lock === 'nowait') query = query.forUpdate().noWait();
+  try {
+    const row = await query.executeTakeFirst();
+    if (!row) throw notFound('subscription.not_found', 'No such subscription');
+    return row;
+  } catch (error) {
+    // 55P03: another change holds the subscription right now.
+    if ((error as { code?: string }).code === '55P03') {
+      throw conflict('subscription.busy', 'Another change to this subscription is in progress; try again');
+    }
+    throw error;
+  }
+}
+
+async function recordEvent(
+  ctx: Ctx,
+  row: SubscriptionRow,
+  event: Pick<SubscriptionEventRow, 'kind' | 'from_status' | 'to_status' | 'plan_version_id' | 'reason'>,
+) {
+  await ctx.db
+    .insertInto('subscription_events')
+    .values({
+      org_id: row.org_id,
+      id: newId('subscriptionEvent'),
+      subscription_id: row.id,
+      ...event,
+      occurred_at: toDate(ctx.clock.now()),
+    })
+    .execute();
+}
+
+export interface StartInput {
+  orgId: string;
+  customerId: string;
+  timeZone: string;
+  plan: PlanVersionRef;
+  interval: 'month' | 'year';
+  status: 'incomplete' | 'trialing' | 'active';
+  billingMode?: 'calendar' | 'anniversary';
+  trialDays?: number;
+  reason: string;
+}
+
+/**
+ * Starts a subscription now. Its first period runs to the next boundary (the 1st, in the customer's
+ * zone, for calendar billing) and is billed by the caller, prorated; a trial runs to its last day.
+ */
+export async function startSubscription(ctx: Ctx, input: StartInput): Promise<SubscriptionRow> {
+  const instant = ctx.clock.now();
+  const now = toDate(instant);
+  const mode = input.billingMode ?? 'calendar';
+  const startedOn = localDate(instant, input.timeZone);
+  const rule: PeriodRule = {
+    billingMode: mode,
+    anchorDay: mode === 'calendar' ? 1 : startedOn.day,
+    timeZone: input.timeZone,
+    interval: input.interval,
+    startedOn,
+  };
+  const trialEnd =
+    input.status === 'trialing' && input.trialDays
+      ? startedOn.add({ days: input.trialDays }).toZonedDateTime({ timeZone: input.timeZone }).toInstant()
+      : null;
+  const periodEnd = trialEnd ?? periodContaining(rule, instant).endInstant;
   const row: SubscriptionRow = {
     org_id: input.orgId,
     id: newId('subscription'),
@@ -51,45 +157,242 @@ export async function startSubscription(
     plan_issuer_id: input.plan.issuerId,
     plan_id: input.plan.planId,
     plan_version_id: input.plan.versionId,
-    status: 'active',
+    status: input.status,
     started_at: now,
     ended_at: null,
     created_at: now,
+    billing_mode: mode,
+    anchor_day: rule.anchorDay,
+    time_zone: input.timeZone,
+    current_period_start: now,
+    current_period_end: toDate(periodEnd),
+    trial_end: trialEnd ? toDate(trialEnd) : null,
+    cancel_at_period_end: false,
+    cancelled_at: null,
+    paused_at: null,
+    scheduled_plan_id: null,
+    scheduled_plan_version_id: null,
+    updated_at: now,
   };
   await ctx.db.insertInto('subscriptions').values(row).execute();
+  await recordEvent(ctx, row, {
+    kind: 'created',
+    from_status: null,
+    to_status: row.status,
+    plan_version_id: row.plan_version_id,
+    reason: input.reason,
+  });
   await recordAudit(ctx, {
     orgId: input.orgId,
     action: 'subscription.started',
     targetType: 'subscription',
     targetId: row.id,
-    after: { plan_id: row.plan_id, plan_version_id: row.plan_version_id },
+    after: { plan_id: row.plan_id, plan_version_id: row.plan_version_id, status: row.status },
   });
   return row;
 }
 
-/** Ends the organization's active subscriptions and starts one on the given plan version. */
-export async function moveToPlan(
+/** Moves a subscription to another state, if the lifecycle allows it, with the reason in its history. */
+export async function transition(
   ctx: Ctx,
-  input: { orgId: string; customerId: string; plan: PlanVersionRef },
+  row: SubscriptionRow,
+  to: SubscriptionStatus,
+  reason: string,
 ): Promise<SubscriptionRow> {
-  const ended = await ctx.db
-    .updateTable('subscriptions')
-    .set({ status: 'ended', ended_at: toDate(ctx.clock.now()) })
-    .where('org_id', '=', input.orgId)
-    .where('status', '=', 'active')
-    .returning(['id', 'plan_id', 'plan_version_id'])
-    .execute();
-  for (const previous of ended) {
-    await recordAudit(ctx, {
-      orgId: input.orgId,
-      action: 'subscription.ended',
-      targetType: 'subscription',
-      targetId: previous.id,
-      before: { status: 'active' },
-      after: { status: 'ended', moved_to_plan: input.plan.planId, moved_to_version: input.plan.versionId },
-    });
+  if (row.status === to) return row;
+  if (!allowed[row.status].includes(to)) {
+    throw conflict('subscription.invalid_transition', `A ${row.status} subscription cannot become ${to}`);
   }
-  return startSubscription(ctx, input);
+  const now = toDate(ctx.clock.now());
+  const updated = await ctx.db
+    .updateTable('subscriptions')
+    .set({
+      status: to,
+      updated_at: now,
+      ...(to === 'cancelled' ? { cancelled_at: now, ended_at: now, cancel_at_period_end: false } : {}),
+      ...(to === 'paused' ? { paused_at: now } : {}),
+      ...(row.status === 'paused' ? { paused_at: null } : {}),
+    })
+    .where('org_id', '=', row.org_id)
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordEvent(ctx, row, {
+    kind: 'status_changed',
+    from_status: row.status,
+    to_status: to,
+    plan_version_id: row.plan_version_id,
+    reason,
+  });
+  await recordAudit(ctx, {
+    orgId: row.org_id,
+    action: `subscription.${to}`,
+    targetType: 'subscription',
+    targetId: row.id,
+    before: { status: row.status },
+    after: { status: to, reason },
+  });
+  return updated;
+}
+
+/** The subscription is billed by another plan version from now on. */
+export async function changePlanVersion(
+  ctx: Ctx,
+  row: SubscriptionRow,
+  plan: PlanVersionRef,
+  reason: string,
+): Promise<SubscriptionRow> {
+  const updated = await ctx.db
+    .updateTable('subscriptions')
+    .set({
+      plan_issuer_id: plan.issuerId,
+      plan_id: plan.planId,
+      plan_version_id: plan.versionId,
+      scheduled_plan_id: null,
+      scheduled_plan_version_id: null,
+      updated_at: toDate(ctx.clock.now()),
+    })
+    .where('org_id', '=', row.org_id)
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordEvent(ctx, row, {
+    kind: 'plan_changed',
+    from_status: row.status,
+    to_status: row.status,
+    plan_version_id: plan.versionId,
+    reason,
+  });
+  await recordAudit(ctx, {
+    orgId: row.org_id,
+    action: 'subscription.plan_changed',
+    targetType: 'subscription',
+    targetId: row.id,
+    before: { plan_id: row.plan_id, plan_version_id: row.plan_version_id },
+    after: { plan_id: plan.planId, plan_version_id: plan.versionId, reason },
+  });
+  return updated;
+}
+
+/** A downgrade (or its withdrawal, with null) to apply when the current period ends. */
+export async function schedulePlan(
+  ctx: Ctx,
+  row: SubscriptionRow,
+  plan: PlanVersionRef | null,
+  reason: string,
+): Promise<SubscriptionRow> {
+  const updated = await ctx.db
+    .updateTable('subscriptions')
+    .set({
+      scheduled_plan_id: plan?.planId ?? null,
+      scheduled_plan_version_id: plan?.versionId ?? null,
+      updated_at: toDate(ctx.clock.now()),
+    })
+    .where('org_id', '=', row.org_id)
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordEvent(ctx, row, {
+    kind: plan ? 'plan_scheduled' : 'schedule_cleared',
+    from_status: row.status,
+    to_status: row.status,
+    plan_version_id: plan?.versionId ?? null,
+    reason,
+  });
+  await recordAudit(ctx, {
+    orgId: row.org_id,
+    action: plan ? 'subscription.plan_scheduled' : 'subscription.schedule_cleared',
+    targetType: 'subscription',
+    targetId: row.id,
+    after: { plan_id: plan?.planId ?? null, plan_version_id: plan?.versionId ?? null, reason },
+  });
+  return updated;
+}
+
+/** Cancel at the end of the period (or keep it going again). */
+export async function setCancelAtPeriodEnd(
+  ctx: Ctx,
+  row: SubscriptionRow,
+  cancel: boolean,
+  reason: string,
+): Promise<SubscriptionRow> {
+  if (row.status === 'cancelled') throw conflict('subscription.cancelled', 'This subscription has ended');
+  const updated = await ctx.db
+    .updateTable('subscriptions')
+    .set({ cancel_at_period_end: cancel, updated_at: toDate(ctx.clock.now()) })
+    .where('org_id', '=', row.org_id)
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordEvent(ctx, row, {
+    kind: cancel ? 'cancel_scheduled' : 'cancel_withdrawn',
+    from_status: row.status,
+    to_status: row.status,
+    plan_version_id: row.plan_version_id,
+    reason,
+  });
+  await recordAudit(ctx, {
+    orgId: row.org_id,
+    action: cancel ? 'subscription.cancel_scheduled' : 'subscription.cancel_withdrawn',
+    targetType: 'subscription',
+    targetId: row.id,
+    after: { cancel_at_period_end: cancel, reason },
+  });
+  return updated;
+}
+
+/** The next period has begun: the subscription's current period moves on. */
+export async function advancePeriod(
+  ctx: Ctx,
+  row: SubscriptionRow,
+  period: { start: Temporal.Instant; end: Temporal.Instant },
+): Promise<SubscriptionRow> {
+  return ctx.db
+    .updateTable('subscriptions')
+    .set({
+      current_period_start: toDate(period.start),
+      current_period_end: toDate(period.end),
+      updated_at: toDate(ctx.clock.now()),
+    })
+    .where('org_id', '=', row.org_id)
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Live subscriptions whose period has ended by `now`: the billing run's renewals. */
+export async function subscriptionsToRenew(
+  ctx: Ctx,
+  now: Date,
+  scope: BillingScope = {},
+  limit = 500,
+): Promise<{ org_id: string; id: string }[]> {
+  let query = ctx.db
+    .selectFrom('subscriptions')
+    .select(['org_id', 'id'])
+    .where('status', 'in', ['trialing', 'active', 'past_due', 'unpaid'])
+    .where('current_period_end', '<=', now);
+  if (scope.only) {
+    if (scope.only.length === 0) return [];
+    query = query.where('org_id', 'in', scope.only);
+  }
+  if (scope.except && scope.except.length > 0) query = query.where('org_id', 'not in', scope.except);
+  return query.orderBy('current_period_end').orderBy('id').limit(limit).execute();
+}
+
+export async function subscriptionHistory(
+  ctx: Ctx,
+  orgId: string,
+  subscriptionId: string,
+): Promise<SubscriptionEventRow[]> {
+  return ctx.db
+    .selectFrom('subscription_events')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('subscription_id', '=', subscriptionId)
+    .orderBy('occurred_at')
+    .orderBy('id')
+    .execute();
 }
 
 export function presentSubscription(row: SubscriptionRow): SubscriptionObject {
@@ -101,7 +404,16 @@ export function presentSubscription(row: SubscriptionRow): SubscriptionObject {
     plan_id: row.plan_id,
     plan_version_id: row.plan_version_id,
     status: row.status,
+    billing_mode: row.billing_mode,
+    time_zone: row.time_zone,
+    current_period_start: row.current_period_start.toISOString(),
+    current_period_end: row.current_period_end.toISOString(),
+    trial_end: row.trial_end?.toISOString() ?? null,
+    cancel_at_period_end: row.cancel_at_period_end,
+    scheduled_plan_id: row.scheduled_plan_id,
     started_at: row.started_at.toISOString(),
+    paused_at: row.paused_at?.toISOString() ?? null,
+    cancelled_at: row.cancelled_at?.toISOString() ?? null,
     ended_at: row.ended_at?.toISOString() ?? null,
   };
 }

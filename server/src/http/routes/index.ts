@@ -3,6 +3,7 @@ import { accessRoutes } from './access.routes.js';
 import { billingRoutes } from './billing.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
 import { paymentsRoutes } from './payments.routes.js';
+import { subscriptionsRoutes } from './subscriptions.routes.js';
 
 /** The route table: every route of the API, each with the permission it needs. */
 export const routes: readonly RouteDef[] = [
@@ -10,4 +11,5 @@ export const routes: readonly RouteDef[] = [
   ...catalogRoutes,
   ...billingRoutes,
   ...paymentsRoutes,
+  ...subscriptionsRoutes,
 ];

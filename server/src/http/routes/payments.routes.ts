@@ -3,6 +3,7 @@ import type { Ctx } from '../../context.js';
 import { BillfoldError } from '../../errors.js';
 import * as checkout from '../../flows/checkout.js';
 import * as links from '../../flows/payment-links.js';
+import { recordRefund } from '../../flows/subscription-billing.js';
 import * as payments from '../../payments/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
 import { type Access, defineRoute, type RouteInput } from '../route.js';
@@ -227,12 +228,17 @@ export const paymentsRoutes = [
         .where('id', '=', params.payment_id)
         .executeTakeFirst();
       if (!payment) throw new BillfoldError('not_found', 'payment.not_found', 'No such payment');
-      const refund = await payments.refundPayment(ctx, gateways.get(payment.gateway), {
-        orgId: params.org_id,
-        paymentId: params.payment_id,
-        amount: body.amount === undefined ? undefined : BigInt(body.amount),
-        reason: body.reason,
-      });
+      const refund = await payments.refundPayment(
+        ctx,
+        gateways.get(payment.gateway),
+        {
+          orgId: params.org_id,
+          paymentId: params.payment_id,
+          amount: body.amount === undefined ? undefined : BigInt(body.amount),
+          reason: body.reason,
+        },
+        recordRefund,
+      );
       return payments.presentRefund(refund);
     },
   }),

@@ -13,6 +13,9 @@ import { startStripeEmulator } from './emulator.js';
 
 const WEBHOOK_SECRET = 'whsec_emulator_0123456789';
 
+/** Pro's 2000 for the 17 of 31 days left in January on the test clock (Jan 15), rounded half-up. */
+const PRORATED = 1097;
+
 describe.each(engines())('the Stripe gateway against its emulator on %s', (engine) => {
   let api: TestApi;
   let emulator: Awaited<ReturnType<typeof startStripeEmulator>>;
@@ -107,10 +110,10 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     });
     expect(started.statusCode, started.body).toBe(201);
     const session = started.json();
-    expect(session).toMatchObject({ gateway: 'stripe', status: 'open', amount: 2000 });
+    expect(session).toMatchObject({ gateway: 'stripe', status: 'open', amount: PRORATED });
     expect(session.url).toContain(emulator.origin);
     const stripeSession = [...emulator.state.sessions.values()].at(-1);
-    expect(stripeSession).toMatchObject({ mode: 'payment', amount_total: 2000, currency: 'usd' });
+    expect(stripeSession).toMatchObject({ mode: 'payment', amount_total: PRORATED, currency: 'usd' });
     expect(emulator.state.customers.size).toBeGreaterThan(0);
 
     const declined = await form(session.url, { number: '4000000000000002', expiry: '12/34', cvc: '123' });
@@ -127,7 +130,10 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
       as: who.owner,
       org: who.orgId,
     });
-    expect(back.json()).toMatchObject({ status: 'complete', payment: { status: 'succeeded', amount: 2000 } });
+    expect(back.json()).toMatchObject({
+      status: 'complete',
+      payment: { status: 'succeeded', amount: PRORATED },
+    });
     const methods = await api.call({
       method: 'GET',
       url: '/v1/payment_methods',
@@ -244,7 +250,7 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
         body: { plan_id: planId },
       })
     ).json();
-    expect(link).toMatchObject({ gateway: 'stripe', status: 'active', amount: 2000 });
+    expect(link).toMatchObject({ gateway: 'stripe', status: 'active', amount: PRORATED });
     const paid = await form(link.url, { number: '4242424242424242', expiry: '12/34', cvc: '123' });
     expect(await paid.text()).toContain('Payment received');
     expect(
@@ -253,7 +259,7 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
       ).json(),
     ).toMatchObject({
       status: 'paid',
-      payment: { amount: 2000, status: 'succeeded' },
+      payment: { amount: PRORATED, status: 'succeeded' },
     });
     expect(await activePlan(who)).toBe('Pro');
 

@@ -1,0 +1,267 @@
+import { Temporal } from 'temporal-polyfill';
+import { type Ctx, withTransaction } from '../context.js';
+import * as customers from '../customers/index.js';
+import type { InvoiceRow, PaymentRow, SubscriptionRow } from '../db/schema.js';
+import type { BillingScope } from '../db/scope.js';
+import * as invoicing from '../invoicing/index.js';
+import * as ledger from '../ledger/index.js';
+import * as payments from '../payments/index.js';
+import * as subscriptions from '../subscriptions/index.js';
+import { fromDate, toDate } from '../time/index.js';
+import { completePlanChange } from './change-plan.js';
+import { customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
+
+/**
+ * The billing run (C18, C19, C27): whatever has come due by now, done once. Periods that ended are
+ * renewed and their invoices issued; open invoices whose attempt is due are charged to the saved
+ * card (and retried on the dunning schedule); statements whose month ended are closed.
+ *
+ * Due work is data, not timers: every item is found by a query on "due by now", done in its own
+ * transaction under a row lock, and leaves a state in which finding it again does nothing. So a crash
+ * at any point, a second worker, or a retried job repeats nothing, and a test clock only has to say
+ * what "now" is. A card is charged outside any transaction with a key per invoice and attempt: a
+ * repeated call after a crash is the same charge at the gateway.
+ */
+
+export interface BillingRunDeps {
+  gateways: payments.GatewayRegistry;
+}
+
+export interface BillingRunReport {
+  renewed: number;
+  charged: number;
+  failed: number;
+  closed: number;
+}
+
+/**
+ * Runs everything due for the organizations in `scope` until nothing is left. Without a scope it
+ * covers every organization except those whose customer is on a test clock (their time is their own).
+ */
+export async function runBilling(
+  ctx: Ctx,
+  deps: BillingRunDeps,
+  scope?: BillingScope,
+): Promise<BillingRunReport> {
+  const within: BillingScope = scope ?? { except: await customers.orgsOnTestClocks(ctx) };
+  const report: BillingRunReport = { renewed: 0, charged: 0, failed: 0, closed: 0 };
+  for (;;) {
+    const before = report.renewed + report.charged + report.failed + report.closed;
+    const now = toDate(ctx.clock.now());
+    for (const draft of await invoicing.abandonedChangeDrafts(
+      ctx,
+      toDate(ctx.clock.now().subtract({ minutes: 10 })),
+      within,
+    )) {
+      // A plan change interrupted after its claim: finish it with the same key, or withdraw it.
+      await completePlanChange(ctx, deps, draft).catch((error) =>
+        ctx.log.warn({ err: error, invoice: draft.id }, 'an interrupted plan change was withdrawn'),
+      );
+    }
+    for (const due of await subscriptions.subscriptionsToRenew(ctx, now, within)) {
+      if (await renewSubscription(ctx, due.org_id, due.id)) report.renewed++;
+    }
+    for (const due of await invoicing.invoicesToCollect(ctx, now, within)) {
+      const outcome = await collectInvoice(ctx, deps, due.org_id, due.id);
+      if (outcome === 'paid') report.charged++;
+      if (outcome === 'failed') report.failed++;
+    }
+    for (const due of await ledger.statementsToClose(ctx, now, within)) {
+      await withTransaction(ctx, (tx) => ledger.closeStatement(tx, due.org_id, due.id));
+      report.closed++;
+    }
+    // A subscription several periods behind (a clock moved far) renews once per pass; stop when a
+    // pass does nothing (what is left waits for a gateway that did not answer).
+    if (report.renewed + report.charged + report.failed + report.closed === before) return report;
+  }
+}
+
+/**
+ * The period has ended: cancel if asked, apply a scheduled downgrade, end a trial, move to the next
+ * period and issue its invoice (the plan's fee in advance; usage of the period that ended is added
+ * by metering). Returns false when another worker did it first.
+ */
+export async function renewSubscription(ctx: Ctx, orgId: string, subscriptionId: string): Promise<boolean> {
+  return withTransaction(ctx, async (tx) => {
+    let sub = await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait');
+    const customer = await customers.getCustomer(tx, orgId);
+    const cctx = await customerContext(tx, customer);
+    const now = cctx.clock.now();
+    const periodEnd = fromDate(sub.current_period_end);
+    if (Temporal.Instant.compare(periodEnd, now) > 0 || !isRenewable(sub)) return false;
+
+    if (sub.cancel_at_period_end) {
+      await subscriptions.transition(cctx, sub, 'cancelled', 'Cancelled at the end of the period');
+      return true;
+    }
+    if (sub.scheduled_plan_id && sub.scheduled_plan_version_id) {
+      sub = await subscriptions.changePlanVersion(
+        cctx,
+        sub,
+        {
+          issuerId: sub.plan_issuer_id,
+          planId: sub.scheduled_plan_id,
+          versionId: sub.scheduled_plan_version_id,
+        },
+        'Scheduled change at the end of the period',
+      );
+    }
+    if (sub.status === 'trialing') sub = await subscriptions.transition(cctx, sub, 'active', 'Trial ended');
+
+    const plan = await pricedPlan(cctx, {
+      issuerId: sub.plan_issuer_id,
+      planId: sub.plan_id,
+      versionId: sub.plan_version_id,
+    });
+    const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
+    const period = subscriptions.periodContaining(rule, periodEnd);
+    sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
+    const lines =
+      plan.price.basePrice === 0n ? [] : [subscriptions.licenseLine(plan.price, period, periodEnd)];
+    if (lines.length === 0) return true;
+    const draft = await invoicing.createDraft(cctx, {
+      orgId,
+      issuerId: plan.ref.issuerId,
+      customer,
+      subscriptionId: sub.id,
+      reason: 'subscription_cycle',
+      currency: plan.price.currency,
+      periodStart: periodEnd,
+      periodEnd: period.endInstant,
+      lines,
+      tax: await invoicing.taxRuleFor(cctx, plan.ref.issuerId, customer),
+      autoCharge: true,
+    });
+    await invoicing.finalize(cctx, orgId, draft.id, ledgerAccount(sub, customer));
+    return true;
+  });
+}
+
+function isRenewable(sub: SubscriptionRow): boolean {
+  return ['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status);
+}
+
+export type CollectionOutcome = 'paid' | 'failed' | 'pending' | 'skipped';
+
+/**
+ * Charges an open invoice's amount due to the customer's default method. The gateway's key names the
+ * invoice and the attempt, so the same attempt repeated (a crash, a second worker) is one charge.
+ */
+export async function collectInvoice(
+  ctx: Ctx,
+  deps: BillingRunDeps,
+  orgId: string,
+  invoiceId: string,
+  options: { now?: boolean } = {},
+): Promise<CollectionOutcome> {
+  const customer = await customers.getCustomer(ctx, orgId);
+  const cctx = await customerContext(ctx, customer);
+  const invoice = await invoicing.getInvoice(cctx, orgId, invoiceId);
+  const due = invoicing.amountDue(invoice);
+  const scheduled =
+    invoice.auto_charge &&
+    invoice.next_attempt_at !== null &&
+    invoice.next_attempt_at <= toDate(cctx.clock.now());
+  // `now`: the customer pays an open invoice with the saved card (a new one, often) this moment.
+  if (invoice.status !== 'open' || due === 0n || !(scheduled || options.now)) return 'skipped';
+  const method = (await customers.listPaymentMethods(cctx, orgId)).find((m) => m.is_default);
+  if (!method || !deps.gateways.has(method.gateway)) {
+    await settleFailure(cctx, invoice, 'No saved payment method to charge');
+    return 'failed';
+  }
+  const gateway = deps.gateways.get(method.gateway);
+  let payment: PaymentRow;
+  try {
+    payment = await payments.chargeSavedMethod(cctx, gateway, {
+      orgId,
+      customerId: customer.id,
+      gatewayCustomerRef: await payments.gatewayCustomerRef(cctx, gateway, customer),
+      paymentMethodRef: method.gateway_ref,
+      amount: due,
+      currency: invoice.currency,
+      description: `Invoice ${invoice.number}`,
+      idempotencyKey: `invoice:${invoice.id}:attempt:${invoice.attempt_count}`,
+      invoiceId: invoice.id,
+    });
+  } catch (error) {
+    // The gateway did not answer: nothing is recorded, and the next run asks again with the same key.
+    cctx.log.warn({ err: error, invoice: invoice.id }, 'automatic charge did not complete');
+    return 'pending';
+  }
+  return settleInvoicePayment(cctx, payment, invoice.attempt_count);
+}
+
+/**
+ * Applies a charge's outcome to the invoice it was for: paid (and the subscription active again), or
+ * a failed attempt on the dunning schedule. A payment still processing (a mandate debit) waits for
+ * its webhook, which calls this again.
+ */
+export async function settleInvoicePayment(
+  ctx: Ctx,
+  payment: PaymentRow,
+  attempt?: number,
+): Promise<CollectionOutcome> {
+  if (!payment.invoice_id) return 'skipped';
+  const invoiceId = payment.invoice_id;
+  return withTransaction(ctx, async (tx) => {
+    const invoice = await invoicing.getInvoice(tx, payment.org_id, invoiceId);
+    if (payment.status === 'processing') {
+      // No new attempt while this one is under way; its webhook settles it.
+      await invoicing.awaitPaymentOutcome(tx, { orgId: payment.org_id, invoiceId });
+      return 'pending';
+    }
+    const customer = await customers.getCustomer(tx, payment.org_id);
+    if (!invoice.subscription_id) return 'skipped';
+    const sub = await subscriptions.getSubscription(tx, payment.org_id, invoice.subscription_id, 'wait');
+    if (payment.status === 'succeeded') {
+      await invoicing.applyPayment(
+        tx,
+        { orgId: payment.org_id, invoiceId },
+        payment,
+        ledgerAccount(sub, customer),
+      );
+      if (sub.status === 'past_due' || sub.status === 'unpaid') {
+        await subscriptions.transition(tx, sub, 'active', `Invoice ${invoice.number} paid`);
+      }
+      return 'paid';
+    }
+    await settleFailure(tx, invoice, payment.failure_message ?? 'The card was declined', attempt);
+    return 'failed';
+  });
+}
+
+async function settleFailure(ctx: Ctx, invoice: InvoiceRow, why: string, attempt = invoice.attempt_count) {
+  await withTransaction(ctx, async (tx) => {
+    if (!invoice.subscription_id) return;
+    const sub = await subscriptions.getSubscription(tx, invoice.org_id, invoice.subscription_id, 'wait');
+    const {
+      recorded,
+      exhausted,
+      invoice: updated,
+    } = await invoicing.recordFailedAttempt(
+      tx,
+      { orgId: invoice.org_id, invoiceId: invoice.id },
+      attempt,
+      sub.time_zone,
+    );
+    if (!recorded) return;
+    if (exhausted) {
+      if (sub.status === 'past_due' || sub.status === 'active' || sub.status === 'trialing') {
+        await subscriptions.transition(tx, sub, sub.status === 'past_due' ? 'unpaid' : 'past_due', why);
+      }
+    } else if (sub.status === 'active' || sub.status === 'trialing') {
+      await subscriptions.transition(tx, sub, 'past_due', `Payment of ${invoice.number} failed: ${why}`);
+    }
+    // Emails are logged until notifications exist: what the customer would be told, and when.
+    tx.log.info(
+      {
+        email: 'invoice.payment_failed',
+        org_id: invoice.org_id,
+        invoice: invoice.number,
+        attempt: updated.attempt_count,
+        next_attempt_at: updated.next_attempt_at?.toISOString() ?? null,
+      },
+      `Payment of ${invoice.number} failed: ${why}`,
+    );
+  });
+}

@@ -1,0 +1,287 @@
+import { Temporal } from 'temporal-polyfill';
+import { amountJson } from '../api-shapes.js';
+import * as catalog from '../catalog/index.js';
+import { type Ctx, withTransaction } from '../context.js';
+import * as customers from '../customers/index.js';
+import type { BillingCustomerRow, InvoiceRow, SubscriptionRow } from '../db/schema.js';
+import { conflict, invalid, paymentFailed } from '../errors.js';
+import * as invoicing from '../invoicing/index.js';
+import * as payments from '../payments/index.js';
+import * as subscriptions from '../subscriptions/index.js';
+import { type BillingPeriod, fromDate } from '../time/index.js';
+import type { BillingRunDeps } from './billing-run.js';
+import { customerContext, ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
+
+/**
+ * Modify plan (C17). An upgrade applies now: a credit for the unused days of the current plan and a
+ * charge for the same days on the new one, paid with the saved card before the plan changes. A
+ * downgrade waits for the end of the period. The summary shown before paying and the invoice issued
+ * after come from the same computation (computePlanChange), so they agree to the cent.
+ *
+ * An upgrade claims the subscription with a draft invoice (one per subscription at a time), charges
+ * the card outside any transaction with the draft's id as the key, then issues the invoice and
+ * changes the plan in one transaction. A crash in between leaves the draft, which the billing run
+ * finishes with the same key: the card is charged once either way.
+ */
+
+export interface PlanChange {
+  direction: 'upgrade' | 'downgrade';
+  from: PricedPlan;
+  to: PricedPlan;
+  lines: subscriptions.ChargeLine[];
+  tax: invoicing.TaxRule;
+  totals: invoicing.InvoiceTotals;
+  period: { start: Temporal.Instant; end: Temporal.Instant };
+  /** When the next regular invoice is issued, and what it will be (the new plan's fee with tax). */
+  nextPayment: { at: Temporal.Instant; totals: invoicing.InvoiceTotals };
+}
+
+/** The pure heart: what changing `from` → `to` at `at` costs, given the period and the tax rule. */
+export function computePlanChange(input: {
+  from: PricedPlan;
+  to: PricedPlan;
+  period: BillingPeriod;
+  at: Temporal.Instant;
+  tax: invoicing.TaxRule;
+}): PlanChange {
+  const direction = input.to.price.basePrice > input.from.price.basePrice ? 'upgrade' : 'downgrade';
+  const lines =
+    direction === 'upgrade'
+      ? subscriptions
+          .planChangeLines(input.from.price, input.to.price, input.period, input.at)
+          .filter((line) => line.amount !== 0n)
+      : [];
+  const nextPrice = input.to.price.basePrice;
+  return {
+    direction,
+    from: input.from,
+    to: input.to,
+    lines,
+    tax: input.tax,
+    totals: invoicing.draftTotals(lines, input.tax),
+    period: { start: input.at, end: input.period.endInstant },
+    nextPayment: {
+      at: input.period.endInstant,
+      totals: invoicing.draftTotals([{ amount: nextPrice }], input.tax),
+    },
+  };
+}
+
+interface ChangeSetup {
+  customer: BillingCustomerRow;
+  ctx: Ctx;
+  sub: SubscriptionRow;
+  change: PlanChange;
+}
+
+async function setUp(ctx: Ctx, orgId: string, subscriptionId: string, planId: string): Promise<ChangeSetup> {
+  const customer = await customers.getCustomer(ctx, orgId);
+  const cctx = await customerContext(ctx, customer);
+  const sub = await subscriptions.getSubscription(cctx, orgId, subscriptionId);
+  if (!['active', 'trialing'].includes(sub.status)) {
+    throw conflict(
+      'subscription.not_changeable',
+      `A ${sub.status} subscription cannot change plan; pay what is due first`,
+    );
+  }
+  if (sub.plan_id === planId)
+    throw conflict('subscription.same_plan', 'This subscription is on that plan already');
+  // Only plans this organization is offered exist for it.
+  await catalog.getOffer(cctx, { orgId, currency: undefined, currentPlanId: undefined }, planId);
+  const from = await pricedPlan(cctx, {
+    issuerId: sub.plan_issuer_id,
+    planId: sub.plan_id,
+    versionId: sub.plan_version_id,
+  });
+  const to = await pricedPlan(cctx, { issuerId: sub.plan_issuer_id, planId });
+  if (to.entry.plan.disabled_at !== null)
+    throw invalid('plan.disabled', 'This plan is not available', 'plan_id');
+  if (to.entry.plan.billing_interval !== from.entry.plan.billing_interval) {
+    throw invalid(
+      'subscription.interval_change',
+      'Moving between monthly and yearly plans is not supported yet',
+      'plan_id',
+    );
+  }
+  if (to.price.basePrice > 0n && to.price.currency !== customer.currency) {
+    throw invalid(
+      'plan.currency_mismatch',
+      `${to.price.planName} is priced in ${to.price.currency}`,
+      'plan_id',
+    );
+  }
+  const now = cctx.clock.now();
+  const period = subscriptions.periodContaining(
+    subscriptions.periodRuleOf(sub, from.entry.plan.billing_interval),
+    now,
+  );
+  const change = computePlanChange({
+    from,
+    to,
+    period,
+    at: now,
+    tax: await invoicing.taxRuleFor(cctx, sub.plan_issuer_id, customer),
+  });
+  return { customer, ctx: cctx, sub, change };
+}
+
+export async function previewPlanChange(ctx: Ctx, orgId: string, subscriptionId: string, planId: string) {
+  const { change } = await setUp(ctx, orgId, subscriptionId, planId);
+  return presentPlanChange(subscriptionId, change);
+}
+
+export function presentPlanChange(subscriptionId: string, change: PlanChange) {
+  return {
+    object: 'plan_change_preview' as const,
+    subscription_id: subscriptionId,
+    direction: change.direction,
+    effective: change.direction === 'upgrade' ? ('now' as const) : ('period_end' as const),
+    from_plan: { id: change.from.price.planId, name: change.from.price.planName },
+    to_plan: { id: change.to.price.planId, name: change.to.price.planName },
+    currency: change.to.price.currency,
+    lines: change.lines.map((line) => ({
+      kind: line.kind,
+      description: line.description,
+      amount: amountJson(line.amount),
+    })),
+    subtotal: amountJson(change.totals.subtotal),
+    tax: amountJson(change.totals.tax),
+    total_due_now: amountJson(change.totals.total),
+    next_payment_at: change.nextPayment.at.toString(),
+    next_payment_amount: amountJson(change.nextPayment.totals.total),
+  };
+}
+
+/** Carries a change out: a downgrade is scheduled; an upgrade is paid and applied now. */
+export async function changePlan(
+  ctx: Ctx,
+  deps: BillingRunDeps,
+  orgId: string,
+  subscriptionId: string,
+  planId: string,
+): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
+  const { customer, ctx: cctx, sub, change } = await setUp(ctx, orgId, subscriptionId, planId);
+
+  if (change.direction === 'downgrade') {
+    return withTransaction(cctx, async (tx) => {
+      const locked = await subscriptions.getSubscription(tx, orgId, sub.id, 'nowait');
+      if (locked.plan_version_id !== sub.plan_version_id) throw changedMeanwhile();
+      const subscription = await subscriptions.schedulePlan(
+        tx,
+        locked,
+        change.to.ref,
+        `Downgrade to ${change.to.price.planName} at the end of the period`,
+      );
+      return { subscription, invoice: null };
+    });
+  }
+
+  const method = (await customers.listPaymentMethods(cctx, orgId)).find((m) => m.is_default);
+  if (change.totals.total > 0n && (!method || !deps.gateways.has(method.gateway))) {
+    throw invalid(
+      'subscription.payment_method_required',
+      'Add a card (Update payment details) before upgrading: the difference is charged now',
+    );
+  }
+
+  // Claim: the draft is the one change in progress for this subscription.
+  const draft = await withTransaction(cctx, async (tx) => {
+    const locked = await subscriptions.getSubscription(tx, orgId, sub.id, 'nowait');
+    if (locked.plan_version_id !== sub.plan_version_id) throw changedMeanwhile();
+    const pending = await invoicing.listInvoices(tx, orgId, { subscriptionId: sub.id, status: 'draft' });
+    if (pending.some((invoice) => invoice.billing_reason === 'subscription_update')) throw changedMeanwhile();
+    return invoicing.createDraft(tx, {
+      orgId,
+      issuerId: sub.plan_issuer_id,
+      customer,
+      subscriptionId: sub.id,
+      reason: 'subscription_update',
+      currency: change.to.price.currency,
+      periodStart: change.period.start,
+      periodEnd: change.period.end,
+      lines: change.lines,
+      tax: change.tax,
+      autoCharge: false,
+    });
+  });
+  return completePlanChange(cctx, deps, draft);
+}
+
+function changedMeanwhile() {
+  return conflict(
+    'subscription.changed',
+    'This subscription changed while you were looking at it; review the new summary and try again',
+  );
+}
+
+/**
+ * Pays a claimed change and applies it, or withdraws it when the card is declined. Safe to repeat:
+ * the charge's key is the draft's id, and a finished draft is finished.
+ */
+export async function completePlanChange(
+  ctx: Ctx,
+  deps: BillingRunDeps,
+  draft: InvoiceRow,
+): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
+  const orgId = draft.org_id;
+  const customer = await customers.getCustomer(ctx, orgId);
+  let payment: Awaited<ReturnType<typeof payments.chargeSavedMethod>> | undefined;
+  if (draft.total > 0n) {
+    const method = (await customers.listPaymentMethods(ctx, orgId)).find((m) => m.is_default);
+    if (!method || !deps.gateways.has(method.gateway)) {
+      await withTransaction(ctx, (tx) => invoicing.discardDraft(tx, orgId, draft.id));
+      throw invalid('subscription.payment_method_required', 'Add a card before upgrading');
+    }
+    const gateway = deps.gateways.get(method.gateway);
+    payment = await payments.chargeSavedMethod(ctx, gateway, {
+      orgId,
+      customerId: customer.id,
+      gatewayCustomerRef: await payments.gatewayCustomerRef(ctx, gateway, customer),
+      paymentMethodRef: method.gateway_ref,
+      amount: draft.total,
+      currency: draft.currency,
+      description: 'Plan upgrade',
+      idempotencyKey: `invoice:${draft.id}`,
+      invoiceId: draft.id,
+    });
+  }
+  const paid = payment;
+  return withTransaction(ctx, async (tx) => {
+    const current = await invoicing.findInvoice(tx, orgId, draft.id);
+    if (current?.status !== 'draft' || !current.subscription_id) {
+      throw conflict('subscription.changed', 'This change was finished already');
+    }
+    if (paid && paid.status !== 'succeeded') {
+      await invoicing.discardDraft(tx, orgId, draft.id);
+      throw paymentFailed(
+        paid.status === 'requires_action' ? 'card.authentication_required' : 'card.declined',
+        paid.status === 'requires_action'
+          ? 'Your bank asks you to confirm this payment; update your card and try again'
+          : `The card was declined${paid.failure_message ? `: ${paid.failure_message}` : ''}. Nothing changed.`,
+      );
+    }
+    const sub = await subscriptions.getSubscription(tx, orgId, current.subscription_id, 'wait');
+    const charge = (await invoicing.invoiceLines(tx, orgId, draft.id)).find(
+      (l) => l.kind === 'proration_charge',
+    );
+    const target = charge?.plan_version_id
+      ? await catalog.findPlanVersion(tx, sub.plan_issuer_id, charge.plan_version_id)
+      : undefined;
+    if (!target) throw conflict('subscription.changed', 'The plan of this change no longer exists');
+    const account = ledgerAccount(sub, customer);
+    let invoice = await invoicing.finalize(tx, orgId, draft.id, account);
+    if (paid) invoice = await invoicing.applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
+    const subscription = await subscriptions.changePlanVersion(
+      tx,
+      sub,
+      { issuerId: sub.plan_issuer_id, planId: target.plan_id, versionId: target.id },
+      `Upgraded now (${invoice.number})`,
+    );
+    return { subscription, invoice };
+  });
+}
+
+/** Drafts of changes left behind by a crash, older than a few minutes: the billing run finishes them. */
+export function isAbandoned(draft: InvoiceRow, now: Temporal.Instant): boolean {
+  return Temporal.Instant.compare(fromDate(draft.created_at).add({ minutes: 10 }), now) < 0;
+}

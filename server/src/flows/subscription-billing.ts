@@ -1,0 +1,229 @@
+import type { Temporal } from 'temporal-polyfill';
+import * as catalog from '../catalog/index.js';
+import type { Ctx } from '../context.js';
+import * as customers from '../customers/index.js';
+import type { BillingCustomerRow, InvoiceRow, PaymentRow, RefundRow, SubscriptionRow } from '../db/schema.js';
+import * as invoicing from '../invoicing/index.js';
+import * as ledgerModule from '../ledger/index.js';
+import * as subscriptions from '../subscriptions/index.js';
+import { type Clock, fromDate, localDate } from '../time/index.js';
+
+/**
+ * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
+ * and plan changes share. Written as setup → compute → execute: the lines come from the pure
+ * functions in subscriptions/compute-charges.ts, then one transaction issues the invoice.
+ */
+
+/**
+ * The context a customer's billing runs in: its test clock's frozen time when it is attached to one
+ * (test mode), the platform's clock otherwise.
+ */
+export async function customerContext(ctx: Ctx, customer: BillingCustomerRow): Promise<Ctx> {
+  if (!customer.test_clock_id) return ctx;
+  const clock = await ctx.db
+    .selectFrom('test_clocks')
+    .select('frozen_time')
+    .where('org_id', '=', customer.org_id)
+    .where('id', '=', customer.test_clock_id)
+    .executeTakeFirstOrThrow();
+  const frozen = fromDate(clock.frozen_time);
+  const testClock: Clock = { now: () => frozen };
+  return { ...ctx, clock: testClock };
+}
+
+export function ledgerAccount(
+  sub: SubscriptionRow,
+  customer: BillingCustomerRow,
+): ledgerModule.LedgerAccount {
+  return { orgId: sub.org_id, subscriptionId: sub.id, timeZone: sub.time_zone, currency: customer.currency };
+}
+
+export interface PricedPlan {
+  entry: catalog.PlanWithVersion;
+  price: subscriptions.PlanPrice;
+  ref: subscriptions.PlanVersionRef;
+}
+
+export async function pricedPlan(
+  ctx: Ctx,
+  ref: { issuerId: string; planId: string; versionId?: string },
+): Promise<PricedPlan> {
+  const entry = await catalog.getPlan(ctx, ref.issuerId, ref.planId, {
+    ...(ref.versionId ? { versionId: ref.versionId } : {}),
+  });
+  return {
+    entry,
+    price: {
+      planId: entry.plan.id,
+      versionId: entry.version.id,
+      planName: entry.plan.name,
+      basePrice: entry.version.base_price,
+      currency: entry.plan.currency,
+    },
+    ref: { issuerId: entry.plan.org_id, planId: entry.plan.id, versionId: entry.version.id },
+  };
+}
+
+export interface FirstInvoiceQuote {
+  period: { start: Temporal.Instant; end: Temporal.Instant };
+  lines: subscriptions.ChargeLine[];
+  tax: invoicing.TaxRule;
+  totals: invoicing.InvoiceTotals;
+  trialing: boolean;
+}
+
+/** What subscribing to `plan` at `at` costs now: the rest of the first period, prorated by days. */
+export async function quoteFirstInvoice(
+  ctx: Ctx,
+  customer: BillingCustomerRow,
+  plan: PricedPlan,
+  at: Temporal.Instant,
+): Promise<FirstInvoiceQuote> {
+  const rule: subscriptions.PeriodRule = {
+    billingMode: 'calendar',
+    anchorDay: 1,
+    timeZone: customer.time_zone,
+    interval: plan.entry.plan.billing_interval,
+    startedOn: localDate(at, customer.time_zone),
+  };
+  const period = subscriptions.periodContaining(rule, at);
+  const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
+  const trialing = plan.entry.version.trial_days > 0;
+  const lines =
+    trialing || plan.price.basePrice === 0n ? [] : [subscriptions.licenseLine(plan.price, period, at)];
+  return {
+    period: { start: at, end: period.endInstant },
+    lines,
+    tax,
+    totals: invoicing.draftTotals(lines, tax),
+    trialing,
+  };
+}
+
+/**
+ * The organization pays for `plan` from now on: what it subscribed to before is cancelled, the new
+ * subscription starts, and its first invoice (quoted at `quotedAt`, when the person saw the price)
+ * is issued, paid by `payment` when there is one, else charged to the saved card by the billing run.
+ */
+export async function subscribeToPlan(
+  ctx: Ctx,
+  input: {
+    customer: BillingCustomerRow;
+    plan: PricedPlan;
+    quotedAt: Temporal.Instant;
+    reason: string;
+    payment?: PaymentRow;
+  },
+): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
+  const { customer, plan } = input;
+  for (const live of await subscriptions.liveSubscriptions(ctx, customer.org_id)) {
+    const locked = await subscriptions.getSubscription(ctx, live.org_id, live.id, 'wait');
+    await subscriptions.transition(ctx, locked, 'cancelled', `Replaced by ${plan.entry.plan.name}`);
+  }
+  const quote = await quoteFirstInvoice(ctx, customer, plan, input.quotedAt);
+  let subscription = await subscriptions.startSubscription(ctx, {
+    orgId: customer.org_id,
+    customerId: customer.id,
+    timeZone: customer.time_zone,
+    plan: plan.ref,
+    interval: plan.entry.plan.billing_interval,
+    status: quote.trialing ? 'trialing' : 'active',
+    trialDays: plan.entry.version.trial_days,
+    reason: input.reason,
+  });
+  if (!quote.trialing) {
+    // The first period is the one the quote was made in, even when the payment came a little later.
+    subscription = await subscriptions.advancePeriod(ctx, subscription, {
+      start: fromDate(subscription.started_at),
+      end: quote.period.end,
+    });
+  }
+  if (quote.lines.length === 0) return { subscription, invoice: null };
+  const draft = await invoicing.createDraft(ctx, {
+    orgId: customer.org_id,
+    issuerId: plan.ref.issuerId,
+    customer,
+    subscriptionId: subscription.id,
+    reason: 'subscription_create',
+    currency: plan.price.currency,
+    periodStart: quote.period.start,
+    periodEnd: quote.period.end,
+    lines: quote.lines,
+    tax: quote.tax,
+    // Paid now by the checkout's payment, or charged to the saved card by the billing run.
+    autoCharge: input.payment === undefined,
+  });
+  const account = ledgerAccount(subscription, customer);
+  let invoice = await invoicing.finalize(ctx, customer.org_id, draft.id, account);
+  if (input.payment) {
+    invoice = await invoicing.applyPayment(
+      ctx,
+      { orgId: customer.org_id, invoiceId: invoice.id },
+      input.payment,
+      account,
+    );
+  }
+  return { subscription, invoice };
+}
+
+/**
+ * Money paid for no invoice (a payment link for an amount): credit in the ledger of the subscription
+ * the organization pays for now.
+ */
+export async function recordAccountPayment(
+  ctx: Ctx,
+  customer: BillingCustomerRow,
+  payment: PaymentRow,
+  description: string,
+): Promise<void> {
+  const [current] = await subscriptions.liveSubscriptions(ctx, customer.org_id);
+  if (!current || payment.status !== 'succeeded') return;
+  await ledgerModule.post(ctx, ledgerAccount(current, customer), [
+    {
+      kind: 'payment',
+      amount: payment.amount,
+      description,
+      effectiveAt: ctx.clock.now(),
+      sourceKey: `payment:${payment.id}`,
+      paymentId: payment.id,
+    },
+  ]);
+}
+
+/**
+ * A refund in the ledger of the subscription the payment was for: the money going back (a refund
+ * entry) and the credit that makes up for the charge it paid (a credit entry), so the balance is
+ * unchanged and the statement shows both (C15, C26).
+ */
+export async function recordRefund(ctx: Ctx, refund: RefundRow, payment: PaymentRow): Promise<void> {
+  if (refund.status === 'failed') return;
+  const [paid] = await ledgerModule.listEntries(ctx, payment.org_id, { paymentId: payment.id });
+  const customer = await customers.getCustomer(ctx, payment.org_id);
+  const sub = paid
+    ? await subscriptions.getSubscription(ctx, payment.org_id, paid.subscription_id)
+    : (await subscriptions.liveSubscriptions(ctx, payment.org_id))[0];
+  if (!sub) return;
+  const cctx = await customerContext(ctx, customer);
+  const now = cctx.clock.now();
+  await ledgerModule.post(cctx, ledgerAccount(sub, customer), [
+    {
+      kind: 'credit',
+      amount: refund.amount,
+      description: `Credit: ${refund.reason}`,
+      effectiveAt: now,
+      sourceKey: `refund:${refund.id}:credit`,
+      paymentId: payment.id,
+      refundId: refund.id,
+      ...(paid?.invoice_id ? { invoiceId: paid.invoice_id } : {}),
+    },
+    {
+      kind: 'refund',
+      amount: -refund.amount,
+      description: `Refund to the card: ${refund.reason}`,
+      effectiveAt: now,
+      sourceKey: `refund:${refund.id}`,
+      paymentId: payment.id,
+      refundId: refund.id,
+    },
+  ]);
+}

@@ -1,0 +1,124 @@
+import { Temporal } from 'temporal-polyfill';
+import { amountJson } from '../api-shapes.js';
+import { type Ctx, withTransaction } from '../context.js';
+import * as customers from '../customers/index.js';
+import type { SubscriptionRow } from '../db/schema.js';
+import { conflict } from '../errors.js';
+import * as invoicing from '../invoicing/index.js';
+import * as subscriptions from '../subscriptions/index.js';
+import { fromDate } from '../time/index.js';
+import { customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
+
+/**
+ * Cancel, pause and resume (C16), and the organization's billing status (C19), each in the
+ * customer's own time (its test clock in test mode).
+ */
+
+async function locked(
+  ctx: Ctx,
+  orgId: string,
+  subscriptionId: string,
+  work: (tx: Ctx, sub: SubscriptionRow) => Promise<SubscriptionRow>,
+) {
+  const customer = await customers.getCustomer(ctx, orgId);
+  const cctx = await customerContext(ctx, customer);
+  return withTransaction(cctx, async (tx) =>
+    work(tx, await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait')),
+  );
+}
+
+/** Now (no credit for the unused days), or at the end of the period, which can still be withdrawn. */
+export async function cancelSubscription(
+  ctx: Ctx,
+  orgId: string,
+  subscriptionId: string,
+  input: { at_period_end: boolean; reason: string },
+) {
+  return locked(ctx, orgId, subscriptionId, (tx, sub) =>
+    input.at_period_end
+      ? subscriptions.setCancelAtPeriodEnd(tx, sub, true, input.reason)
+      : subscriptions.transition(tx, sub, 'cancelled', input.reason),
+  );
+}
+
+export async function keepSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {
+  return locked(ctx, orgId, subscriptionId, (tx, sub) => {
+    if (!sub.cancel_at_period_end)
+      throw conflict('subscription.not_cancelling', 'This subscription is not set to end');
+    return subscriptions.setCancelAtPeriodEnd(tx, sub, false, 'The customer kept the subscription');
+  });
+}
+
+/** Pausing stops billing: no renewal while paused. */
+export async function pauseSubscription(ctx: Ctx, orgId: string, subscriptionId: string, reason: string) {
+  return locked(ctx, orgId, subscriptionId, (tx, sub) => subscriptions.transition(tx, sub, 'paused', reason));
+}
+
+/**
+ * Resuming within the paused period changes nothing more; after it, a new period starts today and
+ * its rest is invoiced, prorated, and charged to the saved card by the billing run.
+ */
+export async function resumeSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {
+  const customer = await customers.getCustomer(ctx, orgId);
+  return locked(ctx, orgId, subscriptionId, async (tx, sub) => {
+    if (sub.status !== 'paused') throw conflict('subscription.not_paused', 'This subscription is not paused');
+    let resumed = await subscriptions.transition(tx, sub, 'active', 'Resumed');
+    const now = tx.clock.now();
+    if (Temporal.Instant.compare(fromDate(sub.current_period_end), now) > 0) return resumed;
+    const plan = await pricedPlan(tx, {
+      issuerId: sub.plan_issuer_id,
+      planId: sub.plan_id,
+      versionId: sub.plan_version_id,
+    });
+    const period = subscriptions.periodContaining(
+      subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
+      now,
+    );
+    resumed = await subscriptions.advancePeriod(tx, resumed, { start: now, end: period.endInstant });
+    if (plan.price.basePrice === 0n) return resumed;
+    const draft = await invoicing.createDraft(tx, {
+      orgId,
+      issuerId: plan.ref.issuerId,
+      customer,
+      subscriptionId: sub.id,
+      reason: 'subscription_cycle',
+      currency: plan.price.currency,
+      periodStart: now,
+      periodEnd: period.endInstant,
+      lines: [subscriptions.licenseLine(plan.price, period, now)],
+      tax: await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+      autoCharge: true,
+    });
+    await invoicing.finalize(tx, orgId, draft.id, ledgerAccount(resumed, customer));
+    return resumed;
+  });
+}
+
+/**
+ * What the product asks before letting a customer in (C19): active; past_due while a failed payment
+ * is being retried; blocked once the retries are exhausted (Prism then blocks login and workspace
+ * deletion and shows a way to pay). With the open invoices and what they ask for.
+ */
+export async function billingStatus(ctx: Ctx, orgId: string) {
+  const live = await subscriptions.liveSubscriptions(ctx, orgId);
+  const open = await invoicing.listInvoices(ctx, orgId, { status: 'open' });
+  const status = live.some((s) => s.status === 'unpaid')
+    ? ('blocked' as const)
+    : live.some((s) => s.status === 'past_due')
+      ? ('past_due' as const)
+      : ('active' as const);
+  const due = open.reduce((sum, invoice) => sum + invoicing.amountDue(invoice), 0n);
+  return {
+    object: 'billing_status' as const,
+    status,
+    subscriptions: live.map((s) => ({ id: s.id, status: s.status, plan_id: s.plan_id })),
+    open_invoices: open.map((invoice) => ({
+      id: invoice.id,
+      number: invoice.number ?? '',
+      amount_due: amountJson(invoicing.amountDue(invoice)),
+      currency: invoice.currency,
+      next_attempt_at: invoice.next_attempt_at?.toISOString() ?? null,
+    })),
+    amount_due: amountJson(due),
+  };
+}

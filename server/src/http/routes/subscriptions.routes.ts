@@ -1,0 +1,427 @@
+import { Temporal } from 'temporal-polyfill';
+import { z } from 'zod';
+import { recordAudit } from '../../access/index.js';
+import { idOf, listOf } from '../../api-shapes.js';
+import type { Ctx } from '../../context.js';
+import * as customers from '../../customers/index.js';
+import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
+import { describeSubscription } from '../../flows/billing-customer.js';
+import { collectInvoice, runBilling } from '../../flows/billing-run.js';
+import { changePlan, previewPlanChange } from '../../flows/change-plan.js';
+import { ledgerAccount } from '../../flows/subscription-billing.js';
+import * as lifecycle from '../../flows/subscription-lifecycle.js';
+import { advanceTestClock } from '../../flows/test-clocks.js';
+import * as invoicing from '../../invoicing/index.js';
+import * as ledger from '../../ledger/index.js';
+import * as subscriptions from '../../subscriptions/index.js';
+import * as testClocks from '../../test-clocks/index.js';
+import { type Access, defineRoute } from '../route.js';
+
+/**
+ * Subscriptions, invoices, the ledger and statements, the billing status, and test clocks
+ * (C16–C20, C26, C27, C31). Writes that reach a gateway open their own transactions.
+ */
+
+const TAG = 'Subscriptions and invoices';
+
+function orgOf(a: Access): string {
+  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
+  return a.orgId;
+}
+
+const subscriptionWithHistory = subscriptions.subscriptionDetailObject.extend({
+  history: z.array(subscriptions.subscriptionEventObject),
+});
+
+async function withHistory(ctx: Ctx, row: Parameters<typeof describeSubscription>[1]) {
+  const history = await subscriptions.subscriptionHistory(ctx, row.org_id, row.id);
+  return {
+    ...(await describeSubscription(ctx, row)),
+    history: history.map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      from_status: e.from_status,
+      to_status: e.to_status,
+      plan_version_id: e.plan_version_id,
+      reason: e.reason,
+      occurred_at: e.occurred_at.toISOString(),
+    })),
+  };
+}
+
+const planChangeObject = z.object({
+  object: z.literal('plan_change_preview'),
+  subscription_id: z.string(),
+  direction: z.enum(['upgrade', 'downgrade']),
+  effective: z.enum(['now', 'period_end']),
+  from_plan: z.object({ id: z.string(), name: z.string() }),
+  to_plan: z.object({ id: z.string(), name: z.string() }),
+  currency: z.string(),
+  lines: z.array(z.object({ kind: z.string(), description: z.string(), amount: z.number() })),
+  subtotal: z.number(),
+  tax: z.number(),
+  total_due_now: z.number().describe('Charged to the saved card when the change is made, minor units'),
+  next_payment_at: z.string(),
+  next_payment_amount: z.number().describe('The next regular invoice on the new plan, minor units'),
+});
+
+const billingStatusObject = z.object({
+  object: z.literal('billing_status'),
+  status: z.enum(['active', 'past_due', 'blocked']),
+  subscriptions: z.array(z.object({ id: z.string(), status: z.string(), plan_id: z.string() })),
+  open_invoices: z.array(
+    z.object({
+      id: z.string(),
+      number: z.string(),
+      amount_due: z.number(),
+      currency: z.string(),
+      next_attempt_at: z.string().nullable(),
+    }),
+  ),
+  amount_due: z.number(),
+});
+
+const statementQuery = z.strictObject({ subscription_id: idOf('subscription').optional() });
+const statementParams = z.strictObject({ statement_id: idOf('statement') });
+const operatorInvoiceParams = z.strictObject({ org_id: idOf('organization'), invoice_id: idOf('invoice') });
+
+async function presentInvoiceRow(ctx: Ctx, row: Awaited<ReturnType<typeof invoicing.getInvoice>>) {
+  return invoicing.presentInvoice(row, await invoicing.invoiceLines(ctx, row.org_id, row.id));
+}
+
+export const subscriptionsRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/v1/subscriptions/:subscription_id',
+    operationId: 'getSubscription',
+    summary: 'A subscription with its plan version and its history of changes',
+    tag: TAG,
+    permission: 'billing.read',
+    params: subscriptions.subscriptionParams,
+    response: subscriptionWithHistory,
+    handler: async ({ ctx, access, params }) =>
+      withHistory(ctx, await subscriptions.getSubscription(ctx, orgOf(access), params.subscription_id)),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/:subscription_id/cancel',
+    operationId: 'cancelSubscription',
+    summary: 'Cancel at the end of the period (the default), or now',
+    tag: TAG,
+    permission: 'billing.write',
+    params: subscriptions.subscriptionParams,
+    body: subscriptions.cancelSubscriptionBody,
+    response: subscriptionWithHistory,
+    transaction: 'own',
+    handler: async ({ ctx, access, params, body }) =>
+      withHistory(ctx, await lifecycle.cancelSubscription(ctx, orgOf(access), params.subscription_id, body)),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/:subscription_id/keep',
+    operationId: 'keepSubscription',
+    summary: 'Withdraw a cancellation set for the end of the period',
+    tag: TAG,
+    permission: 'billing.write',
+    params: subscriptions.subscriptionParams,
+    response: subscriptionWithHistory,
+    transaction: 'own',
+    handler: async ({ ctx, access, params }) =>
+      withHistory(ctx, await lifecycle.keepSubscription(ctx, orgOf(access), params.subscription_id)),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/:subscription_id/pause',
+    operationId: 'pauseSubscription',
+    summary: 'Pause billing: nothing renews until it is resumed',
+    tag: TAG,
+    permission: 'billing.write',
+    params: subscriptions.subscriptionParams,
+    response: subscriptionWithHistory,
+    transaction: 'own',
+    handler: async ({ ctx, access, params }) =>
+      withHistory(
+        ctx,
+        await lifecycle.pauseSubscription(
+          ctx,
+          orgOf(access),
+          params.subscription_id,
+          'Paused by the customer',
+        ),
+      ),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/:subscription_id/resume',
+    operationId: 'resumeSubscription',
+    summary: 'Resume a paused subscription; past its period, a new one starts and is invoiced, prorated',
+    tag: TAG,
+    permission: 'billing.write',
+    params: subscriptions.subscriptionParams,
+    response: subscriptionWithHistory,
+    transaction: 'own',
+    handler: async ({ ctx, access, params }) =>
+      withHistory(ctx, await lifecycle.resumeSubscription(ctx, orgOf(access), params.subscription_id)),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/:subscription_id/preview_change',
+    operationId: 'previewPlanChange',
+    summary: 'What moving to another plan costs now and next: the summary shown before paying',
+    tag: TAG,
+    permission: 'billing.read',
+    params: subscriptions.subscriptionParams,
+    body: subscriptions.changePlanBody,
+    response: planChangeObject,
+    audit: 'off',
+    transaction: 'own',
+    handler: async ({ ctx, access, params, body }) =>
+      previewPlanChange(ctx, orgOf(access), params.subscription_id, body.plan_id),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/:subscription_id/change',
+    operationId: 'changePlan',
+    summary: 'Upgrade now (the difference charged to the saved card) or downgrade at the end of the period',
+    tag: TAG,
+    permission: 'billing.write',
+    params: subscriptions.subscriptionParams,
+    body: subscriptions.changePlanBody,
+    response: z.object({
+      subscription: subscriptionWithHistory,
+      invoice: invoicing.invoiceObject.nullable(),
+    }),
+    transaction: 'own',
+    handler: async ({ ctx, access, params, body, payments }) => {
+      const result = await changePlan(
+        ctx,
+        { gateways: payments },
+        orgOf(access),
+        params.subscription_id,
+        body.plan_id,
+      );
+      return {
+        subscription: await withHistory(ctx, result.subscription),
+        invoice: result.invoice ? await presentInvoiceRow(ctx, result.invoice) : null,
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/billing/status',
+    operationId: 'getBillingStatus',
+    summary:
+      'active, past_due or blocked, with the open invoices: what the product checks before letting a customer in',
+    tag: TAG,
+    permission: 'billing.read',
+    response: billingStatusObject,
+    handler: async ({ ctx, access }) => lifecycle.billingStatus(ctx, orgOf(access)),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/invoices',
+    operationId: 'listInvoices',
+    summary: 'Invoices, newest first (drafts only when asked for by status)',
+    tag: TAG,
+    permission: 'billing.read',
+    query: invoicing.invoiceListQuery,
+    response: listOf(invoicing.invoiceObject),
+    handler: async ({ ctx, access, query }) => {
+      const rows = await invoicing.listInvoices(ctx, orgOf(access), {
+        ...(query.subscription_id ? { subscriptionId: query.subscription_id } : {}),
+        ...(query.status ? { status: query.status } : {}),
+      });
+      const data = [];
+      for (const row of rows) data.push(await presentInvoiceRow(ctx, row));
+      return { object: 'list' as const, data, has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/invoices/:invoice_id',
+    operationId: 'getInvoice',
+    summary: 'An invoice with its lines',
+    tag: TAG,
+    permission: 'billing.read',
+    params: invoicing.invoiceParams,
+    response: invoicing.invoiceObject,
+    handler: async ({ ctx, access, params }) =>
+      presentInvoiceRow(ctx, await invoicing.getInvoice(ctx, orgOf(access), params.invoice_id)),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/invoices/:invoice_id/pay',
+    operationId: 'payInvoice',
+    summary:
+      'Pay an open invoice now with the default saved card; a paid invoice makes the subscription active again',
+    tag: TAG,
+    permission: 'billing.write',
+    params: invoicing.invoiceParams,
+    response: invoicing.invoiceObject,
+    transaction: 'own',
+    handler: async ({ ctx, access, params, payments }) => {
+      const orgId = orgOf(access);
+      const before = await invoicing.getInvoice(ctx, orgId, params.invoice_id);
+      if (before.status !== 'open') {
+        throw new BillfoldError('conflict', 'invoice.not_open', `This invoice is ${before.status}`);
+      }
+      const outcome = await collectInvoice(ctx, { gateways: payments }, orgId, before.id, { now: true });
+      await recordAudit(ctx, {
+        orgId,
+        action: 'invoice.pay_attempted',
+        targetType: 'invoice',
+        targetId: before.id,
+        after: { outcome },
+      });
+      const after = await invoicing.getInvoice(ctx, orgId, before.id);
+      if (outcome === 'failed') {
+        throw paymentFailed(
+          'card.declined',
+          'The card was declined; the invoice is still open. Try another card.',
+        );
+      }
+      return presentInvoiceRow(ctx, after);
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/organizations/:org_id/invoices/:invoice_id/void',
+    operationId: 'voidInvoice',
+    summary: 'Void an unpaid invoice; a credit note takes its charges back in the ledger',
+    tag: TAG,
+    permission: 'operator.write',
+    params: operatorInvoiceParams,
+    body: invoicing.voidInvoiceBody,
+    response: invoicing.invoiceObject,
+    handler: async ({ ctx, params, body }) => {
+      const invoice = await invoicing.getInvoice(ctx, params.org_id, params.invoice_id);
+      if (!invoice.subscription_id) throw notFound('invoice.not_found', 'No such invoice');
+      const sub = await subscriptions.getSubscription(ctx, params.org_id, invoice.subscription_id);
+      const customer = await customers.getCustomer(ctx, params.org_id);
+      const voided = await invoicing.voidInvoice(
+        ctx,
+        { orgId: params.org_id, invoiceId: invoice.id },
+        body.reason,
+        ledgerAccount(sub, customer),
+      );
+      return presentInvoiceRow(ctx, voided);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/statements',
+    operationId: 'listStatements',
+    summary: 'Monthly statements, newest first: opening, credits, charges, closing',
+    tag: TAG,
+    permission: 'billing.read',
+    query: statementQuery,
+    response: listOf(ledger.statementObject),
+    handler: async ({ ctx, access, query }) => {
+      const rows = await ledger.listStatements(ctx, orgOf(access), query.subscription_id);
+      const data = [];
+      for (const row of rows) data.push(ledger.presentStatement(row, await ledger.figuresOf(ctx, row)));
+      return { object: 'list' as const, data, has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/statements/:statement_id',
+    operationId: 'getStatement',
+    summary: 'A statement with its ledger entries',
+    tag: TAG,
+    permission: 'billing.read',
+    params: statementParams,
+    response: ledger.statementObject,
+    handler: async ({ ctx, access, params }) => {
+      const row = await ledger.getStatement(ctx, orgOf(access), params.statement_id);
+      if (!row) throw notFound('statement.not_found', 'No such statement');
+      const entries = await ledger.listEntries(ctx, row.org_id, { statementId: row.id });
+      return ledger.presentStatement(row, await ledger.figuresOf(ctx, row), entries);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/ledger_entries',
+    operationId: 'listLedgerEntries',
+    summary: "A subscription's ledger: every charge, credit, payment and refund, oldest first",
+    tag: TAG,
+    permission: 'billing.read',
+    query: z.strictObject({ subscription_id: idOf('subscription') }),
+    response: listOf(ledger.ledgerEntryObject).extend({ balance: z.number() }),
+    handler: async ({ ctx, access, query }) => {
+      const orgId = orgOf(access);
+      const rows = await ledger.listEntries(ctx, orgId, { subscriptionId: query.subscription_id });
+      const balance = await ledger.balanceOf(ctx, orgId, query.subscription_id);
+      return {
+        object: 'list' as const,
+        data: rows.map(ledger.presentEntry),
+        has_more: false,
+        balance: Number(balance),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/test_clocks',
+    operationId: 'createTestClock',
+    summary: "Test mode: attach the organization's customer to a clock that moves only when told",
+    tag: TAG,
+    permission: 'billing.write',
+    body: testClocks.createTestClockBody,
+    response: testClocks.testClockObject,
+    status: 201,
+    handler: async ({ ctx, access, body }) => {
+      const orgId = orgOf(access);
+      const customer = await customers.getCustomer(ctx, orgId);
+      return testClocks.presentTestClock(await testClocks.createTestClock(ctx, orgId, body, customer));
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/test_clocks/:test_clock_id',
+    operationId: 'getTestClock',
+    summary: 'A test clock and its time',
+    tag: TAG,
+    permission: 'billing.read',
+    params: testClocks.testClockParams,
+    response: testClocks.testClockObject,
+    handler: async ({ ctx, access, params }) =>
+      testClocks.presentTestClock(await testClocks.getTestClock(ctx, orgOf(access), params.test_clock_id)),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/test_clocks/:test_clock_id/advance',
+    operationId: 'advanceTestClock',
+    summary: 'Move a test clock forward, running every renewal, charge, retry and close due meanwhile',
+    tag: TAG,
+    permission: 'billing.write',
+    params: testClocks.testClockParams,
+    body: testClocks.advanceTestClockBody,
+    response: testClocks.testClockObject.extend({
+      report: z.object({ renewed: z.number(), charged: z.number(), failed: z.number(), closed: z.number() }),
+    }),
+    transaction: 'own',
+    handler: async ({ ctx, access, params, body, payments }) => {
+      const { clock, report } = await advanceTestClock(
+        ctx,
+        { gateways: payments },
+        orgOf(access),
+        params.test_clock_id,
+        Temporal.Instant.from(body.frozen_time),
+      );
+      return { ...testClocks.presentTestClock(clock), report };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/billing/run',
+    operationId: 'runBilling',
+    summary: 'Run the billing run now (it also runs every minute): renewals, charges, retries, closings',
+    tag: TAG,
+    permission: 'operator.write',
+    response: z.object({ renewed: z.number(), charged: z.number(), failed: z.number(), closed: z.number() }),
+    transaction: 'own',
+    audit: 'off',
+    handler: async ({ ctx, payments }) => runBilling(ctx, { gateways: payments }),
+  }),
+];

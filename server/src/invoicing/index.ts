@@ -1,0 +1,24 @@
+// Public surface of invoicing: drafts, finalization with gapless numbers, payments, voids, tax.
+export { type InvoiceTotals, invoiceTotals, NO_TAX, type TaxRule } from './compute.js';
+export * from './invoice.schema.js';
+export {
+  abandonedChangeDrafts,
+  applyPayment,
+  awaitPaymentOutcome,
+  billingSettings,
+  createDraft,
+  type DraftInvoice,
+  type DraftLine,
+  discardDraft,
+  draftTotals,
+  dueDate,
+  finalize,
+  findInvoice,
+  getInvoice,
+  invoiceLines,
+  invoicesToCollect,
+  listInvoices,
+  recordFailedAttempt,
+  taxRuleFor,
+  voidInvoice,
+} from './invoices.js';

@@ -1,0 +1,511 @@
+import { sql } from 'kysely';
+import type { Temporal } from 'temporal-polyfill';
+import { recordAudit } from '../access/index.js';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type {
+  BillingCustomerRow,
+  BillingReason,
+  InvoiceLineKind,
+  InvoiceLineRow,
+  InvoiceRow,
+  LedgerEntryKind,
+  PaymentRow,
+} from '../db/schema.js';
+import type { BillingScope } from '../db/scope.js';
+import { conflict, invalid, notFound } from '../errors.js';
+import * as ledger from '../ledger/index.js';
+import { fromDate, localDate, toDate } from '../time/index.js';
+import { invoiceTotals, NO_TAX, type TaxRule } from './compute.js';
+
+/**
+ * Invoices (C20): drafted with their lines and totals, then finalized, which hands out the issuer's
+ * next number inside the same transaction (a rollback gives it back, so numbers have no gaps), sets
+ * the due date and posts the charges to the subscription's ledger. Payments mark them paid; a
+ * finalized invoice that is not paid can be voided, with a credit note that takes its charges back.
+ */
+
+export interface DraftLine {
+  kind: InvoiceLineKind;
+  description: string;
+  periodStart: Temporal.Instant;
+  periodEnd: Temporal.Instant;
+  quantity: string;
+  unitAmount: string;
+  amount: bigint;
+  planVersionId: string | null;
+}
+
+export interface DraftInvoice {
+  orgId: string;
+  issuerId: string;
+  customer: BillingCustomerRow;
+  subscriptionId: string;
+  reason: BillingReason;
+  currency: string;
+  periodStart: Temporal.Instant;
+  periodEnd: Temporal.Instant;
+  lines: DraftLine[];
+  tax: TaxRule;
+  autoCharge: boolean;
+  /** An id chosen by the caller, when it must be known before the invoice exists (an idempotency key). */
+  id?: string;
+}
+
+export async function billingSettings(ctx: Ctx, issuerId: string) {
+  const settings = await ctx.db
+    .selectFrom('billing_settings')
+    .selectAll()
+    .where('org_id', '=', issuerId)
+    .executeTakeFirst();
+  return settings ?? { org_id: issuerId, invoice_prefix: 'INV', due_day: 15, retry_days: [3, 5, 7] };
+}
+
+/** The tax rate for a customer's state, else its country, else none. */
+export async function taxRuleFor(
+  ctx: Ctx,
+  issuerId: string,
+  customer: { country: string; state: string },
+): Promise<TaxRule> {
+  const rates = await ctx.db
+    .selectFrom('tax_rates')
+    .selectAll()
+    .where('org_id', '=', issuerId)
+    .where('country', '=', customer.country)
+    .where('region', 'in', ['', customer.state])
+    .execute();
+  const rate =
+    rates.find((r) => r.region !== '' && r.region === customer.state) ?? rates.find((r) => r.region === '');
+  return rate ? { name: rate.name, percent: rate.percent, inclusive: rate.inclusive } : NO_TAX;
+}
+
+/** The lines and totals, as a summary before anything is written (a preview) or as the draft's. */
+export function draftTotals(lines: readonly { amount: bigint }[], tax: TaxRule) {
+  return invoiceTotals(
+    lines.map((l) => l.amount),
+    tax,
+  );
+}
+
+export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<InvoiceRow> {
+  const totals = draftTotals(input.lines, input.tax);
+  const now = toDate(ctx.clock.now());
+  const { customer } = input;
+  const row: InvoiceRow = {
+    org_id: input.orgId,
+    id: input.id ?? newId('invoice'),
+    issuer_id: input.issuerId,
+    customer_id: customer.id,
+    subscription_id: input.subscriptionId,
+    number: null,
+    status: 'draft',
+    billing_reason: input.reason,
+    currency: input.currency,
+    period_start: toDate(input.periodStart),
+    period_end: toDate(input.periodEnd),
+    subtotal: totals.subtotal,
+    tax: totals.tax,
+    total: totals.total,
+    amount_paid: 0n,
+    tax_name: input.tax.name,
+    tax_percent: input.tax.percent,
+    tax_inclusive: input.tax.inclusive,
+    bill_to: {
+      name: customer.name,
+      email: customer.email,
+      address_line1: customer.address_line1,
+      address_line2: customer.address_line2,
+      city: customer.city,
+      state: customer.state,
+      postal_code: customer.postal_code,
+      country: customer.country,
+      tax_id: customer.tax_id,
+    },
+    due_at: null,
+    finalized_at: null,
+    paid_at: null,
+    voided_at: null,
+    auto_charge: input.autoCharge,
+    attempt_count: 0,
+    first_failed_at: null,
+    next_attempt_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await ctx.db
+    .insertInto('invoices')
+    .values({ ...row, bill_to: JSON.stringify(row.bill_to) })
+    .execute();
+  if (input.lines.length > 0) {
+    await ctx.db
+      .insertInto('invoice_lines')
+      .values(
+        input.lines.map((line, position) => ({
+          org_id: input.orgId,
+          id: newId('invoiceLine'),
+          invoice_id: row.id,
+          position,
+          kind: line.kind,
+          description: line.description,
+          period_start: toDate(line.periodStart),
+          period_end: toDate(line.periodEnd),
+          quantity: line.quantity,
+          unit_amount: line.unitAmount,
+          amount: line.amount,
+          plan_version_id: line.planVersionId,
+        })),
+      )
+      .execute();
+  }
+  return row;
+}
+
+async function lockInvoice(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceRow> {
+  const row = await ctx.db
+    .selectFrom('invoices')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', invoiceId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) throw notFound('invoice.not_found', 'No such invoice');
+  return row;
+}
+
+/**
+ * When an invoice is due: on the issuer's due day of the month it is issued in (the 15th by
+ * default), or on issue when that day has passed. At the start of that day in the customer's zone.
+ */
+export function dueDate(issuedAt: Temporal.Instant, timeZone: string, dueDay: number): Temporal.Instant {
+  const issued = localDate(issuedAt, timeZone);
+  if (issued.day > dueDay) return issuedAt;
+  return issued.with({ day: dueDay }).toZonedDateTime({ timeZone }).toInstant();
+}
+
+const ledgerKind: Record<InvoiceLineKind, LedgerEntryKind> = {
+  license: 'license',
+  proration_charge: 'license',
+  proration_credit: 'credit',
+  usage: 'usage',
+  adjustment: 'adjustment',
+};
+
+/**
+ * Draft → open: the next number from the issuer's register, the due date, the charges posted to the
+ * ledger. An invoice with nothing to pay is paid at once. Idempotent: a finalized invoice is returned.
+ */
+export async function finalize(
+  ctx: Ctx,
+  orgId: string,
+  invoiceId: string,
+  account: ledger.LedgerAccount,
+): Promise<InvoiceRow> {
+  const invoice = await lockInvoice(ctx, orgId, invoiceId);
+  if (invoice.status !== 'draft') return invoice;
+  const instant = ctx.clock.now();
+  const now = toDate(instant);
+  // The register's row is locked until this transaction ends: concurrent finalizations take turns,
+  // and a rollback returns the number.
+  const taken = await ctx.db
+    .updateTable('billing_settings')
+    .set({ next_invoice_number: sql`next_invoice_number + 1` })
+    .where('org_id', '=', invoice.issuer_id)
+    .returning(['invoice_prefix', 'due_day', sql<bigint>`next_invoice_number - 1`.as('number')])
+    .executeTakeFirst();
+  if (!taken) throw invalid('invoice.no_issuer_settings', 'The issuer has no billing settings');
+  const number = `${taken.invoice_prefix}-${taken.number.toString().padStart(6, '0')}`;
+  await ctx.db
+    .insertInto('invoice_numbers')
+    .values({
+      org_id: invoice.issuer_id,
+      number,
+      invoice_org_id: orgId,
+      invoice_id: invoice.id,
+      assigned_at: now,
+    })
+    .execute();
+  const nothingToPay = invoice.total <= 0n;
+  const finalized = await ctx.db
+    .updateTable('invoices')
+    .set({
+      number,
+      status: nothingToPay ? 'paid' : 'open',
+      finalized_at: now,
+      paid_at: nothingToPay ? now : null,
+      due_at: toDate(dueDate(instant, account.timeZone, taken.due_day)),
+      next_attempt_at: invoice.auto_charge && !nothingToPay ? now : null,
+      updated_at: now,
+    })
+    .where('org_id', '=', orgId)
+    .where('id', '=', invoice.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+  const lines = await invoiceLines(ctx, orgId, invoice.id);
+  await ledger.post(ctx, account, [
+    ...lines.map((line) => ({
+      kind: ledgerKind[line.kind],
+      amount: -line.amount,
+      description: `${number}: ${line.description}`,
+      effectiveAt: instant,
+      sourceKey: `invoice:${invoice.id}:line:${line.position}`,
+      invoiceId: invoice.id,
+    })),
+    // Inclusive tax is inside the lines' amounts already; exclusive tax is charged on top.
+    ...(invoice.tax_inclusive || invoice.tax === 0n
+      ? []
+      : [
+          {
+            kind: 'tax' as const,
+            amount: -invoice.tax,
+            description: `${number}: ${invoice.tax_name} ${invoice.tax_percent}%`,
+            effectiveAt: instant,
+            sourceKey: `invoice:${invoice.id}:tax`,
+            invoiceId: invoice.id,
+          },
+        ]),
+  ]);
+  return finalized;
+}
+
+/**
+ * A succeeded payment for an invoice: posted to the ledger (once, by payment), and the invoice paid
+ * when it is covered. Money that arrives for an invoice already settled stays as credit in the ledger.
+ */
+export async function applyPayment(
+  ctx: Ctx,
+  invoiceRef: { orgId: string; invoiceId: string },
+  payment: PaymentRow,
+  account: ledger.LedgerAccount,
+): Promise<InvoiceRow> {
+  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  if (payment.status !== 'succeeded') return invoice;
+  const [posted] = await ledger.post(ctx, account, [
+    {
+      kind: 'payment',
+      amount: payment.amount,
+      description: `Payment for ${invoice.number ?? 'invoice'}`,
+      effectiveAt: ctx.clock.now(),
+      sourceKey: `payment:${payment.id}`,
+      invoiceId: invoice.id,
+      paymentId: payment.id,
+    },
+  ]);
+  if (!posted || invoice.status !== 'open') return invoice;
+  const paid = invoice.amount_paid + payment.amount;
+  const now = toDate(ctx.clock.now());
+  return ctx.db
+    .updateTable('invoices')
+    .set({
+      amount_paid: paid,
+      status: paid >= invoice.total ? 'paid' : 'open',
+      paid_at: paid >= invoice.total ? now : null,
+      next_attempt_at: paid >= invoice.total ? null : invoice.next_attempt_at,
+      updated_at: now,
+    })
+    .where('org_id', '=', invoice.org_id)
+    .where('id', '=', invoice.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * An automatic charge failed: the next attempt follows the issuer's schedule, counted in calendar
+ * days (in the customer's zone) from the first failure: 3, 5 and 7 by default. `expectedAttempt` is
+ * the attempt that failed; a second report of it changes nothing.
+ */
+export async function recordFailedAttempt(
+  ctx: Ctx,
+  invoiceRef: { orgId: string; invoiceId: string },
+  expectedAttempt: number,
+  timeZone: string,
+): Promise<{ invoice: InvoiceRow; exhausted: boolean; recorded: boolean }> {
+  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  if (invoice.status !== 'open' || invoice.attempt_count !== expectedAttempt) {
+    return { invoice, exhausted: false, recorded: false };
+  }
+  const { retry_days: retryDays } = await billingSettings(ctx, invoice.issuer_id);
+  const now = ctx.clock.now();
+  const attempts = invoice.attempt_count + 1;
+  const firstFailure = invoice.first_failed_at ? fromDate(invoice.first_failed_at) : now;
+  const nextDay = retryDays[attempts - 1];
+  const updated = await ctx.db
+    .updateTable('invoices')
+    .set({
+      attempt_count: attempts,
+      first_failed_at: toDate(firstFailure),
+      next_attempt_at:
+        nextDay === undefined
+          ? null
+          : toDate(firstFailure.toZonedDateTimeISO(timeZone).add({ days: nextDay }).toInstant()),
+      updated_at: toDate(now),
+    })
+    .where('org_id', '=', invoice.org_id)
+    .where('id', '=', invoice.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { invoice: updated, exhausted: nextDay === undefined, recorded: true };
+}
+
+/**
+ * Voids a finalized invoice nobody has paid: a credit note takes its charges back in the ledger.
+ * Its number stays used, so the register keeps no gap.
+ */
+export async function voidInvoice(
+  ctx: Ctx,
+  invoiceRef: { orgId: string; invoiceId: string },
+  reason: string,
+  account: ledger.LedgerAccount,
+): Promise<InvoiceRow> {
+  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  if (invoice.status !== 'open' && invoice.status !== 'uncollectible') {
+    throw conflict('invoice.not_voidable', `A ${invoice.status} invoice cannot be voided`);
+  }
+  if (invoice.amount_paid > 0n) {
+    throw conflict('invoice.partly_paid', 'This invoice is partly paid; refund the payment instead');
+  }
+  const now = ctx.clock.now();
+  const creditNoteId = newId('creditNote');
+  await ctx.db
+    .insertInto('credit_notes')
+    .values({
+      org_id: invoice.org_id,
+      id: creditNoteId,
+      invoice_id: invoice.id,
+      amount: invoice.total,
+      currency: invoice.currency,
+      reason,
+      created_at: toDate(now),
+    })
+    .execute();
+  await ledger.post(ctx, account, [
+    {
+      kind: 'credit',
+      amount: invoice.total,
+      description: `Credit note for ${invoice.number}: ${reason}`,
+      effectiveAt: now,
+      sourceKey: `invoice:${invoice.id}:void`,
+      invoiceId: invoice.id,
+    },
+  ]);
+  await recordAudit(ctx, {
+    orgId: invoice.org_id,
+    action: 'invoice.voided',
+    targetType: 'invoice',
+    targetId: invoice.id,
+    before: { status: invoice.status },
+    after: { status: 'void', credit_note: creditNoteId, reason },
+  });
+  return ctx.db
+    .updateTable('invoices')
+    .set({ status: 'void', voided_at: toDate(now), next_attempt_at: null, updated_at: toDate(now) })
+    .where('org_id', '=', invoice.org_id)
+    .where('id', '=', invoice.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** A draft that will not be issued (an upgrade whose payment failed) goes, with its lines. */
+export async function discardDraft(ctx: Ctx, orgId: string, invoiceId: string): Promise<void> {
+  const invoice = await lockInvoice(ctx, orgId, invoiceId);
+  if (invoice.status !== 'draft') throw conflict('invoice.not_draft', 'Only a draft can be discarded');
+  await ctx.db
+    .deleteFrom('invoice_lines')
+    .where('org_id', '=', orgId)
+    .where('invoice_id', '=', invoiceId)
+    .execute();
+  await ctx.db.deleteFrom('invoices').where('org_id', '=', orgId).where('id', '=', invoiceId).execute();
+}
+
+export async function invoiceLines(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceLineRow[]> {
+  return ctx.db
+    .selectFrom('invoice_lines')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('invoice_id', '=', invoiceId)
+    .orderBy('position')
+    .execute();
+}
+
+export async function findInvoice(
+  ctx: Ctx,
+  orgId: string,
+  invoiceId: string,
+): Promise<InvoiceRow | undefined> {
+  return ctx.db
+    .selectFrom('invoices')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', invoiceId)
+    .executeTakeFirst();
+}
+
+export async function getInvoice(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceRow> {
+  const row = await findInvoice(ctx, orgId, invoiceId);
+  if (!row) throw notFound('invoice.not_found', 'No such invoice');
+  return row;
+}
+
+/** Finalized invoices (and drafts only when asked), newest first. */
+export async function listInvoices(
+  ctx: Ctx,
+  orgId: string,
+  filter: { subscriptionId?: string; status?: InvoiceRow['status'] } = {},
+): Promise<InvoiceRow[]> {
+  let query = ctx.db.selectFrom('invoices').selectAll().where('org_id', '=', orgId);
+  if (filter.subscriptionId) query = query.where('subscription_id', '=', filter.subscriptionId);
+  query = filter.status ? query.where('status', '=', filter.status) : query.where('status', '<>', 'draft');
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(200).execute();
+}
+
+/** Open invoices whose next automatic attempt is due by `now`: the billing run's collections. */
+export async function invoicesToCollect(
+  ctx: Ctx,
+  now: Date,
+  scope: BillingScope = {},
+  limit = 500,
+): Promise<{ org_id: string; id: string }[]> {
+  let query = ctx.db
+    .selectFrom('invoices')
+    .select(['org_id', 'id'])
+    .where('status', '=', 'open')
+    .where('auto_charge', '=', true)
+    .where('next_attempt_at', '<=', now);
+  if (scope.only) {
+    if (scope.only.length === 0) return [];
+    query = query.where('org_id', 'in', scope.only);
+  }
+  if (scope.except && scope.except.length > 0) query = query.where('org_id', 'not in', scope.except);
+  return query.orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
+}
+
+/** Drafts of plan changes created before `before` and never finished (a crash mid-change). */
+export async function abandonedChangeDrafts(
+  ctx: Ctx,
+  before: Date,
+  scope: BillingScope = {},
+): Promise<InvoiceRow[]> {
+  let query = ctx.db
+    .selectFrom('invoices')
+    .selectAll()
+    .where('status', '=', 'draft')
+    .where('billing_reason', '=', 'subscription_update')
+    .where('created_at', '<', before);
+  if (scope.only) {
+    if (scope.only.length === 0) return [];
+    query = query.where('org_id', 'in', scope.only);
+  }
+  if (scope.except && scope.except.length > 0) query = query.where('org_id', 'not in', scope.except);
+  return query.orderBy('created_at').limit(100).execute();
+}
+
+/** A charge is under way whose outcome arrives later (a mandate debit): no other attempt meanwhile. */
+export async function awaitPaymentOutcome(ctx: Ctx, invoiceRef: { orgId: string; invoiceId: string }) {
+  await ctx.db
+    .updateTable('invoices')
+    .set({ next_attempt_at: null, updated_at: toDate(ctx.clock.now()) })
+    .where('org_id', '=', invoiceRef.orgId)
+    .where('id', '=', invoiceRef.invoiceId)
+    .where('status', '=', 'open')
+    .execute();
+}

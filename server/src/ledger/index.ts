@@ -1,0 +1,11 @@
+// Public surface of the ledger: entries, balances and monthly statements.
+export { balanceOf, type LedgerAccount, listEntries, type NewEntry, post, statementFor } from './ledger.js';
+export * from './ledger.schema.js';
+export {
+  closeStatement,
+  figuresOf,
+  getStatement,
+  listStatements,
+  type StatementFigures,
+  statementsToClose,
+} from './statements.js';

@@ -1,0 +1,155 @@
+import { sql } from 'kysely';
+import type { Temporal } from 'temporal-polyfill';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { LedgerEntryKind, LedgerEntryRow, StatementRow } from '../db/schema.js';
+import { calendarMonthPeriod, nextCalendarPeriod, toDate } from '../time/index.js';
+
+/**
+ * The ledger (C26): every charge, credit, payment and refund of a subscription is an entry, added
+ * once and never changed. Amounts are signed in the customer's favour (a payment +, a charge −), so
+ * a balance is the sum of entries and a correction is a new entry.
+ *
+ * Each entry lands in a monthly statement (C27) of its subscription, in the customer's time zone. An
+ * entry whose month has already closed goes into the open statement, marked late and labelled, so a
+ * closed statement never changes. The database refuses anything else (triggers in 0004_billing).
+ */
+
+export interface LedgerAccount {
+  orgId: string;
+  subscriptionId: string;
+  timeZone: string;
+  currency: string;
+}
+
+export interface NewEntry {
+  kind: LedgerEntryKind;
+  /** In the customer's favour: positive for payments and credits, negative for charges and refunds. */
+  amount: bigint;
+  description: string;
+  /** When it happened in business terms: a charge for a period at the period's start. */
+  effectiveAt: Temporal.Instant;
+  /** The cause, unique per organization: posting the same cause twice posts once. */
+  sourceKey: string;
+  invoiceId?: string;
+  paymentId?: string;
+  refundId?: string;
+}
+
+const MONTHS = 'January February March April May June July August September October November December'.split(
+  ' ',
+);
+
+/** "October 2027". */
+const monthName = (start: Temporal.ZonedDateTime) => `${MONTHS[start.month - 1]} ${start.year}`;
+
+/** The statement of `account` for the local month containing `at`, created when first needed. */
+export async function statementFor(
+  ctx: Ctx,
+  account: LedgerAccount,
+  at: Temporal.Instant,
+): Promise<StatementRow> {
+  const period = calendarMonthPeriod(at, account.timeZone);
+  const month = period.start.toPlainDate().toPlainYearMonth().toString();
+  await ctx.db
+    .insertInto('statements')
+    .values({
+      org_id: account.orgId,
+      id: newId('statement'),
+      subscription_id: account.subscriptionId,
+      currency: account.currency,
+      month,
+      period_start: toDate(period.startInstant),
+      period_end: toDate(period.endInstant),
+      status: 'open',
+      opening_balance: null,
+      credits: null,
+      license_charges: null,
+      usage_charges: null,
+      other_charges: null,
+      closing_balance: null,
+      closed_at: null,
+    })
+    .onConflict((oc) => oc.columns(['org_id', 'subscription_id', 'month']).doNothing())
+    .execute();
+  // FOR SHARE: a statement being closed waits for this transaction's entries, and the other way round.
+  return ctx.db
+    .selectFrom('statements')
+    .selectAll()
+    .where('org_id', '=', account.orgId)
+    .where('subscription_id', '=', account.subscriptionId)
+    .where('month', '=', month)
+    .forShare()
+    .executeTakeFirstOrThrow();
+}
+
+/** Adds entries to the ledger, each once. Returns the entries this call added. */
+export async function post(ctx: Ctx, account: LedgerAccount, entries: NewEntry[]): Promise<LedgerEntryRow[]> {
+  const added: LedgerEntryRow[] = [];
+  const now = ctx.clock.now();
+  for (const entry of entries) {
+    if (entry.amount === 0n) continue;
+    let statement = await statementFor(ctx, account, entry.effectiveAt);
+    let description = entry.description;
+    let late = false;
+    if (statement.status === 'closed') {
+      // Its month is closed: the entry goes into the open month, saying which month it belongs to.
+      description = `Adjustment for ${monthName(calendarMonthPeriod(entry.effectiveAt, account.timeZone).start)}: ${entry.description}`;
+      late = true;
+      let at = now;
+      statement = await statementFor(ctx, account, at);
+      while (statement.status === 'closed') {
+        at = nextCalendarPeriod(calendarMonthPeriod(at, account.timeZone)).startInstant;
+        statement = await statementFor(ctx, account, at);
+      }
+    }
+    const row = await ctx.db
+      .insertInto('ledger_entries')
+      .values({
+        org_id: account.orgId,
+        id: newId('ledgerEntry'),
+        subscription_id: account.subscriptionId,
+        statement_id: statement.id,
+        kind: entry.kind,
+        amount: entry.amount,
+        currency: account.currency,
+        description,
+        effective_at: toDate(entry.effectiveAt),
+        late,
+        invoice_id: entry.invoiceId ?? null,
+        payment_id: entry.paymentId ?? null,
+        refund_id: entry.refundId ?? null,
+        source_key: entry.sourceKey,
+        posted_at: toDate(now),
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'source_key']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (row) added.push(row);
+  }
+  return added;
+}
+
+/** The subscription's balance now: positive is credit in the customer's favour, negative is owed. */
+export async function balanceOf(ctx: Ctx, orgId: string, subscriptionId: string): Promise<bigint> {
+  const row = await ctx.db
+    .selectFrom('ledger_entries')
+    .select(sql<bigint>`coalesce(sum(amount), 0)::int8`.as('balance'))
+    .where('org_id', '=', orgId)
+    .where('subscription_id', '=', subscriptionId)
+    .executeTakeFirstOrThrow();
+  return row.balance;
+}
+
+export async function listEntries(
+  ctx: Ctx,
+  orgId: string,
+  filter: { subscriptionId?: string; statementId?: string; invoiceId?: string; paymentId?: string },
+): Promise<LedgerEntryRow[]> {
+  let query = ctx.db.selectFrom('ledger_entries').selectAll().where('org_id', '=', orgId);
+  if (filter.subscriptionId) query = query.where('subscription_id', '=', filter.subscriptionId);
+  if (filter.statementId) query = query.where('statement_id', '=', filter.statementId);
+  if (filter.invoiceId) query = query.where('invoice_id', '=', filter.invoiceId);
+  if (filter.paymentId) query = query.where('payment_id', '=', filter.paymentId);
+  return query.orderBy('seq').limit(1000).execute();
+}

@@ -1,0 +1,167 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../context.js';
+import type { StatementRow } from '../db/schema.js';
+import type { BillingScope } from '../db/scope.js';
+import { toDate } from '../time/index.js';
+
+/**
+ * Monthly statements (C27). While a month is open its figures are derived from its entries on every
+ * read; the billing run closes it at the customer's local midnight on the 1st, storing the figures
+ * once: opening (the previous closing), credits, license, usage and other charges, closing. Closed
+ * statements never change (the database refuses), and closing = opening + credits − charges always.
+ */
+
+export interface StatementFigures {
+  opening_balance: bigint;
+  credits: bigint;
+  license_charges: bigint;
+  usage_charges: bigint;
+  other_charges: bigint;
+  closing_balance: bigint;
+}
+
+/** Sums a statement's entries into its columns. Charges are reported as positive amounts. */
+async function sums(ctx: Ctx, statement: StatementRow) {
+  const row = await ctx.db
+    .selectFrom('ledger_entries')
+    .select([
+      sql<bigint>`coalesce(sum(amount) filter (where amount > 0), 0)::int8`.as('credits'),
+      sql<bigint>`coalesce(-sum(amount) filter (where amount < 0 and kind = 'license'), 0)::int8`.as(
+        'license',
+      ),
+      sql<bigint>`coalesce(-sum(amount) filter (where amount < 0 and kind = 'usage'), 0)::int8`.as('usage'),
+      sql<bigint>`coalesce(-sum(amount) filter (where amount < 0 and kind not in ('license', 'usage')), 0)::int8`.as(
+        'other',
+      ),
+    ])
+    .where('org_id', '=', statement.org_id)
+    .where('statement_id', '=', statement.id)
+    .executeTakeFirstOrThrow();
+  return row;
+}
+
+/** What the subscription's earlier statements add up to: this statement's opening balance. */
+async function openingBalance(ctx: Ctx, statement: StatementRow): Promise<bigint> {
+  const previous = await ctx.db
+    .selectFrom('statements')
+    .select(['status', 'closing_balance'])
+    .where('org_id', '=', statement.org_id)
+    .where('subscription_id', '=', statement.subscription_id)
+    .where('period_start', '<', statement.period_start)
+    .orderBy('period_start', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (previous?.status === 'closed' && previous.closing_balance !== null) return previous.closing_balance;
+  const row = await ctx.db
+    .selectFrom('ledger_entries as e')
+    .innerJoin('statements as s', (join) =>
+      join.onRef('s.org_id', '=', 'e.org_id').onRef('s.id', '=', 'e.statement_id'),
+    )
+    .select(sql<bigint>`coalesce(sum(e.amount), 0)::int8`.as('balance'))
+    .where('e.org_id', '=', statement.org_id)
+    .where('e.subscription_id', '=', statement.subscription_id)
+    .where('s.period_start', '<', statement.period_start)
+    .executeTakeFirstOrThrow();
+  return row.balance;
+}
+
+/** A statement's figures: stored once closed, derived from the entries while open. */
+export async function figuresOf(ctx: Ctx, statement: StatementRow): Promise<StatementFigures> {
+  if (statement.status === 'closed') {
+    return {
+      opening_balance: statement.opening_balance ?? 0n,
+      credits: statement.credits ?? 0n,
+      license_charges: statement.license_charges ?? 0n,
+      usage_charges: statement.usage_charges ?? 0n,
+      other_charges: statement.other_charges ?? 0n,
+      closing_balance: statement.closing_balance ?? 0n,
+    };
+  }
+  const opening = await openingBalance(ctx, statement);
+  const { credits, license, usage, other } = await sums(ctx, statement);
+  return {
+    opening_balance: opening,
+    credits,
+    license_charges: license,
+    usage_charges: usage,
+    other_charges: other,
+    closing_balance: opening + credits - license - usage - other,
+  };
+}
+
+/**
+ * Closes a statement whose month has ended, once. Earlier open statements of the subscription close
+ * first, so every opening is a closed closing. Locks the statement: entries being posted into it
+ * finish first, and none can be added after.
+ */
+export async function closeStatement(ctx: Ctx, orgId: string, statementId: string): Promise<StatementRow> {
+  const statement = await ctx.db
+    .selectFrom('statements')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', statementId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  if (statement.status === 'closed') return statement;
+  const earlier = await ctx.db
+    .selectFrom('statements')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('subscription_id', '=', statement.subscription_id)
+    .where('period_start', '<', statement.period_start)
+    .where('status', '=', 'open')
+    .orderBy('period_start')
+    .execute();
+  for (const { id } of earlier) await closeStatement(ctx, orgId, id);
+  const figures = await figuresOf(ctx, statement);
+  return ctx.db
+    .updateTable('statements')
+    .set({ status: 'closed', ...figures, closed_at: toDate(ctx.clock.now()) })
+    .where('org_id', '=', orgId)
+    .where('id', '=', statementId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Open statements whose month ended by `now`, oldest first: the billing run's work. */
+export async function statementsToClose(
+  ctx: Ctx,
+  now: Date,
+  scope: BillingScope = {},
+  limit = 500,
+): Promise<{ org_id: string; id: string }[]> {
+  let query = ctx.db
+    .selectFrom('statements')
+    .select(['org_id', 'id'])
+    .where('status', '=', 'open')
+    .where('period_end', '<=', now);
+  if (scope.only) {
+    if (scope.only.length === 0) return [];
+    query = query.where('org_id', 'in', scope.only);
+  }
+  if (scope.except && scope.except.length > 0) query = query.where('org_id', 'not in', scope.except);
+  return query.orderBy('period_end').orderBy('id').limit(limit).execute();
+}
+
+export async function listStatements(
+  ctx: Ctx,
+  orgId: string,
+  subscriptionId?: string,
+): Promise<StatementRow[]> {
+  let query = ctx.db.selectFrom('statements').selectAll().where('org_id', '=', orgId);
+  if (subscriptionId) query = query.where('subscription_id', '=', subscriptionId);
+  return query.orderBy('period_start', 'desc').orderBy('id').limit(240).execute();
+}
+
+export async function getStatement(
+  ctx: Ctx,
+  orgId: string,
+  statementId: string,
+): Promise<StatementRow | undefined> {
+  return ctx.db
+    .selectFrom('statements')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', statementId)
+    .executeTakeFirst();
+}
