@@ -246,19 +246,23 @@ export async function completePlanChange(
     });
   }
   const paid = payment;
+  if (paid && paid.status !== 'succeeded') {
+    // Withdrawn in its own transaction: the error that follows must not roll the withdrawal back.
+    await withTransaction(ctx, async (tx) => {
+      const current = await invoicing.findInvoice(tx, orgId, draft.id);
+      if (current?.status === 'draft') await invoicing.discardDraft(tx, orgId, draft.id);
+    });
+    throw paymentFailed(
+      paid.status === 'requires_action' ? 'card.authentication_required' : 'card.declined',
+      paid.status === 'requires_action'
+        ? 'Your bank asks you to confirm this payment; update your card and try again'
+        : `The card was declined${paid.failure_message ? `: ${paid.failure_message}` : ''}. Nothing changed.`,
+    );
+  }
   return withTransaction(ctx, async (tx) => {
     const current = await invoicing.findInvoice(tx, orgId, draft.id);
     if (current?.status !== 'draft' || !current.subscription_id) {
       throw conflict('subscription.changed', 'This change was finished already');
-    }
-    if (paid && paid.status !== 'succeeded') {
-      await invoicing.discardDraft(tx, orgId, draft.id);
-      throw paymentFailed(
-        paid.status === 'requires_action' ? 'card.authentication_required' : 'card.declined',
-        paid.status === 'requires_action'
-          ? 'Your bank asks you to confirm this payment; update your card and try again'
-          : `The card was declined${paid.failure_message ? `: ${paid.failure_message}` : ''}. Nothing changed.`,
-      );
     }
     const sub = await subscriptions.getSubscription(tx, orgId, current.subscription_id, 'wait');
     const charge = (await invoicing.invoiceLines(tx, orgId, draft.id)).find(
