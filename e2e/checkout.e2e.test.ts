@@ -2,7 +2,14 @@ import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBillfold } from '../server/src/server.js';
-import { callApi, chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
+import {
+  callApi,
+  chromiumAvailable,
+  firstPeriodAmount,
+  launchBrowser,
+  screenshot,
+  startTestBillfold,
+} from './harness.js';
 
 /**
  * Subscribing through the built-in test gateway, in Chromium: "Select subscription" on a plan card,
@@ -13,6 +20,8 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
   let billfold: RunningBillfold;
   let browser: Browser;
   const run = Math.random().toString(36).slice(2, 8);
+  /** Pro (29.00 a month) from today to the end of the month in Los Angeles. */
+  const firstPro = firstPeriodAmount(2900, 'America/Los_Angeles');
   const password = 'correct horse battery';
   let people = 0;
   let operator: Page;
@@ -95,7 +104,7 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await screenshot(page, '30-checkout-plans');
     await selectPro(page);
     await page.waitForURL(/\/pay\/test\//);
-    expect(await page.getByText('$29.00').count()).toBeGreaterThan(0);
+    expect(await page.getByText(firstPro).count()).toBeGreaterThan(0);
     await page.getByLabel('Card number').fill('4242 4242 4242 4242');
     await page.getByLabel('Expiry').fill('12 / 34');
     await page.getByLabel('CVC').fill('123');
@@ -104,7 +113,7 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
 
     await page.waitForURL(/\/billing$/);
     await expect
-      .poll(() => page.getByText('Payment of $29.00 received. Your plan is active.').count())
+      .poll(() => page.getByText(`Payment of ${firstPro} received. Your plan is active.`).count())
       .toBe(1);
     await expect
       .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
@@ -178,7 +187,7 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     const section = page.getByRole('region', { name: 'Payment links' });
     await section.getByLabel('Link for').selectOption({ label: 'Pro: $29.00' });
     await section.getByRole('button', { name: 'Create link' }).click();
-    const link = page.getByRole('listitem').filter({ hasText: 'Pro, first month' });
+    const link = page.getByRole('listitem').filter({ hasText: /Pro(, \d+ of \d+ days)? \(/ });
     await expect.poll(() => link.count()).toBe(1);
     const url =
       (await link
@@ -229,17 +238,18 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await operator.getByRole('link', { name: 'visa LLC' }).click();
     await expect
       .poll(() => operator.getByRole('table', { name: 'Payments' }).textContent())
-      .toContain('$29.00');
+      .toContain(firstPro);
     await operator.getByRole('button', { name: 'Refund' }).first().click();
     const dialog = operator.getByRole('dialog');
-    await dialog.getByLabel('Amount (USD)').fill('10');
+    // Half a dollar: less than the first invoice whatever day of the month the test runs on.
+    await dialog.getByLabel('Amount (USD)').fill('0.50');
     await dialog.getByLabel('Reason').fill('Outage credit');
     await screenshot(operator, '41-operator-refund');
     await dialog.getByRole('button', { name: 'Refund' }).click();
-    await expect.poll(() => operator.getByText('Refunded $10.00.').count()).toBe(1);
+    await expect.poll(() => operator.getByText('Refunded $0.50.').count()).toBe(1);
     await expect
       .poll(() => operator.getByRole('table', { name: 'Payments' }).textContent())
-      .toContain('$10.00');
+      .toContain('$0.50');
     await screenshot(operator, '42-operator-customer');
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { Temporal } from 'temporal-polyfill';
 import { type RunningBillfold, startBillfold } from '../server/src/server.js';
 
 /**
@@ -94,4 +95,17 @@ export async function callApi(
     },
     { method, url, body, org },
   );
+}
+
+/**
+ * What the first invoice of a plan costs today, worked out independently of the server: calendar
+ * months in the customer's zone, today billed, rounded half-up (docs/billing-rules.md). The browser
+ * tests run on the real clock, so the amount depends on the day they run.
+ */
+export function firstPeriodAmount(baseMinor: number, timeZone: string): string {
+  const today = Temporal.Now.plainDateISO(timeZone);
+  const days = today.daysInMonth;
+  const remaining = days - today.day + 1;
+  const cents = Math.floor((baseMinor * remaining * 2 + days) / (2 * days));
+  return `$${(cents / 100).toFixed(2)}`;
 }

@@ -17,8 +17,9 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  // PGlite finds its WebAssembly beside its own module, argon2 is a native addon: both stay packages.
-  external: ['@electric-sql/pglite', '@node-rs/argon2', 'pg-native'],
+  // PGlite finds its WebAssembly beside its own module, argon2 is a native addon, pdfkit reads its font
+  // metrics from its own folder: they stay packages.
+  external: ['@electric-sql/pglite', '@node-rs/argon2', 'pg-native', 'pdfkit'],
   // Bundled CommonJS dependencies (pg-boss, pg) call require().
   banner: {
     js: "import { createRequire as __billfoldRequire } from 'node:module'; const require = __billfoldRequire(import.meta.url);",

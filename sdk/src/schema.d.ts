@@ -1104,6 +1104,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/invoices/{invoice_id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The invoice as a PDF to download
+         * @description Permission: `billing.read`
+         */
+        get: operations["downloadInvoicePdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{invoice_id}/html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The invoice as a page to read and print
+         * @description Permission: `billing.read`
+         */
+        get: operations["viewInvoiceHtml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/invoices/{invoice_id}/pay": {
         parameters: {
             query?: never;
@@ -5416,6 +5456,14 @@ export interface operations {
                             paused_at: string | null;
                             cancelled_at: string | null;
                             ended_at: string | null;
+                            /** @description The next regular invoice; null when the subscription ends with this period */
+                            next_invoice: {
+                                /** @description When it is issued and charged: the end of the current period */
+                                at: string;
+                                /** @description Minor units, with tax */
+                                total: number;
+                                currency: string;
+                            } | null;
                             plan_name: string;
                             currency: string;
                             /** @enum {string} */
@@ -5881,6 +5929,14 @@ export interface operations {
                         paused_at: string | null;
                         cancelled_at: string | null;
                         ended_at: string | null;
+                        /** @description The next regular invoice; null when the subscription ends with this period */
+                        next_invoice: {
+                            /** @description When it is issued and charged: the end of the current period */
+                            at: string;
+                            /** @description Minor units, with tax */
+                            total: number;
+                            currency: string;
+                        } | null;
                         plan_name: string;
                         currency: string;
                         /** @enum {string} */
@@ -7107,6 +7163,14 @@ export interface operations {
                         paused_at: string | null;
                         cancelled_at: string | null;
                         ended_at: string | null;
+                        /** @description The next regular invoice; null when the subscription ends with this period */
+                        next_invoice: {
+                            /** @description When it is issued and charged: the end of the current period */
+                            at: string;
+                            /** @description Minor units, with tax */
+                            total: number;
+                            currency: string;
+                        } | null;
                         plan_name: string;
                         currency: string;
                         /** @enum {string} */
@@ -7327,6 +7391,14 @@ export interface operations {
                         paused_at: string | null;
                         cancelled_at: string | null;
                         ended_at: string | null;
+                        /** @description The next regular invoice; null when the subscription ends with this period */
+                        next_invoice: {
+                            /** @description When it is issued and charged: the end of the current period */
+                            at: string;
+                            /** @description Minor units, with tax */
+                            total: number;
+                            currency: string;
+                        } | null;
                         plan_name: string;
                         currency: string;
                         /** @enum {string} */
@@ -7535,6 +7607,14 @@ export interface operations {
                         paused_at: string | null;
                         cancelled_at: string | null;
                         ended_at: string | null;
+                        /** @description The next regular invoice; null when the subscription ends with this period */
+                        next_invoice: {
+                            /** @description When it is issued and charged: the end of the current period */
+                            at: string;
+                            /** @description Minor units, with tax */
+                            total: number;
+                            currency: string;
+                        } | null;
                         plan_name: string;
                         currency: string;
                         /** @enum {string} */
@@ -7743,6 +7823,14 @@ export interface operations {
                         paused_at: string | null;
                         cancelled_at: string | null;
                         ended_at: string | null;
+                        /** @description The next regular invoice; null when the subscription ends with this period */
+                        next_invoice: {
+                            /** @description When it is issued and charged: the end of the current period */
+                            at: string;
+                            /** @description Minor units, with tax */
+                            total: number;
+                            currency: string;
+                        } | null;
                         plan_name: string;
                         currency: string;
                         /** @enum {string} */
@@ -7951,6 +8039,14 @@ export interface operations {
                         paused_at: string | null;
                         cancelled_at: string | null;
                         ended_at: string | null;
+                        /** @description The next regular invoice; null when the subscription ends with this period */
+                        next_invoice: {
+                            /** @description When it is issued and charged: the end of the current period */
+                            at: string;
+                            /** @description Minor units, with tax */
+                            total: number;
+                            currency: string;
+                        } | null;
                         plan_name: string;
                         currency: string;
                         /** @enum {string} */
@@ -8248,6 +8344,14 @@ export interface operations {
                             paused_at: string | null;
                             cancelled_at: string | null;
                             ended_at: string | null;
+                            /** @description The next regular invoice; null when the subscription ends with this period */
+                            next_invoice: {
+                                /** @description When it is issued and charged: the end of the current period */
+                                at: string;
+                                /** @description Minor units, with tax */
+                                total: number;
+                                currency: string;
+                            } | null;
                             plan_name: string;
                             currency: string;
                             /** @enum {string} */
@@ -8745,6 +8849,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    downloadInvoicePdf: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    viewInvoiceHtml: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": {
                         error: {
                             type: string;
                             /** @description Stable and namespaced, e.g. member.not_found */

@@ -264,6 +264,9 @@ export interface BillingSettingsTable {
   next_invoice_number: bigint;
   due_day: number;
   retry_days: number[];
+  issuer_name: string;
+  issuer_address: string;
+  issuer_email: string;
   updated_at: Timestamp;
 }
 

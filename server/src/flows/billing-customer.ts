@@ -1,10 +1,11 @@
 import type { z } from 'zod';
+import { amountJson } from '../api-shapes.js';
 import * as catalog from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
 import { invalid } from '../errors.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { customerContext, pricedPlan, subscribeToPlan } from './subscription-billing.js';
+import { customerContext, pricedPlan, subscribeToPlan, upcomingInvoice } from './subscription-billing.js';
 
 /**
  * Work that spans the catalog, customers and subscriptions: a new billing customer starts on the
@@ -78,8 +79,12 @@ export async function describeSubscription(
     versionId: row.plan_version_id,
   });
   const names = await catalog.loadCatalogNames(ctx, row.plan_issuer_id);
+  const upcoming = await upcomingInvoice(ctx, row);
   return {
     ...subscriptions.presentSubscription(row),
+    next_invoice: upcoming
+      ? { at: upcoming.at.toString(), total: amountJson(upcoming.total), currency: upcoming.currency }
+      : null,
     plan_name: entry.plan.name,
     currency: entry.plan.currency,
     interval: entry.plan.billing_interval,

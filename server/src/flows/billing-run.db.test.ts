@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { engines } from '../testing/databases.js';
@@ -245,6 +246,29 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
       total: 252276,
       lines: [{ description: 'Pro India, 20 of 29 days (Feb 10, 2028 – Feb 29, 2028)', amount: 213793 }],
     });
+
+    // The invoice as documents: a page to print and a PDF, with the customer, lines and totals.
+    const page = await who.call('GET', `/v1/invoices/${first.id}/html`);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    for (const text of [
+      first.number,
+      'Tata Compute',
+      'Billfold Cloud',
+      'Pro India, 20 of 29 days',
+      'GST 18%',
+      '₹2,522.76',
+      'Paid',
+    ]) {
+      expect(page.body).toContain(text);
+    }
+    const pdf = await who.call('GET', `/v1/invoices/${first.id}/pdf`);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.headers['content-disposition']).toBe(`attachment; filename="${first.number}.pdf"`);
+    expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    if (process.env.BILLFOLD_SAVE_DOCUMENTS) {
+      writeFileSync(`${process.env.BILLFOLD_SAVE_DOCUMENTS}/invoice.pdf`, pdf.rawPayload);
+      writeFileSync(`${process.env.BILLFOLD_SAVE_DOCUMENTS}/invoice.html`, page.body);
+    }
 
     await advance(who, '2028-03-01T00:00:00Z');
     const [, march] = await invoices(who);

@@ -227,3 +227,25 @@ export async function recordRefund(ctx: Ctx, refund: RefundRow, payment: Payment
     },
   ]);
 }
+
+/**
+ * The next regular invoice, as the billing run will issue it at the end of the period: the plan's
+ * fee (a scheduled downgrade's, when there is one) with tax. None when the subscription ends then.
+ */
+export async function upcomingInvoice(
+  ctx: Ctx,
+  sub: SubscriptionRow,
+): Promise<{ at: Temporal.Instant; total: bigint; currency: string } | null> {
+  if (sub.cancel_at_period_end || !['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status))
+    return null;
+  const customer = await customers.findCustomer(ctx, sub.org_id);
+  if (!customer) return null;
+  const plan = await pricedPlan(ctx, {
+    issuerId: sub.plan_issuer_id,
+    planId: sub.scheduled_plan_id ?? sub.plan_id,
+    versionId: sub.scheduled_plan_version_id ?? sub.plan_version_id,
+  });
+  const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
+  const { total } = invoicing.draftTotals([{ amount: plan.price.basePrice }], tax);
+  return { at: fromDate(sub.current_period_end), total, currency: plan.price.currency };
+}

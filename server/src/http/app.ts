@@ -38,7 +38,7 @@ import {
   validKey,
 } from './idempotency.js';
 import { RateLimiter } from './rate-limit.js';
-import type { Access, RouteDef, RouteInput } from './route.js';
+import type { Access, DocumentResponse, RouteDef, RouteInput } from './route.js';
 import { routes as allRoutes } from './routes/index.js';
 import { registerTestGatewayPages } from './test-gateway-pages.js';
 import { registerWebhookRoutes } from './webhooks.js';
@@ -270,7 +270,10 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
       ...(route.body ? { body: route.body } : {}),
       ...(route.query ? { querystring: route.query } : {}),
       ...(route.params ? { params: route.params } : {}),
-      response: { [status]: route.response, '4XX': errorEnvelope },
+      response: route.produces
+        ? { '4XX': errorEnvelope }
+        : { [status]: route.response, '4XX': errorEnvelope },
+      ...(route.produces ? { produces: [route.produces] } : {}),
       ...securityOf(route.permission),
     },
     onRequest: async (request) => {
@@ -324,6 +327,15 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
         return result;
       };
 
+      if (route.produces) {
+        const document = (await run(deps.db)) as DocumentResponse;
+        const disposition = route.produces === 'application/pdf' ? 'attachment' : 'inline';
+        return reply
+          .code(status)
+          .type(route.produces === 'text/html' ? 'text/html; charset=utf-8' : route.produces)
+          .header('content-disposition', `${disposition}; filename="${document.filename}"`)
+          .send(document.body);
+      }
       if (!isWrite || route.transaction === 'own') return reply.code(status).send(await run(deps.db));
 
       const key = route.idempotency === 'off' ? undefined : validKey(request.headers[IDEMPOTENCY_HEADER]);

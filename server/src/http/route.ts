@@ -83,6 +83,11 @@ export interface RouteDef<
    * password hashing must not hold a database connection (or, on PGlite, the only one).
    */
   transaction?: 'own';
+  /**
+   * A document rather than JSON (an invoice's PDF): the media type sent. The handler returns a
+   * DocumentResponse; `response` describes nothing then.
+   */
+  produces?: 'application/pdf' | 'text/html';
   handler: (
     input: RouteInput<ZodOr<B, undefined>, ZodOr<Q, undefined>, ZodOr<P, undefined>>,
   ) => Promise<z.input<R>>;
@@ -97,3 +102,9 @@ export const defineRoute = <
 >(
   route: RouteDef<B, Q, P, R>,
 ) => route as unknown as RouteDef;
+
+/** What a document route returns: the bytes and the name a browser saves them under. */
+export interface DocumentResponse {
+  body: string | Buffer;
+  filename: string;
+}

@@ -22,3 +22,4 @@ export {
   taxRuleFor,
   voidInvoice,
 } from './invoices.js';
+export { type InvoiceDocument, type Issuer, invoiceHtml, invoicePdf } from './render.js';

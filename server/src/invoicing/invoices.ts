@@ -58,7 +58,17 @@ export async function billingSettings(ctx: Ctx, issuerId: string) {
     .selectAll()
     .where('org_id', '=', issuerId)
     .executeTakeFirst();
-  return settings ?? { org_id: issuerId, invoice_prefix: 'INV', due_day: 15, retry_days: [3, 5, 7] };
+  return (
+    settings ?? {
+      org_id: issuerId,
+      invoice_prefix: 'INV',
+      due_day: 15,
+      retry_days: [3, 5, 7],
+      issuer_name: issuerId,
+      issuer_address: '',
+      issuer_email: '',
+    }
+  );
 }
 
 /** The tax rate for a customer's state, else its country, else none. */

@@ -58,6 +58,14 @@ export const subscriptionEventObject = z.object({
 
 /** A subscription with the plan version it is billed by. */
 export const subscriptionDetailObject = subscriptionObject.extend({
+  next_invoice: z
+    .object({
+      at: z.string().describe('When it is issued and charged: the end of the current period'),
+      total: z.number().describe('Minor units, with tax'),
+      currency: z.string(),
+    })
+    .nullable()
+    .describe('The next regular invoice; null when the subscription ends with this period'),
   plan_name: z.string(),
   currency: z.string(),
   interval: intervalSchema,

@@ -70,10 +70,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       next_invoice_number bigint not null check (next_invoice_number >= 1),
       due_day integer not null check (due_day between 1 and 28),
       retry_days integer[] not null,
+      -- Who the invoices are from, as printed on them.
+      issuer_name text not null,
+      issuer_address text not null,
+      issuer_email text not null,
       updated_at timestamptz not null
     );
-    insert into billing_settings (org_id, invoice_prefix, next_invoice_number, due_day, retry_days, updated_at)
-      values ('org_platform', 'BF', 1, 15, '{3,5,7}', now());
+    insert into billing_settings (org_id, invoice_prefix, next_invoice_number, due_day, retry_days,
+        issuer_name, issuer_address, issuer_email, updated_at)
+      values ('org_platform', 'BF', 1, 15, '{3,5,7}', 'Billfold Cloud',
+        E'500 Howard Street\nSan Francisco, CA 94105\nUnited States', 'billing@billfold.example', now());
 
     -- Tax by the customer's country, or by a state within it ('' = the whole country).
     create table tax_rates (

@@ -15,7 +15,7 @@ import * as invoicing from '../../invoicing/index.js';
 import * as ledger from '../../ledger/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
 import * as testClocks from '../../test-clocks/index.js';
-import { type Access, defineRoute } from '../route.js';
+import { type Access, type DocumentResponse, defineRoute } from '../route.js';
 
 /**
  * Subscriptions, invoices, the ledger and statements, the billing status, and test clocks
@@ -248,6 +248,40 @@ export const subscriptionsRoutes = [
     handler: async ({ ctx, access, params }) =>
       presentInvoiceRow(ctx, await invoicing.getInvoice(ctx, orgOf(access), params.invoice_id)),
   }),
+  ...(['pdf', 'html'] as const).map((format) =>
+    defineRoute({
+      method: 'GET',
+      path: `/v1/invoices/:invoice_id/${format}`,
+      operationId: format === 'pdf' ? 'downloadInvoicePdf' : 'viewInvoiceHtml',
+      summary:
+        format === 'pdf' ? 'The invoice as a PDF to download' : 'The invoice as a page to read and print',
+      tag: TAG,
+      permission: 'billing.read',
+      params: invoicing.invoiceParams,
+      response: z.unknown(),
+      produces: format === 'pdf' ? 'application/pdf' : 'text/html',
+      handler: async ({ ctx, access, params }): Promise<DocumentResponse> => {
+        const orgId = orgOf(access);
+        const invoice = await invoicing.getInvoice(ctx, orgId, params.invoice_id);
+        const settings = await invoicing.billingSettings(ctx, invoice.issuer_id);
+        const customer = await customers.getCustomer(ctx, orgId);
+        const document: invoicing.InvoiceDocument = {
+          invoice,
+          lines: await invoicing.invoiceLines(ctx, orgId, invoice.id),
+          issuer: {
+            name: settings.issuer_name,
+            address: settings.issuer_address,
+            email: settings.issuer_email,
+          },
+          timeZone: customer.time_zone,
+        };
+        const name = invoice.number ?? `draft-${invoice.id}`;
+        return format === 'pdf'
+          ? { body: await invoicing.invoicePdf(document), filename: `${name}.pdf` }
+          : { body: invoicing.invoiceHtml(document), filename: `${name}.html` };
+      },
+    }),
+  ),
   defineRoute({
     method: 'POST',
     path: '/v1/invoices/:invoice_id/pay',
