@@ -79,7 +79,7 @@ function totals(invoice: InvoiceRow, display: 'symbol' | 'code' = 'symbol'): [st
   ];
 }
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch,
@@ -90,13 +90,13 @@ export function invoiceHtml(doc: InvoiceDocument): string {
   const rows = lines
     .map(
       (line) =>
-        `<tr><td>${escape(line.description)}</td><td class="num">${escape(line.quantity)}</td><td class="num">${money(line.amount, invoice.currency)}</td></tr>`,
+        `<tr><td>${escapeHtml(line.description)}</td><td class="num">${escapeHtml(line.quantity)}</td><td class="num">${money(line.amount, invoice.currency)}</td></tr>`,
     )
     .join('');
   const sums = totals(invoice)
-    .map(([label, value]) => `<tr><th>${escape(label)}</th><td class="num">${value}</td></tr>`)
+    .map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td class="num">${value}</td></tr>`)
     .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title(doc))}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title(doc))}</title>
 <style>
 *{box-sizing:border-box}body{margin:0;background:#f2f4f7;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#101828}
 .page{max-width:800px;margin:32px auto;background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:48px}
@@ -111,11 +111,11 @@ h1{font-size:28px;margin:0 0 4px}.muted{color:#667085}.stamp{font-weight:700;fon
 .totals tr:nth-last-child(1) th,.totals tr:nth-last-child(1) td{font-weight:700;border-top:1px solid #e4e7ec;padding-top:8px}
 footer{margin-top:40px;color:#667085;font-size:12px}@media print{body{background:#fff}.page{border:0;margin:0}}
 </style></head><body><div class="page">
-<header><div><h1>${escape(title(doc))}</h1><div class="muted">${escape(issuer.name)}</div></div>
+<header><div><h1>${escapeHtml(title(doc))}</h1><div class="muted">${escapeHtml(issuer.name)}</div></div>
 <span class="stamp ${invoice.status}">${statusLabel[invoice.status]}</span></header>
 <section class="parties">
-<div><h2>From</h2><p>${escape([issuer.name, issuer.address, issuer.email].filter(Boolean).join('\n'))}</p></div>
-<div><h2>Bill to</h2><p>${escape(billTo(invoice).join('\n'))}</p></div>
+<div><h2>From</h2><p>${escapeHtml([issuer.name, issuer.address, issuer.email].filter(Boolean).join('\n'))}</p></div>
+<div><h2>Bill to</h2><p>${escapeHtml(billTo(invoice).join('\n'))}</p></div>
 <div><h2>Details</h2><p>Issued ${day(invoice.finalized_at, timeZone)}
 Due ${day(invoice.due_at, timeZone)}
 Period ${day(invoice.period_start, timeZone)} – ${day(lastDay(invoice), timeZone)}${invoice.paid_at ? `\nPaid ${day(invoice.paid_at, timeZone)}` : ''}</p></div>
