@@ -5,6 +5,7 @@ import { AuditLogPage } from './audit/AuditLogPage';
 import { SignInPage } from './auth/SignInPage';
 import { SignUpPage } from './auth/SignUpPage';
 import { BillingPage } from './billing/BillingPage';
+import { ModifyPlanPage } from './billing/ModifyPlanPage';
 import { PlanDetailPage } from './billing/PlanDetailPage';
 import { MetricsPage } from './catalog/MetricsPage';
 import { PlanEditorPage } from './catalog/PlanEditorPage';
@@ -52,6 +53,14 @@ export function App() {
               element={
                 <RequirePermission can="readBilling" title="Billing">
                   <BillingPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="billing/modify"
+              element={
+                <RequirePermission can="readBilling" title="Modify plan">
+                  <ModifyPlanPage />
                 </RequirePermission>
               }
             />

@@ -7,7 +7,13 @@ import { conflict, invalid } from '../errors.js';
 import * as payments from '../payments/index.js';
 import { fromDate, toDate } from '../time/index.js';
 import { currentPlanId } from './billing-customer.js';
-import { customerContext, pricedPlan, quoteFirstInvoice, subscribeToPlan } from './subscription-billing.js';
+import {
+  customerContext,
+  pricedPlan,
+  quoteFirstInvoice,
+  refuseSecondPaidPlan,
+  subscribeToPlan,
+} from './subscription-billing.js';
 
 /**
  * "Select subscription" → a checkout session at the customer's gateway → its hosted page → back to
@@ -39,6 +45,7 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
       'plan_id',
     );
   }
+  await refuseSecondPaidPlan(ctx, orgId);
   const cctx = await customerContext(ctx, customer);
   const priced = await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id });
   const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now());

@@ -13,6 +13,7 @@ import {
   pricedPlan,
   quoteFirstInvoice,
   recordAccountPayment,
+  refuseSecondPaidPlan,
   subscribeToPlan,
 } from './subscription-billing.js';
 
@@ -36,6 +37,7 @@ export async function createPaymentLink(
   if (input.plan_id) {
     await catalog.getOffer(ctx, { orgId, currency: undefined, currentPlanId: undefined }, input.plan_id);
     const entry = await catalog.getPlan(ctx, issuerId, input.plan_id);
+    await refuseSecondPaidPlan(ctx, orgId);
     const cctx = await customerContext(ctx, customer);
     const quote = await quoteFirstInvoice(
       cctx,

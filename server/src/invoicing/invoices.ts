@@ -465,7 +465,13 @@ export async function listInvoices(
   let query = ctx.db.selectFrom('invoices').selectAll().where('org_id', '=', orgId);
   if (filter.subscriptionId) query = query.where('subscription_id', '=', filter.subscriptionId);
   query = filter.status ? query.where('status', '=', filter.status) : query.where('status', '<>', 'draft');
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(200).execute();
+  // Invoices issued at the same moment (a test clock) keep their numbers' order.
+  return query
+    .orderBy('created_at', 'desc')
+    .orderBy('number', 'desc')
+    .orderBy('id', 'desc')
+    .limit(200)
+    .execute();
 }
 
 /** Open invoices whose next automatic attempt is due by `now`: the billing run's collections. */

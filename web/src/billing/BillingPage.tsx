@@ -1,14 +1,27 @@
 import { type ReactNode, useEffect, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useLocation, useSearchParams } from 'react-router';
 import { api, type BillingCustomer, type PaymentMethod, toApiError, unwrap } from '../api/client';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { countryName } from '../shared/countries';
 import { formatAmount } from '../shared/money';
-import { Alert, Badge, Button, Card, CardIcon, ConfirmDialog, EmptyState, Loading, Page } from '../ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  buttonClass,
+  Card,
+  CardIcon,
+  ConfirmDialog,
+  EmptyState,
+  Loading,
+  Page,
+} from '../ui';
 import { CustomerModal } from './CustomerModal';
+import { Invoices } from './Invoices';
 import { PaymentLinks } from './PaymentLinks';
 import { PlanCard } from './PlanCard';
+import { SubscriptionOverview } from './SubscriptionOverview';
 import { useCheckout } from './useCheckout';
 import './billing.css';
 
@@ -33,7 +46,12 @@ export function BillingPage() {
   const { organization, permissions } = useSignedIn();
   const customer = useApi(loadCustomer, [organization.id]);
   const [editing, setEditing] = useState(false);
-  const [notice, setNotice] = useState<string | undefined>();
+  // A page that sent us here with news (Modify plan) says it once.
+  const location = useLocation();
+  const [notice, setNotice] = useState<string | undefined>(
+    (location.state as { notice?: string } | null)?.notice,
+  );
+  const saveCard = useCheckout(() => undefined);
   const [problem, setProblem] = useState<string | undefined>();
   const [refreshKey, setRefreshKey] = useState(0);
   const canAct = permissions.manage;
@@ -118,6 +136,17 @@ export function BillingPage() {
   } else {
     body = (
       <>
+        <SubscriptionOverview
+          organizationId={organization.id}
+          canAct={canAct}
+          refreshKey={refreshKey}
+          onChanged={(message) => {
+            setNotice(message);
+            setRefreshKey((k) => k + 1);
+          }}
+          onSaveCard={() => saveCard.start(undefined)}
+        />
+        {saveCard.error ? <Alert>{saveCard.error}</Alert> : null}
         <CustomerDetails customer={customer.data} canAct={canAct} onEdit={() => setEditing(true)} />
         <Plans
           organizationId={organization.id}
@@ -127,6 +156,7 @@ export function BillingPage() {
           onNotice={setNotice}
         />
         <PaymentMethods organizationId={organization.id} canAct={canAct} refreshKey={refreshKey} />
+        <Invoices organizationId={organization.id} refreshKey={refreshKey} />
         <PaymentLinks
           organizationId={organization.id}
           currency={customer.data.currency}
@@ -140,7 +170,7 @@ export function BillingPage() {
   return (
     <Page
       title="Billing"
-      description="Your billing details, plans and payment methods."
+      description="Your subscription, invoices, plans and payment methods."
       actions={canAct ? undefined : <Badge>Read-only for your role</Badge>}
     >
       {notice ? <Alert tone="success">{notice}</Alert> : null}
@@ -226,6 +256,7 @@ function Plans({
     onNotice(message);
     void plans.reload();
   });
+  const onPaidPlan = (plans.data?.data.find((plan) => plan.current)?.version.base_price ?? 0) > 0;
   return (
     <section aria-labelledby="plans-heading">
       <div className="section-heading">
@@ -245,6 +276,11 @@ function Plans({
                 <>
                   {plan.current ? (
                     <Button disabled>Your current plan</Button>
+                  ) : canAct && onPaidPlan ? (
+                    // A paid plan changes with proration (Modify plan), not with a second checkout.
+                    <Link className={buttonClass('secondary')} to="/billing/modify">
+                      Change to {plan.name}
+                    </Link>
                   ) : canAct ? (
                     <Button
                       variant="primary"

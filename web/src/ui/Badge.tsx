@@ -45,10 +45,21 @@ const statusTones: Record<string, BadgeTone> = {
   succeeded: 'success',
   failed: 'danger',
   requires_action: 'warning',
+  trialing: 'accent',
+  past_due: 'warning',
+  unpaid: 'danger',
+  paused: 'neutral',
+  incomplete: 'warning',
+  open: 'warning',
+  draft: 'neutral',
+  void: 'neutral',
+  uncollectible: 'danger',
+  closed: 'neutral',
 };
 
 export function StatusBadge({ status }: { status: string }) {
-  const label = status.charAt(0).toUpperCase() + status.slice(1);
+  const words = status.replaceAll('_', ' ');
+  const label = words.charAt(0).toUpperCase() + words.slice(1);
   return (
     <Badge tone={statusTones[status] ?? 'neutral'} dot>
       {label}

@@ -1,0 +1,196 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningBillfold } from '../server/src/server.js';
+import {
+  artifactsDir,
+  callApi,
+  chromiumAvailable,
+  launchBrowser,
+  screenshot,
+  startTestBillfold,
+} from './harness.js';
+
+/**
+ * The billing overview and Modify plan in Chromium (C17, C19, C20, C31), on a test clock so the
+ * amounts are those of a known day: 10 March 2027 in Los Angeles. Subscribe to Basic, upgrade to
+ * Pro after reading the summary, find the invoice and download its PDF (turned into a PNG to look
+ * at); then a card that fails off-session makes the account past due, and paying makes it active.
+ */
+describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', () => {
+  let billfold: RunningBillfold;
+  let browser: Browser;
+  let page: Page;
+  let clockId: string;
+  const run = Math.random().toString(36).slice(2, 8);
+  const call = (method: string, url: string, body?: unknown) => callApi(page, method, url, body, 'personal');
+
+  beforeAll(async () => {
+    billfold = await startTestBillfold();
+    browser = await launchBrowser();
+    const operator = await signUp('operator');
+    await billfold.database.db
+      .updateTable('users')
+      .set({ is_operator: true })
+      .where('email', '=', `operator.${run}@example.com`)
+      .execute();
+    for (const [code, name, price] of [
+      ['basic', 'Basic', 1000],
+      ['pro', 'Pro', 2000],
+    ] as const) {
+      const created = await callApi(operator, 'POST', '/v1/operator/plans', {
+        code,
+        name,
+        description: `${name} for teams.`,
+        currency: 'USD',
+        interval: 'month',
+        base_price: price,
+        limits: [{ feature: 'computations', mode: 'hard', limit: code === 'basic' ? 20 : 100 }],
+      });
+      if (created.status !== 201) throw new Error(`no plan: ${JSON.stringify(created.body)}`);
+    }
+    page = await signUp('owner');
+    const customer = await call('POST', '/v1/billing_customer', {
+      name: 'Owner LLC',
+      email: `billing.${run}@example.com`,
+      address_line1: '1 Market St',
+      city: 'San Francisco',
+      state: 'CA',
+      postal_code: '94105',
+      country: 'US',
+      time_zone: 'America/Los_Angeles',
+    });
+    if (customer.status !== 201) throw new Error(`no customer: ${JSON.stringify(customer.body)}`);
+    // 13:00 on 10 March 2027 in Los Angeles.
+    const clock = await call('POST', '/v1/test_clocks', { frozen_time: '2027-03-10T20:00:00Z' });
+    clockId = clock.body.id;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await billfold?.close();
+  });
+
+  async function signUp(label: string): Promise<Page> {
+    const p = await (
+      await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
+    ).newPage();
+    await p.goto(`${billfold.url}/sign-up`);
+    await p.getByLabel('Full name').fill(`${label} person`);
+    await p.getByLabel('Email').fill(`${label}.${run}@example.com`);
+    await p.getByLabel('Password').fill('correct horse battery staple');
+    await p.getByLabel('Country').selectOption('US');
+    await p.getByLabel('Postal / ZIP code').fill('94107');
+    await p.getByRole('button', { name: 'Create account' }).click();
+    await p.getByRole('heading', { level: 1, name: /Personal/ }).waitFor();
+    return p;
+  }
+
+  async function payWith(number: string) {
+    await page.getByLabel('Card number').fill(number);
+    await page.getByLabel('Expiry').fill('12 / 34');
+    await page.getByLabel('CVC').fill('123');
+    await page.getByRole('button', { name: /^(Pay|Save a card)/ }).click();
+    await page.waitForURL(/\/billing$/);
+  }
+
+  const overview = () =>
+    page.getByRole('region', { name: 'Subscription' }).or(page.locator('section.card').first());
+
+  it('subscribes, reads the summary of an upgrade, upgrades, and downloads the invoice', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+    await page
+      .getByRole('article', { name: 'Basic' })
+      .getByRole('button', { name: 'Select subscription' })
+      .click();
+    await page.waitForURL(/\/pay\/test\//);
+    // Basic for 22 of March's 31 days: 1000 × 22 / 31 = 709.68 → $7.10.
+    expect(await page.getByText('$7.10').count()).toBeGreaterThan(0);
+    await payWith('4242 4242 4242 4242');
+    await expect
+      .poll(() => page.getByText('Payment of $7.10 received. Your plan is active.').count())
+      .toBe(1);
+    await expect.poll(() => page.getByText('$10.00 on Apr 1, 2027').count()).toBe(1);
+    await screenshot(page, '43-billing-overview');
+
+    await page.getByRole('link', { name: 'Modify plan' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Modify plan' }).waitFor();
+    await page.getByRole('button', { name: 'Choose Pro' }).click();
+    const summary = page.getByRole('table', { name: 'Summary' });
+    await expect.poll(() => summary.textContent()).toContain('Total due now');
+    // 22 days left: credit 709.68 → −$7.10, Pro 1419.35 → $14.19, due $7.09; next $20.00 on 1 April.
+    const text = (await summary.textContent()) ?? '';
+    for (const part of ['-$7.10', '$14.19', '$7.09', '$20.00']) expect(text).toContain(part);
+    await screenshot(page, '44-modify-plan-summary');
+    await page.getByRole('button', { name: 'Upgrade now and pay $7.09' }).click();
+    await page.waitForURL(/\/billing$/);
+    await expect.poll(() => page.getByText(/You are now on Pro\. \$7\.09 was charged/).count()).toBe(1);
+
+    const invoices = page.getByRole('table', { name: 'Invoices' });
+    await expect.poll(() => invoices.locator('tbody tr').count()).toBe(2);
+    await invoices.scrollIntoViewIfNeeded();
+    await screenshot(page, '45-invoices');
+    const upgrade = invoices.locator('tbody tr').first();
+    const number = (await upgrade.locator('.cell-primary').textContent()) ?? '';
+    expect(number).toMatch(/^BF-\d{6}$/);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      upgrade.getByRole('button', { name: 'PDF' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`${number}.pdf`);
+    mkdirSync(artifactsDir, { recursive: true });
+    const pdfPath = resolve(artifactsDir, '46-invoice.pdf');
+    await download.saveAs(pdfPath);
+    // Looked at as a picture: pdftoppm (poppler-utils) renders its first page.
+    execFileSync('pdftoppm', [
+      '-png',
+      '-r',
+      '80',
+      '-singlefile',
+      pdfPath,
+      resolve(artifactsDir, '46-invoice-pdf'),
+    ]);
+    expect(existsSync(resolve(artifactsDir, '46-invoice-pdf.png'))).toBe(true);
+    const pdfText = execFileSync('pdftotext', [pdfPath, '-']).toString();
+    for (const part of [
+      number,
+      'Owner LLC',
+      'Unused time on Basic',
+      'Remaining time on Pro',
+      'USD 7.09',
+      'PAID',
+    ]) {
+      expect(pdfText).toContain(part);
+    }
+  });
+
+  it('shows a failed payment as past due, and is active again once paid with another card', async () => {
+    // The card is replaced by one that is saved but fails every later charge.
+    await page.getByRole('button', { name: 'Update payment details' }).click();
+    await page.waitForURL(/\/pay\/test\//);
+    await payWith('4000 0000 0000 0341');
+    const advanced = await call('POST', `/v1/test_clocks/${clockId}/advance`, {
+      frozen_time: '2027-04-02T00:00:00Z',
+    });
+    expect(advanced.body.report).toMatchObject({ renewed: 1, failed: 1 });
+    await page.reload();
+    const banner = page.getByRole('alert', { name: 'Payment due' });
+    await expect.poll(() => banner.textContent()).toContain('Your last payment failed');
+    expect(await banner.textContent()).toContain('$20.00 is due on invoice');
+    await screenshot(page, '47-past-due');
+
+    await banner.getByRole('button', { name: 'Use another card' }).click();
+    await page.waitForURL(/\/pay\/test\//);
+    await payWith('4242 4242 4242 4242');
+    await page
+      .getByRole('alert', { name: 'Payment due' })
+      .getByRole('button', { name: /^Pay \$20\.00 now/ })
+      .click();
+    await expect
+      .poll(() => page.getByText(/is paid\. Thank you: your subscription is active again\./).count())
+      .toBe(1);
+    await expect.poll(() => page.getByRole('alert', { name: 'Payment due' }).count()).toBe(0);
+    await screenshot(page, '48-active-again');
+  });
+});

@@ -1,0 +1,187 @@
+import { useState } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { api, type OfferedPlan, type PlanChangePreview, toApiError, unwrap } from '../api/client';
+import { useSignedIn } from '../api/session';
+import { useApi } from '../api/useApi';
+import { formatDate } from '../shared/format';
+import { formatAmount } from '../shared/money';
+import { Alert, Badge, Button, Card, Loading, Page } from '../ui';
+import { PlanCard } from './PlanCard';
+import './billing.css';
+
+/**
+ * Modify plan (C17): the plans, the current one marked. Choosing one shows what it costs before
+ * anything happens: for a higher plan, the credit for the unused part of this period, the charge for
+ * the rest of it on the new plan, the total due now and the next payment; a lower plan starts when
+ * this period ends. The summary comes from the same computation as the invoice.
+ */
+export function ModifyPlanPage() {
+  const { organization, permissions } = useSignedIn();
+  const navigate = useNavigate();
+  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organization.id]);
+  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
+  const current = subscriptions.data?.data.find((s) => s.status !== 'cancelled');
+  const [chosen, setChosen] = useState<OfferedPlan | undefined>();
+  const [preview, setPreview] = useState<PlanChangePreview | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+
+  const choose = async (plan: OfferedPlan) => {
+    if (!current) return;
+    setChosen(plan);
+    setPreview(undefined);
+    setError(undefined);
+    try {
+      setPreview(
+        await unwrap(
+          api.POST('/v1/subscriptions/{subscription_id}/preview_change', {
+            params: { path: { subscription_id: current.id } },
+            body: { plan_id: plan.id },
+          }),
+        ),
+      );
+    } catch (e) {
+      setError(toApiError(e).message);
+    }
+  };
+
+  const confirm = async () => {
+    if (!current || !chosen) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const result = await unwrap(
+        api.POST('/v1/subscriptions/{subscription_id}/change', {
+          params: { path: { subscription_id: current.id } },
+          body: { plan_id: chosen.id },
+        }),
+      );
+      const message = result.invoice
+        ? `You are now on ${chosen.name}. ${formatAmount(result.invoice.total, result.invoice.currency)} was charged (invoice ${result.invoice.number}).`
+        : `${chosen.name} starts on ${formatDate(result.subscription.current_period_end)}.`;
+      navigate('/billing', { state: { notice: message } });
+    } catch (e) {
+      setError(toApiError(e).message);
+      setBusy(false);
+    }
+  };
+
+  let body = null;
+  if ((plans.loading && !plans.data) || (subscriptions.loading && !subscriptions.data)) body = <Loading />;
+  else if (plans.error || subscriptions.error)
+    body = <Alert>{(plans.error ?? subscriptions.error)?.message}</Alert>;
+  else if (!current)
+    body = <Alert tone="info">There is no subscription to modify. Choose a plan on the Billing page.</Alert>;
+  else {
+    body = (
+      <div className="modify-plan">
+        <div className="plan-grid">
+          {plans.data?.data.map((plan) => (
+            <PlanCard
+              key={plan.id}
+              plan={plan}
+              action={
+                plan.current ? (
+                  <Button disabled>Your current plan</Button>
+                ) : (
+                  <Button
+                    variant={chosen?.id === plan.id ? 'primary' : 'secondary'}
+                    disabled={!permissions.manage}
+                    onClick={() => choose(plan)}
+                  >
+                    {chosen?.id === plan.id ? 'Chosen' : `Choose ${plan.name}`}
+                  </Button>
+                )
+              }
+            />
+          ))}
+        </div>
+        {chosen && !preview && !error ? <Loading label="Working out the change…" /> : null}
+        {preview ? (
+          <ChangeSummary
+            preview={preview}
+            busy={busy}
+            onConfirm={confirm}
+            onCancel={() => setPreview(undefined)}
+          />
+        ) : null}
+      </div>
+    );
+  }
+
+  return (
+    <Page
+      title="Modify plan"
+      description="See what a change costs before you make it."
+      actions={
+        <Link className="btn btn-secondary" to="/billing">
+          Back to billing
+        </Link>
+      }
+    >
+      {error ? <Alert>{error}</Alert> : null}
+      {body}
+    </Page>
+  );
+}
+
+function ChangeSummary({
+  preview,
+  busy,
+  onConfirm,
+  onCancel,
+}: {
+  preview: PlanChangePreview;
+  busy: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const money = (amount: number) => formatAmount(amount, preview.currency);
+  const upgrade = preview.direction === 'upgrade';
+  return (
+    <Card
+      title={`${preview.from_plan.name} → ${preview.to_plan.name}`}
+      description={
+        upgrade
+          ? 'An upgrade applies now. You pay the difference for the rest of this period.'
+          : `A downgrade applies when this period ends, on ${formatDate(preview.next_payment_at)}.`
+      }
+      actions={<Badge tone={upgrade ? 'accent' : 'neutral'}>{upgrade ? 'Upgrade' : 'Downgrade'}</Badge>}
+    >
+      <table className="change-summary" aria-label="Summary">
+        <tbody>
+          {preview.lines.map((line) => (
+            <tr key={line.kind}>
+              <th scope="row">{line.description}</th>
+              <td className="num">{money(line.amount)}</td>
+            </tr>
+          ))}
+          {preview.tax !== 0 ? (
+            <tr>
+              <th scope="row">Tax</th>
+              <td className="num">{money(preview.tax)}</td>
+            </tr>
+          ) : null}
+          <tr className="change-summary-total">
+            <th scope="row">Total due now</th>
+            <td className="num">{money(preview.total_due_now)}</td>
+          </tr>
+          <tr>
+            <th scope="row">Next payment, on {formatDate(preview.next_payment_at)}</th>
+            <td className="num">{money(preview.next_payment_amount)}</td>
+          </tr>
+        </tbody>
+      </table>
+      <div className="row change-summary-actions">
+        <Button variant="ghost" onClick={onCancel}>
+          Not now
+        </Button>
+        <Button variant="primary" busy={busy} onClick={onConfirm}>
+          {upgrade
+            ? `Upgrade now and pay ${money(preview.total_due_now)}`
+            : `Move to ${preview.to_plan.name} on ${formatDate(preview.next_payment_at)}`}
+        </Button>
+      </div>
+    </Card>
+  );
+}
