@@ -1244,6 +1244,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/organizations/{org_id}/subscriptions/{subscription_id}/adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a correction to a subscription's ledger; one for a closed month goes into the open one, labelled
+         * @description Permission: `operator.write`
+         */
+        post: operations["adjustLedger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/test_clocks": {
         parameters: {
             query?: never;
@@ -9399,6 +9419,88 @@ export interface operations {
                         }[];
                         has_more: boolean;
                         balance: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    adjustLedger: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                org_id: string;
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Minor units, in the customer's favour: positive credits, negative charges */
+                    amount: number;
+                    description: string;
+                    /**
+                     * Format: date-time
+                     * @description When it belongs (defaults to now); in a closed month it is posted late, labelled
+                     */
+                    effective_at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "ledger_entry";
+                        subscription_id: string;
+                        statement_id: string;
+                        /** @enum {string} */
+                        kind: "license" | "usage" | "tax" | "payment" | "credit" | "refund" | "adjustment";
+                        /** @description In the customer’s favour: payments and credits positive, charges and refunds negative, minor units */
+                        amount: number;
+                        currency: string;
+                        description: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        effective_at: string;
+                        /** @description Arrived after its month had closed, so it is in a later statement */
+                        late: boolean;
+                        invoice_id: string | null;
+                        payment_id: string | null;
+                        refund_id: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        posted_at: string;
                     };
                 };
             };

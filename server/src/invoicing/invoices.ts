@@ -295,7 +295,8 @@ export async function applyPayment(
       kind: 'payment',
       amount: payment.amount,
       description: `Payment for ${invoice.number ?? 'invoice'}`,
-      effectiveAt: ctx.clock.now(),
+      // When the money moved: a debit confirmed days later belongs to the day it was made.
+      effectiveAt: fromDate(payment.created_at),
       sourceKey: `payment:${payment.id}`,
       invoiceId: invoice.id,
       paymentId: payment.id,

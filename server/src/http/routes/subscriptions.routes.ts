@@ -8,7 +8,7 @@ import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
 import { describeSubscription } from '../../flows/billing-customer.js';
 import { collectInvoice, runBilling } from '../../flows/billing-run.js';
 import { changePlan, previewPlanChange } from '../../flows/change-plan.js';
-import { ledgerAccount } from '../../flows/subscription-billing.js';
+import { customerContext, ledgerAccount } from '../../flows/subscription-billing.js';
 import * as lifecycle from '../../flows/subscription-lifecycle.js';
 import { advanceTestClock } from '../../flows/test-clocks.js';
 import * as invoicing from '../../invoicing/index.js';
@@ -392,6 +392,64 @@ export const subscriptionsRoutes = [
         has_more: false,
         balance: Number(balance),
       };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/organizations/:org_id/subscriptions/:subscription_id/adjustments',
+    operationId: 'adjustLedger',
+    summary:
+      "Add a correction to a subscription's ledger; one for a closed month goes into the open one, labelled",
+    tag: TAG,
+    permission: 'operator.write',
+    params: z.strictObject({ org_id: idOf('organization'), subscription_id: idOf('subscription') }),
+    body: z.strictObject({
+      amount: z
+        .number()
+        .int()
+        .refine((n) => n !== 0, 'An adjustment moves some money')
+        .describe("Minor units, in the customer's favour: positive credits, negative charges"),
+      description: z.string().trim().min(1).max(200),
+      effective_at: z
+        .string()
+        .datetime({ offset: true })
+        .optional()
+        .describe('When it belongs (defaults to now); in a closed month it is posted late, labelled'),
+    }),
+    response: ledger.ledgerEntryObject,
+    status: 201,
+    handler: async ({ ctx, params, body }) => {
+      const sub = await subscriptions.getSubscription(ctx, params.org_id, params.subscription_id);
+      const customer = await customers.getCustomer(ctx, params.org_id);
+      const cctx = await customerContext(ctx, customer);
+      const effectiveAt = body.effective_at ? Temporal.Instant.from(body.effective_at) : cctx.clock.now();
+      if (Temporal.Instant.compare(effectiveAt, cctx.clock.now()) > 0) {
+        throw new BillfoldError(
+          'invalid_request',
+          'adjustment.in_the_future',
+          'An adjustment cannot be dated later than now',
+          'effective_at',
+        );
+      }
+      const [entry] = await ledger.post(cctx, ledgerAccount(sub, customer), [
+        {
+          kind: 'adjustment',
+          amount: BigInt(body.amount),
+          description: body.description,
+          effectiveAt,
+          sourceKey: `adjustment:${ctx.requestId}`,
+        },
+      ]);
+      if (!entry)
+        throw new BillfoldError('conflict', 'adjustment.duplicate', 'This adjustment was posted already');
+      await recordAudit(ctx, {
+        orgId: params.org_id,
+        action: 'ledger.adjusted',
+        targetType: 'subscription',
+        targetId: sub.id,
+        after: { entry: entry.id, amount: body.amount, description: entry.description, late: entry.late },
+      });
+      return ledger.presentEntry(entry);
     },
   }),
   defineRoute({

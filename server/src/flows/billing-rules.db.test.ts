@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { engines } from '../testing/databases.js';
+
+/**
+ * docs/billing-rules.md, example by example, through the API: each rule's worked example is checked
+ * here with the same numbers. A rule without a test, or a test without a rule, fails the first test.
+ */
+
+const rulesDoc = readFileSync(resolve(import.meta.dirname, '../../../docs/billing-rules.md'), 'utf8');
+const documented = [...rulesDoc.matchAll(/^## (R\d+)\./gm)].map((m) => m[1]);
+
+const losAngeles = {
+  name: 'Rules Inc.',
+  email: 'billing@rules.example',
+  address_line1: '1 Market St',
+  city: 'San Francisco',
+  state: 'CA',
+  postal_code: '94105',
+  country: 'US',
+  time_zone: 'America/Los_Angeles',
+};
+
+const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10'];
+
+describe.each(engines())('billing rules on %s', (engine) => {
+  let api: TestApi;
+  let operator: Person;
+  const plans: Record<string, string> = {};
+
+  beforeAll(async () => {
+    api = await testApi(engine);
+    operator = await api.signUpOperator();
+    for (const [code, name, currency, price] of [
+      ['basic', 'Basic', 'USD', 1000],
+      ['pro', 'Pro', 'USD', 2000],
+      ['enterprise', 'Enterprise', 'USD', 5000],
+      ['pro_inr', 'Pro India', 'INR', 310000],
+    ] as const) {
+      const created = await api.call({
+        method: 'POST',
+        url: '/v1/operator/plans',
+        as: operator,
+        body: { code, name, currency, interval: 'month', base_price: price },
+      });
+      plans[code] = created.json().id;
+    }
+  });
+  afterAll(() => api.close());
+
+  /** A customer on a test clock, subscribed to `plan` with a card that succeeds (or another). */
+  async function customer(plan: string, at: string, details: object = losAngeles, card = '4242424242424242') {
+    const owner = await api.signUp();
+    const orgId = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/organizations',
+        as: owner,
+        body: { name: 'Rules', country: 'US', postal_code: '94105' },
+      })
+    ).json().id as string;
+    const call = (method: 'GET' | 'POST', url: string, body?: object) =>
+      api.call({ method, url, as: owner, org: orgId, ...(body ? { body } : {}) });
+    await call('POST', '/v1/billing_customer', details);
+    const clockId = (await call('POST', '/v1/test_clocks', { frozen_time: at })).json().id as string;
+    const pay = async (url: string, number: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: new URL(url).pathname,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ number, expiry: '12 / 34', cvc: '123', name: 'Ada' }).toString(),
+      });
+    const session = (await call('POST', '/v1/checkout_sessions', { plan_id: plans[plan] })).json();
+    await pay(session.url, '4242424242424242');
+    await call('POST', `/v1/checkout_sessions/${session.id}/sync`);
+    if (card !== '4242424242424242') {
+      const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
+      await pay(setup.url, card);
+      await call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
+    }
+    const sub = (await call('GET', '/v1/subscriptions'))
+      .json()
+      .data.find((s: { status: string }) => s.status === 'active');
+    const advance = (to: string) => call('POST', `/v1/test_clocks/${clockId}/advance`, { frozen_time: to });
+    const invoices = async () => (await call('GET', '/v1/invoices')).json().data.reverse();
+    return { call, sub, advance, invoices, orgId, session };
+  }
+
+  it('tests every rule the document states, and no other', () => {
+    expect(documented).toEqual(tested);
+  });
+
+  it('R1: periods are calendar months in the customer’s time zone', async () => {
+    const who = await customer('basic', '2027-03-10T20:00:00Z');
+    expect(who.sub.current_period_end).toBe('2027-04-01T07:00:00.000Z');
+    const [march] = (await who.call('GET', `/v1/statements?subscription_id=${who.sub.id}`)).json().data;
+    expect(march).toMatchObject({
+      month: '2027-03',
+      period_start: '2027-03-01T08:00:00.000Z',
+      period_end: '2027-04-01T07:00:00.000Z',
+    });
+  });
+
+  it('R2: proration is by whole days in the customer’s time zone', async () => {
+    // 20:00Z on 10 March is 13:00 in Los Angeles: still the 10th there, 22 of 31 days.
+    const who = await customer('basic', '2027-03-10T20:00:00Z');
+    expect(who.session.amount).toBe(710);
+    // 05:00Z on 11 March is 22:00 on the 10th in Los Angeles: the same 22 days, whatever the hour.
+    const late = await customer('basic', '2027-03-11T05:00:00Z');
+    expect(late.session.amount).toBe(710);
+  });
+
+  it('R3: the day of a change is billed on the new plan', async () => {
+    const who = await customer('basic', '2027-03-10T20:00:00Z');
+    await who.advance('2027-03-15T20:00:00Z');
+    const preview = (
+      await who.call('POST', `/v1/subscriptions/${who.sub.id}/preview_change`, { plan_id: plans.pro })
+    ).json();
+    expect(preview.lines.map((l: { description: string }) => l.description)).toEqual([
+      'Unused time on Basic, 17 of 31 days (Mar 15, 2027 – Mar 31, 2027)',
+      'Remaining time on Pro, 17 of 31 days (Mar 15, 2027 – Mar 31, 2027)',
+    ]);
+  });
+
+  it('R4: an upgrade is invoiced and charged at once, as its summary says', async () => {
+    const who = await customer('basic', '2027-03-10T20:00:00Z');
+    await who.advance('2027-03-15T20:00:00Z');
+    const preview = (
+      await who.call('POST', `/v1/subscriptions/${who.sub.id}/preview_change`, { plan_id: plans.pro })
+    ).json();
+    expect(preview.lines.map((l: { amount: number }) => l.amount)).toEqual([-548, 1097]);
+    expect(preview.total_due_now).toBe(549);
+    const done = (
+      await who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, { plan_id: plans.pro })
+    ).json();
+    expect(done.invoice).toMatchObject({ status: 'paid', total: 549, amount_paid: 549 });
+    expect(done.subscription.plan_id).toBe(plans.pro);
+  });
+
+  it('R5: a downgrade applies when the period ends', async () => {
+    const who = await customer('enterprise', '2027-03-10T20:00:00Z');
+    await who.advance('2027-03-25T20:00:00Z');
+    const done = (
+      await who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, { plan_id: plans.basic })
+    ).json();
+    expect(done).toMatchObject({
+      invoice: null,
+      subscription: { plan_id: plans.enterprise, scheduled_plan_id: plans.basic },
+    });
+    await who.advance('2027-04-01T07:00:00Z');
+    expect((await who.invoices()).at(-1)).toMatchObject({ total: 1000, status: 'paid' });
+  });
+
+  it('R6: cancelling ends the subscription at the period’s end, without a refund', async () => {
+    const who = await customer('basic', '2027-03-10T20:00:00Z');
+    await who.advance('2027-03-20T20:00:00Z');
+    const cancelled = (await who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, {})).json();
+    expect(cancelled).toMatchObject({ status: 'active', cancel_at_period_end: true, next_invoice: null });
+    await who.advance('2027-04-01T07:00:00Z');
+    const after = (await who.call('GET', `/v1/subscriptions/${who.sub.id}`)).json();
+    expect(after).toMatchObject({ status: 'cancelled', cancelled_at: '2027-04-01T07:00:00.000Z' });
+    expect(await who.invoices()).toHaveLength(1);
+  });
+
+  it('R7: half-up once per line, tax once per invoice', async () => {
+    const who = await customer('pro_inr', '2028-02-10T04:00:00Z', {
+      ...losAngeles,
+      name: 'Rules India',
+      city: 'Bengaluru',
+      state: 'KA',
+      postal_code: '560001',
+      country: 'IN',
+      phone: '+919876543210',
+      time_zone: 'Asia/Kolkata',
+    });
+    const [invoice] = await who.invoices();
+    expect(invoice).toMatchObject({
+      subtotal: 213793,
+      tax: 38483,
+      total: 252276,
+      tax_percent: '18',
+      tax_inclusive: false,
+    });
+  });
+
+  it('R8: the monthly invoice is issued at local midnight on the 1st and due on the 15th', async () => {
+    const who = await customer('pro', '2027-03-10T20:00:00Z');
+    await who.advance('2027-04-01T07:00:00Z');
+    expect((await who.invoices()).at(-1)).toMatchObject({
+      billing_reason: 'subscription_cycle',
+      period_start: '2027-04-01T07:00:00.000Z',
+      period_end: '2027-05-01T07:00:00.000Z',
+      total: 2000,
+      finalized_at: '2027-04-01T07:00:00.000Z',
+      due_at: '2027-04-15T07:00:00.000Z',
+    });
+  });
+
+  it('R9: a failed charge is retried on days 3, 5 and 7, then the account is blocked', async () => {
+    const who = await customer('pro', '2027-03-10T20:00:00Z', losAngeles, '4000000000000341');
+    const attempts: string[] = [];
+    for (const at of ['2027-04-01T07:00:00Z', '2027-04-04T07:00:00Z', '2027-04-06T07:00:00Z']) {
+      await who.advance(at);
+      attempts.push((await who.invoices()).at(-1).next_attempt_at);
+    }
+    expect(attempts).toEqual([
+      '2027-04-04T07:00:00.000Z',
+      '2027-04-06T07:00:00.000Z',
+      '2027-04-08T07:00:00.000Z',
+    ]);
+    expect((await who.call('GET', '/v1/billing/status')).json().status).toBe('past_due');
+    await who.advance('2027-04-08T07:00:00Z');
+    expect((await who.call('GET', '/v1/billing/status')).json().status).toBe('blocked');
+  });
+
+  it('R10: statements close at local midnight; a late correction goes into the open month, labelled', async () => {
+    const who = await customer('basic', '2027-03-10T20:00:00Z');
+    await who.advance('2027-04-02T20:00:00Z');
+    const adjusted = await api.call({
+      method: 'POST',
+      url: `/v1/operator/organizations/${who.orgId}/subscriptions/${who.sub.id}/adjustments`,
+      as: operator,
+      body: { amount: -200, description: 'Storage overage', effective_at: '2027-03-20T20:00:00Z' },
+    });
+    expect(adjusted.statusCode, adjusted.body).toBe(201);
+    expect(adjusted.json()).toMatchObject({
+      late: true,
+      description: 'Adjustment for March 2027: Storage overage',
+    });
+    const [march, april] = (await who.call('GET', `/v1/statements?subscription_id=${who.sub.id}`))
+      .json()
+      .data.reverse();
+    expect(march).toMatchObject({
+      status: 'closed',
+      opening_balance: 0,
+      credits: 710,
+      license_charges: 710,
+      closing_balance: 0,
+    });
+    expect(april).toMatchObject({
+      status: 'open',
+      opening_balance: 0,
+      other_charges: 200 + 0,
+      closing_balance: -200 + 0,
+    });
+    expect(april.closing_balance).toBe(
+      april.opening_balance +
+        april.credits -
+        april.license_charges -
+        april.usage_charges -
+        april.other_charges,
+    );
+  });
+});
