@@ -242,8 +242,8 @@ describe.each(engines())('billing rules on %s', (engine) => {
     expect(april).toMatchObject({
       status: 'open',
       opening_balance: 0,
-      other_charges: 200 + 0,
-      closing_balance: -200 + 0,
+      other_charges: 200,
+      closing_balance: -200,
     });
     expect(april.closing_balance).toBe(
       april.opening_balance +
