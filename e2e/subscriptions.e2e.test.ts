@@ -1,10 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../server/src/context.js';
+import { deliverWebhook } from '../server/src/events/index.js';
 import type { RunningBillfold } from '../server/src/server.js';
+import { systemClock } from '../server/src/time/index.js';
 import {
   artifactsDir,
   callApi,
@@ -201,5 +206,63 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
       .toBe(1);
     await expect.poll(() => page.getByRole('alert', { name: 'Payment due' }).count()).toBe(0);
     await screenshot(page, '48-active-again');
+  });
+
+  it('sends billing events to a webhook endpoint and shows what was delivered', async () => {
+    const received: string[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/billfold`;
+    try {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByLabel('Endpoint URL').fill(hookUrl);
+      await page.getByLabel('Events').selectOption('subscription.*');
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      await expect.poll(() => page.getByText('Signing secret').count()).toBe(1);
+
+      // A change in Billing: cancel at the end of the period.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+      await page.getByRole('button', { name: 'Cancel subscription' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel at period end' }).click();
+      await expect.poll(() => page.getByRole('button', { name: 'Keep subscription' }).count()).toBe(1);
+
+      // The delivery job's work, done here (this Billfold runs no job workers).
+      const pending = await billfold.database.db
+        .selectFrom('webhook_deliveries')
+        .select(['org_id', 'id'])
+        .where('status', '=', 'pending')
+        .execute();
+      expect(pending.length).toBeGreaterThan(0);
+      for (const delivery of pending) {
+        await deliverWebhook(
+          {
+            db: billfold.database.db,
+            clock: systemClock,
+            log: silentLogger,
+            actor: { type: 'system', id: 'e2e' },
+            requestId: 'e2e',
+          },
+          { orgId: delivery.org_id, deliveryId: delivery.id },
+        );
+      }
+      expect(received.map((body) => JSON.parse(body).type)).toContain('subscription.updated');
+
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+      const log = page.getByRole('table', { name: 'Deliveries' });
+      await expect.poll(() => log.textContent()).toContain('subscription.updated');
+      expect(await log.textContent()).toContain('HTTP 204');
+      await screenshot(page, '49-webhooks');
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -20,6 +20,7 @@ import { AppShell } from './shell/AppShell';
 import { NotFoundPage } from './shell/NotFoundPage';
 import { RequirePermission } from './shell/RequirePermission';
 import { UsagePage } from './usage/UsagePage';
+import { WebhooksPage } from './webhooks/WebhooksPage';
 
 export function App() {
   return (
@@ -45,6 +46,14 @@ export function App() {
               element={
                 <RequirePermission can="readAuditLog" title="Audit log">
                   <AuditLogPage />
+                </RequirePermission>
+              }
+            />
+            <Route
+              path="webhooks"
+              element={
+                <RequirePermission can="readApiKeys" title="Webhooks">
+                  <WebhooksPage />
                 </RequirePermission>
               }
             />

@@ -25,6 +25,9 @@ export const idPrefixes = {
   statement: 'stmt',
   ledgerEntry: 'le',
   testClock: 'clock',
+  webhookEndpoint: 'we',
+  event: 'evt',
+  webhookDelivery: 'whd',
 } as const;
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

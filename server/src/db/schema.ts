@@ -401,6 +401,39 @@ export interface LedgerEntriesTable {
   seq: Generated<bigint>;
 }
 
+export interface WebhookEndpointsTable {
+  org_id: string;
+  id: string;
+  url: string;
+  description: string;
+  secret: string;
+  events: string[];
+  status: 'enabled' | 'disabled';
+  created_at: Timestamp;
+}
+
+export interface EventsTable {
+  org_id: string;
+  id: string;
+  type: string;
+  data: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  org_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  response_status: number | null;
+  error: string | null;
+  last_attempt_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface TestClocksTable {
   org_id: string;
   id: string;
@@ -558,6 +591,9 @@ export interface Database {
   statements: StatementsTable;
   ledger_entries: LedgerEntriesTable;
   test_clocks: TestClocksTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  events: EventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -586,3 +622,6 @@ export type CreditNoteRow = Selectable<CreditNotesTable>;
 export type StatementRow = Selectable<StatementsTable>;
 export type LedgerEntryRow = Selectable<LedgerEntriesTable>;
 export type TestClockRow = Selectable<TestClocksTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type EventRow = Selectable<EventsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

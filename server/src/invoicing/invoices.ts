@@ -14,9 +14,11 @@ import type {
 } from '../db/schema.js';
 import type { BillingScope } from '../db/scope.js';
 import { conflict, invalid, notFound } from '../errors.js';
+import * as events from '../events/index.js';
 import * as ledger from '../ledger/index.js';
 import { fromDate, localDate, toDate } from '../time/index.js';
 import { invoiceTotals, NO_TAX, type TaxRule } from './compute.js';
+import { presentInvoice } from './invoice.schema.js';
 
 /**
  * Invoices (C20): drafted with their lines and totals, then finalized, which hands out the issuer's
@@ -275,6 +277,9 @@ export async function finalize(
           },
         ]),
   ]);
+  const presented = presentInvoice(finalized, lines);
+  await events.emit(ctx, orgId, 'invoice.finalized', presented);
+  if (finalized.status === 'paid') await events.emit(ctx, orgId, 'invoice.paid', presented);
   return finalized;
 }
 
@@ -305,7 +310,7 @@ export async function applyPayment(
   if (!posted || invoice.status !== 'open') return invoice;
   const paid = invoice.amount_paid + payment.amount;
   const now = toDate(ctx.clock.now());
-  return ctx.db
+  const updated = await ctx.db
     .updateTable('invoices')
     .set({
       amount_paid: paid,
@@ -318,6 +323,15 @@ export async function applyPayment(
     .where('id', '=', invoice.id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  if (updated.status === 'paid') {
+    await events.emit(
+      ctx,
+      updated.org_id,
+      'invoice.paid',
+      presentInvoice(updated, await invoiceLines(ctx, updated.org_id, updated.id)),
+    );
+  }
+  return updated;
 }
 
 /**
@@ -355,6 +369,12 @@ export async function recordFailedAttempt(
     .where('id', '=', invoice.id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  await events.emit(
+    ctx,
+    updated.org_id,
+    'invoice.payment_failed',
+    presentInvoice(updated, await invoiceLines(ctx, updated.org_id, updated.id)),
+  );
   return { invoice: updated, exhausted: nextDay === undefined, recorded: true };
 }
 
@@ -407,13 +427,20 @@ export async function voidInvoice(
     before: { status: invoice.status },
     after: { status: 'void', credit_note: creditNoteId, reason },
   });
-  return ctx.db
+  const voided = await ctx.db
     .updateTable('invoices')
     .set({ status: 'void', voided_at: toDate(now), next_attempt_at: null, updated_at: toDate(now) })
     .where('org_id', '=', invoice.org_id)
     .where('id', '=', invoice.id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  await events.emit(
+    ctx,
+    voided.org_id,
+    'invoice.voided',
+    presentInvoice(voided, await invoiceLines(ctx, voided.org_id, voided.id)),
+  );
+  return voided;
 }
 
 /** A draft that will not be issued (an upgrade whose payment failed) goes, with its lines. */

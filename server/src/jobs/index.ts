@@ -1,3 +1,4 @@
+import { webhookDeliveryJob } from '../events/index.js';
 import { testGatewayWebhookDelivery } from '../payments/gateways/test/webhook-delivery.js';
 import type { GatewayRegistry } from '../payments/index.js';
 import { billingRunJob } from './billing-run.js';
@@ -7,7 +8,7 @@ import type { JobDefinition } from './queue.js';
 export { defineJob, enqueue, type JobDefinition, JobRunner, runOnce } from './queue.js';
 
 /** Jobs that need nothing but the database. */
-export const jobs: readonly JobDefinition[] = [housekeeping, testGatewayWebhookDelivery];
+export const jobs: readonly JobDefinition[] = [housekeeping, testGatewayWebhookDelivery, webhookDeliveryJob];
 
 /** Every job Billfold runs. `billfold start` and `billfold worker` work on all of them. */
 export const allJobs = (deps: { gateways: GatewayRegistry }): readonly JobDefinition[] => [

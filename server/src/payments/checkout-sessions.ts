@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { CheckoutSessionRow, GatewayName, PaymentRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import * as events from '../events/index.js';
 import { toDate } from '../time/index.js';
 import type { CheckoutSessionObject, PaymentObject } from './payments.schema.js';
 import type { GatewayPayment, PaymentGateway } from './port.js';
@@ -176,6 +177,7 @@ export async function recordPayment(
       gateway: row.gateway,
     },
   });
+  await events.emit(ctx, input.orgId, `payment.${row.status}`, presentPayment(row));
   return row;
 }
 

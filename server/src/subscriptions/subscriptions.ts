@@ -5,6 +5,7 @@ import { newId } from '../db/ids.js';
 import type { SubscriptionEventRow, SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
 import type { BillingScope } from '../db/scope.js';
 import { conflict, notFound } from '../errors.js';
+import * as events from '../events/index.js';
 import { fromDate, localDate, toDate } from '../time/index.js';
 import { type PeriodRule, periodContaining } from './billing-periods.js';
 import type { SubscriptionObject } from './subscription.schema.js';
@@ -189,6 +190,7 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
     targetId: row.id,
     after: { plan_id: row.plan_id, plan_version_id: row.plan_version_id, status: row.status },
   });
+  await events.emit(ctx, row.org_id, 'subscription.created', presentSubscription(row));
   return row;
 }
 
@@ -232,6 +234,12 @@ export async function transition(
     before: { status: row.status },
     after: { status: to, reason },
   });
+  await events.emit(
+    ctx,
+    row.org_id,
+    to === 'cancelled' ? 'subscription.cancelled' : 'subscription.updated',
+    presentSubscription(updated),
+  );
   return updated;
 }
 
@@ -271,6 +279,7 @@ export async function changePlanVersion(
     before: { plan_id: row.plan_id, plan_version_id: row.plan_version_id },
     after: { plan_id: plan.planId, plan_version_id: plan.versionId, reason },
   });
+  await events.emit(ctx, row.org_id, 'subscription.updated', presentSubscription(updated));
   return updated;
 }
 
@@ -306,6 +315,7 @@ export async function schedulePlan(
     targetId: row.id,
     after: { plan_id: plan?.planId ?? null, plan_version_id: plan?.versionId ?? null, reason },
   });
+  await events.emit(ctx, row.org_id, 'subscription.updated', presentSubscription(updated));
   return updated;
 }
 
@@ -338,6 +348,7 @@ export async function setCancelAtPeriodEnd(
     targetId: row.id,
     after: { cancel_at_period_end: cancel, reason },
   });
+  await events.emit(ctx, row.org_id, 'subscription.updated', presentSubscription(updated));
   return updated;
 }
 

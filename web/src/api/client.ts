@@ -111,3 +111,8 @@ export type Invoice = Json<'/v1/invoices', 'get'>['data'][number];
 export type BillingStatus = Json<'/v1/billing/status', 'get'>;
 export type PlanChangePreview = Json<'/v1/subscriptions/{subscription_id}/preview_change', 'post'>;
 export type Statement = Json<'/v1/statements', 'get'>['data'][number];
+export type WebhookEndpoint = Json<'/v1/webhook_endpoints', 'get'>['data'][number];
+export type WebhookDelivery = Json<
+  '/v1/webhook_endpoints/{webhook_endpoint_id}/deliveries',
+  'get'
+>['data'][number];

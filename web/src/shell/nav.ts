@@ -8,6 +8,7 @@ import {
   KeyIcon,
   LayersIcon,
   ScrollIcon,
+  SendIcon,
   SettingsIcon,
   UsersIcon,
 } from '../ui';
@@ -24,6 +25,7 @@ export const navEntries: readonly NavEntry[] = [
   { to: '/', label: 'Overview', icon: HomeIcon },
   { to: '/members', label: 'Members', icon: UsersIcon },
   { to: '/api-keys', label: 'API keys', icon: KeyIcon, needs: 'readApiKeys' },
+  { to: '/webhooks', label: 'Webhooks', icon: SendIcon, needs: 'readApiKeys' },
   { to: '/audit-log', label: 'Audit log', icon: ScrollIcon, needs: 'readAuditLog' },
   { to: '/billing', label: 'Billing', icon: CardIcon, needs: 'readBilling' },
   { to: '/usage', label: 'Usage', icon: ChartIcon },

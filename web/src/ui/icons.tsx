@@ -151,3 +151,9 @@ export const LayersIcon = (p: P) => (
     <path d="m3 13 9 5 9-5" />
   </Icon>
 );
+export const SendIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M22 2 11 13" />
+    <path d="m22 2-7 20-4-9-9-4 20-7z" />
+  </Icon>
+);

@@ -268,6 +268,47 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     -- What a payment paid for, when it paid an invoice.
     alter table payments add column invoice_id text;
 
+    -- Outbound webhooks (C36): endpoints an organization registers, the events written in the same
+    -- transaction as the change they describe (an outbox), and each event's delivery to each endpoint.
+    create table webhook_endpoints (
+      org_id text not null references organizations (id),
+      id text not null,
+      url text not null,
+      description text not null,
+      -- Signs deliveries; kept to sign with, shown to the organization's managers.
+      secret text not null,
+      events text[] not null,
+      status text not null check (status in ('enabled', 'disabled')),
+      created_at timestamptz not null,
+      primary key (org_id, id)
+    );
+    create table events (
+      org_id text not null references organizations (id),
+      id text not null,
+      type text not null,
+      data jsonb not null,
+      created_at timestamptz not null,
+      primary key (org_id, id)
+    );
+    create index events_recent_idx on events (org_id, created_at);
+    create table webhook_deliveries (
+      org_id text not null,
+      id text not null,
+      endpoint_id text not null,
+      event_id text not null,
+      status text not null check (status in ('pending', 'succeeded', 'failed')),
+      attempts integer not null,
+      response_status integer,
+      error text,
+      last_attempt_at timestamptz,
+      delivered_at timestamptz,
+      created_at timestamptz not null,
+      primary key (org_id, id),
+      foreign key (org_id, endpoint_id) references webhook_endpoints (org_id, id),
+      foreign key (org_id, event_id) references events (org_id, id)
+    );
+    create index webhook_deliveries_endpoint_idx on webhook_deliveries (org_id, endpoint_id, created_at);
+
     -- Test mode: a clock a customer can be attached to and moved forward, running what would have run.
     create table test_clocks (
       org_id text not null references organizations (id),

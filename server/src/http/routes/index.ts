@@ -2,6 +2,7 @@ import type { RouteDef } from '../route.js';
 import { accessRoutes } from './access.routes.js';
 import { billingRoutes } from './billing.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
+import { eventsRoutes } from './events.routes.js';
 import { paymentsRoutes } from './payments.routes.js';
 import { subscriptionsRoutes } from './subscriptions.routes.js';
 
@@ -12,4 +13,5 @@ export const routes: readonly RouteDef[] = [
   ...billingRoutes,
   ...paymentsRoutes,
   ...subscriptionsRoutes,
+  ...eventsRoutes,
 ];

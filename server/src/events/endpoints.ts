@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { recordAudit } from '../access/index.js';
+import { idOf } from '../api-shapes.js';
+import type { Ctx } from '../context.js';
+import { newId, randomToken } from '../db/ids.js';
+import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
+import { notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
+import { EVENT_TYPES } from './events.js';
+
+/** Webhook endpoints an organization registers, and the log of what was sent to them. */
+
+const eventPattern = z
+  .string()
+  .refine(
+    (p) =>
+      p === '*' ||
+      (EVENT_TYPES as readonly string[]).includes(p) ||
+      EVENT_TYPES.some((t) => p.endsWith('.*') && t.startsWith(p.slice(0, -1))),
+    'An event type (invoice.paid), a family (invoice.*) or * for all',
+  );
+
+export const createEndpointBody = z.strictObject({
+  url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), 'An http or https URL'),
+  description: z.string().trim().max(200).default(''),
+  events: z.array(eventPattern).min(1).max(20).default(['*']),
+});
+
+export const endpointParams = z.strictObject({ webhook_endpoint_id: idOf('webhookEndpoint') });
+
+export const endpointObject = z.object({
+  id: z.string(),
+  object: z.literal('webhook_endpoint'),
+  url: z.string(),
+  description: z.string(),
+  events: z.array(z.string()),
+  status: z.enum(['enabled', 'disabled']),
+  secret: z.string().describe('Signs each delivery (Billfold-Signature); see the README'),
+  created_at: z.string(),
+});
+
+export const deliveryObject = z.object({
+  id: z.string(),
+  event_id: z.string(),
+  event_type: z.string(),
+  status: z.enum(['pending', 'succeeded', 'failed']),
+  attempts: z.number().int(),
+  response_status: z.number().int().nullable(),
+  error: z.string().nullable(),
+  last_attempt_at: z.string().nullable(),
+  delivered_at: z.string().nullable(),
+  created_at: z.string(),
+});
+
+export function presentEndpoint(row: WebhookEndpointRow): z.infer<typeof endpointObject> {
+  return {
+    id: row.id,
+    object: 'webhook_endpoint',
+    url: row.url,
+    description: row.description,
+    events: row.events,
+    status: row.status,
+    secret: row.secret,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export async function createEndpoint(
+  ctx: Ctx,
+  orgId: string,
+  input: z.infer<typeof createEndpointBody>,
+): Promise<WebhookEndpointRow> {
+  const row: WebhookEndpointRow = {
+    org_id: orgId,
+    id: newId('webhookEndpoint'),
+    url: input.url,
+    description: input.description,
+    secret: `whsec_${randomToken(32)}`,
+    events: input.events,
+    status: 'enabled',
+    created_at: toDate(ctx.clock.now()),
+  };
+  await ctx.db.insertInto('webhook_endpoints').values(row).execute();
+  await recordAudit(ctx, {
+    orgId,
+    action: 'webhook_endpoint.created',
+    targetType: 'webhook_endpoint',
+    targetId: row.id,
+    after: { url: row.url, events: row.events },
+  });
+  return row;
+}
+
+export async function listEndpoints(ctx: Ctx, orgId: string): Promise<WebhookEndpointRow[]> {
+  return ctx.db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('status', '=', 'enabled')
+    .orderBy('created_at')
+    .limit(50)
+    .execute();
+}
+
+/** Disabled, not deleted: its delivery log stays, and nothing more is sent to it. */
+export async function disableEndpoint(ctx: Ctx, orgId: string, id: string): Promise<WebhookEndpointRow> {
+  const row = await ctx.db
+    .updateTable('webhook_endpoints')
+    .set({ status: 'disabled' })
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .where('status', '=', 'enabled')
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound('webhook_endpoint.not_found', 'No such webhook endpoint');
+  await recordAudit(ctx, {
+    orgId,
+    action: 'webhook_endpoint.disabled',
+    targetType: 'webhook_endpoint',
+    targetId: id,
+    before: { status: 'enabled' },
+    after: { status: 'disabled' },
+  });
+  return row;
+}
+
+export async function listDeliveries(
+  ctx: Ctx,
+  orgId: string,
+  endpointId: string,
+): Promise<(WebhookDeliveryRow & { event_type: string })[]> {
+  return ctx.db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('events as v', (j) => j.onRef('v.org_id', '=', 'd.org_id').onRef('v.id', '=', 'd.event_id'))
+    .selectAll('d')
+    .select('v.type as event_type')
+    .where('d.org_id', '=', orgId)
+    .where('d.endpoint_id', '=', endpointId)
+    .orderBy('d.created_at', 'desc')
+    .orderBy('d.id', 'desc')
+    .limit(100)
+    .execute();
+}
+
+export function presentDelivery(
+  row: WebhookDeliveryRow & { event_type: string },
+): z.infer<typeof deliveryObject> {
+  return {
+    id: row.id,
+    event_id: row.event_id,
+    event_type: row.event_type,
+    status: row.status,
+    attempts: row.attempts,
+    response_status: row.response_status,
+    error: row.error,
+    last_attempt_at: row.last_attempt_at?.toISOString() ?? null,
+    delivered_at: row.delivered_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
+  };
+}

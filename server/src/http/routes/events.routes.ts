@@ -1,0 +1,77 @@
+import { listOf } from '../../api-shapes.js';
+import { BillfoldError } from '../../errors.js';
+import * as events from '../../events/index.js';
+import { type Access, defineRoute } from '../route.js';
+
+/**
+ * Outbound webhooks (C36): where an organization wants its events sent, and what was sent. Endpoint
+ * secrets are credentials, so the API key permissions govern them (owners and super admins).
+ */
+
+const TAG = 'Webhooks';
+
+function orgOf(a: Access): string {
+  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
+  return a.orgId;
+}
+
+export const eventsRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/v1/webhook_endpoints',
+    operationId: 'listWebhookEndpoints',
+    summary: 'Webhook endpoints that receive events',
+    tag: TAG,
+    permission: 'api_keys.read',
+    response: listOf(events.endpointObject),
+    handler: async ({ ctx, access }) => ({
+      object: 'list' as const,
+      data: (await events.listEndpoints(ctx, orgOf(access))).map(events.presentEndpoint),
+      has_more: false,
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/webhook_endpoints',
+    operationId: 'createWebhookEndpoint',
+    summary: 'Send events to a URL, signed with a secret of its own',
+    tag: TAG,
+    permission: 'api_keys.write',
+    body: events.createEndpointBody,
+    response: events.endpointObject,
+    status: 201,
+    redact: ['secret'],
+    handler: async ({ ctx, access, body }) =>
+      events.presentEndpoint(await events.createEndpoint(ctx, orgOf(access), body)),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/webhook_endpoints/:webhook_endpoint_id',
+    operationId: 'disableWebhookEndpoint',
+    summary: 'Stop sending events to an endpoint (its delivery log stays)',
+    tag: TAG,
+    permission: 'api_keys.write',
+    params: events.endpointParams,
+    response: events.endpointObject,
+    redact: ['secret'],
+    handler: async ({ ctx, access, params }) =>
+      events.presentEndpoint(await events.disableEndpoint(ctx, orgOf(access), params.webhook_endpoint_id)),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/webhook_endpoints/:webhook_endpoint_id/deliveries',
+    operationId: 'listWebhookDeliveries',
+    summary: 'What was sent to an endpoint, newest first: event, status, attempts, response',
+    tag: TAG,
+    permission: 'api_keys.read',
+    params: events.endpointParams,
+    response: listOf(events.deliveryObject),
+    handler: async ({ ctx, access, params }) => ({
+      object: 'list' as const,
+      data: (await events.listDeliveries(ctx, orgOf(access), params.webhook_endpoint_id)).map(
+        events.presentDelivery,
+      ),
+      has_more: false,
+    }),
+  }),
+];
