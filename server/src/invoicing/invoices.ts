@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Temporal } from 'temporal-polyfill';
+import { Temporal } from 'temporal-polyfill';
 import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
@@ -254,12 +254,17 @@ export async function finalize(
     .executeTakeFirstOrThrow();
 
   const lines = await invoiceLines(ctx, orgId, invoice.id);
+  // Charges belong to the month their period starts in, even when the invoice is issued later (a
+  // billing run that was down over midnight): February's fee is in February's statement, or, once
+  // February has closed, in the open month as a labelled late entry.
+  const periodStart = fromDate(invoice.period_start);
+  const chargedAt = Temporal.Instant.compare(periodStart, instant) < 0 ? periodStart : instant;
   await ledger.post(ctx, account, [
     ...lines.map((line) => ({
       kind: ledgerKind[line.kind],
       amount: -line.amount,
       description: `${number}: ${line.description}`,
-      effectiveAt: instant,
+      effectiveAt: chargedAt,
       sourceKey: `invoice:${invoice.id}:line:${line.position}`,
       invoiceId: invoice.id,
     })),
@@ -271,7 +276,7 @@ export async function finalize(
             kind: 'tax' as const,
             amount: -invoice.tax,
             description: `${number}: ${invoice.tax_name} ${invoice.tax_percent}%`,
-            effectiveAt: instant,
+            effectiveAt: chargedAt,
             sourceKey: `invoice:${invoice.id}:tax`,
             invoiceId: invoice.id,
           },
