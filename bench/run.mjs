@@ -6,6 +6,8 @@
 //            each kept. Target: ratio >= 0.6, p99 <= 15 ms.
 //   startup: `billfold start` on an existing embedded database to the first 200 from /health,
 //            vs a bare Node process to its first 200. Target: <= 2000 ms.
+//   billing: the monthly run for 10,000 subscriptions vs plain SQL inserts of the same invoice and
+//            ledger rows (bench/billing-run.ts). Target: ratio <= 10.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -117,12 +119,28 @@ async function startupBenchmark(dataDir) {
   };
 }
 
+/** The monthly run (bench/billing-run.ts), in a process of its own: it prints one JSON line. */
+async function billingRunBenchmark() {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'bench/billing-run.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  const code = await new Promise((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`the billing-run benchmark exited with ${code}`);
+  return JSON.parse(output.trim().split('\n').at(-1));
+}
+
 const api = await apiBenchmark();
 const startup = await startupBenchmark(api.dataDir);
+const billing = await billingRunBenchmark();
 const report = {
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   api: api.result,
   startup,
+  billing_run: billing,
 };
 mkdirSync(resolve(root, 'bench/results'), { recursive: true });
 writeFileSync(resolve(root, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -130,5 +148,7 @@ console.log(JSON.stringify(report, null, 2));
 console.log(
   `api: ${api.result.authenticated_get.requests_per_second} req/s vs bare ${api.result.baseline_bare_route.requests_per_second} ` +
     `(ratio ${api.result.ratio}, p99 ${api.result.authenticated_get.latency_p99_ms} ms) ${api.result.met ? 'MET' : 'MISSED'}; ` +
-    `startup: ${startup.median_ms} ms (bare node ${startup.baseline_bare_node_ms} ms) ${startup.met ? 'MET' : 'MISSED'}`,
+    `startup: ${startup.median_ms} ms (bare node ${startup.baseline_bare_node_ms} ms) ${startup.met ? 'MET' : 'MISSED'}; ` +
+    `billing run: ${billing.subscriptions} subscriptions in ${billing.run.wall_ms} ms, ${billing.run.rows_written} rows ` +
+    `(ratio ${billing.ratio} to plain inserts) ${billing.met ? 'MET' : 'MISSED'}`,
 );
