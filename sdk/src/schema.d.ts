@@ -6582,6 +6582,8 @@ export interface operations {
                             /** @description Share it: anyone can pay it, without an account */
                             url: string;
                             plan_id: string | null;
+                            /** @description The invoice this link pays, if any */
+                            invoice_id: string | null;
                             /** @description Minor units */
                             amount: number;
                             currency: string;
@@ -6652,6 +6654,8 @@ export interface operations {
                 "application/json": {
                     /** @description A plan: paying the link pays its first period and activates it */
                     plan_id?: string;
+                    /** @description An open invoice: paying the link pays what is due on it */
+                    invoice_id?: string;
                     /** @description An amount in the customer's currency, in minor units */
                     amount?: number;
                     /** @description What the amount is for (with amount) */
@@ -6679,6 +6683,8 @@ export interface operations {
                         /** @description Share it: anyone can pay it, without an account */
                         url: string;
                         plan_id: string | null;
+                        /** @description The invoice this link pays, if any */
+                        invoice_id: string | null;
                         /** @description Minor units */
                         amount: number;
                         currency: string;
@@ -6759,6 +6765,8 @@ export interface operations {
                         /** @description Share it: anyone can pay it, without an account */
                         url: string;
                         plan_id: string | null;
+                        /** @description The invoice this link pays, if any */
+                        invoice_id: string | null;
                         /** @description Minor units */
                         amount: number;
                         currency: string;
@@ -6843,6 +6851,8 @@ export interface operations {
                         /** @description Share it: anyone can pay it, without an account */
                         url: string;
                         plan_id: string | null;
+                        /** @description The invoice this link pays, if any */
+                        invoice_id: string | null;
                         /** @description Minor units */
                         amount: number;
                         currency: string;
@@ -6927,6 +6937,8 @@ export interface operations {
                         /** @description Share it: anyone can pay it, without an account */
                         url: string;
                         plan_id: string | null;
+                        /** @description The invoice this link pays, if any */
+                        invoice_id: string | null;
                         /** @description Minor units */
                         amount: number;
                         currency: string;

@@ -501,6 +501,7 @@ export interface PaymentLinksTable {
   plan_issuer_id: string | null;
   plan_id: string | null;
   plan_version_id: string | null;
+  invoice_id: string | null;
   amount: ColumnType<bigint, bigint, bigint>;
   currency: string;
   description: string;

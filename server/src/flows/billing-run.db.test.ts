@@ -334,6 +334,43 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
     expect((await paidSubscription(who)).status).toBe('active');
   });
 
+  it('takes payment of an open invoice by link, from someone without an account, and unblocks', async () => {
+    const who = await customerOnClock(losAngeles, '2027-03-10T21:00:00Z');
+    await subscribe(who, usdPlan);
+    await saveCard(who, '4000000000000341');
+    await advance(who, '2027-04-09T00:00:00Z');
+    expect((await who.call('GET', '/v1/billing/status')).json().status).toBe('blocked');
+    const [, april] = await invoices(who);
+    const link = await who.call('POST', '/v1/payment_links', { invoice_id: april.id });
+    expect(link.statusCode, link.body).toBe(201);
+    expect(link.json()).toMatchObject({
+      amount: 2000,
+      invoice_id: april.id,
+      description: `Invoice ${april.number}`,
+    });
+    const paid = await api.app.inject({
+      method: 'POST',
+      url: new URL(link.json().url).pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        number: '4242424242424242',
+        expiry: '12 / 34',
+        cvc: '123',
+        name: 'Ada',
+      }).toString(),
+    });
+    expect(paid.statusCode).toBe(303);
+    await who.call('POST', `/v1/payment_links/${link.json().id}/sync`);
+    expect((await who.call('GET', '/v1/billing/status')).json()).toMatchObject({
+      status: 'active',
+      amount_due: 0,
+    });
+    expect((await invoices(who))[1]).toMatchObject({ status: 'paid', amount_paid: 2000 });
+    // A paid invoice cannot get another link.
+    const again = await who.call('POST', '/v1/payment_links', { invoice_id: april.id });
+    expect(again.json().error.code).toBe('payment_link.invoice_not_open');
+  });
+
   it('records a refund as a credit and a refund in the ledger, leaving the balance where it was', async () => {
     const who = await customerOnClock(losAngeles, '2027-03-10T21:00:00Z');
     await subscribe(who, usdPlan);

@@ -5,8 +5,10 @@ import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
 import type { PaymentLinkRow } from '../db/schema.js';
 import { invalid } from '../errors.js';
+import * as invoicing from '../invoicing/index.js';
 import * as payments from '../payments/index.js';
 import { fromDate, toDate } from '../time/index.js';
+import { settleInvoicePayment } from './billing-run.js';
 import { type CheckoutDeps, payerOf } from './checkout.js';
 import {
   customerContext,
@@ -34,6 +36,7 @@ export async function createPaymentLink(
   let plan: { issuerId: string; id: string; versionId: string; name: string } | undefined;
   let amount: bigint;
   let description: string;
+  let invoiceId: string | null = null;
   if (input.plan_id) {
     await catalog.getOffer(ctx, { orgId, currency: undefined, currentPlanId: undefined }, input.plan_id);
     const entry = await catalog.getPlan(ctx, issuerId, input.plan_id);
@@ -66,6 +69,18 @@ export async function createPaymentLink(
       input.description ??
       quote.lines[0]?.description ??
       `${entry.plan.name}, first ${entry.plan.billing_interval}`;
+  } else if (input.invoice_id) {
+    const invoice = await invoicing.getInvoice(ctx, orgId, input.invoice_id);
+    if (invoice.status !== 'open' || invoicing.amountDue(invoice) <= 0n) {
+      throw invalid(
+        'payment_link.invoice_not_open',
+        `Invoice ${invoice.number ?? ''} has nothing to pay`,
+        'invoice_id',
+      );
+    }
+    invoiceId = invoice.id;
+    amount = invoicing.amountDue(invoice);
+    description = input.description ?? `Invoice ${invoice.number}`;
   } else {
     amount = BigInt(input.amount ?? 0);
     description = input.description ?? '';
@@ -83,7 +98,12 @@ export async function createPaymentLink(
     currency: customer.currency,
     description,
     expiresAt,
-    metadata: { org_id: orgId, payment_link_id: id, ...(plan ? { plan_id: plan.id } : {}) },
+    metadata: {
+      org_id: orgId,
+      payment_link_id: id,
+      ...(plan ? { plan_id: plan.id } : {}),
+      ...(invoiceId ? { invoice_id: invoiceId } : {}),
+    },
     idempotencyKey: `link:${id}`,
   });
   const row: PaymentLinkRow = {
@@ -95,6 +115,7 @@ export async function createPaymentLink(
     plan_issuer_id: plan?.issuerId ?? null,
     plan_id: plan?.id ?? null,
     plan_version_id: plan?.versionId ?? null,
+    invoice_id: invoiceId,
     amount,
     currency: customer.currency,
     description,
@@ -152,6 +173,7 @@ export async function applyPaymentLink(
           customerId: row.customer_id,
           gateway: row.gateway,
           checkoutSessionId: null,
+          invoiceId: row.invoice_id,
           payment: view.payment,
         })
       : undefined;
@@ -167,6 +189,9 @@ export async function applyPaymentLink(
         reason: 'Paid by payment link',
         payment,
       });
+    } else if (row.invoice_id && payment?.status === 'succeeded') {
+      // The open invoice is paid, and a subscription held for it is active again.
+      await settleInvoicePayment(tx, payment);
     } else if (payment?.status === 'succeeded') {
       await recordAccountPayment(tx, customer, payment, row.description || 'Payment by link');
     }

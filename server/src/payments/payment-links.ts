@@ -21,6 +21,7 @@ export async function insertPaymentLink(ctx: Ctx, row: PaymentLinkRow): Promise<
     targetId: row.id,
     after: {
       plan_id: row.plan_id,
+      invoice_id: row.invoice_id,
       amount: row.amount.toString(),
       currency: row.currency,
       expires_at: row.expires_at,
@@ -105,6 +106,7 @@ export function presentPaymentLink(row: PaymentLinkRow, now: Date, payment?: Pay
     gateway: row.gateway,
     url: row.url,
     plan_id: row.plan_id,
+    invoice_id: row.invoice_id,
     amount: amountJson(row.amount),
     currency: row.currency,
     description: row.description,

@@ -87,6 +87,9 @@ export const createPaymentLinkBody = z
     plan_id: idOf('plan')
       .optional()
       .describe('A plan: paying the link pays its first period and activates it'),
+    invoice_id: idOf('invoice')
+      .optional()
+      .describe('An open invoice: paying the link pays what is due on it'),
     amount: z
       .number()
       .int('Use whole minor units (cents)')
@@ -104,8 +107,13 @@ export const createPaymentLinkBody = z
     expires_in_days: z.number().int().min(1).max(90).default(7),
   })
   .superRefine((body, ctx) => {
-    if ((body.plan_id === undefined) === (body.amount === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['plan_id'], message: 'Give either plan_id or amount' });
+    const given = [body.plan_id, body.amount, body.invoice_id].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['plan_id'],
+        message: 'Give one of plan_id, invoice_id or amount',
+      });
     } else if (body.amount !== undefined && body.description === undefined) {
       ctx.addIssue({ code: 'custom', path: ['description'], message: 'Say what the amount is for' });
     }
@@ -120,6 +128,7 @@ export const paymentLinkObject = z.object({
   gateway: z.enum(['test', 'stripe', 'cashfree']),
   url: z.string().describe('Share it: anyone can pay it, without an account'),
   plan_id: z.string().nullable(),
+  invoice_id: z.string().nullable().describe('The invoice this link pays, if any'),
   amount: z.number().describe('Minor units'),
   currency: z.string(),
   description: z.string(),

@@ -5,7 +5,7 @@ import { useApi } from '../api/useApi';
 import { formatDate, formatDateIn, formatLastDayIn } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { describeLimit, type LimitShape } from '../shared/plans';
-import { Alert, Button, buttonClass, Card, ConfirmDialog, Loading, StatusBadge } from '../ui';
+import { Alert, Button, buttonClass, Card, ConfirmDialog, CopyBox, Loading, StatusBadge } from '../ui';
 
 /**
  * The billing overview (C31): the plan being paid for, its state, the next payment, the plan's
@@ -60,8 +60,20 @@ function PaymentDue({
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const [link, setLink] = useState<string | undefined>();
   const invoice = status.open_invoices[0];
   const blocked = status.status === 'blocked';
+  // A link anyone can pay (a colleague with the company card, say), without signing in.
+  const shareLink = async () => {
+    if (!invoice) return;
+    setError(undefined);
+    try {
+      const created = await unwrap(api.POST('/v1/payment_links', { body: { invoice_id: invoice.id } }));
+      setLink(created.url);
+    } catch (e) {
+      setError(toApiError(e).message);
+    }
+  };
   const pay = async () => {
     if (!invoice) return;
     setBusy(true);
@@ -98,9 +110,15 @@ function PaymentDue({
               : ''}
         </p>
         {error ? <p className="payment-due-error">{error}</p> : null}
+        {link ? <CopyBox label="Payment link" value={link} /> : null}
       </div>
       {canAct && invoice ? (
         <div className="row">
+          {link ? null : (
+            <Button variant="ghost" onClick={shareLink}>
+              Get a payment link
+            </Button>
+          )}
           <Button onClick={onSaveCard}>Use another card</Button>
           <Button variant="primary" busy={busy} onClick={pay}>
             Pay {formatAmount(invoice.amount_due, invoice.currency)} now

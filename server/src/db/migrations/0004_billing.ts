@@ -265,8 +265,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create trigger statements_closed_immutable before update or delete on statements
       for each row execute function statements_closed_immutable();
 
-    -- What a payment paid for, when it paid an invoice.
+    -- What a payment paid for, when it paid an invoice; a payment link can be for an open invoice.
     alter table payments add column invoice_id text;
+    alter table payment_links add column invoice_id text;
 
     -- Outbound webhooks (C36): endpoints an organization registers, the events written in the same
     -- transaction as the change they describe (an outbox), and each event's delivery to each endpoint.
