@@ -85,7 +85,7 @@ export async function callApi(
       const response = await fetch(url, {
         method,
         headers: {
-          'content-type': 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           'x-csrf-token': session.csrf_token,
           ...(orgId ? { 'billfold-organization': orgId } : {}),
         },

@@ -47,6 +47,7 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     for (const [code, name, price] of [
       ['basic', 'Basic', 1000],
       ['pro', 'Pro', 2000],
+      ['enterprise', 'Enterprise', 5000],
     ] as const) {
       const created = await callApi(operator, 'POST', '/v1/operator/plans', {
         code,
@@ -102,9 +103,6 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     await page.getByRole('button', { name: /^(Pay|Save a card)/ }).click();
     await page.waitForURL(/\/billing$/);
   }
-
-  const overview = () =>
-    page.getByRole('region', { name: 'Subscription' }).or(page.locator('section.card').first());
 
   it('subscribes, reads the summary of an upgrade, upgrades, and downloads the invoice', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
@@ -264,5 +262,29 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     } finally {
       receiver.close();
     }
+  });
+
+  it('upgrades without a saved card: the gateway’s page saves one, and the upgrade is made on return', async () => {
+    const methods = await call('GET', '/v1/payment_methods');
+    for (const method of methods.body.data) {
+      expect((await call('DELETE', `/v1/payment_methods/${method.id}`)).status).toBe(200);
+    }
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+    await page.getByRole('link', { name: 'Modify plan' }).click();
+    await page.getByRole('button', { name: 'Choose Enterprise' }).click();
+    await page.getByRole('button', { name: /^Upgrade now and pay/ }).click();
+    await expect
+      .poll(() => page.getByText('There is no saved card to charge.', { exact: false }).count())
+      .toBe(1);
+    await screenshot(page, '50-upgrade-needs-card');
+    await page.getByRole('button', { name: /^Add a card and pay/ }).click();
+    await page.waitForURL(/\/pay\/test\//);
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByLabel('Expiry').fill('12 / 34');
+    await page.getByLabel('CVC').fill('123');
+    await page.getByRole('button', { name: 'Save a card' }).click();
+    await page.waitForURL(/\/billing$/);
+    await expect.poll(() => page.getByText(/You are now on Enterprise\. .* was charged/).count()).toBe(1);
+    await screenshot(page, '51-upgraded-after-card');
   });
 });

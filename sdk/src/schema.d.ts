@@ -6316,6 +6316,11 @@ export interface operations {
                     mode?: "payment" | "setup";
                     /** @description The plan to subscribe to (payment mode) */
                     plan_id?: string;
+                    /**
+                     * @description Where the person comes back to, with ?checkout=<id>
+                     * @default /billing
+                     */
+                    return_path?: string;
                 };
             };
         };

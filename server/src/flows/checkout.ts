@@ -32,7 +32,13 @@ export interface CheckoutDeps {
 /** Hosted checkouts stay payable for a day, as Stripe's do by default. */
 const CHECKOUT_LIFETIME = { hours: 24 } as const;
 
-export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string, deps: CheckoutDeps) {
+export async function startPlanCheckout(
+  ctx: Ctx,
+  orgId: string,
+  planId: string,
+  deps: CheckoutDeps,
+  returnPath = '/billing',
+) {
   const customer = await customers.getCustomer(ctx, orgId);
   const issuerId = catalog.issuerFor(orgId);
   // A plan this organization may not choose does not exist for it.
@@ -99,8 +105,8 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
     amount: quote.totals.total,
     currency: plan.currency,
     description: quote.lines[0]?.description ?? `${plan.name}, first ${plan.billing_interval}`,
-    successUrl: deps.publicUrl(`/billing?checkout=${id}`),
-    cancelUrl: deps.publicUrl(`/billing?checkout=${id}&cancelled=1`),
+    successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
+    cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
     expiresAt: base.expires_at,
     metadata: { org_id: orgId, checkout_session_id: id, plan_id: plan.id },
     idempotencyKey: `checkout:${id}`,
@@ -111,7 +117,12 @@ export async function startPlanCheckout(ctx: Ctx, orgId: string, planId: string,
 }
 
 /** "Update payment details": a setup checkout that saves a card at the gateway, made the default. */
-export async function startSetupCheckout(ctx: Ctx, orgId: string, deps: CheckoutDeps) {
+export async function startSetupCheckout(
+  ctx: Ctx,
+  orgId: string,
+  deps: CheckoutDeps,
+  returnPath = '/billing',
+) {
   const customer = await customers.getCustomer(ctx, orgId);
   const gateway = deps.gateways.get(customer.gateway);
   const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
@@ -144,8 +155,8 @@ export async function startSetupCheckout(ctx: Ctx, orgId: string, deps: Checkout
     amount: 0n,
     currency: customer.currency,
     description: `Save a card for ${customer.name}`,
-    successUrl: deps.publicUrl(`/billing?checkout=${id}`),
-    cancelUrl: deps.publicUrl(`/billing?checkout=${id}&cancelled=1`),
+    successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
+    cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
     expiresAt: row.expires_at,
     metadata: { org_id: orgId, checkout_session_id: id },
     idempotencyKey: `checkout:${id}`,

@@ -12,6 +12,11 @@ export const createCheckoutBody = z
         'payment: subscribe to a plan, paying its first period; setup: save a new card (update payment details)',
       ),
     plan_id: idOf('plan').optional().describe('The plan to subscribe to (payment mode)'),
+    return_path: z
+      .string()
+      .regex(/^\/billing(\/[a-z-]+)?$/, 'A Billing page of this Billfold, e.g. /billing/modify')
+      .default('/billing')
+      .describe('Where the person comes back to, with ?checkout=<id>'),
   })
   .refine((body) => (body.mode === 'payment') === (body.plan_id !== undefined), {
     message: 'Give plan_id to subscribe (payment mode), and none to save a card (setup mode)',

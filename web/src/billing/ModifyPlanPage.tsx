@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { useEffect, useRef, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, type OfferedPlan, type PlanChangePreview, toApiError, unwrap } from '../api/client';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
@@ -8,6 +8,9 @@ import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, Card, Loading, Page } from '../ui';
 import { PlanCard } from './PlanCard';
 import './billing.css';
+
+/** The plan an upgrade waits to move to while the person saves a card at the gateway. */
+const PENDING_UPGRADE = 'billfold.pending-upgrade';
 
 /**
  * Modify plan (C17): the plans, the current one marked. Choosing one shows what it costs before
@@ -25,6 +28,9 @@ export function ModifyPlanPage() {
   const [preview, setPreview] = useState<PlanChangePreview | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const [needsCard, setNeedsCard] = useState(false);
+  const [params, setParams] = useSearchParams();
+  const returning = params.get('checkout');
 
   const choose = async (plan: OfferedPlan) => {
     if (!current) return;
@@ -45,26 +51,68 @@ export function ModifyPlanPage() {
     }
   };
 
-  const confirm = async () => {
-    if (!current || !chosen) return;
+  const change = async (subscriptionId: string, plan: { id: string; name: string }) => {
     setBusy(true);
     setError(undefined);
     try {
       const result = await unwrap(
         api.POST('/v1/subscriptions/{subscription_id}/change', {
-          params: { path: { subscription_id: current.id } },
-          body: { plan_id: chosen.id },
+          params: { path: { subscription_id: subscriptionId } },
+          body: { plan_id: plan.id },
         }),
       );
       const message = result.invoice
-        ? `You are now on ${chosen.name}. ${formatAmount(result.invoice.total, result.invoice.currency)} was charged (invoice ${result.invoice.number}).`
-        : `${chosen.name} starts on ${formatDate(result.subscription.current_period_end)}.`;
+        ? `You are now on ${plan.name}. ${formatAmount(result.invoice.total, result.invoice.currency)} was charged (invoice ${result.invoice.number}).`
+        : `${plan.name} starts on ${formatDate(result.subscription.current_period_end)}.`;
       navigate('/billing', { state: { notice: message } });
+    } catch (e) {
+      const problem = toApiError(e);
+      // No card to charge: the gateway's page saves one, then the upgrade is made on the way back.
+      setNeedsCard(problem.code === 'subscription.payment_method_required');
+      setError(problem.code === 'subscription.payment_method_required' ? undefined : problem.message);
+      setBusy(false);
+    }
+  };
+  const confirm = () => (current && chosen ? change(current.id, chosen) : undefined);
+
+  const addCardThenUpgrade = async () => {
+    if (!chosen) return;
+    setBusy(true);
+    try {
+      sessionStorage.setItem(PENDING_UPGRADE, JSON.stringify({ id: chosen.id, name: chosen.name }));
+      const session = await unwrap(
+        api.POST('/v1/checkout_sessions', { body: { mode: 'setup', return_path: '/billing/modify' } }),
+      );
+      if (session.url) window.location.assign(session.url);
     } catch (e) {
       setError(toApiError(e).message);
       setBusy(false);
     }
   };
+
+  // Back from saving a card: finish the upgrade that was waiting for it.
+  const currentId = current?.id;
+  const changeRef = useRef(change);
+  changeRef.current = change;
+  useEffect(() => {
+    if (!returning || !currentId) return;
+    const pending = sessionStorage.getItem(PENDING_UPGRADE);
+    sessionStorage.removeItem(PENDING_UPGRADE);
+    setParams({}, { replace: true });
+    void (async () => {
+      try {
+        const session = await unwrap(
+          api.POST('/v1/checkout_sessions/{checkout_session_id}/sync', {
+            params: { path: { checkout_session_id: returning } },
+          }),
+        );
+        if (session.status === 'complete' && pending) await changeRef.current(currentId, JSON.parse(pending));
+        else setError('No card was saved, so nothing changed.');
+      } catch (e) {
+        setError(toApiError(e).message);
+      }
+    })();
+  }, [returning, currentId, setParams]);
 
   let body = null;
   if ((plans.loading && !plans.data) || (subscriptions.loading && !subscriptions.data)) body = <Loading />;
@@ -101,7 +149,8 @@ export function ModifyPlanPage() {
           <ChangeSummary
             preview={preview}
             busy={busy}
-            onConfirm={confirm}
+            needsCard={needsCard}
+            onConfirm={needsCard ? addCardThenUpgrade : confirm}
             onCancel={() => setPreview(undefined)}
           />
         ) : null}
@@ -128,11 +177,13 @@ export function ModifyPlanPage() {
 function ChangeSummary({
   preview,
   busy,
+  needsCard,
   onConfirm,
   onCancel,
 }: {
   preview: PlanChangePreview;
   busy: boolean;
+  needsCard: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -172,14 +223,22 @@ function ChangeSummary({
           </tr>
         </tbody>
       </table>
+      {needsCard ? (
+        <Alert tone="info">
+          There is no saved card to charge. Add one on the payment page; the upgrade is made when you come
+          back.
+        </Alert>
+      ) : null}
       <div className="row change-summary-actions">
         <Button variant="ghost" onClick={onCancel}>
           Not now
         </Button>
         <Button variant="primary" busy={busy} onClick={onConfirm}>
-          {upgrade
-            ? `Upgrade now and pay ${money(preview.total_due_now)}`
-            : `Move to ${preview.to_plan.name} on ${formatDate(preview.next_payment_at)}`}
+          {upgrade && needsCard
+            ? `Add a card and pay ${money(preview.total_due_now)}`
+            : upgrade
+              ? `Upgrade now and pay ${money(preview.total_due_now)}`
+              : `Move to ${preview.to_plan.name} on ${formatDate(preview.next_payment_at)}`}
         </Button>
       </div>
     </Card>
