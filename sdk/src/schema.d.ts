@@ -1324,6 +1324,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/billing_settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Invoice prefix and counter, due day, retry schedule, and who invoices are from
+         * @description Permission: `operator.read`
+         */
+        get: operations["getBillingSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the invoice prefix, due day, retry schedule or issuer details
+         * @description Permission: `operator.write`
+         */
+        patch: operations["updateBillingSettings"];
+        trace?: never;
+    };
+    "/v1/operator/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tax rates by country, or by state within one
+         * @description Permission: `operator.read`
+         */
+        get: operations["listTaxRates"];
+        put?: never;
+        /**
+         * Set the tax rate of a country or state (replacing the one there was)
+         * @description Permission: `operator.write`
+         */
+        post: operations["setTaxRate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/tax_rates/{country}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a country's tax rate (or a state's, with ?region=)
+         * @description Permission: `operator.write`
+         */
+        delete: operations["removeTaxRate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operator/billing/run": {
         parameters: {
             query?: never;
@@ -6317,6 +6385,17 @@ export interface operations {
                     /** @description The plan to subscribe to (payment mode) */
                     plan_id?: string;
                     /**
+                     * @description calendar: months from the 1st, the first prorated; anniversary: months from today
+                     * @default calendar
+                     * @enum {string}
+                     */
+                    billing_mode?: "calendar" | "anniversary";
+                    /**
+                     * @description true: one more subscription (another license) beside the current ones, instead of replacing them
+                     * @default false
+                     */
+                    additional?: boolean;
+                    /**
                      * @description Where the person comes back to, with ?checkout=<id>
                      * @default /billing
                      */
@@ -9760,6 +9839,309 @@ export interface operations {
                             failed: number;
                             closed: number;
                         };
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getBillingSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "billing_settings";
+                        invoice_prefix: string;
+                        next_invoice_number: number;
+                        due_day: number;
+                        retry_days: number[];
+                        issuer_name: string;
+                        issuer_address: string;
+                        issuer_email: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateBillingSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Applies to invoices finalized from now on */
+                    invoice_prefix?: string;
+                    /** @description Day of the month an invoice is due */
+                    due_day?: number;
+                    /** @description Days after the first failed charge to try again; after the last, the account is blocked */
+                    retry_days?: number[];
+                    issuer_name?: string;
+                    issuer_address?: string;
+                    /** Format: email */
+                    issuer_email?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "billing_settings";
+                        invoice_prefix: string;
+                        next_invoice_number: number;
+                        due_day: number;
+                        retry_days: number[];
+                        issuer_name: string;
+                        issuer_address: string;
+                        issuer_email: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listTaxRates: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @enum {string} */
+                            object: "tax_rate";
+                            country: string;
+                            region: string;
+                            name: string;
+                            percent: string;
+                            inclusive: boolean;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    setTaxRate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    country: string;
+                    /**
+                     * @description A state's code, or empty for the whole country
+                     * @default
+                     */
+                    region?: string;
+                    name: string;
+                    percent: string;
+                    /**
+                     * @description true: prices include the tax; false: it is added
+                     * @default false
+                     */
+                    inclusive?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tax_rate";
+                        country: string;
+                        region: string;
+                        name: string;
+                        percent: string;
+                        inclusive: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    removeTaxRate: {
+        parameters: {
+            query?: {
+                region?: string;
+            };
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                country: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tax_rate";
+                        country: string;
+                        region: string;
+                        name: string;
+                        percent: string;
+                        inclusive: boolean;
                     };
                 };
             };

@@ -468,6 +468,8 @@ export interface CheckoutSessionsTable {
   completed_at: Timestamp | null;
   payment_id: string | null;
   created_by: string;
+  billing_mode: Generated<'calendar' | 'anniversary'>;
+  additional: Generated<boolean>;
   created_at: Timestamp;
 }
 

@@ -38,23 +38,26 @@ export async function startPlanCheckout(
   planId: string,
   deps: CheckoutDeps,
   returnPath = '/billing',
+  options: { billingMode?: 'calendar' | 'anniversary'; additional?: boolean } = {},
 ) {
+  const billingMode = options.billingMode ?? 'calendar';
+  const additional = options.additional ?? false;
   const customer = await customers.getCustomer(ctx, orgId);
   const issuerId = catalog.issuerFor(orgId);
   // A plan this organization may not choose does not exist for it.
   await catalog.getOffer(ctx, { orgId, currency: undefined, currentPlanId: undefined }, planId);
   const { plan, version } = await catalog.getPlan(ctx, issuerId, planId);
-  if ((await currentPlanId(ctx, orgId)) === plan.id) {
+  if (!additional && (await currentPlanId(ctx, orgId)) === plan.id) {
     throw conflict(
       'checkout.already_subscribed',
       `${plan.name} is already this organization's plan`,
       'plan_id',
     );
   }
-  await refuseSecondPaidPlan(ctx, orgId);
+  if (!additional) await refuseSecondPaidPlan(ctx, orgId);
   const cctx = await customerContext(ctx, customer);
   const priced = await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id });
-  const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now());
+  const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now(), billingMode);
   const free = quote.totals.total <= 0n;
   if (version.base_price > 0n && plan.currency !== customer.currency) {
     throw invalid(
@@ -85,13 +88,22 @@ export async function startPlanCheckout(
     payment_id: null,
     created_by: ctx.actor.id,
     created_at: now,
+    billing_mode: billingMode,
+    additional,
   };
 
   if (free) {
     // Nothing to pay now (a free plan, or a trial): the plan starts, the session is recorded complete.
     return withTransaction(cctx, async (tx) => {
       await payments.insertCheckoutSession(tx, base);
-      await subscribeToPlan(tx, { customer, plan: priced, quotedAt: instant, reason: 'Chose the plan' });
+      await subscribeToPlan(tx, {
+        customer,
+        plan: priced,
+        quotedAt: instant,
+        reason: 'Chose the plan',
+        billingMode,
+        additional,
+      });
       return payments.markCheckout(tx, base, { status: 'complete' });
     });
   }
@@ -147,6 +159,8 @@ export async function startSetupCheckout(
     payment_id: null,
     created_by: ctx.actor.id,
     created_at: toDate(instant),
+    billing_mode: 'calendar',
+    additional: false,
   };
   const session = await gateway.createCheckout({
     mode: 'setup',
@@ -219,6 +233,8 @@ export async function applyCheckout(
         quotedAt: fromDate(row.created_at),
         reason: 'Paid at checkout',
         payment,
+        billingMode: row.billing_mode,
+        additional: row.additional,
       });
     }
     return payments.markCheckout(tx, row, { status: 'complete', paymentId: payment?.id ?? null });

@@ -79,10 +79,11 @@ export async function quoteFirstInvoice(
   customer: BillingCustomerRow,
   plan: PricedPlan,
   at: Temporal.Instant,
+  billingMode: 'calendar' | 'anniversary' = 'calendar',
 ): Promise<FirstInvoiceQuote> {
   const rule: subscriptions.PeriodRule = {
-    billingMode: 'calendar',
-    anchorDay: 1,
+    billingMode,
+    anchorDay: billingMode === 'calendar' ? 1 : localDate(at, customer.time_zone).day,
     timeZone: customer.time_zone,
     interval: plan.entry.plan.billing_interval,
     startedOn: localDate(at, customer.time_zone),
@@ -114,14 +115,20 @@ export async function subscribeToPlan(
     quotedAt: Temporal.Instant;
     reason: string;
     payment?: PaymentRow;
+    billingMode?: 'calendar' | 'anniversary';
+    /** One more subscription beside the current ones (another license), rather than a replacement. */
+    additional?: boolean;
   },
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
   const { customer, plan } = input;
-  for (const live of await subscriptions.liveSubscriptions(ctx, customer.org_id)) {
-    const locked = await subscriptions.getSubscription(ctx, live.org_id, live.id, 'wait');
-    await subscriptions.transition(ctx, locked, 'cancelled', `Replaced by ${plan.entry.plan.name}`);
+  const billingMode = input.billingMode ?? 'calendar';
+  if (!input.additional) {
+    for (const live of await subscriptions.liveSubscriptions(ctx, customer.org_id)) {
+      const locked = await subscriptions.getSubscription(ctx, live.org_id, live.id, 'wait');
+      await subscriptions.transition(ctx, locked, 'cancelled', `Replaced by ${plan.entry.plan.name}`);
+    }
   }
-  const quote = await quoteFirstInvoice(ctx, customer, plan, input.quotedAt);
+  const quote = await quoteFirstInvoice(ctx, customer, plan, input.quotedAt, billingMode);
   let subscription = await subscriptions.startSubscription(ctx, {
     orgId: customer.org_id,
     customerId: customer.id,
@@ -130,6 +137,7 @@ export async function subscribeToPlan(
     interval: plan.entry.plan.billing_interval,
     status: quote.trialing ? 'trialing' : 'active',
     trialDays: plan.entry.version.trial_days,
+    billingMode,
     reason: input.reason,
   });
   if (!quote.trialing) {

@@ -23,3 +23,4 @@ export {
   voidInvoice,
 } from './invoices.js';
 export { type InvoiceDocument, type Issuer, invoiceHtml, invoicePdf } from './render.js';
+export * as settings from './settings.js';

@@ -12,6 +12,16 @@ export const createCheckoutBody = z
         'payment: subscribe to a plan, paying its first period; setup: save a new card (update payment details)',
       ),
     plan_id: idOf('plan').optional().describe('The plan to subscribe to (payment mode)'),
+    billing_mode: z
+      .enum(['calendar', 'anniversary'])
+      .default('calendar')
+      .describe('calendar: months from the 1st, the first prorated; anniversary: months from today'),
+    additional: z
+      .boolean()
+      .default(false)
+      .describe(
+        'true: one more subscription (another license) beside the current ones, instead of replacing them',
+      ),
     return_path: z
       .string()
       .regex(/^\/billing(\/[a-z-]+)?$/, 'A Billing page of this Billfold, e.g. /billing/modify')

@@ -268,6 +268,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     -- What a payment paid for, when it paid an invoice; a payment link can be for an open invoice.
     alter table payments add column invoice_id text;
     alter table payment_links add column invoice_id text;
+    -- How a subscription bought at checkout bills, and whether it is one more beside the current ones.
+    alter table checkout_sessions
+      add column billing_mode text not null default 'calendar' check (billing_mode in ('calendar', 'anniversary')),
+      add column additional boolean not null default false;
 
     -- Outbound webhooks (C36): endpoints an organization registers, the events written in the same
     -- transaction as the change they describe (an outbox), and each event's delivery to each endpoint.

@@ -41,9 +41,12 @@ export const paymentsRoutes = [
     transaction: 'own',
     handler: async (input) => {
       const orgId = orgOf(input.access);
-      const { plan_id: planId, return_path: returnPath } = input.body;
+      const { plan_id: planId, return_path: returnPath, billing_mode: billingMode, additional } = input.body;
       const row = planId
-        ? await checkout.startPlanCheckout(input.ctx, orgId, planId, deps(input), returnPath)
+        ? await checkout.startPlanCheckout(input.ctx, orgId, planId, deps(input), returnPath, {
+            billingMode,
+            additional,
+          })
         : await checkout.startSetupCheckout(input.ctx, orgId, deps(input), returnPath);
       return checkout.describeCheckout(input.ctx, row);
     },

@@ -1,6 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
-import { recordAudit } from '../../access/index.js';
+import { PLATFORM_ORG_ID, recordAudit } from '../../access/index.js';
 import { idOf, listOf } from '../../api-shapes.js';
 import type { Ctx } from '../../context.js';
 import * as customers from '../../customers/index.js';
@@ -503,6 +503,72 @@ export const subscriptionsRoutes = [
       );
       return { ...testClocks.presentTestClock(clock), report };
     },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/billing_settings',
+    operationId: 'getBillingSettings',
+    summary: 'Invoice prefix and counter, due day, retry schedule, and who invoices are from',
+    tag: TAG,
+    permission: 'operator.read',
+    response: invoicing.settings.settingsObject,
+    handler: async ({ ctx }) =>
+      invoicing.settings.presentSettings(await invoicing.settings.getSettings(ctx, PLATFORM_ORG_ID)),
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/v1/operator/billing_settings',
+    operationId: 'updateBillingSettings',
+    summary: 'Change the invoice prefix, due day, retry schedule or issuer details',
+    tag: TAG,
+    permission: 'operator.write',
+    body: invoicing.settings.updateSettingsBody,
+    response: invoicing.settings.settingsObject,
+    handler: async ({ ctx, body }) =>
+      invoicing.settings.presentSettings(await invoicing.settings.updateSettings(ctx, PLATFORM_ORG_ID, body)),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/operator/tax_rates',
+    operationId: 'listTaxRates',
+    summary: 'Tax rates by country, or by state within one',
+    tag: TAG,
+    permission: 'operator.read',
+    response: listOf(invoicing.settings.taxRateObject),
+    handler: async ({ ctx }) => ({
+      object: 'list' as const,
+      data: (await invoicing.settings.listTaxRates(ctx, PLATFORM_ORG_ID)).map(
+        invoicing.settings.presentTaxRate,
+      ),
+      has_more: false,
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/operator/tax_rates',
+    operationId: 'setTaxRate',
+    summary: 'Set the tax rate of a country or state (replacing the one there was)',
+    tag: TAG,
+    permission: 'operator.write',
+    body: invoicing.settings.taxRateBody,
+    response: invoicing.settings.taxRateObject,
+    handler: async ({ ctx, body }) =>
+      invoicing.settings.presentTaxRate(await invoicing.settings.putTaxRate(ctx, PLATFORM_ORG_ID, body)),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/operator/tax_rates/:country',
+    operationId: 'removeTaxRate',
+    summary: "Remove a country's tax rate (or a state's, with ?region=)",
+    tag: TAG,
+    permission: 'operator.write',
+    params: z.strictObject({ country: z.string().regex(/^[A-Z]{2}$/) }),
+    query: z.strictObject({ region: z.string().max(10).default('') }),
+    response: invoicing.settings.taxRateObject,
+    handler: async ({ ctx, params, query }) =>
+      invoicing.settings.presentTaxRate(
+        await invoicing.settings.removeTaxRate(ctx, PLATFORM_ORG_ID, params.country, query.region),
+      ),
   }),
   defineRoute({
     method: 'POST',

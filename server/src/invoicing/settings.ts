@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { recordAudit } from '../access/index.js';
+import type { Ctx } from '../context.js';
+import type { BillingSettingsRow, TaxRateRow } from '../db/schema.js';
+import { notFound } from '../errors.js';
+import { toDate } from '../time/index.js';
+
+/**
+ * An issuer's billing conventions, set by its operators: the invoice number prefix, the due day,
+ * the retry schedule after a failed charge, who invoices are from; and its tax rates by country or
+ * state. The invoice counter itself is not editable: numbers must never repeat or skip.
+ */
+
+export const updateSettingsBody = z.strictObject({
+  invoice_prefix: z
+    .string()
+    .regex(/^[A-Z0-9]{1,10}$/, 'Up to 10 capital letters and digits')
+    .optional()
+    .describe('Applies to invoices finalized from now on'),
+  due_day: z.number().int().min(1).max(28).optional().describe('Day of the month an invoice is due'),
+  retry_days: z
+    .array(z.number().int().min(1).max(60))
+    .max(8)
+    .refine((days) => days.every((d, i) => i === 0 || d > (days[i - 1] ?? 0)), 'Days in increasing order')
+    .optional()
+    .describe('Days after the first failed charge to try again; after the last, the account is blocked'),
+  issuer_name: z.string().trim().min(1).max(200).optional(),
+  issuer_address: z.string().trim().max(500).optional(),
+  issuer_email: z.string().trim().email().optional(),
+});
+
+export const settingsObject = z.object({
+  object: z.literal('billing_settings'),
+  invoice_prefix: z.string(),
+  next_invoice_number: z.number().int(),
+  due_day: z.number().int(),
+  retry_days: z.array(z.number().int()),
+  issuer_name: z.string(),
+  issuer_address: z.string(),
+  issuer_email: z.string(),
+});
+
+export const taxRateBody = z.strictObject({
+  country: z.string().regex(/^[A-Z]{2}$/, 'An ISO 3166 country code'),
+  region: z.string().max(10).default('').describe("A state's code, or empty for the whole country"),
+  name: z.string().trim().min(1).max(40),
+  percent: z.string().regex(/^[0-9]{1,2}(\.[0-9]{1,4})?$/, 'A percentage such as 18 or 7.25'),
+  inclusive: z.boolean().default(false).describe('true: prices include the tax; false: it is added'),
+});
+
+export const taxRateObject = z.object({
+  object: z.literal('tax_rate'),
+  country: z.string(),
+  region: z.string(),
+  name: z.string(),
+  percent: z.string(),
+  inclusive: z.boolean(),
+});
+
+export function presentSettings(row: BillingSettingsRow): z.infer<typeof settingsObject> {
+  return {
+    object: 'billing_settings',
+    invoice_prefix: row.invoice_prefix,
+    next_invoice_number: Number(row.next_invoice_number),
+    due_day: row.due_day,
+    retry_days: row.retry_days,
+    issuer_name: row.issuer_name,
+    issuer_address: row.issuer_address,
+    issuer_email: row.issuer_email,
+  };
+}
+
+export const presentTaxRate = (row: TaxRateRow): z.infer<typeof taxRateObject> => ({
+  object: 'tax_rate',
+  country: row.country,
+  region: row.region,
+  name: row.name,
+  percent: row.percent,
+  inclusive: row.inclusive,
+});
+
+export async function getSettings(ctx: Ctx, issuerId: string): Promise<BillingSettingsRow> {
+  const row = await ctx.db
+    .selectFrom('billing_settings')
+    .selectAll()
+    .where('org_id', '=', issuerId)
+    .executeTakeFirst();
+  if (!row) throw notFound('billing_settings.not_found', 'This issuer has no billing settings');
+  return row;
+}
+
+export async function updateSettings(
+  ctx: Ctx,
+  issuerId: string,
+  changes: z.infer<typeof updateSettingsBody>,
+): Promise<BillingSettingsRow> {
+  const before = await getSettings(ctx, issuerId);
+  const row = await ctx.db
+    .updateTable('billing_settings')
+    .set({ ...changes, updated_at: toDate(ctx.clock.now()) })
+    .where('org_id', '=', issuerId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    orgId: issuerId,
+    action: 'billing_settings.updated',
+    targetType: 'billing_settings',
+    targetId: issuerId,
+    before: Object.fromEntries(Object.keys(changes).map((k) => [k, before[k as keyof BillingSettingsRow]])),
+    after: changes,
+  });
+  return row;
+}
+
+export async function listTaxRates(ctx: Ctx, issuerId: string): Promise<TaxRateRow[]> {
+  return ctx.db
+    .selectFrom('tax_rates')
+    .selectAll()
+    .where('org_id', '=', issuerId)
+    .orderBy('country')
+    .orderBy('region')
+    .execute();
+}
+
+/** Sets the rate for a country or state; it applies to invoices drafted from now on. */
+export async function putTaxRate(
+  ctx: Ctx,
+  issuerId: string,
+  input: z.infer<typeof taxRateBody>,
+): Promise<TaxRateRow> {
+  const row = await ctx.db
+    .insertInto('tax_rates')
+    .values({ org_id: issuerId, ...input })
+    .onConflict((oc) =>
+      oc.columns(['org_id', 'country', 'region']).doUpdateSet({
+        name: input.name,
+        percent: input.percent,
+        inclusive: input.inclusive,
+      }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    orgId: issuerId,
+    action: 'tax_rate.set',
+    targetType: 'tax_rate',
+    targetId: `${input.country}${input.region ? `-${input.region}` : ''}`,
+    after: input,
+  });
+  return row;
+}
+
+export async function removeTaxRate(
+  ctx: Ctx,
+  issuerId: string,
+  country: string,
+  region: string,
+): Promise<TaxRateRow> {
+  const row = await ctx.db
+    .deleteFrom('tax_rates')
+    .where('org_id', '=', issuerId)
+    .where('country', '=', country)
+    .where('region', '=', region)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound('tax_rate.not_found', 'No tax rate for that place');
+  await recordAudit(ctx, {
+    orgId: issuerId,
+    action: 'tax_rate.removed',
+    targetType: 'tax_rate',
+    targetId: `${country}${region ? `-${region}` : ''}`,
+    before: presentTaxRate(row),
+  });
+  return row;
+}
