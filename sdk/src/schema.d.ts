@@ -1184,6 +1184,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/organizations/{org_id}/invoices/{invoice_id}/mark_uncollectible": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop collecting an open invoice; it stays owed in the ledger until voided
+         * @description Permission: `operator.write`
+         */
+        post: operations["markInvoiceUncollectible"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/statements": {
         parameters: {
             query?: never;
@@ -9224,6 +9244,126 @@ export interface operations {
         };
     };
     voidInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                org_id: string;
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "invoice";
+                        /** @description Assigned at finalization: sequential per issuer, no gaps */
+                        number: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                        /** @enum {string} */
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        subscription_id: string | null;
+                        customer_id: string;
+                        currency: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_start: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        period_end: string;
+                        /** @description Before exclusive tax; net of inclusive tax, minor units */
+                        subtotal: number;
+                        /** @description Tax, minor units */
+                        tax: number;
+                        tax_name: string;
+                        tax_percent: string;
+                        tax_inclusive: boolean;
+                        /** @description Total, minor units */
+                        total: number;
+                        /** @description Paid so far, minor units */
+                        amount_paid: number;
+                        /** @description Left to pay, minor units */
+                        amount_due: number;
+                        /** @description Failed automatic charges so far */
+                        attempt_count: number;
+                        next_attempt_at: string | null;
+                        bill_to: {
+                            name: string;
+                            email: string;
+                            address_line1: string;
+                            address_line2: string;
+                            city: string;
+                            state: string;
+                            postal_code: string;
+                            country: string;
+                            tax_id: string;
+                        };
+                        due_at: string | null;
+                        finalized_at: string | null;
+                        paid_at: string | null;
+                        voided_at: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        lines: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "license" | "proration_credit" | "proration_charge" | "usage" | "adjustment";
+                            description: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            /** @description A decimal string */
+                            quantity: string;
+                            /** @description Minor units per unit, a decimal string */
+                            unit_amount: string;
+                            /** @description Positive charges, negative credits, minor units */
+                            amount: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    markInvoiceUncollectible: {
         parameters: {
             query?: never;
             header?: {

@@ -20,6 +20,7 @@ export type EventType =
   | 'invoice.paid'
   | 'invoice.payment_failed'
   | 'invoice.voided'
+  | 'invoice.marked_uncollectible'
   | 'payment.succeeded'
   | 'payment.failed'
   | 'payment.requires_action'
@@ -33,6 +34,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'invoice.paid',
   'invoice.payment_failed',
   'invoice.voided',
+  'invoice.marked_uncollectible',
   'payment.succeeded',
   'payment.failed',
   'payment.requires_action',

@@ -170,5 +170,25 @@ describe.each(engines())('billing options on %s', (engine) => {
     expect((await who.invoices()).at(-1).next_attempt_at).toBe('2027-04-05T07:00:00.000Z');
     await who.advance('2027-04-05T07:00:00Z');
     expect((await who.call('GET', '/v1/billing/status')).json().status).toBe('blocked');
+
+    // The operator gives up on it, then voids it: a credit note takes the charge back.
+    const open = (await who.invoices()).at(-1);
+    const orgId = (await who.call('GET', '/v1/billing_customer')).json().org_id;
+    const operatorCall = (action: string) =>
+      api.call({
+        method: 'POST',
+        url: `/v1/operator/organizations/${orgId}/invoices/${open.id}/${action}`,
+        as: operator,
+        body: { reason: 'Customer went out of business' },
+      });
+    expect((await operatorCall('mark_uncollectible')).json()).toMatchObject({
+      status: 'uncollectible',
+      next_attempt_at: null,
+    });
+    expect((await operatorCall('mark_uncollectible')).json().error.code).toBe('invoice.not_open');
+    expect((await operatorCall('void')).json()).toMatchObject({ status: 'void', amount_due: 0 });
+    const sub = open.subscription_id;
+    const ledger = (await who.call('GET', `/v1/ledger_entries?subscription_id=${sub}`)).json();
+    expect(ledger.data.at(-1)).toMatchObject({ kind: 'credit', amount: 1000 });
   });
 });

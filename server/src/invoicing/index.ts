@@ -18,6 +18,7 @@ export {
   invoiceLines,
   invoicesToCollect,
   listInvoices,
+  markUncollectible,
   recordFailedAttempt,
   taxRuleFor,
   voidInvoice,

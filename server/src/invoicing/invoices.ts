@@ -448,6 +448,44 @@ export async function voidInvoice(
   return voided;
 }
 
+/**
+ * An operator gives up collecting an open invoice: no more automatic attempts. The debt stays in the
+ * ledger (it is still owed); voiding it later, with a credit note, is what takes it back.
+ */
+export async function markUncollectible(
+  ctx: Ctx,
+  invoiceRef: { orgId: string; invoiceId: string },
+  reason: string,
+): Promise<InvoiceRow> {
+  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  if (invoice.status !== 'open') {
+    throw conflict('invoice.not_open', `A ${invoice.status} invoice cannot be marked uncollectible`);
+  }
+  const now = toDate(ctx.clock.now());
+  const updated = await ctx.db
+    .updateTable('invoices')
+    .set({ status: 'uncollectible', next_attempt_at: null, updated_at: now })
+    .where('org_id', '=', invoice.org_id)
+    .where('id', '=', invoice.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(ctx, {
+    orgId: invoice.org_id,
+    action: 'invoice.marked_uncollectible',
+    targetType: 'invoice',
+    targetId: invoice.id,
+    before: { status: 'open' },
+    after: { status: 'uncollectible', reason },
+  });
+  await events.emit(
+    ctx,
+    updated.org_id,
+    'invoice.marked_uncollectible',
+    presentInvoice(updated, await invoiceLines(ctx, updated.org_id, updated.id)),
+  );
+  return updated;
+}
+
 /** A draft that will not be issued (an upgrade whose payment failed) goes, with its lines. */
 export async function discardDraft(ctx: Ctx, orgId: string, invoiceId: string): Promise<void> {
   const invoice = await lockInvoice(ctx, orgId, invoiceId);

@@ -342,6 +342,26 @@ export const subscriptionsRoutes = [
     },
   }),
   defineRoute({
+    method: 'POST',
+    path: '/v1/operator/organizations/:org_id/invoices/:invoice_id/mark_uncollectible',
+    operationId: 'markInvoiceUncollectible',
+    summary: 'Stop collecting an open invoice; it stays owed in the ledger until voided',
+    tag: TAG,
+    permission: 'operator.write',
+    params: operatorInvoiceParams,
+    body: invoicing.voidInvoiceBody,
+    response: invoicing.invoiceObject,
+    handler: async ({ ctx, params, body }) =>
+      presentInvoiceRow(
+        ctx,
+        await invoicing.markUncollectible(
+          ctx,
+          { orgId: params.org_id, invoiceId: params.invoice_id },
+          body.reason,
+        ),
+      ),
+  }),
+  defineRoute({
     method: 'GET',
     path: '/v1/statements',
     operationId: 'listStatements',
