@@ -59,12 +59,7 @@ describe.each(engines())('billing options on %s', (engine) => {
     const clockId = (await call('POST', '/v1/test_clocks', { frozen_time: at })).json().id as string;
     const checkout = async (body: object, card = '4242424242424242') => {
       const session = (await call('POST', '/v1/checkout_sessions', body)).json();
-      await api.app.inject({
-        method: 'POST',
-        url: new URL(session.url).pathname,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ number: card, expiry: '12 / 34', cvc: '123', name: 'Ada' }).toString(),
-      });
+      await api.payAtTestGateway(session.url, card);
       await call('POST', `/v1/checkout_sessions/${session.id}/sync`);
       return session;
     };
@@ -152,17 +147,7 @@ describe.each(engines())('billing options on %s', (engine) => {
     expect(first.number).toMatch(/^ACME-\d{6}$/);
 
     const setup = (await who.call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
-    await api.app.inject({
-      method: 'POST',
-      url: new URL(setup.url).pathname,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        number: '4000000000000341',
-        expiry: '12 / 34',
-        cvc: '123',
-        name: 'Ada',
-      }).toString(),
-    });
+    await api.payAtTestGateway(setup.url, '4000000000000341');
     await who.call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
     await who.advance('2027-04-01T07:00:00Z');
     expect((await who.invoices()).at(-1).next_attempt_at).toBe('2027-04-03T07:00:00.000Z');

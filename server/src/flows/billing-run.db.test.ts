@@ -93,17 +93,7 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
 
   async function subscribe(who: Who, planId: string, cardNumber = '4242424242424242') {
     const session = (await who.call('POST', '/v1/checkout_sessions', { plan_id: planId })).json();
-    const paid = await api.app.inject({
-      method: 'POST',
-      url: new URL(session.url).pathname,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        number: cardNumber,
-        expiry: '12 / 34',
-        cvc: '123',
-        name: 'Ada',
-      }).toString(),
-    });
+    const paid = await api.payAtTestGateway(session.url, cardNumber);
     expect(paid.statusCode).toBe(303);
     const synced = await who.call('POST', `/v1/checkout_sessions/${session.id}/sync`);
     expect(synced.json()).toMatchObject({ status: 'complete', payment: { status: 'succeeded' } });
@@ -111,17 +101,7 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
   }
   async function saveCard(who: Who, cardNumber: string) {
     const setup = (await who.call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
-    const saved = await api.app.inject({
-      method: 'POST',
-      url: new URL(setup.url).pathname,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        number: cardNumber,
-        expiry: '12 / 34',
-        cvc: '123',
-        name: 'Ada',
-      }).toString(),
-    });
+    const saved = await api.payAtTestGateway(setup.url, cardNumber);
     expect(saved.statusCode).toBe(303);
     expect((await who.call('POST', `/v1/checkout_sessions/${setup.id}/sync`)).json().status).toBe('complete');
   }
@@ -348,17 +328,7 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
       invoice_id: april.id,
       description: `Invoice ${april.number}`,
     });
-    const paid = await api.app.inject({
-      method: 'POST',
-      url: new URL(link.json().url).pathname,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        number: '4242424242424242',
-        expiry: '12 / 34',
-        cvc: '123',
-        name: 'Ada',
-      }).toString(),
-    });
+    const paid = await api.payAtTestGateway(link.json().url, '4242424242424242');
     expect(paid.statusCode).toBe(303);
     await who.call('POST', `/v1/payment_links/${link.json().id}/sync`);
     expect((await who.call('GET', '/v1/billing/status')).json()).toMatchObject({

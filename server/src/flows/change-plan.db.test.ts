@@ -57,17 +57,7 @@ describe.each(engines())('changing plans on %s', (engine) => {
     await call('POST', '/v1/billing_customer', losAngeles);
     const clockId = (await call('POST', '/v1/test_clocks', { frozen_time: frozenTime })).json().id as string;
     const session = (await call('POST', '/v1/checkout_sessions', { plan_id: planId })).json();
-    await api.app.inject({
-      method: 'POST',
-      url: new URL(session.url).pathname,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        number: '4242424242424242',
-        expiry: '12 / 34',
-        cvc: '123',
-        name: 'Ada',
-      }).toString(),
-    });
+    await api.payAtTestGateway(session.url, '4242424242424242');
     await call('POST', `/v1/checkout_sessions/${session.id}/sync`);
     const sub = (await call('GET', '/v1/subscriptions'))
       .json()
@@ -184,17 +174,7 @@ describe.each(engines())('changing plans on %s', (engine) => {
   it('declines an upgrade with a card that fails, and changes nothing', async () => {
     const who = await subscribed(plans.basic, '2027-03-10T20:00:00Z');
     const setup = (await who.call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
-    await api.app.inject({
-      method: 'POST',
-      url: new URL(setup.url).pathname,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        number: '4000000000000341',
-        expiry: '12 / 34',
-        cvc: '123',
-        name: 'Ada',
-      }).toString(),
-    });
+    await api.payAtTestGateway(setup.url, '4000000000000341');
     await who.call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
     const done = await who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, { plan_id: plans.pro });
     expect(done.statusCode).toBe(402);

@@ -12,7 +12,7 @@ import type {
   LedgerEntryKind,
   PaymentRow,
 } from '../db/schema.js';
-import type { BillingScope } from '../db/scope.js';
+import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import * as events from '../events/index.js';
 import * as ledger from '../ledger/index.js';
@@ -552,18 +552,17 @@ export async function invoicesToCollect(
   scope: BillingScope = {},
   limit = 500,
 ): Promise<{ org_id: string; id: string }[]> {
-  let query = ctx.db
+  return ctx.db
     .selectFrom('invoices')
     .select(['org_id', 'id'])
     .where('status', '=', 'open')
     .where('auto_charge', '=', true)
-    .where('next_attempt_at', '<=', now);
-  if (scope.only) {
-    if (scope.only.length === 0) return [];
-    query = query.where('org_id', 'in', scope.only);
-  }
-  if (scope.except && scope.except.length > 0) query = query.where('org_id', 'not in', scope.except);
-  return query.orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
+    .where('next_attempt_at', '<=', now)
+    .where(inScope(scope))
+    .orderBy('next_attempt_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
 
 /** Drafts of plan changes created before `before` and never finished (a crash mid-change). */
@@ -572,18 +571,16 @@ export async function abandonedChangeDrafts(
   before: Date,
   scope: BillingScope = {},
 ): Promise<InvoiceRow[]> {
-  let query = ctx.db
+  return ctx.db
     .selectFrom('invoices')
     .selectAll()
     .where('status', '=', 'draft')
     .where('billing_reason', '=', 'subscription_update')
-    .where('created_at', '<', before);
-  if (scope.only) {
-    if (scope.only.length === 0) return [];
-    query = query.where('org_id', 'in', scope.only);
-  }
-  if (scope.except && scope.except.length > 0) query = query.where('org_id', 'not in', scope.except);
-  return query.orderBy('created_at').limit(100).execute();
+    .where('created_at', '<', before)
+    .where(inScope(scope))
+    .orderBy('created_at')
+    .limit(100)
+    .execute();
 }
 
 /** A charge is under way whose outcome arrives later (a mandate debit): no other attempt meanwhile. */

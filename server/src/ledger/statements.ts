@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { StatementRow } from '../db/schema.js';
-import type { BillingScope } from '../db/scope.js';
+import { type BillingScope, inScope } from '../db/scope.js';
 import { toDate } from '../time/index.js';
 
 /**
@@ -130,17 +130,16 @@ export async function statementsToClose(
   scope: BillingScope = {},
   limit = 500,
 ): Promise<{ org_id: string; id: string }[]> {
-  let query = ctx.db
+  return ctx.db
     .selectFrom('statements')
     .select(['org_id', 'id'])
     .where('status', '=', 'open')
-    .where('period_end', '<=', now);
-  if (scope.only) {
-    if (scope.only.length === 0) return [];
-    query = query.where('org_id', 'in', scope.only);
-  }
-  if (scope.except && scope.except.length > 0) query = query.where('org_id', 'not in', scope.except);
-  return query.orderBy('period_end').orderBy('id').limit(limit).execute();
+    .where('period_end', '<=', now)
+    .where(inScope(scope))
+    .orderBy('period_end')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
 
 export async function listStatements(

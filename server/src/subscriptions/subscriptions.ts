@@ -3,7 +3,7 @@ import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { SubscriptionEventRow, SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
-import type { BillingScope } from '../db/scope.js';
+import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, notFound } from '../errors.js';
 import * as events from '../events/index.js';
 import { fromDate, localDate, toDate } from '../time/index.js';
@@ -378,17 +378,16 @@ export async function subscriptionsToRenew(
   scope: BillingScope = {},
   limit = 500,
 ): Promise<{ org_id: string; id: string }[]> {
-  let query = ctx.db
+  return ctx.db
     .selectFrom('subscriptions')
     .select(['org_id', 'id'])
     .where('status', 'in', ['trialing', 'active', 'past_due', 'unpaid'])
-    .where('current_period_end', '<=', now);
-  if (scope.only) {
-    if (scope.only.length === 0) return [];
-    query = query.where('org_id', 'in', scope.only);
-  }
-  if (scope.except && scope.except.length > 0) query = query.where('org_id', 'not in', scope.except);
-  return query.orderBy('current_period_end').orderBy('id').limit(limit).execute();
+    .where('current_period_end', '<=', now)
+    .where(inScope(scope))
+    .orderBy('current_period_end')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
 
 export async function subscriptionHistory(

@@ -17,6 +17,8 @@ export interface TestApi {
   call(request: ApiRequest): Promise<LightMyRequestResponse>;
   signUp(overrides?: Partial<SignUpInput>): Promise<Person>;
   signUpOperator(): Promise<Person>;
+  /** Types a test card on the test gateway's hosted page at `url`, as a person would, and submits it. */
+  payAtTestGateway(url: string, cardNumber: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -119,10 +121,24 @@ export async function testApi(
     return person;
   };
 
+  const payAtTestGateway = (url: string, cardNumber: string) =>
+    app.inject({
+      method: 'POST',
+      url: new URL(url).pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        number: cardNumber,
+        expiry: '12 / 34',
+        cvc: '123',
+        name: 'Ada',
+      }).toString(),
+    });
+
   return {
     app,
     database,
     signUpOperator,
+    payAtTestGateway,
     clock,
     call,
     signUp,
