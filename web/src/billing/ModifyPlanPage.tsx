@@ -12,6 +12,11 @@ import './billing.css';
 /** The plan an upgrade waits to move to while the person saves a card at the gateway. */
 const PENDING_UPGRADE = 'billfold.pending-upgrade';
 
+function pendingUpgrade(): { id: string; name: string; subscriptionId?: string } | undefined {
+  const saved = sessionStorage.getItem(PENDING_UPGRADE);
+  return saved ? JSON.parse(saved) : undefined;
+}
+
 /**
  * Modify plan (C17): the plans, the current one marked. Choosing one shows what it costs before
  * anything happens: for a higher plan, the credit for the unused part of this period, the charge for
@@ -23,14 +28,18 @@ export function ModifyPlanPage() {
   const navigate = useNavigate();
   const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organization.id]);
   const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
-  const current = subscriptions.data?.data.find((s) => s.status !== 'cancelled');
+  const [params, setParams] = useSearchParams();
+  const returning = params.get('checkout');
+  // The subscription to change: the one asked for, or the one that is saved while a card is added.
+  const wanted = params.get('subscription') ?? pendingUpgrade()?.subscriptionId;
+  const current = subscriptions.data?.data.find(
+    (s) => s.status !== 'cancelled' && (wanted === undefined || s.id === wanted),
+  );
   const [chosen, setChosen] = useState<OfferedPlan | undefined>();
   const [preview, setPreview] = useState<PlanChangePreview | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const [needsCard, setNeedsCard] = useState(false);
-  const [params, setParams] = useSearchParams();
-  const returning = params.get('checkout');
 
   const choose = async (plan: OfferedPlan) => {
     if (!current) return;
@@ -79,7 +88,10 @@ export function ModifyPlanPage() {
     if (!chosen) return;
     setBusy(true);
     try {
-      sessionStorage.setItem(PENDING_UPGRADE, JSON.stringify({ id: chosen.id, name: chosen.name }));
+      sessionStorage.setItem(
+        PENDING_UPGRADE,
+        JSON.stringify({ id: chosen.id, name: chosen.name, subscriptionId: current?.id }),
+      );
       const session = await unwrap(
         api.POST('/v1/checkout_sessions', { body: { mode: 'setup', return_path: '/billing/modify' } }),
       );
@@ -96,7 +108,7 @@ export function ModifyPlanPage() {
   changeRef.current = change;
   useEffect(() => {
     if (!returning || !currentId) return;
-    const pending = sessionStorage.getItem(PENDING_UPGRADE);
+    const pending = pendingUpgrade();
     sessionStorage.removeItem(PENDING_UPGRADE);
     setParams({}, { replace: true });
     void (async () => {
@@ -106,7 +118,7 @@ export function ModifyPlanPage() {
             params: { path: { checkout_session_id: returning } },
           }),
         );
-        if (session.status === 'complete' && pending) await changeRef.current(currentId, JSON.parse(pending));
+        if (session.status === 'complete' && pending) await changeRef.current(currentId, pending);
         else setError('No card was saved, so nothing changed.');
       } catch (e) {
         setError(toApiError(e).message);

@@ -27,7 +27,8 @@ export function SubscriptionOverview({
 }) {
   const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organizationId, refreshKey]);
   const status = useApi(() => unwrap(api.GET('/v1/billing/status')), [organizationId, refreshKey]);
-  const current = subscriptions.data?.data.find((s) => s.status !== 'cancelled');
+  // Each live subscription is a license of its own (an organization may hold several).
+  const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
 
   if (subscriptions.loading && !subscriptions.data) return <Loading label="Loading your subscription…" />;
   if (subscriptions.error) return <Alert>{subscriptions.error.message}</Alert>;
@@ -36,8 +37,16 @@ export function SubscriptionOverview({
       {status.data && status.data.status !== 'active' ? (
         <PaymentDue status={status.data} canAct={canAct} onPaid={onChanged} onSaveCard={onSaveCard} />
       ) : null}
-      {current ? (
-        <CurrentSubscription subscription={current} canAct={canAct} onChanged={onChanged} />
+      {live.length > 0 ? (
+        live.map((subscription) => (
+          <CurrentSubscription
+            key={subscription.id}
+            subscription={subscription}
+            canAct={canAct}
+            onChanged={onChanged}
+            several={live.length > 1}
+          />
+        ))
       ) : (
         <Card title="Subscription">
           <p className="muted">No active subscription. Choose a plan below.</p>
@@ -133,10 +142,12 @@ function CurrentSubscription({
   subscription,
   canAct,
   onChanged,
+  several,
 }: {
   subscription: Subscription;
   canAct: boolean;
   onChanged: (message: string) => void;
+  several: boolean;
 }) {
   const detail = useApi(
     () =>
@@ -187,8 +198,8 @@ function CurrentSubscription({
 
   return (
     <Card
-      title="Subscription"
-      description={`Billed by calendar month in ${subscription.time_zone.replaceAll('_', ' ')}.`}
+      title={several ? `Subscription: ${subscription.plan_name}` : 'Subscription'}
+      description={`Billed by ${subscription.billing_mode === 'calendar' ? 'calendar month' : 'month from the day it started'} in ${subscription.time_zone.replaceAll('_', ' ')}.`}
       actions={
         canAct && subscription.status !== 'cancelled' ? (
           <>
@@ -201,7 +212,7 @@ function CurrentSubscription({
                 Cancel subscription
               </Button>
             )}
-            <Link className={buttonClass('primary')} to="/billing/modify">
+            <Link className={buttonClass('primary')} to={`/billing/modify?subscription=${subscription.id}`}>
               Modify plan
             </Link>
           </>
