@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { type Ctx, withTransaction } from '../context.js';
 import type { Tx } from '../db/database.js';
 import { newId } from '../db/ids.js';
@@ -41,49 +42,28 @@ export const EVENT_TYPES: readonly EventType[] = [
   'payment.processing',
 ];
 
-/** Whether an endpoint subscribed to `patterns` ('*', 'invoice.*', 'invoice.paid') wants `type`. */
-export function wants(patterns: readonly string[], type: string): boolean {
-  return patterns.some(
-    (pattern) =>
-      pattern === '*' ||
-      pattern === type ||
-      (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))),
-  );
-}
-
+/**
+ * Records `object` as an event of `type`, with one delivery per enabled endpoint whose patterns
+ * ('*', 'invoice.*', 'invoice.paid') take it, in one statement, and queues their sending.
+ */
 export async function emit(ctx: Ctx, orgId: string, type: EventType, object: object): Promise<void> {
   await withTransaction(ctx, async (tx) => {
     const now = toDate(tx.clock.now());
-    const id = newId('event');
-    await tx.db
-      .insertInto('events')
-      .values({ org_id: orgId, id, type, data: JSON.stringify({ object }), created_at: now })
-      .execute();
-    const endpoints = await tx.db
-      .selectFrom('webhook_endpoints')
-      .select(['id', 'events'])
-      .where('org_id', '=', orgId)
-      .where('status', '=', 'enabled')
-      .execute();
-    for (const endpoint of endpoints.filter((e) => wants(e.events, type))) {
-      const deliveryId = newId('webhookDelivery');
-      await tx.db
-        .insertInto('webhook_deliveries')
-        .values({
-          org_id: orgId,
-          id: deliveryId,
-          endpoint_id: endpoint.id,
-          event_id: id,
-          status: 'pending',
-          attempts: 0,
-          response_status: null,
-          error: null,
-          last_attempt_at: null,
-          delivered_at: null,
-          created_at: now,
-        })
-        .execute();
-      await enqueue(tx.db as Tx, WEBHOOK_DELIVERY_JOB, { org_id: orgId, delivery_id: deliveryId });
+    const patterns = ['*', type, `${type.slice(0, type.indexOf('.'))}.*`];
+    const { rows } = await sql<{ id: string }>`
+      with event as (
+        insert into events (org_id, id, type, data, created_at)
+        values (${orgId}, ${newId('event')}, ${type}, ${JSON.stringify({ object })}::jsonb, ${now})
+        returning org_id, id
+      )
+      insert into webhook_deliveries (org_id, id, endpoint_id, event_id, status, attempts, created_at)
+      select event.org_id, 'whd_' || substr(md5(random()::text || endpoint.id || event.id), 1, 24),
+        endpoint.id, event.id, 'pending', 0, ${now}
+      from event join webhook_endpoints endpoint on endpoint.org_id = event.org_id
+      where endpoint.status = 'enabled' and endpoint.events && ${patterns}::text[]
+      returning id`.execute(tx.db);
+    for (const delivery of rows) {
+      await enqueue(tx.db as Tx, WEBHOOK_DELIVERY_JOB, { org_id: orgId, delivery_id: delivery.id });
     }
   });
 }

@@ -1,7 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
-import type { InvoiceRow, PaymentRow, SubscriptionRow } from '../db/schema.js';
+import type { BillingCustomerRow, InvoiceRow, PaymentRow, SubscriptionRow } from '../db/schema.js';
 import type { BillingScope } from '../db/scope.js';
 import * as invoicing from '../invoicing/index.js';
 import * as ledger from '../ledger/index.js';
@@ -27,6 +27,25 @@ export interface BillingRunDeps {
   gateways: payments.GatewayRegistry;
 }
 
+/**
+ * What one run reads again and again: plan versions (immutable) and tax rules, by key. A run is
+ * minutes long at most, so a rate changed meanwhile applies from the next run.
+ */
+export class RunMemo {
+  readonly #values = new Map<string, Promise<unknown>>();
+
+  get<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let value = this.#values.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = load();
+      this.#values.set(key, value);
+      // A failed read is not remembered.
+      value.catch(() => this.#values.delete(key));
+    }
+    return value;
+  }
+}
+
 export interface BillingRunReport {
   renewed: number;
   charged: number;
@@ -44,6 +63,7 @@ export async function runBilling(
   scope?: BillingScope,
 ): Promise<BillingRunReport> {
   const within: BillingScope = scope ?? { except: await customers.orgsOnTestClocks(ctx) };
+  const memo = new RunMemo();
   const report: BillingRunReport = { renewed: 0, charged: 0, failed: 0, closed: 0 };
   for (;;) {
     const before = report.renewed + report.charged + report.failed + report.closed;
@@ -59,7 +79,7 @@ export async function runBilling(
       );
     }
     for (const due of await subscriptions.subscriptionsToRenew(ctx, now, within)) {
-      if (await renewSubscription(ctx, due.org_id, due.id)) report.renewed++;
+      if (await renewSubscription(ctx, due.org_id, due.id, memo)) report.renewed++;
     }
     for (const due of await invoicing.invoicesToCollect(ctx, now, within)) {
       const outcome = await collectInvoice(ctx, deps, due.org_id, due.id);
@@ -81,7 +101,12 @@ export async function runBilling(
  * period and issue its invoice (the plan's fee in advance; usage of the period that ended is added
  * by metering). Returns false when another worker did it first.
  */
-export async function renewSubscription(ctx: Ctx, orgId: string, subscriptionId: string): Promise<boolean> {
+export async function renewSubscription(
+  ctx: Ctx,
+  orgId: string,
+  subscriptionId: string,
+  memo: RunMemo = new RunMemo(),
+): Promise<boolean> {
   return withTransaction(ctx, async (tx) => {
     let sub = await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait');
     const customer = await customers.getCustomer(tx, orgId);
@@ -108,11 +133,9 @@ export async function renewSubscription(ctx: Ctx, orgId: string, subscriptionId:
     }
     if (sub.status === 'trialing') sub = await subscriptions.transition(cctx, sub, 'active', 'Trial ended');
 
-    const plan = await pricedPlan(cctx, {
-      issuerId: sub.plan_issuer_id,
-      planId: sub.plan_id,
-      versionId: sub.plan_version_id,
-    });
+    const plan = await memo.get(`plan:${sub.plan_issuer_id}:${sub.plan_version_id}`, () =>
+      pricedPlan(tx, { issuerId: sub.plan_issuer_id, planId: sub.plan_id, versionId: sub.plan_version_id }),
+    );
     const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
     const period = subscriptions.periodContaining(rule, periodEnd);
     sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
@@ -129,7 +152,9 @@ export async function renewSubscription(ctx: Ctx, orgId: string, subscriptionId:
       periodStart: periodEnd,
       periodEnd: period.endInstant,
       lines,
-      tax: await invoicing.taxRuleFor(cctx, plan.ref.issuerId, customer),
+      tax: await memo.get(`tax:${plan.ref.issuerId}:${customer.country}:${customer.state}`, () =>
+        invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+      ),
       autoCharge: true,
     });
     await invoicing.finalize(cctx, orgId, draft.id, ledgerAccount(sub, customer));
@@ -188,7 +213,7 @@ export async function collectInvoice(
     cctx.log.warn({ err: error, invoice: invoice.id }, 'automatic charge did not complete');
     return 'pending';
   }
-  return settleInvoicePayment(cctx, payment, invoice.attempt_count);
+  return settleInvoicePayment(cctx, payment, invoice.attempt_count, customer);
 }
 
 /**
@@ -200,6 +225,7 @@ export async function settleInvoicePayment(
   ctx: Ctx,
   payment: PaymentRow,
   attempt?: number,
+  knownCustomer?: BillingCustomerRow,
 ): Promise<CollectionOutcome> {
   if (!payment.invoice_id) return 'skipped';
   const invoiceId = payment.invoice_id;
@@ -210,7 +236,7 @@ export async function settleInvoicePayment(
       await invoicing.awaitPaymentOutcome(tx, { orgId: payment.org_id, invoiceId });
       return 'pending';
     }
-    const customer = await customers.getCustomer(tx, payment.org_id);
+    const customer = knownCustomer ?? (await customers.getCustomer(tx, payment.org_id));
     if (!invoice.subscription_id) return 'skipped';
     const sub = await subscriptions.getSubscription(tx, payment.org_id, invoice.subscription_id, 'wait');
     if (payment.status === 'succeeded') {
