@@ -204,6 +204,14 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
       .toBe(1);
     await expect.poll(() => page.getByRole('alert', { name: 'Payment due' }).count()).toBe(0);
     await screenshot(page, '48-active-again');
+    // The statements: March closed at midnight on 1 April; April open, everything paid.
+    const statements = page.getByRole('table', { name: /^Statements of/ });
+    await expect.poll(() => statements.locator('tbody tr').count()).toBe(2);
+    const [april, march] = await statements.locator('tbody tr').allTextContents();
+    expect(march).toContain('Closed');
+    expect(april).toContain('Open');
+    await statements.scrollIntoViewIfNeeded();
+    await screenshot(page, '48b-statements');
   });
 
   it('sends billing events to a webhook endpoint and shows what was delivered', async () => {

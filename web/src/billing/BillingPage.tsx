@@ -21,6 +21,7 @@ import { CustomerModal } from './CustomerModal';
 import { Invoices } from './Invoices';
 import { PaymentLinks } from './PaymentLinks';
 import { PlanCard } from './PlanCard';
+import { Statements } from './Statements';
 import { SubscriptionOverview } from './SubscriptionOverview';
 import { useCheckout } from './useCheckout';
 import './billing.css';
@@ -157,6 +158,7 @@ export function BillingPage() {
         />
         <PaymentMethods organizationId={organization.id} canAct={canAct} refreshKey={refreshKey} />
         <Invoices organizationId={organization.id} refreshKey={refreshKey} />
+        <Statements organizationId={organization.id} refreshKey={refreshKey} />
         <PaymentLinks
           organizationId={organization.id}
           currency={customer.data.currency}

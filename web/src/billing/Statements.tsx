@@ -1,0 +1,96 @@
+import { api, type Subscription, unwrap } from '../api/client';
+import { useApi } from '../api/useApi';
+import { formatAmount } from '../shared/money';
+import { Alert, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
+
+/**
+ * Monthly statements (C27) of each live subscription: the balance brought forward, what was paid or
+ * credited, what was charged, and the balance carried into the next month. Closed months never change.
+ */
+export function Statements({ organizationId, refreshKey }: { organizationId: string; refreshKey: number }) {
+  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organizationId, refreshKey]);
+  const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
+  return (
+    <section aria-labelledby="statements-heading">
+      <div className="section-heading">
+        <h2 id="statements-heading">Statements</h2>
+        <p>One a month per subscription, closed at midnight on the 1st in your time zone.</p>
+      </div>
+      {subscriptions.error ? <Alert>{subscriptions.error.message}</Alert> : null}
+      {live.map((subscription) => (
+        <SubscriptionStatements
+          key={subscription.id}
+          subscription={subscription}
+          several={live.length > 1}
+          refreshKey={refreshKey}
+        />
+      ))}
+    </section>
+  );
+}
+
+function SubscriptionStatements({
+  subscription,
+  several,
+  refreshKey,
+}: {
+  subscription: Subscription;
+  several: boolean;
+  refreshKey: number;
+}) {
+  const statements = useApi(
+    () => unwrap(api.GET('/v1/statements', { params: { query: { subscription_id: subscription.id } } })),
+    [subscription.id, refreshKey],
+  );
+  const money = (amount: number, currency: string) => formatAmount(amount, currency);
+  const monthName = (month: string) => {
+    const [year, m] = month.split('-').map(Number);
+    return new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+      Date.UTC(year ?? 1970, (m ?? 1) - 1, 15),
+    );
+  };
+  return (
+    <Card flush title={several ? subscription.plan_name : undefined}>
+      {statements.loading && !statements.data ? <Loading /> : null}
+      {statements.error ? <Alert>{statements.error.message}</Alert> : null}
+      {statements.data ? (
+        <Table
+          label={`Statements of ${subscription.plan_name}`}
+          rows={statements.data.data}
+          rowKey={(s) => s.id}
+          empty={
+            <EmptyState title="No statements yet">The first appears with your first invoice.</EmptyState>
+          }
+          columns={[
+            { key: 'month', header: 'Month', className: 'invoice-date', render: (s) => monthName(s.month) },
+            {
+              key: 'opening',
+              header: 'Opening',
+              className: 'num',
+              render: (s) => money(s.opening_balance, s.currency),
+            },
+            {
+              key: 'credits',
+              header: 'Payments and credits',
+              className: 'num',
+              render: (s) => money(s.credits, s.currency),
+            },
+            {
+              key: 'charges',
+              header: 'Charges',
+              className: 'num',
+              render: (s) => money(s.license_charges + s.usage_charges + s.other_charges, s.currency),
+            },
+            {
+              key: 'closing',
+              header: 'Closing',
+              className: 'num',
+              render: (s) => money(s.closing_balance, s.currency),
+            },
+            { key: 'status', header: 'Status', render: (s) => <StatusBadge status={s.status} /> },
+          ]}
+        />
+      ) : null}
+    </Card>
+  );
+}
