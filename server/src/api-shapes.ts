@@ -6,6 +6,9 @@ import { type idPrefixes, isId } from './db/ids.js';
 export const idOf = (kind: keyof typeof idPrefixes) =>
   z.string().refine((value) => isId(kind, value), { message: `Not a valid ${kind} id` });
 
+/** Timestamps in responses: ISO 8601 strings, in UTC. */
+export const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
+
 export const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   starting_after: z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idOf, listQuery } from '../api-shapes.js';
+import { idOf, listQuery, timestamp } from '../api-shapes.js';
 
 /** Request and response shapes of the access module; the OpenAPI document is generated from them. */
 
@@ -63,8 +63,6 @@ export const auditQuery = listQuery.extend({
   created_gte: z.iso.datetime({ offset: true }).optional(),
   created_lt: z.iso.datetime({ offset: true }).optional(),
 });
-
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 export const userObject = z.object({
   id: z.string(),

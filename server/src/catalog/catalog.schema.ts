@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idOf, listQuery } from '../api-shapes.js';
+import { idOf, listQuery, timestamp } from '../api-shapes.js';
 import { isCurrencyCode } from '../money/index.js';
 
 /**
@@ -66,8 +66,6 @@ export const createMetricBody = z.strictObject({
       'Event properties usage can be split and priced by: machine_type, region, pool, license_type ...',
     ),
 });
-
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 export const featureObject = z.object({
   object: z.literal('feature'),

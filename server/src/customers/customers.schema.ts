@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listQuery } from '../api-shapes.js';
+import { listQuery, timestamp } from '../api-shapes.js';
 import { isCurrencyCode } from '../money/index.js';
 import { isTimeZone } from '../time/index.js';
 import { isCountryCode, postalFormats } from './countries.js';
@@ -102,8 +102,6 @@ export const gatewayRoutingBody = z.strictObject({
 export const paymentMethodParams = z.strictObject({
   payment_method_id: z.string().regex(/^pm_[0-9A-Za-z]{8,40}$/),
 });
-
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 export const customerObject = z.object({
   id: z.string(),

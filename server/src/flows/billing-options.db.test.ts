@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -44,26 +45,8 @@ describe.each(engines())('billing options on %s', (engine) => {
   afterAll(() => api.close());
 
   async function customer(at: string) {
-    const owner = await api.signUp();
-    const orgId = (
-      await api.call({
-        method: 'POST',
-        url: '/v1/organizations',
-        as: owner,
-        body: { name: 'Options', country: 'US', postal_code: '94105' },
-      })
-    ).json().id as string;
-    const call = (method: 'GET' | 'POST', url: string, body?: object) =>
-      api.call({ method, url, as: owner, org: orgId, ...(body ? { body } : {}) });
-    await call('POST', '/v1/billing_customer', losAngeles);
-    const clockId = (await call('POST', '/v1/test_clocks', { frozen_time: at })).json().id as string;
-    const checkout = async (body: object, card = '4242424242424242') => {
-      const session = (await call('POST', '/v1/checkout_sessions', body)).json();
-      await api.payAtTestGateway(session.url, card);
-      await call('POST', `/v1/checkout_sessions/${session.id}/sync`);
-      return session;
-    };
-    const advance = (to: string) => call('POST', `/v1/test_clocks/${clockId}/advance`, { frozen_time: to });
+    const { call, advance } = await customerOnTestClock(api, losAngeles, at);
+    const checkout = (body: object, card = '4242424242424242') => checkoutWithCard(api, { call }, body, card);
     const live = async () =>
       (await call('GET', '/v1/subscriptions'))
         .json()

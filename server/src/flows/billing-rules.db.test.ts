@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -52,32 +53,16 @@ describe.each(engines())('billing rules on %s', (engine) => {
 
   /** A customer on a test clock, subscribed to `plan` with a card that succeeds (or another). */
   async function customer(plan: string, at: string, details: object = losAngeles, card = '4242424242424242') {
-    const owner = await api.signUp();
-    const orgId = (
-      await api.call({
-        method: 'POST',
-        url: '/v1/organizations',
-        as: owner,
-        body: { name: 'Rules', country: 'US', postal_code: '94105' },
-      })
-    ).json().id as string;
-    const call = (method: 'GET' | 'POST', url: string, body?: object) =>
-      api.call({ method, url, as: owner, org: orgId, ...(body ? { body } : {}) });
-    await call('POST', '/v1/billing_customer', details);
-    const clockId = (await call('POST', '/v1/test_clocks', { frozen_time: at })).json().id as string;
-    const pay = (url: string, number: string) => api.payAtTestGateway(url, number);
-    const session = (await call('POST', '/v1/checkout_sessions', { plan_id: plans[plan] })).json();
-    await pay(session.url, '4242424242424242');
-    await call('POST', `/v1/checkout_sessions/${session.id}/sync`);
+    const { call, advance, orgId } = await customerOnTestClock(api, details, at);
+    const session = await checkoutWithCard(api, { call }, { plan_id: plans[plan] });
     if (card !== '4242424242424242') {
       const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
-      await pay(setup.url, card);
+      await api.payAtTestGateway(setup.url, card);
       await call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
     }
     const sub = (await call('GET', '/v1/subscriptions'))
       .json()
       .data.find((s: { status: string }) => s.status === 'active');
-    const advance = (to: string) => call('POST', `/v1/test_clocks/${clockId}/advance`, { frozen_time: to });
     const invoices = async () => (await call('GET', '/v1/invoices')).json().data.reverse();
     return { call, sub, advance, invoices, orgId, session };
   }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -59,36 +60,8 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
   });
   afterAll(() => api.close());
 
-  async function customerOnClock(details: object, frozenTime: string) {
-    const owner = await api.signUp();
-    const orgId = (
-      await api.call({
-        method: 'POST',
-        url: '/v1/organizations',
-        as: owner,
-        body: { name: 'Time org', country: 'US', postal_code: '94105' },
-      })
-    ).json().id as string;
-    const created = await api.call({
-      method: 'POST',
-      url: '/v1/billing_customer',
-      as: owner,
-      org: orgId,
-      body: details,
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    const clock = await api.call({
-      method: 'POST',
-      url: '/v1/test_clocks',
-      as: owner,
-      org: orgId,
-      body: { frozen_time: frozenTime },
-    });
-    expect(clock.statusCode, clock.body).toBe(201);
-    const call = (method: 'GET' | 'POST', url: string, body?: object) =>
-      api.call({ method, url, as: owner, org: orgId, ...(body ? { body } : {}) });
-    return { owner, orgId, clockId: clock.json().id as string, call };
-  }
+  const customerOnClock = (details: object, frozenTime: string) =>
+    customerOnTestClock(api, details, frozenTime);
   type Who = Awaited<ReturnType<typeof customerOnClock>>;
 
   async function subscribe(who: Who, planId: string, cardNumber = '4242424242424242') {

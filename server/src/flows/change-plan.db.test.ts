@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { type TestApi, testApi } from '../testing/api.js';
+import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -43,26 +44,11 @@ describe.each(engines())('changing plans on %s', (engine) => {
   afterAll(() => api.close());
 
   async function subscribed(planId: string, frozenTime: string) {
-    const owner: Person = await api.signUp();
-    const orgId = (
-      await api.call({
-        method: 'POST',
-        url: '/v1/organizations',
-        as: owner,
-        body: { name: 'Plans org', country: 'US', postal_code: '94105' },
-      })
-    ).json().id as string;
-    const call = (method: 'GET' | 'POST', url: string, body?: object) =>
-      api.call({ method, url, as: owner, org: orgId, ...(body ? { body } : {}) });
-    await call('POST', '/v1/billing_customer', losAngeles);
-    const clockId = (await call('POST', '/v1/test_clocks', { frozen_time: frozenTime })).json().id as string;
-    const session = (await call('POST', '/v1/checkout_sessions', { plan_id: planId })).json();
-    await api.payAtTestGateway(session.url, '4242424242424242');
-    await call('POST', `/v1/checkout_sessions/${session.id}/sync`);
+    const { call, advance } = await customerOnTestClock(api, losAngeles, frozenTime);
+    const session = await checkoutWithCard(api, { call }, { plan_id: planId });
     const sub = (await call('GET', '/v1/subscriptions'))
       .json()
       .data.find((s: { status: string }) => s.status === 'active');
-    const advance = (to: string) => call('POST', `/v1/test_clocks/${clockId}/advance`, { frozen_time: to });
     return { call, sub, advance, first: session.amount as number };
   }
 

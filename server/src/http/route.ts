@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ApiKeyAuthenticator, OrganizationCache, Permission } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import type { GatewayName, Role } from '../db/schema.js';
+import { BillfoldError } from '../errors.js';
 import type { GatewayRegistry } from '../payments/index.js';
 import type { Limit } from './rate-limit.js';
 
@@ -107,4 +108,12 @@ export const defineRoute = <
 export interface DocumentResponse {
   body: string | Buffer;
   filename: string;
+}
+
+/** The organization a route acts on; routes that need one refuse a request without it. */
+export function orgOf(access: Access): string {
+  if (!access.orgId) {
+    throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
+  }
+  return access.orgId;
 }

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { amountJson, idOf } from '../api-shapes.js';
+import { amountJson, idOf, timestamp } from '../api-shapes.js';
 import type { InvoiceLineRow, InvoiceRow } from '../db/schema.js';
 
 /** Request and response shapes of invoices (C20). Amounts in minor units. */
 
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 const minor = (what: string) => z.number().describe(`${what}, minor units`);
 
 export const invoiceParams = z.strictObject({ invoice_id: idOf('invoice') });

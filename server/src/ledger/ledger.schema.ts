@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { amountJson } from '../api-shapes.js';
+import { amountJson, timestamp } from '../api-shapes.js';
 import type { LedgerEntryRow, StatementRow } from '../db/schema.js';
 import type { StatementFigures } from './statements.js';
 
 /** Response shapes of the ledger and statements (C26, C27). Amounts in minor units. */
 
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 const minor = (what: string) => z.number().describe(`${what}, minor units`);
 
 export const ledgerEntryObject = z.object({

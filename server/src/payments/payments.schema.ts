@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idOf } from '../api-shapes.js';
+import { idOf, timestamp } from '../api-shapes.js';
 
 /** Request and response shapes of checkout and payments (C11, C14). */
 
@@ -34,8 +34,6 @@ export const createCheckoutBody = z
   });
 
 export const checkoutParams = z.strictObject({ checkout_session_id: idOf('checkoutSession') });
-
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 export const paymentObject = z.object({
   id: z.string(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import * as access from '../../access/index.js';
 import { listOf } from '../../api-shapes.js';
 import { BillfoldError } from '../../errors.js';
-import { type Access, defineRoute } from '../route.js';
+import { type Access, defineRoute, orgOf } from '../route.js';
 
 /** Sign-up, sessions, organizations, members, invitations, API keys and the audit log (C1–C4). */
 
@@ -15,11 +15,6 @@ function userOf(a: Access) {
   return a.principal.user;
 }
 /** The organization the policy checked the caller against. */
-function orgOf(a: Access): string {
-  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
-  return a.orgId;
-}
-
 export const accessRoutes = [
   defineRoute({
     method: 'POST',

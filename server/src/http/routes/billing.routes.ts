@@ -4,20 +4,14 @@ import { listOf, toPage } from '../../api-shapes.js';
 import * as catalog from '../../catalog/index.js';
 import type { Ctx } from '../../context.js';
 import * as customers from '../../customers/index.js';
-import { BillfoldError } from '../../errors.js';
 import * as billing from '../../flows/billing-customer.js';
 import { removeSavedMethod } from '../../flows/payment-methods.js';
 import * as subscriptions from '../../subscriptions/index.js';
-import { type Access, defineRoute, type RouteInput } from '../route.js';
+import { defineRoute, orgOf, type RouteInput } from '../route.js';
 
 /** An organization's billing: its customer details, the plans it may choose, its payment methods (C8–C11). */
 
 const TAG = 'Billing';
-
-function orgOf(a: Access): string {
-  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
-  return a.orgId;
-}
 
 const customerDeps = (
   input: Pick<RouteInput<unknown, unknown, unknown>, 'gateways'>,

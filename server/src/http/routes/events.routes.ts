@@ -1,7 +1,6 @@
 import { listOf } from '../../api-shapes.js';
-import { BillfoldError } from '../../errors.js';
 import * as events from '../../events/index.js';
-import { type Access, defineRoute } from '../route.js';
+import { defineRoute, orgOf } from '../route.js';
 
 /**
  * Outbound webhooks (C36): where an organization wants its events sent, and what was sent. Endpoint
@@ -9,11 +8,6 @@ import { type Access, defineRoute } from '../route.js';
  */
 
 const TAG = 'Webhooks';
-
-function orgOf(a: Access): string {
-  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
-  return a.orgId;
-}
 
 export const eventsRoutes = [
   defineRoute({

@@ -6,16 +6,11 @@ import * as links from '../../flows/payment-links.js';
 import { recordRefund } from '../../flows/subscription-billing.js';
 import * as payments from '../../payments/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
-import { type Access, defineRoute, type RouteInput } from '../route.js';
+import { defineRoute, orgOf, type RouteInput } from '../route.js';
 
 /** Checkout at the customer's gateway (C11, C14). */
 
 const TAG = 'Payments';
-
-function orgOf(a: Access): string {
-  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
-  return a.orgId;
-}
 
 const deps = (
   input: Pick<RouteInput<unknown, unknown, unknown>, 'payments' | 'publicUrl'>,

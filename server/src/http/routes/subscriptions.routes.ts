@@ -15,7 +15,7 @@ import * as invoicing from '../../invoicing/index.js';
 import * as ledger from '../../ledger/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
 import * as testClocks from '../../test-clocks/index.js';
-import { type Access, type DocumentResponse, defineRoute } from '../route.js';
+import { type DocumentResponse, defineRoute, orgOf } from '../route.js';
 
 /**
  * Subscriptions, invoices, the ledger and statements, the billing status, and test clocks
@@ -23,11 +23,6 @@ import { type Access, type DocumentResponse, defineRoute } from '../route.js';
  */
 
 const TAG = 'Subscriptions and invoices';
-
-function orgOf(a: Access): string {
-  if (!a.orgId) throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
-  return a.orgId;
-}
 
 const subscriptionWithHistory = subscriptions.subscriptionDetailObject.extend({
   history: z.array(subscriptions.subscriptionEventObject),
