@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import { Temporal } from 'temporal-polyfill';
 import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
@@ -9,6 +9,7 @@ import type {
   InvoiceLineKind,
   InvoiceLineRow,
   InvoiceRow,
+  InvoicesTable,
   LedgerEntryKind,
   PaymentRow,
 } from '../db/schema.js';
@@ -172,6 +173,31 @@ export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<Invoic
   return row;
 }
 
+/** Changes an invoice's row and returns it as it now is. */
+function updateInvoice(
+  ctx: Ctx,
+  invoice: InvoiceRow,
+  changes: Updateable<InvoicesTable>,
+): Promise<InvoiceRow> {
+  return ctx.db
+    .updateTable('invoices')
+    .set(changes)
+    .where('org_id', '=', invoice.org_id)
+    .where('id', '=', invoice.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Tells the organization's webhook endpoints what became of an invoice, lines included. */
+async function emitInvoice(ctx: Ctx, type: events.EventType, invoice: InvoiceRow): Promise<void> {
+  await events.emit(
+    ctx,
+    invoice.org_id,
+    type,
+    presentInvoice(invoice, await invoiceLines(ctx, invoice.org_id, invoice.id)),
+  );
+}
+
 async function lockInvoice(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceRow> {
   const row = await ctx.db
     .selectFrom('invoices')
@@ -237,21 +263,15 @@ export async function finalize(
     })
     .execute();
   const nothingToPay = invoice.total <= 0n;
-  const finalized = await ctx.db
-    .updateTable('invoices')
-    .set({
-      number,
-      status: nothingToPay ? 'paid' : 'open',
-      finalized_at: now,
-      paid_at: nothingToPay ? now : null,
-      due_at: toDate(dueDate(instant, account.timeZone, taken.due_day)),
-      next_attempt_at: invoice.auto_charge && !nothingToPay ? now : null,
-      updated_at: now,
-    })
-    .where('org_id', '=', orgId)
-    .where('id', '=', invoice.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const finalized = await updateInvoice(ctx, invoice, {
+    number,
+    status: nothingToPay ? 'paid' : 'open',
+    finalized_at: now,
+    paid_at: nothingToPay ? now : null,
+    due_at: toDate(dueDate(instant, account.timeZone, taken.due_day)),
+    next_attempt_at: invoice.auto_charge && !nothingToPay ? now : null,
+    updated_at: now,
+  });
 
   const lines = await invoiceLines(ctx, orgId, invoice.id);
   // Charges belong to the month their period starts in, even when the invoice is issued later (a
@@ -315,26 +335,15 @@ export async function applyPayment(
   if (!posted || invoice.status !== 'open') return invoice;
   const paid = invoice.amount_paid + payment.amount;
   const now = toDate(ctx.clock.now());
-  const updated = await ctx.db
-    .updateTable('invoices')
-    .set({
-      amount_paid: paid,
-      status: paid >= invoice.total ? 'paid' : 'open',
-      paid_at: paid >= invoice.total ? now : null,
-      next_attempt_at: paid >= invoice.total ? null : invoice.next_attempt_at,
-      updated_at: now,
-    })
-    .where('org_id', '=', invoice.org_id)
-    .where('id', '=', invoice.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const updated = await updateInvoice(ctx, invoice, {
+    amount_paid: paid,
+    status: paid >= invoice.total ? 'paid' : 'open',
+    paid_at: paid >= invoice.total ? now : null,
+    next_attempt_at: paid >= invoice.total ? null : invoice.next_attempt_at,
+    updated_at: now,
+  });
   if (updated.status === 'paid') {
-    await events.emit(
-      ctx,
-      updated.org_id,
-      'invoice.paid',
-      presentInvoice(updated, await invoiceLines(ctx, updated.org_id, updated.id)),
-    );
+    await emitInvoice(ctx, 'invoice.paid', updated);
   }
   return updated;
 }
@@ -359,27 +368,16 @@ export async function recordFailedAttempt(
   const attempts = invoice.attempt_count + 1;
   const firstFailure = invoice.first_failed_at ? fromDate(invoice.first_failed_at) : now;
   const nextDay = retryDays[attempts - 1];
-  const updated = await ctx.db
-    .updateTable('invoices')
-    .set({
-      attempt_count: attempts,
-      first_failed_at: toDate(firstFailure),
-      next_attempt_at:
-        nextDay === undefined
-          ? null
-          : toDate(firstFailure.toZonedDateTimeISO(timeZone).add({ days: nextDay }).toInstant()),
-      updated_at: toDate(now),
-    })
-    .where('org_id', '=', invoice.org_id)
-    .where('id', '=', invoice.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await events.emit(
-    ctx,
-    updated.org_id,
-    'invoice.payment_failed',
-    presentInvoice(updated, await invoiceLines(ctx, updated.org_id, updated.id)),
-  );
+  const updated = await updateInvoice(ctx, invoice, {
+    attempt_count: attempts,
+    first_failed_at: toDate(firstFailure),
+    next_attempt_at:
+      nextDay === undefined
+        ? null
+        : toDate(firstFailure.toZonedDateTimeISO(timeZone).add({ days: nextDay }).toInstant()),
+    updated_at: toDate(now),
+  });
+  await emitInvoice(ctx, 'invoice.payment_failed', updated);
   return { invoice: updated, exhausted: nextDay === undefined, recorded: true };
 }
 
@@ -432,19 +430,13 @@ export async function voidInvoice(
     before: { status: invoice.status },
     after: { status: 'void', credit_note: creditNoteId, reason },
   });
-  const voided = await ctx.db
-    .updateTable('invoices')
-    .set({ status: 'void', voided_at: toDate(now), next_attempt_at: null, updated_at: toDate(now) })
-    .where('org_id', '=', invoice.org_id)
-    .where('id', '=', invoice.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await events.emit(
-    ctx,
-    voided.org_id,
-    'invoice.voided',
-    presentInvoice(voided, await invoiceLines(ctx, voided.org_id, voided.id)),
-  );
+  const voided = await updateInvoice(ctx, invoice, {
+    status: 'void',
+    voided_at: toDate(now),
+    next_attempt_at: null,
+    updated_at: toDate(now),
+  });
+  await emitInvoice(ctx, 'invoice.voided', voided);
   return voided;
 }
 
@@ -462,13 +454,11 @@ export async function markUncollectible(
     throw conflict('invoice.not_open', `A ${invoice.status} invoice cannot be marked uncollectible`);
   }
   const now = toDate(ctx.clock.now());
-  const updated = await ctx.db
-    .updateTable('invoices')
-    .set({ status: 'uncollectible', next_attempt_at: null, updated_at: now })
-    .where('org_id', '=', invoice.org_id)
-    .where('id', '=', invoice.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const updated = await updateInvoice(ctx, invoice, {
+    status: 'uncollectible',
+    next_attempt_at: null,
+    updated_at: now,
+  });
   await recordAudit(ctx, {
     orgId: invoice.org_id,
     action: 'invoice.marked_uncollectible',
@@ -477,12 +467,7 @@ export async function markUncollectible(
     before: { status: 'open' },
     after: { status: 'uncollectible', reason },
   });
-  await events.emit(
-    ctx,
-    updated.org_id,
-    'invoice.marked_uncollectible',
-    presentInvoice(updated, await invoiceLines(ctx, updated.org_id, updated.id)),
-  );
+  await emitInvoice(ctx, 'invoice.marked_uncollectible', updated);
   return updated;
 }
 
