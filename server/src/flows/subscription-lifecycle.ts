@@ -50,8 +50,10 @@ export async function keepSubscription(ctx: Ctx, orgId: string, subscriptionId: 
 }
 
 /** Pausing stops billing: no renewal while paused. */
-export async function pauseSubscription(ctx: Ctx, orgId: string, subscriptionId: string, reason: string) {
-  return locked(ctx, orgId, subscriptionId, (tx, sub) => subscriptions.transition(tx, sub, 'paused', reason));
+export async function pauseSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {
+  return locked(ctx, orgId, subscriptionId, (tx, sub) =>
+    subscriptions.transition(tx, sub, 'paused', 'Paused by the customer'),
+  );
 }
 
 /**

@@ -111,53 +111,43 @@ export const subscriptionsRoutes = [
     handler: async ({ ctx, access, params, body }) =>
       withHistory(ctx, await lifecycle.cancelSubscription(ctx, orgOf(access), params.subscription_id, body)),
   }),
-  defineRoute({
-    method: 'POST',
-    path: '/v1/subscriptions/:subscription_id/keep',
-    operationId: 'keepSubscription',
-    summary: 'Withdraw a cancellation set for the end of the period',
-    tag: TAG,
-    permission: 'billing.write',
-    params: subscriptions.subscriptionParams,
-    response: subscriptionWithHistory,
-    transaction: 'own',
-    handler: async ({ ctx, access, params }) =>
-      withHistory(ctx, await lifecycle.keepSubscription(ctx, orgOf(access), params.subscription_id)),
-  }),
-  defineRoute({
-    method: 'POST',
-    path: '/v1/subscriptions/:subscription_id/pause',
-    operationId: 'pauseSubscription',
-    summary: 'Pause billing: nothing renews until it is resumed',
-    tag: TAG,
-    permission: 'billing.write',
-    params: subscriptions.subscriptionParams,
-    response: subscriptionWithHistory,
-    transaction: 'own',
-    handler: async ({ ctx, access, params }) =>
-      withHistory(
-        ctx,
-        await lifecycle.pauseSubscription(
-          ctx,
-          orgOf(access),
-          params.subscription_id,
-          'Paused by the customer',
-        ),
-      ),
-  }),
-  defineRoute({
-    method: 'POST',
-    path: '/v1/subscriptions/:subscription_id/resume',
-    operationId: 'resumeSubscription',
-    summary: 'Resume a paused subscription; past its period, a new one starts and is invoiced, prorated',
-    tag: TAG,
-    permission: 'billing.write',
-    params: subscriptions.subscriptionParams,
-    response: subscriptionWithHistory,
-    transaction: 'own',
-    handler: async ({ ctx, access, params }) =>
-      withHistory(ctx, await lifecycle.resumeSubscription(ctx, orgOf(access), params.subscription_id)),
-  }),
+  // Actions without a body: each moves the subscription on and answers with it and its history.
+  ...(
+    [
+      [
+        'keep',
+        'keepSubscription',
+        'Withdraw a cancellation set for the end of the period',
+        lifecycle.keepSubscription,
+      ],
+      [
+        'pause',
+        'pauseSubscription',
+        'Pause billing: nothing renews until it is resumed',
+        lifecycle.pauseSubscription,
+      ],
+      [
+        'resume',
+        'resumeSubscription',
+        'Resume a paused subscription; past its period, a new one starts and is invoiced, prorated',
+        lifecycle.resumeSubscription,
+      ],
+    ] as const
+  ).map(([action, operationId, summary, act]) =>
+    defineRoute({
+      method: 'POST',
+      path: `/v1/subscriptions/:subscription_id/${action}`,
+      operationId,
+      summary,
+      tag: TAG,
+      permission: 'billing.write',
+      params: subscriptions.subscriptionParams,
+      response: subscriptionWithHistory,
+      transaction: 'own',
+      handler: async ({ ctx, access, params }) =>
+        withHistory(ctx, await act(ctx, orgOf(access), params.subscription_id)),
+    }),
+  ),
   defineRoute({
     method: 'POST',
     path: '/v1/subscriptions/:subscription_id/preview_change',
