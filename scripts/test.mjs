@@ -30,7 +30,9 @@ const passed = summary.numPassedTests;
 const brokenFiles = summary.testResults.filter(
   (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
 ).length;
-const failed = summary.numFailedTests + brokenFiles;
+// A run that failed outside any test (a global setup without its database, an unhandled rejection)
+// still counts as one failure: the totals line never says "0 failed" for a red run.
+const failed = Math.max(summary.numFailedTests + brokenFiles, status !== 0 ? 1 : 0);
 const skippedIn = (files) =>
   files.reduce(
     (sum, file) =>

@@ -64,8 +64,9 @@ export async function dropPostgresTestDatabases(adminUrl: string): Promise<void>
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   const { rows } = await client.query<{ datname: string }>(
-    `select datname from pg_database where datname like 'billfold_test_%' or datname = $1`,
-    [`billfold_template_${process.pid}`],
+    // Only this run's databases: another run (another checkout) may share the server.
+    `select datname from pg_database where datname like $1 or datname = $2`,
+    [`billfold\\_test\\_${process.pid}\\_%`, `billfold_template_${process.pid}`],
   );
   for (const { datname } of rows) await client.query(`drop database if exists ${datname} with (force)`);
   await client.end();
@@ -109,7 +110,9 @@ export async function freshDatabase(engine: Engine): Promise<TestDatabase> {
   }
   const postgres = inject('postgresTemplate');
   if (!postgres) throw new Error('PostgreSQL is not configured for this run');
-  const name = `billfold_test_${randomBytes(6).toString('hex')}`;
+  // Named after the run (the template carries its pid), so its teardown drops its own databases only.
+  const run = postgres.template.replace('billfold_template_', '');
+  const name = `billfold_test_${run}_${randomBytes(6).toString('hex')}`;
   await adminQuery(postgres.adminUrl, `create database ${name} template ${postgres.template}`);
   const url = withDatabase(postgres.adminUrl, name);
   const database = await openDatabase({ kind: 'postgres', url });
