@@ -555,6 +555,8 @@ export interface GatewayEventsTable {
   org_id: string | null;
   payload: Json;
   received_at: Timestamp;
+  /** Set by the delivery whose handler runs; a claim older than the lease may be taken over. */
+  claimed_at: Timestamp | null;
   processed_at: Timestamp | null;
 }
 

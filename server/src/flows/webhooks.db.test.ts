@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signStripeStyle } from '../payments/index.js';
+import { GATEWAY_EVENT_LEASE_MS, signStripeStyle } from '../payments/index.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { countRows, engines } from '../testing/databases.js';
+import { toDate } from '../time/index.js';
 
 /**
  * Webhooks from the test gateway into Billfold: signed in Stripe's scheme, checked over the raw body
@@ -152,6 +153,72 @@ describe.each(engines())('gateway webhooks on %s', (engine) => {
       .where('status', '=', 'active')
       .execute();
     expect(subscriptions.map((s) => s.plan_id)).toEqual([planId]);
+  });
+
+  it('runs the handler once for 20 concurrent copies of one event', async () => {
+    const who = await paidCheckout();
+    const completed = (await eventsFor(who.gatewayRef)).at(-1);
+    if (!completed) throw new Error('no event');
+    const { body, signature } = await api.app.billfoldGateways.test.signedEvent(completed.id);
+
+    const responses = await Promise.all(Array.from({ length: 20 }, () => deliver(body, signature)));
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
+    // Only the delivery that claimed the event ran the handler; it alone answers duplicate: false.
+    const ran = responses.filter((r) => r.json().duplicate === false);
+    expect(ran).toHaveLength(1);
+    const row = await api.database.db
+      .selectFrom('gateway_events')
+      .select(['processed_at', 'org_id'])
+      .where('gateway', '=', 'test')
+      .where('event_id', '=', completed.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ org_id: who.orgId });
+    expect(row.processed_at).not.toBeNull();
+    expect(await activePlan(who)).toBe('Pro');
+    const payments = await api.database.db
+      .selectFrom('payments')
+      .select('status')
+      .where('org_id', '=', who.orgId)
+      .execute();
+    expect(payments.map((p) => p.status)).toEqual(['succeeded']);
+  });
+
+  it('lets a redelivery take over a claim left by a crashed handler once its lease lapses', async () => {
+    const who = await paidCheckout();
+    const completed = (await eventsFor(who.gatewayRef)).at(-1);
+    if (!completed) throw new Error('no event');
+    const { body, signature } = await api.app.billfoldGateways.test.signedEvent(completed.id);
+    // A delivery that claimed the event and died before applying it: the claim is fresh.
+    await api.database.db
+      .insertInto('gateway_events')
+      .values({
+        gateway: 'test',
+        event_id: completed.id,
+        type: 'checkout.session.completed',
+        org_id: null,
+        payload: body,
+        received_at: toDate(api.clock.now()),
+        claimed_at: toDate(api.clock.now()),
+        processed_at: null,
+      })
+      .execute();
+    expect((await deliver(body, signature)).json()).toEqual({ received: true, duplicate: true });
+    expect(await activePlan(who)).toBe('Free');
+
+    // The gateway redelivers later; the lease has lapsed, and this delivery applies it.
+    const lapsed = new Date(api.clock.now().epochMilliseconds - GATEWAY_EVENT_LEASE_MS - 1000);
+    await api.database.db
+      .updateTable('gateway_events')
+      .set({ claimed_at: lapsed })
+      .where('event_id', '=', completed.id)
+      .execute();
+    const fresh = signStripeStyle(
+      await api.app.billfoldGateways.test.webhookSecret(),
+      Math.floor(api.clock.now().epochMilliseconds / 1000),
+      body,
+    );
+    expect((await deliver(body, fresh)).json()).toEqual({ received: true, duplicate: false });
+    expect(await activePlan(who)).toBe('Pro');
   });
 
   it('refuses a wrong secret, a stale timestamp, a changed body and a missing signature, applying nothing', async () => {

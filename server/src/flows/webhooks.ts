@@ -6,10 +6,12 @@ import { applyCheckout, type CheckoutDeps } from './checkout.js';
 import { applyPaymentLink } from './payment-links.js';
 
 /**
- * A verified gateway event, applied once. The event is stored by its id first: a redelivery finds it
- * processed and changes nothing. An event says that something happened; what the gateway says now is
- * applied, so a late or out-of-order event cannot move a checkout backwards (and applying is itself
- * idempotent: the return from the hosted page may have applied it already).
+ * A verified gateway event, applied once. Its delivery first claims the event in one conditional write
+ * (payments.claimGatewayEvent): of any number of concurrent or repeated deliveries exactly one runs the
+ * handler, and the others are acknowledged as duplicates. A handler that fails gives its claim back, so
+ * the gateway's redelivery applies the event. An event says that something happened; what the gateway
+ * says now is applied, so a late or out-of-order event cannot move a checkout backwards (and applying is
+ * itself idempotent: the return from the hosted page may have applied it already).
  */
 export async function handleGatewayEvent(
   ctx: Ctx,
@@ -17,8 +19,29 @@ export async function handleGatewayEvent(
   event: payments.GatewayEvent,
   deps: CheckoutDeps,
 ): Promise<{ duplicate: boolean }> {
-  const fresh = await payments.recordGatewayEvent(ctx, gateway, event);
-  if (!fresh) return { duplicate: true };
+  if (!(await payments.claimGatewayEvent(ctx, gateway, event))) return { duplicate: true };
+  let orgId: string | null;
+  try {
+    orgId = await applyGatewayEvent(ctx, gateway, event, deps);
+  } catch (error) {
+    await payments
+      .releaseGatewayEvent(ctx, gateway, event.id)
+      .catch((release) =>
+        ctx.log.error({ err: release, gateway, event: event.id }, 'could not release a gateway event claim'),
+      );
+    throw error;
+  }
+  await payments.markGatewayEventProcessed(ctx, gateway, event.id, orgId);
+  return { duplicate: false };
+}
+
+/** Applies what the event is about; returns the organization it concerned, if any. */
+async function applyGatewayEvent(
+  ctx: Ctx,
+  gateway: GatewayName,
+  event: payments.GatewayEvent,
+  deps: CheckoutDeps,
+): Promise<string | null> {
   let orgId: string | null = null;
   if (event.type === 'payment.updated' && event.paymentRef) {
     const payment = await payments.refreshPayment(ctx, deps.gateways.get(gateway), event.paymentRef);
@@ -55,6 +78,5 @@ export async function handleGatewayEvent(
       'gateway event acknowledged, not used',
     );
   }
-  await payments.markGatewayEventProcessed(ctx, gateway, event.id, orgId);
-  return { duplicate: false };
+  return orgId;
 }

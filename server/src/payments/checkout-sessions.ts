@@ -242,15 +242,26 @@ export async function findCheckoutByGatewayRef(
 }
 
 /**
- * Stores a gateway event once. Returns false when it was already processed: a redelivery (or a
- * duplicate) is acknowledged and changes nothing.
+ * How long a delivery's claim on an event holds. A handler that crashed leaves its claim behind; the
+ * gateway redelivers an event it got no 2xx for (Stripe for three days, Cashfree for a day), and the
+ * first redelivery after the lease takes the claim over and applies the event.
  */
-export async function recordGatewayEvent(
+export const GATEWAY_EVENT_LEASE_MS = 2 * 60_000;
+
+/**
+ * Stores a gateway event and claims it, in one conditional write: a new event is inserted claimed; a
+ * known one is claimed only if it is unprocessed and its claim (if any) has lapsed. Exactly one of any
+ * number of concurrent deliveries gets `true` and runs the handler; the others are acknowledged as
+ * duplicates and change nothing.
+ */
+export async function claimGatewayEvent(
   ctx: Ctx,
   gateway: GatewayName,
   event: { id: string; gatewayType: string; payload: unknown },
 ): Promise<boolean> {
-  await ctx.db
+  const now = toDate(ctx.clock.now());
+  const lapsed = new Date(now.getTime() - GATEWAY_EVENT_LEASE_MS);
+  const claimed = await ctx.db
     .insertInto('gateway_events')
     .values({
       gateway,
@@ -258,18 +269,33 @@ export async function recordGatewayEvent(
       type: event.gatewayType,
       org_id: null,
       payload: JSON.stringify(event.payload),
-      received_at: toDate(ctx.clock.now()),
+      received_at: now,
+      claimed_at: now,
       processed_at: null,
     })
-    .onConflict((c) => c.columns(['gateway', 'event_id']).doNothing())
-    .execute();
-  const row = await ctx.db
-    .selectFrom('gateway_events')
-    .select('processed_at')
+    .onConflict((c) =>
+      c
+        .columns(['gateway', 'event_id'])
+        .doUpdateSet({ claimed_at: now })
+        .where('gateway_events.processed_at', 'is', null)
+        .where((eb) =>
+          eb.or([eb('gateway_events.claimed_at', 'is', null), eb('gateway_events.claimed_at', '<', lapsed)]),
+        ),
+    )
+    .returning('event_id')
+    .executeTakeFirst();
+  return claimed !== undefined;
+}
+
+/** Gives a claim back after its handler failed, so the gateway's redelivery can apply the event. */
+export async function releaseGatewayEvent(ctx: Ctx, gateway: GatewayName, eventId: string) {
+  await ctx.db
+    .updateTable('gateway_events')
+    .set({ claimed_at: null })
     .where('gateway', '=', gateway)
-    .where('event_id', '=', event.id)
-    .executeTakeFirstOrThrow();
-  return row.processed_at === null;
+    .where('event_id', '=', eventId)
+    .where('processed_at', 'is', null)
+    .execute();
 }
 
 export async function markGatewayEventProcessed(

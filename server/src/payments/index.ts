@@ -10,8 +10,10 @@ export {
   withRetries,
 } from './charges.js';
 export {
+  claimGatewayEvent,
   findCheckoutByGatewayRef,
   findPayment,
+  GATEWAY_EVENT_LEASE_MS,
   gatewayCustomerRef,
   getCheckoutSession,
   insertCheckoutSession,
@@ -19,8 +21,8 @@ export {
   markGatewayEventProcessed,
   presentCheckoutSession,
   presentPayment,
-  recordGatewayEvent,
   recordPayment,
+  releaseGatewayEvent,
 } from './checkout-sessions.js';
 export type { StripeSettings } from './gateways/stripe/stripe-gateway.js';
 export { type PayOutcome, TestGateway, type TestGatewayFaults } from './gateways/test/test-gateway.js';
