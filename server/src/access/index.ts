@@ -10,6 +10,8 @@ export { listAuditEvents, recordAudit, wasAudited } from './audit.js';
 export { AccessCaches } from './caches.js';
 export { ACCESS_CHANNEL, type AccessChange, announceAccessChange } from './changes.js';
 export {
+  changePassword,
+  endAllSessions,
   endSession,
   findSession,
   grantOperator,

@@ -301,7 +301,9 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
     ...(route.rateLimits
       ? {
           preHandler: async (request) => {
-            const input = { body: request.body as never, ip: request.ip };
+            const { principal } = request.access;
+            const userId = principal.kind === 'user' ? principal.user.id : undefined;
+            const input = { body: request.body as never, ip: request.ip, userId };
             await deps.limiter.hit(
               (route.rateLimits ?? []).map((limit) => ({ ...limit, key: limit.key(input) })),
             );
