@@ -25,7 +25,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv, defaultWebDist?: string): 
   const host = env.HOST ?? '127.0.0.1';
   const poolSize = Number.parseInt(env.BILLFOLD_DB_POOL_SIZE ?? '10', 10);
   if (!Number.isInteger(poolSize) || poolSize < 1)
-    throw new Error(`BILLFOLD_DB_POOL_SIZE must be a positive whole number, not ${env.BILLFOLD_DB_POOL_SIZE}`);
+    throw new Error(
+      `BILLFOLD_DB_POOL_SIZE must be a positive whole number, not ${env.BILLFOLD_DB_POOL_SIZE}`,
+    );
   const database: DatabaseConfig = env.DATABASE_URL
     ? { kind: 'postgres', url: env.DATABASE_URL, poolSize }
     : { kind: 'pglite', dataDir: resolve(env.BILLFOLD_DATA_DIR ?? '.billfold') };
