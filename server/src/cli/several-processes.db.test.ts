@@ -40,7 +40,11 @@ describe.runIf(engines().includes('postgres'))('several billfold start processes
     database = await freshDatabase('postgres');
     for (let i = 0; i < PROCESSES; i++) processes.push(start(firstPort + i));
     await Promise.all(
-      processes.map((p) => waitFor(() => p.output().includes('Billfold is running'), 60_000)),
+      processes.map((p) =>
+        waitFor(() => p.output().includes('Billfold is running'), 60_000).catch(() => {
+          throw new Error(`${p.base} did not start:\n${p.output()}`);
+        }),
+      ),
     );
   }, 90_000);
 

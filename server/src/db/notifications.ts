@@ -43,6 +43,7 @@ export function listenOnPostgres(url: string): Listen {
 
     const connect = async () => {
       const { default: pg } = await import('pg');
+      if (closed) return;
       const next = new pg.Client({ connectionString: url });
       client = next;
       next.on('error', (error) => lost(next, error));
