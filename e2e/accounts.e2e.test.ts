@@ -1,6 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
 import type { RunningBillfold } from '../server/src/server.js';
+import { systemClock } from '../server/src/time/index.js';
 import { chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
 
 /**
@@ -192,5 +194,31 @@ describe.skipIf(!chromiumAvailable)('accounts and access in Chromium', () => {
     await laptop.reload();
     await laptop.waitForURL(/\/sign-in/);
     await laptop.context().close();
+  });
+});
+
+describe.skipIf(!chromiumAvailable)('the demo in Chromium', () => {
+  let billfold: RunningBillfold;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    billfold = await startTestBillfold({
+      beforeListen: ({ db }) => seedDemo(db, systemClock, 'http://127.0.0.1'),
+    });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await billfold?.close();
+  });
+
+  it('lands the demo owner in Acme Cloud, which holds the demo data, not in the empty Personal', async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    await page.goto(`${billfold.url}/sign-in`);
+    await page.getByLabel('Email').fill('demo@example.com');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Acme Cloud');
+    await screenshot(page, 'demo-01-signed-in');
   });
 });

@@ -65,8 +65,9 @@ function storeOrg(id: string | undefined) {
 /**
  * The organization to act on: the one asked for, else the one last used in this browser, else the
  * person's first team organization. Everyone has a personal account from sign-up, usually empty; a team
- * organization is one they created or were invited to, where the work is. An operator sees every
- * organization but lands only in one they are a member of. The list comes oldest first.
+ * organization is one they created or were invited to, where the work is. Of a reseller and its
+ * clients, the reseller's own comes first. An operator sees every organization but lands only in one
+ * they are a member of. The list comes oldest first.
  */
 function chooseOrg(session: SessionObject, prefer: string | undefined): string | undefined {
   const ids = new Set(session.organizations.map((o) => o.id));
@@ -74,7 +75,8 @@ function chooseOrg(session: SessionObject, prefer: string | undefined): string |
     if (candidate && ids.has(candidate)) return candidate;
   }
   const memberOf = session.organizations.filter((o) => o.role !== null);
-  const team = memberOf.find((o) => o.kind !== 'personal');
+  const teams = memberOf.filter((o) => o.kind !== 'personal');
+  const team = teams.find((o) => !o.parent_org_id || !ids.has(o.parent_org_id)) ?? teams[0];
   return (team ?? memberOf[0] ?? session.organizations[0])?.id;
 }
 
