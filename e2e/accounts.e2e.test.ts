@@ -160,7 +160,9 @@ describe.skipIf(!chromiumAvailable)('accounts and access in Chromium', () => {
     await signIn(laptop, password);
     await expect.poll(() => laptop.getByRole('heading', { level: 1 }).textContent()).toContain('Acme Cloud');
 
-    await nav(owner).getByRole('link', { name: 'Settings' }).click();
+    await owner.getByRole('button', { name: /^Account menu for/ }).click();
+    await owner.getByRole('menuitem', { name: 'Password and sessions' }).click();
+    await owner.waitForURL(/\/settings#account$/);
     const form = owner.getByRole('form', { name: 'Change password' });
     await form.getByLabel('Current password').fill('not my password');
     await form.getByLabel('New password', { exact: true }).fill('a brand new secret');

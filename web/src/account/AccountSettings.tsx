@@ -1,14 +1,24 @@
-import { type FormEvent, useState } from 'react';
-import { useNavigate } from 'react-router';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { useLocation, useNavigate } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useFormErrors } from '../api/forms';
 import { useSession } from '../api/session';
 import { Alert, Button, Card, ConfirmDialog, Input } from '../ui';
+import './account.css';
 
 /** The signed-in person's own settings, whichever organization is chosen: password and sessions. */
 export function AccountSettings() {
+  const { hash } = useLocation();
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Reached from the account menu (/settings#account): a client-side navigation does not scroll.
+  useEffect(() => {
+    if (hash === '#account') heading.current?.scrollIntoView({ block: 'start' });
+  }, [hash]);
   return (
     <>
+      <h2 className="settings-section-title" id="account" ref={heading}>
+        Your account
+      </h2>
       <PasswordCard />
       <SessionsCard />
     </>

@@ -35,9 +35,6 @@ export function SettingsPage() {
           </dl>
         </Card>
       ) : null}
-      <h2 className="settings-section-title" id="account">
-        Your account
-      </h2>
       <AccountSettings />
     </Page>
   );
