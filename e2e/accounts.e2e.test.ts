@@ -1,6 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
 import type { RunningBillfold } from '../server/src/server.js';
+import { systemClock } from '../server/src/time/index.js';
 import { chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
 
 /**
@@ -136,5 +138,89 @@ describe.skipIf(!chromiumAvailable)('accounts and access in Chromium', () => {
     await expect.poll(() => table.getByText('api_key.created', { exact: true }).count()).toBe(1);
     await expect.poll(() => table.getByText('api_key.revoked', { exact: true }).count()).toBe(1);
     await screenshot(owner, '12-audit-log-filtered');
+  });
+
+  async function signIn(page: Page, withPassword: string) {
+    await page.goto(`${billfold.url}/sign-in`);
+    await page.getByLabel('Email').fill(ownerEmail);
+    await page.getByLabel('Password').fill(withPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  it('lands a person who signs in on a new browser in their team organization, not the empty personal one', async () => {
+    const laptop = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    await signIn(laptop, password);
+    await expect.poll(() => laptop.getByRole('heading', { level: 1 }).textContent()).toContain('Acme Cloud');
+    await laptop.context().close();
+  });
+
+  it('changes the password on the Settings page: other sessions end, this one stays', async () => {
+    // Signed in elsewhere twice: the browser of the test before and this one.
+    const laptop = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    await signIn(laptop, password);
+    await expect.poll(() => laptop.getByRole('heading', { level: 1 }).textContent()).toContain('Acme Cloud');
+
+    await owner.getByRole('button', { name: /^Account menu for/ }).click();
+    await owner.getByRole('menuitem', { name: 'Password and sessions' }).click();
+    await owner.waitForURL(/\/settings#account$/);
+    const form = owner.getByRole('form', { name: 'Change password' });
+    await form.getByLabel('Current password').fill('not my password');
+    await form.getByLabel('New password', { exact: true }).fill('a brand new secret');
+    await form.getByLabel('Repeat new password').fill('a brand new secret');
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => form.getByText('The current password is wrong').count()).toBe(1);
+
+    await form.getByLabel('Current password').fill(password);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await expect
+      .poll(() => form.getByText(/^Password changed\. 2 other sessions were signed out\.$/).count())
+      .toBe(1);
+    await screenshot(owner, '13-password-changed');
+
+    await laptop.reload();
+    await laptop.waitForURL(/\/sign-in/);
+    await laptop.context().close();
+    await owner.reload();
+    await expect.poll(() => owner.getByRole('heading', { level: 1 }).textContent()).toContain('Settings');
+  });
+
+  it('signs out everywhere from the Settings page', async () => {
+    const laptop = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    await signIn(laptop, 'a brand new secret');
+    await expect.poll(() => laptop.getByRole('heading', { level: 1 }).textContent()).toContain('Acme Cloud');
+
+    await owner.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await screenshot(owner, '14-sign-out-everywhere-confirm');
+    await owner.getByRole('dialog').getByRole('button', { name: 'Sign out everywhere' }).click();
+    await owner.waitForURL(/\/sign-in/);
+    await laptop.reload();
+    await laptop.waitForURL(/\/sign-in/);
+    await laptop.context().close();
+  });
+});
+
+describe.skipIf(!chromiumAvailable)('the demo in Chromium', () => {
+  let billfold: RunningBillfold;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    billfold = await startTestBillfold({
+      beforeListen: ({ db }) => seedDemo(db, systemClock, 'http://127.0.0.1'),
+    });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await billfold?.close();
+  });
+
+  it('lands the demo owner in Acme Cloud, which holds the demo data, not in the empty Personal', async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    await page.goto(`${billfold.url}/sign-in`);
+    await page.getByLabel('Email').fill('demo@example.com');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Acme Cloud');
+    await screenshot(page, 'demo-01-signed-in');
   });
 });

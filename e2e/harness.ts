@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { Temporal } from 'temporal-polyfill';
+import type { OpenDatabase } from '../server/src/db/database.js';
 import { type RunningBillfold, startBillfold } from '../server/src/server.js';
 
 /**
@@ -20,7 +21,10 @@ if (!chromiumAvailable) {
   console.warn(`\n  SKIPPED: browser tests (no Chromium at ${CHROMIUM}; apt-get install chromium)\n`);
 }
 
-export async function startTestBillfold(): Promise<RunningBillfold> {
+/** `beforeListen`: adds data to the fresh database first, as `billfold start --demo` does. */
+export async function startTestBillfold(
+  options: { beforeListen?: (database: OpenDatabase) => Promise<unknown> } = {},
+): Promise<RunningBillfold> {
   const webDist = resolve(import.meta.dirname, '../web/dist');
   if (!existsSync(resolve(webDist, 'index.html'))) throw new Error('Build the web UI first: npm run build');
   return startBillfold(
@@ -35,7 +39,12 @@ export async function startTestBillfold(): Promise<RunningBillfold> {
       stripe: undefined,
       cashfree: undefined,
     },
-    { work: false },
+    {
+      work: false,
+      ...(options.beforeListen
+        ? { beforeListen: async (database: OpenDatabase) => void (await options.beforeListen?.(database)) }
+        : {}),
+    },
   );
 }
 

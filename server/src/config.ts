@@ -23,8 +23,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv, defaultWebDist?: string): 
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`PORT must be a port number, not ${env.PORT}`);
   const host = env.HOST ?? '127.0.0.1';
+  const poolSize = Number.parseInt(env.BILLFOLD_DB_POOL_SIZE ?? '10', 10);
+  if (!Number.isInteger(poolSize) || poolSize < 1)
+    throw new Error(
+      `BILLFOLD_DB_POOL_SIZE must be a positive whole number, not ${env.BILLFOLD_DB_POOL_SIZE}`,
+    );
   const database: DatabaseConfig = env.DATABASE_URL
-    ? { kind: 'postgres', url: env.DATABASE_URL }
+    ? { kind: 'postgres', url: env.DATABASE_URL, poolSize }
     : { kind: 'pglite', dataDir: resolve(env.BILLFOLD_DATA_DIR ?? '.billfold') };
   return {
     database,

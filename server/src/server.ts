@@ -41,6 +41,7 @@ export async function startBillfold(
     clock,
     ...(options.log ? { log: options.log } : {}),
     config: appConfig,
+    listen: database.listen,
   });
   const runner = new JobRunner({
     db: database.db,

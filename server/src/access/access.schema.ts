@@ -18,15 +18,22 @@ const country = z
   .describe('ISO 3166-1 alpha-2 country code, asked for billing');
 const postalCode = z.string().trim().min(2).max(16).describe('Postal or ZIP code, asked for billing');
 
+const newPassword = z.string().min(10, 'Use at least 10 characters').max(200);
+
 export const signUpBody = z.strictObject({
   email,
-  password: z.string().min(10, 'Use at least 10 characters').max(200),
+  password: newPassword,
   name: z.string().trim().min(1).max(120),
   country,
   postal_code: postalCode,
 });
 
 export const signInBody = z.strictObject({ email, password: z.string().min(1).max(200) });
+
+export const changePasswordBody = z.strictObject({
+  current_password: z.string().min(1).max(200),
+  new_password: newPassword,
+});
 
 export const createOrganizationBody = z.strictObject({
   name: z.string().trim().min(1).max(120),
@@ -101,6 +108,21 @@ export const sessionObject = z.object({
   user: userObject,
   csrf_token: z.string().describe('Send it back as X-CSRF-Token on every write made with the session cookie'),
   organizations: z.array(myOrganizationObject),
+});
+
+export const passwordChangeObject = z.object({
+  object: z.literal('password_change'),
+  user: userObject,
+  other_sessions_ended: z
+    .number()
+    .int()
+    .describe("The person's other sessions, signed out by the change; the one that made it stays"),
+});
+
+export const sessionsEndedObject = z.object({
+  object: z.literal('session'),
+  deleted: z.literal(true),
+  sessions_ended: z.number().int().describe('Every session of the person, this one included'),
 });
 
 export const invitationObject = z.object({

@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
@@ -7,6 +6,8 @@ import { notFound } from '../errors.js';
 import { toDate } from '../time/index.js';
 import type { ApiKeyObject } from './access.schema.js';
 import { recordAudit } from './audit.js';
+import { announceAccessChange } from './changes.js';
+import { ReadCache } from './read-cache.js';
 import { newSecret, sha256 } from './secrets.js';
 
 /** API keys per organization (C3): the secret is shown once and kept only as a digest. */
@@ -59,6 +60,7 @@ export async function revokeApiKey(ctx: Ctx, orgId: string, keyId: string): Prom
     .returningAll()
     .executeTakeFirst();
   if (!row) throw notFound('api_key.not_found', 'No active API key with this id');
+  await announceAccessChange(ctx.db, { kind: 'api_key_revoked', keyId });
   await recordAudit(ctx, {
     orgId,
     action: 'api_key.revoked',
@@ -92,22 +94,19 @@ export interface KeyPrincipal {
 
 /**
  * Resolves a bearer secret to its key. Every API request does this, so answers are kept in memory
- * for a few seconds; a revocation in this process takes effect at once, in other processes within
- * `ttlMs` (the documented bound).
+ * for a few seconds. A revocation is forgotten at once after it commits: in this process by the route,
+ * in the others by its announcement (changes.ts). The time-to-live is only a backstop.
  */
 export class ApiKeyAuthenticator {
-  // Values are wrapped: an unknown secret is remembered too, so guessing costs no queries.
-  readonly #cache: LRUCache<string, { principal: KeyPrincipal | null }>;
-
-  // Revoked here, remembered at least as long as a cached answer lives.
-  readonly #revoked: LRUCache<string, true>;
+  // Keyed by the secret itself: hashing it on every request showed in benchmarks. The database only
+  // ever sees the digest; here a secret stays at most the cache time after its last use. Values are
+  // wrapped: an unknown secret is remembered too, so guessing costs no queries.
+  readonly #cache: ReadCache<{ principal: KeyPrincipal | null }>;
 
   constructor(db: Db, ttlMs = 5_000) {
-    this.#revoked = new LRUCache({ max: 10_000, ttl: ttlMs * 2 });
-    this.#cache = new LRUCache({
-      max: 10_000,
-      ttl: ttlMs,
-      fetchMethod: async (secret) => {
+    this.#cache = new ReadCache({
+      ttlMs,
+      load: async (secret) => {
         const row = await db
           .selectFrom('api_keys')
           .select(['id', 'org_id', 'mode'])
@@ -119,19 +118,17 @@ export class ApiKeyAuthenticator {
     });
   }
 
-  // Keyed by the secret itself: hashing it on every request showed in benchmarks. The database only
-  // ever sees the digest; here a secret stays at most the cache time after its last use.
   async authenticate(secret: string): Promise<KeyPrincipal | null> {
-    const principal = (this.#cache.get(secret) ?? (await this.#cache.fetch(secret)))?.principal ?? null;
-    // A lookup that read the key just before its revocation committed may have cached it again.
-    return principal && this.#revoked.has(principal.keyId) ? null : principal;
+    return (await this.#cache.get(secret)).principal;
   }
 
-  /** Drops a revoked key from this process's memory, including lookups still in flight. */
+  /** Drops a revoked key from this process's memory; lookups in flight do not bring it back. */
   forget(keyId: string): void {
-    this.#revoked.set(keyId, true);
-    for (const [secret, entry] of this.#cache.entries()) {
-      if (entry.principal?.keyId === keyId) this.#cache.delete(secret);
-    }
+    this.#cache.forget((_secret, entry) => entry.principal?.keyId === keyId);
+  }
+
+  /** Forgets every key (revocations may have been missed); with `caching` false, reads every time. */
+  clear(caching: boolean): void {
+    this.#cache.clear(caching);
   }
 }

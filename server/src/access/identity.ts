@@ -3,9 +3,9 @@ import { type Ctx, withTransaction } from '../context.js';
 import type { DbOrTx } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { UserRow } from '../db/schema.js';
-import { conflict, notFound, unauthenticated } from '../errors.js';
+import { conflict, invalid, notFound, unauthenticated } from '../errors.js';
 import { toDate } from '../time/index.js';
-import type { signInBody, signUpBody, UserObject } from './access.schema.js';
+import type { changePasswordBody, signInBody, signUpBody, UserObject } from './access.schema.js';
 import { recordAudit } from './audit.js';
 import { createOrganizationRecord } from './organizations.js';
 import { decoyPasswordHash, hashPassword, newSecret, sha256, verifyPassword } from './secrets.js';
@@ -104,6 +104,87 @@ export async function findSession(db: DbOrTx, token: string, now: Date) {
     .executeTakeFirst();
 }
 
+/**
+ * Changes the signed-in person's password after checking the current one, and signs out every other
+ * session of theirs (a stolen session must not outlive the password it was stolen with); the session
+ * that made the change stays. Hashing happens outside the transaction, like sign-in's.
+ */
+export async function changePassword(
+  ctx: Ctx,
+  userId: string,
+  currentSessionToken: string,
+  input: z.infer<typeof changePasswordBody>,
+) {
+  const user = await ctx.db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+  if (!(await verifyPassword(user.password_hash, input.current_password))) {
+    throw invalid('user.wrong_password', 'The current password is wrong', 'current_password');
+  }
+  if (input.new_password === input.current_password) {
+    throw invalid('user.password_unchanged', 'Choose a password other than the current one', 'new_password');
+  }
+  const passwordHash = await hashPassword(input.new_password);
+  return withTransaction(ctx, async (ctx) => {
+    // Only over the password just checked: of two changes racing, the second finds it gone.
+    const changed = await ctx.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash })
+      .where('id', '=', userId)
+      .where('password_hash', '=', user.password_hash)
+      .executeTakeFirst();
+    if (changed.numUpdatedRows === 0n) {
+      throw conflict(
+        'user.password_changed',
+        'The password was changed meanwhile; sign in again',
+        'current_password',
+      );
+    }
+    const ended = await ctx.db
+      .deleteFrom('sessions')
+      .where('user_id', '=', userId)
+      .where('token_hash', '<>', sha256(currentSessionToken))
+      .executeTakeFirst();
+    const otherSessionsEnded = Number(ended.numDeletedRows);
+    await recordAudit(ctx, {
+      orgId: await personalOrganizationOf(ctx.db, userId),
+      action: 'user.password_changed',
+      targetType: 'user',
+      targetId: userId,
+      after: { other_sessions_ended: otherSessionsEnded },
+    });
+    return { user, otherSessionsEnded };
+  });
+}
+
+/** Signs the person out everywhere: every session of theirs ends, the one asking included. */
+export async function endAllSessions(ctx: Ctx, userId: string): Promise<number> {
+  const ended = await ctx.db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+  const sessionsEnded = Number(ended.numDeletedRows);
+  await recordAudit(ctx, {
+    orgId: await personalOrganizationOf(ctx.db, userId),
+    action: 'user.signed_out_everywhere',
+    targetType: 'user',
+    targetId: userId,
+    after: { sessions_ended: sessionsEnded },
+  });
+  return sessionsEnded;
+}
+
+/** Where a person's own events are logged: their personal account, which everyone has from sign-up. */
+async function personalOrganizationOf(db: DbOrTx, userId: string): Promise<string> {
+  const personal = await db
+    .selectFrom('organizations')
+    .select('id')
+    .where('kind', '=', 'personal')
+    .where('created_by', '=', userId)
+    .orderBy('created_at')
+    .executeTakeFirstOrThrow();
+  return personal.id;
+}
+
 export function findUserByEmail(db: DbOrTx, email: string) {
   return db
     .selectFrom('users')
@@ -131,14 +212,8 @@ export async function grantOperator(ctx: Ctx, email: string) {
   if (!user) throw notFound('user.not_found', `No account with the email ${email}`);
   if (user.is_operator) return user;
   await ctx.db.updateTable('users').set({ is_operator: true }).where('id', '=', user.id).execute();
-  const personal = await ctx.db
-    .selectFrom('organizations')
-    .select('id')
-    .where('kind', '=', 'personal')
-    .where('created_by', '=', user.id)
-    .executeTakeFirstOrThrow();
   await recordAudit(ctx, {
-    orgId: personal.id,
+    orgId: await personalOrganizationOf(ctx.db, user.id),
     action: 'user.operator_granted',
     targetType: 'user',
     targetId: user.id,

@@ -7,7 +7,11 @@ export {
   revokeApiKey,
 } from './api-keys.js';
 export { listAuditEvents, recordAudit, wasAudited } from './audit.js';
+export { AccessCaches } from './caches.js';
+export { ACCESS_CHANNEL, type AccessChange, announceAccessChange } from './changes.js';
 export {
+  changePassword,
+  endAllSessions,
   endSession,
   findSession,
   grantOperator,

@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
@@ -8,6 +7,8 @@ import { forbidden, invalid, notFound } from '../errors.js';
 import { toDate } from '../time/index.js';
 import type { createOrganizationBody, OrganizationObject, updateOrganizationBody } from './access.schema.js';
 import { recordAudit } from './audit.js';
+import { announceAccessChange } from './changes.js';
+import { ReadCache } from './read-cache.js';
 
 /** Organizations, personal accounts and client organizations under a parent (C1). */
 
@@ -110,6 +111,7 @@ export async function updateOrganization(
     .where('id', '=', orgId)
     .returningAll()
     .executeTakeFirstOrThrow();
+  await announceAccessChange(ctx.db, { kind: 'organization_changed', orgId });
   await recordAudit(ctx, {
     orgId,
     action: 'organization.updated',
@@ -176,28 +178,34 @@ function presentOrganizationRow(org: OrganizationRow): OrganizationObject {
 }
 
 /**
- * Organizations read on every API call, kept in memory for a few seconds. A change made in this
- * process is seen at once (the route forgets the entry after commit), in other processes within the TTL.
+ * Organizations read on every API call, kept in memory for a few seconds. A change is forgotten at
+ * once after it commits: in this process by the route, in the others by its announcement
+ * (changes.ts). The time-to-live is only a backstop.
  */
 export class OrganizationCache {
-  readonly #cache: LRUCache<string, OrganizationRow>;
+  readonly #cache: ReadCache<{ org: OrganizationRow | undefined }>;
 
   constructor(db: Db, ttlMs = 5_000) {
-    this.#cache = new LRUCache({
-      max: 10_000,
-      ttl: ttlMs,
-      fetchMethod: async (id) =>
-        db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst(),
+    this.#cache = new ReadCache({
+      ttlMs,
+      load: async (id) => ({
+        org: await db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst(),
+      }),
     });
   }
 
   async get(orgId: string): Promise<OrganizationRow> {
-    const org = this.#cache.get(orgId) ?? (await this.#cache.fetch(orgId));
+    const { org } = await this.#cache.get(orgId);
     if (!org) throw notFound('organization.not_found', 'No such organization');
     return org;
   }
 
   forget(orgId: string): void {
-    this.#cache.delete(orgId);
+    this.#cache.forget((id) => id === orgId);
+  }
+
+  /** Forgets every organization; with `caching` false, reads every time until called with true. */
+  clear(caching: boolean): void {
+    this.#cache.clear(caching);
   }
 }

@@ -8,6 +8,8 @@ const globalTables = new Set([
   'users',
   'sessions',
   'idempotency_keys',
+  // Sign-in attempts are counted before anyone is known, let alone an organization.
+  'rate_limits',
   // The built-in test gateway stands for an external system: its objects are the gateway's.
   'test_gateway_objects',
   // Events as a gateway sent them: the gateway account's until read (they then name the organization).

@@ -1,6 +1,7 @@
 import { Kysely, type Kysely as KyselyType, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import { type Embedded, openEmbedded } from './embedded.js';
 import { migrations } from './migrations/index.js';
+import { type Listen, listenOnPostgres } from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -20,6 +21,11 @@ export interface OpenDatabase {
   readonly kind: DatabaseConfig['kind'];
   /** PGlite only: the whole database as a tarball, to start others from (tests). */
   readonly dumpDataDir?: () => Promise<Blob>;
+  /**
+   * PostgreSQL only: notifications from other processes on the same database. PGlite belongs to one
+   * process, which knows its own changes.
+   */
+  readonly listen?: Listen;
   close(): Promise<void>;
 }
 
@@ -42,7 +48,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<OpenDatabase
       console.warn(`PostgreSQL connection lost, the pool reconnects: ${error.message}`),
     );
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return { db, kind: 'postgres', listen: listenOnPostgres(config.url), close: () => db.destroy() };
   }
   const embedded = await (config.opening ?? openEmbedded(config));
   const db = new Kysely<Database>({ dialect: new PGliteDialect(embedded.pglite) });

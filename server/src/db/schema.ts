@@ -100,6 +100,14 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+/** One limit's current window for one key; global, like sessions (db/migrations/0006_rate_limits.ts). */
+export interface RateLimitsTable {
+  limit_name: string;
+  key: string;
+  hits: number;
+  window_ends_at: Timestamp;
+}
+
 export interface JobEffectsTable {
   org_id: string;
   job_id: string;
@@ -569,6 +577,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  rate_limits: RateLimitsTable;
   job_effects: JobEffectsTable;
   features: FeaturesTable;
   metrics: MetricsTable;

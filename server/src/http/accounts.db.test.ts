@@ -372,4 +372,178 @@ describe.each(engines())('accounts and access on %s', (engine) => {
     });
     expect(byActor.json().data.every((e: { actor_id: string }) => e.actor_id === owner.userId)).toBe(true);
   });
+
+  describe('password and sessions', () => {
+    const password = 'correct horse battery';
+
+    async function signInAgain(email: string, withPassword = password) {
+      const response = await api.call({
+        method: 'POST',
+        url: '/v1/session',
+        body: { email, password: withPassword },
+      });
+      const cookie = response.cookies.find((c) => c.name === 'billfold_session');
+      return { status: response.statusCode, cookie: cookie ? `billfold_session=${cookie.value}` : '' };
+    }
+
+    const sessionStatus = async (cookie: string) =>
+      (await api.call({ method: 'GET', url: '/v1/session', headers: { cookie } })).statusCode;
+
+    async function auditActions(person: Person, action: string) {
+      const response = await api.call({
+        method: 'GET',
+        url: `/v1/audit_events?action=${action}`,
+        as: person,
+        org: person.personalOrgId,
+      });
+      expect(response.statusCode).toBe(200);
+      return response.json().data as Array<{
+        actor_id: string;
+        target_id: string;
+        before: unknown;
+        after: unknown;
+      }>;
+    }
+
+    it('changes the password: other sessions end, this one stays, the old password stops working', async () => {
+      const person = await api.signUp();
+      const laptop = await signInAgain(person.email);
+      const phone = await signInAgain(person.email);
+      expect([laptop.status, phone.status]).toEqual([200, 200]);
+
+      const change = (body: object, headers: Record<string, string> = {}) =>
+        api.call({ method: 'POST', url: '/v1/user/password', as: person, body, headers });
+
+      const wrong = await change({ current_password: 'not my password', new_password: 'a brand new secret' });
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json().error).toMatchObject({ code: 'user.wrong_password', param: 'current_password' });
+      const same = await change({ current_password: password, new_password: password });
+      expect(same.json().error.code).toBe('user.password_unchanged');
+      const short = await change({ current_password: password, new_password: 'short' });
+      expect(short.json().error).toMatchObject({ type: 'invalid_request', param: 'new_password' });
+      const forged = await change(
+        { current_password: password, new_password: 'a brand new secret' },
+        { 'x-csrf-token': 'csrf_forged' },
+      );
+      expect(forged.json().error.code).toBe('csrf.invalid');
+      // None of those changed anything.
+      expect(await sessionStatus(laptop.cookie)).toBe(200);
+      expect(await auditActions(person, 'user.password_changed')).toEqual([]);
+
+      const changed = await change({ current_password: password, new_password: 'a brand new secret' });
+      expect(changed.statusCode).toBe(200);
+      expect(changed.json()).toMatchObject({
+        object: 'password_change',
+        user: { id: person.userId },
+        other_sessions_ended: 2,
+      });
+      expect(await sessionStatus(person.cookie)).toBe(200);
+      expect(await sessionStatus(laptop.cookie)).toBe(401);
+      expect(await sessionStatus(phone.cookie)).toBe(401);
+      expect((await signInAgain(person.email)).status).toBe(401);
+      expect((await signInAgain(person.email, 'a brand new secret')).status).toBe(200);
+
+      const [entry, ...more] = await auditActions(person, 'user.password_changed');
+      expect(more).toEqual([]);
+      expect(entry).toMatchObject({ actor_id: person.userId, target_id: person.userId });
+      expect(entry?.after).toEqual({ other_sessions_ended: 2 });
+      expect(JSON.stringify(entry)).not.toContain('argon2');
+    });
+
+    it('lets one of two concurrent changes from the same password through', async () => {
+      const person = await api.signUp();
+      const responses = await Promise.all(
+        ['first new password', 'second new password'].map((new_password) =>
+          api.call({
+            method: 'POST',
+            url: '/v1/user/password',
+            as: person,
+            body: { current_password: password, new_password },
+          }),
+        ),
+      );
+      const statuses = responses.map((r) => r.statusCode).sort();
+      // The loser either finds the password changed under it (409) or, checking later, wrong (400).
+      expect(statuses[0]).toBe(200);
+      expect([400, 409]).toContain(statuses[1]);
+      expect(await auditActions(person, 'user.password_changed')).toHaveLength(1);
+      const winner = responses.findIndex((r) => r.statusCode === 200);
+      const winning = ['first new password', 'second new password'][winner] ?? '';
+      expect((await signInAgain(person.email, winning)).status).toBe(200);
+    });
+
+    it('limits password change attempts per person', async () => {
+      const person = await api.signUp();
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await api.call({
+          method: 'POST',
+          url: '/v1/user/password',
+          as: person,
+          body: { current_password: `guess number ${i}`, new_password: 'a brand new secret' },
+        });
+        statuses.push(response.statusCode);
+      }
+      expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+      // The right password is refused too until the window ends, and nothing changed.
+      const right = await api.call({
+        method: 'POST',
+        url: '/v1/user/password',
+        as: person,
+        body: { current_password: password, new_password: 'a brand new secret' },
+      });
+      expect(right.json().error.code).toBe('request.rate_limited');
+      expect((await signInAgain(person.email)).status).toBe(200);
+      // Another person is not affected.
+      const other = await api.signUp();
+      const theirs = await api.call({
+        method: 'POST',
+        url: '/v1/user/password',
+        as: other,
+        body: { current_password: password, new_password: 'a brand new secret' },
+      });
+      expect(theirs.statusCode).toBe(200);
+    });
+
+    it('signs out everywhere: every session of the person ends, this one included', async () => {
+      const person = await api.signUp();
+      const elsewhere = await signInAgain(person.email);
+      const bystander = await api.signUp();
+
+      const response = await api.call({ method: 'DELETE', url: '/v1/sessions', as: person });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ object: 'session', deleted: true, sessions_ended: 2 });
+      expect(response.cookies.find((c) => c.name === 'billfold_session')?.value).toBe('');
+      expect(await sessionStatus(person.cookie)).toBe(401);
+      expect(await sessionStatus(elsewhere.cookie)).toBe(401);
+      expect(await sessionStatus(bystander.cookie)).toBe(200);
+
+      const again = await signInAgain(person.email);
+      expect(again.status).toBe(200);
+      const audited = await api.call({
+        method: 'GET',
+        url: '/v1/audit_events?action=user.signed_out_everywhere',
+        headers: { cookie: again.cookie },
+        org: person.personalOrgId,
+      });
+      expect(audited.json().data).toMatchObject([{ actor_id: person.userId, after: { sessions_ended: 2 } }]);
+    });
+
+    it('takes neither route with an API key or without a session', async () => {
+      const key = await api.call({
+        method: 'POST',
+        url: '/v1/api_keys',
+        as: owner,
+        org: orgId,
+        body: { name: 'password probe', mode: 'full' },
+      });
+      const apiKey = key.json().secret as string;
+      const body = { current_password: password, new_password: 'a brand new secret' };
+      for (const as of [{ apiKey }, undefined]) {
+        const change = await api.call({ method: 'POST', url: '/v1/user/password', as, body });
+        const everywhere = await api.call({ method: 'DELETE', url: '/v1/sessions', as });
+        expect([change.statusCode, everywhere.statusCode]).toEqual(as ? [403, 403] : [401, 401]);
+      }
+    });
+  });
 });

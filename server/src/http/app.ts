@@ -7,8 +7,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  ApiKeyAuthenticator,
-  OrganizationCache,
+  ACCESS_CHANNEL,
+  AccessCaches,
+  type ApiKeyAuthenticator,
   type Permission,
   type PermissionRule,
   policy,
@@ -17,6 +18,7 @@ import {
 import type { Actor, Ctx, Logger } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
+import type { Listen } from '../db/notifications.js';
 import type { GatewayName } from '../db/schema.js';
 import {
   type CashfreeConfig,
@@ -90,6 +92,11 @@ export interface AppDeps {
   log?: Logger;
   config: AppConfig;
   routes?: readonly RouteDef[];
+  /**
+   * Notifications from other processes on the database (PostgreSQL): with it, cached access data
+   * follows their changes; without it this process is taken to be the database's only one.
+   */
+  listen?: Listen | undefined;
 }
 
 export const DEFAULT_BODY_LIMIT = 100 * 1024;
@@ -130,9 +137,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // JSON only: no other body type reaches a handler (and no form can post cross-site).
   app.removeContentTypeParser('text/plain');
-  const limiter = new RateLimiter();
+  const limiter = new RateLimiter(db);
   const log: Logger = deps.log ?? app.log;
-  const caches = { apiKeys: new ApiKeyAuthenticator(db), organizations: new OrganizationCache(db) };
+  const caches = new AccessCaches(db, { followsChanges: deps.listen !== undefined });
+  // A revoked key or a changed organization is forgotten by every process as its change commits.
+  const accessChanges = deps.listen?.(ACCESS_CHANNEL, {
+    ...caches.listener,
+    onLost: (error) => {
+      caches.listener.onLost(error);
+      log.warn(
+        { error: error.message },
+        'Not hearing access changes; reading them from the database until back',
+      );
+    },
+  });
+  if (accessChanges) app.addHook('onClose', () => accessChanges.close());
   // The gateways read the public URL when they build links: with port 0 it is known only after listen.
   const payments = createGatewayRegistry({
     db,
@@ -282,8 +301,12 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
     ...(route.rateLimits
       ? {
           preHandler: async (request) => {
-            const input = { body: request.body as never, ip: request.ip };
-            deps.limiter.hit((route.rateLimits ?? []).map((limit) => ({ ...limit, key: limit.key(input) })));
+            const { principal } = request.access;
+            const userId = principal.kind === 'user' ? principal.user.id : undefined;
+            const input = { body: request.body as never, ip: request.ip, userId };
+            await deps.limiter.hit(
+              (route.rateLimits ?? []).map((limit) => ({ ...limit, key: limit.key(input) })),
+            );
           },
         }
       : {}),

@@ -1,10 +1,12 @@
-import { LRUCache } from 'lru-cache';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
 import { BillfoldError } from '../errors.js';
 
 /**
- * Fixed-window attempt counters, in this process's memory: enough to make guessing passwords slow.
- * Each limit counts one key (an address, an email); a request passes only if every limit allows it.
- * Several processes each keep their own counts, which multiplies the allowance by the process count.
+ * Attempt counters in the database, enough to make guessing passwords slow. Each limit counts one
+ * key (an address, an email, a person) in a window that opens at its first attempt; a request passes
+ * only if every limit allows it. The counts live in `rate_limits`, so every process on the database
+ * shares them: running more processes does not multiply the allowance.
  */
 export interface Limit {
   name: string;
@@ -13,28 +15,41 @@ export interface Limit {
 }
 
 export class RateLimiter {
-  readonly #windows = new LRUCache<string, { count: number; resetAt: number }>({ max: 100_000 });
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
 
   /** Counts one attempt against each limit, and throws 429 if any is spent. */
-  hit(limits: ReadonlyArray<Limit & { key: string }>): void {
-    // Freshness is real elapsed time, not billing time, so not the injectable clock.
-    const now = performance.now();
-    for (const limit of limits) {
-      const id = `${limit.name}|${limit.key}`;
-      let window = this.#windows.get(id);
-      if (!window || window.resetAt <= now) {
-        window = { count: 0, resetAt: now + limit.windowMs };
-        this.#windows.set(id, window);
-      }
-      window.count += 1;
-      if (window.count > limit.max) {
-        const seconds = Math.ceil((window.resetAt - now) / 1000);
-        throw new BillfoldError(
-          'rate_limited',
-          'request.rate_limited',
-          `Too many attempts; try again in ${seconds} s`,
-        );
-      }
+  async hit(limits: ReadonlyArray<Limit & { key: string }>): Promise<void> {
+    if (limits.length === 0) return;
+    // One statement for all of them: each row is claimed, counted and returned atomically (the upsert
+    // locks the row), so concurrent attempts in any number of processes are counted exactly, without a
+    // read-then-write race. The database's clock times the windows: every process agrees on it.
+    const rows = limits.map(
+      (limit) => sql`(${limit.name}, ${limit.key}, 1, now() + ${limit.windowMs} * interval '1 millisecond')`,
+    );
+    const counted = await sql<{ limit_name: string; hits: number; seconds_left: number }>`
+      insert into rate_limits as r (limit_name, key, hits, window_ends_at)
+      values ${sql.join(rows)}
+      on conflict (limit_name, key) do update set
+        hits = case when r.window_ends_at <= now() then 1 else r.hits + 1 end,
+        window_ends_at = case when r.window_ends_at <= now() then excluded.window_ends_at
+                              else r.window_ends_at end
+      returning limit_name, hits, ceil(extract(epoch from window_ends_at - now()))::integer as seconds_left
+    `.execute(this.#db);
+    const spent = counted.rows.filter((row) => {
+      const limit = limits.find((l) => l.name === row.limit_name);
+      return limit !== undefined && row.hits > limit.max;
+    });
+    if (spent.length > 0) {
+      const seconds = Math.max(1, ...spent.map((row) => row.seconds_left));
+      throw new BillfoldError(
+        'rate_limited',
+        'request.rate_limited',
+        `Too many attempts; try again in ${seconds} s`,
+      );
     }
   }
 }

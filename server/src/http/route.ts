@@ -78,7 +78,11 @@ export interface RouteDef<
   /** A write that is not a billing action (signing in) and so has no audit entry. */
   audit?: 'off';
   /** Attempt limits, each counted per key: the client's address, the email signing in, ... */
-  rateLimits?: ReadonlyArray<Limit & { key: (request: { body: ZodOr<B, undefined>; ip: string }) => string }>;
+  rateLimits?: ReadonlyArray<
+    Limit & {
+      key: (request: { body: ZodOr<B, undefined>; ip: string; userId: string | undefined }) => string;
+    }
+  >;
   /**
    * 'own': the operation opens its own transaction. For sign-in and sign-up, whose deliberately slow
    * password hashing must not hold a database connection (or, on PGlite, the only one).

@@ -120,7 +120,7 @@ describe.each(engines())('durable jobs on %s', (engine) => {
     expect(effects).toEqual(['done', 'retried']);
   });
 
-  it('schedules housekeeping, which drops expired sessions and day-old idempotency keys', async () => {
+  it('schedules housekeeping, which drops expired sessions, day-old idempotency keys and ended rate-limit windows', async () => {
     const schedules = await runner.boss.getSchedules();
     expect(schedules.map((s) => s.name)).toContain('housekeeping');
 
@@ -157,6 +157,13 @@ describe.each(engines())('durable jobs on %s', (engine) => {
         { scope: 's', key: 'new', request_hash: 'h', created_at: now },
       ])
       .execute();
+    await database.db
+      .insertInto('rate_limits')
+      .values([
+        { limit_name: 'hk', key: 'ended', hits: 3, window_ends_at: sql<Date>`now() - interval '1 second'` },
+        { limit_name: 'hk', key: 'open', hits: 3, window_ends_at: sql<Date>`now() + interval '10 minutes'` },
+      ])
+      .execute();
     const ctx: Ctx = {
       db: database.db,
       clock,
@@ -177,6 +184,12 @@ describe.each(engines())('durable jobs on %s', (engine) => {
       .where('scope', '=', 's')
       .execute();
     expect(keys.map((k) => k.key)).toEqual(['new']);
+    const windows = await database.db
+      .selectFrom('rate_limits')
+      .select('key')
+      .where('limit_name', '=', 'hk')
+      .execute();
+    expect(windows.map((w) => w.key)).toEqual(['open']);
   });
 });
 

@@ -39,6 +39,8 @@ interface SessionContextValue {
   refresh: (preferOrganizationId?: string) => Promise<void>;
   switchOrganization: (organizationId: string) => void;
   signOut: () => Promise<void>;
+  /** Ends every session of the person, in every browser, this one included. */
+  signOutEverywhere: () => Promise<void>;
 }
 
 const SessionContext = createContext<SessionContextValue | undefined>(undefined);
@@ -60,12 +62,22 @@ function storeOrg(id: string | undefined) {
   }
 }
 
+/**
+ * The organization to act on: the one asked for, else the one last used in this browser, else the
+ * person's first team organization. Everyone has a personal account from sign-up, usually empty; a team
+ * organization is one they created or were invited to, where the work is. Of a reseller and its
+ * clients, the reseller's own comes first. An operator sees every organization but lands only in one
+ * they are a member of. The list comes oldest first.
+ */
 function chooseOrg(session: SessionObject, prefer: string | undefined): string | undefined {
   const ids = new Set(session.organizations.map((o) => o.id));
   for (const candidate of [prefer, readStoredOrg()]) {
     if (candidate && ids.has(candidate)) return candidate;
   }
-  return session.organizations[0]?.id;
+  const memberOf = session.organizations.filter((o) => o.role !== null);
+  const teams = memberOf.filter((o) => o.kind !== 'personal');
+  const team = teams.find((o) => !o.parent_org_id || !ids.has(o.parent_org_id)) ?? teams[0];
+  return (team ?? memberOf[0] ?? session.organizations[0])?.id;
 }
 
 export function SessionProvider({ children }: { children: ReactNode }) {
@@ -118,6 +130,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
   }, [signedOut]);
 
+  const signOutEverywhere = useCallback(async () => {
+    // Only once the server has ended the sessions: if it refused, this one is still signed in.
+    await unwrap(api.DELETE('/v1/sessions'));
+    signedOut();
+  }, [signedOut]);
+
   const signedIn = useMemo<SignedIn | undefined>(() => {
     if (state.status !== 'signed_in') return undefined;
     const { session, organizationId } = state;
@@ -131,8 +149,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [state]);
 
   const value = useMemo(
-    () => ({ state, signedIn, accept, refresh, switchOrganization, signOut }),
-    [state, signedIn, accept, refresh, switchOrganization, signOut],
+    () => ({ state, signedIn, accept, refresh, switchOrganization, signOut, signOutEverywhere }),
+    [state, signedIn, accept, refresh, switchOrganization, signOut, signOutEverywhere],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from 'react';
+import { AccountSettings } from '../account/AccountSettings';
 import { api, type Organization, unwrap } from '../api/client';
 import { useFormErrors } from '../api/forms';
 import { useSession, useSignedIn } from '../api/session';
@@ -12,7 +13,10 @@ export function SettingsPage() {
   const { organization } = useSignedIn();
   const loaded = useApi(() => unwrap(api.GET('/v1/organization')), [organization.id]);
   return (
-    <Page title="Settings" description="Organization details used across Billfold and on invoices.">
+    <Page
+      title="Settings"
+      description="Organization details used across Billfold and on invoices, and your account."
+    >
       {loaded.error ? <Alert>{loaded.error.message}</Alert> : null}
       {loaded.data ? <SettingsForm org={loaded.data} onSaved={(org) => loaded.setData(() => org)} /> : null}
       {loaded.loading && !loaded.data ? <Loading /> : null}
@@ -31,6 +35,7 @@ export function SettingsPage() {
           </dl>
         </Card>
       ) : null}
+      <AccountSettings />
     </Page>
   );
 }

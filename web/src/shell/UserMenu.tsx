@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useSession } from '../api/session';
 import { initials } from '../shared/format';
-import { ChevronIcon, LogOutIcon } from '../ui';
+import { ChevronIcon, LogOutIcon, SettingsIcon } from '../ui';
 
 export function UserMenu() {
   const { signedIn, signOut } = useSession();
@@ -38,6 +38,18 @@ export function UserMenu() {
         <div className="user-menu-popover" id={menuId} role="menu" aria-label="Account">
           <button
             ref={firstItem}
+            type="button"
+            role="menuitem"
+            className="menu-item"
+            onClick={() => {
+              setOpen(false);
+              navigate('/settings#account');
+            }}
+          >
+            <SettingsIcon size={16} />
+            Password and sessions
+          </button>
+          <button
             type="button"
             role="menuitem"
             className="menu-item"

@@ -106,6 +106,59 @@ export const accessRoutes = [
   }),
 
   defineRoute({
+    method: 'DELETE',
+    path: '/v1/sessions',
+    operationId: 'signOutEverywhere',
+    summary: 'Sign out everywhere: ends every session of the signed-in person, this one included',
+    tag: TAG,
+    permission: 'signed_in',
+    idempotency: 'off',
+    response: access.sessionsEndedObject,
+    handler: async ({ ctx, access: a, session }) => {
+      const sessionsEnded = await access.endAllSessions(ctx, userOf(a).id);
+      session.clear();
+      return { object: 'session' as const, deleted: true as const, sessions_ended: sessionsEnded };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/user/password',
+    operationId: 'changePassword',
+    summary: 'Change your password; your other sessions are signed out, this one stays',
+    tag: TAG,
+    permission: 'signed_in',
+    idempotency: 'off',
+    body: access.changePasswordBody,
+    response: access.passwordChangeObject,
+    transaction: 'own',
+    // Checking the current password is a way to guess it, from a session left open on someone's desk.
+    rateLimits: [
+      {
+        name: 'password change per person',
+        max: 5,
+        windowMs: 10 * 60_000,
+        key: ({ userId }) => userId ?? '',
+      },
+      { name: 'password change per address', max: 30, windowMs: 10 * 60_000, key: ({ ip }) => ip },
+    ],
+    handler: async ({ ctx, body, access: a }) => {
+      if (a.principal.kind !== 'user')
+        throw new BillfoldError('authentication', 'session.required', 'Sign in first');
+      const { user, otherSessionsEnded } = await access.changePassword(
+        ctx,
+        a.principal.user.id,
+        a.principal.sessionToken,
+        body,
+      );
+      return {
+        object: 'password_change' as const,
+        user: access.presentUser(user),
+        other_sessions_ended: otherSessionsEnded,
+      };
+    },
+  }),
+
+  defineRoute({
     method: 'POST',
     path: '/v1/organizations',
     operationId: 'createOrganization',
