@@ -6465,6 +6465,20 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
+                        } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };
@@ -6544,6 +6558,20 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                        } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
                         } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
@@ -6629,6 +6657,20 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
+                        } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };
@@ -6711,6 +6753,20 @@ export interface operations {
                                 failure_message: string | null;
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
+                            } | null;
+                            /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                            outcome: ("applied" | "refunded_conflict") | null;
+                            conflict: {
+                                /** @description The paid plan that was already in force */
+                                plan_name: string;
+                                /** @description Minor units paid, and refunded in full */
+                                amount: number;
+                                currency: string;
+                                /**
+                                 * @description pending: the refund is asked of the gateway again until it answers
+                                 * @enum {string}
+                                 */
+                                refund_status: "refunded" | "pending";
                             } | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -6813,6 +6869,20 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
+                        } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };
@@ -6894,6 +6964,20 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                        } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
                         } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
@@ -6981,6 +7065,20 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
+                        } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };
@@ -7066,6 +7164,20 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                        } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
                         } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;

@@ -4,6 +4,7 @@ import * as payments from '../payments/index.js';
 import { settleInvoicePayment } from './billing-run.js';
 import { applyCheckout, type CheckoutDeps } from './checkout.js';
 import { applyPaymentLink } from './payment-links.js';
+import { refundConflictingPayments } from './plan-conflicts.js';
 
 /**
  * A verified gateway event, applied once. The event is stored by its id first: a redelivery finds it
@@ -55,6 +56,8 @@ export async function handleGatewayEvent(
       'gateway event acknowledged, not used',
     );
   }
+  // A payment the event brought that another paid plan had overtaken goes back (or one a crash left owed).
+  if (orgId) await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
   await payments.markGatewayEventProcessed(ctx, gateway, event.id, orgId);
   return { duplicate: false };
 }
