@@ -180,7 +180,9 @@ export async function closeOtherPlanCheckouts(
     if (!other.gateway_session_ref || !gateways.has(other.gateway)) continue;
     let view: payments.GatewayCheckout;
     try {
-      view = await gateways.get(other.gateway).expireCheckout(other.gateway_session_ref, `expire:${other.id}`);
+      view = await gateways
+        .get(other.gateway)
+        .expireCheckout(other.gateway_session_ref, `expire:${other.id}`);
     } catch (error) {
       // Closing is a courtesy of the gateway: a payment it still takes is given back when it arrives.
       ctx.log.warn({ err: error, checkout: other.id }, 'an open checkout could not be closed at its gateway');

@@ -91,11 +91,7 @@ describe.each(engines())('one paid plan, paid once, on %s', (engine) => {
       .selectFrom('test_gateway_objects')
       .select(sql<string>`data->>'amount'`.as('amount'))
       .where('kind', '=', 'refund')
-      .where(
-        sql<string>`data->>'payment'`,
-        'in',
-        payments.length ? payments.map((p) => p.id) : [''],
-      )
+      .where(sql<string>`data->>'payment'`, 'in', payments.length ? payments.map((p) => p.id) : [''])
       .execute();
     const sum = (rows: { amount: string }[]) => rows.reduce((total, r) => total + BigInt(r.amount), 0n);
     return { payments: payments.length, refunds: refunds.length, kept: sum(payments) - sum(refunds) };
