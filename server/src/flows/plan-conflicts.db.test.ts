@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -21,7 +22,6 @@ const customerBody = {
 };
 
 interface Who {
-  owner: Person;
   orgId: string;
   call(method: 'GET' | 'POST', url: string, body?: object): ReturnType<TestApi['call']>;
 }
@@ -62,7 +62,7 @@ describe.each(engines())('one paid plan, paid once, on %s', (engine) => {
     const call = (method: 'GET' | 'POST', url: string, body?: object) =>
       api.call({ method, url, as: owner, org: orgId, ...(body ? { body } : {}) });
     expect((await call('POST', '/v1/billing_customer', customerBody)).statusCode).toBe(201);
-    return { owner, orgId, call };
+    return { orgId, call };
   }
 
   const pay = (url: string) => api.payAtTestGateway(url, '4242 4242 4242 4242');
@@ -304,6 +304,25 @@ describe.each(engines())('one paid plan, paid once, on %s', (engine) => {
       .where('org_id', '=', who.orgId)
       .execute();
     expect(recorded).toHaveLength(1);
+  });
+
+  it('leaves a refund the gateway refused at the return to the billing run, which finishes it', async () => {
+    const who = await customerOnTestClock(api, customerBody, '2027-01-15T10:00:00Z');
+    const team = await open(who, plans.team);
+    api.app.billfoldGateways.test.setFaults({ next: 'error' });
+    const pro = await open(who, plans.pro);
+    await pay(team.url);
+    await pay(pro.url);
+    await sync(who, team.id);
+    api.app.billfoldGateways.test.setFaults({ next: 'error' });
+    expect((await sync(who, pro.id)).json().conflict).toMatchObject({ refund_status: 'pending' });
+
+    const advanced = await who.advance('2027-01-15T11:00:00Z');
+    expect(advanced.statusCode, advanced.body).toBe(200);
+    expect((await who.call('GET', `/v1/checkout_sessions/${pro.id}`)).json().conflict).toMatchObject({
+      refund_status: 'refunded',
+    });
+    expect(await atGateway(who)).toEqual({ payments: 2, refunds: 1, kept: BigInt(team.amount) });
   });
 
   it('keeps additional subscriptions beside the paid plan', async () => {
