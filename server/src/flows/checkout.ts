@@ -13,14 +13,9 @@ import {
   paidPlanInForce,
   presentConflict,
   refundConflictingPayments,
-} from './plan-conflicts.js';
-import {
-  customerContext,
-  pricedPlan,
-  quoteFirstInvoice,
   refuseSecondPaidPlan,
-  subscribeToPlan,
-} from './subscription-billing.js';
+} from './plan-conflicts.js';
+import { customerContext, pricedPlan, quoteFirstInvoice, subscribeToPlan } from './subscription-billing.js';
 
 /**
  * "Select subscription" → a checkout session at the customer's gateway → its hosted page → back to

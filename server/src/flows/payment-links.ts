@@ -16,13 +16,13 @@ import {
   paidPlanInForce,
   presentConflict,
   refundConflictingPayments,
+  refuseSecondPaidPlan,
 } from './plan-conflicts.js';
 import {
   customerContext,
   pricedPlan,
   quoteFirstInvoice,
   recordAccountPayment,
-  refuseSecondPaidPlan,
   subscribeToPlan,
 } from './subscription-billing.js';
 

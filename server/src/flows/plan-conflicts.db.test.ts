@@ -215,6 +215,43 @@ describe.each(engines())('one paid plan, paid once, on %s', (engine) => {
     expect((await inBillfold(who)).invoiced).toBe(keptAmount);
   });
 
+  it('refunds the second payment when only the gateway’s webhooks arrive, both at once', async () => {
+    const who = await customer();
+    const team = await open(who, plans.team);
+    api.app.billfoldGateways.test.setFaults({ next: 'error' });
+    const pro = await open(who, plans.pro);
+    await pay(team.url);
+    await pay(pro.url);
+    const completed = await api.database.db
+      .selectFrom('test_gateway_objects')
+      .select('id')
+      .where('kind', '=', 'event')
+      .where(sql<string>`data->>'type'`, '=', 'checkout.session.completed')
+      .where(sql<string>`data->'data'->'object'->'metadata'->>'org_id'`, '=', who.orgId)
+      .execute();
+    expect(completed).toHaveLength(2);
+    const deliveries = await Promise.all(
+      completed.map(async (event) => {
+        const { body, signature } = await api.app.billfoldGateways.test.signedEvent(event.id);
+        return api.app.inject({
+          method: 'POST',
+          url: '/v1/webhooks/test',
+          headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+          payload: body,
+        });
+      }),
+    );
+    for (const delivery of deliveries) expect(delivery.statusCode, delivery.body).toBe(200);
+    const outcomes = await Promise.all(
+      [team, pro].map(async (c) => (await who.call('GET', `/v1/checkout_sessions/${c.id}`)).json()),
+    );
+    expect(outcomes.map((c) => c.outcome).sort()).toEqual(['applied', 'refunded_conflict']);
+    expect(outcomes.find((c) => c.outcome === 'refunded_conflict')?.conflict.refund_status).toBe('refunded');
+    const kept = (await inBillfold(who)).paidPlans;
+    expect(kept).toHaveLength(1);
+    expect((await atGateway(who)).refunds).toBe(1);
+  });
+
   it('refunds a plan link paid after a checkout started another paid plan', async () => {
     const who = await customer();
     const link = (await who.call('POST', '/v1/payment_links', { plan_id: plans.pro })).json();

@@ -6,6 +6,7 @@ import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
 import type { ConflictingPaymentRow, PaymentRow, SubscriptionRow } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
+import { conflict } from '../errors.js';
 import * as events from '../events/index.js';
 import * as ledgerModule from '../ledger/index.js';
 import { formatMoney, parseCurrencyCode } from '../money/index.js';
@@ -42,6 +43,21 @@ export async function paidPlanInForce(
     }
   }
   return undefined;
+}
+
+/**
+ * A subscription to a paid plan is changed with proration (Modify plan); a second checkout or plan
+ * link for another plan would bill the same days twice, so opening one is refused. (Other tabs are
+ * not seen here: what they still pay is refunded when it arrives.)
+ */
+export async function refuseSecondPaidPlan(ctx: Ctx, orgId: string): Promise<void> {
+  if (await paidPlanInForce(ctx, orgId)) {
+    throw conflict(
+      'subscription.use_modify_plan',
+      'This organization pays for a plan already: change it with Modify plan, which credits the unused days',
+      'plan_id',
+    );
+  }
 }
 
 /**
