@@ -6620,6 +6620,20 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
+                        } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };
@@ -6699,6 +6713,20 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                        } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
                         } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
@@ -6784,6 +6812,20 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
+                        } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };
@@ -6866,6 +6908,20 @@ export interface operations {
                                 failure_message: string | null;
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
+                            } | null;
+                            /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                            outcome: ("applied" | "refunded_conflict") | null;
+                            conflict: {
+                                /** @description The paid plan that was already in force */
+                                plan_name: string;
+                                /** @description Minor units paid, and refunded in full */
+                                amount: number;
+                                currency: string;
+                                /**
+                                 * @description pending: the refund is asked of the gateway again until it answers
+                                 * @enum {string}
+                                 */
+                                refund_status: "refunded" | "pending";
                             } | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -6968,6 +7024,20 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
+                        } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };
@@ -7049,6 +7119,20 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                        } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
                         } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
@@ -7136,6 +7220,20 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
+                        } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };
@@ -7221,6 +7319,20 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                        } | null;
+                        /** @description How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then. */
+                        outcome: ("applied" | "refunded_conflict") | null;
+                        conflict: {
+                            /** @description The paid plan that was already in force */
+                            plan_name: string;
+                            /** @description Minor units paid, and refunded in full */
+                            amount: number;
+                            currency: string;
+                            /**
+                             * @description pending: the refund is asked of the gateway again until it answers
+                             * @enum {string}
+                             */
+                            refund_status: "refunded" | "pending";
                         } | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;

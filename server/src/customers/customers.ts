@@ -44,6 +44,24 @@ export async function getCustomer(ctx: Ctx, orgId: string): Promise<BillingCusto
   return customer;
 }
 
+/**
+ * Locks the organization's billing customer for the rest of the transaction: decisions about which
+ * plan the organization pays for (a checkout applied, a plan change finished) take it first, so two
+ * of them never decide on the same state.
+ */
+export async function lockCustomer(ctx: Ctx, orgId: string): Promise<BillingCustomerRow> {
+  const customer = await ctx.db
+    .selectFrom('billing_customers')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!customer) {
+    throw notFound('billing_customer.not_found', 'This organization has no billing customer yet');
+  }
+  return customer;
+}
+
 export async function createCustomer(
   ctx: Ctx,
   orgId: string,

@@ -6,6 +6,7 @@ export {
   findCustomer,
   getCustomer,
   listAllCustomers,
+  lockCustomer,
   orgsOnTestClocks,
   presentCustomer,
   updateCustomer,

@@ -539,6 +539,21 @@ export interface RefundsTable {
   created_at: Timestamp;
 }
 
+/** A payment for a plan that arrived when another paid plan was in force: owed back in full. */
+export interface ConflictingPaymentsTable {
+  org_id: string;
+  payment_id: string;
+  source: 'checkout' | 'payment_link' | 'plan_change';
+  source_id: string;
+  subscription_id: string;
+  plan_name: string;
+  amount: ColumnType<bigint, bigint, bigint>;
+  currency: string;
+  refund_id: string | null;
+  created_at: Timestamp;
+  refunded_at: Timestamp | null;
+}
+
 export interface TestGatewayObjectsTable {
   id: string;
   kind:
@@ -595,6 +610,7 @@ export interface Database {
   gateway_events: GatewayEventsTable;
   payment_links: PaymentLinksTable;
   refunds: RefundsTable;
+  conflicting_payments: ConflictingPaymentsTable;
   subscription_events: SubscriptionEventsTable;
   billing_settings: BillingSettingsTable;
   tax_rates: TaxRatesTable;
@@ -627,6 +643,7 @@ export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
 export type PaymentLinkRow = Selectable<PaymentLinksTable>;
 export type RefundRow = Selectable<RefundsTable>;
+export type ConflictingPaymentRow = Selectable<ConflictingPaymentsTable>;
 export type SubscriptionEventRow = Selectable<SubscriptionEventsTable>;
 export type BillingSettingsRow = Selectable<BillingSettingsTable>;
 export type TaxRateRow = Selectable<TaxRatesTable>;

@@ -25,7 +25,8 @@ export type EventType =
   | 'payment.succeeded'
   | 'payment.failed'
   | 'payment.requires_action'
-  | 'payment.processing';
+  | 'payment.processing'
+  | 'payment.refunded';
 
 export const EVENT_TYPES: readonly EventType[] = [
   'subscription.created',
@@ -40,6 +41,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'payment.failed',
   'payment.requires_action',
   'payment.processing',
+  'payment.refunded',
 ];
 
 /**

@@ -9,6 +9,7 @@ import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { fromDate, toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
+import { refundConflictingPayments } from './plan-conflicts.js';
 import { customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
 
 /**
@@ -65,6 +66,8 @@ export async function runBilling(
   const within: BillingScope = scope ?? { except: await customers.orgsOnTestClocks(ctx) };
   const memo = new RunMemo();
   const report: BillingRunReport = { renewed: 0, charged: 0, failed: 0, closed: 0 };
+  // Payments owed back whose refund a crash (or a gateway that did not answer) left unfinished.
+  await refundConflictingPayments(ctx, deps.gateways, within);
   for (;;) {
     const before = report.renewed + report.charged + report.failed + report.closed;
     const now = toDate(ctx.clock.now());

@@ -3,13 +3,21 @@ import { amountJson } from '../api-shapes.js';
 import * as catalog from '../catalog/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
-import type { BillingCustomerRow, InvoiceRow, SubscriptionRow } from '../db/schema.js';
+import type { BillingCustomerRow, ConflictingPaymentRow, InvoiceRow, SubscriptionRow } from '../db/schema.js';
 import { conflict, invalid, paymentFailed } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type BillingPeriod, fromDate } from '../time/index.js';
 import type { BillingRunDeps } from './billing-run.js';
+import { closeOtherPlanCheckouts } from './checkout.js';
+import {
+  conflictMessage,
+  findConflictingPayment,
+  owePaymentBack,
+  paidPlanInForce,
+  refundConflictingPayments,
+} from './plan-conflicts.js';
 import { customerContext, ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
 
 /**
@@ -204,7 +212,10 @@ export async function changePlan(
       autoCharge: false,
     });
   });
-  return completePlanChange(cctx, deps, draft);
+  const changed = await completePlanChange(cctx, deps, draft);
+  // A paid plan is in force now: checkouts for a plan left open in other tabs can no longer be paid.
+  await closeOtherPlanCheckouts(cctx, orgId, deps.gateways);
+  return changed;
 }
 
 function changedMeanwhile() {
@@ -259,30 +270,65 @@ export async function completePlanChange(
         : `The card was declined${paid.failure_message ? `: ${paid.failure_message}` : ''}. Nothing changed.`,
     );
   }
-  return withTransaction(ctx, async (tx) => {
-    const current = await invoicing.findInvoice(tx, orgId, draft.id);
-    if (current?.status !== 'draft' || !current.subscription_id) {
-      throw conflict('subscription.changed', 'This change was finished already');
-    }
-    const sub = await subscriptions.getSubscription(tx, orgId, current.subscription_id, 'wait');
-    const charge = (await invoicing.invoiceLines(tx, orgId, draft.id)).find(
-      (l) => l.kind === 'proration_charge',
-    );
-    const target = charge?.plan_version_id
-      ? await catalog.findPlanVersion(tx, sub.plan_issuer_id, charge.plan_version_id)
-      : undefined;
-    if (!target) throw conflict('subscription.changed', 'The plan of this change no longer exists');
-    const account = ledgerAccount(sub, customer);
-    let invoice = await invoicing.finalize(tx, orgId, draft.id, account);
-    if (paid) invoice = await invoicing.applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
-    const subscription = await subscriptions.changePlanVersion(
+  const applied = await withTransaction(
+    ctx,
+    async (
       tx,
-      sub,
-      { issuerId: sub.plan_issuer_id, planId: target.plan_id, versionId: target.id },
-      `Upgraded now (${invoice.number})`,
-    );
-    return { subscription, invoice };
-  });
+    ): Promise<{ owed: ConflictingPaymentRow } | { subscription: SubscriptionRow; invoice: InvoiceRow }> => {
+      const current = await invoicing.findInvoice(tx, orgId, draft.id);
+      if (current?.status !== 'draft' || !current.subscription_id) {
+        throw conflict('subscription.changed', 'This change was finished already');
+      }
+      // Which plan the organization pays for is decided by one transaction at a time.
+      await customers.lockCustomer(tx, orgId);
+      const sub = await subscriptions.getSubscription(tx, orgId, current.subscription_id, 'wait');
+      const inForce = ['active', 'trialing'].includes(sub.status)
+        ? undefined
+        : await paidPlanInForce(tx, orgId);
+      if (paid && inForce) {
+        // A checkout in another tab replaced this subscription while its card was charged: the
+        // change has nothing left to change, and its payment goes back.
+        const owed = await owePaymentBack(tx, {
+          payment: paid,
+          source: 'plan_change',
+          sourceId: draft.id,
+          inForce,
+        });
+        // The draft goes; the payment no longer pays an invoice.
+        await tx.db
+          .updateTable('payments')
+          .set({ invoice_id: null })
+          .where('org_id', '=', orgId)
+          .where('id', '=', paid.id)
+          .execute();
+        await invoicing.discardDraft(tx, orgId, draft.id);
+        return { owed };
+      }
+      const charge = (await invoicing.invoiceLines(tx, orgId, draft.id)).find(
+        (l) => l.kind === 'proration_charge',
+      );
+      const target = charge?.plan_version_id
+        ? await catalog.findPlanVersion(tx, sub.plan_issuer_id, charge.plan_version_id)
+        : undefined;
+      if (!target) throw conflict('subscription.changed', 'The plan of this change no longer exists');
+      const account = ledgerAccount(sub, customer);
+      let invoice = await invoicing.finalize(tx, orgId, draft.id, account);
+      if (paid) invoice = await invoicing.applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
+      const subscription = await subscriptions.changePlanVersion(
+        tx,
+        sub,
+        { issuerId: sub.plan_issuer_id, planId: target.plan_id, versionId: target.id },
+        `Upgraded now (${invoice.number})`,
+      );
+      return { subscription, invoice };
+    },
+  );
+  if ('owed' in applied) {
+    await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+    const owed = await findConflictingPayment(ctx, orgId, applied.owed.payment_id);
+    throw conflict('subscription.replaced', conflictMessage(owed ?? applied.owed));
+  }
+  return applied;
 }
 
 /** Drafts of changes left behind by a crash, older than a few minutes: the billing run finishes them. */

@@ -8,12 +8,14 @@ import * as payments from '../payments/index.js';
 import { fromDate, toDate } from '../time/index.js';
 import { currentPlanId } from './billing-customer.js';
 import {
-  customerContext,
-  pricedPlan,
-  quoteFirstInvoice,
+  findConflictingPayment,
+  owePaymentBack,
+  paidPlanInForce,
+  presentConflict,
+  refundConflictingPayments,
   refuseSecondPaidPlan,
-  subscribeToPlan,
-} from './subscription-billing.js';
+} from './plan-conflicts.js';
+import { customerContext, pricedPlan, quoteFirstInvoice, subscribeToPlan } from './subscription-billing.js';
 
 /**
  * "Select subscription" → a checkout session at the customer's gateway → its hosted page → back to
@@ -92,9 +94,12 @@ export async function startPlanCheckout(
     additional,
   };
 
+  // A paid plan replaces what the organization pays for: the other open checkouts for a plan (another
+  // tab, the back button) are closed at their gateways once this one exists.
+  const replacesPaidCheckouts = version.base_price > 0n && !additional;
   if (free) {
     // Nothing to pay now (a free plan, or a trial): the plan starts, the session is recorded complete.
-    return withTransaction(cctx, async (tx) => {
+    const started = await withTransaction(cctx, async (tx) => {
       await payments.insertCheckoutSession(tx, base);
       await subscribeToPlan(tx, {
         customer,
@@ -106,6 +111,8 @@ export async function startPlanCheckout(
       });
       return payments.markCheckout(tx, base, { status: 'complete' });
     });
+    if (replacesPaidCheckouts) await closeOtherPlanCheckouts(ctx, orgId, deps.gateways, id);
+    return started;
   }
 
   const gateway = deps.gateways.get(customer.gateway);
@@ -125,7 +132,62 @@ export async function startPlanCheckout(
   });
   const row: CheckoutSessionRow = { ...base, gateway_session_ref: session.ref, url: session.url };
   await withTransaction(ctx, (tx) => payments.insertCheckoutSession(tx, row));
+  if (replacesPaidCheckouts && (await closeOtherPlanCheckouts(ctx, orgId, deps.gateways, id))) {
+    // One of them had been paid a moment before: that plan is in force now, so this one is closed too.
+    const inForce = await paidPlanInForce(ctx, orgId);
+    if (inForce) {
+      await applyCheckout(ctx, orgId, id, await gateway.expireCheckout(session.ref, `expire:${id}`));
+      await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+      throw conflict(
+        'subscription.use_modify_plan',
+        `${inForce.planName} was just paid for in another tab: change it with Modify plan`,
+        'plan_id',
+      );
+    }
+  }
   return row;
+}
+
+/**
+ * Closes the organization's other open checkouts for a plan at their gateways, so the page in a
+ * second tab refuses to take a payment. One paid a moment before is applied as the gateway reports it
+ * (and its payment given back if it came second). Returns whether any of them had been paid.
+ * Additional subscriptions are meant to coexist: their checkouts stay open.
+ */
+export async function closeOtherPlanCheckouts(
+  ctx: Ctx,
+  orgId: string,
+  gateways: payments.GatewayRegistry,
+  keepId?: string,
+): Promise<boolean> {
+  const open = await ctx.db
+    .selectFrom('checkout_sessions')
+    .select(['id', 'gateway', 'gateway_session_ref'])
+    .where('org_id', '=', orgId)
+    .where('status', '=', 'open')
+    .where('mode', '=', 'payment')
+    .where('plan_id', 'is not', null)
+    .where('additional', '=', false)
+    .$if(keepId !== undefined, (q) => q.where('id', '<>', keepId ?? ''))
+    .execute();
+  let paid = false;
+  for (const other of open) {
+    if (!other.gateway_session_ref || !gateways.has(other.gateway)) continue;
+    let view: payments.GatewayCheckout;
+    try {
+      view = await gateways
+        .get(other.gateway)
+        .expireCheckout(other.gateway_session_ref, `expire:${other.id}`);
+    } catch (error) {
+      // Closing is a courtesy of the gateway: a payment it still takes is given back when it arrives.
+      ctx.log.warn({ err: error, checkout: other.id }, 'an open checkout could not be closed at its gateway');
+      continue;
+    }
+    if (view.status === 'complete') paid = true;
+    await applyCheckout(ctx, orgId, other.id, view);
+  }
+  if (paid) await refundConflictingPayments(ctx, gateways, { only: [orgId] });
+  return paid;
 }
 
 /** "Update payment details": a setup checkout that saves a card at the gateway, made the default. */
@@ -180,12 +242,23 @@ export async function startSetupCheckout(
   return opened;
 }
 
-/** The person is back from the hosted page: ask the gateway how the checkout ended and apply it. */
+/**
+ * The person is back from the hosted page: ask the gateway how the checkout ended and apply it. A
+ * payment owed back (another paid plan came first) is refunded before the answer, so the page can
+ * say so; one left owed by a crash is finished here too.
+ */
 export async function syncCheckout(ctx: Ctx, orgId: string, checkoutId: string, deps: CheckoutDeps) {
   const row = await payments.getCheckoutSession(ctx, orgId, checkoutId);
-  if (row.status !== 'open' || !row.gateway_session_ref) return row;
+  if (row.status !== 'open' || !row.gateway_session_ref) {
+    if (await findConflictingPayment(ctx, orgId, row.payment_id)) {
+      await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+    }
+    return row;
+  }
   const view = await deps.gateways.get(row.gateway).getCheckout(row.gateway_session_ref);
-  return applyCheckout(ctx, orgId, checkoutId, view);
+  const applied = await applyCheckout(ctx, orgId, checkoutId, view);
+  await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+  return applied;
 }
 
 /** Applies what the gateway says of a checkout, once: a completed one pays and starts the plan. */
@@ -201,6 +274,8 @@ export async function applyCheckout(
     const row = await payments.getCheckoutSession(tx, orgId, checkoutId, { lock: true });
     if (row.status !== 'open' || view.status === 'open') return row;
     if (view.status === 'expired') return payments.markCheckout(tx, row, { status: 'expired' });
+    // Which plan the organization pays for is decided by one transaction at a time.
+    await customers.lockCustomer(tx, orgId);
 
     const payment = view.payment
       ? await payments.recordPayment(tx, {
@@ -222,7 +297,14 @@ export async function applyCheckout(
       if (row.mode === 'setup' && !saved.is_default)
         await customers.setDefaultPaymentMethod(tx, orgId, saved.id);
     }
-    if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
+    const inForce =
+      row.plan_id && !row.additional && payment?.status === 'succeeded'
+        ? await paidPlanInForce(tx, orgId)
+        : undefined;
+    if (payment && inForce) {
+      // Another paid plan started since this checkout opened (another tab): the payment goes back.
+      await owePaymentBack(tx, { payment, source: 'checkout', sourceId: row.id, inForce });
+    } else if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
       await subscribeToPlan(tx, {
         customer,
         plan: await pricedPlan(tx, {
@@ -242,7 +324,12 @@ export async function applyCheckout(
 }
 
 export async function describeCheckout(ctx: Ctx, row: CheckoutSessionRow) {
-  return payments.presentCheckoutSession(row, await payments.findPayment(ctx, row.org_id, row.payment_id));
+  const conflict = await findConflictingPayment(ctx, row.org_id, row.payment_id);
+  return payments.presentCheckoutSession(
+    row,
+    await payments.findPayment(ctx, row.org_id, row.payment_id),
+    conflict ? presentConflict(conflict) : undefined,
+  );
 }
 
 /** The customer as a gateway that wants the payer with each order sees it. */

@@ -11,11 +11,18 @@ import { fromDate, toDate } from '../time/index.js';
 import { settleInvoicePayment } from './billing-run.js';
 import { type CheckoutDeps, payerOf } from './checkout.js';
 import {
+  findConflictingPayment,
+  owePaymentBack,
+  paidPlanInForce,
+  presentConflict,
+  refundConflictingPayments,
+  refuseSecondPaidPlan,
+} from './plan-conflicts.js';
+import {
   customerContext,
   pricedPlan,
   quoteFirstInvoice,
   recordAccountPayment,
-  refuseSecondPaidPlan,
   subscribeToPlan,
 } from './subscription-billing.js';
 
@@ -143,15 +150,24 @@ export async function cancelPaymentLink(ctx: Ctx, orgId: string, id: string, dep
   const view = await deps.gateways
     .get(row.gateway)
     .cancelPaymentLink(row.gateway_link_ref, `cancel:${row.id}`);
-  // If it was paid a moment before, the payment wins: it is applied, not cancelled.
-  return applyPaymentLink(ctx, orgId, id, view);
+  // If it was paid a moment before, the payment wins: it is applied (or owed back), not cancelled.
+  const applied = await applyPaymentLink(ctx, orgId, id, view);
+  await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+  return applied;
 }
 
 export async function syncPaymentLink(ctx: Ctx, orgId: string, id: string, deps: CheckoutDeps) {
   const row = await payments.getPaymentLink(ctx, orgId, id);
-  if (row.status !== 'active') return row;
+  if (row.status !== 'active') {
+    if (await findConflictingPayment(ctx, orgId, row.payment_id)) {
+      await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+    }
+    return row;
+  }
   const view = await deps.gateways.get(row.gateway).getPaymentLink(row.gateway_link_ref);
-  return applyPaymentLink(ctx, orgId, id, view);
+  const applied = await applyPaymentLink(ctx, orgId, id, view);
+  await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+  return applied;
 }
 
 /** Applies what the gateway says of a link, once. */
@@ -167,6 +183,8 @@ export async function applyPaymentLink(
     const row = await payments.getPaymentLink(tx, orgId, id, { lock: true });
     if (row.status !== 'active' || view.status === 'active') return row;
     if (view.status !== 'paid') return payments.markPaymentLink(tx, row, view.status);
+    // Which plan the organization pays for is decided by one transaction at a time.
+    await customers.lockCustomer(tx, orgId);
     const payment = view.payment
       ? await payments.recordPayment(tx, {
           orgId,
@@ -177,7 +195,12 @@ export async function applyPaymentLink(
           payment: view.payment,
         })
       : undefined;
-    if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
+    const inForce =
+      row.plan_id && payment?.status === 'succeeded' ? await paidPlanInForce(tx, orgId) : undefined;
+    if (payment && inForce) {
+      // Another paid plan started since the link was made: the payment goes back.
+      await owePaymentBack(tx, { payment, source: 'payment_link', sourceId: row.id, inForce });
+    } else if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
       await subscribeToPlan(tx, {
         customer,
         plan: await pricedPlan(tx, {
@@ -200,9 +223,11 @@ export async function applyPaymentLink(
 }
 
 export async function describePaymentLink(ctx: Ctx, row: PaymentLinkRow) {
+  const conflict = await findConflictingPayment(ctx, row.org_id, row.payment_id);
   return payments.presentPaymentLink(
     row,
     toDate(ctx.clock.now()),
     await payments.findPayment(ctx, row.org_id, row.payment_id),
+    conflict ? presentConflict(conflict) : undefined,
   );
 }

@@ -3,7 +3,6 @@ import * as catalog from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, InvoiceRow, PaymentRow, RefundRow, SubscriptionRow } from '../db/schema.js';
-import { conflict } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
@@ -257,21 +256,4 @@ export async function upcomingInvoice(
   const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
   const { total } = invoicing.draftTotals([{ amount: plan.price.basePrice }], tax);
   return { at: fromDate(sub.current_period_end), total, currency: plan.price.currency };
-}
-
-/**
- * A subscription to a paid plan is changed with proration (Modify plan); a second checkout for
- * another plan would bill the same days twice, so it is refused.
- */
-export async function refuseSecondPaidPlan(ctx: Ctx, orgId: string): Promise<void> {
-  for (const sub of await subscriptions.liveSubscriptions(ctx, orgId)) {
-    const version = await catalog.findPlanVersion(ctx, sub.plan_issuer_id, sub.plan_version_id);
-    if (version && version.base_price > 0n) {
-      throw conflict(
-        'subscription.use_modify_plan',
-        'This organization pays for a plan already: change it with Modify plan, which credits the unused days',
-        'plan_id',
-      );
-    }
-  }
 }

@@ -4,6 +4,7 @@ import * as payments from '../payments/index.js';
 import { settleInvoicePayment } from './billing-run.js';
 import { applyCheckout, type CheckoutDeps } from './checkout.js';
 import { applyPaymentLink } from './payment-links.js';
+import { refundConflictingPayments } from './plan-conflicts.js';
 
 /**
  * A verified gateway event, applied once. Its delivery first claims the event in one conditional write
@@ -78,5 +79,7 @@ async function applyGatewayEvent(
       'gateway event acknowledged, not used',
     );
   }
+  // A payment the event brought that another paid plan had overtaken goes back (or one a crash left owed).
+  if (orgId) await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
   return orgId;
 }

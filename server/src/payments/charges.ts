@@ -6,7 +6,7 @@ import type { PaymentRow, RefundRow } from '../db/schema.js';
 import { BillfoldError, invalid, notFound } from '../errors.js';
 import { toDate } from '../time/index.js';
 import { recordPayment } from './checkout-sessions.js';
-import { type GatewayPayment, GatewayTimeoutError, type PaymentGateway } from './port.js';
+import { type GatewayPayment, type GatewayRefund, GatewayTimeoutError, type PaymentGateway } from './port.js';
 
 /**
  * Charging a saved method with nobody present, and refunds. A gateway that does not answer in time
@@ -135,33 +135,45 @@ export async function refundPayment(
     throw new BillfoldError('internal', 'refund.mismatch', 'The gateway refunded another amount than asked');
   }
   return ctx.db.transaction().execute(async (tx) => {
-    const row: RefundRow = {
-      org_id: input.orgId,
-      id,
-      payment_id: payment.id,
-      gateway: payment.gateway,
-      gateway_refund_ref: refund.ref,
-      amount,
-      currency: payment.currency,
-      reason: input.reason,
-      status: refund.status,
-      created_by: ctx.actor.id,
-      created_at: toDate(ctx.clock.now()),
-    };
-    await tx.insertInto('refunds').values(row).execute();
-    await recordAudit(
-      { ...ctx, db: tx },
-      {
-        orgId: input.orgId,
-        action: 'refund.created',
-        targetType: 'payment',
-        targetId: payment.id,
-        after: { refund: id, amount: amount.toString(), currency: payment.currency, reason: input.reason },
-      },
-    );
+    const row = await recordGatewayRefund({ ...ctx, db: tx }, payment, { id, refund, reason: input.reason });
     await record?.({ ...ctx, db: tx }, row, payment);
     return row;
   });
+}
+
+/** Records a refund the gateway made of `payment` (its answer to `refund`), with its audit entry. */
+export async function recordGatewayRefund(
+  ctx: Ctx,
+  payment: PaymentRow,
+  input: { id: string; refund: GatewayRefund; reason: string },
+): Promise<RefundRow> {
+  const row: RefundRow = {
+    org_id: payment.org_id,
+    id: input.id,
+    payment_id: payment.id,
+    gateway: payment.gateway,
+    gateway_refund_ref: input.refund.ref,
+    amount: input.refund.amount,
+    currency: payment.currency,
+    reason: input.reason,
+    status: input.refund.status,
+    created_by: ctx.actor.id,
+    created_at: toDate(ctx.clock.now()),
+  };
+  await ctx.db.insertInto('refunds').values(row).execute();
+  await recordAudit(ctx, {
+    orgId: payment.org_id,
+    action: 'refund.created',
+    targetType: 'payment',
+    targetId: payment.id,
+    after: {
+      refund: row.id,
+      amount: row.amount.toString(),
+      currency: payment.currency,
+      reason: input.reason,
+    },
+  });
+  return row;
 }
 
 export function presentRefund(row: RefundRow) {

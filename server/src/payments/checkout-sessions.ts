@@ -6,7 +6,7 @@ import type { CheckoutSessionRow, GatewayName, PaymentRow } from '../db/schema.j
 import { notFound } from '../errors.js';
 import * as events from '../events/index.js';
 import { toDate } from '../time/index.js';
-import type { CheckoutSessionObject, PaymentObject } from './payments.schema.js';
+import type { CheckoutSessionObject, PaymentConflictObject, PaymentObject } from './payments.schema.js';
 import type { GatewayPayment, PaymentGateway } from './port.js';
 
 /**
@@ -209,7 +209,11 @@ export function presentPayment(row: PaymentRow): PaymentObject {
   };
 }
 
-export function presentCheckoutSession(row: CheckoutSessionRow, payment?: PaymentRow): CheckoutSessionObject {
+export function presentCheckoutSession(
+  row: CheckoutSessionRow,
+  payment?: PaymentRow,
+  conflict?: PaymentConflictObject,
+): CheckoutSessionObject {
   return {
     id: row.id,
     object: 'checkout_session',
@@ -223,6 +227,8 @@ export function presentCheckoutSession(row: CheckoutSessionRow, payment?: Paymen
     expires_at: row.expires_at.toISOString(),
     completed_at: row.completed_at?.toISOString() ?? null,
     payment: payment ? presentPayment(payment) : null,
+    outcome: row.status !== 'complete' ? null : conflict ? 'refunded_conflict' : 'applied',
+    conflict: conflict ?? null,
     created_at: row.created_at.toISOString(),
   };
 }

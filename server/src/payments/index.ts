@@ -5,6 +5,7 @@ export {
   listPayments,
   listRefunds,
   presentRefund,
+  recordGatewayRefund,
   refreshPayment,
   refundPayment,
   withRetries,

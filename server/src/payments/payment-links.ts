@@ -5,7 +5,7 @@ import type { GatewayName, PaymentLinkRow, PaymentLinkStatus, PaymentRow } from 
 import { notFound } from '../errors.js';
 import { toDate } from '../time/index.js';
 import { presentPayment } from './checkout-sessions.js';
-import type { PaymentLinkObject } from './payments.schema.js';
+import type { PaymentConflictObject, PaymentLinkObject } from './payments.schema.js';
 
 /**
  * Our records of payment links (C12): active → paid, cancelled or expired, each change once, under
@@ -96,7 +96,12 @@ export async function markPaymentLink(
   return updated;
 }
 
-export function presentPaymentLink(row: PaymentLinkRow, now: Date, payment?: PaymentRow): PaymentLinkObject {
+export function presentPaymentLink(
+  row: PaymentLinkRow,
+  now: Date,
+  payment?: PaymentRow,
+  conflict?: PaymentConflictObject,
+): PaymentLinkObject {
   // An active link past its expiry is expired, whether or not the gateway has said so yet.
   const status = row.status === 'active' && now >= row.expires_at ? 'expired' : row.status;
   return {
@@ -114,6 +119,8 @@ export function presentPaymentLink(row: PaymentLinkRow, now: Date, payment?: Pay
     paid_at: row.paid_at?.toISOString() ?? null,
     cancelled_at: row.cancelled_at?.toISOString() ?? null,
     payment: payment ? presentPayment(payment) : null,
+    outcome: row.status !== 'paid' ? null : conflict ? 'refunded_conflict' : 'applied',
+    conflict: conflict ?? null,
     created_at: row.created_at.toISOString(),
   };
 }

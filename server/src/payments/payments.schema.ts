@@ -47,6 +47,25 @@ export const paymentObject = z.object({
   created_at: timestamp,
 });
 
+/** A payment that arrived for a plan while another paid plan was in force: it was given back. */
+export const paymentConflictObject = z
+  .object({
+    plan_name: z.string().describe('The paid plan that was already in force'),
+    amount: z.number().describe('Minor units paid, and refunded in full'),
+    currency: z.string(),
+    refund_status: z
+      .enum(['refunded', 'pending'])
+      .describe('pending: the refund is asked of the gateway again until it answers'),
+  })
+  .describe('Why the payment was refunded rather than kept');
+
+const outcome = z
+  .enum(['applied', 'refunded_conflict'])
+  .nullable()
+  .describe(
+    'How a completed checkout or paid link ended: applied, or refunded because another paid plan was in force meanwhile (see conflict). Null until then.',
+  );
+
 export const checkoutSessionObject = z.object({
   id: z.string(),
   object: z.literal('checkout_session'),
@@ -60,6 +79,8 @@ export const checkoutSessionObject = z.object({
   expires_at: timestamp,
   completed_at: timestamp.nullable(),
   payment: paymentObject.nullable(),
+  outcome,
+  conflict: paymentConflictObject.nullable(),
   created_at: timestamp,
 });
 
@@ -149,9 +170,12 @@ export const paymentLinkObject = z.object({
   paid_at: timestamp.nullable(),
   cancelled_at: timestamp.nullable(),
   payment: paymentObject.nullable(),
+  outcome,
+  conflict: paymentConflictObject.nullable(),
   created_at: timestamp,
 });
 
+export type PaymentConflictObject = z.infer<typeof paymentConflictObject>;
 export type PaymentLinkObject = z.infer<typeof paymentLinkObject>;
 export type CheckoutSessionObject = z.infer<typeof checkoutSessionObject>;
 export type PaymentObject = z.infer<typeof paymentObject>;

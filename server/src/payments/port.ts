@@ -141,6 +141,12 @@ export interface PaymentGateway {
   ensureCustomer(input: GatewayCustomerInput): Promise<{ ref: string }>;
   createCheckout(input: CheckoutInput): Promise<GatewayCheckout>;
   getCheckout(ref: string): Promise<GatewayCheckout>;
+  /**
+   * Closes an open checkout so the gateway itself refuses to take its payment (Stripe: expire the
+   * session; Cashfree: terminate the order). One paid a moment before stays paid: the answer is
+   * the checkout as the gateway sees it afterwards, complete or expired.
+   */
+  expireCheckout(ref: string, idempotencyKey: string): Promise<GatewayCheckout>;
   /** Charges a saved method with nobody present (a renewal); may need the customer's action. */
   chargeOffSession(input: OffSessionChargeInput): Promise<GatewayPayment>;
   /** A payment as the gateway sees it now: for charges whose outcome arrives later. */

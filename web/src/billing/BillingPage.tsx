@@ -73,7 +73,9 @@ export function BillingPage() {
           }),
         );
         if (!live) return;
-        if (session.status === 'complete' && session.payment) {
+        if (session.outcome === 'refunded_conflict' && session.conflict) {
+          setProblem(refundedConflictMessage(session.conflict));
+        } else if (session.status === 'complete' && session.payment) {
           setNotice(
             `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`,
           );
@@ -420,4 +422,19 @@ function PaymentMethods({
       ) : null}
     </section>
   );
+}
+
+/**
+ * A payment that arrived while another paid plan was already in force (paid in another tab) is
+ * refunded in full rather than kept: the person reads why, in the currency they paid in.
+ */
+function refundedConflictMessage(conflict: {
+  plan_name: string;
+  amount: number;
+  currency: string;
+  refund_status: 'refunded' | 'pending';
+}): string {
+  const paid = formatAmount(conflict.amount, conflict.currency);
+  const refund = conflict.refund_status === 'refunded' ? 'was refunded' : 'is being refunded';
+  return `You already subscribed to ${conflict.plan_name} in another tab; your payment of ${paid} ${refund}.`;
 }

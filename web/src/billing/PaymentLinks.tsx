@@ -86,13 +86,15 @@ export function PaymentLinks({
                   <span className="link-amount">{formatAmount(link.amount, link.currency)}</span>
                   <StatusBadge status={link.status} />
                   <span className="link-when">
-                    {link.status === 'paid' && link.paid_at
-                      ? `Paid ${formatDate(link.paid_at)}`
-                      : link.status === 'active'
-                        ? `Expires ${formatDate(link.expires_at)}`
-                        : link.status === 'cancelled' && link.cancelled_at
-                          ? `Cancelled ${formatDate(link.cancelled_at)}`
-                          : `Expired ${formatDate(link.expires_at)}`}
+                    {link.status === 'paid' && link.paid_at && link.conflict
+                      ? `Paid ${formatDate(link.paid_at)} and refunded: already subscribed to ${link.conflict.plan_name}`
+                      : link.status === 'paid' && link.paid_at
+                        ? `Paid ${formatDate(link.paid_at)}`
+                        : link.status === 'active'
+                          ? `Expires ${formatDate(link.expires_at)}`
+                          : link.status === 'cancelled' && link.cancelled_at
+                            ? `Cancelled ${formatDate(link.cancelled_at)}`
+                            : `Expired ${formatDate(link.expires_at)}`}
                   </span>
                   {canAct && link.status === 'active' ? (
                     <Button size="small" variant="ghost" onClick={() => setCancelling(link)}>

@@ -3,6 +3,7 @@ import * as accounts from './0001_accounts.js';
 import * as catalogCustomers from './0002_catalog_customers.js';
 import * as payments from './0003_payments.js';
 import * as billing from './0004_billing.js';
+import * as checkoutConflicts from './0005_checkout_conflicts.js';
 import * as rateLimits from './0006_rate_limits.js';
 import * as gatewayEventClaims from './0008_gateway_event_claims.js';
 
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '0002_catalog_customers': catalogCustomers,
   '0003_payments': payments,
   '0004_billing': billing,
+  '0005_checkout_conflicts': checkoutConflicts,
   '0006_rate_limits': rateLimits,
   '0008_gateway_event_claims': gatewayEventClaims,
 };

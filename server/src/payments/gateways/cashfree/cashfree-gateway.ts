@@ -126,6 +126,20 @@ export class CashfreeGateway implements PaymentGateway {
     return this.viewOrder(ref, order.data.payment_session_id ?? '', order.data);
   }
 
+  async expireCheckout(ref: string, idempotencyKey: string): Promise<GatewayCheckout> {
+    if (ref.startsWith('bfsub_')) return this.viewMandate(ref);
+    const cashfree = await this.client();
+    try {
+      await this.call(() =>
+        cashfree.PGTerminateOrder(ref, { order_status: 'TERMINATED' }, undefined, idempotencyKey),
+      );
+    } catch (error) {
+      // Refused when the order is paid or over already: what it is now is the answer.
+      if (!(error instanceof BillfoldError && error.code === 'gateway.refused')) throw error;
+    }
+    return this.getCheckout(ref);
+  }
+
   private async viewOrder(
     orderId: string,
     sessionId: string,

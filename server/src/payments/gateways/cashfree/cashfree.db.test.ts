@@ -166,6 +166,39 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
     expect(order).toMatchObject({ order_amount: 970, order_currency: 'INR', order_status: 'PAID' });
   });
 
+  it('terminates the order of a checkout left open in another tab, so Cashfree refuses to take it', async () => {
+    const india = await customer('IN');
+    const open = async () =>
+      (
+        await api.call({
+          method: 'POST',
+          url: '/v1/checkout_sessions',
+          as: india.owner,
+          org: india.orgId,
+          body: { plan_id: inrPlanId },
+        })
+      ).json();
+    const first = await open();
+    const second = await open();
+    const orders = [...cashfree.state.orders.values()].slice(-2);
+    expect(orders.map((o) => o.order_status)).toEqual(['TERMINATED', 'ACTIVE']);
+    expect((await pay(first.url)).status).toBe(410);
+    expect((await pay(second.url)).status).toBe(303);
+    const firstBack = await api.call({
+      method: 'POST',
+      url: `/v1/checkout_sessions/${first.id}/sync`,
+      as: india.owner,
+      org: india.orgId,
+    });
+    expect(firstBack.json()).toMatchObject({ status: 'expired', payment: null });
+    expect(await activePlan(india)).toBe('Pro INR');
+
+    // A paid order is not terminated: the adapter answers with the order as it is, complete.
+    const paidOrder = orders[1]?.order_id ?? '';
+    const view = await api.app.billfoldGateways.get('cashfree').expireCheckout(paidOrder, 'expire:again');
+    expect(view).toMatchObject({ status: 'complete', payment: { status: 'succeeded' } });
+  });
+
   it('refunds in part at Cashfree, and refuses more than was paid', async () => {
     const india = await customer('IN');
     const session = (

@@ -172,6 +172,21 @@ export async function startCashfreeEmulator(options: CashfreeEmulatorOptions) {
       },
     ],
     [
+      'PATCH',
+      '/orders/:id',
+      '/orders/{order_id}',
+      (body, [id]) => {
+        const order = orders.get(id ?? '');
+        if (!order) return refused(404, 'order does not exist');
+        if (body.order_status !== 'TERMINATED') return refused(400, 'order_status should be TERMINATED');
+        // Only an order nobody has paid can be terminated; a paid (or expired) one stays as it is.
+        if (expireOrder(order).order_status === 'ACTIVE') order.order_status = 'TERMINATED';
+        if (order.order_status !== 'TERMINATED')
+          return refused(400, `order is ${order.order_status} and cannot be terminated`);
+        return [200, order];
+      },
+    ],
+    [
       'GET',
       '/orders/:id/payments',
       '/orders/{order_id}/payments',

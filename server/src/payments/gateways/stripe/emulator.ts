@@ -261,6 +261,22 @@ export async function startStripeEmulator(options: StripeEmulatorOptions) {
       if (!session) return [404, invalidRequest(`No such checkout.session: '${sessionId}'`, 'id')];
       return [200, view(session, (params.expand as string[]) ?? [])];
     },
+    'POST /v1/checkout/sessions/:id/expire': async (_params, [sessionId]) => {
+      const session = sessions.get(sessionId ?? '');
+      if (!session) return [404, invalidRequest(`No such checkout.session: '${sessionId}'`, 'id')];
+      if (expire(session).status !== 'open') {
+        return [
+          400,
+          invalidRequest(
+            `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`,
+            null,
+          ),
+        ];
+      }
+      session.status = 'expired';
+      await emit('checkout.session.expired', session);
+      return [200, view(session, [])];
+    },
     'GET /v1/checkout/sessions': (params) => {
       const expand = ((params.expand as string[]) ?? []).map((e) => e.replace(/^data\./, ''));
       const data = [...sessions.values()]

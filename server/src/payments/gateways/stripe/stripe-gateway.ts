@@ -115,6 +115,16 @@ export class StripeGateway implements PaymentGateway {
     return presentSession(session);
   }
 
+  async expireCheckout(ref: string, idempotencyKey: string): Promise<GatewayCheckout> {
+    try {
+      await this.call(() => this.#stripe.checkout.sessions.expire(ref, {}, { idempotencyKey }));
+    } catch (error) {
+      // Stripe refuses to expire a session that is complete or expired already: that is the answer.
+      if (!(error instanceof BillfoldError && error.code === 'gateway.refused')) throw error;
+    }
+    return this.getCheckout(ref);
+  }
+
   async chargeOffSession(input: OffSessionChargeInput): Promise<GatewayPayment> {
     try {
       const intent = await this.call(() =>

@@ -145,6 +145,40 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     ]);
   });
 
+  it('expires the Checkout Session left open in another tab, so Stripe refuses to take it', async () => {
+    const who = await usCustomer();
+    const open = async () =>
+      (
+        await api.call({
+          method: 'POST',
+          url: '/v1/checkout_sessions',
+          as: who.owner,
+          org: who.orgId,
+          body: { plan_id: planId },
+        })
+      ).json();
+    const first = await open();
+    const second = await open();
+    const [firstRef, secondRef] = [first, second].map((s) => new URL(s.url).pathname.split('/').pop() ?? '');
+    expect(emulator.state.sessions.get(firstRef ?? '')?.status).toBe('expired');
+    expect(emulator.state.sessions.get(secondRef ?? '')?.status).toBe('open');
+    const card = { number: '4242424242424242', expiry: '12/34', cvc: '123' };
+    expect((await form(first.url, card)).status).toBe(410);
+    expect((await form(second.url, card)).status).toBe(303);
+    expect(await activePlan(who)).toBe('Pro');
+    const firstBack = await api.call({
+      method: 'GET',
+      url: `/v1/checkout_sessions/${first.id}`,
+      as: who.owner,
+      org: who.orgId,
+    });
+    expect(firstBack.json()).toMatchObject({ status: 'expired', payment: null });
+
+    // Stripe refuses to expire a complete session: the adapter answers with the session as it is.
+    const view = await api.app.billfoldGateways.get('stripe').expireCheckout(secondRef ?? '', 'expire:again');
+    expect(view).toMatchObject({ status: 'complete', payment: { status: 'succeeded' } });
+  });
+
   /** A US customer who saved `card` with a setup checkout: its Stripe references. */
   async function savedCard(card: string) {
     const who = await usCustomer();

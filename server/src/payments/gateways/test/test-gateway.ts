@@ -310,6 +310,19 @@ export class TestGateway implements PaymentGateway {
     };
   }
 
+  /** Closes the pay page of an open session; a session paid a moment before stays paid. */
+  async expireCheckout(ref: string, _idempotencyKey: string): Promise<GatewayCheckout> {
+    await this.faultBefore();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const session = await this.lock<SessionData>(tx, 'checkout_session', ref);
+      if (session.data.status !== 'open') return;
+      await this.update(tx, ref, { ...session.data, status: 'expired' });
+      await this.emit(tx, 'checkout.session.expired', ref, session.data.metadata);
+    });
+    this.faultAfter();
+    return this.getCheckout(ref);
+  }
+
   // ---- payment links ------------------------------------------------------------------------
 
   async createPaymentLink(input: PaymentLinkInput): Promise<GatewayPaymentLink> {
