@@ -232,6 +232,8 @@ export interface SubscriptionsTable {
   cancel_at_period_end: boolean;
   cancelled_at: Timestamp | null;
   paused_at: Timestamp | null;
+  /** Paused by dunning (not by the customer): paying what is owed resumes it. */
+  paused_for_payment: ColumnType<boolean, boolean | undefined, boolean>;
   scheduled_plan_id: string | null;
   scheduled_plan_version_id: string | null;
   updated_at: Timestamp;
@@ -258,12 +260,16 @@ export interface SubscriptionEventsTable {
   occurred_at: Timestamp;
 }
 
+export type DunningFinalStep = 'keep' | 'pause' | 'cancel';
+
 export interface BillingSettingsTable {
   org_id: string;
   invoice_prefix: string;
   next_invoice_number: bigint;
   due_day: number;
   retry_days: number[];
+  /** After the last failed retry: keep invoicing, pause renewals until paid, or cancel. */
+  dunning_final_step: ColumnType<DunningFinalStep, DunningFinalStep | undefined, DunningFinalStep>;
   issuer_name: string;
   issuer_address: string;
   issuer_email: string;

@@ -6,6 +6,7 @@ import { newId } from '../db/ids.js';
 import type {
   BillingCustomerRow,
   BillingReason,
+  DunningFinalStep,
   InvoiceLineKind,
   InvoiceLineRow,
   InvoiceRow,
@@ -67,6 +68,7 @@ export async function billingSettings(ctx: Ctx, issuerId: string) {
       invoice_prefix: 'INV',
       due_day: 15,
       retry_days: [3, 5, 7],
+      dunning_final_step: 'pause' as const,
       issuer_name: issuerId,
       issuer_address: '',
       issuer_email: '',
@@ -309,31 +311,35 @@ export async function finalize(
 }
 
 /**
- * A succeeded payment for an invoice: posted to the ledger (once, by payment), and the invoice paid
- * when it is covered. Money that arrives for an invoice already settled stays as credit in the ledger.
+ * A succeeded payment for an invoice: posted to the ledger (once, by payment and invoice), and the
+ * invoice paid when it is covered. Money that arrives for an invoice already settled stays as credit
+ * in the ledger. `share`: the part of a payment that settled several invoices at once which is this
+ * invoice's.
  */
 export async function applyPayment(
   ctx: Ctx,
   invoiceRef: { orgId: string; invoiceId: string },
   payment: PaymentRow,
   account: ledger.LedgerAccount,
+  share?: bigint,
 ): Promise<InvoiceRow> {
   const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
   if (payment.status !== 'succeeded') return invoice;
+  const amount = share ?? payment.amount;
   const [posted] = await ledger.post(ctx, account, [
     {
       kind: 'payment',
-      amount: payment.amount,
+      amount,
       description: `Payment for ${invoice.number ?? 'invoice'}`,
       // When the money moved: a debit confirmed days later belongs to the day it was made.
       effectiveAt: fromDate(payment.created_at),
-      sourceKey: `payment:${payment.id}`,
+      sourceKey: share === undefined ? `payment:${payment.id}` : `payment:${payment.id}:${invoice.id}`,
       invoiceId: invoice.id,
       paymentId: payment.id,
     },
   ]);
   if (!posted || invoice.status !== 'open') return invoice;
-  const paid = invoice.amount_paid + payment.amount;
+  const paid = invoice.amount_paid + amount;
   const now = toDate(ctx.clock.now());
   const updated = await updateInvoice(ctx, invoice, {
     amount_paid: paid,
@@ -358,12 +364,21 @@ export async function recordFailedAttempt(
   invoiceRef: { orgId: string; invoiceId: string },
   expectedAttempt: number,
   timeZone: string,
-): Promise<{ invoice: InvoiceRow; exhausted: boolean; recorded: boolean }> {
+): Promise<{
+  invoice: InvoiceRow;
+  exhausted: boolean;
+  recorded: boolean;
+  /** What the issuer does to the subscription when the last retry fails. */
+  finalStep: DunningFinalStep;
+}> {
   const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
   if (invoice.status !== 'open' || invoice.attempt_count !== expectedAttempt) {
-    return { invoice, exhausted: false, recorded: false };
+    return { invoice, exhausted: false, recorded: false, finalStep: 'keep' };
   }
-  const { retry_days: retryDays } = await billingSettings(ctx, invoice.issuer_id);
+  const { retry_days: retryDays, dunning_final_step: finalStep } = await billingSettings(
+    ctx,
+    invoice.issuer_id,
+  );
   const now = ctx.clock.now();
   const attempts = invoice.attempt_count + 1;
   const firstFailure = invoice.first_failed_at ? fromDate(invoice.first_failed_at) : now;
@@ -378,7 +393,7 @@ export async function recordFailedAttempt(
     updated_at: toDate(now),
   });
   await emitInvoice(ctx, 'invoice.payment_failed', updated);
-  return { invoice: updated, exhausted: nextDay === undefined, recorded: true };
+  return { invoice: updated, exhausted: nextDay === undefined, recorded: true, finalStep };
 }
 
 /**
