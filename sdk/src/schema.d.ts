@@ -700,6 +700,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/checkout_quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a plan's checkout would take now (the first period, prorated, with tax), after the same checks
+         * @description Permission: `billing.read`
+         */
+        post: operations["quoteCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkout_sessions": {
         parameters: {
             query?: never;
@@ -6380,6 +6400,81 @@ export interface operations {
                         };
                         /** @description Gateways with keys; others fall back to test */
                         configured_gateways: ("test" | "stripe" | "cashfree")[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    quoteCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    plan_id: string;
+                    /**
+                     * @default calendar
+                     * @enum {string}
+                     */
+                    billing_mode?: "calendar" | "anniversary";
+                    /** @default false */
+                    additional?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "checkout_quote";
+                        plan_id: string;
+                        currency: string;
+                        period_start: string;
+                        /** @description The end of the first period (of the trial, when there is one) */
+                        period_end: string;
+                        trialing: boolean;
+                        lines: {
+                            description: string;
+                            amount: number;
+                        }[];
+                        subtotal: number;
+                        tax: number;
+                        /** @description What the checkout takes now, minor units */
+                        total: number;
                     };
                 };
             };
