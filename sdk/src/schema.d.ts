@@ -6463,6 +6463,8 @@ export interface operations {
                         object: "checkout_quote";
                         plan_id: string;
                         currency: string;
+                        /** @description The customer's, in which the period's days are counted */
+                        time_zone: string;
                         period_start: string;
                         /** @description The end of the first period (of the trial, when there is one) */
                         period_end: string;

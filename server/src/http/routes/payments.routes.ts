@@ -31,6 +31,7 @@ const checkoutQuoteObject = z.object({
   object: z.literal('checkout_quote'),
   plan_id: z.string(),
   currency: z.string(),
+  time_zone: z.string().describe("The customer's, in which the period's days are counted"),
   period_start: z.string(),
   period_end: z.string().describe('The end of the first period (of the trial, when there is one)'),
   trialing: z.boolean(),
@@ -53,7 +54,7 @@ export const paymentsRoutes = [
     response: checkoutQuoteObject,
     audit: 'off',
     handler: async ({ ctx, access, body }) => {
-      const { quote, plan } = await checkout.quotePlanCheckout(ctx, orgOf(access), body.plan_id, {
+      const { quote, plan, customer } = await checkout.quotePlanCheckout(ctx, orgOf(access), body.plan_id, {
         billingMode: body.billing_mode,
         additional: body.additional,
       });
@@ -61,6 +62,7 @@ export const paymentsRoutes = [
         object: 'checkout_quote' as const,
         plan_id: plan.id,
         currency: plan.currency,
+        time_zone: customer.time_zone,
         period_start: toDate(quote.period.start).toISOString(),
         period_end: toDate(quote.period.end).toISOString(),
         trialing: quote.trialing,
