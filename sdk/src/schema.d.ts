@@ -6466,8 +6466,9 @@ export interface operations {
                         /** @description The customer's, in which the period's days are counted */
                         time_zone: string;
                         period_start: string;
-                        /** @description The end of the first period (of the trial, when there is one) */
+                        /** @description The end of the first billing period */
                         period_end: string;
+                        /** @description true: the plan starts with a free trial (its version's trial_days); nothing is due now */
                         trialing: boolean;
                         lines: {
                             description: string;

@@ -43,7 +43,8 @@ function PaymentDue({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const [link, setLink] = useState<string | undefined>();
-  const invoices = status.open_invoices;
+  // Oldest first, as they were issued.
+  const invoices = [...status.open_invoices].sort((a, b) => a.number.localeCompare(b.number));
   const only = invoices.length === 1 ? invoices[0] : undefined;
   const currency = invoices[0]?.currency ?? '';
   const total = formatAmount(status.amount_due, currency);
@@ -70,7 +71,10 @@ function PaymentDue({
     setError(undefined);
     try {
       const paid = await unwrap(api.POST('/v1/billing/pay', { body: {} }));
-      const numbers = paid.invoices.map((invoice) => invoice.number).join(', ');
+      const numbers = paid.invoices
+        .map((invoice) => invoice.number ?? '')
+        .sort()
+        .join(', ');
       onPaid(
         paid.status === 'paid'
           ? `${formatAmount(paid.amount, paid.currency)} paid (${paid.invoices.length === 1 ? 'invoice' : 'invoices'} ${numbers}). Thank you: your account is in good standing again.`

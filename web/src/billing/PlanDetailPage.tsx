@@ -76,6 +76,7 @@ export function PlanDetailPage() {
             planId={plan.data.id}
             planName={plan.data.name}
             price={formatPlanPrice(version.base_price, currency, plan.data.interval)}
+            trialDays={version.trial_days}
             checkout={checkout}
           />
         ) : (
@@ -180,11 +181,13 @@ function FirstPayment({
   planId,
   planName,
   price,
+  trialDays,
   checkout,
 }: {
   planId: string;
   planName: string;
   price: string;
+  trialDays: number;
   checkout: ReturnType<typeof useCheckout>;
 }) {
   const { organization } = useSignedIn();
@@ -219,8 +222,8 @@ function FirstPayment({
   return (
     <div className="plan-detail-checkout">
       {q.trialing ? (
-        <p>
-          Nothing to pay now: the trial runs until {from}. Then {price}, with the saved card.
+        <p data-testid="first-payment">
+          Nothing to pay now: {trialDays} days free, then {price}, with the saved card.
         </p>
       ) : q.total === 0 ? (
         <p>This plan costs nothing: it starts as soon as you select it.</p>

@@ -33,8 +33,10 @@ const checkoutQuoteObject = z.object({
   currency: z.string(),
   time_zone: z.string().describe("The customer's, in which the period's days are counted"),
   period_start: z.string(),
-  period_end: z.string().describe('The end of the first period (of the trial, when there is one)'),
-  trialing: z.boolean(),
+  period_end: z.string().describe('The end of the first billing period'),
+  trialing: z
+    .boolean()
+    .describe("true: the plan starts with a free trial (its version's trial_days); nothing is due now"),
   lines: z.array(z.object({ description: z.string(), amount: z.number() })),
   subtotal: z.number(),
   tax: z.number(),
