@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../context.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
+import { payOpenInvoices } from './pay-open-invoices.js';
 
 /**
  * Dunning's last step (docs/billing-rules.md, R11) and paying everything owed in one payment, on a
@@ -206,6 +208,7 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
         who.call('POST', '/v1/billing/pay', {}),
         who.call('POST', '/v1/billing/pay', {}),
       ]);
+      expect(results.filter((r) => r.statusCode === 200).length).toBeGreaterThan(0);
       for (const result of results) {
         // The second either replays the same payment or finds nothing left to pay.
         if (result.statusCode === 409) expect(result.json().error.code).toBe('invoice.nothing_due');
@@ -221,6 +224,52 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
     const payments = ledger.data.filter((e: { kind: string; amount: number }) => e.kind === 'payment');
     // The first invoice's payment at checkout (2000 × 22 / 31 = 1419.35 → 1419), then one per invoice.
     expect(payments.map((e: { amount: number }) => e.amount)).toEqual([1419, 2000, 2000]);
+    expect(ledger.balance).toBe(0);
+  });
+
+  it('charges once when the process dies between the gateway’s charge and recording it', async () => {
+    await finalStep('keep');
+    const who = await blockedCustomer();
+    await who.advance('2027-05-01T07:00:00Z');
+    await who.saveCard(SUCCEEDS);
+    const before = await gatewayPayments();
+    // The real test gateway charges the card; then this process "dies" before it hears the answer.
+    const real = api.app.billfoldGateways.test;
+    const dying = new Proxy(real, {
+      get(target, property) {
+        if (property === 'chargeOffSession') {
+          return async (input: Parameters<typeof real.chargeOffSession>[0]) => {
+            await real.chargeOffSession(input);
+            throw new Error('the process died');
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const gateways = {
+      ...api.app.billfoldGateways,
+      has: (name: string) => name === 'test',
+      get: () => dying,
+    };
+    const ctx = {
+      db: api.database.db,
+      clock: api.clock,
+      log: silentLogger,
+      actor: { type: 'system' as const, id: 'crash-test' },
+      requestId: 'crash-test',
+    };
+    await expect(payOpenInvoices(ctx, { gateways }, who.orgId)).rejects.toThrow('the process died');
+    expect((await gatewayPayments()) - before).toBe(1);
+    expect((await who.invoices()).filter((i) => i.status === 'open')).toHaveLength(2);
+
+    // Asked again (the customer presses Pay again): the same key finds the same charge, applied once.
+    const paid = await who.call('POST', '/v1/billing/pay', {});
+    expect(paid.statusCode, paid.body).toBe(200);
+    expect(paid.json()).toMatchObject({ status: 'paid', amount: 4000 });
+    expect((await gatewayPayments()) - before).toBe(1);
+    const ledger = (await who.call('GET', `/v1/ledger_entries?subscription_id=${who.sub.id}`)).json();
+    expect(ledger.data.filter((e: { kind: string }) => e.kind === 'payment')).toHaveLength(3);
     expect(ledger.balance).toBe(0);
   });
 
