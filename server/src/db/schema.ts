@@ -498,6 +498,16 @@ export interface PaymentsTable {
   updated_at: Timestamp;
 }
 
+/** The share of a payment that settles several invoices which is one invoice's. */
+export interface PaymentAllocationsTable {
+  org_id: string;
+  payment_id: string;
+  invoice_id: string;
+  amount: ColumnType<bigint, bigint, bigint>;
+  /** The invoice's attempt count when it was charged: a failure is recorded for that attempt once. */
+  attempt: number;
+}
+
 export type PaymentLinkStatus = 'active' | 'paid' | 'cancelled' | 'expired';
 
 export interface PaymentLinksTable {
@@ -586,6 +596,7 @@ export interface Database {
   gateway_customers: GatewayCustomersTable;
   checkout_sessions: CheckoutSessionsTable;
   payments: PaymentsTable;
+  payment_allocations: PaymentAllocationsTable;
   test_gateway_objects: TestGatewayObjectsTable;
   gateway_events: GatewayEventsTable;
   payment_links: PaymentLinksTable;
@@ -620,6 +631,7 @@ export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
+export type PaymentAllocationRow = Selectable<PaymentAllocationsTable>;
 export type PaymentLinkRow = Selectable<PaymentLinksTable>;
 export type RefundRow = Selectable<RefundsTable>;
 export type SubscriptionEventRow = Selectable<SubscriptionEventsTable>;

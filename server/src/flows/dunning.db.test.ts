@@ -5,6 +5,7 @@ import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 import { payOpenInvoices } from './pay-open-invoices.js';
+import { handleGatewayEvent } from './webhooks.js';
 
 /**
  * Dunning's last step (docs/billing-rules.md, R11) and paying everything owed in one payment, on a
@@ -28,6 +29,8 @@ const SUCCEEDS = '4242424242424242';
 
 interface Invoice {
   id: string;
+  attempt_count: number;
+  next_attempt_at: string | null;
   number: string;
   status: string;
   total: number;
@@ -252,14 +255,7 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
       has: (name: string) => name === 'test',
       get: () => dying,
     };
-    const ctx = {
-      db: api.database.db,
-      clock: api.clock,
-      log: silentLogger,
-      actor: { type: 'system' as const, id: 'crash-test' },
-      requestId: 'crash-test',
-    };
-    await expect(payOpenInvoices(ctx, { gateways }, who.orgId)).rejects.toThrow('the process died');
+    await expect(payOpenInvoices(systemCtx(), { gateways }, who.orgId)).rejects.toThrow('the process died');
     expect((await gatewayPayments()) - before).toBe(1);
     expect((await who.invoices()).filter((i) => i.status === 'open')).toHaveLength(2);
 
@@ -273,6 +269,73 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
     expect(ledger.balance).toBe(0);
   });
 
+  it('waits for a payment the gateway is still confirming, then settles it from the gateway’s event', async () => {
+    await finalStep('keep');
+    const who = await blockedCustomer();
+    await who.advance('2027-05-01T07:00:00Z');
+    await who.saveCard(SUCCEEDS);
+    // The gateway takes the charge but first answers "processing", as a bank debit does.
+    const real = api.app.billfoldGateways.test;
+    const confirming = new Proxy(real, {
+      get(target, property) {
+        if (property === 'chargeOffSession') {
+          return async (input: Parameters<typeof real.chargeOffSession>[0]) => ({
+            ...(await real.chargeOffSession(input)),
+            status: 'processing' as const,
+          });
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const gateways = {
+      ...api.app.billfoldGateways,
+      has: (name: string) => name === 'test',
+      get: () => confirming,
+    };
+    const pending = await payOpenInvoices(systemCtx(), { gateways }, who.orgId);
+    expect(pending.outcome).toBe('pending');
+    // Still owed, and not retried meanwhile.
+    const waiting = (await who.invoices()).filter((i) => i.status === 'open');
+    expect(waiting.map((i) => i.next_attempt_at)).toEqual([null, null]);
+
+    // The gateway's event arrives (a bank debit's, as Cashfree sends it): the payment succeeded,
+    // and both invoices are paid by it. A second delivery changes nothing.
+    const event = {
+      id: `evt_${pending.payment.id}`,
+      type: 'payment.updated' as const,
+      gatewayType: 'payment.succeeded',
+      checkoutRef: null,
+      linkRef: null,
+      paymentRef: pending.payment.gateway_payment_ref,
+      payload: {},
+    };
+    const deps = { gateways: api.app.billfoldGateways, publicUrl: () => 'http://127.0.0.1:9' };
+    expect(await handleGatewayEvent(systemCtx(), 'test', event, deps)).toEqual({ duplicate: false });
+    expect(await handleGatewayEvent(systemCtx(), 'test', event, deps)).toEqual({ duplicate: true });
+    const [, april, may] = await who.invoices();
+    expect([april?.status, may?.status]).toEqual(['paid', 'paid']);
+    expect((await who.subscription()).status).toBe('active');
+    const ledger = (await who.call('GET', `/v1/ledger_entries?subscription_id=${who.sub.id}`)).json();
+    expect(ledger.data.filter((e: { kind: string }) => e.kind === 'payment')).toHaveLength(3);
+    expect(ledger.balance).toBe(0);
+  });
+
+  it('counts a declined payment once on each invoice, and takes the next card as a new charge', async () => {
+    await finalStep('keep');
+    const who = await blockedCustomer();
+    await who.advance('2027-05-01T07:00:00Z');
+    const before = (await who.invoices()).map((i) => i.attempt_count);
+    const declined = await who.call('POST', '/v1/billing/pay', {});
+    expect(declined.statusCode).toBe(402);
+    expect(declined.json().error.code).toBe('card.declined');
+    const after = (await who.invoices()).map((i) => i.attempt_count);
+    expect(after).toEqual(before.map((n, i) => (i === 0 ? n : n + 1)));
+    await who.saveCard(SUCCEEDS);
+    const paid = await who.call('POST', '/v1/billing/pay', {});
+    expect(paid.json()).toMatchObject({ status: 'paid', amount: 4000 });
+  });
+
   it('refuses to pay when nothing is owed, or with a subscription of another organization', async () => {
     const who = await customerOnTestClock(api, losAngeles, '2027-03-10T20:00:00Z');
     await checkoutWithCard(api, who, { plan_id: pro });
@@ -284,6 +347,14 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
     expect(foreign.statusCode).toBe(404);
     const malformed = await who.call('POST', '/v1/billing/pay', { subscription_id: 'nope' });
     expect(malformed.statusCode).toBe(400);
+  });
+
+  const systemCtx = () => ({
+    db: api.database.db,
+    clock: api.clock,
+    log: silentLogger,
+    actor: { type: 'system' as const, id: 'dunning-test' },
+    requestId: 'dunning-test',
   });
 
   /** Charges made at the test gateway (this file's tests run one at a time). */

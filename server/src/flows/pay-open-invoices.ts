@@ -17,8 +17,10 @@ import { resumeIfSettled } from './subscription-lifecycle.js';
  *
  * Like an automatic charge, the gateway is called outside any transaction with a key that names what
  * is being paid: the invoices and how many attempts each has had. The same request fired twice, or
- * repeated after a crash, finds the same invoices and attempts, so the gateway sees one charge; the
- * ledger entries are keyed by payment and invoice, so applying it again posts nothing.
+ * repeated after a crash, finds the same invoices and attempts, so the gateway sees one charge. The
+ * payment's allocations (which invoices, how much of it each) are written with it, so an outcome
+ * that arrives later (a bank debit's webhook) settles the same invoices; ledger entries are keyed by
+ * payment and invoice, so settling again posts nothing.
  */
 
 export type PayOpenOutcome = 'paid' | 'pending';
@@ -48,32 +50,29 @@ export async function payOpenInvoices(
   if (!method || !deps.gateways.has(method.gateway)) {
     throw conflict('payment_method.missing', 'Save a card first: there is none to charge');
   }
-  const shares = new Map(owed.map((invoice) => [invoice.id, invoicing.amountDue(invoice)]));
-  const total = [...shares.values()].reduce((sum, amount) => sum + amount, 0n);
+  const shares = owed.map((invoice) => ({ invoice, amount: invoicing.amountDue(invoice) }));
   const gateway = deps.gateways.get(method.gateway);
   const payment = await payments.chargeSavedMethod(cctx, gateway, {
     orgId,
     customerId: customer.id,
     gatewayCustomerRef: await payments.gatewayCustomerRef(cctx, gateway, customer),
     paymentMethodRef: method.gateway_ref,
-    amount: total,
+    amount: shares.reduce((sum, share) => sum + share.amount, 0n),
     currency,
     description: `Invoices ${owed.map((invoice) => invoice.number).join(', ')}`,
     idempotencyKey: paymentKey(owed),
   });
-  if (payment.status === 'processing') return { outcome: 'pending', invoices: owed, payment };
-  if (payment.status !== 'succeeded') {
-    // Each invoice counts the failed attempt, so the next try (a new card, often) is a new charge.
-    for (const invoice of owed) {
-      await settleFailure(cctx, invoice, payment.failure_message ?? 'The card was declined');
-    }
+  await withTransaction(cctx, (tx) => invoicing.allocatePayment(tx, payment, shares));
+  const outcome = await settleAllocatedPayment(cctx, payment);
+  if (outcome === 'failed') {
     throw paymentFailed(
       'card.declined',
       'The card was declined; the invoices are still open. Try another card.',
     );
   }
-  const paid = await withTransaction(cctx, (tx) => applyToInvoices(tx, owed, payment, shares));
-  return { outcome: 'paid', invoices: paid, payment };
+  const invoices: InvoiceRow[] = [];
+  for (const invoice of owed) invoices.push(await invoicing.getInvoice(cctx, orgId, invoice.id));
+  return { outcome: outcome === 'paid' ? 'paid' : 'pending', invoices, payment };
 }
 
 /** Names the invoices and the attempt each is at: a retry after a failure is a new charge. */
@@ -82,40 +81,64 @@ function paymentKey(owed: readonly InvoiceRow[]): string {
   return `invoices:${createHash('sha256').update(what).digest('hex').slice(0, 32)}`;
 }
 
-async function applyToInvoices(
-  tx: Ctx,
-  owed: readonly InvoiceRow[],
+/**
+ * Applies the outcome of a payment allocated to several invoices: each paid, with its subscription
+ * active again (or resumed); or, declined, a failed attempt on each at the attempt it was charged
+ * for; or, still processing (a bank debit), no automatic retry until its webhook says. A payment
+ * without allocations is none of this function's business.
+ */
+export async function settleAllocatedPayment(
+  anyCtx: Ctx,
   payment: PaymentRow,
-  shares: ReadonlyMap<string, bigint>,
-): Promise<InvoiceRow[]> {
-  const customer = await customers.getCustomer(tx, payment.org_id);
-  // Subscriptions first, then invoices, each in id order: the order every other writer follows.
-  const held = new Map<string, SubscriptionRow>();
-  const subscriptionIds = [...new Set(owed.map((invoice) => invoice.subscription_id))].sort();
-  for (const id of subscriptionIds) {
-    if (id) held.set(id, await subscriptions.getSubscription(tx, payment.org_id, id, 'wait'));
+): Promise<'paid' | 'failed' | 'pending' | 'skipped'> {
+  const allocations = await invoicing.allocationsOf(anyCtx, payment);
+  if (allocations.length === 0) return 'skipped';
+  // In the customer's own time (its test clock, in test mode), whoever brings the news.
+  const customer = await customers.getCustomer(anyCtx, payment.org_id);
+  const ctx = await customerContext(anyCtx, customer);
+  if (payment.status === 'processing') {
+    await withTransaction(ctx, async (tx) => {
+      for (const a of allocations) {
+        await invoicing.awaitPaymentOutcome(tx, { orgId: a.org_id, invoiceId: a.invoice_id });
+      }
+    });
+    return 'pending';
   }
-  const paid: InvoiceRow[] = [];
-  for (const invoice of owed) {
-    const sub = invoice.subscription_id ? held.get(invoice.subscription_id) : undefined;
-    if (!sub) continue;
-    paid.push(
+  if (payment.status !== 'succeeded') {
+    for (const a of allocations) {
+      const invoice = await invoicing.getInvoice(ctx, a.org_id, a.invoice_id);
+      await settleFailure(ctx, invoice, payment.failure_message ?? 'The card was declined', a.attempt);
+    }
+    return 'failed';
+  }
+  await withTransaction(ctx, async (tx) => {
+    const owed: InvoiceRow[] = [];
+    for (const a of allocations) owed.push(await invoicing.getInvoice(tx, a.org_id, a.invoice_id));
+    // Subscriptions first, then invoices, each in id order: the order every other writer follows.
+    const held = new Map<string, SubscriptionRow>();
+    const subscriptionIds = [...new Set(owed.map((invoice) => invoice.subscription_id))].sort();
+    for (const id of subscriptionIds) {
+      if (id) held.set(id, await subscriptions.getSubscription(tx, payment.org_id, id, 'wait'));
+    }
+    for (const [i, a] of allocations.entries()) {
+      const sub = held.get(owed[i]?.subscription_id ?? '');
+      if (!sub) continue;
       await invoicing.applyPayment(
         tx,
-        { orgId: invoice.org_id, invoiceId: invoice.id },
+        { orgId: a.org_id, invoiceId: a.invoice_id },
         payment,
         ledgerAccount(sub, customer),
-        shares.get(invoice.id),
-      ),
-    );
-  }
-  const numbers = owed.map((invoice) => invoice.number).join(', ');
-  for (const sub of held.values()) {
-    if (sub.status === 'past_due' || sub.status === 'unpaid') {
-      await subscriptions.transition(tx, sub, 'active', `Invoices ${numbers} paid`);
-    } else {
-      await resumeIfSettled(tx, sub, customer, `Invoices ${numbers} paid`);
+        a.amount,
+      );
     }
-  }
-  return paid;
+    const numbers = owed.map((invoice) => invoice.number).join(', ');
+    for (const sub of held.values()) {
+      if (sub.status === 'past_due' || sub.status === 'unpaid') {
+        await subscriptions.transition(tx, sub, 'active', `Invoices ${numbers} paid`);
+      } else {
+        await resumeIfSettled(tx, sub, customer, `Invoices ${numbers} paid`);
+      }
+    }
+  });
+  return 'paid';
 }

@@ -12,6 +12,7 @@ import type {
   InvoiceRow,
   InvoicesTable,
   LedgerEntryKind,
+  PaymentAllocationRow,
   PaymentRow,
 } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
@@ -352,6 +353,38 @@ export async function applyPayment(
     await emitInvoice(ctx, 'invoice.paid', updated);
   }
   return updated;
+}
+
+/** Records which invoices one payment pays, and how much of it each gets; once. */
+export async function allocatePayment(
+  ctx: Ctx,
+  payment: PaymentRow,
+  shares: readonly { invoice: InvoiceRow; amount: bigint }[],
+): Promise<void> {
+  await ctx.db
+    .insertInto('payment_allocations')
+    .values(
+      shares.map(({ invoice, amount }) => ({
+        org_id: payment.org_id,
+        payment_id: payment.id,
+        invoice_id: invoice.id,
+        amount,
+        attempt: invoice.attempt_count,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['org_id', 'payment_id', 'invoice_id']).doNothing())
+    .execute();
+}
+
+/** The invoices a payment pays, in invoice id order (the order locks are taken in). */
+export async function allocationsOf(ctx: Ctx, payment: PaymentRow): Promise<PaymentAllocationRow[]> {
+  return ctx.db
+    .selectFrom('payment_allocations')
+    .selectAll()
+    .where('org_id', '=', payment.org_id)
+    .where('payment_id', '=', payment.id)
+    .orderBy('invoice_id')
+    .execute();
 }
 
 /**

@@ -8,6 +8,10 @@ import { type Kysely, sql } from 'kysely';
  *
  * A subscription paused by dunning is told apart from one the customer paused: only the first comes
  * back by itself when its invoices are paid.
+ *
+ * Everything owed is paid in one charge: its allocations say which invoices it pays, how much of it
+ * each gets, and at which attempt of each (so a failure is counted once). They are written with the
+ * payment, so an outcome that arrives later (a bank debit's webhook) is applied to the same invoices.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -16,5 +20,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         check (dunning_final_step in ('keep', 'pause', 'cancel'));
     alter table subscriptions
       add column paused_for_payment boolean not null default false;
+    create table payment_allocations (
+      org_id text not null references organizations (id),
+      payment_id text not null,
+      invoice_id text not null,
+      amount bigint not null check (amount > 0),
+      attempt integer not null,
+      primary key (org_id, payment_id, invoice_id),
+      foreign key (org_id, payment_id) references payments (org_id, id),
+      foreign key (org_id, invoice_id) references invoices (org_id, id)
+    );
   `.execute(db);
 }
