@@ -146,7 +146,9 @@ export async function billingStatus(ctx: Ctx, orgId: string) {
   const liveIds = new Set(live.map((s) => s.id));
   const owedByEnded = open.some(
     (invoice) =>
-      invoice.subscription_id !== null && !liveIds.has(invoice.subscription_id) && invoice.first_failed_at,
+      invoice.subscription_id !== null &&
+      !liveIds.has(invoice.subscription_id) &&
+      invoice.first_failed_at !== null,
   );
   const status =
     owedByEnded || live.some((s) => s.status === 'unpaid' || (s.status === 'paused' && s.paused_for_payment))
