@@ -339,4 +339,64 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     await expect.poll(() => page.getByText(/You are now on Enterprise\. .* was charged/).count()).toBe(1);
     await screenshot(page, '51-upgraded-after-card');
   });
+
+  it('pauses a subscription whose last retry fails (the default), and resumes it from the day it is paid', async () => {
+    await operator.goto(`${billfold.url}/operator/customers`);
+    const dunning = operator.locator('.card', { hasText: 'Save dunning' });
+    await dunning.getByLabel('After the last retry fails').selectOption('pause');
+    await dunning.getByRole('button', { name: 'Save dunning' }).click();
+    await expect.poll(() => operator.getByText('Dunning saved.', { exact: false }).count()).toBe(1);
+
+    const owner = await signUp('pauser');
+    const as = (method: string, url: string, body?: unknown) => callApi(owner, method, url, body, 'personal');
+    const customer = await as('POST', '/v1/billing_customer', {
+      name: 'Pauser LLC',
+      email: `pauser.${run}@example.com`,
+      address_line1: '1 Market St',
+      city: 'San Francisco',
+      state: 'CA',
+      postal_code: '94105',
+      country: 'US',
+      time_zone: 'America/Los_Angeles',
+    });
+    expect(customer.status).toBe(201);
+    const clock = (await as('POST', '/v1/test_clocks', { frozen_time: '2027-03-10T20:00:00Z' })).body.id;
+    const payAtGateway = async (url: string, card: string) => {
+      await owner.goto(url);
+      await owner.getByLabel('Card number').fill(card);
+      await owner.getByLabel('Expiry').fill('12 / 34');
+      await owner.getByLabel('CVC').fill('123');
+      await owner.getByRole('button', { name: /^(Pay|Save a card)/ }).click();
+      await owner.waitForURL(/\/billing$/);
+    };
+    const checkout = await as('POST', '/v1/checkout_sessions', { plan_id: planIds.basic });
+    await payAtGateway(checkout.body.url, '4242 4242 4242 4242');
+    const setup = await as('POST', '/v1/checkout_sessions', { mode: 'setup' });
+    await payAtGateway(setup.body.url, '4000 0000 0000 0341');
+    // April's $10.00 fails on 1, 4, 6 and 8 April: then the subscription is paused, and on 1 May
+    // nothing is invoiced.
+    await as('POST', `/v1/test_clocks/${clock}/advance`, { frozen_time: '2027-05-20T19:00:00Z' });
+    await owner.goto(`${billfold.url}/billing`);
+    const banner = owner.getByRole('alert', { name: 'Payment due' });
+    await expect.poll(() => banner.textContent()).toContain('$10.00 is due on invoice');
+    const summary = owner.locator('.subscription-summary');
+    expect(await summary.textContent()).toContain('Paused');
+    expect(await summary.textContent()).toContain('None while paused');
+    await screenshot(owner, '52-paused-for-payment');
+
+    await banner.getByRole('button', { name: 'Use another card' }).click();
+    await owner.waitForURL(/\/pay\/test\//);
+    await payAtGateway(owner.url(), '4242 4242 4242 4242');
+    await owner
+      .getByRole('alert', { name: 'Payment due' })
+      .getByRole('button', { name: 'Pay $10.00 now' })
+      .click();
+    await expect.poll(() => owner.getByText(/\$10\.00 paid \(invoice .+\)\. Thank you/).count()).toBe(1);
+    // Resumed on 20 May (noon in Los Angeles): 12 of May's 31 days, 1000 × 12 / 31 = 387.10 → $3.87.
+    await expect.poll(() => summary.textContent()).toContain('Active');
+    expect(await summary.textContent()).toContain('May 20, 2027 – May 31, 2027');
+    const invoices = owner.getByRole('table', { name: /invoices/i });
+    await expect.poll(() => invoices.textContent()).toContain('$3.87');
+    await screenshot(owner, '53-resumed-after-payment');
+  });
 });

@@ -158,11 +158,13 @@ function CurrentSubscription({
         <div>
           <dt>Next payment</dt>
           <dd>
-            {subscription.cancel_at_period_end
-              ? `None: ends after ${lastDay}`
-              : next && next.total > 0
-                ? `${formatAmount(next.total, next.currency)} on ${formatDateIn(next.at, zone)}`
-                : 'Nothing to pay'}
+            {subscription.paused_for_payment
+              ? 'None while paused: it resumes when the open invoices are paid'
+              : subscription.cancel_at_period_end
+                ? `None: ends after ${lastDay}`
+                : next && next.total > 0
+                  ? `${formatAmount(next.total, next.currency)} on ${formatDateIn(next.at, zone)}`
+                  : 'Nothing to pay'}
           </dd>
         </div>
         {subscription.scheduled_plan_id ? (
