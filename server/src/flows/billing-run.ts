@@ -16,7 +16,7 @@ import * as subscriptions from '../subscriptions/index.js';
 import { fromDate, toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
 import { customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
-import { resumeIfSettled } from './subscription-lifecycle.js';
+import { releaseIfSettled } from './subscription-lifecycle.js';
 
 /**
  * The billing run (C18, C19, C27): whatever has come due by now, done once. Periods that ended are
@@ -253,11 +253,7 @@ export async function settleInvoicePayment(
         payment,
         ledgerAccount(sub, customer),
       );
-      if (sub.status === 'past_due' || sub.status === 'unpaid') {
-        await subscriptions.transition(tx, sub, 'active', `Invoice ${invoice.number} paid`);
-      } else {
-        await resumeIfSettled(tx, sub, customer, `Invoice ${invoice.number} paid`);
-      }
+      await releaseIfSettled(tx, sub, customer, `Invoice ${invoice.number} paid`);
       return 'paid';
     }
     await settleFailure(tx, invoice, payment.failure_message ?? 'The card was declined', attempt);

@@ -146,6 +146,22 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
     expect(ledger.balance).toBe(0);
   });
 
+  it('keep: paying one of two overdue invoices leaves the account blocked until the other is paid', async () => {
+    await finalStep('keep');
+    const who = await blockedCustomer();
+    await who.advance('2027-05-01T07:00:00Z');
+    await who.saveCard(SUCCEEDS);
+    const [, april, may] = await who.invoices();
+    const first = await who.call('POST', `/v1/invoices/${april?.id}/pay`);
+    expect(first.json()).toMatchObject({ status: 'paid', amount_paid: 2000 });
+    expect((await who.subscription()).status).toBe('unpaid');
+    expect(await who.status()).toMatchObject({ status: 'blocked', amount_due: 2000 });
+    const second = await who.call('POST', `/v1/invoices/${may?.id}/pay`);
+    expect(second.json()).toMatchObject({ status: 'paid', amount_paid: 2000 });
+    expect((await who.subscription()).status).toBe('active');
+    expect(await who.status()).toMatchObject({ status: 'active', amount_due: 0 });
+  });
+
   it('pause: nothing is invoiced while it is blocked; paying resumes it with a new period from that day', async () => {
     await finalStep('pause');
     const who = await blockedCustomer();

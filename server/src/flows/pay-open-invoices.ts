@@ -8,7 +8,7 @@ import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type BillingRunDeps, settleFailure } from './billing-run.js';
 import { customerContext, ledgerAccount } from './subscription-billing.js';
-import { resumeIfSettled } from './subscription-lifecycle.js';
+import { releaseIfSettled } from './subscription-lifecycle.js';
 
 /**
  * Everything an organization owes, in one payment (C19): the banner after a failed payment shows the
@@ -132,13 +132,7 @@ export async function settleAllocatedPayment(
       );
     }
     const numbers = owed.map((invoice) => invoice.number).join(', ');
-    for (const sub of held.values()) {
-      if (sub.status === 'past_due' || sub.status === 'unpaid') {
-        await subscriptions.transition(tx, sub, 'active', `Invoices ${numbers} paid`);
-      } else {
-        await resumeIfSettled(tx, sub, customer, `Invoices ${numbers} paid`);
-      }
-    }
+    for (const sub of held.values()) await releaseIfSettled(tx, sub, customer, `Invoices ${numbers} paid`);
   });
   return 'paid';
 }

@@ -76,23 +76,30 @@ export async function resumeSubscription(ctx: Ctx, orgId: string, subscriptionId
 }
 
 /**
- * A subscription paused by dunning whose invoices are all paid (or voided) resumes now, as a resume
- * does: a new period from today, the paused days not billed. Runs inside the caller's transaction,
- * with the subscription locked; anything else is left as it is.
+ * A payment (or a void) has settled an invoice: a subscription held for what it owed is active again
+ * once it owes nothing overdue. Past due or unpaid, it becomes active; paused by dunning, it resumes
+ * as a resume does (a new period from today, the paused days not billed). Runs inside the caller's
+ * transaction, with the subscription locked; anything else is left as it is.
  */
-export async function resumeIfSettled(
+export async function releaseIfSettled(
   ctx: Ctx,
   sub: SubscriptionRow,
   customer: BillingCustomerRow,
   reason: string,
 ): Promise<SubscriptionRow> {
-  if (sub.status !== 'paused' || !sub.paused_for_payment || (await owesMore(ctx, sub))) return sub;
+  const held =
+    sub.status === 'past_due' ||
+    sub.status === 'unpaid' ||
+    (sub.status === 'paused' && sub.paused_for_payment);
+  if (!held || (await owesMore(ctx, sub))) return sub;
+  if (sub.status !== 'paused') return subscriptions.transition(ctx, sub, 'active', reason);
   return resumePaused(await customerContext(ctx, customer), sub, customer, reason);
 }
 
+/** An open invoice whose collection has failed: one just issued, not yet charged, is not overdue. */
 async function owesMore(ctx: Ctx, sub: SubscriptionRow): Promise<boolean> {
   const open = await invoicing.listInvoices(ctx, sub.org_id, { subscriptionId: sub.id, status: 'open' });
-  return open.some((invoice) => invoicing.amountDue(invoice) > 0n);
+  return open.some((invoice) => invoice.first_failed_at !== null && invoicing.amountDue(invoice) > 0n);
 }
 
 async function resumePaused(

@@ -370,8 +370,8 @@ export const subscriptionsRoutes = [
         body.reason,
         ledgerAccount(sub, customer),
       );
-      // Paused for this invoice and owing nothing more: it resumes, as if it had been paid.
-      await lifecycle.resumeIfSettled(
+      // Held for this invoice and owing nothing more: active again, as if it had been paid.
+      await lifecycle.releaseIfSettled(
         ctx,
         await subscriptions.getSubscription(ctx, params.org_id, sub.id, 'wait'),
         customer,
