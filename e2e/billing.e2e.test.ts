@@ -202,6 +202,10 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await owner.getByRole('article', { name: 'Growth' }).getByRole('link', { name: 'Plan details' }).click();
     await expect.poll(() => heading(owner)).toContain('Growth');
     await expect.poll(() => owner.getByText('$0.0125').count()).toBeGreaterThan(0);
+    // The checkout's own quote: a 14-day trial takes nothing now.
+    const firstPayment = owner.getByTestId('first-payment');
+    await expect.poll(() => firstPayment.textContent()).toContain('Nothing to pay now: 14 days free');
+    expect(await firstPayment.textContent()).toContain('then $49.00 / month');
     await screenshot(owner, '27-plan-detail');
   });
 

@@ -31,14 +31,16 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
   let billfold: RunningBillfold;
   let browser: Browser;
   let page: Page;
+  let operator: Page;
   let clockId: string;
+  const planIds: Record<string, string> = {};
   const run = Math.random().toString(36).slice(2, 8);
   const call = (method: string, url: string, body?: unknown) => callApi(page, method, url, body, 'personal');
 
   beforeAll(async () => {
     billfold = await startTestBillfold();
     browser = await launchBrowser();
-    const operator = await signUp('operator');
+    operator = await signUp('operator');
     await billfold.database.db
       .updateTable('users')
       .set({ is_operator: true })
@@ -59,6 +61,7 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
         limits: [{ feature: 'computations', mode: 'hard', limit: code === 'basic' ? 20 : 100 }],
       });
       if (created.status !== 201) throw new Error(`no plan: ${JSON.stringify(created.body)}`);
+      planIds[code] = created.body.id;
     }
     page = await signUp('owner');
     const customer = await call('POST', '/v1/billing_customer', {
@@ -106,12 +109,16 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
 
   it('subscribes, reads the summary of an upgrade, upgrades, and downloads the invoice', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
-    await page
-      .getByRole('article', { name: 'Basic' })
-      .getByRole('button', { name: 'Select subscription' })
-      .click();
+    // The plan's page says what the checkout will take: Basic for 22 of March's 31 days,
+    // 1000 × 22 / 31 = 709.68 → $7.10 (not the month's $10.00).
+    await page.getByRole('article', { name: 'Basic' }).getByRole('link', { name: 'Plan details' }).click();
+    const firstPayment = page.getByTestId('first-payment');
+    await expect.poll(() => firstPayment.textContent()).toContain('You pay $7.10 now');
+    expect(await firstPayment.textContent()).toContain('22 of 31 days');
+    expect(await firstPayment.textContent()).toContain('Then $10.00 / month from Apr 1, 2027');
+    await screenshot(page, '42b-plan-detail-first-payment');
+    await page.getByRole('button', { name: 'Select subscription' }).click();
     await page.waitForURL(/\/pay\/test\//);
-    // Basic for 22 of March's 31 days: 1000 × 22 / 31 = 709.68 → $7.10.
     expect(await page.getByText('$7.10').count()).toBeGreaterThan(0);
     await payWith('4242 4242 4242 4242');
     await expect
@@ -177,8 +184,28 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     }
   });
 
-  it('shows a failed payment as past due, and is active again once paid with another card', async () => {
+  it('sends a subscriber from a plan’s page to Modify plan instead of a second checkout', async () => {
+    await page.goto(`${billfold.url}/billing/plans/${planIds.enterprise}`);
+    await expect
+      .poll(() => page.getByText('This organization pays for Pro already', { exact: false }).count())
+      .toBe(1);
+    await screenshot(page, '46b-plan-detail-subscriber');
+    await page.getByRole('link', { name: 'Modify plan' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Modify plan' }).waitFor();
+  });
+
+  it('shows what is owed across every open invoice, on Billing and Overview, and pays it all at once', async () => {
+    // The operator keeps invoicing a subscription after its last retry fails (the default pauses it).
+    await operator.goto(`${billfold.url}/operator/customers`);
+    const dunning = operator.locator('.card', { hasText: 'Save dunning' });
+    await dunning.getByLabel('After the last retry fails').selectOption('keep');
+    await dunning.getByRole('button', { name: 'Save dunning' }).click();
+    await expect.poll(() => operator.getByText('Dunning saved.', { exact: false }).count()).toBe(1);
+    await dunning.scrollIntoViewIfNeeded();
+    await screenshot(operator, '46c-operator-dunning');
+
     // The card is replaced by one that is saved but fails every later charge.
+    await page.goto(`${billfold.url}/billing`);
     await page.getByRole('button', { name: 'Update payment details' }).click();
     await page.waitForURL(/\/pay\/test\//);
     await payWith('4000 0000 0000 0341');
@@ -192,24 +219,41 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     expect(await banner.textContent()).toContain('$20.00 is due on invoice');
     await screenshot(page, '47-past-due');
 
+    // Retries on 4, 6 and 8 April fail; the subscription stays invoiced: May's $20.00 fails too.
+    await call('POST', `/v1/test_clocks/${clockId}/advance`, { frozen_time: '2027-05-02T00:00:00Z' });
+    await page.reload();
+    await expect.poll(() => banner.textContent()).toContain('Your account is blocked for unpaid invoices');
+    expect(await banner.textContent()).toContain('$40.00 is due on 2 invoices');
+    expect(await banner.getByRole('button', { name: 'Pay $40.00 now' }).count()).toBe(1);
+    await screenshot(page, '47b-blocked-two-invoices');
+    // The Overview says the same.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+    await expect.poll(() => banner.textContent()).toContain('$40.00 is due on 2 invoices');
+    await screenshot(page, '47c-overview-blocked');
+
     await banner.getByRole('button', { name: 'Use another card' }).click();
     await page.waitForURL(/\/pay\/test\//);
     await payWith('4242 4242 4242 4242');
     await page
       .getByRole('alert', { name: 'Payment due' })
-      .getByRole('button', { name: /^Pay \$20\.00 now/ })
+      .getByRole('button', { name: 'Pay $40.00 now' })
       .click();
-    await expect
-      .poll(() => page.getByText(/is paid\. Thank you: your subscription is active again\./).count())
-      .toBe(1);
+    await expect.poll(() => page.getByText(/\$40\.00 paid \(invoices .+, .+\)\. Thank you/).count()).toBe(1);
     await expect.poll(() => page.getByRole('alert', { name: 'Payment due' }).count()).toBe(0);
     await screenshot(page, '48-active-again');
-    // The statements: March closed at midnight on 1 April; April open, everything paid.
+    // One payment of $40.00 for both invoices.
+    const payments = await call('GET', '/v1/payments');
+    expect(payments.body.data.filter((p: { amount: number }) => p.amount === 4000)).toHaveLength(1);
+    // The statements: March and April closed, May open. April ended owing its invoice; May's
+    // payment settled it and May's own.
     const statements = page.getByRole('table', { name: /^Statements of/ });
-    await expect.poll(() => statements.locator('tbody tr').count()).toBe(2);
-    const [april, march] = await statements.locator('tbody tr').allTextContents();
+    await expect.poll(() => statements.locator('tbody tr').count()).toBe(3);
+    const [may, april, march] = await statements.locator('tbody tr').allTextContents();
     expect(march).toContain('Closed');
-    expect(april).toContain('Open');
+    expect(april).toContain('Closed');
+    expect(april).toContain('$20.00 owed');
+    expect(may).toContain('Open');
+    expect(may).toContain('$0.00, settled');
     await statements.scrollIntoViewIfNeeded();
     await screenshot(page, '48b-statements');
   });
@@ -294,5 +338,65 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     await page.waitForURL(/\/billing$/);
     await expect.poll(() => page.getByText(/You are now on Enterprise\. .* was charged/).count()).toBe(1);
     await screenshot(page, '51-upgraded-after-card');
+  });
+
+  it('pauses a subscription whose last retry fails (the default), and resumes it from the day it is paid', async () => {
+    await operator.goto(`${billfold.url}/operator/customers`);
+    const dunning = operator.locator('.card', { hasText: 'Save dunning' });
+    await dunning.getByLabel('After the last retry fails').selectOption('pause');
+    await dunning.getByRole('button', { name: 'Save dunning' }).click();
+    await expect.poll(() => operator.getByText('Dunning saved.', { exact: false }).count()).toBe(1);
+
+    const owner = await signUp('pauser');
+    const as = (method: string, url: string, body?: unknown) => callApi(owner, method, url, body, 'personal');
+    const customer = await as('POST', '/v1/billing_customer', {
+      name: 'Pauser LLC',
+      email: `pauser.${run}@example.com`,
+      address_line1: '1 Market St',
+      city: 'San Francisco',
+      state: 'CA',
+      postal_code: '94105',
+      country: 'US',
+      time_zone: 'America/Los_Angeles',
+    });
+    expect(customer.status).toBe(201);
+    const clock = (await as('POST', '/v1/test_clocks', { frozen_time: '2027-03-10T20:00:00Z' })).body.id;
+    const payAtGateway = async (url: string, card: string) => {
+      await owner.goto(url);
+      await owner.getByLabel('Card number').fill(card);
+      await owner.getByLabel('Expiry').fill('12 / 34');
+      await owner.getByLabel('CVC').fill('123');
+      await owner.getByRole('button', { name: /^(Pay|Save a card)/ }).click();
+      await owner.waitForURL(/\/billing$/);
+    };
+    const checkout = await as('POST', '/v1/checkout_sessions', { plan_id: planIds.basic });
+    await payAtGateway(checkout.body.url, '4242 4242 4242 4242');
+    const setup = await as('POST', '/v1/checkout_sessions', { mode: 'setup' });
+    await payAtGateway(setup.body.url, '4000 0000 0000 0341');
+    // April's $10.00 fails on 1, 4, 6 and 8 April: then the subscription is paused, and on 1 May
+    // nothing is invoiced.
+    await as('POST', `/v1/test_clocks/${clock}/advance`, { frozen_time: '2027-05-20T19:00:00Z' });
+    await owner.goto(`${billfold.url}/billing`);
+    const banner = owner.getByRole('alert', { name: 'Payment due' });
+    await expect.poll(() => banner.textContent()).toContain('$10.00 is due on invoice');
+    const summary = owner.locator('.subscription-summary');
+    expect(await summary.textContent()).toContain('Paused');
+    expect(await summary.textContent()).toContain('None while paused');
+    await screenshot(owner, '52-paused-for-payment');
+
+    await banner.getByRole('button', { name: 'Use another card' }).click();
+    await owner.waitForURL(/\/pay\/test\//);
+    await payAtGateway(owner.url(), '4242 4242 4242 4242');
+    await owner
+      .getByRole('alert', { name: 'Payment due' })
+      .getByRole('button', { name: 'Pay $10.00 now' })
+      .click();
+    await expect.poll(() => owner.getByText(/\$10\.00 paid \(invoice .+\)\. Thank you/).count()).toBe(1);
+    // Resumed on 20 May (noon in Los Angeles): 12 of May's 31 days, 1000 × 12 / 31 = 387.10 → $3.87.
+    await expect.poll(() => summary.textContent()).toContain('Active');
+    expect(await summary.textContent()).toContain('May 20, 2027 – May 31, 2027');
+    const invoices = owner.getByRole('table', { name: /invoices/i });
+    await expect.poll(() => invoices.textContent()).toContain('$3.87');
+    await screenshot(owner, '53-resumed-after-payment');
   });
 });

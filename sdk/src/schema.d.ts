@@ -740,6 +740,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/checkout_quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a plan's checkout would take now (the first period, prorated, with tax), after the same checks
+         * @description Permission: `billing.read`
+         */
+        post: operations["quoteCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkout_sessions": {
         parameters: {
             query?: never;
@@ -1198,6 +1218,26 @@ export interface paths {
          * @description Permission: `billing.write`
          */
         post: operations["payInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay every open invoice (of one subscription, or the organization's) in one charge to the default saved card
+         * @description Permission: `billing.write`
+         */
+        post: operations["payOpenInvoices"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5781,6 +5821,8 @@ export interface operations {
                             scheduled_plan_id: string | null;
                             started_at: string;
                             paused_at: string | null;
+                            /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                            paused_for_payment: boolean;
                             cancelled_at: string | null;
                             ended_at: string | null;
                             /** @description The next regular invoice; null when the subscription ends with this period */
@@ -6254,6 +6296,8 @@ export interface operations {
                         scheduled_plan_id: string | null;
                         started_at: string;
                         paused_at: string | null;
+                        /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                        paused_for_payment: boolean;
                         cancelled_at: string | null;
                         ended_at: string | null;
                         /** @description The next regular invoice; null when the subscription ends with this period */
@@ -6511,6 +6555,84 @@ export interface operations {
                         };
                         /** @description Gateways with keys; others fall back to test */
                         configured_gateways: ("test" | "stripe" | "cashfree")[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    quoteCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    plan_id: string;
+                    /**
+                     * @default calendar
+                     * @enum {string}
+                     */
+                    billing_mode?: "calendar" | "anniversary";
+                    /** @default false */
+                    additional?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "checkout_quote";
+                        plan_id: string;
+                        currency: string;
+                        /** @description The customer's, in which the period's days are counted */
+                        time_zone: string;
+                        period_start: string;
+                        /** @description The end of the first billing period */
+                        period_end: string;
+                        /** @description true: the plan starts with a free trial (its version's trial_days); nothing is due now */
+                        trialing: boolean;
+                        lines: {
+                            description: string;
+                            amount: number;
+                        }[];
+                        subtotal: number;
+                        tax: number;
+                        /** @description What the checkout takes now, minor units */
+                        total: number;
                     };
                 };
             };
@@ -7628,6 +7750,8 @@ export interface operations {
                         scheduled_plan_id: string | null;
                         started_at: string;
                         paused_at: string | null;
+                        /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                        paused_for_payment: boolean;
                         cancelled_at: string | null;
                         ended_at: string | null;
                         /** @description The next regular invoice; null when the subscription ends with this period */
@@ -7856,6 +7980,8 @@ export interface operations {
                         scheduled_plan_id: string | null;
                         started_at: string;
                         paused_at: string | null;
+                        /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                        paused_for_payment: boolean;
                         cancelled_at: string | null;
                         ended_at: string | null;
                         /** @description The next regular invoice; null when the subscription ends with this period */
@@ -8072,6 +8198,8 @@ export interface operations {
                         scheduled_plan_id: string | null;
                         started_at: string;
                         paused_at: string | null;
+                        /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                        paused_for_payment: boolean;
                         cancelled_at: string | null;
                         ended_at: string | null;
                         /** @description The next regular invoice; null when the subscription ends with this period */
@@ -8288,6 +8416,8 @@ export interface operations {
                         scheduled_plan_id: string | null;
                         started_at: string;
                         paused_at: string | null;
+                        /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                        paused_for_payment: boolean;
                         cancelled_at: string | null;
                         ended_at: string | null;
                         /** @description The next regular invoice; null when the subscription ends with this period */
@@ -8504,6 +8634,8 @@ export interface operations {
                         scheduled_plan_id: string | null;
                         started_at: string;
                         paused_at: string | null;
+                        /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                        paused_for_payment: boolean;
                         cancelled_at: string | null;
                         ended_at: string | null;
                         /** @description The next regular invoice; null when the subscription ends with this period */
@@ -8809,6 +8941,8 @@ export interface operations {
                             scheduled_plan_id: string | null;
                             started_at: string;
                             paused_at: string | null;
+                            /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                            paused_for_payment: boolean;
                             cancelled_at: string | null;
                             ended_at: string | null;
                             /** @description The next regular invoice; null when the subscription ends with this period */
@@ -9486,6 +9620,136 @@ export interface operations {
                             unit_amount: string;
                             /** @description Positive charges, negative credits, minor units */
                             amount: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    payOpenInvoices: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    subscription_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "open_invoices_payment";
+                        /**
+                         * @description pending: the gateway is still confirming the payment (a bank debit)
+                         * @enum {string}
+                         */
+                        status: "paid" | "pending";
+                        /** @description Charged once, the total of the invoices, minor units */
+                        amount: number;
+                        currency: string;
+                        payment_id: string;
+                        invoices: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            /** @description Assigned at finalization: sequential per issuer, no gaps */
+                            number: string | null;
+                            /** @enum {string} */
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            /** @enum {string} */
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            subscription_id: string | null;
+                            customer_id: string;
+                            currency: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            /** @description Before exclusive tax; net of inclusive tax, minor units */
+                            subtotal: number;
+                            /** @description Tax, minor units */
+                            tax: number;
+                            tax_name: string;
+                            tax_percent: string;
+                            tax_inclusive: boolean;
+                            /** @description Total, minor units */
+                            total: number;
+                            /** @description Paid so far, minor units */
+                            amount_paid: number;
+                            /** @description Left to pay, minor units */
+                            amount_due: number;
+                            /** @description Failed automatic charges so far */
+                            attempt_count: number;
+                            next_attempt_at: string | null;
+                            bill_to: {
+                                name: string;
+                                email: string;
+                                address_line1: string;
+                                address_line2: string;
+                                city: string;
+                                state: string;
+                                postal_code: string;
+                                country: string;
+                                tax_id: string;
+                            };
+                            due_at: string | null;
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "license" | "proration_credit" | "proration_charge" | "usage" | "adjustment";
+                                description: string;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                period_start: string;
+                                /** @description ISO 8601 timestamp (UTC) */
+                                period_end: string;
+                                /** @description A decimal string */
+                                quantity: string;
+                                /** @description Minor units per unit, a decimal string */
+                                unit_amount: string;
+                                /** @description Positive charges, negative credits, minor units */
+                                amount: number;
+                            }[];
                         }[];
                     };
                 };
@@ -10294,6 +10558,8 @@ export interface operations {
                         next_invoice_number: number;
                         due_day: number;
                         retry_days: number[];
+                        /** @enum {string} */
+                        dunning_final_step: "keep" | "pause" | "cancel";
                         issuer_name: string;
                         issuer_address: string;
                         issuer_email: string;
@@ -10343,6 +10609,11 @@ export interface operations {
                     due_day?: number;
                     /** @description Days after the first failed charge to try again; after the last, the account is blocked */
                     retry_days?: number[];
+                    /**
+                     * @description When the last retry fails: keep invoicing the unpaid subscription, pause it (no new invoices until all it owes is paid, then it resumes), or cancel it (the invoice stays owed)
+                     * @enum {string}
+                     */
+                    dunning_final_step?: "keep" | "pause" | "cancel";
                     issuer_name?: string;
                     issuer_address?: string;
                     /** Format: email */
@@ -10364,6 +10635,8 @@ export interface operations {
                         next_invoice_number: number;
                         due_day: number;
                         retry_days: number[];
+                        /** @enum {string} */
+                        dunning_final_step: "keep" | "pause" | "cancel";
                         issuer_name: string;
                         issuer_address: string;
                         issuer_email: string;

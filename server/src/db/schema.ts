@@ -240,6 +240,8 @@ export interface SubscriptionsTable {
   cancel_at_period_end: boolean;
   cancelled_at: Timestamp | null;
   paused_at: Timestamp | null;
+  /** Paused by dunning (not by the customer): paying what is owed resumes it. */
+  paused_for_payment: ColumnType<boolean, boolean | undefined, boolean>;
   scheduled_plan_id: string | null;
   scheduled_plan_version_id: string | null;
   updated_at: Timestamp;
@@ -266,12 +268,16 @@ export interface SubscriptionEventsTable {
   occurred_at: Timestamp;
 }
 
+export type DunningFinalStep = 'keep' | 'pause' | 'cancel';
+
 export interface BillingSettingsTable {
   org_id: string;
   invoice_prefix: string;
   next_invoice_number: bigint;
   due_day: number;
   retry_days: number[];
+  /** After the last failed retry: keep invoicing, pause renewals until paid, or cancel. */
+  dunning_final_step: ColumnType<DunningFinalStep, DunningFinalStep | undefined, DunningFinalStep>;
   issuer_name: string;
   issuer_address: string;
   issuer_email: string;
@@ -500,6 +506,16 @@ export interface PaymentsTable {
   updated_at: Timestamp;
 }
 
+/** The share of a payment that settles several invoices which is one invoice's. */
+export interface PaymentAllocationsTable {
+  org_id: string;
+  payment_id: string;
+  invoice_id: string;
+  amount: ColumnType<bigint, bigint, bigint>;
+  /** The invoice's attempt count when it was charged: a failure is recorded for that attempt once. */
+  attempt: number;
+}
+
 export type PaymentLinkStatus = 'active' | 'paid' | 'cancelled' | 'expired';
 
 export interface PaymentLinksTable {
@@ -606,6 +622,7 @@ export interface Database {
   gateway_customers: GatewayCustomersTable;
   checkout_sessions: CheckoutSessionsTable;
   payments: PaymentsTable;
+  payment_allocations: PaymentAllocationsTable;
   test_gateway_objects: TestGatewayObjectsTable;
   gateway_events: GatewayEventsTable;
   payment_links: PaymentLinksTable;
@@ -641,6 +658,7 @@ export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
+export type PaymentAllocationRow = Selectable<PaymentAllocationsTable>;
 export type PaymentLinkRow = Selectable<PaymentLinksTable>;
 export type RefundRow = Selectable<RefundsTable>;
 export type ConflictingPaymentRow = Selectable<ConflictingPaymentsTable>;

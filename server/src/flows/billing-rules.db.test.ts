@@ -24,7 +24,7 @@ const losAngeles = {
   time_zone: 'America/Los_Angeles',
 };
 
-const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10'];
+const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11'];
 
 describe.each(engines())('billing rules on %s', (engine) => {
   let api: TestApi;
@@ -231,5 +231,63 @@ describe.each(engines())('billing rules on %s', (engine) => {
         april.usage_charges -
         april.other_charges,
     );
+  });
+
+  it('R11: after the last retry, the operator’s choice: keep, pause (the default) or cancel', async () => {
+    const lastStep = async (step: string) => {
+      const set = await api.call({
+        method: 'PATCH',
+        url: '/v1/operator/billing_settings',
+        as: operator,
+        body: { dunning_final_step: step },
+      });
+      expect(set.json().dunning_final_step).toBe(step);
+    };
+    /** Pro from 10 March with a card that fails from 1 April: the last retry fails on 8 April. */
+    const blocked = async () => {
+      const who = await customer('pro', '2027-03-10T20:00:00Z', losAngeles, '4000000000000341');
+      await who.advance('2027-04-08T07:00:00Z');
+      expect((await who.call('GET', '/v1/billing/status')).json().status).toBe('blocked');
+      const subscription = async () => (await who.call('GET', `/v1/subscriptions/${who.sub.id}`)).json();
+      /** A new card that works, then one payment for everything owed. */
+      const payAll = async () => {
+        const setup = (await who.call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
+        await api.payAtTestGateway(setup.url, '4242424242424242');
+        await who.call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
+        return (await who.call('POST', '/v1/billing/pay', {})).json();
+      };
+      return { ...who, subscription, payAll };
+    };
+    try {
+      await lastStep('keep');
+      const kept = await blocked();
+      await kept.advance('2027-05-01T07:00:00Z');
+      expect((await kept.call('GET', '/v1/billing/status')).json().amount_due).toBe(4000);
+      expect(await kept.payAll()).toMatchObject({ amount: 4000 });
+      expect((await kept.subscription()).status).toBe('active');
+
+      await lastStep('pause');
+      const paused = await blocked();
+      expect((await paused.subscription()).status).toBe('paused');
+      await paused.advance('2027-05-20T19:00:00Z');
+      expect(await paused.invoices()).toHaveLength(2);
+      expect(await paused.payAll()).toMatchObject({ amount: 2000 });
+      expect(await paused.subscription()).toMatchObject({
+        status: 'active',
+        current_period_start: '2027-05-20T19:00:00.000Z',
+        current_period_end: '2027-06-01T07:00:00.000Z',
+      });
+      expect((await paused.invoices()).at(-1).total).toBe(774);
+
+      await lastStep('cancel');
+      const cancelled = await blocked();
+      expect((await cancelled.subscription()).status).toBe('cancelled');
+      await cancelled.advance('2027-05-01T07:00:00Z');
+      expect(await cancelled.invoices()).toHaveLength(2);
+      expect(await cancelled.payAll()).toMatchObject({ amount: 2000 });
+      expect((await cancelled.subscription()).status).toBe('cancelled');
+    } finally {
+      await lastStep('pause');
+    }
   });
 });

@@ -276,9 +276,10 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
     status = (await who.call('GET', '/v1/billing/status')).json();
     expect(status).toMatchObject({ status: 'blocked', amount_due: 2000 });
     const history = (await who.call('GET', `/v1/subscriptions/${sub.id}`)).json().history;
-    expect(history.map((e: { to_status: string }) => e.to_status)).toEqual(['active', 'past_due', 'unpaid']);
+    // Paused, the default last step: nothing more is invoiced until the invoice is paid.
+    expect(history.map((e: { to_status: string }) => e.to_status)).toEqual(['active', 'past_due', 'paused']);
 
-    // A new card, then pay: active again.
+    // A new card, then pay: active again, in the same period (it had not ended), with nothing more to pay.
     await saveCard(who, '4242424242424242');
     const paid = await who.call('POST', `/v1/invoices/${april.id}/pay`);
     expect(paid.statusCode, paid.body).toBe(200);

@@ -1,7 +1,13 @@
 import { Temporal } from 'temporal-polyfill';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
-import type { BillingCustomerRow, InvoiceRow, PaymentRow, SubscriptionRow } from '../db/schema.js';
+import type {
+  BillingCustomerRow,
+  DunningFinalStep,
+  InvoiceRow,
+  PaymentRow,
+  SubscriptionRow,
+} from '../db/schema.js';
 import type { BillingScope } from '../db/scope.js';
 import * as invoicing from '../invoicing/index.js';
 import * as ledger from '../ledger/index.js';
@@ -11,6 +17,7 @@ import { fromDate, toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
 import { customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
+import { releaseIfSettled } from './subscription-lifecycle.js';
 
 /**
  * The billing run (C18, C19, C27): whatever has come due by now, done once. Periods that ended are
@@ -249,9 +256,7 @@ export async function settleInvoicePayment(
         payment,
         ledgerAccount(sub, customer),
       );
-      if (sub.status === 'past_due' || sub.status === 'unpaid') {
-        await subscriptions.transition(tx, sub, 'active', `Invoice ${invoice.number} paid`);
-      }
+      await releaseIfSettled(tx, sub, customer, `Invoice ${invoice.number} paid`);
       return 'paid';
     }
     await settleFailure(tx, invoice, payment.failure_message ?? 'The card was declined', attempt);
@@ -259,13 +264,37 @@ export async function settleInvoicePayment(
   });
 }
 
-async function settleFailure(ctx: Ctx, invoice: InvoiceRow, why: string, attempt = invoice.attempt_count) {
+/**
+ * The last retry failed: the issuer's setting says what becomes of the subscription. `keep` goes on
+ * invoicing it (unpaid), `pause` stops its renewals until it owes nothing (then it resumes, the
+ * paused days not billed), `cancel` ends it now; in every case the invoice stays owed.
+ */
+async function takeFinalStep(tx: Ctx, sub: SubscriptionRow, step: DunningFinalStep, reason: string) {
+  // A subscription the customer paused or ended meanwhile is left as it is.
+  if (!['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status)) return;
+  const pastDue =
+    sub.status === 'active' || sub.status === 'trialing'
+      ? await subscriptions.transition(tx, sub, 'past_due', reason)
+      : sub;
+  if (step === 'keep') await subscriptions.transition(tx, pastDue, 'unpaid', reason);
+  if (step === 'pause') await subscriptions.transition(tx, pastDue, 'paused', reason, { forPayment: true });
+  if (step === 'cancel') await subscriptions.transition(tx, pastDue, 'cancelled', reason);
+}
+
+/** A failed attempt at an invoice: the next on the dunning schedule, or the last step after the last. */
+export async function settleFailure(
+  ctx: Ctx,
+  invoice: InvoiceRow,
+  why: string,
+  attempt = invoice.attempt_count,
+) {
   await withTransaction(ctx, async (tx) => {
     if (!invoice.subscription_id) return;
     const sub = await subscriptions.getSubscription(tx, invoice.org_id, invoice.subscription_id, 'wait');
     const {
       recorded,
       exhausted,
+      finalStep,
       invoice: updated,
     } = await invoicing.recordFailedAttempt(
       tx,
@@ -275,9 +304,7 @@ async function settleFailure(ctx: Ctx, invoice: InvoiceRow, why: string, attempt
     );
     if (!recorded) return;
     if (exhausted) {
-      if (sub.status === 'past_due' || sub.status === 'active' || sub.status === 'trialing') {
-        await subscriptions.transition(tx, sub, sub.status === 'past_due' ? 'unpaid' : 'past_due', why);
-      }
+      await takeFinalStep(tx, sub, finalStep, `${invoice.number} unpaid after the last retry: ${why}`);
     } else if (sub.status === 'active' || sub.status === 'trialing') {
       await subscriptions.transition(tx, sub, 'past_due', `Payment of ${invoice.number} failed: ${why}`);
     }

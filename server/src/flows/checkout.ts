@@ -34,13 +34,20 @@ export interface CheckoutDeps {
 /** Hosted checkouts stay payable for a day, as Stripe's do by default. */
 const CHECKOUT_LIFETIME = { hours: 24 } as const;
 
-export async function startPlanCheckout(
+export interface PlanCheckoutOptions {
+  billingMode?: 'calendar' | 'anniversary';
+  additional?: boolean;
+}
+
+/**
+ * What a plan's checkout takes if it opens now, after every check the checkout makes: the plan's
+ * details page shows this and the checkout charges it, so the two agree to the cent.
+ */
+export async function quotePlanCheckout(
   ctx: Ctx,
   orgId: string,
   planId: string,
-  deps: CheckoutDeps,
-  returnPath = '/billing',
-  options: { billingMode?: 'calendar' | 'anniversary'; additional?: boolean } = {},
+  options: PlanCheckoutOptions = {},
 ) {
   const billingMode = options.billingMode ?? 'calendar';
   const additional = options.additional ?? false;
@@ -60,7 +67,6 @@ export async function startPlanCheckout(
   const cctx = await customerContext(ctx, customer);
   const priced = await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id });
   const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now(), billingMode);
-  const free = quote.totals.total <= 0n;
   if (version.base_price > 0n && plan.currency !== customer.currency) {
     throw invalid(
       'plan.currency_mismatch',
@@ -68,6 +74,20 @@ export async function startPlanCheckout(
       'plan_id',
     );
   }
+  return { customer, cctx, issuerId, plan, version, priced, quote, billingMode, additional };
+}
+
+export async function startPlanCheckout(
+  ctx: Ctx,
+  orgId: string,
+  planId: string,
+  deps: CheckoutDeps,
+  returnPath = '/billing',
+  options: PlanCheckoutOptions = {},
+) {
+  const { customer, cctx, issuerId, plan, version, priced, quote, billingMode, additional } =
+    await quotePlanCheckout(ctx, orgId, planId, options);
+  const free = quote.totals.total <= 0n;
   const id = newId('checkoutSession');
   const instant = cctx.clock.now();
   const now = toDate(instant);

@@ -2,7 +2,7 @@ import { Temporal } from 'temporal-polyfill';
 import { amountJson } from '../api-shapes.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
-import type { SubscriptionRow } from '../db/schema.js';
+import type { BillingCustomerRow, SubscriptionRow } from '../db/schema.js';
 import { conflict } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as subscriptions from '../subscriptions/index.js';
@@ -58,57 +58,111 @@ export async function pauseSubscription(ctx: Ctx, orgId: string, subscriptionId:
 
 /**
  * Resuming within the paused period changes nothing more; after it, a new period starts today and
- * its rest is invoiced, prorated, and charged to the saved card by the billing run.
+ * its rest is invoiced, prorated, and charged to the saved card by the billing run. A subscription
+ * paused by dunning resumes only when what it owes is paid.
  */
 export async function resumeSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {
   const customer = await customers.getCustomer(ctx, orgId);
   return locked(ctx, orgId, subscriptionId, async (tx, sub) => {
     if (sub.status !== 'paused') throw conflict('subscription.not_paused', 'This subscription is not paused');
-    let resumed = await subscriptions.transition(tx, sub, 'active', 'Resumed');
-    const now = tx.clock.now();
-    if (Temporal.Instant.compare(fromDate(sub.current_period_end), now) > 0) return resumed;
-    const plan = await pricedPlan(tx, {
-      issuerId: sub.plan_issuer_id,
-      planId: sub.plan_id,
-      versionId: sub.plan_version_id,
-    });
-    const period = subscriptions.periodContaining(
-      subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
-      now,
-    );
-    resumed = await subscriptions.advancePeriod(tx, resumed, { start: now, end: period.endInstant });
-    if (plan.price.basePrice === 0n) return resumed;
-    const draft = await invoicing.createDraft(tx, {
-      orgId,
-      issuerId: plan.ref.issuerId,
-      customer,
-      subscriptionId: sub.id,
-      reason: 'subscription_cycle',
-      currency: plan.price.currency,
-      periodStart: now,
-      periodEnd: period.endInstant,
-      lines: [subscriptions.licenseLine(plan.price, period, now)],
-      tax: await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
-      autoCharge: true,
-    });
-    await invoicing.finalize(tx, orgId, draft.id, ledgerAccount(resumed, customer));
-    return resumed;
+    if (sub.paused_for_payment && (await owesMore(tx, sub))) {
+      throw conflict(
+        'subscription.payment_due',
+        'This subscription was paused for an unpaid invoice: it resumes when its open invoices are paid',
+      );
+    }
+    return resumePaused(tx, sub, customer, 'Resumed');
   });
+}
+
+/**
+ * A payment (or a void) has settled an invoice: a subscription held for what it owed is active again
+ * once it owes nothing overdue. Past due or unpaid, it becomes active; paused by dunning, it resumes
+ * as a resume does (a new period from today, the paused days not billed). Runs inside the caller's
+ * transaction, with the subscription locked; anything else is left as it is.
+ */
+export async function releaseIfSettled(
+  ctx: Ctx,
+  sub: SubscriptionRow,
+  customer: BillingCustomerRow,
+  reason: string,
+): Promise<SubscriptionRow> {
+  const held =
+    sub.status === 'past_due' ||
+    sub.status === 'unpaid' ||
+    (sub.status === 'paused' && sub.paused_for_payment);
+  if (!held || (await owesMore(ctx, sub))) return sub;
+  if (sub.status !== 'paused') return subscriptions.transition(ctx, sub, 'active', reason);
+  return resumePaused(await customerContext(ctx, customer), sub, customer, reason);
+}
+
+/** An open invoice whose collection has failed: one just issued, not yet charged, is not overdue. */
+async function owesMore(ctx: Ctx, sub: SubscriptionRow): Promise<boolean> {
+  const open = await invoicing.listInvoices(ctx, sub.org_id, { subscriptionId: sub.id, status: 'open' });
+  return open.some((invoice) => invoice.first_failed_at !== null && invoicing.amountDue(invoice) > 0n);
+}
+
+async function resumePaused(
+  tx: Ctx,
+  sub: SubscriptionRow,
+  customer: BillingCustomerRow,
+  reason: string,
+): Promise<SubscriptionRow> {
+  const orgId = sub.org_id;
+  let resumed = await subscriptions.transition(tx, sub, 'active', reason);
+  const now = tx.clock.now();
+  if (Temporal.Instant.compare(fromDate(sub.current_period_end), now) > 0) return resumed;
+  const plan = await pricedPlan(tx, {
+    issuerId: sub.plan_issuer_id,
+    planId: sub.plan_id,
+    versionId: sub.plan_version_id,
+  });
+  const period = subscriptions.periodContaining(
+    subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
+    now,
+  );
+  resumed = await subscriptions.advancePeriod(tx, resumed, { start: now, end: period.endInstant });
+  if (plan.price.basePrice === 0n) return resumed;
+  const draft = await invoicing.createDraft(tx, {
+    orgId,
+    issuerId: plan.ref.issuerId,
+    customer,
+    subscriptionId: sub.id,
+    reason: 'subscription_cycle',
+    currency: plan.price.currency,
+    periodStart: now,
+    periodEnd: period.endInstant,
+    lines: [subscriptions.licenseLine(plan.price, period, now)],
+    tax: await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+    autoCharge: true,
+  });
+  await invoicing.finalize(tx, orgId, draft.id, ledgerAccount(resumed, customer));
+  return resumed;
 }
 
 /**
  * What the product asks before letting a customer in (C19): active; past_due while a failed payment
  * is being retried; blocked once the retries are exhausted (Prism then blocks login and workspace
- * deletion and shows a way to pay). With the open invoices and what they ask for.
+ * deletion and shows a way to pay), whichever last step followed: unpaid, paused for payment, or
+ * cancelled with its invoice still owed. With the open invoices and their total, which one payment
+ * settles (payOpenInvoices).
  */
 export async function billingStatus(ctx: Ctx, orgId: string) {
   const live = await subscriptions.liveSubscriptions(ctx, orgId);
   const open = await invoicing.listInvoices(ctx, orgId, { status: 'open' });
-  const status = live.some((s) => s.status === 'unpaid')
-    ? ('blocked' as const)
-    : live.some((s) => s.status === 'past_due')
-      ? ('past_due' as const)
-      : ('active' as const);
+  const liveIds = new Set(live.map((s) => s.id));
+  const owedByEnded = open.some(
+    (invoice) =>
+      invoice.subscription_id !== null &&
+      !liveIds.has(invoice.subscription_id) &&
+      invoice.first_failed_at !== null,
+  );
+  const status =
+    owedByEnded || live.some((s) => s.status === 'unpaid' || (s.status === 'paused' && s.paused_for_payment))
+      ? ('blocked' as const)
+      : live.some((s) => s.status === 'past_due')
+        ? ('past_due' as const)
+        : ('active' as const);
   const due = open.reduce((sum, invoice) => sum + invoicing.amountDue(invoice), 0n);
   return {
     object: 'billing_status' as const,

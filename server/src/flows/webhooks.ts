@@ -3,6 +3,7 @@ import type { GatewayName } from '../db/schema.js';
 import * as payments from '../payments/index.js';
 import { settleInvoicePayment } from './billing-run.js';
 import { applyCheckout, type CheckoutDeps } from './checkout.js';
+import { settleAllocatedPayment } from './pay-open-invoices.js';
 import { applyPaymentLink } from './payment-links.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
 
@@ -49,6 +50,8 @@ async function applyGatewayEvent(
     orgId = payment?.org_id ?? null;
     // A debit whose outcome arrives later (a mandate): its invoice is paid, or its failure chased.
     if (payment?.invoice_id && payment.status !== 'processing') await settleInvoicePayment(ctx, payment);
+    // One payment for several invoices: settled by its allocations.
+    else if (payment && payment.status !== 'processing') await settleAllocatedPayment(ctx, payment);
   } else if (event.linkRef) {
     const link = await payments.findPaymentLinkByGatewayRef(ctx, gateway, event.linkRef);
     if (link) {

@@ -3,6 +3,8 @@ export { type InvoiceTotals, invoiceTotals, NO_TAX, type TaxRule } from './compu
 export * from './invoice.schema.js';
 export {
   abandonedChangeDrafts,
+  allocatePayment,
+  allocationsOf,
   applyPayment,
   awaitPaymentOutcome,
   billingSettings,

@@ -6,11 +6,13 @@ import { newId } from '../db/ids.js';
 import type {
   BillingCustomerRow,
   BillingReason,
+  DunningFinalStep,
   InvoiceLineKind,
   InvoiceLineRow,
   InvoiceRow,
   InvoicesTable,
   LedgerEntryKind,
+  PaymentAllocationRow,
   PaymentRow,
 } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
@@ -67,6 +69,7 @@ export async function billingSettings(ctx: Ctx, issuerId: string) {
       invoice_prefix: 'INV',
       due_day: 15,
       retry_days: [3, 5, 7],
+      dunning_final_step: 'pause' as const,
       issuer_name: issuerId,
       issuer_address: '',
       issuer_email: '',
@@ -309,31 +312,35 @@ export async function finalize(
 }
 
 /**
- * A succeeded payment for an invoice: posted to the ledger (once, by payment), and the invoice paid
- * when it is covered. Money that arrives for an invoice already settled stays as credit in the ledger.
+ * A succeeded payment for an invoice: posted to the ledger (once, by payment and invoice), and the
+ * invoice paid when it is covered. Money that arrives for an invoice already settled stays as credit
+ * in the ledger. `share`: the part of a payment that settled several invoices at once which is this
+ * invoice's.
  */
 export async function applyPayment(
   ctx: Ctx,
   invoiceRef: { orgId: string; invoiceId: string },
   payment: PaymentRow,
   account: ledger.LedgerAccount,
+  share?: bigint,
 ): Promise<InvoiceRow> {
   const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
   if (payment.status !== 'succeeded') return invoice;
+  const amount = share ?? payment.amount;
   const [posted] = await ledger.post(ctx, account, [
     {
       kind: 'payment',
-      amount: payment.amount,
+      amount,
       description: `Payment for ${invoice.number ?? 'invoice'}`,
       // When the money moved: a debit confirmed days later belongs to the day it was made.
       effectiveAt: fromDate(payment.created_at),
-      sourceKey: `payment:${payment.id}`,
+      sourceKey: share === undefined ? `payment:${payment.id}` : `payment:${payment.id}:${invoice.id}`,
       invoiceId: invoice.id,
       paymentId: payment.id,
     },
   ]);
   if (!posted || invoice.status !== 'open') return invoice;
-  const paid = invoice.amount_paid + payment.amount;
+  const paid = invoice.amount_paid + amount;
   const now = toDate(ctx.clock.now());
   const updated = await updateInvoice(ctx, invoice, {
     amount_paid: paid,
@@ -348,6 +355,38 @@ export async function applyPayment(
   return updated;
 }
 
+/** Records which invoices one payment pays, and how much of it each gets; once. */
+export async function allocatePayment(
+  ctx: Ctx,
+  payment: PaymentRow,
+  shares: readonly { invoice: InvoiceRow; amount: bigint }[],
+): Promise<void> {
+  await ctx.db
+    .insertInto('payment_allocations')
+    .values(
+      shares.map(({ invoice, amount }) => ({
+        org_id: payment.org_id,
+        payment_id: payment.id,
+        invoice_id: invoice.id,
+        amount,
+        attempt: invoice.attempt_count,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['org_id', 'payment_id', 'invoice_id']).doNothing())
+    .execute();
+}
+
+/** The invoices a payment pays, in invoice id order (the order locks are taken in). */
+export async function allocationsOf(ctx: Ctx, payment: PaymentRow): Promise<PaymentAllocationRow[]> {
+  return ctx.db
+    .selectFrom('payment_allocations')
+    .selectAll()
+    .where('org_id', '=', payment.org_id)
+    .where('payment_id', '=', payment.id)
+    .orderBy('invoice_id')
+    .execute();
+}
+
 /**
  * An automatic charge failed: the next attempt follows the issuer's schedule, counted in calendar
  * days (in the customer's zone) from the first failure: 3, 5 and 7 by default. `expectedAttempt` is
@@ -358,12 +397,21 @@ export async function recordFailedAttempt(
   invoiceRef: { orgId: string; invoiceId: string },
   expectedAttempt: number,
   timeZone: string,
-): Promise<{ invoice: InvoiceRow; exhausted: boolean; recorded: boolean }> {
+): Promise<{
+  invoice: InvoiceRow;
+  exhausted: boolean;
+  recorded: boolean;
+  /** What the issuer does to the subscription when the last retry fails. */
+  finalStep: DunningFinalStep;
+}> {
   const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
   if (invoice.status !== 'open' || invoice.attempt_count !== expectedAttempt) {
-    return { invoice, exhausted: false, recorded: false };
+    return { invoice, exhausted: false, recorded: false, finalStep: 'keep' };
   }
-  const { retry_days: retryDays } = await billingSettings(ctx, invoice.issuer_id);
+  const { retry_days: retryDays, dunning_final_step: finalStep } = await billingSettings(
+    ctx,
+    invoice.issuer_id,
+  );
   const now = ctx.clock.now();
   const attempts = invoice.attempt_count + 1;
   const firstFailure = invoice.first_failed_at ? fromDate(invoice.first_failed_at) : now;
@@ -378,7 +426,7 @@ export async function recordFailedAttempt(
     updated_at: toDate(now),
   });
   await emitInvoice(ctx, 'invoice.payment_failed', updated);
-  return { invoice: updated, exhausted: nextDay === undefined, recorded: true };
+  return { invoice: updated, exhausted: nextDay === undefined, recorded: true, finalStep };
 }
 
 /**

@@ -7,7 +7,7 @@ import { toDate } from '../time/index.js';
 
 /**
  * An issuer's billing conventions, set by its operators: the invoice number prefix, the due day,
- * the retry schedule after a failed charge, who invoices are from; and its tax rates by country or
+ * the retry schedule after a failed charge and what follows the last one, who invoices are from; and its tax rates by country or
  * state. The invoice counter itself is not editable: numbers must never repeat or skip.
  */
 
@@ -24,6 +24,12 @@ export const updateSettingsBody = z.strictObject({
     .refine((days) => days.every((d, i) => i === 0 || d > (days[i - 1] ?? 0)), 'Days in increasing order')
     .optional()
     .describe('Days after the first failed charge to try again; after the last, the account is blocked'),
+  dunning_final_step: z
+    .enum(['keep', 'pause', 'cancel'])
+    .optional()
+    .describe(
+      'When the last retry fails: keep invoicing the unpaid subscription, pause it (no new invoices until all it owes is paid, then it resumes), or cancel it (the invoice stays owed)',
+    ),
   issuer_name: z.string().trim().min(1).max(200).optional(),
   issuer_address: z.string().trim().max(500).optional(),
   issuer_email: z.string().trim().email().optional(),
@@ -35,6 +41,7 @@ export const settingsObject = z.object({
   next_invoice_number: z.number().int(),
   due_day: z.number().int(),
   retry_days: z.array(z.number().int()),
+  dunning_final_step: z.enum(['keep', 'pause', 'cancel']),
   issuer_name: z.string(),
   issuer_address: z.string(),
   issuer_email: z.string(),
@@ -64,6 +71,7 @@ export function presentSettings(row: BillingSettingsRow): z.infer<typeof setting
     next_invoice_number: Number(row.next_invoice_number),
     due_day: row.due_day,
     retry_days: row.retry_days,
+    dunning_final_step: row.dunning_final_step,
     issuer_name: row.issuer_name,
     issuer_address: row.issuer_address,
     issuer_email: row.issuer_email,

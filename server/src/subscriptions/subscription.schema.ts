@@ -28,6 +28,9 @@ export const subscriptionObject = z.object({
   scheduled_plan_id: z.string().nullable().describe('A downgrade that applies when this period ends'),
   started_at: z.string(),
   paused_at: z.string().nullable(),
+  paused_for_payment: z
+    .boolean()
+    .describe('Paused because an invoice went unpaid after the last retry; paying what is owed resumes it'),
   cancelled_at: z.string().nullable(),
   ended_at: z.string().nullable(),
 });

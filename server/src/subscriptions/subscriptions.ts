@@ -18,7 +18,12 @@ import type { SubscriptionObject } from './subscription.schema.js';
  * incomplete ─► active ◄─► past_due ─► unpaid
  *    trialing ─┘  │  ▲          │         │
  *                 ▼  │          ▼         ▼
- *               paused ───► cancelled ◄───┘
+ *               paused ◄──── (dunning's last step)
+ *
+ * and every live state can be cancelled.
+ *
+ * A subscription is paused by its customer, or by dunning when the last retry of an invoice fails
+ * (`paused_for_payment`): only the second resumes by itself, once everything it owes is paid.
  */
 
 export interface PlanVersionRef {
@@ -40,8 +45,8 @@ const allowed: Record<SubscriptionStatus, readonly SubscriptionStatus[]> = {
   incomplete: ['active', 'trialing', 'cancelled'],
   trialing: ['active', 'past_due', 'paused', 'cancelled'],
   active: ['past_due', 'paused', 'cancelled'],
-  past_due: ['active', 'unpaid', 'cancelled'],
-  unpaid: ['active', 'cancelled'],
+  past_due: ['active', 'unpaid', 'paused', 'cancelled'],
+  unpaid: ['active', 'paused', 'cancelled'],
   paused: ['active', 'cancelled'],
   cancelled: [],
 };
@@ -171,6 +176,7 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
     cancel_at_period_end: false,
     cancelled_at: null,
     paused_at: null,
+    paused_for_payment: false,
     scheduled_plan_id: null,
     scheduled_plan_version_id: null,
     updated_at: now,
@@ -194,12 +200,16 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
   return row;
 }
 
-/** Moves a subscription to another state, if the lifecycle allows it, with the reason in its history. */
+/**
+ * Moves a subscription to another state, if the lifecycle allows it, with the reason in its history.
+ * `forPayment` marks a pause made by dunning, which paying what is owed lifts.
+ */
 export async function transition(
   ctx: Ctx,
   row: SubscriptionRow,
   to: SubscriptionStatus,
   reason: string,
+  options: { forPayment?: boolean } = {},
 ): Promise<SubscriptionRow> {
   if (row.status === to) return row;
   if (!allowed[row.status].includes(to)) {
@@ -212,8 +222,8 @@ export async function transition(
       status: to,
       updated_at: now,
       ...(to === 'cancelled' ? { cancelled_at: now, ended_at: now, cancel_at_period_end: false } : {}),
-      ...(to === 'paused' ? { paused_at: now } : {}),
-      ...(row.status === 'paused' ? { paused_at: null } : {}),
+      ...(to === 'paused' ? { paused_at: now, paused_for_payment: options.forPayment === true } : {}),
+      ...(row.status === 'paused' ? { paused_at: null, paused_for_payment: false } : {}),
     })
     .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
@@ -423,6 +433,7 @@ export function presentSubscription(row: SubscriptionRow): SubscriptionObject {
     scheduled_plan_id: row.scheduled_plan_id,
     started_at: row.started_at.toISOString(),
     paused_at: row.paused_at?.toISOString() ?? null,
+    paused_for_payment: row.paused_for_payment,
     cancelled_at: row.cancelled_at?.toISOString() ?? null,
     ended_at: row.ended_at?.toISOString() ?? null,
   };

@@ -2,7 +2,8 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
-import { formatQuantity, formatUnitPrice } from '../shared/money';
+import { formatDateIn } from '../shared/format';
+import { formatAmount, formatQuantity, formatUnitPrice } from '../shared/money';
 import {
   type ChargePriceShape,
   type ChargeShape,
@@ -71,24 +72,13 @@ export function PlanDetailPage() {
         {plan.data.current ? (
           <p>This organization is on this plan.</p>
         ) : permissions.manage ? (
-          <div className="plan-detail-checkout">
-            <p>
-              You pay{' '}
-              {formatPlanPrice(version.base_price, currency, plan.data.interval).replace(
-                ' / ',
-                ' for the first ',
-              )}{' '}
-              now, on the payment gateway's page; then every {plan.data.interval} with the saved card.
-            </p>
-            {checkout.error ? <Alert>{checkout.error}</Alert> : null}
-            <Button
-              variant="primary"
-              busy={checkout.pending !== undefined}
-              onClick={() => checkout.start(plan.data?.id ?? planId, plan.data?.name ?? '')}
-            >
-              Select subscription
-            </Button>
-          </div>
+          <FirstPayment
+            planId={plan.data.id}
+            planName={plan.data.name}
+            price={formatPlanPrice(version.base_price, currency, plan.data.interval)}
+            trialDays={version.trial_days}
+            checkout={checkout}
+          />
         ) : (
           <p>Ask an owner of {organization.name} to subscribe to this plan.</p>
         )}
@@ -178,6 +168,84 @@ export function PlanDetailPage() {
         </section>
       ) : null}
     </Page>
+  );
+}
+
+/**
+ * What choosing this plan takes now, from the checkout's own quote (the rest of this period,
+ * prorated by days, with tax), so the page says to the cent what the gateway will ask for. An
+ * organization that pays for a plan already changes it with Modify plan, which credits the unused
+ * days, rather than starting a second subscription.
+ */
+function FirstPayment({
+  planId,
+  planName,
+  price,
+  trialDays,
+  checkout,
+}: {
+  planId: string;
+  planName: string;
+  price: string;
+  trialDays: number;
+  checkout: ReturnType<typeof useCheckout>;
+}) {
+  const { organization } = useSignedIn();
+  const quote = useApi(
+    () => unwrap(api.POST('/v1/checkout_quotes', { body: { plan_id: planId } })),
+    [organization.id, planId],
+  );
+  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
+  if (quote.loading && !quote.data) return <Loading label="Working out the first payment…" />;
+  if (quote.error?.code === 'subscription.use_modify_plan') {
+    const current = subscriptions.data?.data.find((s) => s.status !== 'cancelled');
+    return (
+      <div className="plan-detail-checkout">
+        <p>
+          This organization pays for {current ? current.plan_name : 'a plan'} already. Change to {planName}{' '}
+          with Modify plan: it credits the unused days of the current plan and shows the exact amount before
+          anything is charged.
+        </p>
+        <Link
+          className={buttonClass('primary')}
+          to={current ? `/billing/modify?subscription=${current.id}` : '/billing/modify'}
+        >
+          Modify plan
+        </Link>
+      </div>
+    );
+  }
+  if (quote.error || !quote.data) return <Alert>{quote.error?.message ?? 'No price for this plan'}</Alert>;
+  const q = quote.data;
+  const [line] = q.lines;
+  const from = formatDateIn(q.period_end, q.time_zone);
+  return (
+    <div className="plan-detail-checkout">
+      {q.trialing ? (
+        <p data-testid="first-payment">
+          Nothing to pay now: {trialDays} days free, then {price}, with the saved card.
+        </p>
+      ) : q.total === 0 ? (
+        <p>This plan costs nothing: it starts as soon as you select it.</p>
+      ) : (
+        <p data-testid="first-payment">
+          You pay <strong>{formatAmount(q.total, q.currency)}</strong> now, on the payment gateway's page
+          {line ? `: ${line.description}` : ''}
+          {q.tax > 0
+            ? `, ${formatAmount(q.subtotal, q.currency)} plus ${formatAmount(q.tax, q.currency)} tax`
+            : ''}
+          . Then {price} from {from}, with the saved card.
+        </p>
+      )}
+      {checkout.error ? <Alert>{checkout.error}</Alert> : null}
+      <Button
+        variant="primary"
+        busy={checkout.pending !== undefined}
+        onClick={() => checkout.start(planId, planName)}
+      >
+        Select subscription
+      </Button>
+    </div>
   );
 }
 

@@ -14,7 +14,10 @@ export function Statements({ organizationId, refreshKey }: { organizationId: str
     <section aria-labelledby="statements-heading">
       <div className="section-heading">
         <h2 id="statements-heading">Statements</h2>
-        <p>One a month per subscription, closed at midnight on the 1st in your time zone.</p>
+        <p>
+          One a month per subscription, closed at midnight on the 1st in your time zone. A balance is either
+          owed by you or a credit in your favour, used for your next invoices.
+        </p>
       </div>
       {subscriptions.error ? <Alert>{subscriptions.error.message}</Alert> : null}
       {live.map((subscription) => (
@@ -43,6 +46,14 @@ function SubscriptionStatements({
     [subscription.id, refreshKey],
   );
   const money = (amount: number, currency: string) => formatAmount(amount, currency);
+  // The ledger counts in the customer's favour (closing = opening + credits − charges): below zero
+  // is owed, above it is credit. Said in words, not left to a minus sign.
+  const balance = (amount: number, currency: string) =>
+    amount < 0
+      ? `${money(-amount, currency)} owed`
+      : amount > 0
+        ? `${money(amount, currency)} credit`
+        : `${money(0, currency)}, settled`;
   const monthName = (month: string) => {
     const [year, m] = month.split('-').map(Number);
     return new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
@@ -67,7 +78,7 @@ function SubscriptionStatements({
               key: 'opening',
               header: 'Opening',
               className: 'num',
-              render: (s) => money(s.opening_balance, s.currency),
+              render: (s) => balance(s.opening_balance, s.currency),
             },
             {
               key: 'credits',
@@ -85,7 +96,7 @@ function SubscriptionStatements({
               key: 'closing',
               header: 'Closing',
               className: 'num',
-              render: (s) => money(s.closing_balance, s.currency),
+              render: (s) => balance(s.closing_balance, s.currency),
             },
             { key: 'status', header: 'Status', render: (s) => <StatusBadge status={s.status} /> },
           ]}

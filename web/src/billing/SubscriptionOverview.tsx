@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, type BillingStatus, type Subscription, toApiError, unwrap } from '../api/client';
+import { api, type Subscription, toApiError, unwrap } from '../api/client';
 import { useApi } from '../api/useApi';
 import { formatDate, formatDateIn, formatLastDayIn } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { describeLimit, type LimitShape } from '../shared/plans';
-import { Alert, Button, buttonClass, Card, ConfirmDialog, CopyBox, Loading, StatusBadge } from '../ui';
+import { Alert, Button, buttonClass, Card, ConfirmDialog, Loading, StatusBadge } from '../ui';
+import { PaymentDueBanner } from './PaymentDueBanner';
 
 /**
  * The billing overview (C31): the plan being paid for, its state, the next payment, the plan's
@@ -26,7 +27,6 @@ export function SubscriptionOverview({
   onSaveCard: () => void;
 }) {
   const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organizationId, refreshKey]);
-  const status = useApi(() => unwrap(api.GET('/v1/billing/status')), [organizationId, refreshKey]);
   // Each live subscription is a license of its own (an organization may hold several).
   const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
 
@@ -34,9 +34,13 @@ export function SubscriptionOverview({
   if (subscriptions.error) return <Alert>{subscriptions.error.message}</Alert>;
   return (
     <>
-      {status.data && status.data.status !== 'active' ? (
-        <PaymentDue status={status.data} canAct={canAct} onPaid={onChanged} onSaveCard={onSaveCard} />
-      ) : null}
+      <PaymentDueBanner
+        organizationId={organizationId}
+        refreshKey={refreshKey}
+        canAct={canAct}
+        onPaid={onChanged}
+        onSaveCard={onSaveCard}
+      />
       {live.length > 0 ? (
         live.map((subscription) => (
           <CurrentSubscription
@@ -53,88 +57,6 @@ export function SubscriptionOverview({
         </Card>
       )}
     </>
-  );
-}
-
-function PaymentDue({
-  status,
-  canAct,
-  onPaid,
-  onSaveCard,
-}: {
-  status: BillingStatus;
-  canAct: boolean;
-  onPaid: (message: string) => void;
-  onSaveCard: () => void;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const [link, setLink] = useState<string | undefined>();
-  const invoice = status.open_invoices[0];
-  const blocked = status.status === 'blocked';
-  // A link anyone can pay (a colleague with the company card, say), without signing in.
-  const shareLink = async () => {
-    if (!invoice) return;
-    setError(undefined);
-    try {
-      const created = await unwrap(api.POST('/v1/payment_links', { body: { invoice_id: invoice.id } }));
-      setLink(created.url);
-    } catch (e) {
-      setError(toApiError(e).message);
-    }
-  };
-  const pay = async () => {
-    if (!invoice) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      const paid = await unwrap(
-        api.POST('/v1/invoices/{invoice_id}/pay', { params: { path: { invoice_id: invoice.id } } }),
-      );
-      onPaid(`Invoice ${paid.number} is paid. Thank you: your subscription is active again.`);
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <div
-      className={`payment-due ${blocked ? 'payment-due-blocked' : ''}`}
-      role="alert"
-      aria-label="Payment due"
-    >
-      <div>
-        <strong>
-          {blocked ? 'Your account is blocked for an unpaid invoice' : 'Your last payment failed'}
-        </strong>
-        <p>
-          {invoice
-            ? `${formatAmount(status.amount_due, invoice.currency)} is due on invoice ${invoice.number}. `
-            : ''}
-          {blocked
-            ? 'Pay it to unblock your account.'
-            : invoice?.next_attempt_at
-              ? `We will try your card again on ${formatDate(invoice.next_attempt_at)}.`
-              : ''}
-        </p>
-        {error ? <p className="payment-due-error">{error}</p> : null}
-        {link ? <CopyBox label="Payment link" value={link} /> : null}
-      </div>
-      {canAct && invoice ? (
-        <div className="row">
-          {link ? null : (
-            <Button variant="ghost" onClick={shareLink}>
-              Get a payment link
-            </Button>
-          )}
-          <Button onClick={onSaveCard}>Use another card</Button>
-          <Button variant="primary" busy={busy} onClick={pay}>
-            Pay {formatAmount(invoice.amount_due, invoice.currency)} now
-          </Button>
-        </div>
-      ) : null}
-    </div>
   );
 }
 
@@ -236,11 +158,13 @@ function CurrentSubscription({
         <div>
           <dt>Next payment</dt>
           <dd>
-            {subscription.cancel_at_period_end
-              ? `None: ends after ${lastDay}`
-              : next && next.total > 0
-                ? `${formatAmount(next.total, next.currency)} on ${formatDateIn(next.at, zone)}`
-                : 'Nothing to pay'}
+            {subscription.paused_for_payment
+              ? 'None while paused: it resumes when the open invoices are paid'
+              : subscription.cancel_at_period_end
+                ? `None: ends after ${lastDay}`
+                : next && next.total > 0
+                  ? `${formatAmount(next.total, next.currency)} on ${formatDateIn(next.at, zone)}`
+                  : 'Nothing to pay'}
           </dd>
         </div>
         {subscription.scheduled_plan_id ? (

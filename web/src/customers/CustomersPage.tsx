@@ -20,6 +20,7 @@ import {
   UsersIcon,
 } from '../ui';
 import '../catalog/catalog.css';
+import { BillingSettingsCard } from './BillingSettingsCard';
 
 const PAGE_SIZE = 25;
 const gateways = [
@@ -154,6 +155,7 @@ export function CustomersPage() {
         </div>
       ) : null}
       <GatewayRoutingCard />
+      <BillingSettingsCard />
     </Page>
   );
 }

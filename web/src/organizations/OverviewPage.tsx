@@ -1,10 +1,13 @@
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
+import { PaymentDueBanner } from '../billing/PaymentDueBanner';
+import { useCheckout } from '../billing/useCheckout';
 import { visibleEntries } from '../shell/nav';
 import { organizationLabel } from '../shell/OrganizationSwitcher';
-import { ArrowRightIcon, Card, Page, RoleBadge } from '../ui';
+import { Alert, ArrowRightIcon, Card, Page, RoleBadge } from '../ui';
 import './organizations.css';
 
 const blurbs: Record<string, string> = {
@@ -29,6 +32,10 @@ export function OverviewPage() {
         ? `Client of ${parent?.name ?? 'another organization'}`
         : 'Organization';
   const links = visibleEntries(permissions).filter((entry) => entry.to !== '/');
+  // The same banner as on Billing: a failed payment is news wherever one lands.
+  const [paid, setPaid] = useState<string | undefined>();
+  const [statusKey, setStatusKey] = useState(0);
+  const saveCard = useCheckout(() => undefined);
 
   return (
     <Page
@@ -39,6 +46,20 @@ export function OverviewPage() {
           : `Overview of ${organization.name}.`
       }
     >
+      {permissions.readBilling ? (
+        <PaymentDueBanner
+          organizationId={organization.id}
+          refreshKey={statusKey}
+          canAct={permissions.manage}
+          onPaid={(message) => {
+            setPaid(message);
+            setStatusKey((k) => k + 1);
+          }}
+          onSaveCard={() => saveCard.start(undefined)}
+        />
+      ) : null}
+      {paid ? <Alert tone="success">{paid}</Alert> : null}
+      {saveCard.error ? <Alert>{saveCard.error}</Alert> : null}
       <div className="stat-grid">
         <div className="card stat">
           <span className="stat-label">Your role</span>

@@ -5,6 +5,7 @@ import * as payments from './0003_payments.js';
 import * as billing from './0004_billing.js';
 import * as checkoutConflicts from './0005_checkout_conflicts.js';
 import * as rateLimits from './0006_rate_limits.js';
+import * as dunningFinalStep from './0007_dunning_final_step.js';
 import * as gatewayEventClaims from './0008_gateway_event_claims.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0004_billing': billing,
   '0005_checkout_conflicts': checkoutConflicts,
   '0006_rate_limits': rateLimits,
+  '0007_dunning_final_step': dunningFinalStep,
   '0008_gateway_event_claims': gatewayEventClaims,
 };

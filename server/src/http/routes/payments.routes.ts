@@ -1,4 +1,5 @@
-import { amountJson, listOf } from '../../api-shapes.js';
+import { z } from 'zod';
+import { amountJson, idOf, listOf } from '../../api-shapes.js';
 import type { Ctx } from '../../context.js';
 import { BillfoldError } from '../../errors.js';
 import * as checkout from '../../flows/checkout.js';
@@ -6,6 +7,7 @@ import * as links from '../../flows/payment-links.js';
 import { recordRefund } from '../../flows/subscription-billing.js';
 import * as payments from '../../payments/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
+import { toDate } from '../../time/index.js';
 import { defineRoute, orgOf, type RouteInput } from '../route.js';
 
 /** Checkout at the customer's gateway (C11, C14). */
@@ -19,7 +21,63 @@ const deps = (
   publicUrl: input.publicUrl,
 });
 
+const checkoutQuoteBody = z.strictObject({
+  plan_id: idOf('plan'),
+  billing_mode: z.enum(['calendar', 'anniversary']).default('calendar'),
+  additional: z.boolean().default(false),
+});
+
+const checkoutQuoteObject = z.object({
+  object: z.literal('checkout_quote'),
+  plan_id: z.string(),
+  currency: z.string(),
+  time_zone: z.string().describe("The customer's, in which the period's days are counted"),
+  period_start: z.string(),
+  period_end: z.string().describe('The end of the first billing period'),
+  trialing: z
+    .boolean()
+    .describe("true: the plan starts with a free trial (its version's trial_days); nothing is due now"),
+  lines: z.array(z.object({ description: z.string(), amount: z.number() })),
+  subtotal: z.number(),
+  tax: z.number(),
+  total: z.number().describe('What the checkout takes now, minor units'),
+});
+
 export const paymentsRoutes = [
+  defineRoute({
+    method: 'POST',
+    path: '/v1/checkout_quotes',
+    operationId: 'quoteCheckout',
+    summary:
+      "What a plan's checkout would take now (the first period, prorated, with tax), after the same checks",
+    tag: TAG,
+    permission: 'billing.read',
+    body: checkoutQuoteBody,
+    response: checkoutQuoteObject,
+    audit: 'off',
+    handler: async ({ ctx, access, body }) => {
+      const { quote, plan, customer } = await checkout.quotePlanCheckout(ctx, orgOf(access), body.plan_id, {
+        billingMode: body.billing_mode,
+        additional: body.additional,
+      });
+      return {
+        object: 'checkout_quote' as const,
+        plan_id: plan.id,
+        currency: plan.currency,
+        time_zone: customer.time_zone,
+        period_start: toDate(quote.period.start).toISOString(),
+        period_end: toDate(quote.period.end).toISOString(),
+        trialing: quote.trialing,
+        lines: quote.lines.map((line) => ({
+          description: line.description,
+          amount: amountJson(line.amount),
+        })),
+        subtotal: amountJson(quote.totals.subtotal),
+        tax: amountJson(quote.totals.tax),
+        total: amountJson(quote.totals.total),
+      };
+    },
+  }),
   defineRoute({
     method: 'POST',
     path: '/v1/checkout_sessions',

@@ -1,13 +1,14 @@
 import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
 import { PLATFORM_ORG_ID, recordAudit } from '../../access/index.js';
-import { idOf, listOf } from '../../api-shapes.js';
+import { amountJson, idOf, listOf } from '../../api-shapes.js';
 import type { Ctx } from '../../context.js';
 import * as customers from '../../customers/index.js';
 import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
 import { describeSubscription } from '../../flows/billing-customer.js';
 import { collectInvoice, runBilling } from '../../flows/billing-run.js';
 import { changePlan, previewPlanChange } from '../../flows/change-plan.js';
+import { payOpenInvoices } from '../../flows/pay-open-invoices.js';
 import { customerContext, ledgerAccount } from '../../flows/subscription-billing.js';
 import * as lifecycle from '../../flows/subscription-lifecycle.js';
 import { advanceTestClock } from '../../flows/test-clocks.js';
@@ -304,6 +305,52 @@ export const subscriptionsRoutes = [
   }),
   defineRoute({
     method: 'POST',
+    path: '/v1/billing/pay',
+    operationId: 'payOpenInvoices',
+    summary:
+      "Pay every open invoice (of one subscription, or the organization's) in one charge to the default saved card",
+    tag: TAG,
+    permission: 'billing.write',
+    body: z.strictObject({ subscription_id: idOf('subscription').optional() }).default({}),
+    response: z.object({
+      object: z.literal('open_invoices_payment'),
+      status: z
+        .enum(['paid', 'pending'])
+        .describe('pending: the gateway is still confirming the payment (a bank debit)'),
+      amount: z.number().describe('Charged once, the total of the invoices, minor units'),
+      currency: z.string(),
+      payment_id: z.string(),
+      invoices: z.array(invoicing.invoiceObject),
+    }),
+    transaction: 'own',
+    handler: async ({ ctx, access, body, payments }) => {
+      const orgId = orgOf(access);
+      const paid = await payOpenInvoices(ctx, { gateways: payments }, orgId, {
+        ...(body.subscription_id ? { subscriptionId: body.subscription_id } : {}),
+      });
+      await recordAudit(ctx, {
+        orgId,
+        action: 'invoice.paid_together',
+        targetType: 'payment',
+        targetId: paid.payment.id,
+        after: { outcome: paid.outcome, invoices: paid.invoices.map((invoice) => invoice.id) },
+      });
+      const invoices = [];
+      for (const row of paid.invoices) {
+        invoices.push(await presentInvoiceRow(ctx, await invoicing.getInvoice(ctx, orgId, row.id)));
+      }
+      return {
+        object: 'open_invoices_payment' as const,
+        status: paid.outcome,
+        amount: amountJson(paid.payment.amount),
+        currency: paid.payment.currency,
+        payment_id: paid.payment.id,
+        invoices,
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
     path: '/v1/operator/organizations/:org_id/invoices/:invoice_id/void',
     operationId: 'voidInvoice',
     summary: 'Void an unpaid invoice; a credit note takes its charges back in the ledger',
@@ -322,6 +369,13 @@ export const subscriptionsRoutes = [
         { orgId: params.org_id, invoiceId: invoice.id },
         body.reason,
         ledgerAccount(sub, customer),
+      );
+      // Held for this invoice and owing nothing more: active again, as if it had been paid.
+      await lifecycle.releaseIfSettled(
+        ctx,
+        await subscriptions.getSubscription(ctx, params.org_id, sub.id, 'wait'),
+        customer,
+        `Invoice ${voided.number} voided`,
       );
       return presentInvoiceRow(ctx, voided);
     },

@@ -1,0 +1,110 @@
+import { useState } from 'react';
+import { api, toApiError, unwrap } from '../api/client';
+import { useApi } from '../api/useApi';
+import { Alert, Button, Card, Input, Loading, Select } from '../ui';
+
+type BillingSettings = Awaited<ReturnType<typeof loadSettings>>;
+type FinalStep = BillingSettings['dunning_final_step'];
+
+const loadSettings = () => unwrap(api.GET('/v1/operator/billing_settings'));
+
+const finalSteps: { value: FinalStep; label: string }[] = [
+  { value: 'pause', label: 'Pause it: no new invoices until it is paid, then it resumes' },
+  { value: 'keep', label: 'Keep invoicing it, unpaid' },
+  { value: 'cancel', label: 'Cancel it (the invoice stays owed)' },
+];
+
+/**
+ * Dunning, as the operator sets it in the billing settings: the days a failed charge is retried, and
+ * what becomes of the subscription when the last retry fails (docs/billing-rules.md, R9 and R11).
+ */
+export function BillingSettingsCard() {
+  const settings = useApi(loadSettings, []);
+  // Kept here: the editor starts afresh from what was saved.
+  const [saved, setSaved] = useState(false);
+  if (!settings.data) return settings.error ? <Alert>{settings.error.message}</Alert> : <Loading />;
+  return (
+    <DunningEditor
+      key={JSON.stringify(settings.data)}
+      settings={settings.data}
+      saved={saved}
+      onEdited={() => setSaved(false)}
+      onSaved={(next) => {
+        setSaved(true);
+        settings.setData(() => next);
+      }}
+    />
+  );
+}
+
+function DunningEditor({
+  settings,
+  saved,
+  onEdited,
+  onSaved,
+}: {
+  settings: BillingSettings;
+  saved: boolean;
+  onEdited: () => void;
+  onSaved: (settings: BillingSettings) => void;
+}) {
+  const [retryDays, setRetryDays] = useState(settings.retry_days.join(', '));
+  const [finalStep, setFinalStep] = useState<FinalStep>(settings.dunning_final_step);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+
+  const save = async () => {
+    const days = retryDays
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((d) => Number(d));
+    if (days.some((d) => !Number.isInteger(d) || d < 1)) {
+      setError('Retry days are whole numbers of days, such as 3, 5, 7');
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    onEdited();
+    try {
+      const next = await unwrap(
+        api.PATCH('/v1/operator/billing_settings', {
+          body: { retry_days: days, dunning_final_step: finalStep },
+        }),
+      );
+      onSaved(next);
+    } catch (e) {
+      setError(toApiError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card
+      title="Dunning"
+      description="When an automatic charge fails, the card is tried again on these days after the first failure. After the last retry the customer's account is blocked until it pays, and the subscription takes the last step."
+    >
+      {error ? <Alert>{error}</Alert> : null}
+      {saved ? <Alert tone="success">Dunning saved. It applies to the next failed retries.</Alert> : null}
+      <div className="editor-rows">
+        <Input
+          label="Retry days"
+          hint="Days after the first failed charge, in increasing order"
+          value={retryDays}
+          onChange={(e) => setRetryDays(e.target.value)}
+        />
+        <Select
+          label="After the last retry fails"
+          value={finalStep}
+          onChange={(e) => setFinalStep(e.target.value as FinalStep)}
+          options={finalSteps}
+        />
+        <div className="form-actions">
+          <Button variant="primary" busy={busy} onClick={save}>
+            Save dunning
+          </Button>
+        </div>
+      </div>
+    </Card>
+  );
+}
