@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { type TestApi, testApi } from '../testing/api.js';
 import { customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
