@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastJson from 'fast-json-stringify';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   ApiKeyAuthenticator,
@@ -15,8 +15,9 @@ import {
   wasAudited,
 } from '../access/index.js';
 import type { Actor, Ctx, Logger } from '../context.js';
-import type { Db } from '../db/database.js';
+import type { Db, Tx } from '../db/database.js';
 import { newId } from '../db/ids.js';
+import { rowsChanged } from '../db/row-changes.js';
 import type { GatewayName } from '../db/schema.js';
 import {
   type CashfreeConfig,
@@ -41,6 +42,7 @@ import { RateLimiter } from './rate-limit.js';
 import type { Access, DocumentResponse, RouteDef, RouteInput } from './route.js';
 import { routes as allRoutes } from './routes/index.js';
 import { registerTestGatewayPages } from './test-gateway-pages.js';
+import { refuseUndeclaredInput, validatorCompiler } from './validation.js';
 import { registerWebhookRoutes } from './webhooks.js';
 
 declare module 'fastify' {
@@ -127,6 +129,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => newId('request'),
     requestIdHeader: false,
     trustProxy: config.trustProxy ?? false,
+    // A malformed URL or an overlong path parameter is refused by the router, before any hook runs.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('request-id', request.id);
+      return sendError(error, request, reply, log);
+    },
   });
   // JSON only: no other body type reaches a handler (and no form can post cross-site).
   app.removeContentTypeParser('text/plain');
@@ -144,11 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const secureCookies = config.publicUrl.startsWith('https://');
 
-  // Headers are documented in the OpenAPI document but read by our own code (auth, idempotency), which
-  // checks them; validating every request's whole header object again would only cost time.
-  app.setValidatorCompiler<z.ZodType>((route) =>
-    route.httpPart === 'headers' ? (data: unknown) => ({ value: data }) : validatorCompiler(route),
-  );
+  app.setValidatorCompiler<z.ZodType>(validatorCompiler);
   app.setSerializerCompiler<z.ZodType>(({ schema }) => serializerFor(schema));
   app.decorateRequest('access');
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply, log));
@@ -279,6 +282,10 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
     onRequest: async (request) => {
       request.access = await authorize(request, route.permission, deps);
     },
+    preValidation: refuseUndeclaredInput({
+      body: !isWrite || Boolean(route.body),
+      query: Boolean(route.query),
+    }),
     ...(route.rateLimits
       ? {
           preHandler: async (request) => {
@@ -290,7 +297,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
     handler: async (request, reply) => {
       const access = request.access;
       const afterCommit: Array<() => void> = [];
-      const run = async (db: Ctx['db']) => {
+      const run = async (db: Ctx['db'], inTransaction = false) => {
         const ctx: Ctx = {
           db,
           clock: deps.clock,
@@ -298,6 +305,13 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           actor: actorOf(access),
           requestId: request.id,
         };
+        // Every change is audited; a write that changed nothing (pausing a paused subscription) is no
+        // change and needs no entry. The rows changed are measured in the request's transaction, or
+        // in each one the operation opens; a write measured in none must have its entry.
+        const mustAudit = isWrite && route.audit !== 'off';
+        const writes = { transactions: 0, rows: 0n };
+        if (mustAudit) ctx.writes = writes;
+        const changedBefore = mustAudit && inTransaction ? await rowsChanged(db as Tx) : undefined;
         const result = await route.handler({
           ctx,
           body: request.body as never,
@@ -321,7 +335,12 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           gateways: deps.gateways,
           payments: deps.payments,
         });
-        if (isWrite && route.audit !== 'off' && !(await wasAudited(ctx))) {
+        if (changedBefore !== undefined) {
+          writes.rows += (await rowsChanged(db as Tx)) - changedBefore;
+          writes.transactions += 1;
+        }
+        const changed = writes.transactions === 0 || writes.rows > 0n;
+        if (mustAudit && changed && !(await wasAudited(ctx))) {
           throw new Error(`${route.operationId} changed state without recording an audit event`);
         }
         return result;
@@ -336,9 +355,11 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           .header('content-disposition', `${disposition}; filename="${document.filename}"`)
           .send(document.body);
       }
+      // A malformed key is refused on every write that takes one, before anything runs.
+      const key =
+        isWrite && route.idempotency !== 'off' ? validKey(request.headers[IDEMPOTENCY_HEADER]) : undefined;
       if (!isWrite || route.transaction === 'own') return reply.code(status).send(await run(deps.db));
 
-      const key = route.idempotency === 'off' ? undefined : validKey(request.headers[IDEMPOTENCY_HEADER]);
       const scope = idempotencyScope(access);
       const response = await deps.db
         .transaction()
@@ -348,7 +369,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
             const claim = await claimKey(tx, scope, key, fingerprint, toDate(deps.clock.now()));
             if (claim !== 'claimed') return { ...claim, replayed: true };
           }
-          const body = await run(tx);
+          const body = await run(tx, true);
           if (key) await storeResponse(tx, scope, key, { status, body }, route.redact ?? []);
           return { status, body, replayed: false };
         });

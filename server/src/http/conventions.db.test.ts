@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { countRows, engines } from '../testing/databases.js';
 
 const tables = [
@@ -265,5 +266,141 @@ describe.each(engines())('API conventions on %s', (engine) => {
     // The typed client is generated from the committed copy: `npm run sdk:generate` after an API change.
     expect(live.paths).toEqual(committed.paths);
     expect(live.components).toEqual(committed.components);
+  });
+});
+
+describe.each(engines())('odd input and repeated writes on %s', (engine) => {
+  let api: TestApi;
+  let operator: Person;
+  let planId: string;
+  let customer: Awaited<ReturnType<typeof customerOnTestClock>>;
+
+  beforeAll(async () => {
+    api = await testApi(engine);
+    operator = await api.signUpOperator();
+    planId = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/operator/plans',
+        as: operator,
+        body: { code: 'pro', name: 'Pro', currency: 'USD', interval: 'month', base_price: 2000 },
+      })
+    ).json().id;
+    customer = await customerOnTestClock(
+      api,
+      {
+        name: 'Acme Inc.',
+        email: 'billing@acme.example',
+        address_line1: '1 Market St',
+        city: 'San Francisco',
+        state: 'CA',
+        postal_code: '94105',
+        country: 'US',
+        time_zone: 'America/Los_Angeles',
+      },
+      '2027-03-10T21:00:00Z',
+    );
+    await checkoutWithCard(api, customer, { plan_id: planId });
+  });
+  afterAll(() => api.close());
+
+  const audits = () => countRows(api.database, 'audit_events');
+  const paidSubscription = async () =>
+    (await customer.call('GET', '/v1/subscriptions'))
+      .json()
+      .data.find((s: { plan_name: string }) => s.plan_name === 'Pro') as { id: string };
+
+  it('answers a write that changes nothing with the unchanged object, and audits only the change', async () => {
+    const sub = await paidSubscription();
+    const paused = await customer.call('POST', `/v1/subscriptions/${sub.id}/pause`);
+    expect(paused.statusCode, paused.body).toBe(200);
+    const afterPause = await audits();
+    const again = await customer.call('POST', `/v1/subscriptions/${sub.id}/pause`);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toEqual(paused.json());
+    expect(await audits()).toBe(afterPause);
+
+    // Where the state forbids the action, a conflict with a code, not a 500.
+    const keep = await customer.call('POST', `/v1/subscriptions/${sub.id}/keep`);
+    expect(keep.statusCode).toBe(409);
+    expect(keep.json().error.code).toBe('subscription.not_cancelling');
+    expect((await customer.call('POST', `/v1/subscriptions/${sub.id}/resume`)).statusCode).toBe(200);
+
+    const [card] = (await customer.call('GET', '/v1/payment_methods')).json().data as Array<{ id: string }>;
+    const before = await audits();
+    const defaultAgain = await customer.call('POST', `/v1/payment_methods/${card?.id}/default`);
+    expect(defaultAgain.statusCode, defaultAgain.body).toBe(200);
+    expect(await audits()).toBe(before);
+
+    const enabled = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${planId}/enable`,
+      as: operator,
+    });
+    expect(enabled.statusCode, enabled.body).toBe(200);
+    expect(enabled.json()).toMatchObject({ id: planId, disabled: false });
+    expect(await audits()).toBe(before);
+  });
+
+  it.each([
+    [
+      'a NUL in a body field',
+      'POST',
+      '/v1/organizations',
+      { name: 'a\u0000b', country: 'US', postal_code: '1' },
+      'name',
+    ],
+    ['a lone surrogate in a body field', 'PATCH', '/v1/billing_customer', { city: 'a\ud800' }, 'city'],
+    [
+      'a NUL in a nested field',
+      'POST',
+      '/v1/webhook_endpoints',
+      { url: 'https://a.example', events: ['\u0000'] },
+      'events.0',
+    ],
+    ['a NUL in the query', 'GET', '/v1/operator/customers?q=%00', undefined, 'q'],
+    ['a NUL in the path', 'GET', '/v1/invoices/in_%00', undefined, 'invoice_id'],
+  ] as const)('refuses %s with a 400 naming the field', async (_name, method, url, body, param) => {
+    const before = await audits();
+    const as = url.includes('/operator/') ? operator : customer.owner;
+    const response = await api.call({ method, url, as, org: customer.orgId, ...(body ? { body } : {}) });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'request.invalid_text', param });
+    expect(await audits()).toBe(before);
+  });
+
+  it('answers a malformed or overlong URL with the error envelope', async () => {
+    for (const url of ['/v1/invoices/in_%ED%A0%80', `/v1/invoices/in_${'A'.repeat(500)}`]) {
+      const response = await customer.call('GET', url);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({
+        type: 'invalid_request',
+        request_id: response.headers['request-id'],
+      });
+    }
+  });
+
+  it('refuses a body on a write that takes none, and a query on a route that takes none', async () => {
+    const sub = await paidSubscription();
+    const body = await customer.call('POST', `/v1/subscriptions/${sub.id}/pause`, { at: 'now' });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().error).toMatchObject({ code: 'request.invalid', param: 'at' });
+    const query = await customer.call('GET', '/v1/subscriptions?limit=5');
+    expect(query.statusCode).toBe(400);
+    expect(query.json().error).toMatchObject({ code: 'request.invalid', param: 'limit' });
+    expect((await customer.call('GET', `/v1/subscriptions/${sub.id}`)).json().status).toBe('active');
+  });
+
+  it('refuses a malformed Idempotency-Key on a write that opens its own transactions', async () => {
+    const sub = await paidSubscription();
+    const response = await api.call({
+      method: 'POST',
+      url: `/v1/subscriptions/${sub.id}/pause`,
+      as: customer.owner,
+      org: customer.orgId,
+      headers: { 'idempotency-key': 'two words' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('idempotency.invalid_key');
   });
 });
