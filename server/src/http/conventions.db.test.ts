@@ -369,6 +369,24 @@ describe.each(engines())('odd input and repeated writes on %s', (engine) => {
     expect(await audits()).toBe(before);
   });
 
+  it('bounds amounts at 10^12 minor units', async () => {
+    const over = await customer.call('POST', '/v1/payment_links', {
+      amount: 1e12 + 1,
+      description: 'Too much',
+    });
+    expect(over.statusCode).toBe(400);
+    expect(over.json().error).toMatchObject({ code: 'request.invalid', param: 'amount' });
+    const plan = await api.call({
+      method: 'POST',
+      url: '/v1/operator/plans',
+      as: operator,
+      body: { code: 'huge', name: 'Huge', currency: 'JPY', interval: 'month', base_price: 1e12 + 1 },
+    });
+    expect(plan.json().error).toMatchObject({ code: 'request.invalid', param: 'base_price' });
+    const atBound = await customer.call('POST', '/v1/payment_links', { amount: 1e12, description: 'A lot' });
+    expect(atBound.statusCode, atBound.body).toBe(201);
+  });
+
   it('answers a malformed or overlong URL with the error envelope', async () => {
     for (const url of ['/v1/invoices/in_%ED%A0%80', `/v1/invoices/in_${'A'.repeat(500)}`]) {
       const response = await customer.call('GET', url);

@@ -87,6 +87,8 @@ export interface FuzzRequest {
   headers: Record<string, string>;
   /** Credential headers this request leaves out. */
   omit: string[];
+  /** It names another organization's object: whatever else, it must not succeed. */
+  foreign?: boolean;
   /** The raw payload, already serialized (so it can be malformed). */
   payload?: string;
 }
@@ -226,6 +228,7 @@ export function badRequests(operation: Operation, context: FuzzContext, minimum 
       headers?: Record<string, string | undefined>;
       payload?: string | null;
       contentType?: string;
+      foreign?: boolean;
     } = {},
   ) => {
     const url = encodePath(operation.path, { ...pathValues, ...change.path }) + (change.query ?? '');
@@ -244,6 +247,7 @@ export function badRequests(operation: Operation, context: FuzzContext, minimum 
       url,
       headers,
       omit,
+      ...(change.foreign ? { foreign: true } : {}),
       ...(payload !== undefined ? { payload } : {}),
     });
   };
@@ -268,7 +272,11 @@ export function badRequests(operation: Operation, context: FuzzContext, minimum 
     }
     for (const [field, schema] of Object.entries(operation.body.properties ?? {})) {
       const foreign = context.foreignValue(field);
-      if (foreign) withBody(`${field} is another organization's`, { ...body, [field]: foreign });
+      if (foreign)
+        add(`${field} is another organization's`, {
+          payload: JSON.stringify({ ...body, [field]: foreign }),
+          foreign: true,
+        });
       for (const [what, value] of badValuesFor(schema))
         withBody(`${field} is ${what}`, { ...body, [field]: value });
       const nested = schema.items?.properties ? schema.items : schema.properties ? schema : undefined;
@@ -307,7 +315,7 @@ export function badRequests(operation: Operation, context: FuzzContext, minimum 
     ];
     for (const [what, value] of malformed) add(`${name} is ${what}`, { path: { [name]: value } });
     const foreign = context.foreignValue(name);
-    if (foreign) add(`${name} is another organization's`, { path: { [name]: foreign } });
+    if (foreign) add(`${name} is another organization's`, { path: { [name]: foreign }, foreign: true });
   }
 
   // The query: unknown parameters, and wrong values for each declared one.
@@ -324,7 +332,7 @@ export function badRequests(operation: Operation, context: FuzzContext, minimum 
       ['-1', '-1'],
       ['2^64', '18446744073709551616'],
       ['not a number', 'NaN'],
-      ['repeated', '1&' + name + '=2'],
+      ['repeated', `1&${name}=2`],
       ['empty', ''],
     ] as const) {
       add(`query ${name} is ${what}`, { query: `?${name}=${value}` });
