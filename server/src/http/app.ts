@@ -38,6 +38,7 @@ import {
   storeResponse,
   validKey,
 } from './idempotency.js';
+import { pagePolicy } from './page-security.js';
 import { RateLimiter } from './rate-limit.js';
 import type { Access, DocumentResponse, RouteDef, RouteInput } from './route.js';
 import { routes as allRoutes } from './routes/index.js';
@@ -353,6 +354,11 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           .code(status)
           .type(route.produces === 'text/html' ? 'text/html; charset=utf-8' : route.produces)
           .header('content-disposition', `${disposition}; filename="${document.filename}"`)
+          .headers(
+            route.produces === 'text/html'
+              ? { 'content-security-policy': pagePolicy(String(document.body)) }
+              : {},
+          )
           .send(document.body);
       }
       // A malformed key is refused on every write that takes one, before anything runs.

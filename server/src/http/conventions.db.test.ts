@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -385,6 +386,54 @@ describe.each(engines())('odd input and repeated writes on %s', (engine) => {
     expect(plan.json().error).toMatchObject({ code: 'request.invalid', param: 'base_price' });
     const atBound = await customer.call('POST', '/v1/payment_links', { amount: 1e12, description: 'A lot' });
     expect(atBound.statusCode, atBound.body).toBe(201);
+  });
+
+  /** The policy allows exactly the page's own inline elements, by hash, and nothing inline else. */
+  const expectStrictPolicy = (response: { headers: Record<string, unknown>; body: string }) => {
+    const policy = String(response.headers['content-security-policy']);
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toContain('unsafe-inline');
+    const inline = [...response.body.matchAll(/<(style|script)>([\s\S]*?)<\/\1>/g)];
+    for (const [, , text = ''] of inline) {
+      expect(policy).toContain(`'sha256-${createHash('sha256').update(text).digest('base64')}'`);
+    }
+    expect(response.body).not.toMatch(/\sstyle=|\son[a-z]+=/);
+    return policy;
+  };
+
+  it('serves invoices and pay pages under a strict Content-Security-Policy', async () => {
+    const [invoice] = (await customer.call('GET', '/v1/invoices')).json().data as Array<{ id: string }>;
+    const html = await customer.call('GET', `/v1/invoices/${invoice?.id}/html`);
+    expect(html.statusCode).toBe(200);
+    expect(expectStrictPolicy(html)).toContain("script-src 'none'");
+
+    const link = (
+      await customer.call('POST', '/v1/payment_links', { amount: 700, description: 'Setup' })
+    ).json();
+    const payPage = await api.app.inject({ method: 'GET', url: new URL(link.url).pathname });
+    expect(payPage.statusCode).toBe(200);
+    expect(expectStrictPolicy(payPage)).toContain("form-action 'self'");
+    const missing = await api.app.inject({ method: 'GET', url: '/pay/test/tcs_nothing' });
+    expect(missing.statusCode).toBe(404);
+    expectStrictPolicy(missing);
+
+    const cashfree = await testApi(engine, {
+      gateways: ['cashfree'],
+      cashfree: {
+        clientId: 'cf_test_client',
+        clientSecret: 'cf_test_secret_0123456789',
+        environment: 'sandbox',
+      },
+    });
+    try {
+      const handOver = await cashfree.app.inject({ method: 'GET', url: '/pay/cashfree/session_abc123XYZ' });
+      expect(handOver.statusCode).toBe(200);
+      const policy = expectStrictPolicy(handOver);
+      expect(policy).toMatch(/script-src 'sha256-[^']+' https:\/\/sdk\.cashfree\.com;/);
+    } finally {
+      await cashfree.close();
+    }
   });
 
   it('answers a malformed or overlong URL with the error envelope', async () => {
