@@ -247,6 +247,30 @@ describe.each(engines())('API conventions on %s', (engine) => {
     },
   );
 
+  it('answers a body over the limit on a real socket with 413 and the envelope, not a reset', async () => {
+    const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const signedIn = { cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'billfold-organization': orgId };
+    // Over the limit by a little and by a lot (the server answers before the upload ends).
+    for (const size of [200_000, 20_000_000]) {
+      for (const [url, headers, status] of [
+        ['/v1/api_keys', signedIn, 413],
+        ['/v1/users', {}, 413],
+        // Without a session the request is refused before its body is read.
+        ['/v1/api_keys', {}, 401],
+      ] as const) {
+        const response = await fetch(`${address}${url}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ name: 'x'.repeat(size) }),
+        });
+        expect(response.status).toBe(status);
+        const { error } = (await response.json()) as { error: { code: string; request_id: string } };
+        expect(error.request_id).toBe(response.headers.get('request-id'));
+        if (status === 413) expect(error.code).toBe('request.too_large');
+      }
+    }
+  });
+
   it('names the offending field', async () => {
     const response = await api.call({
       method: 'POST',
