@@ -2,9 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type Ctx, withTransaction } from '../context.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { countRows, engines } from '../testing/databases.js';
+import { TestClock } from '../time/index.js';
+import { buildApp } from './app.js';
+import { defineRoute } from './route.js';
 
 const tables = [
   'users',
@@ -268,6 +273,57 @@ describe.each(engines())('API conventions on %s', (engine) => {
         expect(error.request_id).toBe(response.headers.get('request-id'));
         if (status === 413) expect(error.code).toBe('request.too_large');
       }
+    }
+  });
+
+  it('requires an audit entry for a write that changed rows, and none for one that changed nothing', async () => {
+    // Routes of this test's own: each touches the organization's name, or only reads it.
+    const touchName = async (db: typeof api.database.db, change: boolean) => {
+      const query = db.updateTable('organizations').set({ name: 'Renamed' }).where('id', '=', orgId);
+      if (change) await query.execute();
+      return { ok: true };
+    };
+    const route = (path: string, handler: (input: { ctx: Ctx }) => Promise<{ ok: boolean }>, own = false) =>
+      defineRoute({
+        method: 'POST',
+        path,
+        operationId: path.replaceAll('/', '_'),
+        summary: path,
+        tag: 'Test',
+        permission: 'signed_in',
+        response: z.object({ ok: z.boolean() }),
+        ...(own ? { transaction: 'own' as const } : {}),
+        handler,
+      });
+    const app = await buildApp({
+      db: api.database.db,
+      clock: new TestClock('2027-01-15T10:00:00Z'),
+      log: { info() {}, warn() {}, error() {} },
+      config: { publicUrl: 'http://billfold.test' },
+      routes: [
+        route('/v1/unaudited_change', ({ ctx }) => touchName(ctx.db as never, true)),
+        route('/v1/no_change', ({ ctx }) => touchName(ctx.db as never, false)),
+        route(
+          '/v1/own/unaudited_change',
+          ({ ctx }) => withTransaction(ctx, (tx) => touchName(tx.db as never, true)),
+          true,
+        ),
+        route(
+          '/v1/own/no_change',
+          ({ ctx }) => withTransaction(ctx, (tx) => touchName(tx.db as never, false)),
+          true,
+        ),
+      ],
+    });
+    try {
+      const post = (url: string) =>
+        app.inject({ method: 'POST', url, headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf } });
+      expect((await post('/v1/unaudited_change')).statusCode).toBe(500);
+      expect((await post('/v1/no_change')).statusCode).toBe(200);
+      expect((await post('/v1/own/unaudited_change')).statusCode).toBe(500);
+      expect((await post('/v1/own/no_change')).statusCode).toBe(200);
+    } finally {
+      await app.close();
     }
   });
 
