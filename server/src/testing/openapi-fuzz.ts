@@ -138,33 +138,44 @@ function stringFor(schema: JsonSchema, name: string): string {
   if (pattern === '^[A-Z]{2}$' || name === 'country') return 'US';
   if (pattern.startsWith('^[A-Z]{3}') || name === 'currency') return 'USD';
   if (name === 'time_zone') return 'America/New_York';
+  if (name === 'postal_code') return '94107';
+  if (name === 'percent') return '5';
   if (pattern.includes('\\d') && !pattern.includes('[a-z')) return '1';
   if (pattern.startsWith('^[a-z]')) return 'fuzz_code';
   const min = schema.minLength ?? 1;
   return 'fuzz'.padEnd(Math.max(min, 4), 'z').slice(0, Math.max(min, Math.min(schema.maxLength ?? 8, 8)));
 }
 
-/** A plausible value for a schema: required fields only, first enum member, the smallest number. */
-export function sample(schema: JsonSchema, name = ''): unknown {
+/**
+ * A plausible value for a schema: the first enum member, the smallest number; an object's required
+ * fields (all of them when none is required, as in an update), each a real value when `real` knows
+ * one by its name (a plan_id, a user_id).
+ */
+export function sample(
+  schema: JsonSchema,
+  name = '',
+  real: (field: string) => string | undefined = () => undefined,
+): unknown {
   if (schema.const !== undefined) return schema.const;
   if (schema.enum) return schema.enum[0];
   const choice = schema.anyOf ?? schema.oneOf;
   if (choice) {
     const first = choice.find((option) => option.type !== 'null') ?? choice[0];
-    return first ? sample(first, name) : null;
+    return first ? sample(first, name, real) : null;
   }
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const field of schema.required ?? []) {
+      const fields = schema.required?.length ? schema.required : Object.keys(schema.properties ?? {});
+      for (const field of fields) {
         const property = schema.properties?.[field];
-        if (property) out[field] = sample(property, field);
+        if (property) out[field] = real(field) ?? sample(property, field, real);
       }
       return out;
     }
     case 'array':
-      return Array.from({ length: schema.minItems ?? 0 }, () => sample(schema.items ?? {}, name));
+      return Array.from({ length: schema.minItems ?? 0 }, () => sample(schema.items ?? {}, name, real));
     case 'string':
       return stringFor(schema, name);
     case 'integer':
@@ -216,7 +227,9 @@ export function badRequests(operation: Operation, context: FuzzContext, minimum 
   for (const [name, schema] of Object.entries(operation.pathParams)) {
     pathValues[name] = context.ownValue(name) ?? String(sample(schema, name));
   }
-  const body = operation.body ? (sample(operation.body) as Record<string, unknown>) : undefined;
+  const body = operation.body
+    ? (sample(operation.body, '', (field) => context.ownValue(field)) as Record<string, unknown>)
+    : undefined;
   const auth = context.authHeaders(operation);
   const requests: FuzzRequest[] = [];
 
