@@ -33,6 +33,25 @@ export function toPage<Row, T>(rows: Row[], limit: number, present: (row: Row) =
 }
 
 /**
+ * The largest amount a request may name, in minor units of any currency: 10^12 (ten billion dollars,
+ * a trillion yen). Far above any real price, refund, link or adjustment, and low enough that sums of
+ * millions of such amounts stay exact in bigint columns and in JSON numbers (2^53). A gateway's own,
+ * lower limit per charge is its refusal to make, answered as a payment error.
+ */
+export const MAX_AMOUNT = 1_000_000_000_000;
+
+/**
+ * An amount in a request: whole minor units from `min` up to MAX_AMOUNT (down to -MAX_AMOUNT when
+ * negative amounts are allowed).
+ */
+export const amountInput = (min: number, messages: { min?: string } = {}) =>
+  z
+    .number()
+    .int('Use whole minor units (cents), not a decimal')
+    .min(min, messages.min)
+    .max(MAX_AMOUNT, `At most ${MAX_AMOUNT} minor units`);
+
+/**
  * An amount in minor units as a JSON integer, as Stripe writes amounts. JSON numbers are exact up to
  * 2^53, far above any real invoice; beyond it we refuse rather than write a rounded number.
  */

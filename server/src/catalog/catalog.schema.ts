@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idOf, listQuery, timestamp } from '../api-shapes.js';
+import { amountInput, idOf, listQuery, timestamp } from '../api-shapes.js';
 import { isCurrencyCode } from '../money/index.js';
 
 /**
@@ -25,11 +25,7 @@ const currency = z
   .string()
   .refine(isCurrencyCode, 'Unknown currency: use an ISO 4217 code such as USD, INR or JPY')
   .describe('ISO 4217 currency code');
-const amount = z
-  .number()
-  .int('Use whole minor units (cents), not a decimal')
-  .min(0, 'Prices cannot be negative')
-  .max(Number.MAX_SAFE_INTEGER);
+const amount = amountInput(0, { min: 'Prices cannot be negative' });
 
 export const aggregationSchema = z
   .enum(['count', 'sum', 'max', 'unique_count', 'latest', 'time_weighted_sum'])

@@ -169,6 +169,8 @@ export async function setPlanDisabled(ctx: Ctx, issuerId: string, planId: string
   if (disabled && before.plan.is_default) {
     throw invalid('plan.default_disabled', 'Make another plan the default before disabling this one');
   }
+  // Already so: nothing changes, nothing is audited, the plan is answered as it is.
+  if ((before.plan.disabled_at !== null) === disabled) return before;
   const plan = await ctx.db
     .updateTable('plans')
     .set({

@@ -132,6 +132,14 @@ export async function listDeliveries(
   orgId: string,
   endpointId: string,
 ): Promise<(WebhookDeliveryRow & { event_type: string })[]> {
+  // Another organization's endpoint (or none) is not found, rather than found empty.
+  const endpoint = await ctx.db
+    .selectFrom('webhook_endpoints')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('id', '=', endpointId)
+    .executeTakeFirst();
+  if (!endpoint) throw notFound('webhook_endpoint.not_found', 'No such webhook endpoint');
   return ctx.db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('events as v', (j) => j.onRef('v.org_id', '=', 'd.org_id').onRef('v.id', '=', 'd.event_id'))

@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastJson from 'fast-json-stringify';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   ACCESS_CHANNEL,
@@ -16,9 +16,10 @@ import {
   wasAudited,
 } from '../access/index.js';
 import type { Actor, Ctx, Logger } from '../context.js';
-import type { Db } from '../db/database.js';
+import type { Db, Tx } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { Listen } from '../db/notifications.js';
+import { rowsChanged } from '../db/row-changes.js';
 import type { GatewayName } from '../db/schema.js';
 import {
   type CashfreeConfig,
@@ -39,10 +40,12 @@ import {
   storeResponse,
   validKey,
 } from './idempotency.js';
+import { pagePolicy } from './page-security.js';
 import { RateLimiter } from './rate-limit.js';
 import type { Access, DocumentResponse, RouteDef, RouteInput } from './route.js';
 import { routes as allRoutes } from './routes/index.js';
 import { registerTestGatewayPages } from './test-gateway-pages.js';
+import { refuseUndeclaredInput, validatorCompiler } from './validation.js';
 import { registerWebhookRoutes } from './webhooks.js';
 
 declare module 'fastify' {
@@ -134,6 +137,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => newId('request'),
     requestIdHeader: false,
     trustProxy: config.trustProxy ?? false,
+    // A malformed URL or an overlong path parameter is refused by the router, before any hook runs.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('request-id', request.id);
+      return sendError(error, request, reply, log);
+    },
   });
   // JSON only: no other body type reaches a handler (and no form can post cross-site).
   app.removeContentTypeParser('text/plain');
@@ -163,11 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const secureCookies = config.publicUrl.startsWith('https://');
 
-  // Headers are documented in the OpenAPI document but read by our own code (auth, idempotency), which
-  // checks them; validating every request's whole header object again would only cost time.
-  app.setValidatorCompiler<z.ZodType>((route) =>
-    route.httpPart === 'headers' ? (data: unknown) => ({ value: data }) : validatorCompiler(route),
-  );
+  app.setValidatorCompiler<z.ZodType>(validatorCompiler);
   app.setSerializerCompiler<z.ZodType>(({ schema }) => serializerFor(schema));
   app.decorateRequest('access');
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply, log));
@@ -298,6 +302,10 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
     onRequest: async (request) => {
       request.access = await authorize(request, route.permission, deps);
     },
+    preValidation: refuseUndeclaredInput({
+      body: !isWrite || Boolean(route.body),
+      query: Boolean(route.query),
+    }),
     ...(route.rateLimits
       ? {
           preHandler: async (request) => {
@@ -313,7 +321,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
     handler: async (request, reply) => {
       const access = request.access;
       const afterCommit: Array<() => void> = [];
-      const run = async (db: Ctx['db']) => {
+      const run = async (db: Ctx['db'], inTransaction = false) => {
         const ctx: Ctx = {
           db,
           clock: deps.clock,
@@ -321,6 +329,13 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           actor: actorOf(access),
           requestId: request.id,
         };
+        // Every change is audited; a write that changed nothing (pausing a paused subscription) is no
+        // change and needs no entry. The rows changed are measured in the request's transaction, or
+        // in each one the operation opens; a write measured in none must have its entry.
+        const mustAudit = isWrite && route.audit !== 'off';
+        const writes = { transactions: 0, rows: 0n };
+        if (mustAudit) ctx.writes = writes;
+        const changedBefore = mustAudit && inTransaction ? await rowsChanged(db as Tx) : undefined;
         const result = await route.handler({
           ctx,
           body: request.body as never,
@@ -344,7 +359,12 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           gateways: deps.gateways,
           payments: deps.payments,
         });
-        if (isWrite && route.audit !== 'off' && !(await wasAudited(ctx))) {
+        if (changedBefore !== undefined) {
+          writes.rows += (await rowsChanged(db as Tx)) - changedBefore;
+          writes.transactions += 1;
+        }
+        const changed = writes.transactions === 0 || writes.rows > 0n;
+        if (mustAudit && changed && !(await wasAudited(ctx))) {
           throw new Error(`${route.operationId} changed state without recording an audit event`);
         }
         return result;
@@ -357,11 +377,18 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           .code(status)
           .type(route.produces === 'text/html' ? 'text/html; charset=utf-8' : route.produces)
           .header('content-disposition', `${disposition}; filename="${document.filename}"`)
+          .headers(
+            route.produces === 'text/html'
+              ? { 'content-security-policy': pagePolicy(String(document.body)) }
+              : {},
+          )
           .send(document.body);
       }
+      // A malformed key is refused on every write that takes one, before anything runs.
+      const key =
+        isWrite && route.idempotency !== 'off' ? validKey(request.headers[IDEMPOTENCY_HEADER]) : undefined;
       if (!isWrite || route.transaction === 'own') return reply.code(status).send(await run(deps.db));
 
-      const key = route.idempotency === 'off' ? undefined : validKey(request.headers[IDEMPOTENCY_HEADER]);
       const scope = idempotencyScope(access);
       const response = await deps.db
         .transaction()
@@ -371,7 +398,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
             const claim = await claimKey(tx, scope, key, fingerprint, toDate(deps.clock.now()));
             if (claim !== 'claimed') return { ...claim, replayed: true };
           }
-          const body = await run(tx);
+          const body = await run(tx, true);
           if (key) await storeResponse(tx, scope, key, { status, body }, route.redact ?? []);
           return { status, body, replayed: false };
         });

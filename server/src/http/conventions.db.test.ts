@@ -1,8 +1,15 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type Ctx, withTransaction } from '../context.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { countRows, engines } from '../testing/databases.js';
+import { TestClock } from '../time/index.js';
+import { buildApp } from './app.js';
+import { defineRoute } from './route.js';
 
 const tables = [
   'users',
@@ -245,6 +252,81 @@ describe.each(engines())('API conventions on %s', (engine) => {
     },
   );
 
+  it('answers a body over the limit on a real socket with 413 and the envelope, not a reset', async () => {
+    const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const signedIn = { cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'billfold-organization': orgId };
+    // Over the limit by a little and by a lot (the server answers before the upload ends).
+    for (const size of [200_000, 20_000_000]) {
+      for (const [url, headers, status] of [
+        ['/v1/api_keys', signedIn, 413],
+        ['/v1/users', {}, 413],
+        // Without a session the request is refused before its body is read.
+        ['/v1/api_keys', {}, 401],
+      ] as const) {
+        const response = await fetch(`${address}${url}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ name: 'x'.repeat(size) }),
+        });
+        expect(response.status).toBe(status);
+        const { error } = (await response.json()) as { error: { code: string; request_id: string } };
+        expect(error.request_id).toBe(response.headers.get('request-id'));
+        if (status === 413) expect(error.code).toBe('request.too_large');
+      }
+    }
+  });
+
+  it('requires an audit entry for a write that changed rows, and none for one that changed nothing', async () => {
+    // Routes of this test's own: each touches the organization's name, or only reads it.
+    const touchName = async (db: typeof api.database.db, change: boolean) => {
+      const query = db.updateTable('organizations').set({ name: 'Renamed' }).where('id', '=', orgId);
+      if (change) await query.execute();
+      return { ok: true };
+    };
+    const route = (path: string, handler: (input: { ctx: Ctx }) => Promise<{ ok: boolean }>, own = false) =>
+      defineRoute({
+        method: 'POST',
+        path,
+        operationId: path.replaceAll('/', '_'),
+        summary: path,
+        tag: 'Test',
+        permission: 'signed_in',
+        response: z.object({ ok: z.boolean() }),
+        ...(own ? { transaction: 'own' as const } : {}),
+        handler,
+      });
+    const app = await buildApp({
+      db: api.database.db,
+      clock: new TestClock('2027-01-15T10:00:00Z'),
+      log: { info() {}, warn() {}, error() {} },
+      config: { publicUrl: 'http://billfold.test' },
+      routes: [
+        route('/v1/unaudited_change', ({ ctx }) => touchName(ctx.db as never, true)),
+        route('/v1/no_change', ({ ctx }) => touchName(ctx.db as never, false)),
+        route(
+          '/v1/own/unaudited_change',
+          ({ ctx }) => withTransaction(ctx, (tx) => touchName(tx.db as never, true)),
+          true,
+        ),
+        route(
+          '/v1/own/no_change',
+          ({ ctx }) => withTransaction(ctx, (tx) => touchName(tx.db as never, false)),
+          true,
+        ),
+      ],
+    });
+    try {
+      const post = (url: string) =>
+        app.inject({ method: 'POST', url, headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf } });
+      expect((await post('/v1/unaudited_change')).statusCode).toBe(500);
+      expect((await post('/v1/no_change')).statusCode).toBe(200);
+      expect((await post('/v1/own/unaudited_change')).statusCode).toBe(500);
+      expect((await post('/v1/own/no_change')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('names the offending field', async () => {
     const response = await api.call({
       method: 'POST',
@@ -265,5 +347,207 @@ describe.each(engines())('API conventions on %s', (engine) => {
     // The typed client is generated from the committed copy: `npm run sdk:generate` after an API change.
     expect(live.paths).toEqual(committed.paths);
     expect(live.components).toEqual(committed.components);
+  });
+});
+
+describe.each(engines())('odd input and repeated writes on %s', (engine) => {
+  let api: TestApi;
+  let operator: Person;
+  let planId: string;
+  let customer: Awaited<ReturnType<typeof customerOnTestClock>>;
+
+  beforeAll(async () => {
+    api = await testApi(engine);
+    operator = await api.signUpOperator();
+    planId = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/operator/plans',
+        as: operator,
+        body: { code: 'pro', name: 'Pro', currency: 'USD', interval: 'month', base_price: 2000 },
+      })
+    ).json().id;
+    customer = await customerOnTestClock(
+      api,
+      {
+        name: 'Acme Inc.',
+        email: 'billing@acme.example',
+        address_line1: '1 Market St',
+        city: 'San Francisco',
+        state: 'CA',
+        postal_code: '94105',
+        country: 'US',
+        time_zone: 'America/Los_Angeles',
+      },
+      '2027-03-10T21:00:00Z',
+    );
+    await checkoutWithCard(api, customer, { plan_id: planId });
+  });
+  afterAll(() => api.close());
+
+  const audits = () => countRows(api.database, 'audit_events');
+  const paidSubscription = async () =>
+    (await customer.call('GET', '/v1/subscriptions'))
+      .json()
+      .data.find((s: { plan_name: string }) => s.plan_name === 'Pro') as { id: string };
+
+  it('answers a write that changes nothing with the unchanged object, and audits only the change', async () => {
+    const sub = await paidSubscription();
+    const paused = await customer.call('POST', `/v1/subscriptions/${sub.id}/pause`);
+    expect(paused.statusCode, paused.body).toBe(200);
+    const afterPause = await audits();
+    const again = await customer.call('POST', `/v1/subscriptions/${sub.id}/pause`);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toEqual(paused.json());
+    expect(await audits()).toBe(afterPause);
+
+    // Where the state forbids the action, a conflict with a code, not a 500.
+    const keep = await customer.call('POST', `/v1/subscriptions/${sub.id}/keep`);
+    expect(keep.statusCode).toBe(409);
+    expect(keep.json().error.code).toBe('subscription.not_cancelling');
+    expect((await customer.call('POST', `/v1/subscriptions/${sub.id}/resume`)).statusCode).toBe(200);
+
+    const [card] = (await customer.call('GET', '/v1/payment_methods')).json().data as Array<{ id: string }>;
+    const before = await audits();
+    const defaultAgain = await customer.call('POST', `/v1/payment_methods/${card?.id}/default`);
+    expect(defaultAgain.statusCode, defaultAgain.body).toBe(200);
+    expect(await audits()).toBe(before);
+
+    const enabled = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${planId}/enable`,
+      as: operator,
+    });
+    expect(enabled.statusCode, enabled.body).toBe(200);
+    expect(enabled.json()).toMatchObject({ id: planId, disabled: false });
+    expect(await audits()).toBe(before);
+  });
+
+  it.each([
+    [
+      'a NUL in a body field',
+      'POST',
+      '/v1/organizations',
+      { name: 'a\u0000b', country: 'US', postal_code: '1' },
+      'name',
+    ],
+    ['a lone surrogate in a body field', 'PATCH', '/v1/billing_customer', { city: 'a\ud800' }, 'city'],
+    [
+      'a NUL in a nested field',
+      'POST',
+      '/v1/webhook_endpoints',
+      { url: 'https://a.example', events: ['\u0000'] },
+      'events.0',
+    ],
+    ['a NUL in the query', 'GET', '/v1/operator/customers?q=%00', undefined, 'q'],
+    ['a NUL in the path', 'GET', '/v1/invoices/in_%00', undefined, 'invoice_id'],
+  ] as const)('refuses %s with a 400 naming the field', async (_name, method, url, body, param) => {
+    const before = await audits();
+    const as = url.includes('/operator/') ? operator : customer.owner;
+    const response = await api.call({ method, url, as, org: customer.orgId, ...(body ? { body } : {}) });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'request.invalid_text', param });
+    expect(await audits()).toBe(before);
+  });
+
+  it('bounds amounts at 10^12 minor units', async () => {
+    const over = await customer.call('POST', '/v1/payment_links', {
+      amount: 1e12 + 1,
+      description: 'Too much',
+    });
+    expect(over.statusCode).toBe(400);
+    expect(over.json().error).toMatchObject({ code: 'request.invalid', param: 'amount' });
+    const plan = await api.call({
+      method: 'POST',
+      url: '/v1/operator/plans',
+      as: operator,
+      body: { code: 'huge', name: 'Huge', currency: 'JPY', interval: 'month', base_price: 1e12 + 1 },
+    });
+    expect(plan.json().error).toMatchObject({ code: 'request.invalid', param: 'base_price' });
+    const atBound = await customer.call('POST', '/v1/payment_links', { amount: 1e12, description: 'A lot' });
+    expect(atBound.statusCode, atBound.body).toBe(201);
+  });
+
+  /** The policy allows exactly the page's own inline elements, by hash, and nothing inline else. */
+  const expectStrictPolicy = (response: { headers: Record<string, unknown>; body: string }) => {
+    const policy = String(response.headers['content-security-policy']);
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toContain('unsafe-inline');
+    const inline = [...response.body.matchAll(/<(style|script)>([\s\S]*?)<\/\1>/g)];
+    for (const [, , text = ''] of inline) {
+      expect(policy).toContain(`'sha256-${createHash('sha256').update(text).digest('base64')}'`);
+    }
+    expect(response.body).not.toMatch(/\sstyle=|\son[a-z]+=/);
+    return policy;
+  };
+
+  it('serves invoices and pay pages under a strict Content-Security-Policy', async () => {
+    const [invoice] = (await customer.call('GET', '/v1/invoices')).json().data as Array<{ id: string }>;
+    const html = await customer.call('GET', `/v1/invoices/${invoice?.id}/html`);
+    expect(html.statusCode).toBe(200);
+    expect(expectStrictPolicy(html)).toContain("script-src 'none'");
+
+    const link = (
+      await customer.call('POST', '/v1/payment_links', { amount: 700, description: 'Setup' })
+    ).json();
+    const payPage = await api.app.inject({ method: 'GET', url: new URL(link.url).pathname });
+    expect(payPage.statusCode).toBe(200);
+    expect(expectStrictPolicy(payPage)).toContain("form-action 'self'");
+    const missing = await api.app.inject({ method: 'GET', url: '/pay/test/tcs_nothing' });
+    expect(missing.statusCode).toBe(404);
+    expectStrictPolicy(missing);
+
+    const cashfree = await testApi(engine, {
+      gateways: ['cashfree'],
+      cashfree: {
+        clientId: 'cf_test_client',
+        clientSecret: 'cf_test_secret_0123456789',
+        environment: 'sandbox',
+      },
+    });
+    try {
+      const handOver = await cashfree.app.inject({ method: 'GET', url: '/pay/cashfree/session_abc123XYZ' });
+      expect(handOver.statusCode).toBe(200);
+      const policy = expectStrictPolicy(handOver);
+      expect(policy).toMatch(/script-src 'sha256-[^']+' https:\/\/sdk\.cashfree\.com;/);
+    } finally {
+      await cashfree.close();
+    }
+  });
+
+  it('answers a malformed or overlong URL with the error envelope', async () => {
+    for (const url of ['/v1/invoices/in_%ED%A0%80', `/v1/invoices/in_${'A'.repeat(500)}`]) {
+      const response = await customer.call('GET', url);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({
+        type: 'invalid_request',
+        request_id: response.headers['request-id'],
+      });
+    }
+  });
+
+  it('refuses a body on a write that takes none, and a query on a route that takes none', async () => {
+    const sub = await paidSubscription();
+    const body = await customer.call('POST', `/v1/subscriptions/${sub.id}/pause`, { at: 'now' });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().error).toMatchObject({ code: 'request.invalid', param: 'at' });
+    const query = await customer.call('GET', '/v1/subscriptions?limit=5');
+    expect(query.statusCode).toBe(400);
+    expect(query.json().error).toMatchObject({ code: 'request.invalid', param: 'limit' });
+    expect((await customer.call('GET', `/v1/subscriptions/${sub.id}`)).json().status).toBe('active');
+  });
+
+  it('refuses a malformed Idempotency-Key on a write that opens its own transactions', async () => {
+    const sub = await paidSubscription();
+    const response = await api.call({
+      method: 'POST',
+      url: `/v1/subscriptions/${sub.id}/pause`,
+      as: customer.owner,
+      org: customer.orgId,
+      headers: { 'idempotency-key': 'two words' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('idempotency.invalid_key');
   });
 });

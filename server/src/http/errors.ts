@@ -50,6 +50,16 @@ const fastifyErrors: Record<string, { status: number; code: string; message?: st
     message: 'Send the body as application/json',
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'request.invalid_length' },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'request.malformed_url',
+    message: 'The URL is not valid: a path segment is not well-formed percent-encoded UTF-8',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 400,
+    code: 'request.invalid',
+    message: 'A path parameter is over 100 characters: no id is that long',
+  },
 };
 
 export function toEnvelope(

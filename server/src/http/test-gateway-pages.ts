@@ -7,6 +7,7 @@ import {
   renderPayPage,
 } from '../payments/gateways/test/pay-page.js';
 import type { PayOutcome, TestGateway } from '../payments/index.js';
+import { pagePolicy } from './page-security.js';
 
 /**
  * The test gateway's hosted pages at /pay/test/:session. They take HTML form posts (only here: the
@@ -28,7 +29,10 @@ export async function registerTestGatewayPages(app: FastifyInstance, gateway: Te
       'x-frame-options': 'DENY',
     };
     const html = (reply: FastifyReply, body: string, status = 200) =>
-      reply.code(status).headers(headers).send(body);
+      reply
+        .code(status)
+        .headers({ ...headers, 'content-security-policy': pagePolicy(body) })
+        .send(body);
 
     const load = async (id: string): Promise<PayPageSession | undefined> => {
       if (!/^(tcs|tlink)_[0-9A-Za-z]{20}$/.test(id)) return undefined;

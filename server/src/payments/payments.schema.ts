@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idOf, timestamp } from '../api-shapes.js';
+import { amountInput, idOf, timestamp } from '../api-shapes.js';
 
 /** Request and response shapes of checkout and payments (C11, C14). */
 
@@ -101,11 +101,7 @@ export const paymentWithRefundsObject = paymentObject.extend({
 });
 
 export const createRefundBody = z.strictObject({
-  amount: z
-    .number()
-    .int('Use whole minor units (cents)')
-    .min(1, 'The amount must be positive')
-    .max(Number.MAX_SAFE_INTEGER)
+  amount: amountInput(1, { min: 'The amount must be positive' })
     .optional()
     .describe('Minor units; the whole remaining amount when left out'),
   reason: z.string().trim().min(1).max(200).default('requested_by_customer'),
@@ -124,11 +120,7 @@ export const createPaymentLinkBody = z
     invoice_id: idOf('invoice')
       .optional()
       .describe('An open invoice: paying the link pays what is due on it'),
-    amount: z
-      .number()
-      .int('Use whole minor units (cents)')
-      .min(1, 'The amount must be positive')
-      .max(Number.MAX_SAFE_INTEGER)
+    amount: amountInput(1, { min: 'The amount must be positive' })
       .optional()
       .describe("An amount in the customer's currency, in minor units"),
     description: z

@@ -1,7 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
 import { PLATFORM_ORG_ID, recordAudit } from '../../access/index.js';
-import { amountJson, idOf, listOf } from '../../api-shapes.js';
+import { amountInput, amountJson, idOf, listOf, MAX_AMOUNT } from '../../api-shapes.js';
 import type { Ctx } from '../../context.js';
 import * as customers from '../../customers/index.js';
 import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
@@ -463,9 +463,7 @@ export const subscriptionsRoutes = [
     permission: 'operator.write',
     params: z.strictObject({ org_id: idOf('organization'), subscription_id: idOf('subscription') }),
     body: z.strictObject({
-      amount: z
-        .number()
-        .int()
+      amount: amountInput(-MAX_AMOUNT)
         .refine((n) => n !== 0, 'An adjustment moves some money')
         .describe("Minor units, in the customer's favour: positive credits, negative charges"),
       description: z.string().trim().min(1).max(200),
