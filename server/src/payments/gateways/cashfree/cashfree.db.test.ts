@@ -46,6 +46,7 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
     cashfree = await startCashfreeEmulator({ clock, ...CLIENT, deliver: inject('/v1/webhooks/cashfree') });
     stripe = await startStripeEmulator({
       clock,
+      secretKey: 'sk_test_x',
       webhookSecret: 'whsec_emulator',
       deliver: (body, signature) => inject('/v1/webhooks/stripe')(body, { 'stripe-signature': signature }),
     });
