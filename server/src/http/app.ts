@@ -109,10 +109,14 @@ function actorOf(access: Access): Actor {
   return { type: 'system', id: 'anonymous' };
 }
 
-/** Idempotency keys belong to whoever sent them: the key's organization, or the person. */
+/**
+ * Idempotency keys belong to whoever sent them: the API key, or the person. Never only the
+ * organization: two members (or two integrations) picking the same key must not be handed each
+ * other's responses.
+ */
 function idempotencyScope(access: Access): string {
   const { principal } = access;
-  if (principal.kind === 'api_key') return `org:${principal.orgId}`;
+  if (principal.kind === 'api_key') return `api_key:${principal.keyId}`;
   // Per organization too: the same key sent for another organization is another request.
   if (principal.kind === 'user') return `user:${principal.user.id}|org:${access.orgId ?? '-'}`;
   return 'anonymous';
