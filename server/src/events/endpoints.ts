@@ -127,11 +127,19 @@ export async function disableEndpoint(ctx: Ctx, orgId: string, id: string): Prom
   return row;
 }
 
+/** An endpoint this organization does not have is a 404, as for any other object, not an empty log. */
 export async function listDeliveries(
   ctx: Ctx,
   orgId: string,
   endpointId: string,
 ): Promise<(WebhookDeliveryRow & { event_type: string })[]> {
+  const endpoint = await ctx.db
+    .selectFrom('webhook_endpoints')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('id', '=', endpointId)
+    .executeTakeFirst();
+  if (!endpoint) throw notFound('webhook_endpoint.not_found', 'No such webhook endpoint');
   return ctx.db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('events as v', (j) => j.onRef('v.org_id', '=', 'd.org_id').onRef('v.id', '=', 'd.event_id'))
