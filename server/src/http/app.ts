@@ -32,6 +32,7 @@ import { errorEnvelope, sendError } from './errors.js';
 import {
   claimKey,
   IDEMPOTENCY_HEADER,
+  idempotencyScope,
   requestFingerprint,
   type StoredResponse,
   storeResponse,
@@ -107,19 +108,6 @@ function actorOf(access: Access): Actor {
   if (principal.kind === 'user') return { type: 'user', id: principal.user.id };
   if (principal.kind === 'api_key') return { type: 'api_key', id: principal.keyId };
   return { type: 'system', id: 'anonymous' };
-}
-
-/**
- * Idempotency keys belong to whoever sent them: the API key, or the person. Never only the
- * organization: two members (or two integrations) picking the same key must not be handed each
- * other's responses.
- */
-function idempotencyScope(access: Access): string {
-  const { principal } = access;
-  if (principal.kind === 'api_key') return `api_key:${principal.keyId}`;
-  // Per organization too: the same key sent for another organization is another request.
-  if (principal.kind === 'user') return `user:${principal.user.id}|org:${access.orgId ?? '-'}`;
-  return 'anonymous';
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

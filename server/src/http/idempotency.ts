@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Tx } from '../db/database.js';
 import { BillfoldError, invalid } from '../errors.js';
+import type { Access } from './route.js';
 
 /**
  * Idempotency-Key, as Stripe does it: the first response to a key is stored and replayed; the same
@@ -10,6 +11,19 @@ import { BillfoldError, invalid } from '../errors.js';
  */
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/**
+ * Idempotency keys belong to whoever sent them: the API key, or the person. Never only the
+ * organization: two members (or two integrations) picking the same key must not be handed each
+ * other's responses.
+ */
+export function idempotencyScope(access: Access): string {
+  const { principal } = access;
+  if (principal.kind === 'api_key') return `api_key:${principal.keyId}`;
+  // Per organization too: the same key sent for another organization is another request.
+  if (principal.kind === 'user') return `user:${principal.user.id}|org:${access.orgId ?? '-'}`;
+  return 'anonymous';
+}
 
 export interface StoredResponse {
   status: number;

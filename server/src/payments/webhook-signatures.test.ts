@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { signPayload } from '../events/index.js';
-import { signCashfree, verifyCashfreeSignature } from './gateways/cashfree/cashfree-gateway.js';
-import { SIGNATURE_TOLERANCE_SECONDS, signStripeStyle, verifyStripeStyle } from './webhook-signatures.js';
+import {
+  SIGNATURE_TOLERANCE_SECONDS,
+  signCashfree,
+  signStripeStyle,
+  verifyCashfreeSignature,
+  verifyStripeStyle,
+} from './webhook-signatures.js';
 
 /**
  * Fixed vectors for every webhook signature scheme we verify or send. The expected signatures were

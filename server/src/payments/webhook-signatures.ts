@@ -2,9 +2,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BillfoldError } from '../errors.js';
 
 /**
- * Webhook signatures in Stripe's scheme, which the test gateway uses too:
- * `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>`, checked over
- * the raw bytes before anything is parsed, in constant time, within a tolerance (300 s) of our clock.
+ * The webhook signatures we verify, each checked over the raw bytes before anything is parsed, in
+ * constant time, within a tolerance (300 s) either side of our clock:
+ * - Stripe's scheme, which the test gateway uses too:
+ *   `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>`;
+ * - Cashfree's: `x-webhook-signature: base64(HMAC-SHA256(secret, x-webhook-timestamp + raw body))`.
  */
 
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -51,3 +53,38 @@ export function verifyStripeStyle(
     );
   }
 }
+
+/**
+ * x-webhook-signature = base64(HMAC-SHA256(secret, x-webhook-timestamp + raw body)), compared in
+ * constant time; a timestamp outside the window (in seconds or milliseconds) is a replay.
+ */
+export function verifyCashfreeSignature(
+  signature: string | undefined,
+  timestamp: string | undefined,
+  rawBody: string,
+  secret: string,
+  nowMs: number,
+): void {
+  if (!signature || !timestamp) throw refuse('webhook.signature_missing', 'The request carries no signature');
+  if (!/^\d{10,13}$/.test(timestamp))
+    throw refuse('webhook.signature_malformed', 'The timestamp is not a number');
+  const expected = createHmac('sha256', secret)
+    .update(timestamp + rawBody, 'utf8')
+    .digest();
+  const given = Buffer.from(signature, 'base64');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw refuse('webhook.signature_invalid', 'The signature does not match the body');
+  }
+  const sentMs = timestamp.length === 13 ? Number(timestamp) : Number(timestamp) * 1000;
+  if (Math.abs(nowMs - sentMs) > SIGNATURE_TOLERANCE_SECONDS * 1000) {
+    throw refuse(
+      'webhook.timestamp_stale',
+      'The signed timestamp is outside the tolerance: a replay is refused',
+    );
+  }
+}
+
+export const signCashfree = (secret: string, timestamp: string, rawBody: string) =>
+  createHmac('sha256', secret)
+    .update(timestamp + rawBody, 'utf8')
+    .digest('base64');

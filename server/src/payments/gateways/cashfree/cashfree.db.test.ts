@@ -4,8 +4,8 @@ import { type Person, type TestApi, testApi } from '../../../testing/api.js';
 import { engines } from '../../../testing/databases.js';
 import { systemClock } from '../../../time/index.js';
 import { chargeSavedMethod, refreshPayment } from '../../charges.js';
+import { signCashfree } from '../../webhook-signatures.js';
 import { startStripeEmulator } from '../stripe/emulator.js';
-import { signCashfree } from './cashfree-gateway.js';
 import { startCashfreeEmulator } from './emulator.js';
 
 /**
