@@ -33,6 +33,7 @@ import {
   claimKey,
   IDEMPOTENCY_HEADER,
   idempotencyScope,
+  releaseKey,
   requestFingerprint,
   type StoredResponse,
   storeResponse,
@@ -328,10 +329,36 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           .header('content-disposition', `${disposition}; filename="${document.filename}"`)
           .send(document.body);
       }
-      if (!isWrite || route.transaction === 'own') return reply.code(status).send(await run(deps.db));
+      if (!isWrite) return reply.code(status).send(await run(deps.db));
 
       const key = route.idempotency === 'off' ? undefined : validKey(request.headers[IDEMPOTENCY_HEADER]);
       const scope = idempotencyScope(access);
+      if (route.transaction === 'own') {
+        if (!key) return reply.code(status).send(await run(deps.db));
+        // The operation calls a gateway between transactions of its own, so the key is claimed in a
+        // transaction before it and answered in one after: a duplicate meanwhile is told the first
+        // is still running; a failure releases the key for a retry, as a rolled-back claim does.
+        const fingerprint = requestFingerprint(request.method, request.url, request.body);
+        const claim = await deps.db
+          .transaction()
+          .execute((tx) => claimKey(tx, scope, key, fingerprint, toDate(deps.clock.now())));
+        if (claim !== 'claimed') {
+          reply.header('idempotent-replayed', 'true');
+          return reply.code(claim.status).send(claim.body);
+        }
+        let body: unknown;
+        try {
+          body = await run(deps.db);
+        } catch (error) {
+          await releaseKey(deps.db, scope, key);
+          throw error;
+        }
+        await deps.db
+          .transaction()
+          .execute((tx) => storeResponse(tx, scope, key, { status, body }, route.redact ?? []));
+        for (const effect of afterCommit) effect();
+        return reply.code(status).send(body);
+      }
       const response = await deps.db
         .transaction()
         .execute(async (tx): Promise<StoredResponse & { replayed: boolean }> => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
-import { type BillingTestCustomer, customerOnTestClock } from '../testing/billing.js';
-import { engines } from '../testing/databases.js';
+import { type BillingTestCustomer, checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
+import { countRows, engines } from '../testing/databases.js';
 
 /**
  * Whose Idempotency-Key is it? The person's (signed in) or the API key's: never just the
@@ -134,5 +134,93 @@ describe.each(engines())('Idempotency-Key scope on %s', (engine) => {
     expect([replayed(0), replayed(1)]).toEqual([2, 2]);
     // One rename each, audited once each.
     expect(await audited()).toBe(before + 2);
+  });
+
+  /** Objects of one kind in the test gateway's own table: what was done at the gateway. */
+  const atGateway = async (kind: 'payment_link' | 'refund') =>
+    Number(
+      (
+        await api.database.db
+          .selectFrom('test_gateway_objects')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('kind', '=', kind)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('holds for operations that call a gateway outside one transaction: a payment link, made once', async () => {
+    const [links, gatewayLinks] = [
+      await countRows(api.database, 'payment_links'),
+      await atGateway('payment_link'),
+    ];
+    const create = () =>
+      api.call({
+        method: 'POST',
+        url: '/v1/payment_links',
+        as: customer.owner,
+        org: customer.orgId,
+        body: { amount: 700, description: 'Setup fee' },
+        headers: { 'idempotency-key': 'link-1' },
+      });
+    const responses = await Promise.all([create(), create(), create(), create()]);
+    // The first makes it; a duplicate meanwhile is told it is still running, or replays its answer.
+    for (const response of responses) {
+      if (response.statusCode !== 201) expect(response.json().error.code).toBe('idempotency.in_progress');
+    }
+    const made = responses.filter((response) => response.statusCode === 201);
+    expect(new Set(made.map((response) => response.json().id)).size).toBe(1);
+    const retry = await create();
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json().id).toBe(made[0]?.json().id);
+    expect(await countRows(api.database, 'payment_links')).toBe(links + 1);
+    expect(await atGateway('payment_link')).toBe(gatewayLinks + 1);
+  });
+
+  it('refunds once when an operator retries a refund with its Idempotency-Key', async () => {
+    const operator = await api.signUpOperator();
+    const planId = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/operator/plans',
+        as: operator,
+        body: { code: 'pro_idem', name: 'Pro', currency: 'USD', interval: 'month', base_price: 2000 },
+      })
+    ).json().id;
+    const payer = await customerOnTestClock(api, US, '2027-01-15T10:00:00Z');
+    await checkoutWithCard(api, payer, { plan_id: planId });
+    const [payment] = (await payer.call('GET', '/v1/payments')).json().data;
+    const refunds = await atGateway('refund');
+    const refund = () =>
+      api.call({
+        method: 'POST',
+        url: `/v1/operator/organizations/${payer.orgId}/payments/${payment.id}/refunds`,
+        as: operator,
+        body: { amount: 300, reason: 'Outage credit' },
+        headers: { 'idempotency-key': 'refund-outage-1' },
+      });
+    const first = await refund();
+    expect(first.statusCode, first.body).toBe(201);
+    const again = await refund();
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().id).toBe(first.json().id);
+    expect(await atGateway('refund')).toBe(refunds + 1);
+    // A failed request leaves the key free: the same key with a fixable mistake, then fixed.
+    const tooMuch = await api.call({
+      method: 'POST',
+      url: `/v1/operator/organizations/${payer.orgId}/payments/${payment.id}/refunds`,
+      as: operator,
+      body: { amount: 999_999, reason: 'Typo' },
+      headers: { 'idempotency-key': 'refund-typo-1' },
+    });
+    expect(tooMuch.json().error.code).toBe('refund.too_much');
+    const fixed = await api.call({
+      method: 'POST',
+      url: `/v1/operator/organizations/${payer.orgId}/payments/${payment.id}/refunds`,
+      as: operator,
+      body: { amount: 100, reason: 'Typo' },
+      headers: { 'idempotency-key': 'refund-typo-1' },
+    });
+    expect(fixed.statusCode, fixed.body).toBe(201);
+    expect(await atGateway('refund')).toBe(refunds + 2);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Tx } from '../db/database.js';
+import type { Db, Tx } from '../db/database.js';
 import { BillfoldError, invalid } from '../errors.js';
 import type { Access } from './route.js';
 
@@ -76,7 +76,26 @@ export async function claimKey(
       'Idempotency-Key',
     );
   }
-  return { status: stored.response_status ?? 200, body: stored.response_body };
+  if (stored.response_status === null) {
+    // Claimed by a request that runs outside one transaction (it calls a gateway) and has not answered.
+    throw new BillfoldError(
+      'idempotency',
+      'idempotency.in_progress',
+      'A request with this Idempotency-Key is still running; retry it shortly for its response',
+      'Idempotency-Key',
+    );
+  }
+  return { status: stored.response_status, body: stored.response_body };
+}
+
+/** Gives a claimed key back after its request failed, so a retry runs it again. */
+export async function releaseKey(db: Db, scope: string, key: string): Promise<void> {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .where('response_status', 'is', null)
+    .execute();
 }
 
 export async function storeResponse(
