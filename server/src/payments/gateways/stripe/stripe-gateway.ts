@@ -274,9 +274,9 @@ export class StripeGateway implements PaymentGateway {
       return await request();
     } catch (error) {
       if (error instanceof Stripe.errors.StripeConnectionError) throw new GatewayTimeoutError('Stripe');
-      // Another request with this key is still running at Stripe: its outcome is not known yet, as
-      // after a timeout, and a retry with the same key will be answered with it.
-      if (error instanceof Stripe.errors.StripeIdempotencyError && error.statusCode === 409) {
+      // 409: another request with this key is still running at Stripe (the SDK reports it as an API
+      // error). Its outcome is not known yet, as after a timeout; a retry with the key gets it.
+      if (error instanceof Stripe.errors.StripeError && error.statusCode === 409) {
         throw new GatewayTimeoutError('Stripe');
       }
       if (error instanceof Stripe.errors.StripeCardError) throw error;

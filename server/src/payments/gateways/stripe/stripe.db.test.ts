@@ -405,18 +405,30 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     expect(emulator.state.intents.size).toBe(intents + 1);
   });
 
-  it('answers two concurrent requests with one key with one effect, as Stripe does', async () => {
-    const customers = emulator.state.customers.size;
+  it('answers concurrent requests with one key with one effect, as Stripe does', async () => {
+    const saved = await savedCard('4242424242424242');
+    // A confirmed PaymentIntent sends its webhook before answering, so a duplicate can arrive while
+    // it is still running: Stripe answers that one 409 (how many do depends on timing), and charges once.
+    const intents = emulator.state.intents.size;
+    const fields = {
+      amount: '800',
+      currency: 'usd',
+      customer: saved.customerRef,
+      payment_method: saved.method.gateway_ref,
+      confirm: 'true',
+    };
     const key = { 'idempotency-key': 'emulator-concurrent-1' };
     const responses = await Promise.all(
-      Array.from({ length: 5 }, () => stripeApi('/v1/customers', { name: 'Racing' }, key)),
+      Array.from({ length: 4 }, () => stripeApi('/v1/payment_intents', fields, key)),
     );
-    for (const response of responses) expect([200, 409]).toContain(response.status);
-    expect(emulator.state.customers.size).toBe(customers + 1);
+    for (const response of responses) {
+      if (response.status === 409) expect(response.body.error.type).toBe('idempotency_error');
+      else expect(response.body.id).toBe(responses.find((r) => r.status === 200)?.body.id);
+    }
+    expect(emulator.state.intents.size).toBe(intents + 1);
 
     // Our adapter firing one charge three times at once: one PaymentIntent; a call that met the
     // running one reports a timeout (retry with the key), and the retry gets the same intent.
-    const saved = await savedCard('4242424242424242');
     const gateway = api.app.billfoldGateways.get('stripe');
     const charge = () =>
       gateway.chargeOffSession({
@@ -428,7 +440,7 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
         metadata: {},
         idempotencyKey: 'adapter-concurrent-1',
       });
-    const intents = emulator.state.intents.size;
+    const before = emulator.state.intents.size;
     const outcomes = await Promise.allSettled([charge(), charge(), charge()]);
     const refs = new Set<string>();
     for (const outcome of outcomes) {
@@ -437,7 +449,7 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     }
     refs.add((await charge()).ref);
     expect(refs.size).toBe(1);
-    expect(emulator.state.intents.size).toBe(intents + 1);
+    expect(emulator.state.intents.size).toBe(before + 1);
   });
 
   it('confirms a PaymentIntent at creation only with confirm=true; unconfirmed, it charges nothing', async () => {
