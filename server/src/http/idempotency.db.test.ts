@@ -73,7 +73,7 @@ describe.each(engines())('Idempotency-Key scope on %s', (engine) => {
       .executeTakeFirstOrThrow()
       .then((row) => Number(row.n));
 
-  it('does not replay one member’s response to another member using the same key', async () => {
+  it('does not replay the response of one member to another member using the same key', async () => {
     const first = await rename(customer.owner, 'Keys Inc.', 'rename-1');
     expect(first.statusCode, first.body).toBe(200);
     // Same key, same request, another person: done again, for them, not replayed.
@@ -96,7 +96,7 @@ describe.each(engines())('Idempotency-Key scope on %s', (engine) => {
     expect(await nameNow()).toBe('Keys & Co.');
   });
 
-  it('does not replay one API key’s response to another key of the same organization', async () => {
+  it('does not replay the response of one API key to another key of the same organization', async () => {
     const newKey = async (name: string) =>
       (
         await api.call({
@@ -222,5 +222,63 @@ describe.each(engines())('Idempotency-Key scope on %s', (engine) => {
     });
     expect(fixed.statusCode, fixed.body).toBe(201);
     expect(await atGateway('refund')).toBe(refunds + 2);
+  });
+
+  it('takes a key of 1 to 255 visible ASCII characters and refuses any other, changing nothing', async () => {
+    for (const key of ['k', 'k'.repeat(255), '~!{}-_.:=+/'] as const) {
+      const response = await rename(customer.owner, 'Keys Inc.', key);
+      expect(response.statusCode, key).toBe(200);
+    }
+    const before = await audited();
+    for (const key of ['', 'k'.repeat(256), 'with space', 'tab\tkey', 'ключ', ' leading', 'trailing ']) {
+      const response = await rename(customer.owner, 'Refused Inc.', key);
+      expect(response.statusCode, JSON.stringify(key)).toBe(400);
+      expect(response.json().error).toMatchObject({
+        code: 'idempotency.invalid_key',
+        param: 'Idempotency-Key',
+      });
+    }
+    expect(await nameNow()).toBe('Keys Inc.');
+    expect(await audited()).toBe(before);
+  });
+
+  it('tells a retry that arrives while its first request still runs to come back, and then replays', async () => {
+    const link = () =>
+      api.call({
+        method: 'POST',
+        url: '/v1/payment_links',
+        as: customer.owner,
+        org: customer.orgId,
+        body: { amount: 900, description: 'Migration' },
+        headers: { 'idempotency-key': 'link-in-flight' },
+      });
+    const first = await link();
+    expect(first.statusCode, first.body).toBe(201);
+    // The state the key is in while its first request is at the gateway: claimed, not yet answered.
+    const answer = await api.database.db
+      .selectFrom('idempotency_keys')
+      .select(['scope', 'response_status', 'response_body'])
+      .where('key', '=', 'link-in-flight')
+      .executeTakeFirstOrThrow();
+    const setAnswer = (status: number | null, body: unknown) =>
+      api.database.db
+        .updateTable('idempotency_keys')
+        .set({ response_status: status, response_body: body === null ? null : JSON.stringify(body) })
+        .where('scope', '=', answer.scope)
+        .where('key', '=', 'link-in-flight')
+        .execute();
+    await setAnswer(null, null);
+    const links = await countRows(api.database, 'payment_links');
+    const meanwhile = await link();
+    expect(meanwhile.statusCode).toBe(409);
+    expect(meanwhile.json().error).toMatchObject({
+      code: 'idempotency.in_progress',
+      param: 'Idempotency-Key',
+    });
+    expect(await countRows(api.database, 'payment_links')).toBe(links);
+    await setAnswer(answer.response_status, answer.response_body);
+    const after = await link();
+    expect(after.headers['idempotent-replayed']).toBe('true');
+    expect(after.json().id).toBe(first.json().id);
   });
 });
