@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BillfoldError } from '../errors.js';
 import { signPayload } from '../events/index.js';
 import {
   SIGNATURE_TOLERANCE_SECONDS,
@@ -38,17 +39,19 @@ const cashfreeVectors = [
   [`${T}123`, ASCII_BODY, 'xfeySkhIrZIipkek1a6qE4+GFRMSBPmyPxqDsrwPAZ4='],
 ] as const;
 
+/** The refusal's code, or undefined when accepted. Every refusal is a 400 with a message to read. */
 const codeOf = (check: () => void): string | undefined => {
   try {
     check();
     return undefined;
   } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
+    if (!(error instanceof BillfoldError)) return String(error);
+    expect(error.type).toBe('invalid_request');
+    expect(error.message).toMatch(/^The \w+/);
+    return error.code;
   }
 };
 
-// Test names stay plain words: StrykerJS selects tests by name, and quotes or brackets in a name
-// (a JSON body, a header) keep it from finding them.
 describe('the Stripe signature scheme, Stripe-Signature t and v1', () => {
   it.each(stripeVectors)('accepts the documented signature of vector %#', (body, hex) => {
     expect(codeOf(() => verifyStripeStyle(`t=${T},v1=${hex}`, body, STRIPE_SECRET, T))).toBeUndefined();
@@ -59,6 +62,22 @@ describe('the Stripe signature scheme, Stripe-Signature t and v1', () => {
     const [body, hex] = stripeVectors[0];
     const header = `t=${T},v1=${'0'.repeat(64)},v0=abc,v1=${hex}`;
     expect(codeOf(() => verifyStripeStyle(header, body, STRIPE_SECRET, T))).toBeUndefined();
+    // Only t= is the timestamp: a numeric value under another name does not replace it.
+    const numericV0 = `t=${T},v1=${hex},v0=1234567890`;
+    expect(codeOf(() => verifyStripeStyle(numericV0, body, STRIPE_SECRET, T))).toBeUndefined();
+    // Blanks around the parts are forgiven, in names and values alike.
+    const spaced = ` t= ${T} , v1= ${hex} `;
+    expect(codeOf(() => verifyStripeStyle(spaced, body, STRIPE_SECRET, T))).toBeUndefined();
+  });
+
+  it('reads the timestamp only when it is all digits', () => {
+    const [body, hex] = stripeVectors[0];
+    for (const t of [`${T}x`, `${T}.5`, `x${T}`, `${T}e0`]) {
+      expect(
+        codeOf(() => verifyStripeStyle(`t=${t},v1=${hex}`, body, STRIPE_SECRET, T)),
+        t,
+      ).toBe('webhook.signature_malformed');
+    }
   });
 
   it('refuses the signature under another timestamp, another body or another secret', () => {
@@ -73,9 +92,13 @@ describe('the Stripe signature scheme, Stripe-Signature t and v1', () => {
     expect(codeOf(() => verifyStripeStyle(`t=${T},v1=${hex}`, body, `${STRIPE_SECRET}x`, T))).toBe(
       'webhook.signature_invalid',
     );
-    expect(codeOf(() => verifyStripeStyle(`t=${T},v1=${hex.slice(0, 62)}`, body, STRIPE_SECRET, T))).toBe(
-      'webhook.signature_invalid',
-    );
+    // Cut short, or with anything after it (which a hex decoder would silently drop).
+    for (const other of [hex.slice(0, 62), `${hex}zz`, `${hex}0`, hex.toUpperCase()]) {
+      expect(
+        codeOf(() => verifyStripeStyle(`t=${T},v1=${other}`, body, STRIPE_SECRET, T)),
+        other,
+      ).toBe('webhook.signature_invalid');
+    }
   });
 
   it('accepts a timestamp up to the tolerance either side of our clock and refuses one beyond', () => {
@@ -129,6 +152,13 @@ describe('the Cashfree signature scheme, over the timestamp and the body', () =>
     expect(codeOf(() => verifyCashfreeSignature(b64, timestamp, body, 'another secret', nowMs))).toBe(
       'webhook.signature_invalid',
     );
+    // Cut short, with anything after its padding (which a base64 decoder would silently drop), or
+    // not base64 at all.
+    for (const other of [b64.slice(0, 20), `${b64}AAAA`, `${b64}!`, 'not a signature', '']) {
+      expect(
+        codeOf(() => verifyCashfreeSignature(other || ' ', timestamp, body, CASHFREE_SECRET, nowMs)),
+      ).toBe('webhook.signature_invalid');
+    }
   });
 
   it('accepts a timestamp in seconds or milliseconds up to the tolerance either side and refuses one beyond', () => {
