@@ -5,8 +5,10 @@
  * authorization, idempotency and webhook verification are where such gaps cost the most.
  *
  * The whole list takes hours on a small machine. Narrow it for a run, e.g.
- *   npm run mutate -- --mutate server/src/payments/webhook-signatures.ts,server/src/http/idempotency.ts
- * The report is written to reports/mutation/index.html.
+ *   BILLFOLD_MUTATE_PROJECT=unit npm run mutate -- --mutate server/src/money/allocate.ts,server/src/money/money.ts
+ *   BILLFOLD_MUTATE_PROJECT=db npm run mutate -- --mutate server/src/http/idempotency.ts
+ * (vitest.mutate.config.ts says which tests each project runs). The report is written to
+ * reports/mutation/index.html.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
