@@ -127,6 +127,7 @@ export async function disableEndpoint(ctx: Ctx, orgId: string, id: string): Prom
   return row;
 }
 
+/** An endpoint this organization does not have is a 404, as for any other object, not an empty log. */
 export async function listDeliveries(
   ctx: Ctx,
   orgId: string,

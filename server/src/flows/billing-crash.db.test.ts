@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chargesAtTestGateway } from '../testing/billing.js';
 import { seedSubscribers } from '../testing/billing-fixture.js';
 import { engines, freshDatabase, type TestDatabase } from '../testing/databases.js';
 
@@ -139,6 +140,11 @@ describe.runIf(engines().includes('postgres'))('the monthly run, killed again an
       invoices: BigInt(2 * SUBSCRIPTIONS),
       most: 1n,
     });
+    // Per invoice, by the gateway's own records: each paid, with exactly one successful charge, and
+    // no successful charge that Billfold has no payment for.
+    const perInvoice = await chargesAtTestGateway(db);
+    expect(perInvoice.invoices.filter((i) => i.status !== 'paid' || i.succeeded !== 1)).toEqual([]);
+    expect(perInvoice.unrecorded).toEqual([]);
     const recorded = await one(
       sql<{ n: bigint }>`select count(*) as n from payments where status = 'succeeded'`,
     );

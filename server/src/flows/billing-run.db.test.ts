@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
-import { customerOnTestClock } from '../testing/billing.js';
+import { chargesAtTestGateway, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -59,6 +59,15 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
     });
   });
   afterAll(() => api.close());
+
+  // After every test, counted at the gateway: each paid invoice was charged successfully exactly
+  // once, no other invoice was charged successfully at all, and no successful charge went unrecorded.
+  afterEach(async () => {
+    const { invoices, unrecorded } = await chargesAtTestGateway(api.database.db);
+    const wrong = invoices.filter((i) => i.succeeded !== (i.status === 'paid' ? 1 : 0));
+    expect(wrong).toEqual([]);
+    expect(unrecorded).toEqual([]);
+  });
 
   const customerOnClock = (details: object, frozenTime: string) =>
     customerOnTestClock(api, details, frozenTime);
@@ -373,5 +382,30 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
     await expect(
       db.updateTable('statements').set({ credits: 0n }).where('id', '=', closed.id).execute(),
     ).rejects.toThrow(/closed/);
+  });
+
+  it('charges a renewal once when the clock is advanced three times at once', async () => {
+    const who = await customerOnClock(losAngeles, '2027-03-10T21:00:00Z');
+    await subscribe(who, usdPlan);
+    const moves = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        who.call('POST', `/v1/test_clocks/${who.clockId}/advance`, { frozen_time: '2027-04-02T00:00:00Z' }),
+      ),
+    );
+    // One advance moves the clock; the others find it there already (or being moved): never a 500.
+    for (const moved of moves) {
+      if (moved.statusCode !== 200) expect(moved.json().error.code, moved.body).toMatch(/^test_clock\./);
+    }
+    expect(moves.some((moved) => moved.statusCode === 200)).toBe(true);
+    const april = (await invoices(who)).filter(
+      (invoice: { billing_reason: string }) => invoice.billing_reason === 'subscription_cycle',
+    );
+    expect(april).toMatchObject([{ status: 'paid', total: 2000 }]);
+    // Counted at the gateway: one successful charge for April's invoice, none failed.
+    const { invoices: charged } = await chargesAtTestGateway(api.database.db);
+    expect(charged.find((invoice) => invoice.invoiceId === april[0].id)).toMatchObject({
+      succeeded: 1,
+      failed: 0,
+    });
   });
 });

@@ -35,6 +35,8 @@ import { errorEnvelope, sendError } from './errors.js';
 import {
   claimKey,
   IDEMPOTENCY_HEADER,
+  idempotencyScope,
+  releaseKey,
   requestFingerprint,
   type StoredResponse,
   storeResponse,
@@ -117,15 +119,6 @@ function actorOf(access: Access): Actor {
   if (principal.kind === 'user') return { type: 'user', id: principal.user.id };
   if (principal.kind === 'api_key') return { type: 'api_key', id: principal.keyId };
   return { type: 'system', id: 'anonymous' };
-}
-
-/** Idempotency keys belong to whoever sent them: the key's organization, or the person. */
-function idempotencyScope(access: Access): string {
-  const { principal } = access;
-  if (principal.kind === 'api_key') return `org:${principal.orgId}`;
-  // Per organization too: the same key sent for another organization is another request.
-  if (principal.kind === 'user') return `user:${principal.user.id}|org:${access.orgId ?? '-'}`;
-  return 'anonymous';
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -387,9 +380,35 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
       // A malformed key is refused on every write that takes one, before anything runs.
       const key =
         isWrite && route.idempotency !== 'off' ? validKey(request.headers[IDEMPOTENCY_HEADER]) : undefined;
-      if (!isWrite || route.transaction === 'own') return reply.code(status).send(await run(deps.db));
+      if (!isWrite) return reply.code(status).send(await run(deps.db));
 
       const scope = idempotencyScope(access);
+      if (route.transaction === 'own') {
+        if (!key) return reply.code(status).send(await run(deps.db));
+        // The operation calls a gateway between transactions of its own, so the key is claimed in a
+        // transaction before it and answered in one after: a duplicate meanwhile is told the first
+        // is still running; a failure releases the key for a retry, as a rolled-back claim does.
+        const fingerprint = requestFingerprint(request.method, request.url, request.body);
+        const claim = await deps.db
+          .transaction()
+          .execute((tx) => claimKey(tx, scope, key, fingerprint, toDate(deps.clock.now())));
+        if (claim !== 'claimed') {
+          reply.header('idempotent-replayed', 'true');
+          return reply.code(claim.status).send(claim.body);
+        }
+        let body: unknown;
+        try {
+          body = await run(deps.db);
+        } catch (error) {
+          await releaseKey(deps.db, scope, key);
+          throw error;
+        }
+        await deps.db
+          .transaction()
+          .execute((tx) => storeResponse(tx, scope, key, { status, body }, route.redact ?? []));
+        for (const effect of afterCommit) effect();
+        return reply.code(status).send(body);
+      }
       const response = await deps.db
         .transaction()
         .execute(async (tx): Promise<StoredResponse & { replayed: boolean }> => {

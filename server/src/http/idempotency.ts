@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Tx } from '../db/database.js';
+import type { Db, Tx } from '../db/database.js';
 import { BillfoldError, invalid } from '../errors.js';
+import type { Access } from './route.js';
 
 /**
  * Idempotency-Key, as Stripe does it: the first response to a key is stored and replayed; the same
@@ -10,6 +11,19 @@ import { BillfoldError, invalid } from '../errors.js';
  */
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/**
+ * Idempotency keys belong to whoever sent them: the API key, or the person. Never only the
+ * organization: two members (or two integrations) picking the same key must not be handed each
+ * other's responses.
+ */
+export function idempotencyScope(access: Access): string {
+  const { principal } = access;
+  if (principal.kind === 'api_key') return `api_key:${principal.keyId}`;
+  // Per organization too: the same key sent for another organization is another request.
+  if (principal.kind === 'user') return `user:${principal.user.id}|org:${access.orgId ?? '-'}`;
+  return 'anonymous';
+}
 
 export interface StoredResponse {
   status: number;
@@ -62,7 +76,26 @@ export async function claimKey(
       'Idempotency-Key',
     );
   }
-  return { status: stored.response_status ?? 200, body: stored.response_body };
+  if (stored.response_status === null) {
+    // Claimed by a request that runs outside one transaction (it calls a gateway) and has not answered.
+    throw new BillfoldError(
+      'idempotency',
+      'idempotency.in_progress',
+      'A request with this Idempotency-Key is still running; retry it shortly for its response',
+      'Idempotency-Key',
+    );
+  }
+  return { status: stored.response_status, body: stored.response_body };
+}
+
+/** Gives a claimed key back after its request failed, so a retry runs it again. */
+export async function releaseKey(db: Db, scope: string, key: string): Promise<void> {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .where('response_status', 'is', null)
+    .execute();
 }
 
 export async function storeResponse(

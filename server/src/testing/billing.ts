@@ -1,4 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
 import type { Person, TestApi } from './api.js';
 
 /** A customer for billing tests: its owner, its organization and calls made as that owner. */
@@ -50,4 +52,58 @@ export async function checkoutWithCard(
   await api.payAtTestGateway(session.url, cardNumber);
   await customer.call('POST', `/v1/checkout_sessions/${session.id}/sync`);
   return session;
+}
+
+/** What the test gateway charged for one invoice, counted on the gateway's side. */
+export interface InvoiceCharges {
+  invoiceId: string;
+  status: string;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * Every invoice with the charges the test gateway made for it, counted in the gateway's own table
+ * (what cards were actually charged). A charge belongs to an invoice by the idempotency key the
+ * gateway was called with (`invoice:<id>:...`, off-session charges) or else by the payment Billfold
+ * recorded for it (checkouts and payment links). Also listed: the gateway's successful payments
+ * Billfold has no record of at all, money taken and lost track of.
+ */
+export async function chargesAtTestGateway(
+  db: Db,
+): Promise<{ invoices: InvoiceCharges[]; unrecorded: string[] }> {
+  const charges = await db
+    .selectFrom('test_gateway_objects as g')
+    .leftJoin('payments as p', (j) =>
+      j.on('p.gateway', '=', 'test').onRef('p.gateway_payment_ref', '=', 'g.id'),
+    )
+    .select([
+      'g.id',
+      sql<string>`g.data->>'status'`.as('status'),
+      'p.id as recorded_as',
+      sql<
+        string | null
+      >`case when g.idempotency_key like 'invoice:%' then split_part(g.idempotency_key, ':', 2)
+        else coalesce(p.invoice_id, (select l.invoice_id from ledger_entries l
+          where l.org_id = p.org_id and l.payment_id = p.id and l.invoice_id is not null limit 1)) end`.as(
+        'invoice_id',
+      ),
+    ])
+    .where('g.kind', '=', 'payment')
+    .execute();
+  const invoices = await db.selectFrom('invoices').select(['id', 'status']).orderBy('id').execute();
+  return {
+    invoices: invoices.map((invoice) => {
+      const mine = charges.filter((charge) => charge.invoice_id === invoice.id);
+      return {
+        invoiceId: invoice.id,
+        status: invoice.status,
+        succeeded: mine.filter((charge) => charge.status === 'succeeded').length,
+        failed: mine.filter((charge) => charge.status === 'failed').length,
+      };
+    }),
+    unrecorded: charges
+      .filter((charge) => charge.status === 'succeeded' && charge.recorded_as === null)
+      .map((charge) => charge.id),
+  };
 }

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Cashfree as CashfreeClient } from 'cashfree-pg';
 import { BillfoldError, invalid } from '../../../errors.js';
 import { fromDecimalString, parseCurrencyCode, toDecimalString } from '../../../money/index.js';
@@ -18,7 +18,7 @@ import type {
   RefundInput,
 } from '../../port.js';
 import { GatewayTimeoutError } from '../../port.js';
-import { SIGNATURE_TOLERANCE_SECONDS } from '../../webhook-signatures.js';
+import { verifyCashfreeSignature } from '../../webhook-signatures.js';
 
 /**
  * Cashfree, through the official `cashfree-pg` SDK (pinned, its error analytics off): Orders with
@@ -500,39 +500,3 @@ function customerDetails(payer: PayerDetails) {
     customer_phone: payer.phone.replace(/^\+91/, ''),
   };
 }
-
-/**
- * x-webhook-signature = base64(HMAC-SHA256(secret, x-webhook-timestamp + raw body)), compared in
- * constant time; a timestamp outside the window (in seconds or milliseconds) is a replay.
- */
-export function verifyCashfreeSignature(
-  signature: string | undefined,
-  timestamp: string | undefined,
-  rawBody: string,
-  secret: string,
-  nowMs: number,
-): void {
-  const refuse = (code: string, message: string) => new BillfoldError('invalid_request', code, message);
-  if (!signature || !timestamp) throw refuse('webhook.signature_missing', 'The request carries no signature');
-  if (!/^\d{10,13}$/.test(timestamp))
-    throw refuse('webhook.signature_malformed', 'The timestamp is not a number');
-  const expected = createHmac('sha256', secret)
-    .update(timestamp + rawBody, 'utf8')
-    .digest();
-  const given = Buffer.from(signature, 'base64');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw refuse('webhook.signature_invalid', 'The signature does not match the body');
-  }
-  const sentMs = timestamp.length === 13 ? Number(timestamp) : Number(timestamp) * 1000;
-  if (Math.abs(nowMs - sentMs) > SIGNATURE_TOLERANCE_SECONDS * 1000) {
-    throw refuse(
-      'webhook.timestamp_stale',
-      'The signed timestamp is outside the tolerance: a replay is refused',
-    );
-  }
-}
-
-export const signCashfree = (secret: string, timestamp: string, rawBody: string) =>
-  createHmac('sha256', secret)
-    .update(timestamp + rawBody, 'utf8')
-    .digest('base64');

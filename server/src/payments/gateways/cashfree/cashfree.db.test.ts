@@ -4,8 +4,8 @@ import { type Person, type TestApi, testApi } from '../../../testing/api.js';
 import { engines } from '../../../testing/databases.js';
 import { systemClock } from '../../../time/index.js';
 import { chargeSavedMethod, refreshPayment } from '../../charges.js';
+import { signCashfree } from '../../webhook-signatures.js';
 import { startStripeEmulator } from '../stripe/emulator.js';
-import { signCashfree } from './cashfree-gateway.js';
 import { startCashfreeEmulator } from './emulator.js';
 
 /**
@@ -46,6 +46,7 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
     cashfree = await startCashfreeEmulator({ clock, ...CLIENT, deliver: inject('/v1/webhooks/cashfree') });
     stripe = await startStripeEmulator({
       clock,
+      secretKey: 'sk_test_x',
       webhookSecret: 'whsec_emulator',
       deliver: (body, signature) => inject('/v1/webhooks/stripe')(body, { 'stripe-signature': signature }),
     });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import qs from 'qs';
 import type Stripe from 'stripe';
 import type { Clock } from '../../../time/index.js';
-import { signStripeStyle } from '../../webhook-signatures.js';
 import { type CardBehaviour, checkCard, DECLINES } from '../test/test-cards.js';
 
 /**
@@ -15,6 +14,12 @@ import { type CardBehaviour, checkCard, DECLINES } from '../test/test-cards.js';
  * links that take payments and can be deactivated, off-session PaymentIntents that succeed, decline
  * or need authentication by card, refunds bounded by what was paid, and webhooks signed with
  * Stripe's scheme. Its objects start from Stripe's published fixtures and are typed by the SDK.
+ *
+ * Where Billfold depends on Stripe's rules, it keeps them: only the exact secret key is let in; an
+ * idempotency key replays its first response, is refused with other parameters and conflicts while
+ * its first request is still running; a PaymentIntent is confirmed at creation only with `confirm`.
+ * It signs its webhooks with its own few lines, not Billfold's verifier's code, so a mistake in
+ * what the verifier signs cannot agree with itself here.
  */
 
 type Fixtures = { resources: Record<string, unknown> };
@@ -24,6 +29,8 @@ const base = <T>(name: string): T => structuredClone(fixtures.resources[name]) a
 
 export interface StripeEmulatorOptions {
   clock: Clock;
+  /** The account's secret key: any other key is refused, as Stripe does. */
+  secretKey: string;
   webhookSecret: string;
   /** Where events go; tests may hand them to an in-process app instead of HTTP. */
   deliver: (body: string, signature: string) => Promise<void>;
@@ -36,6 +43,12 @@ interface Card {
 
 const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
+/** Stripe-Signature as Stripe documents it: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>. */
+function stripeSignature(secret: string, timestamp: number, body: string): string {
+  const v1 = createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex');
+  return `t=${timestamp},v1=${v1}`;
+}
+
 export async function startStripeEmulator(options: StripeEmulatorOptions) {
   const customers = new Map<string, Stripe.Customer>();
   const sessions = new Map<string, Stripe.Checkout.Session>();
@@ -45,15 +58,18 @@ export async function startStripeEmulator(options: StripeEmulatorOptions) {
   const refunds = new Map<string, Stripe.Refund>();
   const prices = new Map<string, Stripe.Price>();
   const links = new Map<string, Stripe.PaymentLink>();
-  /** Idempotency: the first response to a key, replayed for the same key. */
-  const replies = new Map<string, { status: number; body: unknown }>();
+  /**
+   * Idempotency, per account as at Stripe: each key remembers the request it was first used with
+   * (method, path and parameters) and, once answered, the response, replayed for the same request.
+   */
+  const replies = new Map<string, { request: string; reply?: { status: number; body: unknown } }>();
   let origin = '';
   const now = () => Math.floor(options.clock.now().epochMilliseconds / 1000);
 
   async function emit(type: string, object: unknown) {
     const event = { ...base<Stripe.Event>('event'), id: id('evt'), type, created: now(), data: { object } };
     const body = JSON.stringify(event);
-    await options.deliver(body, signStripeStyle(options.webhookSecret, now(), body));
+    await options.deliver(body, stripeSignature(options.webhookSecret, now(), body));
   }
 
   function expire(session: Stripe.Checkout.Session) {
@@ -307,6 +323,17 @@ export async function startStripeEmulator(options: StripeEmulatorOptions) {
         method: card.method.id,
         metadata: (params.metadata as Record<string, string>) ?? {},
       };
+      if (params.confirm !== 'true') {
+        // Unconfirmed, nothing is charged: the intent waits for a confirmation.
+        if (params.off_session !== undefined) {
+          return [400, invalidRequest('off_session can only be used when confirm=true', 'off_session')];
+        }
+        return [200, newIntent({ ...base, status: 'requires_confirmation' })];
+      }
+      if (card.behaviour === 'requires_authentication' && params.error_on_requires_action !== 'true') {
+        // Without error_on_requires_action, a card that needs 3-D Secure leaves the intent waiting.
+        return [200, newIntent({ ...base, status: 'requires_action' })];
+      }
       if (card.behaviour === 'succeeds') {
         const intent = newIntent({ ...base, status: 'succeeded' });
         await emit('payment_intent.succeeded', intent);
@@ -437,11 +464,23 @@ export async function startStripeEmulator(options: StripeEmulatorOptions) {
           response,
         );
 
-      if (
-        request.headers.authorization !== `Bearer ${secretKeyOf(request)}` ||
-        !secretKeyOf(request).startsWith('sk_test_')
-      ) {
-        return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
+      const secretKey = secretKeyOf(request);
+      if (!secretKey) {
+        return send(401, {
+          error: {
+            type: 'invalid_request_error',
+            message:
+              'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth.',
+          },
+        });
+      }
+      if (secretKey !== options.secretKey) {
+        return send(401, {
+          error: {
+            type: 'invalid_request_error',
+            message: `Invalid API Key provided: ${redactKey(secretKey)}`,
+          },
+        });
       }
       const params = request.method === 'GET' ? qs.parse(url.search.slice(1)) : qs.parse(body);
       const found = route(request.method ?? 'GET', url.pathname);
@@ -451,12 +490,43 @@ export async function startStripeEmulator(options: StripeEmulatorOptions) {
           invalidRequest(`Unrecognized request URL (${request.method}: ${url.pathname})`, null),
         );
       const key = request.headers['idempotency-key'];
-      const replayKey = typeof key === 'string' ? `${request.method} ${url.pathname} ${key}` : undefined;
-      const replay = replayKey ? replies.get(replayKey) : undefined;
-      if (replay) return send(replay.status, replay.body);
-      const [status, value] = await found.handler(params as Record<string, unknown>, found.args);
-      if (replayKey) replies.set(replayKey, { status, body: value });
-      return send(status, value);
+      if (typeof key !== 'string' || request.method === 'GET') {
+        const [status, value] = await found.handler(params as Record<string, unknown>, found.args);
+        return send(status, value);
+      }
+      const fingerprint = createHash('sha256')
+        .update(`${request.method} ${url.pathname}\n${body}`)
+        .digest('hex');
+      const seen = replies.get(key);
+      if (seen && seen.request !== fingerprint) {
+        return send(400, {
+          error: {
+            type: 'idempotency_error',
+            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+          },
+        });
+      }
+      if (seen && !seen.reply) {
+        return send(409, {
+          error: {
+            type: 'idempotency_error',
+            message:
+              'There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through). Please try again later.',
+          },
+        });
+      }
+      if (seen?.reply) return send(seen.reply.status, seen.reply.body);
+      const entry: { request: string; reply?: { status: number; body: unknown } } = { request: fingerprint };
+      replies.set(key, entry);
+      try {
+        const [status, value] = await found.handler(params as Record<string, unknown>, found.args);
+        entry.reply = { status, body: value };
+        return send(status, value);
+      } catch (error) {
+        // Stripe keeps no result for a request that never ran to the end: the key may be retried.
+        replies.delete(key);
+        throw error;
+      }
     } catch (error) {
       return send(500, { error: { type: 'api_error', message: String(error) } });
     }
@@ -530,6 +600,12 @@ function today(clock: Clock) {
 
 function secretKeyOf(request: IncomingMessage): string {
   return (request.headers.authorization ?? '').replace(/^Bearer /, '');
+}
+
+/** Stripe's way of naming a wrong key without repeating it: its prefix and last four characters. */
+function redactKey(key: string): string {
+  const prefix = /^[a-z]+_[a-z]+_/.exec(key)?.[0] ?? '';
+  return `${prefix}${'*'.repeat(Math.max(0, key.length - prefix.length - 4))}${key.slice(-4)}`;
 }
 
 function invalidRequest(message: string, param: string | null) {

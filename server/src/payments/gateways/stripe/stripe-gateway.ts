@@ -284,6 +284,11 @@ export class StripeGateway implements PaymentGateway {
       return await request();
     } catch (error) {
       if (error instanceof Stripe.errors.StripeConnectionError) throw new GatewayTimeoutError('Stripe');
+      // 409: another request with this key is still running at Stripe (the SDK reports it as an API
+      // error). Its outcome is not known yet, as after a timeout; a retry with the key gets it.
+      if (error instanceof Stripe.errors.StripeError && error.statusCode === 409) {
+        throw new GatewayTimeoutError('Stripe');
+      }
       if (error instanceof Stripe.errors.StripeCardError) throw error;
       if (error instanceof Stripe.errors.StripeInvalidRequestError) {
         throw new BillfoldError(

@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../../../testing/api.js';
 import { engines } from '../../../testing/databases.js';
 import { systemClock } from '../../../time/index.js';
+import { GatewayTimeoutError } from '../../port.js';
 import { signStripeStyle } from '../../webhook-signatures.js';
 import { startStripeEmulator } from './emulator.js';
+import { StripeGateway } from './stripe-gateway.js';
 
 /**
  * Stripe end to end, offline: Billfold's Stripe adapter drives the official SDK (pinned), pointed at
@@ -12,6 +14,7 @@ import { startStripeEmulator } from './emulator.js';
  */
 
 const WEBHOOK_SECRET = 'whsec_emulator_0123456789';
+const SECRET_KEY = 'sk_test_emulator_51Hx0123456789';
 
 /** Pro's 2000 for the 17 of 31 days left in January on the test clock (Jan 15), rounded half-up. */
 const PRORATED = 1097;
@@ -28,13 +31,14 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     const clockHolder: { api?: TestApi } = {};
     emulator = await startStripeEmulator({
       clock: { now: () => (clockHolder.api ? clockHolder.api.clock.now() : systemClock.now()) },
+      secretKey: SECRET_KEY,
       webhookSecret: WEBHOOK_SECRET,
       deliver: (body, signature) => deliver(body, signature),
     });
     api = await testApi(engine, {
       gateways: ['stripe'],
       stripe: {
-        secretKey: 'sk_test_emulator',
+        secretKey: SECRET_KEY,
         webhookSecret: WEBHOOK_SECRET,
         host: emulator.host,
         port: emulator.port,
@@ -339,5 +343,175 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     expect((await send(`${body} `, signStripeStyle(WEBHOOK_SECRET, now, body))).json().error.code).toBe(
       'webhook.signature_invalid',
     );
+  });
+
+  /** The fields these tests read from the emulator's answers: an object, or an error. */
+  type EmulatorReply = {
+    id: string;
+    status: string;
+    error: { type: string; message: string; param: string | null };
+  };
+  /** A raw call to the emulator's API, form-encoded as the SDK sends it. */
+  const stripeApi = async (
+    path: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) => {
+    const response = await fetch(`${emulator.origin}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${SECRET_KEY}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        ...headers,
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
+    return { status: response.status, body: (await response.json()) as EmulatorReply };
+  };
+
+  it('lets in only the exact secret key, and our adapter with another key changes nothing', async () => {
+    const customers = emulator.state.customers.size;
+    const none = await stripeApi('/v1/customers', { name: 'A' }, { authorization: '' });
+    expect(none.status).toBe(401);
+    expect(none.body.error.message).toMatch(/^You did not provide an API key/);
+    // Another test-mode key, even of the same shape, is not this account's.
+    const other = await stripeApi('/v1/customers', { name: 'A' }, { authorization: `Bearer ${SECRET_KEY}x` });
+    expect(other.status).toBe(401);
+    expect(other.body).toEqual({
+      error: {
+        type: 'invalid_request_error',
+        message: `Invalid API Key provided: sk_test_${'*'.repeat(SECRET_KEY.length - 'sk_test_'.length - 3)}789x`,
+      },
+    });
+
+    const wrongKey = new StripeGateway(
+      {
+        secretKey: 'sk_test_not_this_account',
+        webhookSecret: WEBHOOK_SECRET,
+        host: emulator.host,
+        port: emulator.port,
+        protocol: 'http',
+      },
+      api.clock,
+    );
+    await expect(
+      wrongKey.ensureCustomer({
+        customerId: 'cus_billfold',
+        name: 'Wrong key',
+        email: 'wrong@example.com',
+        country: 'US',
+        idempotencyKey: 'wrong-key-1',
+      }),
+    ).rejects.toMatchObject({ code: 'gateway.error' });
+    expect(emulator.state.customers.size).toBe(customers);
+  });
+
+  it('replays an idempotency key for the same request and refuses it with other parameters', async () => {
+    const customers = emulator.state.customers.size;
+    const key = { 'idempotency-key': 'emulator-customer-1' };
+    const first = await stripeApi('/v1/customers', { name: 'Once' }, key);
+    const again = await stripeApi('/v1/customers', { name: 'Once' }, key);
+    expect(first.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    const changed = await stripeApi('/v1/customers', { name: 'Twice' }, key);
+    expect(changed.status).toBe(400);
+    expect(changed.body.error).toMatchObject({ type: 'idempotency_error' });
+    // The same key on another endpoint is another request too.
+    expect((await stripeApi('/v1/prices', { currency: 'usd', unit_amount: '100' }, key)).status).toBe(400);
+    expect(emulator.state.customers.size).toBe(customers + 1);
+
+    // Our adapter, handed one key for two different charges, charges once and reports the second.
+    const saved = await savedCard('4242424242424242');
+    const gateway = api.app.billfoldGateways.get('stripe');
+    const charge = (amount: bigint) =>
+      gateway.chargeOffSession({
+        gatewayCustomerRef: saved.customerRef,
+        paymentMethodRef: saved.method.gateway_ref,
+        amount,
+        currency: 'USD',
+        description: 'Pro',
+        metadata: {},
+        idempotencyKey: 'one-key-two-amounts',
+      });
+    const intents = emulator.state.intents.size;
+    expect(await charge(2000n)).toMatchObject({ status: 'succeeded', amount: 2000n });
+    await expect(charge(2500n)).rejects.toMatchObject({ code: 'gateway.error' });
+    expect(emulator.state.intents.size).toBe(intents + 1);
+  });
+
+  it('answers concurrent requests with one key with one effect, as Stripe does', async () => {
+    const saved = await savedCard('4242424242424242');
+    // A confirmed PaymentIntent sends its webhook before answering, so a duplicate can arrive while
+    // it is still running: Stripe answers that one 409 (how many do depends on timing), and charges once.
+    const intents = emulator.state.intents.size;
+    const fields = {
+      amount: '800',
+      currency: 'usd',
+      customer: saved.customerRef,
+      payment_method: saved.method.gateway_ref,
+      confirm: 'true',
+    };
+    const key = { 'idempotency-key': 'emulator-concurrent-1' };
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => stripeApi('/v1/payment_intents', fields, key)),
+    );
+    for (const response of responses) {
+      if (response.status === 409) expect(response.body.error.type).toBe('idempotency_error');
+      else expect(response.body.id).toBe(responses.find((r) => r.status === 200)?.body.id);
+    }
+    expect(emulator.state.intents.size).toBe(intents + 1);
+
+    // Our adapter firing one charge three times at once: one PaymentIntent; a call that met the
+    // running one reports a timeout (retry with the key), and the retry gets the same intent.
+    const gateway = api.app.billfoldGateways.get('stripe');
+    const charge = () =>
+      gateway.chargeOffSession({
+        gatewayCustomerRef: saved.customerRef,
+        paymentMethodRef: saved.method.gateway_ref,
+        amount: 900n,
+        currency: 'USD',
+        description: 'Racing charge',
+        metadata: {},
+        idempotencyKey: 'adapter-concurrent-1',
+      });
+    const before = emulator.state.intents.size;
+    const outcomes = await Promise.allSettled([charge(), charge(), charge()]);
+    const refs = new Set<string>();
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') refs.add(outcome.value.ref);
+      else expect(outcome.reason).toBeInstanceOf(GatewayTimeoutError);
+    }
+    refs.add((await charge()).ref);
+    expect(refs.size).toBe(1);
+    expect(emulator.state.intents.size).toBe(before + 1);
+  });
+
+  it('confirms a PaymentIntent at creation only with confirm=true; unconfirmed, it charges nothing', async () => {
+    const saved = await savedCard('4242424242424242');
+    const fields = {
+      amount: '1500',
+      currency: 'usd',
+      customer: saved.customerRef,
+      payment_method: saved.method.gateway_ref,
+    };
+    const events = delivered.length;
+    const unconfirmed = await stripeApi('/v1/payment_intents', fields);
+    expect(unconfirmed.status).toBe(200);
+    expect(unconfirmed.body).toMatchObject({
+      status: 'requires_confirmation',
+      amount: 1500,
+      amount_received: 0,
+    });
+    expect(delivered.length).toBe(events);
+    const offSession = await stripeApi('/v1/payment_intents', { ...fields, off_session: 'true' });
+    expect(offSession.status).toBe(400);
+    expect(offSession.body.error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'off_session',
+    });
+
+    const confirmed = await stripeApi('/v1/payment_intents', { ...fields, confirm: 'true' });
+    expect(confirmed.body).toMatchObject({ status: 'succeeded', amount_received: 1500 });
+    expect(delivered.length).toBe(events + 1);
   });
 });
