@@ -18,8 +18,10 @@ await build({
   minifySyntax: true,
   logLevel: 'warning',
   // PGlite finds its WebAssembly beside its own module, argon2 is a native addon, pdfkit reads its font
-  // metrics from its own folder: they stay packages.
-  external: ['@electric-sql/pglite', '@node-rs/argon2', 'pg-native', 'pdfkit'],
+  // metrics from its own folder: they stay packages. @fastify/cookie loads `cookie` with a dynamic
+  // import(); bundled, a CommonJS module answers that with a default export only, while Node itself
+  // gives its named exports too (we run cookie 1.x, CommonJS, because 2.x wants Node 22).
+  external: ['@electric-sql/pglite', '@node-rs/argon2', 'pg-native', 'pdfkit', 'cookie'],
   // Bundled CommonJS dependencies (pg-boss, pg) call require().
   banner: {
     js: "import { createRequire as __billfoldRequire } from 'node:module'; const require = __billfoldRequire(import.meta.url);",
