@@ -18,7 +18,7 @@ export default defineConfig({
       {
         test: {
           name: 'db',
-          include: ['server/src/**/*.db.test.ts', 'sdk/src/**/*.db.test.ts'],
+          include: ['server/src/**/*.db.test.ts', 'sdk/src/**/*.db.test.ts', 'golden/**/*.db.test.ts'],
           globalSetup: ['server/src/testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
