@@ -97,7 +97,7 @@ export function coverageReport(covered: readonly CoveredFacets[]): TableReport[]
   }));
 }
 
-const label = (combination: Combination) => Object.values(combination).join(' × ');
+export const label = (combination: Combination) => Object.values(combination).join(' × ');
 
 /** The report as text: one line per combination, its scenarios, and the gaps at the end. */
 export function formatReport(reports: readonly TableReport[]): string {

@@ -8,7 +8,7 @@ import {
   customerOnTestClock,
 } from '../server/src/testing/billing.js';
 import { engines } from '../server/src/testing/databases.js';
-import { coverageReport, formatReport, uncovered } from './coverage.js';
+import { coverageReport, formatReport, label, uncovered } from './coverage.js';
 import { dimensions } from './dimensions.js';
 import { type Action, coverageOf, loadScenarios, type Scenario } from './scenario.js';
 
@@ -32,7 +32,9 @@ describe('golden coverage', () => {
     }
     const reports = coverageReport(scenarios.map(coverageOf));
     console.log(`\nGolden scenario coverage (${scenarios.length} scenarios)\n${formatReport(reports)}\n`);
-    const gaps = uncovered(reports).filter((gap) => gap.promised);
+    const gaps = uncovered(reports)
+      .filter((gap) => gap.promised)
+      .map((gap) => `${gap.table}: ${label(gap.combination)}`);
     expect(gaps, 'promised legal combinations without a scenario').toEqual([]);
   });
 });
