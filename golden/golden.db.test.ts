@@ -1,5 +1,5 @@
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { type Person, type TestApi, testApi } from '../server/src/testing/api.js';
 import {
   type BillingTestCustomer,
@@ -64,16 +64,23 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
   it.each(scenarios.map((scenario, index) => [scenario.name, scenario, index] as const))(
     '%s',
     async (_name, scenario, index) => {
-      const previousSettings = await ok('billing settings', asOperator('GET', '/v1/operator/billing_settings'));
+      const previousSettings = await ok(
+        'billing settings',
+        asOperator('GET', '/v1/operator/billing_settings'),
+      );
       try {
         const { money, previews } = await run(scenario, `g${index}`);
         if (process.env.BILLFOLD_GOLDEN_PRINT) console.log(`${scenario.name}:\n${stringify(money)}`);
-        expect({ ...money, previews: previews.actual }).toEqual({ ...scenario.expect, previews: previews.expected });
+        expect({ ...money, previews: previews.actual }).toEqual({
+          ...scenario.expect,
+          previews: previews.expected,
+        });
       } finally {
         const restore = Object.fromEntries(
           Object.keys(scenario.setup.billing_settings).map((key) => [key, previousSettings[key]]),
         );
-        if (Object.keys(restore).length > 0) await asOperator('PATCH', '/v1/operator/billing_settings', restore);
+        if (Object.keys(restore).length > 0)
+          await asOperator('PATCH', '/v1/operator/billing_settings', restore);
       }
     },
   );
@@ -106,9 +113,13 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
       );
       plans[code] = created.id;
     }
-    for (const rate of setup.tax_rates) await ok('tax rate', asOperator('POST', '/v1/operator/tax_rates', rate));
+    for (const rate of setup.tax_rates)
+      await ok('tax rate', asOperator('POST', '/v1/operator/tax_rates', rate));
     if (Object.keys(setup.billing_settings).length > 0) {
-      await ok('billing settings', asOperator('PATCH', '/v1/operator/billing_settings', setup.billing_settings));
+      await ok(
+        'billing settings',
+        asOperator('PATCH', '/v1/operator/billing_settings', setup.billing_settings),
+      );
     }
 
     const customer = await customerOnTestClock(api, setup.customer, setup.clock);
@@ -146,7 +157,10 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
       // A trial (or a free plan) has nothing to pay: the session completes without the gateway's page.
       if (session.url !== null) await api.payAtTestGateway(session.url, card ?? '4242424242424242');
       await ok(where, call('POST', `/v1/checkout_sessions/${session.id}/sync`));
-      const list = await ok<{ data: { id: string; plan_id: string }[] }>(where, call('GET', '/v1/subscriptions'));
+      const list = await ok<{ data: { id: string; plan_id: string }[] }>(
+        where,
+        call('GET', '/v1/subscriptions'),
+      );
       return list.data.find((s) => s.plan_id === plans[plan])?.id ?? subscriptionId;
     }
     if ('save_card' in step) {
@@ -222,7 +236,10 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
     const renumber = (text: string) =>
       numbered.reduce(
         (out, invoice, i) =>
-          out.replaceAll(invoice.number as string, `${invoice.number?.split('-').slice(0, -1).join('-')}-#${i + 1}`),
+          out.replaceAll(
+            invoice.number as string,
+            `${invoice.number?.split('-').slice(0, -1).join('-')}-#${i + 1}`,
+          ),
         text,
       );
     const subscriptions = (
@@ -236,7 +253,11 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
         customer.call('GET', `/v1/ledger_entries?subscription_id=${id}`),
       );
       entries.push(
-        ...ledger.data.map(({ kind, amount, description }) => ({ kind, amount, description: renumber(description) })),
+        ...ledger.data.map(({ kind, amount, description }) => ({
+          kind,
+          amount,
+          description: renumber(description),
+        })),
       );
       const months = await ok<{ data: Record<string, unknown>[] }>(
         'statements',
@@ -255,12 +276,14 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
         })),
       );
     }
-    const sub = await ok<{ status: string; history: { from_status: string | null; to_status: string | null }[] }>(
-      'subscription',
-      customer.call('GET', `/v1/subscriptions/${subscriptionId}`),
-    );
+    const sub = await ok<{
+      status: string;
+      history: { from_status: string | null; to_status: string | null }[];
+    }>('subscription', customer.call('GET', `/v1/subscriptions/${subscriptionId}`));
     const mine = new Set(invoices.map((invoice) => invoice.id));
-    const charges = (await chargesAtTestGateway(api.database.db)).invoices.filter((c) => mine.has(c.invoiceId));
+    const charges = (await chargesAtTestGateway(api.database.db)).invoices.filter((c) =>
+      mine.has(c.invoiceId),
+    );
     return {
       subscription: {
         status: sub.status,

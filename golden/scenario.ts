@@ -9,7 +9,9 @@ import type { CoveredFacets, ScenarioCoverage } from './coverage.js';
  * customer's test clock, and the money expected afterwards, to the cent.
  */
 
-const instant = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'An instant in UTC, e.g. 2027-03-10T20:00:00Z');
+const instant = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'An instant in UTC, e.g. 2027-03-10T20:00:00Z');
 const card = z.string().regex(/^\d{16}$/);
 
 const plan = z.strictObject({
@@ -24,7 +26,13 @@ const plan = z.strictObject({
 });
 
 const action = z.union([
-  z.strictObject({ subscribe: z.strictObject({ plan: z.string(), billing_mode: z.string().optional(), card: card.optional() }) }),
+  z.strictObject({
+    subscribe: z.strictObject({
+      plan: z.string(),
+      billing_mode: z.string().optional(),
+      card: card.optional(),
+    }),
+  }),
   z.strictObject({ save_card: card }),
   z.strictObject({ advance: instant }),
   z.strictObject({ change: z.strictObject({ plan: z.string() }) }),
