@@ -1,4 +1,6 @@
-import { type DimensionKey, dimensions } from './dimensions.js';
+import { type Dimension, type DimensionKey, dimensions as modelDimensions } from './dimensions.js';
+
+export type Dimensions = Record<DimensionKey, Dimension>;
 
 /**
  * Which combinations of the dimensions must each have a scenario, which are not legal, and what the
@@ -43,7 +45,10 @@ export function isLegal(combination: Combination): boolean {
 }
 
 /** Every legal combination of a table, over the model's values. */
-export function combinationsOf(table: CoverageTable): Combination[] {
+export function combinationsOf(
+  table: CoverageTable,
+  dimensions: Dimensions = modelDimensions,
+): Combination[] {
   let combinations: Combination[] = [{}];
   for (const key of table.dimensions) {
     combinations = combinations.flatMap((partial) =>
@@ -54,7 +59,7 @@ export function combinationsOf(table: CoverageTable): Combination[] {
 }
 
 /** A combination is promised when every value in it is one the suite promises to cover. */
-export function isPromised(combination: Combination): boolean {
+export function isPromised(combination: Combination, dimensions: Dimensions = modelDimensions): boolean {
   return Object.entries(combination).every(([key, value]) =>
     dimensions[key as DimensionKey].promised.includes(value as string),
   );
@@ -84,12 +89,15 @@ export interface TableReport {
   rows: { combination: Combination; scenarios: string[]; promised: boolean }[];
 }
 
-export function coverageReport(covered: readonly CoveredFacets[]): TableReport[] {
+export function coverageReport(
+  covered: readonly CoveredFacets[],
+  dimensions: Dimensions = modelDimensions,
+): TableReport[] {
   return tables.map((table) => ({
     table,
-    rows: combinationsOf(table).map((combination) => ({
+    rows: combinationsOf(table, dimensions).map((combination) => ({
       combination,
-      promised: isPromised(combination),
+      promised: isPromised(combination, dimensions),
       scenarios: covered
         .filter((s) => s.facets.some((facet) => facetCovers(facet, combination)))
         .map((s) => s.scenario),
@@ -105,7 +113,7 @@ export function formatReport(reports: readonly TableReport[]): string {
   for (const { table, rows } of reports) {
     const covered = rows.filter((row) => row.scenarios.length > 0).length;
     lines.push(
-      `${table.name} (${table.dimensions.map((key) => dimensions[key].name).join(' × ')}): ${covered}/${rows.length}`,
+      `${table.name} (${table.dimensions.map((key) => modelDimensions[key].name).join(' × ')}): ${covered}/${rows.length}`,
     );
     const width = Math.max(...rows.map((row) => label(row.combination).length));
     for (const row of rows) {

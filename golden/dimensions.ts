@@ -76,7 +76,7 @@ export const dimensions = { pricingModel, interval, alignment, feeTiming, lifecy
 export type DimensionKey = keyof typeof dimensions;
 
 /** The options of `shape[field]` when the model has that field as an enum (or a defaulted enum). */
-function enumOptions(shape: Record<string, z.ZodType>, field: string): readonly string[] | undefined {
+export function enumOptions(shape: Record<string, z.ZodType>, field: string): readonly string[] | undefined {
   let schema: unknown = shape[field];
   // Unwrap .default()/.optional() to reach the enum.
   while (schema && typeof schema === 'object' && 'unwrap' in schema && !('options' in schema)) {

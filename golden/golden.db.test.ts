@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { z } from 'zod';
 import { type Person, type TestApi, testApi } from '../server/src/testing/api.js';
 import {
   type BillingTestCustomer,
@@ -8,7 +9,7 @@ import {
 } from '../server/src/testing/billing.js';
 import { engines } from '../server/src/testing/databases.js';
 import { coverageReport, formatReport, label, uncovered } from './coverage.js';
-import { dimensions, lifecycleEvent } from './dimensions.js';
+import { dimensions, enumOptions, lifecycleEvent } from './dimensions.js';
 import { type Action, coverageOf, loadScenarios, type Scenario } from './scenario.js';
 
 /**
@@ -35,6 +36,39 @@ describe('golden coverage', () => {
       .filter((gap) => gap.promised)
       .map((gap) => `${gap.table}: ${label(gap.combination)}`);
     expect(gaps, 'promised legal combinations without a scenario').toEqual([]);
+  });
+
+  it('reports a value the model gains as uncovered, without failing the run for it', () => {
+    const grown = {
+      ...dimensions,
+      interval: { ...dimensions.interval, values: [...dimensions.interval.values, 'week'] },
+    };
+    const gaps = uncovered(coverageReport(scenarios.map(coverageOf), grown));
+    expect(
+      gaps.filter((gap) => !gap.promised).map((gap) => `${gap.table}: ${label(gap.combination)}`),
+    ).toEqual([
+      'recurring fee: week × calendar × advance',
+      'recurring fee: week × anniversary × advance',
+      'pricing: base_price × week',
+      'pricing: per_unit × week',
+      'pricing: graduated × week',
+      'pricing: volume × week',
+      'pricing: package × week',
+      'periods in a zone: UTC × week',
+      'periods in a zone: America/Los_Angeles × week',
+      'periods in a zone: Asia/Kolkata × week',
+    ]);
+    expect(gaps.filter((gap) => gap.promised)).toEqual([]);
+  });
+
+  it('reads fee timing from the plan’s enum once plans have one', () => {
+    const withTiming = { fee_timing: z.enum(['advance', 'arrears']).default('advance') };
+    expect(enumOptions(withTiming, 'fee_timing')).toEqual(['advance', 'arrears']);
+    expect(enumOptions({ fee_timing: z.enum(['advance', 'arrears']).optional() }, 'fee_timing')).toEqual([
+      'advance',
+      'arrears',
+    ]);
+    expect(enumOptions({}, 'fee_timing')).toBeUndefined();
   });
 });
 
