@@ -34,7 +34,7 @@ export const illegal: readonly LegalityRule[] = [
   {
     when: { lifecycleEvent: 'incomplete' },
     reason:
-      'a subscription is created once its first period is paid (or its trial starts); a declined card leaves the checkout open and no subscription',
+      'no flow creates an incomplete subscription: checkout creates it trialing or, once paid, active; a declined card leaves the checkout open',
   },
 ];
 
