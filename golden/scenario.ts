@@ -92,7 +92,7 @@ export const scenarioSchema = z.strictObject({
   }),
   timeline: z.array(action).min(1),
   expect: z.strictObject({
-    subscription: z.strictObject({ status: z.string(), statuses_entered: z.array(z.string()) }),
+    subscription: z.strictObject({ status: z.string(), moves: z.array(z.string()) }),
     invoices: z.array(expectedInvoice),
     ledger: z.strictObject({
       entries: z.array(z.strictObject({ kind: z.string(), amount: money, description: z.string() })),
@@ -156,6 +156,6 @@ export function coverageOf(scenario: Scenario): CoveredFacets {
       facets.push({ interval: [plan.interval], pricingModel: models });
     }
   }
-  facets.push({ lifecycleEvent: scenario.expect.subscription.statuses_entered, timeZone: [zone] });
+  facets.push({ lifecycleEvent: [...new Set(scenario.expect.subscription.moves)], timeZone: [zone] });
   return { scenario: scenario.name, facets };
 }

@@ -266,6 +266,8 @@ export interface SubscriptionEventsTable {
   plan_version_id: string | null;
   reason: string;
   occurred_at: Timestamp;
+  /** Insertion order: moves at the same instant are listed as they happened. */
+  seq: Generated<bigint>;
 }
 
 export type DunningFinalStep = 'keep' | 'pause' | 'cancel';

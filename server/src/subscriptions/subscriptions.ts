@@ -411,7 +411,7 @@ export async function subscriptionHistory(
     .where('org_id', '=', orgId)
     .where('subscription_id', '=', subscriptionId)
     .orderBy('occurred_at')
-    .orderBy('id')
+    .orderBy('seq')
     .execute();
 }
 
