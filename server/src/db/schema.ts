@@ -145,7 +145,7 @@ export interface PlansTable {
   name: string;
   description: string;
   currency: string;
-  billing_interval: 'month' | 'year';
+  billing_interval: 'week' | 'month' | 'quarter' | 'half_year' | 'year';
   environment: 'production' | 'staging' | 'any';
   visibility: 'public' | 'restricted';
   is_default: boolean;
@@ -483,6 +483,8 @@ export interface CheckoutSessionsTable {
   payment_id: string | null;
   created_by: string;
   billing_mode: Generated<'calendar' | 'anniversary'>;
+  /** The billing day chosen at checkout; null: the billing mode's default. */
+  billing_day: Generated<number | null>;
   additional: Generated<boolean>;
   created_at: Timestamp;
 }

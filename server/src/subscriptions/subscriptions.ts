@@ -6,8 +6,8 @@ import type { SubscriptionEventRow, SubscriptionRow, SubscriptionStatus } from '
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, notFound } from '../errors.js';
 import * as events from '../events/index.js';
-import { fromDate, localDate, toDate } from '../time/index.js';
-import { type PeriodRule, periodContaining } from './billing-periods.js';
+import { type BillingInterval, fromDate, localDate, toDate } from '../time/index.js';
+import { type BillingAlignment, type PeriodRule, periodContaining, ruleAtStart } from './billing-periods.js';
 import type { SubscriptionObject } from './subscription.schema.js';
 
 /**
@@ -51,7 +51,7 @@ const allowed: Record<SubscriptionStatus, readonly SubscriptionStatus[]> = {
   cancelled: [],
 };
 
-export function periodRuleOf(row: SubscriptionRow, interval: 'month' | 'year'): PeriodRule {
+export function periodRuleOf(row: SubscriptionRow, interval: BillingInterval): PeriodRule {
   return {
     billingMode: row.billing_mode,
     anchorDay: row.anchor_day,
@@ -128,29 +128,32 @@ export interface StartInput {
   customerId: string;
   timeZone: string;
   plan: PlanVersionRef;
-  interval: 'month' | 'year';
+  interval: BillingInterval;
   status: 'incomplete' | 'trialing' | 'active';
-  billingMode?: 'calendar' | 'anniversary';
+  billingMode?: BillingAlignment;
+  /** The day (or for weeks the weekday) periods start on; the billing mode's default when absent. */
+  billingDay?: number | null;
   trialDays?: number;
   reason: string;
 }
 
 /**
  * Starts a subscription now. Its first period runs to the next boundary (the 1st, in the customer's
- * zone, for calendar billing) and is billed by the caller, prorated; a trial runs to its last day.
+ * zone, for calendar months; the next billing day when one is chosen) and is billed by the caller,
+ * prorated; a trial runs to its last day.
  */
 export async function startSubscription(ctx: Ctx, input: StartInput): Promise<SubscriptionRow> {
   const instant = ctx.clock.now();
   const now = toDate(instant);
   const mode = input.billingMode ?? 'calendar';
-  const startedOn = localDate(instant, input.timeZone);
-  const rule: PeriodRule = {
-    billingMode: mode,
-    anchorDay: mode === 'calendar' ? 1 : startedOn.day,
-    timeZone: input.timeZone,
+  const rule = ruleAtStart({
     interval: input.interval,
-    startedOn,
-  };
+    billingMode: mode,
+    billingDay: input.billingDay,
+    timeZone: input.timeZone,
+    at: instant,
+  });
+  const { startedOn } = rule;
   const trialEnd =
     input.status === 'trialing' && input.trialDays
       ? startedOn.add({ days: input.trialDays }).toZonedDateTime({ timeZone: input.timeZone }).toInstant()
@@ -425,6 +428,7 @@ export function presentSubscription(row: SubscriptionRow): SubscriptionObject {
     plan_version_id: row.plan_version_id,
     status: row.status,
     billing_mode: row.billing_mode,
+    billing_day: row.anchor_day,
     time_zone: row.time_zone,
     current_period_start: row.current_period_start.toISOString(),
     current_period_end: row.current_period_end.toISOString(),
