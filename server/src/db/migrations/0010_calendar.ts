@@ -18,6 +18,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table checkout_sessions
       add column billing_day integer check (billing_day between 1 and 31)
   `.execute(db);
+  await keepYearlySubscriptionsOnTheirDay(db);
+}
+
+/** Yearly subscriptions marked `calendar` become anniversary years on their local start day. */
+export async function keepYearlySubscriptionsOnTheirDay(db: Kysely<unknown>): Promise<void> {
   await sql`
     update subscriptions s
        set billing_mode = 'anniversary',
