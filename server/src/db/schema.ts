@@ -233,6 +233,8 @@ export interface SubscriptionsTable {
   created_at: Timestamp;
   billing_mode: 'calendar' | 'anniversary';
   anchor_day: number;
+  /** The month anniversary quarters, half-years and years are counted from; null: the start's month. */
+  anchor_month: number | null;
   time_zone: string;
   current_period_start: Timestamp;
   current_period_end: Timestamp;

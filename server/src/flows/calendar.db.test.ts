@@ -205,6 +205,29 @@ describe.each(engines())('the billing calendar on %s', (engine) => {
     });
   });
 
+  it('counts anniversary quarters from the quote when the checkout is paid after midnight at a month’s end', async () => {
+    // Opened at noon on 31 January in Los Angeles, paid at 01:00 on 1 February.
+    const { call, advance } = await customerOnTestClock(api, losAngeles, '2027-01-31T20:00:00Z');
+    const session = (
+      await call('POST', '/v1/checkout_sessions', { plan_id: plans.quarterly, billing_mode: 'anniversary' })
+    ).json();
+    await advance('2027-02-01T09:00:00Z');
+    await api.payAtTestGateway(session.url, '4242424242424242');
+    await call('POST', `/v1/checkout_sessions/${session.id}/sync`);
+    const [sub] = (await call('GET', '/v1/subscriptions')).json().data;
+    // The quarter quoted: 31 January to 30 April (the 31st clamped), 9000.
+    expect(sub).toMatchObject({ billing_day: 31, current_period_end: '2027-04-30T07:00:00.000Z' });
+    await advance('2027-04-30T07:00:00Z');
+    const renewal = (await call('GET', '/v1/invoices')).json().data[0];
+    // Counted from January, the next quarter ends on 31 July, whole; counted from February it would
+    // have run from 30 April to 31 May, 31 of 92 days: 3033.
+    expect(renewal).toMatchObject({
+      period_start: '2027-04-30T07:00:00.000Z',
+      period_end: '2027-07-31T07:00:00.000Z',
+      total: 9000,
+    });
+  });
+
   it('refuses a billing day the plan’s interval does not have, and starts nothing', async () => {
     const { call } = await customerOnTestClock(api, losAngeles, '2027-03-10T21:00:00Z');
     for (const url of ['/v1/checkout_quotes', '/v1/checkout_sessions']) {

@@ -162,6 +162,7 @@ export async function subscribeToPlan(
     billingMode,
     // The day of the quote, not of the payment: a payment that comes the next day keeps the quoted period.
     billingDay: quote.billingDay,
+    quotedAt: input.quotedAt,
     reason: input.reason,
   });
   if (!quote.trialing) {

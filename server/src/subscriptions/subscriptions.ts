@@ -57,8 +57,14 @@ export function periodRuleOf(row: SubscriptionRow, interval: BillingInterval): P
     anchorDay: row.anchor_day,
     timeZone: row.time_zone,
     interval,
-    startedOn: localDate(fromDate(row.started_at), row.time_zone),
+    startedOn: anniversaryFrom(row),
   };
+}
+
+/** Where anniversary periods are counted from: the start, in the month the subscription was quoted in. */
+function anniversaryFrom(row: SubscriptionRow): Temporal.PlainDate {
+  const startedOn = localDate(fromDate(row.started_at), row.time_zone);
+  return row.anchor_month === null ? startedOn : startedOn.with({ month: row.anchor_month });
 }
 
 /** Subscriptions not cancelled, newest first: what the organization pays for now. */
@@ -133,6 +139,11 @@ export interface StartInput {
   billingMode?: BillingAlignment;
   /** The day (or for weeks the weekday) periods start on; the billing mode's default when absent. */
   billingDay?: number | null;
+  /**
+   * When the price was quoted (a checkout opened a little before it was paid): the first period and
+   * the anniversary are counted from then. Default: now.
+   */
+  quotedAt?: Temporal.Instant;
   trialDays?: number;
   reason: string;
 }
@@ -151,7 +162,7 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
     billingMode: mode,
     billingDay: input.billingDay,
     timeZone: input.timeZone,
-    at: instant,
+    at: input.quotedAt ?? instant,
   });
   const { startedOn } = rule;
   const trialEnd =
@@ -172,6 +183,7 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
     created_at: now,
     billing_mode: mode,
     anchor_day: rule.anchorDay,
+    anchor_month: rule.startedOn.month,
     time_zone: input.timeZone,
     current_period_start: now,
     current_period_end: toDate(periodEnd),

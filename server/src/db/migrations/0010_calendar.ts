@@ -2,7 +2,8 @@ import { type Kysely, sql } from 'kysely';
 
 /**
  * Calendar billing (C18): plans bill by the week, month, quarter, half-year or year, and a checkout
- * may choose the billing day its periods start on.
+ * may choose the billing day its periods start on. A subscription keeps the month its anniversary
+ * periods count from.
  *
  * Calendar-aligned yearly periods now start on 1 January. Yearly subscriptions made before billed
  * years from their start day whatever their billing mode, so those marked `calendar` become what they
@@ -13,6 +14,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table plans drop constraint plans_billing_interval_check,
       add constraint plans_billing_interval_check
         check (billing_interval in ('week', 'month', 'quarter', 'half_year', 'year'))
+  `.execute(db);
+  // The month an anniversary series counts from is the quote's, which a payment made after midnight
+  // on the last of the month would otherwise move to the next month. Null: the start's month.
+  await sql`
+    alter table subscriptions
+      add column anchor_month integer check (anchor_month between 1 and 12)
   `.execute(db);
   await sql`
     alter table checkout_sessions
