@@ -3439,7 +3439,8 @@ export interface operations {
                 starting_after?: string;
                 status?: "active" | "disabled" | "all";
                 currency?: string;
-                interval?: "month" | "year";
+                /** @description How often the plan is billed: week, month, quarter, half_year (6 months) or year */
+                interval?: "week" | "month" | "quarter" | "half_year" | "year";
                 environment?: "production" | "staging" | "any";
                 visibility?: "public" | "restricted";
                 /** @description Matches code or name */
@@ -3471,8 +3472,11 @@ export interface operations {
                             name: string;
                             description: string;
                             currency: string;
-                            /** @enum {string} */
-                            interval: "month" | "year";
+                            /**
+                             * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                             * @enum {string}
+                             */
+                            interval: "week" | "month" | "quarter" | "half_year" | "year";
                             /** @enum {string} */
                             environment: "production" | "staging" | "any";
                             is_default: boolean;
@@ -3658,8 +3662,11 @@ export interface operations {
                     description?: string;
                     /** @description ISO 4217 currency code */
                     currency: string;
-                    /** @enum {string} */
-                    interval: "month" | "year";
+                    /**
+                     * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                     * @enum {string}
+                     */
+                    interval: "week" | "month" | "quarter" | "half_year" | "year";
                     /**
                      * @default any
                      * @enum {string}
@@ -3824,8 +3831,11 @@ export interface operations {
                         name: string;
                         description: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @enum {string} */
                         environment: "production" | "staging" | "any";
                         is_default: boolean;
@@ -4013,8 +4023,11 @@ export interface operations {
                         name: string;
                         description: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @enum {string} */
                         environment: "production" | "staging" | "any";
                         is_default: boolean;
@@ -4338,8 +4351,11 @@ export interface operations {
                         name: string;
                         description: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @enum {string} */
                         environment: "production" | "staging" | "any";
                         is_default: boolean;
@@ -4531,8 +4547,11 @@ export interface operations {
                         name: string;
                         description: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @enum {string} */
                         environment: "production" | "staging" | "any";
                         is_default: boolean;
@@ -4724,8 +4743,11 @@ export interface operations {
                         name: string;
                         description: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @enum {string} */
                         environment: "production" | "staging" | "any";
                         is_default: boolean;
@@ -5441,8 +5463,11 @@ export interface operations {
                             name: string;
                             description: string;
                             currency: string;
-                            /** @enum {string} */
-                            interval: "month" | "year";
+                            /**
+                             * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                             * @enum {string}
+                             */
+                            interval: "week" | "month" | "quarter" | "half_year" | "year";
                             /** @enum {string} */
                             environment: "production" | "staging" | "any";
                             is_default: boolean;
@@ -5624,8 +5649,11 @@ export interface operations {
                         name: string;
                         description: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @enum {string} */
                         environment: "production" | "staging" | "any";
                         is_default: boolean;
@@ -5808,8 +5836,13 @@ export interface operations {
                             plan_version_id: string;
                             /** @enum {string} */
                             status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
-                            /** @enum {string} */
+                            /**
+                             * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                             * @enum {string}
+                             */
                             billing_mode: "calendar" | "anniversary";
+                            /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                            billing_day: number;
                             /** @description Periods are computed in this IANA time zone */
                             time_zone: string;
                             current_period_start: string;
@@ -5835,8 +5868,11 @@ export interface operations {
                             } | null;
                             plan_name: string;
                             currency: string;
-                            /** @enum {string} */
-                            interval: "month" | "year";
+                            /**
+                             * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                             * @enum {string}
+                             */
+                            interval: "week" | "month" | "quarter" | "half_year" | "year";
                             /** @description The version this subscription is billed by, whatever the plan is now */
                             version: {
                                 id: string;
@@ -6283,8 +6319,13 @@ export interface operations {
                         plan_version_id: string;
                         /** @enum {string} */
                         status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
-                        /** @enum {string} */
+                        /**
+                         * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                         * @enum {string}
+                         */
                         billing_mode: "calendar" | "anniversary";
+                        /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                        billing_day: number;
                         /** @description Periods are computed in this IANA time zone */
                         time_zone: string;
                         current_period_start: string;
@@ -6310,8 +6351,11 @@ export interface operations {
                         } | null;
                         plan_name: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @description The version this subscription is billed by, whatever the plan is now */
                         version: {
                             id: string;
@@ -6601,6 +6645,8 @@ export interface operations {
                      * @enum {string}
                      */
                     billing_mode?: "calendar" | "anniversary";
+                    /** @description The day of month periods start on (a weekly plan: the ISO weekday, 1 = Monday … 7 = Sunday); the first period runs to it, prorated. Default: the 1st (Monday) for calendar billing, the start day for anniversary */
+                    billing_day?: number;
                     /** @default false */
                     additional?: boolean;
                 };
@@ -6682,11 +6728,13 @@ export interface operations {
                     /** @description The plan to subscribe to (payment mode) */
                     plan_id?: string;
                     /**
-                     * @description calendar: months from the 1st, the first prorated; anniversary: months from today
+                     * @description calendar: periods from the 1st (Monday; 1 January, April, July, October for quarters), the first prorated; anniversary: periods from today
                      * @default calendar
                      * @enum {string}
                      */
                     billing_mode?: "calendar" | "anniversary";
+                    /** @description The day of month periods start on (a weekly plan: the ISO weekday, 1 = Monday … 7 = Sunday); the first period runs to it, prorated. Default: the 1st (Monday) for calendar billing, the start day for anniversary */
+                    billing_day?: number;
                     /**
                      * @description true: one more subscription (another license) beside the current ones, instead of replacing them
                      * @default false
@@ -7737,8 +7785,13 @@ export interface operations {
                         plan_version_id: string;
                         /** @enum {string} */
                         status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
-                        /** @enum {string} */
+                        /**
+                         * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                         * @enum {string}
+                         */
                         billing_mode: "calendar" | "anniversary";
+                        /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                        billing_day: number;
                         /** @description Periods are computed in this IANA time zone */
                         time_zone: string;
                         current_period_start: string;
@@ -7764,8 +7817,11 @@ export interface operations {
                         } | null;
                         plan_name: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @description The version this subscription is billed by, whatever the plan is now */
                         version: {
                             id: string;
@@ -7967,8 +8023,13 @@ export interface operations {
                         plan_version_id: string;
                         /** @enum {string} */
                         status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
-                        /** @enum {string} */
+                        /**
+                         * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                         * @enum {string}
+                         */
                         billing_mode: "calendar" | "anniversary";
+                        /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                        billing_day: number;
                         /** @description Periods are computed in this IANA time zone */
                         time_zone: string;
                         current_period_start: string;
@@ -7994,8 +8055,11 @@ export interface operations {
                         } | null;
                         plan_name: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @description The version this subscription is billed by, whatever the plan is now */
                         version: {
                             id: string;
@@ -8185,8 +8249,13 @@ export interface operations {
                         plan_version_id: string;
                         /** @enum {string} */
                         status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
-                        /** @enum {string} */
+                        /**
+                         * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                         * @enum {string}
+                         */
                         billing_mode: "calendar" | "anniversary";
+                        /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                        billing_day: number;
                         /** @description Periods are computed in this IANA time zone */
                         time_zone: string;
                         current_period_start: string;
@@ -8212,8 +8281,11 @@ export interface operations {
                         } | null;
                         plan_name: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @description The version this subscription is billed by, whatever the plan is now */
                         version: {
                             id: string;
@@ -8403,8 +8475,13 @@ export interface operations {
                         plan_version_id: string;
                         /** @enum {string} */
                         status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
-                        /** @enum {string} */
+                        /**
+                         * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                         * @enum {string}
+                         */
                         billing_mode: "calendar" | "anniversary";
+                        /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                        billing_day: number;
                         /** @description Periods are computed in this IANA time zone */
                         time_zone: string;
                         current_period_start: string;
@@ -8430,8 +8507,11 @@ export interface operations {
                         } | null;
                         plan_name: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @description The version this subscription is billed by, whatever the plan is now */
                         version: {
                             id: string;
@@ -8621,8 +8701,13 @@ export interface operations {
                         plan_version_id: string;
                         /** @enum {string} */
                         status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
-                        /** @enum {string} */
+                        /**
+                         * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                         * @enum {string}
+                         */
                         billing_mode: "calendar" | "anniversary";
+                        /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                        billing_day: number;
                         /** @description Periods are computed in this IANA time zone */
                         time_zone: string;
                         current_period_start: string;
@@ -8648,8 +8733,11 @@ export interface operations {
                         } | null;
                         plan_name: string;
                         currency: string;
-                        /** @enum {string} */
-                        interval: "month" | "year";
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
                         /** @description The version this subscription is billed by, whatever the plan is now */
                         version: {
                             id: string;
@@ -8928,8 +9016,13 @@ export interface operations {
                             plan_version_id: string;
                             /** @enum {string} */
                             status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
-                            /** @enum {string} */
+                            /**
+                             * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                             * @enum {string}
+                             */
                             billing_mode: "calendar" | "anniversary";
+                            /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                            billing_day: number;
                             /** @description Periods are computed in this IANA time zone */
                             time_zone: string;
                             current_period_start: string;
@@ -8955,8 +9048,11 @@ export interface operations {
                             } | null;
                             plan_name: string;
                             currency: string;
-                            /** @enum {string} */
-                            interval: "month" | "year";
+                            /**
+                             * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                             * @enum {string}
+                             */
+                            interval: "week" | "month" | "quarter" | "half_year" | "year";
                             /** @description The version this subscription is billed by, whatever the plan is now */
                             version: {
                                 id: string;

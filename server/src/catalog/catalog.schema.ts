@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { amountInput, idOf, listQuery, timestamp } from '../api-shapes.js';
 import { isCurrencyCode } from '../money/index.js';
+import { BILLING_INTERVALS } from '../time/index.js';
 
 /**
  * Request and response shapes of the catalog (C5–C7); the OpenAPI document is generated from them.
@@ -33,7 +34,9 @@ export const aggregationSchema = z
     'How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)',
   );
 export const pricingModelSchema = z.enum(['per_unit', 'graduated', 'volume', 'package']);
-export const intervalSchema = z.enum(['month', 'year']);
+export const intervalSchema = z
+  .enum(BILLING_INTERVALS)
+  .describe('How often the plan is billed: week, month, quarter, half_year (6 months) or year');
 export const environmentSchema = z.enum(['production', 'staging', 'any']);
 export const visibilitySchema = z.enum(['public', 'restricted']);
 export const limitModeSchema = z

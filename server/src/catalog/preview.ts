@@ -2,6 +2,7 @@ import { amountJson } from '../api-shapes.js';
 import type { MetricRow, PlanRow, PlanVersionRow } from '../db/schema.js';
 import { invalid } from '../errors.js';
 import { parseCurrencyCode } from '../money/index.js';
+import type { BillingInterval } from '../time/index.js';
 import type { ChargeInput, PricePreviewObject } from './catalog.schema.js';
 import { priceRatedCharge, type UsageGroup } from './pricing.js';
 
@@ -9,6 +10,15 @@ import { priceRatedCharge, type UsageGroup } from './pricing.js';
  * "What would 1,250 computations and 300 machine hours cost on this plan?" A pure function of the
  * plan version and the usage: the same lines the invoice engine will bill for a period.
  */
+
+/** The fee's adjective per interval, as a price preview names it. */
+const FEE_WORDS: Record<BillingInterval, string> = {
+  week: 'weekly',
+  month: 'monthly',
+  quarter: 'quarterly',
+  half_year: 'half-yearly',
+  year: 'yearly',
+};
 
 export interface UsageQuantity {
   metric: string;
@@ -33,7 +43,7 @@ export function previewPrice(input: {
   const lines: PricePreviewObject['lines'] = [
     {
       kind: 'base',
-      description: `${plan.name} (${plan.billing_interval === 'year' ? 'yearly' : 'monthly'} fee)`,
+      description: `${plan.name} (${FEE_WORDS[plan.billing_interval]} fee)`,
       metric: null,
       dimensions: {},
       quantity: '1',

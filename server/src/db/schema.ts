@@ -145,7 +145,7 @@ export interface PlansTable {
   name: string;
   description: string;
   currency: string;
-  billing_interval: 'month' | 'year';
+  billing_interval: 'week' | 'month' | 'quarter' | 'half_year' | 'year';
   environment: 'production' | 'staging' | 'any';
   visibility: 'public' | 'restricted';
   is_default: boolean;
@@ -233,6 +233,8 @@ export interface SubscriptionsTable {
   created_at: Timestamp;
   billing_mode: 'calendar' | 'anniversary';
   anchor_day: number;
+  /** The month anniversary quarters, half-years and years are counted from; null: the start's month. */
+  anchor_month: number | null;
   time_zone: string;
   current_period_start: Timestamp;
   current_period_end: Timestamp;
@@ -485,6 +487,8 @@ export interface CheckoutSessionsTable {
   payment_id: string | null;
   created_by: string;
   billing_mode: Generated<'calendar' | 'anniversary'>;
+  /** The billing day chosen at checkout; null: the billing mode's default. */
+  billing_day: Generated<number | null>;
   additional: Generated<boolean>;
   created_at: Timestamp;
 }

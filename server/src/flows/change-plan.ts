@@ -107,7 +107,7 @@ async function setUp(ctx: Ctx, orgId: string, subscriptionId: string, planId: st
   if (to.entry.plan.billing_interval !== from.entry.plan.billing_interval) {
     throw invalid(
       'subscription.interval_change',
-      'Moving between monthly and yearly plans is not supported yet',
+      'Moving to a plan billed at another interval (weekly, monthly, yearly, ...) is not supported yet',
       'plan_id',
     );
   }

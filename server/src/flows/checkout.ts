@@ -36,6 +36,8 @@ const CHECKOUT_LIFETIME = { hours: 24 } as const;
 
 export interface PlanCheckoutOptions {
   billingMode?: 'calendar' | 'anniversary';
+  /** The day (for weekly plans the weekday) periods start on; the billing mode's default when absent. */
+  billingDay?: number | undefined;
   additional?: boolean;
 }
 
@@ -50,6 +52,7 @@ export async function quotePlanCheckout(
   options: PlanCheckoutOptions = {},
 ) {
   const billingMode = options.billingMode ?? 'calendar';
+  const billingDay = options.billingDay ?? null;
   const additional = options.additional ?? false;
   const customer = await customers.getCustomer(ctx, orgId);
   const issuerId = catalog.issuerFor(orgId);
@@ -66,7 +69,7 @@ export async function quotePlanCheckout(
   if (!additional) await refuseSecondPaidPlan(ctx, orgId);
   const cctx = await customerContext(ctx, customer);
   const priced = await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id });
-  const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now(), billingMode);
+  const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now(), billingMode, billingDay);
   if (version.base_price > 0n && plan.currency !== customer.currency) {
     throw invalid(
       'plan.currency_mismatch',
@@ -74,7 +77,7 @@ export async function quotePlanCheckout(
       'plan_id',
     );
   }
-  return { customer, cctx, issuerId, plan, version, priced, quote, billingMode, additional };
+  return { customer, cctx, issuerId, plan, version, priced, quote, billingMode, billingDay, additional };
 }
 
 export async function startPlanCheckout(
@@ -85,7 +88,7 @@ export async function startPlanCheckout(
   returnPath = '/billing',
   options: PlanCheckoutOptions = {},
 ) {
-  const { customer, cctx, issuerId, plan, version, priced, quote, billingMode, additional } =
+  const { customer, cctx, issuerId, plan, version, priced, quote, billingMode, billingDay, additional } =
     await quotePlanCheckout(ctx, orgId, planId, options);
   const free = quote.totals.total <= 0n;
   const id = newId('checkoutSession');
@@ -111,6 +114,7 @@ export async function startPlanCheckout(
     created_by: ctx.actor.id,
     created_at: now,
     billing_mode: billingMode,
+    billing_day: billingDay,
     additional,
   };
 
@@ -127,6 +131,7 @@ export async function startPlanCheckout(
         quotedAt: instant,
         reason: 'Chose the plan',
         billingMode,
+        billingDay,
         additional,
       });
       return payments.markCheckout(tx, base, { status: 'complete' });
@@ -242,6 +247,7 @@ export async function startSetupCheckout(
     created_by: ctx.actor.id,
     created_at: toDate(instant),
     billing_mode: 'calendar',
+    billing_day: null,
     additional: false,
   };
   const session = await gateway.createCheckout({
@@ -336,6 +342,7 @@ export async function applyCheckout(
         reason: 'Paid at checkout',
         payment,
         billingMode: row.billing_mode,
+        billingDay: row.billing_day,
         additional: row.additional,
       });
     }

@@ -3,10 +3,11 @@ import * as catalog from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, InvoiceRow, PaymentRow, RefundRow, SubscriptionRow } from '../db/schema.js';
+import { invalid } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { type Clock, fromDate, localDate } from '../time/index.js';
+import { type Clock, fromDate } from '../time/index.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
@@ -66,6 +67,8 @@ export async function pricedPlan(
 
 export interface FirstInvoiceQuote {
   period: { start: Temporal.Instant; end: Temporal.Instant };
+  /** The subscription's billing day, as chosen or by default at the time of the quote. */
+  billingDay: number;
   lines: subscriptions.ChargeLine[];
   tax: invoicing.TaxRule;
   totals: invoicing.InvoiceTotals;
@@ -78,15 +81,26 @@ export async function quoteFirstInvoice(
   customer: BillingCustomerRow,
   plan: PricedPlan,
   at: Temporal.Instant,
-  billingMode: 'calendar' | 'anniversary' = 'calendar',
+  billingMode: subscriptions.BillingAlignment = 'calendar',
+  billingDay: number | null = null,
 ): Promise<FirstInvoiceQuote> {
-  const rule: subscriptions.PeriodRule = {
+  const interval = plan.entry.plan.billing_interval;
+  if (billingDay !== null && !subscriptions.isBillingDay(interval, billingDay)) {
+    throw invalid(
+      'checkout.billing_day_out_of_range',
+      interval === 'week'
+        ? 'A weekly plan bills on a weekday: give billing_day from 1 (Monday) to 7 (Sunday)'
+        : 'Give billing_day from 1 to 31 (a day past the end of a month bills on its last day)',
+      'billing_day',
+    );
+  }
+  const rule = subscriptions.ruleAtStart({
+    interval,
     billingMode,
-    anchorDay: billingMode === 'calendar' ? 1 : localDate(at, customer.time_zone).day,
+    billingDay,
     timeZone: customer.time_zone,
-    interval: plan.entry.plan.billing_interval,
-    startedOn: localDate(at, customer.time_zone),
-  };
+    at,
+  });
   const period = subscriptions.periodContaining(rule, at);
   const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
   const trialing = plan.entry.version.trial_days > 0;
@@ -94,6 +108,7 @@ export async function quoteFirstInvoice(
     trialing || plan.price.basePrice === 0n ? [] : [subscriptions.licenseLine(plan.price, period, at)];
   return {
     period: { start: at, end: period.endInstant },
+    billingDay: rule.anchorDay,
     lines,
     tax,
     totals: invoicing.draftTotals(lines, tax),
@@ -114,7 +129,8 @@ export async function subscribeToPlan(
     quotedAt: Temporal.Instant;
     reason: string;
     payment?: PaymentRow;
-    billingMode?: 'calendar' | 'anniversary';
+    billingMode?: subscriptions.BillingAlignment;
+    billingDay?: number | null;
     /** One more subscription beside the current ones (another license), rather than a replacement. */
     additional?: boolean;
   },
@@ -127,7 +143,14 @@ export async function subscribeToPlan(
       await subscriptions.transition(ctx, locked, 'cancelled', `Replaced by ${plan.entry.plan.name}`);
     }
   }
-  const quote = await quoteFirstInvoice(ctx, customer, plan, input.quotedAt, billingMode);
+  const quote = await quoteFirstInvoice(
+    ctx,
+    customer,
+    plan,
+    input.quotedAt,
+    billingMode,
+    input.billingDay ?? null,
+  );
   let subscription = await subscriptions.startSubscription(ctx, {
     orgId: customer.org_id,
     customerId: customer.id,
@@ -137,6 +160,9 @@ export async function subscribeToPlan(
     status: quote.trialing ? 'trialing' : 'active',
     trialDays: plan.entry.version.trial_days,
     billingMode,
+    // The day of the quote, not of the payment: a payment that comes the next day keeps the quoted period.
+    billingDay: quote.billingDay,
+    quotedAt: input.quotedAt,
     reason: input.reason,
   });
   if (!quote.trialing) {

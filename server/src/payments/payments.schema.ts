@@ -3,6 +3,17 @@ import { amountInput, idOf, timestamp } from '../api-shapes.js';
 
 /** Request and response shapes of checkout and payments (C11, C14). */
 
+/** The day a subscription's periods start on, chosen at checkout; checked against the plan's interval. */
+export const billingDaySchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(31)
+  .optional()
+  .describe(
+    'The day of month periods start on (a weekly plan: the ISO weekday, 1 = Monday … 7 = Sunday); the first period runs to it, prorated. Default: the 1st (Monday) for calendar billing, the start day for anniversary',
+  );
+
 export const createCheckoutBody = z
   .strictObject({
     mode: z
@@ -15,7 +26,10 @@ export const createCheckoutBody = z
     billing_mode: z
       .enum(['calendar', 'anniversary'])
       .default('calendar')
-      .describe('calendar: months from the 1st, the first prorated; anniversary: months from today'),
+      .describe(
+        'calendar: periods from the 1st (Monday; 1 January, April, July, October for quarters), the first prorated; anniversary: periods from today',
+      ),
+    billing_day: billingDaySchema,
     additional: z
       .boolean()
       .default(false)

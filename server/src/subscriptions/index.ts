@@ -1,5 +1,17 @@
 // Public surface of subscriptions: the lifecycle, periods and the pure charge computations.
-export { type PeriodRule, periodContaining } from './billing-periods.js';
+export {
+  BILLING_ALIGNMENTS,
+  type BillingAlignment,
+  defaultBillingDay,
+  type FirstPeriod,
+  firstPeriod,
+  isBillingDay,
+  lastBillingDay,
+  nextPeriod,
+  type PeriodRule,
+  periodContaining,
+  ruleAtStart,
+} from './billing-periods.js';
 export { type ChargeLine, licenseLine, type PlanPrice, planChangeLines, prorate } from './compute-charges.js';
 export * from './subscription.schema.js';
 export {

@@ -19,7 +19,15 @@ export const subscriptionObject = z.object({
   plan_id: z.string(),
   plan_version_id: z.string(),
   status: z.enum(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused', 'cancelled']),
-  billing_mode: z.enum(['calendar', 'anniversary']),
+  billing_mode: z
+    .enum(['calendar', 'anniversary'])
+    .describe(
+      'calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start',
+    ),
+  billing_day: z
+    .number()
+    .int()
+    .describe('The day of month periods start on; for weekly plans the ISO weekday (1 = Monday)'),
   time_zone: z.string().describe('Periods are computed in this IANA time zone'),
   current_period_start: z.string(),
   current_period_end: z.string().describe('When the next invoice is issued and charged'),

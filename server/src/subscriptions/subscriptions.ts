@@ -6,8 +6,8 @@ import type { SubscriptionEventRow, SubscriptionRow, SubscriptionStatus } from '
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, notFound } from '../errors.js';
 import * as events from '../events/index.js';
-import { fromDate, localDate, toDate } from '../time/index.js';
-import { type PeriodRule, periodContaining } from './billing-periods.js';
+import { type BillingInterval, fromDate, localDate, toDate } from '../time/index.js';
+import { type BillingAlignment, type PeriodRule, periodContaining, ruleAtStart } from './billing-periods.js';
 import type { SubscriptionObject } from './subscription.schema.js';
 
 /**
@@ -51,14 +51,20 @@ const allowed: Record<SubscriptionStatus, readonly SubscriptionStatus[]> = {
   cancelled: [],
 };
 
-export function periodRuleOf(row: SubscriptionRow, interval: 'month' | 'year'): PeriodRule {
+export function periodRuleOf(row: SubscriptionRow, interval: BillingInterval): PeriodRule {
   return {
     billingMode: row.billing_mode,
     anchorDay: row.anchor_day,
     timeZone: row.time_zone,
     interval,
-    startedOn: localDate(fromDate(row.started_at), row.time_zone),
+    startedOn: anniversaryFrom(row),
   };
+}
+
+/** Where anniversary periods are counted from: the start, in the month the subscription was quoted in. */
+function anniversaryFrom(row: SubscriptionRow): Temporal.PlainDate {
+  const startedOn = localDate(fromDate(row.started_at), row.time_zone);
+  return row.anchor_month === null ? startedOn : startedOn.with({ month: row.anchor_month });
 }
 
 /** Subscriptions not cancelled, newest first: what the organization pays for now. */
@@ -128,29 +134,37 @@ export interface StartInput {
   customerId: string;
   timeZone: string;
   plan: PlanVersionRef;
-  interval: 'month' | 'year';
+  interval: BillingInterval;
   status: 'incomplete' | 'trialing' | 'active';
-  billingMode?: 'calendar' | 'anniversary';
+  billingMode?: BillingAlignment;
+  /** The day (or for weeks the weekday) periods start on; the billing mode's default when absent. */
+  billingDay?: number | null;
+  /**
+   * When the price was quoted (a checkout opened a little before it was paid): the first period and
+   * the anniversary are counted from then. Default: now.
+   */
+  quotedAt?: Temporal.Instant;
   trialDays?: number;
   reason: string;
 }
 
 /**
  * Starts a subscription now. Its first period runs to the next boundary (the 1st, in the customer's
- * zone, for calendar billing) and is billed by the caller, prorated; a trial runs to its last day.
+ * zone, for calendar months; the next billing day when one is chosen) and is billed by the caller,
+ * prorated; a trial runs to its last day.
  */
 export async function startSubscription(ctx: Ctx, input: StartInput): Promise<SubscriptionRow> {
   const instant = ctx.clock.now();
   const now = toDate(instant);
   const mode = input.billingMode ?? 'calendar';
-  const startedOn = localDate(instant, input.timeZone);
-  const rule: PeriodRule = {
-    billingMode: mode,
-    anchorDay: mode === 'calendar' ? 1 : startedOn.day,
-    timeZone: input.timeZone,
+  const rule = ruleAtStart({
     interval: input.interval,
-    startedOn,
-  };
+    billingMode: mode,
+    billingDay: input.billingDay,
+    timeZone: input.timeZone,
+    at: input.quotedAt ?? instant,
+  });
+  const { startedOn } = rule;
   const trialEnd =
     input.status === 'trialing' && input.trialDays
       ? startedOn.add({ days: input.trialDays }).toZonedDateTime({ timeZone: input.timeZone }).toInstant()
@@ -169,6 +183,7 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
     created_at: now,
     billing_mode: mode,
     anchor_day: rule.anchorDay,
+    anchor_month: rule.startedOn.month,
     time_zone: input.timeZone,
     current_period_start: now,
     current_period_end: toDate(periodEnd),
@@ -425,6 +440,7 @@ export function presentSubscription(row: SubscriptionRow): SubscriptionObject {
     plan_version_id: row.plan_version_id,
     status: row.status,
     billing_mode: row.billing_mode,
+    billing_day: row.anchor_day,
     time_zone: row.time_zone,
     current_period_start: row.current_period_start.toISOString(),
     current_period_end: row.current_period_end.toISOString(),

@@ -7,7 +7,7 @@ import { Temporal } from 'temporal-polyfill';
  *
  * `anchorDay` is the day of month the periods are anchored on (1 for calendar months). It is kept
  * because a clamped start does not show it: the period starting Feb 28 after a Jan 31 anchor must end
- * on Mar 31, not Mar 28.
+ * on Mar 31, not Mar 28. For weekly periods it is the ISO weekday they start on (1 is Monday).
  */
 export interface BillingPeriod {
   readonly start: Temporal.ZonedDateTime;
@@ -140,6 +140,58 @@ export function previousCalendarPeriod(period: BillingPeriod): BillingPeriod {
   const endDate = period.start.toPlainDate().withCalendar('iso8601');
   const startDate = addMonthsClamped(endDate, -1, period.anchorDay);
   return periodBetween(startDate, endDate, period.start.timeZoneId, period.anchorDay);
+}
+
+/**
+ * The intervals a plan can bill by. Every one but the week is a whole number of months, so it shares
+ * the months' clamping: a series anchored on the 31st lands on Feb 28/29 and returns to the 31st.
+ */
+export const BILLING_INTERVALS = ['week', 'month', 'quarter', 'half_year', 'year'] as const;
+export type BillingInterval = (typeof BILLING_INTERVALS)[number];
+
+/** Months per interval; null for the week, which is counted in days. */
+export function monthsPerInterval(interval: BillingInterval): number | null {
+  return { week: null, month: 1, quarter: 3, half_year: 6, year: 12 }[interval];
+}
+
+/**
+ * A series of periods of one interval, as a subscription is billed by: boundaries at `anchor` plus a
+ * whole number of intervals, before and after it.
+ *
+ * For the month-based intervals the boundaries fall on `anchorDay` (default: the anchor's own day),
+ * clamped to the end of shorter months; only the anchor's month matters otherwise. For weeks they fall
+ * on the anchor's weekday.
+ */
+export interface PeriodSeries {
+  readonly interval: BillingInterval;
+  readonly anchor: Temporal.PlainDate;
+  readonly anchorDay?: number;
+}
+
+const monthIndex = (month: Temporal.PlainYearMonth) => month.year * 12 + month.month - 1;
+
+/**
+ * The period of `series` whose local dates include `at`, in `timeZone`: from local midnight on one
+ * boundary to local midnight on the next. A week across a daylight-saving change is still 7 days
+ * (167 or 169 hours); a half-year that holds 29 February is 182 days, not 181.
+ */
+export function periodInSeries(series: PeriodSeries, at: InstantLike, timeZone: string): BillingPeriod {
+  const anchor = series.anchor.withCalendar('iso8601');
+  const today = localDate(at, timeZone);
+  const months = monthsPerInterval(series.interval);
+  if (months === null) {
+    const weeks = Math.floor(anchor.until(today, { largestUnit: 'days' }).days / 7);
+    const startDate = anchor.add({ days: 7 * weeks });
+    return periodBetween(startDate, startDate.add({ days: 7 }), timeZone, startDate.dayOfWeek);
+  }
+  const anchorDay = series.anchorDay ?? anchor.day;
+  assertAnchorDay(anchorDay);
+  const anchorMonth = anchor.toPlainYearMonth();
+  const boundary = (steps: number) => anchoredDate(anchorMonth.add({ months: steps * months }), anchorDay);
+  let steps = Math.floor((monthIndex(today.toPlainYearMonth()) - monthIndex(anchorMonth)) / months);
+  // Within the boundary's month but before its day: the period began one interval earlier.
+  if (Temporal.PlainDate.compare(today, boundary(steps)) < 0) steps -= 1;
+  return periodBetween(boundary(steps), boundary(steps + 1), timeZone, anchorDay);
 }
 
 /** True when `at` lies in [start, end). */

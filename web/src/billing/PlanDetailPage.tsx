@@ -11,6 +11,7 @@ import {
   describePrice,
   dimensionLabel,
   formatPlanPrice,
+  intervalAdverb,
   type LimitShape,
   modelLabel,
   plural,
@@ -62,7 +63,7 @@ export function PlanDetailPage() {
         title={formatPlanPrice(version.base_price, currency, plan.data.interval)}
         description={[
           version.trial_days > 0 ? `${version.trial_days}-day free trial` : null,
-          `Billed ${plan.data.interval === 'year' ? 'yearly' : 'monthly'} in ${currency}, before tax`,
+          `Billed ${intervalAdverb(plan.data.interval)} in ${currency}, before tax`,
           `version ${version.version}`,
         ]
           .filter(Boolean)

@@ -4,7 +4,7 @@ import { api, type Subscription, toApiError, unwrap } from '../api/client';
 import { useApi } from '../api/useApi';
 import { formatDate, formatDateIn, formatLastDayIn } from '../shared/format';
 import { formatAmount } from '../shared/money';
-import { describeLimit, type LimitShape } from '../shared/plans';
+import { describeLimit, intervalAdverb, type LimitShape } from '../shared/plans';
 import { Alert, Button, buttonClass, Card, ConfirmDialog, Loading, StatusBadge } from '../ui';
 import { PaymentDueBanner } from './PaymentDueBanner';
 
@@ -121,7 +121,7 @@ function CurrentSubscription({
   return (
     <Card
       title={several ? `Subscription: ${subscription.plan_name}` : 'Subscription'}
-      description={`Billed by ${subscription.billing_mode === 'calendar' ? 'calendar month' : 'month from the day it started'} in ${subscription.time_zone.replaceAll('_', ' ')}.`}
+      description={`Billed ${intervalAdverb(subscription.interval)}, ${subscription.billing_mode === 'calendar' ? 'by the calendar' : 'from the day it started'}, in ${subscription.time_zone.replaceAll('_', ' ')}.`}
       actions={
         canAct && subscription.status !== 'cancelled' ? (
           <>

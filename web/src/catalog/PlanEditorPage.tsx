@@ -4,6 +4,7 @@ import { api, type Feature, type Metric, type Plan, toApiError, unwrap } from '.
 import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
+import { intervalOptions } from '../shared/plans';
 import { Alert, Badge, Button, buttonClass, Card, ConfirmDialog, Input, Loading, Page, Select } from '../ui';
 import { AudiencePicker } from './AudiencePicker';
 import { ChargesEditor } from './ChargesEditor';
@@ -294,10 +295,7 @@ function PlanEditor({
               value={draft.interval}
               disabled={!!plan}
               onChange={(e) => set('interval')(e.target.value as PlanDraft['interval'])}
-              options={[
-                { value: 'month', label: 'Monthly' },
-                { value: 'year', label: 'Yearly' },
-              ]}
+              options={intervalOptions}
             />
             <Input
               label="Base price"

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, type Plan, type PlanPage, toApiError, unwrap } from '../api/client';
 import { useApi } from '../api/useApi';
-import { formatPlanPrice } from '../shared/plans';
+import { formatPlanPrice, intervalOptions, type PlanInterval } from '../shared/plans';
 import {
   Alert,
   Badge,
@@ -23,7 +23,7 @@ import './catalog.css';
 interface Filters {
   status: 'active' | 'disabled' | 'all';
   currency: string;
-  interval: '' | 'month' | 'year';
+  interval: '' | PlanInterval;
   environment: '' | 'production' | 'staging' | 'any';
   q: string;
 }
@@ -172,11 +172,7 @@ export function PlansPage() {
             label="Interval"
             value={filters.interval}
             onChange={(e) => set('interval')(e.target.value as Filters['interval'])}
-            options={[
-              { value: '', label: 'Any' },
-              { value: 'month', label: 'Monthly' },
-              { value: 'year', label: 'Yearly' },
-            ]}
+            options={[{ value: '', label: 'Any' }, ...intervalOptions]}
           />
           <Select
             label="Environment"

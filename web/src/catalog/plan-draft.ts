@@ -1,6 +1,6 @@
 import type { Plan } from '../api/client';
 import { decimalToMinor, minorToDecimal } from '../shared/money';
-import type { ChargePriceShape, ChargeShape, LimitShape } from '../shared/plans';
+import type { ChargePriceShape, ChargeShape, LimitShape, PlanInterval } from '../shared/plans';
 
 /**
  * The plan editor's working copy: every field as the text a person types, turned into the API's
@@ -46,7 +46,7 @@ export interface PlanDraft {
   name: string;
   description: string;
   currency: string;
-  interval: 'month' | 'year';
+  interval: PlanInterval;
   environment: 'production' | 'staging' | 'any';
   visibility: 'public' | 'restricted';
   audience: string;

@@ -34,10 +34,27 @@ export interface LimitShape {
   limit: number | null;
 }
 
-export const intervalWord = (interval: string) => (interval === 'year' ? 'year' : 'month');
+export type PlanInterval = 'week' | 'month' | 'quarter' | 'half_year' | 'year';
 
+/** The intervals a plan bills by, as the plan editor and the filters offer them. */
+export const intervalOptions: { value: PlanInterval; label: string }[] = [
+  { value: 'week', label: 'Weekly' },
+  { value: 'month', label: 'Monthly' },
+  { value: 'quarter', label: 'Quarterly' },
+  { value: 'half_year', label: 'Every 6 months' },
+  { value: 'year', label: 'Yearly' },
+];
+
+/** "Billed weekly", "billed every 6 months". */
+export const intervalAdverb = (interval: string) =>
+  intervalOptions.find((option) => option.value === interval)?.label.toLowerCase() ?? 'monthly';
+
+/** "$7.00 / week", "$90.00 / quarter", "$60.00 every 6 months". */
 export function formatPlanPrice(basePrice: number, currency: string, interval: string): string {
-  return `${formatAmount(basePrice, currency)} / ${intervalWord(interval)}`;
+  const amount = formatAmount(basePrice, currency);
+  if (interval === 'half_year') return `${amount} every 6 months`;
+  const per = ['week', 'quarter', 'year'].includes(interval) ? interval : 'month';
+  return `${amount} / ${per}`;
 }
 
 export const plural = (unit: string, quantity: string) =>

@@ -24,6 +24,7 @@ const deps = (
 const checkoutQuoteBody = z.strictObject({
   plan_id: idOf('plan'),
   billing_mode: z.enum(['calendar', 'anniversary']).default('calendar'),
+  billing_day: payments.billingDaySchema,
   additional: z.boolean().default(false),
 });
 
@@ -58,6 +59,7 @@ export const paymentsRoutes = [
     handler: async ({ ctx, access, body }) => {
       const { quote, plan, customer } = await checkout.quotePlanCheckout(ctx, orgOf(access), body.plan_id, {
         billingMode: body.billing_mode,
+        billingDay: body.billing_day,
         additional: body.additional,
       });
       return {
@@ -94,10 +96,17 @@ export const paymentsRoutes = [
     transaction: 'own',
     handler: async (input) => {
       const orgId = orgOf(input.access);
-      const { plan_id: planId, return_path: returnPath, billing_mode: billingMode, additional } = input.body;
+      const {
+        plan_id: planId,
+        return_path: returnPath,
+        billing_mode: billingMode,
+        billing_day: billingDay,
+        additional,
+      } = input.body;
       const row = planId
         ? await checkout.startPlanCheckout(input.ctx, orgId, planId, deps(input), returnPath, {
             billingMode,
+            billingDay,
             additional,
           })
         : await checkout.startSetupCheckout(input.ctx, orgId, deps(input), returnPath);
