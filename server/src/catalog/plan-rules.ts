@@ -1,8 +1,8 @@
+import { type PricingModel, validateRatedCharge } from '../billing/index.js';
 import type { Aggregation, MetricRow } from '../db/schema.js';
 import { BillfoldError, invalid } from '../errors.js';
 import type { CurrencyCode } from '../money/index.js';
 import type { ChargeInput, LimitInput } from './catalog.schema.js';
-import { type PricingModel, validateRatedCharge } from './pricing.js';
 
 /**
  * The rules a plan version must follow before it is published. Shapes are checked by the zod

@@ -1,4 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
+import * as billing from '../billing/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import type {
@@ -149,8 +150,10 @@ export async function renewSubscription(
     const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
     const period = subscriptions.periodContaining(rule, periodEnd);
     sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
-    const lines =
-      plan.price.basePrice === 0n ? [] : [subscriptions.licenseLine(plan.price, period, periodEnd)];
+    const tax = await memo.get(`tax:${plan.ref.issuerId}:${customer.country}:${customer.state}`, () =>
+      invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+    );
+    const { lines } = billing.rateRenewal({ plan: plan.price, period, tax });
     if (lines.length === 0) return true;
     const draft = await invoicing.createDraft(cctx, {
       orgId,
@@ -162,9 +165,7 @@ export async function renewSubscription(
       periodStart: periodEnd,
       periodEnd: period.endInstant,
       lines,
-      tax: await memo.get(`tax:${plan.ref.issuerId}:${customer.country}:${customer.state}`, () =>
-        invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
-      ),
+      tax,
       autoCharge: true,
     });
     await invoicing.finalize(cctx, orgId, draft.id, ledgerAccount(sub, customer));

@@ -1,4 +1,5 @@
 import type { Temporal } from 'temporal-polyfill';
+import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
@@ -10,8 +11,9 @@ import { type Clock, fromDate, localDate } from '../time/index.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
- * and plan changes share. Written as setup → compute → execute: the lines come from the pure
- * functions in subscriptions/compute-charges.ts, then one transaction issues the invoice.
+ * and plan changes share. Written as setup → compute → execute: loaders here build a snapshot (the
+ * plan's terms, the period, the tax rule), the rating core in billing/ turns it into lines and
+ * totals, then one transaction issues the invoice.
  */
 
 /**
@@ -40,7 +42,8 @@ export function ledgerAccount(
 
 export interface PricedPlan {
   entry: catalog.PlanWithVersion;
-  price: subscriptions.PlanPrice;
+  /** The plan version's terms, as the rating core reads them. */
+  price: billing.PlanTerms;
   ref: subscriptions.PlanVersionRef;
 }
 
@@ -53,22 +56,16 @@ export async function pricedPlan(
   });
   return {
     entry,
-    price: {
-      planId: entry.plan.id,
-      versionId: entry.version.id,
-      planName: entry.plan.name,
-      basePrice: entry.version.base_price,
-      currency: entry.plan.currency,
-    },
+    price: billing.planTerms(entry.plan, entry.version),
     ref: { issuerId: entry.plan.org_id, planId: entry.plan.id, versionId: entry.version.id },
   };
 }
 
 export interface FirstInvoiceQuote {
   period: { start: Temporal.Instant; end: Temporal.Instant };
-  lines: subscriptions.ChargeLine[];
-  tax: invoicing.TaxRule;
-  totals: invoicing.InvoiceTotals;
+  lines: billing.ChargeLine[];
+  tax: billing.TaxRule;
+  totals: billing.InvoiceTotals;
   trialing: boolean;
 }
 
@@ -90,15 +87,14 @@ export async function quoteFirstInvoice(
   const period = subscriptions.periodContaining(rule, at);
   const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
   const trialing = plan.entry.version.trial_days > 0;
-  const lines =
-    trialing || plan.price.basePrice === 0n ? [] : [subscriptions.licenseLine(plan.price, period, at)];
-  return {
-    period: { start: at, end: period.endInstant },
-    lines,
+  const { lines, totals } = billing.rate({
+    plan: plan.price,
+    period,
+    event: { kind: 'start', at, trial: trialing },
     tax,
-    totals: invoicing.draftTotals(lines, tax),
-    trialing,
-  };
+    creditBalance: 0n,
+  });
+  return { period: { start: at, end: period.endInstant }, lines, tax, totals, trialing };
 }
 
 /**
@@ -254,6 +250,12 @@ export async function upcomingInvoice(
     versionId: sub.scheduled_plan_version_id ?? sub.plan_version_id,
   });
   const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
-  const { total } = invoicing.draftTotals([{ amount: plan.price.basePrice }], tax);
-  return { at: fromDate(sub.current_period_end), total, currency: plan.price.currency };
+  const at = fromDate(sub.current_period_end);
+  const period = subscriptions.periodContaining(
+    subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
+    at,
+  );
+  // The same rating the billing run makes when the period ends.
+  const { totals } = billing.rateRenewal({ plan: plan.price, period, tax });
+  return { at, total: totals.total, currency: plan.price.currency };
 }

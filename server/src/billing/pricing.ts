@@ -26,8 +26,8 @@ import {
  *   charge's dimensions, each group priced by its rate (or the charge's price) as its own line.
  */
 
-export type PricingModel = 'per_unit' | 'graduated' | 'volume' | 'package';
-export const PRICING_MODELS: readonly PricingModel[] = ['per_unit', 'graduated', 'volume', 'package'];
+export const PRICING_MODELS = ['per_unit', 'graduated', 'volume', 'package'] as const;
+export type PricingModel = (typeof PRICING_MODELS)[number];
 
 export interface PriceTier {
   up_to: string | null;
@@ -125,6 +125,11 @@ function text(a: ExactDecimal): string {
   const digits = (negative ? -coefficient : coefficient).toString().padStart(scale + 1, '0');
   const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return negative ? `-${body}` : body;
+}
+
+/** The exact sum of two decimal quantities, as the shortest plain string. */
+export function addQuantities(a: string, b: string): string {
+  return text(plus(exact(a), exact(b)));
 }
 
 /** Major units to minor units, rounded once. */
