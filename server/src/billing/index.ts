@@ -18,6 +18,7 @@ export {
   type UsageGroup,
   validateChargePrice,
   validateRatedCharge,
+  volumeCliffs,
 } from './pricing.js';
 export { type ChargeLine, type PlanPrice, prorate } from './proration.js';
 export { type Rating, rate, rateRenewal } from './rate.js';

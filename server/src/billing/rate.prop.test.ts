@@ -78,7 +78,6 @@ const tax = fc.record({
 });
 
 const at = (zone: string, local: string) => Temporal.ZonedDateTime.from(`${local}[${zone}]`).toInstant();
-const sum = (amounts: bigint[]) => amounts.reduce((a, b) => a + b, 0n);
 
 describe('the rating core', () => {
   it('keeps subtotal + tax = total and total − credit applied = amount due, for every event', () => {

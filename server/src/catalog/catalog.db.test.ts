@@ -131,6 +131,41 @@ describe.each(engines())('catalog on %s', (engine) => {
     expect(preview.json().total).toBe(4900 + 5388 + 3500 + 350);
   });
 
+  it('accepts volume tiers whose total falls at a boundary, and previews both sides of it', async () => {
+    // Stripe's published volume example: 1–5 units at 7.00, 6–10 at 6.50, 11 and more at 6.00.
+    const created = await createPlan({
+      ...graduatedPlan,
+      code: 'volume_steps',
+      base_price: 0,
+      limits: [],
+      charges: [
+        {
+          metric: 'computations',
+          price: {
+            model: 'volume',
+            tiers: [
+              { up_to: '5', unit_price: '7' },
+              { up_to: '10', unit_price: '6.5' },
+              { up_to: null, unit_price: '6' },
+            ],
+          },
+        },
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const preview = async (quantity: string) =>
+      (
+        await api.call({
+          method: 'POST',
+          url: `/v1/operator/plans/${created.json().id}/preview`,
+          as: operator,
+          body: { usage: [{ metric: 'computations', quantity }] },
+        })
+      ).json().total;
+    // 5 × 7.00 = 35.00; 6 × 6.50 = 39.00; 10 × 6.50 = 65.00; 11 × 6.00 = 66.00.
+    expect(await Promise.all(['5', '6', '10', '11'].map(preview))).toEqual([3500, 3900, 6500, 6600]);
+  });
+
   it('filters the plan list', async () => {
     await createPlan({
       ...graduatedPlan,

@@ -75,6 +75,42 @@ export const emptyPlan: PlanDraft = {
 
 export const newTier = (): TierDraft => ({ up_to: '', unit_price: '', flat_price: '0' });
 
+/** A plain decimal as an integer scaled by 10^12, exactly; undefined when it is not one. */
+function scaled(value: string): bigint | undefined {
+  const match = /^(\d{1,18})(?:\.(\d{1,12}))?$/.exec(value.trim());
+  if (!match) return undefined;
+  return BigInt(match[1] ?? '0') * 10n ** 12n + BigInt((match[2] ?? '').padEnd(12, '0'));
+}
+
+/**
+ * Volume tiers whose total falls just above a boundary: legal (the API accepts them, as Stripe and
+ * Lago do), but usually a mistake, so the editor says so. Compared exactly, on the boundary quantity.
+ */
+export function volumeSteps(tiers: readonly TierDraft[]): string[] {
+  const warnings: string[] = [];
+  for (const [i, tier] of tiers.entries()) {
+    const previous = tiers[i - 1];
+    if (!previous) continue;
+    const [bound, lowUnit, lowFlat, unit, flat] = [
+      previous.up_to,
+      previous.unit_price,
+      previous.flat_price || '0',
+      tier.unit_price,
+      tier.flat_price || '0',
+    ].map(scaled);
+    if ([bound, lowUnit, lowFlat, unit, flat].some((v) => v === undefined)) continue;
+    const scale = 10n ** 12n;
+    const before = (bound as bigint) * (lowUnit as bigint) + (lowFlat as bigint) * scale;
+    const after = (bound as bigint) * (unit as bigint) + (flat as bigint) * scale;
+    if (after < before) {
+      warnings.push(
+        `Tier ${i + 1}: just above ${previous.up_to} units the total falls (a customer who uses more pays less). Allowed; add a flat fee to this tier if that is not meant.`,
+      );
+    }
+  }
+  return warnings;
+}
+
 let nextChargeKey = 1;
 
 export const newCharge = (metric: string): ChargeDraft => ({
