@@ -3486,6 +3486,10 @@ export interface operations {
                                 /** @description Minor units */
                                 base_price: number;
                                 trial_days: number;
+                                /** @enum {string} */
+                                fee_timing: "advance" | "arrears";
+                                /** @description Minor units; 0 for none */
+                                minimum_commitment: number;
                                 limits: {
                                     feature: string;
                                     name: string;
@@ -3689,6 +3693,17 @@ export interface operations {
                     base_price: number;
                     /** @default 0 */
                     trial_days?: number;
+                    /**
+                     * @description advance: the fee is billed when the period starts; arrears: when it ends
+                     * @default advance
+                     * @enum {string}
+                     */
+                    fee_timing?: "advance" | "arrears";
+                    /**
+                     * @description Minor units a period's fee and usage are topped up to, billed when the period ends; 0 for none
+                     * @default 0
+                     */
+                    minimum_commitment?: number;
                     /** @default [] */
                     limits?: {
                         feature: string;
@@ -3839,6 +3854,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4028,6 +4047,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4205,6 +4228,13 @@ export interface operations {
                     /** @description Fee per interval in minor units; 0 for a free plan */
                     base_price?: number;
                     trial_days?: number;
+                    /**
+                     * @description advance: the fee is billed when the period starts; arrears: when it ends
+                     * @enum {string}
+                     */
+                    fee_timing?: "advance" | "arrears";
+                    /** @description Minor units a period's fee and usage are topped up to, billed when the period ends; 0 for none */
+                    minimum_commitment?: number;
                     limits?: {
                         feature: string;
                         /**
@@ -4353,6 +4383,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4546,6 +4580,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4739,6 +4777,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4917,6 +4959,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -5456,6 +5502,10 @@ export interface operations {
                                 /** @description Minor units */
                                 base_price: number;
                                 trial_days: number;
+                                /** @enum {string} */
+                                fee_timing: "advance" | "arrears";
+                                /** @description Minor units; 0 for none */
+                                minimum_commitment: number;
                                 limits: {
                                     feature: string;
                                     name: string;
@@ -5639,6 +5689,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -5847,6 +5901,10 @@ export interface operations {
                                 /** @description Minor units */
                                 base_price: number;
                                 trial_days: number;
+                                /** @enum {string} */
+                                fee_timing: "advance" | "arrears";
+                                /** @description Minor units; 0 for none */
+                                minimum_commitment: number;
                                 limits: {
                                     feature: string;
                                     name: string;
@@ -6322,6 +6380,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -7776,6 +7838,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8006,6 +8072,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8224,6 +8294,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8442,6 +8516,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8660,6 +8738,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8967,6 +9049,10 @@ export interface operations {
                                 /** @description Minor units */
                                 base_price: number;
                                 trial_days: number;
+                                /** @enum {string} */
+                                fee_timing: "advance" | "arrears";
+                                /** @description Minor units; 0 for none */
+                                minimum_commitment: number;
                                 limits: {
                                     feature: string;
                                     name: string;

@@ -47,7 +47,8 @@ export function rate(snapshot: RatingSnapshot): Rating {
 /** A renewal: `period` begins (on `plan`), and `closing`, when given, ended. */
 export function rateRenewal(
   input: Omit<RatingSnapshot, 'event' | 'creditBalance'> & {
-    closing?: ClosingPeriod;
+    closing?: ClosingPeriod | undefined;
+    final?: boolean;
     creditBalance?: bigint;
   },
 ): Rating {
@@ -56,7 +57,11 @@ export function rateRenewal(
     period: input.period,
     tax: input.tax,
     creditBalance: input.creditBalance ?? 0n,
-    event: input.closing ? { kind: 'renewal', closing: input.closing } : { kind: 'renewal' },
+    event: {
+      kind: 'renewal',
+      ...(input.closing ? { closing: input.closing } : {}),
+      ...(input.final ? { final: true } : {}),
+    },
   });
 }
 
@@ -68,7 +73,9 @@ function linesOf({ plan, period, event }: RatingSnapshot): ChargeLine[] {
     case 'renewal':
       return [
         ...(event.closing ? closingLines(event.closing) : []),
-        ...(plan.feeTiming === 'advance' ? [licenseLine(plan, period, period.startInstant)] : []),
+        ...(plan.feeTiming === 'advance' && !event.final
+          ? [licenseLine(plan, period, period.startInstant)]
+          : []),
       ];
     case 'plan_change':
       if (event.timing === 'period_end') return [];

@@ -69,8 +69,11 @@ export interface ClosingPeriod {
 export type RatingEvent =
   /** A first invoice (or a resumption): the fee from `at` to the end of `period`, unless in a trial. */
   | { kind: 'start'; at: Temporal.Instant; trial: boolean }
-  /** `period` begins; `closing`, when given, is the one that ended. */
-  | { kind: 'renewal'; closing?: ClosingPeriod }
+  /**
+   * `period` begins; `closing`, when given, is the one that ended. `final`: the subscription ends
+   * with `closing` (cancelled at the period's end), so only what it owes for that period is billed.
+   */
+  | { kind: 'renewal'; closing?: ClosingPeriod; final?: boolean }
   /** From `plan` to `to` at `at`, within `period`. */
   | { kind: 'plan_change'; to: PlanTerms; at: Temporal.Instant; timing: ChangeTiming }
   /** The subscription ends at `at` (within `period`), with its usage so far. */

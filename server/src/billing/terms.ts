@@ -17,13 +17,24 @@ interface StoredCharge extends RatedCharge {
  * minimum commitment. Such a plan is offered in every currency, needs no payment method and never
  * issues an invoice. (A plan with a fee and a trial is not free: it is free for a while.)
  */
-export function costsNothing(version: Pick<PlanVersionRow, 'base_price' | 'charges'>): boolean {
-  return version.base_price === 0n && (version.charges as unknown[]).length === 0;
+export function costsNothing(version: {
+  base_price: bigint | number;
+  charges: unknown;
+  minimum_commitment?: bigint | number;
+}): boolean {
+  return (
+    BigInt(version.base_price) === 0n &&
+    (version.charges as unknown[]).length === 0 &&
+    BigInt(version.minimum_commitment ?? 0) === 0n
+  );
 }
 
 export function planTerms(
   plan: Pick<PlanRow, 'id' | 'name' | 'currency'>,
-  version: Pick<PlanVersionRow, 'id' | 'base_price' | 'trial_days' | 'charges'>,
+  version: Pick<
+    PlanVersionRow,
+    'id' | 'base_price' | 'trial_days' | 'charges' | 'fee_timing' | 'minimum_commitment'
+  >,
   metricNames: ReadonlyMap<string, string> = new Map(),
 ): PlanTerms {
   const charges: PlanCharge[] = (version.charges as StoredCharge[]).map((charge) => ({
@@ -41,9 +52,8 @@ export function planTerms(
     planName: plan.name,
     basePrice: version.base_price,
     currency: plan.currency,
-    // Stored per plan version once the catalog offers the choice; today every fee is in advance.
-    feeTiming: 'advance',
-    minimumCommitment: 0n,
+    feeTiming: version.fee_timing,
+    minimumCommitment: version.minimum_commitment,
     trialDays: version.trial_days,
     charges,
   };

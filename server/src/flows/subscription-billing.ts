@@ -233,15 +233,42 @@ export async function recordRefund(ctx: Ctx, refund: RefundRow, payment: Payment
 }
 
 /**
- * The next regular invoice, as the billing run will issue it at the end of the period: the plan's
- * fee (a scheduled downgrade's, when there is one) with tax. None when the subscription ends then.
+ * The period `ended` has just finished (or is about to), as the rating core bills it at the renewal:
+ * its fee in arrears, its usage and its minimum commitment. Undefined when nothing of it is billed
+ * at its end: a trial, or a plan whose fee was paid in advance and has no minimum (usage totals are
+ * not fed until metering exists; it will pass them here).
+ */
+export async function closingPeriodOf(
+  ctx: Ctx,
+  ended: SubscriptionRow,
+  load: (ref: { issuerId: string; planId: string; versionId: string }) => Promise<PricedPlan> = (ref) =>
+    pricedPlan(ctx, ref),
+): Promise<billing.ClosingPeriod | undefined> {
+  if (ended.status === 'trialing') return undefined;
+  const plan = await load({
+    issuerId: ended.plan_issuer_id,
+    planId: ended.plan_id,
+    versionId: ended.plan_version_id,
+  });
+  if (plan.price.feeTiming === 'advance' && plan.price.minimumCommitment === 0n) return undefined;
+  const from = fromDate(ended.current_period_start);
+  const period = subscriptions.periodContaining(
+    subscriptions.periodRuleOf(ended, plan.entry.plan.billing_interval),
+    from,
+  );
+  return { period, from, plan: plan.price, usage: [] };
+}
+
+/**
+ * The next regular invoice, as the billing run will issue it at the end of the period: what the
+ * period owes at its end, and the plan's fee in advance (a scheduled downgrade's, when there is one),
+ * with tax. When the subscription ends then, only what the period owes at its end; null if nothing.
  */
 export async function upcomingInvoice(
   ctx: Ctx,
   sub: SubscriptionRow,
 ): Promise<{ at: Temporal.Instant; total: bigint; currency: string } | null> {
-  if (sub.cancel_at_period_end || !['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status))
-    return null;
+  if (!['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status)) return null;
   const customer = await customers.findCustomer(ctx, sub.org_id);
   if (!customer) return null;
   const plan = await pricedPlan(ctx, {
@@ -256,6 +283,14 @@ export async function upcomingInvoice(
     at,
   );
   // The same rating the billing run makes when the period ends.
-  const { totals } = billing.rateRenewal({ plan: plan.price, period, tax });
+  const closing = await closingPeriodOf(ctx, sub);
+  const { lines, totals } = billing.rateRenewal({
+    plan: plan.price,
+    period,
+    tax,
+    closing,
+    final: sub.cancel_at_period_end,
+  });
+  if (lines.length === 0 && sub.cancel_at_period_end) return null;
   return { at, total: totals.total, currency: plan.price.currency };
 }

@@ -53,6 +53,8 @@ export interface PlanDraft {
   is_default: boolean;
   base_price: string;
   trial_days: string;
+  fee_timing: 'advance' | 'arrears';
+  minimum_commitment: string;
   limits: LimitDraft[];
   charges: ChargeDraft[];
 }
@@ -69,6 +71,8 @@ export const emptyPlan: PlanDraft = {
   is_default: false,
   base_price: '0',
   trial_days: '0',
+  fee_timing: 'advance',
+  minimum_commitment: '0',
   limits: [],
   charges: [],
 };
@@ -165,6 +169,8 @@ export function draftFrom(plan: Plan): PlanDraft {
     is_default: plan.is_default,
     base_price: minorToDecimal(version.base_price, plan.currency),
     trial_days: String(version.trial_days),
+    fee_timing: version.fee_timing,
+    minimum_commitment: minorToDecimal(version.minimum_commitment, plan.currency),
     limits: (version.limits as LimitShape[]).map((l) => ({
       feature: l.feature,
       mode: l.mode,
@@ -211,6 +217,15 @@ export function pricingBody(draft: PlanDraft): { body: Record<string, unknown> }
       problem: { param: 'base_price', message: `Enter an amount in ${draft.currency}, such as 49 or 49.99` },
     };
   }
+  const minimumCommitment = decimalToMinor(draft.minimum_commitment || '0', draft.currency);
+  if (minimumCommitment === undefined) {
+    return {
+      problem: {
+        param: 'minimum_commitment',
+        message: `Enter an amount in ${draft.currency}, or 0 for none`,
+      },
+    };
+  }
   if (!/^\d{1,3}$/.test(draft.trial_days.trim() || '0')) {
     return { problem: { param: 'trial_days', message: 'Enter a number of days' } };
   }
@@ -242,6 +257,8 @@ export function pricingBody(draft: PlanDraft): { body: Record<string, unknown> }
     body: {
       base_price: basePrice,
       trial_days: Number.parseInt(draft.trial_days.trim() || '0', 10),
+      fee_timing: draft.fee_timing,
+      minimum_commitment: minimumCommitment,
       limits,
       charges,
     },

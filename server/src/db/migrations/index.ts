@@ -7,6 +7,7 @@ import * as checkoutConflicts from './0005_checkout_conflicts.js';
 import * as rateLimits from './0006_rate_limits.js';
 import * as dunningFinalStep from './0007_dunning_final_step.js';
 import * as gatewayEventClaims from './0008_gateway_event_claims.js';
+import * as billingCore from './0009_billing_core.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_rate_limits': rateLimits,
   '0007_dunning_final_step': dunningFinalStep,
   '0008_gateway_event_claims': gatewayEventClaims,
+  '0009_billing_core': billingCore,
 };
