@@ -324,6 +324,30 @@ describe('worked examples', () => {
     expect(renewal.totals.total).toBe(10_000n);
   });
 
+  it('charges a fee in arrears for the days used when terminated now (Honolulu)', () => {
+    // Started on 16 April 2027, cancelled on 21 April at 08:00 local: April has 30 days; 15 were
+    // billable from the start, 10 are left (21st–30th): 3000 × 15 / 30 − 3000 × 10 / 30 = 1500 − 1000
+    // = 500 for the 5 days used (16th–20th).
+    const zone = 'Pacific/Honolulu';
+    const april = calendarMonthPeriod(at(zone, '2027-04-16T09:00'), zone);
+    const ended = rate({
+      plan: plan({ basePrice: 3000n, feeTiming: 'arrears', charges: [] }),
+      period: april,
+      tax: noTax,
+      creditBalance: 0n,
+      event: {
+        kind: 'termination',
+        at: at(zone, '2027-04-21T08:00'),
+        from: at(zone, '2027-04-16T09:00'),
+        timing: 'now',
+        usage: [],
+      },
+    });
+    expect(ended.lines.map((l) => [l.kind, l.description, l.amount])).toEqual([
+      ['license', 'Pro, 5 of 30 days until cancelled', 500n],
+    ]);
+  });
+
   it('credits the unused days of an immediate termination, and applies the credit balance first', () => {
     // Berlin, March 2027 has 31 days; cancelled on the 21st at 09:00: 11 days unused (21st–31st).
     // 4900 × 11 / 31 = 1738.71 → 1739 credited.

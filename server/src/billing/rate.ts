@@ -86,10 +86,10 @@ function linesOf({ plan, period, event }: RatingSnapshot): ChargeLine[] {
       const usage = usageLines(
         plan,
         event.usage,
-        { start: period.startInstant, end: event.at },
+        { start: event.from ?? period.startInstant, end: event.at },
         { includeAdvanceCharges: false },
       );
-      return [...usage, terminationLine(plan, period, event.at)];
+      return [...usage, terminationLine(plan, period, event.from ?? period.startInstant, event.at)];
     }
     case 'usage_event': {
       const line = usageEventLine(plan, event.usage, event.before, event.at, period.endInstant);
@@ -133,30 +133,42 @@ function closingLines(closing: ClosingPeriod): ChargeLine[] {
 
 /**
  * Ending now: a fee paid in advance is credited for the days left (the day of the termination is
- * used); a fee in arrears is charged for the days used.
+ * used), exactly the credit a change to another plan would give; a fee in arrears is charged for the
+ * days used, the whole fee less that same credit, so the two always make up the whole fee.
  */
 function terminationLine(
   plan: PlanTerms,
   period: RatingSnapshot['period'],
+  from: Temporal.Instant,
   at: Temporal.Instant,
 ): ChargeLine {
-  const [credit] = planChangeLines(plan, { ...plan, basePrice: 0n }, period, at);
-  if (!credit) throw new Error('planChangeLines returns a credit first');
+  const days = daysInPeriod(period);
+  const remaining = daysRemaining(period, at);
+  const unused = prorate(plan.basePrice, remaining, days);
   if (plan.feeTiming === 'advance') {
     return {
-      ...credit,
-      description: credit.description.replace('Unused time', 'Unused time after cancelling'),
+      kind: 'proration_credit',
+      description: `Unused time on ${plan.planName} after cancelling, ${remaining} of ${days} days`,
+      periodStart: at,
+      periodEnd: period.endInstant,
+      quantity: '1',
+      unitAmount: (-plan.basePrice).toString(),
+      amount: -unused,
+      planVersionId: plan.versionId,
     };
   }
-  const used = plan.basePrice + credit.amount;
+  // Billed from `from`: the fee for the days from `from`, less the days left, each rounded as its own
+  // line would be, so a first period's arrears fee and its termination agree.
+  const billed = prorate(plan.basePrice, daysRemaining(period, from), days);
   return {
-    ...credit,
     kind: 'license',
-    description: `${plan.planName}, until cancelled`,
-    periodStart: period.startInstant,
+    description: `${plan.planName}, ${daysRemaining(period, from) - remaining} of ${days} days until cancelled`,
+    periodStart: from,
     periodEnd: at,
+    quantity: '1',
     unitAmount: plan.basePrice.toString(),
-    amount: used,
+    amount: billed - unused,
+    planVersionId: plan.versionId,
   };
 }
 

@@ -76,8 +76,17 @@ export type RatingEvent =
   | { kind: 'renewal'; closing?: ClosingPeriod; final?: boolean }
   /** From `plan` to `to` at `at`, within `period`. */
   | { kind: 'plan_change'; to: PlanTerms; at: Temporal.Instant; timing: ChangeTiming }
-  /** The subscription ends at `at` (within `period`), with its usage so far. */
-  | { kind: 'termination'; at: Temporal.Instant; timing: TerminationTiming; usage: readonly UsageTotal[] }
+  /**
+   * The subscription ends at `at` (within `period`), with its usage so far. `from`: when it began to
+   * be billed in this period (the period's start unless it started or resumed later).
+   */
+  | {
+      kind: 'termination';
+      at: Temporal.Instant;
+      from?: Temporal.Instant;
+      timing: TerminationTiming;
+      usage: readonly UsageTotal[];
+    }
   /** Usage of a charge paid in advance: `quantity` more, on top of `before` already billed this period. */
   | { kind: 'usage_event'; at: Temporal.Instant; usage: UsageTotal; before: string };
 
