@@ -1,6 +1,13 @@
-// Public surface of billing: the one place that decides what a subscription owes. A snapshot goes in
-// (snapshot.ts), lines and totals come out (rate.ts); pricing models (pricing.ts), proration
-// (proration.ts), usage lines (usage.ts) and tax (tax.ts) are its parts. Pure: no database, no clock.
+// Public surface of billing: the one place that decides what a subscription owes. Pure: no database,
+// no clock; loaders in flows/ build the snapshot and write what comes out. Where each rule lives:
+//   snapshot.ts  what rating reads, and the enums (fee timings, events, change and termination timings)
+//   rate.ts      which lines each event owes; canonical line order; credit balance applied last
+//   proration.ts the fee for part of a period, by days in the customer's zone, rounded once per line
+//   pricing.ts   the usage pricing models (per_unit, graduated, volume, package), rate cards, checks
+//   usage.ts     usage totals to lines, in arrears or per event for charges paid in advance
+//   tax.ts       tax once per invoice, exclusive or inclusive, half-up
+//   terms.ts     a plan version as rating reads it; the one definition of a plan that costs nothing
+// docs/billing-rules.md states the rules with worked examples.
 export {
   addQuantities,
   type ChargePrice,
@@ -26,8 +33,6 @@ export {
   CHANGE_TIMINGS,
   type ChangeTiming,
   type ClosingPeriod,
-  CREDIT_DESTINATIONS,
-  type CreditDestination,
   FEE_TIMINGS,
   type FeeTiming,
   type PlanCharge,

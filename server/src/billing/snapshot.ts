@@ -26,10 +26,6 @@ export type ChangeTiming = (typeof CHANGE_TIMINGS)[number];
 export const TERMINATION_TIMINGS = ['period_end', 'now'] as const;
 export type TerminationTiming = (typeof TERMINATION_TIMINGS)[number];
 
-/** Where a termination's credit for unused days goes. */
-export const CREDIT_DESTINATIONS = ['balance', 'card'] as const;
-export type CreditDestination = (typeof CREDIT_DESTINATIONS)[number];
-
 /** A usage charge of the plan: the metric it prices and how. */
 export interface PlanCharge extends RatedCharge {
   metric: string;
