@@ -3490,6 +3490,10 @@ export interface operations {
                                 /** @description Minor units */
                                 base_price: number;
                                 trial_days: number;
+                                /** @enum {string} */
+                                fee_timing: "advance" | "arrears";
+                                /** @description Minor units; 0 for none */
+                                minimum_commitment: number;
                                 limits: {
                                     feature: string;
                                     name: string;
@@ -3696,6 +3700,17 @@ export interface operations {
                     base_price: number;
                     /** @default 0 */
                     trial_days?: number;
+                    /**
+                     * @description advance: the fee is billed when the period starts; arrears: when it ends
+                     * @default advance
+                     * @enum {string}
+                     */
+                    fee_timing?: "advance" | "arrears";
+                    /**
+                     * @description Minor units a period's fee and usage are topped up to, billed when the period ends; 0 for none
+                     * @default 0
+                     */
+                    minimum_commitment?: number;
                     /** @default [] */
                     limits?: {
                         feature: string;
@@ -3849,6 +3864,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4041,6 +4060,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4218,6 +4241,13 @@ export interface operations {
                     /** @description Fee per interval in minor units; 0 for a free plan */
                     base_price?: number;
                     trial_days?: number;
+                    /**
+                     * @description advance: the fee is billed when the period starts; arrears: when it ends
+                     * @enum {string}
+                     */
+                    fee_timing?: "advance" | "arrears";
+                    /** @description Minor units a period's fee and usage are topped up to, billed when the period ends; 0 for none */
+                    minimum_commitment?: number;
                     limits?: {
                         feature: string;
                         /**
@@ -4369,6 +4399,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4565,6 +4599,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4761,6 +4799,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -4939,6 +4981,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -5481,6 +5527,10 @@ export interface operations {
                                 /** @description Minor units */
                                 base_price: number;
                                 trial_days: number;
+                                /** @enum {string} */
+                                fee_timing: "advance" | "arrears";
+                                /** @description Minor units; 0 for none */
+                                minimum_commitment: number;
                                 limits: {
                                     feature: string;
                                     name: string;
@@ -5667,6 +5717,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -5883,6 +5937,10 @@ export interface operations {
                                 /** @description Minor units */
                                 base_price: number;
                                 trial_days: number;
+                                /** @enum {string} */
+                                fee_timing: "advance" | "arrears";
+                                /** @description Minor units; 0 for none */
+                                minimum_commitment: number;
                                 limits: {
                                     feature: string;
                                     name: string;
@@ -6366,6 +6424,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -7832,6 +7894,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8070,6 +8136,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8296,6 +8366,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8522,6 +8596,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -8748,6 +8826,10 @@ export interface operations {
                             /** @description Minor units */
                             base_price: number;
                             trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
                             limits: {
                                 feature: string;
                                 name: string;
@@ -9063,6 +9145,10 @@ export interface operations {
                                 /** @description Minor units */
                                 base_price: number;
                                 trial_days: number;
+                                /** @enum {string} */
+                                fee_timing: "advance" | "arrears";
+                                /** @description Minor units; 0 for none */
+                                minimum_commitment: number;
                                 limits: {
                                     feature: string;
                                     name: string;

@@ -93,7 +93,7 @@ describe.each(engines())('catalog on %s', (engine) => {
       code: 'team',
       currency: 'USD',
       interval: 'month',
-      version: { version: 1, base_price: 4900, trial_days: 14 },
+      version: { version: 1, base_price: 4900, trial_days: 14, fee_timing: 'advance', minimum_commitment: 0 },
     });
     expect(plan.version.limits).toContainEqual({
       feature: 'members',
@@ -129,6 +129,41 @@ describe.each(engines())('catalog on %s', (engine) => {
       ['Machine hours · standard', 350],
     ]);
     expect(preview.json().total).toBe(4900 + 5388 + 3500 + 350);
+  });
+
+  it('accepts volume tiers whose total falls at a boundary, and previews both sides of it', async () => {
+    // Stripe's published volume example: 1–5 units at 7.00, 6–10 at 6.50, 11 and more at 6.00.
+    const created = await createPlan({
+      ...graduatedPlan,
+      code: 'volume_steps',
+      base_price: 0,
+      limits: [],
+      charges: [
+        {
+          metric: 'computations',
+          price: {
+            model: 'volume',
+            tiers: [
+              { up_to: '5', unit_price: '7' },
+              { up_to: '10', unit_price: '6.5' },
+              { up_to: null, unit_price: '6' },
+            ],
+          },
+        },
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const preview = async (quantity: string) =>
+      (
+        await api.call({
+          method: 'POST',
+          url: `/v1/operator/plans/${created.json().id}/preview`,
+          as: operator,
+          body: { usage: [{ metric: 'computations', quantity }] },
+        })
+      ).json().total;
+    // 5 × 7.00 = 35.00; 6 × 6.50 = 39.00; 10 × 6.50 = 65.00; 11 × 6.00 = 66.00.
+    expect(await Promise.all(['5', '6', '10', '11'].map(preview))).toEqual([3500, 3900, 6500, 6600]);
   });
 
   it('filters the plan list', async () => {
@@ -241,6 +276,14 @@ describe.each(engines())('catalog on %s', (engine) => {
       'plan.default_priced',
       'base_price',
     ],
+    [
+      'a default plan with a minimum commitment',
+      { is_default: true, base_price: 0, minimum_commitment: 500 },
+      'plan.default_priced',
+      'minimum_commitment',
+    ],
+    ['an unknown fee timing', { fee_timing: 'monthly' }, 'request.invalid', 'fee_timing'],
+    ['a negative minimum', { minimum_commitment: -1 }, 'request.invalid', 'minimum_commitment'],
   ])('refuses %s with a 400 and writes nothing', async (_name, change, code, param) => {
     const before = await snapshot();
     const response = await createPlan({
@@ -272,6 +315,30 @@ describe.each(engines())('catalog on %s', (engine) => {
     });
     expect(response.json().error.code).toBe('limit.unknown_feature');
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('publishes a new version when the fee timing or the minimum changes, keeping the old terms', async () => {
+    const plan = (await createPlan({ ...graduatedPlan, code: 'terms', charges: [] })).json();
+    const edited = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${plan.id}`,
+      as: operator,
+      body: { fee_timing: 'arrears', minimum_commitment: 10_000 },
+    });
+    expect(edited.statusCode, edited.body).toBe(200);
+    expect(edited.json().version).toMatchObject({
+      version: 2,
+      fee_timing: 'arrears',
+      minimum_commitment: 10_000,
+      base_price: 4900,
+    });
+    const versions = await api.call({
+      method: 'GET',
+      url: `/v1/operator/plans/${plan.id}/versions`,
+      as: operator,
+    });
+    const first = versions.json().data.find((v: { version: number }) => v.version === 1);
+    expect(first).toMatchObject({ fee_timing: 'advance', minimum_commitment: 0 });
   });
 
   it('disables and enables a plan, but never the default one', async () => {

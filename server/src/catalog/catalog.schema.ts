@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { amountInput, idOf, listQuery, timestamp } from '../api-shapes.js';
+import { FEE_TIMINGS } from '../billing/index.js';
 import { isCurrencyCode } from '../money/index.js';
 import { BILLING_INTERVALS } from '../time/index.js';
 
@@ -142,6 +143,12 @@ export type ChargeInput = z.infer<typeof chargeSchema>;
 const pricingFields = {
   base_price: amount.describe('Fee per interval in minor units; 0 for a free plan'),
   trial_days: z.number().int().min(0).max(365),
+  fee_timing: z
+    .enum(FEE_TIMINGS)
+    .describe('advance: the fee is billed when the period starts; arrears: when it ends'),
+  minimum_commitment: amount.describe(
+    "Minor units a period's fee and usage are topped up to, billed when the period ends; 0 for none",
+  ),
   limits: z.array(limitSchema).max(50),
   charges: z.array(chargeSchema).max(50),
 };
@@ -163,6 +170,8 @@ export const createPlanBody = z.strictObject({
   unbilled: z.boolean().default(false).describe('Resources on this plan are never charged'),
   base_price: pricingFields.base_price,
   trial_days: pricingFields.trial_days.default(0),
+  fee_timing: pricingFields.fee_timing.default('advance'),
+  minimum_commitment: pricingFields.minimum_commitment.default(0),
   limits: pricingFields.limits.default([]),
   charges: pricingFields.charges.default([]),
 });
@@ -177,6 +186,8 @@ export const updatePlanBody = z
     is_default: z.boolean().optional(),
     base_price: pricingFields.base_price.optional(),
     trial_days: pricingFields.trial_days.optional(),
+    fee_timing: pricingFields.fee_timing.optional(),
+    minimum_commitment: pricingFields.minimum_commitment.optional(),
     limits: pricingFields.limits.optional(),
     charges: pricingFields.charges.optional(),
   })
@@ -243,6 +254,8 @@ export const planVersionObject = z.object({
   version: z.number(),
   base_price: z.number().describe('Minor units'),
   trial_days: z.number(),
+  fee_timing: z.enum(FEE_TIMINGS),
+  minimum_commitment: z.number().describe('Minor units; 0 for none'),
   limits: z.array(planLimitObject),
   charges: z.array(planChargeObject),
   created_at: timestamp,

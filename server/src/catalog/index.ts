@@ -17,5 +17,3 @@ export {
   updatePlan,
 } from './plans.js';
 export { previewPrice } from './preview.js';
-export type { ChargePrice, PricedQuantity, PriceTier, PricingModel } from './pricing.js';
-export { priceQuantity, priceRatedCharge } from './pricing.js';

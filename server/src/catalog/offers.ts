@@ -1,7 +1,8 @@
 import { PLATFORM_ORG_ID } from '../access/index.js';
+import { costsNothing } from '../billing/index.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
-import type { ChargeInput, OfferedPlanObject } from './catalog.schema.js';
+import type { OfferedPlanObject } from './catalog.schema.js';
 import {
   type CatalogNames,
   getPlan,
@@ -27,14 +28,11 @@ export interface OfferTerms {
 /** Today every customer's catalog is the platform's; resellers' clients will see their reseller's. */
 export const issuerFor = (_orgId: string) => PLATFORM_ORG_ID;
 
-const costsNothing = ({ version }: PlanWithVersion) =>
-  version.base_price === 0n && (version.charges as ChargeInput[]).length === 0;
-
 export function isOffered(entry: PlanWithVersion, terms: OfferTerms): boolean {
   const { plan } = entry;
   if (plan.disabled_at !== null || plan.unbilled) return false;
   if (plan.visibility === 'restricted' && !entry.audience.includes(terms.orgId)) return false;
-  return terms.currency === undefined || plan.currency === terms.currency || costsNothing(entry);
+  return terms.currency === undefined || plan.currency === terms.currency || costsNothing(entry.version);
 }
 
 export async function listOffers(ctx: Ctx, terms: OfferTerms): Promise<OfferedPlanObject[]> {

@@ -1,8 +1,8 @@
+import { costsNothing, type FeeTiming, type PricingModel, validateRatedCharge } from '../billing/index.js';
 import type { Aggregation, MetricRow } from '../db/schema.js';
 import { BillfoldError, invalid } from '../errors.js';
 import type { CurrencyCode } from '../money/index.js';
 import type { ChargeInput, LimitInput } from './catalog.schema.js';
-import { type PricingModel, validateRatedCharge } from './pricing.js';
 
 /**
  * The rules a plan version must follow before it is published. Shapes are checked by the zod
@@ -12,6 +12,8 @@ import { type PricingModel, validateRatedCharge } from './pricing.js';
 
 export interface PricingInput {
   base_price: number;
+  fee_timing: FeeTiming;
+  minimum_commitment: number;
   limits: LimitInput[];
   charges: ChargeInput[];
 }
@@ -102,14 +104,14 @@ function firstProblem(
 
 /** Free and unbilled plans cost nothing, by definition. */
 export function checkCostsNothing(input: PricingInput, what: 'default' | 'unbilled'): void {
-  if (input.base_price !== 0 || input.charges.length > 0) {
+  if (!costsNothing(input)) {
     throw new BillfoldError(
       'invalid_request',
       `plan.${what}_priced`,
       what === 'default'
-        ? 'The default plan is where new customers start without paying: it has no price and no usage charges'
-        : 'An unbilled plan charges nothing: no price and no usage charges',
-      input.base_price !== 0 ? 'base_price' : 'charges',
+        ? 'The default plan is where new customers start without paying: no price, no usage charges, no minimum'
+        : 'An unbilled plan charges nothing: no price, no usage charges, no minimum',
+      input.base_price !== 0 ? 'base_price' : input.charges.length > 0 ? 'charges' : 'minimum_commitment',
     );
   }
 }

@@ -114,12 +114,16 @@ export async function updatePlan(
   const pricing: PricingInput & { trial_days: number } = {
     base_price: changes.base_price ?? amountJson(before.version.base_price),
     trial_days: changes.trial_days ?? before.version.trial_days,
+    fee_timing: changes.fee_timing ?? before.version.fee_timing,
+    minimum_commitment: changes.minimum_commitment ?? amountJson(before.version.minimum_commitment),
     limits: changes.limits ?? (before.version.limits as LimitInput[]),
     charges: changes.charges ?? (before.version.charges as ChargeInput[]),
   };
   const repriced =
     changes.base_price !== undefined ||
     changes.trial_days !== undefined ||
+    changes.fee_timing !== undefined ||
+    changes.minimum_commitment !== undefined ||
     changes.limits !== undefined ||
     changes.charges !== undefined;
   if (repriced)
@@ -280,6 +284,8 @@ export async function listPlans(
       'plan_versions.id as version_id',
       'plan_versions.base_price',
       'plan_versions.trial_days',
+      'plan_versions.fee_timing',
+      'plan_versions.minimum_commitment',
       'plan_versions.limits',
       'plan_versions.charges',
       'plan_versions.created_by as version_created_by',
@@ -324,6 +330,8 @@ export async function listPlans(
       version_id,
       base_price,
       trial_days,
+      fee_timing,
+      minimum_commitment,
       limits,
       charges,
       version_created_by,
@@ -338,6 +346,8 @@ export async function listPlans(
         version: plan.current_version,
         base_price,
         trial_days,
+        fee_timing,
+        minimum_commitment,
         limits,
         charges,
         created_by: version_created_by,
@@ -379,6 +389,8 @@ async function insertVersion(
     version,
     base_price: BigInt(pricing.base_price),
     trial_days: pricing.trial_days,
+    fee_timing: pricing.fee_timing,
+    minimum_commitment: BigInt(pricing.minimum_commitment),
     limits: pricing.limits,
     charges: pricing.charges,
     created_by: ctx.actor.id,
@@ -450,6 +462,8 @@ export function presentVersion(version: PlanVersionRow, names: CatalogNames): Pl
     version: version.version,
     base_price: amountJson(version.base_price),
     trial_days: version.trial_days,
+    fee_timing: version.fee_timing,
+    minimum_commitment: amountJson(version.minimum_commitment),
     limits: (version.limits as LimitInput[]).map((limit) => {
       const feature = names.features.get(limit.feature);
       return { ...limit, name: feature?.name ?? limit.feature, unit: feature?.unit ?? '' };

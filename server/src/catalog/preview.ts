@@ -1,10 +1,11 @@
+import { Temporal } from 'temporal-polyfill';
 import { amountJson } from '../api-shapes.js';
+import * as billing from '../billing/index.js';
 import type { MetricRow, PlanRow, PlanVersionRow } from '../db/schema.js';
 import { invalid } from '../errors.js';
 import { parseCurrencyCode } from '../money/index.js';
 import type { BillingInterval } from '../time/index.js';
-import type { ChargeInput, PricePreviewObject } from './catalog.schema.js';
-import { priceRatedCharge, type UsageGroup } from './pricing.js';
+import type { PricePreviewObject } from './catalog.schema.js';
 
 /**
  * "What would 1,250 computations and 300 machine hours cost on this plan?" A pure function of the
@@ -25,6 +26,12 @@ export interface UsageQuantity {
   quantity: string;
   dimensions: Record<string, string>;
 }
+
+/** A preview is of no period in particular; usage lines carry one, unused here. */
+const span = {
+  start: Temporal.Instant.fromEpochMilliseconds(0),
+  end: Temporal.Instant.fromEpochMilliseconds(0),
+};
 
 export function previewPrice(input: {
   plan: PlanRow;
@@ -52,27 +59,22 @@ export function previewPrice(input: {
       tiers: [],
     },
   ];
+  // Usage is rated by the billing core, as the invoice of a period with this usage would be.
+  const names = new Map([...metrics].map(([code, metric]) => [code, metric.name]));
+  const terms = billing.planTerms(plan, version, names);
   let total = version.base_price;
-  for (const charge of version.charges as ChargeInput[]) {
-    const groups: UsageGroup[] = input.usage
-      .filter((u) => u.metric === charge.metric)
-      .map((u) => ({ dimensions: u.dimensions, quantity: u.quantity }));
-    if (groups.length === 0) continue;
-    const metric = metrics.get(charge.metric);
-    for (const priced of priceRatedCharge(charge, groups, { currency })) {
-      const labels = Object.values(priced.dimensions).filter((v) => v !== '');
-      lines.push({
-        kind: 'usage',
-        description: [metric?.name ?? charge.metric, ...labels].join(' · '),
-        metric: charge.metric,
-        dimensions: priced.dimensions,
-        quantity: priced.quantity,
-        billable_quantity: priced.billable_quantity,
-        amount: amountJson(priced.amount),
-        tiers: priced.tiers,
-      });
-      total += priced.amount;
-    }
+  for (const line of billing.usageLines(terms, input.usage, span, { includeAdvanceCharges: true })) {
+    lines.push({
+      kind: 'usage',
+      description: line.description,
+      metric: line.metric,
+      dimensions: line.dimensions,
+      quantity: line.quantity,
+      billable_quantity: line.billableQuantity,
+      amount: amountJson(line.amount),
+      tiers: line.tiers,
+    });
+    total += line.amount;
   }
   return {
     object: 'price_preview',

@@ -172,6 +172,9 @@ export interface PlanVersionsTable {
   trial_days: number;
   limits: Json;
   charges: Json;
+  /** billing/snapshot.ts FEE_TIMINGS. */
+  fee_timing: ColumnType<'advance' | 'arrears', 'advance' | 'arrears' | undefined, 'advance' | 'arrears'>;
+  minimum_commitment: ColumnType<bigint, bigint | undefined, bigint>;
   created_by: string;
   created_at: Timestamp;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { amountJson } from '../api-shapes.js';
+import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
@@ -44,10 +45,7 @@ export async function moveOrganizationToPlan(
   });
   if (plan.disabled_at !== null)
     throw invalid('plan.disabled', 'This plan is disabled; enable it first', 'plan_id');
-  if (
-    plan.currency !== customer.currency &&
-    !(version.base_price === 0n && (version.charges as unknown[]).length === 0)
-  ) {
+  if (plan.currency !== customer.currency && !billing.costsNothing(version)) {
     throw invalid(
       'plan.currency_mismatch',
       `The plan is priced in ${plan.currency}; this customer is billed in ${customer.currency}`,

@@ -24,7 +24,7 @@ const losAngeles = {
   time_zone: 'America/Los_Angeles',
 };
 
-const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11'];
+const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R15', 'R16'];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
 const testedByCalendar = [...calendarTests.matchAll(/\bit\('(R\d+):/g)].map((m) => m[1]);
@@ -49,6 +49,19 @@ describe.each(engines())('billing rules on %s', (engine) => {
         as: operator,
         body: { code, name, currency, interval: 'month', base_price: price },
       });
+      plans[code] = created.json().id;
+    }
+    for (const [code, body] of [
+      ['arrears', { name: 'Pro in arrears', base_price: 2000, fee_timing: 'arrears' }],
+      ['committed', { name: 'Basic committed', base_price: 1000, minimum_commitment: 3000 }],
+    ] as const) {
+      const created = await api.call({
+        method: 'POST',
+        url: '/v1/operator/plans',
+        as: operator,
+        body: { code, currency: 'USD', interval: 'month', ...body },
+      });
+      expect(created.statusCode, created.body).toBe(201);
       plans[code] = created.json().id;
     }
   });
@@ -292,5 +305,68 @@ describe.each(engines())('billing rules on %s', (engine) => {
     } finally {
       await lastStep('pause');
     }
+  });
+
+  /** The same instant in two zones: 06:00Z on 11 March 2027 is the 10th in Los Angeles, the 11th in New York. */
+  const newYork = { ...losAngeles, name: 'Rules East', time_zone: 'America/New_York' };
+
+  /** A customer whose card is saved first (a plan billed in arrears asks for nothing at checkout). */
+  async function customerWithCard(plan: string, at: string, details: object) {
+    const { call, advance } = await customerOnTestClock(api, details, at);
+    const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
+    await api.payAtTestGateway(setup.url, '4242424242424242');
+    await call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
+    const session = (await call('POST', '/v1/checkout_sessions', { plan_id: plans[plan] })).json();
+    if (session.amount > 0) {
+      await api.payAtTestGateway(session.url, '4242424242424242');
+      await call('POST', `/v1/checkout_sessions/${session.id}/sync`);
+    }
+    const sub = (await call('GET', '/v1/subscriptions'))
+      .json()
+      .data.find((s: { plan_id: string }) => s.plan_id === plans[plan]);
+    const invoices = async () => (await call('GET', '/v1/invoices')).json().data.reverse();
+    return { call, advance, session, sub, invoices };
+  }
+
+  it('R15: a fee in arrears is billed when the period it paid for ends', async () => {
+    const west = await customerWithCard('arrears', '2027-03-11T06:00:00Z', losAngeles);
+    const east = await customerWithCard('arrears', '2027-03-11T06:00:00Z', newYork);
+    expect([west.session.amount, east.session.amount]).toEqual([0, 0]);
+    expect(await west.invoices()).toEqual([]);
+    // Shown before the period ends, as it is then invoiced: 22 and 21 of March's 31 days.
+    expect(west.sub.next_invoice).toMatchObject({ at: '2027-04-01T07:00:00Z', total: 1419 });
+    expect(east.sub.next_invoice).toMatchObject({ at: '2027-04-01T04:00:00Z', total: 1355 });
+
+    await east.call('POST', `/v1/subscriptions/${east.sub.id}/cancel`, {});
+    await west.advance('2027-04-01T07:00:00Z');
+    await east.advance('2027-04-01T07:00:00Z');
+    expect((await west.invoices()).map((i: { total: number }) => i.total)).toEqual([1419]);
+    // Cancelled at the period's end, the East customer still owes March.
+    expect(await east.invoices()).toMatchObject([{ total: 1355, status: 'paid' }]);
+    expect((await east.call('GET', `/v1/subscriptions/${east.sub.id}`)).json().status).toBe('cancelled');
+
+    await west.advance('2027-05-01T07:00:00Z');
+    expect((await west.invoices()).map((i: { total: number }) => i.total)).toEqual([1419, 2000]);
+  });
+
+  it('R16: a minimum commitment tops the period up, billed when it ends', async () => {
+    const west = await customerWithCard('committed', '2027-03-11T06:00:00Z', losAngeles);
+    const east = await customerWithCard('committed', '2027-03-11T06:00:00Z', newYork);
+    expect([west.session.amount, east.session.amount]).toEqual([710, 677]);
+    expect(west.sub.next_invoice.total).toBe(2419);
+    expect(east.sub.next_invoice.total).toBe(2355);
+    await west.advance('2027-04-01T07:00:00Z');
+    await east.advance('2027-04-01T07:00:00Z');
+    const westApril = (await west.invoices()).at(-1);
+    expect(westApril).toMatchObject({ total: 2419, status: 'paid' });
+    const lines = (await west.call('GET', `/v1/invoices/${westApril.id}`)).json().lines;
+    expect(lines.map((l: { kind: string; amount: number }) => [l.kind, l.amount])).toEqual([
+      ['adjustment', 1419],
+      ['license', 1000],
+    ]);
+    expect((await east.invoices()).at(-1)).toMatchObject({ total: 2355, status: 'paid' });
+    // A whole month at the fee alone: 3000 − 1000 = 2000 more, with May's fee.
+    await west.advance('2027-05-01T07:00:00Z');
+    expect((await west.invoices()).at(-1).total).toBe(3000);
   });
 });

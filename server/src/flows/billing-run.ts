@@ -1,4 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
+import * as billing from '../billing/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import type {
@@ -16,7 +17,7 @@ import * as subscriptions from '../subscriptions/index.js';
 import { fromDate, toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
-import { customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
+import { closingPeriodOf, customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
 import { releaseIfSettled } from './subscription-lifecycle.js';
 
 /**
@@ -124,9 +125,14 @@ export async function renewSubscription(
     const now = cctx.clock.now();
     const periodEnd = fromDate(sub.current_period_end);
     if (Temporal.Instant.compare(periodEnd, now) > 0 || !isRenewable(sub)) return false;
+    // What the period that ended owes at its end (a fee in arrears, a minimum), on its own plan.
+    const closing = await closingPeriodOf(tx, sub, (ref) =>
+      memo.get(`plan:${ref.issuerId}:${ref.versionId}`, () => pricedPlan(tx, ref)),
+    );
 
     if (sub.cancel_at_period_end) {
       await subscriptions.transition(cctx, sub, 'cancelled', 'Cancelled at the end of the period');
+      if (closing) await invoiceFinalPeriod(cctx, memo, sub, customer, closing);
       return true;
     }
     if (sub.scheduled_plan_id && sub.scheduled_plan_version_id) {
@@ -149,8 +155,10 @@ export async function renewSubscription(
     const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
     const period = subscriptions.periodContaining(rule, periodEnd);
     sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
-    const lines =
-      plan.price.basePrice === 0n ? [] : [subscriptions.licenseLine(plan.price, period, periodEnd)];
+    const tax = await memo.get(`tax:${plan.ref.issuerId}:${customer.country}:${customer.state}`, () =>
+      invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+    );
+    const { lines } = billing.rateRenewal({ plan: plan.price, period, tax, closing });
     if (lines.length === 0) return true;
     const draft = await invoicing.createDraft(cctx, {
       orgId,
@@ -162,14 +170,48 @@ export async function renewSubscription(
       periodStart: periodEnd,
       periodEnd: period.endInstant,
       lines,
-      tax: await memo.get(`tax:${plan.ref.issuerId}:${customer.country}:${customer.state}`, () =>
-        invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
-      ),
+      tax,
       autoCharge: true,
     });
     await invoicing.finalize(cctx, orgId, draft.id, ledgerAccount(sub, customer));
     return true;
   });
+}
+
+/** A subscription cancelled at the end of its period still owes what that period bills at its end. */
+async function invoiceFinalPeriod(
+  ctx: Ctx,
+  memo: RunMemo,
+  sub: SubscriptionRow,
+  customer: BillingCustomerRow,
+  closing: billing.ClosingPeriod,
+) {
+  const issuerId = sub.plan_issuer_id;
+  const tax = await memo.get(`tax:${issuerId}:${customer.country}:${customer.state}`, () =>
+    invoicing.taxRuleFor(ctx, issuerId, customer),
+  );
+  const { lines } = billing.rateRenewal({
+    plan: closing.plan,
+    period: closing.period,
+    tax,
+    closing,
+    final: true,
+  });
+  if (lines.length === 0) return;
+  const draft = await invoicing.createDraft(ctx, {
+    orgId: sub.org_id,
+    issuerId,
+    customer,
+    subscriptionId: sub.id,
+    reason: 'subscription_cycle',
+    currency: closing.plan.currency,
+    periodStart: closing.from,
+    periodEnd: closing.period.endInstant,
+    lines,
+    tax,
+    autoCharge: true,
+  });
+  await invoicing.finalize(ctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
 }
 
 function isRenewable(sub: SubscriptionRow): boolean {

@@ -1,5 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { amountJson } from '../api-shapes.js';
+import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
@@ -36,42 +37,50 @@ export interface PlanChange {
   direction: 'upgrade' | 'downgrade';
   from: PricedPlan;
   to: PricedPlan;
-  lines: subscriptions.ChargeLine[];
-  tax: invoicing.TaxRule;
-  totals: invoicing.InvoiceTotals;
+  lines: billing.ChargeLine[];
+  tax: billing.TaxRule;
+  totals: billing.InvoiceTotals;
   period: { start: Temporal.Instant; end: Temporal.Instant };
   /** When the next regular invoice is issued, and what it will be (the new plan's fee with tax). */
-  nextPayment: { at: Temporal.Instant; totals: invoicing.InvoiceTotals };
+  nextPayment: { at: Temporal.Instant; totals: billing.InvoiceTotals };
 }
 
-/** The pure heart: what changing `from` → `to` at `at` costs, given the period and the tax rule. */
+/**
+ * What changing `from` → `to` at `at` costs, rated by the billing core: an upgrade applies now
+ * (prorated), a downgrade at the end of the period (nothing owed now).
+ */
 export function computePlanChange(input: {
   from: PricedPlan;
   to: PricedPlan;
   period: BillingPeriod;
+  nextPeriod: BillingPeriod;
   at: Temporal.Instant;
-  tax: invoicing.TaxRule;
+  tax: billing.TaxRule;
 }): PlanChange {
   const direction = input.to.price.basePrice > input.from.price.basePrice ? 'upgrade' : 'downgrade';
-  const lines =
-    direction === 'upgrade'
-      ? subscriptions
-          .planChangeLines(input.from.price, input.to.price, input.period, input.at)
-          .filter((line) => line.amount !== 0n)
-      : [];
-  const nextPrice = input.to.price.basePrice;
+  const { lines, totals } = billing.rate({
+    plan: input.from.price,
+    period: input.period,
+    event: {
+      kind: 'plan_change',
+      to: input.to.price,
+      at: input.at,
+      timing: direction === 'upgrade' ? 'now' : 'period_end',
+    },
+    tax: input.tax,
+    creditBalance: 0n,
+  });
+  // The renewal the billing run will make when the period ends, on the new plan.
+  const next = billing.rateRenewal({ plan: input.to.price, period: input.nextPeriod, tax: input.tax });
   return {
     direction,
     from: input.from,
     to: input.to,
     lines,
     tax: input.tax,
-    totals: invoicing.draftTotals(lines, input.tax),
+    totals,
     period: { start: input.at, end: input.period.endInstant },
-    nextPayment: {
-      at: input.period.endInstant,
-      totals: invoicing.draftTotals([{ amount: nextPrice }], input.tax),
-    },
+    nextPayment: { at: input.period.endInstant, totals: next.totals },
   };
 }
 
@@ -111,7 +120,7 @@ async function setUp(ctx: Ctx, orgId: string, subscriptionId: string, planId: st
       'plan_id',
     );
   }
-  if (to.price.basePrice > 0n && to.price.currency !== customer.currency) {
+  if (!billing.costsNothing(to.entry.version) && to.price.currency !== customer.currency) {
     throw invalid(
       'plan.currency_mismatch',
       `${to.price.planName} is priced in ${to.price.currency}`,
@@ -119,14 +128,13 @@ async function setUp(ctx: Ctx, orgId: string, subscriptionId: string, planId: st
     );
   }
   const now = cctx.clock.now();
-  const period = subscriptions.periodContaining(
-    subscriptions.periodRuleOf(sub, from.entry.plan.billing_interval),
-    now,
-  );
+  const rule = subscriptions.periodRuleOf(sub, from.entry.plan.billing_interval);
+  const period = subscriptions.periodContaining(rule, now);
   const change = computePlanChange({
     from,
     to,
     period,
+    nextPeriod: subscriptions.periodContaining(rule, period.endInstant),
     at: now,
     tax: await invoicing.taxRuleFor(cctx, sub.plan_issuer_id, customer),
   });

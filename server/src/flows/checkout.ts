@@ -1,3 +1,4 @@
+import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
@@ -70,7 +71,7 @@ export async function quotePlanCheckout(
   const cctx = await customerContext(ctx, customer);
   const priced = await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id });
   const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now(), billingMode, billingDay);
-  if (version.base_price > 0n && plan.currency !== customer.currency) {
+  if (!billing.costsNothing(version) && plan.currency !== customer.currency) {
     throw invalid(
       'plan.currency_mismatch',
       `${plan.name} is priced in ${plan.currency}; this organization is billed in ${customer.currency}`,
@@ -120,7 +121,7 @@ export async function startPlanCheckout(
 
   // A paid plan replaces what the organization pays for: the other open checkouts for a plan (another
   // tab, the back button) are closed at their gateways once this one exists.
-  const replacesPaidCheckouts = version.base_price > 0n && !additional;
+  const replacesPaidCheckouts = !billing.costsNothing(version) && !additional;
   if (free) {
     // Nothing to pay now (a free plan, or a trial): the plan starts, the session is recorded complete.
     const started = await withTransaction(cctx, async (tx) => {

@@ -1,5 +1,6 @@
 import { recordAudit } from '../access/index.js';
 import { amountJson } from '../api-shapes.js';
+import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
@@ -37,7 +38,7 @@ export async function paidPlanInForce(
 ): Promise<{ subscription: SubscriptionRow; planName: string } | undefined> {
   for (const sub of await subscriptions.liveSubscriptions(ctx, orgId)) {
     const version = await catalog.findPlanVersion(ctx, sub.plan_issuer_id, sub.plan_version_id);
-    if (version && version.base_price > 0n) {
+    if (version && !billing.costsNothing(version)) {
       const { plan } = await catalog.getPlan(ctx, sub.plan_issuer_id, sub.plan_id, { versionId: version.id });
       return { subscription: sub, planName: plan.name };
     }

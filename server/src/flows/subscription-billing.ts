@@ -1,4 +1,5 @@
 import type { Temporal } from 'temporal-polyfill';
+import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
@@ -11,8 +12,9 @@ import { type Clock, fromDate } from '../time/index.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
- * and plan changes share. Written as setup → compute → execute: the lines come from the pure
- * functions in subscriptions/compute-charges.ts, then one transaction issues the invoice.
+ * and plan changes share. Written as setup → compute → execute: loaders here build a snapshot (the
+ * plan's terms, the period, the tax rule), the rating core in billing/ turns it into lines and
+ * totals, then one transaction issues the invoice.
  */
 
 /**
@@ -41,7 +43,8 @@ export function ledgerAccount(
 
 export interface PricedPlan {
   entry: catalog.PlanWithVersion;
-  price: subscriptions.PlanPrice;
+  /** The plan version's terms, as the rating core reads them. */
+  price: billing.PlanTerms;
   ref: subscriptions.PlanVersionRef;
 }
 
@@ -54,13 +57,7 @@ export async function pricedPlan(
   });
   return {
     entry,
-    price: {
-      planId: entry.plan.id,
-      versionId: entry.version.id,
-      planName: entry.plan.name,
-      basePrice: entry.version.base_price,
-      currency: entry.plan.currency,
-    },
+    price: billing.planTerms(entry.plan, entry.version),
     ref: { issuerId: entry.plan.org_id, planId: entry.plan.id, versionId: entry.version.id },
   };
 }
@@ -69,9 +66,9 @@ export interface FirstInvoiceQuote {
   period: { start: Temporal.Instant; end: Temporal.Instant };
   /** The subscription's billing day, as chosen or by default at the time of the quote. */
   billingDay: number;
-  lines: subscriptions.ChargeLine[];
-  tax: invoicing.TaxRule;
-  totals: invoicing.InvoiceTotals;
+  lines: billing.ChargeLine[];
+  tax: billing.TaxRule;
+  totals: billing.InvoiceTotals;
   trialing: boolean;
 }
 
@@ -104,14 +101,19 @@ export async function quoteFirstInvoice(
   const period = subscriptions.periodContaining(rule, at);
   const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
   const trialing = plan.entry.version.trial_days > 0;
-  const lines =
-    trialing || plan.price.basePrice === 0n ? [] : [subscriptions.licenseLine(plan.price, period, at)];
+  const { lines, totals } = billing.rate({
+    plan: plan.price,
+    period,
+    event: { kind: 'start', at, trial: trialing },
+    tax,
+    creditBalance: 0n,
+  });
   return {
     period: { start: at, end: period.endInstant },
     billingDay: rule.anchorDay,
     lines,
     tax,
-    totals: invoicing.draftTotals(lines, tax),
+    totals,
     trialing,
   };
 }
@@ -263,15 +265,42 @@ export async function recordRefund(ctx: Ctx, refund: RefundRow, payment: Payment
 }
 
 /**
- * The next regular invoice, as the billing run will issue it at the end of the period: the plan's
- * fee (a scheduled downgrade's, when there is one) with tax. None when the subscription ends then.
+ * The period `ended` has just finished (or is about to), as the rating core bills it at the renewal:
+ * its fee in arrears, its usage and its minimum commitment. Undefined when nothing of it is billed
+ * at its end: a trial, or a plan whose fee was paid in advance and has no minimum (usage totals are
+ * not fed until metering exists; it will pass them here).
+ */
+export async function closingPeriodOf(
+  ctx: Ctx,
+  ended: SubscriptionRow,
+  load: (ref: { issuerId: string; planId: string; versionId: string }) => Promise<PricedPlan> = (ref) =>
+    pricedPlan(ctx, ref),
+): Promise<billing.ClosingPeriod | undefined> {
+  if (ended.status === 'trialing') return undefined;
+  const plan = await load({
+    issuerId: ended.plan_issuer_id,
+    planId: ended.plan_id,
+    versionId: ended.plan_version_id,
+  });
+  if (plan.price.feeTiming === 'advance' && plan.price.minimumCommitment === 0n) return undefined;
+  const from = fromDate(ended.current_period_start);
+  const period = subscriptions.periodContaining(
+    subscriptions.periodRuleOf(ended, plan.entry.plan.billing_interval),
+    from,
+  );
+  return { period, from, plan: plan.price, usage: [] };
+}
+
+/**
+ * The next regular invoice, as the billing run will issue it at the end of the period: what the
+ * period owes at its end, and the plan's fee in advance (a scheduled downgrade's, when there is one),
+ * with tax. When the subscription ends then, only what the period owes at its end; null if nothing.
  */
 export async function upcomingInvoice(
   ctx: Ctx,
   sub: SubscriptionRow,
 ): Promise<{ at: Temporal.Instant; total: bigint; currency: string } | null> {
-  if (sub.cancel_at_period_end || !['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status))
-    return null;
+  if (!['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status)) return null;
   const customer = await customers.findCustomer(ctx, sub.org_id);
   if (!customer) return null;
   const plan = await pricedPlan(ctx, {
@@ -280,6 +309,20 @@ export async function upcomingInvoice(
     versionId: sub.scheduled_plan_version_id ?? sub.plan_version_id,
   });
   const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
-  const { total } = invoicing.draftTotals([{ amount: plan.price.basePrice }], tax);
-  return { at: fromDate(sub.current_period_end), total, currency: plan.price.currency };
+  const at = fromDate(sub.current_period_end);
+  const period = subscriptions.periodContaining(
+    subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
+    at,
+  );
+  // The same rating the billing run makes when the period ends.
+  const closing = await closingPeriodOf(ctx, sub);
+  const { lines, totals } = billing.rateRenewal({
+    plan: plan.price,
+    period,
+    tax,
+    closing,
+    final: sub.cancel_at_period_end,
+  });
+  if (lines.length === 0 && sub.cancel_at_period_end) return null;
+  return { at, total: totals.total, currency: plan.price.currency };
 }

@@ -1,5 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { amountJson } from '../api-shapes.js';
+import * as billing from '../billing/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, SubscriptionRow } from '../db/schema.js';
@@ -122,7 +123,16 @@ async function resumePaused(
     now,
   );
   resumed = await subscriptions.advancePeriod(tx, resumed, { start: now, end: period.endInstant });
-  if (plan.price.basePrice === 0n) return resumed;
+  const tax = await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer);
+  // The paused days are not billed: the fee from now to the end of the period, as a start would.
+  const { lines } = billing.rate({
+    plan: plan.price,
+    period,
+    event: { kind: 'start', at: now, trial: false },
+    tax,
+    creditBalance: 0n,
+  });
+  if (lines.length === 0) return resumed;
   const draft = await invoicing.createDraft(tx, {
     orgId,
     issuerId: plan.ref.issuerId,
@@ -132,8 +142,8 @@ async function resumePaused(
     currency: plan.price.currency,
     periodStart: now,
     periodEnd: period.endInstant,
-    lines: [subscriptions.licenseLine(plan.price, period, now)],
-    tax: await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+    lines,
+    tax,
     autoCharge: true,
   });
   await invoicing.finalize(tx, orgId, draft.id, ledgerAccount(resumed, customer));

@@ -1,5 +1,4 @@
 // Public surface of invoicing: drafts, finalization with gapless numbers, payments, voids, tax.
-export { type InvoiceTotals, invoiceTotals, NO_TAX, type TaxRule } from './compute.js';
 export * from './invoice.schema.js';
 export {
   abandonedChangeDrafts,

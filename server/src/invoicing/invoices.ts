@@ -1,6 +1,7 @@
 import { sql, type Updateable } from 'kysely';
 import { Temporal } from 'temporal-polyfill';
 import { recordAudit } from '../access/index.js';
+import { invoiceTotals, NO_TAX, type TaxRule } from '../billing/index.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type {
@@ -20,7 +21,6 @@ import { conflict, invalid, notFound } from '../errors.js';
 import * as events from '../events/index.js';
 import * as ledger from '../ledger/index.js';
 import { fromDate, localDate, toDate } from '../time/index.js';
-import { invoiceTotals, NO_TAX, type TaxRule } from './compute.js';
 import { presentInvoice } from './invoice.schema.js';
 
 /**

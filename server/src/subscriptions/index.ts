@@ -12,7 +12,6 @@ export {
   periodContaining,
   ruleAtStart,
 } from './billing-periods.js';
-export { type ChargeLine, licenseLine, type PlanPrice, planChangeLines, prorate } from './compute-charges.js';
 export * from './subscription.schema.js';
 export {
   advancePeriod,

@@ -8,6 +8,7 @@ import {
   type PricingModel,
   type RateDraft,
   type TierDraft,
+  volumeSteps,
 } from './plan-draft';
 
 /**
@@ -128,6 +129,7 @@ export function ChargesEditor({
             ) : null}
             {charge.model === 'graduated' || charge.model === 'volume' ? (
               <TiersEditor
+                model={charge.model}
                 tiers={charge.tiers}
                 unit={unit}
                 currency={currency}
@@ -174,12 +176,14 @@ export function ChargesEditor({
 }
 
 function TiersEditor({
+  model,
   tiers,
   unit,
   currency,
   onChange,
   errorAt,
 }: {
+  model: 'graduated' | 'volume';
   tiers: TierDraft[];
   unit: string;
   currency: string;
@@ -283,6 +287,13 @@ function TiersEditor({
             {message}
           </p>
         ))}
+      {model === 'volume'
+        ? volumeSteps(tiers).map((warning) => (
+            <p key={warning} className="field-warning">
+              {warning}
+            </p>
+          ))
+        : null}
       {errorAt('tiers') ? (
         <p className="field-error" role="alert">
           {errorAt('tiers')}

@@ -176,6 +176,8 @@ function PlanEditor({
     'audience_org_ids',
     'base_price',
     'trial_days',
+    'fee_timing',
+    'minimum_commitment',
   ]);
   const shownInline = problem && (known.has(problem.param) || /^(limits|charges)\./.test(problem.param));
 
@@ -310,6 +312,23 @@ function PlanEditor({
               value={draft.trial_days}
               onChange={(e) => set('trial_days')(e.target.value)}
               error={errorAt('trial_days')}
+            />
+            <Select
+              label="Fee billed"
+              value={draft.fee_timing}
+              onChange={(e) => set('fee_timing')(e.target.value as PlanDraft['fee_timing'])}
+              options={[
+                { value: 'advance', label: 'In advance, when the period starts' },
+                { value: 'arrears', label: 'In arrears, when the period ends' },
+              ]}
+              error={errorAt('fee_timing')}
+            />
+            <Input
+              label="Minimum per period"
+              inputMode="decimal"
+              value={draft.minimum_commitment}
+              onChange={(e) => set('minimum_commitment')(e.target.value)}
+              error={errorAt('minimum_commitment')}
             />
           </div>
         </Card>

@@ -53,6 +53,8 @@ export interface PlanDraft {
   is_default: boolean;
   base_price: string;
   trial_days: string;
+  fee_timing: 'advance' | 'arrears';
+  minimum_commitment: string;
   limits: LimitDraft[];
   charges: ChargeDraft[];
 }
@@ -69,11 +71,49 @@ export const emptyPlan: PlanDraft = {
   is_default: false,
   base_price: '0',
   trial_days: '0',
+  fee_timing: 'advance',
+  minimum_commitment: '0',
   limits: [],
   charges: [],
 };
 
 export const newTier = (): TierDraft => ({ up_to: '', unit_price: '', flat_price: '0' });
+
+/** A plain decimal as an integer scaled by 10^12, exactly; undefined when it is not one. */
+function scaled(value: string): bigint | undefined {
+  const match = /^(\d{1,18})(?:\.(\d{1,12}))?$/.exec(value.trim());
+  if (!match) return undefined;
+  return BigInt(match[1] ?? '0') * 10n ** 12n + BigInt((match[2] ?? '').padEnd(12, '0'));
+}
+
+/**
+ * Volume tiers whose total falls just above a boundary: legal (the API accepts them, as Stripe and
+ * Lago do), but usually a mistake, so the editor says so. Compared exactly, on the boundary quantity.
+ */
+export function volumeSteps(tiers: readonly TierDraft[]): string[] {
+  const warnings: string[] = [];
+  for (const [i, tier] of tiers.entries()) {
+    const previous = tiers[i - 1];
+    if (!previous) continue;
+    const [bound, lowUnit, lowFlat, unit, flat] = [
+      previous.up_to,
+      previous.unit_price,
+      previous.flat_price || '0',
+      tier.unit_price,
+      tier.flat_price || '0',
+    ].map(scaled);
+    if ([bound, lowUnit, lowFlat, unit, flat].some((v) => v === undefined)) continue;
+    const scale = 10n ** 12n;
+    const before = (bound as bigint) * (lowUnit as bigint) + (lowFlat as bigint) * scale;
+    const after = (bound as bigint) * (unit as bigint) + (flat as bigint) * scale;
+    if (after < before) {
+      warnings.push(
+        `Tier ${i + 1}: just above ${previous.up_to} units the total falls (a customer who uses more pays less). Allowed; add a flat fee to this tier if that is not meant.`,
+      );
+    }
+  }
+  return warnings;
+}
 
 let nextChargeKey = 1;
 
@@ -129,6 +169,8 @@ export function draftFrom(plan: Plan): PlanDraft {
     is_default: plan.is_default,
     base_price: minorToDecimal(version.base_price, plan.currency),
     trial_days: String(version.trial_days),
+    fee_timing: version.fee_timing,
+    minimum_commitment: minorToDecimal(version.minimum_commitment, plan.currency),
     limits: (version.limits as LimitShape[]).map((l) => ({
       feature: l.feature,
       mode: l.mode,
@@ -175,6 +217,15 @@ export function pricingBody(draft: PlanDraft): { body: Record<string, unknown> }
       problem: { param: 'base_price', message: `Enter an amount in ${draft.currency}, such as 49 or 49.99` },
     };
   }
+  const minimumCommitment = decimalToMinor(draft.minimum_commitment || '0', draft.currency);
+  if (minimumCommitment === undefined) {
+    return {
+      problem: {
+        param: 'minimum_commitment',
+        message: `Enter an amount in ${draft.currency}, or 0 for none`,
+      },
+    };
+  }
   if (!/^\d{1,3}$/.test(draft.trial_days.trim() || '0')) {
     return { problem: { param: 'trial_days', message: 'Enter a number of days' } };
   }
@@ -206,6 +257,8 @@ export function pricingBody(draft: PlanDraft): { body: Record<string, unknown> }
     body: {
       base_price: basePrice,
       trial_days: Number.parseInt(draft.trial_days.trim() || '0', 10),
+      fee_timing: draft.fee_timing,
+      minimum_commitment: minimumCommitment,
       limits,
       charges,
     },

@@ -7,6 +7,7 @@ import * as checkoutConflicts from './0005_checkout_conflicts.js';
 import * as rateLimits from './0006_rate_limits.js';
 import * as dunningFinalStep from './0007_dunning_final_step.js';
 import * as gatewayEventClaims from './0008_gateway_event_claims.js';
+import * as billingCore from './0009_billing_core.js';
 import * as calendar from './0010_calendar.js';
 import * as subscriptionEventOrder from './0012_subscription_event_order.js';
 
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '0006_rate_limits': rateLimits,
   '0007_dunning_final_step': dunningFinalStep,
   '0008_gateway_event_claims': gatewayEventClaims,
+  '0009_billing_core': billingCore,
   '0010_calendar': calendar,
   '0012_subscription_event_order': subscriptionEventOrder,
 };

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { Temporal } from 'temporal-polyfill';
 import { describe, expect, it } from 'vitest';
-import { invoiceTotals } from '../invoicing/index.js';
 import { calendarMonthPeriod, daysInPeriod } from '../time/index.js';
-import { licenseLine, type PlanPrice, planChangeLines } from './compute-charges.js';
+import { licenseLine, type PlanPrice, planChangeLines } from './proration.js';
+import { invoiceTotals } from './tax.js';
 
 /**
  * Properties of the pure charge computations: what any start, change or tax rule must satisfy,

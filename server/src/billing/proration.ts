@@ -4,12 +4,10 @@ import { divideRounded } from '../money/index.js';
 import { type BillingPeriod, daysInPeriod, daysRemaining } from '../time/index.js';
 
 /**
- * The pure part of billing a subscription: which invoice lines a start, a renewal or a plan change
- * produces. No database, no clock: the same function gives the summary a person reads before paying
- * and the invoice that is then issued, so the two agree to the cent.
- *
- * Proration is by calendar days in the customer's time zone; the day of a start or change is billed
- * on the new plan; each prorated line is rounded once, half-up (docs/billing-rules.md).
+ * The plan fee's lines: a whole or partial period, and the credit and charge of a change within a
+ * period. Proration is by calendar days in the customer's time zone; the day of a start or change is
+ * billed on the new plan; each prorated line is rounded once, half-up (docs/billing-rules.md).
+ * Only rate.ts calls these: it decides which of them a start, renewal, change or termination owes.
  */
 
 export interface PlanPrice {

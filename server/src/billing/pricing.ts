@@ -26,8 +26,8 @@ import {
  *   charge's dimensions, each group priced by its rate (or the charge's price) as its own line.
  */
 
-export type PricingModel = 'per_unit' | 'graduated' | 'volume' | 'package';
-export const PRICING_MODELS: readonly PricingModel[] = ['per_unit', 'graduated', 'volume', 'package'];
+export const PRICING_MODELS = ['per_unit', 'graduated', 'volume', 'package'] as const;
+export type PricingModel = (typeof PRICING_MODELS)[number];
 
 export interface PriceTier {
   up_to: string | null;
@@ -125,6 +125,11 @@ function text(a: ExactDecimal): string {
   const digits = (negative ? -coefficient : coefficient).toString().padStart(scale + 1, '0');
   const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return negative ? `-${body}` : body;
+}
+
+/** The exact sum of two decimal quantities, as the shortest plain string. */
+export function addQuantities(a: string, b: string): string {
+  return text(plus(exact(a), exact(b)));
 }
 
 /** Major units to minor units, rounded once. */
@@ -295,24 +300,36 @@ function tierProblems(price: { model: 'graduated' | 'volume'; tiers: PriceTier[]
         ];
       }
     }
-    if (price.model === 'volume' && previous?.up_to) {
-      // A customer who uses more never pays less: just above the boundary the total must not drop.
-      const boundary = exact(previous.up_to);
-      const before = plus(times(boundary, exact(previous.unit_price)), exact(previous.flat_price));
-      const after = plus(times(boundary, exact(tier.unit_price)), exact(tier.flat_price));
-      if (compare(after, before) < 0) {
-        return [
-          {
-            path: ['tiers', i, 'unit_price'],
-            code: 'price.volume_total_falls',
-            message: `Above ${text(boundary)} units the total would fall from ${text(before)} to ${text(after)}: raise this tier's flat price to at least ${text(minus(before, times(boundary, exact(tier.unit_price))))}`,
-          },
-        ];
-      }
-    }
     previous = tier;
   }
   return [];
+}
+
+/**
+ * Volume tiers whose total falls just above a boundary (1,000 units at 1.00 cost more than 1,001 at
+ * 0.80). Legal: Stripe's and Lago's published volume examples have such steps, and some sellers
+ * want them. The plan editor warns about each; the API accepts them.
+ */
+export function volumeCliffs(price: ChargePrice): PriceProblem[] {
+  if (price.model !== 'volume') return [];
+  const cliffs: PriceProblem[] = [];
+  for (const [i, tier] of price.tiers.entries()) {
+    const previous = price.tiers[i - 1];
+    if (!previous?.up_to || !isDecimalString(previous.up_to)) continue;
+    if (![tier, previous].every((t) => isDecimalString(t.unit_price) && isDecimalString(t.flat_price)))
+      continue;
+    const boundary = exact(previous.up_to);
+    const before = plus(times(boundary, exact(previous.unit_price)), exact(previous.flat_price));
+    const after = plus(times(boundary, exact(tier.unit_price)), exact(tier.flat_price));
+    if (compare(after, before) < 0) {
+      cliffs.push({
+        path: ['tiers', i, 'unit_price'],
+        code: 'price.volume_total_falls',
+        message: `Above ${text(boundary)} units the total falls from ${text(before)} to ${text(after)}; a flat price of ${text(minus(before, times(boundary, exact(tier.unit_price))))} on this tier would keep it from falling`,
+      });
+    }
+  }
+  return cliffs;
 }
 
 export function validateChargePrice(price: ChargePrice, _currency: CurrencyCode): PriceProblem[] {

@@ -7,6 +7,7 @@ import {
   type RatedCharge,
   validateChargePrice,
   validateRatedCharge,
+  volumeCliffs,
 } from './pricing.js';
 
 /** Hand-computed prices: every expected amount is worked out in the comment beside it. */
@@ -302,7 +303,6 @@ describe('price validation', () => {
       'tiers.0.up_to',
     ],
     ['a bounded last tier', graduated(['100', '1'], ['200', '1']), 'price.tiers_unbounded', 'tiers.1.up_to'],
-    ['a volume cliff', volume(['100', '1'], [null, '0.8']), 'price.volume_total_falls', 'tiers.1.unit_price'],
     [
       'a negative flat price',
       graduated(['100', '1', '-2'], [null, '1']),
@@ -316,6 +316,21 @@ describe('price validation', () => {
   it('accepts a volume discount that a flat fee keeps from falling', () => {
     // At 100: 100 × 1 = 100. Just above: 100 × 0.8 + 20 = 100. Never less.
     expect(problems(volume(['100', '1'], [null, '0.8', '20']))).toEqual([]);
+    expect(volumeCliffs(volume(['100', '1'], [null, '0.8', '20']))).toEqual([]);
+  });
+
+  it('accepts volume tiers whose total falls at a boundary, and names the step as a warning', () => {
+    // Stripe's published volume example: 1–5 at 7.00, 6–10 at 6.50. 5 units cost 35.00; 6 cost 39.00,
+    // but the total at the boundary on the next tier's price is 5 × 6.50 = 32.50 < 35.00.
+    const stripe = volume(['5', '7'], ['10', '6.5'], [null, '6']);
+    expect(problems(stripe)).toEqual([]);
+    expect(volumeCliffs(stripe).map((c) => [c.code, c.path.join('.')])).toEqual([
+      ['price.volume_total_falls', 'tiers.1.unit_price'],
+      ['price.volume_total_falls', 'tiers.2.unit_price'],
+    ]);
+    // 6 units on the second tier: 6 × 6.50 = 39.00, priced as billed.
+    expect(priceQuantity(stripe, '6', { currency: 'USD' }).amount).toBe(3900n);
+    expect(priceQuantity(stripe, '5', { currency: 'USD' }).amount).toBe(3500n);
   });
 
   it.each([

@@ -1,0 +1,192 @@
+import { Temporal } from 'temporal-polyfill';
+import { daysInPeriod, daysRemaining } from '../time/index.js';
+import { type ChargeLine, licenseLine, planChangeLines, prorate } from './proration.js';
+import type { ClosingPeriod, PlanTerms, RatingSnapshot } from './snapshot.js';
+import { type InvoiceTotals, invoiceTotals } from './tax.js';
+import { usageEventLine, usageLines } from './usage.js';
+
+/**
+ * The rating core: what a subscription owes for one event, from a snapshot, with no I/O. Every
+ * invoice, quote and preview is this function's answer, so what a person is shown is what is then
+ * invoiced, to the cent (docs/billing-rules.md lists the rules with worked examples).
+ *
+ * - start: the plan's fee in advance from the start to the end of the period, prorated by days;
+ *   nothing during a trial or for a fee billed in arrears.
+ * - renewal: the period that ended (its fee in arrears, its usage, the minimum commitment's top-up)
+ *   and the fee in advance of the period that begins.
+ * - plan_change now: a credit for the unused days of the current fee and a charge for the same days
+ *   of the new one; at the period's end: nothing now.
+ * - termination now: a credit for the unused days of a fee paid in advance (the used days of a fee
+ *   in arrears are charged), and the usage so far; at the period's end: nothing now.
+ * - usage_event: what one event of a charge paid in advance adds to the period's price.
+ *
+ * Lines come out in one canonical order, whatever order they were computed in; zero lines are
+ * dropped; tax is computed once on the sum; the customer's credit balance is applied last.
+ */
+
+export interface Rating {
+  lines: ChargeLine[];
+  totals: InvoiceTotals;
+  /** The part of the total the customer's credit balance pays. */
+  creditApplied: bigint;
+  /** What is left for the card: total − creditApplied. */
+  amountDue: bigint;
+}
+
+export function rate(snapshot: RatingSnapshot): Rating {
+  const lines = canonicalOrder(linesOf(snapshot).filter((line) => line.amount !== 0n));
+  const totals = invoiceTotals(
+    lines.map((line) => line.amount),
+    snapshot.tax,
+  );
+  const available = snapshot.creditBalance > 0n ? snapshot.creditBalance : 0n;
+  const creditApplied = totals.total > 0n ? (available < totals.total ? available : totals.total) : 0n;
+  return { lines, totals, creditApplied, amountDue: totals.total - creditApplied };
+}
+
+/** A renewal: `period` begins (on `plan`), and `closing`, when given, ended. */
+export function rateRenewal(
+  input: Omit<RatingSnapshot, 'event' | 'creditBalance'> & {
+    closing?: ClosingPeriod | undefined;
+    final?: boolean;
+    creditBalance?: bigint;
+  },
+): Rating {
+  return rate({
+    plan: input.plan,
+    period: input.period,
+    tax: input.tax,
+    creditBalance: input.creditBalance ?? 0n,
+    event: {
+      kind: 'renewal',
+      ...(input.closing ? { closing: input.closing } : {}),
+      ...(input.final ? { final: true } : {}),
+    },
+  });
+}
+
+function linesOf({ plan, period, event }: RatingSnapshot): ChargeLine[] {
+  switch (event.kind) {
+    case 'start':
+      if (event.trial || plan.feeTiming === 'arrears') return [];
+      return [licenseLine(plan, period, event.at)];
+    case 'renewal':
+      return [
+        ...(event.closing ? closingLines(event.closing) : []),
+        ...(plan.feeTiming === 'advance' && !event.final
+          ? [licenseLine(plan, period, period.startInstant)]
+          : []),
+      ];
+    case 'plan_change':
+      if (event.timing === 'period_end') return [];
+      if (plan.feeTiming === 'arrears' || event.to.feeTiming === 'arrears') return [];
+      return planChangeLines(plan, event.to, period, event.at);
+    case 'termination': {
+      if (event.timing === 'period_end') return [];
+      const usage = usageLines(
+        plan,
+        event.usage,
+        { start: event.from ?? period.startInstant, end: event.at },
+        { includeAdvanceCharges: false },
+      );
+      return [...usage, terminationLine(plan, period, event.from ?? period.startInstant, event.at)];
+    }
+    case 'usage_event': {
+      const line = usageEventLine(plan, event.usage, event.before, event.at, period.endInstant);
+      return line ? [line] : [];
+    }
+  }
+}
+
+/** The fee, usage and commitment of the period that ended. */
+function closingLines(closing: ClosingPeriod): ChargeLine[] {
+  const { plan, period, from } = closing;
+  const fee = licenseLine(plan, period, from);
+  const usage = usageLines(
+    plan,
+    closing.usage,
+    { start: fee.periodStart, end: period.endInstant },
+    { includeAdvanceCharges: false },
+  );
+  const lines: ChargeLine[] = [...(plan.feeTiming === 'arrears' ? [fee] : []), ...usage];
+  if (plan.minimumCommitment > 0n) {
+    // The commitment is prorated like the fee when the subscription began partway through.
+    const days = daysInPeriod(period);
+    const remaining = daysRemaining(period, from);
+    const committed = prorate(plan.minimumCommitment, remaining, days);
+    const billed = fee.amount + usage.reduce((sum, line) => sum + line.amount, 0n);
+    if (billed < committed) {
+      lines.push({
+        kind: 'adjustment',
+        description: `Minimum commitment of ${plan.planName}: top-up`,
+        periodStart: fee.periodStart,
+        periodEnd: period.endInstant,
+        quantity: '1',
+        unitAmount: (committed - billed).toString(),
+        amount: committed - billed,
+        planVersionId: plan.versionId,
+      });
+    }
+  }
+  return lines;
+}
+
+/**
+ * Ending now: a fee paid in advance is credited for the days left (the day of the termination is
+ * used), exactly the credit a change to another plan would give; a fee in arrears is charged for the
+ * days used, the whole fee less that same credit, so the two always make up the whole fee.
+ */
+function terminationLine(
+  plan: PlanTerms,
+  period: RatingSnapshot['period'],
+  from: Temporal.Instant,
+  at: Temporal.Instant,
+): ChargeLine {
+  const days = daysInPeriod(period);
+  const remaining = daysRemaining(period, at);
+  const unused = prorate(plan.basePrice, remaining, days);
+  if (plan.feeTiming === 'advance') {
+    return {
+      kind: 'proration_credit',
+      description: `Unused time on ${plan.planName} after cancelling, ${remaining} of ${days} days`,
+      periodStart: at,
+      periodEnd: period.endInstant,
+      quantity: '1',
+      unitAmount: (-plan.basePrice).toString(),
+      amount: -unused,
+      planVersionId: plan.versionId,
+    };
+  }
+  // Billed from `from`: the fee for the days from `from`, less the days left, each rounded as its own
+  // line would be, so a first period's arrears fee and its termination agree.
+  const billed = prorate(plan.basePrice, daysRemaining(period, from), days);
+  return {
+    kind: 'license',
+    description: `${plan.planName}, ${daysRemaining(period, from) - remaining} of ${days} days until cancelled`,
+    periodStart: from,
+    periodEnd: at,
+    quantity: '1',
+    unitAmount: plan.basePrice.toString(),
+    amount: billed - unused,
+    planVersionId: plan.versionId,
+  };
+}
+
+const KIND_ORDER: Record<ChargeLine['kind'], number> = {
+  proration_credit: 0,
+  proration_charge: 1,
+  license: 2,
+  usage: 3,
+  adjustment: 4,
+};
+
+/** One order for the same set of lines, however they were computed. */
+function canonicalOrder(lines: ChargeLine[]): ChargeLine[] {
+  return [...lines].sort(
+    (a, b) =>
+      Temporal.Instant.compare(a.periodStart, b.periodStart) ||
+      KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+      (a.description < b.description ? -1 : a.description > b.description ? 1 : 0) ||
+      (a.amount < b.amount ? -1 : a.amount > b.amount ? 1 : 0),
+  );
+}
