@@ -84,7 +84,9 @@ describe.each(engines())('billing rules on %s', (engine) => {
   }
 
   it('tests every rule the document states, and no other', () => {
-    expect(documented).toEqual([...tested, ...testedByCalendar]);
+    const byNumber = (rules: readonly (string | undefined)[]) =>
+      [...rules].sort((a, b) => Number(a?.slice(1)) - Number(b?.slice(1)));
+    expect(byNumber(documented)).toEqual(byNumber([...tested, ...testedByCalendar]));
   });
 
   it('R1: periods are calendar months in the customer’s time zone', async () => {
