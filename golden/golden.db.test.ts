@@ -41,22 +41,22 @@ describe('golden coverage', () => {
   it('reports a value the model gains as uncovered, without failing the run for it', () => {
     const grown = {
       ...dimensions,
-      interval: { ...dimensions.interval, values: [...dimensions.interval.values, 'week'] },
+      interval: { ...dimensions.interval, values: [...dimensions.interval.values, 'fortnight'] },
     };
     const gaps = uncovered(coverageReport(scenarios.map(coverageOf), grown));
     expect(
       gaps.filter((gap) => !gap.promised).map((gap) => `${gap.table}: ${label(gap.combination)}`),
     ).toEqual([
-      'recurring fee: week × calendar × advance',
-      'recurring fee: week × anniversary × advance',
-      'pricing: base_price × week',
-      'pricing: per_unit × week',
-      'pricing: graduated × week',
-      'pricing: volume × week',
-      'pricing: package × week',
-      'periods in a zone: UTC × week',
-      'periods in a zone: America/Los_Angeles × week',
-      'periods in a zone: Asia/Kolkata × week',
+      'recurring fee: fortnight × calendar × advance',
+      'recurring fee: fortnight × anniversary × advance',
+      'pricing: base_price × fortnight',
+      'pricing: per_unit × fortnight',
+      'pricing: graduated × fortnight',
+      'pricing: volume × fortnight',
+      'pricing: package × fortnight',
+      'periods in a zone: UTC × fortnight',
+      'periods in a zone: America/Los_Angeles × fortnight',
+      'periods in a zone: Asia/Kolkata × fortnight',
     ]);
     expect(gaps.filter((gap) => gap.promised)).toEqual([]);
   });
