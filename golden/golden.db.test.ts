@@ -182,8 +182,12 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
       return `/v1/subscriptions/${subscriptionId}`;
     };
     if ('subscribe' in step) {
-      const { plan, billing_mode, card } = step.subscribe;
-      const body = { plan_id: plans[plan], ...(billing_mode ? { billing_mode } : {}) };
+      const { plan, billing_mode, billing_day, card } = step.subscribe;
+      const body = {
+        plan_id: plans[plan],
+        ...(billing_mode ? { billing_mode } : {}),
+        ...(billing_day !== undefined ? { billing_day } : {}),
+      };
       const session = await ok<{ id: string; url: string | null }>(
         where,
         call('POST', '/v1/checkout_sessions', body),
