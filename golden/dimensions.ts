@@ -34,7 +34,7 @@ export const pricingModel: Dimension = {
 export const interval: Dimension = {
   name: 'interval',
   values: intervalSchema.options,
-  promised: ['month', 'year'],
+  promised: ['week', 'month', 'quarter', 'half_year', 'year'],
 };
 
 /** Periods from the 1st or from the day of subscribing (the subscription's billing_mode). */

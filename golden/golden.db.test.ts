@@ -41,22 +41,22 @@ describe('golden coverage', () => {
   it('reports a value the model gains as uncovered, without failing the run for it', () => {
     const grown = {
       ...dimensions,
-      interval: { ...dimensions.interval, values: [...dimensions.interval.values, 'week'] },
+      interval: { ...dimensions.interval, values: [...dimensions.interval.values, 'fortnight'] },
     };
     const gaps = uncovered(coverageReport(scenarios.map(coverageOf), grown));
     expect(
       gaps.filter((gap) => !gap.promised).map((gap) => `${gap.table}: ${label(gap.combination)}`),
     ).toEqual([
-      'recurring fee: week × calendar × advance',
-      'recurring fee: week × anniversary × advance',
-      'pricing: base_price × week',
-      'pricing: per_unit × week',
-      'pricing: graduated × week',
-      'pricing: volume × week',
-      'pricing: package × week',
-      'periods in a zone: UTC × week',
-      'periods in a zone: America/Los_Angeles × week',
-      'periods in a zone: Asia/Kolkata × week',
+      'recurring fee: fortnight × calendar × advance',
+      'recurring fee: fortnight × anniversary × advance',
+      'pricing: base_price × fortnight',
+      'pricing: per_unit × fortnight',
+      'pricing: graduated × fortnight',
+      'pricing: volume × fortnight',
+      'pricing: package × fortnight',
+      'periods in a zone: UTC × fortnight',
+      'periods in a zone: America/Los_Angeles × fortnight',
+      'periods in a zone: Asia/Kolkata × fortnight',
     ]);
     expect(gaps.filter((gap) => gap.promised)).toEqual([]);
   });
@@ -182,8 +182,12 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
       return `/v1/subscriptions/${subscriptionId}`;
     };
     if ('subscribe' in step) {
-      const { plan, billing_mode, card } = step.subscribe;
-      const body = { plan_id: plans[plan], ...(billing_mode ? { billing_mode } : {}) };
+      const { plan, billing_mode, billing_day, card } = step.subscribe;
+      const body = {
+        plan_id: plans[plan],
+        ...(billing_mode ? { billing_mode } : {}),
+        ...(billing_day !== undefined ? { billing_day } : {}),
+      };
       const session = await ok<{ id: string; url: string | null }>(
         where,
         call('POST', '/v1/checkout_sessions', body),

@@ -30,6 +30,8 @@ const action = z.union([
     subscribe: z.strictObject({
       plan: z.string(),
       billing_mode: z.string().optional(),
+      /** The day periods start on (R14): a day of month, or for a weekly plan the ISO weekday. */
+      billing_day: z.number().int().optional(),
       card: card.optional(),
     }),
   }),
