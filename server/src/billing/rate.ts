@@ -49,6 +49,7 @@ export function rateRenewal(
   input: Omit<RatingSnapshot, 'event' | 'creditBalance'> & {
     closing?: ClosingPeriod | undefined;
     final?: boolean;
+    from?: Temporal.Instant;
     creditBalance?: bigint;
   },
 ): Rating {
@@ -61,6 +62,7 @@ export function rateRenewal(
       kind: 'renewal',
       ...(input.closing ? { closing: input.closing } : {}),
       ...(input.final ? { final: true } : {}),
+      ...(input.from ? { from: input.from } : {}),
     },
   });
 }
@@ -74,7 +76,7 @@ function linesOf({ plan, period, event }: RatingSnapshot): ChargeLine[] {
       return [
         ...(event.closing ? closingLines(event.closing) : []),
         ...(plan.feeTiming === 'advance' && !event.final
-          ? [licenseLine(plan, period, period.startInstant)]
+          ? [licenseLine(plan, period, event.from ?? period.startInstant)]
           : []),
       ];
     case 'plan_change':

@@ -69,7 +69,16 @@ export type RatingEvent =
    * `period` begins; `closing`, when given, is the one that ended. `final`: the subscription ends
    * with `closing` (cancelled at the period's end), so only what it owes for that period is billed.
    */
-  | { kind: 'renewal'; closing?: ClosingPeriod; final?: boolean }
+  | {
+      kind: 'renewal';
+      closing?: ClosingPeriod;
+      final?: boolean;
+      /**
+       * When the new period's billing begins: its start, unless the period that ended was not aligned
+       * with it (a trial ending in the middle of a calendar period), which prorates the fee.
+       */
+      from?: Temporal.Instant;
+    }
   /** From `plan` to `to` at `at`, within `period`. */
   | { kind: 'plan_change'; to: PlanTerms; at: Temporal.Instant; timing: ChangeTiming }
   /**

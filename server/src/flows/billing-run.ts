@@ -158,7 +158,7 @@ export async function renewSubscription(
     const tax = await memo.get(`tax:${plan.ref.issuerId}:${customer.country}:${customer.state}`, () =>
       invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
     );
-    const { lines } = billing.rateRenewal({ plan: plan.price, period, tax, closing });
+    const { lines } = billing.rateRenewal({ plan: plan.price, period, tax, closing, from: periodEnd });
     if (lines.length === 0) return true;
     const draft = await invoicing.createDraft(cctx, {
       orgId,

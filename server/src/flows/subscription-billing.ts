@@ -322,6 +322,7 @@ export async function upcomingInvoice(
     tax,
     closing,
     final: sub.cancel_at_period_end,
+    from: at,
   });
   if (lines.length === 0 && sub.cancel_at_period_end) return null;
   return { at, total: totals.total, currency: plan.price.currency };
