@@ -1,4 +1,3 @@
-import { Temporal } from 'temporal-polyfill';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import type {
@@ -13,10 +12,14 @@ import * as invoicing from '../invoicing/index.js';
 import * as ledger from '../ledger/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { fromDate, toDate } from '../time/index.js';
+import { toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
-import { customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
+import { type RenewalPass, RunMemo, renewDue, renewLocked } from './renewals.js';
+import { customerContext, ledgerAccount } from './subscription-billing.js';
+
+export { RunMemo };
+
 import { releaseIfSettled } from './subscription-lifecycle.js';
 
 /**
@@ -35,30 +38,13 @@ export interface BillingRunDeps {
   gateways: payments.GatewayRegistry;
 }
 
-/**
- * What one run reads again and again: plan versions (immutable) and tax rules, by key. A run is
- * minutes long at most, so a rate changed meanwhile applies from the next run.
- */
-export class RunMemo {
-  readonly #values = new Map<string, Promise<unknown>>();
-
-  get<T>(key: string, load: () => Promise<T>): Promise<T> {
-    let value = this.#values.get(key) as Promise<T> | undefined;
-    if (!value) {
-      value = load();
-      this.#values.set(key, value);
-      // A failed read is not remembered.
-      value.catch(() => this.#values.delete(key));
-    }
-    return value;
-  }
-}
-
 export interface BillingRunReport {
   renewed: number;
   charged: number;
   failed: number;
   closed: number;
+  /** Subscriptions whose renewal failed alone (bad data): logged, left due for the next run. */
+  setAside?: RenewalPass['setAside'];
 }
 
 /**
@@ -72,6 +58,7 @@ export async function runBilling(
 ): Promise<BillingRunReport> {
   const within: BillingScope = scope ?? { except: await customers.orgsOnTestClocks(ctx) };
   const memo = new RunMemo();
+  const setAside = new Set<string>();
   const report: BillingRunReport = { renewed: 0, charged: 0, failed: 0, closed: 0 };
   // Payments owed back whose refund a crash (or a gateway that did not answer) left unfinished.
   await refundConflictingPayments(ctx, deps.gateways, within);
@@ -88,9 +75,9 @@ export async function runBilling(
         ctx.log.warn({ err: error, invoice: draft.id }, 'an interrupted plan change was withdrawn'),
       );
     }
-    for (const due of await subscriptions.subscriptionsToRenew(ctx, now, within)) {
-      if (await renewSubscription(ctx, due.org_id, due.id, memo)) report.renewed++;
-    }
+    const renewals = await renewDue(ctx, within, memo, setAside);
+    report.renewed += renewals.renewed;
+    if (renewals.setAside.length > 0) report.setAside = [...(report.setAside ?? []), ...renewals.setAside];
     for (const due of await invoicing.invoicesToCollect(ctx, now, within)) {
       const outcome = await collectInvoice(ctx, deps, due.org_id, due.id);
       if (outcome === 'paid') report.charged++;
@@ -107,9 +94,8 @@ export async function runBilling(
 }
 
 /**
- * The period has ended: cancel if asked, apply a scheduled downgrade, end a trial, move to the next
- * period and issue its invoice (the plan's fee in advance; usage of the period that ended is added
- * by metering). Returns false when another worker did it first.
+ * The period has ended: renews one subscription by itself (see `renewLocked`). Returns false when it
+ * is not due, or another worker did it first.
  */
 export async function renewSubscription(
   ctx: Ctx,
@@ -118,62 +104,10 @@ export async function renewSubscription(
   memo: RunMemo = new RunMemo(),
 ): Promise<boolean> {
   return withTransaction(ctx, async (tx) => {
-    let sub = await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait');
+    const sub = await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait');
     const customer = await customers.getCustomer(tx, orgId);
-    const cctx = await customerContext(tx, customer);
-    const now = cctx.clock.now();
-    const periodEnd = fromDate(sub.current_period_end);
-    if (Temporal.Instant.compare(periodEnd, now) > 0 || !isRenewable(sub)) return false;
-
-    if (sub.cancel_at_period_end) {
-      await subscriptions.transition(cctx, sub, 'cancelled', 'Cancelled at the end of the period');
-      return true;
-    }
-    if (sub.scheduled_plan_id && sub.scheduled_plan_version_id) {
-      sub = await subscriptions.changePlanVersion(
-        cctx,
-        sub,
-        {
-          issuerId: sub.plan_issuer_id,
-          planId: sub.scheduled_plan_id,
-          versionId: sub.scheduled_plan_version_id,
-        },
-        'Scheduled change at the end of the period',
-      );
-    }
-    if (sub.status === 'trialing') sub = await subscriptions.transition(cctx, sub, 'active', 'Trial ended');
-
-    const plan = await memo.get(`plan:${sub.plan_issuer_id}:${sub.plan_version_id}`, () =>
-      pricedPlan(tx, { issuerId: sub.plan_issuer_id, planId: sub.plan_id, versionId: sub.plan_version_id }),
-    );
-    const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
-    const period = subscriptions.periodContaining(rule, periodEnd);
-    sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
-    const lines =
-      plan.price.basePrice === 0n ? [] : [subscriptions.licenseLine(plan.price, period, periodEnd)];
-    if (lines.length === 0) return true;
-    const draft = await invoicing.createDraft(cctx, {
-      orgId,
-      issuerId: plan.ref.issuerId,
-      customer,
-      subscriptionId: sub.id,
-      reason: 'subscription_cycle',
-      currency: plan.price.currency,
-      periodStart: periodEnd,
-      periodEnd: period.endInstant,
-      lines,
-      tax: await memo.get(`tax:${plan.ref.issuerId}:${customer.country}:${customer.state}`, () =>
-        invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
-      ),
-      autoCharge: true,
-    });
-    await invoicing.finalize(cctx, orgId, draft.id, ledgerAccount(sub, customer));
-    return true;
+    return renewLocked(tx, sub, customer, memo);
   });
-}
-
-function isRenewable(sub: SubscriptionRow): boolean {
-  return ['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status);
 }
 
 export type CollectionOutcome = 'paid' | 'failed' | 'pending' | 'skipped';

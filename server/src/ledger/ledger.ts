@@ -153,3 +153,94 @@ export async function listEntries(
   if (filter.paymentId) query = query.where('payment_id', '=', filter.paymentId);
   return query.orderBy('seq').limit(1000).execute();
 }
+
+/** Which statement an entry for `account` effective at `at` lands in, as a key: one per local month. */
+export function statementKey(account: LedgerAccount, at: Temporal.Instant): string {
+  const month = calendarMonthPeriod(at, account.timeZone).start.toPlainDate().toPlainYearMonth().toString();
+  return `${account.orgId}|${account.subscriptionId}|${month}`;
+}
+
+/**
+ * `statementFor` for many accounts at once (the billing run's batches): the missing statements
+ * created in one statement, all of them read and locked FOR SHARE in another. Keyed by
+ * `statementKey`. A closed one is returned as it is; its entries need `post`, which routes them late.
+ */
+export async function statementsFor(
+  ctx: Ctx,
+  wanted: readonly { account: LedgerAccount; at: Temporal.Instant }[],
+): Promise<Map<string, StatementRow>> {
+  const byKey = new Map<string, { account: LedgerAccount; at: Temporal.Instant }>();
+  for (const want of wanted) byKey.set(statementKey(want.account, want.at), want);
+  const found = new Map<string, StatementRow>();
+  if (byKey.size === 0) return found;
+  const rows = [...byKey.values()].map(({ account, at }) => {
+    const period = calendarMonthPeriod(at, account.timeZone);
+    return {
+      org_id: account.orgId,
+      id: newId('statement'),
+      subscription_id: account.subscriptionId,
+      currency: account.currency,
+      month: period.start.toPlainDate().toPlainYearMonth().toString(),
+      period_start: toDate(period.startInstant),
+      period_end: toDate(period.endInstant),
+      status: 'open' as const,
+    };
+  });
+  await ctx.db
+    .insertInto('statements')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['org_id', 'subscription_id', 'month']).doNothing())
+    .execute();
+  const locked = await ctx.db
+    .selectFrom('statements')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, subscription_id, month) in (${sql.join(
+        rows.map((r) => sql`(${r.org_id}, ${r.subscription_id}, ${r.month})`),
+      )})`,
+    )
+    .orderBy('org_id')
+    .orderBy('id')
+    .forShare()
+    .execute();
+  for (const row of locked) found.set(`${row.org_id}|${row.subscription_id}|${row.month}`, row);
+  return found;
+}
+
+/**
+ * Adds entries of many accounts in one statement, each into the open statement the caller found for
+ * it with `statementsFor` (the database refuses a closed one). Each cause is posted once.
+ */
+export async function postToOpenStatements(
+  ctx: Ctx,
+  postings: readonly { account: LedgerAccount; statement: StatementRow; entries: readonly NewEntry[] }[],
+): Promise<void> {
+  const postedAt = toDate(ctx.clock.now());
+  const rows = postings.flatMap(({ account, statement, entries }) =>
+    entries
+      .filter((entry) => entry.amount !== 0n)
+      .map((entry) => ({
+        org_id: account.orgId,
+        id: newId('ledgerEntry'),
+        subscription_id: account.subscriptionId,
+        statement_id: statement.id,
+        kind: entry.kind,
+        amount: entry.amount,
+        currency: account.currency,
+        description: entry.description,
+        effective_at: toDate(entry.effectiveAt),
+        late: false,
+        invoice_id: entry.invoiceId ?? null,
+        payment_id: entry.paymentId ?? null,
+        refund_id: entry.refundId ?? null,
+        source_key: entry.sourceKey,
+        posted_at: postedAt,
+      })),
+  );
+  if (rows.length === 0) return;
+  await ctx.db
+    .insertInto('ledger_entries')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['org_id', 'source_key']).doNothing())
+    .execute();
+}

@@ -4,13 +4,17 @@ export { type ChargeLine, licenseLine, type PlanPrice, planChangeLines, prorate 
 export * from './subscription.schema.js';
 export {
   advancePeriod,
+  advancePeriods,
   changePlanVersion,
+  dueForRenewal,
   getSubscription,
   listSubscriptions,
   liveSubscriptions,
+  lockDue,
   type PlanVersionRef,
   periodRuleOf,
   presentSubscription,
+  RENEWABLE,
   type StartInput,
   schedulePlan,
   setCancelAtPeriodEnd,
