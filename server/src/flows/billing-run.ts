@@ -36,6 +36,29 @@ import { releaseIfSettled } from './subscription-lifecycle.js';
 
 export interface BillingRunDeps {
   gateways: payments.GatewayRegistry;
+  /** Cards charged at once (BILLFOLD_CHARGE_CONCURRENCY); 8 when not given. */
+  chargeConcurrency?: number;
+}
+
+export const DEFAULT_CHARGE_CONCURRENCY = 8;
+
+/**
+ * Runs `work` on each item, at most `limit` at a time. The charges of a run wait on the gateway's
+ * network more than on anything here: a few at once keep both the gateway and the database busy.
+ */
+async function eachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export interface BillingRunReport {
@@ -78,11 +101,16 @@ export async function runBilling(
     const renewals = await renewDue(ctx, within, memo, setAside);
     report.renewed += renewals.renewed;
     if (renewals.setAside.length > 0) report.setAside = [...(report.setAside ?? []), ...renewals.setAside];
-    for (const due of await invoicing.invoicesToCollect(ctx, now, within)) {
-      const outcome = await collectInvoice(ctx, deps, due.org_id, due.id);
-      if (outcome === 'paid') report.charged++;
-      if (outcome === 'failed') report.failed++;
-    }
+    // Each charge is its own: outside any transaction, under its key per invoice and attempt.
+    await eachConcurrently(
+      await invoicing.invoicesToCollect(ctx, now, within),
+      deps.chargeConcurrency ?? DEFAULT_CHARGE_CONCURRENCY,
+      async (due) => {
+        const outcome = await collectInvoice(ctx, deps, due.org_id, due.id);
+        if (outcome === 'paid') report.charged++;
+        if (outcome === 'failed') report.failed++;
+      },
+    );
     for (const due of await ledger.statementsToClose(ctx, now, within)) {
       await withTransaction(ctx, (tx) => ledger.closeStatement(tx, due.org_id, due.id));
       report.closed++;
