@@ -172,6 +172,26 @@ export async function renewBatch(
     const customers = new Map(customerRows.map((c) => [c.org_id, c]));
     const clocks = await clocksOf(tx, customerRows);
 
+    // Subscriptions that share a zone, a rule and a period end share their next period: computed once.
+    const periods = new Map<string, BillingPeriod>();
+    const nextPeriod = (sub: SubscriptionRow, interval: 'month' | 'year', periodEnd: Temporal.Instant) => {
+      const rule = subscriptions.periodRuleOf(sub, interval);
+      const key = [
+        interval,
+        rule.billingMode,
+        rule.anchorDay,
+        rule.timeZone,
+        interval === 'year' ? rule.startedOn.toString() : '',
+        periodEnd.epochMilliseconds,
+      ].join('|');
+      let period = periods.get(key);
+      if (!period) {
+        period = subscriptions.periodContaining(rule, periodEnd);
+        periods.set(key, period);
+      }
+      return period;
+    };
+
     let renewed = 0;
     const oneByOne: SubscriptionRow[] = [];
     const plain: PlainRenewal[] = [];
@@ -194,8 +214,7 @@ export async function renewBatch(
         continue;
       }
       const plan = await planOf(tx, memo, sub);
-      const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
-      const period = subscriptions.periodContaining(rule, periodEnd);
+      const period = nextPeriod(sub, plan.entry.plan.billing_interval, periodEnd);
       const lines = renewalLines(plan, period, periodEnd);
       plain.push({
         sub,

@@ -668,11 +668,21 @@ export async function issueMany(
     ctx,
     batch.map((item) => ({ account: item.account, at: chargedAt(item) })),
   );
-  const statementOf = (item: BatchInvoice) =>
-    statements.get(ledger.statementKey(item.account, chargedAt(item)));
-  const deferred = batch.filter((item) => statementOf(item)?.status !== 'open');
-  const issuing = batch.filter((item) => statementOf(item)?.status === 'open');
+  const statementOf = new Map(batch.map((item, i) => [item, statements[i]]));
+  const deferred = batch.filter((item) => statementOf.get(item)?.status !== 'open');
+  const issuing = batch.filter((item) => statementOf.get(item)?.status === 'open');
   if (issuing.length === 0) return { issued: [], deferred };
+  // Many invoices share a zone, a moment and a due day: each due date is computed once.
+  const dueDates = new Map<string, Date>();
+  const dueDateOf = (at: Temporal.Instant, timeZone: string, dueDay: number) => {
+    const key = `${timeZone}|${at.epochMilliseconds}|${dueDay}`;
+    let due = dueDates.get(key);
+    if (!due) {
+      due = toDate(dueDate(at, timeZone, dueDay));
+      dueDates.set(key, due);
+    }
+    return due;
+  };
 
   const issuers = [...new Set(issuing.map((item) => item.draft.issuerId))].sort();
   const ranges = new Map<string, { prefix: string; dueDay: number; next: bigint }>();
@@ -703,7 +713,7 @@ export async function issueMany(
   for (const item of issuing) {
     const { draft, account, at } = item;
     const range = ranges.get(draft.issuerId);
-    const statement = statementOf(item);
+    const statement = statementOf.get(item);
     if (!range || !statement)
       throw new Error('unreachable: every issuing invoice has a range and a statement');
     const number = `${range.prefix}-${range.next.toString().padStart(6, '0')}`;
@@ -717,7 +727,7 @@ export async function issueMany(
       status: nothingToPay ? 'paid' : 'open',
       finalized_at: now,
       paid_at: nothingToPay ? now : null,
-      due_at: toDate(dueDate(at, account.timeZone, range.dueDay)),
+      due_at: dueDateOf(at, account.timeZone, range.dueDay),
       next_attempt_at: draft.autoCharge && !nothingToPay ? now : null,
     };
     const invoiceLinesOf = draft.lines.map((line, position) =>

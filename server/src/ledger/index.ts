@@ -7,7 +7,6 @@ export {
   post,
   postToOpenStatements,
   statementFor,
-  statementKey,
   statementsFor,
 } from './ledger.js';
 export * from './ledger.schema.js';

@@ -3,7 +3,7 @@ import type { Temporal } from 'temporal-polyfill';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { LedgerEntryKind, LedgerEntryRow, StatementRow } from '../db/schema.js';
-import { calendarMonthPeriod, nextCalendarPeriod, toDate } from '../time/index.js';
+import { type BillingPeriod, calendarMonthPeriod, nextCalendarPeriod, toDate } from '../time/index.js';
 
 /**
  * The ledger (C26): every charge, credit, payment and refund of a subscription is an entry, added
@@ -154,27 +154,32 @@ export async function listEntries(
   return query.orderBy('seq').limit(1000).execute();
 }
 
-/** Which statement an entry for `account` effective at `at` lands in, as a key: one per local month. */
-export function statementKey(account: LedgerAccount, at: Temporal.Instant): string {
-  const month = calendarMonthPeriod(at, account.timeZone).start.toPlainDate().toPlainYearMonth().toString();
-  return `${account.orgId}|${account.subscriptionId}|${month}`;
-}
-
 /**
- * `statementFor` for many accounts at once (the billing run's batches): the missing statements
- * created in one statement, all of them read and locked FOR SHARE in another. Keyed by
- * `statementKey`. A closed one is returned as it is; its entries need `post`, which routes them late.
+ * `statementFor` for many accounts at once (the billing run's batches), in the order asked: the
+ * missing statements created in one statement; those that existed already read and locked FOR SHARE
+ * in another (none, usually: a renewal opens its month). A closed one is returned as it is; entries
+ * for it need `post`, which routes them late.
  */
 export async function statementsFor(
   ctx: Ctx,
   wanted: readonly { account: LedgerAccount; at: Temporal.Instant }[],
-): Promise<Map<string, StatementRow>> {
-  const byKey = new Map<string, { account: LedgerAccount; at: Temporal.Instant }>();
-  for (const want of wanted) byKey.set(statementKey(want.account, want.at), want);
-  const found = new Map<string, StatementRow>();
-  if (byKey.size === 0) return found;
-  const rows = [...byKey.values()].map(({ account, at }) => {
-    const period = calendarMonthPeriod(at, account.timeZone);
+): Promise<StatementRow[]> {
+  if (wanted.length === 0) return [];
+  // Many accounts share a zone and a moment: each month is computed once.
+  const months = new Map<string, BillingPeriod>();
+  const monthOf = (account: LedgerAccount, at: Temporal.Instant) => {
+    const key = `${account.timeZone}|${at.epochMilliseconds}`;
+    let period = months.get(key);
+    if (!period) {
+      period = calendarMonthPeriod(at, account.timeZone);
+      months.set(key, period);
+    }
+    return period;
+  };
+  const keyOf = (row: { org_id: string; subscription_id: string; month: string }) =>
+    `${row.org_id}|${row.subscription_id}|${row.month}`;
+  const wantedRows = wanted.map(({ account, at }) => {
+    const period = monthOf(account, at);
     return {
       org_id: account.orgId,
       id: newId('statement'),
@@ -186,25 +191,33 @@ export async function statementsFor(
       status: 'open' as const,
     };
   });
-  await ctx.db
+  const unique = [...new Map(wantedRows.map((row) => [keyOf(row), row])).values()];
+  const found = new Map<string, StatementRow>();
+  const created = await ctx.db
     .insertInto('statements')
-    .values(rows)
+    .values(unique)
     .onConflict((oc) => oc.columns(['org_id', 'subscription_id', 'month']).doNothing())
+    .returningAll()
     .execute();
-  const locked = await ctx.db
-    .selectFrom('statements')
-    .selectAll()
-    .where(
-      sql<boolean>`(org_id, subscription_id, month) in (${sql.join(
-        rows.map((r) => sql`(${r.org_id}, ${r.subscription_id}, ${r.month})`),
-      )})`,
-    )
-    .orderBy('org_id')
-    .orderBy('id')
-    .forShare()
-    .execute();
-  for (const row of locked) found.set(`${row.org_id}|${row.subscription_id}|${row.month}`, row);
-  return found;
+  for (const row of created) found.set(keyOf(row), row);
+  const existing = unique.filter((row) => !found.has(keyOf(row)));
+  if (existing.length > 0) {
+    // FOR SHARE, as in `statementFor`: a statement being closed waits for these entries.
+    const locked = await ctx.db
+      .selectFrom('statements')
+      .selectAll()
+      .where(
+        sql<boolean>`(org_id, subscription_id, month) in (select * from unnest(
+          ${existing.map((r) => r.org_id)}::text[], ${existing.map((r) => r.subscription_id)}::text[],
+          ${existing.map((r) => r.month)}::text[]))`,
+      )
+      .orderBy('org_id')
+      .orderBy('id')
+      .forShare()
+      .execute();
+    for (const row of locked) found.set(keyOf(row), row);
+  }
+  return wantedRows.map((row) => found.get(keyOf(row)) as StatementRow);
 }
 
 /**
