@@ -4,6 +4,7 @@ import type {
   BillingCustomerRow,
   DunningFinalStep,
   InvoiceRow,
+  PaymentMethodRow,
   PaymentRow,
   SubscriptionRow,
 } from '../db/schema.js';
@@ -102,15 +103,13 @@ export async function runBilling(
     report.renewed += renewals.renewed;
     if (renewals.setAside.length > 0) report.setAside = [...(report.setAside ?? []), ...renewals.setAside];
     // Each charge is its own: outside any transaction, under its key per invoice and attempt.
-    await eachConcurrently(
-      await invoicing.invoicesToCollect(ctx, now, within),
-      deps.chargeConcurrency ?? DEFAULT_CHARGE_CONCURRENCY,
-      async (due) => {
-        const outcome = await collectInvoice(ctx, deps, due.org_id, due.id);
-        if (outcome === 'paid') report.charged++;
-        if (outcome === 'failed') report.failed++;
-      },
-    );
+    const toCollect = await invoicing.invoicesToCollect(ctx, now, within);
+    const known = await loadForCollection(ctx, toCollect);
+    await eachConcurrently(toCollect, deps.chargeConcurrency ?? DEFAULT_CHARGE_CONCURRENCY, async (due) => {
+      const outcome = await collectInvoice(ctx, deps, due.org_id, due.id, { known: known.get(due.id) });
+      if (outcome === 'paid') report.charged++;
+      if (outcome === 'failed') report.failed++;
+    });
     for (const due of await ledger.statementsToClose(ctx, now, within)) {
       await withTransaction(ctx, (tx) => ledger.closeStatement(tx, due.org_id, due.id));
       report.closed++;
@@ -140,6 +139,45 @@ export async function renewSubscription(
 
 export type CollectionOutcome = 'paid' | 'failed' | 'pending' | 'skipped';
 
+/** What charging an invoice reads before the gateway is called, loaded for a run's batch at once. */
+export interface KnownForCollection {
+  invoice: InvoiceRow;
+  customer: BillingCustomerRow;
+  methods: PaymentMethodRow[];
+  /** The gateway customers already known, by gateway. */
+  gatewayCustomers: Map<string, string>;
+}
+
+/** The invoices, customers, saved methods and gateway customers of `due`: four queries, by invoice id. */
+async function loadForCollection(
+  ctx: Ctx,
+  due: readonly { org_id: string; id: string }[],
+): Promise<Map<string, KnownForCollection>> {
+  const orgIds = [...new Set(due.map((d) => d.org_id))];
+  const [invoices, customerRows, methods, gatewayCustomers] = await Promise.all([
+    invoicing.invoicesByRefs(ctx, due),
+    customers.findCustomers(ctx, orgIds),
+    customers.paymentMethodsOf(ctx, orgIds),
+    payments.knownGatewayCustomerRefs(ctx, orgIds),
+  ]);
+  const known = new Map<string, KnownForCollection>();
+  for (const invoice of invoices) {
+    const customer = customerRows.find((c) => c.org_id === invoice.org_id);
+    if (!customer) continue;
+    known.set(invoice.id, {
+      invoice,
+      customer,
+      methods: methods.filter((m) => m.org_id === invoice.org_id),
+      gatewayCustomers: new Map(
+        [...gatewayCustomers]
+          .filter(([key]) => key.startsWith(`${invoice.org_id}|`))
+          .map(([key, ref]) => [key.slice(invoice.org_id.length + 1), ref]),
+      ),
+    });
+  }
+  return known;
+}
+
 /**
  * Charges an open invoice's amount due to the customer's default method. The gateway's key names the
  * invoice and the attempt, so the same attempt repeated (a crash, a second worker) is one charge.
@@ -149,11 +187,12 @@ export async function collectInvoice(
   deps: BillingRunDeps,
   orgId: string,
   invoiceId: string,
-  options: { now?: boolean } = {},
+  options: { now?: boolean; known?: KnownForCollection | undefined } = {},
 ): Promise<CollectionOutcome> {
-  const customer = await customers.getCustomer(ctx, orgId);
+  const { known } = options;
+  const customer = known?.customer ?? (await customers.getCustomer(ctx, orgId));
   const cctx = await customerContext(ctx, customer);
-  const invoice = await invoicing.getInvoice(cctx, orgId, invoiceId);
+  const invoice = known?.invoice ?? (await invoicing.getInvoice(cctx, orgId, invoiceId));
   const due = invoicing.amountDue(invoice);
   const scheduled =
     invoice.auto_charge &&
@@ -161,7 +200,9 @@ export async function collectInvoice(
     invoice.next_attempt_at <= toDate(cctx.clock.now());
   // `now`: the customer pays an open invoice with the saved card (a new one, often) this moment.
   if (invoice.status !== 'open' || due === 0n || !(scheduled || options.now)) return 'skipped';
-  const method = (await customers.listPaymentMethods(cctx, orgId)).find((m) => m.is_default);
+  const method = (known?.methods ?? (await customers.listPaymentMethods(cctx, orgId))).find(
+    (m) => m.is_default,
+  );
   if (!method || !deps.gateways.has(method.gateway)) {
     await settleFailure(cctx, invoice, 'No saved payment method to charge');
     return 'failed';
@@ -172,7 +213,9 @@ export async function collectInvoice(
     payment = await payments.chargeSavedMethod(cctx, gateway, {
       orgId,
       customerId: customer.id,
-      gatewayCustomerRef: await payments.gatewayCustomerRef(cctx, gateway, customer),
+      gatewayCustomerRef:
+        known?.gatewayCustomers.get(gateway.name) ??
+        (await payments.gatewayCustomerRef(cctx, gateway, customer)),
       paymentMethodRef: method.gateway_ref,
       amount: due,
       currency: invoice.currency,

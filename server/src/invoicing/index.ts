@@ -19,6 +19,7 @@ export {
   findInvoice,
   getInvoice,
   invoiceLines,
+  invoicesByRefs,
   invoicesToCollect,
   issueMany,
   listInvoices,

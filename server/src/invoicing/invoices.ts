@@ -594,6 +594,21 @@ export async function listInvoices(
 }
 
 /** Open invoices whose next automatic attempt is due by `now`: the billing run's collections. */
+/** Several invoices by reference in one query (a batch of the billing run). */
+export async function invoicesByRefs(
+  ctx: Ctx,
+  refs: readonly { org_id: string; id: string }[],
+): Promise<InvoiceRow[]> {
+  if (refs.length === 0) return [];
+  return ctx.db
+    .selectFrom('invoices')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
+    )
+    .execute();
+}
+
 export async function invoicesToCollect(
   ctx: Ctx,
   now: Date,

@@ -51,6 +51,19 @@ export async function statementFor(
 ): Promise<StatementRow> {
   const period = calendarMonthPeriod(at, account.timeZone);
   const month = period.start.toPlainDate().toPlainYearMonth().toString();
+  // FOR SHARE: a statement being closed waits for this transaction's entries, and the other way round.
+  const locked = () =>
+    ctx.db
+      .selectFrom('statements')
+      .selectAll()
+      .where('org_id', '=', account.orgId)
+      .where('subscription_id', '=', account.subscriptionId)
+      .where('month', '=', month)
+      .forShare()
+      .executeTakeFirst();
+  // Usually the month's statement exists (its renewal opened it): one query.
+  const existing = await locked();
+  if (existing) return existing;
   await ctx.db
     .insertInto('statements')
     .values({
@@ -72,15 +85,10 @@ export async function statementFor(
     })
     .onConflict((oc) => oc.columns(['org_id', 'subscription_id', 'month']).doNothing())
     .execute();
-  // FOR SHARE: a statement being closed waits for this transaction's entries, and the other way round.
-  return ctx.db
-    .selectFrom('statements')
-    .selectAll()
-    .where('org_id', '=', account.orgId)
-    .where('subscription_id', '=', account.subscriptionId)
-    .where('month', '=', month)
-    .forShare()
-    .executeTakeFirstOrThrow();
+  const created = await locked();
+  if (!created)
+    throw new Error(`statement ${month} of ${account.subscriptionId} was neither found nor created`);
+  return created;
 }
 
 /** Adds entries to the ledger, each once. Returns the entries this call added. */

@@ -16,6 +16,20 @@ import type { GatewayPayment, PaymentGateway } from './port.js';
  * webhook, whichever comes first, apply it and the other changes nothing.
  */
 
+/** The gateway customers already known for several organizations, by `${org_id}|${gateway}`. */
+export async function knownGatewayCustomerRefs(
+  ctx: Ctx,
+  orgIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (orgIds.length === 0) return new Map();
+  const rows = await ctx.db
+    .selectFrom('gateway_customers')
+    .select(['org_id', 'gateway', 'gateway_customer_ref'])
+    .where('org_id', 'in', [...orgIds])
+    .execute();
+  return new Map(rows.map((r) => [`${r.org_id}|${r.gateway}`, r.gateway_customer_ref]));
+}
+
 export async function gatewayCustomerRef(
   ctx: Ctx,
   gateway: PaymentGateway,
