@@ -321,6 +321,11 @@ async function measureBaseline(engine: Engine, count: number) {
 
 const results = [];
 for (const engine of ENGINES) {
+  // A small round first, not reported: both sides measured with their code compiled and warm.
+  if (process.env.BENCH_WARMUP !== '0') {
+    await measureRun(engine, 500);
+    await measureBaseline(engine, 500);
+  }
   for (const count of SIZES) {
     const run = await measureRun(engine, count);
     const baseline = await measureBaseline(engine, count);
