@@ -20,6 +20,5 @@ export {
   setCancelAtPeriodEnd,
   startSubscription,
   subscriptionHistory,
-  subscriptionsToRenew,
   transition,
 } from './subscriptions.js';

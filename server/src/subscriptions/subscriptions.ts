@@ -455,25 +455,6 @@ export async function lockDue(
     .execute();
 }
 
-/** Live subscriptions whose period has ended by `now`: the billing run's renewals. */
-export async function subscriptionsToRenew(
-  ctx: Ctx,
-  now: Date,
-  scope: BillingScope = {},
-  limit = 500,
-): Promise<{ org_id: string; id: string }[]> {
-  return ctx.db
-    .selectFrom('subscriptions')
-    .select(['org_id', 'id'])
-    .where('status', 'in', ['trialing', 'active', 'past_due', 'unpaid'])
-    .where('current_period_end', '<=', now)
-    .where(inScope(scope))
-    .orderBy('current_period_end')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
-}
-
 export async function subscriptionHistory(
   ctx: Ctx,
   orgId: string,
