@@ -42,7 +42,7 @@ export async function findCustomers(ctx: Ctx, orgIds: readonly string[]): Promis
   return ctx.db
     .selectFrom('billing_customers')
     .selectAll()
-    .where('org_id', 'in', [...orgIds])
+    .where(sql<boolean>`org_id = any(${[...orgIds]}::text[])`)
     .execute();
 }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
@@ -18,7 +19,7 @@ export async function paymentMethodsOf(ctx: Ctx, orgIds: readonly string[]): Pro
   return ctx.db
     .selectFrom('payment_methods')
     .selectAll()
-    .where('org_id', 'in', [...orgIds])
+    .where(sql<boolean>`org_id = any(${[...orgIds]}::text[])`)
     .orderBy('org_id')
     .orderBy('is_default', 'desc')
     .orderBy('created_at', 'desc')

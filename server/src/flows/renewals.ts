@@ -1,5 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { type Ctx, withTransaction } from '../context.js';
+import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, SubscriptionRow } from '../db/schema.js';
 import type { BillingScope } from '../db/scope.js';
 import * as invoicing from '../invoicing/index.js';
@@ -130,8 +131,8 @@ interface PlainRenewal {
 }
 
 /** Customers' clocks, by organization: a test clock's frozen time, the run's clock otherwise. */
-async function clocksOf(ctx: Ctx, customers: readonly BillingCustomerRow[]): Promise<Map<string, Clock>> {
-  const onTestClocks = customers.filter((c) => c.test_clock_id !== null);
+async function clocksOf(ctx: Ctx, customerRows: readonly BillingCustomerRow[]): Promise<Map<string, Clock>> {
+  const onTestClocks = customerRows.filter((c) => c.test_clock_id !== null);
   const clocks = new Map<string, Clock>();
   if (onTestClocks.length === 0) return clocks;
   const frozen = await ctx.db
@@ -164,12 +165,8 @@ export async function renewBatch(
   return withTransaction(ctx, async (tx) => {
     const locked = await subscriptions.lockDue(tx, toDate(tx.clock.now()), candidates);
     if (locked.length === 0) return 0;
-    const customerRows = await tx.db
-      .selectFrom('billing_customers')
-      .selectAll()
-      .where('org_id', 'in', [...new Set(locked.map((s) => s.org_id))])
-      .execute();
-    const customers = new Map(customerRows.map((c) => [c.org_id, c]));
+    const customerRows = await customers.findCustomers(tx, [...new Set(locked.map((s) => s.org_id))]);
+    const customerOf = new Map(customerRows.map((c) => [c.org_id, c]));
     const clocks = await clocksOf(tx, customerRows);
 
     // Subscriptions that share a zone, a rule and a period end share their next period: computed once.
@@ -196,7 +193,7 @@ export async function renewBatch(
     const oneByOne: SubscriptionRow[] = [];
     const plain: PlainRenewal[] = [];
     for (const sub of locked) {
-      const customer = customers.get(sub.org_id);
+      const customer = customerOf.get(sub.org_id);
       if (!customer) throw new Error(`subscription ${sub.id} of ${sub.org_id} has no billing customer`);
       const customerClock = clocks.get(sub.org_id);
       const at = (customerClock ?? tx.clock).now();
@@ -256,7 +253,7 @@ export async function renewBatch(
     renewed += plain.length - later.size;
     for (const r of plain) if (later.has(r.sub.id)) oneByOne.push(r.sub);
     for (const sub of oneByOne) {
-      const customer = customers.get(sub.org_id) as BillingCustomerRow;
+      const customer = customerOf.get(sub.org_id) as BillingCustomerRow;
       if (await renewLocked(tx, sub, customer, memo)) renewed++;
     }
     return renewed;

@@ -24,6 +24,7 @@ export {
   issueMany,
   listInvoices,
   markUncollectible,
+  presentInvoices,
   recordFailedAttempt,
   taxRuleFor,
   voidInvoice,

@@ -556,6 +556,28 @@ export async function invoiceLines(ctx: Ctx, orgId: string, invoiceId: string): 
     .execute();
 }
 
+/** Invoices with their lines, for a page of a list: one query for the lines of every invoice. */
+export async function presentInvoices(ctx: Ctx, orgId: string, rows: readonly InvoiceRow[]) {
+  const lines =
+    rows.length === 0
+      ? []
+      : await ctx.db
+          .selectFrom('invoice_lines')
+          .selectAll()
+          .where('org_id', '=', orgId)
+          .where(
+            'invoice_id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .orderBy('invoice_id')
+          .orderBy('position')
+          .execute();
+  const byInvoice = new Map<string, InvoiceLineRow[]>();
+  for (const line of lines) byInvoice.set(line.invoice_id, [...(byInvoice.get(line.invoice_id) ?? []), line]);
+  return rows.map((row) => presentInvoice(row, byInvoice.get(row.id) ?? []));
+}
+
 export async function findInvoice(
   ctx: Ctx,
   orgId: string,

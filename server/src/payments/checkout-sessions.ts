@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { recordAudit } from '../access/index.js';
 import { amountJson } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
@@ -25,7 +26,7 @@ export async function knownGatewayCustomerRefs(
   const rows = await ctx.db
     .selectFrom('gateway_customers')
     .select(['org_id', 'gateway', 'gateway_customer_ref'])
-    .where('org_id', 'in', [...orgIds])
+    .where(sql<boolean>`org_id = any(${[...orgIds]}::text[])`)
     .execute();
   return new Map(rows.map((r) => [`${r.org_id}|${r.gateway}`, r.gateway_customer_ref]));
 }
