@@ -6,8 +6,10 @@
 //            each kept. Target: ratio >= 0.6, p99 <= 15 ms.
 //   startup: `billfold start` on an existing embedded database to the first 200 from /health,
 //            vs a bare Node process to its first 200. Target: <= 2000 ms.
-//   billing: the monthly run for 10,000 subscriptions vs plain SQL inserts of the same invoice and
-//            ledger rows (bench/billing-run.ts). Target: ratio <= 10.
+//   billing: the monthly run for 1,000 and 10,000 subscriptions on PGlite and PostgreSQL, renewals by
+//            the batch vs multi-row INSERTs of the same rows in batches of 500, then the charges
+//            (bench/billing-run.ts). Targets: ratio <= 3, >= 500 renewals/s on PostgreSQL and >= 200/s
+//            on PGlite, >= 200/s with charges on PostgreSQL, cost per subscription flat within 1.5x.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

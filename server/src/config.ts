@@ -15,6 +15,8 @@ export interface BillfoldConfig {
   gateways: GatewayName[];
   stripe: StripeSettings | undefined;
   cashfree: CashfreeConfig | undefined;
+  /** Cards the billing run charges at once (BILLFOLD_CHARGE_CONCURRENCY); 8 when not given. */
+  chargeConcurrency?: number;
 }
 
 /** `defaultWebDist`: where the built web UI is, as seen from the caller (the CLI knows its own place). */
@@ -28,11 +30,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv, defaultWebDist?: string): 
     throw new Error(
       `BILLFOLD_DB_POOL_SIZE must be a positive whole number, not ${env.BILLFOLD_DB_POOL_SIZE}`,
     );
+  const chargeConcurrency = Number.parseInt(env.BILLFOLD_CHARGE_CONCURRENCY ?? '8', 10);
+  if (!Number.isInteger(chargeConcurrency) || chargeConcurrency < 1)
+    throw new Error(
+      `BILLFOLD_CHARGE_CONCURRENCY must be a positive whole number, not ${env.BILLFOLD_CHARGE_CONCURRENCY}`,
+    );
   const database: DatabaseConfig = env.DATABASE_URL
     ? { kind: 'postgres', url: env.DATABASE_URL, poolSize }
     : { kind: 'pglite', dataDir: resolve(env.BILLFOLD_DATA_DIR ?? '.billfold') };
   return {
     database,
+    chargeConcurrency,
     host,
     port,
     publicUrl: env.BILLFOLD_PUBLIC_URL ?? `http://localhost:${port}`,

@@ -47,7 +47,7 @@ export async function startBillfold(
     db: database.db,
     clock,
     log: options.log ?? app.log,
-    jobs: allJobs({ gateways: app.billfoldGateways }),
+    jobs: allJobs({ gateways: app.billfoldGateways, chargeConcurrency: config.chargeConcurrency }),
     work: options.work ?? true,
   });
   const address = await app.listen({ host: config.host, port: config.port });

@@ -4,6 +4,7 @@ export { createFeature, listFeatures, presentFeature } from './features.js';
 export { createMetric, listMetrics, presentMetric } from './metrics.js';
 export { findDefaultPlan, getOffer, issuerFor, listOffers } from './offers.js';
 export {
+  type CatalogNames,
   createPlan,
   findPlanVersion,
   getPlan,
@@ -15,5 +16,6 @@ export {
   presentVersion,
   setPlanDisabled,
   updatePlan,
+  versionsByIds,
 } from './plans.js';
 export { previewPrice } from './preview.js';

@@ -236,6 +236,38 @@ export async function getPlan(
   return { plan, version, audience: audience.map((a) => a.customer_org_id) };
 }
 
+/**
+ * Plan versions by id with their plans, for a page of a list: two queries whatever the page's size.
+ * Keyed by `${issuerId}|${versionId}`; an id that does not exist is absent.
+ */
+export async function versionsByIds(
+  ctx: Ctx,
+  refs: readonly { issuerId: string; versionId: string }[],
+): Promise<Map<string, { plan: PlanRow; version: PlanVersionRow }>> {
+  const found = new Map<string, { plan: PlanRow; version: PlanVersionRow }>();
+  if (refs.length === 0) return found;
+  const versions = await ctx.db
+    .selectFrom('plan_versions')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.issuerId)}::text[], ${refs.map((r) => r.versionId)}::text[]))`,
+    )
+    .execute();
+  if (versions.length === 0) return found;
+  const plans = await ctx.db
+    .selectFrom('plans')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, id) in (select * from unnest(${versions.map((v) => v.org_id)}::text[], ${versions.map((v) => v.plan_id)}::text[]))`,
+    )
+    .execute();
+  for (const version of versions) {
+    const plan = plans.find((p) => p.org_id === version.org_id && p.id === version.plan_id);
+    if (plan) found.set(`${version.org_id}|${version.id}`, { plan, version });
+  }
+  return found;
+}
+
 /** One version by its id, whatever plan it belongs to. */
 export async function findPlanVersion(
   ctx: Ctx,

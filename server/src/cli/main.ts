@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
       stripe: config.stripe,
       cashfree: config.cashfree,
     });
-    const jobs = allJobs({ gateways });
+    const jobs = allJobs({ gateways, chargeConcurrency: config.chargeConcurrency });
     const runner = new JobRunner({ db: database.db, clock: systemClock, log: consoleLog, jobs, work: true });
     await runner.start();
     console.log(`Worker ${process.pid} is running ${jobs.length} job types.`);

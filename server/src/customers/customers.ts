@@ -36,6 +36,16 @@ export async function findCustomer(ctx: Ctx, orgId: string): Promise<BillingCust
   return ctx.db.selectFrom('billing_customers').selectAll().where('org_id', '=', orgId).executeTakeFirst();
 }
 
+/** Several organizations' billing customers in one query (a batch of the billing run). */
+export async function findCustomers(ctx: Ctx, orgIds: readonly string[]): Promise<BillingCustomerRow[]> {
+  if (orgIds.length === 0) return [];
+  return ctx.db
+    .selectFrom('billing_customers')
+    .selectAll()
+    .where(sql<boolean>`org_id = any(${[...orgIds]}::text[])`)
+    .execute();
+}
+
 export async function getCustomer(ctx: Ctx, orgId: string): Promise<BillingCustomerRow> {
   const customer = await findCustomer(ctx, orgId);
   if (!customer) {

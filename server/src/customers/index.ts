@@ -4,6 +4,7 @@ export {
   type CustomerDeps,
   createCustomer,
   findCustomer,
+  findCustomers,
   getCustomer,
   listAllCustomers,
   lockCustomer,
@@ -21,6 +22,7 @@ export {
 } from './gateway-routing.js';
 export {
   listPaymentMethods,
+  paymentMethodsOf,
   presentPaymentMethod,
   removePaymentMethod,
   savePaymentMethod,

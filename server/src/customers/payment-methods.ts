@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
@@ -11,6 +12,20 @@ import type { PaymentMethodObject } from './customers.schema.js';
  * person needs to recognise them (brand, last four digits, expiry). Never a card number. They are
  * added through the gateway's hosted page (payments); here they are listed, made default, removed.
  */
+
+/** `listPaymentMethods` for several organizations in one query, in the same order within each. */
+export async function paymentMethodsOf(ctx: Ctx, orgIds: readonly string[]): Promise<PaymentMethodRow[]> {
+  if (orgIds.length === 0) return [];
+  return ctx.db
+    .selectFrom('payment_methods')
+    .selectAll()
+    .where(sql<boolean>`org_id = any(${[...orgIds]}::text[])`)
+    .orderBy('org_id')
+    .orderBy('is_default', 'desc')
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+}
 
 export async function listPaymentMethods(ctx: Ctx, orgId: string): Promise<PaymentMethodRow[]> {
   return ctx.db

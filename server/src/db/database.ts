@@ -1,4 +1,12 @@
-import { Kysely, type Kysely as KyselyType, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
+import {
+  type Dialect,
+  Kysely,
+  type Kysely as KyselyType,
+  Migrator,
+  PostgresDialect,
+  sql,
+  type Transaction,
+} from 'kysely';
 import { type Embedded, openEmbedded } from './embedded.js';
 import { migrations } from './migrations/index.js';
 import { type Listen, listenOnPostgres } from './notifications.js';
@@ -12,9 +20,14 @@ export type DbOrTx = Db | Tx;
 
 export type DatabaseConfig =
   /** PostgreSQL through `pg`, for production and CI. */
-  | { kind: 'postgres'; url: string; poolSize?: number }
-  /** Embedded PGlite; `dataDir` undefined keeps it in memory (tests). */
-  | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob; opening?: Promise<Embedded> };
+  (
+    | { kind: 'postgres'; url: string; poolSize?: number }
+    /** Embedded PGlite; `dataDir` undefined keeps it in memory (tests). */
+    | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob; opening?: Promise<Embedded> }
+  ) & {
+    /** Wraps the dialect (a `StatementCounter` counts statements for benchmarks and tests). */
+    instrument?: (dialect: Dialect) => Dialect;
+  };
 
 export interface OpenDatabase {
   readonly db: Db;
@@ -47,11 +60,13 @@ export async function openDatabase(config: DatabaseConfig): Promise<OpenDatabase
     pool.on('error', (error) =>
       console.warn(`PostgreSQL connection lost, the pool reconnects: ${error.message}`),
     );
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const dialect = new PostgresDialect({ pool });
+    const db = new Kysely<Database>({ dialect: config.instrument?.(dialect) ?? dialect });
     return { db, kind: 'postgres', listen: listenOnPostgres(config.url), close: () => db.destroy() };
   }
   const embedded = await (config.opening ?? openEmbedded(config));
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(embedded.pglite) });
+  const dialect = new PGliteDialect(embedded.pglite);
+  const db = new Kysely<Database>({ dialect: config.instrument?.(dialect) ?? dialect });
   return {
     db,
     kind: 'pglite',

@@ -315,6 +315,8 @@ export interface InvoicesTable {
   currency: string;
   period_start: Timestamp;
   period_end: Timestamp;
+  /** A cycle invoice's renewal instant: one cycle invoice per renewal. Null for other reasons. */
+  cycle_at: Timestamp | null;
   subtotal: bigint;
   tax: bigint;
   total: bigint;

@@ -69,3 +69,37 @@ export async function emit(ctx: Ctx, orgId: string, type: EventType, object: obj
     }
   });
 }
+
+/**
+ * `emit` for many events at once (the billing run's batches): the events in one statement, with
+ * their deliveries to the endpoints that want each, and a job per delivery.
+ */
+export async function emitMany(
+  ctx: Ctx,
+  items: readonly { orgId: string; type: EventType; object: object }[],
+): Promise<void> {
+  if (items.length === 0) return;
+  await withTransaction(ctx, async (tx) => {
+    const now = toDate(tx.clock.now());
+    const values = items.map(
+      (item) =>
+        sql`(${item.orgId}, ${newId('event')}, ${item.type}, ${JSON.stringify({ object: item.object })}::jsonb, ${now}::timestamptz)`,
+    );
+    const { rows } = await sql<{ org_id: string; id: string }>`
+      with event as (
+        insert into events (org_id, id, type, data, created_at)
+        values ${sql.join(values)}
+        returning org_id, id, type
+      )
+      insert into webhook_deliveries (org_id, id, endpoint_id, event_id, status, attempts, created_at)
+      select event.org_id, 'whd_' || substr(md5(random()::text || endpoint.id || event.id), 1, 24),
+        endpoint.id, event.id, 'pending', 0, ${now}
+      from event join webhook_endpoints endpoint on endpoint.org_id = event.org_id
+      where endpoint.status = 'enabled'
+        and endpoint.events && array['*', event.type, split_part(event.type, '.', 1) || '.*']::text[]
+      returning org_id, id`.execute(tx.db);
+    for (const delivery of rows) {
+      await enqueue(tx.db as Tx, WEBHOOK_DELIVERY_JOB, { org_id: delivery.org_id, delivery_id: delivery.id });
+    }
+  });
+}

@@ -12,4 +12,4 @@ export {
   presentDelivery,
   presentEndpoint,
 } from './endpoints.js';
-export { EVENT_TYPES, type EventType, emit, WEBHOOK_DELIVERY_JOB } from './events.js';
+export { EVENT_TYPES, type EventType, emit, emitMany, WEBHOOK_DELIVERY_JOB } from './events.js';

@@ -4,9 +4,12 @@ import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
-import { invalid } from '../errors.js';
+import type { BillingCustomerRow } from '../db/schema.js';
+import { invalid, notFound } from '../errors.js';
+import * as invoicing from '../invoicing/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { customerContext, pricedPlan, subscribeToPlan, upcomingInvoice } from './subscription-billing.js';
+import { fromDate } from '../time/index.js';
+import { customerContext, pricedPlan, subscribeToPlan, upcomingRenewal } from './subscription-billing.js';
 
 /**
  * Work that spans the catalog, customers and subscriptions: a new billing customer starts on the
@@ -73,19 +76,72 @@ export async function describeSubscription(
   ctx: Ctx,
   row: Parameters<typeof subscriptions.presentSubscription>[0],
 ) {
-  const entry = await catalog.getPlan(ctx, row.plan_issuer_id, row.plan_id, {
-    versionId: row.plan_version_id,
-  });
-  const names = await catalog.loadCatalogNames(ctx, row.plan_issuer_id);
-  const upcoming = await upcomingInvoice(ctx, row);
-  return {
-    ...subscriptions.presentSubscription(row),
-    next_invoice: upcoming
-      ? { at: upcoming.at.toString(), total: amountJson(upcoming.total), currency: upcoming.currency }
-      : null,
-    plan_name: entry.plan.name,
-    currency: entry.plan.currency,
-    interval: entry.plan.billing_interval,
-    version: catalog.presentVersion(entry.version, names),
+  const [described] = await describeSubscriptions(ctx, [row]);
+  return described as NonNullable<typeof described>;
+}
+
+/**
+ * Subscriptions with the plan versions they are billed by and their next invoices, for a page of a
+ * list: the same queries for a page of one as for a page of two hundred (versions and plans by id,
+ * and per issuer its names, its customer and its tax rule; an organization's subscriptions have one).
+ */
+export async function describeSubscriptions(
+  ctx: Ctx,
+  rows: readonly Parameters<typeof subscriptions.presentSubscription>[0][],
+) {
+  const versionRefs = rows.flatMap((row) => [
+    { issuerId: row.plan_issuer_id, versionId: row.plan_version_id },
+    ...(row.scheduled_plan_version_id
+      ? [{ issuerId: row.plan_issuer_id, versionId: row.scheduled_plan_version_id }]
+      : []),
+  ]);
+  const versions = await catalog.versionsByIds(ctx, versionRefs);
+  const entryOf = (issuerId: string, versionId: string) => {
+    const entry = versions.get(`${issuerId}|${versionId}`);
+    if (!entry) throw notFound('plan_version.not_found', `No plan version ${versionId}`);
+    return entry;
   };
+  const perIssuer = new Map<
+    string,
+    Promise<{ names: catalog.CatalogNames; customer?: BillingCustomerRow }>
+  >();
+  const issuerData = (issuerId: string, orgId: string) => {
+    const key = `${issuerId}|${orgId}`;
+    let data = perIssuer.get(key);
+    if (!data) {
+      data = (async () => ({
+        names: await catalog.loadCatalogNames(ctx, issuerId),
+        ...(await customerWithTax(ctx, issuerId, orgId)),
+      }))();
+      perIssuer.set(key, data);
+    }
+    return data;
+  };
+  const taxes = new Map<string, billing.TaxRule>();
+  async function customerWithTax(c: Ctx, issuerId: string, orgId: string) {
+    const customer = await customers.findCustomer(c, orgId);
+    if (customer) taxes.set(`${issuerId}|${orgId}`, await invoicing.taxRuleFor(c, issuerId, customer));
+    return customer ? { customer } : {};
+  }
+  const described = [];
+  for (const row of rows) {
+    const entry = entryOf(row.plan_issuer_id, row.plan_version_id);
+    const { names, customer } = await issuerData(row.plan_issuer_id, row.org_id);
+    const tax = taxes.get(`${row.plan_issuer_id}|${row.org_id}`);
+    // What the next renewal will charge, rated as the billing run will (a waiting downgrade's plan).
+    const next = entryOf(row.plan_issuer_id, row.scheduled_plan_version_id ?? row.plan_version_id);
+    const renewal = customer && tax ? upcomingRenewal(row, entry, next, tax) : null;
+    const upcoming = renewal
+      ? { at: renewal.at.toString(), total: amountJson(renewal.total), currency: renewal.currency }
+      : null;
+    described.push({
+      ...subscriptions.presentSubscription(row),
+      next_invoice: upcoming,
+      plan_name: entry.plan.name,
+      currency: entry.plan.currency,
+      interval: entry.plan.billing_interval,
+      version: catalog.presentVersion(entry.version, names),
+    });
+  }
+  return described;
 }

@@ -1,11 +1,10 @@
-import { Temporal } from 'temporal-polyfill';
-import * as billing from '../billing/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import type {
   BillingCustomerRow,
   DunningFinalStep,
   InvoiceRow,
+  PaymentMethodRow,
   PaymentRow,
   SubscriptionRow,
 } from '../db/schema.js';
@@ -14,10 +13,14 @@ import * as invoicing from '../invoicing/index.js';
 import * as ledger from '../ledger/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { fromDate, toDate } from '../time/index.js';
+import { toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
-import { closingPeriodOf, customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
+import { type RenewalPass, RunMemo, renewDue, renewLocked } from './renewals.js';
+import { customerContext, ledgerAccount } from './subscription-billing.js';
+
+export { RunMemo };
+
 import { releaseIfSettled } from './subscription-lifecycle.js';
 
 /**
@@ -34,25 +37,29 @@ import { releaseIfSettled } from './subscription-lifecycle.js';
 
 export interface BillingRunDeps {
   gateways: payments.GatewayRegistry;
+  /** Cards charged at once (BILLFOLD_CHARGE_CONCURRENCY); 8 when not given. */
+  chargeConcurrency?: number;
 }
 
-/**
- * What one run reads again and again: plan versions (immutable) and tax rules, by key. A run is
- * minutes long at most, so a rate changed meanwhile applies from the next run.
- */
-export class RunMemo {
-  readonly #values = new Map<string, Promise<unknown>>();
+export const DEFAULT_CHARGE_CONCURRENCY = 8;
 
-  get<T>(key: string, load: () => Promise<T>): Promise<T> {
-    let value = this.#values.get(key) as Promise<T> | undefined;
-    if (!value) {
-      value = load();
-      this.#values.set(key, value);
-      // A failed read is not remembered.
-      value.catch(() => this.#values.delete(key));
+/**
+ * Runs `work` on each item, at most `limit` at a time. The charges of a run wait on the gateway's
+ * network more than on anything here: a few at once keep both the gateway and the database busy.
+ */
+async function eachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
     }
-    return value;
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export interface BillingRunReport {
@@ -60,6 +67,8 @@ export interface BillingRunReport {
   charged: number;
   failed: number;
   closed: number;
+  /** Subscriptions whose renewal failed alone (bad data): logged, left due for the next run. */
+  setAside?: RenewalPass['setAside'];
 }
 
 /**
@@ -73,6 +82,7 @@ export async function runBilling(
 ): Promise<BillingRunReport> {
   const within: BillingScope = scope ?? { except: await customers.orgsOnTestClocks(ctx) };
   const memo = new RunMemo();
+  const setAside = new Set<string>();
   const report: BillingRunReport = { renewed: 0, charged: 0, failed: 0, closed: 0 };
   // Payments owed back whose refund a crash (or a gateway that did not answer) left unfinished.
   await refundConflictingPayments(ctx, deps.gateways, within);
@@ -89,14 +99,17 @@ export async function runBilling(
         ctx.log.warn({ err: error, invoice: draft.id }, 'an interrupted plan change was withdrawn'),
       );
     }
-    for (const due of await subscriptions.subscriptionsToRenew(ctx, now, within)) {
-      if (await renewSubscription(ctx, due.org_id, due.id, memo)) report.renewed++;
-    }
-    for (const due of await invoicing.invoicesToCollect(ctx, now, within)) {
-      const outcome = await collectInvoice(ctx, deps, due.org_id, due.id);
+    const renewals = await renewDue(ctx, within, memo, setAside);
+    report.renewed += renewals.renewed;
+    if (renewals.setAside.length > 0) report.setAside = [...(report.setAside ?? []), ...renewals.setAside];
+    // Each charge is its own: outside any transaction, under its key per invoice and attempt.
+    const toCollect = await invoicing.invoicesToCollect(ctx, now, within);
+    const known = await loadForCollection(ctx, toCollect);
+    await eachConcurrently(toCollect, deps.chargeConcurrency ?? DEFAULT_CHARGE_CONCURRENCY, async (due) => {
+      const outcome = await collectInvoice(ctx, deps, due.org_id, due.id, { known: known.get(due.id) });
       if (outcome === 'paid') report.charged++;
       if (outcome === 'failed') report.failed++;
-    }
+    });
     for (const due of await ledger.statementsToClose(ctx, now, within)) {
       await withTransaction(ctx, (tx) => ledger.closeStatement(tx, due.org_id, due.id));
       report.closed++;
@@ -108,9 +121,8 @@ export async function runBilling(
 }
 
 /**
- * The period has ended: cancel if asked, apply a scheduled downgrade, end a trial, move to the next
- * period and issue its invoice (the plan's fee in advance; usage of the period that ended is added
- * by metering). Returns false when another worker did it first.
+ * The period has ended: renews one subscription by itself (see `renewLocked`). Returns false when it
+ * is not due, or another worker did it first.
  */
 export async function renewSubscription(
   ctx: Ctx,
@@ -119,106 +131,52 @@ export async function renewSubscription(
   memo: RunMemo = new RunMemo(),
 ): Promise<boolean> {
   return withTransaction(ctx, async (tx) => {
-    let sub = await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait');
+    const sub = await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait');
     const customer = await customers.getCustomer(tx, orgId);
-    const cctx = await customerContext(tx, customer);
-    const now = cctx.clock.now();
-    const periodEnd = fromDate(sub.current_period_end);
-    if (Temporal.Instant.compare(periodEnd, now) > 0 || !isRenewable(sub)) return false;
-    // What the period that ended owes at its end (a fee in arrears, a minimum), on its own plan.
-    const closing = await closingPeriodOf(tx, sub, (ref) =>
-      memo.get(`plan:${ref.issuerId}:${ref.versionId}`, () => pricedPlan(tx, ref)),
-    );
-
-    if (sub.cancel_at_period_end) {
-      await subscriptions.transition(cctx, sub, 'cancelled', 'Cancelled at the end of the period');
-      if (closing) await invoiceFinalPeriod(cctx, memo, sub, customer, closing);
-      return true;
-    }
-    if (sub.scheduled_plan_id && sub.scheduled_plan_version_id) {
-      sub = await subscriptions.changePlanVersion(
-        cctx,
-        sub,
-        {
-          issuerId: sub.plan_issuer_id,
-          planId: sub.scheduled_plan_id,
-          versionId: sub.scheduled_plan_version_id,
-        },
-        'Scheduled change at the end of the period',
-      );
-    }
-    if (sub.status === 'trialing') sub = await subscriptions.transition(cctx, sub, 'active', 'Trial ended');
-
-    const plan = await memo.get(`plan:${sub.plan_issuer_id}:${sub.plan_version_id}`, () =>
-      pricedPlan(tx, { issuerId: sub.plan_issuer_id, planId: sub.plan_id, versionId: sub.plan_version_id }),
-    );
-    const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
-    const period = subscriptions.periodContaining(rule, periodEnd);
-    sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
-    const tax = await memo.get(`tax:${plan.ref.issuerId}:${customer.country}:${customer.state}`, () =>
-      invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
-    );
-    const { lines } = billing.rateRenewal({ plan: plan.price, period, tax, closing, from: periodEnd });
-    if (lines.length === 0) return true;
-    const draft = await invoicing.createDraft(cctx, {
-      orgId,
-      issuerId: plan.ref.issuerId,
-      customer,
-      subscriptionId: sub.id,
-      reason: 'subscription_cycle',
-      currency: plan.price.currency,
-      periodStart: periodEnd,
-      periodEnd: period.endInstant,
-      lines,
-      tax,
-      autoCharge: true,
-    });
-    await invoicing.finalize(cctx, orgId, draft.id, ledgerAccount(sub, customer));
-    return true;
+    return renewLocked(tx, sub, customer, memo);
   });
-}
-
-/** A subscription cancelled at the end of its period still owes what that period bills at its end. */
-async function invoiceFinalPeriod(
-  ctx: Ctx,
-  memo: RunMemo,
-  sub: SubscriptionRow,
-  customer: BillingCustomerRow,
-  closing: billing.ClosingPeriod,
-) {
-  const issuerId = sub.plan_issuer_id;
-  const tax = await memo.get(`tax:${issuerId}:${customer.country}:${customer.state}`, () =>
-    invoicing.taxRuleFor(ctx, issuerId, customer),
-  );
-  const { lines } = billing.rateRenewal({
-    plan: closing.plan,
-    period: closing.period,
-    tax,
-    closing,
-    final: true,
-  });
-  if (lines.length === 0) return;
-  const draft = await invoicing.createDraft(ctx, {
-    orgId: sub.org_id,
-    issuerId,
-    customer,
-    subscriptionId: sub.id,
-    reason: 'subscription_cycle',
-    currency: closing.plan.currency,
-    periodStart: closing.from,
-    periodEnd: closing.period.endInstant,
-    lines,
-    tax,
-    autoCharge: true,
-  });
-  await invoicing.finalize(ctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
-}
-
-function isRenewable(sub: SubscriptionRow): boolean {
-  return ['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status);
 }
 
 export type CollectionOutcome = 'paid' | 'failed' | 'pending' | 'skipped';
+
+/** What charging an invoice reads before the gateway is called, loaded for a run's batch at once. */
+export interface KnownForCollection {
+  invoice: InvoiceRow;
+  customer: BillingCustomerRow;
+  methods: PaymentMethodRow[];
+  /** The gateway customers already known, by gateway. */
+  gatewayCustomers: Map<string, string>;
+}
+
+/** The invoices, customers, saved methods and gateway customers of `due`: four queries, by invoice id. */
+async function loadForCollection(
+  ctx: Ctx,
+  due: readonly { org_id: string; id: string }[],
+): Promise<Map<string, KnownForCollection>> {
+  const orgIds = [...new Set(due.map((d) => d.org_id))];
+  const [invoices, customerRows, methods, gatewayCustomers] = await Promise.all([
+    invoicing.invoicesByRefs(ctx, due),
+    customers.findCustomers(ctx, orgIds),
+    customers.paymentMethodsOf(ctx, orgIds),
+    payments.knownGatewayCustomerRefs(ctx, orgIds),
+  ]);
+  const known = new Map<string, KnownForCollection>();
+  for (const invoice of invoices) {
+    const customer = customerRows.find((c) => c.org_id === invoice.org_id);
+    if (!customer) continue;
+    known.set(invoice.id, {
+      invoice,
+      customer,
+      methods: methods.filter((m) => m.org_id === invoice.org_id),
+      gatewayCustomers: new Map(
+        [...gatewayCustomers]
+          .filter(([key]) => key.startsWith(`${invoice.org_id}|`))
+          .map(([key, ref]) => [key.slice(invoice.org_id.length + 1), ref]),
+      ),
+    });
+  }
+  return known;
+}
 
 /**
  * Charges an open invoice's amount due to the customer's default method. The gateway's key names the
@@ -229,11 +187,12 @@ export async function collectInvoice(
   deps: BillingRunDeps,
   orgId: string,
   invoiceId: string,
-  options: { now?: boolean } = {},
+  options: { now?: boolean; known?: KnownForCollection | undefined } = {},
 ): Promise<CollectionOutcome> {
-  const customer = await customers.getCustomer(ctx, orgId);
+  const { known } = options;
+  const customer = known?.customer ?? (await customers.getCustomer(ctx, orgId));
   const cctx = await customerContext(ctx, customer);
-  const invoice = await invoicing.getInvoice(cctx, orgId, invoiceId);
+  const invoice = known?.invoice ?? (await invoicing.getInvoice(cctx, orgId, invoiceId));
   const due = invoicing.amountDue(invoice);
   const scheduled =
     invoice.auto_charge &&
@@ -241,7 +200,9 @@ export async function collectInvoice(
     invoice.next_attempt_at <= toDate(cctx.clock.now());
   // `now`: the customer pays an open invoice with the saved card (a new one, often) this moment.
   if (invoice.status !== 'open' || due === 0n || !(scheduled || options.now)) return 'skipped';
-  const method = (await customers.listPaymentMethods(cctx, orgId)).find((m) => m.is_default);
+  const method = (known?.methods ?? (await customers.listPaymentMethods(cctx, orgId))).find(
+    (m) => m.is_default,
+  );
   if (!method || !deps.gateways.has(method.gateway)) {
     await settleFailure(cctx, invoice, 'No saved payment method to charge');
     return 'failed';
@@ -252,7 +213,9 @@ export async function collectInvoice(
     payment = await payments.chargeSavedMethod(cctx, gateway, {
       orgId,
       customerId: customer.id,
-      gatewayCustomerRef: await payments.gatewayCustomerRef(cctx, gateway, customer),
+      gatewayCustomerRef:
+        known?.gatewayCustomers.get(gateway.name) ??
+        (await payments.gatewayCustomerRef(cctx, gateway, customer)),
       paymentMethodRef: method.gateway_ref,
       amount: due,
       currency: invoice.currency,

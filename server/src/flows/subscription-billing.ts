@@ -282,42 +282,61 @@ export async function closingPeriodOf(
     planId: ended.plan_id,
     versionId: ended.plan_version_id,
   });
-  if (plan.price.feeTiming === 'advance' && plan.price.minimumCommitment === 0n) return undefined;
+  return closingPeriodFor(ended, plan.entry.plan, plan.price);
+}
+
+/** closingPeriodOf with the subscription's plan at hand: pure. */
+function closingPeriodFor(
+  ended: SubscriptionRow,
+  plan: Pick<catalog.PlanWithVersion['plan'], 'billing_interval'>,
+  terms: billing.PlanTerms,
+): billing.ClosingPeriod | undefined {
+  if (ended.status === 'trialing') return undefined;
+  if (terms.feeTiming === 'advance' && terms.minimumCommitment === 0n) return undefined;
   const from = fromDate(ended.current_period_start);
   const period = subscriptions.periodContaining(
-    subscriptions.periodRuleOf(ended, plan.entry.plan.billing_interval),
+    subscriptions.periodRuleOf(ended, plan.billing_interval),
     from,
   );
-  return { period, from, plan: plan.price, usage: [] };
+  return { period, from, plan: terms, usage: [] };
+}
+
+/** What rating needs of a plan and its version. */
+interface RatedPlan {
+  plan: Pick<catalog.PlanWithVersion['plan'], 'id' | 'name' | 'currency' | 'billing_interval'>;
+  version: Parameters<typeof billing.planTerms>[1];
+}
+
+export interface UpcomingInvoice {
+  at: Temporal.Instant;
+  total: bigint;
+  currency: string;
 }
 
 /**
  * The next regular invoice, as the billing run will issue it at the end of the period: what the
  * period owes at its end, and the plan's fee in advance (a scheduled downgrade's, when there is one),
  * with tax. When the subscription ends then, only what the period owes at its end; null if nothing.
+ * Pure: the subscription's plan, the plan it renews on (the same unless a downgrade waits) and the
+ * customer's tax rule are loaded by the caller, one at a time or for a whole page.
  */
-export async function upcomingInvoice(
-  ctx: Ctx,
+export function upcomingRenewal(
   sub: SubscriptionRow,
-): Promise<{ at: Temporal.Instant; total: bigint; currency: string } | null> {
-  if (!['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status)) return null;
-  const customer = await customers.findCustomer(ctx, sub.org_id);
-  if (!customer) return null;
-  const plan = await pricedPlan(ctx, {
-    issuerId: sub.plan_issuer_id,
-    planId: sub.scheduled_plan_id ?? sub.plan_id,
-    versionId: sub.scheduled_plan_version_id ?? sub.plan_version_id,
-  });
-  const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
+  current: RatedPlan,
+  renewsOn: RatedPlan,
+  tax: billing.TaxRule,
+): UpcomingInvoice | null {
+  if (!subscriptions.RENEWABLE.includes(sub.status)) return null;
+  const terms = billing.planTerms(renewsOn.plan, renewsOn.version);
   const at = fromDate(sub.current_period_end);
   const period = subscriptions.periodContaining(
-    subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
+    subscriptions.periodRuleOf(sub, renewsOn.plan.billing_interval),
     at,
   );
   // The same rating the billing run makes when the period ends.
-  const closing = await closingPeriodOf(ctx, sub);
+  const closing = closingPeriodFor(sub, current.plan, billing.planTerms(current.plan, current.version));
   const { lines, totals } = billing.rateRenewal({
-    plan: plan.price,
+    plan: terms,
     period,
     tax,
     closing,
@@ -325,5 +344,26 @@ export async function upcomingInvoice(
     from: at,
   });
   if (lines.length === 0 && sub.cancel_at_period_end) return null;
-  return { at, total: totals.total, currency: plan.price.currency };
+  return { at, total: totals.total, currency: terms.currency };
+}
+
+/** upcomingRenewal for one subscription, loading what it needs. */
+export async function upcomingInvoice(ctx: Ctx, sub: SubscriptionRow): Promise<UpcomingInvoice | null> {
+  if (!subscriptions.RENEWABLE.includes(sub.status)) return null;
+  const customer = await customers.findCustomer(ctx, sub.org_id);
+  if (!customer) return null;
+  const current = await pricedPlan(ctx, {
+    issuerId: sub.plan_issuer_id,
+    planId: sub.plan_id,
+    versionId: sub.plan_version_id,
+  });
+  const renewsOn = sub.scheduled_plan_version_id
+    ? await pricedPlan(ctx, {
+        issuerId: sub.plan_issuer_id,
+        planId: sub.scheduled_plan_id ?? sub.plan_id,
+        versionId: sub.scheduled_plan_version_id,
+      })
+    : current;
+  const tax = await invoicing.taxRuleFor(ctx, renewsOn.ref.issuerId, customer);
+  return upcomingRenewal(sub, current.entry, renewsOn.entry, tax);
 }

@@ -15,6 +15,7 @@ import type {
   LedgerEntryKind,
   PaymentAllocationRow,
   PaymentRow,
+  StatementRow,
 } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, invalid, notFound } from '../errors.js';
@@ -53,6 +54,12 @@ export interface DraftInvoice {
   lines: DraftLine[];
   tax: TaxRule;
   autoCharge: boolean;
+  /**
+   * A cycle invoice's renewal: the instant the period that ended gave way (one cycle invoice per
+   * renewal). The described period's start by default, which it is unless the invoice bills only a
+   * period that ended (a subscription's last, cancelled at its end).
+   */
+  cycleAt?: Temporal.Instant;
   /** An id chosen by the caller, when it must be known before the invoice exists (an idempotency key). */
   id?: string;
 }
@@ -103,11 +110,10 @@ export function draftTotals(lines: readonly { amount: bigint }[], tax: TaxRule) 
   );
 }
 
-export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<InvoiceRow> {
-  const totals = draftTotals(input.lines, input.tax);
-  const now = toDate(ctx.clock.now());
+/** A draft's invoice row, as `createDraft` writes it. */
+function draftRow(input: DraftInvoice, totals: ReturnType<typeof draftTotals>, now: Date): InvoiceRow {
   const { customer } = input;
-  const row: InvoiceRow = {
+  return {
     org_id: input.orgId,
     id: input.id ?? newId('invoice'),
     issuer_id: input.issuerId,
@@ -119,6 +125,7 @@ export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<Invoic
     currency: input.currency,
     period_start: toDate(input.periodStart),
     period_end: toDate(input.periodEnd),
+    cycle_at: input.reason === 'subscription_cycle' ? toDate(input.cycleAt ?? input.periodStart) : null,
     subtotal: totals.subtotal,
     tax: totals.tax,
     total: totals.total,
@@ -148,6 +155,27 @@ export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<Invoic
     created_at: now,
     updated_at: now,
   };
+}
+
+function lineRow(orgId: string, invoiceId: string, line: DraftLine, position: number): InvoiceLineRow {
+  return {
+    org_id: orgId,
+    id: newId('invoiceLine'),
+    invoice_id: invoiceId,
+    position,
+    kind: line.kind,
+    description: line.description,
+    period_start: toDate(line.periodStart),
+    period_end: toDate(line.periodEnd),
+    quantity: line.quantity,
+    unit_amount: line.unitAmount,
+    amount: line.amount,
+    plan_version_id: line.planVersionId,
+  };
+}
+
+export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<InvoiceRow> {
+  const row = draftRow(input, draftTotals(input.lines, input.tax), toDate(ctx.clock.now()));
   await ctx.db
     .insertInto('invoices')
     .values({ ...row, bill_to: JSON.stringify(row.bill_to) })
@@ -155,22 +183,7 @@ export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<Invoic
   if (input.lines.length > 0) {
     await ctx.db
       .insertInto('invoice_lines')
-      .values(
-        input.lines.map((line, position) => ({
-          org_id: input.orgId,
-          id: newId('invoiceLine'),
-          invoice_id: row.id,
-          position,
-          kind: line.kind,
-          description: line.description,
-          period_start: toDate(line.periodStart),
-          period_end: toDate(line.periodEnd),
-          quantity: line.quantity,
-          unit_amount: line.unitAmount,
-          amount: line.amount,
-          plan_version_id: line.planVersionId,
-        })),
-      )
+      .values(input.lines.map((line, position) => lineRow(input.orgId, row.id, line, position)))
       .execute();
   }
   return row;
@@ -231,6 +244,37 @@ const ledgerKind: Record<InvoiceLineKind, LedgerEntryKind> = {
   adjustment: 'adjustment',
 };
 
+/** A finalized invoice's charges as ledger entries: a line each, and exclusive tax on top. */
+function chargesOf(
+  invoice: InvoiceRow,
+  lines: readonly InvoiceLineRow[],
+  chargedAt: Temporal.Instant,
+): ledger.NewEntry[] {
+  return [
+    ...lines.map((line) => ({
+      kind: ledgerKind[line.kind],
+      amount: -line.amount,
+      description: `${invoice.number}: ${line.description}`,
+      effectiveAt: chargedAt,
+      sourceKey: `invoice:${invoice.id}:line:${line.position}`,
+      invoiceId: invoice.id,
+    })),
+    // Inclusive tax is inside the lines' amounts already; exclusive tax is charged on top.
+    ...(invoice.tax_inclusive || invoice.tax === 0n
+      ? []
+      : [
+          {
+            kind: 'tax' as const,
+            amount: -invoice.tax,
+            description: `${invoice.number}: ${invoice.tax_name} ${invoice.tax_percent}%`,
+            effectiveAt: chargedAt,
+            sourceKey: `invoice:${invoice.id}:tax`,
+            invoiceId: invoice.id,
+          },
+        ]),
+  ];
+}
+
 /**
  * Draft → open: the next number from the issuer's register, the due date, the charges posted to the
  * ledger. An invoice with nothing to pay is paid at once. Idempotent: a finalized invoice is returned.
@@ -282,29 +326,7 @@ export async function finalize(
   // February has closed, in the open month as a labelled late entry.
   const periodStart = fromDate(invoice.period_start);
   const chargedAt = Temporal.Instant.compare(periodStart, instant) < 0 ? periodStart : instant;
-  await ledger.post(ctx, account, [
-    ...lines.map((line) => ({
-      kind: ledgerKind[line.kind],
-      amount: -line.amount,
-      description: `${number}: ${line.description}`,
-      effectiveAt: chargedAt,
-      sourceKey: `invoice:${invoice.id}:line:${line.position}`,
-      invoiceId: invoice.id,
-    })),
-    // Inclusive tax is inside the lines' amounts already; exclusive tax is charged on top.
-    ...(invoice.tax_inclusive || invoice.tax === 0n
-      ? []
-      : [
-          {
-            kind: 'tax' as const,
-            amount: -invoice.tax,
-            description: `${number}: ${invoice.tax_name} ${invoice.tax_percent}%`,
-            effectiveAt: chargedAt,
-            sourceKey: `invoice:${invoice.id}:tax`,
-            invoiceId: invoice.id,
-          },
-        ]),
-  ]);
+  await ledger.post(ctx, account, chargesOf(finalized, lines, chargedAt));
   const presented = presentInvoice(finalized, lines);
   await events.emit(ctx, orgId, 'invoice.finalized', presented);
   if (finalized.status === 'paid') await events.emit(ctx, orgId, 'invoice.paid', presented);
@@ -541,6 +563,28 @@ export async function invoiceLines(ctx: Ctx, orgId: string, invoiceId: string): 
     .execute();
 }
 
+/** Invoices with their lines, for a page of a list: one query for the lines of every invoice. */
+export async function presentInvoices(ctx: Ctx, orgId: string, rows: readonly InvoiceRow[]) {
+  const lines =
+    rows.length === 0
+      ? []
+      : await ctx.db
+          .selectFrom('invoice_lines')
+          .selectAll()
+          .where('org_id', '=', orgId)
+          .where(
+            'invoice_id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .orderBy('invoice_id')
+          .orderBy('position')
+          .execute();
+  const byInvoice = new Map<string, InvoiceLineRow[]>();
+  for (const line of lines) byInvoice.set(line.invoice_id, [...(byInvoice.get(line.invoice_id) ?? []), line]);
+  return rows.map((row) => presentInvoice(row, byInvoice.get(row.id) ?? []));
+}
+
 export async function findInvoice(
   ctx: Ctx,
   orgId: string,
@@ -579,6 +623,21 @@ export async function listInvoices(
 }
 
 /** Open invoices whose next automatic attempt is due by `now`: the billing run's collections. */
+/** Several invoices by reference in one query (a batch of the billing run). */
+export async function invoicesByRefs(
+  ctx: Ctx,
+  refs: readonly { org_id: string; id: string }[],
+): Promise<InvoiceRow[]> {
+  if (refs.length === 0) return [];
+  return ctx.db
+    .selectFrom('invoices')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
+    )
+    .execute();
+}
+
 export async function invoicesToCollect(
   ctx: Ctx,
   now: Date,
@@ -625,4 +684,120 @@ export async function awaitPaymentOutcome(ctx: Ctx, invoiceRef: { orgId: string;
     .where('id', '=', invoiceRef.invoiceId)
     .where('status', '=', 'open')
     .execute();
+}
+
+/** One invoice to issue in a batch: the draft, its ledger account, and "now" on its customer's clock. */
+export interface BatchInvoice {
+  draft: DraftInvoice;
+  account: ledger.LedgerAccount;
+  at: Temporal.Instant;
+}
+
+/**
+ * `createDraft` and `finalize` for many invoices at once (the billing run's batches), the same rows
+ * written with a few multi-row statements. Each issuer's register row is taken once, under its lock,
+ * for a contiguous range of numbers handed out in the order given; a rollback returns the range.
+ *
+ * An invoice whose charges would land in a month already closed is not issued here (`deferred`):
+ * its entries go late into the open month, which `finalize` knows how to do one at a time.
+ */
+export async function issueMany(
+  ctx: Ctx,
+  batch: readonly BatchInvoice[],
+): Promise<{ issued: InvoiceRow[]; deferred: BatchInvoice[] }> {
+  // Charges belong to the month their period starts in (see `finalize`).
+  const chargedAt = (item: BatchInvoice) =>
+    Temporal.Instant.compare(item.draft.periodStart, item.at) < 0 ? item.draft.periodStart : item.at;
+  const statements = await ledger.statementsFor(
+    ctx,
+    batch.map((item) => ({ account: item.account, at: chargedAt(item) })),
+  );
+  const statementOf = new Map(batch.map((item, i) => [item, statements[i]]));
+  const deferred = batch.filter((item) => statementOf.get(item)?.status !== 'open');
+  const issuing = batch.filter((item) => statementOf.get(item)?.status === 'open');
+  if (issuing.length === 0) return { issued: [], deferred };
+  // Many invoices share a zone, a moment and a due day: each due date is computed once.
+  const dueDates = new Map<string, Date>();
+  const dueDateOf = (at: Temporal.Instant, timeZone: string, dueDay: number) => {
+    const key = `${timeZone}|${at.epochMilliseconds}|${dueDay}`;
+    let due = dueDates.get(key);
+    if (!due) {
+      due = toDate(dueDate(at, timeZone, dueDay));
+      dueDates.set(key, due);
+    }
+    return due;
+  };
+
+  const issuers = [...new Set(issuing.map((item) => item.draft.issuerId))].sort();
+  const ranges = new Map<string, { prefix: string; dueDay: number; next: bigint }>();
+  for (const issuerId of issuers) {
+    const count = issuing.filter((item) => item.draft.issuerId === issuerId).length;
+    const taken = await ctx.db
+      .updateTable('billing_settings')
+      .set({ next_invoice_number: sql`next_invoice_number + ${count}` })
+      .where('org_id', '=', issuerId)
+      .returning(['invoice_prefix', 'due_day', sql<bigint>`next_invoice_number - ${count}`.as('first')])
+      .executeTakeFirst();
+    if (!taken) throw invalid('invoice.no_issuer_settings', 'The issuer has no billing settings');
+    ranges.set(issuerId, { prefix: taken.invoice_prefix, dueDay: taken.due_day, next: BigInt(taken.first) });
+  }
+
+  const invoices: InvoiceRow[] = [];
+  const lines: InvoiceLineRow[] = [];
+  const numbers: {
+    org_id: string;
+    number: string;
+    invoice_org_id: string;
+    invoice_id: string;
+    assigned_at: Date;
+  }[] = [];
+  const postings: { account: ledger.LedgerAccount; statement: StatementRow; entries: ledger.NewEntry[] }[] =
+    [];
+  const finalized: { orgId: string; type: events.EventType; object: object }[] = [];
+  for (const item of issuing) {
+    const { draft, account, at } = item;
+    const range = ranges.get(draft.issuerId);
+    const statement = statementOf.get(item);
+    if (!range || !statement)
+      throw new Error('unreachable: every issuing invoice has a range and a statement');
+    const number = `${range.prefix}-${range.next.toString().padStart(6, '0')}`;
+    range.next += 1n;
+    const now = toDate(at);
+    const totals = draftTotals(draft.lines, draft.tax);
+    const nothingToPay = totals.total <= 0n;
+    const invoice: InvoiceRow = {
+      ...draftRow(draft, totals, now),
+      number,
+      status: nothingToPay ? 'paid' : 'open',
+      finalized_at: now,
+      paid_at: nothingToPay ? now : null,
+      due_at: dueDateOf(at, account.timeZone, range.dueDay),
+      next_attempt_at: draft.autoCharge && !nothingToPay ? now : null,
+    };
+    const invoiceLinesOf = draft.lines.map((line, position) =>
+      lineRow(draft.orgId, invoice.id, line, position),
+    );
+    invoices.push(invoice);
+    lines.push(...invoiceLinesOf);
+    numbers.push({
+      org_id: draft.issuerId,
+      number,
+      invoice_org_id: draft.orgId,
+      invoice_id: invoice.id,
+      assigned_at: now,
+    });
+    postings.push({ account, statement, entries: chargesOf(invoice, invoiceLinesOf, chargedAt(item)) });
+    const presented = presentInvoice(invoice, invoiceLinesOf);
+    finalized.push({ orgId: draft.orgId, type: 'invoice.finalized', object: presented });
+    if (nothingToPay) finalized.push({ orgId: draft.orgId, type: 'invoice.paid', object: presented });
+  }
+  await ctx.db
+    .insertInto('invoices')
+    .values(invoices.map((row) => ({ ...row, bill_to: JSON.stringify(row.bill_to) })))
+    .execute();
+  if (lines.length > 0) await ctx.db.insertInto('invoice_lines').values(lines).execute();
+  await ctx.db.insertInto('invoice_numbers').values(numbers).execute();
+  await ledger.postToOpenStatements(ctx, postings);
+  await events.emitMany(ctx, finalized);
+  return { issued: invoices, deferred };
 }

@@ -7,14 +7,14 @@ import { defineJob } from './queue.js';
  * charges, retries, statement closings). Each item it does is found anew by "due by now" and left
  * done, so a crash mid-run loses nothing and the next minute finishes it.
  */
-export const billingRunJob = (deps: { gateways: GatewayRegistry }) =>
+export const billingRunJob = (deps: { gateways: GatewayRegistry; chargeConcurrency?: number }) =>
   defineJob({
     name: 'billing.run',
     schedule: { cron: '* * * * *' },
     retryLimit: 2,
     expireInSeconds: 15 * 60,
     handler: async ({ ctx }) => {
-      const report = await runBilling(ctx, { gateways: deps.gateways });
+      const report = await runBilling(ctx, deps);
       if (report.renewed + report.charged + report.failed + report.closed > 0) {
         ctx.log.info({ ...report }, 'billing run done');
       }

@@ -11,7 +11,7 @@ export { defineJob, enqueue, type JobDefinition, JobRunner, runOnce } from './qu
 export const jobs: readonly JobDefinition[] = [housekeeping, testGatewayWebhookDelivery, webhookDeliveryJob];
 
 /** Every job Billfold runs. `billfold start` and `billfold worker` work on all of them. */
-export const allJobs = (deps: { gateways: GatewayRegistry }): readonly JobDefinition[] => [
-  ...jobs,
-  billingRunJob(deps),
-];
+export const allJobs = (deps: {
+  gateways: GatewayRegistry;
+  chargeConcurrency?: number;
+}): readonly JobDefinition[] => [...jobs, billingRunJob(deps)];

@@ -1,5 +1,14 @@
 // Public surface of the ledger: entries, balances and monthly statements.
-export { balanceOf, type LedgerAccount, listEntries, type NewEntry, post, statementFor } from './ledger.js';
+export {
+  balanceOf,
+  type LedgerAccount,
+  listEntries,
+  type NewEntry,
+  post,
+  postToOpenStatements,
+  statementFor,
+  statementsFor,
+} from './ledger.js';
 export * from './ledger.schema.js';
 export {
   closeStatement,

@@ -3,7 +3,7 @@ import type { Temporal } from 'temporal-polyfill';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { LedgerEntryKind, LedgerEntryRow, StatementRow } from '../db/schema.js';
-import { calendarMonthPeriod, nextCalendarPeriod, toDate } from '../time/index.js';
+import { type BillingPeriod, calendarMonthPeriod, nextCalendarPeriod, toDate } from '../time/index.js';
 
 /**
  * The ledger (C26): every charge, credit, payment and refund of a subscription is an entry, added
@@ -51,6 +51,19 @@ export async function statementFor(
 ): Promise<StatementRow> {
   const period = calendarMonthPeriod(at, account.timeZone);
   const month = period.start.toPlainDate().toPlainYearMonth().toString();
+  // FOR SHARE: a statement being closed waits for this transaction's entries, and the other way round.
+  const locked = () =>
+    ctx.db
+      .selectFrom('statements')
+      .selectAll()
+      .where('org_id', '=', account.orgId)
+      .where('subscription_id', '=', account.subscriptionId)
+      .where('month', '=', month)
+      .forShare()
+      .executeTakeFirst();
+  // Usually the month's statement exists (its renewal opened it): one query.
+  const existing = await locked();
+  if (existing) return existing;
   await ctx.db
     .insertInto('statements')
     .values({
@@ -72,15 +85,10 @@ export async function statementFor(
     })
     .onConflict((oc) => oc.columns(['org_id', 'subscription_id', 'month']).doNothing())
     .execute();
-  // FOR SHARE: a statement being closed waits for this transaction's entries, and the other way round.
-  return ctx.db
-    .selectFrom('statements')
-    .selectAll()
-    .where('org_id', '=', account.orgId)
-    .where('subscription_id', '=', account.subscriptionId)
-    .where('month', '=', month)
-    .forShare()
-    .executeTakeFirstOrThrow();
+  const created = await locked();
+  if (!created)
+    throw new Error(`statement ${month} of ${account.subscriptionId} was neither found nor created`);
+  return created;
 }
 
 /** Adds entries to the ledger, each once. Returns the entries this call added. */
@@ -152,4 +160,108 @@ export async function listEntries(
   if (filter.invoiceId) query = query.where('invoice_id', '=', filter.invoiceId);
   if (filter.paymentId) query = query.where('payment_id', '=', filter.paymentId);
   return query.orderBy('seq').limit(1000).execute();
+}
+
+/**
+ * `statementFor` for many accounts at once (the billing run's batches), in the order asked: the
+ * missing statements created in one statement; those that existed already read and locked FOR SHARE
+ * in another (none, usually: a renewal opens its month). A closed one is returned as it is; entries
+ * for it need `post`, which routes them late.
+ */
+export async function statementsFor(
+  ctx: Ctx,
+  wanted: readonly { account: LedgerAccount; at: Temporal.Instant }[],
+): Promise<StatementRow[]> {
+  if (wanted.length === 0) return [];
+  // Many accounts share a zone and a moment: each month is computed once.
+  const months = new Map<string, BillingPeriod>();
+  const monthOf = (account: LedgerAccount, at: Temporal.Instant) => {
+    const key = `${account.timeZone}|${at.epochMilliseconds}`;
+    let period = months.get(key);
+    if (!period) {
+      period = calendarMonthPeriod(at, account.timeZone);
+      months.set(key, period);
+    }
+    return period;
+  };
+  const keyOf = (row: { org_id: string; subscription_id: string; month: string }) =>
+    `${row.org_id}|${row.subscription_id}|${row.month}`;
+  const wantedRows = wanted.map(({ account, at }) => {
+    const period = monthOf(account, at);
+    return {
+      org_id: account.orgId,
+      id: newId('statement'),
+      subscription_id: account.subscriptionId,
+      currency: account.currency,
+      month: period.start.toPlainDate().toPlainYearMonth().toString(),
+      period_start: toDate(period.startInstant),
+      period_end: toDate(period.endInstant),
+      status: 'open' as const,
+    };
+  });
+  const unique = [...new Map(wantedRows.map((row) => [keyOf(row), row])).values()];
+  const found = new Map<string, StatementRow>();
+  const created = await ctx.db
+    .insertInto('statements')
+    .values(unique)
+    .onConflict((oc) => oc.columns(['org_id', 'subscription_id', 'month']).doNothing())
+    .returningAll()
+    .execute();
+  for (const row of created) found.set(keyOf(row), row);
+  const existing = unique.filter((row) => !found.has(keyOf(row)));
+  if (existing.length > 0) {
+    // FOR SHARE, as in `statementFor`: a statement being closed waits for these entries.
+    const locked = await ctx.db
+      .selectFrom('statements')
+      .selectAll()
+      .where(
+        sql<boolean>`(org_id, subscription_id, month) in (select * from unnest(
+          ${existing.map((r) => r.org_id)}::text[], ${existing.map((r) => r.subscription_id)}::text[],
+          ${existing.map((r) => r.month)}::text[]))`,
+      )
+      .orderBy('org_id')
+      .orderBy('id')
+      .forShare()
+      .execute();
+    for (const row of locked) found.set(keyOf(row), row);
+  }
+  return wantedRows.map((row) => found.get(keyOf(row)) as StatementRow);
+}
+
+/**
+ * Adds entries of many accounts in one statement, each into the open statement the caller found for
+ * it with `statementsFor` (the database refuses a closed one). Each cause is posted once.
+ */
+export async function postToOpenStatements(
+  ctx: Ctx,
+  postings: readonly { account: LedgerAccount; statement: StatementRow; entries: readonly NewEntry[] }[],
+): Promise<void> {
+  const postedAt = toDate(ctx.clock.now());
+  const rows = postings.flatMap(({ account, statement, entries }) =>
+    entries
+      .filter((entry) => entry.amount !== 0n)
+      .map((entry) => ({
+        org_id: account.orgId,
+        id: newId('ledgerEntry'),
+        subscription_id: account.subscriptionId,
+        statement_id: statement.id,
+        kind: entry.kind,
+        amount: entry.amount,
+        currency: account.currency,
+        description: entry.description,
+        effective_at: toDate(entry.effectiveAt),
+        late: false,
+        invoice_id: entry.invoiceId ?? null,
+        payment_id: entry.paymentId ?? null,
+        refund_id: entry.refundId ?? null,
+        source_key: entry.sourceKey,
+        posted_at: postedAt,
+      })),
+  );
+  if (rows.length === 0) return;
+  await ctx.db
+    .insertInto('ledger_entries')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['org_id', 'source_key']).doNothing())
+    .execute();
 }

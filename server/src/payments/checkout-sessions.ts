@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { recordAudit } from '../access/index.js';
 import { amountJson } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
@@ -15,6 +16,20 @@ import type { GatewayPayment, PaymentGateway } from './port.js';
  * row is locked and only an open session moves on, so the return from the hosted page and the
  * webhook, whichever comes first, apply it and the other changes nothing.
  */
+
+/** The gateway customers already known for several organizations, by `${org_id}|${gateway}`. */
+export async function knownGatewayCustomerRefs(
+  ctx: Ctx,
+  orgIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (orgIds.length === 0) return new Map();
+  const rows = await ctx.db
+    .selectFrom('gateway_customers')
+    .select(['org_id', 'gateway', 'gateway_customer_ref'])
+    .where(sql<boolean>`org_id = any(${[...orgIds]}::text[])`)
+    .execute();
+  return new Map(rows.map((r) => [`${r.org_id}|${r.gateway}`, r.gateway_customer_ref]));
+}
 
 export async function gatewayCustomerRef(
   ctx: Ctx,

@@ -18,6 +18,7 @@ export {
   gatewayCustomerRef,
   getCheckoutSession,
   insertCheckoutSession,
+  knownGatewayCustomerRefs,
   markCheckout,
   markGatewayEventProcessed,
   presentCheckoutSession,

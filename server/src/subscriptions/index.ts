@@ -15,18 +15,21 @@ export {
 export * from './subscription.schema.js';
 export {
   advancePeriod,
+  advancePeriods,
   changePlanVersion,
+  dueForRenewal,
   getSubscription,
   listSubscriptions,
   liveSubscriptions,
+  lockDue,
   type PlanVersionRef,
   periodRuleOf,
   presentSubscription,
+  RENEWABLE,
   type StartInput,
   schedulePlan,
   setCancelAtPeriodEnd,
   startSubscription,
   subscriptionHistory,
-  subscriptionsToRenew,
   transition,
 } from './subscriptions.js';

@@ -101,8 +101,7 @@ export const billingRoutes = [
     response: listOf(subscriptions.subscriptionDetailObject),
     handler: async ({ ctx, access }) => {
       const rows = await subscriptions.listSubscriptions(ctx, orgOf(access));
-      const data = [];
-      for (const row of rows) data.push(await billing.describeSubscription(ctx, row));
+      const data = await billing.describeSubscriptions(ctx, rows);
       return { object: 'list' as const, data, has_more: false };
     },
   }),

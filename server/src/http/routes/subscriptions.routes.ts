@@ -217,8 +217,7 @@ export const subscriptionsRoutes = [
         ...(query.subscription_id ? { subscriptionId: query.subscription_id } : {}),
         ...(query.status ? { status: query.status } : {}),
       });
-      const data = [];
-      for (const row of rows) data.push(await presentInvoiceRow(ctx, row));
+      const data = await invoicing.presentInvoices(ctx, orgOf(access), rows);
       return { object: 'list' as const, data, has_more: false };
     },
   }),
