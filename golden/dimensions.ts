@@ -45,13 +45,13 @@ export const alignment: Dimension = {
 };
 
 /**
- * When a plan's fee is billed: the plan's `fee_timing` enum (createPlanBody.fee_timing). A plan
- * without that field bills its fee in advance, at the start of each period, so that is the one value.
+ * When a plan's fee is billed: the plan's `fee_timing` enum (createPlanBody.fee_timing), at the start
+ * of each period (`advance`, a plan's default) or at its end (`arrears`, R15).
  */
 export const feeTiming: Dimension = {
   name: 'fee timing',
   values: enumOptions(createPlanBody.shape, 'fee_timing') ?? ['advance'],
-  promised: ['advance'],
+  promised: ['advance', 'arrears'],
 };
 
 /** The statuses a subscription moves through (subscriptionObject.status): each entry is an event. */

@@ -152,6 +152,8 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
           base_price: plan.base_price,
           trial_days: plan.trial_days,
           charges: plan.charges.map((charge) => ({ ...charge, metric: metricCode(String(charge.metric)) })),
+          ...(plan.fee_timing !== undefined ? { fee_timing: plan.fee_timing } : {}),
+          ...(plan.minimum_commitment !== undefined ? { minimum_commitment: plan.minimum_commitment } : {}),
           ...plan.extra,
         }),
       );

@@ -21,6 +21,10 @@ const plan = z.strictObject({
   base_price: z.number().int(),
   trial_days: z.number().int().default(0),
   charges: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** When the fee is billed (R15): at the start of each period (the API's default) or at its end. */
+  fee_timing: z.enum(['advance', 'arrears']).optional(),
+  /** The least a period bills, topped up when it ends (R16); minor units. */
+  minimum_commitment: z.number().int().optional(),
   /** Passed through to the plan as the API takes it (fields added to plans later). */
   extra: z.record(z.string(), z.unknown()).default({}),
 });
@@ -127,7 +131,8 @@ export function loadScenarios(): Scenario[] {
 export function coverageOf(scenario: Scenario): CoveredFacets {
   const zone = scenario.setup.customer.time_zone ?? 'UTC';
   const feeTimingOf = (code: string) => {
-    const timing = scenario.setup.plans[code]?.extra.fee_timing;
+    const plan = scenario.setup.plans[code];
+    const timing = plan?.fee_timing ?? plan?.extra.fee_timing;
     return typeof timing === 'string' ? timing : 'advance';
   };
   let alignment = 'calendar';
