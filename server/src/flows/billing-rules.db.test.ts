@@ -349,6 +349,12 @@ describe.each(engines())('billing rules on %s', (engine) => {
 
     await west.advance('2027-05-01T07:00:00Z');
     expect((await west.invoices()).map((i: { total: number }) => i.total)).toEqual([1419, 2000]);
+
+    // Cancelled after renewals, April's and May's invoices both exist; June 1 bills May, whole.
+    await west.call('POST', `/v1/subscriptions/${west.sub.id}/cancel`, {});
+    await west.advance('2027-06-01T07:00:00Z');
+    expect((await west.invoices()).map((i: { total: number }) => i.total)).toEqual([1419, 2000, 2000]);
+    expect((await west.call('GET', `/v1/subscriptions/${west.sub.id}`)).json().status).toBe('cancelled');
   });
 
   it('R16: a minimum commitment tops the period up, billed when it ends', async () => {
