@@ -1094,7 +1094,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upgrade now (the difference charged to the saved card) or downgrade at the end of the period
+         * Upgrade now (the difference charged to the saved card); downgrade at the end of the period or now (credited)
          * @description Permission: `billing.write`
          */
         post: operations["changePlan"];
@@ -8995,6 +8995,11 @@ export interface operations {
             content: {
                 "application/json": {
                     plan_id: string;
+                    /**
+                     * @description A downgrade: period_end (the default) waits for the period to end; now applies it at once, crediting the unused days of the current plan. An upgrade always applies now.
+                     * @enum {string}
+                     */
+                    timing?: "now" | "period_end";
                 };
             };
         };
@@ -9077,6 +9082,11 @@ export interface operations {
             content: {
                 "application/json": {
                     plan_id: string;
+                    /**
+                     * @description A downgrade: period_end (the default) waits for the period to end; now applies it at once, crediting the unused days of the current plan. An upgrade always applies now.
+                     * @enum {string}
+                     */
+                    timing?: "now" | "period_end";
                 };
             };
         };

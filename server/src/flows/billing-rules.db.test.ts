@@ -24,7 +24,7 @@ const losAngeles = {
   time_zone: 'America/Los_Angeles',
 };
 
-const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R15', 'R16'];
+const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R15', 'R16', 'R20'];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
 const testedByCalendar = [...calendarTests.matchAll(/\bit\('(R\d+):/g)].map((m) => m[1]);
@@ -148,6 +148,41 @@ describe.each(engines())('billing rules on %s', (engine) => {
     });
     await who.advance('2027-04-01T07:00:00Z');
     expect((await who.invoices()).at(-1)).toMatchObject({ total: 1000, status: 'paid' });
+  });
+
+  it('R20: a downgrade may apply now, with a credit', async () => {
+    const newYork = { ...losAngeles, name: 'Rules East', time_zone: 'America/New_York' };
+    // 04:30Z on 25 March: the 24th in Los Angeles (8 of 31 days left), the 25th in New York (7).
+    for (const [details, credit, charge] of [
+      [losAngeles, -1290, 258],
+      [newYork, -1129, 226],
+    ] as const) {
+      const who = await customer('enterprise', '2027-03-10T20:00:00Z', details);
+      await who.advance('2027-03-25T04:30:00Z');
+      const change = { plan_id: plans.basic, timing: 'now' };
+      const preview = (
+        await who.call('POST', `/v1/subscriptions/${who.sub.id}/preview_change`, change)
+      ).json();
+      expect(preview).toMatchObject({
+        direction: 'downgrade',
+        effective: 'now',
+        total_due_now: credit + charge,
+      });
+      expect(preview.lines.map((l: { amount: number }) => l.amount)).toEqual([credit, charge]);
+      const done = await who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, change);
+      expect(done.statusCode, done.body).toBe(200);
+      expect(done.json()).toMatchObject({
+        invoice: { status: 'paid', total: credit + charge, amount_paid: 0 },
+        subscription: { plan_id: plans.basic, scheduled_plan_id: null },
+      });
+      // Nothing was charged: the credit stays in the subscription's ledger, on March's statement.
+      const ledger = (await who.call('GET', `/v1/ledger_entries?subscription_id=${who.sub.id}`)).json();
+      expect(ledger.balance).toBe(-(credit + charge));
+      const [march] = (await who.call('GET', `/v1/statements?subscription_id=${who.sub.id}`)).json().data;
+      expect(march).toMatchObject({ month: '2027-03', closing_balance: -(credit + charge) });
+      await who.advance('2027-04-01T07:00:00Z');
+      expect((await who.invoices()).at(-1)).toMatchObject({ total: 1000 });
+    }
   });
 
   it('R6: cancelling ends the subscription at the period’s end, without a refund', async () => {

@@ -157,6 +157,40 @@ describe.each(engines())('changing plans on %s', (engine) => {
     }
   });
 
+  it('credits one of two simultaneous immediate downgrades and refuses the other with a conflict', async () => {
+    const who = await subscribed(plans.enterprise, '2027-03-10T20:00:00Z');
+    await who.advance('2027-03-25T20:00:00Z');
+    const downgrade = { plan_id: plans.basic, timing: 'now' };
+    const results = await Promise.all([
+      who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, downgrade),
+      who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, downgrade),
+    ]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    const refused = results.find((r) => r.statusCode === 409);
+    expect(['subscription.changed', 'subscription.busy', 'subscription.same_plan']).toContain(
+      refused?.json().error.code,
+    );
+    // One credit: 7 of 31 days left in Los Angeles, 5000 × 7 / 31 → 1129 less 1000 × 7 / 31 → 226.
+    const updates = (await who.call('GET', '/v1/invoices'))
+      .json()
+      .data.filter((i: { billing_reason: string }) => i.billing_reason === 'subscription_update');
+    expect(updates.map((i: { total: number }) => i.total)).toEqual([-903]);
+    const ledger = (await who.call('GET', `/v1/ledger_entries?subscription_id=${who.sub.id}`)).json();
+    expect(ledger.balance).toBe(903);
+  });
+
+  it('refuses an upgrade asked to wait for the end of the period, and changes nothing', async () => {
+    const who = await subscribed(plans.basic, '2027-03-10T20:00:00Z');
+    const refused = await who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, {
+      plan_id: plans.pro,
+      timing: 'period_end',
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.code).toBe('subscription.upgrade_timing');
+    const sub = (await who.call('GET', `/v1/subscriptions/${who.sub.id}`)).json();
+    expect(sub).toMatchObject({ plan_id: plans.basic, scheduled_plan_id: null });
+  });
+
   it('declines an upgrade with a card that fails, and changes nothing', async () => {
     const who = await subscribed(plans.basic, '2027-03-10T20:00:00Z');
     const setup = (await who.call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();

@@ -24,7 +24,8 @@ import { customerContext, ledgerAccount, type PricedPlan, pricedPlan } from './s
 /**
  * Modify plan (C17). An upgrade applies now: a credit for the unused days of the current plan and a
  * charge for the same days on the new one, paid with the saved card before the plan changes. A
- * downgrade waits for the end of the period. The summary shown before paying and the invoice issued
+ * downgrade waits for the end of the period, or, when asked, applies now the same way: its invoice
+ * totals zero or less, is paid with nothing charged, and its credit stays in the ledger (R20). The summary shown before paying and the invoice issued
  * after come from the same computation (computePlanChange), so they agree to the cent.
  *
  * An upgrade claims the subscription with a draft invoice (one per subscription at a time), charges
@@ -33,8 +34,12 @@ import { customerContext, ledgerAccount, type PricedPlan, pricedPlan } from './s
  * finishes with the same key: the card is charged once either way.
  */
 
+/** When a change takes effect: an upgrade always now; a downgrade at the period's end unless asked. */
+export type ChangeTiming = 'now' | 'period_end';
+
 export interface PlanChange {
   direction: 'upgrade' | 'downgrade';
+  effective: ChangeTiming;
   from: PricedPlan;
   to: PricedPlan;
   lines: billing.ChargeLine[];
@@ -47,7 +52,8 @@ export interface PlanChange {
 
 /**
  * What changing `from` → `to` at `at` costs, rated by the billing core: an upgrade applies now
- * (prorated), a downgrade at the end of the period (nothing owed now).
+ * (prorated); a downgrade at the end of the period (nothing owed now) unless `timing` is 'now', when
+ * it is prorated like an upgrade and its total is a credit.
  */
 export function computePlanChange(input: {
   from: PricedPlan;
@@ -56,8 +62,10 @@ export function computePlanChange(input: {
   nextPeriod: BillingPeriod;
   at: Temporal.Instant;
   tax: billing.TaxRule;
+  timing?: ChangeTiming | undefined;
 }): PlanChange {
   const direction = input.to.price.basePrice > input.from.price.basePrice ? 'upgrade' : 'downgrade';
+  const effective: ChangeTiming = direction === 'upgrade' ? 'now' : (input.timing ?? 'period_end');
   const { lines, totals } = billing.rate({
     plan: input.from.price,
     period: input.period,
@@ -65,7 +73,7 @@ export function computePlanChange(input: {
       kind: 'plan_change',
       to: input.to.price,
       at: input.at,
-      timing: direction === 'upgrade' ? 'now' : 'period_end',
+      timing: effective,
     },
     tax: input.tax,
     creditBalance: 0n,
@@ -74,6 +82,7 @@ export function computePlanChange(input: {
   const next = billing.rateRenewal({ plan: input.to.price, period: input.nextPeriod, tax: input.tax });
   return {
     direction,
+    effective,
     from: input.from,
     to: input.to,
     lines,
@@ -91,7 +100,13 @@ interface ChangeSetup {
   change: PlanChange;
 }
 
-async function setUp(ctx: Ctx, orgId: string, subscriptionId: string, planId: string): Promise<ChangeSetup> {
+async function setUp(
+  ctx: Ctx,
+  orgId: string,
+  subscriptionId: string,
+  planId: string,
+  timing: ChangeTiming | undefined,
+): Promise<ChangeSetup> {
   const customer = await customers.getCustomer(ctx, orgId);
   const cctx = await customerContext(ctx, customer);
   const sub = await subscriptions.getSubscription(cctx, orgId, subscriptionId);
@@ -137,12 +152,26 @@ async function setUp(ctx: Ctx, orgId: string, subscriptionId: string, planId: st
     nextPeriod: subscriptions.periodContaining(rule, period.endInstant),
     at: now,
     tax: await invoicing.taxRuleFor(cctx, sub.plan_issuer_id, customer),
+    timing,
   });
+  if (change.direction === 'upgrade' && timing === 'period_end') {
+    throw invalid(
+      'subscription.upgrade_timing',
+      'An upgrade applies now; only a downgrade can wait for the end of the period',
+      'timing',
+    );
+  }
   return { customer, ctx: cctx, sub, change };
 }
 
-export async function previewPlanChange(ctx: Ctx, orgId: string, subscriptionId: string, planId: string) {
-  const { change } = await setUp(ctx, orgId, subscriptionId, planId);
+export async function previewPlanChange(
+  ctx: Ctx,
+  orgId: string,
+  subscriptionId: string,
+  planId: string,
+  timing?: ChangeTiming,
+) {
+  const { change } = await setUp(ctx, orgId, subscriptionId, planId, timing);
   return presentPlanChange(subscriptionId, change);
 }
 
@@ -151,7 +180,7 @@ export function presentPlanChange(subscriptionId: string, change: PlanChange) {
     object: 'plan_change_preview' as const,
     subscription_id: subscriptionId,
     direction: change.direction,
-    effective: change.direction === 'upgrade' ? ('now' as const) : ('period_end' as const),
+    effective: change.effective,
     from_plan: { id: change.from.price.planId, name: change.from.price.planName },
     to_plan: { id: change.to.price.planId, name: change.to.price.planName },
     currency: change.to.price.currency,
@@ -168,17 +197,21 @@ export function presentPlanChange(subscriptionId: string, change: PlanChange) {
   };
 }
 
-/** Carries a change out: a downgrade is scheduled; an upgrade is paid and applied now. */
+/**
+ * Carries a change out: a downgrade at the period's end is scheduled; an upgrade, or a downgrade
+ * now, is invoiced (and paid when something is due) and applied now.
+ */
 export async function changePlan(
   ctx: Ctx,
   deps: BillingRunDeps,
   orgId: string,
   subscriptionId: string,
   planId: string,
+  timing?: ChangeTiming,
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
-  const { customer, ctx: cctx, sub, change } = await setUp(ctx, orgId, subscriptionId, planId);
+  const { customer, ctx: cctx, sub, change } = await setUp(ctx, orgId, subscriptionId, planId, timing);
 
-  if (change.direction === 'downgrade') {
+  if (change.effective === 'period_end') {
     return withTransaction(cctx, async (tx) => {
       const locked = await subscriptions.getSubscription(tx, orgId, sub.id, 'nowait');
       if (locked.plan_version_id !== sub.plan_version_id) throw changedMeanwhile();
@@ -326,7 +359,7 @@ export async function completePlanChange(
         tx,
         sub,
         { issuerId: sub.plan_issuer_id, planId: target.plan_id, versionId: target.id },
-        `Upgraded now (${invoice.number})`,
+        `${invoice.total > 0n ? 'Upgraded' : 'Downgraded'} now (${invoice.number})`,
       );
       return { subscription, invoice };
     },

@@ -55,6 +55,13 @@ export const cancelSubscriptionBody = z.strictObject({
 
 export const changePlanBody = z.strictObject({
   plan_id: idOf('plan'),
+  timing: z
+    .enum(['now', 'period_end'])
+    .optional()
+    .describe(
+      'A downgrade: period_end (the default) waits for the period to end; now applies it at once, ' +
+        'crediting the unused days of the current plan. An upgrade always applies now.',
+    ),
 });
 
 export const subscriptionEventObject = z.object({

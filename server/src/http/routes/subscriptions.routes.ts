@@ -162,13 +162,14 @@ export const subscriptionsRoutes = [
     audit: 'off',
     transaction: 'own',
     handler: async ({ ctx, access, params, body }) =>
-      previewPlanChange(ctx, orgOf(access), params.subscription_id, body.plan_id),
+      previewPlanChange(ctx, orgOf(access), params.subscription_id, body.plan_id, body.timing),
   }),
   defineRoute({
     method: 'POST',
     path: '/v1/subscriptions/:subscription_id/change',
     operationId: 'changePlan',
-    summary: 'Upgrade now (the difference charged to the saved card) or downgrade at the end of the period',
+    summary:
+      'Upgrade now (the difference charged to the saved card); downgrade at the end of the period or now (credited)',
     tag: TAG,
     permission: 'billing.write',
     params: subscriptions.subscriptionParams,
@@ -185,6 +186,7 @@ export const subscriptionsRoutes = [
         orgOf(access),
         params.subscription_id,
         body.plan_id,
+        body.timing,
       );
       return {
         subscription: await withHistory(ctx, result.subscription),
