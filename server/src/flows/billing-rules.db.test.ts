@@ -24,7 +24,23 @@ const losAngeles = {
   time_zone: 'America/Los_Angeles',
 };
 
-const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R15', 'R16', 'R20'];
+const tested = [
+  'R1',
+  'R2',
+  'R3',
+  'R4',
+  'R5',
+  'R6',
+  'R7',
+  'R8',
+  'R9',
+  'R10',
+  'R11',
+  'R15',
+  'R16',
+  'R20',
+  'R21',
+];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
 const testedByCalendar = [...calendarTests.matchAll(/\bit\('(R\d+):/g)].map((m) => m[1]);
@@ -54,6 +70,7 @@ describe.each(engines())('billing rules on %s', (engine) => {
     for (const [code, body] of [
       ['arrears', { name: 'Pro in arrears', base_price: 2000, fee_timing: 'arrears' }],
       ['committed', { name: 'Basic committed', base_price: 1000, minimum_commitment: 3000 }],
+      ['basic_year', { name: 'Basic yearly', base_price: 10000, interval: 'year' }],
     ] as const) {
       const created = await api.call({
         method: 'POST',
@@ -182,6 +199,53 @@ describe.each(engines())('billing rules on %s', (engine) => {
       expect(march).toMatchObject({ month: '2027-03', closing_balance: -(credit + charge) });
       await who.advance('2027-04-01T07:00:00Z');
       expect((await who.invoices()).at(-1)).toMatchObject({ total: 1000 });
+    }
+  });
+
+  it('R21: a change of interval starts a new period now', async () => {
+    const newYork = { ...losAngeles, name: 'Rules East', time_zone: 'America/New_York' };
+    // 04:30Z on 25 March: the 24th in Los Angeles, the 25th in New York.
+    for (const [details, monthCredit, yearCharge, newYear, april] of [
+      [losAngeles, 258, 7753, '2028-01-01T08:00:00.000Z', '2027-04-01T07:00:00.000Z'],
+      [newYork, 226, 7726, '2028-01-01T05:00:00.000Z', '2027-04-01T04:00:00.000Z'],
+    ] as const) {
+      // Monthly → yearly: the year is charged from the change, the month's unused days credited.
+      const up = await customer('basic', '2027-03-10T20:00:00Z', details);
+      await up.advance('2027-03-25T04:30:00Z');
+      const toYearly = { plan_id: plans.basic_year };
+      const preview = (
+        await up.call('POST', `/v1/subscriptions/${up.sub.id}/preview_change`, toYearly)
+      ).json();
+      expect(preview.lines.map((l: { amount: number }) => l.amount)).toEqual([-monthCredit, yearCharge]);
+      expect(preview.effective).toBe('now');
+      expect(new Date(preview.next_payment_at).toISOString()).toBe(newYear);
+      const upgraded = await up.call('POST', `/v1/subscriptions/${up.sub.id}/change`, toYearly);
+      expect(upgraded.statusCode, upgraded.body).toBe(200);
+      expect(upgraded.json()).toMatchObject({
+        invoice: { status: 'paid', total: yearCharge - monthCredit, amount_paid: yearCharge - monthCredit },
+        subscription: { plan_id: plans.basic_year, current_period_end: newYear },
+      });
+      expect(preview.total_due_now).toBe(upgraded.json().invoice.total);
+
+      // Yearly → monthly at the same instant: the year's unused days credited, March charged from then.
+      const down = await customer('basic_year', '2027-03-10T20:00:00Z', details);
+      await down.advance('2027-03-25T04:30:00Z');
+      const toMonthly = { plan_id: plans.basic };
+      const back = (
+        await down.call('POST', `/v1/subscriptions/${down.sub.id}/preview_change`, toMonthly)
+      ).json();
+      expect(back.lines.map((l: { amount: number }) => l.amount)).toEqual([-yearCharge, monthCredit]);
+      const downgraded = await down.call('POST', `/v1/subscriptions/${down.sub.id}/change`, toMonthly);
+      expect(downgraded.statusCode, downgraded.body).toBe(200);
+      expect(downgraded.json()).toMatchObject({
+        invoice: { status: 'paid', total: monthCredit - yearCharge, amount_paid: 0 },
+        subscription: { plan_id: plans.basic, current_period_end: april },
+      });
+      expect(back.total_due_now).toBe(downgraded.json().invoice.total);
+      const ledger = (await down.call('GET', `/v1/ledger_entries?subscription_id=${down.sub.id}`)).json();
+      expect(ledger.balance).toBe(yearCharge - monthCredit);
+      await down.advance(april);
+      expect((await down.invoices()).at(-1)).toMatchObject({ total: 1000 });
     }
   });
 

@@ -63,7 +63,13 @@ export function computePlanChange(input: {
   at: Temporal.Instant;
   tax: billing.TaxRule;
   timing?: ChangeTiming | undefined;
+  /**
+   * A move to another interval: the new plan's period containing `at` (its first, billed from `at`)
+   * and the one after it. Absent when the interval stays.
+   */
+  newPeriods?: { first: BillingPeriod; next: BillingPeriod } | undefined;
 }): PlanChange {
+  if (input.newPeriods) return computeIntervalChange({ ...input, newPeriods: input.newPeriods });
   const direction = input.to.price.basePrice > input.from.price.basePrice ? 'upgrade' : 'downgrade';
   const effective: ChangeTiming = direction === 'upgrade' ? 'now' : (input.timing ?? 'period_end');
   const { lines, totals } = billing.rate({
@@ -90,6 +96,53 @@ export function computePlanChange(input: {
     totals,
     period: { start: input.at, end: input.period.endInstant },
     nextPayment: { at: input.period.endInstant, totals: next.totals },
+  };
+}
+
+/**
+ * A move to another interval (R21) starts a new period at once: the unused days of the old period
+ * are credited (the credit of a change now), and the new plan's first period is charged from `at` as
+ * a start would be. The net is charged now when positive, credited when not.
+ */
+function computeIntervalChange(input: {
+  from: PricedPlan;
+  to: PricedPlan;
+  period: BillingPeriod;
+  at: Temporal.Instant;
+  tax: billing.TaxRule;
+  newPeriods: { first: BillingPeriod; next: BillingPeriod };
+}): PlanChange {
+  const change = billing.rate({
+    plan: input.from.price,
+    period: input.period,
+    event: { kind: 'plan_change', to: input.to.price, at: input.at, timing: 'now' },
+    tax: billing.NO_TAX,
+    creditBalance: 0n,
+  });
+  const credit = change.lines.filter((line) => line.kind === 'proration_credit');
+  const start = billing.rate({
+    plan: input.to.price,
+    period: input.newPeriods.first,
+    event: { kind: 'start', at: input.at, trial: false },
+    tax: billing.NO_TAX,
+    creditBalance: 0n,
+  });
+  const lines = [...credit, ...start.lines];
+  const totals = billing.invoiceTotals(
+    lines.map((line) => line.amount),
+    input.tax,
+  );
+  const next = billing.rateRenewal({ plan: input.to.price, period: input.newPeriods.next, tax: input.tax });
+  return {
+    direction: totals.total > 0n ? 'upgrade' : 'downgrade',
+    effective: 'now',
+    from: input.from,
+    to: input.to,
+    lines,
+    tax: input.tax,
+    totals,
+    period: { start: input.at, end: input.newPeriods.first.endInstant },
+    nextPayment: { at: input.newPeriods.first.endInstant, totals: next.totals },
   };
 }
 
@@ -128,10 +181,16 @@ async function setUp(
   const to = await pricedPlan(cctx, { issuerId: sub.plan_issuer_id, planId });
   if (to.entry.plan.disabled_at !== null)
     throw invalid('plan.disabled', 'This plan is not available', 'plan_id');
-  if (to.entry.plan.billing_interval !== from.entry.plan.billing_interval) {
+  const newInterval = to.entry.plan.billing_interval;
+  const intervalChanges = newInterval !== from.entry.plan.billing_interval;
+  if (
+    intervalChanges &&
+    (sub.billing_mode !== 'calendar' || !subscriptions.isBillingDay(newInterval, sub.anchor_day))
+  ) {
+    // Anniversary periods count from the start; starting them again at the change is not built yet.
     throw invalid(
       'subscription.interval_change',
-      'Moving to a plan billed at another interval (weekly, monthly, yearly, ...) is not supported yet',
+      'Moving to a plan billed at another interval is supported for calendar billing on a billing day that interval has',
       'plan_id',
     );
   }
@@ -145,7 +204,12 @@ async function setUp(
   const now = cctx.clock.now();
   const rule = subscriptions.periodRuleOf(sub, from.entry.plan.billing_interval);
   const period = subscriptions.periodContaining(rule, now);
+  const newRule = subscriptions.periodRuleOf(sub, newInterval);
+  const newFirst = subscriptions.periodContaining(newRule, now);
   const change = computePlanChange({
+    newPeriods: intervalChanges
+      ? { first: newFirst, next: subscriptions.periodContaining(newRule, newFirst.endInstant) }
+      : undefined,
     from,
     to,
     period,
@@ -345,8 +409,9 @@ export async function completePlanChange(
         await invoicing.discardDraft(tx, orgId, draft.id);
         return { owed };
       }
+      // The new plan's line: the charge for the rest of the period, or the first period of a new interval.
       const charge = (await invoicing.invoiceLines(tx, orgId, draft.id)).find(
-        (l) => l.kind === 'proration_charge',
+        (l) => l.kind === 'proration_charge' || l.kind === 'license',
       );
       const target = charge?.plan_version_id
         ? await catalog.findPlanVersion(tx, sub.plan_issuer_id, charge.plan_version_id)
@@ -360,6 +425,10 @@ export async function completePlanChange(
         sub,
         { issuerId: sub.plan_issuer_id, planId: target.plan_id, versionId: target.id },
         `${invoice.total > 0n ? 'Upgraded' : 'Downgraded'} now (${invoice.number})`,
+        // A change of interval starts the new plan's period now: its invoice covers that period.
+        charge?.kind === 'license'
+          ? { start: fromDate(current.period_start), end: fromDate(current.period_end) }
+          : undefined,
       );
       return { subscription, invoice };
     },

@@ -275,10 +275,15 @@ export async function changePlanVersion(
   row: SubscriptionRow,
   plan: PlanVersionRef,
   reason: string,
+  /** The current period from now on: a new interval's first period, or the same one. */
+  period?: { start: Temporal.Instant; end: Temporal.Instant },
 ): Promise<SubscriptionRow> {
   const updated = await ctx.db
     .updateTable('subscriptions')
     .set({
+      ...(period
+        ? { current_period_start: toDate(period.start), current_period_end: toDate(period.end) }
+        : {}),
       plan_issuer_id: plan.issuerId,
       plan_id: plan.planId,
       plan_version_id: plan.versionId,
