@@ -226,6 +226,9 @@ describe.each(engines())('billing rules on %s', (engine) => {
         subscription: { plan_id: plans.basic_year, current_period_end: newYear },
       });
       expect(preview.total_due_now).toBe(upgraded.json().invoice.total);
+      // The year renews whole on 1 January.
+      await up.advance(newYear);
+      expect((await up.invoices()).at(-1)).toMatchObject({ total: 10000 });
 
       // Yearly → monthly at the same instant: the year's unused days credited, March charged from then.
       const down = await customer('basic_year', '2027-03-10T20:00:00Z', details);

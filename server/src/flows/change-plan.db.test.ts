@@ -191,6 +191,34 @@ describe.each(engines())('changing plans on %s', (engine) => {
     expect(sub).toMatchObject({ plan_id: plans.basic, scheduled_plan_id: null });
   });
 
+  it('refuses to change the interval of an anniversary subscription, and changes nothing', async () => {
+    const operator = await api.signUpOperator();
+    const yearly = await api.call({
+      method: 'POST',
+      url: '/v1/operator/plans',
+      as: operator,
+      body: {
+        code: 'basic_yearly',
+        name: 'Basic yearly',
+        currency: 'USD',
+        interval: 'year',
+        base_price: 10000,
+      },
+    });
+    expect(yearly.statusCode, yearly.body).toBe(201);
+    const { call } = await customerOnTestClock(api, losAngeles, '2027-03-10T20:00:00Z');
+    await checkoutWithCard(api, { call }, { plan_id: plans.basic, billing_mode: 'anniversary' });
+    const sub = (await call('GET', '/v1/subscriptions')).json().data[0];
+    const refused = await call('POST', `/v1/subscriptions/${sub.id}/change`, { plan_id: yearly.json().id });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.code).toBe('subscription.interval_change');
+    expect((await call('GET', `/v1/subscriptions/${sub.id}`)).json()).toMatchObject({
+      plan_id: plans.basic,
+      current_period_end: sub.current_period_end,
+    });
+    expect((await call('GET', '/v1/invoices')).json().data).toHaveLength(1);
+  });
+
   it('declines an upgrade with a card that fails, and changes nothing', async () => {
     const who = await subscribed(plans.basic, '2027-03-10T20:00:00Z');
     const setup = (await who.call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
