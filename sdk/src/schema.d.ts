@@ -8996,7 +8996,7 @@ export interface operations {
                 "application/json": {
                     plan_id: string;
                     /**
-                     * @description A downgrade: period_end (the default) waits for the period to end; now applies it at once, crediting the unused days of the current plan. An upgrade always applies now.
+                     * @description A downgrade: period_end (the default) waits for the period to end; now applies it at once, crediting the unused days of the current plan. An upgrade, and a move to another interval, always apply now.
                      * @enum {string}
                      */
                     timing?: "now" | "period_end";
@@ -9083,7 +9083,7 @@ export interface operations {
                 "application/json": {
                     plan_id: string;
                     /**
-                     * @description A downgrade: period_end (the default) waits for the period to end; now applies it at once, crediting the unused days of the current plan. An upgrade always applies now.
+                     * @description A downgrade: period_end (the default) waits for the period to end; now applies it at once, crediting the unused days of the current plan. An upgrade, and a move to another interval, always apply now.
                      * @enum {string}
                      */
                     timing?: "now" | "period_end";

@@ -234,6 +234,11 @@ describe.each(engines())('billing rules on %s', (engine) => {
       const down = await customer('basic_year', '2027-03-10T20:00:00Z', details);
       await down.advance('2027-03-25T04:30:00Z');
       const toMonthly = { plan_id: plans.basic };
+      const waiting = await down.call('POST', `/v1/subscriptions/${down.sub.id}/change`, {
+        ...toMonthly,
+        timing: 'period_end',
+      });
+      expect(waiting.json().error.code).toBe('subscription.interval_change_timing');
       const back = (
         await down.call('POST', `/v1/subscriptions/${down.sub.id}/preview_change`, toMonthly)
       ).json();

@@ -218,6 +218,13 @@ async function setUp(
     tax: await invoicing.taxRuleFor(cctx, sub.plan_issuer_id, customer),
     timing,
   });
+  if (intervalChanges && timing === 'period_end') {
+    throw invalid(
+      'subscription.interval_change_timing',
+      'A move to another interval starts its new period now; it cannot wait for the end of the period',
+      'timing',
+    );
+  }
   if (change.direction === 'upgrade' && timing === 'period_end') {
     throw invalid(
       'subscription.upgrade_timing',

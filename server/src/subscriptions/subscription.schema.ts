@@ -60,7 +60,8 @@ export const changePlanBody = z.strictObject({
     .optional()
     .describe(
       'A downgrade: period_end (the default) waits for the period to end; now applies it at once, ' +
-        'crediting the unused days of the current plan. An upgrade always applies now.',
+        'crediting the unused days of the current plan. An upgrade, and a move to another interval, ' +
+        'always apply now.',
     ),
 });
 
