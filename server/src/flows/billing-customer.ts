@@ -8,7 +8,6 @@ import type { BillingCustomerRow } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { fromDate } from '../time/index.js';
 import { customerContext, pricedPlan, subscribeToPlan, upcomingRenewal } from './subscription-billing.js';
 
 /**
