@@ -441,5 +441,16 @@ describe.each(engines())('billing rules on %s', (engine) => {
       code: 'preview.quantity_mismatch',
       param: 'usage.0.quantity',
     });
+    const neither = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${plan.json().id}/preview`,
+      as: operator,
+      body: { usage: [{ metric: 'card_payments' }] },
+    });
+    expect(neither.statusCode).toBe(400);
+    expect(neither.json().error).toMatchObject({
+      code: 'preview.quantity_required',
+      param: 'usage.0.quantity',
+    });
   });
 });
