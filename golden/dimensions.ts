@@ -27,7 +27,7 @@ export interface Dimension {
 export const pricingModel: Dimension = {
   name: 'pricing model',
   values: ['base_price', ...pricingModelSchema.options],
-  promised: ['base_price', 'per_unit', 'graduated', 'volume', 'package'],
+  promised: ['base_price', 'per_unit', 'graduated', 'volume', 'package', 'percentage'],
 };
 
 /** The plan's billing interval (catalog.schema.ts, intervalSchema). */

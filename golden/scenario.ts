@@ -51,7 +51,13 @@ const action = z.union([
   z.strictObject({
     preview: z.strictObject({
       plan: z.string(),
-      usage: z.array(z.strictObject({ metric: z.string(), quantity: z.string() })),
+      usage: z.array(
+        z.strictObject({
+          metric: z.string(),
+          quantity: z.string().optional(),
+          events: z.array(z.string()).optional(),
+        }),
+      ),
       expect: z.strictObject({
         lines: z.array(z.strictObject({ description: z.string(), amount: z.number().int() })),
         total: z.number().int(),

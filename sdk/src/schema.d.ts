@@ -3554,6 +3554,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                     included_quantity: string;
                                     dimensions: string[];
@@ -3601,6 +3621,26 @@ export interface operations {
                                             package_size: string;
                                             /** @description Price of one package, in major units */
                                             package_price: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "percentage";
+                                            /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                            rate: string;
+                                            /**
+                                             * @description Added to the fee of each transaction, in major units
+                                             * @default 0
+                                             */
+                                            fixed_amount: string;
+                                            /**
+                                             * @description Least fee of one transaction, in major units; null for none
+                                             * @default null
+                                             */
+                                            per_transaction_min_amount: string | null;
+                                            /**
+                                             * @description Greatest fee of one transaction, in major units; null for none
+                                             * @default null
+                                             */
+                                            per_transaction_max_amount: string | null;
                                         };
                                     }[];
                                 }[];
@@ -3766,6 +3806,26 @@ export interface operations {
                             package_size: string;
                             /** @description Price of one package, in major units */
                             package_price: string;
+                        } | {
+                            /** @enum {string} */
+                            model: "percentage";
+                            /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                            rate: string;
+                            /**
+                             * @description Added to the fee of each transaction, in major units
+                             * @default 0
+                             */
+                            fixed_amount?: string;
+                            /**
+                             * @description Least fee of one transaction, in major units; null for none
+                             * @default null
+                             */
+                            per_transaction_min_amount?: string | null;
+                            /**
+                             * @description Greatest fee of one transaction, in major units; null for none
+                             * @default null
+                             */
+                            per_transaction_max_amount?: string | null;
                         };
                         /**
                          * @description Units included in the base price before the price applies
@@ -3825,6 +3885,26 @@ export interface operations {
                                 package_size: string;
                                 /** @description Price of one package, in major units */
                                 package_price: string;
+                            } | {
+                                /** @enum {string} */
+                                model: "percentage";
+                                /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                rate: string;
+                                /**
+                                 * @description Added to the fee of each transaction, in major units
+                                 * @default 0
+                                 */
+                                fixed_amount?: string;
+                                /**
+                                 * @description Least fee of one transaction, in major units; null for none
+                                 * @default null
+                                 */
+                                per_transaction_min_amount?: string | null;
+                                /**
+                                 * @description Greatest fee of one transaction, in major units; null for none
+                                 * @default null
+                                 */
+                                per_transaction_max_amount?: string | null;
                             };
                         }[];
                     }[];
@@ -3928,6 +4008,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -3975,6 +4075,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -4124,6 +4244,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -4171,6 +4311,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -4301,6 +4461,26 @@ export interface operations {
                             package_size: string;
                             /** @description Price of one package, in major units */
                             package_price: string;
+                        } | {
+                            /** @enum {string} */
+                            model: "percentage";
+                            /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                            rate: string;
+                            /**
+                             * @description Added to the fee of each transaction, in major units
+                             * @default 0
+                             */
+                            fixed_amount?: string;
+                            /**
+                             * @description Least fee of one transaction, in major units; null for none
+                             * @default null
+                             */
+                            per_transaction_min_amount?: string | null;
+                            /**
+                             * @description Greatest fee of one transaction, in major units; null for none
+                             * @default null
+                             */
+                            per_transaction_max_amount?: string | null;
                         };
                         /**
                          * @description Units included in the base price before the price applies
@@ -4360,6 +4540,26 @@ export interface operations {
                                 package_size: string;
                                 /** @description Price of one package, in major units */
                                 package_price: string;
+                            } | {
+                                /** @enum {string} */
+                                model: "percentage";
+                                /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                rate: string;
+                                /**
+                                 * @description Added to the fee of each transaction, in major units
+                                 * @default 0
+                                 */
+                                fixed_amount?: string;
+                                /**
+                                 * @description Least fee of one transaction, in major units; null for none
+                                 * @default null
+                                 */
+                                per_transaction_min_amount?: string | null;
+                                /**
+                                 * @description Greatest fee of one transaction, in major units; null for none
+                                 * @default null
+                                 */
+                                per_transaction_max_amount?: string | null;
                             };
                         }[];
                     }[];
@@ -4463,6 +4663,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -4510,6 +4730,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -4663,6 +4903,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -4710,6 +4970,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -4863,6 +5143,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -4910,6 +5210,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -5045,6 +5365,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -5092,6 +5432,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -5146,8 +5506,10 @@ export interface operations {
                     /** @default [] */
                     usage?: {
                         metric: string;
-                        /** @description Non-negative decimal string */
-                        quantity: string;
+                        /** @description The usage total; the sum of `events` when they are given */
+                        quantity?: string;
+                        /** @description The value of each event, in major units: a percentage charge prices each transaction */
+                        events?: string[];
                         /** @default {} */
                         dimensions?: {
                             [key: string]: string;
@@ -5591,6 +5953,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                     included_quantity: string;
                                     dimensions: string[];
@@ -5638,6 +6020,26 @@ export interface operations {
                                             package_size: string;
                                             /** @description Price of one package, in major units */
                                             package_price: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "percentage";
+                                            /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                            rate: string;
+                                            /**
+                                             * @description Added to the fee of each transaction, in major units
+                                             * @default 0
+                                             */
+                                            fixed_amount: string;
+                                            /**
+                                             * @description Least fee of one transaction, in major units; null for none
+                                             * @default null
+                                             */
+                                            per_transaction_min_amount: string | null;
+                                            /**
+                                             * @description Greatest fee of one transaction, in major units; null for none
+                                             * @default null
+                                             */
+                                            per_transaction_max_amount: string | null;
                                         };
                                     }[];
                                 }[];
@@ -5781,6 +6183,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -5828,6 +6250,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -6001,6 +6443,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                     included_quantity: string;
                                     dimensions: string[];
@@ -6048,6 +6510,26 @@ export interface operations {
                                             package_size: string;
                                             /** @description Price of one package, in major units */
                                             package_price: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "percentage";
+                                            /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                            rate: string;
+                                            /**
+                                             * @description Added to the fee of each transaction, in major units
+                                             * @default 0
+                                             */
+                                            fixed_amount: string;
+                                            /**
+                                             * @description Least fee of one transaction, in major units; null for none
+                                             * @default null
+                                             */
+                                            per_transaction_min_amount: string | null;
+                                            /**
+                                             * @description Greatest fee of one transaction, in major units; null for none
+                                             * @default null
+                                             */
+                                            per_transaction_max_amount: string | null;
                                         };
                                     }[];
                                 }[];
@@ -6488,6 +6970,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -6535,6 +7037,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -7958,6 +8480,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -8005,6 +8547,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -8200,6 +8762,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -8247,6 +8829,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -8430,6 +9032,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -8477,6 +9099,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -8660,6 +9302,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -8707,6 +9369,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -8890,6 +9572,26 @@ export interface operations {
                                     package_size: string;
                                     /** @description Price of one package, in major units */
                                     package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
                                 };
                                 included_quantity: string;
                                 dimensions: string[];
@@ -8937,6 +9639,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                 }[];
                             }[];
@@ -9219,6 +9941,26 @@ export interface operations {
                                         package_size: string;
                                         /** @description Price of one package, in major units */
                                         package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
                                     };
                                     included_quantity: string;
                                     dimensions: string[];
@@ -9266,6 +10008,26 @@ export interface operations {
                                             package_size: string;
                                             /** @description Price of one package, in major units */
                                             package_price: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            model: "percentage";
+                                            /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                            rate: string;
+                                            /**
+                                             * @description Added to the fee of each transaction, in major units
+                                             * @default 0
+                                             */
+                                            fixed_amount: string;
+                                            /**
+                                             * @description Least fee of one transaction, in major units; null for none
+                                             * @default null
+                                             */
+                                            per_transaction_min_amount: string | null;
+                                            /**
+                                             * @description Greatest fee of one transaction, in major units; null for none
+                                             * @default null
+                                             */
+                                            per_transaction_max_amount: string | null;
                                         };
                                     }[];
                                 }[];

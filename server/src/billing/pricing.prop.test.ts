@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { type CurrencyCode, currencyExponent, Decimal, roundDecimalToMinor } from '../money/index.js';
 import {
   type ChargePrice,
+  type PercentagePrice,
   type PriceTier,
+  percentageFee,
   priceQuantity,
   priceRatedCharge,
   type RatedCharge,
@@ -182,6 +184,58 @@ describe('pricing properties', () => {
           expect(new Set(lines.map((l) => l.dimensions.pool))).toEqual(new Set(usage.map(([p]) => p)));
         },
       ),
+    );
+  });
+});
+
+describe('percentage of transaction values', () => {
+  const rate = fc
+    .tuple(fc.bigInt({ min: 0n, max: 1_000_000n }), fc.constant(4))
+    .map(([c, s]) => decimalText(c, s));
+  const bound = fc.option(decimal(10n ** 5n, 2), { nil: null });
+  const percentage = fc
+    .tuple(rate, decimal(10n ** 3n, 2), bound, bound)
+    .map(([r, fixed_amount, a, b]): PercentagePrice => {
+      const [min, max] = a !== null && b !== null && new Decimal(a).gt(b) ? [b, a] : [a, b];
+      return {
+        model: 'percentage',
+        rate: r,
+        fixed_amount,
+        per_transaction_min_amount: min,
+        per_transaction_max_amount: max,
+      };
+    });
+  const events = fc.array(decimal(10n ** 9n, 2), { maxLength: 20 });
+
+  it('charges each event a fee within its minimum and maximum', () => {
+    fc.assert(
+      fc.property(percentage, decimal(10n ** 9n, 2), (price, value) => {
+        expect(validateChargePrice(price, 'USD')).toEqual([]);
+        const fee = new Decimal(percentageFee(price, value));
+        if (price.per_transaction_min_amount !== null)
+          expect(fee.gte(price.per_transaction_min_amount)).toBe(true);
+        if (price.per_transaction_max_amount !== null)
+          expect(fee.lte(price.per_transaction_max_amount)).toBe(true);
+      }),
+    );
+  });
+
+  it('prices the events the same in any order, as the exact sum of their fees rounded once', () => {
+    fc.assert(
+      fc.property(percentage, events, currency, fc.nat(), (price, values, code, turn) => {
+        // reversed, then rotated: another order of the same events
+        const reversed = [...values].reverse();
+        const at = values.length === 0 ? 0 : turn % values.length;
+        const shuffled = [...reversed.slice(at), ...reversed.slice(0, at)];
+        const total = values.reduce((sum, v) => sum.plus(v), new Decimal(0)).toString();
+        const priced = priceQuantity(price, total, { currency: code, events: values });
+        const reordered = priceQuantity(price, total, { currency: code, events: shuffled });
+        expect(reordered.amount).toBe(priced.amount);
+        const exactSum = values.reduce((sum, v) => sum.plus(percentageFee(price, v)), new Decimal(0));
+        expect(new Decimal(priced.exact_amount).eq(exactSum)).toBe(true);
+        const inMinor = exactSum.times(new Decimal(10).pow(currencyExponent(code)));
+        expect(priced.amount).toBe(roundDecimalToMinor(inMinor.toFixed(), 'half_up'));
+      }),
     );
   });
 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CurrencyCode } from '../money/index.js';
 import {
   type ChargePrice,
+  type PercentagePrice,
+  percentageFee,
   priceQuantity,
   priceRatedCharge,
   type RatedCharge,
@@ -390,5 +392,110 @@ describe('price validation', () => {
   ] as [string, RatedCharge, string, string][])('refuses %s', (_name, charge, code, path) => {
     const [problem] = validateRatedCharge(charge, 'USD');
     expect([problem?.code, problem?.path.join('.')]).toEqual([code, path]);
+  });
+});
+
+describe('percentage of transaction values', () => {
+  const percentage = (
+    rate: string,
+    bounds: { fixed?: string; min?: string; max?: string } = {},
+  ): PercentagePrice => ({
+    model: 'percentage',
+    rate,
+    fixed_amount: bounds.fixed ?? '0',
+    per_transaction_min_amount: bounds.min ?? null,
+    per_transaction_max_amount: bounds.max ?? null,
+  });
+  const card = percentage('2.9', { fixed: '0.30', min: '0.50', max: '5.00' });
+
+  it.each([
+    // 120.00 × 2.9% = 3.48, + 0.30 = 3.78: inside the bounds
+    ['a fee inside the bounds', '120.00', '3.78'],
+    // 3.50 × 2.9% = 0.1015, + 0.30 = 0.4015: raised to the minimum
+    ['a fee below the minimum', '3.50', '0.5'],
+    // 500 × 2.9% = 14.50, + 0.30 = 14.80: cut to the maximum
+    ['a fee above the maximum', '500', '5'],
+    // 0 × 2.9% + 0.30 = 0.30: a free transaction still pays the minimum
+    ['a transaction of nothing', '0', '0.5'],
+  ])('charges %s its clamped fee, exactly', (_name, value, fee) => {
+    expect(percentageFee(card, value)).toBe(fee);
+  });
+
+  it('sums the fees of the events exactly and rounds the line once', () => {
+    // 3.78 + 0.50 + 5.00 = 9.28; a fourth event of 10.00: 0.29 + 0.30 = 0.59 → 9.87
+    const priced = priceQuantity(card, '633.5', {
+      currency: 'USD',
+      events: ['120.00', '3.50', '500', '10.00'],
+    });
+    expect(priced).toMatchObject({ quantity: '633.5', exact_amount: '9.87', amount: 987n });
+    expect(priced.tiers).toEqual([
+      { from: '0', to: null, quantity: '633.5', unit_price: '0.029', flat_price: '1.2', subtotal: '9.87' },
+    ]);
+  });
+
+  it('rounds half-up once, never per event', () => {
+    // 1.5% of 0.10 is 0.0015 a transaction: each would round to 0.00; three sum to 0.0045 → 0.00,
+    // five sum to 0.0075 → 0.01
+    const price = percentage('1.5');
+    const events = (n: number) => Array.from({ length: n }, () => '0.10');
+    expect(priceQuantity(price, '0.3', { currency: 'USD', events: events(3) }).amount).toBe(0n);
+    expect(priceQuantity(price, '0.5', { currency: 'USD', events: events(5) }).amount).toBe(1n);
+  });
+
+  it('rounds to whole yen', () => {
+    // JPY has no minor unit: 3.6% of 1,234 = 44.424, + 10 = 54.424; of 5,000 = 180, + 10 = 190;
+    // 244.424 → 244. And 2% of 25 = 0.5 yen, half-up → 1
+    const yen = percentage('3.6', { fixed: '10' });
+    expect(priceQuantity(yen, '6234', { currency: 'JPY', events: ['1234', '5000'] }).amount).toBe(244n);
+    expect(priceQuantity(percentage('2'), '25', { currency: 'JPY', events: ['25'] }).amount).toBe(1n);
+  });
+
+  it('prices a quantity without its events as one transaction, and no usage as nothing', () => {
+    expect(priceQuantity(card, '120', { currency: 'USD' }).amount).toBe(378n);
+    expect(priceQuantity(card, '0', { currency: 'USD' }).amount).toBe(0n);
+    expect(priceQuantity(card, '0', { currency: 'USD', events: [] }).tiers).toEqual([]);
+  });
+
+  it('prices each dimension group by its own events', () => {
+    const charge: RatedCharge = {
+      price: percentage('2'),
+      dimensions: ['method'],
+      rates: [{ dimensions: { method: 'card' }, price: card }],
+      included_quantity: '0',
+    };
+    const lines = priceRatedCharge(
+      charge,
+      [
+        { dimensions: { method: 'card' }, quantity: '120', events: ['120'] },
+        { dimensions: { method: 'bank' }, quantity: '300', events: ['100', '200'] },
+        { dimensions: { method: 'card' }, quantity: '3.5', events: ['3.5'] },
+      ],
+      { currency: 'USD' },
+    );
+    // bank: 2% of 300 = 6.00; card: 3.78 + 0.50 = 4.28
+    expect(lines.map((l) => [l.dimensions.method, l.amount])).toEqual([
+      ['bank', 600n],
+      ['card', 428n],
+    ]);
+  });
+
+  it.each([
+    ['a rate above 100', percentage('100.01'), 'price.rate', ['rate']],
+    ['a rate with 5 decimals', percentage('1.00001'), 'price.rate', ['rate']],
+    ['a negative rate', percentage('-1'), 'price.rate', ['rate']],
+    ['a negative fixed fee', percentage('1', { fixed: '-0.3' }), 'price.negative', ['fixed_amount']],
+    [
+      'a minimum above the maximum',
+      percentage('1', { min: '2', max: '1' }),
+      'price.min_above_max',
+      ['per_transaction_min_amount'],
+    ],
+  ])('refuses %s', (_name, price, code, path) => {
+    expect(validateChargePrice(price, 'USD')).toEqual([expect.objectContaining({ code, path })]);
+  });
+
+  it('accepts 0 and 100 percent, and a minimum equal to the maximum', () => {
+    expect(validateChargePrice(percentage('0'), 'USD')).toEqual([]);
+    expect(validateChargePrice(percentage('100.0000', { min: '1', max: '1' }), 'USD')).toEqual([]);
   });
 });

@@ -20,13 +20,18 @@ import {
  *   part falls in it; the total is the sum over tiers.
  * - volume: the one tier the whole quantity falls in prices all of it, plus its flat price.
  * - package: a started package costs a whole package: ceil(billable / size) × package price.
+ * - percentage: a share of each transaction's value (a payment, an order), for charges on transaction
+ *   values. Each event's fee is clamp(value × rate% + fixed_amount, min, max), exact; the line is the
+ *   sum of the fees, rounded once. The minimum and maximum apply to each event, so the model prices
+ *   the events' values (`events`), not only their total; a quantity given without its events is
+ *   priced as one transaction. The included quantity does not apply (validation refuses one).
  * - Tier i covers quantities above tier i−1's up_to, up to and including its own; the last tier has
  *   no upper bound (up_to null). Zero usage costs nothing: no tier is touched, no flat price.
  * - Rate cards price usage by dimension (machine type × region ...): usage is grouped by the
  *   charge's dimensions, each group priced by its rate (or the charge's price) as its own line.
  */
 
-export const PRICING_MODELS = ['per_unit', 'graduated', 'volume', 'package'] as const;
+export const PRICING_MODELS = ['per_unit', 'graduated', 'volume', 'package', 'percentage'] as const;
 export type PricingModel = (typeof PRICING_MODELS)[number];
 
 export interface PriceTier {
@@ -39,12 +44,26 @@ export type ChargePrice =
   | { model: 'per_unit'; unit_price: string }
   | { model: 'graduated'; tiers: PriceTier[] }
   | { model: 'volume'; tiers: PriceTier[] }
-  | { model: 'package'; package_size: string; package_price: string };
+  | { model: 'package'; package_size: string; package_price: string }
+  | PercentagePrice;
+
+/** A share of each transaction's value; amounts in major units, `rate` in percent ("2.9"). */
+export interface PercentagePrice {
+  model: 'percentage';
+  rate: string;
+  /** Added to each event's fee. */
+  fixed_amount: string;
+  /** Bounds of each event's fee (after the fixed amount); null for none. */
+  per_transaction_min_amount: string | null;
+  per_transaction_max_amount: string | null;
+}
 
 export interface PriceOptions {
   currency: CurrencyCode;
   included_quantity?: string;
   rounding?: RoundingMode;
+  /** The values of the events that make up the quantity (percentage prices each one). */
+  events?: readonly string[];
 }
 
 export interface TierBreakdown {
@@ -190,7 +209,53 @@ function volume(tiers: readonly PriceTier[], billable: ExactDecimal) {
   return { total, parts: [breakdown(tier, billable, total)] };
 }
 
+const larger = (a: ExactDecimal, b: ExactDecimal) => (compare(a, b) >= 0 ? a : b);
+
+/** One event's fee: clamp(value × rate% + fixed, min, max), exact. */
+export function percentageFee(price: PercentagePrice, value: string): string {
+  return text(feeOf(price, exact(value)));
+}
+
+function feeOf(price: PercentagePrice, value: ExactDecimal): ExactDecimal {
+  const rate = exact(price.rate);
+  let fee = plus(
+    times(value, { coefficient: rate.coefficient, scale: rate.scale + 2 }),
+    exact(price.fixed_amount),
+  );
+  if (price.per_transaction_min_amount !== null) fee = larger(fee, exact(price.per_transaction_min_amount));
+  if (price.per_transaction_max_amount !== null) fee = smaller(fee, exact(price.per_transaction_max_amount));
+  return fee;
+}
+
+function percentage(price: PercentagePrice, events: readonly ExactDecimal[]) {
+  const sum = events.reduce(plus, ZERO);
+  const total = events.reduce((fees, value) => plus(fees, feeOf(price, value)), ZERO);
+  const fixed = times({ coefficient: BigInt(events.length), scale: 0 }, exact(price.fixed_amount));
+  const rate = exact(price.rate);
+  const unit = {
+    up_to: null,
+    unit_price: text({ coefficient: rate.coefficient, scale: rate.scale + 2 }),
+    flat_price: text(fixed),
+  };
+  return {
+    sum,
+    total,
+    parts: events.length === 0 ? [] : [breakdown({ from: ZERO, to: null, source: unit }, sum, total)],
+  };
+}
+
 export function priceQuantity(price: ChargePrice, quantity: string, options: PriceOptions): PricedQuantity {
+  if (price.model === 'percentage') {
+    const events = (options.events ?? (isPositive(exact(quantity)) ? [quantity] : [])).map(exact);
+    const { sum, total, parts } = percentage(price, events);
+    return {
+      quantity: text(sum),
+      billable_quantity: text(sum),
+      exact_amount: text(total),
+      amount: toMinor(total, options.currency, options.rounding ?? DEFAULT_ROUNDING_MODE),
+      tiers: parts,
+    };
+  }
   const used = exact(quantity);
   const billable = atLeastZero(minus(used, exact(options.included_quantity ?? '0')));
   let total: ExactDecimal;
@@ -332,8 +397,45 @@ export function volumeCliffs(price: ChargePrice): PriceProblem[] {
   return cliffs;
 }
 
+const RATE = /^\d{1,3}(\.\d{1,4})?$/;
+
+function percentageProblems(price: PercentagePrice): PriceProblem[] {
+  if (!RATE.test(price.rate) || compare(exact(price.rate), { coefficient: 100n, scale: 0 }) > 0) {
+    return [
+      {
+        path: ['rate'],
+        code: 'price.rate',
+        message: 'A rate is a percentage from 0 to 100, with at most 4 decimals',
+      },
+    ];
+  }
+  const problems = [
+    decimalProblem(price.fixed_amount, ['fixed_amount']),
+    price.per_transaction_min_amount === null
+      ? undefined
+      : decimalProblem(price.per_transaction_min_amount, ['per_transaction_min_amount']),
+    price.per_transaction_max_amount === null
+      ? undefined
+      : decimalProblem(price.per_transaction_max_amount, ['per_transaction_max_amount']),
+  ].filter((p): p is PriceProblem => p !== undefined);
+  if (problems.length > 0) return problems;
+  const { per_transaction_min_amount: min, per_transaction_max_amount: max } = price;
+  if (min !== null && max !== null && compare(exact(min), exact(max)) > 0) {
+    return [
+      {
+        path: ['per_transaction_min_amount'],
+        code: 'price.min_above_max',
+        message: 'The minimum fee of a transaction cannot exceed its maximum',
+      },
+    ];
+  }
+  return [];
+}
+
 export function validateChargePrice(price: ChargePrice, _currency: CurrencyCode): PriceProblem[] {
   switch (price.model) {
+    case 'percentage':
+      return percentageProblems(price);
     case 'per_unit': {
       const problem = decimalProblem(price.unit_price, ['unit_price']);
       return problem ? [problem] : [];
@@ -378,7 +480,13 @@ export interface RatedCharge {
 export interface UsageGroup {
   dimensions: Record<string, string>;
   quantity: string;
+  /** The values of the events behind the quantity, when known (a percentage prices each). */
+  events?: readonly string[];
 }
+
+/** A group's events: its own, or its quantity as one event. */
+const eventsOf = (group: UsageGroup): string[] =>
+  group.events ? [...group.events] : isPositive(exact(group.quantity)) ? [group.quantity] : [];
 
 export interface PricedGroup extends PricedQuantity {
   dimensions: Record<string, string>;
@@ -398,17 +506,23 @@ export function priceRatedCharge(
     const priced = priceQuantity(charge.price, text(total), {
       ...options,
       included_quantity: charge.included_quantity,
+      events: groups.flatMap(eventsOf),
     });
     return [{ ...priced, dimensions: {}, rate: 'default' }];
   }
-  const merged = new Map<string, { dimensions: Record<string, string>; quantity: ExactDecimal }>();
+  const merged = new Map<
+    string,
+    { dimensions: Record<string, string>; quantity: ExactDecimal; events: string[] }
+  >();
   for (const group of groups) {
     const key = keyOf(charge.dimensions, group.dimensions);
     const entry = merged.get(key) ?? {
       dimensions: Object.fromEntries(charge.dimensions.map((d) => [d, group.dimensions[d] ?? ''])),
       quantity: ZERO,
+      events: [],
     };
     entry.quantity = plus(entry.quantity, exact(group.quantity));
+    entry.events.push(...eventsOf(group));
     merged.set(key, entry);
   }
   const rates = new Map(charge.rates.map((rate) => [keyOf(charge.dimensions, rate.dimensions), rate.price]));
@@ -416,7 +530,10 @@ export function priceRatedCharge(
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, group]) => {
       const rate = rates.get(key);
-      const priced = priceQuantity(rate ?? charge.price, text(group.quantity), options);
+      const priced = priceQuantity(rate ?? charge.price, text(group.quantity), {
+        ...options,
+        events: group.events,
+      });
       return {
         ...priced,
         dimensions: group.dimensions,
@@ -430,6 +547,15 @@ export function validateRatedCharge(charge: RatedCharge, currency: CurrencyCode)
   if (included) return [included];
   const own = validateChargePrice(charge.price, currency).map((p) => ({ ...p, path: ['price', ...p.path] }));
   if (own.length > 0) return own;
+  if (charge.price.model === 'percentage' && isPositive(exact(charge.included_quantity))) {
+    return [
+      {
+        path: ['included_quantity'],
+        code: 'price.percentage_included',
+        message: 'A percentage is of each transaction: it has no included quantity',
+      },
+    ];
+  }
   if (charge.dimensions.length > 0 && isPositive(exact(charge.included_quantity))) {
     return [
       {

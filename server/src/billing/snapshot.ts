@@ -50,6 +50,8 @@ export interface UsageTotal {
   dimensions: Record<string, string>;
   /** A decimal string. */
   quantity: string;
+  /** The values of the events summed in `quantity`, for charges that price each (percentage). */
+  events?: readonly string[];
 }
 
 /** The period that just ended, billed at a renewal: the fee in arrears, its usage, the commitment. */

@@ -63,7 +63,7 @@ export function usageLines(
     if (charge.payInAdvance && !options.includeAdvanceCharges) continue;
     const groups = usage
       .filter((u) => u.metric === charge.metric)
-      .map((u) => ({ dimensions: u.dimensions, quantity: u.quantity }));
+      .map((u) => ({ dimensions: u.dimensions, quantity: u.quantity, events: u.events }));
     if (groups.length === 0) continue;
     for (const priced of priceRatedCharge(charge, groups, { currency })) {
       lines.push(toLine(plan, charge, priced, span));
@@ -87,6 +87,14 @@ export function usageEventLine(
   const charge = plan.charges.find((c) => c.metric === event.metric && c.payInAdvance);
   if (!charge) return null;
   const currency = plan.currency as CurrencyCode;
+  if (charge.price.model === 'percentage') {
+    // Each transaction's fee stands alone (its minimum and maximum are its own): nothing before it
+    // changes what it owes.
+    const [own] = priceRatedCharge(charge, [event], { currency });
+    return own
+      ? { ...toLine(plan, charge, own, { start: at, end: periodEnd }), quantity: own.quantity }
+      : null;
+  }
   const priceOf = (quantity: string) =>
     priceRatedCharge(charge, [{ dimensions: event.dimensions, quantity }], { currency })[0];
   const after = priceOf(addQuantities(before, event.quantity));

@@ -58,6 +58,7 @@ describe.each(engines())('catalog on %s', (engine) => {
         dimensions: ['machine_type', 'region'],
       },
       { code: 'peak_storage', name: 'Peak storage', unit: 'GB', aggregation: 'max', property: 'gb' },
+      { code: 'payments', name: 'Payments', unit: 'USD', aggregation: 'sum', property: 'amount' },
     ]) {
       const created = await api.call({
         method: 'POST',
@@ -281,6 +282,60 @@ describe.each(engines())('catalog on %s', (engine) => {
       { is_default: true, base_price: 0, minimum_commitment: 500 },
       'plan.default_priced',
       'minimum_commitment',
+    ],
+    [
+      'a percentage rate above 100',
+      { charges: [{ metric: 'payments', price: { model: 'percentage', rate: '100.5' } }] },
+      'price.rate',
+      'charges.0.price.rate',
+    ],
+    [
+      'a percentage rate with 5 decimals',
+      { charges: [{ metric: 'payments', price: { model: 'percentage', rate: '2.90001' } }] },
+      'price.rate',
+      'charges.0.price.rate',
+    ],
+    [
+      'a negative fixed amount per transaction',
+      {
+        charges: [{ metric: 'payments', price: { model: 'percentage', rate: '2.9', fixed_amount: '-0.30' } }],
+      },
+      'request.invalid',
+      'charges.0.price.fixed_amount',
+    ],
+    [
+      'a minimum fee per transaction above the maximum',
+      {
+        charges: [
+          {
+            metric: 'payments',
+            price: {
+              model: 'percentage',
+              rate: '2.9',
+              per_transaction_min_amount: '5',
+              per_transaction_max_amount: '1',
+            },
+          },
+        ],
+      },
+      'price.min_above_max',
+      'charges.0.price.per_transaction_min_amount',
+    ],
+    [
+      'a percentage with an included quantity',
+      {
+        charges: [
+          { metric: 'payments', included_quantity: '100', price: { model: 'percentage', rate: '1' } },
+        ],
+      },
+      'price.percentage_included',
+      'charges.0.included_quantity',
+    ],
+    [
+      'a percentage of a count',
+      { charges: [{ metric: 'computations', price: { model: 'percentage', rate: '1' } }] },
+      'charge.aggregation_unfit',
+      'charges.0.price.model',
     ],
     ['an unknown fee timing', { fee_timing: 'monthly' }, 'request.invalid', 'fee_timing'],
     ['a negative minimum', { minimum_commitment: -1 }, 'request.invalid', 'minimum_commitment'],

@@ -34,7 +34,7 @@ export const aggregationSchema = z
   .describe(
     'How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)',
   );
-export const pricingModelSchema = z.enum(['per_unit', 'graduated', 'volume', 'package']);
+export const pricingModelSchema = z.enum(['per_unit', 'graduated', 'volume', 'package', 'percentage']);
 export const intervalSchema = z
   .enum(BILLING_INTERVALS)
   .describe('How often the plan is billed: week, month, quarter, half_year (6 months) or year');
@@ -103,6 +103,21 @@ export const chargePriceSchema = z.discriminatedUnion('model', [
     model: z.literal('package'),
     package_size: decimal.describe('Units in one package'),
     package_price: unitPrice.describe('Price of one package, in major units'),
+  }),
+  z.strictObject({
+    model: z.literal('percentage'),
+    rate: z
+      .string()
+      .describe('Percent of each transaction\'s value, 0 to 100 with at most 4 decimals, e.g. "2.9"'),
+    fixed_amount: decimal.default('0').describe('Added to the fee of each transaction, in major units'),
+    per_transaction_min_amount: decimal
+      .nullable()
+      .default(null)
+      .describe('Least fee of one transaction, in major units; null for none'),
+    per_transaction_max_amount: decimal
+      .nullable()
+      .default(null)
+      .describe('Greatest fee of one transaction, in major units; null for none'),
   }),
 ]);
 
@@ -211,7 +226,12 @@ export const previewBody = z.strictObject({
     .array(
       z.strictObject({
         metric: z.string().max(63),
-        quantity: decimal,
+        quantity: decimal.optional().describe('The usage total; the sum of `events` when they are given'),
+        events: z
+          .array(decimal)
+          .max(10000)
+          .optional()
+          .describe('The value of each event, in major units: a percentage charge prices each transaction'),
         dimensions: z.record(z.string().max(63), z.string().max(120)).default({}),
       }),
     )

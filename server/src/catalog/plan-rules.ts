@@ -30,12 +30,18 @@ const additive: ReadonlySet<Aggregation> = new Set(['count', 'sum', 'time_weight
  * Why a pricing model or a rate card cannot price a metric, or undefined when it can.
  * - A package price sells usage that accumulates over the period, a package at a time; `max` and
  *   `latest` measure a level (peak machines, storage now), which is priced per unit or in tiers.
+ * - A percentage is of transaction values: the metric must sum an amount of each event (a payment's
+ *   value), so that each event's value is what its fee is a share of. A count has no value to take a
+ *   share of; a maximum or a latest value is a level, not transactions.
  * - Splitting usage by dimension prices each group separately, which is fair only when the groups add
  *   up to the whole: a unique count, a maximum or a latest value per group do not.
  */
 export function unfitReason(model: PricingModel, aggregation: Aggregation, splitByDimension: boolean) {
   if (model === 'package' && (aggregation === 'max' || aggregation === 'latest')) {
     return `A package price needs usage that accumulates; ${aggregation} measures a level: price it per unit, graduated or volume`;
+  }
+  if (model === 'percentage' && aggregation !== 'sum') {
+    return `A percentage is a share of transaction values: price a metric that sums each event's amount, not ${aggregation}`;
   }
   if (splitByDimension && !additive.has(aggregation)) {
     return `Usage aggregated by ${aggregation} does not add up across dimension groups, so it cannot have rates by dimension`;

@@ -23,8 +23,35 @@ const FEE_WORDS: Record<BillingInterval, string> = {
 
 export interface UsageQuantity {
   metric: string;
-  quantity: string;
+  /** The total; optional when `events` gives the values it sums. */
+  quantity?: string | undefined;
+  /** Each event's value, for charges that price each transaction (percentage). */
+  events?: readonly string[] | undefined;
   dimensions: Record<string, string>;
+}
+
+/** The usage as the billing core takes it: a quantity always, the events when they are known. */
+function usageTotal(usage: UsageQuantity, i: number): billing.UsageTotal {
+  const { metric, dimensions, events } = usage;
+  if (events === undefined) {
+    if (usage.quantity === undefined) {
+      throw invalid(
+        'preview.quantity_required',
+        'Give the quantity, or the events it sums',
+        `usage.${i}.quantity`,
+      );
+    }
+    return { metric, dimensions, quantity: usage.quantity };
+  }
+  const sum = events.reduce((total, value) => billing.addQuantities(total, value), '0');
+  if (usage.quantity !== undefined && billing.addQuantities(usage.quantity, '0') !== sum) {
+    throw invalid(
+      'preview.quantity_mismatch',
+      `The events sum to ${sum}, not ${usage.quantity}: give one or the other`,
+      `usage.${i}.quantity`,
+    );
+  }
+  return { metric, dimensions, quantity: sum, events };
 }
 
 /** A preview is of no period in particular; usage lines carry one, unused here. */
@@ -46,6 +73,7 @@ export function previewPrice(input: {
       throw invalid('preview.unknown_metric', `No metric ${usage.metric}`, `usage.${i}.metric`);
     }
   }
+  const usage = input.usage.map(usageTotal);
 
   const lines: PricePreviewObject['lines'] = [
     {
@@ -63,7 +91,7 @@ export function previewPrice(input: {
   const names = new Map([...metrics].map(([code, metric]) => [code, metric.name]));
   const terms = billing.planTerms(plan, version, names);
   let total = version.base_price;
-  for (const line of billing.usageLines(terms, input.usage, span, { includeAdvanceCharges: true })) {
+  for (const line of billing.usageLines(terms, usage, span, { includeAdvanceCharges: true })) {
     lines.push({
       kind: 'usage',
       description: line.description,

@@ -38,6 +38,7 @@ const tested = [
   'R11',
   'R15',
   'R16',
+  'R19',
   'R20',
   'R21',
 ];
@@ -483,5 +484,81 @@ describe.each(engines())('billing rules on %s', (engine) => {
     // A whole month at the fee alone: 3000 − 1000 = 2000 more, with May's fee.
     await west.advance('2027-05-01T07:00:00Z');
     expect((await west.invoices()).at(-1).total).toBe(3000);
+  });
+
+  it('R19: a percentage charge takes 2.9% + 0.30 of each payment, bounded to 0.50–5.00 a payment', async () => {
+    const metric = await api.call({
+      method: 'POST',
+      url: '/v1/operator/metrics',
+      as: operator,
+      body: {
+        code: 'card_payments',
+        name: 'Card payments',
+        unit: 'USD',
+        aggregation: 'sum',
+        property: 'amount',
+      },
+    });
+    expect(metric.statusCode, metric.body).toBe(201);
+    const card = {
+      model: 'percentage',
+      rate: '2.9',
+      fixed_amount: '0.30',
+      per_transaction_min_amount: '0.50',
+      per_transaction_max_amount: '5.00',
+    };
+    const plan = await api.call({
+      method: 'POST',
+      url: '/v1/operator/plans',
+      as: operator,
+      body: {
+        code: 'payments',
+        name: 'Payments',
+        currency: 'USD',
+        interval: 'month',
+        base_price: 0,
+        charges: [{ metric: 'card_payments', price: card }],
+      },
+    });
+    expect(plan.statusCode, plan.body).toBe(201);
+    expect(plan.json().version.charges[0].price).toEqual(card);
+    const preview = (events: string[], quantity?: string) =>
+      api.call({
+        method: 'POST',
+        url: `/v1/operator/plans/${plan.json().id}/preview`,
+        as: operator,
+        body: { usage: [{ metric: 'card_payments', events, ...(quantity ? { quantity } : {}) }] },
+      });
+
+    const payments = ['120.00', '3.50', '500.00', '10.00'];
+    const priced = await preview(payments);
+    expect(priced.statusCode, priced.body).toBe(200);
+    // 3.78 + 0.50 (raised to the minimum) + 5.00 (cut to the maximum) + 0.59 = 9.87
+    expect(priced.json().lines.at(-1)).toMatchObject({
+      description: 'Card payments',
+      quantity: '633.5',
+      amount: 987,
+      tiers: [{ quantity: '633.5', unit_price: '0.029', flat_price: '1.2', subtotal: '9.87' }],
+    });
+    expect(priced.json().total).toBe(987);
+    expect((await preview([...payments].reverse(), '633.50')).json().total).toBe(987);
+
+    const mismatch = await preview(payments, '600');
+    expect(mismatch.statusCode).toBe(400);
+    expect(mismatch.json().error).toMatchObject({
+      code: 'preview.quantity_mismatch',
+      param: 'usage.0.quantity',
+    });
+    const neither = await api.call({
+      method: 'POST',
+      url: `/v1/operator/plans/${plan.json().id}/preview`,
+      as: operator,
+      body: { usage: [{ metric: 'card_payments' }] },
+    });
+    expect(neither.statusCode).toBe(400);
+    expect(neither.json().error).toMatchObject({
+      code: 'preview.quantity_required',
+      param: 'usage.0.quantity',
+    });
   });
 });

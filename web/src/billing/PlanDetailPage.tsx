@@ -251,7 +251,7 @@ function FirstPayment({
 }
 
 function PriceTable({ price, unit, currency }: { price: ChargePriceShape; unit: string; currency: string }) {
-  if (price.model === 'per_unit' || price.model === 'package')
+  if (price.model === 'per_unit' || price.model === 'package' || price.model === 'percentage')
     return <p>{describePrice(price, unit, currency)}</p>;
   return (
     <table className="tier-table">

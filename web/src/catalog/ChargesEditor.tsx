@@ -21,6 +21,7 @@ const models: { value: PricingModel; label: string }[] = [
   { value: 'graduated', label: 'Graduated' },
   { value: 'volume', label: 'Volume' },
   { value: 'package', label: 'Package' },
+  { value: 'percentage', label: 'Percentage' },
 ];
 
 const modelHints: Record<PricingModel, string> = {
@@ -28,6 +29,7 @@ const modelHints: Record<PricingModel, string> = {
   graduated: 'Each tier prices the units inside it',
   volume: 'The tier the total falls in prices every unit',
   package: 'A started package costs a whole one',
+  percentage: 'A share of each transaction, plus a fixed fee, within bounds',
 };
 
 type ErrorAt = (param: string) => string | undefined;
@@ -124,6 +126,42 @@ export function ChargesEditor({
                   value={charge.package_price}
                   onChange={(e) => update(i, { package_price: e.target.value })}
                   error={at('price.package_price')}
+                />
+              </div>
+            ) : null}
+            {charge.model === 'percentage' ? (
+              <div className="editor-grid">
+                <Input
+                  label="Rate (%)"
+                  aria-label={`Charge ${n} rate`}
+                  inputMode="decimal"
+                  value={charge.rate}
+                  onChange={(e) => update(i, { rate: e.target.value })}
+                  error={at('price.rate')}
+                />
+                <Input
+                  label={`Fixed per transaction (${currency})`}
+                  aria-label={`Charge ${n} fixed amount`}
+                  inputMode="decimal"
+                  value={charge.fixed_amount}
+                  onChange={(e) => update(i, { fixed_amount: e.target.value })}
+                  error={at('price.fixed_amount')}
+                />
+                <Input
+                  label={`Least per transaction (${currency})`}
+                  aria-label={`Charge ${n} minimum per transaction`}
+                  inputMode="decimal"
+                  value={charge.min_amount}
+                  onChange={(e) => update(i, { min_amount: e.target.value })}
+                  error={at('price.per_transaction_min_amount')}
+                />
+                <Input
+                  label={`Most per transaction (${currency})`}
+                  aria-label={`Charge ${n} maximum per transaction`}
+                  inputMode="decimal"
+                  value={charge.max_amount}
+                  onChange={(e) => update(i, { max_amount: e.target.value })}
+                  error={at('price.per_transaction_max_amount')}
                 />
               </div>
             ) : null}

@@ -30,6 +30,11 @@ export interface ChargeDraft {
   tiers: TierDraft[];
   package_size: string;
   package_price: string;
+  /** Percentage: the rate in percent, a fixed amount per transaction, optional bounds ('' for none). */
+  rate: string;
+  fixed_amount: string;
+  min_amount: string;
+  max_amount: string;
   dimensions: string[];
   rates: RateDraft[];
 }
@@ -126,6 +131,10 @@ export const newCharge = (metric: string): ChargeDraft => ({
   tiers: [newTier()],
   package_size: '',
   package_price: '',
+  rate: '',
+  fixed_amount: '',
+  min_amount: '',
+  max_amount: '',
   dimensions: [],
   rates: [],
 });
@@ -140,6 +149,12 @@ function chargeFrom(charge: ChargeShape): ChargeDraft {
   if (price.model === 'package') {
     draft.package_size = price.package_size;
     draft.package_price = price.package_price;
+  }
+  if (price.model === 'percentage') {
+    draft.rate = price.rate;
+    draft.fixed_amount = price.fixed_amount === '0' ? '' : price.fixed_amount;
+    draft.min_amount = price.per_transaction_min_amount ?? '';
+    draft.max_amount = price.per_transaction_max_amount ?? '';
   }
   if (price.model === 'graduated' || price.model === 'volume') {
     draft.tiers = price.tiers.map((t) => ({
@@ -190,6 +205,14 @@ function priceOf(charge: ChargeDraft): ChargePriceShape {
         model: 'package',
         package_size: charge.package_size.trim(),
         package_price: charge.package_price.trim(),
+      };
+    case 'percentage':
+      return {
+        model: 'percentage',
+        rate: charge.rate.trim(),
+        fixed_amount: charge.fixed_amount.trim() || '0',
+        per_transaction_min_amount: charge.min_amount.trim() || null,
+        per_transaction_max_amount: charge.max_amount.trim() || null,
       };
     default:
       return {

@@ -14,7 +14,14 @@ export interface PriceTierShape {
 export type ChargePriceShape =
   | { model: 'per_unit'; unit_price: string }
   | { model: 'graduated' | 'volume'; tiers: PriceTierShape[] }
-  | { model: 'package'; package_size: string; package_price: string };
+  | { model: 'package'; package_size: string; package_price: string }
+  | {
+      model: 'percentage';
+      rate: string;
+      fixed_amount: string;
+      per_transaction_min_amount: string | null;
+      per_transaction_max_amount: string | null;
+    };
 
 export interface ChargeShape {
   metric: string;
@@ -75,6 +82,15 @@ export function describePrice(price: ChargePriceShape, unit: string, currency: s
       return `${formatUnitPrice(price.unit_price, currency)} per ${unit}`;
     case 'package':
       return `${formatUnitPrice(price.package_price, currency)} per ${formatQuantity(price.package_size)} ${plural(unit, price.package_size)}`;
+    case 'percentage': {
+      const fixed = price.fixed_amount === '0' ? '' : ` + ${formatUnitPrice(price.fixed_amount, currency)}`;
+      const { per_transaction_min_amount: min, per_transaction_max_amount: max } = price;
+      const bounds = [
+        min === null ? '' : `at least ${formatUnitPrice(min, currency)}`,
+        max === null ? '' : `at most ${formatUnitPrice(max, currency)}`,
+      ].filter(Boolean);
+      return `${price.rate}%${fixed} per transaction${bounds.length > 0 ? `, ${bounds.join(' and ')}` : ''}`;
+    }
     case 'graduated':
     case 'volume': {
       const [first] = price.tiers;
@@ -118,6 +134,7 @@ export const modelLabel: Record<ChargePriceShape['model'], string> = {
   graduated: 'Graduated',
   volume: 'Volume',
   package: 'Package',
+  percentage: 'Percentage',
 };
 
 export const dimensionLabel = (values: Record<string, string>) => Object.values(values).join(' · ');
