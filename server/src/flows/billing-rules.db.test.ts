@@ -24,7 +24,7 @@ const losAngeles = {
   time_zone: 'America/Los_Angeles',
 };
 
-const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R15', 'R16'];
+const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R15', 'R16', 'R17'];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
 const testedByCalendar = [...calendarTests.matchAll(/\bit\('(R\d+):/g)].map((m) => m[1]);
@@ -376,5 +376,43 @@ describe.each(engines())('billing rules on %s', (engine) => {
     // A whole month at the fee alone: 3000 − 1000 = 2000 more, with May's fee.
     await west.advance('2027-05-01T07:00:00Z');
     expect((await west.invoices()).at(-1).total).toBe(3000);
+  });
+  it('R17: a subscription ended now credits the unused days to the balance, once', async () => {
+    const who = await customer('pro', '2027-03-01T20:00:00Z');
+    expect(who.session.amount).toBe(2000);
+    // 20:00Z on 20 March is the 20th in Los Angeles: as on a change (R3), that day and the 11 after it
+    // are given back, 12 of March's 31 days.
+    await who.advance('2027-03-20T20:00:00Z');
+    const cancel = () => who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    const answers = await Promise.all([cancel(), cancel(), cancel()]);
+    // Ending an ended subscription is answered as done; the credit is counted once.
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    expect((await who.call('GET', `/v1/subscriptions/${who.sub.id}`)).json().status).toBe('cancelled');
+    const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
+    expect(balance).toMatchObject({ balance: 774, currency: 'USD' });
+    expect(balance.transactions).toMatchObject([
+      { amount: 774, description: 'Unused time on Pro after cancelling, 12 of 31 days' },
+    ]);
+    // Nothing was refunded at the gateway: the credit waits on the balance.
+    expect(await who.invoices()).toMatchObject([{ total: 2000, status: 'paid' }]);
+  });
+
+  it('R17: a cancellation at the end of the period, or of a fee in arrears, credits nothing', async () => {
+    const atEnd = await customer('pro', '2027-03-01T20:00:00Z');
+    await atEnd.advance('2027-03-20T20:00:00Z');
+    const refused = await atEnd.call('POST', `/v1/subscriptions/${atEnd.sub.id}/cancel`, {
+      credit: 'balance',
+    });
+    expect(refused.statusCode).toBe(400);
+    await atEnd.call('POST', `/v1/subscriptions/${atEnd.sub.id}/cancel`, { at: 'period_end' });
+    expect((await atEnd.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(0);
+
+    const arrears = await customerWithCard('arrears', '2027-03-11T06:00:00Z', losAngeles);
+    const ended = await arrears.call('POST', `/v1/subscriptions/${arrears.sub.id}/cancel`, { at: 'now' });
+    expect(ended.json().status).toBe('cancelled');
+    expect((await arrears.call('GET', '/v1/billing_customer/balance')).json()).toMatchObject({
+      balance: 0,
+      transactions: [],
+    });
   });
 });

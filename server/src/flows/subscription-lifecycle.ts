@@ -28,18 +28,59 @@ async function locked(
   );
 }
 
-/** Now (no credit for the unused days), or at the end of the period, which can still be withdrawn. */
+/**
+ * At the end of the period (which can still be withdrawn), or now: then the unused days of a fee
+ * paid in advance are credited to the customer's balance, rated by the billing core as a
+ * termination. Only a subscription in good standing has paid its period; one past due, unpaid,
+ * paused or trialing ends with nothing credited. The subscription is locked, and the credit is keyed
+ * by the subscription, so the same cancellation sent twice credits once.
+ */
 export async function cancelSubscription(
   ctx: Ctx,
   orgId: string,
   subscriptionId: string,
-  input: { at_period_end: boolean; reason: string },
+  input: { at?: 'period_end' | 'now' | undefined; at_period_end?: boolean | undefined; reason: string },
 ) {
-  return locked(ctx, orgId, subscriptionId, (tx, sub) =>
-    input.at_period_end
-      ? subscriptions.setCancelAtPeriodEnd(tx, sub, true, input.reason)
-      : subscriptions.transition(tx, sub, 'cancelled', input.reason),
+  const endsNow = input.at === 'now' || input.at_period_end === false;
+  const customer = await customers.getCustomer(ctx, orgId);
+  return locked(ctx, orgId, subscriptionId, async (tx, sub) => {
+    if (!endsNow) return subscriptions.setCancelAtPeriodEnd(tx, sub, true, input.reason);
+    const credit = sub.status === 'active' ? await unusedDaysCredit(tx, sub, customer) : null;
+    const ended = await subscriptions.transition(tx, sub, 'cancelled', input.reason);
+    if (credit !== null) {
+      await customers.recordBalanceTransaction(tx, customer, {
+        amount: credit.amount,
+        sourceKey: `termination:${sub.id}`,
+        description: credit.description,
+      });
+    }
+    return ended;
+  });
+}
+
+/** What ending `sub` now gives back, with tax, as the billing core rates it; null when nothing. */
+async function unusedDaysCredit(tx: Ctx, sub: SubscriptionRow, customer: BillingCustomerRow) {
+  const plan = await pricedPlan(tx, {
+    issuerId: sub.plan_issuer_id,
+    planId: sub.plan_id,
+    versionId: sub.plan_version_id,
+  });
+  const now = tx.clock.now();
+  const from = fromDate(sub.current_period_start);
+  if (Temporal.Instant.compare(fromDate(sub.current_period_end), now) <= 0) return null;
+  const period = subscriptions.periodContaining(
+    subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
+    from,
   );
+  const { lines, totals } = billing.rate({
+    plan: plan.price,
+    period,
+    event: { kind: 'termination', at: now, from, timing: 'now', usage: [] },
+    tax: await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+    creditBalance: 0n,
+  });
+  if (totals.total >= 0n) return null;
+  return { amount: -totals.total, description: lines.map((line) => line.description).join('; ') };
 }
 
 export async function keepSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {
