@@ -48,6 +48,19 @@ export async function balanceTransactions(ctx: Ctx, orgId: string): Promise<Cust
     .execute();
 }
 
+/** Of these organizations, those whose customer has credit to spend: one query for a batch. */
+export async function orgsWithCredit(ctx: Ctx, orgIds: readonly string[]): Promise<Set<string>> {
+  if (orgIds.length === 0) return new Set();
+  const rows = await ctx.db
+    .selectFrom('customer_balance_transactions')
+    .select('org_id')
+    .where('org_id', 'in', orgIds)
+    .groupBy('org_id')
+    .having((eb) => eb.fn.sum<bigint>('amount'), '>', 0n)
+    .execute();
+  return new Set(rows.map((row) => row.org_id));
+}
+
 export function balanceOf(transactions: readonly CustomerBalanceTransactionRow[]): bigint {
   return transactions.reduce((sum, t) => sum + BigInt(t.amount), 0n);
 }

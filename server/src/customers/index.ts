@@ -4,6 +4,7 @@ export {
   balanceTransactionObject,
   balanceTransactions,
   customerBalanceObject,
+  orgsWithCredit,
   presentBalance,
   recordBalanceTransaction,
 } from './balance.js';

@@ -24,7 +24,23 @@ const losAngeles = {
   time_zone: 'America/Los_Angeles',
 };
 
-const tested = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R15', 'R16', 'R17'];
+const tested = [
+  'R1',
+  'R2',
+  'R3',
+  'R4',
+  'R5',
+  'R6',
+  'R7',
+  'R8',
+  'R9',
+  'R10',
+  'R11',
+  'R15',
+  'R16',
+  'R17',
+  'R18',
+];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
 const testedByCalendar = [...calendarTests.matchAll(/\bit\('(R\d+):/g)].map((m) => m[1]);
@@ -414,5 +430,33 @@ describe.each(engines())('billing rules on %s', (engine) => {
       balance: 0,
       transactions: [],
     });
+  });
+  it('R18: the credit balance pays the next invoices before the card', async () => {
+    const who = await customer('pro', '2027-03-01T20:00:00Z');
+    // Cancelled on 2 March: 30 of 31 days, 2000 × 30 / 31 = 1935.48 → 1935 credited.
+    await who.advance('2027-03-02T20:00:00Z');
+    await who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    // A new plan at checkout is paid there, as quoted: 1000 × 30 / 31 = 967.74 → 968.
+    const basic = await checkoutWithCard(api, { call: who.call }, { plan_id: plans.basic });
+    expect(basic.amount).toBe(968);
+    const payments = async () => (await who.call('GET', '/v1/payments')).json().data;
+    const paymentsBefore = (await payments()).length;
+
+    // 1 April: April's 1000 is covered by the credit, paid without a charge; 935 is left.
+    await who.advance('2027-04-01T07:00:00Z');
+    const april = (await who.invoices()).at(-1);
+    expect(april).toMatchObject({ total: 1000, amount_paid: 1000, amount_due: 0, status: 'paid' });
+    expect((await payments()).length).toBe(paymentsBefore);
+    expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(935);
+
+    // 1 May: the 935 left pays part of May's 1000; the card is charged the other 65.
+    await who.advance('2027-05-01T07:00:00Z');
+    const may = (await who.invoices()).at(-1);
+    expect(may).toMatchObject({ total: 1000, amount_paid: 1000, status: 'paid' });
+    const charged = (await payments()).slice(0, (await payments()).length - paymentsBefore);
+    expect(charged.map((p: { amount: number }) => p.amount)).toEqual([65]);
+    const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
+    expect(balance.balance).toBe(0);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-935, -1000, 1935]);
   });
 });
