@@ -8147,10 +8147,10 @@ export interface operations {
                     /** @description The older spelling of `at`: false is `now` */
                     at_period_end?: boolean;
                     /**
-                     * @description Ending now: where the unused days of a fee paid in advance go (the credit balance)
+                     * @description Ending now: where the unused days of a fee paid in advance go, the credit balance (the default) or back to the card that paid the period
                      * @enum {string}
                      */
-                    credit?: "balance";
+                    credit?: "balance" | "card";
                     /** @default Cancelled by the customer */
                     reason?: string;
                 };

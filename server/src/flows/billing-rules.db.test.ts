@@ -413,6 +413,30 @@ describe.each(engines())('billing rules on %s', (engine) => {
     expect(await who.invoices()).toMatchObject([{ total: 2000, status: 'paid' }]);
   });
 
+  it('R17: with credit to the card, the unused days are refunded to it, once', async () => {
+    const who = await customer('pro', '2027-03-01T20:00:00Z');
+    await who.advance('2027-03-20T20:00:00Z');
+    const refundsAtGateway = async () =>
+      Number(
+        (
+          await api.database.db
+            .selectFrom('test_gateway_objects')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('kind', '=', 'refund')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await refundsAtGateway();
+    const cancel = () =>
+      who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now', credit: 'card' });
+    const answers = await Promise.all([cancel(), cancel(), cancel()]);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    expect((await refundsAtGateway()) - before).toBe(1);
+    const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
+    expect(balance.balance).toBe(0);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-774, 774]);
+  });
+
   it('R17: a cancellation at the end of the period, or of a fee in arrears, credits nothing', async () => {
     const atEnd = await customer('pro', '2027-03-01T20:00:00Z');
     await atEnd.advance('2027-03-20T20:00:00Z');

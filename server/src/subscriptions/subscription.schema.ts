@@ -53,9 +53,11 @@ export const cancelSubscriptionBody = z
       .describe('period_end: keep it until the period ends (the default); now: end it now'),
     at_period_end: z.boolean().optional().describe('The older spelling of `at`: false is `now`'),
     credit: z
-      .enum(['balance'])
+      .enum(['balance', 'card'])
       .optional()
-      .describe('Ending now: where the unused days of a fee paid in advance go (the credit balance)'),
+      .describe(
+        'Ending now: where the unused days of a fee paid in advance go, the credit balance (the default) or back to the card that paid the period',
+      ),
     reason: z.string().trim().max(500).default('Cancelled by the customer'),
   })
   .superRefine((body, issues) => {
