@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordAudit } from '../access/index.js';
 import { amountJson } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
@@ -35,7 +36,15 @@ export async function recordBalanceTransaction(
     .onConflict((oc) => oc.columns(['org_id', 'source_key']).doNothing())
     .returning('id')
     .executeTakeFirst();
-  return inserted !== undefined;
+  if (!inserted) return false;
+  await recordAudit(ctx, {
+    orgId: customer.org_id,
+    action: input.amount > 0n ? 'customer.balance_credited' : 'customer.balance_spent',
+    targetType: 'balance_transaction',
+    targetId: inserted.id,
+    after: { amount: input.amount.toString(), source: input.sourceKey, description: input.description },
+  });
+  return true;
 }
 
 export async function balanceTransactions(ctx: Ctx, orgId: string): Promise<CustomerBalanceTransactionRow[]> {
