@@ -444,6 +444,12 @@ describe.each(engines())('billing rules on %s', (engine) => {
       credit: 'balance',
     });
     expect(refused.statusCode).toBe(400);
+    const both = await atEnd.call('POST', `/v1/subscriptions/${atEnd.sub.id}/cancel`, {
+      at: 'now',
+      at_period_end: true,
+    });
+    expect(both.statusCode).toBe(400);
+    expect((await atEnd.call('GET', `/v1/subscriptions/${atEnd.sub.id}`)).json().status).toBe('active');
     await atEnd.call('POST', `/v1/subscriptions/${atEnd.sub.id}/cancel`, { at: 'period_end' });
     expect((await atEnd.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(0);
 
