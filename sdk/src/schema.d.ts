@@ -556,6 +556,26 @@ export interface paths {
         patch: operations["updateBillingCustomer"];
         trace?: never;
     };
+    "/v1/billing_customer/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The customer's credit balance and its transactions, newest first
+         * @description Permission: `billing.read`
+         */
+        get: operations["getCustomerBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plans": {
         parameters: {
             query?: never;
@@ -5842,6 +5862,63 @@ export interface operations {
             };
         };
     };
+    getCustomerBalance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "customer_balance";
+                        /** @description Credit in minor units, applied to the next invoices before the card */
+                        balance: number;
+                        currency: string;
+                        transactions: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "balance_transaction";
+                            /** @description Minor units: positive credits the balance, negative spends it */
+                            amount: number;
+                            currency: string;
+                            description: string;
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     listOfferedPlans: {
         parameters: {
             query?: never;
@@ -8625,10 +8702,17 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description true: keep it until the period ends (the default); false: end it now
-                     * @default true
+                     * @description period_end: keep it until the period ends (the default); now: end it now
+                     * @enum {string}
                      */
+                    at?: "period_end" | "now";
+                    /** @description The older spelling of `at`: false is `now` */
                     at_period_end?: boolean;
+                    /**
+                     * @description Ending now: where the unused days of a fee paid in advance go, the credit balance (the default) or back to the card that paid the period
+                     * @enum {string}
+                     */
+                    credit?: "balance" | "card";
                     /** @default Cancelled by the customer */
                     reason?: string;
                 };

@@ -1,4 +1,13 @@
 // Public surface of billing customers (C8–C10): details, gateway routing, payment methods.
+export {
+  balanceOf,
+  balanceTransactionObject,
+  balanceTransactions,
+  customerBalanceObject,
+  orgsWithCredit,
+  presentBalance,
+  recordBalanceTransaction,
+} from './balance.js';
 export { countryName, isCountryCode } from './countries.js';
 export {
   type CustomerDeps,

@@ -18,6 +18,7 @@ export const idPrefixes = {
   payment: 'pay',
   paymentLink: 'plink',
   refund: 'rf',
+  balanceTransaction: 'cbtxn',
   subscriptionEvent: 'sev',
   invoice: 'in',
   invoiceLine: 'il',

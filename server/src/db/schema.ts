@@ -566,6 +566,19 @@ export interface RefundsTable {
   created_at: Timestamp;
 }
 
+/** One change to a customer's credit balance: positive credits it, negative spends it. */
+export interface CustomerBalanceTransactionsTable {
+  org_id: string;
+  id: string;
+  customer_id: string;
+  amount: ColumnType<bigint, bigint, bigint>;
+  currency: string;
+  /** What it credits or spends for, unique per organization: the same source never counts twice. */
+  source_key: string;
+  description: string;
+  created_at: Timestamp;
+}
+
 /** A payment for a plan that arrived when another paid plan was in force: owed back in full. */
 export interface ConflictingPaymentsTable {
   org_id: string;
@@ -638,6 +651,7 @@ export interface Database {
   gateway_events: GatewayEventsTable;
   payment_links: PaymentLinksTable;
   refunds: RefundsTable;
+  customer_balance_transactions: CustomerBalanceTransactionsTable;
   conflicting_payments: ConflictingPaymentsTable;
   subscription_events: SubscriptionEventsTable;
   billing_settings: BillingSettingsTable;
@@ -655,6 +669,7 @@ export interface Database {
 }
 
 export type UserRow = Selectable<UsersTable>;
+export type CustomerBalanceTransactionRow = Selectable<CustomerBalanceTransactionsTable>;
 export type OrganizationRow = Selectable<OrganizationsTable>;
 export type MembershipRow = Selectable<MembershipsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;

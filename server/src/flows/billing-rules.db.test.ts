@@ -38,6 +38,8 @@ const tested = [
   'R11',
   'R15',
   'R16',
+  'R17',
+  'R18',
   'R19',
   'R20',
   'R21',
@@ -560,5 +562,101 @@ describe.each(engines())('billing rules on %s', (engine) => {
       code: 'preview.quantity_required',
       param: 'usage.0.quantity',
     });
+  });
+  it('R17: a subscription ended now credits the unused days to the balance, once', async () => {
+    const who = await customer('pro', '2027-03-01T20:00:00Z');
+    expect(who.session.amount).toBe(2000);
+    // 20:00Z on 20 March is the 20th in Los Angeles: as on a change (R3), that day and the 11 after it
+    // are given back, 12 of March's 31 days.
+    await who.advance('2027-03-20T20:00:00Z');
+    const cancel = () => who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    const answers = await Promise.all([cancel(), cancel(), cancel()]);
+    // Ending an ended subscription is answered as done; the credit is counted once.
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    expect((await who.call('GET', `/v1/subscriptions/${who.sub.id}`)).json().status).toBe('cancelled');
+    const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
+    expect(balance).toMatchObject({ balance: 774, currency: 'USD' });
+    expect(balance.transactions).toMatchObject([
+      { amount: 774, description: 'Unused time on Pro after cancelling, 12 of 31 days' },
+    ]);
+    // Nothing was refunded at the gateway: the credit waits on the balance.
+    expect(await who.invoices()).toMatchObject([{ total: 2000, status: 'paid' }]);
+  });
+
+  it('R17: with credit to the card, the unused days are refunded to it, once', async () => {
+    const who = await customer('pro', '2027-03-01T20:00:00Z');
+    await who.advance('2027-03-20T20:00:00Z');
+    const refundsAtGateway = async () =>
+      Number(
+        (
+          await api.database.db
+            .selectFrom('test_gateway_objects')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('kind', '=', 'refund')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await refundsAtGateway();
+    const cancel = () =>
+      who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now', credit: 'card' });
+    const answers = await Promise.all([cancel(), cancel(), cancel()]);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    expect((await refundsAtGateway()) - before).toBe(1);
+    const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
+    expect(balance.balance).toBe(0);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-774, 774]);
+  });
+
+  it('R17: a cancellation at the end of the period, or of a fee in arrears, credits nothing', async () => {
+    const atEnd = await customer('pro', '2027-03-01T20:00:00Z');
+    await atEnd.advance('2027-03-20T20:00:00Z');
+    const refused = await atEnd.call('POST', `/v1/subscriptions/${atEnd.sub.id}/cancel`, {
+      credit: 'balance',
+    });
+    expect(refused.statusCode).toBe(400);
+    const both = await atEnd.call('POST', `/v1/subscriptions/${atEnd.sub.id}/cancel`, {
+      at: 'now',
+      at_period_end: true,
+    });
+    expect(both.statusCode).toBe(400);
+    expect((await atEnd.call('GET', `/v1/subscriptions/${atEnd.sub.id}`)).json().status).toBe('active');
+    await atEnd.call('POST', `/v1/subscriptions/${atEnd.sub.id}/cancel`, { at: 'period_end' });
+    expect((await atEnd.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(0);
+
+    const arrears = await customerWithCard('arrears', '2027-03-11T06:00:00Z', losAngeles);
+    const ended = await arrears.call('POST', `/v1/subscriptions/${arrears.sub.id}/cancel`, { at: 'now' });
+    expect(ended.json().status).toBe('cancelled');
+    expect((await arrears.call('GET', '/v1/billing_customer/balance')).json()).toMatchObject({
+      balance: 0,
+      transactions: [],
+    });
+  });
+  it('R18: the credit balance pays the next invoices before the card', async () => {
+    const who = await customer('pro', '2027-03-01T20:00:00Z');
+    // Cancelled on 2 March: 30 of 31 days, 2000 × 30 / 31 = 1935.48 → 1935 credited.
+    await who.advance('2027-03-02T20:00:00Z');
+    await who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    // A new plan at checkout is paid there, as quoted: 1000 × 30 / 31 = 967.74 → 968.
+    const basic = await checkoutWithCard(api, { call: who.call }, { plan_id: plans.basic });
+    expect(basic.amount).toBe(968);
+    const payments = async () => (await who.call('GET', '/v1/payments')).json().data;
+    const paymentsBefore = (await payments()).length;
+
+    // 1 April: April's 1000 is covered by the credit, paid without a charge; 935 is left.
+    await who.advance('2027-04-01T07:00:00Z');
+    const april = (await who.invoices()).at(-1);
+    expect(april).toMatchObject({ total: 1000, amount_paid: 1000, amount_due: 0, status: 'paid' });
+    expect((await payments()).length).toBe(paymentsBefore);
+    expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(935);
+
+    // 1 May: the 935 left pays part of May's 1000; the card is charged the other 65.
+    await who.advance('2027-05-01T07:00:00Z');
+    const may = (await who.invoices()).at(-1);
+    expect(may).toMatchObject({ total: 1000, amount_paid: 1000, status: 'paid' });
+    const charged = (await payments()).slice(0, (await payments()).length - paymentsBefore);
+    expect(charged.map((p: { amount: number }) => p.amount)).toEqual([65]);
+    const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
+    expect(balance.balance).toBe(0);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-935, -1000, 1935]);
   });
 });

@@ -227,6 +227,8 @@ export async function renewBatch(
     const customerRows = await customers.findCustomers(tx, [...new Set(locked.map((s) => s.org_id))]);
     const customerOf = new Map(customerRows.map((c) => [c.org_id, c]));
     const clocks = await clocksOf(tx, customerRows);
+    // A customer with credit has it spent on the invoice as it is finalized, one at a time (rare).
+    const withCredit = await customers.orgsWithCredit(tx, [...customerOf.keys()]);
 
     // Subscriptions that share a zone, a rule and a period end share their next period: computed once.
     const periods = new Map<string, BillingPeriod>();
@@ -259,12 +261,13 @@ export async function renewBatch(
       const periodEnd = fromDate(sub.current_period_end);
       // Due on the run's clock but not yet on its customer's own: not this run's.
       if (Temporal.Instant.compare(periodEnd, at) > 0) continue;
-      // A change of state, or a customer on a test clock (whose writes are dated by that clock).
+      // A change of state, a customer on a test clock (whose writes are dated by that clock), or credit.
       if (
         sub.cancel_at_period_end ||
         sub.scheduled_plan_version_id ||
         sub.status === 'trialing' ||
-        customerClock
+        customerClock ||
+        withCredit.has(sub.org_id)
       ) {
         oneByOne.push(sub);
         continue;

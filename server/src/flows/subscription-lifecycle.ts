@@ -6,9 +6,11 @@ import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, SubscriptionRow } from '../db/schema.js';
 import { conflict } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
+import * as ledgerModule from '../ledger/index.js';
+import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { fromDate } from '../time/index.js';
-import { customerContext, ledgerAccount, pricedPlan } from './subscription-billing.js';
+import { customerContext, ledgerAccount, pricedPlan, recordRefund } from './subscription-billing.js';
 
 /**
  * Cancel, pause and resume (C16), and the organization's billing status (C19), each in the
@@ -28,18 +30,117 @@ async function locked(
   );
 }
 
-/** Now (no credit for the unused days), or at the end of the period, which can still be withdrawn. */
+/**
+ * At the end of the period (which can still be withdrawn), or now: then the unused days of a fee
+ * paid in advance are credited to the customer's balance, rated by the billing core as a
+ * termination, and with `credit: 'card'` refunded from the balance to the card that paid the period.
+ * Only a subscription in good standing has paid its period; one past due, unpaid, paused or trialing
+ * ends with nothing credited. The subscription is locked and the credit keyed by it, so the same
+ * cancellation sent twice credits (and refunds) once: only the request that recorded the credit
+ * refunds it. The refund is a gateway call, made after the cancellation commits; if the gateway
+ * refuses it, the credit stays on the balance.
+ */
 export async function cancelSubscription(
   ctx: Ctx,
   orgId: string,
   subscriptionId: string,
-  input: { at_period_end: boolean; reason: string },
+  input: {
+    at?: 'period_end' | 'now' | undefined;
+    at_period_end?: boolean | undefined;
+    credit?: 'balance' | 'card' | undefined;
+    reason: string;
+  },
+  gateways?: payments.GatewayRegistry,
 ) {
-  return locked(ctx, orgId, subscriptionId, (tx, sub) =>
-    input.at_period_end
-      ? subscriptions.setCancelAtPeriodEnd(tx, sub, true, input.reason)
-      : subscriptions.transition(tx, sub, 'cancelled', input.reason),
+  const endsNow = input.at === 'now' || input.at_period_end === false;
+  const customer = await customers.getCustomer(ctx, orgId);
+  let credited: bigint | null = null;
+  const ended = await locked(ctx, orgId, subscriptionId, async (tx, sub) => {
+    if (!endsNow) return subscriptions.setCancelAtPeriodEnd(tx, sub, true, input.reason);
+    const credit = sub.status === 'active' ? await unusedDaysCredit(tx, sub, customer) : null;
+    const cancelled = await subscriptions.transition(tx, sub, 'cancelled', input.reason);
+    if (
+      credit !== null &&
+      (await customers.recordBalanceTransaction(tx, customer, {
+        amount: credit.amount,
+        sourceKey: `termination:${sub.id}`,
+        description: credit.description,
+      }))
+    ) {
+      credited = credit.amount;
+    }
+    return cancelled;
+  });
+  if (credited !== null && input.credit === 'card' && gateways) {
+    await refundToCard(await customerContext(ctx, customer), ended, customer, credited, gateways);
+  }
+  return ended;
+}
+
+/**
+ * The credit just recorded for `sub`, back to the card: a refund of the last payment of its
+ * invoices, capped at what that payment has left, taken off the balance in the refund's transaction.
+ */
+async function refundToCard(
+  ctx: Ctx,
+  sub: SubscriptionRow,
+  customer: BillingCustomerRow,
+  credit: bigint,
+  gateways: payments.GatewayRegistry,
+) {
+  const entries = await ledgerModule.listEntries(ctx, sub.org_id, { subscriptionId: sub.id });
+  const paid = entries.filter((entry) => entry.kind === 'payment' && entry.payment_id !== null).at(-1);
+  if (!paid?.payment_id) return;
+  const payment = await ctx.db
+    .selectFrom('payments')
+    .selectAll()
+    .where('org_id', '=', sub.org_id)
+    .where('id', '=', paid.payment_id)
+    .executeTakeFirstOrThrow();
+  const refunded = await payments.listRefunds(ctx, sub.org_id, [payment.id]);
+  const left =
+    payment.amount - refunded.reduce((sum, r) => sum + (r.status === 'failed' ? 0n : r.amount), 0n);
+  const amount = credit < left ? credit : left;
+  if (amount <= 0n) return;
+  await payments.refundPayment(
+    ctx,
+    gateways.get(payment.gateway),
+    { orgId: sub.org_id, paymentId: payment.id, amount, reason: 'Unused days of a cancelled subscription' },
+    async (tx, refund, refundedPayment) => {
+      await recordRefund(tx, refund, refundedPayment);
+      if (refund.status === 'failed') return;
+      await customers.recordBalanceTransaction(tx, customer, {
+        amount: -refund.amount,
+        sourceKey: `refund:${refund.id}`,
+        description: 'Refunded to the card',
+      });
+    },
   );
+}
+
+/** What ending `sub` now gives back, with tax, as the billing core rates it; null when nothing. */
+async function unusedDaysCredit(tx: Ctx, sub: SubscriptionRow, customer: BillingCustomerRow) {
+  const plan = await pricedPlan(tx, {
+    issuerId: sub.plan_issuer_id,
+    planId: sub.plan_id,
+    versionId: sub.plan_version_id,
+  });
+  const now = tx.clock.now();
+  const from = fromDate(sub.current_period_start);
+  if (Temporal.Instant.compare(fromDate(sub.current_period_end), now) <= 0) return null;
+  const period = subscriptions.periodContaining(
+    subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
+    from,
+  );
+  const { lines, totals } = billing.rate({
+    plan: plan.price,
+    period,
+    event: { kind: 'termination', at: now, from, timing: 'now', usage: [] },
+    tax: await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+    creditBalance: 0n,
+  });
+  if (totals.total >= 0n) return null;
+  return { amount: -totals.total, description: lines.map((line) => line.description).join('; ') };
 }
 
 export async function keepSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {

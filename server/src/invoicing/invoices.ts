@@ -3,6 +3,7 @@ import { Temporal } from 'temporal-polyfill';
 import { recordAudit } from '../access/index.js';
 import { invoiceTotals, NO_TAX, type TaxRule } from '../billing/index.js';
 import type { Ctx } from '../context.js';
+import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
 import type {
   BillingCustomerRow,
@@ -330,7 +331,55 @@ export async function finalize(
   const presented = presentInvoice(finalized, lines);
   await events.emit(ctx, orgId, 'invoice.finalized', presented);
   if (finalized.status === 'paid') await events.emit(ctx, orgId, 'invoice.paid', presented);
-  return finalized;
+  return finalized.auto_charge ? spendCredit(ctx, finalized, account) : finalized;
+}
+
+/**
+ * An invoice for the card is paid from the customer's credit balance first: as much as the balance
+ * holds, up to what is due; the card is charged only the rest, and an invoice the credit covers is
+ * paid without a charge. The customer's row is locked so two invoices finalized at once spend the
+ * balance in turn, and the spending is keyed by the invoice, so it happens once. (An invoice paid
+ * at checkout is not for the card: its payment was quoted and taken before it was issued.)
+ */
+async function spendCredit(
+  ctx: Ctx,
+  invoice: InvoiceRow,
+  account: ledger.LedgerAccount,
+): Promise<InvoiceRow> {
+  if (invoice.status !== 'open' || invoice.total - invoice.amount_paid <= 0n) return invoice;
+  if ((await customers.orgsWithCredit(ctx, [invoice.org_id])).size === 0) return invoice;
+  const customer = await customers.lockCustomer(ctx, invoice.org_id);
+  const balance = customers.balanceOf(await customers.balanceTransactions(ctx, invoice.org_id));
+  const due = invoice.total - invoice.amount_paid;
+  const applied = balance < due ? balance : due;
+  if (applied <= 0n) return invoice;
+  const spent = await customers.recordBalanceTransaction(ctx, customer, {
+    amount: -applied,
+    sourceKey: `invoice:${invoice.id}`,
+    description: `Applied to ${invoice.number ?? 'an invoice'}`,
+  });
+  if (!spent) return invoice;
+  await ledger.post(ctx, account, [
+    {
+      kind: 'credit',
+      amount: applied,
+      description: `Credit balance applied to ${invoice.number ?? 'invoice'}`,
+      effectiveAt: ctx.clock.now(),
+      sourceKey: `balance:${invoice.id}`,
+      invoiceId: invoice.id,
+    },
+  ]);
+  const paid = invoice.amount_paid + applied;
+  const now = toDate(ctx.clock.now());
+  const updated = await updateInvoice(ctx, invoice, {
+    amount_paid: paid,
+    status: paid >= invoice.total ? 'paid' : 'open',
+    paid_at: paid >= invoice.total ? now : null,
+    next_attempt_at: paid >= invoice.total ? null : invoice.next_attempt_at,
+    updated_at: now,
+  });
+  if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated);
+  return updated;
 }
 
 /**

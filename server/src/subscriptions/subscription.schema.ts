@@ -45,13 +45,38 @@ export const subscriptionObject = z.object({
 
 export const subscriptionParams = z.strictObject({ subscription_id: idOf('subscription') });
 
-export const cancelSubscriptionBody = z.strictObject({
-  at_period_end: z
-    .boolean()
-    .default(true)
-    .describe('true: keep it until the period ends (the default); false: end it now'),
-  reason: z.string().trim().max(500).default('Cancelled by the customer'),
-});
+export const cancelSubscriptionBody = z
+  .strictObject({
+    at: z
+      .enum(['period_end', 'now'])
+      .optional()
+      .describe('period_end: keep it until the period ends (the default); now: end it now'),
+    at_period_end: z.boolean().optional().describe('The older spelling of `at`: false is `now`'),
+    credit: z
+      .enum(['balance', 'card'])
+      .optional()
+      .describe(
+        'Ending now: where the unused days of a fee paid in advance go, the credit balance (the default) or back to the card that paid the period',
+      ),
+    reason: z.string().trim().max(500).default('Cancelled by the customer'),
+  })
+  .superRefine((body, issues) => {
+    if (body.at !== undefined && body.at_period_end !== undefined) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['at_period_end'],
+        message: 'Give `at` or `at_period_end`, not both',
+      });
+    }
+    const endsNow = body.at === 'now' || body.at_period_end === false;
+    if (body.credit !== undefined && !endsNow) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['credit'],
+        message: 'Only a cancellation now credits anything',
+      });
+    }
+  });
 
 export const changePlanBody = z.strictObject({
   plan_id: idOf('plan'),

@@ -38,6 +38,19 @@ export const billingRoutes = [
       customers.presentCustomer(await customers.getCustomer(ctx, orgOf(access))),
   }),
   defineRoute({
+    method: 'GET',
+    path: '/v1/billing_customer/balance',
+    operationId: 'getCustomerBalance',
+    summary: "The customer's credit balance and its transactions, newest first",
+    tag: TAG,
+    permission: 'billing.read',
+    response: customers.customerBalanceObject,
+    handler: async ({ ctx, access }) => {
+      const customer = await customers.getCustomer(ctx, orgOf(access));
+      return customers.presentBalance(customer, await customers.balanceTransactions(ctx, customer.org_id));
+    },
+  }),
+  defineRoute({
     method: 'POST',
     path: '/v1/billing_customer',
     operationId: 'createBillingCustomer',

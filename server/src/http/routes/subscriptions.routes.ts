@@ -109,8 +109,11 @@ export const subscriptionsRoutes = [
     body: subscriptions.cancelSubscriptionBody,
     response: subscriptionWithHistory,
     transaction: 'own',
-    handler: async ({ ctx, access, params, body }) =>
-      withHistory(ctx, await lifecycle.cancelSubscription(ctx, orgOf(access), params.subscription_id, body)),
+    handler: async ({ ctx, access, params, body, payments: gateways }) =>
+      withHistory(
+        ctx,
+        await lifecycle.cancelSubscription(ctx, orgOf(access), params.subscription_id, body, gateways),
+      ),
   }),
   // Actions without a body: each moves the subscription on and answers with it and its history.
   ...(

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { recordAudit } from '../access/index.js';
+import { amountJson } from '../api-shapes.js';
+import type { Ctx } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { BillingCustomerRow, CustomerBalanceTransactionRow } from '../db/schema.js';
+import { toDate } from '../time/index.js';
+
+/**
+ * A customer's credit balance: the sum of its transactions, append-only. Credit comes from a
+ * subscription ended now (the unused days of a fee paid in advance); it is spent on invoices.
+ */
+
+/**
+ * Adds a transaction unless its source has one already; true when it was added. Safe to retry and
+ * to race: the unique source key lets one insert through.
+ */
+export async function recordBalanceTransaction(
+  ctx: Ctx,
+  customer: BillingCustomerRow,
+  input: { amount: bigint; sourceKey: string; description: string },
+): Promise<boolean> {
+  if (input.amount === 0n) return false;
+  const inserted = await ctx.db
+    .insertInto('customer_balance_transactions')
+    .values({
+      org_id: customer.org_id,
+      id: newId('balanceTransaction'),
+      customer_id: customer.id,
+      amount: input.amount,
+      currency: customer.currency,
+      source_key: input.sourceKey,
+      description: input.description,
+      created_at: toDate(ctx.clock.now()),
+    })
+    .onConflict((oc) => oc.columns(['org_id', 'source_key']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) return false;
+  await recordAudit(ctx, {
+    orgId: customer.org_id,
+    action: input.amount > 0n ? 'customer.balance_credited' : 'customer.balance_spent',
+    targetType: 'balance_transaction',
+    targetId: inserted.id,
+    after: { amount: input.amount.toString(), source: input.sourceKey, description: input.description },
+  });
+  return true;
+}
+
+export async function balanceTransactions(ctx: Ctx, orgId: string): Promise<CustomerBalanceTransactionRow[]> {
+  return ctx.db
+    .selectFrom('customer_balance_transactions')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Of these organizations, those whose customer has credit to spend: one query for a batch. */
+export async function orgsWithCredit(ctx: Ctx, orgIds: readonly string[]): Promise<Set<string>> {
+  if (orgIds.length === 0) return new Set();
+  const rows = await ctx.db
+    .selectFrom('customer_balance_transactions')
+    .select('org_id')
+    .where('org_id', 'in', orgIds)
+    .groupBy('org_id')
+    .having((eb) => eb.fn.sum<bigint>('amount'), '>', 0n)
+    .execute();
+  return new Set(rows.map((row) => row.org_id));
+}
+
+export function balanceOf(transactions: readonly CustomerBalanceTransactionRow[]): bigint {
+  return transactions.reduce((sum, t) => sum + BigInt(t.amount), 0n);
+}
+
+export const balanceTransactionObject = z.object({
+  id: z.string(),
+  object: z.literal('balance_transaction'),
+  amount: z.number().int().describe('Minor units: positive credits the balance, negative spends it'),
+  currency: z.string(),
+  description: z.string(),
+  created_at: z.string(),
+});
+
+export const customerBalanceObject = z.object({
+  object: z.literal('customer_balance'),
+  balance: z.number().int().describe('Credit in minor units, applied to the next invoices before the card'),
+  currency: z.string(),
+  transactions: z.array(balanceTransactionObject),
+});
+
+export function presentBalance(
+  customer: BillingCustomerRow,
+  transactions: readonly CustomerBalanceTransactionRow[],
+) {
+  return {
+    object: 'customer_balance' as const,
+    balance: amountJson(balanceOf(transactions)),
+    currency: customer.currency,
+    transactions: transactions.map((t) => ({
+      id: t.id,
+      object: 'balance_transaction' as const,
+      amount: amountJson(BigInt(t.amount)),
+      currency: t.currency,
+      description: t.description,
+      created_at: t.created_at.toISOString(),
+    })),
+  };
+}
