@@ -53,7 +53,7 @@ export async function balanceTransactions(ctx: Ctx, orgId: string): Promise<Cust
     .selectAll()
     .where('org_id', '=', orgId)
     .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('seq', 'desc')
     .execute();
 }
 

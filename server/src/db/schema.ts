@@ -577,6 +577,8 @@ export interface CustomerBalanceTransactionsTable {
   source_key: string;
   description: string;
   created_at: Timestamp;
+  /** Insertion order, for transactions made at the same instant. */
+  seq: Generated<bigint>;
 }
 
 /** A payment for a plan that arrived when another paid plan was in force: owed back in full. */

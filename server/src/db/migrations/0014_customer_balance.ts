@@ -17,6 +17,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       source_key text not null,
       description text not null,
       created_at timestamptz not null,
+      -- Insertion order: transactions at one instant (a credit and its refund) list as they were made.
+      seq bigint generated always as identity,
       primary key (org_id, id)
     );
     create unique index customer_balance_transactions_one_per_source
