@@ -134,8 +134,9 @@ function closingLines(closing: ClosingPeriod): ChargeLine[] {
 }
 
 /**
- * Ending now: a fee paid in advance is credited for the days left (the day of the termination is
- * used), exactly the credit a change to another plan would give; a fee in arrears is charged for the
+ * Ending now: a fee paid in advance is credited for the days left, the day of the termination
+ * included (as a plan change credits it: R3, R17), exactly the credit a change to another plan would
+ * give; a fee in arrears is charged for the
  * days used, the whole fee less that same credit, so the two always make up the whole fee.
  */
 function terminationLine(
