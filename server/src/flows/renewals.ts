@@ -80,6 +80,30 @@ const taxOf = (ctx: Ctx, memo: RunMemo, issuerId: string, customer: BillingCusto
     invoicing.taxRuleFor(ctx, issuerId, customer),
   );
 
+/** A renewal's invoice, charged to the saved card: the one shape every renewal path issues. */
+function cycleInvoice(
+  sub: SubscriptionRow,
+  customer: BillingCustomerRow,
+  issuerId: string,
+  currency: string,
+  billed: { periodStart: Temporal.Instant; periodEnd: Temporal.Instant; cycleAt?: Temporal.Instant },
+  lines: billing.ChargeLine[],
+  tax: billing.TaxRule,
+): invoicing.DraftInvoice {
+  return {
+    orgId: sub.org_id,
+    issuerId,
+    customer,
+    subscriptionId: sub.id,
+    reason: 'subscription_cycle',
+    currency,
+    ...billed,
+    lines,
+    tax,
+    autoCharge: true,
+  };
+}
+
 /**
  * Renews one subscription locked by the caller's transaction, one statement at a time: cancel if
  * asked, apply a scheduled downgrade, end a trial, move to the next period and issue its invoice
@@ -127,19 +151,18 @@ export async function renewLocked(
   const tax = await taxOf(tx, memo, plan.ref.issuerId, customer);
   const lines = renewalLines(plan, period, periodEnd, tax, closing);
   if (lines.length === 0) return true;
-  const draft = await invoicing.createDraft(cctx, {
-    orgId: sub.org_id,
-    issuerId: plan.ref.issuerId,
-    customer,
-    subscriptionId: sub.id,
-    reason: 'subscription_cycle',
-    currency: plan.price.currency,
-    periodStart: periodEnd,
-    periodEnd: period.endInstant,
-    lines,
-    tax,
-    autoCharge: true,
-  });
+  const draft = await invoicing.createDraft(
+    cctx,
+    cycleInvoice(
+      sub,
+      customer,
+      plan.ref.issuerId,
+      plan.price.currency,
+      { periodStart: periodEnd, periodEnd: period.endInstant },
+      lines,
+      tax,
+    ),
+  );
   await invoicing.finalize(cctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
   return true;
 }
@@ -162,21 +185,23 @@ async function invoiceFinalPeriod(
     final: true,
   });
   if (lines.length === 0) return;
-  const draft = await invoicing.createDraft(ctx, {
-    orgId: sub.org_id,
-    issuerId,
-    customer,
-    subscriptionId: sub.id,
-    reason: 'subscription_cycle',
-    currency: closing.plan.currency,
-    periodStart: closing.from,
-    periodEnd: closing.period.endInstant,
-    // The renewal it takes the place of: the period's end, not its start (an earlier renewal's).
-    cycleAt: fromDate(sub.current_period_end),
-    lines,
-    tax,
-    autoCharge: true,
-  });
+  const draft = await invoicing.createDraft(
+    ctx,
+    cycleInvoice(
+      sub,
+      customer,
+      issuerId,
+      closing.plan.currency,
+      {
+        periodStart: closing.from,
+        periodEnd: closing.period.endInstant,
+        // The renewal it takes the place of: the period's end, not its start (an earlier renewal's).
+        cycleAt: fromDate(sub.current_period_end),
+      },
+      lines,
+      tax,
+    ),
+  );
   await invoicing.finalize(ctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
 }
 
@@ -286,19 +311,15 @@ export async function renewBatch(
           lines.length === 0
             ? null
             : {
-                draft: {
-                  orgId: sub.org_id,
-                  issuerId: plan.ref.issuerId,
+                draft: cycleInvoice(
+                  sub,
                   customer,
-                  subscriptionId: sub.id,
-                  reason: 'subscription_cycle',
-                  currency: plan.price.currency,
-                  periodStart: periodEnd,
-                  periodEnd: period.endInstant,
+                  plan.ref.issuerId,
+                  plan.price.currency,
+                  { periodStart: periodEnd, periodEnd: period.endInstant },
                   lines,
                   tax,
-                  autoCharge: true,
-                },
+                ),
                 account: ledgerAccount(sub, customer),
                 at,
               },
