@@ -276,7 +276,7 @@ export async function settleInvoicePayment(
  */
 async function takeFinalStep(tx: Ctx, sub: SubscriptionRow, step: DunningFinalStep, reason: string) {
   // A subscription the customer paused or ended meanwhile is left as it is.
-  if (!['trialing', 'active', 'past_due', 'unpaid'].includes(sub.status)) return;
+  if (!subscriptions.RENEWABLE.includes(sub.status)) return;
   const pastDue =
     sub.status === 'active' || sub.status === 'trialing'
       ? await subscriptions.transition(tx, sub, 'past_due', reason)

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type TestApi, testApi } from '../testing/api.js';
-import { customerOnTestClock } from '../testing/billing.js';
+import { customerOnTestClock, publishMonthlyPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -33,18 +33,13 @@ describe.each(engines())('one paid plan, paid once, on %s', (engine) => {
   beforeAll(async () => {
     api = await testApi(engine);
     const operator = await api.signUpOperator();
-    for (const [key, name, price] of [
-      ['team', 'Team', 4900],
-      ['pro', 'Pro', 2000],
-    ] as const) {
-      const plan = await api.call({
-        method: 'POST',
-        url: '/v1/operator/plans',
-        as: operator,
-        body: { code: key, name, currency: 'USD', interval: 'month', base_price: price },
-      });
-      plans[key] = plan.json().id;
-    }
+    Object.assign(
+      plans,
+      await publishMonthlyPlans(api, operator, [
+        ['team', 'Team', 4900],
+        ['pro', 'Pro', 2000],
+      ]),
+    );
   });
   afterAll(() => api.close());
   beforeEach(() => api.app.billfoldGateways.test.setFaults({}));

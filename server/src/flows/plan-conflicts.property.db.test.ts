@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { publishMonthlyPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -46,18 +47,13 @@ describe.each(engines())('any interleaving of checkouts, links and plan changes 
   beforeAll(async () => {
     api = await testApi(engine);
     const operator = await api.signUpOperator();
-    for (const [key, name, price] of [
-      ['team', 'Team', 4900],
-      ['pro', 'Pro', 2000],
-    ] as const) {
-      const created = await api.call({
-        method: 'POST',
-        url: '/v1/operator/plans',
-        as: operator,
-        body: { code: key, name, currency: 'USD', interval: 'month', base_price: price },
-      });
-      plans[key] = created.json().id;
-    }
+    Object.assign(
+      plans,
+      await publishMonthlyPlans(api, operator, [
+        ['team', 'Team', 4900],
+        ['pro', 'Pro', 2000],
+      ]),
+    );
   });
   afterAll(() => api.close());
 

@@ -54,7 +54,7 @@ export class RunMemo {
  * (`closing`: a fee in arrears, a minimum commitment) and the new period's fee in advance, from the
  * moment its billing begins (a trial that ended mid-period prorates it).
  */
-export function renewalLines(
+function renewalLines(
   plan: PricedPlan,
   period: BillingPeriod,
   periodStart: Temporal.Instant,

@@ -1,7 +1,7 @@
 import { sql, type Updateable } from 'kysely';
 import { Temporal } from 'temporal-polyfill';
 import { recordAudit } from '../access/index.js';
-import { invoiceTotals, NO_TAX, type TaxRule } from '../billing/index.js';
+import { type ChargeLine, invoiceTotals, NO_TAX, type TaxRule } from '../billing/index.js';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
@@ -32,16 +32,8 @@ import { presentInvoice } from './invoice.schema.js';
  * finalized invoice that is not paid can be voided, with a credit note that takes its charges back.
  */
 
-export interface DraftLine {
-  kind: InvoiceLineKind;
-  description: string;
-  periodStart: Temporal.Instant;
-  periodEnd: Temporal.Instant;
-  quantity: string;
-  unitAmount: string;
-  amount: bigint;
-  planVersionId: string | null;
-}
+/** A line as the billing core rates it. */
+export type DraftLine = ChargeLine;
 
 export interface DraftInvoice {
   orgId: string;
@@ -369,17 +361,23 @@ async function spendCredit(
       invoiceId: invoice.id,
     },
   ]);
-  const paid = invoice.amount_paid + applied;
-  const now = toDate(ctx.clock.now());
-  const updated = await updateInvoice(ctx, invoice, {
-    amount_paid: paid,
-    status: paid >= invoice.total ? 'paid' : 'open',
-    paid_at: paid >= invoice.total ? now : null,
-    next_attempt_at: paid >= invoice.total ? null : invoice.next_attempt_at,
-    updated_at: now,
-  });
+  const updated = await settleAmount(ctx, invoice, applied);
   if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated);
   return updated;
+}
+
+/** `amount` more paid toward an open invoice: paid in full, or still open with what is left due. */
+async function settleAmount(ctx: Ctx, invoice: InvoiceRow, amount: bigint): Promise<InvoiceRow> {
+  const paid = invoice.amount_paid + amount;
+  const settled = paid >= invoice.total;
+  const now = toDate(ctx.clock.now());
+  return updateInvoice(ctx, invoice, {
+    amount_paid: paid,
+    status: settled ? 'paid' : 'open',
+    paid_at: settled ? now : null,
+    next_attempt_at: settled ? null : invoice.next_attempt_at,
+    updated_at: now,
+  });
 }
 
 /**
@@ -411,15 +409,7 @@ export async function applyPayment(
     },
   ]);
   if (!posted || invoice.status !== 'open') return invoice;
-  const paid = invoice.amount_paid + amount;
-  const now = toDate(ctx.clock.now());
-  const updated = await updateInvoice(ctx, invoice, {
-    amount_paid: paid,
-    status: paid >= invoice.total ? 'paid' : 'open',
-    paid_at: paid >= invoice.total ? now : null,
-    next_attempt_at: paid >= invoice.total ? null : invoice.next_attempt_at,
-    updated_at: now,
-  });
+  const updated = await settleAmount(ctx, invoice, amount);
   if (updated.status === 'paid') {
     await emitInvoice(ctx, 'invoice.paid', updated);
   }

@@ -113,29 +113,39 @@ export async function post(ctx: Ctx, account: LedgerAccount, entries: NewEntry[]
     }
     const row = await ctx.db
       .insertInto('ledger_entries')
-      .values({
-        org_id: account.orgId,
-        id: newId('ledgerEntry'),
-        subscription_id: account.subscriptionId,
-        statement_id: statement.id,
-        kind: entry.kind,
-        amount: entry.amount,
-        currency: account.currency,
-        description,
-        effective_at: toDate(entry.effectiveAt),
-        late,
-        invoice_id: entry.invoiceId ?? null,
-        payment_id: entry.paymentId ?? null,
-        refund_id: entry.refundId ?? null,
-        source_key: entry.sourceKey,
-        posted_at: toDate(now),
-      })
+      .values(entryRow(account, statement.id, entry, { description, late, postedAt: toDate(now) }))
       .onConflict((oc) => oc.columns(['org_id', 'source_key']).doNothing())
       .returningAll()
       .executeTakeFirst();
     if (row) added.push(row);
   }
   return added;
+}
+
+/** A ledger entry's row: `description` and `late` as the posting decided (a late entry is labelled). */
+function entryRow(
+  account: LedgerAccount,
+  statementId: string,
+  entry: NewEntry,
+  posting: { description: string; late: boolean; postedAt: Date },
+) {
+  return {
+    org_id: account.orgId,
+    id: newId('ledgerEntry'),
+    subscription_id: account.subscriptionId,
+    statement_id: statementId,
+    kind: entry.kind,
+    amount: entry.amount,
+    currency: account.currency,
+    description: posting.description,
+    effective_at: toDate(entry.effectiveAt),
+    late: posting.late,
+    invoice_id: entry.invoiceId ?? null,
+    payment_id: entry.paymentId ?? null,
+    refund_id: entry.refundId ?? null,
+    source_key: entry.sourceKey,
+    posted_at: posting.postedAt,
+  };
 }
 
 /** The subscription's balance now: positive is credit in the customer's favour, negative is owed. */
@@ -240,23 +250,9 @@ export async function postToOpenStatements(
   const rows = postings.flatMap(({ account, statement, entries }) =>
     entries
       .filter((entry) => entry.amount !== 0n)
-      .map((entry) => ({
-        org_id: account.orgId,
-        id: newId('ledgerEntry'),
-        subscription_id: account.subscriptionId,
-        statement_id: statement.id,
-        kind: entry.kind,
-        amount: entry.amount,
-        currency: account.currency,
-        description: entry.description,
-        effective_at: toDate(entry.effectiveAt),
-        late: false,
-        invoice_id: entry.invoiceId ?? null,
-        payment_id: entry.paymentId ?? null,
-        refund_id: entry.refundId ?? null,
-        source_key: entry.sourceKey,
-        posted_at: postedAt,
-      })),
+      .map((entry) =>
+        entryRow(account, statement.id, entry, { description: entry.description, late: false, postedAt }),
+      ),
   );
   if (rows.length === 0) return;
   await ctx.db

@@ -3,6 +3,26 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Person, TestApi } from './api.js';
 
+/** Monthly USD plans published by `operator`, by code: their ids. Fails loudly when one is refused. */
+export async function publishMonthlyPlans<Code extends string>(
+  api: TestApi,
+  operator: Person,
+  plans: ReadonlyArray<readonly [code: Code, name: string, basePrice: number]>,
+): Promise<Record<Code, string>> {
+  const ids = {} as Record<Code, string>;
+  for (const [code, name, price] of plans) {
+    const plan = await api.call({
+      method: 'POST',
+      url: '/v1/operator/plans',
+      as: operator,
+      body: { code, name, currency: 'USD', interval: 'month', base_price: price },
+    });
+    if (plan.statusCode !== 201) throw new Error(`plan ${code} refused: ${plan.body}`);
+    ids[code] = plan.json().id;
+  }
+  return ids;
+}
+
 /** A customer for billing tests: its owner, its organization and calls made as that owner. */
 export interface BillingTestCustomer {
   owner: Person;
