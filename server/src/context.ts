@@ -41,7 +41,10 @@ export interface WriteTally {
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /** Runs `work` in a transaction: a new one, or the caller's if it is already in one. */
-export async function withTransaction<T>(ctx: Ctx, work: (ctx: Ctx) => Promise<T>): Promise<T> {
+export async function withTransaction<T, C extends Ctx = Ctx>(
+  ctx: C,
+  work: (ctx: C) => Promise<T>,
+): Promise<T> {
   if (ctx.db.isTransaction) return work(ctx);
   const { writes } = ctx;
   if (!writes) return ctx.db.transaction().execute((tx) => work({ ...ctx, db: tx }));

@@ -1,8 +1,8 @@
-import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { ApiKeyMode, ApiKeyRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { ApiKeyObject } from './access.schema.js';
 import { recordAudit } from './audit.js';
@@ -14,10 +14,10 @@ import { newSecret, sha256 } from './secrets.js';
 
 export const API_KEY_PREFIX = 'bfk';
 
-export async function createApiKey(ctx: Ctx, orgId: string, input: { name: string; mode: ApiKeyMode }) {
+export async function createApiKey(ctx: TenantCtx, input: { name: string; mode: ApiKeyMode }) {
   const secret = newSecret(API_KEY_PREFIX);
   const row: ApiKeyRow = {
-    org_id: orgId,
+    org_id: ctx.tenant.orgId,
     id: newId('apiKey'),
     name: input.name,
     mode: input.mode,
@@ -29,7 +29,6 @@ export async function createApiKey(ctx: Ctx, orgId: string, input: { name: strin
   };
   await ctx.db.insertInto('api_keys').values(row).execute();
   await recordAudit(ctx, {
-    orgId,
     action: 'api_key.created',
     targetType: 'api_key',
     targetId: row.id,
@@ -38,11 +37,10 @@ export async function createApiKey(ctx: Ctx, orgId: string, input: { name: strin
   return presentApiKey(row, secret);
 }
 
-export async function listApiKeys(ctx: Ctx, orgId: string): Promise<ApiKeyObject[]> {
-  const rows = await ctx.db
+export async function listApiKeys(ctx: TenantCtx): Promise<ApiKeyObject[]> {
+  const rows = await scoped(ctx)
     .selectFrom('api_keys')
     .selectAll()
-    .where('org_id', '=', orgId)
     .orderBy('created_at', 'desc')
     .orderBy('id')
     .limit(500)
@@ -50,11 +48,10 @@ export async function listApiKeys(ctx: Ctx, orgId: string): Promise<ApiKeyObject
   return rows.map((row) => presentApiKey(row, null));
 }
 
-export async function revokeApiKey(ctx: Ctx, orgId: string, keyId: string): Promise<ApiKeyObject> {
-  const row = await ctx.db
+export async function revokeApiKey(ctx: TenantCtx, keyId: string): Promise<ApiKeyObject> {
+  const row = await scoped(ctx)
     .updateTable('api_keys')
     .set({ revoked_at: toDate(ctx.clock.now()) })
-    .where('org_id', '=', orgId)
     .where('id', '=', keyId)
     .where('revoked_at', 'is', null)
     .returningAll()
@@ -62,7 +59,6 @@ export async function revokeApiKey(ctx: Ctx, orgId: string, keyId: string): Prom
   if (!row) throw notFound('api_key.not_found', 'No active API key with this id');
   await announceAccessChange(ctx.db, { kind: 'api_key_revoked', keyId });
   await recordAudit(ctx, {
-    orgId,
     action: 'api_key.revoked',
     targetType: 'api_key',
     targetId: keyId,

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { AuditEventRow } from '../db/schema.js';
 import { invalid } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { AuditEventObject } from './access.schema.js';
 
@@ -16,18 +17,25 @@ export interface AuditEntry {
   after?: unknown;
 }
 
-/** Records who did what to which, before and after, in the same transaction as the change. */
-export async function recordAudit(ctx: Ctx, entry: AuditEntry): Promise<void> {
+/**
+ * Records who did what to which, before and after, in the same transaction as the change: in the
+ * tenant's log, or (creating an organization, accepting an invitation) in the one `orgId` names.
+ */
+export async function recordAudit(ctx: TenantCtx, entry: Omit<AuditEntry, 'orgId'>): Promise<void>;
+export async function recordAudit(ctx: Ctx, entry: AuditEntry): Promise<void>;
+export async function recordAudit(ctx: Ctx | TenantCtx, entry: Partial<AuditEntry>): Promise<void> {
+  const orgId = entry.orgId ?? ('tenant' in ctx ? ctx.tenant.orgId : undefined);
+  if (!orgId) throw new Error(`audit entry ${entry.action} names no organization`);
   await ctx.db
     .insertInto('audit_events')
     .values({
-      org_id: entry.orgId,
+      org_id: orgId,
       id: newId('auditEvent'),
       actor_type: ctx.actor.type,
       actor_id: ctx.actor.id,
-      action: entry.action,
-      target_type: entry.targetType,
-      target_id: entry.targetId,
+      action: entry.action as string,
+      target_type: entry.targetType as string,
+      target_id: entry.targetId as string,
       before: entry.before === undefined ? null : JSON.stringify(entry.before),
       after: entry.after === undefined ? null : JSON.stringify(entry.after),
       request_id: ctx.requestId,
@@ -57,17 +65,12 @@ export interface AuditFilter {
   created_lt?: string | undefined;
 }
 
-export async function listAuditEvents(
-  ctx: Ctx,
-  orgId: string,
-  filter: AuditFilter,
-): Promise<Page<AuditEventObject>> {
-  let query = ctx.db.selectFrom('audit_events').selectAll().where('org_id', '=', orgId);
+export async function listAuditEvents(ctx: TenantCtx, filter: AuditFilter): Promise<Page<AuditEventObject>> {
+  let query = scoped(ctx).selectFrom('audit_events').selectAll();
   if (filter.starting_after) {
-    const cursor = await ctx.db
+    const cursor = await scoped(ctx)
       .selectFrom('audit_events')
       .select('seq')
-      .where('org_id', '=', orgId)
       .where('id', '=', filter.starting_after)
       .executeTakeFirst();
     if (!cursor) throw invalid('list.invalid_cursor', 'starting_after names no event here', 'starting_after');

@@ -2,6 +2,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { InvitationsTable, Role } from '../db/schema.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { InvitationObject, MembershipObject } from './access.schema.js';
 import { recordAudit } from './audit.js';
@@ -12,13 +13,12 @@ import { newSecret, sha256 } from './secrets.js';
 
 export const INVITATION_DAYS = 7;
 
-export async function listMembers(ctx: Ctx, orgId: string): Promise<MembershipObject[]> {
-  const rows = await ctx.db
+export async function listMembers(ctx: TenantCtx): Promise<MembershipObject[]> {
+  const rows = await scoped(ctx)
     .selectFrom('memberships')
     .innerJoin('users', 'users.id', 'memberships.user_id')
     .select(['memberships.org_id', 'memberships.user_id', 'memberships.role', 'memberships.created_at'])
     .select(['users.email', 'users.name'])
-    .where('memberships.org_id', '=', orgId)
     .orderBy('memberships.created_at')
     .orderBy('memberships.user_id')
     .limit(1000)
@@ -37,14 +37,14 @@ export async function listMembers(ctx: Ctx, orgId: string): Promise<MembershipOb
 const concurrentChange = () =>
   conflict('member.changed_concurrently', 'This membership changed meanwhile; reload and try again');
 
-async function memberOrThrow(ctx: Ctx, orgId: string, userId: string): Promise<Role> {
-  const role = await roleIn(ctx, orgId, userId);
+async function memberOrThrow(ctx: TenantCtx, userId: string): Promise<Role> {
+  const role = await roleIn(ctx, ctx.tenant.orgId, userId);
   if (!role) throw notFound('member.not_found', 'This person is not a member of the organization');
   return role;
 }
 
-export async function changeRole(ctx: Ctx, orgId: string, userId: string, role: Exclude<Role, 'owner'>) {
-  const before = await memberOrThrow(ctx, orgId, userId);
+export async function changeRole(ctx: TenantCtx, userId: string, role: Exclude<Role, 'owner'>) {
+  const before = await memberOrThrow(ctx, userId);
   if (before === 'owner') {
     throw invalid(
       'member.owner_role_fixed',
@@ -53,16 +53,14 @@ export async function changeRole(ctx: Ctx, orgId: string, userId: string, role: 
     );
   }
   // Conditional on the role read above: a concurrent ownership transfer must not be undone.
-  const changed = await ctx.db
+  const changed = await scoped(ctx)
     .updateTable('memberships')
     .set({ role })
-    .where('org_id', '=', orgId)
     .where('user_id', '=', userId)
     .where('role', '=', before)
     .executeTakeFirst();
   if (changed.numUpdatedRows !== 1n) throw concurrentChange();
   await recordAudit(ctx, {
-    orgId,
     action: 'member.role_changed',
     targetType: 'user',
     targetId: userId,
@@ -71,19 +69,17 @@ export async function changeRole(ctx: Ctx, orgId: string, userId: string, role: 
   });
 }
 
-export async function removeMember(ctx: Ctx, orgId: string, userId: string) {
-  const role = await memberOrThrow(ctx, orgId, userId);
+export async function removeMember(ctx: TenantCtx, userId: string) {
+  const role = await memberOrThrow(ctx, userId);
   if (role === 'owner')
     throw invalid('member.owner_not_removable', 'Transfer ownership before removing the owner');
-  const removed = await ctx.db
+  const removed = await scoped(ctx)
     .deleteFrom('memberships')
-    .where('org_id', '=', orgId)
     .where('user_id', '=', userId)
     .where('role', '<>', 'owner')
     .executeTakeFirst();
   if (removed.numDeletedRows !== 1n) throw concurrentChange();
   await recordAudit(ctx, {
-    orgId,
     action: 'member.removed',
     targetType: 'user',
     targetId: userId,
@@ -91,31 +87,28 @@ export async function removeMember(ctx: Ctx, orgId: string, userId: string) {
   });
 }
 
-export async function transferOwnership(ctx: Ctx, orgId: string, fromUserId: string, toUserId: string) {
+export async function transferOwnership(ctx: TenantCtx, fromUserId: string, toUserId: string) {
   if (fromUserId === toUserId)
     throw invalid('member.already_owner', 'You already own this organization', 'user_id');
-  const org = await getOrganization(ctx, orgId);
+  const org = await getOrganization(ctx, ctx.tenant.orgId);
   if (org.kind === 'personal') throw invalid('organization.personal', 'A personal account keeps its owner');
-  const targetRole = await memberOrThrow(ctx, orgId, toUserId);
+  const targetRole = await memberOrThrow(ctx, toUserId);
   // Demote first: the schema allows exactly one owner at any moment. Each step must change exactly
   // one row, or a concurrent change got there first and the whole transfer rolls back.
-  const demoted = await ctx.db
+  const demoted = await scoped(ctx)
     .updateTable('memberships')
     .set({ role: 'super_admin' })
-    .where('org_id', '=', orgId)
     .where('user_id', '=', fromUserId)
     .where('role', '=', 'owner')
     .executeTakeFirst();
-  const promoted = await ctx.db
+  const promoted = await scoped(ctx)
     .updateTable('memberships')
     .set({ role: 'owner' })
-    .where('org_id', '=', orgId)
     .where('user_id', '=', toUserId)
     .where('role', '=', targetRole)
     .executeTakeFirst();
   if (demoted.numUpdatedRows !== 1n || promoted.numUpdatedRows !== 1n) throw concurrentChange();
   await recordAudit(ctx, {
-    orgId,
     action: 'organization.ownership_transferred',
     targetType: 'user',
     targetId: toUserId,
@@ -153,23 +146,21 @@ function presentInvitation(row: InvitationRecord, now: Date, url: string | null)
 
 /** Creates an invitation; the token is returned once, only its digest is kept. */
 export async function createInvitation(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   input: { email: string; role: Exclude<Role, 'owner'> },
   inviteUrl: (token: string) => string,
 ): Promise<InvitationObject> {
-  const alreadyMember = await ctx.db
+  const alreadyMember = await scoped(ctx)
     .selectFrom('memberships')
     .innerJoin('users', 'users.id', 'memberships.user_id')
     .select('users.id')
-    .where('memberships.org_id', '=', orgId)
     .where((eb) => eb(eb.fn('lower', ['users.email']), '=', input.email))
     .executeTakeFirst();
   if (alreadyMember) throw conflict('invitation.already_member', 'This person is already a member', 'email');
   const now = toDate(ctx.clock.now());
   const token = newSecret('bfi');
   const row: InvitationRecord = {
-    org_id: orgId,
+    org_id: ctx.tenant.orgId,
     id: newId('invitation'),
     email: input.email,
     role: input.role,
@@ -184,7 +175,6 @@ export async function createInvitation(
   await ctx.db.insertInto('invitations').values(row).execute();
   const invitation = presentInvitation(row, now, inviteUrl(token));
   await recordAudit(ctx, {
-    orgId,
     action: 'invitation.created',
     targetType: 'invitation',
     targetId: row.id,
@@ -193,28 +183,22 @@ export async function createInvitation(
   return invitation;
 }
 
-export async function listInvitations(ctx: Ctx, orgId: string): Promise<InvitationObject[]> {
+export async function listInvitations(ctx: TenantCtx): Promise<InvitationObject[]> {
   const now = toDate(ctx.clock.now());
-  const rows = await ctx.db
+  const rows = await scoped(ctx)
     .selectFrom('invitations')
     .selectAll()
-    .where('org_id', '=', orgId)
     .orderBy('created_at', 'desc')
     .limit(200)
     .execute();
   return rows.map((row) => presentInvitation(row, now, null));
 }
 
-export async function revokeInvitation(
-  ctx: Ctx,
-  orgId: string,
-  invitationId: string,
-): Promise<InvitationObject> {
+export async function revokeInvitation(ctx: TenantCtx, invitationId: string): Promise<InvitationObject> {
   const now = toDate(ctx.clock.now());
-  const row = await ctx.db
+  const row = await scoped(ctx)
     .updateTable('invitations')
     .set({ revoked_at: now })
-    .where('org_id', '=', orgId)
     .where('id', '=', invitationId)
     .where('accepted_at', 'is', null)
     .where('revoked_at', 'is', null)
@@ -222,7 +206,6 @@ export async function revokeInvitation(
     .executeTakeFirst();
   if (!row) throw notFound('invitation.not_found', 'No pending invitation with this id');
   await recordAudit(ctx, {
-    orgId,
     action: 'invitation.revoked',
     targetType: 'invitation',
     targetId: invitationId,

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { OrganizationRow, Role } from '../db/schema.js';
 import { forbidden, invalid, notFound } from '../errors.js';
+import type { TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { createOrganizationBody, OrganizationObject, updateOrganizationBody } from './access.schema.js';
 import { recordAudit } from './audit.js';
@@ -12,11 +13,7 @@ import { ReadCache } from './read-cache.js';
 
 /** Organizations, personal accounts and client organizations under a parent (C1). */
 
-/**
- * The platform's own organization, created by a migration: the issuer of the operator's catalog (and,
- * later, of invoices). Nobody is a member of it; operators act on it through operator permissions.
- */
-export const PLATFORM_ORG_ID = 'org_platform';
+export { PLATFORM_ORG_ID } from '../tenant.js';
 
 interface NewOrganization {
   kind: OrganizationRow['kind'];
@@ -100,10 +97,10 @@ export async function getOrganization(ctx: Ctx, orgId: string): Promise<Organiza
 }
 
 export async function updateOrganization(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   changes: z.infer<typeof updateOrganizationBody>,
 ): Promise<OrganizationRow> {
+  const { orgId } = ctx.tenant;
   const before = await getOrganization(ctx, orgId);
   const after = await ctx.db
     .updateTable('organizations')
@@ -113,7 +110,6 @@ export async function updateOrganization(
     .executeTakeFirstOrThrow();
   await announceAccessChange(ctx.db, { kind: 'organization_changed', orgId });
   await recordAudit(ctx, {
-    orgId,
     action: 'organization.updated',
     targetType: 'organization',
     targetId: orgId,
@@ -142,6 +138,7 @@ export async function listOrganizationsFor(ctx: Ctx, userId: string, isOperator:
   return rows.map((row) => ({ ...presentOrganization(row), role: row.role }));
 }
 
+/** The caller's role in `orgId`: asked at the edge, before the request has a tenant. */
 export async function roleIn(ctx: Pick<Ctx, 'db'>, orgId: string, userId: string): Promise<Role | undefined> {
   const row = await ctx.db
     .selectFrom('memberships')

@@ -1,23 +1,22 @@
 import type { z } from 'zod';
 import { recordAudit } from '../access/index.js';
-import type { Ctx } from '../context.js';
 import type { FeatureRow } from '../db/schema.js';
 import { conflict } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { createFeatureBody } from './catalog.schema.js';
 
 /** Features are what plans limit: computations, members, runs, storage, or any the operator names. */
 
-export async function listFeatures(ctx: Ctx, issuerId: string): Promise<FeatureRow[]> {
-  return ctx.db.selectFrom('features').selectAll().where('org_id', '=', issuerId).orderBy('code').execute();
+export async function listFeatures(ctx: TenantCtx): Promise<FeatureRow[]> {
+  return scoped(ctx, 'issuer').selectFrom('features').selectAll().orderBy('code').execute();
 }
 
 export async function createFeature(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof createFeatureBody>,
 ): Promise<FeatureRow> {
-  const row: FeatureRow = { org_id: issuerId, ...input, created_at: toDate(ctx.clock.now()) };
+  const row: FeatureRow = { org_id: ctx.tenant.issuerId, ...input, created_at: toDate(ctx.clock.now()) };
   const inserted = await ctx.db
     .insertInto('features')
     .values(row)
@@ -26,7 +25,7 @@ export async function createFeature(
     .executeTakeFirst();
   if (!inserted) throw conflict('feature.exists', `A feature with code ${input.code} exists`, 'code');
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: 'feature.created',
     targetType: 'feature',
     targetId: input.code,

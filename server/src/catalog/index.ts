@@ -2,7 +2,7 @@
 export * from './catalog.schema.js';
 export { createFeature, listFeatures, presentFeature } from './features.js';
 export { createMetric, listMetrics, presentMetric } from './metrics.js';
-export { findDefaultPlan, getOffer, issuerFor, listOffers } from './offers.js';
+export { findDefaultPlan, getOffer, listOffers } from './offers.js';
 export {
   type CatalogNames,
   createPlan,

@@ -1,21 +1,20 @@
 import type { z } from 'zod';
 import { recordAudit } from '../access/index.js';
-import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { MetricRow } from '../db/schema.js';
 import { conflict, invalid } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { createMetricBody } from './catalog.schema.js';
 
 /** Metrics say how usage events of one code add up over a period, and what they can be split by. */
 
-export async function listMetrics(ctx: Ctx, issuerId: string): Promise<MetricRow[]> {
-  return ctx.db.selectFrom('metrics').selectAll().where('org_id', '=', issuerId).orderBy('code').execute();
+export async function listMetrics(ctx: TenantCtx): Promise<MetricRow[]> {
+  return scoped(ctx, 'issuer').selectFrom('metrics').selectAll().orderBy('code').execute();
 }
 
 export async function createMetric(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof createMetricBody>,
 ): Promise<MetricRow> {
   // Counting events needs no property; every other aggregation reads a number or value from one.
@@ -37,7 +36,7 @@ export async function createMetric(
     throw invalid('metric.duplicate_dimension', 'Name each dimension once', 'dimensions');
   }
   const row: MetricRow = {
-    org_id: issuerId,
+    org_id: ctx.tenant.issuerId,
     id: newId('metric'),
     code: input.code,
     name: input.name,
@@ -55,7 +54,7 @@ export async function createMetric(
     .executeTakeFirst();
   if (!inserted) throw conflict('metric.exists', `A metric with code ${input.code} exists`, 'code');
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: 'metric.created',
     targetType: 'metric',
     targetId: row.id,

@@ -7,6 +7,7 @@ import { newId } from '../db/ids.js';
 import type { FeatureRow, MetricRow, PlanRow, PlanVersionRow } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import { parseCurrencyCode } from '../money/index.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type {
   ChargeInput,
@@ -40,8 +41,8 @@ export interface CatalogNames {
   metrics: ReadonlyMap<string, MetricRow>;
 }
 
-export async function loadCatalogNames(ctx: Ctx, issuerId: string): Promise<CatalogNames> {
-  const [features, metrics] = await Promise.all([listFeatures(ctx, issuerId), listMetrics(ctx, issuerId)]);
+export async function loadCatalogNames(ctx: TenantCtx): Promise<CatalogNames> {
+  const [features, metrics] = await Promise.all([listFeatures(ctx), listMetrics(ctx)]);
   return {
     features: new Map(features.map((f) => [f.code, f])),
     metrics: new Map(metrics.map((m) => [m.code, m])),
@@ -53,28 +54,26 @@ function termsOf(names: CatalogNames): CatalogTerms {
 }
 
 export async function createPlan(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof createPlanBody>,
 ): Promise<PlanWithVersion> {
   const currency = parseCurrencyCode(input.currency);
-  checkPricing(input, currency, termsOf(await loadCatalogNames(ctx, issuerId)));
+  checkPricing(input, currency, termsOf(await loadCatalogNames(ctx)));
   if (input.is_default) checkCostsNothing(input, 'default');
   if (input.unbilled) checkCostsNothing(input, 'unbilled');
   await checkAudience(ctx, input.visibility, input.audience_org_ids);
 
-  const existing = await ctx.db
+  const existing = await scoped(ctx, 'issuer')
     .selectFrom('plans')
     .select('id')
-    .where('org_id', '=', issuerId)
     .where('code', '=', input.code)
     .executeTakeFirst();
   if (existing) throw invalid('plan.code_taken', `A plan with code ${input.code} exists`, 'code');
 
   const now = toDate(ctx.clock.now());
-  if (input.is_default) await clearDefault(ctx, issuerId);
+  if (input.is_default) await clearDefault(ctx);
   const plan: PlanRow = {
-    org_id: issuerId,
+    org_id: ctx.tenant.issuerId,
     id: newId('plan'),
     code: input.code,
     name: input.name,
@@ -94,7 +93,7 @@ export async function createPlan(
   await setAudience(ctx, plan, input.audience_org_ids);
   const version = await insertVersion(ctx, plan, 1, input);
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: 'plan.created',
     targetType: 'plan',
     targetId: plan.id,
@@ -104,12 +103,11 @@ export async function createPlan(
 }
 
 export async function updatePlan(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   planId: string,
   changes: z.infer<typeof updatePlanBody>,
 ): Promise<PlanWithVersion> {
-  const before = await getPlan(ctx, issuerId, planId, { lock: true });
+  const before = await getPlan(ctx, planId, { lock: true });
   const { plan } = before;
   const pricing: PricingInput & { trial_days: number } = {
     base_price: changes.base_price ?? amountJson(before.version.base_price),
@@ -126,8 +124,7 @@ export async function updatePlan(
     changes.minimum_commitment !== undefined ||
     changes.limits !== undefined ||
     changes.charges !== undefined;
-  if (repriced)
-    checkPricing(pricing, parseCurrencyCode(plan.currency), termsOf(await loadCatalogNames(ctx, issuerId)));
+  if (repriced) checkPricing(pricing, parseCurrencyCode(plan.currency), termsOf(await loadCatalogNames(ctx)));
   const isDefault = changes.is_default ?? plan.is_default;
   if (isDefault) checkCostsNothing(pricing, 'default');
   if (plan.unbilled) checkCostsNothing(pricing, 'unbilled');
@@ -135,8 +132,8 @@ export async function updatePlan(
   const audience = changes.audience_org_ids ?? before.audience;
   await checkAudience(ctx, visibility, audience);
 
-  if (changes.is_default && !plan.is_default) await clearDefault(ctx, issuerId);
-  const updated = await ctx.db
+  if (changes.is_default && !plan.is_default) await clearDefault(ctx);
+  const updated = await scoped(ctx, 'issuer')
     .updateTable('plans')
     .set({
       name: changes.name ?? plan.name,
@@ -147,7 +144,6 @@ export async function updatePlan(
       current_version: repriced ? plan.current_version + 1 : plan.current_version,
       updated_at: toDate(ctx.clock.now()),
     })
-    .where('org_id', '=', issuerId)
     .where('id', '=', planId)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -158,7 +154,7 @@ export async function updatePlan(
     ? await insertVersion(ctx, updated, updated.current_version, pricing)
     : before.version;
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: repriced ? 'plan.version_published' : 'plan.updated',
     targetType: 'plan',
     targetId: planId,
@@ -168,25 +164,24 @@ export async function updatePlan(
   return { plan: updated, version, audience: visibility === 'restricted' ? audience : [] };
 }
 
-export async function setPlanDisabled(ctx: Ctx, issuerId: string, planId: string, disabled: boolean) {
-  const before = await getPlan(ctx, issuerId, planId, { lock: true });
+export async function setPlanDisabled(ctx: TenantCtx, planId: string, disabled: boolean) {
+  const before = await getPlan(ctx, planId, { lock: true });
   if (disabled && before.plan.is_default) {
     throw invalid('plan.default_disabled', 'Make another plan the default before disabling this one');
   }
   // Already so: nothing changes, nothing is audited, the plan is answered as it is.
   if ((before.plan.disabled_at !== null) === disabled) return before;
-  const plan = await ctx.db
+  const plan = await scoped(ctx, 'issuer')
     .updateTable('plans')
     .set({
       disabled_at: disabled ? (before.plan.disabled_at ?? toDate(ctx.clock.now())) : null,
       updated_at: toDate(ctx.clock.now()),
     })
-    .where('org_id', '=', issuerId)
     .where('id', '=', planId)
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: disabled ? 'plan.disabled' : 'plan.enabled',
     targetType: 'plan',
     targetId: planId,
@@ -197,25 +192,22 @@ export async function setPlanDisabled(ctx: Ctx, issuerId: string, planId: string
 }
 
 export async function getPlan(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   planId: string,
   options: { lock?: boolean; version?: number; versionId?: string } = {},
 ): Promise<PlanWithVersion> {
-  const plan = await ctx.db
+  const plan = await scoped(ctx, 'issuer')
     .selectFrom('plans')
     .selectAll()
-    .where('org_id', '=', issuerId)
     .where('id', '=', planId)
     // Serializes edits of one plan: the next version number is read and written under the lock.
     .$if(options.lock === true, (q) => q.forUpdate())
     .executeTakeFirst();
   if (!plan) throw notFound('plan.not_found', 'No such plan');
   const versionNumber = options.version ?? plan.current_version;
-  const version = await ctx.db
+  const version = await scoped(ctx, 'issuer')
     .selectFrom('plan_versions')
     .selectAll()
-    .where('org_id', '=', issuerId)
     .where('plan_id', '=', planId)
     .$if(options.versionId === undefined, (q) => q.where('version', '=', versionNumber))
     .$if(options.versionId !== undefined, (q) => q.where('id', '=', options.versionId ?? ''))
@@ -226,10 +218,9 @@ export async function getPlan(
       `Plan ${planId} has no version ${options.versionId ?? versionNumber}`,
     );
   }
-  const audience = await ctx.db
+  const audience = await scoped(ctx, 'issuer')
     .selectFrom('plan_audiences')
     .select('customer_org_id')
-    .where('org_id', '=', issuerId)
     .where('plan_id', '=', planId)
     .orderBy('customer_org_id')
     .execute();
@@ -270,28 +261,21 @@ export async function versionsByIds(
 
 /** One version by its id, whatever plan it belongs to. */
 export async function findPlanVersion(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   versionId: string,
 ): Promise<PlanVersionRow | undefined> {
-  return ctx.db
+  return scoped(ctx, 'issuer')
     .selectFrom('plan_versions')
     .selectAll()
-    .where('org_id', '=', issuerId)
     .where('id', '=', versionId)
     .executeTakeFirst();
 }
 
-export async function listPlanVersions(
-  ctx: Ctx,
-  issuerId: string,
-  planId: string,
-): Promise<PlanVersionRow[]> {
-  await getPlan(ctx, issuerId, planId);
-  return ctx.db
+export async function listPlanVersions(ctx: TenantCtx, planId: string): Promise<PlanVersionRow[]> {
+  await getPlan(ctx, planId);
+  return scoped(ctx, 'issuer')
     .selectFrom('plan_versions')
     .selectAll()
-    .where('org_id', '=', issuerId)
     .where('plan_id', '=', planId)
     .orderBy('version', 'desc')
     .execute();
@@ -299,11 +283,10 @@ export async function listPlanVersions(
 
 /** Plans with their current versions, filtered, oldest first, a page at a time. */
 export async function listPlans(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   query: z.infer<typeof planListQuery>,
 ): Promise<PlanWithVersion[]> {
-  let q = ctx.db
+  let q = scoped(ctx, 'issuer')
     .selectFrom('plans')
     .innerJoin('plan_versions', (join) =>
       join
@@ -322,8 +305,7 @@ export async function listPlans(
       'plan_versions.charges',
       'plan_versions.created_by as version_created_by',
       'plan_versions.created_at as version_created_at',
-    ])
-    .where('plans.org_id', '=', issuerId);
+    ]);
   if (query.status === 'active') q = q.where('plans.disabled_at', 'is', null);
   if (query.status === 'disabled') q = q.where('plans.disabled_at', 'is not', null);
   if (query.currency) q = q.where('plans.currency', '=', query.currency.toUpperCase());
@@ -335,16 +317,15 @@ export async function listPlans(
     q = q.where((eb) => eb.or([eb('plans.code', 'ilike', pattern), eb('plans.name', 'ilike', pattern)]));
   }
   if (query.starting_after) {
-    const exists = await ctx.db
+    const exists = await scoped(ctx, 'issuer')
       .selectFrom('plans')
       .select('id')
-      .where('org_id', '=', issuerId)
       .where('id', '=', query.starting_after)
       .executeTakeFirst();
     if (!exists) throw invalid('list.bad_cursor', 'starting_after names no plan', 'starting_after');
     // Compared in SQL: a timestamp read into JavaScript loses its microseconds.
     q = q.where(
-      sql<boolean>`(plans.created_at, plans.id) > (select created_at, id from plans where org_id = ${issuerId} and id = ${query.starting_after})`,
+      sql<boolean>`(plans.created_at, plans.id) > (select created_at, id from plans where org_id = ${ctx.tenant.issuerId} and id = ${query.starting_after})`,
     );
   }
   const rows = await q
@@ -354,7 +335,6 @@ export async function listPlans(
     .execute();
   const audiences = await audiencesOf(
     ctx,
-    issuerId,
     rows.filter((r) => r.visibility === 'restricted').map((r) => r.id),
   );
   return rows.map(
@@ -390,17 +370,12 @@ export async function listPlans(
   );
 }
 
-export async function audiencesOf(
-  ctx: Ctx,
-  issuerId: string,
-  planIds: string[],
-): Promise<Map<string, string[]>> {
+export async function audiencesOf(ctx: TenantCtx, planIds: string[]): Promise<Map<string, string[]>> {
   const byPlan = new Map<string, string[]>();
   if (planIds.length === 0) return byPlan;
-  const rows = await ctx.db
+  const rows = await scoped(ctx, 'issuer')
     .selectFrom('plan_audiences')
     .select(['plan_id', 'customer_org_id'])
-    .where('org_id', '=', issuerId)
     .where('plan_id', 'in', planIds)
     .orderBy('customer_org_id')
     .execute();
@@ -435,11 +410,10 @@ async function insertVersion(
   return row;
 }
 
-async function clearDefault(ctx: Ctx, issuerId: string) {
-  await ctx.db
+async function clearDefault(ctx: TenantCtx) {
+  await scoped(ctx, 'issuer')
     .updateTable('plans')
     .set({ is_default: false })
-    .where('org_id', '=', issuerId)
     .where('is_default', '=', true)
     .execute();
 }

@@ -9,6 +9,7 @@ import { createBillingCustomer } from '../flows/billing-customer.js';
 import { startPlanCheckout, syncCheckout } from '../flows/checkout.js';
 import { createPaymentLink } from '../flows/payment-links.js';
 import { TestGateway } from '../payments/index.js';
+import { platformContext, scoped, tenantContext } from '../tenant.js';
 import type { Clock } from '../time/index.js';
 
 export const DEMO_PASSWORD = 'billfold-demo';
@@ -62,19 +63,20 @@ export async function seedDemo(db: Db, clock: Clock, publicUrl = 'http://localho
       [member, 'member'],
     ] as const) {
       const invitation = await access.createInvitation(
-        asOwner,
-        org.id,
+        tenantContext(asOwner, org.id),
         { email: user.email, role },
         (t) => t,
       );
       if (!invitation.url) throw new Error('invitation without token');
       await access.acceptInvitation({ ...ctx, actor: { type: 'user', id: user.id } }, user, invitation.url);
     }
-    await access.createApiKey(asOwner, org.id, { name: 'Demo integration', mode: 'read_only' });
+    await access.createApiKey(tenantContext(asOwner, org.id), {
+      name: 'Demo integration',
+      mode: 'read_only',
+    });
     await seedCatalog({ ...ctx, actor: { type: 'user', id: (await operatorId(ctx)) ?? 'demo' } });
     await createBillingCustomer(
-      asOwner,
-      org.id,
+      tenantContext(asOwner, org.id),
       customers.createCustomerBody.parse({
         name: 'Acme Cloud Inc.',
         email: 'billing@acme.example',
@@ -86,7 +88,7 @@ export async function seedDemo(db: Db, clock: Clock, publicUrl = 'http://localho
         phone: '+14155550100',
         time_zone: 'America/Los_Angeles',
       }),
-      { issuerId: access.PLATFORM_ORG_ID, configuredGateways: new Set() },
+      { configuredGateways: new Set() },
     );
     return { orgId: org.id, ownerId: owner.id };
   });
@@ -105,34 +107,29 @@ async function seedDemoBilling(
   publicUrl: string,
   seeded: { orgId: string; ownerId: string },
 ) {
-  const ctx: Ctx = {
-    db,
-    clock,
-    log: silentLogger,
-    actor: { type: 'user', id: seeded.ownerId },
-    requestId: 'req_demo',
-  };
+  const ctx = tenantContext(
+    { db, clock, log: silentLogger, actor: { type: 'user', id: seeded.ownerId }, requestId: 'req_demo' },
+    seeded.orgId,
+  );
   const gateway = new TestGateway({ db, clock, publicUrl: () => publicUrl });
   const deps = {
     gateways: { configured: new Set<GatewayName>(), has: () => true, get: () => gateway },
     publicUrl: (path: string) => new URL(path, publicUrl).toString(),
   };
-  const team = await db
+  const team = await scoped(ctx, 'issuer')
     .selectFrom('plans')
     .select('id')
-    .where('org_id', '=', access.PLATFORM_ORG_ID)
     .where('code', '=', 'team')
     .executeTakeFirstOrThrow();
-  const checkout = await startPlanCheckout(ctx, seeded.orgId, team.id, deps);
+  const checkout = await startPlanCheckout(ctx, team.id, deps);
   await gateway.submitCard(checkout.gateway_session_ref ?? '', {
     number: '4242424242424242',
     expiry: '12 / 30',
     cvc: '123',
   });
-  await syncCheckout(ctx, seeded.orgId, checkout.id, deps);
+  await syncCheckout(ctx, checkout.id, deps);
   await createPaymentLink(
     ctx,
-    seeded.orgId,
     { amount: 25000, description: 'Onboarding workshop', expires_in_days: 30 },
     deps,
   );
@@ -148,8 +145,9 @@ async function operatorId(ctx: Ctx) {
 }
 
 /** Metrics and plans like those of a confidential-computing SaaS and an HPC cloud. */
-async function seedCatalog(ctx: Ctx) {
-  const issuer = access.PLATFORM_ORG_ID;
+async function seedCatalog(operator: Ctx) {
+  // The operator's catalog is the platform's own.
+  const ctx = platformContext(operator);
   for (const metric of [
     { code: 'computations', name: 'Computations', unit: 'computation', aggregation: 'count' },
     { code: 'computation_runs', name: 'Computation runs', unit: 'run', aggregation: 'count' },
@@ -163,7 +161,7 @@ async function seedCatalog(ctx: Ctx) {
     },
     { code: 'storage_gb', name: 'Storage', unit: 'GB', aggregation: 'max', property: 'gb' },
   ]) {
-    await catalog.createMetric(ctx, issuer, catalog.createMetricBody.parse(metric));
+    await catalog.createMetric(ctx, catalog.createMetricBody.parse(metric));
   }
   const limits = (
     computations: number | null,
@@ -269,5 +267,5 @@ async function seedCatalog(ctx: Ctx) {
       charges: [machineHours('1', '140')],
     },
   ];
-  for (const plan of plans) await catalog.createPlan(ctx, issuer, catalog.createPlanBody.parse(plan));
+  for (const plan of plans) await catalog.createPlan(ctx, catalog.createPlanBody.parse(plan));
 }

@@ -4,6 +4,7 @@ import { amountJson } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { BillingCustomerRow, CustomerBalanceTransactionRow } from '../db/schema.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 
 /**
@@ -16,7 +17,7 @@ import { toDate } from '../time/index.js';
  * to race: the unique source key lets one insert through.
  */
 export async function recordBalanceTransaction(
-  ctx: Ctx,
+  ctx: TenantCtx,
   customer: BillingCustomerRow,
   input: { amount: bigint; sourceKey: string; description: string },
 ): Promise<boolean> {
@@ -38,7 +39,6 @@ export async function recordBalanceTransaction(
     .executeTakeFirst();
   if (!inserted) return false;
   await recordAudit(ctx, {
-    orgId: customer.org_id,
     action: input.amount > 0n ? 'customer.balance_credited' : 'customer.balance_spent',
     targetType: 'balance_transaction',
     targetId: inserted.id,
@@ -47,11 +47,10 @@ export async function recordBalanceTransaction(
   return true;
 }
 
-export async function balanceTransactions(ctx: Ctx, orgId: string): Promise<CustomerBalanceTransactionRow[]> {
-  return ctx.db
+export async function balanceTransactions(ctx: TenantCtx): Promise<CustomerBalanceTransactionRow[]> {
+  return scoped(ctx)
     .selectFrom('customer_balance_transactions')
     .selectAll()
-    .where('org_id', '=', orgId)
     .orderBy('created_at', 'desc')
     .orderBy('seq', 'desc')
     .execute();

@@ -5,6 +5,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { BillingCustomerRow, GatewayName } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { defaultCurrencyFor, postalFormats } from './countries.js';
 import {
@@ -21,8 +22,6 @@ import { getGatewayRouting, routeCountry } from './gateway-routing.js';
  */
 
 export interface CustomerDeps {
-  /** The catalog's issuer, whose gateway routing applies. */
-  issuerId: string;
   /** Gateways that have keys on this Billfold. */
   configuredGateways: ReadonlySet<GatewayName>;
 }
@@ -32,8 +31,8 @@ type CustomerDetails = Omit<
   'org_id' | 'id' | 'gateway' | 'test_clock_id' | 'created_at' | 'updated_at'
 >;
 
-export async function findCustomer(ctx: Ctx, orgId: string): Promise<BillingCustomerRow | undefined> {
-  return ctx.db.selectFrom('billing_customers').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+export async function findCustomer(ctx: TenantCtx): Promise<BillingCustomerRow | undefined> {
+  return scoped(ctx).selectFrom('billing_customers').selectAll().executeTakeFirst();
 }
 
 /** Several organizations' billing customers in one query (a batch of the billing run). */
@@ -46,8 +45,8 @@ export async function findCustomers(ctx: Ctx, orgIds: readonly string[]): Promis
     .execute();
 }
 
-export async function getCustomer(ctx: Ctx, orgId: string): Promise<BillingCustomerRow> {
-  const customer = await findCustomer(ctx, orgId);
+export async function getCustomer(ctx: TenantCtx): Promise<BillingCustomerRow> {
+  const customer = await findCustomer(ctx);
   if (!customer) {
     throw notFound('billing_customer.not_found', 'This organization has no billing customer yet');
   }
@@ -59,11 +58,10 @@ export async function getCustomer(ctx: Ctx, orgId: string): Promise<BillingCusto
  * plan the organization pays for (a checkout applied, a plan change finished) take it first, so two
  * of them never decide on the same state.
  */
-export async function lockCustomer(ctx: Ctx, orgId: string): Promise<BillingCustomerRow> {
-  const customer = await ctx.db
+export async function lockCustomer(ctx: TenantCtx): Promise<BillingCustomerRow> {
+  const customer = await scoped(ctx)
     .selectFrom('billing_customers')
     .selectAll()
-    .where('org_id', '=', orgId)
     .forUpdate()
     .executeTakeFirst();
   if (!customer) {
@@ -73,25 +71,20 @@ export async function lockCustomer(ctx: Ctx, orgId: string): Promise<BillingCust
 }
 
 export async function createCustomer(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof createCustomerBody>,
   deps: CustomerDeps,
 ): Promise<BillingCustomerRow> {
-  if (await findCustomer(ctx, orgId)) {
+  if (await findCustomer(ctx)) {
     throw conflict('billing_customer.exists', 'This organization has a billing customer; update it instead');
   }
   const details = normalize({ ...input, currency: input.currency ?? defaultCurrencyFor(input.country) });
   const now = toDate(ctx.clock.now());
   const customer: BillingCustomerRow = {
-    org_id: orgId,
+    org_id: ctx.tenant.orgId,
     id: newId('customer'),
     ...details,
-    gateway: routeCountry(
-      await getGatewayRouting(ctx, deps.issuerId),
-      details.country,
-      deps.configuredGateways,
-    ),
+    gateway: routeCountry(await getGatewayRouting(ctx), details.country, deps.configuredGateways),
     test_clock_id: null,
     created_at: now,
     updated_at: now,
@@ -99,7 +92,6 @@ export async function createCustomer(
   // A concurrent create loses on the one-per-organization index and gets a 409.
   await ctx.db.insertInto('billing_customers').values(customer).execute();
   await recordAudit(ctx, {
-    orgId,
     action: 'billing_customer.created',
     targetType: 'billing_customer',
     targetId: customer.id,
@@ -109,17 +101,11 @@ export async function createCustomer(
 }
 
 export async function updateCustomer(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   changes: z.infer<typeof updateCustomerBody>,
   deps: CustomerDeps,
 ): Promise<BillingCustomerRow> {
-  const before = await ctx.db
-    .selectFrom('billing_customers')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .forUpdate()
-    .executeTakeFirst();
+  const before = await scoped(ctx).selectFrom('billing_customers').selectAll().forUpdate().executeTakeFirst();
   if (!before) throw notFound('billing_customer.not_found', 'This organization has no billing customer yet');
   const {
     org_id: _org,
@@ -141,15 +127,13 @@ export async function updateCustomer(
   const gateway =
     details.country === before.country
       ? before.gateway
-      : routeCountry(await getGatewayRouting(ctx, deps.issuerId), details.country, deps.configuredGateways);
-  const customer = await ctx.db
+      : routeCountry(await getGatewayRouting(ctx), details.country, deps.configuredGateways);
+  const customer = await scoped(ctx)
     .updateTable('billing_customers')
     .set({ ...details, gateway, updated_at: toDate(ctx.clock.now()) })
-    .where('org_id', '=', orgId)
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordAudit(ctx, {
-    orgId,
     action: 'billing_customer.updated',
     targetType: 'billing_customer',
     targetId: customer.id,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { recordAudit } from '../access/index.js';
-import type { Ctx } from '../context.js';
 import type { GatewayName } from '../db/schema.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import type { gatewayRoutingBody } from './customers.schema.js';
 
 /**
@@ -17,8 +17,8 @@ export interface GatewayRouting {
 
 const WILDCARD = '*';
 
-export async function getGatewayRouting(ctx: Ctx, issuerId: string): Promise<GatewayRouting> {
-  const rows = await ctx.db.selectFrom('gateway_routes').selectAll().where('org_id', '=', issuerId).execute();
+export async function getGatewayRouting(ctx: TenantCtx): Promise<GatewayRouting> {
+  const rows = await scoped(ctx, 'issuer').selectFrom('gateway_routes').selectAll().execute();
   const routing: GatewayRouting = { defaultGateway: 'stripe', countries: {} };
   for (const row of rows) {
     if (row.country === WILDCARD) routing.defaultGateway = row.gateway;
@@ -28,18 +28,17 @@ export async function getGatewayRouting(ctx: Ctx, issuerId: string): Promise<Gat
 }
 
 export async function setGatewayRouting(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof gatewayRoutingBody>,
 ): Promise<GatewayRouting> {
-  const before = await getGatewayRouting(ctx, issuerId);
-  await ctx.db.deleteFrom('gateway_routes').where('org_id', '=', issuerId).execute();
+  const before = await getGatewayRouting(ctx);
+  await scoped(ctx, 'issuer').deleteFrom('gateway_routes').execute();
   await ctx.db
     .insertInto('gateway_routes')
     .values([
-      { org_id: issuerId, country: WILDCARD, gateway: input.default_gateway },
+      { org_id: ctx.tenant.issuerId, country: WILDCARD, gateway: input.default_gateway },
       ...Object.entries(input.countries).map(([country, gateway]) => ({
-        org_id: issuerId,
+        org_id: ctx.tenant.issuerId,
         country,
         gateway,
       })),
@@ -47,10 +46,10 @@ export async function setGatewayRouting(
     .execute();
   const after: GatewayRouting = { defaultGateway: input.default_gateway, countries: { ...input.countries } };
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: 'gateway_routing.updated',
     targetType: 'gateway_routing',
-    targetId: issuerId,
+    targetId: ctx.tenant.issuerId,
     before,
     after,
   });

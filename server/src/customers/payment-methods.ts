@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { PaymentMethodRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { PaymentMethodObject } from './customers.schema.js';
 
@@ -27,22 +28,20 @@ export async function paymentMethodsOf(ctx: Ctx, orgIds: readonly string[]): Pro
     .execute();
 }
 
-export async function listPaymentMethods(ctx: Ctx, orgId: string): Promise<PaymentMethodRow[]> {
-  return ctx.db
+export async function listPaymentMethods(ctx: TenantCtx): Promise<PaymentMethodRow[]> {
+  return scoped(ctx)
     .selectFrom('payment_methods')
     .selectAll()
-    .where('org_id', '=', orgId)
     .orderBy('is_default', 'desc')
     .orderBy('created_at', 'desc')
     .orderBy('id')
     .execute();
 }
 
-async function lockMethod(ctx: Ctx, orgId: string, id: string): Promise<PaymentMethodRow> {
-  const method = await ctx.db
+async function lockMethod(ctx: TenantCtx, id: string): Promise<PaymentMethodRow> {
+  const method = await scoped(ctx)
     .selectFrom('payment_methods')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst();
@@ -50,29 +49,22 @@ async function lockMethod(ctx: Ctx, orgId: string, id: string): Promise<PaymentM
   return method;
 }
 
-export async function setDefaultPaymentMethod(
-  ctx: Ctx,
-  orgId: string,
-  id: string,
-): Promise<PaymentMethodRow> {
-  const method = await lockMethod(ctx, orgId, id);
+export async function setDefaultPaymentMethod(ctx: TenantCtx, id: string): Promise<PaymentMethodRow> {
+  const method = await lockMethod(ctx, id);
   if (method.is_default) return method;
   // One default per organization (a partial unique index): clear the old one first.
-  await ctx.db
+  await scoped(ctx)
     .updateTable('payment_methods')
     .set({ is_default: false })
-    .where('org_id', '=', orgId)
     .where('is_default', '=', true)
     .execute();
-  const updated = await ctx.db
+  const updated = await scoped(ctx)
     .updateTable('payment_methods')
     .set({ is_default: true })
-    .where('org_id', '=', orgId)
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordAudit(ctx, {
-    orgId,
     action: 'payment_method.default_set',
     targetType: 'payment_method',
     targetId: id,
@@ -83,31 +75,28 @@ export async function setDefaultPaymentMethod(
 }
 
 /** Removes a method; if it was the default, the newest remaining one becomes the default. */
-export async function removePaymentMethod(ctx: Ctx, orgId: string, id: string): Promise<PaymentMethodRow> {
-  const method = await lockMethod(ctx, orgId, id);
-  await ctx.db.deleteFrom('payment_methods').where('org_id', '=', orgId).where('id', '=', id).execute();
+export async function removePaymentMethod(ctx: TenantCtx, id: string): Promise<PaymentMethodRow> {
+  const method = await lockMethod(ctx, id);
+  await scoped(ctx).deleteFrom('payment_methods').where('id', '=', id).execute();
   let promoted: string | undefined;
   if (method.is_default) {
-    const next = await ctx.db
+    const next = await scoped(ctx)
       .selectFrom('payment_methods')
       .select('id')
-      .where('org_id', '=', orgId)
       .orderBy('created_at', 'desc')
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
     if (next) {
-      await ctx.db
+      await scoped(ctx)
         .updateTable('payment_methods')
         .set({ is_default: true })
-        .where('org_id', '=', orgId)
         .where('id', '=', next.id)
         .execute();
       promoted = next.id;
     }
   }
   await recordAudit(ctx, {
-    orgId,
     action: 'payment_method.removed',
     targetType: 'payment_method',
     targetId: id,
@@ -137,9 +126,8 @@ export function presentPaymentMethod(row: PaymentMethodRow): PaymentMethodObject
  * first method an organization saves becomes its default.
  */
 export async function savePaymentMethod(
-  ctx: Ctx,
+  ctx: TenantCtx,
   input: {
-    orgId: string;
     customerId: string;
     gateway: PaymentMethodRow['gateway'];
     method: {
@@ -152,16 +140,15 @@ export async function savePaymentMethod(
     };
   },
 ): Promise<PaymentMethodRow> {
-  const hasDefault = await ctx.db
+  const hasDefault = await scoped(ctx)
     .selectFrom('payment_methods')
     .select('id')
-    .where('org_id', '=', input.orgId)
     .where('is_default', '=', true)
     .executeTakeFirst();
   const inserted = await ctx.db
     .insertInto('payment_methods')
     .values({
-      org_id: input.orgId,
+      org_id: ctx.tenant.orgId,
       id: newId('paymentMethod'),
       customer_id: input.customerId,
       gateway: input.gateway,
@@ -178,16 +165,14 @@ export async function savePaymentMethod(
     .returningAll()
     .executeTakeFirst();
   if (!inserted) {
-    return ctx.db
+    return scoped(ctx)
       .selectFrom('payment_methods')
       .selectAll()
-      .where('org_id', '=', input.orgId)
       .where('gateway', '=', input.gateway)
       .where('gateway_ref', '=', input.method.ref)
       .executeTakeFirstOrThrow();
   }
   await recordAudit(ctx, {
-    orgId: input.orgId,
     action: 'payment_method.saved',
     targetType: 'payment_method',
     targetId: inserted.id,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { recordAudit } from '../access/index.js';
 import { idOf } from '../api-shapes.js';
-import type { Ctx } from '../context.js';
 import { newId, randomToken } from '../db/ids.js';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { EVENT_TYPES } from './events.js';
 
@@ -69,12 +69,11 @@ export function presentEndpoint(row: WebhookEndpointRow): z.infer<typeof endpoin
 }
 
 export async function createEndpoint(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof createEndpointBody>,
 ): Promise<WebhookEndpointRow> {
   const row: WebhookEndpointRow = {
-    org_id: orgId,
+    org_id: ctx.tenant.orgId,
     id: newId('webhookEndpoint'),
     url: input.url,
     description: input.description,
@@ -85,7 +84,6 @@ export async function createEndpoint(
   };
   await ctx.db.insertInto('webhook_endpoints').values(row).execute();
   await recordAudit(ctx, {
-    orgId,
     action: 'webhook_endpoint.created',
     targetType: 'webhook_endpoint',
     targetId: row.id,
@@ -94,11 +92,10 @@ export async function createEndpoint(
   return row;
 }
 
-export async function listEndpoints(ctx: Ctx, orgId: string): Promise<WebhookEndpointRow[]> {
-  return ctx.db
+export async function listEndpoints(ctx: TenantCtx): Promise<WebhookEndpointRow[]> {
+  return scoped(ctx)
     .selectFrom('webhook_endpoints')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('status', '=', 'enabled')
     .orderBy('created_at')
     .limit(50)
@@ -106,18 +103,16 @@ export async function listEndpoints(ctx: Ctx, orgId: string): Promise<WebhookEnd
 }
 
 /** Disabled, not deleted: its delivery log stays, and nothing more is sent to it. */
-export async function disableEndpoint(ctx: Ctx, orgId: string, id: string): Promise<WebhookEndpointRow> {
-  const row = await ctx.db
+export async function disableEndpoint(ctx: TenantCtx, id: string): Promise<WebhookEndpointRow> {
+  const row = await scoped(ctx)
     .updateTable('webhook_endpoints')
     .set({ status: 'disabled' })
-    .where('org_id', '=', orgId)
     .where('id', '=', id)
     .where('status', '=', 'enabled')
     .returningAll()
     .executeTakeFirst();
   if (!row) throw notFound('webhook_endpoint.not_found', 'No such webhook endpoint');
   await recordAudit(ctx, {
-    orgId,
     action: 'webhook_endpoint.disabled',
     targetType: 'webhook_endpoint',
     targetId: id,
@@ -129,27 +124,26 @@ export async function disableEndpoint(ctx: Ctx, orgId: string, id: string): Prom
 
 /** An endpoint this organization does not have is a 404, as for any other object, not an empty log. */
 export async function listDeliveries(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   endpointId: string,
 ): Promise<(WebhookDeliveryRow & { event_type: string })[]> {
   // Another organization's endpoint (or none) is not found, rather than found empty.
-  const endpoint = await ctx.db
+  const endpoint = await scoped(ctx)
     .selectFrom('webhook_endpoints')
     .select('id')
-    .where('org_id', '=', orgId)
     .where('id', '=', endpointId)
     .executeTakeFirst();
   if (!endpoint) throw notFound('webhook_endpoint.not_found', 'No such webhook endpoint');
-  return ctx.db
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('events as v', (j) => j.onRef('v.org_id', '=', 'd.org_id').onRef('v.id', '=', 'd.event_id'))
-    .selectAll('d')
+  return scoped(ctx)
+    .selectFrom('webhook_deliveries')
+    .innerJoin('events as v', (j) =>
+      j.onRef('v.org_id', '=', 'webhook_deliveries.org_id').onRef('v.id', '=', 'webhook_deliveries.event_id'),
+    )
+    .selectAll('webhook_deliveries')
     .select('v.type as event_type')
-    .where('d.org_id', '=', orgId)
-    .where('d.endpoint_id', '=', endpointId)
-    .orderBy('d.created_at', 'desc')
-    .orderBy('d.id', 'desc')
+    .where('webhook_deliveries.endpoint_id', '=', endpointId)
+    .orderBy('webhook_deliveries.created_at', 'desc')
+    .orderBy('webhook_deliveries.id', 'desc')
     .limit(100)
     .execute();
 }

@@ -3,6 +3,7 @@ import { type Ctx, withTransaction } from '../context.js';
 import type { Tx } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { enqueue } from '../jobs/queue.js';
+import type { TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 
 /**
@@ -48,14 +49,14 @@ export const EVENT_TYPES: readonly EventType[] = [
  * Records `object` as an event of `type`, with one delivery per enabled endpoint whose patterns
  * ('*', 'invoice.*', 'invoice.paid') take it, in one statement, and queues their sending.
  */
-export async function emit(ctx: Ctx, orgId: string, type: EventType, object: object): Promise<void> {
+export async function emit(ctx: TenantCtx, type: EventType, object: object): Promise<void> {
   await withTransaction(ctx, async (tx) => {
     const now = toDate(tx.clock.now());
     const patterns = ['*', type, `${type.slice(0, type.indexOf('.'))}.*`];
     const { rows } = await sql<{ id: string }>`
       with event as (
         insert into events (org_id, id, type, data, created_at)
-        values (${orgId}, ${newId('event')}, ${type}, ${JSON.stringify({ object })}::jsonb, ${now})
+        values (${ctx.tenant.orgId}, ${newId('event')}, ${type}, ${JSON.stringify({ object })}::jsonb, ${now})
         returning org_id, id
       )
       insert into webhook_deliveries (org_id, id, endpoint_id, event_id, status, attempts, created_at)
@@ -65,7 +66,10 @@ export async function emit(ctx: Ctx, orgId: string, type: EventType, object: obj
       where endpoint.status = 'enabled' and endpoint.events && ${patterns}::text[]
       returning id`.execute(tx.db);
     for (const delivery of rows) {
-      await enqueue(tx.db as Tx, WEBHOOK_DELIVERY_JOB, { org_id: orgId, delivery_id: delivery.id });
+      await enqueue(tx.db as Tx, WEBHOOK_DELIVERY_JOB, {
+        org_id: ctx.tenant.orgId,
+        delivery_id: delivery.id,
+      });
     }
   });
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Ctx, silentLogger, withTransaction } from '../context.js';
+import { tenantContext } from '../tenant.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { engines } from '../testing/databases.js';
 import { deliverWebhook, emit, SIGNATURE_HEADER } from './index.js';
@@ -138,7 +139,7 @@ describe.each(engines())('outbound webhooks on %s', (engine) => {
 
   it('records a refused delivery and throws, so the job retries it; a later attempt succeeds once', async () => {
     const { orgId } = await organizationWithEndpoint();
-    await emit(ctx(), orgId, 'invoice.paid', { id: 'in_example' });
+    await emit(tenantContext(ctx(), orgId), 'invoice.paid', { id: 'in_example' });
     const [delivery] = await deliveries(orgId);
     if (!delivery) throw new Error('no delivery');
     answer = 500;
@@ -160,7 +161,7 @@ describe.each(engines())('outbound webhooks on %s', (engine) => {
     const { orgId } = await organizationWithEndpoint();
     await expect(
       withTransaction(ctx(), async (tx) => {
-        await emit(tx, orgId, 'invoice.voided', { id: 'in_example' });
+        await emit(tenantContext(tx, orgId), 'invoice.voided', { id: 'in_example' });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
@@ -175,11 +176,11 @@ describe.each(engines())('outbound webhooks on %s', (engine) => {
 
   it('sends only the events an endpoint asked for, and nothing to a disabled one', async () => {
     const { owner, orgId, endpoint } = await organizationWithEndpoint(['invoice.paid']);
-    await emit(ctx(), orgId, 'invoice.finalized', { id: 'in_a' });
-    await emit(ctx(), orgId, 'invoice.paid', { id: 'in_a' });
+    await emit(tenantContext(ctx(), orgId), 'invoice.finalized', { id: 'in_a' });
+    await emit(tenantContext(ctx(), orgId), 'invoice.paid', { id: 'in_a' });
     expect(await deliveries(orgId)).toHaveLength(1);
     await api.call({ method: 'DELETE', url: `/v1/webhook_endpoints/${endpoint.id}`, as: owner, org: orgId });
-    await emit(ctx(), orgId, 'invoice.paid', { id: 'in_b' });
+    await emit(tenantContext(ctx(), orgId), 'invoice.paid', { id: 'in_b' });
     expect(await deliveries(orgId)).toHaveLength(1);
   });
 });

@@ -2,13 +2,17 @@ import type { z } from 'zod';
 import { amountJson } from '../api-shapes.js';
 import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
-import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
-import type { BillingCustomerRow } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { customerContext, pricedPlan, subscribeToPlan, upcomingRenewal } from './subscription-billing.js';
+import { customerContext, type TenantCtx } from '../tenant.js';
+import {
+  billingCustomerContext,
+  pricedPlan,
+  subscribeToPlan,
+  upcomingRenewal,
+} from './subscription-billing.js';
 
 /**
  * Work that spans the catalog, customers and subscriptions: a new billing customer starts on the
@@ -17,18 +21,17 @@ import { customerContext, pricedPlan, subscribeToPlan, upcomingRenewal } from '.
  */
 
 export async function createBillingCustomer(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof customers.createCustomerBody>,
   deps: customers.CustomerDeps,
 ) {
-  const customer = await customers.createCustomer(ctx, orgId, input, deps);
-  const free = await catalog.findDefaultPlan(ctx, catalog.issuerFor(orgId));
+  const customer = await customers.createCustomer(ctx, input, deps);
+  const free = await catalog.findDefaultPlan(ctx);
   if (free && free.plan.disabled_at === null) {
-    await subscribeToPlan(ctx, {
-      customer,
-      plan: await pricedPlan(ctx, { issuerId: free.plan.org_id, planId: free.plan.id }),
-      quotedAt: ctx.clock.now(),
+    const cctx = await customerContext(ctx, customer);
+    await subscribeToPlan(cctx, {
+      plan: await pricedPlan(cctx, { planId: free.plan.id }),
+      quotedAt: cctx.clock.now(),
       reason: 'A new customer starts on the default plan',
     });
   }
@@ -36,13 +39,12 @@ export async function createBillingCustomer(
 }
 
 export async function moveOrganizationToPlan(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof subscriptions.moveToPlanBody>,
 ) {
-  const customer = await customers.getCustomer(ctx, orgId);
-  const issuerId = catalog.issuerFor(orgId);
-  const { plan, version } = await catalog.getPlan(ctx, issuerId, input.plan_id, {
+  const cctx = await billingCustomerContext(ctx);
+  const { customer } = cctx;
+  const { plan, version } = await catalog.getPlan(ctx, input.plan_id, {
     ...(input.version === undefined ? {} : { version: input.version }),
   });
   if (plan.disabled_at !== null)
@@ -54,10 +56,8 @@ export async function moveOrganizationToPlan(
       'plan_id',
     );
   }
-  const cctx = await customerContext(ctx, customer);
   const { subscription } = await subscribeToPlan(cctx, {
-    customer,
-    plan: await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id }),
+    plan: await pricedPlan(cctx, { planId: plan.id, versionId: version.id }),
     quotedAt: cctx.clock.now(),
     reason: 'Moved by an operator',
   });
@@ -65,14 +65,14 @@ export async function moveOrganizationToPlan(
 }
 
 /** The plan the organization is on now: its newest active subscription's. */
-export async function currentPlanId(ctx: Ctx, orgId: string): Promise<string | undefined> {
-  const [newest] = await subscriptions.liveSubscriptions(ctx, orgId);
+export async function currentPlanId(ctx: TenantCtx): Promise<string | undefined> {
+  const [newest] = await subscriptions.liveSubscriptions(ctx);
   return newest?.plan_id;
 }
 
 /** A subscription with the plan version it is billed by. */
 export async function describeSubscription(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: Parameters<typeof subscriptions.presentSubscription>[0],
 ) {
   const [described] = await describeSubscriptions(ctx, [row]);
@@ -80,14 +80,15 @@ export async function describeSubscription(
 }
 
 /**
- * Subscriptions with the plan versions they are billed by and their next invoices, for a page of a
- * list: the same queries for a page of one as for a page of two hundred (versions and plans by id,
- * and per issuer its names, its customer and its tax rule; an organization's subscriptions have one).
+ * The tenant's subscriptions with the plan versions they are billed by and their next invoices, for
+ * a page of a list: the same queries for a page of one as for a page of two hundred (versions and
+ * plans by id; the issuer's names, the customer and its tax rule once).
  */
 export async function describeSubscriptions(
-  ctx: Ctx,
+  ctx: TenantCtx,
   rows: readonly Parameters<typeof subscriptions.presentSubscription>[0][],
 ) {
+  if (rows.length === 0) return [];
   const versionRefs = rows.flatMap((row) => [
     { issuerId: row.plan_issuer_id, versionId: row.plan_version_id },
     ...(row.scheduled_plan_version_id
@@ -100,33 +101,11 @@ export async function describeSubscriptions(
     if (!entry) throw notFound('plan_version.not_found', `No plan version ${versionId}`);
     return entry;
   };
-  const perIssuer = new Map<
-    string,
-    Promise<{ names: catalog.CatalogNames; customer?: BillingCustomerRow }>
-  >();
-  const issuerData = (issuerId: string, orgId: string) => {
-    const key = `${issuerId}|${orgId}`;
-    let data = perIssuer.get(key);
-    if (!data) {
-      data = (async () => ({
-        names: await catalog.loadCatalogNames(ctx, issuerId),
-        ...(await customerWithTax(ctx, issuerId, orgId)),
-      }))();
-      perIssuer.set(key, data);
-    }
-    return data;
-  };
-  const taxes = new Map<string, billing.TaxRule>();
-  async function customerWithTax(c: Ctx, issuerId: string, orgId: string) {
-    const customer = await customers.findCustomer(c, orgId);
-    if (customer) taxes.set(`${issuerId}|${orgId}`, await invoicing.taxRuleFor(c, issuerId, customer));
-    return customer ? { customer } : {};
-  }
+  const [names, customer] = await Promise.all([catalog.loadCatalogNames(ctx), customers.findCustomer(ctx)]);
+  const tax = customer ? await invoicing.taxRuleFor(ctx, customer) : undefined;
   const described = [];
   for (const row of rows) {
     const entry = entryOf(row.plan_issuer_id, row.plan_version_id);
-    const { names, customer } = await issuerData(row.plan_issuer_id, row.org_id);
-    const tax = taxes.get(`${row.plan_issuer_id}|${row.org_id}`);
     // What the next renewal will charge, rated as the billing run will (a waiting downgrade's plan).
     const next = entryOf(row.plan_issuer_id, row.scheduled_plan_version_id ?? row.plan_version_id);
     const renewal = customer && tax ? upcomingRenewal(row, entry, next, tax) : null;

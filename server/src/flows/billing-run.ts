@@ -13,11 +13,12 @@ import * as invoicing from '../invoicing/index.js';
 import * as ledger from '../ledger/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
+import { customerContext, type TenantCtx, tenantContext } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
 import { type RenewalPass, RunMemo, renewDue, renewLocked } from './renewals.js';
-import { customerContext, ledgerAccount } from './subscription-billing.js';
+import { ledgerAccount } from './subscription-billing.js';
 
 export { RunMemo };
 
@@ -74,6 +75,10 @@ export interface BillingRunReport {
 /**
  * Runs everything due for the organizations in `scope` until nothing is left. Without a scope it
  * covers every organization except those whose customer is on a test clock (their time is their own).
+ *
+ * The run acts for many tenants: its queries for due work (`renewDue`, `invoicesToCollect`,
+ * `statementsToClose`, ...) deliberately cross organizations, filtered by `scope`; each item found is
+ * then done in its own organization's tenant context.
  */
 export async function runBilling(
   ctx: Ctx,
@@ -95,7 +100,7 @@ export async function runBilling(
       within,
     )) {
       // A plan change interrupted after its claim: finish it with the same key, or withdraw it.
-      await completePlanChange(ctx, deps, draft).catch((error) =>
+      await completePlanChange(tenantContext(ctx, draft.org_id), deps, draft).catch((error) =>
         ctx.log.warn({ err: error, invoice: draft.id }, 'an interrupted plan change was withdrawn'),
       );
     }
@@ -106,12 +111,13 @@ export async function runBilling(
     const toCollect = await invoicing.invoicesToCollect(ctx, now, within);
     const known = await loadForCollection(ctx, toCollect);
     await eachConcurrently(toCollect, deps.chargeConcurrency ?? DEFAULT_CHARGE_CONCURRENCY, async (due) => {
-      const outcome = await collectInvoice(ctx, deps, due.org_id, due.id, { known: known.get(due.id) });
+      const tenant = tenantContext(ctx, due.org_id);
+      const outcome = await collectInvoice(tenant, deps, due.id, { known: known.get(due.id) });
       if (outcome === 'paid') report.charged++;
       if (outcome === 'failed') report.failed++;
     });
     for (const due of await ledger.statementsToClose(ctx, now, within)) {
-      await withTransaction(ctx, (tx) => ledger.closeStatement(tx, due.org_id, due.id));
+      await withTransaction(tenantContext(ctx, due.org_id), (tx) => ledger.closeStatement(tx, due.id));
       report.closed++;
     }
     // A subscription several periods behind (a clock moved far) renews once per pass; stop when a
@@ -125,15 +131,14 @@ export async function runBilling(
  * is not due, or another worker did it first.
  */
 export async function renewSubscription(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   subscriptionId: string,
   memo: RunMemo = new RunMemo(),
 ): Promise<boolean> {
   return withTransaction(ctx, async (tx) => {
-    const sub = await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait');
-    const customer = await customers.getCustomer(tx, orgId);
-    return renewLocked(tx, sub, customer, memo);
+    const sub = await subscriptions.getSubscription(tx, subscriptionId, 'wait');
+    const customer = await customers.getCustomer(tx);
+    return renewLocked(await customerContext(tx, customer), sub, memo);
   });
 }
 
@@ -183,16 +188,15 @@ async function loadForCollection(
  * invoice and the attempt, so the same attempt repeated (a crash, a second worker) is one charge.
  */
 export async function collectInvoice(
-  ctx: Ctx,
+  ctx: TenantCtx,
   deps: BillingRunDeps,
-  orgId: string,
   invoiceId: string,
   options: { now?: boolean; known?: KnownForCollection | undefined } = {},
 ): Promise<CollectionOutcome> {
   const { known } = options;
-  const customer = known?.customer ?? (await customers.getCustomer(ctx, orgId));
+  const customer = known?.customer ?? (await customers.getCustomer(ctx));
   const cctx = await customerContext(ctx, customer);
-  const invoice = known?.invoice ?? (await invoicing.getInvoice(cctx, orgId, invoiceId));
+  const invoice = known?.invoice ?? (await invoicing.getInvoice(cctx, invoiceId));
   const due = invoicing.amountDue(invoice);
   const scheduled =
     invoice.auto_charge &&
@@ -200,9 +204,7 @@ export async function collectInvoice(
     invoice.next_attempt_at <= toDate(cctx.clock.now());
   // `now`: the customer pays an open invoice with the saved card (a new one, often) this moment.
   if (invoice.status !== 'open' || due === 0n || !(scheduled || options.now)) return 'skipped';
-  const method = (known?.methods ?? (await customers.listPaymentMethods(cctx, orgId))).find(
-    (m) => m.is_default,
-  );
+  const method = (known?.methods ?? (await customers.listPaymentMethods(cctx))).find((m) => m.is_default);
   if (!method || !deps.gateways.has(method.gateway)) {
     await settleFailure(cctx, invoice, 'No saved payment method to charge');
     return 'failed';
@@ -211,7 +213,6 @@ export async function collectInvoice(
   let payment: PaymentRow;
   try {
     payment = await payments.chargeSavedMethod(cctx, gateway, {
-      orgId,
       customerId: customer.id,
       gatewayCustomerRef:
         known?.gatewayCustomers.get(gateway.name) ??
@@ -237,7 +238,7 @@ export async function collectInvoice(
  * its webhook, which calls this again.
  */
 export async function settleInvoicePayment(
-  ctx: Ctx,
+  ctx: TenantCtx,
   payment: PaymentRow,
   attempt?: number,
   knownCustomer?: BillingCustomerRow,
@@ -245,22 +246,17 @@ export async function settleInvoicePayment(
   if (!payment.invoice_id) return 'skipped';
   const invoiceId = payment.invoice_id;
   return withTransaction(ctx, async (tx) => {
-    const invoice = await invoicing.getInvoice(tx, payment.org_id, invoiceId);
+    const invoice = await invoicing.getInvoice(tx, invoiceId);
     if (payment.status === 'processing') {
       // No new attempt while this one is under way; its webhook settles it.
-      await invoicing.awaitPaymentOutcome(tx, { orgId: payment.org_id, invoiceId });
+      await invoicing.awaitPaymentOutcome(tx, invoiceId);
       return 'pending';
     }
-    const customer = knownCustomer ?? (await customers.getCustomer(tx, payment.org_id));
+    const customer = knownCustomer ?? (await customers.getCustomer(tx));
     if (!invoice.subscription_id) return 'skipped';
-    const sub = await subscriptions.getSubscription(tx, payment.org_id, invoice.subscription_id, 'wait');
+    const sub = await subscriptions.getSubscription(tx, invoice.subscription_id, 'wait');
     if (payment.status === 'succeeded') {
-      await invoicing.applyPayment(
-        tx,
-        { orgId: payment.org_id, invoiceId },
-        payment,
-        ledgerAccount(sub, customer),
-      );
+      await invoicing.applyPayment(tx, invoiceId, payment, ledgerAccount(sub, customer));
       await releaseIfSettled(tx, sub, customer, `Invoice ${invoice.number} paid`);
       return 'paid';
     }
@@ -274,7 +270,7 @@ export async function settleInvoicePayment(
  * invoicing it (unpaid), `pause` stops its renewals until it owes nothing (then it resumes, the
  * paused days not billed), `cancel` ends it now; in every case the invoice stays owed.
  */
-async function takeFinalStep(tx: Ctx, sub: SubscriptionRow, step: DunningFinalStep, reason: string) {
+async function takeFinalStep(tx: TenantCtx, sub: SubscriptionRow, step: DunningFinalStep, reason: string) {
   // A subscription the customer paused or ended meanwhile is left as it is.
   if (!subscriptions.RENEWABLE.includes(sub.status)) return;
   const pastDue =
@@ -288,25 +284,20 @@ async function takeFinalStep(tx: Ctx, sub: SubscriptionRow, step: DunningFinalSt
 
 /** A failed attempt at an invoice: the next on the dunning schedule, or the last step after the last. */
 export async function settleFailure(
-  ctx: Ctx,
+  ctx: TenantCtx,
   invoice: InvoiceRow,
   why: string,
   attempt = invoice.attempt_count,
 ) {
   await withTransaction(ctx, async (tx) => {
     if (!invoice.subscription_id) return;
-    const sub = await subscriptions.getSubscription(tx, invoice.org_id, invoice.subscription_id, 'wait');
+    const sub = await subscriptions.getSubscription(tx, invoice.subscription_id, 'wait');
     const {
       recorded,
       exhausted,
       finalStep,
       invoice: updated,
-    } = await invoicing.recordFailedAttempt(
-      tx,
-      { orgId: invoice.org_id, invoiceId: invoice.id },
-      attempt,
-      sub.time_zone,
-    );
+    } = await invoicing.recordFailedAttempt(tx, invoice.id, attempt, sub.time_zone);
     if (!recorded) return;
     if (exhausted) {
       await takeFinalStep(tx, sub, finalStep, `${invoice.number} unpaid after the last retry: ${why}`);

@@ -2,13 +2,14 @@ import { Temporal } from 'temporal-polyfill';
 import { amountJson } from '../api-shapes.js';
 import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
-import { type Ctx, withTransaction } from '../context.js';
+import { withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
-import type { BillingCustomerRow, ConflictingPaymentRow, InvoiceRow, SubscriptionRow } from '../db/schema.js';
+import type { ConflictingPaymentRow, InvoiceRow, SubscriptionRow } from '../db/schema.js';
 import { conflict, invalid, paymentFailed } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
+import { type CustomerCtx, scoped, type TenantCtx } from '../tenant.js';
 import { type BillingPeriod, fromDate } from '../time/index.js';
 import type { BillingRunDeps } from './billing-run.js';
 import { closeOtherPlanCheckouts } from './checkout.js';
@@ -19,7 +20,7 @@ import {
   paidPlanInForce,
   refundConflictingPayments,
 } from './plan-conflicts.js';
-import { customerContext, ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
+import { ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
 
 /**
  * Modify plan (C17). An upgrade applies now: a credit for the unused days of the current plan and a
@@ -147,22 +148,19 @@ function computeIntervalChange(input: {
 }
 
 interface ChangeSetup {
-  customer: BillingCustomerRow;
-  ctx: Ctx;
   sub: SubscriptionRow;
   change: PlanChange;
 }
 
+/** The change as it stands now on the customer's clock, after every check the change makes. */
 async function setUp(
-  ctx: Ctx,
-  orgId: string,
+  cctx: CustomerCtx,
   subscriptionId: string,
   planId: string,
   timing: ChangeTiming | undefined,
 ): Promise<ChangeSetup> {
-  const customer = await customers.getCustomer(ctx, orgId);
-  const cctx = await customerContext(ctx, customer);
-  const sub = await subscriptions.getSubscription(cctx, orgId, subscriptionId);
+  const { customer } = cctx;
+  const sub = await subscriptions.getSubscription(cctx, subscriptionId);
   if (!['active', 'trialing'].includes(sub.status)) {
     throw conflict(
       'subscription.not_changeable',
@@ -172,7 +170,7 @@ async function setUp(
   if (sub.plan_id === planId)
     throw conflict('subscription.same_plan', 'This subscription is on that plan already');
   // Only plans this organization is offered exist for it.
-  await catalog.getOffer(cctx, { orgId, currency: undefined, currentPlanId: undefined }, planId);
+  await catalog.getOffer(cctx, { currency: undefined, currentPlanId: undefined }, planId);
   const from = await pricedPlan(cctx, {
     issuerId: sub.plan_issuer_id,
     planId: sub.plan_id,
@@ -215,7 +213,7 @@ async function setUp(
     period,
     nextPeriod: subscriptions.periodContaining(rule, period.endInstant),
     at: now,
-    tax: await invoicing.taxRuleFor(cctx, sub.plan_issuer_id, customer),
+    tax: await invoicing.taxRuleFor(cctx, customer),
     timing,
   });
   if (intervalChanges && timing === 'period_end') {
@@ -232,17 +230,16 @@ async function setUp(
       'timing',
     );
   }
-  return { customer, ctx: cctx, sub, change };
+  return { sub, change };
 }
 
 export async function previewPlanChange(
-  ctx: Ctx,
-  orgId: string,
+  cctx: CustomerCtx,
   subscriptionId: string,
   planId: string,
   timing?: ChangeTiming,
 ) {
-  const { change } = await setUp(ctx, orgId, subscriptionId, planId, timing);
+  const { change } = await setUp(cctx, subscriptionId, planId, timing);
   return presentPlanChange(subscriptionId, change);
 }
 
@@ -273,18 +270,18 @@ export function presentPlanChange(subscriptionId: string, change: PlanChange) {
  * now, is invoiced (and paid when something is due) and applied now.
  */
 export async function changePlan(
-  ctx: Ctx,
+  cctx: CustomerCtx,
   deps: BillingRunDeps,
-  orgId: string,
   subscriptionId: string,
   planId: string,
   timing?: ChangeTiming,
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
-  const { customer, ctx: cctx, sub, change } = await setUp(ctx, orgId, subscriptionId, planId, timing);
+  const { customer } = cctx;
+  const { sub, change } = await setUp(cctx, subscriptionId, planId, timing);
 
   if (change.effective === 'period_end') {
     return withTransaction(cctx, async (tx) => {
-      const locked = await subscriptions.getSubscription(tx, orgId, sub.id, 'nowait');
+      const locked = await subscriptions.getSubscription(tx, sub.id, 'nowait');
       if (locked.plan_version_id !== sub.plan_version_id) throw changedMeanwhile();
       const subscription = await subscriptions.schedulePlan(
         tx,
@@ -296,7 +293,7 @@ export async function changePlan(
     });
   }
 
-  const method = (await customers.listPaymentMethods(cctx, orgId)).find((m) => m.is_default);
+  const method = (await customers.listPaymentMethods(cctx)).find((m) => m.is_default);
   if (change.totals.total > 0n && (!method || !deps.gateways.has(method.gateway))) {
     throw invalid(
       'subscription.payment_method_required',
@@ -306,12 +303,12 @@ export async function changePlan(
 
   // Claim: the draft is the one change in progress for this subscription.
   const draft = await withTransaction(cctx, async (tx) => {
-    const locked = await subscriptions.getSubscription(tx, orgId, sub.id, 'nowait');
+    const locked = await subscriptions.getSubscription(tx, sub.id, 'nowait');
     if (locked.plan_version_id !== sub.plan_version_id) throw changedMeanwhile();
-    const pending = await invoicing.listInvoices(tx, orgId, { subscriptionId: sub.id, status: 'draft' });
+    const pending = await invoicing.listInvoices(tx, { subscriptionId: sub.id, status: 'draft' });
     if (pending.some((invoice) => invoice.billing_reason === 'subscription_update')) throw changedMeanwhile();
     return invoicing.createDraft(tx, {
-      orgId,
+      orgId: tx.tenant.orgId,
       issuerId: sub.plan_issuer_id,
       customer,
       subscriptionId: sub.id,
@@ -326,7 +323,7 @@ export async function changePlan(
   });
   const changed = await completePlanChange(cctx, deps, draft);
   // A paid plan is in force now: checkouts for a plan left open in other tabs can no longer be paid.
-  await closeOtherPlanCheckouts(cctx, orgId, deps.gateways);
+  await closeOtherPlanCheckouts(cctx, deps.gateways);
   return changed;
 }
 
@@ -342,22 +339,20 @@ function changedMeanwhile() {
  * the charge's key is the draft's id, and a finished draft is finished.
  */
 export async function completePlanChange(
-  ctx: Ctx,
+  ctx: TenantCtx,
   deps: BillingRunDeps,
   draft: InvoiceRow,
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
-  const orgId = draft.org_id;
-  const customer = await customers.getCustomer(ctx, orgId);
+  const customer = await customers.getCustomer(ctx);
   let payment: Awaited<ReturnType<typeof payments.chargeSavedMethod>> | undefined;
   if (draft.total > 0n) {
-    const method = (await customers.listPaymentMethods(ctx, orgId)).find((m) => m.is_default);
+    const method = (await customers.listPaymentMethods(ctx)).find((m) => m.is_default);
     if (!method || !deps.gateways.has(method.gateway)) {
-      await withTransaction(ctx, (tx) => invoicing.discardDraft(tx, orgId, draft.id));
+      await withTransaction(ctx, (tx) => invoicing.discardDraft(tx, draft.id));
       throw invalid('subscription.payment_method_required', 'Add a card before upgrading');
     }
     const gateway = deps.gateways.get(method.gateway);
     payment = await payments.chargeSavedMethod(ctx, gateway, {
-      orgId,
       customerId: customer.id,
       gatewayCustomerRef: await payments.gatewayCustomerRef(ctx, gateway, customer),
       paymentMethodRef: method.gateway_ref,
@@ -372,8 +367,8 @@ export async function completePlanChange(
   if (paid && paid.status !== 'succeeded') {
     // Withdrawn in its own transaction: the error that follows must not roll the withdrawal back.
     await withTransaction(ctx, async (tx) => {
-      const current = await invoicing.findInvoice(tx, orgId, draft.id);
-      if (current?.status === 'draft') await invoicing.discardDraft(tx, orgId, draft.id);
+      const current = await invoicing.findInvoice(tx, draft.id);
+      if (current?.status === 'draft') await invoicing.discardDraft(tx, draft.id);
     });
     throw paymentFailed(
       paid.status === 'requires_action' ? 'card.authentication_required' : 'card.declined',
@@ -387,16 +382,14 @@ export async function completePlanChange(
     async (
       tx,
     ): Promise<{ owed: ConflictingPaymentRow } | { subscription: SubscriptionRow; invoice: InvoiceRow }> => {
-      const current = await invoicing.findInvoice(tx, orgId, draft.id);
+      const current = await invoicing.findInvoice(tx, draft.id);
       if (current?.status !== 'draft' || !current.subscription_id) {
         throw conflict('subscription.changed', 'This change was finished already');
       }
       // Which plan the organization pays for is decided by one transaction at a time.
-      await customers.lockCustomer(tx, orgId);
-      const sub = await subscriptions.getSubscription(tx, orgId, current.subscription_id, 'wait');
-      const inForce = ['active', 'trialing'].includes(sub.status)
-        ? undefined
-        : await paidPlanInForce(tx, orgId);
+      await customers.lockCustomer(tx);
+      const sub = await subscriptions.getSubscription(tx, current.subscription_id, 'wait');
+      const inForce = ['active', 'trialing'].includes(sub.status) ? undefined : await paidPlanInForce(tx);
       if (paid && inForce) {
         // A checkout in another tab replaced this subscription while its card was charged: the
         // change has nothing left to change, and its payment goes back.
@@ -407,26 +400,25 @@ export async function completePlanChange(
           inForce,
         });
         // The draft goes; the payment no longer pays an invoice.
-        await tx.db
+        await scoped(tx)
           .updateTable('payments')
           .set({ invoice_id: null })
-          .where('org_id', '=', orgId)
           .where('id', '=', paid.id)
           .execute();
-        await invoicing.discardDraft(tx, orgId, draft.id);
+        await invoicing.discardDraft(tx, draft.id);
         return { owed };
       }
       // The new plan's line: the charge for the rest of the period, or the first period of a new interval.
-      const charge = (await invoicing.invoiceLines(tx, orgId, draft.id)).find(
+      const charge = (await invoicing.invoiceLines(tx, draft.id)).find(
         (l) => l.kind === 'proration_charge' || l.kind === 'license',
       );
       const target = charge?.plan_version_id
-        ? await catalog.findPlanVersion(tx, sub.plan_issuer_id, charge.plan_version_id)
+        ? await catalog.findPlanVersion(tx, charge.plan_version_id)
         : undefined;
       if (!target) throw conflict('subscription.changed', 'The plan of this change no longer exists');
       const account = ledgerAccount(sub, customer);
-      let invoice = await invoicing.finalize(tx, orgId, draft.id, account);
-      if (paid) invoice = await invoicing.applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
+      let invoice = await invoicing.finalize(tx, draft.id, account);
+      if (paid) invoice = await invoicing.applyPayment(tx, invoice.id, paid, account);
       const subscription = await subscriptions.changePlanVersion(
         tx,
         sub,
@@ -441,8 +433,8 @@ export async function completePlanChange(
     },
   );
   if ('owed' in applied) {
-    await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
-    const owed = await findConflictingPayment(ctx, orgId, applied.owed.payment_id);
+    await refundConflictingPayments(ctx, deps.gateways, { only: [ctx.tenant.orgId] });
+    const owed = await findConflictingPayment(ctx, applied.owed.payment_id);
     throw conflict('subscription.replaced', conflictMessage(owed ?? applied.owed));
   }
   return applied;

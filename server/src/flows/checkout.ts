@@ -1,11 +1,12 @@
 import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
-import { type Ctx, withTransaction } from '../context.js';
+import { withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
 import type { CheckoutSessionRow } from '../db/schema.js';
 import { conflict, invalid } from '../errors.js';
 import * as payments from '../payments/index.js';
+import { type CustomerCtx, scoped, type TenantCtx } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
 import { currentPlanId } from './billing-customer.js';
 import {
@@ -16,7 +17,12 @@ import {
   refundConflictingPayments,
   refuseSecondPaidPlan,
 } from './plan-conflicts.js';
-import { customerContext, pricedPlan, quoteFirstInvoice, subscribeToPlan } from './subscription-billing.js';
+import {
+  billingCustomerContext,
+  pricedPlan,
+  quoteFirstInvoice,
+  subscribeToPlan,
+} from './subscription-billing.js';
 
 /**
  * "Select subscription" → a checkout session at the customer's gateway → its hosted page → back to
@@ -43,34 +49,33 @@ export interface PlanCheckoutOptions {
 }
 
 /**
- * What a plan's checkout takes if it opens now, after every check the checkout makes: the plan's
- * details page shows this and the checkout charges it, so the two agree to the cent.
+ * What a plan's checkout takes if it opens now (now on the customer's clock), after every check the
+ * checkout makes: the plan's details page shows this and the checkout charges it, so the two agree to
+ * the cent.
  */
 export async function quotePlanCheckout(
-  ctx: Ctx,
-  orgId: string,
+  cctx: CustomerCtx,
   planId: string,
   options: PlanCheckoutOptions = {},
 ) {
   const billingMode = options.billingMode ?? 'calendar';
   const billingDay = options.billingDay ?? null;
   const additional = options.additional ?? false;
-  const customer = await customers.getCustomer(ctx, orgId);
-  const issuerId = catalog.issuerFor(orgId);
+  const { customer } = cctx;
+  const issuerId = cctx.tenant.issuerId;
   // A plan this organization may not choose does not exist for it.
-  await catalog.getOffer(ctx, { orgId, currency: undefined, currentPlanId: undefined }, planId);
-  const { plan, version } = await catalog.getPlan(ctx, issuerId, planId);
-  if (!additional && (await currentPlanId(ctx, orgId)) === plan.id) {
+  await catalog.getOffer(cctx, { currency: undefined, currentPlanId: undefined }, planId);
+  const { plan, version } = await catalog.getPlan(cctx, planId);
+  if (!additional && (await currentPlanId(cctx)) === plan.id) {
     throw conflict(
       'checkout.already_subscribed',
       `${plan.name} is already this organization's plan`,
       'plan_id',
     );
   }
-  if (!additional) await refuseSecondPaidPlan(ctx, orgId);
-  const cctx = await customerContext(ctx, customer);
-  const priced = await pricedPlan(cctx, { issuerId, planId: plan.id, versionId: version.id });
-  const quote = await quoteFirstInvoice(cctx, customer, priced, cctx.clock.now(), billingMode, billingDay);
+  if (!additional) await refuseSecondPaidPlan(cctx);
+  const priced = await pricedPlan(cctx, { planId: plan.id, versionId: version.id });
+  const quote = await quoteFirstInvoice(cctx, priced, cctx.clock.now(), billingMode, billingDay);
   if (!billing.costsNothing(version) && plan.currency !== customer.currency) {
     throw invalid(
       'plan.currency_mismatch',
@@ -78,19 +83,20 @@ export async function quotePlanCheckout(
       'plan_id',
     );
   }
-  return { customer, cctx, issuerId, plan, version, priced, quote, billingMode, billingDay, additional };
+  return { customer, issuerId, plan, version, priced, quote, billingMode, billingDay, additional };
 }
 
 export async function startPlanCheckout(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   planId: string,
   deps: CheckoutDeps,
   returnPath = '/billing',
   options: PlanCheckoutOptions = {},
 ) {
-  const { customer, cctx, issuerId, plan, version, priced, quote, billingMode, billingDay, additional } =
-    await quotePlanCheckout(ctx, orgId, planId, options);
+  const { orgId } = ctx.tenant;
+  const cctx = await billingCustomerContext(ctx);
+  const { customer, issuerId, plan, version, priced, quote, billingMode, billingDay, additional } =
+    await quotePlanCheckout(cctx, planId, options);
   const free = quote.totals.total <= 0n;
   const id = newId('checkoutSession');
   const instant = cctx.clock.now();
@@ -127,7 +133,6 @@ export async function startPlanCheckout(
     const started = await withTransaction(cctx, async (tx) => {
       await payments.insertCheckoutSession(tx, base);
       await subscribeToPlan(tx, {
-        customer,
         plan: priced,
         quotedAt: instant,
         reason: 'Chose the plan',
@@ -137,7 +142,7 @@ export async function startPlanCheckout(
       });
       return payments.markCheckout(tx, base, { status: 'complete' });
     });
-    if (replacesPaidCheckouts) await closeOtherPlanCheckouts(ctx, orgId, deps.gateways, id);
+    if (replacesPaidCheckouts) await closeOtherPlanCheckouts(ctx, deps.gateways, id);
     return started;
   }
 
@@ -158,11 +163,11 @@ export async function startPlanCheckout(
   });
   const row: CheckoutSessionRow = { ...base, gateway_session_ref: session.ref, url: session.url };
   await withTransaction(ctx, (tx) => payments.insertCheckoutSession(tx, row));
-  if (replacesPaidCheckouts && (await closeOtherPlanCheckouts(ctx, orgId, deps.gateways, id))) {
+  if (replacesPaidCheckouts && (await closeOtherPlanCheckouts(ctx, deps.gateways, id))) {
     // One of them had been paid a moment before: that plan is in force now, so this one is closed too.
-    const inForce = await paidPlanInForce(ctx, orgId);
+    const inForce = await paidPlanInForce(ctx);
     if (inForce) {
-      await applyCheckout(ctx, orgId, id, await gateway.expireCheckout(session.ref, `expire:${id}`));
+      await applyCheckout(cctx, id, await gateway.expireCheckout(session.ref, `expire:${id}`));
       await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
       throw conflict(
         'subscription.use_modify_plan',
@@ -181,15 +186,13 @@ export async function startPlanCheckout(
  * Additional subscriptions are meant to coexist: their checkouts stay open.
  */
 export async function closeOtherPlanCheckouts(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   gateways: payments.GatewayRegistry,
   keepId?: string,
 ): Promise<boolean> {
-  const open = await ctx.db
+  const open = await scoped(ctx)
     .selectFrom('checkout_sessions')
     .select(['id', 'gateway', 'gateway_session_ref'])
-    .where('org_id', '=', orgId)
     .where('status', '=', 'open')
     .where('mode', '=', 'payment')
     .where('plan_id', 'is not', null)
@@ -210,26 +213,21 @@ export async function closeOtherPlanCheckouts(
       continue;
     }
     if (view.status === 'complete') paid = true;
-    await applyCheckout(ctx, orgId, other.id, view);
+    await applyCheckout(await billingCustomerContext(ctx), other.id, view);
   }
-  if (paid) await refundConflictingPayments(ctx, gateways, { only: [orgId] });
+  if (paid) await refundConflictingPayments(ctx, gateways, { only: [ctx.tenant.orgId] });
   return paid;
 }
 
 /** "Update payment details": a setup checkout that saves a card at the gateway, made the default. */
-export async function startSetupCheckout(
-  ctx: Ctx,
-  orgId: string,
-  deps: CheckoutDeps,
-  returnPath = '/billing',
-) {
-  const customer = await customers.getCustomer(ctx, orgId);
+export async function startSetupCheckout(ctx: TenantCtx, deps: CheckoutDeps, returnPath = '/billing') {
+  const customer = await customers.getCustomer(ctx);
   const gateway = deps.gateways.get(customer.gateway);
   const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
   const id = newId('checkoutSession');
   const instant = ctx.clock.now();
   const row: CheckoutSessionRow = {
-    org_id: orgId,
+    org_id: ctx.tenant.orgId,
     id,
     customer_id: customer.id,
     gateway: customer.gateway,
@@ -261,7 +259,7 @@ export async function startSetupCheckout(
     successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
     cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
     expiresAt: row.expires_at,
-    metadata: { org_id: orgId, checkout_session_id: id },
+    metadata: { org_id: ctx.tenant.orgId, checkout_session_id: id },
     idempotencyKey: `checkout:${id}`,
   });
   const opened = { ...row, gateway_session_ref: session.ref, url: session.url };
@@ -274,39 +272,39 @@ export async function startSetupCheckout(
  * payment owed back (another paid plan came first) is refunded before the answer, so the page can
  * say so; one left owed by a crash is finished here too.
  */
-export async function syncCheckout(ctx: Ctx, orgId: string, checkoutId: string, deps: CheckoutDeps) {
-  const row = await payments.getCheckoutSession(ctx, orgId, checkoutId);
+export async function syncCheckout(ctx: TenantCtx, checkoutId: string, deps: CheckoutDeps) {
+  const only = { only: [ctx.tenant.orgId] };
+  const row = await payments.getCheckoutSession(ctx, checkoutId);
   if (row.status !== 'open' || !row.gateway_session_ref) {
-    if (await findConflictingPayment(ctx, orgId, row.payment_id)) {
-      await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+    if (await findConflictingPayment(ctx, row.payment_id)) {
+      await refundConflictingPayments(ctx, deps.gateways, only);
     }
     return row;
   }
   const view = await deps.gateways.get(row.gateway).getCheckout(row.gateway_session_ref);
-  const applied = await applyCheckout(ctx, orgId, checkoutId, view);
-  await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+  const applied = await applyCheckout(await billingCustomerContext(ctx), checkoutId, view);
+  await refundConflictingPayments(ctx, deps.gateways, only);
   return applied;
 }
 
-/** Applies what the gateway says of a checkout, once: a completed one pays and starts the plan. */
+/**
+ * Applies what the gateway says of a checkout, once: a completed one pays and starts the plan, on
+ * the customer's clock.
+ */
 export async function applyCheckout(
-  ctx: Ctx,
-  orgId: string,
+  cctx: CustomerCtx,
   checkoutId: string,
   view: payments.GatewayCheckout,
 ): Promise<CheckoutSessionRow> {
-  const customer = await customers.getCustomer(ctx, orgId);
-  const cctx = await customerContext(ctx, customer);
   return withTransaction(cctx, async (tx) => {
-    const row = await payments.getCheckoutSession(tx, orgId, checkoutId, { lock: true });
+    const row = await payments.getCheckoutSession(tx, checkoutId, { lock: true });
     if (row.status !== 'open' || view.status === 'open') return row;
     if (view.status === 'expired') return payments.markCheckout(tx, row, { status: 'expired' });
     // Which plan the organization pays for is decided by one transaction at a time.
-    await customers.lockCustomer(tx, orgId);
+    await customers.lockCustomer(tx);
 
     const payment = view.payment
       ? await payments.recordPayment(tx, {
-          orgId,
           customerId: row.customer_id,
           gateway: row.gateway,
           checkoutSessionId: row.id,
@@ -315,25 +313,22 @@ export async function applyCheckout(
       : undefined;
     if (view.paymentMethod) {
       const saved = await customers.savePaymentMethod(tx, {
-        orgId,
         customerId: row.customer_id,
         gateway: row.gateway,
         method: view.paymentMethod,
       });
       // A card saved to update payment details is the one to charge from now on.
-      if (row.mode === 'setup' && !saved.is_default)
-        await customers.setDefaultPaymentMethod(tx, orgId, saved.id);
+      if (row.mode === 'setup' && !saved.is_default) await customers.setDefaultPaymentMethod(tx, saved.id);
     }
     const inForce =
       row.plan_id && !row.additional && payment?.status === 'succeeded'
-        ? await paidPlanInForce(tx, orgId)
+        ? await paidPlanInForce(tx)
         : undefined;
     if (payment && inForce) {
       // Another paid plan started since this checkout opened (another tab): the payment goes back.
       await owePaymentBack(tx, { payment, source: 'checkout', sourceId: row.id, inForce });
     } else if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
       await subscribeToPlan(tx, {
-        customer,
         plan: await pricedPlan(tx, {
           issuerId: row.plan_issuer_id,
           planId: row.plan_id,
@@ -351,11 +346,11 @@ export async function applyCheckout(
   });
 }
 
-export async function describeCheckout(ctx: Ctx, row: CheckoutSessionRow) {
-  const conflict = await findConflictingPayment(ctx, row.org_id, row.payment_id);
+export async function describeCheckout(ctx: TenantCtx, row: CheckoutSessionRow) {
+  const conflict = await findConflictingPayment(ctx, row.payment_id);
   return payments.presentCheckoutSession(
     row,
-    await payments.findPayment(ctx, row.org_id, row.payment_id),
+    await payments.findPayment(ctx, row.payment_id),
     conflict ? presentConflict(conflict) : undefined,
   );
 }

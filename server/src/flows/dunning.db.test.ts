@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../context.js';
+import { tenantContext } from '../tenant.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 import { payOpenInvoices } from './pay-open-invoices.js';
+import { billingCustomerContext } from './subscription-billing.js';
 import { handleGatewayEvent } from './webhooks.js';
 
 /**
@@ -271,7 +273,9 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
       has: (name: string) => name === 'test',
       get: () => dying,
     };
-    await expect(payOpenInvoices(systemCtx(), { gateways }, who.orgId)).rejects.toThrow('the process died');
+    await expect(payOpenInvoices(await customerOf(who.orgId), { gateways })).rejects.toThrow(
+      'the process died',
+    );
     expect((await gatewayPayments()) - before).toBe(1);
     expect((await who.invoices()).filter((i) => i.status === 'open')).toHaveLength(2);
 
@@ -309,7 +313,7 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
       has: (name: string) => name === 'test',
       get: () => confirming,
     };
-    const pending = await payOpenInvoices(systemCtx(), { gateways }, who.orgId);
+    const pending = await payOpenInvoices(await customerOf(who.orgId), { gateways });
     expect(pending.outcome).toBe('pending');
     // Still owed, and not retried meanwhile.
     const waiting = (await who.invoices()).filter((i) => i.status === 'open');
@@ -372,6 +376,8 @@ describe.each(engines())('dunning’s last step on %s', (engine) => {
     actor: { type: 'system' as const, id: 'dunning-test' },
     requestId: 'dunning-test',
   });
+  /** The organization's billing customer on its own clock, as the API builds it. */
+  const customerOf = (orgId: string) => billingCustomerContext(tenantContext(systemCtx(), orgId));
 
   /** Charges made at the test gateway (this file's tests run one at a time). */
   async function gatewayPayments(): Promise<number> {

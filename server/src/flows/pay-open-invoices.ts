@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type Ctx, withTransaction } from '../context.js';
+import { withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import type { InvoiceRow, PaymentRow, SubscriptionRow } from '../db/schema.js';
 import { conflict, paymentFailed } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
+import type { CustomerCtx, TenantCtx } from '../tenant.js';
+import { customerContext } from '../tenant.js';
 import { type BillingRunDeps, settleFailure } from './billing-run.js';
-import { customerContext, ledgerAccount } from './subscription-billing.js';
+import { ledgerAccount } from './subscription-billing.js';
 import { releaseIfSettled } from './subscription-lifecycle.js';
 
 /**
@@ -26,15 +28,13 @@ import { releaseIfSettled } from './subscription-lifecycle.js';
 export type PayOpenOutcome = 'paid' | 'pending';
 
 export async function payOpenInvoices(
-  ctx: Ctx,
+  cctx: CustomerCtx,
   deps: BillingRunDeps,
-  orgId: string,
   filter: { subscriptionId?: string } = {},
 ): Promise<{ outcome: PayOpenOutcome; invoices: InvoiceRow[]; payment: PaymentRow }> {
-  const customer = await customers.getCustomer(ctx, orgId);
-  const cctx = await customerContext(ctx, customer);
-  if (filter.subscriptionId) await subscriptions.getSubscription(cctx, orgId, filter.subscriptionId);
-  const owed = (await invoicing.listInvoices(cctx, orgId, { ...filter, status: 'open' }))
+  const { customer } = cctx;
+  if (filter.subscriptionId) await subscriptions.getSubscription(cctx, filter.subscriptionId);
+  const owed = (await invoicing.listInvoices(cctx, { ...filter, status: 'open' }))
     .filter((invoice) => invoice.subscription_id !== null && invoicing.amountDue(invoice) > 0n)
     // One order for every caller: the same key, and locks always taken in the same order.
     .sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -46,14 +46,13 @@ export async function payOpenInvoices(
       'The open invoices are in different currencies: pay them one at a time',
     );
   }
-  const method = (await customers.listPaymentMethods(cctx, orgId)).find((m) => m.is_default);
+  const method = (await customers.listPaymentMethods(cctx)).find((m) => m.is_default);
   if (!method || !deps.gateways.has(method.gateway)) {
     throw conflict('payment_method.missing', 'Save a card first: there is none to charge');
   }
   const shares = owed.map((invoice) => ({ invoice, amount: invoicing.amountDue(invoice) }));
   const gateway = deps.gateways.get(method.gateway);
   const payment = await payments.chargeSavedMethod(cctx, gateway, {
-    orgId,
     customerId: customer.id,
     gatewayCustomerRef: await payments.gatewayCustomerRef(cctx, gateway, customer),
     paymentMethodRef: method.gateway_ref,
@@ -71,7 +70,7 @@ export async function payOpenInvoices(
     );
   }
   const invoices: InvoiceRow[] = [];
-  for (const invoice of owed) invoices.push(await invoicing.getInvoice(cctx, orgId, invoice.id));
+  for (const invoice of owed) invoices.push(await invoicing.getInvoice(cctx, invoice.id));
   return { outcome: outcome === 'paid' ? 'paid' : 'pending', invoices, payment };
 }
 
@@ -88,48 +87,42 @@ function paymentKey(owed: readonly InvoiceRow[]): string {
  * without allocations is none of this function's business.
  */
 export async function settleAllocatedPayment(
-  anyCtx: Ctx,
+  anyCtx: TenantCtx,
   payment: PaymentRow,
 ): Promise<'paid' | 'failed' | 'pending' | 'skipped'> {
   const allocations = await invoicing.allocationsOf(anyCtx, payment);
   if (allocations.length === 0) return 'skipped';
   // In the customer's own time (its test clock, in test mode), whoever brings the news.
-  const customer = await customers.getCustomer(anyCtx, payment.org_id);
+  const customer = await customers.getCustomer(anyCtx);
   const ctx = await customerContext(anyCtx, customer);
   if (payment.status === 'processing') {
     await withTransaction(ctx, async (tx) => {
       for (const a of allocations) {
-        await invoicing.awaitPaymentOutcome(tx, { orgId: a.org_id, invoiceId: a.invoice_id });
+        await invoicing.awaitPaymentOutcome(tx, a.invoice_id);
       }
     });
     return 'pending';
   }
   if (payment.status !== 'succeeded') {
     for (const a of allocations) {
-      const invoice = await invoicing.getInvoice(ctx, a.org_id, a.invoice_id);
+      const invoice = await invoicing.getInvoice(ctx, a.invoice_id);
       await settleFailure(ctx, invoice, payment.failure_message ?? 'The card was declined', a.attempt);
     }
     return 'failed';
   }
   await withTransaction(ctx, async (tx) => {
     const owed: InvoiceRow[] = [];
-    for (const a of allocations) owed.push(await invoicing.getInvoice(tx, a.org_id, a.invoice_id));
+    for (const a of allocations) owed.push(await invoicing.getInvoice(tx, a.invoice_id));
     // Subscriptions first, then invoices, each in id order: the order every other writer follows.
     const held = new Map<string, SubscriptionRow>();
     const subscriptionIds = [...new Set(owed.map((invoice) => invoice.subscription_id))].sort();
     for (const id of subscriptionIds) {
-      if (id) held.set(id, await subscriptions.getSubscription(tx, payment.org_id, id, 'wait'));
+      if (id) held.set(id, await subscriptions.getSubscription(tx, id, 'wait'));
     }
     for (const [i, a] of allocations.entries()) {
       const sub = held.get(owed[i]?.subscription_id ?? '');
       if (!sub) continue;
-      await invoicing.applyPayment(
-        tx,
-        { orgId: a.org_id, invoiceId: a.invoice_id },
-        payment,
-        ledgerAccount(sub, customer),
-        a.amount,
-      );
+      await invoicing.applyPayment(tx, a.invoice_id, payment, ledgerAccount(sub, customer), a.amount);
     }
     const numbers = owed.map((invoice) => invoice.number).join(', ');
     for (const sub of held.values()) await releaseIfSettled(tx, sub, customer, `Invoices ${numbers} paid`);

@@ -1,12 +1,13 @@
 import type { z } from 'zod';
 import * as catalog from '../catalog/index.js';
-import { type Ctx, withTransaction } from '../context.js';
+import { withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
 import type { PaymentLinkRow } from '../db/schema.js';
 import { invalid } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as payments from '../payments/index.js';
+import type { CustomerCtx, TenantCtx } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
 import { settleInvoicePayment } from './billing-run.js';
 import { type CheckoutDeps, payerOf } from './checkout.js';
@@ -19,7 +20,7 @@ import {
   refuseSecondPaidPlan,
 } from './plan-conflicts.js';
 import {
-  customerContext,
+  billingCustomerContext,
   pricedPlan,
   quoteFirstInvoice,
   recordAccountPayment,
@@ -33,26 +34,25 @@ import {
  */
 
 export async function createPaymentLink(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof payments.createPaymentLinkBody>,
   deps: CheckoutDeps,
 ): Promise<PaymentLinkRow> {
-  const customer = await customers.getCustomer(ctx, orgId);
-  const issuerId = catalog.issuerFor(orgId);
+  const { orgId, issuerId } = ctx.tenant;
+  // The plan's price is quoted on the customer's clock; the link itself lives on the platform's.
+  const cctx = await billingCustomerContext(ctx);
+  const { customer } = cctx;
   let plan: { issuerId: string; id: string; versionId: string; name: string } | undefined;
   let amount: bigint;
   let description: string;
   let invoiceId: string | null = null;
   if (input.plan_id) {
-    await catalog.getOffer(ctx, { orgId, currency: undefined, currentPlanId: undefined }, input.plan_id);
-    const entry = await catalog.getPlan(ctx, issuerId, input.plan_id);
-    await refuseSecondPaidPlan(ctx, orgId);
-    const cctx = await customerContext(ctx, customer);
+    await catalog.getOffer(ctx, { currency: undefined, currentPlanId: undefined }, input.plan_id);
+    const entry = await catalog.getPlan(ctx, input.plan_id);
+    await refuseSecondPaidPlan(ctx);
     const quote = await quoteFirstInvoice(
       cctx,
-      customer,
-      await pricedPlan(cctx, { issuerId, planId: entry.plan.id, versionId: entry.version.id }),
+      await pricedPlan(cctx, { planId: entry.plan.id, versionId: entry.version.id }),
       cctx.clock.now(),
     );
     if (quote.totals.total <= 0n) {
@@ -77,7 +77,7 @@ export async function createPaymentLink(
       quote.lines[0]?.description ??
       `${entry.plan.name}, first ${entry.plan.billing_interval}`;
   } else if (input.invoice_id) {
-    const invoice = await invoicing.getInvoice(ctx, orgId, input.invoice_id);
+    const invoice = await invoicing.getInvoice(ctx, input.invoice_id);
     if (invoice.status !== 'open' || invoicing.amountDue(invoice) <= 0n) {
       throw invalid(
         'payment_link.invoice_not_open',
@@ -139,8 +139,9 @@ export async function createPaymentLink(
   return row;
 }
 
-export async function cancelPaymentLink(ctx: Ctx, orgId: string, id: string, deps: CheckoutDeps) {
-  const row = await payments.getPaymentLink(ctx, orgId, id);
+export async function cancelPaymentLink(ctx: TenantCtx, id: string, deps: CheckoutDeps) {
+  const only = { only: [ctx.tenant.orgId] };
+  const row = await payments.getPaymentLink(ctx, id);
   if (row.status !== 'active') {
     throw invalid(
       'payment_link.not_active',
@@ -151,43 +152,40 @@ export async function cancelPaymentLink(ctx: Ctx, orgId: string, id: string, dep
     .get(row.gateway)
     .cancelPaymentLink(row.gateway_link_ref, `cancel:${row.id}`);
   // If it was paid a moment before, the payment wins: it is applied (or owed back), not cancelled.
-  const applied = await applyPaymentLink(ctx, orgId, id, view);
-  await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+  const applied = await applyPaymentLink(await billingCustomerContext(ctx), id, view);
+  await refundConflictingPayments(ctx, deps.gateways, only);
   return applied;
 }
 
-export async function syncPaymentLink(ctx: Ctx, orgId: string, id: string, deps: CheckoutDeps) {
-  const row = await payments.getPaymentLink(ctx, orgId, id);
+export async function syncPaymentLink(ctx: TenantCtx, id: string, deps: CheckoutDeps) {
+  const only = { only: [ctx.tenant.orgId] };
+  const row = await payments.getPaymentLink(ctx, id);
   if (row.status !== 'active') {
-    if (await findConflictingPayment(ctx, orgId, row.payment_id)) {
-      await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+    if (await findConflictingPayment(ctx, row.payment_id)) {
+      await refundConflictingPayments(ctx, deps.gateways, only);
     }
     return row;
   }
   const view = await deps.gateways.get(row.gateway).getPaymentLink(row.gateway_link_ref);
-  const applied = await applyPaymentLink(ctx, orgId, id, view);
-  await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
+  const applied = await applyPaymentLink(await billingCustomerContext(ctx), id, view);
+  await refundConflictingPayments(ctx, deps.gateways, only);
   return applied;
 }
 
-/** Applies what the gateway says of a link, once. */
+/** Applies what the gateway says of a link, once, on the customer's clock. */
 export async function applyPaymentLink(
-  ctx: Ctx,
-  orgId: string,
+  cctx: CustomerCtx,
   id: string,
   view: payments.GatewayPaymentLink,
 ): Promise<PaymentLinkRow> {
-  const customer = await customers.getCustomer(ctx, orgId);
-  const cctx = await customerContext(ctx, customer);
   return withTransaction(cctx, async (tx) => {
-    const row = await payments.getPaymentLink(tx, orgId, id, { lock: true });
+    const row = await payments.getPaymentLink(tx, id, { lock: true });
     if (row.status !== 'active' || view.status === 'active') return row;
     if (view.status !== 'paid') return payments.markPaymentLink(tx, row, view.status);
     // Which plan the organization pays for is decided by one transaction at a time.
-    await customers.lockCustomer(tx, orgId);
+    await customers.lockCustomer(tx);
     const payment = view.payment
       ? await payments.recordPayment(tx, {
-          orgId,
           customerId: row.customer_id,
           gateway: row.gateway,
           checkoutSessionId: null,
@@ -195,14 +193,12 @@ export async function applyPaymentLink(
           payment: view.payment,
         })
       : undefined;
-    const inForce =
-      row.plan_id && payment?.status === 'succeeded' ? await paidPlanInForce(tx, orgId) : undefined;
+    const inForce = row.plan_id && payment?.status === 'succeeded' ? await paidPlanInForce(tx) : undefined;
     if (payment && inForce) {
       // Another paid plan started since the link was made: the payment goes back.
       await owePaymentBack(tx, { payment, source: 'payment_link', sourceId: row.id, inForce });
     } else if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
       await subscribeToPlan(tx, {
-        customer,
         plan: await pricedPlan(tx, {
           issuerId: row.plan_issuer_id,
           planId: row.plan_id,
@@ -216,18 +212,18 @@ export async function applyPaymentLink(
       // The open invoice is paid, and a subscription held for it is active again.
       await settleInvoicePayment(tx, payment);
     } else if (payment?.status === 'succeeded') {
-      await recordAccountPayment(tx, customer, payment, row.description || 'Payment by link');
+      await recordAccountPayment(tx, payment, row.description || 'Payment by link');
     }
     return payments.markPaymentLink(tx, row, 'paid', payment?.id ?? null);
   });
 }
 
-export async function describePaymentLink(ctx: Ctx, row: PaymentLinkRow) {
-  const conflict = await findConflictingPayment(ctx, row.org_id, row.payment_id);
+export async function describePaymentLink(ctx: TenantCtx, row: PaymentLinkRow) {
+  const conflict = await findConflictingPayment(ctx, row.payment_id);
   return payments.presentPaymentLink(
     row,
     toDate(ctx.clock.now()),
-    await payments.findPayment(ctx, row.org_id, row.payment_id),
+    await payments.findPayment(ctx, row.payment_id),
     conflict ? presentConflict(conflict) : undefined,
   );
 }

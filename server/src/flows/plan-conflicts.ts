@@ -3,7 +3,6 @@ import { amountJson } from '../api-shapes.js';
 import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import { type Ctx, withTransaction } from '../context.js';
-import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
 import type { ConflictingPaymentRow, PaymentRow, SubscriptionRow } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
@@ -13,8 +12,9 @@ import * as ledgerModule from '../ledger/index.js';
 import { formatMoney, parseCurrencyCode } from '../money/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
+import { scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { toDate } from '../time/index.js';
-import { customerContext, ledgerAccount } from './subscription-billing.js';
+import { billingCustomerContext, ledgerAccount } from './subscription-billing.js';
 
 /**
  * One paid plan, paid once. Two browser tabs, the back button, a plan link paid late or a plan change
@@ -33,13 +33,12 @@ export type ConflictSource = ConflictingPaymentRow['source'];
 
 /** A subscription to a paid plan, live now, and its plan's name: what a second paid plan conflicts with. */
 export async function paidPlanInForce(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
 ): Promise<{ subscription: SubscriptionRow; planName: string } | undefined> {
-  for (const sub of await subscriptions.liveSubscriptions(ctx, orgId)) {
-    const version = await catalog.findPlanVersion(ctx, sub.plan_issuer_id, sub.plan_version_id);
+  for (const sub of await subscriptions.liveSubscriptions(ctx)) {
+    const version = await catalog.findPlanVersion(ctx, sub.plan_version_id);
     if (version && !billing.costsNothing(version)) {
-      const { plan } = await catalog.getPlan(ctx, sub.plan_issuer_id, sub.plan_id, { versionId: version.id });
+      const { plan } = await catalog.getPlan(ctx, sub.plan_id, { versionId: version.id });
       return { subscription: sub, planName: plan.name };
     }
   }
@@ -51,8 +50,8 @@ export async function paidPlanInForce(
  * link for another plan would bill the same days twice, so opening one is refused. (Other tabs are
  * not seen here: what they still pay is refunded when it arrives.)
  */
-export async function refuseSecondPaidPlan(ctx: Ctx, orgId: string): Promise<void> {
-  if (await paidPlanInForce(ctx, orgId)) {
+export async function refuseSecondPaidPlan(ctx: TenantCtx): Promise<void> {
+  if (await paidPlanInForce(ctx)) {
     throw conflict(
       'subscription.use_modify_plan',
       'This organization pays for a plan already: change it with Modify plan, which credits the unused days',
@@ -66,7 +65,7 @@ export async function refuseSecondPaidPlan(ctx: Ctx, orgId: string): Promise<voi
  * `refundConflictingPayments` once the transaction has committed.
  */
 export async function owePaymentBack(
-  ctx: Ctx,
+  ctx: TenantCtx,
   input: {
     payment: PaymentRow;
     source: ConflictSource;
@@ -76,7 +75,7 @@ export async function owePaymentBack(
 ): Promise<ConflictingPaymentRow> {
   const { payment } = input;
   const row: ConflictingPaymentRow = {
-    org_id: payment.org_id,
+    org_id: ctx.tenant.orgId,
     payment_id: payment.id,
     source: input.source,
     source_id: input.sourceId,
@@ -94,7 +93,6 @@ export async function owePaymentBack(
     .onConflict((c) => c.columns(['org_id', 'payment_id']).doNothing())
     .execute();
   await recordAudit(ctx, {
-    orgId: payment.org_id,
     action: 'payment.conflicts_with_plan',
     targetType: 'payment',
     targetId: payment.id,
@@ -112,21 +110,20 @@ export async function owePaymentBack(
 
 /** What the person returning from the gateway reads about a payment that was owed back. */
 export async function findConflictingPayment(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   paymentId: string | null,
 ): Promise<ConflictingPaymentRow | undefined> {
   if (!paymentId) return undefined;
-  return ctx.db
+  return scoped(ctx)
     .selectFrom('conflicting_payments')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('payment_id', '=', paymentId)
     .executeTakeFirst();
 }
 
 /**
- * Refunds every payment of the organization still owed back. A gateway that fails is logged and left
+ * Refunds every payment still owed back of the organizations in `scope` (one, after a checkout; all,
+ * in the billing run): a query across tenants, each payment then refunded in its own. A gateway that fails is logged and left
  * for the next sync, webhook or billing run: the payment stays owed, and the same key is used again.
  */
 export async function refundConflictingPayments(
@@ -144,7 +141,7 @@ export async function refundConflictingPayments(
   let refunded = 0;
   for (const row of owed) {
     try {
-      if (await refundConflictingPayment(ctx, gateways, row)) refunded++;
+      if (await refundConflictingPayment(tenantContext(ctx, row.org_id), gateways, row)) refunded++;
     } catch (error) {
       ctx.log.warn(
         { err: error, org: row.org_id, payment: row.payment_id },
@@ -156,11 +153,11 @@ export async function refundConflictingPayments(
 }
 
 async function refundConflictingPayment(
-  ctx: Ctx,
+  ctx: TenantCtx,
   gateways: payments.GatewayRegistry,
   owed: ConflictingPaymentRow,
 ): Promise<boolean> {
-  const payment = await payments.findPayment(ctx, owed.org_id, owed.payment_id);
+  const payment = await payments.findPayment(ctx, owed.payment_id);
   if (!payment) return false;
   const reason = `Already subscribed to ${owed.plan_name}`;
   const gateway = gateways.get(payment.gateway);
@@ -173,22 +170,20 @@ async function refundConflictingPayment(
       idempotencyKey: `refund:conflict:${payment.id}`,
     }),
   );
-  const customer = await customers.getCustomer(ctx, owed.org_id);
-  const cctx = await customerContext(ctx, customer);
+  const cctx = await billingCustomerContext(ctx);
   return withTransaction(cctx, async (tx) => {
-    const current = await tx.db
+    const current = await scoped(tx)
       .selectFrom('conflicting_payments')
       .selectAll()
-      .where('org_id', '=', owed.org_id)
       .where('payment_id', '=', owed.payment_id)
       .forUpdate()
       .executeTakeFirstOrThrow();
     if (current.refund_id !== null) return false;
     const row = await payments.recordGatewayRefund(tx, payment, { id: newId('refund'), refund, reason });
-    const sub = await subscriptions.getSubscription(tx, owed.org_id, owed.subscription_id);
+    const sub = await subscriptions.getSubscription(tx, owed.subscription_id);
     const now = tx.clock.now();
     // The money came in and went back: the statement shows both, and the balance is unchanged.
-    await ledgerModule.post(tx, ledgerAccount(sub, customer), [
+    await ledgerModule.post(tx, ledgerAccount(sub, tx.customer), [
       {
         kind: 'payment',
         amount: payment.amount,
@@ -207,13 +202,12 @@ async function refundConflictingPayment(
         refundId: row.id,
       },
     ]);
-    await tx.db
+    await scoped(tx)
       .updateTable('conflicting_payments')
       .set({ refund_id: row.id, refunded_at: toDate(now) })
-      .where('org_id', '=', owed.org_id)
       .where('payment_id', '=', owed.payment_id)
       .execute();
-    await events.emit(tx, owed.org_id, 'payment.refunded', {
+    await events.emit(tx, 'payment.refunded', {
       ...payments.presentRefund(row),
       payment: payments.presentPayment(payment),
     });

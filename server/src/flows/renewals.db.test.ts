@@ -3,11 +3,12 @@ import { Temporal } from 'temporal-polyfill';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Ctx, silentLogger } from '../context.js';
 import * as subscriptions from '../subscriptions/index.js';
+import { tenantContext } from '../tenant.js';
 import { seedSubscribers } from '../testing/billing-fixture.js';
 import { engines, freshDatabase, type TestDatabase } from '../testing/databases.js';
 import { describeSubscriptions } from './billing-customer.js';
 import { RunMemo, renewDue } from './renewals.js';
-import { upcomingInvoice } from './subscription-billing.js';
+import { billingCustomerContext, upcomingInvoice } from './subscription-billing.js';
 
 /**
  * Renewals by the batch: the billing run's bulk path, with the one-at-a-time cases mixed in, a
@@ -129,9 +130,12 @@ describe.each(engines())('renewals by the batch on %s', (engine) => {
     };
     const ctx = ctxOf(database, [counting]);
     const page = async (size: number) => {
-      const rows = (await subscriptions.listSubscriptions(ctxOf(database), org(20))).slice(0, size);
+      const rows = (await subscriptions.listSubscriptions(tenantContext(ctxOf(database), org(20)))).slice(
+        0,
+        size,
+      );
       queries = 0;
-      const described = await describeSubscriptions(ctx, rows);
+      const described = await describeSubscriptions(tenantContext(ctx, org(20)), rows);
       return { described, rows, queries };
     };
     const single = await page(1);
@@ -140,7 +144,10 @@ describe.each(engines())('renewals by the batch on %s', (engine) => {
     expect(twenty.queries).toBe(single.queries);
     // What each next invoice says is what the one-at-a-time computation says.
     for (const [i, row] of twenty.rows.entries()) {
-      const upcoming = await upcomingInvoice(ctxOf(database), row);
+      const upcoming = await upcomingInvoice(
+        await billingCustomerContext(tenantContext(ctxOf(database), row.org_id)),
+        row,
+      );
       expect(twenty.described[i]?.next_invoice).toEqual(
         upcoming
           ? { at: upcoming.at.toString(), total: Number(upcoming.total), currency: upcoming.currency }

@@ -6,14 +6,9 @@ import type { BillingCustomerRow, SubscriptionRow } from '../db/schema.js';
 import type { BillingScope } from '../db/scope.js';
 import * as invoicing from '../invoicing/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { type BillingInterval, type BillingPeriod, type Clock, fromDate, toDate } from '../time/index.js';
-import {
-  closingPeriodOf,
-  customerContext,
-  ledgerAccount,
-  type PricedPlan,
-  pricedPlan,
-} from './subscription-billing.js';
+import { type CustomerCtx, customerContextWith, type TenantCtx } from '../tenant.js';
+import { type BillingInterval, type BillingPeriod, fromDate, toDate } from '../time/index.js';
+import { closingPeriodOf, ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
 
 /**
  * Renewals (C18): a subscription whose period ended moves to the next period and is invoiced for it.
@@ -72,12 +67,12 @@ const subscriptionPlan = (sub: SubscriptionRow): PlanRef => ({
   versionId: sub.plan_version_id,
 });
 
-const planOf = (ctx: Ctx, memo: RunMemo, ref: PlanRef) =>
+const planOf = (ctx: TenantCtx, memo: RunMemo, ref: PlanRef) =>
   memo.get(`plan:${ref.issuerId}:${ref.versionId}`, () => pricedPlan(ctx, ref));
 
-const taxOf = (ctx: Ctx, memo: RunMemo, issuerId: string, customer: BillingCustomerRow) =>
-  memo.get(`tax:${issuerId}:${customer.country}:${customer.state}`, () =>
-    invoicing.taxRuleFor(ctx, issuerId, customer),
+const taxOf = (ctx: TenantCtx, memo: RunMemo, customer: BillingCustomerRow) =>
+  memo.get(`tax:${ctx.tenant.issuerId}:${customer.country}:${customer.state}`, () =>
+    invoicing.taxRuleFor(ctx, customer),
   );
 
 /** A renewal's invoice, charged to the saved card: the one shape every renewal path issues. */
@@ -111,23 +106,22 @@ function cycleInvoice(
  * customer's clock.
  */
 export async function renewLocked(
-  tx: Ctx,
+  cctx: CustomerCtx,
   locked: SubscriptionRow,
-  customer: BillingCustomerRow,
   memo: RunMemo,
 ): Promise<boolean> {
   let sub = locked;
-  const cctx = await customerContext(tx, customer);
+  const { customer } = cctx;
   const now = cctx.clock.now();
   const periodEnd = fromDate(sub.current_period_end);
   if (Temporal.Instant.compare(periodEnd, now) > 0 || !subscriptions.RENEWABLE.includes(sub.status)) {
     return false;
   }
   // What the period that ended owes at its end (a fee in arrears, a minimum), on its own plan.
-  const closing = await closingPeriodOf(tx, sub, (ref) => planOf(tx, memo, ref));
+  const closing = await closingPeriodOf(cctx, sub, (ref) => planOf(cctx, memo, ref));
   if (sub.cancel_at_period_end) {
     await subscriptions.transition(cctx, sub, 'cancelled', 'Cancelled at the end of the period');
-    if (closing) await invoiceFinalPeriod(cctx, memo, sub, customer, closing);
+    if (closing) await invoiceFinalPeriod(cctx, memo, sub, closing);
     return true;
   }
   if (sub.scheduled_plan_id && sub.scheduled_plan_version_id) {
@@ -144,11 +138,11 @@ export async function renewLocked(
   }
   if (sub.status === 'trialing') sub = await subscriptions.transition(cctx, sub, 'active', 'Trial ended');
 
-  const plan = await planOf(tx, memo, subscriptionPlan(sub));
+  const plan = await planOf(cctx, memo, subscriptionPlan(sub));
   const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
   const period = subscriptions.periodContaining(rule, periodEnd);
   sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
-  const tax = await taxOf(tx, memo, plan.ref.issuerId, customer);
+  const tax = await taxOf(cctx, memo, customer);
   const lines = renewalLines(plan, period, periodEnd, tax, closing);
   if (lines.length === 0) return true;
   const draft = await invoicing.createDraft(
@@ -163,20 +157,20 @@ export async function renewLocked(
       tax,
     ),
   );
-  await invoicing.finalize(cctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
+  await invoicing.finalize(cctx, draft.id, ledgerAccount(sub, customer));
   return true;
 }
 
 /** A subscription cancelled at the end of its period still owes what that period bills at its end. */
 async function invoiceFinalPeriod(
-  ctx: Ctx,
+  ctx: CustomerCtx,
   memo: RunMemo,
   sub: SubscriptionRow,
-  customer: BillingCustomerRow,
   closing: billing.ClosingPeriod,
 ) {
+  const { customer } = ctx;
   const issuerId = sub.plan_issuer_id;
-  const tax = await taxOf(ctx, memo, issuerId, customer);
+  const tax = await taxOf(ctx, memo, customer);
   const { lines } = billing.rateRenewal({
     plan: closing.plan,
     period: closing.period,
@@ -202,7 +196,7 @@ async function invoiceFinalPeriod(
       tax,
     ),
   );
-  await invoicing.finalize(ctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
+  await invoicing.finalize(ctx, draft.id, ledgerAccount(sub, customer));
 }
 
 /** A renewal that needs no state change: the next period and its invoice, computed in memory. */
@@ -214,27 +208,29 @@ interface PlainRenewal {
   invoice: invoicing.BatchInvoice | null;
 }
 
-/** Customers' clocks, by organization: a test clock's frozen time, the run's clock otherwise. */
-async function clocksOf(ctx: Ctx, customerRows: readonly BillingCustomerRow[]): Promise<Map<string, Clock>> {
+/**
+ * The batch's customers' contexts, by organization: each on its test clock's frozen time, or the
+ * run's clock. The test clocks of the whole batch are read in one query, across its organizations.
+ */
+async function customerContextsOf(
+  ctx: Ctx,
+  customerRows: readonly BillingCustomerRow[],
+): Promise<Map<string, CustomerCtx>> {
   const onTestClocks = customerRows.filter((c) => c.test_clock_id !== null);
-  const clocks = new Map<string, Clock>();
-  if (onTestClocks.length === 0) return clocks;
-  const frozen = await ctx.db
-    .selectFrom('test_clocks')
-    .select(['org_id', 'id', 'frozen_time'])
-    .where(
-      'id',
-      'in',
-      onTestClocks.map((c) => c.test_clock_id as string),
-    )
-    .execute();
-  for (const customer of onTestClocks) {
-    const clock = frozen.find((f) => f.org_id === customer.org_id && f.id === customer.test_clock_id);
-    if (!clock) throw new Error(`test clock ${customer.test_clock_id} of ${customer.org_id} is missing`);
-    const at = fromDate(clock.frozen_time);
-    clocks.set(customer.org_id, { now: () => at });
+  const frozen = new Map<string, Date>();
+  if (onTestClocks.length > 0) {
+    const rows = await ctx.db
+      .selectFrom('test_clocks')
+      .select(['org_id', 'id', 'frozen_time'])
+      .where(
+        'id',
+        'in',
+        onTestClocks.map((c) => c.test_clock_id as string),
+      )
+      .execute();
+    for (const row of rows) frozen.set(row.id, row.frozen_time);
   }
-  return clocks;
+  return new Map(customerRows.map((c) => [c.org_id, customerContextWith(ctx, c, frozen)]));
 }
 
 /**
@@ -251,7 +247,7 @@ export async function renewBatch(
     if (locked.length === 0) return 0;
     const customerRows = await customers.findCustomers(tx, [...new Set(locked.map((s) => s.org_id))]);
     const customerOf = new Map(customerRows.map((c) => [c.org_id, c]));
-    const clocks = await clocksOf(tx, customerRows);
+    const contexts = await customerContextsOf(tx, customerRows);
     // A customer with credit has it spent on the invoice as it is finalized, one at a time (rare).
     const withCredit = await customers.orgsWithCredit(tx, [...customerOf.keys()]);
 
@@ -281,8 +277,8 @@ export async function renewBatch(
     for (const sub of locked) {
       const customer = customerOf.get(sub.org_id);
       if (!customer) throw new Error(`subscription ${sub.id} of ${sub.org_id} has no billing customer`);
-      const customerClock = clocks.get(sub.org_id);
-      const at = (customerClock ?? tx.clock).now();
+      const cctx = contexts.get(sub.org_id) as CustomerCtx;
+      const at = cctx.clock.now();
       const periodEnd = fromDate(sub.current_period_end);
       // Due on the run's clock but not yet on its customer's own: not this run's.
       if (Temporal.Instant.compare(periodEnd, at) > 0) continue;
@@ -291,16 +287,16 @@ export async function renewBatch(
         sub.cancel_at_period_end ||
         sub.scheduled_plan_version_id ||
         sub.status === 'trialing' ||
-        customerClock ||
+        customer.test_clock_id !== null ||
         withCredit.has(sub.org_id)
       ) {
         oneByOne.push(sub);
         continue;
       }
-      const plan = await planOf(tx, memo, subscriptionPlan(sub));
+      const plan = await planOf(cctx, memo, subscriptionPlan(sub));
       const period = nextPeriod(sub, plan.entry.plan.billing_interval, periodEnd);
-      const tax = await taxOf(tx, memo, plan.ref.issuerId, customer);
-      const closing = await closingPeriodOf(tx, sub, (ref) => planOf(tx, memo, ref));
+      const tax = await taxOf(cctx, memo, customer);
+      const closing = await closingPeriodOf(cctx, sub, (ref) => planOf(cctx, memo, ref));
       const lines = renewalLines(plan, period, periodEnd, tax, closing);
       plain.push({
         sub,
@@ -338,8 +334,7 @@ export async function renewBatch(
     renewed += plain.length - later.size;
     for (const r of plain) if (later.has(r.sub.id)) oneByOne.push(r.sub);
     for (const sub of oneByOne) {
-      const customer = customerOf.get(sub.org_id) as BillingCustomerRow;
-      if (await renewLocked(tx, sub, customer, memo)) renewed++;
+      if (await renewLocked(contexts.get(sub.org_id) as CustomerCtx, sub, memo)) renewed++;
     }
     return renewed;
   });

@@ -1,14 +1,14 @@
 import type { Temporal } from 'temporal-polyfill';
 import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
-import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, InvoiceRow, PaymentRow, RefundRow, SubscriptionRow } from '../db/schema.js';
 import { invalid } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import { type Clock, fromDate } from '../time/index.js';
+import { type CustomerCtx, customerContext, type TenantCtx } from '../tenant.js';
+import { fromDate } from '../time/index.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
@@ -18,20 +18,11 @@ import { type Clock, fromDate } from '../time/index.js';
  */
 
 /**
- * The context a customer's billing runs in: its test clock's frozen time when it is attached to one
- * (test mode), the platform's clock otherwise.
+ * The tenant's billing customer in its own time (its test clock's, in test mode): what every step
+ * that bills with time takes.
  */
-export async function customerContext(ctx: Ctx, customer: BillingCustomerRow): Promise<Ctx> {
-  if (!customer.test_clock_id) return ctx;
-  const clock = await ctx.db
-    .selectFrom('test_clocks')
-    .select('frozen_time')
-    .where('org_id', '=', customer.org_id)
-    .where('id', '=', customer.test_clock_id)
-    .executeTakeFirstOrThrow();
-  const frozen = fromDate(clock.frozen_time);
-  const testClock: Clock = { now: () => frozen };
-  return { ...ctx, clock: testClock };
+export async function billingCustomerContext(ctx: TenantCtx): Promise<CustomerCtx> {
+  return customerContext(ctx, await customers.getCustomer(ctx));
 }
 
 export function ledgerAccount(
@@ -48,11 +39,18 @@ export interface PricedPlan {
   ref: subscriptions.PlanVersionRef;
 }
 
+/**
+ * A plan of the tenant's issuer with its terms. `issuerId`, when the caller read it from a row (a
+ * subscription's plan), must be that issuer.
+ */
 export async function pricedPlan(
-  ctx: Ctx,
-  ref: { issuerId: string; planId: string; versionId?: string },
+  ctx: TenantCtx,
+  ref: { issuerId?: string; planId: string; versionId?: string },
 ): Promise<PricedPlan> {
-  const entry = await catalog.getPlan(ctx, ref.issuerId, ref.planId, {
+  if (ref.issuerId !== undefined && ref.issuerId !== ctx.tenant.issuerId) {
+    throw new Error(`plan ${ref.planId} belongs to ${ref.issuerId}, not to this tenant's issuer`);
+  }
+  const entry = await catalog.getPlan(ctx, ref.planId, {
     ...(ref.versionId ? { versionId: ref.versionId } : {}),
   });
   return {
@@ -74,13 +72,13 @@ export interface FirstInvoiceQuote {
 
 /** What subscribing to `plan` at `at` costs now: the rest of the first period, prorated by days. */
 export async function quoteFirstInvoice(
-  ctx: Ctx,
-  customer: BillingCustomerRow,
+  ctx: CustomerCtx,
   plan: PricedPlan,
   at: Temporal.Instant,
   billingMode: subscriptions.BillingAlignment = 'calendar',
   billingDay: number | null = null,
 ): Promise<FirstInvoiceQuote> {
+  const { customer } = ctx;
   const interval = plan.entry.plan.billing_interval;
   if (billingDay !== null && !subscriptions.isBillingDay(interval, billingDay)) {
     throw invalid(
@@ -99,7 +97,7 @@ export async function quoteFirstInvoice(
     at,
   });
   const period = subscriptions.periodContaining(rule, at);
-  const tax = await invoicing.taxRuleFor(ctx, plan.ref.issuerId, customer);
+  const tax = await invoicing.taxRuleFor(ctx, customer);
   const trialing = plan.entry.version.trial_days > 0;
   const { lines, totals } = billing.rate({
     plan: plan.price,
@@ -124,9 +122,8 @@ export async function quoteFirstInvoice(
  * is issued, paid by `payment` when there is one, else charged to the saved card by the billing run.
  */
 export async function subscribeToPlan(
-  ctx: Ctx,
+  ctx: CustomerCtx,
   input: {
-    customer: BillingCustomerRow;
     plan: PricedPlan;
     quotedAt: Temporal.Instant;
     reason: string;
@@ -137,24 +134,17 @@ export async function subscribeToPlan(
     additional?: boolean;
   },
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
-  const { customer, plan } = input;
+  const { plan } = input;
+  const { customer } = ctx;
   const billingMode = input.billingMode ?? 'calendar';
   if (!input.additional) {
-    for (const live of await subscriptions.liveSubscriptions(ctx, customer.org_id)) {
-      const locked = await subscriptions.getSubscription(ctx, live.org_id, live.id, 'wait');
+    for (const live of await subscriptions.liveSubscriptions(ctx)) {
+      const locked = await subscriptions.getSubscription(ctx, live.id, 'wait');
       await subscriptions.transition(ctx, locked, 'cancelled', `Replaced by ${plan.entry.plan.name}`);
     }
   }
-  const quote = await quoteFirstInvoice(
-    ctx,
-    customer,
-    plan,
-    input.quotedAt,
-    billingMode,
-    input.billingDay ?? null,
-  );
+  const quote = await quoteFirstInvoice(ctx, plan, input.quotedAt, billingMode, input.billingDay ?? null);
   let subscription = await subscriptions.startSubscription(ctx, {
-    orgId: customer.org_id,
     customerId: customer.id,
     timeZone: customer.time_zone,
     plan: plan.ref,
@@ -190,15 +180,8 @@ export async function subscribeToPlan(
     autoCharge: input.payment === undefined,
   });
   const account = ledgerAccount(subscription, customer);
-  let invoice = await invoicing.finalize(ctx, customer.org_id, draft.id, account);
-  if (input.payment) {
-    invoice = await invoicing.applyPayment(
-      ctx,
-      { orgId: customer.org_id, invoiceId: invoice.id },
-      input.payment,
-      account,
-    );
-  }
+  let invoice = await invoicing.finalize(ctx, draft.id, account);
+  if (input.payment) invoice = await invoicing.applyPayment(ctx, invoice.id, input.payment, account);
   return { subscription, invoice };
 }
 
@@ -207,14 +190,13 @@ export async function subscribeToPlan(
  * the organization pays for now.
  */
 export async function recordAccountPayment(
-  ctx: Ctx,
-  customer: BillingCustomerRow,
+  ctx: CustomerCtx,
   payment: PaymentRow,
   description: string,
 ): Promise<void> {
-  const [current] = await subscriptions.liveSubscriptions(ctx, customer.org_id);
+  const [current] = await subscriptions.liveSubscriptions(ctx);
   if (!current || payment.status !== 'succeeded') return;
-  await ledgerModule.post(ctx, ledgerAccount(current, customer), [
+  await ledgerModule.post(ctx, ledgerAccount(current, ctx.customer), [
     {
       kind: 'payment',
       amount: payment.amount,
@@ -231,17 +213,16 @@ export async function recordAccountPayment(
  * entry) and the credit that makes up for the charge it paid (a credit entry), so the balance is
  * unchanged and the statement shows both (C15, C26).
  */
-export async function recordRefund(ctx: Ctx, refund: RefundRow, payment: PaymentRow): Promise<void> {
+export async function recordRefund(ctx: TenantCtx, refund: RefundRow, payment: PaymentRow): Promise<void> {
   if (refund.status === 'failed') return;
-  const [paid] = await ledgerModule.listEntries(ctx, payment.org_id, { paymentId: payment.id });
-  const customer = await customers.getCustomer(ctx, payment.org_id);
+  const [paid] = await ledgerModule.listEntries(ctx, { paymentId: payment.id });
   const sub = paid
-    ? await subscriptions.getSubscription(ctx, payment.org_id, paid.subscription_id)
-    : (await subscriptions.liveSubscriptions(ctx, payment.org_id))[0];
+    ? await subscriptions.getSubscription(ctx, paid.subscription_id)
+    : (await subscriptions.liveSubscriptions(ctx))[0];
   if (!sub) return;
-  const cctx = await customerContext(ctx, customer);
+  const cctx = await billingCustomerContext(ctx);
   const now = cctx.clock.now();
-  await ledgerModule.post(cctx, ledgerAccount(sub, customer), [
+  await ledgerModule.post(cctx, ledgerAccount(sub, cctx.customer), [
     {
       kind: 'credit',
       amount: refund.amount,
@@ -271,7 +252,7 @@ export async function recordRefund(ctx: Ctx, refund: RefundRow, payment: Payment
  * not fed until metering exists; it will pass them here).
  */
 export async function closingPeriodOf(
-  ctx: Ctx,
+  ctx: TenantCtx,
   ended: SubscriptionRow,
   load: (ref: { issuerId: string; planId: string; versionId: string }) => Promise<PricedPlan> = (ref) =>
     pricedPlan(ctx, ref),
@@ -347,11 +328,12 @@ export function upcomingRenewal(
   return { at, total: totals.total, currency: terms.currency };
 }
 
-/** upcomingRenewal for one subscription, loading what it needs. */
-export async function upcomingInvoice(ctx: Ctx, sub: SubscriptionRow): Promise<UpcomingInvoice | null> {
+/** upcomingRenewal for one subscription of the customer, loading what it needs. */
+export async function upcomingInvoice(
+  ctx: CustomerCtx,
+  sub: SubscriptionRow,
+): Promise<UpcomingInvoice | null> {
   if (!subscriptions.RENEWABLE.includes(sub.status)) return null;
-  const customer = await customers.findCustomer(ctx, sub.org_id);
-  if (!customer) return null;
   const current = await pricedPlan(ctx, {
     issuerId: sub.plan_issuer_id,
     planId: sub.plan_id,
@@ -364,6 +346,6 @@ export async function upcomingInvoice(ctx: Ctx, sub: SubscriptionRow): Promise<U
         versionId: sub.scheduled_plan_version_id,
       })
     : current;
-  const tax = await invoicing.taxRuleFor(ctx, renewsOn.ref.issuerId, customer);
+  const tax = await invoicing.taxRuleFor(ctx, ctx.customer);
   return upcomingRenewal(sub, current.entry, renewsOn.entry, tax);
 }

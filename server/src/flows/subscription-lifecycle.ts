@@ -1,7 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import { amountJson } from '../api-shapes.js';
 import * as billing from '../billing/index.js';
-import { type Ctx, withTransaction } from '../context.js';
+import { withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, SubscriptionRow } from '../db/schema.js';
 import { conflict } from '../errors.js';
@@ -9,8 +9,9 @@ import * as invoicing from '../invoicing/index.js';
 import * as ledgerModule from '../ledger/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
+import { type CustomerCtx, customerContext, scoped, type TenantCtx } from '../tenant.js';
 import { fromDate } from '../time/index.js';
-import { customerContext, ledgerAccount, pricedPlan, recordRefund } from './subscription-billing.js';
+import { ledgerAccount, pricedPlan, recordRefund } from './subscription-billing.js';
 
 /**
  * Cancel, pause and resume (C16), and the organization's billing status (C19), each in the
@@ -18,15 +19,12 @@ import { customerContext, ledgerAccount, pricedPlan, recordRefund } from './subs
  */
 
 async function locked(
-  ctx: Ctx,
-  orgId: string,
+  cctx: CustomerCtx,
   subscriptionId: string,
-  work: (tx: Ctx, sub: SubscriptionRow) => Promise<SubscriptionRow>,
+  work: (tx: CustomerCtx, sub: SubscriptionRow) => Promise<SubscriptionRow>,
 ) {
-  const customer = await customers.getCustomer(ctx, orgId);
-  const cctx = await customerContext(ctx, customer);
   return withTransaction(cctx, async (tx) =>
-    work(tx, await subscriptions.getSubscription(tx, orgId, subscriptionId, 'wait')),
+    work(tx, await subscriptions.getSubscription(tx, subscriptionId, 'wait')),
   );
 }
 
@@ -41,8 +39,7 @@ async function locked(
  * refuses it, the credit stays on the balance.
  */
 export async function cancelSubscription(
-  ctx: Ctx,
-  orgId: string,
+  cctx: CustomerCtx,
   subscriptionId: string,
   input: {
     at?: 'period_end' | 'now' | undefined;
@@ -53,11 +50,11 @@ export async function cancelSubscription(
   gateways?: payments.GatewayRegistry,
 ) {
   const endsNow = input.at === 'now' || input.at_period_end === false;
-  const customer = await customers.getCustomer(ctx, orgId);
+  const { customer } = cctx;
   let credited: bigint | null = null;
-  const ended = await locked(ctx, orgId, subscriptionId, async (tx, sub) => {
+  const ended = await locked(cctx, subscriptionId, async (tx, sub) => {
     if (!endsNow) return subscriptions.setCancelAtPeriodEnd(tx, sub, true, input.reason);
-    const credit = sub.status === 'active' ? await unusedDaysCredit(tx, sub, customer) : null;
+    const credit = sub.status === 'active' ? await unusedDaysCredit(tx, sub) : null;
     const cancelled = await subscriptions.transition(tx, sub, 'cancelled', input.reason);
     if (
       credit !== null &&
@@ -72,7 +69,7 @@ export async function cancelSubscription(
     return cancelled;
   });
   if (credited !== null && input.credit === 'card' && gateways) {
-    await refundToCard(await customerContext(ctx, customer), ended, customer, credited, gateways);
+    await refundToCard(cctx, ended, credited, gateways);
   }
   return ended;
 }
@@ -82,22 +79,20 @@ export async function cancelSubscription(
  * invoices, capped at what that payment has left, taken off the balance in the refund's transaction.
  */
 async function refundToCard(
-  ctx: Ctx,
+  ctx: CustomerCtx,
   sub: SubscriptionRow,
-  customer: BillingCustomerRow,
   credit: bigint,
   gateways: payments.GatewayRegistry,
 ) {
-  const entries = await ledgerModule.listEntries(ctx, sub.org_id, { subscriptionId: sub.id });
+  const entries = await ledgerModule.listEntries(ctx, { subscriptionId: sub.id });
   const paid = entries.filter((entry) => entry.kind === 'payment' && entry.payment_id !== null).at(-1);
   if (!paid?.payment_id) return;
-  const payment = await ctx.db
+  const payment = await scoped(ctx)
     .selectFrom('payments')
     .selectAll()
-    .where('org_id', '=', sub.org_id)
     .where('id', '=', paid.payment_id)
     .executeTakeFirstOrThrow();
-  const refunded = await payments.listRefunds(ctx, sub.org_id, [payment.id]);
+  const refunded = await payments.listRefunds(ctx, [payment.id]);
   const left =
     payment.amount - refunded.reduce((sum, r) => sum + (r.status === 'failed' ? 0n : r.amount), 0n);
   const amount = credit < left ? credit : left;
@@ -105,11 +100,11 @@ async function refundToCard(
   await payments.refundPayment(
     ctx,
     gateways.get(payment.gateway),
-    { orgId: sub.org_id, paymentId: payment.id, amount, reason: 'Unused days of a cancelled subscription' },
+    { paymentId: payment.id, amount, reason: 'Unused days of a cancelled subscription' },
     async (tx, refund, refundedPayment) => {
       await recordRefund(tx, refund, refundedPayment);
       if (refund.status === 'failed') return;
-      await customers.recordBalanceTransaction(tx, customer, {
+      await customers.recordBalanceTransaction(tx, ctx.customer, {
         amount: -refund.amount,
         sourceKey: `refund:${refund.id}`,
         description: 'Refunded to the card',
@@ -119,7 +114,7 @@ async function refundToCard(
 }
 
 /** What ending `sub` now gives back, with tax, as the billing core rates it; null when nothing. */
-async function unusedDaysCredit(tx: Ctx, sub: SubscriptionRow, customer: BillingCustomerRow) {
+async function unusedDaysCredit(tx: CustomerCtx, sub: SubscriptionRow) {
   const plan = await pricedPlan(tx, {
     issuerId: sub.plan_issuer_id,
     planId: sub.plan_id,
@@ -136,15 +131,15 @@ async function unusedDaysCredit(tx: Ctx, sub: SubscriptionRow, customer: Billing
     plan: plan.price,
     period,
     event: { kind: 'termination', at: now, from, timing: 'now', usage: [] },
-    tax: await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer),
+    tax: await invoicing.taxRuleFor(tx, tx.customer),
     creditBalance: 0n,
   });
   if (totals.total >= 0n) return null;
   return { amount: -totals.total, description: lines.map((line) => line.description).join('; ') };
 }
 
-export async function keepSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {
-  return locked(ctx, orgId, subscriptionId, (tx, sub) => {
+export async function keepSubscription(cctx: CustomerCtx, subscriptionId: string) {
+  return locked(cctx, subscriptionId, (tx, sub) => {
     if (!sub.cancel_at_period_end)
       throw conflict('subscription.not_cancelling', 'This subscription is not set to end');
     return subscriptions.setCancelAtPeriodEnd(tx, sub, false, 'The customer kept the subscription');
@@ -152,8 +147,8 @@ export async function keepSubscription(ctx: Ctx, orgId: string, subscriptionId: 
 }
 
 /** Pausing stops billing: no renewal while paused. */
-export async function pauseSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {
-  return locked(ctx, orgId, subscriptionId, (tx, sub) =>
+export async function pauseSubscription(cctx: CustomerCtx, subscriptionId: string) {
+  return locked(cctx, subscriptionId, (tx, sub) =>
     subscriptions.transition(tx, sub, 'paused', 'Paused by the customer'),
   );
 }
@@ -163,9 +158,8 @@ export async function pauseSubscription(ctx: Ctx, orgId: string, subscriptionId:
  * its rest is invoiced, prorated, and charged to the saved card by the billing run. A subscription
  * paused by dunning resumes only when what it owes is paid.
  */
-export async function resumeSubscription(ctx: Ctx, orgId: string, subscriptionId: string) {
-  const customer = await customers.getCustomer(ctx, orgId);
-  return locked(ctx, orgId, subscriptionId, async (tx, sub) => {
+export async function resumeSubscription(cctx: CustomerCtx, subscriptionId: string) {
+  return locked(cctx, subscriptionId, async (tx, sub) => {
     if (sub.status !== 'paused') throw conflict('subscription.not_paused', 'This subscription is not paused');
     if (sub.paused_for_payment && (await owesMore(tx, sub))) {
       throw conflict(
@@ -173,7 +167,7 @@ export async function resumeSubscription(ctx: Ctx, orgId: string, subscriptionId
         'This subscription was paused for an unpaid invoice: it resumes when its open invoices are paid',
       );
     }
-    return resumePaused(tx, sub, customer, 'Resumed');
+    return resumePaused(tx, sub, 'Resumed');
   });
 }
 
@@ -184,7 +178,7 @@ export async function resumeSubscription(ctx: Ctx, orgId: string, subscriptionId
  * transaction, with the subscription locked; anything else is left as it is.
  */
 export async function releaseIfSettled(
-  ctx: Ctx,
+  ctx: TenantCtx,
   sub: SubscriptionRow,
   customer: BillingCustomerRow,
   reason: string,
@@ -195,22 +189,17 @@ export async function releaseIfSettled(
     (sub.status === 'paused' && sub.paused_for_payment);
   if (!held || (await owesMore(ctx, sub))) return sub;
   if (sub.status !== 'paused') return subscriptions.transition(ctx, sub, 'active', reason);
-  return resumePaused(await customerContext(ctx, customer), sub, customer, reason);
+  return resumePaused(await customerContext(ctx, customer), sub, reason);
 }
 
 /** An open invoice whose collection has failed: one just issued, not yet charged, is not overdue. */
-async function owesMore(ctx: Ctx, sub: SubscriptionRow): Promise<boolean> {
-  const open = await invoicing.listInvoices(ctx, sub.org_id, { subscriptionId: sub.id, status: 'open' });
+async function owesMore(ctx: TenantCtx, sub: SubscriptionRow): Promise<boolean> {
+  const open = await invoicing.listInvoices(ctx, { subscriptionId: sub.id, status: 'open' });
   return open.some((invoice) => invoice.first_failed_at !== null && invoicing.amountDue(invoice) > 0n);
 }
 
-async function resumePaused(
-  tx: Ctx,
-  sub: SubscriptionRow,
-  customer: BillingCustomerRow,
-  reason: string,
-): Promise<SubscriptionRow> {
-  const orgId = sub.org_id;
+async function resumePaused(tx: CustomerCtx, sub: SubscriptionRow, reason: string): Promise<SubscriptionRow> {
+  const { customer } = tx;
   let resumed = await subscriptions.transition(tx, sub, 'active', reason);
   const now = tx.clock.now();
   if (Temporal.Instant.compare(fromDate(sub.current_period_end), now) > 0) return resumed;
@@ -224,7 +213,7 @@ async function resumePaused(
     now,
   );
   resumed = await subscriptions.advancePeriod(tx, resumed, { start: now, end: period.endInstant });
-  const tax = await invoicing.taxRuleFor(tx, plan.ref.issuerId, customer);
+  const tax = await invoicing.taxRuleFor(tx, customer);
   // The paused days are not billed: the fee from now to the end of the period, as a start would.
   const { lines } = billing.rate({
     plan: plan.price,
@@ -235,7 +224,7 @@ async function resumePaused(
   });
   if (lines.length === 0) return resumed;
   const draft = await invoicing.createDraft(tx, {
-    orgId,
+    orgId: tx.tenant.orgId,
     issuerId: plan.ref.issuerId,
     customer,
     subscriptionId: sub.id,
@@ -247,7 +236,7 @@ async function resumePaused(
     tax,
     autoCharge: true,
   });
-  await invoicing.finalize(tx, orgId, draft.id, ledgerAccount(resumed, customer));
+  await invoicing.finalize(tx, draft.id, ledgerAccount(resumed, customer));
   return resumed;
 }
 
@@ -258,9 +247,9 @@ async function resumePaused(
  * cancelled with its invoice still owed. With the open invoices and their total, which one payment
  * settles (payOpenInvoices).
  */
-export async function billingStatus(ctx: Ctx, orgId: string) {
-  const live = await subscriptions.liveSubscriptions(ctx, orgId);
-  const open = await invoicing.listInvoices(ctx, orgId, { status: 'open' });
+export async function billingStatus(ctx: TenantCtx) {
+  const live = await subscriptions.liveSubscriptions(ctx);
+  const open = await invoicing.listInvoices(ctx, { status: 'open' });
   const liveIds = new Set(live.map((s) => s.id));
   const owedByEnded = open.some(
     (invoice) =>

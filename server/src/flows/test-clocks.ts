@@ -1,6 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
-import { type Ctx, withTransaction } from '../context.js';
+import { withTransaction } from '../context.js';
 import { invalid } from '../errors.js';
+import type { TenantCtx } from '../tenant.js';
 import * as testClocks from '../test-clocks/index.js';
 import { type BillingRunDeps, type BillingRunReport, runBilling } from './billing-run.js';
 
@@ -10,13 +11,12 @@ import { type BillingRunDeps, type BillingRunReport, runBilling } from './billin
  * run does it, and so on until the target. A retry on day 3 happens on day 3, before day 5's.
  */
 export async function advanceTestClock(
-  ctx: Ctx,
+  ctx: TenantCtx,
   deps: BillingRunDeps,
-  orgId: string,
   clockId: string,
   target: Temporal.Instant,
 ): Promise<{ clock: Awaited<ReturnType<typeof testClocks.getTestClock>>; report: BillingRunReport }> {
-  let clock = await testClocks.getTestClock(ctx, orgId, clockId);
+  let clock = await testClocks.getTestClock(ctx, clockId);
   if (Temporal.Instant.compare(target, Temporal.Instant.from(clock.frozen_time.toISOString())) <= 0) {
     throw invalid('test_clock.not_forward', 'A test clock only moves forward', 'frozen_time');
   }
@@ -25,7 +25,7 @@ export async function advanceTestClock(
   let stalled = false;
   for (;;) {
     const frozen = Temporal.Instant.from(clock.frozen_time.toISOString());
-    const due = await testClocks.nextDueInstant(ctx, orgId);
+    const due = await testClocks.nextDueInstant(ctx);
     let step = target;
     if (!stalled && due && Temporal.Instant.compare(due, target) < 0) {
       step = Temporal.Instant.compare(due, frozen) > 0 ? due : frozen;
@@ -33,7 +33,8 @@ export async function advanceTestClock(
     const current = clock;
     clock = await withTransaction(ctx, (tx) => testClocks.setFrozenTime(tx, current, step));
     const at = step;
-    const report = await runBilling({ ...ctx, clock: { now: () => at } }, deps, { only: [orgId] });
+    // The billing run of this organization alone, at the clock's time.
+    const report = await runBilling({ ...ctx, clock: { now: () => at } }, deps, { only: [ctx.tenant.orgId] });
     total.renewed += report.renewed;
     total.charged += report.charged;
     total.failed += report.failed;

@@ -1,11 +1,13 @@
 import type { Ctx } from '../context.js';
 import type { GatewayName } from '../db/schema.js';
 import * as payments from '../payments/index.js';
+import { tenantContext } from '../tenant.js';
 import { settleInvoicePayment } from './billing-run.js';
 import { applyCheckout, type CheckoutDeps } from './checkout.js';
 import { settleAllocatedPayment } from './pay-open-invoices.js';
 import { applyPaymentLink } from './payment-links.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
+import { billingCustomerContext } from './subscription-billing.js';
 
 /**
  * A verified gateway event, applied once. Its delivery first claims the event in one conditional write
@@ -49,15 +51,18 @@ async function applyGatewayEvent(
     const payment = await payments.refreshPayment(ctx, deps.gateways.get(gateway), event.paymentRef);
     orgId = payment?.org_id ?? null;
     // A debit whose outcome arrives later (a mandate): its invoice is paid, or its failure chased.
-    if (payment?.invoice_id && payment.status !== 'processing') await settleInvoicePayment(ctx, payment);
+    const tenant = payment ? tenantContext(ctx, payment.org_id) : undefined;
+    if (tenant && payment?.invoice_id && payment.status !== 'processing')
+      await settleInvoicePayment(tenant, payment);
     // One payment for several invoices: settled by its allocations.
-    else if (payment && payment.status !== 'processing') await settleAllocatedPayment(ctx, payment);
+    else if (tenant && payment && payment.status !== 'processing')
+      await settleAllocatedPayment(tenant, payment);
   } else if (event.linkRef) {
     const link = await payments.findPaymentLinkByGatewayRef(ctx, gateway, event.linkRef);
     if (link) {
       orgId = link.org_id;
       const view = await deps.gateways.get(gateway).getPaymentLink(event.linkRef);
-      await applyPaymentLink(ctx, link.org_id, link.id, view);
+      await applyPaymentLink(await billingCustomerContext(tenantContext(ctx, link.org_id)), link.id, view);
     } else {
       ctx.log.warn(
         { gateway, event: event.id, link: event.linkRef },
@@ -69,7 +74,11 @@ async function applyGatewayEvent(
     if (checkout) {
       orgId = checkout.org_id;
       const view = await deps.gateways.get(gateway).getCheckout(event.checkoutRef);
-      await applyCheckout(ctx, checkout.org_id, checkout.id, view);
+      await applyCheckout(
+        await billingCustomerContext(tenantContext(ctx, checkout.org_id)),
+        checkout.id,
+        view,
+      );
     } else {
       ctx.log.warn(
         { gateway, event: event.id, checkout: event.checkoutRef },

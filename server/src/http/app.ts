@@ -27,6 +27,7 @@ import {
   type GatewayRegistry,
   type StripeSettings,
 } from '../payments/index.js';
+import { requireOrganization, tenantContext } from '../tenant.js';
 import type { Clock } from '../time/index.js';
 import { toDate } from '../time/index.js';
 import { authorize, CSRF_HEADER, ORG_HEADER, SESSION_COOKIE } from './auth.js';
@@ -331,6 +332,9 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
         const changedBefore = mustAudit && inTransaction ? await rowsChanged(db as Tx) : undefined;
         const result = await route.handler({
           ctx,
+          get tenant() {
+            return tenantContext(ctx, requireOrganization(access.orgId));
+          },
           body: request.body as never,
           query: request.query as never,
           params: request.params as never,

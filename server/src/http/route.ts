@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import type { ApiKeyAuthenticator, OrganizationCache, Permission } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import type { GatewayName, Role } from '../db/schema.js';
-import { BillfoldError } from '../errors.js';
 import type { GatewayRegistry } from '../payments/index.js';
+import type { TenantCtx } from '../tenant.js';
 import type { Limit } from './rate-limit.js';
 
 /** The principal a request carries, resolved from its session cookie or API key. */
@@ -31,6 +31,11 @@ export interface SessionCookie {
 
 export interface RouteInput<B, Q, P> {
   ctx: Ctx;
+  /**
+   * The request's context with its organization: what every route acting on an organization's rows
+   * passes on. Reading it without an organization refuses the request (`organization.required`).
+   */
+  readonly tenant: TenantCtx;
   body: B;
   query: Q;
   params: P;
@@ -112,12 +117,4 @@ export const defineRoute = <
 export interface DocumentResponse {
   body: string | Buffer;
   filename: string;
-}
-
-/** The organization a route acts on; routes that need one refuse a request without it. */
-export function orgOf(access: Access): string {
-  if (!access.orgId) {
-    throw new BillfoldError('invalid_request', 'organization.required', 'Choose an organization');
-  }
-  return access.orgId;
 }

@@ -22,6 +22,7 @@ import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import * as events from '../events/index.js';
 import * as ledger from '../ledger/index.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { fromDate, localDate, toDate } from '../time/index.js';
 import { presentInvoice } from './invoice.schema.js';
 
@@ -57,20 +58,16 @@ export interface DraftInvoice {
   id?: string;
 }
 
-export async function billingSettings(ctx: Ctx, issuerId: string) {
-  const settings = await ctx.db
-    .selectFrom('billing_settings')
-    .selectAll()
-    .where('org_id', '=', issuerId)
-    .executeTakeFirst();
+export async function billingSettings(ctx: TenantCtx) {
+  const settings = await scoped(ctx, 'issuer').selectFrom('billing_settings').selectAll().executeTakeFirst();
   return (
     settings ?? {
-      org_id: issuerId,
+      org_id: ctx.tenant.issuerId,
       invoice_prefix: 'INV',
       due_day: 15,
       retry_days: [3, 5, 7],
       dunning_final_step: 'pause' as const,
-      issuer_name: issuerId,
+      issuer_name: ctx.tenant.issuerId,
       issuer_address: '',
       issuer_email: '',
     }
@@ -79,14 +76,12 @@ export async function billingSettings(ctx: Ctx, issuerId: string) {
 
 /** The tax rate for a customer's state, else its country, else none. */
 export async function taxRuleFor(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   customer: { country: string; state: string },
 ): Promise<TaxRule> {
-  const rates = await ctx.db
+  const rates = await scoped(ctx, 'issuer')
     .selectFrom('tax_rates')
     .selectAll()
-    .where('org_id', '=', issuerId)
     .where('country', '=', customer.country)
     .where('region', 'in', ['', customer.state])
     .execute();
@@ -167,7 +162,7 @@ function lineRow(orgId: string, invoiceId: string, line: DraftLine, position: nu
   };
 }
 
-export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<InvoiceRow> {
+export async function createDraft(ctx: TenantCtx, input: DraftInvoice): Promise<InvoiceRow> {
   const row = draftRow(input, draftTotals(input.lines, input.tax), toDate(ctx.clock.now()));
   await ctx.db
     .insertInto('invoices')
@@ -184,34 +179,27 @@ export async function createDraft(ctx: Ctx, input: DraftInvoice): Promise<Invoic
 
 /** Changes an invoice's row and returns it as it now is. */
 function updateInvoice(
-  ctx: Ctx,
+  ctx: TenantCtx,
   invoice: InvoiceRow,
   changes: Updateable<InvoicesTable>,
 ): Promise<InvoiceRow> {
-  return ctx.db
+  return scoped(ctx)
     .updateTable('invoices')
     .set(changes)
-    .where('org_id', '=', invoice.org_id)
     .where('id', '=', invoice.id)
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
 /** Tells the organization's webhook endpoints what became of an invoice, lines included. */
-async function emitInvoice(ctx: Ctx, type: events.EventType, invoice: InvoiceRow): Promise<void> {
-  await events.emit(
-    ctx,
-    invoice.org_id,
-    type,
-    presentInvoice(invoice, await invoiceLines(ctx, invoice.org_id, invoice.id)),
-  );
+async function emitInvoice(ctx: TenantCtx, type: events.EventType, invoice: InvoiceRow): Promise<void> {
+  await events.emit(ctx, type, presentInvoice(invoice, await invoiceLines(ctx, invoice.id)));
 }
 
-async function lockInvoice(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceRow> {
-  const row = await ctx.db
+async function lockInvoice(ctx: TenantCtx, invoiceId: string): Promise<InvoiceRow> {
+  const row = await scoped(ctx)
     .selectFrom('invoices')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('id', '=', invoiceId)
     .forUpdate()
     .executeTakeFirst();
@@ -273,21 +261,19 @@ function chargesOf(
  * ledger. An invoice with nothing to pay is paid at once. Idempotent: a finalized invoice is returned.
  */
 export async function finalize(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   invoiceId: string,
   account: ledger.LedgerAccount,
 ): Promise<InvoiceRow> {
-  const invoice = await lockInvoice(ctx, orgId, invoiceId);
+  const invoice = await lockInvoice(ctx, invoiceId);
   if (invoice.status !== 'draft') return invoice;
   const instant = ctx.clock.now();
   const now = toDate(instant);
   // The register's row is locked until this transaction ends: concurrent finalizations take turns,
   // and a rollback returns the number.
-  const taken = await ctx.db
+  const taken = await scoped(ctx, 'issuer')
     .updateTable('billing_settings')
     .set({ next_invoice_number: sql`next_invoice_number + 1` })
-    .where('org_id', '=', invoice.issuer_id)
     .returning(['invoice_prefix', 'due_day', sql<bigint>`next_invoice_number - 1`.as('number')])
     .executeTakeFirst();
   if (!taken) throw invalid('invoice.no_issuer_settings', 'The issuer has no billing settings');
@@ -297,7 +283,7 @@ export async function finalize(
     .values({
       org_id: invoice.issuer_id,
       number,
-      invoice_org_id: orgId,
+      invoice_org_id: ctx.tenant.orgId,
       invoice_id: invoice.id,
       assigned_at: now,
     })
@@ -313,7 +299,7 @@ export async function finalize(
     updated_at: now,
   });
 
-  const lines = await invoiceLines(ctx, orgId, invoice.id);
+  const lines = await invoiceLines(ctx, invoice.id);
   // Charges belong to the month their period starts in, even when the invoice is issued later (a
   // billing run that was down over midnight): February's fee is in February's statement, or, once
   // February has closed, in the open month as a labelled late entry.
@@ -321,8 +307,8 @@ export async function finalize(
   const chargedAt = Temporal.Instant.compare(periodStart, instant) < 0 ? periodStart : instant;
   await ledger.post(ctx, account, chargesOf(finalized, lines, chargedAt));
   const presented = presentInvoice(finalized, lines);
-  await events.emit(ctx, orgId, 'invoice.finalized', presented);
-  if (finalized.status === 'paid') await events.emit(ctx, orgId, 'invoice.paid', presented);
+  await events.emit(ctx, 'invoice.finalized', presented);
+  if (finalized.status === 'paid') await events.emit(ctx, 'invoice.paid', presented);
   return finalized.auto_charge ? spendCredit(ctx, finalized, account) : finalized;
 }
 
@@ -334,14 +320,14 @@ export async function finalize(
  * at checkout is not for the card: its payment was quoted and taken before it was issued.)
  */
 async function spendCredit(
-  ctx: Ctx,
+  ctx: TenantCtx,
   invoice: InvoiceRow,
   account: ledger.LedgerAccount,
 ): Promise<InvoiceRow> {
   if (invoice.status !== 'open' || invoice.total - invoice.amount_paid <= 0n) return invoice;
-  if ((await customers.orgsWithCredit(ctx, [invoice.org_id])).size === 0) return invoice;
-  const customer = await customers.lockCustomer(ctx, invoice.org_id);
-  const balance = customers.balanceOf(await customers.balanceTransactions(ctx, invoice.org_id));
+  if ((await customers.orgsWithCredit(ctx, [ctx.tenant.orgId])).size === 0) return invoice;
+  const customer = await customers.lockCustomer(ctx);
+  const balance = customers.balanceOf(await customers.balanceTransactions(ctx));
   const due = invoice.total - invoice.amount_paid;
   const applied = balance < due ? balance : due;
   if (applied <= 0n) return invoice;
@@ -367,7 +353,7 @@ async function spendCredit(
 }
 
 /** `amount` more paid toward an open invoice: paid in full, or still open with what is left due. */
-async function settleAmount(ctx: Ctx, invoice: InvoiceRow, amount: bigint): Promise<InvoiceRow> {
+async function settleAmount(ctx: TenantCtx, invoice: InvoiceRow, amount: bigint): Promise<InvoiceRow> {
   const paid = invoice.amount_paid + amount;
   const settled = paid >= invoice.total;
   const now = toDate(ctx.clock.now());
@@ -387,13 +373,13 @@ async function settleAmount(ctx: Ctx, invoice: InvoiceRow, amount: bigint): Prom
  * invoice's.
  */
 export async function applyPayment(
-  ctx: Ctx,
-  invoiceRef: { orgId: string; invoiceId: string },
+  ctx: TenantCtx,
+  invoiceId: string,
   payment: PaymentRow,
   account: ledger.LedgerAccount,
   share?: bigint,
 ): Promise<InvoiceRow> {
-  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  const invoice = await lockInvoice(ctx, invoiceId);
   if (payment.status !== 'succeeded') return invoice;
   const amount = share ?? payment.amount;
   const [posted] = await ledger.post(ctx, account, [
@@ -418,15 +404,14 @@ export async function applyPayment(
 
 /** Records which invoices one payment pays, and how much of it each gets; once. */
 export async function allocatePayment(
-  ctx: Ctx,
+  ctx: TenantCtx,
   payment: PaymentRow,
   shares: readonly { invoice: InvoiceRow; amount: bigint }[],
 ): Promise<void> {
-  await ctx.db
-    .insertInto('payment_allocations')
-    .values(
+  await scoped(ctx)
+    .insertInto(
+      'payment_allocations',
       shares.map(({ invoice, amount }) => ({
-        org_id: payment.org_id,
         payment_id: payment.id,
         invoice_id: invoice.id,
         amount,
@@ -438,11 +423,10 @@ export async function allocatePayment(
 }
 
 /** The invoices a payment pays, in invoice id order (the order locks are taken in). */
-export async function allocationsOf(ctx: Ctx, payment: PaymentRow): Promise<PaymentAllocationRow[]> {
-  return ctx.db
+export async function allocationsOf(ctx: TenantCtx, payment: PaymentRow): Promise<PaymentAllocationRow[]> {
+  return scoped(ctx)
     .selectFrom('payment_allocations')
     .selectAll()
-    .where('org_id', '=', payment.org_id)
     .where('payment_id', '=', payment.id)
     .orderBy('invoice_id')
     .execute();
@@ -454,8 +438,8 @@ export async function allocationsOf(ctx: Ctx, payment: PaymentRow): Promise<Paym
  * the attempt that failed; a second report of it changes nothing.
  */
 export async function recordFailedAttempt(
-  ctx: Ctx,
-  invoiceRef: { orgId: string; invoiceId: string },
+  ctx: TenantCtx,
+  invoiceId: string,
   expectedAttempt: number,
   timeZone: string,
 ): Promise<{
@@ -465,14 +449,11 @@ export async function recordFailedAttempt(
   /** What the issuer does to the subscription when the last retry fails. */
   finalStep: DunningFinalStep;
 }> {
-  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  const invoice = await lockInvoice(ctx, invoiceId);
   if (invoice.status !== 'open' || invoice.attempt_count !== expectedAttempt) {
     return { invoice, exhausted: false, recorded: false, finalStep: 'keep' };
   }
-  const { retry_days: retryDays, dunning_final_step: finalStep } = await billingSettings(
-    ctx,
-    invoice.issuer_id,
-  );
+  const { retry_days: retryDays, dunning_final_step: finalStep } = await billingSettings(ctx);
   const now = ctx.clock.now();
   const attempts = invoice.attempt_count + 1;
   const firstFailure = invoice.first_failed_at ? fromDate(invoice.first_failed_at) : now;
@@ -495,12 +476,12 @@ export async function recordFailedAttempt(
  * Its number stays used, so the register keeps no gap.
  */
 export async function voidInvoice(
-  ctx: Ctx,
-  invoiceRef: { orgId: string; invoiceId: string },
+  ctx: TenantCtx,
+  invoiceId: string,
   reason: string,
   account: ledger.LedgerAccount,
 ): Promise<InvoiceRow> {
-  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  const invoice = await lockInvoice(ctx, invoiceId);
   if (invoice.status !== 'open' && invoice.status !== 'uncollectible') {
     throw conflict('invoice.not_voidable', `A ${invoice.status} invoice cannot be voided`);
   }
@@ -509,10 +490,8 @@ export async function voidInvoice(
   }
   const now = ctx.clock.now();
   const creditNoteId = newId('creditNote');
-  await ctx.db
-    .insertInto('credit_notes')
-    .values({
-      org_id: invoice.org_id,
+  await scoped(ctx)
+    .insertInto('credit_notes', {
       id: creditNoteId,
       invoice_id: invoice.id,
       amount: invoice.total,
@@ -532,7 +511,6 @@ export async function voidInvoice(
     },
   ]);
   await recordAudit(ctx, {
-    orgId: invoice.org_id,
     action: 'invoice.voided',
     targetType: 'invoice',
     targetId: invoice.id,
@@ -554,11 +532,11 @@ export async function voidInvoice(
  * ledger (it is still owed); voiding it later, with a credit note, is what takes it back.
  */
 export async function markUncollectible(
-  ctx: Ctx,
-  invoiceRef: { orgId: string; invoiceId: string },
+  ctx: TenantCtx,
+  invoiceId: string,
   reason: string,
 ): Promise<InvoiceRow> {
-  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  const invoice = await lockInvoice(ctx, invoiceId);
   if (invoice.status !== 'open') {
     throw conflict('invoice.not_open', `A ${invoice.status} invoice cannot be marked uncollectible`);
   }
@@ -569,7 +547,6 @@ export async function markUncollectible(
     updated_at: now,
   });
   await recordAudit(ctx, {
-    orgId: invoice.org_id,
     action: 'invoice.marked_uncollectible',
     targetType: 'invoice',
     targetId: invoice.id,
@@ -581,36 +558,30 @@ export async function markUncollectible(
 }
 
 /** A draft that will not be issued (an upgrade whose payment failed) goes, with its lines. */
-export async function discardDraft(ctx: Ctx, orgId: string, invoiceId: string): Promise<void> {
-  const invoice = await lockInvoice(ctx, orgId, invoiceId);
+export async function discardDraft(ctx: TenantCtx, invoiceId: string): Promise<void> {
+  const invoice = await lockInvoice(ctx, invoiceId);
   if (invoice.status !== 'draft') throw conflict('invoice.not_draft', 'Only a draft can be discarded');
-  await ctx.db
-    .deleteFrom('invoice_lines')
-    .where('org_id', '=', orgId)
-    .where('invoice_id', '=', invoiceId)
-    .execute();
-  await ctx.db.deleteFrom('invoices').where('org_id', '=', orgId).where('id', '=', invoiceId).execute();
+  await scoped(ctx).deleteFrom('invoice_lines').where('invoice_id', '=', invoiceId).execute();
+  await scoped(ctx).deleteFrom('invoices').where('id', '=', invoiceId).execute();
 }
 
-export async function invoiceLines(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceLineRow[]> {
-  return ctx.db
+export async function invoiceLines(ctx: TenantCtx, invoiceId: string): Promise<InvoiceLineRow[]> {
+  return scoped(ctx)
     .selectFrom('invoice_lines')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('invoice_id', '=', invoiceId)
     .orderBy('position')
     .execute();
 }
 
 /** Invoices with their lines, for a page of a list: one query for the lines of every invoice. */
-export async function presentInvoices(ctx: Ctx, orgId: string, rows: readonly InvoiceRow[]) {
+export async function presentInvoices(ctx: TenantCtx, rows: readonly InvoiceRow[]) {
   const lines =
     rows.length === 0
       ? []
-      : await ctx.db
+      : await scoped(ctx)
           .selectFrom('invoice_lines')
           .selectAll()
-          .where('org_id', '=', orgId)
           .where(
             'invoice_id',
             'in',
@@ -624,32 +595,22 @@ export async function presentInvoices(ctx: Ctx, orgId: string, rows: readonly In
   return rows.map((row) => presentInvoice(row, byInvoice.get(row.id) ?? []));
 }
 
-export async function findInvoice(
-  ctx: Ctx,
-  orgId: string,
-  invoiceId: string,
-): Promise<InvoiceRow | undefined> {
-  return ctx.db
-    .selectFrom('invoices')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('id', '=', invoiceId)
-    .executeTakeFirst();
+export async function findInvoice(ctx: TenantCtx, invoiceId: string): Promise<InvoiceRow | undefined> {
+  return scoped(ctx).selectFrom('invoices').selectAll().where('id', '=', invoiceId).executeTakeFirst();
 }
 
-export async function getInvoice(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceRow> {
-  const row = await findInvoice(ctx, orgId, invoiceId);
+export async function getInvoice(ctx: TenantCtx, invoiceId: string): Promise<InvoiceRow> {
+  const row = await findInvoice(ctx, invoiceId);
   if (!row) throw notFound('invoice.not_found', 'No such invoice');
   return row;
 }
 
 /** Finalized invoices (and drafts only when asked), newest first. */
 export async function listInvoices(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   filter: { subscriptionId?: string; status?: InvoiceRow['status'] } = {},
 ): Promise<InvoiceRow[]> {
-  let query = ctx.db.selectFrom('invoices').selectAll().where('org_id', '=', orgId);
+  let query = scoped(ctx).selectFrom('invoices').selectAll();
   if (filter.subscriptionId) query = query.where('subscription_id', '=', filter.subscriptionId);
   query = filter.status ? query.where('status', '=', filter.status) : query.where('status', '<>', 'draft');
   // Invoices issued at the same moment (a test clock) keep their numbers' order.
@@ -715,12 +676,11 @@ export async function abandonedChangeDrafts(
 }
 
 /** A charge is under way whose outcome arrives later (a mandate debit): no other attempt meanwhile. */
-export async function awaitPaymentOutcome(ctx: Ctx, invoiceRef: { orgId: string; invoiceId: string }) {
-  await ctx.db
+export async function awaitPaymentOutcome(ctx: TenantCtx, invoiceId: string) {
+  await scoped(ctx)
     .updateTable('invoices')
     .set({ next_attempt_at: null, updated_at: toDate(ctx.clock.now()) })
-    .where('org_id', '=', invoiceRef.orgId)
-    .where('id', '=', invoiceRef.invoiceId)
+    .where('id', '=', invoiceId)
     .where('status', '=', 'open')
     .execute();
 }
@@ -771,6 +731,7 @@ export async function issueMany(
   const ranges = new Map<string, { prefix: string; dueDay: number; next: bigint }>();
   for (const issuerId of issuers) {
     const count = issuing.filter((item) => item.draft.issuerId === issuerId).length;
+    // A batch spans organizations and may span issuers: each register is named by its issuer.
     const taken = await ctx.db
       .updateTable('billing_settings')
       .set({ next_invoice_number: sql`next_invoice_number + ${count}` })

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { recordAudit } from '../access/index.js';
-import type { Ctx } from '../context.js';
 import type { BillingSettingsRow, TaxRateRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 
 /**
@@ -87,58 +87,47 @@ export const presentTaxRate = (row: TaxRateRow): z.infer<typeof taxRateObject> =
   inclusive: row.inclusive,
 });
 
-export async function getSettings(ctx: Ctx, issuerId: string): Promise<BillingSettingsRow> {
-  const row = await ctx.db
-    .selectFrom('billing_settings')
-    .selectAll()
-    .where('org_id', '=', issuerId)
-    .executeTakeFirst();
+export async function getSettings(ctx: TenantCtx): Promise<BillingSettingsRow> {
+  const row = await scoped(ctx, 'issuer').selectFrom('billing_settings').selectAll().executeTakeFirst();
   if (!row) throw notFound('billing_settings.not_found', 'This issuer has no billing settings');
   return row;
 }
 
 export async function updateSettings(
-  ctx: Ctx,
-  issuerId: string,
+  ctx: TenantCtx,
   changes: z.infer<typeof updateSettingsBody>,
 ): Promise<BillingSettingsRow> {
-  const before = await getSettings(ctx, issuerId);
-  const row = await ctx.db
+  const before = await getSettings(ctx);
+  const row = await scoped(ctx, 'issuer')
     .updateTable('billing_settings')
     .set({ ...changes, updated_at: toDate(ctx.clock.now()) })
-    .where('org_id', '=', issuerId)
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: 'billing_settings.updated',
     targetType: 'billing_settings',
-    targetId: issuerId,
+    targetId: ctx.tenant.issuerId,
     before: Object.fromEntries(Object.keys(changes).map((k) => [k, before[k as keyof BillingSettingsRow]])),
     after: changes,
   });
   return row;
 }
 
-export async function listTaxRates(ctx: Ctx, issuerId: string): Promise<TaxRateRow[]> {
-  return ctx.db
+export async function listTaxRates(ctx: TenantCtx): Promise<TaxRateRow[]> {
+  return scoped(ctx, 'issuer')
     .selectFrom('tax_rates')
     .selectAll()
-    .where('org_id', '=', issuerId)
     .orderBy('country')
     .orderBy('region')
     .execute();
 }
 
 /** Sets the rate for a country or state; it applies to invoices drafted from now on. */
-export async function putTaxRate(
-  ctx: Ctx,
-  issuerId: string,
-  input: z.infer<typeof taxRateBody>,
-): Promise<TaxRateRow> {
+export async function putTaxRate(ctx: TenantCtx, input: z.infer<typeof taxRateBody>): Promise<TaxRateRow> {
   const row = await ctx.db
     .insertInto('tax_rates')
-    .values({ org_id: issuerId, ...input })
+    .values({ org_id: ctx.tenant.issuerId, ...input })
     .onConflict((oc) =>
       oc.columns(['org_id', 'country', 'region']).doUpdateSet({
         name: input.name,
@@ -149,7 +138,7 @@ export async function putTaxRate(
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: 'tax_rate.set',
     targetType: 'tax_rate',
     targetId: `${input.country}${input.region ? `-${input.region}` : ''}`,
@@ -158,22 +147,16 @@ export async function putTaxRate(
   return row;
 }
 
-export async function removeTaxRate(
-  ctx: Ctx,
-  issuerId: string,
-  country: string,
-  region: string,
-): Promise<TaxRateRow> {
-  const row = await ctx.db
+export async function removeTaxRate(ctx: TenantCtx, country: string, region: string): Promise<TaxRateRow> {
+  const row = await scoped(ctx, 'issuer')
     .deleteFrom('tax_rates')
-    .where('org_id', '=', issuerId)
     .where('country', '=', country)
     .where('region', '=', region)
     .returningAll()
     .executeTakeFirst();
   if (!row) throw notFound('tax_rate.not_found', 'No tax rate for that place');
   await recordAudit(ctx, {
-    orgId: issuerId,
+    orgId: ctx.tenant.issuerId,
     action: 'tax_rate.removed',
     targetType: 'tax_rate',
     targetId: `${country}${region ? `-${region}` : ''}`,

@@ -3,6 +3,7 @@ import type { Temporal } from 'temporal-polyfill';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { LedgerEntryKind, LedgerEntryRow, StatementRow } from '../db/schema.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { type BillingPeriod, calendarMonthPeriod, nextCalendarPeriod, toDate } from '../time/index.js';
 
 /**
@@ -45,7 +46,7 @@ const monthName = (start: Temporal.ZonedDateTime) => `${MONTHS[start.month - 1]}
 
 /** The statement of `account` for the local month containing `at`, created when first needed. */
 export async function statementFor(
-  ctx: Ctx,
+  ctx: TenantCtx,
   account: LedgerAccount,
   at: Temporal.Instant,
 ): Promise<StatementRow> {
@@ -53,10 +54,9 @@ export async function statementFor(
   const month = period.start.toPlainDate().toPlainYearMonth().toString();
   // FOR SHARE: a statement being closed waits for this transaction's entries, and the other way round.
   const locked = () =>
-    ctx.db
+    scoped(ctx)
       .selectFrom('statements')
       .selectAll()
-      .where('org_id', '=', account.orgId)
       .where('subscription_id', '=', account.subscriptionId)
       .where('month', '=', month)
       .forShare()
@@ -92,7 +92,11 @@ export async function statementFor(
 }
 
 /** Adds entries to the ledger, each once. Returns the entries this call added. */
-export async function post(ctx: Ctx, account: LedgerAccount, entries: NewEntry[]): Promise<LedgerEntryRow[]> {
+export async function post(
+  ctx: TenantCtx,
+  account: LedgerAccount,
+  entries: NewEntry[],
+): Promise<LedgerEntryRow[]> {
   const added: LedgerEntryRow[] = [];
   const now = ctx.clock.now();
   for (const entry of entries) {
@@ -149,22 +153,20 @@ function entryRow(
 }
 
 /** The subscription's balance now: positive is credit in the customer's favour, negative is owed. */
-export async function balanceOf(ctx: Ctx, orgId: string, subscriptionId: string): Promise<bigint> {
-  const row = await ctx.db
+export async function balanceOf(ctx: TenantCtx, subscriptionId: string): Promise<bigint> {
+  const row = await scoped(ctx)
     .selectFrom('ledger_entries')
     .select(sql<bigint>`coalesce(sum(amount), 0)::int8`.as('balance'))
-    .where('org_id', '=', orgId)
     .where('subscription_id', '=', subscriptionId)
     .executeTakeFirstOrThrow();
   return row.balance;
 }
 
 export async function listEntries(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   filter: { subscriptionId?: string; statementId?: string; invoiceId?: string; paymentId?: string },
 ): Promise<LedgerEntryRow[]> {
-  let query = ctx.db.selectFrom('ledger_entries').selectAll().where('org_id', '=', orgId);
+  let query = scoped(ctx).selectFrom('ledger_entries').selectAll();
   if (filter.subscriptionId) query = query.where('subscription_id', '=', filter.subscriptionId);
   if (filter.statementId) query = query.where('statement_id', '=', filter.statementId);
   if (filter.invoiceId) query = query.where('invoice_id', '=', filter.invoiceId);

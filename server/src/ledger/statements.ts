@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { StatementRow } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 
 /**
@@ -21,7 +22,7 @@ export interface StatementFigures {
 }
 
 /** Sums a statement's entries into its columns. Charges are reported as positive amounts. */
-async function sums(ctx: Ctx, statement: StatementRow) {
+async function sums(ctx: TenantCtx, statement: StatementRow) {
   const row = await ctx.db
     .selectFrom('ledger_entries')
     .select([
@@ -41,11 +42,10 @@ async function sums(ctx: Ctx, statement: StatementRow) {
 }
 
 /** What the subscription's earlier statements add up to: this statement's opening balance. */
-async function openingBalance(ctx: Ctx, statement: StatementRow): Promise<bigint> {
-  const previous = await ctx.db
+async function openingBalance(ctx: TenantCtx, statement: StatementRow): Promise<bigint> {
+  const previous = await scoped(ctx)
     .selectFrom('statements')
     .select(['status', 'closing_balance'])
-    .where('org_id', '=', statement.org_id)
     .where('subscription_id', '=', statement.subscription_id)
     .where('period_start', '<', statement.period_start)
     .orderBy('period_start', 'desc')
@@ -66,7 +66,7 @@ async function openingBalance(ctx: Ctx, statement: StatementRow): Promise<bigint
 }
 
 /** A statement's figures: stored once closed, derived from the entries while open. */
-export async function figuresOf(ctx: Ctx, statement: StatementRow): Promise<StatementFigures> {
+export async function figuresOf(ctx: TenantCtx, statement: StatementRow): Promise<StatementFigures> {
   if (statement.status === 'closed') {
     return {
       opening_balance: statement.opening_balance ?? 0n,
@@ -94,30 +94,27 @@ export async function figuresOf(ctx: Ctx, statement: StatementRow): Promise<Stat
  * first, so every opening is a closed closing. Locks the statement: entries being posted into it
  * finish first, and none can be added after.
  */
-export async function closeStatement(ctx: Ctx, orgId: string, statementId: string): Promise<StatementRow> {
-  const statement = await ctx.db
+export async function closeStatement(ctx: TenantCtx, statementId: string): Promise<StatementRow> {
+  const statement = await scoped(ctx)
     .selectFrom('statements')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('id', '=', statementId)
     .forUpdate()
     .executeTakeFirstOrThrow();
   if (statement.status === 'closed') return statement;
-  const earlier = await ctx.db
+  const earlier = await scoped(ctx)
     .selectFrom('statements')
     .select('id')
-    .where('org_id', '=', orgId)
     .where('subscription_id', '=', statement.subscription_id)
     .where('period_start', '<', statement.period_start)
     .where('status', '=', 'open')
     .orderBy('period_start')
     .execute();
-  for (const { id } of earlier) await closeStatement(ctx, orgId, id);
+  for (const { id } of earlier) await closeStatement(ctx, id);
   const figures = await figuresOf(ctx, statement);
-  return ctx.db
+  return scoped(ctx)
     .updateTable('statements')
     .set({ status: 'closed', ...figures, closed_at: toDate(ctx.clock.now()) })
-    .where('org_id', '=', orgId)
     .where('id', '=', statementId)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -142,25 +139,12 @@ export async function statementsToClose(
     .execute();
 }
 
-export async function listStatements(
-  ctx: Ctx,
-  orgId: string,
-  subscriptionId?: string,
-): Promise<StatementRow[]> {
-  let query = ctx.db.selectFrom('statements').selectAll().where('org_id', '=', orgId);
+export async function listStatements(ctx: TenantCtx, subscriptionId?: string): Promise<StatementRow[]> {
+  let query = scoped(ctx).selectFrom('statements').selectAll();
   if (subscriptionId) query = query.where('subscription_id', '=', subscriptionId);
   return query.orderBy('period_start', 'desc').orderBy('id').limit(240).execute();
 }
 
-export async function getStatement(
-  ctx: Ctx,
-  orgId: string,
-  statementId: string,
-): Promise<StatementRow | undefined> {
-  return ctx.db
-    .selectFrom('statements')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('id', '=', statementId)
-    .executeTakeFirst();
+export async function getStatement(ctx: TenantCtx, statementId: string): Promise<StatementRow | undefined> {
+  return scoped(ctx).selectFrom('statements').selectAll().where('id', '=', statementId).executeTakeFirst();
 }

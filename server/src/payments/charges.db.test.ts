@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Ctx } from '../context.js';
+import { tenantContext } from '../tenant.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { engines } from '../testing/databases.js';
 import { chargeSavedMethod } from './charges.js';
@@ -98,8 +99,7 @@ describe.each(engines())('charges, refunds and gateway faults on %s', (engine) =
   }
 
   const charge = (who: Awaited<ReturnType<typeof subscribed>>, key: string, amount = 4900n) =>
-    chargeSavedMethod(ctx(), gateway(), {
-      orgId: who.orgId,
+    chargeSavedMethod(tenantContext(ctx(), who.orgId), gateway(), {
       customerId: who.method.customer_id,
       gatewayCustomerRef: who.customerRef,
       paymentMethodRef: who.method.gateway_ref,

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { PaymentRow, RefundRow } from '../db/schema.js';
 import { BillfoldError, invalid, notFound } from '../errors.js';
+import { scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { recordPayment } from './checkout-sessions.js';
 import { type GatewayPayment, type GatewayRefund, GatewayTimeoutError, type PaymentGateway } from './port.js';
@@ -27,10 +28,9 @@ export async function withRetries<T>(call: () => Promise<T>): Promise<T> {
 }
 
 export async function chargeSavedMethod(
-  ctx: Ctx,
+  ctx: TenantCtx,
   gateway: PaymentGateway,
   input: {
-    orgId: string;
     customerId: string;
     gatewayCustomerRef: string;
     paymentMethodRef: string;
@@ -48,7 +48,7 @@ export async function chargeSavedMethod(
       amount: input.amount,
       currency: input.currency,
       description: input.description,
-      metadata: { org_id: input.orgId, ...(input.invoiceId ? { invoice_id: input.invoiceId } : {}) },
+      metadata: { org_id: ctx.tenant.orgId, ...(input.invoiceId ? { invoice_id: input.invoiceId } : {}) },
       idempotencyKey: input.idempotencyKey,
     }),
   );
@@ -56,7 +56,6 @@ export async function chargeSavedMethod(
     recordPayment(
       { ...ctx, db: tx },
       {
-        orgId: input.orgId,
         customerId: input.customerId,
         gateway: gateway.name,
         checkoutSessionId: null,
@@ -67,23 +66,21 @@ export async function chargeSavedMethod(
   );
 }
 
-export async function listPayments(ctx: Ctx, orgId: string): Promise<PaymentRow[]> {
-  return ctx.db
+export async function listPayments(ctx: TenantCtx): Promise<PaymentRow[]> {
+  return scoped(ctx)
     .selectFrom('payments')
     .selectAll()
-    .where('org_id', '=', orgId)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
 }
 
-export async function listRefunds(ctx: Ctx, orgId: string, paymentIds: string[]): Promise<RefundRow[]> {
+export async function listRefunds(ctx: TenantCtx, paymentIds: string[]): Promise<RefundRow[]> {
   if (paymentIds.length === 0) return [];
-  return ctx.db
+  return scoped(ctx)
     .selectFrom('refunds')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('payment_id', 'in', paymentIds)
     .orderBy('created_at')
     .execute();
@@ -94,23 +91,22 @@ export async function listRefunds(ctx: Ctx, orgId: string, paymentIds: string[])
  * by the gateway; the refund's id, made before the call, is the gateway's idempotency key.
  */
 export async function refundPayment(
-  ctx: Ctx,
+  ctx: TenantCtx,
   gateway: PaymentGateway,
-  input: { orgId: string; paymentId: string; amount: bigint | undefined; reason: string },
+  input: { paymentId: string; amount: bigint | undefined; reason: string },
   /** Runs in the transaction that records the refund: the ledger's credit and refund entries. */
-  record?: (tx: Ctx, refund: RefundRow, payment: PaymentRow) => Promise<void>,
+  record?: (tx: TenantCtx, refund: RefundRow, payment: PaymentRow) => Promise<void>,
 ): Promise<RefundRow> {
-  const payment = await ctx.db
+  const payment = await scoped(ctx)
     .selectFrom('payments')
     .selectAll()
-    .where('org_id', '=', input.orgId)
     .where('id', '=', input.paymentId)
     .executeTakeFirst();
   if (!payment) throw notFound('payment.not_found', 'No such payment');
   if (payment.status !== 'succeeded') {
     throw invalid('refund.payment_not_succeeded', 'Only a succeeded payment can be refunded');
   }
-  const done = await listRefunds(ctx, input.orgId, [payment.id]);
+  const done = await listRefunds(ctx, [payment.id]);
   const remaining =
     payment.amount - done.reduce((sum, r) => sum + (r.status === 'failed' ? 0n : r.amount), 0n);
   const amount = input.amount ?? remaining;
@@ -143,7 +139,7 @@ export async function refundPayment(
 
 /** Records a refund the gateway made of `payment` (its answer to `refund`), with its audit entry. */
 export async function recordGatewayRefund(
-  ctx: Ctx,
+  ctx: TenantCtx,
   payment: PaymentRow,
   input: { id: string; refund: GatewayRefund; reason: string },
 ): Promise<RefundRow> {
@@ -162,7 +158,6 @@ export async function recordGatewayRefund(
   };
   await ctx.db.insertInto('refunds').values(row).execute();
   await recordAudit(ctx, {
-    orgId: payment.org_id,
     action: 'refund.created',
     targetType: 'payment',
     targetId: payment.id,
@@ -207,16 +202,12 @@ export async function refreshPayment(
   if (!row) return undefined;
   const payment = await gateway.getPayment(ref);
   return ctx.db.transaction().execute((tx) =>
-    recordPayment(
-      { ...ctx, db: tx },
-      {
-        orgId: row.org_id,
-        customerId: row.customer_id,
-        gateway: gateway.name,
-        checkoutSessionId: row.checkout_session_id,
-        invoiceId: row.invoice_id,
-        payment,
-      },
-    ),
+    recordPayment(tenantContext({ ...ctx, db: tx }, row.org_id), {
+      customerId: row.customer_id,
+      gateway: gateway.name,
+      checkoutSessionId: row.checkout_session_id,
+      invoiceId: row.invoice_id,
+      payment,
+    }),
   );
 }

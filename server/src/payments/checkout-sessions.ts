@@ -6,6 +6,7 @@ import { newId } from '../db/ids.js';
 import type { CheckoutSessionRow, GatewayName, PaymentRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import * as events from '../events/index.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { CheckoutSessionObject, PaymentConflictObject, PaymentObject } from './payments.schema.js';
 import type { GatewayPayment, PaymentGateway } from './port.js';
@@ -32,14 +33,13 @@ export async function knownGatewayCustomerRefs(
 }
 
 export async function gatewayCustomerRef(
-  ctx: Ctx,
+  ctx: TenantCtx,
   gateway: PaymentGateway,
   customer: { org_id: string; id: string; name: string; email: string; country: string },
 ): Promise<string> {
-  const known = await ctx.db
+  const known = await scoped(ctx)
     .selectFrom('gateway_customers')
     .select('gateway_customer_ref')
-    .where('org_id', '=', customer.org_id)
     .where('gateway', '=', gateway.name)
     .executeTakeFirst();
   if (known) return known.gateway_customer_ref;
@@ -65,10 +65,9 @@ export async function gatewayCustomerRef(
   return ref;
 }
 
-export async function insertCheckoutSession(ctx: Ctx, row: CheckoutSessionRow): Promise<void> {
+export async function insertCheckoutSession(ctx: TenantCtx, row: CheckoutSessionRow): Promise<void> {
   await ctx.db.insertInto('checkout_sessions').values(row).execute();
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: 'checkout_session.created',
     targetType: 'checkout_session',
     targetId: row.id,
@@ -82,15 +81,13 @@ export async function insertCheckoutSession(ctx: Ctx, row: CheckoutSessionRow): 
 }
 
 export async function getCheckoutSession(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   id: string,
   options: { lock?: boolean } = {},
 ): Promise<CheckoutSessionRow> {
-  const row = await ctx.db
+  const row = await scoped(ctx)
     .selectFrom('checkout_sessions')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('id', '=', id)
     .$if(options.lock === true, (q) => q.forUpdate())
     .executeTakeFirst();
@@ -99,23 +96,21 @@ export async function getCheckoutSession(
 }
 
 export async function markCheckout(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: CheckoutSessionRow,
   change: { status: 'complete' | 'expired'; paymentId?: string | null },
 ): Promise<CheckoutSessionRow> {
-  const updated = await ctx.db
+  const updated = await scoped(ctx)
     .updateTable('checkout_sessions')
     .set({
       status: change.status,
       completed_at: change.status === 'complete' ? toDate(ctx.clock.now()) : null,
       payment_id: change.paymentId ?? null,
     })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: `checkout_session.${change.status === 'complete' ? 'completed' : 'expired'}`,
     targetType: 'checkout_session',
     targetId: row.id,
@@ -127,9 +122,8 @@ export async function markCheckout(
 
 /** Records a payment the gateway reports, once per gateway reference; later reports update its status. */
 export async function recordPayment(
-  ctx: Ctx,
+  ctx: TenantCtx,
   input: {
-    orgId: string;
     customerId: string;
     gateway: GatewayName;
     checkoutSessionId: string | null;
@@ -143,7 +137,7 @@ export async function recordPayment(
   const row = await ctx.db
     .insertInto('payments')
     .values({
-      org_id: input.orgId,
+      org_id: ctx.tenant.orgId,
       id: newId('payment'),
       customer_id: input.customerId,
       gateway: input.gateway,
@@ -181,7 +175,6 @@ export async function recordPayment(
       .executeTakeFirstOrThrow();
   }
   await recordAudit(ctx, {
-    orgId: input.orgId,
     action: `payment.${payment.status}`,
     targetType: 'payment',
     targetId: row.id,
@@ -192,22 +185,13 @@ export async function recordPayment(
       gateway: row.gateway,
     },
   });
-  await events.emit(ctx, input.orgId, `payment.${row.status}`, presentPayment(row));
+  await events.emit(ctx, `payment.${row.status}`, presentPayment(row));
   return row;
 }
 
-export async function findPayment(
-  ctx: Ctx,
-  orgId: string,
-  id: string | null,
-): Promise<PaymentRow | undefined> {
+export async function findPayment(ctx: TenantCtx, id: string | null): Promise<PaymentRow | undefined> {
   if (!id) return undefined;
-  return ctx.db
-    .selectFrom('payments')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return scoped(ctx).selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 export function presentPayment(row: PaymentRow): PaymentObject {

@@ -3,6 +3,7 @@ import { amountJson } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import type { GatewayName, PaymentLinkRow, PaymentLinkStatus, PaymentRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { presentPayment } from './checkout-sessions.js';
 import type { PaymentConflictObject, PaymentLinkObject } from './payments.schema.js';
@@ -12,10 +13,9 @@ import type { PaymentConflictObject, PaymentLinkObject } from './payments.schema
  * a lock on the link's row.
  */
 
-export async function insertPaymentLink(ctx: Ctx, row: PaymentLinkRow): Promise<void> {
+export async function insertPaymentLink(ctx: TenantCtx, row: PaymentLinkRow): Promise<void> {
   await ctx.db.insertInto('payment_links').values(row).execute();
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: 'payment_link.created',
     targetType: 'payment_link',
     targetId: row.id,
@@ -30,15 +30,13 @@ export async function insertPaymentLink(ctx: Ctx, row: PaymentLinkRow): Promise<
 }
 
 export async function getPaymentLink(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   id: string,
   options: { lock?: boolean } = {},
 ): Promise<PaymentLinkRow> {
-  const row = await ctx.db
+  const row = await scoped(ctx)
     .selectFrom('payment_links')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('id', '=', id)
     .$if(options.lock === true, (q) => q.forUpdate())
     .executeTakeFirst();
@@ -55,11 +53,10 @@ export async function findPaymentLinkByGatewayRef(ctx: Ctx, gateway: GatewayName
     .executeTakeFirst();
 }
 
-export async function listPaymentLinks(ctx: Ctx, orgId: string): Promise<PaymentLinkRow[]> {
-  return ctx.db
+export async function listPaymentLinks(ctx: TenantCtx): Promise<PaymentLinkRow[]> {
+  return scoped(ctx)
     .selectFrom('payment_links')
     .selectAll()
-    .where('org_id', '=', orgId)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(100)
@@ -67,13 +64,13 @@ export async function listPaymentLinks(ctx: Ctx, orgId: string): Promise<Payment
 }
 
 export async function markPaymentLink(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: PaymentLinkRow,
   status: Exclude<PaymentLinkStatus, 'active'>,
   paymentId: string | null = null,
 ): Promise<PaymentLinkRow> {
   const now = toDate(ctx.clock.now());
-  const updated = await ctx.db
+  const updated = await scoped(ctx)
     .updateTable('payment_links')
     .set({
       status,
@@ -81,12 +78,10 @@ export async function markPaymentLink(
       cancelled_at: status === 'cancelled' ? now : null,
       payment_id: paymentId,
     })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: `payment_link.${status}`,
     targetType: 'payment_link',
     targetId: row.id,

@@ -7,6 +7,7 @@ import type { SubscriptionEventRow, SubscriptionRow, SubscriptionStatus } from '
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, notFound } from '../errors.js';
 import * as events from '../events/index.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { type BillingInterval, fromDate, localDate, toDate } from '../time/index.js';
 import { type BillingAlignment, type PeriodRule, periodContaining, ruleAtStart } from './billing-periods.js';
 import type { SubscriptionObject } from './subscription.schema.js';
@@ -69,22 +70,20 @@ function anniversaryFrom(row: SubscriptionRow): Temporal.PlainDate {
 }
 
 /** Subscriptions not cancelled, newest first: what the organization pays for now. */
-export async function liveSubscriptions(ctx: Ctx, orgId: string): Promise<SubscriptionRow[]> {
-  return ctx.db
+export async function liveSubscriptions(ctx: TenantCtx): Promise<SubscriptionRow[]> {
+  return scoped(ctx)
     .selectFrom('subscriptions')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('status', 'in', LIVE)
     .orderBy('started_at', 'desc')
     .orderBy('id')
     .execute();
 }
 
-export async function listSubscriptions(ctx: Ctx, orgId: string): Promise<SubscriptionRow[]> {
-  return ctx.db
+export async function listSubscriptions(ctx: TenantCtx): Promise<SubscriptionRow[]> {
+  return scoped(ctx)
     .selectFrom('subscriptions')
     .selectAll()
-    .where('org_id', '=', orgId)
     .orderBy('started_at', 'desc')
     .orderBy('id')
     .limit(200)
@@ -92,12 +91,11 @@ export async function listSubscriptions(ctx: Ctx, orgId: string): Promise<Subscr
 }
 
 export async function getSubscription(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   id: string,
   lock: 'none' | 'wait' | 'nowait' = 'none',
 ): Promise<SubscriptionRow> {
-  let query = ctx.db.selectFrom('subscriptions').selectAll().where('org_id', '=', orgId).where('id', '=', id);
+  let query = scoped(ctx).selectFrom('subscriptions').selectAll().where('id', '=', id);
   if (lock === 'wait') query = query.forUpdate();
   if (lock === 'nowait') query = query.forUpdate().noWait();
   try {
@@ -114,7 +112,7 @@ export async function getSubscription(
 }
 
 async function recordEvent(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: SubscriptionRow,
   event: Pick<SubscriptionEventRow, 'kind' | 'from_status' | 'to_status' | 'plan_version_id' | 'reason'>,
 ) {
@@ -131,7 +129,6 @@ async function recordEvent(
 }
 
 export interface StartInput {
-  orgId: string;
   customerId: string;
   timeZone: string;
   plan: PlanVersionRef;
@@ -154,7 +151,7 @@ export interface StartInput {
  * zone, for calendar months; the next billing day when one is chosen) and is billed by the caller,
  * prorated; a trial runs to its last day.
  */
-export async function startSubscription(ctx: Ctx, input: StartInput): Promise<SubscriptionRow> {
+export async function startSubscription(ctx: TenantCtx, input: StartInput): Promise<SubscriptionRow> {
   const instant = ctx.clock.now();
   const now = toDate(instant);
   const mode = input.billingMode ?? 'calendar';
@@ -172,7 +169,7 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
       : null;
   const periodEnd = trialEnd ?? periodContaining(rule, instant).endInstant;
   const row: SubscriptionRow = {
-    org_id: input.orgId,
+    org_id: ctx.tenant.orgId,
     id: newId('subscription'),
     customer_id: input.customerId,
     plan_issuer_id: input.plan.issuerId,
@@ -206,13 +203,12 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
     reason: input.reason,
   });
   await recordAudit(ctx, {
-    orgId: input.orgId,
     action: 'subscription.started',
     targetType: 'subscription',
     targetId: row.id,
     after: { plan_id: row.plan_id, plan_version_id: row.plan_version_id, status: row.status },
   });
-  await events.emit(ctx, row.org_id, 'subscription.created', presentSubscription(row));
+  await events.emit(ctx, 'subscription.created', presentSubscription(row));
   return row;
 }
 
@@ -221,7 +217,7 @@ export async function startSubscription(ctx: Ctx, input: StartInput): Promise<Su
  * `forPayment` marks a pause made by dunning, which paying what is owed lifts.
  */
 export async function transition(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: SubscriptionRow,
   to: SubscriptionStatus,
   reason: string,
@@ -232,7 +228,7 @@ export async function transition(
     throw conflict('subscription.invalid_transition', `A ${row.status} subscription cannot become ${to}`);
   }
   const now = toDate(ctx.clock.now());
-  const updated = await ctx.db
+  const updated = await scoped(ctx)
     .updateTable('subscriptions')
     .set({
       status: to,
@@ -241,7 +237,6 @@ export async function transition(
       ...(to === 'paused' ? { paused_at: now, paused_for_payment: options.forPayment === true } : {}),
       ...(row.status === 'paused' ? { paused_at: null, paused_for_payment: false } : {}),
     })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -253,7 +248,6 @@ export async function transition(
     reason,
   });
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: `subscription.${to}`,
     targetType: 'subscription',
     targetId: row.id,
@@ -262,7 +256,6 @@ export async function transition(
   });
   await events.emit(
     ctx,
-    row.org_id,
     to === 'cancelled' ? 'subscription.cancelled' : 'subscription.updated',
     presentSubscription(updated),
   );
@@ -271,7 +264,7 @@ export async function transition(
 
 /** The subscription is billed by another plan version from now on. */
 export async function changePlanVersion(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: SubscriptionRow,
   plan: PlanVersionRef,
   reason: string,
@@ -303,32 +296,30 @@ export async function changePlanVersion(
     reason,
   });
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: 'subscription.plan_changed',
     targetType: 'subscription',
     targetId: row.id,
     before: { plan_id: row.plan_id, plan_version_id: row.plan_version_id },
     after: { plan_id: plan.planId, plan_version_id: plan.versionId, reason },
   });
-  await events.emit(ctx, row.org_id, 'subscription.updated', presentSubscription(updated));
+  await events.emit(ctx, 'subscription.updated', presentSubscription(updated));
   return updated;
 }
 
 /** A downgrade (or its withdrawal, with null) to apply when the current period ends. */
 export async function schedulePlan(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: SubscriptionRow,
   plan: PlanVersionRef | null,
   reason: string,
 ): Promise<SubscriptionRow> {
-  const updated = await ctx.db
+  const updated = await scoped(ctx)
     .updateTable('subscriptions')
     .set({
       scheduled_plan_id: plan?.planId ?? null,
       scheduled_plan_version_id: plan?.versionId ?? null,
       updated_at: toDate(ctx.clock.now()),
     })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -340,28 +331,26 @@ export async function schedulePlan(
     reason,
   });
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: plan ? 'subscription.plan_scheduled' : 'subscription.schedule_cleared',
     targetType: 'subscription',
     targetId: row.id,
     after: { plan_id: plan?.planId ?? null, plan_version_id: plan?.versionId ?? null, reason },
   });
-  await events.emit(ctx, row.org_id, 'subscription.updated', presentSubscription(updated));
+  await events.emit(ctx, 'subscription.updated', presentSubscription(updated));
   return updated;
 }
 
 /** Cancel at the end of the period (or keep it going again). */
 export async function setCancelAtPeriodEnd(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: SubscriptionRow,
   cancel: boolean,
   reason: string,
 ): Promise<SubscriptionRow> {
   if (row.status === 'cancelled') throw conflict('subscription.cancelled', 'This subscription has ended');
-  const updated = await ctx.db
+  const updated = await scoped(ctx)
     .updateTable('subscriptions')
     .set({ cancel_at_period_end: cancel, updated_at: toDate(ctx.clock.now()) })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -373,30 +362,28 @@ export async function setCancelAtPeriodEnd(
     reason,
   });
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: cancel ? 'subscription.cancel_scheduled' : 'subscription.cancel_withdrawn',
     targetType: 'subscription',
     targetId: row.id,
     after: { cancel_at_period_end: cancel, reason },
   });
-  await events.emit(ctx, row.org_id, 'subscription.updated', presentSubscription(updated));
+  await events.emit(ctx, 'subscription.updated', presentSubscription(updated));
   return updated;
 }
 
 /** The next period has begun: the subscription's current period moves on. */
 export async function advancePeriod(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: SubscriptionRow,
   period: { start: Temporal.Instant; end: Temporal.Instant },
 ): Promise<SubscriptionRow> {
-  return ctx.db
+  return scoped(ctx)
     .updateTable('subscriptions')
     .set({
       current_period_start: toDate(period.start),
       current_period_end: toDate(period.end),
       updated_at: toDate(ctx.clock.now()),
     })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -476,14 +463,12 @@ export async function lockDue(
 }
 
 export async function subscriptionHistory(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   subscriptionId: string,
 ): Promise<SubscriptionEventRow[]> {
-  return ctx.db
+  return scoped(ctx)
     .selectFrom('subscription_events')
     .selectAll()
-    .where('org_id', '=', orgId)
     .where('subscription_id', '=', subscriptionId)
     .orderBy('occurred_at')
     .orderBy('seq')

@@ -2,10 +2,10 @@ import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
 import { recordAudit } from '../access/index.js';
 import { idOf } from '../api-shapes.js';
-import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { TestClockRow } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
+import { scoped, type TenantCtx } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
 
 /**
@@ -57,8 +57,7 @@ export function presentTestClock(row: TestClockRow): z.infer<typeof testClockObj
 
 /** Creates a clock for the organization and attaches its billing customer to it. */
 export async function createTestClock(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   input: z.infer<typeof createTestClockBody>,
   customer: { id: string; gateway: string; test_clock_id: string | null },
 ): Promise<TestClockRow> {
@@ -74,21 +73,19 @@ export async function createTestClock(
     throw invalid('test_clock.in_the_past', 'A test clock starts now or later', 'frozen_time');
   }
   const row: TestClockRow = {
-    org_id: orgId,
+    org_id: ctx.tenant.orgId,
     id: newId('testClock'),
     name: input.name,
     frozen_time: toDate(start),
     created_at: toDate(now),
   };
   await ctx.db.insertInto('test_clocks').values(row).execute();
-  await ctx.db
+  await scoped(ctx)
     .updateTable('billing_customers')
     .set({ test_clock_id: row.id })
-    .where('org_id', '=', orgId)
     .where('id', '=', customer.id)
     .execute();
   await recordAudit(ctx, {
-    orgId,
     action: 'test_clock.created',
     targetType: 'test_clock',
     targetId: row.id,
@@ -98,12 +95,11 @@ export async function createTestClock(
 }
 
 export async function getTestClock(
-  ctx: Ctx,
-  orgId: string,
+  ctx: TenantCtx,
   id: string,
   options: { lock?: boolean } = {},
 ): Promise<TestClockRow> {
-  let query = ctx.db.selectFrom('test_clocks').selectAll().where('org_id', '=', orgId).where('id', '=', id);
+  let query = scoped(ctx).selectFrom('test_clocks').selectAll().where('id', '=', id);
   if (options.lock) query = query.forUpdate();
   const row = await query.executeTakeFirst();
   if (!row) throw notFound('test_clock.not_found', 'No such test clock');
@@ -111,22 +107,20 @@ export async function getTestClock(
 }
 
 export async function setFrozenTime(
-  ctx: Ctx,
+  ctx: TenantCtx,
   row: TestClockRow,
   to: Temporal.Instant,
 ): Promise<TestClockRow> {
   await recordAudit(ctx, {
-    orgId: row.org_id,
     action: 'test_clock.advanced',
     targetType: 'test_clock',
     targetId: row.id,
     before: { frozen_time: row.frozen_time.toISOString() },
     after: { frozen_time: to.toString() },
   });
-  return ctx.db
+  return scoped(ctx)
     .updateTable('test_clocks')
     .set({ frozen_time: toDate(to) })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -136,25 +130,22 @@ export async function setFrozenTime(
  * The earliest moment after which billing has something to do for the organization: a period end,
  * an automatic charge, a month to close. The clock steps from one to the next.
  */
-export async function nextDueInstant(ctx: Ctx, orgId: string): Promise<Temporal.Instant | undefined> {
+export async function nextDueInstant(ctx: TenantCtx): Promise<Temporal.Instant | undefined> {
   const [periods, charges, months] = await Promise.all([
-    ctx.db
+    scoped(ctx)
       .selectFrom('subscriptions')
       .select((eb) => eb.fn.min('current_period_end').as('at'))
-      .where('org_id', '=', orgId)
       .where('status', 'in', ['trialing', 'active', 'past_due', 'unpaid'])
       .executeTakeFirst(),
-    ctx.db
+    scoped(ctx)
       .selectFrom('invoices')
       .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('org_id', '=', orgId)
       .where('status', '=', 'open')
       .where('auto_charge', '=', true)
       .executeTakeFirst(),
-    ctx.db
+    scoped(ctx)
       .selectFrom('statements')
       .select((eb) => eb.fn.min('period_end').as('at'))
-      .where('org_id', '=', orgId)
       .where('status', '=', 'open')
       .executeTakeFirst(),
   ]);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import * as access from '../../access/index.js';
 import { listOf } from '../../api-shapes.js';
 import { BillfoldError } from '../../errors.js';
-import { type Access, defineRoute, orgOf } from '../route.js';
+import { type Access, defineRoute } from '../route.js';
 
 /** Sign-up, sessions, organizations, members, invitations, API keys and the audit log (C1–C4). */
 
@@ -195,8 +195,8 @@ export const accessRoutes = [
     tag: TAG,
     permission: 'organization.read',
     response: access.organizationObject,
-    handler: async ({ access: a, caches }) =>
-      access.presentOrganization(await caches.organizations.get(orgOf(a))),
+    handler: async ({ tenant, caches }) =>
+      access.presentOrganization(await caches.organizations.get(tenant.tenant.orgId)),
   }),
   defineRoute({
     method: 'POST',
@@ -207,9 +207,9 @@ export const accessRoutes = [
     permission: 'organization.write',
     body: access.updateOrganizationBody,
     response: access.organizationObject,
-    handler: async ({ ctx, body, access: a, afterCommit, caches }) => {
-      afterCommit(() => caches.organizations.forget(orgOf(a)));
-      return access.presentOrganization(await access.updateOrganization(ctx, orgOf(a), body));
+    handler: async ({ tenant, body, afterCommit, caches }) => {
+      afterCommit(() => caches.organizations.forget(tenant.tenant.orgId));
+      return access.presentOrganization(await access.updateOrganization(tenant, body));
     },
   }),
   defineRoute({
@@ -225,9 +225,9 @@ export const accessRoutes = [
       data: z.array(access.membershipObject),
       has_more: z.boolean(),
     }),
-    handler: async ({ ctx, body, access: a }) => {
-      await access.transferOwnership(ctx, orgOf(a), userOf(a).id, body.user_id);
-      return { object: 'list' as const, data: await access.listMembers(ctx, orgOf(a)), has_more: false };
+    handler: async ({ tenant, body, access: a }) => {
+      await access.transferOwnership(tenant, userOf(a).id, body.user_id);
+      return { object: 'list' as const, data: await access.listMembers(tenant), has_more: false };
     },
   }),
 
@@ -239,9 +239,9 @@ export const accessRoutes = [
     tag: TAG,
     permission: 'members.read',
     response: listOf(access.membershipObject),
-    handler: async ({ ctx, access: a }) => ({
+    handler: async ({ tenant }) => ({
       object: 'list' as const,
-      data: await access.listMembers(ctx, orgOf(a)),
+      data: await access.listMembers(tenant),
       has_more: false,
     }),
   }),
@@ -255,9 +255,9 @@ export const accessRoutes = [
     params: access.userParams,
     body: access.changeRoleBody,
     response: access.membershipObject,
-    handler: async ({ ctx, params, body, access: a }) => {
-      await access.changeRole(ctx, orgOf(a), params.user_id, body.role);
-      const members = await access.listMembers(ctx, orgOf(a));
+    handler: async ({ tenant, params, body }) => {
+      await access.changeRole(tenant, params.user_id, body.role);
+      const members = await access.listMembers(tenant);
       const member = members.find((m) => m.user_id === params.user_id);
       if (!member) throw new Error('member vanished inside its own transaction');
       return member;
@@ -272,8 +272,8 @@ export const accessRoutes = [
     permission: 'members.write',
     params: access.userParams,
     response: z.object({ object: z.literal('membership'), user_id: z.string(), deleted: z.literal(true) }),
-    handler: async ({ ctx, params, access: a }) => {
-      await access.removeMember(ctx, orgOf(a), params.user_id);
+    handler: async ({ tenant, params }) => {
+      await access.removeMember(tenant, params.user_id);
       return { object: 'membership' as const, user_id: params.user_id, deleted: true as const };
     },
   }),
@@ -289,8 +289,8 @@ export const accessRoutes = [
     response: access.invitationObject,
     status: 201,
     redact: ['url'],
-    handler: async ({ ctx, body, access: a, publicUrl }) =>
-      access.createInvitation(ctx, orgOf(a), body, (token) => publicUrl(`/invite/${token}`)),
+    handler: async ({ tenant, body, publicUrl }) =>
+      access.createInvitation(tenant, body, (token) => publicUrl(`/invite/${token}`)),
   }),
   defineRoute({
     method: 'GET',
@@ -300,9 +300,9 @@ export const accessRoutes = [
     tag: TAG,
     permission: 'members.read',
     response: listOf(access.invitationObject),
-    handler: async ({ ctx, access: a }) => ({
+    handler: async ({ tenant }) => ({
       object: 'list' as const,
-      data: await access.listInvitations(ctx, orgOf(a)),
+      data: await access.listInvitations(tenant),
       has_more: false,
     }),
   }),
@@ -315,8 +315,7 @@ export const accessRoutes = [
     permission: 'members.write',
     params: access.invitationParams,
     response: access.invitationObject,
-    handler: async ({ ctx, params, access: a }) =>
-      access.revokeInvitation(ctx, orgOf(a), params.invitation_id),
+    handler: async ({ tenant, params }) => access.revokeInvitation(tenant, params.invitation_id),
   }),
   defineRoute({
     method: 'GET',
@@ -352,9 +351,9 @@ export const accessRoutes = [
     tag: TAG,
     permission: 'api_keys.read',
     response: listOf(access.apiKeyObject),
-    handler: async ({ ctx, access: a }) => ({
+    handler: async ({ tenant }) => ({
       object: 'list' as const,
-      data: await access.listApiKeys(ctx, orgOf(a)),
+      data: await access.listApiKeys(tenant),
       has_more: false,
     }),
   }),
@@ -369,7 +368,7 @@ export const accessRoutes = [
     response: access.apiKeyObject,
     status: 201,
     redact: ['secret'],
-    handler: async ({ ctx, body, access: a }) => access.createApiKey(ctx, orgOf(a), body),
+    handler: async ({ tenant, body }) => access.createApiKey(tenant, body),
   }),
   defineRoute({
     method: 'DELETE',
@@ -380,8 +379,8 @@ export const accessRoutes = [
     permission: 'api_keys.write',
     params: access.apiKeyParams,
     response: access.apiKeyObject,
-    handler: async ({ ctx, params, access: a, afterCommit, caches }) => {
-      const key = await access.revokeApiKey(ctx, orgOf(a), params.api_key_id);
+    handler: async ({ tenant, params, afterCommit, caches }) => {
+      const key = await access.revokeApiKey(tenant, params.api_key_id);
       afterCommit(() => caches.apiKeys.forget(key.id));
       return key;
     },
@@ -396,6 +395,6 @@ export const accessRoutes = [
     permission: 'audit.read',
     query: access.auditQuery,
     response: listOf(access.auditEventObject),
-    handler: async ({ ctx, query, access: a }) => access.listAuditEvents(ctx, orgOf(a), query),
+    handler: async ({ tenant, query }) => access.listAuditEvents(tenant, query),
   }),
 ];

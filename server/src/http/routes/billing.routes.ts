@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { PLATFORM_ORG_ID } from '../../access/index.js';
 import { listOf, toPage } from '../../api-shapes.js';
 import * as catalog from '../../catalog/index.js';
-import type { Ctx } from '../../context.js';
 import * as customers from '../../customers/index.js';
 import * as billing from '../../flows/billing-customer.js';
 import { removeSavedMethod } from '../../flows/payment-methods.js';
 import * as subscriptions from '../../subscriptions/index.js';
-import { defineRoute, orgOf, type RouteInput } from '../route.js';
+import { platformContext, type TenantCtx, tenantContext } from '../../tenant.js';
+import { defineRoute, type RouteInput } from '../route.js';
 
 /** An organization's billing: its customer details, the plans it may choose, its payment methods (C8–C11). */
 
@@ -15,14 +14,11 @@ const TAG = 'Billing';
 
 const customerDeps = (
   input: Pick<RouteInput<unknown, unknown, unknown>, 'gateways'>,
-): customers.CustomerDeps => ({
-  issuerId: PLATFORM_ORG_ID,
-  configuredGateways: input.gateways,
-});
+): customers.CustomerDeps => ({ configuredGateways: input.gateways });
 
-async function offerTerms(ctx: Ctx, orgId: string) {
-  const customer = await customers.findCustomer(ctx, orgId);
-  return { orgId, currency: customer?.currency, currentPlanId: await billing.currentPlanId(ctx, orgId) };
+async function offerTerms(ctx: TenantCtx) {
+  const customer = await customers.findCustomer(ctx);
+  return { currency: customer?.currency, currentPlanId: await billing.currentPlanId(ctx) };
 }
 
 export const billingRoutes = [
@@ -34,8 +30,7 @@ export const billingRoutes = [
     tag: TAG,
     permission: 'billing.read',
     response: customers.customerObject,
-    handler: async ({ ctx, access }) =>
-      customers.presentCustomer(await customers.getCustomer(ctx, orgOf(access))),
+    handler: async ({ tenant }) => customers.presentCustomer(await customers.getCustomer(tenant)),
   }),
   defineRoute({
     method: 'GET',
@@ -45,9 +40,9 @@ export const billingRoutes = [
     tag: TAG,
     permission: 'billing.read',
     response: customers.customerBalanceObject,
-    handler: async ({ ctx, access }) => {
-      const customer = await customers.getCustomer(ctx, orgOf(access));
-      return customers.presentBalance(customer, await customers.balanceTransactions(ctx, customer.org_id));
+    handler: async ({ tenant }) => {
+      const customer = await customers.getCustomer(tenant);
+      return customers.presentBalance(customer, await customers.balanceTransactions(tenant));
     },
   }),
   defineRoute({
@@ -62,7 +57,7 @@ export const billingRoutes = [
     status: 201,
     handler: async (input) =>
       customers.presentCustomer(
-        await billing.createBillingCustomer(input.ctx, orgOf(input.access), input.body, customerDeps(input)),
+        await billing.createBillingCustomer(input.tenant, input.body, customerDeps(input)),
       ),
   }),
   defineRoute({
@@ -76,7 +71,7 @@ export const billingRoutes = [
     response: customers.customerObject,
     handler: async (input) =>
       customers.presentCustomer(
-        await customers.updateCustomer(input.ctx, orgOf(input.access), input.body, customerDeps(input)),
+        await customers.updateCustomer(input.tenant, input.body, customerDeps(input)),
       ),
   }),
   defineRoute({
@@ -87,8 +82,8 @@ export const billingRoutes = [
     tag: TAG,
     permission: 'billing.read',
     response: listOf(catalog.offeredPlanObject),
-    handler: async ({ ctx, access }) => {
-      const data = await catalog.listOffers(ctx, await offerTerms(ctx, orgOf(access)));
+    handler: async ({ tenant }) => {
+      const data = await catalog.listOffers(tenant, await offerTerms(tenant));
       return { object: 'list' as const, data, has_more: false };
     },
   }),
@@ -101,8 +96,7 @@ export const billingRoutes = [
     permission: 'billing.read',
     params: catalog.planParams,
     response: catalog.offeredPlanObject,
-    handler: async ({ ctx, access, params }) =>
-      catalog.getOffer(ctx, await offerTerms(ctx, orgOf(access)), params.plan_id),
+    handler: async ({ tenant, params }) => catalog.getOffer(tenant, await offerTerms(tenant), params.plan_id),
   }),
   defineRoute({
     method: 'GET',
@@ -112,9 +106,9 @@ export const billingRoutes = [
     tag: TAG,
     permission: 'billing.read',
     response: listOf(subscriptions.subscriptionDetailObject),
-    handler: async ({ ctx, access }) => {
-      const rows = await subscriptions.listSubscriptions(ctx, orgOf(access));
-      const data = await billing.describeSubscriptions(ctx, rows);
+    handler: async ({ tenant }) => {
+      const rows = await subscriptions.listSubscriptions(tenant);
+      const data = await billing.describeSubscriptions(tenant, rows);
       return { object: 'list' as const, data, has_more: false };
     },
   }),
@@ -126,8 +120,8 @@ export const billingRoutes = [
     tag: TAG,
     permission: 'billing.read',
     response: listOf(customers.paymentMethodObject),
-    handler: async ({ ctx, access }) => {
-      const rows = await customers.listPaymentMethods(ctx, orgOf(access));
+    handler: async ({ tenant }) => {
+      const rows = await customers.listPaymentMethods(tenant);
       return { object: 'list' as const, data: rows.map(customers.presentPaymentMethod), has_more: false };
     },
   }),
@@ -140,9 +134,9 @@ export const billingRoutes = [
     permission: 'billing.write',
     params: customers.paymentMethodParams,
     response: customers.paymentMethodObject,
-    handler: async ({ ctx, access, params }) =>
+    handler: async ({ tenant, params }) =>
       customers.presentPaymentMethod(
-        await customers.setDefaultPaymentMethod(ctx, orgOf(access), params.payment_method_id),
+        await customers.setDefaultPaymentMethod(tenant, params.payment_method_id),
       ),
   }),
   defineRoute({
@@ -156,8 +150,8 @@ export const billingRoutes = [
     response: z.object({ id: z.string(), object: z.literal('payment_method'), deleted: z.literal(true) }),
     // The gateway forgets the card first, over the network, outside any transaction.
     transaction: 'own',
-    handler: async ({ ctx, access, params, payments }) => {
-      const removed = await removeSavedMethod(ctx, orgOf(access), params.payment_method_id, payments);
+    handler: async ({ tenant, params, payments }) => {
+      const removed = await removeSavedMethod(tenant, params.payment_method_id, payments);
       return { id: removed.id, object: 'payment_method' as const, deleted: true as const };
     },
   }),
@@ -191,7 +185,9 @@ export const billingRoutes = [
     params: subscriptions.organizationParams,
     body: subscriptions.moveToPlanBody,
     response: subscriptions.subscriptionDetailObject,
-    handler: async ({ ctx, params, body }) => billing.moveOrganizationToPlan(ctx, params.org_id, body),
+    // The operator acts on the organization the path names.
+    handler: async ({ ctx, params, body }) =>
+      billing.moveOrganizationToPlan(tenantContext(ctx, params.org_id), body),
   }),
   defineRoute({
     method: 'GET',
@@ -202,7 +198,7 @@ export const billingRoutes = [
     permission: 'operator.read',
     response: customers.gatewayRoutingObject,
     handler: async ({ ctx, gateways }) =>
-      customers.presentRouting(await customers.getGatewayRouting(ctx, PLATFORM_ORG_ID), gateways),
+      customers.presentRouting(await customers.getGatewayRouting(platformContext(ctx)), gateways),
   }),
   defineRoute({
     method: 'POST',
@@ -214,6 +210,6 @@ export const billingRoutes = [
     body: customers.gatewayRoutingBody,
     response: customers.gatewayRoutingObject,
     handler: async ({ ctx, body, gateways }) =>
-      customers.presentRouting(await customers.setGatewayRouting(ctx, PLATFORM_ORG_ID, body), gateways),
+      customers.presentRouting(await customers.setGatewayRouting(platformContext(ctx), body), gateways),
   }),
 ];

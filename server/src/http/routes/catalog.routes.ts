@@ -1,13 +1,13 @@
-import { PLATFORM_ORG_ID } from '../../access/index.js';
 import { listOf, toPage } from '../../api-shapes.js';
 import * as catalog from '../../catalog/index.js';
+import { platformContext } from '../../tenant.js';
 import { defineRoute } from '../route.js';
 
 /** The operator's catalog (C5–C7): features, metrics, plans and their versions, price previews. */
 
 const TAG = 'Catalog';
-// The operator edits the platform's own catalog; resellers' catalogs arrive with partners (C33).
-const issuer = PLATFORM_ORG_ID;
+// The operator edits the platform's own catalog, acting as the platform (`platformContext`);
+// resellers' catalogs arrive with partners (C33).
 
 export const catalogRoutes = [
   defineRoute({
@@ -19,7 +19,7 @@ export const catalogRoutes = [
     permission: 'operator.read',
     response: listOf(catalog.featureObject),
     handler: async ({ ctx }) => {
-      const rows = await catalog.listFeatures(ctx, issuer);
+      const rows = await catalog.listFeatures(platformContext(ctx));
       return { object: 'list' as const, data: rows.map(catalog.presentFeature), has_more: false };
     },
   }),
@@ -33,7 +33,8 @@ export const catalogRoutes = [
     body: catalog.createFeatureBody,
     response: catalog.featureObject,
     status: 201,
-    handler: async ({ ctx, body }) => catalog.presentFeature(await catalog.createFeature(ctx, issuer, body)),
+    handler: async ({ ctx, body }) =>
+      catalog.presentFeature(await catalog.createFeature(platformContext(ctx), body)),
   }),
   defineRoute({
     method: 'GET',
@@ -44,7 +45,7 @@ export const catalogRoutes = [
     permission: 'operator.read',
     response: listOf(catalog.metricObject),
     handler: async ({ ctx }) => {
-      const rows = await catalog.listMetrics(ctx, issuer);
+      const rows = await catalog.listMetrics(platformContext(ctx));
       return { object: 'list' as const, data: rows.map(catalog.presentMetric), has_more: false };
     },
   }),
@@ -58,7 +59,8 @@ export const catalogRoutes = [
     body: catalog.createMetricBody,
     response: catalog.metricObject,
     status: 201,
-    handler: async ({ ctx, body }) => catalog.presentMetric(await catalog.createMetric(ctx, issuer, body)),
+    handler: async ({ ctx, body }) =>
+      catalog.presentMetric(await catalog.createMetric(platformContext(ctx), body)),
   }),
   defineRoute({
     method: 'GET',
@@ -71,8 +73,8 @@ export const catalogRoutes = [
     response: listOf(catalog.planObject),
     handler: async ({ ctx, query }) => {
       const [entries, names] = await Promise.all([
-        catalog.listPlans(ctx, issuer, query),
-        catalog.loadCatalogNames(ctx, issuer),
+        catalog.listPlans(platformContext(ctx), query),
+        catalog.loadCatalogNames(platformContext(ctx)),
       ]);
       return toPage(entries, query.limit, (entry) => catalog.presentPlan(entry, names));
     },
@@ -88,8 +90,8 @@ export const catalogRoutes = [
     response: catalog.planObject,
     status: 201,
     handler: async ({ ctx, body }) => {
-      const entry = await catalog.createPlan(ctx, issuer, body);
-      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+      const entry = await catalog.createPlan(platformContext(ctx), body);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(platformContext(ctx)));
     },
   }),
   defineRoute({
@@ -102,8 +104,8 @@ export const catalogRoutes = [
     params: catalog.planParams,
     response: catalog.planObject,
     handler: async ({ ctx, params }) => {
-      const entry = await catalog.getPlan(ctx, issuer, params.plan_id);
-      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+      const entry = await catalog.getPlan(platformContext(ctx), params.plan_id);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(platformContext(ctx)));
     },
   }),
   defineRoute({
@@ -117,8 +119,8 @@ export const catalogRoutes = [
     body: catalog.updatePlanBody,
     response: catalog.planObject,
     handler: async ({ ctx, params, body }) => {
-      const entry = await catalog.updatePlan(ctx, issuer, params.plan_id, body);
-      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+      const entry = await catalog.updatePlan(platformContext(ctx), params.plan_id, body);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(platformContext(ctx)));
     },
   }),
   defineRoute({
@@ -131,8 +133,8 @@ export const catalogRoutes = [
     params: catalog.planParams,
     response: catalog.planObject,
     handler: async ({ ctx, params }) => {
-      const entry = await catalog.setPlanDisabled(ctx, issuer, params.plan_id, true);
-      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+      const entry = await catalog.setPlanDisabled(platformContext(ctx), params.plan_id, true);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(platformContext(ctx)));
     },
   }),
   defineRoute({
@@ -145,8 +147,8 @@ export const catalogRoutes = [
     params: catalog.planParams,
     response: catalog.planObject,
     handler: async ({ ctx, params }) => {
-      const entry = await catalog.setPlanDisabled(ctx, issuer, params.plan_id, false);
-      return catalog.presentPlan(entry, await catalog.loadCatalogNames(ctx, issuer));
+      const entry = await catalog.setPlanDisabled(platformContext(ctx), params.plan_id, false);
+      return catalog.presentPlan(entry, await catalog.loadCatalogNames(platformContext(ctx)));
     },
   }),
   defineRoute({
@@ -160,8 +162,8 @@ export const catalogRoutes = [
     response: listOf(catalog.planVersionObject),
     handler: async ({ ctx, params }) => {
       const [versions, names] = await Promise.all([
-        catalog.listPlanVersions(ctx, issuer, params.plan_id),
-        catalog.loadCatalogNames(ctx, issuer),
+        catalog.listPlanVersions(platformContext(ctx), params.plan_id),
+        catalog.loadCatalogNames(platformContext(ctx)),
       ]);
       return {
         object: 'list' as const,
@@ -183,10 +185,10 @@ export const catalogRoutes = [
     body: catalog.previewBody,
     response: catalog.pricePreviewObject,
     handler: async ({ ctx, params, body }) => {
-      const { plan, version } = await catalog.getPlan(ctx, issuer, params.plan_id, {
+      const { plan, version } = await catalog.getPlan(platformContext(ctx), params.plan_id, {
         ...(body.version === undefined ? {} : { version: body.version }),
       });
-      const names = await catalog.loadCatalogNames(ctx, issuer);
+      const names = await catalog.loadCatalogNames(platformContext(ctx));
       return catalog.previewPrice({ plan, version, metrics: names.metrics, usage: body.usage });
     },
   }),

@@ -1,6 +1,6 @@
 import { listOf } from '../../api-shapes.js';
 import * as events from '../../events/index.js';
-import { defineRoute, orgOf } from '../route.js';
+import { defineRoute } from '../route.js';
 
 /**
  * Outbound webhooks (C36): where an organization wants its events sent, and what was sent. Endpoint
@@ -18,9 +18,9 @@ export const eventsRoutes = [
     tag: TAG,
     permission: 'api_keys.read',
     response: listOf(events.endpointObject),
-    handler: async ({ ctx, access }) => ({
+    handler: async ({ tenant }) => ({
       object: 'list' as const,
-      data: (await events.listEndpoints(ctx, orgOf(access))).map(events.presentEndpoint),
+      data: (await events.listEndpoints(tenant)).map(events.presentEndpoint),
       has_more: false,
     }),
   }),
@@ -35,8 +35,7 @@ export const eventsRoutes = [
     response: events.endpointObject,
     status: 201,
     redact: ['secret'],
-    handler: async ({ ctx, access, body }) =>
-      events.presentEndpoint(await events.createEndpoint(ctx, orgOf(access), body)),
+    handler: async ({ tenant, body }) => events.presentEndpoint(await events.createEndpoint(tenant, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -48,8 +47,8 @@ export const eventsRoutes = [
     params: events.endpointParams,
     response: events.endpointObject,
     redact: ['secret'],
-    handler: async ({ ctx, access, params }) =>
-      events.presentEndpoint(await events.disableEndpoint(ctx, orgOf(access), params.webhook_endpoint_id)),
+    handler: async ({ tenant, params }) =>
+      events.presentEndpoint(await events.disableEndpoint(tenant, params.webhook_endpoint_id)),
   }),
   defineRoute({
     method: 'GET',
@@ -60,11 +59,9 @@ export const eventsRoutes = [
     permission: 'api_keys.read',
     params: events.endpointParams,
     response: listOf(events.deliveryObject),
-    handler: async ({ ctx, access, params }) => ({
+    handler: async ({ tenant, params }) => ({
       object: 'list' as const,
-      data: (await events.listDeliveries(ctx, orgOf(access), params.webhook_endpoint_id)).map(
-        events.presentDelivery,
-      ),
+      data: (await events.listDeliveries(tenant, params.webhook_endpoint_id)).map(events.presentDelivery),
       has_more: false,
     }),
   }),

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { amountJson, idOf, listOf } from '../../api-shapes.js';
-import type { Ctx } from '../../context.js';
 import { BillfoldError } from '../../errors.js';
 import * as checkout from '../../flows/checkout.js';
 import * as links from '../../flows/payment-links.js';
-import { recordRefund } from '../../flows/subscription-billing.js';
+import { billingCustomerContext, recordRefund } from '../../flows/subscription-billing.js';
 import * as payments from '../../payments/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
+import { scoped, type TenantCtx, tenantContext } from '../../tenant.js';
 import { toDate } from '../../time/index.js';
-import { defineRoute, orgOf, type RouteInput } from '../route.js';
+import { defineRoute, type RouteInput } from '../route.js';
 
 /** Checkout at the customer's gateway (C11, C14). */
 
@@ -56,8 +56,10 @@ export const paymentsRoutes = [
     body: checkoutQuoteBody,
     response: checkoutQuoteObject,
     audit: 'off',
-    handler: async ({ ctx, access, body }) => {
-      const { quote, plan, customer } = await checkout.quotePlanCheckout(ctx, orgOf(access), body.plan_id, {
+    handler: async ({ tenant, body }) => {
+      // Quoted on the customer's clock: a customer on a test clock is quoted at its frozen time.
+      const cctx = await billingCustomerContext(tenant);
+      const { quote, plan, customer } = await checkout.quotePlanCheckout(cctx, body.plan_id, {
         billingMode: body.billing_mode,
         billingDay: body.billing_day,
         additional: body.additional,
@@ -95,7 +97,7 @@ export const paymentsRoutes = [
     // session's id) makes a retried call safe.
     transaction: 'own',
     handler: async (input) => {
-      const orgId = orgOf(input.access);
+      const { tenant } = input;
       const {
         plan_id: planId,
         return_path: returnPath,
@@ -104,13 +106,13 @@ export const paymentsRoutes = [
         additional,
       } = input.body;
       const row = planId
-        ? await checkout.startPlanCheckout(input.ctx, orgId, planId, deps(input), returnPath, {
+        ? await checkout.startPlanCheckout(tenant, planId, deps(input), returnPath, {
             billingMode,
             billingDay,
             additional,
           })
-        : await checkout.startSetupCheckout(input.ctx, orgId, deps(input), returnPath);
-      return checkout.describeCheckout(input.ctx, row);
+        : await checkout.startSetupCheckout(tenant, deps(input), returnPath);
+      return checkout.describeCheckout(tenant, row);
     },
   }),
   defineRoute({
@@ -122,10 +124,10 @@ export const paymentsRoutes = [
     permission: 'billing.read',
     params: payments.checkoutParams,
     response: payments.checkoutSessionObject,
-    handler: async ({ ctx, access, params }) =>
+    handler: async ({ tenant, params }) =>
       checkout.describeCheckout(
-        ctx,
-        await payments.getCheckoutSession(ctx, orgOf(access), params.checkout_session_id),
+        tenant,
+        await payments.getCheckoutSession(tenant, params.checkout_session_id),
       ),
   }),
   defineRoute({
@@ -142,13 +144,8 @@ export const paymentsRoutes = [
     response: payments.checkoutSessionObject,
     handler: async (input) =>
       checkout.describeCheckout(
-        input.ctx,
-        await checkout.syncCheckout(
-          input.ctx,
-          orgOf(input.access),
-          input.params.checkout_session_id,
-          deps(input),
-        ),
+        input.tenant,
+        await checkout.syncCheckout(input.tenant, input.params.checkout_session_id, deps(input)),
       ),
   }),
 
@@ -165,8 +162,8 @@ export const paymentsRoutes = [
     transaction: 'own',
     handler: async (input) =>
       links.describePaymentLink(
-        input.ctx,
-        await links.createPaymentLink(input.ctx, orgOf(input.access), input.body, deps(input)),
+        input.tenant,
+        await links.createPaymentLink(input.tenant, input.body, deps(input)),
       ),
   }),
   defineRoute({
@@ -177,10 +174,10 @@ export const paymentsRoutes = [
     tag: TAG,
     permission: 'billing.read',
     response: listOf(payments.paymentLinkObject),
-    handler: async ({ ctx, access }) => {
-      const rows = await payments.listPaymentLinks(ctx, orgOf(access));
+    handler: async ({ tenant }) => {
+      const rows = await payments.listPaymentLinks(tenant);
       const data = [];
-      for (const row of rows) data.push(await links.describePaymentLink(ctx, row));
+      for (const row of rows) data.push(await links.describePaymentLink(tenant, row));
       return { object: 'list' as const, data, has_more: false };
     },
   }),
@@ -193,11 +190,8 @@ export const paymentsRoutes = [
     permission: 'billing.read',
     params: payments.paymentLinkParams,
     response: payments.paymentLinkObject,
-    handler: async ({ ctx, access, params }) =>
-      links.describePaymentLink(
-        ctx,
-        await payments.getPaymentLink(ctx, orgOf(access), params.payment_link_id),
-      ),
+    handler: async ({ tenant, params }) =>
+      links.describePaymentLink(tenant, await payments.getPaymentLink(tenant, params.payment_link_id)),
   }),
   defineRoute({
     method: 'POST',
@@ -211,13 +205,8 @@ export const paymentsRoutes = [
     transaction: 'own',
     handler: async (input) =>
       links.describePaymentLink(
-        input.ctx,
-        await links.cancelPaymentLink(
-          input.ctx,
-          orgOf(input.access),
-          input.params.payment_link_id,
-          deps(input),
-        ),
+        input.tenant,
+        await links.cancelPaymentLink(input.tenant, input.params.payment_link_id, deps(input)),
       ),
   }),
   defineRoute({
@@ -234,13 +223,8 @@ export const paymentsRoutes = [
     audit: 'off',
     handler: async (input) =>
       links.describePaymentLink(
-        input.ctx,
-        await links.syncPaymentLink(
-          input.ctx,
-          orgOf(input.access),
-          input.params.payment_link_id,
-          deps(input),
-        ),
+        input.tenant,
+        await links.syncPaymentLink(input.tenant, input.params.payment_link_id, deps(input)),
       ),
   }),
 
@@ -252,9 +236,9 @@ export const paymentsRoutes = [
     tag: TAG,
     permission: 'billing.read',
     response: listOf(payments.paymentWithRefundsObject),
-    handler: async ({ ctx, access }) => ({
+    handler: async ({ tenant }) => ({
       object: 'list' as const,
-      data: await paymentsWithRefunds(ctx, orgOf(access)),
+      data: await paymentsWithRefunds(tenant),
       has_more: false,
     }),
   }),
@@ -269,7 +253,7 @@ export const paymentsRoutes = [
     response: listOf(payments.paymentWithRefundsObject),
     handler: async ({ ctx, params }) => ({
       object: 'list' as const,
-      data: await paymentsWithRefunds(ctx, params.org_id),
+      data: await paymentsWithRefunds(tenantContext(ctx, params.org_id)),
       has_more: false,
     }),
   }),
@@ -286,18 +270,18 @@ export const paymentsRoutes = [
     status: 201,
     transaction: 'own',
     handler: async ({ ctx, params, body, payments: gateways }) => {
-      const payment = await ctx.db
+      // The operator acts on the organization the path names.
+      const tenant = tenantContext(ctx, params.org_id);
+      const payment = await scoped(tenant)
         .selectFrom('payments')
         .select('gateway')
-        .where('org_id', '=', params.org_id)
         .where('id', '=', params.payment_id)
         .executeTakeFirst();
       if (!payment) throw new BillfoldError('not_found', 'payment.not_found', 'No such payment');
       const refund = await payments.refundPayment(
-        ctx,
+        tenant,
         gateways.get(payment.gateway),
         {
-          orgId: params.org_id,
           paymentId: params.payment_id,
           amount: body.amount === undefined ? undefined : BigInt(body.amount),
           reason: body.reason,
@@ -309,11 +293,10 @@ export const paymentsRoutes = [
   }),
 ];
 
-async function paymentsWithRefunds(ctx: Ctx, orgId: string) {
-  const rows = await payments.listPayments(ctx, orgId);
+async function paymentsWithRefunds(ctx: TenantCtx) {
+  const rows = await payments.listPayments(ctx);
   const refunds = await payments.listRefunds(
     ctx,
-    orgId,
     rows.map((r) => r.id),
   );
   return rows.map((row) => {

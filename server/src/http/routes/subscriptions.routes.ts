@@ -1,22 +1,22 @@
 import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
-import { PLATFORM_ORG_ID, recordAudit } from '../../access/index.js';
+import { recordAudit } from '../../access/index.js';
 import { amountInput, amountJson, idOf, listOf, MAX_AMOUNT } from '../../api-shapes.js';
-import type { Ctx } from '../../context.js';
 import * as customers from '../../customers/index.js';
 import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
 import { describeSubscription } from '../../flows/billing-customer.js';
 import { collectInvoice, runBilling } from '../../flows/billing-run.js';
 import { changePlan, previewPlanChange } from '../../flows/change-plan.js';
 import { payOpenInvoices } from '../../flows/pay-open-invoices.js';
-import { customerContext, ledgerAccount } from '../../flows/subscription-billing.js';
+import { billingCustomerContext, ledgerAccount } from '../../flows/subscription-billing.js';
 import * as lifecycle from '../../flows/subscription-lifecycle.js';
 import { advanceTestClock } from '../../flows/test-clocks.js';
 import * as invoicing from '../../invoicing/index.js';
 import * as ledger from '../../ledger/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
+import { platformContext, type TenantCtx, tenantContext } from '../../tenant.js';
 import * as testClocks from '../../test-clocks/index.js';
-import { type DocumentResponse, defineRoute, orgOf } from '../route.js';
+import { type DocumentResponse, defineRoute } from '../route.js';
 
 /**
  * Subscriptions, invoices, the ledger and statements, the billing status, and test clocks
@@ -29,8 +29,8 @@ const subscriptionWithHistory = subscriptions.subscriptionDetailObject.extend({
   history: z.array(subscriptions.subscriptionEventObject),
 });
 
-async function withHistory(ctx: Ctx, row: Parameters<typeof describeSubscription>[1]) {
-  const history = await subscriptions.subscriptionHistory(ctx, row.org_id, row.id);
+async function withHistory(ctx: TenantCtx, row: Parameters<typeof describeSubscription>[1]) {
+  const history = await subscriptions.subscriptionHistory(ctx, row.id);
   return {
     ...(await describeSubscription(ctx, row)),
     history: history.map((e) => ({
@@ -81,8 +81,8 @@ const statementQuery = z.strictObject({ subscription_id: idOf('subscription').op
 const statementParams = z.strictObject({ statement_id: idOf('statement') });
 const operatorInvoiceParams = z.strictObject({ org_id: idOf('organization'), invoice_id: idOf('invoice') });
 
-async function presentInvoiceRow(ctx: Ctx, row: Awaited<ReturnType<typeof invoicing.getInvoice>>) {
-  return invoicing.presentInvoice(row, await invoicing.invoiceLines(ctx, row.org_id, row.id));
+async function presentInvoiceRow(ctx: TenantCtx, row: Awaited<ReturnType<typeof invoicing.getInvoice>>) {
+  return invoicing.presentInvoice(row, await invoicing.invoiceLines(ctx, row.id));
 }
 
 export const subscriptionsRoutes = [
@@ -95,8 +95,8 @@ export const subscriptionsRoutes = [
     permission: 'billing.read',
     params: subscriptions.subscriptionParams,
     response: subscriptionWithHistory,
-    handler: async ({ ctx, access, params }) =>
-      withHistory(ctx, await subscriptions.getSubscription(ctx, orgOf(access), params.subscription_id)),
+    handler: async ({ tenant, params }) =>
+      withHistory(tenant, await subscriptions.getSubscription(tenant, params.subscription_id)),
   }),
   defineRoute({
     method: 'POST',
@@ -109,10 +109,15 @@ export const subscriptionsRoutes = [
     body: subscriptions.cancelSubscriptionBody,
     response: subscriptionWithHistory,
     transaction: 'own',
-    handler: async ({ ctx, access, params, body, payments: gateways }) =>
+    handler: async ({ tenant, params, body, payments: gateways }) =>
       withHistory(
-        ctx,
-        await lifecycle.cancelSubscription(ctx, orgOf(access), params.subscription_id, body, gateways),
+        tenant,
+        await lifecycle.cancelSubscription(
+          await billingCustomerContext(tenant),
+          params.subscription_id,
+          body,
+          gateways,
+        ),
       ),
   }),
   // Actions without a body: each moves the subscription on and answers with it and its history.
@@ -148,8 +153,8 @@ export const subscriptionsRoutes = [
       params: subscriptions.subscriptionParams,
       response: subscriptionWithHistory,
       transaction: 'own',
-      handler: async ({ ctx, access, params }) =>
-        withHistory(ctx, await act(ctx, orgOf(access), params.subscription_id)),
+      handler: async ({ tenant, params }) =>
+        withHistory(tenant, await act(await billingCustomerContext(tenant), params.subscription_id)),
     }),
   ),
   defineRoute({
@@ -164,8 +169,13 @@ export const subscriptionsRoutes = [
     response: planChangeObject,
     audit: 'off',
     transaction: 'own',
-    handler: async ({ ctx, access, params, body }) =>
-      previewPlanChange(ctx, orgOf(access), params.subscription_id, body.plan_id, body.timing),
+    handler: async ({ tenant, params, body }) =>
+      previewPlanChange(
+        await billingCustomerContext(tenant),
+        params.subscription_id,
+        body.plan_id,
+        body.timing,
+      ),
   }),
   defineRoute({
     method: 'POST',
@@ -182,18 +192,17 @@ export const subscriptionsRoutes = [
       invoice: invoicing.invoiceObject.nullable(),
     }),
     transaction: 'own',
-    handler: async ({ ctx, access, params, body, payments }) => {
+    handler: async ({ tenant, params, body, payments }) => {
       const result = await changePlan(
-        ctx,
+        await billingCustomerContext(tenant),
         { gateways: payments },
-        orgOf(access),
         params.subscription_id,
         body.plan_id,
         body.timing,
       );
       return {
-        subscription: await withHistory(ctx, result.subscription),
-        invoice: result.invoice ? await presentInvoiceRow(ctx, result.invoice) : null,
+        subscription: await withHistory(tenant, result.subscription),
+        invoice: result.invoice ? await presentInvoiceRow(tenant, result.invoice) : null,
       };
     },
   }),
@@ -206,7 +215,7 @@ export const subscriptionsRoutes = [
     tag: TAG,
     permission: 'billing.read',
     response: billingStatusObject,
-    handler: async ({ ctx, access }) => lifecycle.billingStatus(ctx, orgOf(access)),
+    handler: async ({ tenant }) => lifecycle.billingStatus(tenant),
   }),
   defineRoute({
     method: 'GET',
@@ -217,12 +226,12 @@ export const subscriptionsRoutes = [
     permission: 'billing.read',
     query: invoicing.invoiceListQuery,
     response: listOf(invoicing.invoiceObject),
-    handler: async ({ ctx, access, query }) => {
-      const rows = await invoicing.listInvoices(ctx, orgOf(access), {
+    handler: async ({ tenant, query }) => {
+      const rows = await invoicing.listInvoices(tenant, {
         ...(query.subscription_id ? { subscriptionId: query.subscription_id } : {}),
         ...(query.status ? { status: query.status } : {}),
       });
-      const data = await invoicing.presentInvoices(ctx, orgOf(access), rows);
+      const data = await invoicing.presentInvoices(tenant, rows);
       return { object: 'list' as const, data, has_more: false };
     },
   }),
@@ -235,8 +244,8 @@ export const subscriptionsRoutes = [
     permission: 'billing.read',
     params: invoicing.invoiceParams,
     response: invoicing.invoiceObject,
-    handler: async ({ ctx, access, params }) =>
-      presentInvoiceRow(ctx, await invoicing.getInvoice(ctx, orgOf(access), params.invoice_id)),
+    handler: async ({ tenant, params }) =>
+      presentInvoiceRow(tenant, await invoicing.getInvoice(tenant, params.invoice_id)),
   }),
   ...(['pdf', 'html'] as const).map((format) =>
     defineRoute({
@@ -250,14 +259,13 @@ export const subscriptionsRoutes = [
       params: invoicing.invoiceParams,
       response: z.unknown(),
       produces: format === 'pdf' ? 'application/pdf' : 'text/html',
-      handler: async ({ ctx, access, params }): Promise<DocumentResponse> => {
-        const orgId = orgOf(access);
-        const invoice = await invoicing.getInvoice(ctx, orgId, params.invoice_id);
-        const settings = await invoicing.billingSettings(ctx, invoice.issuer_id);
-        const customer = await customers.getCustomer(ctx, orgId);
+      handler: async ({ tenant, params }): Promise<DocumentResponse> => {
+        const invoice = await invoicing.getInvoice(tenant, params.invoice_id);
+        const settings = await invoicing.billingSettings(tenant);
+        const customer = await customers.getCustomer(tenant);
         const document: invoicing.InvoiceDocument = {
           invoice,
-          lines: await invoicing.invoiceLines(ctx, orgId, invoice.id),
+          lines: await invoicing.invoiceLines(tenant, invoice.id),
           issuer: {
             name: settings.issuer_name,
             address: settings.issuer_address,
@@ -283,28 +291,26 @@ export const subscriptionsRoutes = [
     params: invoicing.invoiceParams,
     response: invoicing.invoiceObject,
     transaction: 'own',
-    handler: async ({ ctx, access, params, payments }) => {
-      const orgId = orgOf(access);
-      const before = await invoicing.getInvoice(ctx, orgId, params.invoice_id);
+    handler: async ({ tenant, params, payments }) => {
+      const before = await invoicing.getInvoice(tenant, params.invoice_id);
       if (before.status !== 'open') {
         throw new BillfoldError('conflict', 'invoice.not_open', `This invoice is ${before.status}`);
       }
-      const outcome = await collectInvoice(ctx, { gateways: payments }, orgId, before.id, { now: true });
-      await recordAudit(ctx, {
-        orgId,
+      const outcome = await collectInvoice(tenant, { gateways: payments }, before.id, { now: true });
+      await recordAudit(tenant, {
         action: 'invoice.pay_attempted',
         targetType: 'invoice',
         targetId: before.id,
         after: { outcome },
       });
-      const after = await invoicing.getInvoice(ctx, orgId, before.id);
+      const after = await invoicing.getInvoice(tenant, before.id);
       if (outcome === 'failed') {
         throw paymentFailed(
           'card.declined',
           'The card was declined; the invoice is still open. Try another card.',
         );
       }
-      return presentInvoiceRow(ctx, after);
+      return presentInvoiceRow(tenant, after);
     },
   }),
   defineRoute({
@@ -327,13 +333,15 @@ export const subscriptionsRoutes = [
       invoices: z.array(invoicing.invoiceObject),
     }),
     transaction: 'own',
-    handler: async ({ ctx, access, body, payments }) => {
-      const orgId = orgOf(access);
-      const paid = await payOpenInvoices(ctx, { gateways: payments }, orgId, {
-        ...(body.subscription_id ? { subscriptionId: body.subscription_id } : {}),
-      });
-      await recordAudit(ctx, {
-        orgId,
+    handler: async ({ tenant, body, payments }) => {
+      const paid = await payOpenInvoices(
+        await billingCustomerContext(tenant),
+        { gateways: payments },
+        {
+          ...(body.subscription_id ? { subscriptionId: body.subscription_id } : {}),
+        },
+      );
+      await recordAudit(tenant, {
         action: 'invoice.paid_together',
         targetType: 'payment',
         targetId: paid.payment.id,
@@ -341,7 +349,7 @@ export const subscriptionsRoutes = [
       });
       const invoices = [];
       for (const row of paid.invoices) {
-        invoices.push(await presentInvoiceRow(ctx, await invoicing.getInvoice(ctx, orgId, row.id)));
+        invoices.push(await presentInvoiceRow(tenant, await invoicing.getInvoice(tenant, row.id)));
       }
       return {
         object: 'open_invoices_payment' as const,
@@ -364,24 +372,26 @@ export const subscriptionsRoutes = [
     body: invoicing.voidInvoiceBody,
     response: invoicing.invoiceObject,
     handler: async ({ ctx, params, body }) => {
-      const invoice = await invoicing.getInvoice(ctx, params.org_id, params.invoice_id);
+      // The operator acts on the organization the path names.
+      const tenant = tenantContext(ctx, params.org_id);
+      const invoice = await invoicing.getInvoice(tenant, params.invoice_id);
       if (!invoice.subscription_id) throw notFound('invoice.not_found', 'No such invoice');
-      const sub = await subscriptions.getSubscription(ctx, params.org_id, invoice.subscription_id);
-      const customer = await customers.getCustomer(ctx, params.org_id);
+      const sub = await subscriptions.getSubscription(tenant, invoice.subscription_id);
+      const customer = await customers.getCustomer(tenant);
       const voided = await invoicing.voidInvoice(
-        ctx,
-        { orgId: params.org_id, invoiceId: invoice.id },
+        tenant,
+        invoice.id,
         body.reason,
         ledgerAccount(sub, customer),
       );
       // Held for this invoice and owing nothing more: active again, as if it had been paid.
       await lifecycle.releaseIfSettled(
-        ctx,
-        await subscriptions.getSubscription(ctx, params.org_id, sub.id, 'wait'),
+        tenant,
+        await subscriptions.getSubscription(tenant, sub.id, 'wait'),
         customer,
         `Invoice ${voided.number} voided`,
       );
-      return presentInvoiceRow(ctx, voided);
+      return presentInvoiceRow(tenant, voided);
     },
   }),
   defineRoute({
@@ -394,15 +404,13 @@ export const subscriptionsRoutes = [
     params: operatorInvoiceParams,
     body: invoicing.voidInvoiceBody,
     response: invoicing.invoiceObject,
-    handler: async ({ ctx, params, body }) =>
-      presentInvoiceRow(
-        ctx,
-        await invoicing.markUncollectible(
-          ctx,
-          { orgId: params.org_id, invoiceId: params.invoice_id },
-          body.reason,
-        ),
-      ),
+    handler: async ({ ctx, params, body }) => {
+      const tenant = tenantContext(ctx, params.org_id);
+      return presentInvoiceRow(
+        tenant,
+        await invoicing.markUncollectible(tenant, params.invoice_id, body.reason),
+      );
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -413,10 +421,10 @@ export const subscriptionsRoutes = [
     permission: 'billing.read',
     query: statementQuery,
     response: listOf(ledger.statementObject),
-    handler: async ({ ctx, access, query }) => {
-      const rows = await ledger.listStatements(ctx, orgOf(access), query.subscription_id);
+    handler: async ({ tenant, query }) => {
+      const rows = await ledger.listStatements(tenant, query.subscription_id);
       const data = [];
-      for (const row of rows) data.push(ledger.presentStatement(row, await ledger.figuresOf(ctx, row)));
+      for (const row of rows) data.push(ledger.presentStatement(row, await ledger.figuresOf(tenant, row)));
       return { object: 'list' as const, data, has_more: false };
     },
   }),
@@ -429,11 +437,11 @@ export const subscriptionsRoutes = [
     permission: 'billing.read',
     params: statementParams,
     response: ledger.statementObject,
-    handler: async ({ ctx, access, params }) => {
-      const row = await ledger.getStatement(ctx, orgOf(access), params.statement_id);
+    handler: async ({ tenant, params }) => {
+      const row = await ledger.getStatement(tenant, params.statement_id);
       if (!row) throw notFound('statement.not_found', 'No such statement');
-      const entries = await ledger.listEntries(ctx, row.org_id, { statementId: row.id });
-      return ledger.presentStatement(row, await ledger.figuresOf(ctx, row), entries);
+      const entries = await ledger.listEntries(tenant, { statementId: row.id });
+      return ledger.presentStatement(row, await ledger.figuresOf(tenant, row), entries);
     },
   }),
   defineRoute({
@@ -445,10 +453,9 @@ export const subscriptionsRoutes = [
     permission: 'billing.read',
     query: z.strictObject({ subscription_id: idOf('subscription') }),
     response: listOf(ledger.ledgerEntryObject).extend({ balance: z.number() }),
-    handler: async ({ ctx, access, query }) => {
-      const orgId = orgOf(access);
-      const rows = await ledger.listEntries(ctx, orgId, { subscriptionId: query.subscription_id });
-      const balance = await ledger.balanceOf(ctx, orgId, query.subscription_id);
+    handler: async ({ tenant, query }) => {
+      const rows = await ledger.listEntries(tenant, { subscriptionId: query.subscription_id });
+      const balance = await ledger.balanceOf(tenant, query.subscription_id);
       return {
         object: 'list' as const,
         data: rows.map(ledger.presentEntry),
@@ -480,9 +487,11 @@ export const subscriptionsRoutes = [
     response: ledger.ledgerEntryObject,
     status: 201,
     handler: async ({ ctx, params, body }) => {
-      const sub = await subscriptions.getSubscription(ctx, params.org_id, params.subscription_id);
-      const customer = await customers.getCustomer(ctx, params.org_id);
-      const cctx = await customerContext(ctx, customer);
+      // The operator acts on the organization the path names, dated on its customer's clock.
+      const tenant = tenantContext(ctx, params.org_id);
+      const sub = await subscriptions.getSubscription(tenant, params.subscription_id);
+      const cctx = await billingCustomerContext(tenant);
+      const { customer } = cctx;
       const effectiveAt = body.effective_at ? Temporal.Instant.from(body.effective_at) : cctx.clock.now();
       if (Temporal.Instant.compare(effectiveAt, cctx.clock.now()) > 0) {
         throw new BillfoldError(
@@ -503,8 +512,7 @@ export const subscriptionsRoutes = [
       ]);
       if (!entry)
         throw new BillfoldError('conflict', 'adjustment.duplicate', 'This adjustment was posted already');
-      await recordAudit(ctx, {
-        orgId: params.org_id,
+      await recordAudit(cctx, {
         action: 'ledger.adjusted',
         targetType: 'subscription',
         targetId: sub.id,
@@ -523,10 +531,9 @@ export const subscriptionsRoutes = [
     body: testClocks.createTestClockBody,
     response: testClocks.testClockObject,
     status: 201,
-    handler: async ({ ctx, access, body }) => {
-      const orgId = orgOf(access);
-      const customer = await customers.getCustomer(ctx, orgId);
-      return testClocks.presentTestClock(await testClocks.createTestClock(ctx, orgId, body, customer));
+    handler: async ({ tenant, body }) => {
+      const customer = await customers.getCustomer(tenant);
+      return testClocks.presentTestClock(await testClocks.createTestClock(tenant, body, customer));
     },
   }),
   defineRoute({
@@ -538,8 +545,8 @@ export const subscriptionsRoutes = [
     permission: 'billing.read',
     params: testClocks.testClockParams,
     response: testClocks.testClockObject,
-    handler: async ({ ctx, access, params }) =>
-      testClocks.presentTestClock(await testClocks.getTestClock(ctx, orgOf(access), params.test_clock_id)),
+    handler: async ({ tenant, params }) =>
+      testClocks.presentTestClock(await testClocks.getTestClock(tenant, params.test_clock_id)),
   }),
   defineRoute({
     method: 'POST',
@@ -554,11 +561,10 @@ export const subscriptionsRoutes = [
       report: z.object({ renewed: z.number(), charged: z.number(), failed: z.number(), closed: z.number() }),
     }),
     transaction: 'own',
-    handler: async ({ ctx, access, params, body, payments }) => {
+    handler: async ({ tenant, params, body, payments }) => {
       const { clock, report } = await advanceTestClock(
-        ctx,
+        tenant,
         { gateways: payments },
-        orgOf(access),
         params.test_clock_id,
         Temporal.Instant.from(body.frozen_time),
       );
@@ -574,7 +580,7 @@ export const subscriptionsRoutes = [
     permission: 'operator.read',
     response: invoicing.settings.settingsObject,
     handler: async ({ ctx }) =>
-      invoicing.settings.presentSettings(await invoicing.settings.getSettings(ctx, PLATFORM_ORG_ID)),
+      invoicing.settings.presentSettings(await invoicing.settings.getSettings(platformContext(ctx))),
   }),
   defineRoute({
     method: 'PATCH',
@@ -586,7 +592,7 @@ export const subscriptionsRoutes = [
     body: invoicing.settings.updateSettingsBody,
     response: invoicing.settings.settingsObject,
     handler: async ({ ctx, body }) =>
-      invoicing.settings.presentSettings(await invoicing.settings.updateSettings(ctx, PLATFORM_ORG_ID, body)),
+      invoicing.settings.presentSettings(await invoicing.settings.updateSettings(platformContext(ctx), body)),
   }),
   defineRoute({
     method: 'GET',
@@ -598,7 +604,7 @@ export const subscriptionsRoutes = [
     response: listOf(invoicing.settings.taxRateObject),
     handler: async ({ ctx }) => ({
       object: 'list' as const,
-      data: (await invoicing.settings.listTaxRates(ctx, PLATFORM_ORG_ID)).map(
+      data: (await invoicing.settings.listTaxRates(platformContext(ctx))).map(
         invoicing.settings.presentTaxRate,
       ),
       has_more: false,
@@ -614,7 +620,7 @@ export const subscriptionsRoutes = [
     body: invoicing.settings.taxRateBody,
     response: invoicing.settings.taxRateObject,
     handler: async ({ ctx, body }) =>
-      invoicing.settings.presentTaxRate(await invoicing.settings.putTaxRate(ctx, PLATFORM_ORG_ID, body)),
+      invoicing.settings.presentTaxRate(await invoicing.settings.putTaxRate(platformContext(ctx), body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -628,7 +634,7 @@ export const subscriptionsRoutes = [
     response: invoicing.settings.taxRateObject,
     handler: async ({ ctx, params, query }) =>
       invoicing.settings.presentTaxRate(
-        await invoicing.settings.removeTaxRate(ctx, PLATFORM_ORG_ID, params.country, query.region),
+        await invoicing.settings.removeTaxRate(platformContext(ctx), params.country, query.region),
       ),
   }),
   defineRoute({

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ctx } from '../../../context.js';
+import { tenantContext } from '../../../tenant.js';
 import { type Person, type TestApi, testApi } from '../../../testing/api.js';
 import { engines } from '../../../testing/databases.js';
 import { systemClock } from '../../../time/index.js';
@@ -311,8 +312,7 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
     return { ...india, method };
   }
   const debit = (who: Awaited<ReturnType<typeof mandate>>, key: string) =>
-    chargeSavedMethod(ctx(), api.app.billfoldGateways.get('cashfree'), {
-      orgId: who.orgId,
+    chargeSavedMethod(tenantContext(ctx(), who.orgId), api.app.billfoldGateways.get('cashfree'), {
       customerId: who.method.customer_id,
       gatewayCustomerRef: who.method.customer_id,
       paymentMethodRef: who.method.gateway_ref,
