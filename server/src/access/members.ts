@@ -2,7 +2,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { InvitationsTable, Role } from '../db/schema.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
-import { scoped, type TenantCtx } from '../tenant.js';
+import { scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { InvitationObject, MembershipObject } from './access.schema.js';
 import { recordAudit } from './audit.js';
@@ -251,10 +251,11 @@ export async function acceptInvitation(ctx: Ctx, user: { id: string; email: stri
   }
   if (await roleIn(ctx, row.org_id, user.id))
     throw conflict('invitation.already_member', 'You are already a member');
-  await ctx.db
+  // The invitation names the organization the person joins: from here on, its tenant.
+  const joined = tenantContext(ctx, row.org_id);
+  await scoped(joined)
     .updateTable('invitations')
     .set({ accepted_at: now, accepted_by: user.id })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .execute();
   await ctx.db

@@ -432,12 +432,8 @@ async function checkAudience(ctx: Ctx, visibility: PlanRow['visibility'], orgIds
   if (missing) throw invalid('plan.unknown_organization', `No organization ${missing}`, 'audience_org_ids');
 }
 
-async function setAudience(ctx: Ctx, plan: PlanRow, orgIds: readonly string[]) {
-  await ctx.db
-    .deleteFrom('plan_audiences')
-    .where('org_id', '=', plan.org_id)
-    .where('plan_id', '=', plan.id)
-    .execute();
+async function setAudience(ctx: TenantCtx, plan: PlanRow, orgIds: readonly string[]) {
+  await scoped(ctx, 'issuer').deleteFrom('plan_audiences').where('plan_id', '=', plan.id).execute();
   const unique = plan.visibility === 'restricted' ? [...new Set(orgIds)] : [];
   if (unique.length === 0) return;
   await ctx.db

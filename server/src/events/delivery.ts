@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Ctx } from '../context.js';
+import { scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { defineJob } from '../jobs/queue.js';
 import { toDate } from '../time/index.js';
 import { WEBHOOK_DELIVERY_JOB } from './events.js';
@@ -19,17 +19,19 @@ export function signPayload(secret: string, timestamp: number, body: string): st
   return `t=${timestamp},v1=${signature}`;
 }
 
-export async function deliverWebhook(ctx: Ctx, input: { orgId: string; deliveryId: string }): Promise<void> {
-  const delivery = await ctx.db
-    .selectFrom('webhook_deliveries as d')
+export async function deliverWebhook(ctx: TenantCtx, deliveryId: string): Promise<void> {
+  const delivery = await scoped(ctx)
+    .selectFrom('webhook_deliveries')
     .innerJoin('webhook_endpoints as e', (j) =>
-      j.onRef('e.org_id', '=', 'd.org_id').onRef('e.id', '=', 'd.endpoint_id'),
+      j.onRef('e.org_id', '=', 'webhook_deliveries.org_id').onRef('e.id', '=', 'webhook_deliveries.endpoint_id'),
     )
-    .innerJoin('events as v', (j) => j.onRef('v.org_id', '=', 'd.org_id').onRef('v.id', '=', 'd.event_id'))
+    .innerJoin('events as v', (j) =>
+      j.onRef('v.org_id', '=', 'webhook_deliveries.org_id').onRef('v.id', '=', 'webhook_deliveries.event_id'),
+    )
     .select([
-      'd.id',
-      'd.status',
-      'd.attempts',
+      'webhook_deliveries.id',
+      'webhook_deliveries.status',
+      'webhook_deliveries.attempts',
       'e.url',
       'e.secret',
       'e.status as endpoint_status',
@@ -38,8 +40,7 @@ export async function deliverWebhook(ctx: Ctx, input: { orgId: string; deliveryI
       'v.data',
       'v.created_at as event_created_at',
     ])
-    .where('d.org_id', '=', input.orgId)
-    .where('d.id', '=', input.deliveryId)
+    .where('webhook_deliveries.id', '=', deliveryId)
     .executeTakeFirst();
   if (!delivery || delivery.status === 'succeeded') return;
   const now = ctx.clock.now();
@@ -48,7 +49,7 @@ export async function deliverWebhook(ctx: Ctx, input: { orgId: string; deliveryI
     response_status: number | null;
     error: string | null;
   }) =>
-    ctx.db
+    scoped(ctx)
       .updateTable('webhook_deliveries')
       .set({
         ...fields,
@@ -56,7 +57,6 @@ export async function deliverWebhook(ctx: Ctx, input: { orgId: string; deliveryI
         last_attempt_at: toDate(now),
         ...(fields.status === 'succeeded' ? { delivered_at: toDate(now) } : {}),
       })
-      .where('org_id', '=', input.orgId)
       .where('id', '=', delivery.id)
       .execute();
   if (delivery.endpoint_status !== 'enabled') {
@@ -101,5 +101,6 @@ export const webhookDeliveryJob = defineJob<{ org_id: string; delivery_id: strin
   name: WEBHOOK_DELIVERY_JOB,
   retryLimit: 10,
   retryDelaySeconds: 30,
-  handler: async ({ ctx, data }) => deliverWebhook(ctx, { orgId: data.org_id, deliveryId: data.delivery_id }),
+  // The job names the organization whose delivery it is: its tenant.
+  handler: async ({ ctx, data }) => deliverWebhook(tenantContext(ctx, data.org_id), data.delivery_id),
 });

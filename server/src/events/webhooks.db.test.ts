@@ -111,7 +111,7 @@ describe.each(engines())('outbound webhooks on %s', (engine) => {
     expect(queued.rows[0]?.n).toBe(1n);
 
     received.length = 0;
-    await deliverWebhook(ctx(), { orgId, deliveryId: pending[0]?.id ?? '' });
+    await deliverWebhook(tenantContext(ctx(), orgId), pending[0]?.id ?? '');
     const [message] = received;
     if (!message) throw new Error('nothing was delivered');
     const event = JSON.parse(message.body);
@@ -143,7 +143,7 @@ describe.each(engines())('outbound webhooks on %s', (engine) => {
     const [delivery] = await deliveries(orgId);
     if (!delivery) throw new Error('no delivery');
     answer = 500;
-    await expect(deliverWebhook(ctx(), { orgId, deliveryId: delivery.id })).rejects.toThrow(/HTTP 500/);
+    await expect(deliverWebhook(tenantContext(ctx(), orgId), delivery.id)).rejects.toThrow(/HTTP 500/);
     expect((await deliveries(orgId))[0]).toMatchObject({
       status: 'failed',
       attempts: 1,
@@ -151,8 +151,8 @@ describe.each(engines())('outbound webhooks on %s', (engine) => {
     });
     answer = 200;
     received.length = 0;
-    await deliverWebhook(ctx(), { orgId, deliveryId: delivery.id });
-    await deliverWebhook(ctx(), { orgId, deliveryId: delivery.id });
+    await deliverWebhook(tenantContext(ctx(), orgId), delivery.id);
+    await deliverWebhook(tenantContext(ctx(), orgId), delivery.id);
     expect(received).toHaveLength(1);
     expect((await deliveries(orgId))[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
   });

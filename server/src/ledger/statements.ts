@@ -23,7 +23,7 @@ export interface StatementFigures {
 
 /** Sums a statement's entries into its columns. Charges are reported as positive amounts. */
 async function sums(ctx: TenantCtx, statement: StatementRow) {
-  const row = await ctx.db
+  const row = await scoped(ctx)
     .selectFrom('ledger_entries')
     .select([
       sql<bigint>`coalesce(sum(amount) filter (where amount > 0), 0)::int8`.as('credits'),
@@ -35,7 +35,6 @@ async function sums(ctx: TenantCtx, statement: StatementRow) {
         'other',
       ),
     ])
-    .where('org_id', '=', statement.org_id)
     .where('statement_id', '=', statement.id)
     .executeTakeFirstOrThrow();
   return row;
@@ -52,15 +51,16 @@ async function openingBalance(ctx: TenantCtx, statement: StatementRow): Promise<
     .limit(1)
     .executeTakeFirst();
   if (previous?.status === 'closed' && previous.closing_balance !== null) return previous.closing_balance;
-  const row = await ctx.db
-    .selectFrom('ledger_entries as e')
-    .innerJoin('statements as s', (join) =>
-      join.onRef('s.org_id', '=', 'e.org_id').onRef('s.id', '=', 'e.statement_id'),
+  const row = await scoped(ctx)
+    .selectFrom('ledger_entries')
+    .innerJoin('statements', (join) =>
+      join
+        .onRef('statements.org_id', '=', 'ledger_entries.org_id')
+        .onRef('statements.id', '=', 'ledger_entries.statement_id'),
     )
-    .select(sql<bigint>`coalesce(sum(e.amount), 0)::int8`.as('balance'))
-    .where('e.org_id', '=', statement.org_id)
-    .where('e.subscription_id', '=', statement.subscription_id)
-    .where('s.period_start', '<', statement.period_start)
+    .select(sql<bigint>`coalesce(sum(ledger_entries.amount), 0)::int8`.as('balance'))
+    .where('ledger_entries.subscription_id', '=', statement.subscription_id)
+    .where('statements.period_start', '<', statement.period_start)
     .executeTakeFirstOrThrow();
   return row.balance;
 }

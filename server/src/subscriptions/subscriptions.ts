@@ -271,7 +271,7 @@ export async function changePlanVersion(
   /** The current period from now on: a new interval's first period, or the same one. */
   period?: { start: Temporal.Instant; end: Temporal.Instant },
 ): Promise<SubscriptionRow> {
-  const updated = await ctx.db
+  const updated = await scoped(ctx)
     .updateTable('subscriptions')
     .set({
       ...(period
@@ -284,7 +284,6 @@ export async function changePlanVersion(
       scheduled_plan_version_id: null,
       updated_at: toDate(ctx.clock.now()),
     })
-    .where('org_id', '=', row.org_id)
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
