@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../server/src/context.js';
 import { deliverWebhook } from '../server/src/events/index.js';
 import type { RunningBillfold } from '../server/src/server.js';
+import { tenantContext } from '../server/src/tenant.js';
 import { systemClock } from '../server/src/time/index.js';
 import {
   artifactsDir,
@@ -294,14 +295,17 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
       expect(pending.length).toBeGreaterThan(0);
       for (const delivery of pending) {
         await deliverWebhook(
-          {
-            db: billfold.database.db,
-            clock: systemClock,
-            log: silentLogger,
-            actor: { type: 'system', id: 'e2e' },
-            requestId: 'e2e',
-          },
-          { orgId: delivery.org_id, deliveryId: delivery.id },
+          tenantContext(
+            {
+              db: billfold.database.db,
+              clock: systemClock,
+              log: silentLogger,
+              actor: { type: 'system', id: 'e2e' },
+              requestId: 'e2e',
+            },
+            delivery.org_id,
+          ),
+          delivery.id,
         );
       }
       expect(received.map((body) => JSON.parse(body).type)).toContain('subscription.updated');

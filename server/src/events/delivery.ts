@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { defineJob } from '../jobs/queue.js';
+import { scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { WEBHOOK_DELIVERY_JOB } from './events.js';
 
@@ -23,7 +23,9 @@ export async function deliverWebhook(ctx: TenantCtx, deliveryId: string): Promis
   const delivery = await scoped(ctx)
     .selectFrom('webhook_deliveries')
     .innerJoin('webhook_endpoints as e', (j) =>
-      j.onRef('e.org_id', '=', 'webhook_deliveries.org_id').onRef('e.id', '=', 'webhook_deliveries.endpoint_id'),
+      j
+        .onRef('e.org_id', '=', 'webhook_deliveries.org_id')
+        .onRef('e.id', '=', 'webhook_deliveries.endpoint_id'),
     )
     .innerJoin('events as v', (j) =>
       j.onRef('v.org_id', '=', 'webhook_deliveries.org_id').onRef('v.id', '=', 'webhook_deliveries.event_id'),
