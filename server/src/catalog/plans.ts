@@ -325,7 +325,10 @@ export async function listPlans(
     if (!exists) throw invalid('list.bad_cursor', 'starting_after names no plan', 'starting_after');
     // Compared in SQL: a timestamp read into JavaScript loses its microseconds.
     q = q.where(
-      sql<boolean>`(plans.created_at, plans.id) > (select created_at, id from plans where org_id = ${ctx.tenant.issuerId} and id = ${query.starting_after})`,
+      sql<boolean>`(plans.created_at, plans.id) > (${scoped(ctx, 'issuer')
+        .selectFrom('plans')
+        .select(['created_at', 'id'])
+        .where('id', '=', query.starting_after)})`,
     );
   }
   const rows = await q

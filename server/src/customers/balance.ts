@@ -56,7 +56,10 @@ export async function balanceTransactions(ctx: TenantCtx): Promise<CustomerBalan
     .execute();
 }
 
-/** Of these organizations, those whose customer has credit to spend: one query for a batch. */
+/**
+ * Of these organizations, those whose customer has credit to spend: one query for a batch, across
+ * organizations on purpose (the billing run's).
+ */
 export async function orgsWithCredit(ctx: Ctx, orgIds: readonly string[]): Promise<Set<string>> {
   if (orgIds.length === 0) return new Set();
   const rows = await ctx.db

@@ -14,7 +14,10 @@ import type { PaymentMethodObject } from './customers.schema.js';
  * added through the gateway's hosted page (payments); here they are listed, made default, removed.
  */
 
-/** `listPaymentMethods` for several organizations in one query, in the same order within each. */
+/**
+ * `listPaymentMethods` for several organizations in one query, in the same order within each: across
+ * organizations on purpose (a batch of the billing run).
+ */
 export async function paymentMethodsOf(ctx: Ctx, orgIds: readonly string[]): Promise<PaymentMethodRow[]> {
   if (orgIds.length === 0) return [];
   return ctx.db

@@ -622,8 +622,7 @@ export async function listInvoices(
     .execute();
 }
 
-/** Open invoices whose next automatic attempt is due by `now`: the billing run's collections. */
-/** Several invoices by reference in one query (a batch of the billing run). */
+/** Several invoices by reference in one query (a batch of the billing run, across organizations). */
 export async function invoicesByRefs(
   ctx: Ctx,
   refs: readonly { org_id: string; id: string }[],
@@ -638,6 +637,10 @@ export async function invoicesByRefs(
     .execute();
 }
 
+/**
+ * Open invoices whose next automatic attempt is due by `now`: the billing run's collections, found
+ * across the organizations in `scope` and then charged each in its own tenant context.
+ */
 export async function invoicesToCollect(
   ctx: Ctx,
   now: Date,
@@ -657,7 +660,10 @@ export async function invoicesToCollect(
     .execute();
 }
 
-/** Drafts of plan changes created before `before` and never finished (a crash mid-change). */
+/**
+ * Drafts of plan changes created before `before` and never finished (a crash mid-change), across the
+ * organizations in `scope`: the billing run finishes each in its own tenant context.
+ */
 export async function abandonedChangeDrafts(
   ctx: Ctx,
   before: Date,

@@ -120,7 +120,10 @@ export async function closeStatement(ctx: TenantCtx, statementId: string): Promi
     .executeTakeFirstOrThrow();
 }
 
-/** Open statements whose month ended by `now`, oldest first: the billing run's work. */
+/**
+ * Open statements whose month ended by `now`, oldest first: the billing run's work, found across the
+ * organizations in `scope` and then closed each in its own tenant context.
+ */
 export async function statementsToClose(
   ctx: Ctx,
   now: Date,

@@ -18,7 +18,10 @@ import type { GatewayPayment, PaymentGateway } from './port.js';
  * webhook, whichever comes first, apply it and the other changes nothing.
  */
 
-/** The gateway customers already known for several organizations, by `${org_id}|${gateway}`. */
+/**
+ * The gateway customers already known for several organizations, by `${org_id}|${gateway}`: across
+ * organizations on purpose (a batch of the billing run).
+ */
 export async function knownGatewayCustomerRefs(
   ctx: Ctx,
   orgIds: readonly string[],

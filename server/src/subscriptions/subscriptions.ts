@@ -417,7 +417,8 @@ export const RENEWABLE: readonly SubscriptionStatus[] = ['trialing', 'active', '
 
 /**
  * Subscriptions whose period ended by `now`, in the order the billing run takes them, after
- * `after` (the last one of the previous batch), without locking: a batch's candidates.
+ * `after` (the last one of the previous batch), without locking: a batch's candidates, across the
+ * organizations in `scope` on purpose.
  */
 export async function dueForRenewal(
   ctx: Ctx,
