@@ -258,12 +258,10 @@ export async function acceptInvitation(ctx: Ctx, user: { id: string; email: stri
     .set({ accepted_at: now, accepted_by: user.id })
     .where('id', '=', row.id)
     .execute();
-  await ctx.db
-    .insertInto('memberships')
-    .values({ org_id: row.org_id, user_id: user.id, role: row.role, created_at: now })
+  await scoped(joined)
+    .insertInto('memberships', { user_id: user.id, role: row.role, created_at: now })
     .execute();
-  await recordAudit(ctx, {
-    orgId: row.org_id,
+  await recordAudit(joined, {
     action: 'member.joined',
     targetType: 'user',
     targetId: user.id,
