@@ -65,7 +65,10 @@ describe('charge computations', () => {
         const at = Temporal.Instant.fromEpochMilliseconds(epochMs);
         const period = calendarMonthPeriod(at, zone);
         const high = low + extra;
-        const lines = [unusedTimeLine(price('low', low), period, at), remainingTimeLine(price('high', high), period, at)];
+        const lines = [
+          unusedTimeLine(price('low', low), period, at),
+          remainingTimeLine(price('high', high), period, at),
+        ];
         const due = lines.reduce((sum, line) => sum + line.amount, 0n);
         const exact = licenseLine(price('diff', extra), period, at).amount;
         // Each of the two lines is rounded once; the sum may differ from rounding the difference by 1.

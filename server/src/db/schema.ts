@@ -251,7 +251,11 @@ export interface SubscriptionsTable {
   pending_plan_id: ColumnType<string | null, string | null | undefined, string | null>;
   pending_plan_version_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** now: being paid for, claimed by its draft invoice; period_end: waiting for the period to end. */
-  pending_change_timing: ColumnType<PendingChangeTiming | null, PendingChangeTiming | null | undefined, PendingChangeTiming | null>;
+  pending_change_timing: ColumnType<
+    PendingChangeTiming | null,
+    PendingChangeTiming | null | undefined,
+    PendingChangeTiming | null
+  >;
   /** When it takes effect: the change's instant, or the end of the period. */
   pending_change_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Where the new plan's first period ends when the change starts one (another interval); else null. */

@@ -7,9 +7,9 @@ import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, ConflictingPaymentRow, InvoiceRow, SubscriptionRow } from '../db/schema.js';
 import { conflict, invalid, paymentFailed } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
+import * as ledgerModule from '../ledger/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
-import * as ledgerModule from '../ledger/index.js';
 import { type BillingInterval, type BillingPeriod, fromDate } from '../time/index.js';
 import type { BillingRunDeps } from './billing-run.js';
 import { closeOtherPlanCheckouts } from './checkout.js';
@@ -112,7 +112,13 @@ export function computePlanChange(input: {
   });
   // A move to another interval is an upgrade when it costs something now.
   const direction =
-    newPeriod && totals.total !== 0n ? (totals.total > 0n ? 'upgrade' : 'downgrade') : dearer ? 'upgrade' : 'downgrade';
+    newPeriod && totals.total !== 0n
+      ? totals.total > 0n
+        ? 'upgrade'
+        : 'downgrade'
+      : dearer
+        ? 'upgrade'
+        : 'downgrade';
   const changeEnds = newPeriod?.endInstant ?? input.period.endInstant;
   // The renewal the billing run will make next, as it will make it: at the trial's end, or when the
   // period the change falls in ends, with what that period owes then on the plan in force.
@@ -220,7 +226,9 @@ async function setUp(
   const now = cctx.clock.now();
   const rule = subscriptions.periodRuleOf(sub, oldInterval);
   const period = subscriptions.periodContaining(rule, now);
-  const newRule = restartedAnniversary(sub, oldInterval, newInterval, now)?.rule ?? subscriptions.periodRuleOf(sub, newInterval);
+  const newRule =
+    restartedAnniversary(sub, oldInterval, newInterval, now)?.rule ??
+    subscriptions.periodRuleOf(sub, newInterval);
   const trialEnd = sub.status === 'trialing' ? fromDate(sub.current_period_end) : undefined;
   const newFirst = intervalChanges && !trialEnd ? subscriptions.periodContaining(newRule, now) : undefined;
   const change = computePlanChange({
@@ -228,7 +236,10 @@ async function setUp(
     to,
     period,
     billedFrom: latest(fromDate(sub.current_period_start), period.startInstant),
-    nextPeriod: subscriptions.periodContaining(newRule, trialEnd ?? newFirst?.endInstant ?? period.endInstant),
+    nextPeriod: subscriptions.periodContaining(
+      newRule,
+      trialEnd ?? newFirst?.endInstant ?? period.endInstant,
+    ),
     at: now,
     tax: await invoicing.taxRuleFor(cctx, sub.plan_issuer_id, customer),
     timing,
@@ -319,7 +330,8 @@ export async function changePlan(
   /** The subscription as it was summarized, locked, with no change in progress. */
   const lockUnchanged = async (tx: Ctx) => {
     const locked = await subscriptions.getSubscription(tx, orgId, sub.id, 'nowait');
-    if (locked.plan_version_id !== sub.plan_version_id || locked.status !== sub.status) throw changedMeanwhile();
+    if (locked.plan_version_id !== sub.plan_version_id || locked.status !== sub.status)
+      throw changedMeanwhile();
     if (subscriptions.pendingChangeOf(locked)?.timing === 'now') throw changedMeanwhile();
     return locked;
   };
@@ -407,7 +419,12 @@ function changedMeanwhile() {
 async function applyChange(
   tx: Ctx,
   sub: SubscriptionRow,
-  change: { plan: subscriptions.PlanVersionRef; at: Temporal.Instant; periodEnd: Temporal.Instant | null; reason: string },
+  change: {
+    plan: subscriptions.PlanVersionRef;
+    at: Temporal.Instant;
+    periodEnd: Temporal.Instant | null;
+    reason: string;
+  },
 ): Promise<SubscriptionRow> {
   const [current, target] = await Promise.all([
     pricedPlan(tx, { issuerId: sub.plan_issuer_id, planId: sub.plan_id, versionId: sub.plan_version_id }),

@@ -302,7 +302,11 @@ export function pendingChangeOf(row: SubscriptionRow): PendingChange | null {
   if (!row.pending_plan_id || !row.pending_plan_version_id || !row.pending_change_timing) return null;
   if (!row.pending_change_at) return null;
   return {
-    plan: { issuerId: row.plan_issuer_id, planId: row.pending_plan_id, versionId: row.pending_plan_version_id },
+    plan: {
+      issuerId: row.plan_issuer_id,
+      planId: row.pending_plan_id,
+      versionId: row.pending_plan_version_id,
+    },
     timing: row.pending_change_timing,
     at: fromDate(row.pending_change_at),
     periodEnd: row.pending_period_end ? fromDate(row.pending_period_end) : null,
@@ -378,7 +382,9 @@ export async function schedulePlan(
   const updated = await writePendingChange(
     ctx,
     row,
-    plan ? { plan, timing: 'period_end', at: fromDate(row.current_period_end), periodEnd: null, invoiceId: null } : null,
+    plan
+      ? { plan, timing: 'period_end', at: fromDate(row.current_period_end), periodEnd: null, invoiceId: null }
+      : null,
   );
   await recordEvent(ctx, row, {
     kind: plan ? 'plan_scheduled' : 'schedule_cleared',
