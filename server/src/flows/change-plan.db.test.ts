@@ -301,6 +301,7 @@ describe.each(engines())('changing plans on %s', (engine) => {
       startHour: fc.integer({ min: 0, max: 23 }),
       afterHours: fc.integer({ min: 1, max: 20 * 24 }),
     });
+    const owner = await api.signUp();
     await fc.assert(
       fc.asyncProperty(
         scenario.filter((s) => s.from !== s.to),
@@ -310,6 +311,7 @@ describe.each(engines())('changing plans on %s', (engine) => {
             api,
             { ...losAngeles, time_zone: zone },
             start.toISOString(),
+            owner,
           );
           // The card first: a plan in arrears or on trial asks for nothing at checkout.
           const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
