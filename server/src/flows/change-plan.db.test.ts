@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApi, testApi } from '../testing/api.js';
-import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
+import { chargesAtTestGateway, checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -376,6 +376,51 @@ describe.each(engines())('changing plans on %s', (engine) => {
       { numRuns: Number(process.env.BILLFOLD_PROPERTY_RUNS ?? 12) },
     );
   }, 600_000);
+
+  it('finishes a change its request left claimed: charged once, to the plan kept on the subscription', async () => {
+    // Pro in arrears from 10 March, moved to Enterprise on 25 March (7 of 31 days left): its 15 days
+    // used, 2000 × 22/31 = 1419 less 2000 × 7/31 = 452, 967; Enterprise 5000 × 7/31 = 1129.
+    const { call, advance } = await customerOnTestClock(api, losAngeles, '2027-03-10T20:00:00Z');
+    const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
+    await api.payAtTestGateway(setup.url, '4242424242424242');
+    await call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
+    await call('POST', '/v1/checkout_sessions', { plan_id: plans.arrears });
+    const sub = (await call('GET', '/v1/subscriptions')).json().data[0];
+    await advance('2027-03-25T20:00:00Z');
+    const change = { plan_id: plans.enterprise };
+    const preview = (await call('POST', `/v1/subscriptions/${sub.id}/preview_change`, change)).json();
+    expect(preview.lines.map((l: { amount: number }) => l.amount)).toEqual([967, 1129]);
+    // The gateway fails before charging: the claim stays, as after a crash before the charge.
+    api.app.billfoldGateways.test.setFaults({ next: 'error' });
+    const lost = await call('POST', `/v1/subscriptions/${sub.id}/change`, change);
+    api.app.billfoldGateways.test.setFaults({});
+    expect(lost.statusCode).not.toBe(200);
+    // The change is claimed: nothing applied yet, and another change waits for it.
+    expect((await call('GET', `/v1/subscriptions/${sub.id}`)).json()).toMatchObject({
+      plan_id: plans.arrears,
+      scheduled_plan_id: null,
+    });
+    const meanwhile = await call('POST', `/v1/subscriptions/${sub.id}/change`, { plan_id: plans.pro });
+    expect(meanwhile.statusCode).toBe(409);
+    const [draft] = (await call('GET', '/v1/invoices?status=draft')).json().data;
+    expect(draft).toMatchObject({ billing_reason: 'subscription_update', total: 2096 });
+    // The billing run finishes it with the same key: the card was charged once, the plan is Enterprise.
+    await advance('2027-03-25T20:15:00Z');
+    expect((await call('GET', `/v1/invoices/${draft.id}`)).json()).toMatchObject({
+      status: 'paid',
+      total: 2096,
+      amount_paid: 2096,
+    });
+    expect((await call('GET', `/v1/subscriptions/${sub.id}`)).json()).toMatchObject({
+      plan_id: plans.enterprise,
+      next_invoice: { total: 5000 },
+    });
+    const { invoices } = await chargesAtTestGateway(api.database.db);
+    expect(invoices.find((i) => i.invoiceId === draft.id)).toMatchObject({ succeeded: 1, failed: 0 });
+    // On 1 April, Enterprise's April alone: March's days of Pro were billed with the change.
+    await advance('2027-04-01T08:00:00Z');
+    expect((await call('GET', '/v1/invoices')).json().data[0]).toMatchObject({ total: 5000 });
+  });
 
   it('declines an upgrade with a card that fails, and changes nothing', async () => {
     const who = await subscribed(plans.basic, '2027-03-10T20:00:00Z');
