@@ -54,11 +54,14 @@ const testedByCalendar = [...calendarTests.matchAll(/\bit\('(R\d+):/g)].map((m) 
 describe.each(engines())('billing rules on %s', (engine) => {
   let api: TestApi;
   let operator: Person;
+  let owner: Person;
   const plans: Record<string, string> = {};
 
   beforeAll(async () => {
     api = await testApi(engine);
     operator = await api.signUpOperator();
+    // One owner for every customer's organization: sign-ups are rate limited per address.
+    owner = await api.signUp();
     for (const [code, name, currency, price] of [
       ['basic', 'Basic', 'USD', 1000],
       ['pro', 'Pro', 'USD', 2000],
@@ -93,7 +96,7 @@ describe.each(engines())('billing rules on %s', (engine) => {
 
   /** A customer on a test clock, subscribed to `plan` with a card that succeeds (or another). */
   async function customer(plan: string, at: string, details: object = losAngeles, card = '4242424242424242') {
-    const { call, advance, orgId } = await customerOnTestClock(api, details, at);
+    const { call, advance, orgId } = await customerOnTestClock(api, details, at, owner);
     const session = await checkoutWithCard(api, { call }, { plan_id: plans[plan] });
     if (card !== '4242424242424242') {
       const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
@@ -440,7 +443,7 @@ describe.each(engines())('billing rules on %s', (engine) => {
 
   /** A customer whose card is saved first (a plan billed in arrears asks for nothing at checkout). */
   async function customerWithCard(plan: string, at: string, details: object) {
-    const { call, advance } = await customerOnTestClock(api, details, at);
+    const { call, advance } = await customerOnTestClock(api, details, at, owner);
     const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
     await api.payAtTestGateway(setup.url, '4242424242424242');
     await call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
@@ -812,7 +815,7 @@ describe.each(engines())('billing rules on %s', (engine) => {
   it('R24: a change’s credit goes to the balance once; an anniversary restarts at a change of interval', async () => {
     /** A customer on anniversary periods of `plan` from 10 March, moved to `to` at 04:30Z on 25 March. */
     async function anniversary(plan: string, details: object) {
-      const { call, advance } = await customerOnTestClock(api, details, '2027-03-10T20:00:00Z');
+      const { call, advance } = await customerOnTestClock(api, details, '2027-03-10T20:00:00Z', owner);
       await checkoutWithCard(api, { call }, { plan_id: plans[plan], billing_mode: 'anniversary' });
       const sub = (await call('GET', '/v1/subscriptions')).json().data[0];
       await advance('2027-03-25T04:30:00Z');
