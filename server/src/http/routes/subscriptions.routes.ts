@@ -61,9 +61,7 @@ const planChangeObject = z.object({
     .describe('Charged to the saved card when the change is made, minor units; negative: a credit'),
   credited_to_balance: z
     .number()
-    .describe(
-      "What the change credits to the customer's credit balance (a total below zero), minor units",
-    ),
+    .describe("What the change credits to the customer's credit balance (a total below zero), minor units"),
   next_payment_at: z.string(),
   next_payment_amount: z.number().describe('The next regular invoice on the new plan, minor units'),
 });
