@@ -23,13 +23,17 @@ const losAngeles = {
 
 describe.each(engines())('changing plans on %s', (engine) => {
   let api: TestApi;
-  const plans: Record<'basic' | 'pro' | 'enterprise' | 'arrears' | 'yearly' | 'trial', string> = {
+  const plans: Record<
+    'basic' | 'pro' | 'enterprise' | 'arrears' | 'yearly' | 'trial' | 'yearly_trial',
+    string
+  > = {
     basic: '',
     pro: '',
     enterprise: '',
     arrears: '',
     yearly: '',
     trial: '',
+    yearly_trial: '',
   };
 
   beforeAll(async () => {
@@ -52,6 +56,10 @@ describe.each(engines())('changing plans on %s', (engine) => {
       ['arrears', { name: 'Pro in arrears', base_price: 2000, fee_timing: 'arrears' }],
       ['yearly', { name: 'Basic yearly', base_price: 10000, interval: 'year' }],
       ['trial', { name: 'Pro with a trial', base_price: 2000, trial_days: 14 }],
+      [
+        'yearly_trial',
+        { name: 'Basic yearly with a trial', base_price: 10000, interval: 'year', trial_days: 14 },
+      ],
     ] as const) {
       const created = await api.call({
         method: 'POST',
@@ -290,7 +298,15 @@ describe.each(engines())('changing plans on %s', (engine) => {
   });
 
   it('invoices every change as its summary says, to the cent: fees in arrears, trials, intervals, anniversaries, credits', async () => {
-    const planCode = fc.constantFrom('basic', 'pro', 'enterprise', 'arrears', 'yearly', 'trial' as const);
+    const planCode = fc.constantFrom(
+      'basic',
+      'pro',
+      'enterprise',
+      'arrears',
+      'yearly',
+      'trial',
+      'yearly_trial' as const,
+    );
     const scenario = fc.record({
       from: planCode,
       to: planCode,

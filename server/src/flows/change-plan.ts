@@ -94,7 +94,9 @@ export function computePlanChange(input: {
 }): PlanChange {
   const { from, to, at, tax, newPeriod, trialEnd } = input;
   const dearer = to.price.basePrice > from.price.basePrice;
-  const effective: ChangeTiming = newPeriod || dearer ? 'now' : (input.timing ?? 'period_end');
+  // A move to another interval applies now, in a trial too (its next period is the new interval's).
+  const anotherInterval = from.entry.plan.billing_interval !== to.entry.plan.billing_interval;
+  const effective: ChangeTiming = anotherInterval || dearer ? 'now' : (input.timing ?? 'period_end');
   const { lines, totals } = billing.rate({
     plan: from.price,
     period: input.period,
