@@ -1124,6 +1124,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{subscription_id}/cancel_scheduled_change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a downgrade scheduled for the end of the period: the subscription renews on its plan
+         * @description Permission: `billing.write`
+         */
+        post: operations["cancelScheduledChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing/status": {
         parameters: {
             query?: never;
@@ -9840,8 +9860,10 @@ export interface operations {
                         }[];
                         subtotal: number;
                         tax: number;
-                        /** @description Charged to the saved card when the change is made, minor units */
+                        /** @description Charged to the saved card when the change is made, minor units; negative: a credit */
                         total_due_now: number;
+                        /** @description What the change credits to the customer's credit balance (a total below zero), minor units */
+                        credited_to_balance: number;
                         next_payment_at: string;
                         /** @description The next regular invoice on the new plan, minor units */
                         next_payment_amount: number;
@@ -10195,6 +10217,276 @@ export interface operations {
                                 amount: number;
                             }[];
                         } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    cancelScheduledChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "subscription";
+                        org_id: string;
+                        customer_id: string;
+                        plan_id: string;
+                        plan_version_id: string;
+                        /** @enum {string} */
+                        status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                        /**
+                         * @description calendar: periods aligned on the calendar (Monday, the 1st, 1 January); anniversary: counted from the start
+                         * @enum {string}
+                         */
+                        billing_mode: "calendar" | "anniversary";
+                        /** @description The day of month periods start on; for weekly plans the ISO weekday (1 = Monday) */
+                        billing_day: number;
+                        /** @description Periods are computed in this IANA time zone */
+                        time_zone: string;
+                        current_period_start: string;
+                        /** @description When the next invoice is issued and charged */
+                        current_period_end: string;
+                        trial_end: string | null;
+                        cancel_at_period_end: boolean;
+                        /** @description A downgrade that applies when this period ends */
+                        scheduled_plan_id: string | null;
+                        started_at: string;
+                        paused_at: string | null;
+                        /** @description Paused because an invoice went unpaid after the last retry; paying what is owed resumes it */
+                        paused_for_payment: boolean;
+                        cancelled_at: string | null;
+                        ended_at: string | null;
+                        /** @description The next regular invoice; null when the subscription ends with this period */
+                        next_invoice: {
+                            /** @description When it is issued and charged: the end of the current period */
+                            at: string;
+                            /** @description Minor units, with tax */
+                            total: number;
+                            currency: string;
+                        } | null;
+                        plan_name: string;
+                        currency: string;
+                        /**
+                         * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                         * @enum {string}
+                         */
+                        interval: "week" | "month" | "quarter" | "half_year" | "year";
+                        /** @description The version this subscription is billed by, whatever the plan is now */
+                        version: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "plan_version";
+                            plan_id: string;
+                            version: number;
+                            /** @description Minor units */
+                            base_price: number;
+                            trial_days: number;
+                            /** @enum {string} */
+                            fee_timing: "advance" | "arrears";
+                            /** @description Minor units; 0 for none */
+                            minimum_commitment: number;
+                            limits: {
+                                feature: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                                 * @enum {string}
+                                 */
+                                mode: "hard" | "soft";
+                                limit: number | null;
+                            }[];
+                            charges: {
+                                metric: string;
+                                name: string;
+                                unit: string;
+                                /**
+                                 * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                                 * @enum {string}
+                                 */
+                                aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                                price: {
+                                    /** @enum {string} */
+                                    model: "per_unit";
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "graduated";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "volume";
+                                    tiers: {
+                                        /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                        up_to: string | null;
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                        /**
+                                         * @description Charged once for the tier, in major units
+                                         * @default 0
+                                         */
+                                        flat_price: string;
+                                    }[];
+                                } | {
+                                    /** @enum {string} */
+                                    model: "package";
+                                    /** @description Units in one package */
+                                    package_size: string;
+                                    /** @description Price of one package, in major units */
+                                    package_price: string;
+                                } | {
+                                    /** @enum {string} */
+                                    model: "percentage";
+                                    /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                    rate: string;
+                                    /**
+                                     * @description Added to the fee of each transaction, in major units
+                                     * @default 0
+                                     */
+                                    fixed_amount: string;
+                                    /**
+                                     * @description Least fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_min_amount: string | null;
+                                    /**
+                                     * @description Greatest fee of one transaction, in major units; null for none
+                                     * @default null
+                                     */
+                                    per_transaction_max_amount: string | null;
+                                };
+                                included_quantity: string;
+                                dimensions: string[];
+                                rates: {
+                                    dimensions: {
+                                        [key: string]: string;
+                                    };
+                                    price: {
+                                        /** @enum {string} */
+                                        model: "per_unit";
+                                        /** @description Price per unit in major units, e.g. "0.0125" */
+                                        unit_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "graduated";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "volume";
+                                        tiers: {
+                                            /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                            up_to: string | null;
+                                            /** @description Price per unit in major units, e.g. "0.0125" */
+                                            unit_price: string;
+                                            /**
+                                             * @description Charged once for the tier, in major units
+                                             * @default 0
+                                             */
+                                            flat_price: string;
+                                        }[];
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "package";
+                                        /** @description Units in one package */
+                                        package_size: string;
+                                        /** @description Price of one package, in major units */
+                                        package_price: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        model: "percentage";
+                                        /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                        rate: string;
+                                        /**
+                                         * @description Added to the fee of each transaction, in major units
+                                         * @default 0
+                                         */
+                                        fixed_amount: string;
+                                        /**
+                                         * @description Least fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_min_amount: string | null;
+                                        /**
+                                         * @description Greatest fee of one transaction, in major units; null for none
+                                         * @default null
+                                         */
+                                        per_transaction_max_amount: string | null;
+                                    };
+                                }[];
+                            }[];
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        };
+                        history: {
+                            id: string;
+                            kind: string;
+                            from_status: string | null;
+                            to_status: string | null;
+                            plan_version_id: string | null;
+                            reason: string;
+                            occurred_at: string;
+                        }[];
                     };
                 };
             };

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Temporal } from 'temporal-polyfill';
 import { describe, expect, it } from 'vitest';
 import { calendarMonthPeriod, daysInPeriod } from '../time/index.js';
-import { licenseLine, type PlanPrice, planChangeLines } from './proration.js';
+import { licenseLine, type PlanPrice, remainingTimeLine, unusedTimeLine } from './proration.js';
 import { invoiceTotals } from './tax.js';
 
 /**
@@ -51,9 +51,10 @@ describe('charge computations', () => {
       fc.property(moment, amount, ({ zone, epochMs }, base) => {
         const at = Temporal.Instant.fromEpochMilliseconds(epochMs);
         const period = calendarMonthPeriod(at, zone);
-        const [credit, charge] = planChangeLines(price('a', base), price('b', base), period, at);
-        expect((credit?.amount ?? 0n) + (charge?.amount ?? 0n)).toBe(0n);
-        expect(credit?.description.match(/(\d+) of (\d+) days/)?.[2]).toBe(String(daysInPeriod(period)));
+        const credit = unusedTimeLine(price('a', base), period, at);
+        const charge = remainingTimeLine(price('b', base), period, at);
+        expect(credit.amount + charge.amount).toBe(0n);
+        expect(credit.description.match(/(\d+) of (\d+) days/)?.[2]).toBe(String(daysInPeriod(period)));
       }),
     );
   });
@@ -64,7 +65,10 @@ describe('charge computations', () => {
         const at = Temporal.Instant.fromEpochMilliseconds(epochMs);
         const period = calendarMonthPeriod(at, zone);
         const high = low + extra;
-        const lines = planChangeLines(price('low', low), price('high', high), period, at);
+        const lines = [
+          unusedTimeLine(price('low', low), period, at),
+          remainingTimeLine(price('high', high), period, at),
+        ];
         const due = lines.reduce((sum, line) => sum + line.amount, 0n);
         const exact = licenseLine(price('diff', extra), period, at).amount;
         // Each of the two lines is rounded once; the sum may differ from rounding the difference by 1.

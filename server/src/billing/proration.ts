@@ -68,39 +68,34 @@ export function licenseLine(price: PlanPrice, period: BillingPeriod, from: Tempo
   };
 }
 
-/**
- * Moving from `from` to `to` at `at` within `period`: a credit for the unused days of the old plan
- * and a charge for the same days on the new one.
- */
-export function planChangeLines(
-  from: PlanPrice,
-  to: PlanPrice,
-  period: BillingPeriod,
-  at: Temporal.Instant,
-): ChargeLine[] {
+/** Leaving a fee paid in advance at `at`: a credit for its unused days, the day of the change included. */
+export function unusedTimeLine(from: PlanPrice, period: BillingPeriod, at: Temporal.Instant): ChargeLine {
   const days = daysInPeriod(period);
   const remaining = daysRemaining(period, at);
-  const when = span(period, at);
-  return [
-    {
-      kind: 'proration_credit',
-      description: `Unused time on ${from.planName}, ${remaining} of ${days} days (${when})`,
-      periodStart: at,
-      periodEnd: period.endInstant,
-      quantity: '1',
-      unitAmount: (-from.basePrice).toString(),
-      amount: -prorate(from.basePrice, remaining, days),
-      planVersionId: from.versionId,
-    },
-    {
-      kind: 'proration_charge',
-      description: `Remaining time on ${to.planName}, ${remaining} of ${days} days (${when})`,
-      periodStart: at,
-      periodEnd: period.endInstant,
-      quantity: '1',
-      unitAmount: to.basePrice.toString(),
-      amount: prorate(to.basePrice, remaining, days),
-      planVersionId: to.versionId,
-    },
-  ];
+  return {
+    kind: 'proration_credit',
+    description: `Unused time on ${from.planName}, ${remaining} of ${days} days (${span(period, at)})`,
+    periodStart: at,
+    periodEnd: period.endInstant,
+    quantity: '1',
+    unitAmount: (-from.basePrice).toString(),
+    amount: -prorate(from.basePrice, remaining, days),
+    planVersionId: from.versionId,
+  };
+}
+
+/** Joining a fee paid in advance at `at`: a charge for the same days the old plan's credit covers. */
+export function remainingTimeLine(to: PlanPrice, period: BillingPeriod, at: Temporal.Instant): ChargeLine {
+  const days = daysInPeriod(period);
+  const remaining = daysRemaining(period, at);
+  return {
+    kind: 'proration_charge',
+    description: `Remaining time on ${to.planName}, ${remaining} of ${days} days (${span(period, at)})`,
+    periodStart: at,
+    periodEnd: period.endInstant,
+    quantity: '1',
+    unitAmount: to.basePrice.toString(),
+    amount: prorate(to.basePrice, remaining, days),
+    planVersionId: to.versionId,
+  };
 }

@@ -264,9 +264,102 @@ describe('the rating core', () => {
       }),
     );
   });
+  it('bills a change now exactly as ending the old plan and starting the new one would, in any fee timing', () => {
+    fc.assert(
+      fc.property(
+        moment,
+        fc.integer({ min: 0, max: 40 }),
+        fee,
+        fee,
+        fc.constantFrom('advance' as const, 'arrears' as const),
+        fc.constantFrom('advance' as const, 'arrears' as const),
+        ({ zone, epochMs }, daysLater, oldFee, newFee, oldTiming, newTiming) => {
+          const from = Temporal.Instant.fromEpochMilliseconds(epochMs);
+          const period = calendarMonthPeriod(from, zone);
+          // The change falls in the period the old plan began to be billed in, at or after that.
+          const later = from.add({ hours: daysLater * 24 });
+          const at = Temporal.Instant.compare(later, period.endInstant) < 0 ? later : from;
+          const old = plan({ basePrice: oldFee, feeTiming: oldTiming, charges: [] });
+          const next = plan({
+            planId: 'plan_new',
+            versionId: 'plv_new',
+            basePrice: newFee,
+            feeTiming: newTiming,
+            charges: [],
+          });
+          const change = rate({
+            plan: old,
+            period,
+            tax: noTax,
+            creditBalance: 0n,
+            event: { kind: 'plan_change', to: next, at, timing: 'now', from },
+          });
+          const ended = rate({
+            plan: old,
+            period,
+            tax: noTax,
+            creditBalance: 0n,
+            event: { kind: 'termination', at, from, timing: 'now', usage: [] },
+          });
+          const started = rate({
+            plan: next,
+            period,
+            tax: noTax,
+            creditBalance: 0n,
+            event: { kind: 'start', at, trial: false },
+          });
+          expect(change.totals.total).toBe(ended.totals.total + started.totals.total);
+          // A fee in arrears is never charged now on joining, and one paid in advance never charged on leaving.
+          if (newTiming === 'arrears')
+            expect(change.lines.every((l) => l.planVersionId === old.versionId)).toBe(true);
+          if (oldTiming === 'advance')
+            expect(
+              change.lines.filter((l) => l.planVersionId === old.versionId).every((l) => l.amount <= 0n),
+            ).toBe(true);
+          // During a trial, or waiting for the period's end, nothing is billed.
+          for (const event of [
+            { kind: 'plan_change' as const, to: next, at, timing: 'now' as const, from, trial: true },
+            { kind: 'plan_change' as const, to: next, at, timing: 'period_end' as const, from },
+          ]) {
+            expect(rate({ plan: old, period, tax: noTax, creditBalance: 0n, event }).lines).toEqual([]);
+          }
+        },
+      ),
+    );
+  });
 });
 
 describe('worked examples', () => {
+  it('bills a change from a fee in arrears to one in advance for each plan’s days (Los Angeles, R22)', () => {
+    const zone = 'America/Los_Angeles';
+    const period = calendarMonthPeriod(at(zone, '2027-03-10T23:00'), zone);
+    const rating = rate({
+      plan: plan({ planName: 'Pro in arrears', basePrice: 2000n, feeTiming: 'arrears', charges: [] }),
+      period,
+      tax: noTax,
+      creditBalance: 0n,
+      event: {
+        kind: 'plan_change',
+        to: plan({
+          planId: 'plan_ent',
+          versionId: 'plv_ent',
+          planName: 'Enterprise',
+          basePrice: 5000n,
+          charges: [],
+        }),
+        at: at(zone, '2027-03-24T21:30'),
+        timing: 'now',
+        from: at(zone, '2027-03-10T23:00'),
+      },
+    });
+    // 14 days used: 2000 × 22/31 = 1419 less 2000 × 8/31 = 516; Enterprise 5000 × 8/31 = 1290.
+    expect(rating.lines.map((l) => [l.description, l.amount])).toEqual([
+      ['Pro in arrears, 14 of 31 days until the change', 903n],
+      ['Remaining time on Enterprise, 8 of 31 days (Mar 24, 2027 – Mar 31, 2027)', 1290n],
+    ]);
+    expect(rating.totals.total).toBe(2193n);
+  });
+
   it('bills a fee in arrears at the end of the period it paid for (Kolkata, 15 of 30 days)', () => {
     // Started 2027-04-16 10:00 in Kolkata: April has 30 days, 15 of them (16th–30th) are billed.
     // 4900 × 15 / 30 = 2450.00 exactly; GST 18% = 441; total 2891.

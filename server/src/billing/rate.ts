@@ -1,6 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { daysInPeriod, daysRemaining } from '../time/index.js';
-import { type ChargeLine, licenseLine, planChangeLines, prorate } from './proration.js';
+import { type ChargeLine, licenseLine, prorate, remainingTimeLine, unusedTimeLine } from './proration.js';
 import type { ClosingPeriod, PlanTerms, RatingSnapshot } from './snapshot.js';
 import { type InvoiceTotals, invoiceTotals } from './tax.js';
 import { usageEventLine, usageLines } from './usage.js';
@@ -14,8 +14,10 @@ import { usageEventLine, usageLines } from './usage.js';
  *   nothing during a trial or for a fee billed in arrears.
  * - renewal: the period that ended (its fee in arrears, its usage, the minimum commitment's top-up)
  *   and the fee in advance of the period that begins.
- * - plan_change now: a credit for the unused days of the current fee and a charge for the same days
- *   of the new one; at the period's end: nothing now.
+ * - plan_change now: the current fee's unused days credited (paid in advance) or its used days
+ *   charged (in arrears), and the new fee charged for the rest of the period (or of its own first
+ *   period, for another interval) when it is paid in advance; at the period's end, or during a
+ *   trial: nothing now.
  * - termination now: a credit for the unused days of a fee paid in advance (the used days of a fee
  *   in arrears are charged), and the usage so far; at the period's end: nothing now.
  * - usage_event: what one event of a charge paid in advance adds to the period's price.
@@ -79,10 +81,21 @@ function linesOf({ plan, period, event }: RatingSnapshot): ChargeLine[] {
           ? [licenseLine(plan, period, event.from ?? period.startInstant)]
           : []),
       ];
-    case 'plan_change':
-      if (event.timing === 'period_end') return [];
-      if (plan.feeTiming === 'arrears' || event.to.feeTiming === 'arrears') return [];
-      return planChangeLines(plan, event.to, period, event.at);
+    case 'plan_change': {
+      if (event.timing === 'period_end' || event.trial) return [];
+      // Leaving: a fee paid in advance gives back its unused days; one in arrears bills its used days.
+      const leaving =
+        plan.feeTiming === 'advance'
+          ? unusedTimeLine(plan, period, event.at)
+          : usedTimeLine(plan, period, event.from ?? period.startInstant, event.at, 'until the change');
+      // Joining: a fee in advance is charged from now (a new interval's from the start of its period);
+      // one in arrears is billed when the period ends, from the change.
+      if (event.to.feeTiming === 'arrears') return [leaving];
+      const joining = event.newPeriod
+        ? licenseLine(event.to, event.newPeriod, event.at)
+        : remainingTimeLine(event.to, period, event.at);
+      return [leaving, joining];
+    }
     case 'termination': {
       if (event.timing === 'period_end') return [];
       const usage = usageLines(
@@ -136,8 +149,8 @@ function closingLines(closing: ClosingPeriod): ChargeLine[] {
 /**
  * Ending now: a fee paid in advance is credited for the days left, the day of the termination
  * included (as a plan change credits it: R3, R17), exactly the credit a change to another plan would
- * give; a fee in arrears is charged for the
- * days used, the whole fee less that same credit, so the two always make up the whole fee.
+ * give; a fee in arrears is charged for the days used, the whole fee less that same credit, so the two
+ * always make up the whole fee.
  */
 function terminationLine(
   plan: PlanTerms,
@@ -145,10 +158,9 @@ function terminationLine(
   from: Temporal.Instant,
   at: Temporal.Instant,
 ): ChargeLine {
-  const days = daysInPeriod(period);
-  const remaining = daysRemaining(period, at);
-  const unused = prorate(plan.basePrice, remaining, days);
   if (plan.feeTiming === 'advance') {
+    const days = daysInPeriod(period);
+    const remaining = daysRemaining(period, at);
     return {
       kind: 'proration_credit',
       description: `Unused time on ${plan.planName} after cancelling, ${remaining} of ${days} days`,
@@ -156,21 +168,37 @@ function terminationLine(
       periodEnd: period.endInstant,
       quantity: '1',
       unitAmount: (-plan.basePrice).toString(),
-      amount: -unused,
+      amount: -prorate(plan.basePrice, remaining, days),
       planVersionId: plan.versionId,
     };
   }
-  // Billed from `from`: the fee for the days from `from`, less the days left, each rounded as its own
-  // line would be, so a first period's arrears fee and its termination agree.
-  const billed = prorate(plan.basePrice, daysRemaining(period, from), days);
+  return usedTimeLine(plan, period, from, at, 'until cancelled');
+}
+
+/**
+ * A fee in arrears for the days from `from` to `at` (a termination or a change now): the fee from
+ * `from` less the days left, each rounded as its own line would be, so a first period's fee in arrears
+ * and its end agree, and the days used and the days left always make up the fee from `from`.
+ */
+function usedTimeLine(
+  plan: PlanTerms,
+  period: RatingSnapshot['period'],
+  from: Temporal.Instant,
+  at: Temporal.Instant,
+  until: string,
+): ChargeLine {
+  const days = daysInPeriod(period);
+  const remaining = daysRemaining(period, at);
+  const billedDays = daysRemaining(period, from);
+  const billed = prorate(plan.basePrice, billedDays, days);
   return {
     kind: 'license',
-    description: `${plan.planName}, ${daysRemaining(period, from) - remaining} of ${days} days until cancelled`,
+    description: `${plan.planName}, ${billedDays - remaining} of ${days} days ${until}`,
     periodStart: from,
     periodEnd: at,
     quantity: '1',
     unitAmount: plan.basePrice.toString(),
-    amount: billed - unused,
+    amount: billed - prorate(plan.basePrice, remaining, days),
     planVersionId: plan.versionId,
   };
 }

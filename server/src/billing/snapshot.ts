@@ -81,8 +81,21 @@ export type RatingEvent =
        */
       from?: Temporal.Instant;
     }
-  /** From `plan` to `to` at `at`, within `period`. */
-  | { kind: 'plan_change'; to: PlanTerms; at: Temporal.Instant; timing: ChangeTiming }
+  /**
+   * From `plan` to `to` at `at`, within `period`. `from`: when `plan` began to be billed in `period`
+   * (its start unless it started, resumed or changed later), which a fee in arrears is billed from.
+   * `newPeriod`: the new plan's first period when the change starts one (another interval), billed
+   * from `at`. `trial`: nothing was paid and nothing is owed, so nothing is billed.
+   */
+  | {
+      kind: 'plan_change';
+      to: PlanTerms;
+      at: Temporal.Instant;
+      timing: ChangeTiming;
+      from?: Temporal.Instant;
+      newPeriod?: BillingPeriod;
+      trial?: boolean;
+    }
   /**
    * The subscription ends at `at` (within `period`), with its usage so far. `from`: when it began to
    * be billed in this period (the period's start unless it started or resumed later).

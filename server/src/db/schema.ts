@@ -247,10 +247,25 @@ export interface SubscriptionsTable {
   paused_at: Timestamp | null;
   /** Paused by dunning (not by the customer): paying what is owed resumes it. */
   paused_for_payment: ColumnType<boolean, boolean | undefined, boolean>;
-  scheduled_plan_id: string | null;
-  scheduled_plan_version_id: string | null;
+  /** A plan change not applied yet: the plan version it moves to (all pending_* are set, or none). */
+  pending_plan_id: ColumnType<string | null, string | null | undefined, string | null>;
+  pending_plan_version_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** now: being paid for, claimed by its draft invoice; period_end: waiting for the period to end. */
+  pending_change_timing: ColumnType<
+    PendingChangeTiming | null,
+    PendingChangeTiming | null | undefined,
+    PendingChangeTiming | null
+  >;
+  /** When it takes effect: the change's instant, or the end of the period. */
+  pending_change_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Where the new plan's first period ends when the change starts one (another interval); else null. */
+  pending_period_end: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The draft invoice that claims a change now. */
+  pending_invoice_id: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: Timestamp;
 }
+
+export type PendingChangeTiming = 'now' | 'period_end';
 
 export type SubscriptionStatus =
   | 'incomplete'

@@ -89,12 +89,13 @@ export async function describeSubscriptions(
   rows: readonly Parameters<typeof subscriptions.presentSubscription>[0][],
 ) {
   if (rows.length === 0) return [];
-  const versionRefs = rows.flatMap((row) => [
-    { issuerId: row.plan_issuer_id, versionId: row.plan_version_id },
-    ...(row.scheduled_plan_version_id
-      ? [{ issuerId: row.plan_issuer_id, versionId: row.scheduled_plan_version_id }]
-      : []),
-  ]);
+  const versionRefs = rows.flatMap((row) => {
+    const scheduled = subscriptions.scheduledChangeOf(row);
+    return [
+      { issuerId: row.plan_issuer_id, versionId: row.plan_version_id },
+      ...(scheduled ? [{ issuerId: scheduled.plan.issuerId, versionId: scheduled.plan.versionId }] : []),
+    ];
+  });
   const versions = await catalog.versionsByIds(ctx, versionRefs);
   const entryOf = (issuerId: string, versionId: string) => {
     const entry = versions.get(`${issuerId}|${versionId}`);
@@ -107,7 +108,10 @@ export async function describeSubscriptions(
   for (const row of rows) {
     const entry = entryOf(row.plan_issuer_id, row.plan_version_id);
     // What the next renewal will charge, rated as the billing run will (a waiting downgrade's plan).
-    const next = entryOf(row.plan_issuer_id, row.scheduled_plan_version_id ?? row.plan_version_id);
+    const next = entryOf(
+      row.plan_issuer_id,
+      subscriptions.scheduledChangeOf(row)?.plan.versionId ?? row.plan_version_id,
+    );
     const renewal = customer && tax ? upcomingRenewal(row, entry, next, tax) : null;
     const upcoming = renewal
       ? { at: renewal.at.toString(), total: amountJson(renewal.total), currency: renewal.currency }

@@ -43,6 +43,9 @@ const tested = [
   'R19',
   'R20',
   'R21',
+  'R22',
+  'R23',
+  'R24',
 ];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
@@ -51,11 +54,14 @@ const testedByCalendar = [...calendarTests.matchAll(/\bit\('(R\d+):/g)].map((m) 
 describe.each(engines())('billing rules on %s', (engine) => {
   let api: TestApi;
   let operator: Person;
+  let owner: Person;
   const plans: Record<string, string> = {};
 
   beforeAll(async () => {
     api = await testApi(engine);
     operator = await api.signUpOperator();
+    // One owner for every customer's organization: sign-ups are rate limited per address.
+    owner = await api.signUp();
     for (const [code, name, currency, price] of [
       ['basic', 'Basic', 'USD', 1000],
       ['pro', 'Pro', 'USD', 2000],
@@ -74,6 +80,7 @@ describe.each(engines())('billing rules on %s', (engine) => {
       ['arrears', { name: 'Pro in arrears', base_price: 2000, fee_timing: 'arrears' }],
       ['committed', { name: 'Basic committed', base_price: 1000, minimum_commitment: 3000 }],
       ['basic_year', { name: 'Basic yearly', base_price: 10000, interval: 'year' }],
+      ['pro_trial', { name: 'Pro with a trial', base_price: 2000, trial_days: 14 }],
     ] as const) {
       const created = await api.call({
         method: 'POST',
@@ -89,7 +96,7 @@ describe.each(engines())('billing rules on %s', (engine) => {
 
   /** A customer on a test clock, subscribed to `plan` with a card that succeeds (or another). */
   async function customer(plan: string, at: string, details: object = losAngeles, card = '4242424242424242') {
-    const { call, advance, orgId } = await customerOnTestClock(api, details, at);
+    const { call, advance, orgId } = await customerOnTestClock(api, details, at, owner);
     const session = await checkoutWithCard(api, { call }, { plan_id: plans[plan] });
     if (card !== '4242424242424242') {
       const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
@@ -195,13 +202,21 @@ describe.each(engines())('billing rules on %s', (engine) => {
         invoice: { status: 'paid', total: credit + charge, amount_paid: 0 },
         subscription: { plan_id: plans.basic, scheduled_plan_id: null },
       });
-      // Nothing was charged: the credit stays in the subscription's ledger, on March's statement.
+      // Nothing was charged: the credit went to the customer's balance (R24), out of the ledger.
+      expect(preview.credited_to_balance).toBe(-(credit + charge));
+      expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(-(credit + charge));
       const ledger = (await who.call('GET', `/v1/ledger_entries?subscription_id=${who.sub.id}`)).json();
-      expect(ledger.balance).toBe(-(credit + charge));
-      const [march] = (await who.call('GET', `/v1/statements?subscription_id=${who.sub.id}`)).json().data;
-      expect(march).toMatchObject({ month: '2027-03', closing_balance: -(credit + charge) });
+      expect(ledger.balance).toBe(0);
+      const paymentsBefore = (await who.call('GET', '/v1/payments')).json().data.length;
+      // 1 April: Basic's 1000, paid from the balance first (1032 in Los Angeles, 903 in New York).
       await who.advance('2027-04-01T07:00:00Z');
-      expect((await who.invoices()).at(-1)).toMatchObject({ total: 1000 });
+      expect((await who.invoices()).at(-1)).toMatchObject({ total: 1000, amount_paid: 1000, status: 'paid' });
+      const left = -(credit + charge) - 1000;
+      expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(
+        left > 0 ? left : 0,
+      );
+      const charged = (await who.call('GET', '/v1/payments')).json().data.slice(0, -paymentsBefore);
+      expect(charged.map((p: { amount: number }) => p.amount)).toEqual(left >= 0 ? [] : [-left]);
     }
   });
 
@@ -253,10 +268,14 @@ describe.each(engines())('billing rules on %s', (engine) => {
         subscription: { plan_id: plans.basic, current_period_end: april },
       });
       expect(back.total_due_now).toBe(downgraded.json().invoice.total);
+      // The credit went to the customer's balance (R24), which pays April's 1000.
+      const balance = async () => (await down.call('GET', '/v1/billing_customer/balance')).json().balance;
+      expect(await balance()).toBe(yearCharge - monthCredit);
       const ledger = (await down.call('GET', `/v1/ledger_entries?subscription_id=${down.sub.id}`)).json();
-      expect(ledger.balance).toBe(yearCharge - monthCredit);
+      expect(ledger.balance).toBe(0);
       await down.advance(april);
-      expect((await down.invoices()).at(-1)).toMatchObject({ total: 1000 });
+      expect((await down.invoices()).at(-1)).toMatchObject({ total: 1000, amount_paid: 1000 });
+      expect(await balance()).toBe(yearCharge - monthCredit - 1000);
     }
   });
 
@@ -424,7 +443,7 @@ describe.each(engines())('billing rules on %s', (engine) => {
 
   /** A customer whose card is saved first (a plan billed in arrears asks for nothing at checkout). */
   async function customerWithCard(plan: string, at: string, details: object) {
-    const { call, advance } = await customerOnTestClock(api, details, at);
+    const { call, advance } = await customerOnTestClock(api, details, at, owner);
     const setup = (await call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
     await api.payAtTestGateway(setup.url, '4242424242424242');
     await call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
@@ -658,5 +677,206 @@ describe.each(engines())('billing rules on %s', (engine) => {
     const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
     expect(balance.balance).toBe(0);
     expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-935, -1000, 1935]);
+  });
+
+  it('R22: a change now to or from a fee in arrears bills each plan for its own days', async () => {
+    // 06:00Z on 11 March: the 10th in Los Angeles, the 11th in New York; 04:30Z on 25 March: the
+    // 24th there (8 of 31 days left), the 25th here (7 left).
+    for (const [details, used, enterprise, proLater, basicCredit] of [
+      [losAngeles, 903, 1290, 516, 258],
+      [newYork, 903, 1129, 452, 226],
+    ] as const) {
+      // Leaving a fee in arrears: its 14 used days are charged with Enterprise's rest of March.
+      const leaving = await customerWithCard('arrears', '2027-03-11T06:00:00Z', details);
+      await leaving.advance('2027-03-25T04:30:00Z');
+      const toEnterprise = { plan_id: plans.enterprise };
+      const preview = (
+        await leaving.call('POST', `/v1/subscriptions/${leaving.sub.id}/preview_change`, toEnterprise)
+      ).json();
+      expect(preview).toMatchObject({
+        direction: 'upgrade',
+        effective: 'now',
+        total_due_now: used + enterprise,
+      });
+      expect(preview.lines.map((l: { kind: string; amount: number }) => [l.kind, l.amount])).toEqual([
+        ['license', used],
+        ['proration_charge', enterprise],
+      ]);
+      const upgraded = await leaving.call('POST', `/v1/subscriptions/${leaving.sub.id}/change`, toEnterprise);
+      expect(upgraded.statusCode, upgraded.body).toBe(200);
+      expect(upgraded.json()).toMatchObject({
+        invoice: { status: 'paid', total: used + enterprise, amount_paid: used + enterprise },
+        subscription: { plan_id: plans.enterprise },
+      });
+      expect(upgraded.json().invoice.lines.map((l: { amount: number }) => l.amount)).toEqual([
+        used,
+        enterprise,
+      ]);
+      await leaving.advance('2027-04-01T07:00:00Z');
+      // Only Enterprise's April: March's days of Pro were billed at the change.
+      expect((await leaving.invoices()).map((i: { total: number }) => i.total)).toEqual([
+        used + enterprise,
+        5000,
+      ]);
+
+      // Joining a fee in arrears: Basic's unused days credited; Pro's days billed when March ends.
+      const joining = await customer('basic', '2027-03-10T20:00:00Z', details);
+      await joining.advance('2027-03-25T04:30:00Z');
+      const toArrears = { plan_id: plans.arrears };
+      const back = (
+        await joining.call('POST', `/v1/subscriptions/${joining.sub.id}/preview_change`, toArrears)
+      ).json();
+      expect(back).toMatchObject({
+        effective: 'now',
+        total_due_now: -basicCredit,
+        credited_to_balance: basicCredit,
+        next_payment_amount: proLater,
+      });
+      expect(back.lines.map((l: { amount: number }) => l.amount)).toEqual([-basicCredit]);
+      const joined = await joining.call('POST', `/v1/subscriptions/${joining.sub.id}/change`, toArrears);
+      expect(joined.statusCode, joined.body).toBe(200);
+      expect(joined.json().invoice).toMatchObject({ status: 'paid', total: -basicCredit });
+      expect(joined.json().subscription).toMatchObject({
+        plan_id: plans.arrears,
+        next_invoice: { total: proLater },
+      });
+      expect((await joining.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(basicCredit);
+      const paymentsBefore = (await joining.call('GET', '/v1/payments')).json().data.length;
+      await joining.advance('2027-04-01T07:00:00Z');
+      const april = (await joining.invoices()).at(-1);
+      expect(april).toMatchObject({ total: proLater, amount_paid: proLater, status: 'paid' });
+      const aprilLines = (await joining.call('GET', `/v1/invoices/${april.id}`)).json().lines;
+      expect(aprilLines.map((l: { kind: string; amount: number }) => [l.kind, l.amount])).toEqual([
+        ['license', proLater],
+      ]);
+      const charged = (await joining.call('GET', '/v1/payments')).json().data.slice(0, -paymentsBefore);
+      expect(charged.map((p: { amount: number }) => p.amount)).toEqual([proLater - basicCredit]);
+      expect((await joining.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(0);
+    }
+  });
+
+  it('R23: a change during a trial bills nothing', async () => {
+    for (const [details, trialEnd, enterprise] of [
+      [losAngeles, '2027-03-24T07:00:00Z', 1290],
+      [newYork, '2027-03-25T04:00:00Z', 1129],
+    ] as const) {
+      const who = await customerWithCard('pro_trial', '2027-03-11T06:00:00Z', details);
+      expect(who.sub).toMatchObject({ status: 'trialing', trial_end: `${trialEnd.slice(0, -1)}.000Z` });
+      await who.advance('2027-03-15T20:00:00Z');
+      const toEnterprise = { plan_id: plans.enterprise };
+      const preview = (
+        await who.call('POST', `/v1/subscriptions/${who.sub.id}/preview_change`, toEnterprise)
+      ).json();
+      expect(preview).toMatchObject({
+        effective: 'now',
+        lines: [],
+        total_due_now: 0,
+        credited_to_balance: 0,
+        next_payment_at: trialEnd,
+        next_payment_amount: enterprise,
+      });
+      const done = await who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, toEnterprise);
+      expect(done.statusCode, done.body).toBe(200);
+      expect(done.json()).toMatchObject({
+        invoice: null,
+        subscription: {
+          plan_id: plans.enterprise,
+          status: 'trialing',
+          current_period_end: `${trialEnd.slice(0, -1)}.000Z`,
+        },
+      });
+      expect(await who.invoices()).toEqual([]);
+      await who.advance(trialEnd);
+      expect(await who.invoices()).toMatchObject([{ total: enterprise, status: 'paid' }]);
+      expect((await who.call('GET', `/v1/subscriptions/${who.sub.id}`)).json().status).toBe('active');
+    }
+    // Down to Basic now, in a trial: no unpaid days are credited.
+    const down = await customerWithCard('pro_trial', '2027-03-11T06:00:00Z', losAngeles);
+    await down.advance('2027-03-15T20:00:00Z');
+    const now = { plan_id: plans.basic, timing: 'now' };
+    const preview = (await down.call('POST', `/v1/subscriptions/${down.sub.id}/preview_change`, now)).json();
+    expect(preview).toMatchObject({
+      effective: 'now',
+      lines: [],
+      total_due_now: 0,
+      next_payment_amount: 258,
+    });
+    const done = await down.call('POST', `/v1/subscriptions/${down.sub.id}/change`, now);
+    expect(done.json()).toMatchObject({
+      invoice: null,
+      subscription: { plan_id: plans.basic, status: 'trialing' },
+    });
+    expect((await down.call('GET', '/v1/billing_customer/balance')).json()).toMatchObject({
+      balance: 0,
+      transactions: [],
+    });
+  });
+
+  it('R24: a change’s credit goes to the balance once; an anniversary restarts at a change of interval', async () => {
+    /** A customer on anniversary periods of `plan` from 10 March, moved to `to` at 04:30Z on 25 March. */
+    async function anniversary(plan: string, details: object) {
+      const { call, advance } = await customerOnTestClock(api, details, '2027-03-10T20:00:00Z', owner);
+      await checkoutWithCard(api, { call }, { plan_id: plans[plan], billing_mode: 'anniversary' });
+      const sub = (await call('GET', '/v1/subscriptions')).json().data[0];
+      await advance('2027-03-25T04:30:00Z');
+      return { call, advance, sub };
+    }
+    const balanceOf = async (who: Awaited<ReturnType<typeof anniversary>>) =>
+      (await who.call('GET', '/v1/billing_customer/balance')).json();
+    for (const [details, yearCredit, april, monthCredit, nextYear] of [
+      [losAngeles, 9617, '2027-04-24T07:00:00.000Z', 548, '2028-03-24T07:00:00.000Z'],
+      [newYork, 9590, '2027-04-25T04:00:00.000Z', 516, '2028-03-25T04:00:00.000Z'],
+    ] as const) {
+      // Yearly → monthly: 352 (351) of 366 days credited, a whole month from the change charged.
+      const down = await anniversary('basic_year', details);
+      const toMonthly = { plan_id: plans.basic };
+      const preview = (
+        await down.call('POST', `/v1/subscriptions/${down.sub.id}/preview_change`, toMonthly)
+      ).json();
+      // The new period's fee first: whole, it starts at midnight on the day of the change.
+      expect(preview.lines.map((l: { amount: number }) => l.amount)).toEqual([1000, -yearCredit]);
+      expect(preview).toMatchObject({
+        total_due_now: 1000 - yearCredit,
+        credited_to_balance: yearCredit - 1000,
+        next_payment_at: april.replace('.000Z', 'Z'),
+        next_payment_amount: 1000,
+      });
+      // Sent three times at once: one change, one credit.
+      const answers = await Promise.all(
+        [1, 2, 3].map(() => down.call('POST', `/v1/subscriptions/${down.sub.id}/change`, toMonthly)),
+      );
+      expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(1);
+      const done = answers.find((a) => a.statusCode === 200)?.json();
+      expect(done).toMatchObject({
+        invoice: { status: 'paid', total: 1000 - yearCredit },
+        subscription: { plan_id: plans.basic, current_period_end: april, billing_mode: 'anniversary' },
+      });
+      expect(await balanceOf(down)).toMatchObject({ balance: yearCredit - 1000 });
+      expect((await balanceOf(down)).transactions).toHaveLength(1);
+      const ledger = (await down.call('GET', `/v1/ledger_entries?subscription_id=${down.sub.id}`)).json();
+      expect(ledger.balance).toBe(0);
+      // The new anniversary: the month to 24 (25) April renews whole, paid from the balance.
+      await down.advance(april.replace('.000Z', 'Z'));
+      const invoices = (await down.call('GET', '/v1/invoices')).json().data;
+      expect(invoices[0]).toMatchObject({ total: 1000, amount_paid: 1000, status: 'paid' });
+      expect((await balanceOf(down)).balance).toBe(yearCredit - 2000);
+
+      // Monthly → yearly: 17 (16) of 31 days credited, the year from the change charged whole.
+      const up = await anniversary('basic', details);
+      const toYearly = { plan_id: plans.basic_year };
+      const upPreview = (
+        await up.call('POST', `/v1/subscriptions/${up.sub.id}/preview_change`, toYearly)
+      ).json();
+      expect(upPreview.lines.map((l: { amount: number }) => l.amount)).toEqual([10000, -monthCredit]);
+      const upgraded = await up.call('POST', `/v1/subscriptions/${up.sub.id}/change`, toYearly);
+      expect(upgraded.statusCode, upgraded.body).toBe(200);
+      expect(upgraded.json()).toMatchObject({
+        invoice: { status: 'paid', total: 10000 - monthCredit, amount_paid: 10000 - monthCredit },
+        subscription: { plan_id: plans.basic_year, current_period_end: nextYear },
+      });
+      expect(upPreview.total_due_now).toBe(10000 - monthCredit);
+      await up.advance(nextYear.replace('.000Z', 'Z'));
+      expect((await up.call('GET', '/v1/invoices')).json().data[0]).toMatchObject({ total: 10000 });
+    }
   });
 });

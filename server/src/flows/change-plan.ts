@@ -4,13 +4,14 @@ import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
 import { withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
-import type { ConflictingPaymentRow, InvoiceRow, SubscriptionRow } from '../db/schema.js';
+import type { BillingCustomerRow, ConflictingPaymentRow, InvoiceRow, SubscriptionRow } from '../db/schema.js';
 import { conflict, invalid, paymentFailed } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
+import * as ledgerModule from '../ledger/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type CustomerCtx, scoped, type TenantCtx } from '../tenant.js';
-import { type BillingPeriod, fromDate } from '../time/index.js';
+import { type BillingInterval, type BillingPeriod, fromDate } from '../time/index.js';
 import type { BillingRunDeps } from './billing-run.js';
 import { closeOtherPlanCheckouts } from './checkout.js';
 import {
@@ -23,16 +24,19 @@ import {
 import { ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
 
 /**
- * Modify plan (C17). An upgrade applies now: a credit for the unused days of the current plan and a
- * charge for the same days on the new one, paid with the saved card before the plan changes. A
- * downgrade waits for the end of the period, or, when asked, applies now the same way: its invoice
- * totals zero or less, is paid with nothing charged, and its credit stays in the ledger (R20). The summary shown before paying and the invoice issued
- * after come from the same computation (computePlanChange), so they agree to the cent.
+ * Modify plan (C17). An upgrade applies now: the current plan's unused days credited (or, for a fee
+ * in arrears, its used days charged) and the new plan charged for the same days, paid with the saved
+ * card before the plan changes. A downgrade waits for the end of the period, or, when asked, applies
+ * now the same way: its invoice totals zero or less, is paid with nothing charged, and its credit goes
+ * to the customer's credit balance (R20, R22, R24). During a trial a change bills nothing (R23). The
+ * summary shown before paying and the invoice issued after come from the same computation
+ * (computePlanChange), so they agree to the cent.
  *
- * An upgrade claims the subscription with a draft invoice (one per subscription at a time), charges
- * the card outside any transaction with the draft's id as the key, then issues the invoice and
- * changes the plan in one transaction. A crash in between leaves the draft, which the billing run
- * finishes with the same key: the card is charged once either way.
+ * The change not yet applied is kept on the subscription (its pending change): a downgrade waiting
+ * for the period's end, or a change now being paid for, claimed by its draft invoice (one at a time).
+ * The card is charged outside any transaction with the draft's id as the key, then the invoice is
+ * issued and the pending change applied in one transaction. A crash in between leaves the draft and
+ * the pending change, which the billing run finishes with the same key: the card is charged once.
  */
 
 /** When a change takes effect: an upgrade always now; a downgrade at the period's end unless asked. */
@@ -46,110 +50,129 @@ export interface PlanChange {
   lines: billing.ChargeLine[];
   tax: billing.TaxRule;
   totals: billing.InvoiceTotals;
+  /** What the change's invoice covers: from the change to the end of the period (or the new one). */
   period: { start: Temporal.Instant; end: Temporal.Instant };
-  /** When the next regular invoice is issued, and what it will be (the new plan's fee with tax). */
+  /** The end of the new plan's first period when the change starts one (another interval). */
+  newPeriodEnd: Temporal.Instant | null;
+  /** When the next regular invoice is issued, and what it will be (on the new plan, with tax). */
   nextPayment: { at: Temporal.Instant; totals: billing.InvoiceTotals };
+}
+
+/** What a period on `plan` billed from `from` owes when it ends (a fee in arrears, a minimum). */
+function closingOn(
+  plan: billing.PlanTerms,
+  period: BillingPeriod,
+  from: Temporal.Instant,
+): billing.ClosingPeriod | undefined {
+  if (plan.feeTiming === 'advance' && plan.minimumCommitment === 0n) return undefined;
+  return { period, from, plan, usage: [] };
 }
 
 /**
  * What changing `from` → `to` at `at` costs, rated by the billing core: an upgrade applies now
  * (prorated); a downgrade at the end of the period (nothing owed now) unless `timing` is 'now', when
- * it is prorated like an upgrade and its total is a credit.
+ * it is prorated like an upgrade and its total is a credit; a move to another interval applies now
+ * and starts the new plan's period (R21, R24); during a trial nothing is billed (R23).
  */
 export function computePlanChange(input: {
   from: PricedPlan;
   to: PricedPlan;
+  /** The current plan's period containing `at`, and when the current plan began to be billed in it. */
   period: BillingPeriod;
+  billedFrom: Temporal.Instant;
+  /** The period on the new plan after the one the change falls in: the next renewal's. */
   nextPeriod: BillingPeriod;
   at: Temporal.Instant;
   tax: billing.TaxRule;
   timing?: ChangeTiming | undefined;
   /**
-   * A move to another interval: the new plan's period containing `at` (its first, billed from `at`)
-   * and the one after it. Absent when the interval stays.
+   * A move to another interval: the new plan's period containing `at` (its first, billed from `at`).
+   * Absent when the interval stays, and during a trial (the trial goes on).
    */
-  newPeriods?: { first: BillingPeriod; next: BillingPeriod } | undefined;
+  newPeriod?: BillingPeriod | undefined;
+  /** When the trial the subscription is in ends; absent when it is not in one. */
+  trialEnd?: Temporal.Instant | undefined;
 }): PlanChange {
-  if (input.newPeriods) return computeIntervalChange({ ...input, newPeriods: input.newPeriods });
-  const direction = input.to.price.basePrice > input.from.price.basePrice ? 'upgrade' : 'downgrade';
-  const effective: ChangeTiming = direction === 'upgrade' ? 'now' : (input.timing ?? 'period_end');
+  const { from, to, at, tax, newPeriod, trialEnd } = input;
+  const dearer = to.price.basePrice > from.price.basePrice;
+  // A move to another interval applies now, in a trial too (its next period is the new interval's).
+  const anotherInterval = from.entry.plan.billing_interval !== to.entry.plan.billing_interval;
+  const effective: ChangeTiming = anotherInterval || dearer ? 'now' : (input.timing ?? 'period_end');
   const { lines, totals } = billing.rate({
-    plan: input.from.price,
+    plan: from.price,
     period: input.period,
     event: {
       kind: 'plan_change',
-      to: input.to.price,
-      at: input.at,
+      to: to.price,
+      at,
       timing: effective,
+      from: input.billedFrom,
+      ...(newPeriod ? { newPeriod } : {}),
+      ...(trialEnd ? { trial: true } : {}),
     },
-    tax: input.tax,
+    tax,
     creditBalance: 0n,
   });
-  // The renewal the billing run will make when the period ends, on the new plan.
-  const next = billing.rateRenewal({ plan: input.to.price, period: input.nextPeriod, tax: input.tax });
+  // A move to another interval is an upgrade when it costs something now.
+  const direction =
+    newPeriod && totals.total !== 0n
+      ? totals.total > 0n
+        ? 'upgrade'
+        : 'downgrade'
+      : dearer
+        ? 'upgrade'
+        : 'downgrade';
+  const changeEnds = newPeriod?.endInstant ?? input.period.endInstant;
+  // The renewal the billing run will make next, as it will make it: at the trial's end, or when the
+  // period the change falls in ends, with what that period owes then on the plan in force.
+  const next = trialEnd
+    ? billing.rateRenewal({ plan: to.price, period: input.nextPeriod, tax, from: trialEnd })
+    : billing.rateRenewal({
+        plan: to.price,
+        period: input.nextPeriod,
+        tax,
+        closing:
+          effective === 'now'
+            ? closingOn(to.price, newPeriod ?? input.period, at)
+            : closingOn(from.price, input.period, input.billedFrom),
+      });
   return {
     direction,
     effective,
-    from: input.from,
-    to: input.to,
+    from,
+    to,
     lines,
-    tax: input.tax,
+    tax,
     totals,
-    period: { start: input.at, end: input.period.endInstant },
-    nextPayment: { at: input.period.endInstant, totals: next.totals },
-  };
-}
-
-/**
- * A move to another interval (R21) starts a new period at once: the unused days of the old period
- * are credited (the credit of a change now), and the new plan's first period is charged from `at` as
- * a start would be. The net is charged now when positive, credited when not.
- */
-function computeIntervalChange(input: {
-  from: PricedPlan;
-  to: PricedPlan;
-  period: BillingPeriod;
-  at: Temporal.Instant;
-  tax: billing.TaxRule;
-  newPeriods: { first: BillingPeriod; next: BillingPeriod };
-}): PlanChange {
-  const change = billing.rate({
-    plan: input.from.price,
-    period: input.period,
-    event: { kind: 'plan_change', to: input.to.price, at: input.at, timing: 'now' },
-    tax: billing.NO_TAX,
-    creditBalance: 0n,
-  });
-  const credit = change.lines.filter((line) => line.kind === 'proration_credit');
-  const start = billing.rate({
-    plan: input.to.price,
-    period: input.newPeriods.first,
-    event: { kind: 'start', at: input.at, trial: false },
-    tax: billing.NO_TAX,
-    creditBalance: 0n,
-  });
-  const lines = [...credit, ...start.lines];
-  const totals = billing.invoiceTotals(
-    lines.map((line) => line.amount),
-    input.tax,
-  );
-  const next = billing.rateRenewal({ plan: input.to.price, period: input.newPeriods.next, tax: input.tax });
-  return {
-    direction: totals.total > 0n ? 'upgrade' : 'downgrade',
-    effective: 'now',
-    from: input.from,
-    to: input.to,
-    lines,
-    tax: input.tax,
-    totals,
-    period: { start: input.at, end: input.newPeriods.first.endInstant },
-    nextPayment: { at: input.newPeriods.first.endInstant, totals: next.totals },
+    period: { start: at, end: changeEnds },
+    newPeriodEnd: newPeriod && !trialEnd ? newPeriod.endInstant : null,
+    nextPayment: { at: trialEnd ?? changeEnds, totals: next.totals },
   };
 }
 
 interface ChangeSetup {
   sub: SubscriptionRow;
   change: PlanChange;
+}
+
+/**
+ * The billing day and month a new anniversary counts from: a move to another interval restarts an
+ * anniversary subscription's periods on the day of the change (R24). Undefined when they stay.
+ */
+function restartedAnniversary(
+  sub: SubscriptionRow,
+  fromInterval: BillingInterval,
+  toInterval: BillingInterval,
+  at: Temporal.Instant,
+): { rule: subscriptions.PeriodRule; anchor: { day: number; month: number } } | undefined {
+  if (sub.billing_mode !== 'anniversary' || fromInterval === toInterval) return undefined;
+  const rule = subscriptions.ruleAtStart({
+    interval: toInterval,
+    billingMode: 'anniversary',
+    timeZone: sub.time_zone,
+    at,
+  });
+  return { rule, anchor: { day: rule.anchorDay, month: rule.startedOn.month } };
 }
 
 /** The change as it stands now on the customer's clock, after every check the change makes. */
@@ -179,16 +202,17 @@ async function setUp(
   const to = await pricedPlan(cctx, { issuerId: sub.plan_issuer_id, planId });
   if (to.entry.plan.disabled_at !== null)
     throw invalid('plan.disabled', 'This plan is not available', 'plan_id');
+  const oldInterval = from.entry.plan.billing_interval;
   const newInterval = to.entry.plan.billing_interval;
-  const intervalChanges = newInterval !== from.entry.plan.billing_interval;
+  const intervalChanges = newInterval !== oldInterval;
   if (
     intervalChanges &&
-    (sub.billing_mode !== 'calendar' || !subscriptions.isBillingDay(newInterval, sub.anchor_day))
+    sub.billing_mode === 'calendar' &&
+    !subscriptions.isBillingDay(newInterval, sub.anchor_day)
   ) {
-    // Anniversary periods count from the start; starting them again at the change is not built yet.
     throw invalid(
       'subscription.interval_change',
-      'Moving to a plan billed at another interval is supported for calendar billing on a billing day that interval has',
+      'Moving to a plan billed at another interval needs a billing day that interval has (a weekday for weeks)',
       'plan_id',
     );
   }
@@ -200,21 +224,27 @@ async function setUp(
     );
   }
   const now = cctx.clock.now();
-  const rule = subscriptions.periodRuleOf(sub, from.entry.plan.billing_interval);
+  const rule = subscriptions.periodRuleOf(sub, oldInterval);
   const period = subscriptions.periodContaining(rule, now);
-  const newRule = subscriptions.periodRuleOf(sub, newInterval);
-  const newFirst = subscriptions.periodContaining(newRule, now);
+  const newRule =
+    restartedAnniversary(sub, oldInterval, newInterval, now)?.rule ??
+    subscriptions.periodRuleOf(sub, newInterval);
+  const trialEnd = sub.status === 'trialing' ? fromDate(sub.current_period_end) : undefined;
+  const newFirst = intervalChanges && !trialEnd ? subscriptions.periodContaining(newRule, now) : undefined;
   const change = computePlanChange({
-    newPeriods: intervalChanges
-      ? { first: newFirst, next: subscriptions.periodContaining(newRule, newFirst.endInstant) }
-      : undefined,
     from,
     to,
     period,
-    nextPeriod: subscriptions.periodContaining(rule, period.endInstant),
+    billedFrom: latest(fromDate(sub.current_period_start), period.startInstant),
+    nextPeriod: subscriptions.periodContaining(
+      newRule,
+      trialEnd ?? newFirst?.endInstant ?? period.endInstant,
+    ),
     at: now,
     tax: await invoicing.taxRuleFor(cctx, customer),
     timing,
+    newPeriod: newFirst,
+    trialEnd,
   });
   if (intervalChanges && timing === 'period_end') {
     throw invalid(
@@ -230,7 +260,23 @@ async function setUp(
       'timing',
     );
   }
+  if (change.effective === 'now') refuseWhileScheduled(sub);
   return { sub, change };
+}
+
+const latest = (a: Temporal.Instant, b: Temporal.Instant) => (Temporal.Instant.compare(a, b) >= 0 ? a : b);
+
+/**
+ * A change now while a downgrade waits for the period's end: the waiting one is withdrawn first, so
+ * that a declined card leaves everything as it was.
+ */
+function refuseWhileScheduled(sub: SubscriptionRow) {
+  if (subscriptions.scheduledChangeOf(sub)) {
+    throw conflict(
+      'subscription.change_scheduled',
+      'A move to another plan is scheduled for the end of the period; withdraw it before changing now',
+    );
+  }
 }
 
 export async function previewPlanChange(
@@ -260,14 +306,16 @@ export function presentPlanChange(subscriptionId: string, change: PlanChange) {
     subtotal: amountJson(change.totals.subtotal),
     tax: amountJson(change.totals.tax),
     total_due_now: amountJson(change.totals.total),
+    credited_to_balance: amountJson(change.totals.total < 0n ? -change.totals.total : 0n),
     next_payment_at: change.nextPayment.at.toString(),
     next_payment_amount: amountJson(change.nextPayment.totals.total),
   };
 }
 
 /**
- * Carries a change out: a downgrade at the period's end is scheduled; an upgrade, or a downgrade
- * now, is invoiced (and paid when something is due) and applied now.
+ * Carries a change out: a downgrade at the period's end is scheduled; a change now that bills
+ * nothing (during a trial, or between fees that owe nothing now) is applied; any other is invoiced
+ * (and paid when something is due) and applied now.
  */
 export async function changePlan(
   cctx: CustomerCtx,
@@ -278,19 +326,40 @@ export async function changePlan(
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
   const { customer } = cctx;
   const { sub, change } = await setUp(cctx, subscriptionId, planId, timing);
+  /** The subscription as it was summarized, locked, with no change in progress. */
+  const lockUnchanged = async (tx: CustomerCtx) => {
+    const locked = await subscriptions.getSubscription(tx, sub.id, 'nowait');
+    if (locked.plan_version_id !== sub.plan_version_id || locked.status !== sub.status)
+      throw changedMeanwhile();
+    if (subscriptions.pendingChangeOf(locked)?.timing === 'now') throw changedMeanwhile();
+    return locked;
+  };
 
   if (change.effective === 'period_end') {
     return withTransaction(cctx, async (tx) => {
-      const locked = await subscriptions.getSubscription(tx, sub.id, 'nowait');
-      if (locked.plan_version_id !== sub.plan_version_id) throw changedMeanwhile();
       const subscription = await subscriptions.schedulePlan(
         tx,
-        locked,
+        await lockUnchanged(tx),
         change.to.ref,
         `Downgrade to ${change.to.price.planName} at the end of the period`,
       );
       return { subscription, invoice: null };
     });
+  }
+
+  if (change.lines.length === 0) {
+    // Nothing to bill now (a trial, or fees that owe nothing until the period ends): applied at once.
+    const subscription = await withTransaction(cctx, async (tx) => {
+      const locked = await lockUnchanged(tx);
+      refuseWhileScheduled(locked);
+      return applyChange(tx, locked, {
+        plan: change.to.ref,
+        at: change.period.start,
+        periodEnd: change.newPeriodEnd,
+        reason: `Moved to ${change.to.price.planName} now`,
+      });
+    });
+    return { subscription, invoice: null };
   }
 
   const method = (await customers.listPaymentMethods(cctx)).find((m) => m.is_default);
@@ -301,13 +370,11 @@ export async function changePlan(
     );
   }
 
-  // Claim: the draft is the one change in progress for this subscription.
+  // Claim: the draft, named by the subscription's pending change, is the one change in progress.
   const draft = await withTransaction(cctx, async (tx) => {
-    const locked = await subscriptions.getSubscription(tx, sub.id, 'nowait');
-    if (locked.plan_version_id !== sub.plan_version_id) throw changedMeanwhile();
-    const pending = await invoicing.listInvoices(tx, { subscriptionId: sub.id, status: 'draft' });
-    if (pending.some((invoice) => invoice.billing_reason === 'subscription_update')) throw changedMeanwhile();
-    return invoicing.createDraft(tx, {
+    const locked = await lockUnchanged(tx);
+    refuseWhileScheduled(locked);
+    const created = await invoicing.createDraft(tx, {
       orgId: tx.tenant.orgId,
       issuerId: sub.plan_issuer_id,
       customer,
@@ -320,6 +387,14 @@ export async function changePlan(
       tax: change.tax,
       autoCharge: false,
     });
+    await subscriptions.claimChange(tx, locked, {
+      plan: change.to.ref,
+      timing: 'now',
+      at: change.period.start,
+      periodEnd: change.newPeriodEnd,
+      invoiceId: created.id,
+    });
+    return created;
   });
   const changed = await completePlanChange(cctx, deps, draft);
   // A paid plan is in force now: checkouts for a plan left open in other tabs can no longer be paid.
@@ -332,6 +407,83 @@ function changedMeanwhile() {
     'subscription.changed',
     'This subscription changed while you were looking at it; review the new summary and try again',
   );
+}
+
+/**
+ * The subscription moves to `change.plan` now. The period billed on the new plan starts at the
+ * change (a fee in arrears is billed from then when the period ends); a move to another interval
+ * starts the new plan's own period, and restarts an anniversary on the day of the change (R24).
+ * During a trial the trial goes on to its end (R23).
+ */
+async function applyChange(
+  tx: TenantCtx,
+  sub: SubscriptionRow,
+  change: {
+    plan: subscriptions.PlanVersionRef;
+    at: Temporal.Instant;
+    periodEnd: Temporal.Instant | null;
+    reason: string;
+  },
+): Promise<SubscriptionRow> {
+  const [current, target] = await Promise.all([
+    pricedPlan(tx, { issuerId: sub.plan_issuer_id, planId: sub.plan_id, versionId: sub.plan_version_id }),
+    pricedPlan(tx, change.plan),
+  ]);
+  const restarted = restartedAnniversary(
+    sub,
+    current.entry.plan.billing_interval,
+    target.entry.plan.billing_interval,
+    change.at,
+  );
+  const periodEnd = change.periodEnd ?? fromDate(sub.current_period_end);
+  // A change finished late (after a crash) in a period that has since renewed keeps that period.
+  const inPeriod = Temporal.Instant.compare(change.at, fromDate(sub.current_period_start)) >= 0;
+  return subscriptions.changePlanVersion(tx, sub, change.plan, change.reason, {
+    ...(sub.status !== 'trialing' && inPeriod ? { period: { start: change.at, end: periodEnd } } : {}),
+    ...(restarted ? { anchor: restarted.anchor } : {}),
+  });
+}
+
+/**
+ * A change's credit (an invoice of zero or less) goes to the customer's credit balance, spent before
+ * the card on the next invoices (R18, R24), and out of the subscription's ledger, where the invoice
+ * posted it: keyed by the invoice, so it is credited once however often the change is finished.
+ */
+async function creditToBalance(
+  tx: TenantCtx,
+  customer: BillingCustomerRow,
+  invoice: InvoiceRow,
+  account: ledgerModule.LedgerAccount,
+): Promise<void> {
+  if (invoice.total >= 0n) return;
+  const credited = await customers.recordBalanceTransaction(tx, customer, {
+    amount: -invoice.total,
+    sourceKey: `plan_change:${invoice.id}`,
+    description: `Credit from the plan change on ${invoice.number}`,
+  });
+  if (!credited) return;
+  await ledgerModule.post(tx, account, [
+    {
+      kind: 'adjustment',
+      amount: invoice.total,
+      description: `${invoice.number}: credit moved to the customer's credit balance`,
+      effectiveAt: tx.clock.now(),
+      sourceKey: `balance:${invoice.id}:credited`,
+      invoiceId: invoice.id,
+    },
+  ]);
+}
+
+/** A claimed change withdrawn (its card declined, or no card): its draft goes and nothing changed. */
+async function withdrawClaim(ctx: TenantCtx, draft: InvoiceRow): Promise<void> {
+  // In its own transaction: the error that follows must not roll the withdrawal back.
+  await withTransaction(ctx, async (tx) => {
+    const current = await invoicing.findInvoice(tx, draft.id);
+    if (current?.status !== 'draft' || !current.subscription_id) return;
+    const sub = await subscriptions.getSubscription(tx, current.subscription_id, 'wait');
+    if (sub.pending_invoice_id === draft.id) await subscriptions.claimChange(tx, sub, null);
+    await invoicing.discardDraft(tx, draft.id);
+  });
 }
 
 /**
@@ -348,7 +500,7 @@ export async function completePlanChange(
   if (draft.total > 0n) {
     const method = (await customers.listPaymentMethods(ctx)).find((m) => m.is_default);
     if (!method || !deps.gateways.has(method.gateway)) {
-      await withTransaction(ctx, (tx) => invoicing.discardDraft(tx, draft.id));
+      await withdrawClaim(ctx, draft);
       throw invalid('subscription.payment_method_required', 'Add a card before upgrading');
     }
     const gateway = deps.gateways.get(method.gateway);
@@ -365,11 +517,7 @@ export async function completePlanChange(
   }
   const paid = payment;
   if (paid && paid.status !== 'succeeded') {
-    // Withdrawn in its own transaction: the error that follows must not roll the withdrawal back.
-    await withTransaction(ctx, async (tx) => {
-      const current = await invoicing.findInvoice(tx, draft.id);
-      if (current?.status === 'draft') await invoicing.discardDraft(tx, draft.id);
-    });
+    await withdrawClaim(ctx, draft);
     throw paymentFailed(
       paid.status === 'requires_action' ? 'card.authentication_required' : 'card.declined',
       paid.status === 'requires_action'
@@ -389,6 +537,7 @@ export async function completePlanChange(
       // Which plan the organization pays for is decided by one transaction at a time.
       await customers.lockCustomer(tx);
       const sub = await subscriptions.getSubscription(tx, current.subscription_id, 'wait');
+      const pending = subscriptions.pendingChangeOf(sub);
       const inForce = ['active', 'trialing'].includes(sub.status) ? undefined : await paidPlanInForce(tx);
       if (paid && inForce) {
         // A checkout in another tab replaced this subscription while its card was charged: the
@@ -399,36 +548,29 @@ export async function completePlanChange(
           sourceId: draft.id,
           inForce,
         });
-        // The draft goes; the payment no longer pays an invoice.
+        // The draft and its claim go; the payment no longer pays an invoice.
         await scoped(tx)
           .updateTable('payments')
           .set({ invoice_id: null })
           .where('id', '=', paid.id)
           .execute();
+        if (pending?.invoiceId === draft.id) await subscriptions.claimChange(tx, sub, null);
         await invoicing.discardDraft(tx, draft.id);
         return { owed };
       }
-      // The new plan's line: the charge for the rest of the period, or the first period of a new interval.
-      const charge = (await invoicing.invoiceLines(tx, draft.id)).find(
-        (l) => l.kind === 'proration_charge' || l.kind === 'license',
-      );
-      const target = charge?.plan_version_id
-        ? await catalog.findPlanVersion(tx, charge.plan_version_id)
-        : undefined;
-      if (!target) throw conflict('subscription.changed', 'The plan of this change no longer exists');
+      if (pending?.invoiceId !== draft.id) {
+        throw conflict('subscription.changed', 'This subscription has no such change pending');
+      }
       const account = ledgerAccount(sub, customer);
       let invoice = await invoicing.finalize(tx, draft.id, account);
       if (paid) invoice = await invoicing.applyPayment(tx, invoice.id, paid, account);
-      const subscription = await subscriptions.changePlanVersion(
-        tx,
-        sub,
-        { issuerId: sub.plan_issuer_id, planId: target.plan_id, versionId: target.id },
-        `${invoice.total > 0n ? 'Upgraded' : 'Downgraded'} now (${invoice.number})`,
-        // A change of interval starts the new plan's period now: its invoice covers that period.
-        charge?.kind === 'license'
-          ? { start: fromDate(current.period_start), end: fromDate(current.period_end) }
-          : undefined,
-      );
+      await creditToBalance(tx, customer, invoice, account);
+      const subscription = await applyChange(tx, sub, {
+        plan: pending.plan,
+        at: pending.at,
+        periodEnd: pending.periodEnd,
+        reason: `${invoice.total > 0n ? 'Upgraded' : 'Downgraded'} now (${invoice.number})`,
+      });
       return { subscription, invoice };
     },
   );
@@ -438,6 +580,17 @@ export async function completePlanChange(
     throw conflict('subscription.replaced', conflictMessage(owed ?? applied.owed));
   }
   return applied;
+}
+
+/** A downgrade waiting for the end of the period is withdrawn: the subscription renews on its plan. */
+export async function withdrawScheduledChange(cctx: CustomerCtx, subscriptionId: string) {
+  return withTransaction(cctx, async (tx) => {
+    const sub = await subscriptions.getSubscription(tx, subscriptionId, 'wait');
+    if (!subscriptions.scheduledChangeOf(sub)) {
+      throw conflict('subscription.no_scheduled_change', 'No plan change is scheduled for this subscription');
+    }
+    return subscriptions.schedulePlan(tx, sub, null, 'The scheduled change was withdrawn');
+  });
 }
 
 /** Drafts of changes left behind by a crash, older than a few minutes: the billing run finishes them. */

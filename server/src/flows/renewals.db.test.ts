@@ -115,10 +115,12 @@ describe.each(engines())('renewals by the batch on %s', (engine) => {
     await sql`
       insert into subscriptions (org_id, id, customer_id, plan_issuer_id, plan_id, plan_version_id, status,
         started_at, created_at, billing_mode, anchor_day, time_zone, current_period_start, current_period_end,
-        cancel_at_period_end, updated_at, scheduled_plan_id, scheduled_plan_version_id)
+        cancel_at_period_end, updated_at, pending_plan_id, pending_plan_version_id, pending_change_timing,
+        pending_change_at)
       select org_id, id || '_' || n, customer_id, plan_issuer_id, plan_id, plan_version_id, status, started_at,
         created_at, billing_mode, anchor_day, time_zone, current_period_start, current_period_end,
-        n = 3, updated_at, case when n = 4 then plan_id end, case when n = 4 then plan_version_id end
+        n = 3, updated_at, case when n = 4 then plan_id end, case when n = 4 then plan_version_id end,
+        case when n = 4 then 'period_end' end, case when n = 4 then current_period_end end
       from subscriptions, generate_series(1, 19) as n where id = ${sub(20)}`.execute(db);
     let queries = 0;
     const counting: KyselyPlugin = {

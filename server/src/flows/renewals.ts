@@ -124,15 +124,12 @@ export async function renewLocked(
     if (closing) await invoiceFinalPeriod(cctx, memo, sub, closing);
     return true;
   }
-  if (sub.scheduled_plan_id && sub.scheduled_plan_version_id) {
+  const scheduled = subscriptions.scheduledChangeOf(sub);
+  if (scheduled) {
     sub = await subscriptions.changePlanVersion(
       cctx,
       sub,
-      {
-        issuerId: sub.plan_issuer_id,
-        planId: sub.scheduled_plan_id,
-        versionId: sub.scheduled_plan_version_id,
-      },
+      scheduled.plan,
       'Scheduled change at the end of the period',
     );
   }
@@ -285,7 +282,7 @@ export async function renewBatch(
       // A change of state, a customer on a test clock (whose writes are dated by that clock), or credit.
       if (
         sub.cancel_at_period_end ||
-        sub.scheduled_plan_version_id ||
+        sub.pending_change_timing === 'period_end' ||
         sub.status === 'trialing' ||
         customer.test_clock_id !== null ||
         withCredit.has(sub.org_id)

@@ -339,13 +339,8 @@ export async function upcomingInvoice(
     planId: sub.plan_id,
     versionId: sub.plan_version_id,
   });
-  const renewsOn = sub.scheduled_plan_version_id
-    ? await pricedPlan(ctx, {
-        issuerId: sub.plan_issuer_id,
-        planId: sub.scheduled_plan_id ?? sub.plan_id,
-        versionId: sub.scheduled_plan_version_id,
-      })
-    : current;
+  const scheduled = subscriptions.scheduledChangeOf(sub);
+  const renewsOn = scheduled ? await pricedPlan(ctx, scheduled.plan) : current;
   const tax = await invoicing.taxRuleFor(ctx, ctx.customer);
   return upcomingRenewal(sub, current.entry, renewsOn.entry, tax);
 }

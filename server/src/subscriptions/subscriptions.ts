@@ -3,7 +3,12 @@ import type { Temporal } from 'temporal-polyfill';
 import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
-import type { SubscriptionEventRow, SubscriptionRow, SubscriptionStatus } from '../db/schema.js';
+import type {
+  PendingChangeTiming,
+  SubscriptionEventRow,
+  SubscriptionRow,
+  SubscriptionStatus,
+} from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, notFound } from '../errors.js';
 import * as events from '../events/index.js';
@@ -190,8 +195,7 @@ export async function startSubscription(ctx: TenantCtx, input: StartInput): Prom
     cancelled_at: null,
     paused_at: null,
     paused_for_payment: false,
-    scheduled_plan_id: null,
-    scheduled_plan_version_id: null,
+    ...NO_PENDING_CHANGE,
     updated_at: now,
   };
   await ctx.db.insertInto('subscriptions').values(row).execute();
@@ -262,26 +266,80 @@ export async function transition(
   return updated;
 }
 
-/** The subscription is billed by another plan version from now on. */
+/**
+ * A plan change not applied yet (C17), kept on the subscription: a change now being paid for (its
+ * draft invoice claims the subscription until it is issued or withdrawn), or a downgrade waiting for
+ * the end of the period. One at a time.
+ */
+export interface PendingChange {
+  plan: PlanVersionRef;
+  timing: PendingChangeTiming;
+  /** When it takes effect: the instant of a change now, the period's end for a waiting one. */
+  at: Temporal.Instant;
+  /** The end of the new plan's first period when the change starts one (another interval). */
+  periodEnd: Temporal.Instant | null;
+  /** The draft invoice of a change now. */
+  invoiceId: string | null;
+}
+
+const NO_PENDING_CHANGE = {
+  pending_plan_id: null,
+  pending_plan_version_id: null,
+  pending_change_timing: null,
+  pending_change_at: null,
+  pending_period_end: null,
+  pending_invoice_id: null,
+} as const;
+
+export function pendingChangeOf(row: SubscriptionRow): PendingChange | null {
+  if (!row.pending_plan_id || !row.pending_plan_version_id || !row.pending_change_timing) return null;
+  if (!row.pending_change_at) return null;
+  return {
+    plan: {
+      issuerId: row.plan_issuer_id,
+      planId: row.pending_plan_id,
+      versionId: row.pending_plan_version_id,
+    },
+    timing: row.pending_change_timing,
+    at: fromDate(row.pending_change_at),
+    periodEnd: row.pending_period_end ? fromDate(row.pending_period_end) : null,
+    invoiceId: row.pending_invoice_id,
+  };
+}
+
+/** The downgrade waiting for the end of the period, if one is. */
+export function scheduledChangeOf(row: SubscriptionRow): PendingChange | null {
+  const pending = pendingChangeOf(row);
+  return pending?.timing === 'period_end' ? pending : null;
+}
+
+/**
+ * The subscription is billed by another plan version from now on; whatever change was pending is
+ * done. `period`: the current period from now on (a new interval's first period, or the rest of the
+ * same one from the change); `anchor`: the billing day and month a restarted anniversary counts from.
+ */
 export async function changePlanVersion(
   ctx: TenantCtx,
   row: SubscriptionRow,
   plan: PlanVersionRef,
   reason: string,
-  /** The current period from now on: a new interval's first period, or the same one. */
-  period?: { start: Temporal.Instant; end: Temporal.Instant },
+  moves: {
+    period?: { start: Temporal.Instant; end: Temporal.Instant };
+    anchor?: { day: number; month: number };
+  } = {},
 ): Promise<SubscriptionRow> {
+  const { period, anchor } = moves;
   const updated = await scoped(ctx)
     .updateTable('subscriptions')
     .set({
       ...(period
         ? { current_period_start: toDate(period.start), current_period_end: toDate(period.end) }
         : {}),
+      ...(anchor ? { anchor_day: anchor.day, anchor_month: anchor.month } : {}),
       plan_issuer_id: plan.issuerId,
       plan_id: plan.planId,
       plan_version_id: plan.versionId,
-      scheduled_plan_id: null,
-      scheduled_plan_version_id: null,
+      ...NO_PENDING_CHANGE,
       updated_at: toDate(ctx.clock.now()),
     })
     .where('id', '=', row.id)
@@ -312,16 +370,13 @@ export async function schedulePlan(
   plan: PlanVersionRef | null,
   reason: string,
 ): Promise<SubscriptionRow> {
-  const updated = await scoped(ctx)
-    .updateTable('subscriptions')
-    .set({
-      scheduled_plan_id: plan?.planId ?? null,
-      scheduled_plan_version_id: plan?.versionId ?? null,
-      updated_at: toDate(ctx.clock.now()),
-    })
-    .where('id', '=', row.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const updated = await writePendingChange(
+    ctx,
+    row,
+    plan
+      ? { plan, timing: 'period_end', at: fromDate(row.current_period_end), periodEnd: null, invoiceId: null }
+      : null,
+  );
   await recordEvent(ctx, row, {
     kind: plan ? 'plan_scheduled' : 'schedule_cleared',
     from_status: row.status,
@@ -337,6 +392,45 @@ export async function schedulePlan(
   });
   await events.emit(ctx, 'subscription.updated', presentSubscription(updated));
   return updated;
+}
+
+/**
+ * A change now is claimed by its draft invoice (`change.invoiceId`), or the claim is withdrawn (null)
+ * when its card is declined. Neither is a change the customer sees: no history, no event; the
+ * change, once paid, is (changePlanVersion).
+ */
+export async function claimChange(
+  ctx: TenantCtx,
+  row: SubscriptionRow,
+  change: (PendingChange & { timing: 'now'; invoiceId: string }) | null,
+): Promise<SubscriptionRow> {
+  return writePendingChange(ctx, row, change, { touch: false });
+}
+
+async function writePendingChange(
+  ctx: TenantCtx,
+  row: SubscriptionRow,
+  change: PendingChange | null,
+  options: { touch: boolean } = { touch: true },
+): Promise<SubscriptionRow> {
+  return scoped(ctx)
+    .updateTable('subscriptions')
+    .set({
+      ...(change
+        ? {
+            pending_plan_id: change.plan.planId,
+            pending_plan_version_id: change.plan.versionId,
+            pending_change_timing: change.timing,
+            pending_change_at: toDate(change.at),
+            pending_period_end: change.periodEnd ? toDate(change.periodEnd) : null,
+            pending_invoice_id: change.invoiceId,
+          }
+        : NO_PENDING_CHANGE),
+      ...(options.touch ? { updated_at: toDate(ctx.clock.now()) } : {}),
+    })
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** Cancel at the end of the period (or keep it going again). */
@@ -491,7 +585,7 @@ export function presentSubscription(row: SubscriptionRow): SubscriptionObject {
     current_period_end: row.current_period_end.toISOString(),
     trial_end: row.trial_end?.toISOString() ?? null,
     cancel_at_period_end: row.cancel_at_period_end,
-    scheduled_plan_id: row.scheduled_plan_id,
+    scheduled_plan_id: row.pending_change_timing === 'period_end' ? row.pending_plan_id : null,
     started_at: row.started_at.toISOString(),
     paused_at: row.paused_at?.toISOString() ?? null,
     paused_for_payment: row.paused_for_payment,

@@ -35,14 +35,16 @@ export interface BillingTestCustomer {
 
 /**
  * A new organization with a billing customer (`details`) attached to a test clock at `frozenTime`,
- * as an owner would set it up through the API. Fails loudly when any step is refused.
+ * as an owner would set it up through the API. Fails loudly when any step is refused. A test making
+ * many customers passes one `owner` for all (sign-ups are rate limited per address).
  */
 export async function customerOnTestClock(
   api: TestApi,
   details: object,
   frozenTime: string,
+  existingOwner?: Person,
 ): Promise<BillingTestCustomer> {
-  const owner = await api.signUp();
+  const owner = existingOwner ?? (await api.signUp());
   const org = await api.call({
     method: 'POST',
     url: '/v1/organizations',

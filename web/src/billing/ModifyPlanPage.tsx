@@ -70,9 +70,14 @@ export function ModifyPlanPage() {
           body: { plan_id: plan.id },
         }),
       );
-      const message = result.invoice
-        ? `You are now on ${plan.name}. ${formatAmount(result.invoice.total, result.invoice.currency)} was charged (invoice ${result.invoice.number}).`
-        : `${plan.name} starts on ${formatDate(result.subscription.current_period_end)}.`;
+      const { invoice, subscription } = result;
+      const message = invoice
+        ? invoice.total > 0
+          ? `You are now on ${plan.name}. ${formatAmount(invoice.total, invoice.currency)} was charged (invoice ${invoice.number}).`
+          : `You are now on ${plan.name}. ${formatAmount(-invoice.total, invoice.currency)} was credited to your balance (invoice ${invoice.number}).`
+        : subscription.plan_id === plan.id
+          ? `You are now on ${plan.name}.`
+          : `${plan.name} starts on ${formatDate(subscription.current_period_end)}.`;
       navigate('/billing', { state: { notice: message } });
     } catch (e) {
       const problem = toApiError(e);
@@ -201,13 +206,18 @@ function ChangeSummary({
 }) {
   const money = (amount: number) => formatAmount(amount, preview.currency);
   const upgrade = preview.direction === 'upgrade';
+  const now = preview.effective === 'now';
+  // A change now that charges nothing (a trial, a credit, a fee billed in arrears) needs no payment.
+  const pays = now && preview.total_due_now > 0;
   return (
     <Card
       title={`${preview.from_plan.name} → ${preview.to_plan.name}`}
       description={
-        upgrade
+        pays
           ? 'An upgrade applies now. You pay the difference for the rest of this period.'
-          : `A downgrade applies when this period ends, on ${formatDate(preview.next_payment_at)}.`
+          : now
+            ? 'This change applies now; nothing is charged now.'
+            : `A downgrade applies when this period ends, on ${formatDate(preview.next_payment_at)}.`
       }
       actions={<Badge tone={upgrade ? 'accent' : 'neutral'}>{upgrade ? 'Upgrade' : 'Downgrade'}</Badge>}
     >
@@ -229,6 +239,12 @@ function ChangeSummary({
             <th scope="row">Total due now</th>
             <td className="num">{money(preview.total_due_now)}</td>
           </tr>
+          {preview.credited_to_balance > 0 ? (
+            <tr>
+              <th scope="row">Credited to your balance, spent on the next invoices</th>
+              <td className="num">{money(preview.credited_to_balance)}</td>
+            </tr>
+          ) : null}
           <tr>
             <th scope="row">Next payment, on {formatDate(preview.next_payment_at)}</th>
             <td className="num">{money(preview.next_payment_amount)}</td>
@@ -246,11 +262,13 @@ function ChangeSummary({
           Not now
         </Button>
         <Button variant="primary" busy={busy} onClick={onConfirm}>
-          {upgrade && needsCard
+          {pays && needsCard
             ? `Add a card and pay ${money(preview.total_due_now)}`
-            : upgrade
+            : pays
               ? `Upgrade now and pay ${money(preview.total_due_now)}`
-              : `Move to ${preview.to_plan.name} on ${formatDate(preview.next_payment_at)}`}
+              : now
+                ? `Move to ${preview.to_plan.name} now`
+                : `Move to ${preview.to_plan.name} on ${formatDate(preview.next_payment_at)}`}
         </Button>
       </div>
     </Card>

@@ -78,7 +78,13 @@ function CurrentSubscription({
           params: { path: { subscription_id: subscription.id } },
         }),
       ),
-    [subscription.id, subscription.status, subscription.cancel_at_period_end, subscription.plan_id],
+    [
+      subscription.id,
+      subscription.status,
+      subscription.cancel_at_period_end,
+      subscription.plan_id,
+      subscription.scheduled_plan_id,
+    ],
   );
   const [cancelling, setCancelling] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -90,11 +96,18 @@ function CurrentSubscription({
   const ends = formatDateIn(subscription.current_period_end, zone);
   const lastDay = formatLastDayIn(subscription.current_period_end, zone);
 
-  const act = async (path: 'cancel' | 'keep') => {
+  const act = async (path: 'cancel' | 'keep' | 'cancel_scheduled_change') => {
     setBusy(true);
     setError(undefined);
     try {
-      if (path === 'cancel') {
+      if (path === 'cancel_scheduled_change') {
+        await unwrap(
+          api.POST('/v1/subscriptions/{subscription_id}/cancel_scheduled_change', {
+            params: { path: { subscription_id: subscription.id } },
+          }),
+        );
+        onChanged(`${subscription.plan_name} stays your plan after ${ends}.`);
+      } else if (path === 'cancel') {
         await unwrap(
           api.POST('/v1/subscriptions/{subscription_id}/cancel', {
             params: { path: { subscription_id: subscription.id } },
@@ -170,7 +183,17 @@ function CurrentSubscription({
         {subscription.scheduled_plan_id ? (
           <div>
             <dt>Scheduled</dt>
-            <dd>Moves to a lower plan on {ends}</dd>
+            <dd>
+              Moves to a lower plan on {ends}
+              {canAct ? (
+                <>
+                  {' '}
+                  <Button variant="ghost" busy={busy} onClick={() => act('cancel_scheduled_change')}>
+                    Keep {subscription.plan_name}
+                  </Button>
+                </>
+              ) : null}
+            </dd>
           </div>
         ) : null}
       </dl>

@@ -6,7 +6,7 @@ import * as customers from '../../customers/index.js';
 import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
 import { describeSubscription } from '../../flows/billing-customer.js';
 import { collectInvoice, runBilling } from '../../flows/billing-run.js';
-import { changePlan, previewPlanChange } from '../../flows/change-plan.js';
+import { changePlan, previewPlanChange, withdrawScheduledChange } from '../../flows/change-plan.js';
 import { payOpenInvoices } from '../../flows/pay-open-invoices.js';
 import { billingCustomerContext, ledgerAccount } from '../../flows/subscription-billing.js';
 import * as lifecycle from '../../flows/subscription-lifecycle.js';
@@ -56,7 +56,12 @@ const planChangeObject = z.object({
   lines: z.array(z.object({ kind: z.string(), description: z.string(), amount: z.number() })),
   subtotal: z.number(),
   tax: z.number(),
-  total_due_now: z.number().describe('Charged to the saved card when the change is made, minor units'),
+  total_due_now: z
+    .number()
+    .describe('Charged to the saved card when the change is made, minor units; negative: a credit'),
+  credited_to_balance: z
+    .number()
+    .describe("What the change credits to the customer's credit balance (a total below zero), minor units"),
   next_payment_at: z.string(),
   next_payment_amount: z.number().describe('The next regular invoice on the new plan, minor units'),
 });
@@ -205,6 +210,22 @@ export const subscriptionsRoutes = [
         invoice: result.invoice ? await presentInvoiceRow(tenant, result.invoice) : null,
       };
     },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/:subscription_id/cancel_scheduled_change',
+    operationId: 'cancelScheduledChange',
+    summary: 'Withdraw a downgrade scheduled for the end of the period: the subscription renews on its plan',
+    tag: TAG,
+    permission: 'billing.write',
+    params: subscriptions.subscriptionParams,
+    response: subscriptionWithHistory,
+    transaction: 'own',
+    handler: async ({ tenant, params }) =>
+      withHistory(
+        tenant,
+        await withdrawScheduledChange(await billingCustomerContext(tenant), params.subscription_id),
+      ),
   }),
   defineRoute({
     method: 'GET',
