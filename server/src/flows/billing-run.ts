@@ -15,6 +15,7 @@ import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
+import { applyPayment } from './invoice-ledger.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
 import { type RenewalPass, RunMemo, renewDue, renewLocked } from './renewals.js';
 import { customerContext, ledgerAccount } from './subscription-billing.js';
@@ -255,12 +256,7 @@ export async function settleInvoicePayment(
     if (!invoice.subscription_id) return 'skipped';
     const sub = await subscriptions.getSubscription(tx, payment.org_id, invoice.subscription_id, 'wait');
     if (payment.status === 'succeeded') {
-      await invoicing.applyPayment(
-        tx,
-        { orgId: payment.org_id, invoiceId },
-        payment,
-        ledgerAccount(sub, customer),
-      );
+      await applyPayment(tx, { orgId: payment.org_id, invoiceId }, payment, ledgerAccount(sub, customer));
       await releaseIfSettled(tx, sub, customer, `Invoice ${invoice.number} paid`);
       return 'paid';
     }

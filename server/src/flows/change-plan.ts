@@ -12,6 +12,7 @@ import * as subscriptions from '../subscriptions/index.js';
 import { type BillingPeriod, fromDate } from '../time/index.js';
 import type { BillingRunDeps } from './billing-run.js';
 import { closeOtherPlanCheckouts } from './checkout.js';
+import { applyPayment, issueInvoice } from './invoice-ledger.js';
 import {
   conflictMessage,
   findConflictingPayment,
@@ -425,8 +426,8 @@ export async function completePlanChange(
         : undefined;
       if (!target) throw conflict('subscription.changed', 'The plan of this change no longer exists');
       const account = ledgerAccount(sub, customer);
-      let invoice = await invoicing.finalize(tx, orgId, draft.id, account);
-      if (paid) invoice = await invoicing.applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
+      let invoice = await issueInvoice(tx, orgId, draft.id, account);
+      if (paid) invoice = await applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
       const subscription = await subscriptions.changePlanVersion(
         tx,
         sub,
