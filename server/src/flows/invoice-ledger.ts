@@ -1,6 +1,6 @@
 import type { Temporal } from 'temporal-polyfill';
 import type { Ctx } from '../context.js';
-import type { InvoiceRow, PaymentRow, StatementRow } from '../db/schema.js';
+import type { InvoiceLineRow, InvoiceRow, PaymentRow, StatementRow } from '../db/schema.js';
 import * as invoicing from '../invoicing/index.js';
 import * as ledger from '../ledger/index.js';
 
@@ -29,20 +29,21 @@ export async function issueInvoice(
  * A succeeded payment for an invoice: posted to the ledger once (by payment and invoice), and the
  * invoice paid when it is covered. The ledger's key decides: a payment reported again (a webhook
  * after the return, a crash and a retry) posts nothing and pays nothing twice. `share`: the part of
- * a payment that settled several invoices at once which is this invoice's.
+ * a payment that settled several invoices at once which is this invoice's. `lines`: the invoice's
+ * lines, when the caller has read them already (for the `invoice.paid` event).
  */
 export async function applyPayment(
   ctx: Ctx,
   invoiceRef: { orgId: string; invoiceId: string },
   payment: PaymentRow,
   account: ledger.LedgerAccount,
-  share?: bigint,
+  options: { share?: bigint; lines?: InvoiceLineRow[] } = {},
 ): Promise<InvoiceRow> {
   const invoice = await invoicing.lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
   if (payment.status !== 'succeeded') return invoice;
-  const entry = invoicing.paymentEntry(invoice, payment, share);
+  const entry = invoicing.paymentEntry(invoice, payment, options.share);
   const [posted] = await ledger.post(ctx, account, [entry]);
-  return posted ? invoicing.settlePayment(ctx, invoice, entry.amount) : invoice;
+  return posted ? invoicing.settlePayment(ctx, invoice, entry.amount, options.lines) : invoice;
 }
 
 /** Voids an unpaid invoice (see `invoicing.voidInvoice`) and posts its credit note. */

@@ -129,7 +129,7 @@ export async function settleAllocatedPayment(
         { orgId: a.org_id, invoiceId: a.invoice_id },
         payment,
         ledgerAccount(sub, customer),
-        a.amount,
+        { share: a.amount },
       );
     }
     const numbers = owed.map((invoice) => invoice.number).join(', ');

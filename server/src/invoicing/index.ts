@@ -22,6 +22,7 @@ export {
   invoicesByRefs,
   invoicesToCollect,
   issueMany,
+  linesOfInvoices,
   listInvoices,
   lockInvoice,
   markUncollectible,

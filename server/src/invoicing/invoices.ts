@@ -199,13 +199,21 @@ function updateInvoice(
     .executeTakeFirstOrThrow();
 }
 
-/** Tells the organization's webhook endpoints what became of an invoice, lines included. */
-async function emitInvoice(ctx: Ctx, type: events.EventType, invoice: InvoiceRow): Promise<void> {
+/**
+ * Tells the organization's webhook endpoints what became of an invoice, lines included (`lines`: when
+ * the caller has them already; a finalized invoice's lines do not change).
+ */
+async function emitInvoice(
+  ctx: Ctx,
+  type: events.EventType,
+  invoice: InvoiceRow,
+  lines?: InvoiceLineRow[],
+): Promise<void> {
   await events.emit(
     ctx,
     invoice.org_id,
     type,
-    presentInvoice(invoice, await invoiceLines(ctx, invoice.org_id, invoice.id)),
+    presentInvoice(invoice, lines ?? (await invoiceLines(ctx, invoice.org_id, invoice.id))),
   );
 }
 
@@ -428,10 +436,15 @@ export function paymentEntry(invoice: InvoiceRow, payment: PaymentRow, share?: b
  * invoice paid when it is covered. Money that arrives for an invoice already settled (or voided)
  * changes nothing here and stays as credit in the ledger.
  */
-export async function settlePayment(ctx: Ctx, invoice: InvoiceRow, amount: bigint): Promise<InvoiceRow> {
+export async function settlePayment(
+  ctx: Ctx,
+  invoice: InvoiceRow,
+  amount: bigint,
+  lines?: InvoiceLineRow[],
+): Promise<InvoiceRow> {
   if (invoice.status !== 'open') return invoice;
   const updated = await settleAmount(ctx, invoice, amount);
-  if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated);
+  if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated, lines);
   return updated;
 }
 
@@ -680,6 +693,30 @@ export async function listInvoices(
 }
 
 /** Open invoices whose next automatic attempt is due by `now`: the billing run's collections. */
+/** The lines of several invoices of a batch, by invoice id, in one query. */
+export async function linesOfInvoices(
+  ctx: Ctx,
+  refs: readonly { org_id: string; id: string }[],
+): Promise<Map<string, InvoiceLineRow[]>> {
+  const byInvoice = new Map<string, InvoiceLineRow[]>();
+  if (refs.length === 0) return byInvoice;
+  const lines = await ctx.db
+    .selectFrom('invoice_lines')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, invoice_id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
+    )
+    .orderBy('invoice_id')
+    .orderBy('position')
+    .execute();
+  for (const line of lines) {
+    const of = byInvoice.get(line.invoice_id);
+    if (of) of.push(line);
+    else byInvoice.set(line.invoice_id, [line]);
+  }
+  return byInvoice;
+}
+
 /** Several invoices by reference in one query (a batch of the billing run). */
 export async function invoicesByRefs(
   ctx: Ctx,
