@@ -165,20 +165,31 @@ async function loadForCollection(
     customers.paymentMethodsOf(ctx, orgIds),
     payments.knownGatewayCustomerRefs(ctx, orgIds),
   ]);
+  // By organization first: a batch is hundreds of invoices, each looked up once.
+  const customerOf = new Map(customerRows.map((c) => [c.org_id, c]));
+  const methodsOf = new Map<string, PaymentMethodRow[]>();
+  for (const method of methods)
+    methodsOf.set(method.org_id, [...(methodsOf.get(method.org_id) ?? []), method]);
+  const gatewayCustomersOf = new Map<string, Map<string, string>>();
+  for (const [key, ref] of gatewayCustomers) {
+    // `${org_id}|${gateway}`: a gateway's name has no bar.
+    const bar = key.lastIndexOf('|');
+    const orgId = key.slice(0, bar);
+    const gateway = key.slice(bar + 1);
+    const refs = gatewayCustomersOf.get(orgId) ?? new Map<string, string>();
+    refs.set(gateway, ref);
+    gatewayCustomersOf.set(orgId, refs);
+  }
   const known = new Map<string, KnownForCollection>();
   for (const invoice of invoices) {
-    const customer = customerRows.find((c) => c.org_id === invoice.org_id);
+    const customer = customerOf.get(invoice.org_id);
     if (!customer) continue;
     known.set(invoice.id, {
       invoice,
       lines: lines.get(invoice.id) ?? [],
       customer,
-      methods: methods.filter((m) => m.org_id === invoice.org_id),
-      gatewayCustomers: new Map(
-        [...gatewayCustomers]
-          .filter(([key]) => key.startsWith(`${invoice.org_id}|`))
-          .map(([key, ref]) => [key.slice(invoice.org_id.length + 1), ref]),
-      ),
+      methods: methodsOf.get(invoice.org_id) ?? [],
+      gatewayCustomers: gatewayCustomersOf.get(invoice.org_id) ?? new Map(),
     });
   }
   return known;
