@@ -9,6 +9,7 @@ import * as subscriptions from '../subscriptions/index.js';
 import type { CustomerCtx, TenantCtx } from '../tenant.js';
 import { customerContext } from '../tenant.js';
 import { type BillingRunDeps, settleFailure } from './billing-run.js';
+import { applyPayment } from './invoice-ledger.js';
 import { ledgerAccount } from './subscription-billing.js';
 import { releaseIfSettled } from './subscription-lifecycle.js';
 
@@ -122,7 +123,7 @@ export async function settleAllocatedPayment(
     for (const [i, a] of allocations.entries()) {
       const sub = held.get(owed[i]?.subscription_id ?? '');
       if (!sub) continue;
-      await invoicing.applyPayment(tx, a.invoice_id, payment, ledgerAccount(sub, customer), a.amount);
+      await applyPayment(tx, a.invoice_id, payment, ledgerAccount(sub, customer), { share: a.amount });
     }
     const numbers = owed.map((invoice) => invoice.number).join(', ');
     for (const sub of held.values()) await releaseIfSettled(tx, sub, customer, `Invoices ${numbers} paid`);

@@ -8,6 +8,7 @@ import * as invoicing from '../invoicing/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type CustomerCtx, customerContextWith, type TenantCtx } from '../tenant.js';
 import { type BillingInterval, type BillingPeriod, fromDate, toDate } from '../time/index.js';
+import { type BatchInvoice, issueInvoice, issueInvoices } from './invoice-ledger.js';
 import { closingPeriodOf, ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
 
 /**
@@ -154,7 +155,7 @@ export async function renewLocked(
       tax,
     ),
   );
-  await invoicing.finalize(cctx, draft.id, ledgerAccount(sub, customer));
+  await issueInvoice(cctx, draft.id, ledgerAccount(sub, customer));
   return true;
 }
 
@@ -193,7 +194,7 @@ async function invoiceFinalPeriod(
       tax,
     ),
   );
-  await invoicing.finalize(ctx, draft.id, ledgerAccount(sub, customer));
+  await issueInvoice(ctx, draft.id, ledgerAccount(sub, customer));
 }
 
 /** A renewal that needs no state change: the next period and its invoice, computed in memory. */
@@ -202,7 +203,7 @@ interface PlainRenewal {
   customer: BillingCustomerRow;
   at: Temporal.Instant;
   period: { start: Temporal.Instant; end: Temporal.Instant };
-  invoice: invoicing.BatchInvoice | null;
+  invoice: BatchInvoice | null;
 }
 
 /**
@@ -319,7 +320,7 @@ export async function renewBatch(
       });
     }
 
-    const { deferred } = await invoicing.issueMany(
+    const { deferred } = await issueInvoices(
       tx,
       plain.flatMap((r) => (r.invoice ? [r.invoice] : [])),
     );

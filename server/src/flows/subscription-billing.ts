@@ -9,6 +9,7 @@ import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type CustomerCtx, customerContext, type TenantCtx } from '../tenant.js';
 import { fromDate } from '../time/index.js';
+import { applyPayment, issueInvoice } from './invoice-ledger.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
@@ -180,8 +181,8 @@ export async function subscribeToPlan(
     autoCharge: input.payment === undefined,
   });
   const account = ledgerAccount(subscription, customer);
-  let invoice = await invoicing.finalize(ctx, draft.id, account);
-  if (input.payment) invoice = await invoicing.applyPayment(ctx, invoice.id, input.payment, account);
+  let invoice = await issueInvoice(ctx, draft.id, account);
+  if (input.payment) invoice = await applyPayment(ctx, invoice.id, input.payment, account);
   return { subscription, invoice };
 }
 

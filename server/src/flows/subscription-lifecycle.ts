@@ -11,6 +11,7 @@ import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type CustomerCtx, customerContext, scoped, type TenantCtx } from '../tenant.js';
 import { fromDate } from '../time/index.js';
+import { issueInvoice } from './invoice-ledger.js';
 import { ledgerAccount, pricedPlan, recordRefund } from './subscription-billing.js';
 
 /**
@@ -236,7 +237,7 @@ async function resumePaused(tx: CustomerCtx, sub: SubscriptionRow, reason: strin
     tax,
     autoCharge: true,
   });
-  await invoicing.finalize(tx, draft.id, ledgerAccount(resumed, customer));
+  await issueInvoice(tx, draft.id, ledgerAccount(resumed, customer));
   return resumed;
 }
 

@@ -7,6 +7,7 @@ import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
 import { describeSubscription } from '../../flows/billing-customer.js';
 import { collectInvoice, runBilling } from '../../flows/billing-run.js';
 import { changePlan, previewPlanChange, withdrawScheduledChange } from '../../flows/change-plan.js';
+import { voidInvoice } from '../../flows/invoice-ledger.js';
 import { payOpenInvoices } from '../../flows/pay-open-invoices.js';
 import { billingCustomerContext, ledgerAccount } from '../../flows/subscription-billing.js';
 import * as lifecycle from '../../flows/subscription-lifecycle.js';
@@ -399,12 +400,7 @@ export const subscriptionsRoutes = [
       if (!invoice.subscription_id) throw notFound('invoice.not_found', 'No such invoice');
       const sub = await subscriptions.getSubscription(tenant, invoice.subscription_id);
       const customer = await customers.getCustomer(tenant);
-      const voided = await invoicing.voidInvoice(
-        tenant,
-        invoice.id,
-        body.reason,
-        ledgerAccount(sub, customer),
-      );
+      const voided = await voidInvoice(tenant, invoice.id, body.reason, ledgerAccount(sub, customer));
       // Held for this invoice and owing nothing more: active again, as if it had been paid.
       await lifecycle.releaseIfSettled(
         tenant,
