@@ -3,6 +3,7 @@ import * as customers from '../customers/index.js';
 import type {
   BillingCustomerRow,
   DunningFinalStep,
+  InvoiceLineRow,
   InvoiceRow,
   PaymentMethodRow,
   PaymentRow,
@@ -15,6 +16,7 @@ import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
+import { applyPayment } from './invoice-ledger.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
 import { type RenewalPass, RunMemo, renewDue, renewLocked } from './renewals.js';
 import { customerContext, ledgerAccount } from './subscription-billing.js';
@@ -142,37 +144,52 @@ export type CollectionOutcome = 'paid' | 'failed' | 'pending' | 'skipped';
 /** What charging an invoice reads before the gateway is called, loaded for a run's batch at once. */
 export interface KnownForCollection {
   invoice: InvoiceRow;
+  /** Its lines, for the event that says it was paid. */
+  lines: InvoiceLineRow[];
   customer: BillingCustomerRow;
   methods: PaymentMethodRow[];
   /** The gateway customers already known, by gateway. */
   gatewayCustomers: Map<string, string>;
 }
 
-/** The invoices, customers, saved methods and gateway customers of `due`: four queries, by invoice id. */
+/** The invoices, their lines, customers, saved methods and gateway customers of `due`: five queries. */
 async function loadForCollection(
   ctx: Ctx,
   due: readonly { org_id: string; id: string }[],
 ): Promise<Map<string, KnownForCollection>> {
   const orgIds = [...new Set(due.map((d) => d.org_id))];
-  const [invoices, customerRows, methods, gatewayCustomers] = await Promise.all([
+  const [invoices, lines, customerRows, methods, gatewayCustomers] = await Promise.all([
     invoicing.invoicesByRefs(ctx, due),
+    invoicing.linesOfInvoices(ctx, due),
     customers.findCustomers(ctx, orgIds),
     customers.paymentMethodsOf(ctx, orgIds),
     payments.knownGatewayCustomerRefs(ctx, orgIds),
   ]);
+  // By organization first: a batch is hundreds of invoices, each looked up once.
+  const customerOf = new Map(customerRows.map((c) => [c.org_id, c]));
+  const methodsOf = new Map<string, PaymentMethodRow[]>();
+  for (const method of methods)
+    methodsOf.set(method.org_id, [...(methodsOf.get(method.org_id) ?? []), method]);
+  const gatewayCustomersOf = new Map<string, Map<string, string>>();
+  for (const [key, ref] of gatewayCustomers) {
+    // `${org_id}|${gateway}`: a gateway's name has no bar.
+    const bar = key.lastIndexOf('|');
+    const orgId = key.slice(0, bar);
+    const gateway = key.slice(bar + 1);
+    const refs = gatewayCustomersOf.get(orgId) ?? new Map<string, string>();
+    refs.set(gateway, ref);
+    gatewayCustomersOf.set(orgId, refs);
+  }
   const known = new Map<string, KnownForCollection>();
   for (const invoice of invoices) {
-    const customer = customerRows.find((c) => c.org_id === invoice.org_id);
+    const customer = customerOf.get(invoice.org_id);
     if (!customer) continue;
     known.set(invoice.id, {
       invoice,
+      lines: lines.get(invoice.id) ?? [],
       customer,
-      methods: methods.filter((m) => m.org_id === invoice.org_id),
-      gatewayCustomers: new Map(
-        [...gatewayCustomers]
-          .filter(([key]) => key.startsWith(`${invoice.org_id}|`))
-          .map(([key, ref]) => [key.slice(invoice.org_id.length + 1), ref]),
-      ),
+      methods: methodsOf.get(invoice.org_id) ?? [],
+      gatewayCustomers: gatewayCustomersOf.get(invoice.org_id) ?? new Map(),
     });
   }
   return known;
@@ -208,27 +225,37 @@ export async function collectInvoice(
     return 'failed';
   }
   const gateway = deps.gateways.get(method.gateway);
-  let payment: PaymentRow;
+  const charge: payments.SavedMethodCharge = {
+    orgId,
+    customerId: customer.id,
+    gatewayCustomerRef:
+      known?.gatewayCustomers.get(gateway.name) ??
+      (await payments.gatewayCustomerRef(cctx, gateway, customer)),
+    paymentMethodRef: method.gateway_ref,
+    amount: due,
+    currency: invoice.currency,
+    description: `Invoice ${invoice.number}`,
+    idempotencyKey: `invoice:${invoice.id}:attempt:${invoice.attempt_count}`,
+    invoiceId: invoice.id,
+  };
+  let answer: Awaited<ReturnType<typeof payments.chargeAtGateway>>;
   try {
-    payment = await payments.chargeSavedMethod(cctx, gateway, {
-      orgId,
-      customerId: customer.id,
-      gatewayCustomerRef:
-        known?.gatewayCustomers.get(gateway.name) ??
-        (await payments.gatewayCustomerRef(cctx, gateway, customer)),
-      paymentMethodRef: method.gateway_ref,
-      amount: due,
-      currency: invoice.currency,
-      description: `Invoice ${invoice.number}`,
-      idempotencyKey: `invoice:${invoice.id}:attempt:${invoice.attempt_count}`,
-      invoiceId: invoice.id,
-    });
+    answer = await payments.chargeAtGateway(gateway, charge);
   } catch (error) {
     // The gateway did not answer: nothing is recorded, and the next run asks again with the same key.
     cctx.log.warn({ err: error, invoice: invoice.id }, 'automatic charge did not complete');
     return 'pending';
   }
-  return settleInvoicePayment(cctx, payment, invoice.attempt_count, customer);
+  // The payment and what it settles, in one transaction: a crash before it commits records neither,
+  // and the next run asks the gateway again with the same key, which answers with the same charge.
+  return withTransaction(cctx, async (tx) =>
+    settleLocked(tx, await payments.recordCharge(tx, gateway, charge, answer), {
+      attempt: invoice.attempt_count,
+      customer,
+      invoice,
+      ...(known ? { lines: known.lines } : {}),
+    }),
+  );
 }
 
 /**
@@ -242,31 +269,50 @@ export async function settleInvoicePayment(
   attempt?: number,
   knownCustomer?: BillingCustomerRow,
 ): Promise<CollectionOutcome> {
+  return withTransaction(ctx, (tx) =>
+    settleLocked(tx, payment, {
+      ...(attempt === undefined ? {} : { attempt }),
+      ...(knownCustomer ? { customer: knownCustomer } : {}),
+    }),
+  );
+}
+
+/**
+ * `settleInvoicePayment` inside the caller's transaction. `known`: what the caller has read already
+ * (the invoice as it was charged: its subscription and number do not change).
+ */
+async function settleLocked(
+  tx: Ctx,
+  payment: PaymentRow,
+  known: { attempt?: number; customer?: BillingCustomerRow; invoice?: InvoiceRow; lines?: InvoiceLineRow[] },
+): Promise<CollectionOutcome> {
   if (!payment.invoice_id) return 'skipped';
   const invoiceId = payment.invoice_id;
-  return withTransaction(ctx, async (tx) => {
-    const invoice = await invoicing.getInvoice(tx, payment.org_id, invoiceId);
-    if (payment.status === 'processing') {
-      // No new attempt while this one is under way; its webhook settles it.
-      await invoicing.awaitPaymentOutcome(tx, { orgId: payment.org_id, invoiceId });
-      return 'pending';
-    }
-    const customer = knownCustomer ?? (await customers.getCustomer(tx, payment.org_id));
-    if (!invoice.subscription_id) return 'skipped';
-    const sub = await subscriptions.getSubscription(tx, payment.org_id, invoice.subscription_id, 'wait');
-    if (payment.status === 'succeeded') {
-      await invoicing.applyPayment(
-        tx,
-        { orgId: payment.org_id, invoiceId },
-        payment,
-        ledgerAccount(sub, customer),
-      );
-      await releaseIfSettled(tx, sub, customer, `Invoice ${invoice.number} paid`);
-      return 'paid';
-    }
-    await settleFailure(tx, invoice, payment.failure_message ?? 'The card was declined', attempt);
-    return 'failed';
-  });
+  if (payment.status === 'processing') {
+    // No new attempt while this one is under way; its webhook settles it.
+    await invoicing.awaitPaymentOutcome(tx, { orgId: payment.org_id, invoiceId });
+    return 'pending';
+  }
+  const invoice =
+    known.invoice?.id === invoiceId
+      ? known.invoice
+      : await invoicing.getInvoice(tx, payment.org_id, invoiceId);
+  const customer = known.customer ?? (await customers.getCustomer(tx, payment.org_id));
+  if (!invoice.subscription_id) return 'skipped';
+  const sub = await subscriptions.getSubscription(tx, payment.org_id, invoice.subscription_id, 'wait');
+  if (payment.status === 'succeeded') {
+    await applyPayment(
+      tx,
+      { orgId: payment.org_id, invoiceId },
+      payment,
+      ledgerAccount(sub, customer),
+      known.lines ? { lines: known.lines } : {},
+    );
+    await releaseIfSettled(tx, sub, customer, `Invoice ${invoice.number} paid`);
+    return 'paid';
+  }
+  await settleFailure(tx, invoice, payment.failure_message ?? 'The card was declined', known.attempt);
+  return 'failed';
 }
 
 /**

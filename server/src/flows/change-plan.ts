@@ -13,6 +13,7 @@ import * as subscriptions from '../subscriptions/index.js';
 import { type BillingInterval, type BillingPeriod, fromDate } from '../time/index.js';
 import type { BillingRunDeps } from './billing-run.js';
 import { closeOtherPlanCheckouts } from './checkout.js';
+import { applyPayment, issueInvoice } from './invoice-ledger.js';
 import {
   conflictMessage,
   findConflictingPayment,
@@ -570,8 +571,8 @@ export async function completePlanChange(
         throw conflict('subscription.changed', 'This subscription has no such change pending');
       }
       const account = ledgerAccount(sub, customer);
-      let invoice = await invoicing.finalize(tx, orgId, draft.id, account);
-      if (paid) invoice = await invoicing.applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
+      let invoice = await issueInvoice(tx, orgId, draft.id, account);
+      if (paid) invoice = await applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
       await creditToBalance(tx, customer, invoice, account);
       const subscription = await applyChange(tx, sub, {
         plan: pending.plan,

@@ -7,6 +7,7 @@ import * as invoicing from '../invoicing/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type BillingRunDeps, settleFailure } from './billing-run.js';
+import { applyPayment } from './invoice-ledger.js';
 import { customerContext, ledgerAccount } from './subscription-billing.js';
 import { releaseIfSettled } from './subscription-lifecycle.js';
 
@@ -123,12 +124,12 @@ export async function settleAllocatedPayment(
     for (const [i, a] of allocations.entries()) {
       const sub = held.get(owed[i]?.subscription_id ?? '');
       if (!sub) continue;
-      await invoicing.applyPayment(
+      await applyPayment(
         tx,
         { orgId: a.org_id, invoiceId: a.invoice_id },
         payment,
         ledgerAccount(sub, customer),
-        a.amount,
+        { share: a.amount },
       );
     }
     const numbers = owed.map((invoice) => invoice.number).join(', ');

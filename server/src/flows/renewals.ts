@@ -7,6 +7,7 @@ import type { BillingScope } from '../db/scope.js';
 import * as invoicing from '../invoicing/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type BillingInterval, type BillingPeriod, type Clock, fromDate, toDate } from '../time/index.js';
+import { type BatchInvoice, issueInvoice, issueInvoices } from './invoice-ledger.js';
 import {
   closingPeriodOf,
   customerContext,
@@ -160,7 +161,7 @@ export async function renewLocked(
       tax,
     ),
   );
-  await invoicing.finalize(cctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
+  await issueInvoice(cctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
   return true;
 }
 
@@ -199,7 +200,7 @@ async function invoiceFinalPeriod(
       tax,
     ),
   );
-  await invoicing.finalize(ctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
+  await issueInvoice(ctx, sub.org_id, draft.id, ledgerAccount(sub, customer));
 }
 
 /** A renewal that needs no state change: the next period and its invoice, computed in memory. */
@@ -208,7 +209,7 @@ interface PlainRenewal {
   customer: BillingCustomerRow;
   at: Temporal.Instant;
   period: { start: Temporal.Instant; end: Temporal.Instant };
-  invoice: invoicing.BatchInvoice | null;
+  invoice: BatchInvoice | null;
 }
 
 /** Customers' clocks, by organization: a test clock's frozen time, the run's clock otherwise. */
@@ -323,7 +324,7 @@ export async function renewBatch(
       });
     }
 
-    const { deferred } = await invoicing.issueMany(
+    const { deferred } = await issueInvoices(
       tx,
       plain.flatMap((r) => (r.invoice ? [r.invoice] : [])),
     );

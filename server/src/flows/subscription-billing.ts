@@ -9,6 +9,7 @@ import * as invoicing from '../invoicing/index.js';
 import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type Clock, fromDate } from '../time/index.js';
+import { applyPayment, issueInvoice } from './invoice-ledger.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
@@ -190,9 +191,9 @@ export async function subscribeToPlan(
     autoCharge: input.payment === undefined,
   });
   const account = ledgerAccount(subscription, customer);
-  let invoice = await invoicing.finalize(ctx, customer.org_id, draft.id, account);
+  let invoice = await issueInvoice(ctx, customer.org_id, draft.id, account);
   if (input.payment) {
-    invoice = await invoicing.applyPayment(
+    invoice = await applyPayment(
       ctx,
       { orgId: customer.org_id, invoiceId: invoice.id },
       input.payment,

@@ -10,6 +10,7 @@ import * as ledgerModule from '../ledger/index.js';
 import * as payments from '../payments/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { fromDate } from '../time/index.js';
+import { issueInvoice } from './invoice-ledger.js';
 import { customerContext, ledgerAccount, pricedPlan, recordRefund } from './subscription-billing.js';
 
 /**
@@ -247,7 +248,7 @@ async function resumePaused(
     tax,
     autoCharge: true,
   });
-  await invoicing.finalize(tx, orgId, draft.id, ledgerAccount(resumed, customer));
+  await issueInvoice(tx, orgId, draft.id, ledgerAccount(resumed, customer));
   return resumed;
 }
 

@@ -16,20 +16,22 @@ import type {
   LedgerEntryKind,
   PaymentAllocationRow,
   PaymentRow,
-  StatementRow,
 } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import * as events from '../events/index.js';
-import * as ledger from '../ledger/index.js';
 import { fromDate, localDate, toDate } from '../time/index.js';
 import { presentInvoice } from './invoice.schema.js';
 
 /**
  * Invoices (C20): drafted with their lines and totals, then finalized, which hands out the issuer's
- * next number inside the same transaction (a rollback gives it back, so numbers have no gaps), sets
- * the due date and posts the charges to the subscription's ledger. Payments mark them paid; a
- * finalized invoice that is not paid can be voided, with a credit note that takes its charges back.
+ * next number inside the same transaction (a rollback gives it back, so numbers have no gaps) and
+ * sets the due date. Payments mark them paid; a finalized invoice that is not paid can be voided,
+ * with a credit note that takes its charges back.
+ *
+ * What each step means for the subscription's ledger (its charges, a payment, a credit note) is
+ * computed here as entries, and posted by the flow that takes the step, in its transaction: this
+ * module writes no ledger row itself.
  */
 
 /** A line as the billing core rates it. */
@@ -197,17 +199,26 @@ function updateInvoice(
     .executeTakeFirstOrThrow();
 }
 
-/** Tells the organization's webhook endpoints what became of an invoice, lines included. */
-async function emitInvoice(ctx: Ctx, type: events.EventType, invoice: InvoiceRow): Promise<void> {
+/**
+ * Tells the organization's webhook endpoints what became of an invoice, lines included (`lines`: when
+ * the caller has them already; a finalized invoice's lines do not change).
+ */
+async function emitInvoice(
+  ctx: Ctx,
+  type: events.EventType,
+  invoice: InvoiceRow,
+  lines?: InvoiceLineRow[],
+): Promise<void> {
   await events.emit(
     ctx,
     invoice.org_id,
     type,
-    presentInvoice(invoice, await invoiceLines(ctx, invoice.org_id, invoice.id)),
+    presentInvoice(invoice, lines ?? (await invoiceLines(ctx, invoice.org_id, invoice.id))),
   );
 }
 
-async function lockInvoice(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceRow> {
+/** The invoice, locked until the transaction ends: its payments and voids take turns. */
+export async function lockInvoice(ctx: Ctx, orgId: string, invoiceId: string): Promise<InvoiceRow> {
   const row = await ctx.db
     .selectFrom('invoices')
     .selectAll()
@@ -237,12 +248,36 @@ const ledgerKind: Record<InvoiceLineKind, LedgerEntryKind> = {
   adjustment: 'adjustment',
 };
 
+/**
+ * A ledger entry an invoice's step calls for, as the ledger module posts it (its `NewEntry`): the
+ * flow taking the step posts it to the subscription's ledger, once by `sourceKey`.
+ */
+export interface InvoiceEntry {
+  kind: LedgerEntryKind;
+  /** In the customer's favour: positive for payments and credits, negative for charges. */
+  amount: bigint;
+  description: string;
+  effectiveAt: Temporal.Instant;
+  sourceKey: string;
+  invoiceId: string;
+  paymentId?: string;
+}
+
+/**
+ * When an invoice's charges count: charges belong to the month their period starts in, even when
+ * the invoice is issued later (a billing run that was down over midnight). February's fee is in
+ * February's statement, or, once February has closed, in the open month as a labelled late entry.
+ */
+export function chargeDate(periodStart: Temporal.Instant, issuedAt: Temporal.Instant): Temporal.Instant {
+  return Temporal.Instant.compare(periodStart, issuedAt) < 0 ? periodStart : issuedAt;
+}
+
 /** A finalized invoice's charges as ledger entries: a line each, and exclusive tax on top. */
 function chargesOf(
   invoice: InvoiceRow,
   lines: readonly InvoiceLineRow[],
   chargedAt: Temporal.Instant,
-): ledger.NewEntry[] {
+): InvoiceEntry[] {
   return [
     ...lines.map((line) => ({
       kind: ledgerKind[line.kind],
@@ -269,17 +304,19 @@ function chargesOf(
 }
 
 /**
- * Draft → open: the next number from the issuer's register, the due date, the charges posted to the
- * ledger. An invoice with nothing to pay is paid at once. Idempotent: a finalized invoice is returned.
+ * Draft → open: the next number from the issuer's register, the due date (in `timeZone`, the
+ * subscription's). An invoice with nothing to pay is paid at once; one for the card is paid from the
+ * customer's credit balance first. Returns the entries the ledger is owed for it: its charges, and
+ * the credit spent. Idempotent: a finalized invoice is returned as it is, with no entries.
  */
 export async function finalize(
   ctx: Ctx,
   orgId: string,
   invoiceId: string,
-  account: ledger.LedgerAccount,
-): Promise<InvoiceRow> {
+  timeZone: string,
+): Promise<{ invoice: InvoiceRow; entries: InvoiceEntry[] }> {
   const invoice = await lockInvoice(ctx, orgId, invoiceId);
-  if (invoice.status !== 'draft') return invoice;
+  if (invoice.status !== 'draft') return { invoice, entries: [] };
   const instant = ctx.clock.now();
   const now = toDate(instant);
   // The register's row is locked until this transaction ends: concurrent finalizations take turns,
@@ -308,22 +345,19 @@ export async function finalize(
     status: nothingToPay ? 'paid' : 'open',
     finalized_at: now,
     paid_at: nothingToPay ? now : null,
-    due_at: toDate(dueDate(instant, account.timeZone, taken.due_day)),
+    due_at: toDate(dueDate(instant, timeZone, taken.due_day)),
     next_attempt_at: invoice.auto_charge && !nothingToPay ? now : null,
     updated_at: now,
   });
 
   const lines = await invoiceLines(ctx, orgId, invoice.id);
-  // Charges belong to the month their period starts in, even when the invoice is issued later (a
-  // billing run that was down over midnight): February's fee is in February's statement, or, once
-  // February has closed, in the open month as a labelled late entry.
-  const periodStart = fromDate(invoice.period_start);
-  const chargedAt = Temporal.Instant.compare(periodStart, instant) < 0 ? periodStart : instant;
-  await ledger.post(ctx, account, chargesOf(finalized, lines, chargedAt));
+  const charges = chargesOf(finalized, lines, chargeDate(fromDate(invoice.period_start), instant));
   const presented = presentInvoice(finalized, lines);
   await events.emit(ctx, orgId, 'invoice.finalized', presented);
   if (finalized.status === 'paid') await events.emit(ctx, orgId, 'invoice.paid', presented);
-  return finalized.auto_charge ? spendCredit(ctx, finalized, account) : finalized;
+  if (!finalized.auto_charge) return { invoice: finalized, entries: charges };
+  const spent = await spendCredit(ctx, finalized);
+  return { invoice: spent.invoice, entries: [...charges, ...(spent.entry ? [spent.entry] : [])] };
 }
 
 /**
@@ -336,23 +370,25 @@ export async function finalize(
 async function spendCredit(
   ctx: Ctx,
   invoice: InvoiceRow,
-  account: ledger.LedgerAccount,
-): Promise<InvoiceRow> {
-  if (invoice.status !== 'open' || invoice.total - invoice.amount_paid <= 0n) return invoice;
-  if ((await customers.orgsWithCredit(ctx, [invoice.org_id])).size === 0) return invoice;
+): Promise<{ invoice: InvoiceRow; entry?: InvoiceEntry }> {
+  if (invoice.status !== 'open' || invoice.total - invoice.amount_paid <= 0n) return { invoice };
+  if ((await customers.orgsWithCredit(ctx, [invoice.org_id])).size === 0) return { invoice };
   const customer = await customers.lockCustomer(ctx, invoice.org_id);
   const balance = customers.balanceOf(await customers.balanceTransactions(ctx, invoice.org_id));
   const due = invoice.total - invoice.amount_paid;
   const applied = balance < due ? balance : due;
-  if (applied <= 0n) return invoice;
+  if (applied <= 0n) return { invoice };
   const spent = await customers.recordBalanceTransaction(ctx, customer, {
     amount: -applied,
     sourceKey: `invoice:${invoice.id}`,
     description: `Applied to ${invoice.number ?? 'an invoice'}`,
   });
-  if (!spent) return invoice;
-  await ledger.post(ctx, account, [
-    {
+  if (!spent) return { invoice };
+  const updated = await settleAmount(ctx, invoice, applied);
+  if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated);
+  return {
+    invoice: updated,
+    entry: {
       kind: 'credit',
       amount: applied,
       description: `Credit balance applied to ${invoice.number ?? 'invoice'}`,
@@ -360,10 +396,7 @@ async function spendCredit(
       sourceKey: `balance:${invoice.id}`,
       invoiceId: invoice.id,
     },
-  ]);
-  const updated = await settleAmount(ctx, invoice, applied);
-  if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated);
-  return updated;
+  };
 }
 
 /** `amount` more paid toward an open invoice: paid in full, or still open with what is left due. */
@@ -381,38 +414,37 @@ async function settleAmount(ctx: Ctx, invoice: InvoiceRow, amount: bigint): Prom
 }
 
 /**
- * A succeeded payment for an invoice: posted to the ledger (once, by payment and invoice), and the
- * invoice paid when it is covered. Money that arrives for an invoice already settled stays as credit
- * in the ledger. `share`: the part of a payment that settled several invoices at once which is this
- * invoice's.
+ * A succeeded payment for an invoice, as its ledger entry: keyed by payment (and invoice, for
+ * `share`: the part of a payment that settled several invoices at once which is this invoice's), so
+ * the ledger takes it once. The flow posts it, then `settlePayment` when the ledger took it.
  */
-export async function applyPayment(
+export function paymentEntry(invoice: InvoiceRow, payment: PaymentRow, share?: bigint): InvoiceEntry {
+  return {
+    kind: 'payment',
+    amount: share ?? payment.amount,
+    description: `Payment for ${invoice.number ?? 'invoice'}`,
+    // When the money moved: a debit confirmed days later belongs to the day it was made.
+    effectiveAt: fromDate(payment.created_at),
+    sourceKey: share === undefined ? `payment:${payment.id}` : `payment:${payment.id}:${invoice.id}`,
+    invoiceId: invoice.id,
+    paymentId: payment.id,
+  };
+}
+
+/**
+ * `amount` of a payment the ledger has just taken for `invoice` (locked by `lockInvoice`): the
+ * invoice paid when it is covered. Money that arrives for an invoice already settled (or voided)
+ * changes nothing here and stays as credit in the ledger.
+ */
+export async function settlePayment(
   ctx: Ctx,
-  invoiceRef: { orgId: string; invoiceId: string },
-  payment: PaymentRow,
-  account: ledger.LedgerAccount,
-  share?: bigint,
+  invoice: InvoiceRow,
+  amount: bigint,
+  lines?: InvoiceLineRow[],
 ): Promise<InvoiceRow> {
-  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
-  if (payment.status !== 'succeeded') return invoice;
-  const amount = share ?? payment.amount;
-  const [posted] = await ledger.post(ctx, account, [
-    {
-      kind: 'payment',
-      amount,
-      description: `Payment for ${invoice.number ?? 'invoice'}`,
-      // When the money moved: a debit confirmed days later belongs to the day it was made.
-      effectiveAt: fromDate(payment.created_at),
-      sourceKey: share === undefined ? `payment:${payment.id}` : `payment:${payment.id}:${invoice.id}`,
-      invoiceId: invoice.id,
-      paymentId: payment.id,
-    },
-  ]);
-  if (!posted || invoice.status !== 'open') return invoice;
+  if (invoice.status !== 'open') return invoice;
   const updated = await settleAmount(ctx, invoice, amount);
-  if (updated.status === 'paid') {
-    await emitInvoice(ctx, 'invoice.paid', updated);
-  }
+  if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated, lines);
   return updated;
 }
 
@@ -491,15 +523,14 @@ export async function recordFailedAttempt(
 }
 
 /**
- * Voids a finalized invoice nobody has paid: a credit note takes its charges back in the ledger.
- * Its number stays used, so the register keeps no gap.
+ * Voids a finalized invoice nobody has paid: a credit note, and its entry, which takes the charges
+ * back in the ledger. Its number stays used, so the register keeps no gap.
  */
 export async function voidInvoice(
   ctx: Ctx,
   invoiceRef: { orgId: string; invoiceId: string },
   reason: string,
-  account: ledger.LedgerAccount,
-): Promise<InvoiceRow> {
+): Promise<{ invoice: InvoiceRow; entry: InvoiceEntry }> {
   const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
   if (invoice.status !== 'open' && invoice.status !== 'uncollectible') {
     throw conflict('invoice.not_voidable', `A ${invoice.status} invoice cannot be voided`);
@@ -521,16 +552,6 @@ export async function voidInvoice(
       created_at: toDate(now),
     })
     .execute();
-  await ledger.post(ctx, account, [
-    {
-      kind: 'credit',
-      amount: invoice.total,
-      description: `Credit note for ${invoice.number}: ${reason}`,
-      effectiveAt: now,
-      sourceKey: `invoice:${invoice.id}:void`,
-      invoiceId: invoice.id,
-    },
-  ]);
   await recordAudit(ctx, {
     orgId: invoice.org_id,
     action: 'invoice.voided',
@@ -546,7 +567,17 @@ export async function voidInvoice(
     updated_at: toDate(now),
   });
   await emitInvoice(ctx, 'invoice.voided', voided);
-  return voided;
+  return {
+    invoice: voided,
+    entry: {
+      kind: 'credit',
+      amount: invoice.total,
+      description: `Credit note for ${invoice.number}: ${reason}`,
+      effectiveAt: now,
+      sourceKey: `invoice:${invoice.id}:void`,
+      invoiceId: invoice.id,
+    },
+  };
 }
 
 /**
@@ -662,6 +693,30 @@ export async function listInvoices(
 }
 
 /** Open invoices whose next automatic attempt is due by `now`: the billing run's collections. */
+/** The lines of several invoices of a batch, by invoice id, in one query. */
+export async function linesOfInvoices(
+  ctx: Ctx,
+  refs: readonly { org_id: string; id: string }[],
+): Promise<Map<string, InvoiceLineRow[]>> {
+  const byInvoice = new Map<string, InvoiceLineRow[]>();
+  if (refs.length === 0) return byInvoice;
+  const lines = await ctx.db
+    .selectFrom('invoice_lines')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, invoice_id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
+    )
+    .orderBy('invoice_id')
+    .orderBy('position')
+    .execute();
+  for (const line of lines) {
+    const of = byInvoice.get(line.invoice_id);
+    if (of) of.push(line);
+    else byInvoice.set(line.invoice_id, [line]);
+  }
+  return byInvoice;
+}
+
 /** Several invoices by reference in one query (a batch of the billing run). */
 export async function invoicesByRefs(
   ctx: Ctx,
@@ -725,36 +780,25 @@ export async function awaitPaymentOutcome(ctx: Ctx, invoiceRef: { orgId: string;
     .execute();
 }
 
-/** One invoice to issue in a batch: the draft, its ledger account, and "now" on its customer's clock. */
+/** One invoice to issue in a batch: the draft, "now" on its customer's clock, and its zone (due dates). */
 export interface BatchInvoice {
   draft: DraftInvoice;
-  account: ledger.LedgerAccount;
   at: Temporal.Instant;
+  timeZone: string;
 }
 
 /**
  * `createDraft` and `finalize` for many invoices at once (the billing run's batches), the same rows
  * written with a few multi-row statements. Each issuer's register row is taken once, under its lock,
  * for a contiguous range of numbers handed out in the order given; a rollback returns the range.
- *
- * An invoice whose charges would land in a month already closed is not issued here (`deferred`):
- * its entries go late into the open month, which `finalize` knows how to do one at a time.
+ * Returns each invoice, in the order given, with the charges the ledger is owed for it (dated by
+ * `chargeDate`). The credit balance is not spent here: a customer with credit goes through `finalize`.
  */
 export async function issueMany(
   ctx: Ctx,
   batch: readonly BatchInvoice[],
-): Promise<{ issued: InvoiceRow[]; deferred: BatchInvoice[] }> {
-  // Charges belong to the month their period starts in (see `finalize`).
-  const chargedAt = (item: BatchInvoice) =>
-    Temporal.Instant.compare(item.draft.periodStart, item.at) < 0 ? item.draft.periodStart : item.at;
-  const statements = await ledger.statementsFor(
-    ctx,
-    batch.map((item) => ({ account: item.account, at: chargedAt(item) })),
-  );
-  const statementOf = new Map(batch.map((item, i) => [item, statements[i]]));
-  const deferred = batch.filter((item) => statementOf.get(item)?.status !== 'open');
-  const issuing = batch.filter((item) => statementOf.get(item)?.status === 'open');
-  if (issuing.length === 0) return { issued: [], deferred };
+): Promise<{ invoice: InvoiceRow; entries: InvoiceEntry[] }[]> {
+  if (batch.length === 0) return [];
   // Many invoices share a zone, a moment and a due day: each due date is computed once.
   const dueDates = new Map<string, Date>();
   const dueDateOf = (at: Temporal.Instant, timeZone: string, dueDay: number) => {
@@ -767,10 +811,10 @@ export async function issueMany(
     return due;
   };
 
-  const issuers = [...new Set(issuing.map((item) => item.draft.issuerId))].sort();
+  const issuers = [...new Set(batch.map((item) => item.draft.issuerId))].sort();
   const ranges = new Map<string, { prefix: string; dueDay: number; next: bigint }>();
   for (const issuerId of issuers) {
-    const count = issuing.filter((item) => item.draft.issuerId === issuerId).length;
+    const count = batch.filter((item) => item.draft.issuerId === issuerId).length;
     const taken = await ctx.db
       .updateTable('billing_settings')
       .set({ next_invoice_number: sql`next_invoice_number + ${count}` })
@@ -781,7 +825,7 @@ export async function issueMany(
     ranges.set(issuerId, { prefix: taken.invoice_prefix, dueDay: taken.due_day, next: BigInt(taken.first) });
   }
 
-  const invoices: InvoiceRow[] = [];
+  const issued: { invoice: InvoiceRow; entries: InvoiceEntry[] }[] = [];
   const lines: InvoiceLineRow[] = [];
   const numbers: {
     org_id: string;
@@ -790,15 +834,10 @@ export async function issueMany(
     invoice_id: string;
     assigned_at: Date;
   }[] = [];
-  const postings: { account: ledger.LedgerAccount; statement: StatementRow; entries: ledger.NewEntry[] }[] =
-    [];
   const finalized: { orgId: string; type: events.EventType; object: object }[] = [];
-  for (const item of issuing) {
-    const { draft, account, at } = item;
+  for (const { draft, at, timeZone } of batch) {
     const range = ranges.get(draft.issuerId);
-    const statement = statementOf.get(item);
-    if (!range || !statement)
-      throw new Error('unreachable: every issuing invoice has a range and a statement');
+    if (!range) throw new Error('unreachable: every issuer in the batch has a range');
     const number = `${range.prefix}-${range.next.toString().padStart(6, '0')}`;
     range.next += 1n;
     const now = toDate(at);
@@ -810,13 +849,12 @@ export async function issueMany(
       status: nothingToPay ? 'paid' : 'open',
       finalized_at: now,
       paid_at: nothingToPay ? now : null,
-      due_at: dueDateOf(at, account.timeZone, range.dueDay),
+      due_at: dueDateOf(at, timeZone, range.dueDay),
       next_attempt_at: draft.autoCharge && !nothingToPay ? now : null,
     };
     const invoiceLinesOf = draft.lines.map((line, position) =>
       lineRow(draft.orgId, invoice.id, line, position),
     );
-    invoices.push(invoice);
     lines.push(...invoiceLinesOf);
     numbers.push({
       org_id: draft.issuerId,
@@ -825,18 +863,17 @@ export async function issueMany(
       invoice_id: invoice.id,
       assigned_at: now,
     });
-    postings.push({ account, statement, entries: chargesOf(invoice, invoiceLinesOf, chargedAt(item)) });
+    issued.push({ invoice, entries: chargesOf(invoice, invoiceLinesOf, chargeDate(draft.periodStart, at)) });
     const presented = presentInvoice(invoice, invoiceLinesOf);
     finalized.push({ orgId: draft.orgId, type: 'invoice.finalized', object: presented });
     if (nothingToPay) finalized.push({ orgId: draft.orgId, type: 'invoice.paid', object: presented });
   }
   await ctx.db
     .insertInto('invoices')
-    .values(invoices.map((row) => ({ ...row, bill_to: JSON.stringify(row.bill_to) })))
+    .values(issued.map(({ invoice }) => ({ ...invoice, bill_to: JSON.stringify(invoice.bill_to) })))
     .execute();
   if (lines.length > 0) await ctx.db.insertInto('invoice_lines').values(lines).execute();
   await ctx.db.insertInto('invoice_numbers').values(numbers).execute();
-  await ledger.postToOpenStatements(ctx, postings);
   await events.emitMany(ctx, finalized);
-  return { issued: invoices, deferred };
+  return issued;
 }

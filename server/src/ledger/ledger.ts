@@ -97,6 +97,13 @@ export async function post(ctx: Ctx, account: LedgerAccount, entries: NewEntry[]
   const now = ctx.clock.now();
   for (const entry of entries) {
     if (entry.amount === 0n) continue;
+    // Usually the entry's month has its statement, open: one statement posts it.
+    const posted = await postToOpenMonth(ctx, account, entry, toDate(now));
+    if (posted) {
+      added.push(posted);
+      continue;
+    }
+    // Its month has no statement yet, or a closed one, or the entry was posted before.
     let statement = await statementFor(ctx, account, entry.effectiveAt);
     let description = entry.description;
     let late = false;
@@ -120,6 +127,39 @@ export async function post(ctx: Ctx, account: LedgerAccount, entries: NewEntry[]
     if (row) added.push(row);
   }
   return added;
+}
+
+/**
+ * Posts `entry` into the open statement of its month, in one statement: the statement read and
+ * locked FOR SHARE (as `statementFor` does) by the insert itself. Undefined when nothing was posted:
+ * the month has no statement yet or a closed one (the caller takes the long way), or the entry's
+ * cause was posted before (the long way posts nothing either).
+ */
+async function postToOpenMonth(
+  ctx: Ctx,
+  account: LedgerAccount,
+  entry: NewEntry,
+  postedAt: Date,
+): Promise<LedgerEntryRow | undefined> {
+  const month = calendarMonthPeriod(entry.effectiveAt, account.timeZone)
+    .start.toPlainDate()
+    .toPlainYearMonth()
+    .toString();
+  const row = entryRow(account, '', entry, { description: entry.description, late: false, postedAt });
+  const { rows } = await sql<LedgerEntryRow>`
+    insert into ledger_entries (org_id, id, subscription_id, statement_id, kind, amount, currency,
+      description, effective_at, late, invoice_id, payment_id, refund_id, source_key, posted_at)
+    select statement.org_id, ${row.id}::text, statement.subscription_id, statement.id, ${row.kind}::text,
+      ${row.amount}::int8, ${row.currency}::text, ${row.description}::text, ${row.effective_at}::timestamptz,
+      false, ${row.invoice_id}::text, ${row.payment_id}::text, ${row.refund_id}::text,
+      ${row.source_key}::text, ${row.posted_at}::timestamptz
+    from statements statement
+    where statement.org_id = ${account.orgId} and statement.subscription_id = ${account.subscriptionId}
+      and statement.month = ${month} and statement.status = 'open'
+    for share
+    on conflict (org_id, source_key) do nothing
+    returning *`.execute(ctx.db);
+  return rows[0];
 }
 
 /** A ledger entry's row: `description` and `late` as the posting decided (a late entry is labelled). */

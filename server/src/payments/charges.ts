@@ -26,22 +26,26 @@ export async function withRetries<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function chargeSavedMethod(
-  ctx: Ctx,
-  gateway: PaymentGateway,
-  input: {
-    orgId: string;
-    customerId: string;
-    gatewayCustomerRef: string;
-    paymentMethodRef: string;
-    amount: bigint;
-    currency: string;
-    description: string;
-    idempotencyKey: string;
-    invoiceId?: string;
-  },
-): Promise<PaymentRow> {
-  const payment: GatewayPayment = await withRetries(() =>
+/** What charging a saved method asks: at the gateway, and of the payment recorded here. */
+export interface SavedMethodCharge {
+  orgId: string;
+  customerId: string;
+  gatewayCustomerRef: string;
+  paymentMethodRef: string;
+  amount: bigint;
+  currency: string;
+  description: string;
+  idempotencyKey: string;
+  invoiceId?: string;
+}
+
+/**
+ * The gateway charges a saved method, nobody present; nothing is recorded here. Outside any
+ * transaction: the key makes a repeat (a timeout retried, a crash before the answer was recorded)
+ * the same charge.
+ */
+export function chargeAtGateway(gateway: PaymentGateway, input: SavedMethodCharge): Promise<GatewayPayment> {
+  return withRetries(() =>
     gateway.chargeOffSession({
       gatewayCustomerRef: input.gatewayCustomerRef,
       paymentMethodRef: input.paymentMethodRef,
@@ -52,19 +56,36 @@ export async function chargeSavedMethod(
       idempotencyKey: input.idempotencyKey,
     }),
   );
-  return ctx.db.transaction().execute((tx) =>
-    recordPayment(
-      { ...ctx, db: tx },
-      {
-        orgId: input.orgId,
-        customerId: input.customerId,
-        gateway: gateway.name,
-        checkoutSessionId: null,
-        invoiceId: input.invoiceId ?? null,
-        payment,
-      },
-    ),
-  );
+}
+
+/**
+ * The gateway's answer to `chargeAtGateway`, recorded in the caller's transaction (with what the
+ * payment settles, when the caller does both at once). Recording the same answer twice records it once.
+ */
+export function recordCharge(
+  ctx: Ctx,
+  gateway: PaymentGateway,
+  input: SavedMethodCharge,
+  answer: GatewayPayment,
+): Promise<PaymentRow> {
+  return recordPayment(ctx, {
+    orgId: input.orgId,
+    customerId: input.customerId,
+    gateway: gateway.name,
+    checkoutSessionId: null,
+    invoiceId: input.invoiceId ?? null,
+    payment: answer,
+  });
+}
+
+/** `chargeAtGateway`, then its answer recorded in a transaction of its own. */
+export async function chargeSavedMethod(
+  ctx: Ctx,
+  gateway: PaymentGateway,
+  input: SavedMethodCharge,
+): Promise<PaymentRow> {
+  const answer = await chargeAtGateway(gateway, input);
+  return ctx.db.transaction().execute((tx) => recordCharge({ ...ctx, db: tx }, gateway, input, answer));
 }
 
 export async function listPayments(ctx: Ctx, orgId: string): Promise<PaymentRow[]> {

@@ -1,13 +1,16 @@
 // Public surface of payments (C11–C15): the gateway port, its adapters, checkout sessions, payments.
 
 export {
+  chargeAtGateway,
   chargeSavedMethod,
   listPayments,
   listRefunds,
   presentRefund,
+  recordCharge,
   recordGatewayRefund,
   refreshPayment,
   refundPayment,
+  type SavedMethodCharge,
   withRetries,
 } from './charges.js';
 export {

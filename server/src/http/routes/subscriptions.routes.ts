@@ -8,6 +8,7 @@ import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
 import { describeSubscription } from '../../flows/billing-customer.js';
 import { collectInvoice, runBilling } from '../../flows/billing-run.js';
 import { changePlan, previewPlanChange, withdrawScheduledChange } from '../../flows/change-plan.js';
+import { voidInvoice } from '../../flows/invoice-ledger.js';
 import { payOpenInvoices } from '../../flows/pay-open-invoices.js';
 import { customerContext, ledgerAccount } from '../../flows/subscription-billing.js';
 import * as lifecycle from '../../flows/subscription-lifecycle.js';
@@ -386,7 +387,7 @@ export const subscriptionsRoutes = [
       if (!invoice.subscription_id) throw notFound('invoice.not_found', 'No such invoice');
       const sub = await subscriptions.getSubscription(ctx, params.org_id, invoice.subscription_id);
       const customer = await customers.getCustomer(ctx, params.org_id);
-      const voided = await invoicing.voidInvoice(
+      const voided = await voidInvoice(
         ctx,
         { orgId: params.org_id, invoiceId: invoice.id },
         body.reason,

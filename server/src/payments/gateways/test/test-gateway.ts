@@ -191,7 +191,8 @@ export class TestGateway implements PaymentGateway {
       failure_code: result.code ?? null,
       failure_message: result.message ?? null,
     };
-    const paymentId = await this.deps.db.transaction().execute(async (tx) => {
+    // The payment as it is after this call: the one just made, or the one the same key made before.
+    const payment = await this.deps.db.transaction().execute(async (tx) => {
       const created = await this.insertKeyed(tx, 'payment', input.idempotencyKey, data);
       if (created.fresh) {
         await this.emit(
@@ -202,9 +203,8 @@ export class TestGateway implements PaymentGateway {
           result.message,
         );
       }
-      return created.id;
+      return { id: created.id, data: created.data as PaymentData };
     });
-    const payment = await this.load<PaymentData>('payment', paymentId);
     this.faultAfter();
     return presentPayment(payment.id, payment.data);
   }
@@ -632,14 +632,14 @@ export class TestGateway implements PaymentGateway {
       .onConflict((c) => c.columns(['kind', 'idempotency_key']).doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (inserted) return { id: inserted.id, fresh: true };
+    if (inserted) return { id: inserted.id, fresh: true, data: data as unknown };
     const existing = await tx
       .selectFrom('test_gateway_objects')
-      .select('id')
+      .select(['id', 'data'])
       .where('kind', '=', kind)
       .where('idempotency_key', '=', idempotencyKey)
       .executeTakeFirstOrThrow();
-    return { id: existing.id, fresh: false };
+    return { id: existing.id, fresh: false, data: existing.data as unknown };
   }
 
   private async insert(tx: Tx, kind: Kind, data: object) {

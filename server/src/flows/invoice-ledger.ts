@@ -1,0 +1,104 @@
+import type { Temporal } from 'temporal-polyfill';
+import type { Ctx } from '../context.js';
+import type { InvoiceLineRow, InvoiceRow, PaymentRow, StatementRow } from '../db/schema.js';
+import * as invoicing from '../invoicing/index.js';
+import * as ledger from '../ledger/index.js';
+
+/**
+ * An invoice's steps that move money, each with its entries posted to the subscription's ledger in
+ * the caller's transaction: issued (its charges, and the credit balance spent on it), paid, voided.
+ * Invoicing computes the entries; posting them is this step of the flow, so every caller that issues,
+ * pays or voids an invoice goes through here and none posts twice or forgets. The ledger takes each
+ * cause once (entries are keyed by `sourceKey`), and refuses entries into a closed month, which
+ * `ledger.post` routes late into the open month.
+ */
+
+/** Finalizes a draft (see `invoicing.finalize`) and posts what it charged. */
+export async function issueInvoice(
+  ctx: Ctx,
+  orgId: string,
+  draftId: string,
+  account: ledger.LedgerAccount,
+): Promise<InvoiceRow> {
+  const { invoice, entries } = await invoicing.finalize(ctx, orgId, draftId, account.timeZone);
+  await ledger.post(ctx, account, entries);
+  return invoice;
+}
+
+/**
+ * A succeeded payment for an invoice: posted to the ledger once (by payment and invoice), and the
+ * invoice paid when it is covered. The ledger's key decides: a payment reported again (a webhook
+ * after the return, a crash and a retry) posts nothing and pays nothing twice. `share`: the part of
+ * a payment that settled several invoices at once which is this invoice's. `lines`: the invoice's
+ * lines, when the caller has read them already (for the `invoice.paid` event).
+ */
+export async function applyPayment(
+  ctx: Ctx,
+  invoiceRef: { orgId: string; invoiceId: string },
+  payment: PaymentRow,
+  account: ledger.LedgerAccount,
+  options: { share?: bigint; lines?: InvoiceLineRow[] } = {},
+): Promise<InvoiceRow> {
+  const invoice = await invoicing.lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  if (payment.status !== 'succeeded') return invoice;
+  const entry = invoicing.paymentEntry(invoice, payment, options.share);
+  const [posted] = await ledger.post(ctx, account, [entry]);
+  return posted ? invoicing.settlePayment(ctx, invoice, entry.amount, options.lines) : invoice;
+}
+
+/** Voids an unpaid invoice (see `invoicing.voidInvoice`) and posts its credit note. */
+export async function voidInvoice(
+  ctx: Ctx,
+  invoiceRef: { orgId: string; invoiceId: string },
+  reason: string,
+  account: ledger.LedgerAccount,
+): Promise<InvoiceRow> {
+  const { invoice, entry } = await invoicing.voidInvoice(ctx, invoiceRef, reason);
+  await ledger.post(ctx, account, [entry]);
+  return invoice;
+}
+
+/** One invoice to issue in a batch: the draft, its ledger account, and "now" on its customer's clock. */
+export interface BatchInvoice {
+  draft: invoicing.DraftInvoice;
+  account: ledger.LedgerAccount;
+  at: Temporal.Instant;
+}
+
+/**
+ * `issueInvoice` for many invoices at once (the billing run's batches), with multi-row statements:
+ * the statements their charges go into found (or opened) in one go, the invoices issued by
+ * `invoicing.issueMany`, and their charges posted in one statement.
+ *
+ * An invoice whose charges would land in a month already closed is not issued here (`deferred`):
+ * its entries go late into the open month, which `issueInvoice` knows how to do one at a time.
+ */
+export async function issueInvoices(
+  ctx: Ctx,
+  batch: readonly BatchInvoice[],
+): Promise<{ issued: InvoiceRow[]; deferred: BatchInvoice[] }> {
+  const chargedAt = (item: BatchInvoice) => invoicing.chargeDate(item.draft.periodStart, item.at);
+  const statements = await ledger.statementsFor(
+    ctx,
+    batch.map((item) => ({ account: item.account, at: chargedAt(item) })),
+  );
+  const issuing: { item: BatchInvoice; statement: StatementRow }[] = [];
+  const deferred: BatchInvoice[] = [];
+  for (const [i, item] of batch.entries()) {
+    const statement = statements[i];
+    if (statement?.status === 'open') issuing.push({ item, statement });
+    else deferred.push(item);
+  }
+  const issued = await invoicing.issueMany(
+    ctx,
+    issuing.map(({ item }) => ({ draft: item.draft, at: item.at, timeZone: item.account.timeZone })),
+  );
+  await ledger.postToOpenStatements(
+    ctx,
+    issued.map(({ entries }, i) => {
+      const { item, statement } = issuing[i] as (typeof issuing)[number];
+      return { account: item.account, statement, entries };
+    }),
+  );
+  return { issued: issued.map(({ invoice }) => invoice), deferred };
+}
