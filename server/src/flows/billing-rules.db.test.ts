@@ -43,6 +43,7 @@ const tested = [
   'R19',
   'R20',
   'R21',
+  'R25',
 ];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
@@ -457,8 +458,29 @@ describe.each(engines())('billing rules on %s', (engine) => {
     expect(await east.invoices()).toMatchObject([{ total: 1355, status: 'paid' }]);
     expect((await east.call('GET', `/v1/subscriptions/${east.sub.id}`)).json().status).toBe('cancelled');
 
+    // The invoice names the period it bills, the one that ended, as its line does.
+    const [march] = await west.invoices();
+    expect(march).toMatchObject({
+      period_start: '2027-03-11T06:00:00.000Z',
+      period_end: '2027-04-01T07:00:00.000Z',
+    });
+    expect(march.lines).toMatchObject([
+      { period_start: '2027-03-11T06:00:00.000Z', period_end: '2027-04-01T07:00:00.000Z', amount: 1419 },
+    ]);
+    // March's fee is March's license charge; its payment, on 1 April, is April's credit.
+    const statements = async () =>
+      (await west.call('GET', `/v1/statements?subscription_id=${west.sub.id}`)).json().data.reverse();
+    expect(await statements()).toMatchObject([
+      { month: '2027-03', status: 'closed', license_charges: 1419, credits: 0, closing_balance: -1419 },
+      { month: '2027-04', status: 'open', opening_balance: -1419, credits: 1419, closing_balance: 0 },
+    ]);
+
     await west.advance('2027-05-01T07:00:00Z');
     expect((await west.invoices()).map((i: { total: number }) => i.total)).toEqual([1419, 2000]);
+    expect((await west.invoices())[1]).toMatchObject({
+      period_start: '2027-04-01T07:00:00.000Z',
+      period_end: '2027-05-01T07:00:00.000Z',
+    });
 
     // Cancelled after renewals, April's and May's invoices both exist; June 1 bills May, whole.
     await west.call('POST', `/v1/subscriptions/${west.sub.id}/cancel`, {});
@@ -631,6 +653,57 @@ describe.each(engines())('billing rules on %s', (engine) => {
       transactions: [],
     });
   });
+  it('R25: ended now, a fee in arrears is invoiced for the days used and charged to the card', async () => {
+    const who = await customerWithCard('arrears', '2027-03-11T06:00:00Z', losAngeles);
+    const payments = async () => (await who.call('GET', '/v1/payments')).json().data;
+    const paymentsBefore = (await payments()).length;
+    // 20:00Z on 20 March is the 20th in Los Angeles: billable from the 10th (22 of 31 days), 12 days
+    // left: 2000 × 22 / 31 = 1419.35 → 1419, less 2000 × 12 / 31 = 774.19 → 774: 645 for 10 days.
+    await who.advance('2027-03-20T20:00:00Z');
+    const cancel = () => who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    const answers = await Promise.all([cancel(), cancel(), cancel()]);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    const [last, ...others] = await who.invoices();
+    expect(others).toEqual([]);
+    expect(last).toMatchObject({
+      total: 645,
+      status: 'open',
+      billing_reason: 'subscription_cycle',
+      period_start: '2027-03-11T06:00:00.000Z',
+      period_end: '2027-03-20T20:00:00.000Z',
+    });
+    expect(last.lines).toMatchObject([
+      { kind: 'license', description: 'Pro in arrears, 10 of 31 days until cancelled', amount: 645 },
+    ]);
+    // The billing run charges it as it charges a renewal: once, to the saved card.
+    await who.advance('2027-03-20T20:01:00Z');
+    await who.advance('2027-04-01T07:00:00Z');
+    expect(await who.invoices()).toMatchObject([{ total: 645, status: 'paid', amount_due: 0 }]);
+    const charged = (await payments()).slice(0, (await payments()).length - paymentsBefore);
+    expect(charged.map((p: { amount: number }) => p.amount)).toEqual([645]);
+    expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(0);
+  });
+
+  it('R25: ended now, the minimum commitment of the days used is topped up', async () => {
+    // Basic committed (1000 in advance, minimum 3000) from the 10th in Los Angeles: 710 paid.
+    const who = await customer('committed', '2027-03-11T06:00:00Z');
+    expect(who.session.amount).toBe(710);
+    await who.advance('2027-03-20T20:00:00Z');
+    await who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    // Unused: 1000 × 12 / 31 = 387.10 → −387. Committed for the 10 days used: 3000 × 22 / 31 =
+    // 2129.03 → 2129 less 3000 × 12 / 31 = 1161.29 → 1161: 968; billed for them 710 − 387 = 323;
+    // top-up 968 − 323 = 645. The invoice nets the two: 258, charged; nothing is credited.
+    const last = (await who.invoices()).at(-1);
+    expect(last.lines.map((l: { kind: string; amount: number }) => [l.kind, l.amount])).toEqual([
+      ['adjustment', 645],
+      ['proration_credit', -387],
+    ]);
+    expect(last).toMatchObject({ total: 258, status: 'open' });
+    await who.advance('2027-03-21T20:00:00Z');
+    expect((await who.invoices()).at(-1)).toMatchObject({ total: 258, status: 'paid' });
+    expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(0);
+  });
+
   it('R18: the credit balance pays the next invoices before the card', async () => {
     const who = await customer('pro', '2027-03-01T20:00:00Z');
     // Cancelled on 2 March: 30 of 31 days, 2000 × 30 / 31 = 1935.48 → 1935 credited.
