@@ -4,6 +4,7 @@ export {
   abandonedChangeDrafts,
   allocatePayment,
   allocationsOf,
+  applyCheckoutCredit,
   applyPayment,
   awaitPaymentOutcome,
   type BatchInvoice,

@@ -331,7 +331,8 @@ export async function finalize(
  * holds, up to what is due; the card is charged only the rest, and an invoice the credit covers is
  * paid without a charge. The customer's row is locked so two invoices finalized at once spend the
  * balance in turn, and the spending is keyed by the invoice, so it happens once. (An invoice paid
- * at checkout is not for the card: its payment was quoted and taken before it was issued.)
+ * at checkout is not for the card: its payment, and the credit it took, were quoted and taken
+ * before it was issued; see applyCheckoutCredit.)
  */
 async function spendCredit(
   ctx: Ctx,
@@ -362,6 +363,35 @@ async function spendCredit(
     },
   ]);
   const updated = await settleAmount(ctx, invoice, applied);
+  if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated);
+  return updated;
+}
+
+/**
+ * A checkout's first invoice, paid in part (or whole) by the credit the checkout took from the
+ * balance when it opened (R27): the ledger's credit entry, keyed by the invoice as R18's is, and the
+ * amount paid. The balance transaction was written by the checkout.
+ */
+export async function applyCheckoutCredit(
+  ctx: Ctx,
+  invoiceRef: { orgId: string; invoiceId: string },
+  amount: bigint,
+  account: ledger.LedgerAccount,
+): Promise<InvoiceRow> {
+  const invoice = await lockInvoice(ctx, invoiceRef.orgId, invoiceRef.invoiceId);
+  if (amount <= 0n || invoice.status !== 'open') return invoice;
+  const [posted] = await ledger.post(ctx, account, [
+    {
+      kind: 'credit',
+      amount,
+      description: `Credit balance applied to ${invoice.number ?? 'invoice'}`,
+      effectiveAt: ctx.clock.now(),
+      sourceKey: `balance:${invoice.id}`,
+      invoiceId: invoice.id,
+    },
+  ]);
+  if (!posted) return invoice;
+  const updated = await settleAmount(ctx, invoice, amount);
   if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated);
   return updated;
 }

@@ -11,6 +11,7 @@ export {
   withRetries,
 } from './charges.js';
 export {
+  attachGatewaySession,
   claimGatewayEvent,
   findCheckoutByGatewayRef,
   findPayment,

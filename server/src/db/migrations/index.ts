@@ -12,6 +12,7 @@ import * as calendar from './0010_calendar.js';
 import * as subscriptionEventOrder from './0012_subscription_event_order.js';
 import * as invoiceCycles from './0013_invoice_cycles.js';
 import * as customerBalance from './0014_customer_balance.js';
+import * as checkoutCredit from './0016_checkout_credit.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0012_subscription_event_order': subscriptionEventOrder,
   '0013_invoice_cycles': invoiceCycles,
   '0014_customer_balance': customerBalance,
+  '0016_checkout_credit': checkoutCredit,
 };
