@@ -102,10 +102,10 @@ export async function startPlanCheckout(
 ) {
   let quoted = await quotePlanCheckout(ctx, orgId, planId, options);
   // A paid plan replaces what the organization pays for: the other open checkouts for a plan (another
-  // tab, the back button) are closed at their gateways, before this one takes the credit balance
-  // (which they give back as they close, R27) and again once it exists.
+  // tab, the back button) are closed at their gateways once this one exists, and first, before it
+  // takes the credit balance, when they hold some (they give it back as they close, R27).
   const replacesPaidCheckouts = !billing.costsNothing(quoted.version) && !quoted.additional;
-  if (replacesPaidCheckouts && (await hasOtherOpenPlanCheckouts(ctx, orgId))) {
+  if (replacesPaidCheckouts && (await otherCheckoutsHoldCredit(ctx, orgId))) {
     await closeOtherPlanCheckouts(ctx, orgId, deps.gateways);
     // Quoted again: a credit given back counts now, and one of them paid meanwhile is refused here.
     quoted = await quotePlanCheckout(ctx, orgId, planId, options);
@@ -316,8 +316,8 @@ function openPlanCheckouts(ctx: Ctx, orgId: string) {
     .where('additional', '=', false);
 }
 
-async function hasOtherOpenPlanCheckouts(ctx: Ctx, orgId: string): Promise<boolean> {
-  return (await openPlanCheckouts(ctx, orgId).limit(1).execute()).length > 0;
+async function otherCheckoutsHoldCredit(ctx: Ctx, orgId: string): Promise<boolean> {
+  return (await openPlanCheckouts(ctx, orgId).where('credit_applied', '>', 0n).limit(1).execute()).length > 0;
 }
 
 /**
