@@ -469,12 +469,18 @@ describe.each(engines())('billing rules on %s', (engine) => {
     expect(march.lines).toMatchObject([
       { period_start: '2027-03-11T06:00:00.000Z', period_end: '2027-04-01T07:00:00.000Z', amount: 1419 },
     ]);
-    // March's fee is March's license charge; its payment, on 1 April, is April's credit.
+    // Its charge is in the statement of the month it is issued in, with its payment.
     const statements = async () =>
       (await west.call('GET', `/v1/statements?subscription_id=${west.sub.id}`)).json().data.reverse();
     expect(await statements()).toMatchObject([
-      { month: '2027-03', status: 'closed', license_charges: 1419, credits: 0, closing_balance: -1419 },
-      { month: '2027-04', status: 'open', opening_balance: -1419, credits: 1419, closing_balance: 0 },
+      {
+        month: '2027-04',
+        status: 'open',
+        opening_balance: 0,
+        license_charges: 1419,
+        credits: 1419,
+        closing_balance: 0,
+      },
     ]);
 
     await west.advance('2027-05-01T07:00:00Z');

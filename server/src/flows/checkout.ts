@@ -244,6 +244,7 @@ async function takeCredit(
   wanted: bigint,
   description: string,
 ): Promise<bigint> {
+  if (wanted <= 0n) return 0n;
   const locked = await customers.lockCustomer(tx, customer.org_id);
   return customers.reserveForCheckout(tx, locked, id, wanted, description);
 }

@@ -314,10 +314,11 @@ export async function finalize(
   });
 
   const lines = await invoiceLines(ctx, orgId, invoice.id);
-  // Charges belong to the month their period starts in, even when the invoice is issued later (a
-  // billing run that was down over midnight): February's fee is in February's statement, or, once
-  // February has closed, in the open month as a labelled late entry.
-  const periodStart = fromDate(invoice.period_start);
+  // Charges belong to the month their period starts in (a cycle invoice's: the renewal that issues
+  // it, which for a fee in arrears is the end of the period it bills), even when the invoice is
+  // issued later (a billing run that was down over midnight): February's fee is in February's
+  // statement, or, once February has closed, in the open month as a labelled late entry.
+  const periodStart = fromDate(invoice.cycle_at ?? invoice.period_start);
   const chargedAt = Temporal.Instant.compare(periodStart, instant) < 0 ? periodStart : instant;
   await ledger.post(ctx, account, chargesOf(finalized, lines, chargedAt));
   const presented = presentInvoice(finalized, lines);
@@ -775,8 +776,11 @@ export async function issueMany(
   batch: readonly BatchInvoice[],
 ): Promise<{ issued: InvoiceRow[]; deferred: BatchInvoice[] }> {
   // Charges belong to the month their period starts in (see `finalize`).
-  const chargedAt = (item: BatchInvoice) =>
-    Temporal.Instant.compare(item.draft.periodStart, item.at) < 0 ? item.draft.periodStart : item.at;
+  // As `finalize` dates them: from the renewal that issues the invoice.
+  const chargedAt = (item: BatchInvoice) => {
+    const from = item.draft.cycleAt ?? item.draft.periodStart;
+    return Temporal.Instant.compare(from, item.at) < 0 ? from : item.at;
+  };
   const statements = await ledger.statementsFor(
     ctx,
     batch.map((item) => ({ account: item.account, at: chargedAt(item) })),
