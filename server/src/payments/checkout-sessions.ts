@@ -81,6 +81,21 @@ export async function insertCheckoutSession(ctx: Ctx, row: CheckoutSessionRow): 
   });
 }
 
+/** The gateway's page for a checkout recorded before the gateway was asked for it. */
+export async function attachGatewaySession(
+  ctx: Ctx,
+  row: CheckoutSessionRow,
+  session: { ref: string; url: string },
+): Promise<CheckoutSessionRow> {
+  return ctx.db
+    .updateTable('checkout_sessions')
+    .set({ gateway_session_ref: session.ref, url: session.url })
+    .where('org_id', '=', row.org_id)
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 export async function getCheckoutSession(
   ctx: Ctx,
   orgId: string,
@@ -238,6 +253,7 @@ export function presentCheckoutSession(
     url: row.status === 'open' ? row.url : null,
     plan_id: row.plan_id,
     amount: amountJson(row.amount),
+    credit_applied: amountJson(row.credit_applied),
     currency: row.currency,
     expires_at: row.expires_at.toISOString(),
     completed_at: row.completed_at?.toISOString() ?? null,
