@@ -7358,8 +7358,12 @@ export interface operations {
                         }[];
                         subtotal: number;
                         tax: number;
-                        /** @description What the checkout takes now, minor units */
+                        /** @description The first invoice's total, minor units */
                         total: number;
+                        /** @description The part of the total the customer's credit balance pays, minor units (R27) */
+                        credit_applied: number;
+                        /** @description What the checkout takes from the card now: total − credit_applied */
+                        amount_due: number;
                     };
                 };
             };
@@ -7449,8 +7453,10 @@ export interface operations {
                         /** @description The gateway's hosted page; null when nothing is to be paid */
                         url: string | null;
                         plan_id: string | null;
-                        /** @description Minor units */
+                        /** @description Minor units the card pays at the gateway (0 when it only saves a card) */
                         amount: number;
+                        /** @description Minor units of the first invoice paid from the customer's credit balance, taken as it opened */
+                        credit_applied: number;
                         currency: string;
                         /** @description ISO 8601 timestamp (UTC) */
                         expires_at: string;
@@ -7543,8 +7549,10 @@ export interface operations {
                         /** @description The gateway's hosted page; null when nothing is to be paid */
                         url: string | null;
                         plan_id: string | null;
-                        /** @description Minor units */
+                        /** @description Minor units the card pays at the gateway (0 when it only saves a card) */
                         amount: number;
+                        /** @description Minor units of the first invoice paid from the customer's credit balance, taken as it opened */
+                        credit_applied: number;
                         currency: string;
                         /** @description ISO 8601 timestamp (UTC) */
                         expires_at: string;
@@ -7641,8 +7649,10 @@ export interface operations {
                         /** @description The gateway's hosted page; null when nothing is to be paid */
                         url: string | null;
                         plan_id: string | null;
-                        /** @description Minor units */
+                        /** @description Minor units the card pays at the gateway (0 when it only saves a card) */
                         amount: number;
+                        /** @description Minor units of the first invoice paid from the customer's credit balance, taken as it opened */
+                        credit_applied: number;
                         currency: string;
                         /** @description ISO 8601 timestamp (UTC) */
                         expires_at: string;

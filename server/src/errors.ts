@@ -11,6 +11,8 @@ export type ErrorType =
   | 'payment'
   | 'idempotency'
   | 'rate_limited'
+  /** A payment gateway failed or answered something we cannot use: 502, worth retrying later. */
+  | 'gateway'
   | 'internal';
 
 export class BillfoldError extends Error {

@@ -19,7 +19,8 @@ import { usageEventLine, usageLines } from './usage.js';
  *   period, for another interval) when it is paid in advance; at the period's end, or during a
  *   trial: nothing now.
  * - termination now: a credit for the unused days of a fee paid in advance (the used days of a fee
- *   in arrears are charged), and the usage so far; at the period's end: nothing now.
+ *   in arrears are charged), the usage so far, and the minimum commitment of the days used; at the
+ *   period's end: nothing now.
  * - usage_event: what one event of a charge paid in advance adds to the period's price.
  *
  * Lines come out in one canonical order, whatever order they were computed in; zero lines are
@@ -104,7 +105,10 @@ function linesOf({ plan, period, event }: RatingSnapshot): ChargeLine[] {
         { start: event.from ?? period.startInstant, end: event.at },
         { includeAdvanceCharges: false },
       );
-      return [...usage, terminationLine(plan, period, event.from ?? period.startInstant, event.at)];
+      const from = event.from ?? period.startInstant;
+      const fee = terminationLine(plan, period, from, event.at);
+      const topUp = terminationTopUp(plan, period, from, event.at, [...usage, fee]);
+      return [...usage, fee, ...(topUp ? [topUp] : [])];
     }
     case 'usage_event': {
       const line = usageEventLine(plan, event.usage, event.before, event.at, period.endInstant);
@@ -199,6 +203,38 @@ function usedTimeLine(
     quantity: '1',
     unitAmount: plan.basePrice.toString(),
     amount: billed - prorate(plan.basePrice, remaining, days),
+    planVersionId: plan.versionId,
+  };
+}
+
+/**
+ * The minimum commitment of the days used, when a subscription ends now: prorated like the fee (the
+ * committed amount from `from` less that of the days left), compared with what those days billed
+ * (the fee of the days used, paid in advance or in arrears, and the usage), and topped up.
+ */
+function terminationTopUp(
+  plan: PlanTerms,
+  period: RatingSnapshot['period'],
+  from: Temporal.Instant,
+  at: Temporal.Instant,
+  lines: readonly ChargeLine[],
+): ChargeLine | null {
+  if (plan.minimumCommitment === 0n) return null;
+  const days = daysInPeriod(period);
+  const usedDays = (amount: bigint) =>
+    prorate(amount, daysRemaining(period, from), days) - prorate(amount, daysRemaining(period, at), days);
+  const committed = usedDays(plan.minimumCommitment);
+  const usage = lines.filter((line) => line.kind === 'usage').reduce((sum, line) => sum + line.amount, 0n);
+  const billed = usedDays(plan.basePrice) + usage;
+  if (billed >= committed) return null;
+  return {
+    kind: 'adjustment',
+    description: `Minimum commitment of ${plan.planName}: top-up until cancelled`,
+    periodStart: from,
+    periodEnd: at,
+    quantity: '1',
+    unitAmount: (committed - billed).toString(),
+    amount: committed - billed,
     planVersionId: plan.versionId,
   };
 }

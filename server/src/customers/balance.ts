@@ -47,6 +47,46 @@ export async function recordBalanceTransaction(
   return true;
 }
 
+/**
+ * Takes up to `wanted` from the balance for a checkout's first invoice (R27), as one transaction
+ * keyed by the checkout: what was taken is no longer there for a renewal or another checkout. The
+ * caller holds the customer's row lock, as every spending of the balance does, so two spenders take
+ * turns. Returns what was taken (0n when there is no credit).
+ */
+export async function reserveForCheckout(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow,
+  checkoutId: string,
+  wanted: bigint,
+  description: string,
+): Promise<bigint> {
+  if (wanted <= 0n) return 0n;
+  const balance = balanceOf(await balanceTransactions(ctx));
+  const taken = balance < wanted ? balance : wanted;
+  if (taken <= 0n) return 0n;
+  const recorded = await recordBalanceTransaction(ctx, customer, {
+    amount: -taken,
+    sourceKey: `checkout:${checkoutId}`,
+    description,
+  });
+  return recorded ? taken : 0n;
+}
+
+/** Gives back what a checkout took, once, when it ends without starting a plan. */
+export async function releaseForCheckout(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow,
+  checkoutId: string,
+  amount: bigint,
+): Promise<void> {
+  if (amount <= 0n) return;
+  await recordBalanceTransaction(ctx, customer, {
+    amount,
+    sourceKey: `checkout:${checkoutId}:released`,
+    description: 'Given back: the checkout ended without starting the plan',
+  });
+}
+
 export async function balanceTransactions(ctx: TenantCtx): Promise<CustomerBalanceTransactionRow[]> {
   return scoped(ctx)
     .selectFrom('customer_balance_transactions')

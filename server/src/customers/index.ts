@@ -7,6 +7,8 @@ export {
   orgsWithCredit,
   presentBalance,
   recordBalanceTransaction,
+  releaseForCheckout,
+  reserveForCheckout,
 } from './balance.js';
 export { countryName, isCountryCode } from './countries.js';
 export {

@@ -510,6 +510,8 @@ export interface CheckoutSessionsTable {
   /** The billing day chosen at checkout; null: the billing mode's default. */
   billing_day: Generated<number | null>;
   additional: Generated<boolean>;
+  /** Minor units of the first invoice paid from the credit balance, taken when the checkout opened. */
+  credit_applied: ColumnType<bigint, bigint | undefined, bigint>;
   created_at: Timestamp;
 }
 

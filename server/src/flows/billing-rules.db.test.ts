@@ -46,6 +46,9 @@ const tested = [
   'R22',
   'R23',
   'R24',
+  'R25',
+  'R26',
+  'R27',
 ];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
@@ -476,8 +479,35 @@ describe.each(engines())('billing rules on %s', (engine) => {
     expect(await east.invoices()).toMatchObject([{ total: 1355, status: 'paid' }]);
     expect((await east.call('GET', `/v1/subscriptions/${east.sub.id}`)).json().status).toBe('cancelled');
 
+    // The invoice names the period it bills, the one that ended, as its line does.
+    const [march] = await west.invoices();
+    expect(march).toMatchObject({
+      period_start: '2027-03-11T06:00:00.000Z',
+      period_end: '2027-04-01T07:00:00.000Z',
+    });
+    expect(march.lines).toMatchObject([
+      { period_start: '2027-03-11T06:00:00.000Z', period_end: '2027-04-01T07:00:00.000Z', amount: 1419 },
+    ]);
+    // Its charge is in the statement of the month it is issued in, with its payment.
+    const statements = async () =>
+      (await west.call('GET', `/v1/statements?subscription_id=${west.sub.id}`)).json().data.reverse();
+    expect(await statements()).toMatchObject([
+      {
+        month: '2027-04',
+        status: 'open',
+        opening_balance: 0,
+        license_charges: 1419,
+        credits: 1419,
+        closing_balance: 0,
+      },
+    ]);
+
     await west.advance('2027-05-01T07:00:00Z');
     expect((await west.invoices()).map((i: { total: number }) => i.total)).toEqual([1419, 2000]);
+    expect((await west.invoices())[1]).toMatchObject({
+      period_start: '2027-04-01T07:00:00.000Z',
+      period_end: '2027-05-01T07:00:00.000Z',
+    });
 
     // Cancelled after renewals, April's and May's invoices both exist; June 1 bills May, whole.
     await west.call('POST', `/v1/subscriptions/${west.sub.id}/cancel`, {});
@@ -650,33 +680,211 @@ describe.each(engines())('billing rules on %s', (engine) => {
       transactions: [],
     });
   });
+  it('R25: ended now, a fee in arrears is invoiced for the days used and charged to the card', async () => {
+    const who = await customerWithCard('arrears', '2027-03-11T06:00:00Z', losAngeles);
+    const payments = async () => (await who.call('GET', '/v1/payments')).json().data;
+    const paymentsBefore = (await payments()).length;
+    // 20:00Z on 20 March is the 20th in Los Angeles: billable from the 10th (22 of 31 days), 12 days
+    // left: 2000 × 22 / 31 = 1419.35 → 1419, less 2000 × 12 / 31 = 774.19 → 774: 645 for 10 days.
+    await who.advance('2027-03-20T20:00:00Z');
+    const cancel = () => who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    const answers = await Promise.all([cancel(), cancel(), cancel()]);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    const [last, ...others] = await who.invoices();
+    expect(others).toEqual([]);
+    expect(last).toMatchObject({
+      total: 645,
+      status: 'open',
+      billing_reason: 'subscription_cycle',
+      period_start: '2027-03-11T06:00:00.000Z',
+      period_end: '2027-03-20T20:00:00.000Z',
+    });
+    expect(last.lines).toMatchObject([
+      { kind: 'license', description: 'Pro in arrears, 10 of 31 days until cancelled', amount: 645 },
+    ]);
+    // The billing run charges it as it charges a renewal: once, to the saved card.
+    await who.advance('2027-03-20T20:01:00Z');
+    await who.advance('2027-04-01T07:00:00Z');
+    expect(await who.invoices()).toMatchObject([{ total: 645, status: 'paid', amount_due: 0 }]);
+    const charged = (await payments()).slice(0, (await payments()).length - paymentsBefore);
+    expect(charged.map((p: { amount: number }) => p.amount)).toEqual([645]);
+    expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(0);
+  });
+
+  it('R25: ended now, the minimum commitment of the days used is topped up', async () => {
+    // Basic committed (1000 in advance, minimum 3000) from the 10th in Los Angeles: 710 paid.
+    const who = await customer('committed', '2027-03-11T06:00:00Z');
+    expect(who.session.amount).toBe(710);
+    await who.advance('2027-03-20T20:00:00Z');
+    await who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    // Unused: 1000 × 12 / 31 = 387.10 → −387. Committed for the 10 days used: 3000 × 22 / 31 =
+    // 2129.03 → 2129 less 3000 × 12 / 31 = 1161.29 → 1161: 968; billed for them 710 − 387 = 323;
+    // top-up 968 − 323 = 645. The invoice nets the two: 258, charged; nothing is credited.
+    const last = (await who.invoices()).at(-1);
+    expect(last.lines.map((l: { kind: string; amount: number }) => [l.kind, l.amount])).toEqual([
+      ['adjustment', 645],
+      ['proration_credit', -387],
+    ]);
+    expect(last).toMatchObject({ total: 258, status: 'open' });
+    await who.advance('2027-03-21T20:00:00Z');
+    expect((await who.invoices()).at(-1)).toMatchObject({ total: 258, status: 'paid' });
+    expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(0);
+  });
+
   it('R18: the credit balance pays the next invoices before the card', async () => {
     const who = await customer('pro', '2027-03-01T20:00:00Z');
     // Cancelled on 2 March: 30 of 31 days, 2000 × 30 / 31 = 1935.48 → 1935 credited.
     await who.advance('2027-03-02T20:00:00Z');
     await who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
-    // A new plan at checkout is paid there, as quoted: 1000 × 30 / 31 = 967.74 → 968.
-    const basic = await checkoutWithCard(api, { call: who.call }, { plan_id: plans.basic });
-    expect(basic.amount).toBe(968);
     const payments = async () => (await who.call('GET', '/v1/payments')).json().data;
     const paymentsBefore = (await payments()).length;
+    // A new plan at checkout is paid from the balance (R27): 1000 × 30 / 31 = 967.74 → 968, with the
+    // card saved for Pro still on file, so it starts at once and nothing is charged.
+    const basic = (await who.call('POST', '/v1/checkout_sessions', { plan_id: plans.basic })).json();
+    expect(basic).toMatchObject({ status: 'complete', amount: 0, credit_applied: 968, url: null });
+    expect((await who.invoices()).at(-1)).toMatchObject({ total: 968, amount_paid: 968, status: 'paid' });
+    expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(967);
 
-    // 1 April: April's 1000 is covered by the credit, paid without a charge; 935 is left.
+    // 1 April: the 967 left pays part of April's 1000; the card is charged the other 33.
     await who.advance('2027-04-01T07:00:00Z');
     const april = (await who.invoices()).at(-1);
-    expect(april).toMatchObject({ total: 1000, amount_paid: 1000, amount_due: 0, status: 'paid' });
-    expect((await payments()).length).toBe(paymentsBefore);
-    expect((await who.call('GET', '/v1/billing_customer/balance')).json().balance).toBe(935);
-
-    // 1 May: the 935 left pays part of May's 1000; the card is charged the other 65.
-    await who.advance('2027-05-01T07:00:00Z');
-    const may = (await who.invoices()).at(-1);
-    expect(may).toMatchObject({ total: 1000, amount_paid: 1000, status: 'paid' });
+    expect(april).toMatchObject({ total: 1000, amount_paid: 1000, status: 'paid' });
     const charged = (await payments()).slice(0, (await payments()).length - paymentsBefore);
-    expect(charged.map((p: { amount: number }) => p.amount)).toEqual([65]);
+    expect(charged.map((p: { amount: number }) => p.amount)).toEqual([33]);
     const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
     expect(balance.balance).toBe(0);
-    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-935, -1000, 1935]);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-967, -968, 1935]);
+  });
+
+  /** How many payments the test gateway has taken (what cards were actually charged). */
+  const gatewayPayments = async () =>
+    (
+      await api.database.db
+        .selectFrom('test_gateway_objects')
+        .select(['id', 'data'])
+        .where('kind', '=', 'payment')
+        .execute()
+    ).length;
+
+  it('R26: a plan billed in arrears saves a card at checkout, and its first renewal is charged to it', async () => {
+    const { call, advance } = await customerOnTestClock(api, losAngeles, '2027-03-11T06:00:00Z');
+    const session = (await call('POST', '/v1/checkout_sessions', { plan_id: plans.arrears })).json();
+    // Nothing to pay now, but a card to save for April: a setup at the gateway, the plan not yet started.
+    expect(session).toMatchObject({ status: 'open', mode: 'setup', amount: 0, credit_applied: 0 });
+    expect(session.url).toEqual(expect.any(String));
+    const arrearsSubs = async () =>
+      (await call('GET', '/v1/subscriptions'))
+        .json()
+        .data.filter((sub: { plan_id: string }) => sub.plan_id === plans.arrears);
+    expect(await arrearsSubs()).toEqual([]);
+    await api.payAtTestGateway(session.url, '4242424242424242');
+    const synced = await Promise.all(
+      [1, 2].map(() => call('POST', `/v1/checkout_sessions/${session.id}/sync`)),
+    );
+    expect(synced.map((r) => r.json().status)).toEqual(['complete', 'complete']);
+    expect(await arrearsSubs()).toMatchObject([{ status: 'active' }]);
+    const methods = (await call('GET', '/v1/payment_methods')).json().data;
+    expect(methods).toMatchObject([{ last4: '4242', is_default: true }]);
+
+    // 1 April: 2000 × 22 / 31 = 1419.35 → 1419, charged to the card saved at checkout.
+    await advance('2027-04-01T07:00:00Z');
+    const invoices = (await call('GET', '/v1/invoices')).json().data;
+    expect(invoices).toMatchObject([{ total: 1419, status: 'paid', amount_due: 0 }]);
+    const payments = (await call('GET', '/v1/payments')).json().data;
+    expect(payments).toMatchObject([{ amount: 1419, status: 'succeeded' }]);
+  });
+
+  it('R27: a checkout takes the credit balance when it opens, and gives it back if it expires', async () => {
+    const who = await customer('pro', '2027-03-01T20:00:00Z');
+    await who.advance('2027-03-20T20:00:00Z');
+    await who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    const balance = async () => (await who.call('GET', '/v1/billing_customer/balance')).json();
+    expect((await balance()).balance).toBe(774);
+    // Enterprise for the 20th to the 31st: 5000 × 12 / 31 = 1935.48 → 1935; 774 from the balance.
+    const quote = (await who.call('POST', '/v1/checkout_quotes', { plan_id: plans.enterprise })).json();
+    expect(quote).toMatchObject({ total: 1935, credit_applied: 774, amount_due: 1161 });
+    const before = await gatewayPayments();
+    const session = (await who.call('POST', '/v1/checkout_sessions', { plan_id: plans.enterprise })).json();
+    expect(session).toMatchObject({ mode: 'payment', amount: 1161, credit_applied: 774 });
+    // Taken as the checkout opened: nothing is left for anything else meanwhile.
+    expect((await balance()).balance).toBe(0);
+    await api.payAtTestGateway(session.url, '4242424242424242');
+    await Promise.all([1, 2, 3].map(() => who.call('POST', `/v1/checkout_sessions/${session.id}/sync`)));
+    expect((await gatewayPayments()) - before).toBe(1);
+    expect((await who.invoices()).at(-1)).toMatchObject({ total: 1935, amount_paid: 1935, status: 'paid' });
+    expect((await who.call('GET', '/v1/payments')).json().data[0]).toMatchObject({ amount: 1161 });
+    expect((await balance()).transactions.map((t: { amount: number }) => t.amount)).toEqual([-774, 774]);
+
+    // Another customer's checkout with credit that is never paid: after its day, the credit is back.
+    const idle = await customer('pro', '2027-03-01T20:00:00Z');
+    await idle.advance('2027-03-20T20:00:00Z');
+    await idle.call('POST', `/v1/subscriptions/${idle.sub.id}/cancel`, { at: 'now' });
+    const open = (await idle.call('POST', '/v1/checkout_sessions', { plan_id: plans.enterprise })).json();
+    expect(open).toMatchObject({ amount: 1161, credit_applied: 774 });
+    await idle.advance('2027-03-21T20:01:00Z');
+    expect((await idle.call('GET', `/v1/checkout_sessions/${open.id}`)).json().status).toBe('expired');
+    const after = (await idle.call('GET', '/v1/billing_customer/balance')).json();
+    expect(after.balance).toBe(774);
+    expect(after.transactions.map((t: { amount: number }) => t.amount)).toEqual([774, -774, 774]);
+  });
+
+  it('R27: two checkouts, or a checkout and a renewal, at once spend the balance once', async () => {
+    const who = await customer('pro', '2027-03-01T20:00:00Z');
+    await who.advance('2027-03-20T20:00:00Z');
+    await who.call('POST', `/v1/subscriptions/${who.sub.id}/cancel`, { at: 'now' });
+    const before = await gatewayPayments();
+    // Two more licenses of Enterprise at once (1935 each): one takes the 774, the other finds none.
+    const open = () =>
+      who.call('POST', '/v1/checkout_sessions', { plan_id: plans.enterprise, additional: true });
+    const sessions = (await Promise.all([open(), open()])).map((r) => r.json());
+    expect(sessions.map((s) => [s.credit_applied, s.amount]).sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 1935],
+      [774, 1161],
+    ]);
+    for (const session of sessions) await api.payAtTestGateway(session.url, '4242424242424242');
+    await Promise.all(
+      sessions.flatMap((session) =>
+        [1, 2].map(() => who.call('POST', `/v1/checkout_sessions/${session.id}/sync`)),
+      ),
+    );
+    expect((await gatewayPayments()) - before).toBe(2);
+    const paid = (await who.invoices()).slice(-2);
+    expect(paid).toMatchObject([
+      { total: 1935, amount_paid: 1935, status: 'paid' },
+      { total: 1935, amount_paid: 1935, status: 'paid' },
+    ]);
+    const balance = (await who.call('GET', '/v1/billing_customer/balance')).json();
+    expect(balance.balance).toBe(0);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-774, 774]);
+
+    // A renewal and a checkout at once: Basic bought on 20 March (1000 × 12 / 31 = 387.10 → 387) from
+    // a new credit of 774 leaves 387; on 1 April the renewal (1000) and an Enterprise checkout opened
+    // at that moment both want it, and it is spent once, by whichever locks the customer first.
+    const race = await customer('pro', '2027-03-01T20:00:00Z');
+    await race.advance('2027-03-20T20:00:00Z');
+    await race.call('POST', `/v1/subscriptions/${race.sub.id}/cancel`, { at: 'now' });
+    const basic = (await race.call('POST', '/v1/checkout_sessions', { plan_id: plans.basic })).json();
+    expect(basic).toMatchObject({ status: 'complete', amount: 0, credit_applied: 387 });
+    const [, checkout] = await Promise.all([
+      race.advance('2027-04-01T07:00:00Z'),
+      race.call('POST', '/v1/checkout_sessions', { plan_id: plans.enterprise, additional: true }),
+    ]);
+    const takenByCheckout = checkout.json().credit_applied as number;
+    const april = (await race.invoices()).find(
+      (i: { total: number; billing_reason: string }) => i.billing_reason === 'subscription_cycle',
+    );
+    expect(april).toMatchObject({ total: 1000, amount_paid: 1000, status: 'paid' });
+    const raceBalance = (await race.call('GET', '/v1/billing_customer/balance')).json();
+    expect(raceBalance.balance).toBe(0);
+    const spent = raceBalance.transactions.filter((t: { amount: number }) => t.amount < 0);
+    expect(spent.reduce((sum: number, t: { amount: number }) => sum + t.amount, 0)).toBe(-774);
+    // The card paid what the credit did not: April's rest, and the checkout's amount.
+    const charged = (await race.call('GET', '/v1/payments'))
+      .json()
+      .data.map((p: { amount: number }) => p.amount);
+    expect(charged).toContain(1000 - (387 - takenByCheckout));
+    // Opened on 20 March (12 of 31 days, 1935) or on 1 April (the whole month, 5000) as the clock moved.
+    expect([1935, 5000]).toContain(checkout.json().amount + takenByCheckout);
   });
 
   it('R22: a change now to or from a fee in arrears bills each plan for its own days', async () => {

@@ -17,6 +17,7 @@ import * as subscriptions from '../subscriptions/index.js';
 import { customerContext, type TenantCtx, tenantContext } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { completePlanChange } from './change-plan.js';
+import { settleExpiredCheckouts } from './checkout.js';
 import { applyPayment } from './invoice-ledger.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
 import { type RenewalPass, RunMemo, renewDue, renewLocked } from './renewals.js';
@@ -93,6 +94,8 @@ export async function runBilling(
   const report: BillingRunReport = { renewed: 0, charged: 0, failed: 0, closed: 0 };
   // Payments owed back whose refund a crash (or a gateway that did not answer) left unfinished.
   await refundConflictingPayments(ctx, deps.gateways, within);
+  // Credit held by checkouts that expired goes back to the balance before renewals spend it.
+  await settleExpiredCheckouts(ctx, deps.gateways, within);
   for (;;) {
     const before = report.renewed + report.charged + report.failed + report.closed;
     const now = toDate(ctx.clock.now());

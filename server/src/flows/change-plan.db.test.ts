@@ -410,7 +410,9 @@ describe.each(engines())('changing plans on %s', (engine) => {
     api.app.billfoldGateways.test.setFaults({ next: 'error' });
     const lost = await call('POST', `/v1/subscriptions/${sub.id}/change`, change);
     api.app.billfoldGateways.test.setFaults({});
-    expect(lost.statusCode).not.toBe(200);
+    // The gateway failed, not Billfold: 502, worth retrying.
+    expect(lost.statusCode).toBe(502);
+    expect(lost.json().error.code).toBe('gateway.error');
     // The change is claimed: nothing applied yet, and another change waits for it.
     expect((await call('GET', `/v1/subscriptions/${sub.id}`)).json()).toMatchObject({
       plan_id: plans.arrears,

@@ -1,12 +1,13 @@
 import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
-import { withTransaction } from '../context.js';
+import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
-import type { CheckoutSessionRow } from '../db/schema.js';
+import type { BillingCustomerRow, CheckoutSessionRow } from '../db/schema.js';
+import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, invalid } from '../errors.js';
 import * as payments from '../payments/index.js';
-import { type CustomerCtx, scoped, type TenantCtx } from '../tenant.js';
+import { type CustomerCtx, scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
 import { currentPlanId } from './billing-customer.js';
 import {
@@ -62,7 +63,7 @@ export async function quotePlanCheckout(
   const billingDay = options.billingDay ?? null;
   const additional = options.additional ?? false;
   const { customer } = cctx;
-  const issuerId = cctx.tenant.issuerId;
+  const { issuerId } = cctx.tenant;
   // A plan this organization may not choose does not exist for it.
   await catalog.getOffer(cctx, { currency: undefined, currentPlanId: undefined }, planId);
   const { plan, version } = await catalog.getPlan(cctx, planId);
@@ -75,7 +76,9 @@ export async function quotePlanCheckout(
   }
   if (!additional) await refuseSecondPaidPlan(cctx);
   const priced = await pricedPlan(cctx, { planId: plan.id, versionId: version.id });
-  const quote = await quoteFirstInvoice(cctx, priced, cctx.clock.now(), billingMode, billingDay);
+  // The credit balance pays the first invoice before the card (R18, R27).
+  const balance = customers.balanceOf(await customers.balanceTransactions(cctx));
+  const quote = await quoteFirstInvoice(cctx, priced, cctx.clock.now(), billingMode, billingDay, balance);
   if (!billing.costsNothing(version) && plan.currency !== customer.currency) {
     throw invalid(
       'plan.currency_mismatch',
@@ -95,9 +98,24 @@ export async function startPlanCheckout(
 ) {
   const { orgId } = ctx.tenant;
   const cctx = await billingCustomerContext(ctx);
-  const { customer, issuerId, plan, version, priced, quote, billingMode, billingDay, additional } =
-    await quotePlanCheckout(cctx, planId, options);
-  const free = quote.totals.total <= 0n;
+  let quoted = await quotePlanCheckout(cctx, planId, options);
+  // A paid plan replaces what the organization pays for: the other open checkouts for a plan (another
+  // tab, the back button) are closed at their gateways once this one exists, and first, before it
+  // takes the credit balance, when they hold some (they give it back as they close, R27).
+  const replacesPaidCheckouts = !billing.costsNothing(quoted.version) && !quoted.additional;
+  if (replacesPaidCheckouts && (await otherCheckoutsHoldCredit(ctx))) {
+    await closeOtherPlanCheckouts(ctx, deps.gateways);
+    // Quoted again: a credit given back counts now, and one of them paid meanwhile is refused here.
+    quoted = await quotePlanCheckout(cctx, planId, options);
+  }
+  const { customer, issuerId, plan, version, priced, quote, billingMode, billingDay, additional } = quoted;
+  // A plan that bills later (a fee in arrears, a first invoice the balance pays) charges a card then:
+  // without one saved, the checkout saves one (R26). A trial starts without a card.
+  const needsCard =
+    !billing.costsNothing(version) &&
+    !quote.trialing &&
+    !(await customers.listPaymentMethods(ctx)).some((method) => method.is_default);
+  const startsNow = quote.amountDue <= 0n && !needsCard;
   const id = newId('checkoutSession');
   const instant = cctx.clock.now();
   const now = toDate(instant);
@@ -111,7 +129,7 @@ export async function startPlanCheckout(
     plan_issuer_id: issuerId,
     plan_id: plan.id,
     plan_version_id: version.id,
-    amount: quote.totals.total,
+    amount: quote.amountDue,
     currency: plan.currency,
     status: 'open',
     url: null,
@@ -123,46 +141,81 @@ export async function startPlanCheckout(
     billing_mode: billingMode,
     billing_day: billingDay,
     additional,
+    credit_applied: 0n,
   };
+  const creditNote = `Applied to the first invoice of ${plan.name} (checkout ${id})`;
 
-  // A paid plan replaces what the organization pays for: the other open checkouts for a plan (another
-  // tab, the back button) are closed at their gateways once this one exists.
-  const replacesPaidCheckouts = !billing.costsNothing(version) && !additional;
-  if (free) {
-    // Nothing to pay now (a free plan, or a trial): the plan starts, the session is recorded complete.
+  if (startsNow) {
+    // Nothing to pay now (a free plan, a trial, a first invoice the balance pays, with a card saved for
+    // later): the plan starts, the session is recorded complete.
     const started = await withTransaction(cctx, async (tx) => {
-      await payments.insertCheckoutSession(tx, base);
+      const credit = await takeCredit(tx, customer, id, quote.totals.total, creditNote);
+      if (credit < quote.totals.total) {
+        throw conflict(
+          'checkout.balance_changed',
+          'The credit balance changed since the price was shown: open the checkout again',
+          'plan_id',
+        );
+      }
+      const row = { ...base, amount: 0n, credit_applied: credit };
+      await payments.insertCheckoutSession(tx, row);
       await subscribeToPlan(tx, {
         plan: priced,
         quotedAt: instant,
         reason: 'Chose the plan',
+        ...(credit > 0n ? { credit } : {}),
         billingMode,
         billingDay,
         additional,
       });
-      return payments.markCheckout(tx, base, { status: 'complete' });
+      return payments.markCheckout(tx, row, { status: 'complete' });
     });
     if (replacesPaidCheckouts) await closeOtherPlanCheckouts(ctx, deps.gateways, id);
     return started;
   }
 
-  const gateway = deps.gateways.get(customer.gateway);
-  const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
-  const session = await gateway.createCheckout({
-    mode: 'payment',
-    gatewayCustomerRef: customerRef,
-    payer: payerOf(customer),
-    amount: quote.totals.total,
-    currency: plan.currency,
-    description: quote.lines[0]?.description ?? `${plan.name}, first ${plan.billing_interval}`,
-    successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
-    cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
-    expiresAt: base.expires_at,
-    metadata: { org_id: orgId, checkout_session_id: id, plan_id: plan.id },
-    idempotencyKey: `checkout:${id}`,
+  // The credit is taken from the balance as the checkout opens, with its row, so nothing else spends
+  // it meanwhile (R27); the gateway is asked for the rest, or only to save a card when nothing is left.
+  const opened = await withTransaction(cctx, async (tx) => {
+    const credit = await takeCredit(tx, customer, id, quote.totals.total, creditNote);
+    const amount = quote.totals.total - credit;
+    const row: CheckoutSessionRow = {
+      ...base,
+      mode: amount > 0n ? 'payment' : 'setup',
+      amount,
+      credit_applied: credit,
+    };
+    await payments.insertCheckoutSession(tx, row);
+    return row;
   });
-  const row: CheckoutSessionRow = { ...base, gateway_session_ref: session.ref, url: session.url };
-  await withTransaction(ctx, (tx) => payments.insertCheckoutSession(tx, row));
+  const gateway = deps.gateways.get(customer.gateway);
+  let session: payments.GatewayCheckout;
+  try {
+    const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
+    session = await gateway.createCheckout({
+      mode: opened.mode,
+      gatewayCustomerRef: customerRef,
+      payer: payerOf(customer),
+      amount: opened.amount,
+      currency: plan.currency,
+      description:
+        opened.mode === 'setup'
+          ? `Save a card for ${plan.name}`
+          : (quote.lines[0]?.description ?? `${plan.name}, first ${plan.billing_interval}`),
+      successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
+      cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
+      expiresAt: base.expires_at,
+      metadata: { org_id: orgId, checkout_session_id: id, plan_id: plan.id },
+      idempotencyKey: `checkout:${id}`,
+    });
+  } catch (error) {
+    // No page was opened: the checkout ends here and gives its credit back.
+    await expireUnopened(cctx, opened);
+    throw error;
+  }
+  const row = await withTransaction(ctx, (tx) =>
+    payments.attachGatewaySession(tx, opened, { ref: session.ref, url: session.url }),
+  );
   if (replacesPaidCheckouts && (await closeOtherPlanCheckouts(ctx, deps.gateways, id))) {
     // One of them had been paid a moment before: that plan is in force now, so this one is closed too.
     const inForce = await paidPlanInForce(ctx);
@@ -179,6 +232,91 @@ export async function startPlanCheckout(
   return row;
 }
 
+/** Takes up to `wanted` of the customer's credit for checkout `id`, under the customer's lock. */
+async function takeCredit(
+  tx: TenantCtx,
+  customer: BillingCustomerRow,
+  id: string,
+  wanted: bigint,
+  description: string,
+): Promise<bigint> {
+  if (wanted <= 0n) return 0n;
+  const locked = await customers.lockCustomer(tx);
+  return customers.reserveForCheckout(tx, locked, id, wanted, description);
+}
+
+/** A checkout whose gateway page could not be opened: expired, its credit back on the balance. */
+async function expireUnopened(ctx: TenantCtx, opened: CheckoutSessionRow) {
+  await withTransaction(ctx, async (tx) => {
+    const row = await payments.getCheckoutSession(tx, opened.id, { lock: true });
+    if (row.status !== 'open') return;
+    await releaseCredit(tx, row);
+    await payments.markCheckout(tx, row, { status: 'expired' });
+  });
+}
+
+/** What a checkout took from the balance goes back when it ends without starting a plan. */
+async function releaseCredit(tx: TenantCtx, row: CheckoutSessionRow) {
+  if (row.credit_applied <= 0n) return;
+  const customer = await customers.lockCustomer(tx);
+  await customers.releaseForCheckout(tx, customer, row.id, row.credit_applied);
+}
+
+/**
+ * Checkouts past their expiry that still hold credit taken from the balance (R27): each is asked of
+ * its gateway and applied as the gateway answers (one paid at the last moment starts its plan, one
+ * expired gives the credit back); one whose page was never opened (a crash before the gateway
+ * answered) is expired here. Returns how many were settled. Found across the organizations in
+ * `scope` (the billing run's), each settled in its own tenant context.
+ */
+export async function settleExpiredCheckouts(
+  ctx: Ctx,
+  gateways: payments.GatewayRegistry,
+  scope: BillingScope,
+): Promise<number> {
+  const expired = await ctx.db
+    .selectFrom('checkout_sessions')
+    .selectAll()
+    .where('status', '=', 'open')
+    .where('credit_applied', '>', 0n)
+    .where('expires_at', '<=', toDate(ctx.clock.now()))
+    .where(inScope(scope))
+    .execute();
+  let settled = 0;
+  for (const row of expired) {
+    const tenant = tenantContext(ctx, row.org_id);
+    try {
+      if (!row.gateway_session_ref) {
+        await expireUnopened(tenant, row);
+      } else if (gateways.has(row.gateway)) {
+        const gateway = gateways.get(row.gateway);
+        await applyCheckout(
+          await billingCustomerContext(tenant),
+          row.id,
+          await gateway.expireCheckout(row.gateway_session_ref, `expire:${row.id}`),
+        );
+      }
+      settled++;
+    } catch (error) {
+      ctx.log.warn({ err: error, checkout: row.id }, 'an expired checkout could not be settled yet');
+    }
+  }
+  return settled;
+}
+
+function openPlanCheckouts(ctx: TenantCtx) {
+  return scoped(ctx)
+    .selectFrom('checkout_sessions')
+    .select(['id', 'gateway', 'gateway_session_ref'])
+    .where('status', '=', 'open')
+    .where('plan_id', 'is not', null)
+    .where('additional', '=', false);
+}
+
+async function otherCheckoutsHoldCredit(ctx: TenantCtx): Promise<boolean> {
+  return (await openPlanCheckouts(ctx).where('credit_applied', '>', 0n).limit(1).execute()).length > 0;
+}
+
 /**
  * Closes the organization's other open checkouts for a plan at their gateways, so the page in a
  * second tab refuses to take a payment. One paid a moment before is applied as the gateway reports it
@@ -190,13 +328,7 @@ export async function closeOtherPlanCheckouts(
   gateways: payments.GatewayRegistry,
   keepId?: string,
 ): Promise<boolean> {
-  const open = await scoped(ctx)
-    .selectFrom('checkout_sessions')
-    .select(['id', 'gateway', 'gateway_session_ref'])
-    .where('status', '=', 'open')
-    .where('mode', '=', 'payment')
-    .where('plan_id', 'is not', null)
-    .where('additional', '=', false)
+  const open = await openPlanCheckouts(ctx)
     .$if(keepId !== undefined, (q) => q.where('id', '<>', keepId ?? ''))
     .execute();
   let paid = false;
@@ -221,13 +353,14 @@ export async function closeOtherPlanCheckouts(
 
 /** "Update payment details": a setup checkout that saves a card at the gateway, made the default. */
 export async function startSetupCheckout(ctx: TenantCtx, deps: CheckoutDeps, returnPath = '/billing') {
+  const { orgId } = ctx.tenant;
   const customer = await customers.getCustomer(ctx);
   const gateway = deps.gateways.get(customer.gateway);
   const customerRef = await payments.gatewayCustomerRef(ctx, gateway, customer);
   const id = newId('checkoutSession');
   const instant = ctx.clock.now();
   const row: CheckoutSessionRow = {
-    org_id: ctx.tenant.orgId,
+    org_id: orgId,
     id,
     customer_id: customer.id,
     gateway: customer.gateway,
@@ -248,6 +381,7 @@ export async function startSetupCheckout(ctx: TenantCtx, deps: CheckoutDeps, ret
     billing_mode: 'calendar',
     billing_day: null,
     additional: false,
+    credit_applied: 0n,
   };
   const session = await gateway.createCheckout({
     mode: 'setup',
@@ -259,7 +393,7 @@ export async function startSetupCheckout(ctx: TenantCtx, deps: CheckoutDeps, ret
     successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
     cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
     expiresAt: row.expires_at,
-    metadata: { org_id: ctx.tenant.orgId, checkout_session_id: id },
+    metadata: { org_id: orgId, checkout_session_id: id },
     idempotencyKey: `checkout:${id}`,
   });
   const opened = { ...row, gateway_session_ref: session.ref, url: session.url };
@@ -299,7 +433,10 @@ export async function applyCheckout(
   return withTransaction(cctx, async (tx) => {
     const row = await payments.getCheckoutSession(tx, checkoutId, { lock: true });
     if (row.status !== 'open' || view.status === 'open') return row;
-    if (view.status === 'expired') return payments.markCheckout(tx, row, { status: 'expired' });
+    if (view.status === 'expired') {
+      await releaseCredit(tx, row);
+      return payments.markCheckout(tx, row, { status: 'expired' });
+    }
     // Which plan the organization pays for is decided by one transaction at a time.
     await customers.lockCustomer(tx);
 
@@ -320,14 +457,16 @@ export async function applyCheckout(
       // A card saved to update payment details is the one to charge from now on.
       if (row.mode === 'setup' && !saved.is_default) await customers.setDefaultPaymentMethod(tx, saved.id);
     }
-    const inForce =
-      row.plan_id && !row.additional && payment?.status === 'succeeded'
-        ? await paidPlanInForce(tx)
-        : undefined;
-    if (payment && inForce) {
-      // Another paid plan started since this checkout opened (another tab): the payment goes back.
-      await owePaymentBack(tx, { payment, source: 'checkout', sourceId: row.id, inForce });
-    } else if (row.plan_id && row.plan_issuer_id && row.plan_version_id && payment?.status === 'succeeded') {
+    // Paid, or (a plan that asks nothing now) a card saved for what it bills later (R26).
+    const settled =
+      payment?.status === 'succeeded' ||
+      (row.mode === 'setup' && payment === undefined && !!view.paymentMethod);
+    const inForce = row.plan_id && !row.additional && settled ? await paidPlanInForce(tx) : undefined;
+    if (inForce) {
+      // Another paid plan started since this checkout opened (another tab): what it took goes back.
+      if (payment) await owePaymentBack(tx, { payment, source: 'checkout', sourceId: row.id, inForce });
+      await releaseCredit(tx, row);
+    } else if (row.plan_id && row.plan_issuer_id && row.plan_version_id && settled) {
       await subscribeToPlan(tx, {
         plan: await pricedPlan(tx, {
           issuerId: row.plan_issuer_id,
@@ -335,12 +474,16 @@ export async function applyCheckout(
           versionId: row.plan_version_id,
         }),
         quotedAt: fromDate(row.created_at),
-        reason: 'Paid at checkout',
-        payment,
+        reason: payment ? 'Paid at checkout' : 'Card saved at checkout',
+        ...(payment ? { payment } : {}),
+        ...(row.credit_applied > 0n ? { credit: row.credit_applied } : {}),
         billingMode: row.billing_mode,
         billingDay: row.billing_day,
         additional: row.additional,
       });
+    } else {
+      // Ended without starting the plan (the payment failed): the credit it took goes back.
+      await releaseCredit(tx, row);
     }
     return payments.markCheckout(tx, row, { status: 'complete', paymentId: payment?.id ?? null });
   });

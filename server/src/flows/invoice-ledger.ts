@@ -46,6 +46,23 @@ export async function applyPayment(
   return posted ? invoicing.settlePayment(ctx, invoice, entry.amount, options.lines) : invoice;
 }
 
+/**
+ * A checkout's first invoice, paid in part (or whole) by the credit the checkout took from the
+ * balance when it opened (R27): the ledger's credit entry, keyed by the invoice as R18's is, and the
+ * amount paid. The balance transaction was written by the checkout.
+ */
+export async function applyCheckoutCredit(
+  ctx: TenantCtx,
+  invoiceId: string,
+  amount: bigint,
+  account: ledger.LedgerAccount,
+): Promise<InvoiceRow> {
+  const invoice = await invoicing.lockInvoice(ctx, invoiceId);
+  if (amount <= 0n || invoice.status !== 'open') return invoice;
+  const [posted] = await ledger.post(ctx, account, [invoicing.creditEntry(invoice, amount, ctx.clock.now())]);
+  return posted ? invoicing.settlePayment(ctx, invoice, amount) : invoice;
+}
+
 /** Voids an unpaid invoice (see `invoicing.voidInvoice`) and posts its credit note. */
 export async function voidInvoice(
   ctx: TenantCtx,
@@ -77,7 +94,7 @@ export async function issueInvoices(
   ctx: Ctx,
   batch: readonly BatchInvoice[],
 ): Promise<{ issued: InvoiceRow[]; deferred: BatchInvoice[] }> {
-  const chargedAt = (item: BatchInvoice) => invoicing.chargeDate(item.draft.periodStart, item.at);
+  const chargedAt = (item: BatchInvoice) => invoicing.chargeDate(item.draft, item.at);
   const statements = await ledger.statementsFor(
     ctx,
     batch.map((item) => ({ account: item.account, at: chargedAt(item) })),

@@ -60,6 +60,23 @@ function renewalLines(
   return billing.rateRenewal({ plan: plan.price, period, tax, closing, from: periodStart }).lines;
 }
 
+/**
+ * The period a renewal's invoice bills: the one that begins, for a fee in advance; the one that
+ * ended, for a fee in arrears (its invoice bills nothing of the new period), so the invoice and its
+ * lines name the same days. Either way it is the renewal at the period's end (`cycleAt`).
+ */
+function billedPeriod(
+  plan: PricedPlan,
+  renewedAt: Temporal.Instant,
+  period: BillingPeriod,
+  closing: billing.ClosingPeriod | undefined,
+): { periodStart: Temporal.Instant; periodEnd: Temporal.Instant; cycleAt: Temporal.Instant } {
+  if (plan.price.feeTiming === 'arrears' && closing) {
+    return { periodStart: closing.from, periodEnd: closing.period.endInstant, cycleAt: renewedAt };
+  }
+  return { periodStart: renewedAt, periodEnd: period.endInstant, cycleAt: renewedAt };
+}
+
 type PlanRef = { issuerId: string; planId: string; versionId: string };
 
 const subscriptionPlan = (sub: SubscriptionRow): PlanRef => ({
@@ -150,7 +167,7 @@ export async function renewLocked(
       customer,
       plan.ref.issuerId,
       plan.price.currency,
-      { periodStart: periodEnd, periodEnd: period.endInstant },
+      billedPeriod(plan, periodEnd, period, closing),
       lines,
       tax,
     ),
@@ -310,7 +327,7 @@ export async function renewBatch(
                   customer,
                   plan.ref.issuerId,
                   plan.price.currency,
-                  { periodStart: periodEnd, periodEnd: period.endInstant },
+                  billedPeriod(plan, periodEnd, period, closing),
                   lines,
                   tax,
                 ),

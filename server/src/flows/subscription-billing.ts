@@ -9,7 +9,7 @@ import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type CustomerCtx, customerContext, type TenantCtx } from '../tenant.js';
 import { fromDate } from '../time/index.js';
-import { applyPayment, issueInvoice } from './invoice-ledger.js';
+import { applyCheckoutCredit, applyPayment, issueInvoice } from './invoice-ledger.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
@@ -68,6 +68,9 @@ export interface FirstInvoiceQuote {
   lines: billing.ChargeLine[];
   tax: billing.TaxRule;
   totals: billing.InvoiceTotals;
+  /** The part of the total the customer's credit balance pays (R27), and what is left for the card. */
+  creditApplied: bigint;
+  amountDue: bigint;
   trialing: boolean;
 }
 
@@ -78,6 +81,7 @@ export async function quoteFirstInvoice(
   at: Temporal.Instant,
   billingMode: subscriptions.BillingAlignment = 'calendar',
   billingDay: number | null = null,
+  creditBalance = 0n,
 ): Promise<FirstInvoiceQuote> {
   const { customer } = ctx;
   const interval = plan.entry.plan.billing_interval;
@@ -100,12 +104,12 @@ export async function quoteFirstInvoice(
   const period = subscriptions.periodContaining(rule, at);
   const tax = await invoicing.taxRuleFor(ctx, customer);
   const trialing = plan.entry.version.trial_days > 0;
-  const { lines, totals } = billing.rate({
+  const { lines, totals, creditApplied, amountDue } = billing.rate({
     plan: plan.price,
     period,
     event: { kind: 'start', at, trial: trialing },
     tax,
-    creditBalance: 0n,
+    creditBalance,
   });
   return {
     period: { start: at, end: period.endInstant },
@@ -113,6 +117,8 @@ export async function quoteFirstInvoice(
     lines,
     tax,
     totals,
+    creditApplied,
+    amountDue,
     trialing,
   };
 }
@@ -120,7 +126,8 @@ export async function quoteFirstInvoice(
 /**
  * The organization pays for `plan` from now on: what it subscribed to before is cancelled, the new
  * subscription starts, and its first invoice (quoted at `quotedAt`, when the person saw the price)
- * is issued, paid by `payment` when there is one, else charged to the saved card by the billing run.
+ * is issued, paid by what the checkout took (`credit` from the balance, `payment` at the gateway)
+ * when it took anything, else charged to the saved card (after the balance) by the billing run.
  */
 export async function subscribeToPlan(
   ctx: CustomerCtx,
@@ -129,6 +136,8 @@ export async function subscribeToPlan(
     quotedAt: Temporal.Instant;
     reason: string;
     payment?: PaymentRow;
+    /** Taken from the credit balance by the checkout for this invoice (R27). */
+    credit?: bigint;
     billingMode?: subscriptions.BillingAlignment;
     billingDay?: number | null;
     /** One more subscription beside the current ones (another license), rather than a replacement. */
@@ -177,11 +186,12 @@ export async function subscribeToPlan(
     periodEnd: quote.period.end,
     lines: quote.lines,
     tax: quote.tax,
-    // Paid now by the checkout's payment, or charged to the saved card by the billing run.
-    autoCharge: input.payment === undefined,
+    // Paid now by what the checkout took, or charged to the saved card by the billing run.
+    autoCharge: input.payment === undefined && !input.credit,
   });
   const account = ledgerAccount(subscription, customer);
   let invoice = await issueInvoice(ctx, draft.id, account);
+  if (input.credit) invoice = await applyCheckoutCredit(ctx, invoice.id, input.credit, account);
   if (input.payment) invoice = await applyPayment(ctx, invoice.id, input.payment, account);
   return { subscription, invoice };
 }

@@ -34,7 +34,8 @@ async function locked(
  * paid in advance are credited to the customer's balance, rated by the billing core as a
  * termination, and with `credit: 'card'` refunded from the balance to the card that paid the period.
  * Only a subscription in good standing has paid its period; one past due, unpaid, paused or trialing
- * ends with nothing credited. The subscription is locked and the credit keyed by it, so the same
+ * ends with nothing credited. What the days used owe at the end of a period (a fee in arrears, the
+ * minimum commitment) is invoiced now and charged to the saved card (R25). The subscription is locked and the credit keyed by it, so the same
  * cancellation sent twice credits (and refunds) once: only the request that recorded the credit
  * refunds it. The refund is a gateway call, made after the cancellation commits; if the gateway
  * refuses it, the credit stays on the balance.
@@ -55,8 +56,17 @@ export async function cancelSubscription(
   let credited: bigint | null = null;
   const ended = await locked(cctx, subscriptionId, async (tx, sub) => {
     if (!endsNow) return subscriptions.setCancelAtPeriodEnd(tx, sub, true, input.reason);
-    const credit = sub.status === 'active' ? await unusedDaysCredit(tx, sub) : null;
+    const ending = ENDS_BILLED.includes(sub.status) ? await rateTermination(tx, sub) : null;
+    // Only a subscription in good standing has paid its period and is owed its unused days.
+    const credit =
+      ending && ending.rating.totals.total < 0n && sub.status === 'active'
+        ? {
+            amount: -ending.rating.totals.total,
+            description: ending.rating.lines.map((line) => line.description).join('; '),
+          }
+        : null;
     const cancelled = await subscriptions.transition(tx, sub, 'cancelled', input.reason);
+    if (ending && ending.rating.totals.total > 0n) await invoiceTermination(tx, cancelled, ending);
     if (
       credit !== null &&
       (await customers.recordBalanceTransaction(tx, customer, {
@@ -114,8 +124,27 @@ async function refundToCard(
   );
 }
 
-/** What ending `sub` now gives back, with tax, as the billing core rates it; null when nothing. */
-async function unusedDaysCredit(tx: CustomerCtx, sub: SubscriptionRow) {
+/**
+ * Statuses whose period is being billed, so ending now settles it (R17, R25): a trial has nothing to
+ * bill and a paused subscription's days are not billed.
+ */
+const ENDS_BILLED: readonly SubscriptionRow['status'][] = ['active', 'past_due', 'unpaid'];
+
+interface RatedTermination {
+  rating: billing.Rating;
+  tax: billing.TaxRule;
+  issuerId: string;
+  currency: string;
+  from: Temporal.Instant;
+  at: Temporal.Instant;
+}
+
+/**
+ * What ending `sub` now settles, as the billing core rates it: a credit for the unused days of a fee
+ * paid in advance, or a charge for the used days of a fee in arrears, its usage and its minimum
+ * commitment. Null when the period has already ended (its renewal bills it).
+ */
+async function rateTermination(tx: CustomerCtx, sub: SubscriptionRow): Promise<RatedTermination | null> {
   const plan = await pricedPlan(tx, {
     issuerId: sub.plan_issuer_id,
     planId: sub.plan_id,
@@ -128,15 +157,39 @@ async function unusedDaysCredit(tx: CustomerCtx, sub: SubscriptionRow) {
     subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval),
     from,
   );
-  const { lines, totals } = billing.rate({
+  const tax = await invoicing.taxRuleFor(tx, tx.customer);
+  const rating = billing.rate({
     plan: plan.price,
     period,
     event: { kind: 'termination', at: now, from, timing: 'now', usage: [] },
-    tax: await invoicing.taxRuleFor(tx, tx.customer),
+    tax,
     creditBalance: 0n,
   });
-  if (totals.total >= 0n) return null;
-  return { amount: -totals.total, description: lines.map((line) => line.description).join('; ') };
+  return { rating, tax, issuerId: plan.ref.issuerId, currency: plan.price.currency, from, at: now };
+}
+
+/**
+ * The last invoice of a subscription ended now that owes for the days it used (R25): the period it
+ * bills is the part of the period it ran, and it is charged to the saved card (after the credit
+ * balance) as a renewal's invoice is. It takes the place of the renewal that will not come.
+ */
+async function invoiceTermination(tx: CustomerCtx, sub: SubscriptionRow, ending: RatedTermination) {
+  const { customer } = tx;
+  const draft = await invoicing.createDraft(tx, {
+    orgId: tx.tenant.orgId,
+    issuerId: ending.issuerId,
+    customer,
+    subscriptionId: sub.id,
+    reason: 'subscription_cycle',
+    currency: ending.currency,
+    periodStart: ending.from,
+    periodEnd: ending.at,
+    cycleAt: ending.at,
+    lines: ending.rating.lines,
+    tax: ending.tax,
+    autoCharge: true,
+  });
+  await issueInvoice(tx, draft.id, ledgerAccount(sub, customer));
 }
 
 export async function keepSubscription(cctx: CustomerCtx, subscriptionId: string) {

@@ -14,6 +14,7 @@ export const statusOf: Record<ErrorType, number> = {
   payment: 402,
   idempotency: 409,
   rate_limited: 429,
+  gateway: 502,
   internal: 500,
 };
 

@@ -9,6 +9,7 @@ export {
   billingSettings,
   chargeDate,
   createDraft,
+  creditEntry,
   type DraftInvoice,
   type DraftLine,
   discardDraft,

@@ -252,12 +252,18 @@ export interface InvoiceEntry {
 }
 
 /**
- * When an invoice's charges count: charges belong to the month their period starts in, even when
- * the invoice is issued later (a billing run that was down over midnight). February's fee is in
- * February's statement, or, once February has closed, in the open month as a labelled late entry.
+ * When an invoice's charges count: charges belong to the month their period starts in (a cycle
+ * invoice's: the renewal that issues it, which for a fee in arrears is the end of the period it
+ * bills), even when the invoice is issued later (a billing run that was down over midnight).
+ * February's fee is in February's statement, or, once February has closed, in the open month as a
+ * labelled late entry.
  */
-export function chargeDate(periodStart: Temporal.Instant, issuedAt: Temporal.Instant): Temporal.Instant {
-  return Temporal.Instant.compare(periodStart, issuedAt) < 0 ? periodStart : issuedAt;
+export function chargeDate(
+  invoice: { periodStart: Temporal.Instant; cycleAt?: Temporal.Instant | undefined },
+  issuedAt: Temporal.Instant,
+): Temporal.Instant {
+  const from = invoice.cycleAt ?? invoice.periodStart;
+  return Temporal.Instant.compare(from, issuedAt) < 0 ? from : issuedAt;
 }
 
 /** A finalized invoice's charges as ledger entries: a line each, and exclusive tax on top. */
@@ -337,7 +343,17 @@ export async function finalize(
   });
 
   const lines = await invoiceLines(ctx, invoice.id);
-  const charges = chargesOf(finalized, lines, chargeDate(fromDate(invoice.period_start), instant));
+  const charges = chargesOf(
+    finalized,
+    lines,
+    chargeDate(
+      {
+        periodStart: fromDate(invoice.period_start),
+        ...(invoice.cycle_at ? { cycleAt: fromDate(invoice.cycle_at) } : {}),
+      },
+      instant,
+    ),
+  );
   const presented = presentInvoice(finalized, lines);
   await events.emit(ctx, 'invoice.finalized', presented);
   if (finalized.status === 'paid') await events.emit(ctx, 'invoice.paid', presented);
@@ -351,7 +367,8 @@ export async function finalize(
  * holds, up to what is due; the card is charged only the rest, and an invoice the credit covers is
  * paid without a charge. The customer's row is locked so two invoices finalized at once spend the
  * balance in turn, and the spending is keyed by the invoice, so it happens once. (An invoice paid
- * at checkout is not for the card: its payment was quoted and taken before it was issued.)
+ * at checkout is not for the card: its payment, and the credit it took, were quoted and taken
+ * before it was issued; see the flow's applyCheckoutCredit.)
  */
 async function spendCredit(
   ctx: TenantCtx,
@@ -372,16 +389,18 @@ async function spendCredit(
   if (!spent) return { invoice };
   const updated = await settleAmount(ctx, invoice, applied);
   if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated);
+  return { invoice: updated, entry: creditEntry(invoice, applied, ctx.clock.now()) };
+}
+
+/** The ledger's entry for credit balance spent on an invoice (R18, R27): keyed by the invoice. */
+export function creditEntry(invoice: InvoiceRow, amount: bigint, at: Temporal.Instant): InvoiceEntry {
   return {
-    invoice: updated,
-    entry: {
-      kind: 'credit',
-      amount: applied,
-      description: `Credit balance applied to ${invoice.number ?? 'invoice'}`,
-      effectiveAt: ctx.clock.now(),
-      sourceKey: `balance:${invoice.id}`,
-      invoiceId: invoice.id,
-    },
+    kind: 'credit',
+    amount,
+    description: `Credit balance applied to ${invoice.number ?? 'invoice'}`,
+    effectiveAt: at,
+    sourceKey: `balance:${invoice.id}`,
+    invoiceId: invoice.id,
   };
 }
 
@@ -830,7 +849,7 @@ export async function issueMany(
       invoice_id: invoice.id,
       assigned_at: now,
     });
-    issued.push({ invoice, entries: chargesOf(invoice, invoiceLinesOf, chargeDate(draft.periodStart, at)) });
+    issued.push({ invoice, entries: chargesOf(invoice, invoiceLinesOf, chargeDate(draft, at)) });
     const presented = presentInvoice(invoice, invoiceLinesOf);
     finalized.push({ orgId: draft.orgId, type: 'invoice.finalized', object: presented });
     if (nothingToPay) finalized.push({ orgId: draft.orgId, type: 'invoice.paid', object: presented });

@@ -153,7 +153,7 @@ export async function refundPayment(
     }),
   );
   if (refund.amount !== amount) {
-    throw new BillfoldError('internal', 'refund.mismatch', 'The gateway refunded another amount than asked');
+    throw new BillfoldError('gateway', 'refund.mismatch', 'The gateway refunded another amount than asked');
   }
   return ctx.db.transaction().execute(async (tx) => {
     const row = await recordGatewayRefund({ ...ctx, db: tx }, payment, { id, refund, reason: input.reason });

@@ -83,6 +83,20 @@ export async function insertCheckoutSession(ctx: TenantCtx, row: CheckoutSession
   });
 }
 
+/** The gateway's page for a checkout recorded before the gateway was asked for it. */
+export async function attachGatewaySession(
+  ctx: TenantCtx,
+  row: CheckoutSessionRow,
+  session: { ref: string; url: string },
+): Promise<CheckoutSessionRow> {
+  return scoped(ctx)
+    .updateTable('checkout_sessions')
+    .set({ gateway_session_ref: session.ref, url: session.url })
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 export async function getCheckoutSession(
   ctx: TenantCtx,
   id: string,
@@ -225,6 +239,7 @@ export function presentCheckoutSession(
     url: row.status === 'open' ? row.url : null,
     plan_id: row.plan_id,
     amount: amountJson(row.amount),
+    credit_applied: amountJson(row.credit_applied),
     currency: row.currency,
     expires_at: row.expires_at.toISOString(),
     completed_at: row.completed_at?.toISOString() ?? null,

@@ -14,6 +14,7 @@ export {
   withRetries,
 } from './charges.js';
 export {
+  attachGatewaySession,
   claimGatewayEvent,
   findCheckoutByGatewayRef,
   findPayment,

@@ -88,7 +88,10 @@ export const checkoutSessionObject = z.object({
   mode: z.enum(['payment', 'setup']),
   url: z.string().nullable().describe("The gateway's hosted page; null when nothing is to be paid"),
   plan_id: z.string().nullable(),
-  amount: z.number().describe('Minor units'),
+  amount: z.number().describe('Minor units the card pays at the gateway (0 when it only saves a card)'),
+  credit_applied: z
+    .number()
+    .describe("Minor units of the first invoice paid from the customer's credit balance, taken as it opened"),
   currency: z.string(),
   expires_at: timestamp,
   completed_at: timestamp.nullable(),

@@ -315,6 +315,7 @@ function PlanEditor({
             />
             <Select
               label="Fee billed"
+              className="span-wide"
               value={draft.fee_timing}
               onChange={(e) => set('fee_timing')(e.target.value as PlanDraft['fee_timing'])}
               options={[
@@ -396,31 +397,33 @@ function Versions({ plan }: { plan: Plan }) {
       description="Every published price and limit set; subscriptions point at one of them."
     >
       {versions.data ? (
-        <table className="tier-table" aria-label="Versions">
-          <thead>
-            <tr>
-              <th>Version</th>
-              <th className="num">Base price</th>
-              <th className="num">Limits</th>
-              <th className="num">Usage charges</th>
-              <th>Published</th>
-            </tr>
-          </thead>
-          <tbody>
-            {versions.data.data.map((v) => (
-              <tr key={v.id}>
-                <td>
-                  v{v.version}{' '}
-                  {v.version === plan.version.version ? <Badge tone="accent">Current</Badge> : null}
-                </td>
-                <td className="num">{formatAmount(v.base_price, plan.currency)}</td>
-                <td className="num">{v.limits.length}</td>
-                <td className="num">{v.charges.length}</td>
-                <td>{formatDate(v.created_at)}</td>
+        <div className="table-wrap">
+          <table className="tier-table" aria-label="Versions">
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th className="num">Base price</th>
+                <th className="num">Limits</th>
+                <th className="num">Usage charges</th>
+                <th>Published</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {versions.data.data.map((v) => (
+                <tr key={v.id}>
+                  <td>
+                    v{v.version}{' '}
+                    {v.version === plan.version.version ? <Badge tone="accent">Current</Badge> : null}
+                  </td>
+                  <td className="num">{formatAmount(v.base_price, plan.currency)}</td>
+                  <td className="num">{v.limits.length}</td>
+                  <td className="num">{v.charges.length}</td>
+                  <td>{formatDate(v.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : (
         <Loading />
       )}

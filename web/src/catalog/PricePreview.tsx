@@ -102,32 +102,34 @@ export function PricePreview({ plan }: { plan: Plan }) {
       </form>
       {error ? <Alert>{error}</Alert> : null}
       {result ? (
-        <table className="tier-table preview-table" aria-label="Preview lines">
-          <thead>
-            <tr>
-              <th>Line</th>
-              <th className="num">Quantity</th>
-              <th className="num">Billable</th>
-              <th className="num">Amount</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.lines.map((line) => (
-              <tr key={line.description}>
-                <td>{line.description}</td>
-                <td className="num">{formatQuantity(line.quantity)}</td>
-                <td className="num">{formatQuantity(line.billable_quantity)}</td>
-                <td className="num">{formatAmount(line.amount, result.currency)}</td>
+        <div className="table-wrap">
+          <table className="tier-table preview-table" aria-label="Preview lines">
+            <thead>
+              <tr>
+                <th>Line</th>
+                <th className="num">Quantity</th>
+                <th className="num">Billable</th>
+                <th className="num">Amount</th>
               </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <th colSpan={3}>Total</th>
-              <th className="num">{formatAmount(result.total, result.currency)}</th>
-            </tr>
-          </tfoot>
-        </table>
+            </thead>
+            <tbody>
+              {result.lines.map((line) => (
+                <tr key={line.description}>
+                  <td>{line.description}</td>
+                  <td className="num">{formatQuantity(line.quantity)}</td>
+                  <td className="num">{formatQuantity(line.billable_quantity)}</td>
+                  <td className="num">{formatAmount(line.amount, result.currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+            <tfoot>
+              <tr>
+                <th colSpan={3}>Total</th>
+                <th className="num">{formatAmount(result.total, result.currency)}</th>
+              </tr>
+            </tfoot>
+          </table>
+        </div>
       ) : null}
     </Card>
   );

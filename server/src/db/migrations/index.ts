@@ -13,6 +13,7 @@ import * as subscriptionEventOrder from './0012_subscription_event_order.js';
 import * as invoiceCycles from './0013_invoice_cycles.js';
 import * as customerBalance from './0014_customer_balance.js';
 import * as pendingPlanChange from './0015_pending_plan_change.js';
+import * as checkoutCredit from './0016_checkout_credit.js';
 import * as billingRunOrder from './0017_billing_run_order.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
@@ -31,5 +32,6 @@ export const migrations: Record<string, Migration> = {
   '0013_invoice_cycles': invoiceCycles,
   '0014_customer_balance': customerBalance,
   '0015_pending_plan_change': pendingPlanChange,
+  '0016_checkout_credit': checkoutCredit,
   '0017_billing_run_order': billingRunOrder,
 };

@@ -41,7 +41,11 @@ const checkoutQuoteObject = z.object({
   lines: z.array(z.object({ description: z.string(), amount: z.number() })),
   subtotal: z.number(),
   tax: z.number(),
-  total: z.number().describe('What the checkout takes now, minor units'),
+  total: z.number().describe("The first invoice's total, minor units"),
+  credit_applied: z
+    .number()
+    .describe("The part of the total the customer's credit balance pays, minor units (R27)"),
+  amount_due: z.number().describe('What the checkout takes from the card now: total − credit_applied'),
 });
 
 export const paymentsRoutes = [
@@ -79,6 +83,8 @@ export const paymentsRoutes = [
         subtotal: amountJson(quote.totals.subtotal),
         tax: amountJson(quote.totals.tax),
         total: amountJson(quote.totals.total),
+        credit_applied: amountJson(quote.creditApplied),
+        amount_due: amountJson(quote.amountDue),
       };
     },
   }),

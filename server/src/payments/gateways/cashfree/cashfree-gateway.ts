@@ -479,7 +479,7 @@ export class CashfreeGateway implements PaymentGateway {
           `Cashfree refused the request: ${message}`,
         );
       }
-      throw new BillfoldError('internal', 'gateway.error', `Cashfree failed: ${message}`);
+      throw new BillfoldError('gateway', 'gateway.error', `Cashfree failed: ${message}`);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ctx } from '../../../context.js';
+import { runBilling } from '../../../flows/billing-run.js';
 import { tenantContext } from '../../../tenant.js';
 import { type Person, type TestApi, testApi } from '../../../testing/api.js';
 import { engines } from '../../../testing/databases.js';
@@ -408,6 +409,65 @@ describe.each(engines())('the Cashfree gateway against its emulator on %s', (eng
     } finally {
       await plain.close();
     }
+  });
+
+  it('authorises a mandate at checkout for a plan billed in arrears, and debits its first renewal through it (R26)', async () => {
+    const plan = await api.call({
+      method: 'POST',
+      url: '/v1/operator/plans',
+      as: operator,
+      body: {
+        code: 'pro_inr_arrears',
+        name: 'Pro INR in arrears',
+        currency: 'INR',
+        interval: 'month',
+        base_price: 149900,
+        fee_timing: 'arrears',
+      },
+    });
+    expect(plan.statusCode, plan.body).toBe(201);
+    // Noon on 10 March in Kolkata: 22 of March's 31 days are billed on 1 April.
+    api.clock.set('2027-03-10T06:30:00Z');
+    const india = await customer('IN');
+    const as = { as: india.owner, org: india.orgId };
+    const session = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/checkout_sessions',
+        ...as,
+        body: { plan_id: plan.json().id },
+      })
+    ).json();
+    // Nothing is paid now: Cashfree saves the method as a subscription mandate the payer authorises.
+    expect(session).toMatchObject({ gateway: 'cashfree', mode: 'setup', amount: 0, status: 'open' });
+    expect(session.url).toContain('/checkout/mandate/');
+    expect((await pay(session.url)).status).toBe(303);
+    const done = await api.call({ method: 'POST', url: `/v1/checkout_sessions/${session.id}/sync`, ...as });
+    expect(done.json()).toMatchObject({ status: 'complete', mode: 'setup' });
+    expect(await activePlan(india)).toBe('Pro INR in arrears');
+    const method = await api.database.db
+      .selectFrom('payment_methods')
+      .selectAll()
+      .where('org_id', '=', india.orgId)
+      .executeTakeFirstOrThrow();
+    expect(method).toMatchObject({ gateway: 'cashfree', is_default: true });
+
+    // 1 April in Kolkata: 149900 × 22 / 31 = 106380.65 → 106381, debited through the mandate.
+    api.clock.set('2027-03-31T18:30:00Z');
+    await runBilling(ctx(), { gateways: api.app.billfoldGateways }, { only: [india.orgId] });
+    const [invoice] = await api.database.db
+      .selectFrom('invoices')
+      .select(['id', 'subtotal'])
+      .where('org_id', '=', india.orgId)
+      .execute();
+    expect(invoice?.subtotal).toBe(106381n);
+    const debited = await api.database.db
+      .selectFrom('payments')
+      .select(['gateway', 'invoice_id', 'status'])
+      .where('org_id', '=', india.orgId)
+      .execute();
+    expect(debited).toEqual([{ gateway: 'cashfree', invoice_id: invoice?.id, status: 'processing' }]);
+    expect([...cashfree.state.debits.values()].at(-1)).toMatchObject({ subscription_id: method.gateway_ref });
   });
 
   it('sent only requests, and got only responses, that match Cashfree’s OpenAPI document', () => {

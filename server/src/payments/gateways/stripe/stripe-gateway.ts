@@ -298,7 +298,7 @@ export class StripeGateway implements PaymentGateway {
         );
       }
       if (error instanceof Stripe.errors.StripeError) {
-        throw new BillfoldError('internal', 'gateway.error', `Stripe failed: ${error.message}`);
+        throw new BillfoldError('gateway', 'gateway.error', `Stripe failed: ${error.message}`);
       }
       throw error;
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBilling } from '../../../flows/billing-run.js';
 import { type Person, type TestApi, testApi } from '../../../testing/api.js';
 import { engines } from '../../../testing/databases.js';
 import { systemClock } from '../../../time/index.js';
@@ -23,6 +24,7 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
   let api: TestApi;
   let emulator: Awaited<ReturnType<typeof startStripeEmulator>>;
   let planId: string;
+  let operator: Person;
   const delivered: { status: number; body: string }[] = [];
 
   beforeAll(async () => {
@@ -55,7 +57,7 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
       });
       delivered.push({ status: response.statusCode, body: response.body });
     };
-    const operator = await api.signUpOperator();
+    operator = await api.signUpOperator();
     planId = (
       await api.call({
         method: 'POST',
@@ -513,5 +515,75 @@ describe.each(engines())('the Stripe gateway against its emulator on %s', (engin
     const confirmed = await stripeApi('/v1/payment_intents', { ...fields, confirm: 'true' });
     expect(confirmed.body).toMatchObject({ status: 'succeeded', amount_received: 1500 });
     expect(delivered.length).toBe(events + 1);
+  });
+
+  it('saves a card at checkout for a plan billed in arrears (a setup Checkout Session), and charges its first renewal to it (R26)', async () => {
+    const arrears = await api.call({
+      method: 'POST',
+      url: '/v1/operator/plans',
+      as: operator,
+      body: {
+        code: 'pro_arrears',
+        name: 'Pro in arrears',
+        currency: 'USD',
+        interval: 'month',
+        base_price: 2000,
+        fee_timing: 'arrears',
+      },
+    });
+    expect(arrears.statusCode, arrears.body).toBe(201);
+    const who = await usCustomer();
+    const as = { as: who.owner, org: who.orgId };
+    const session = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/checkout_sessions',
+        ...as,
+        body: { plan_id: arrears.json().id },
+      })
+    ).json();
+    expect(session).toMatchObject({ gateway: 'stripe', status: 'open', mode: 'setup', amount: 0 });
+    // Stripe saves a card for later charges with a Checkout Session in setup mode (a SetupIntent).
+    expect([...emulator.state.sessions.values()].at(-1)).toMatchObject({ mode: 'setup' });
+    expect(
+      (await form(session.url, { number: '4242424242424242', expiry: '12/34', cvc: '123' })).status,
+    ).toBe(303);
+    expect(await activePlan(who)).toBe('Pro in arrears');
+    const methods = (await api.call({ method: 'GET', url: '/v1/payment_methods', ...as })).json().data;
+    expect(methods).toMatchObject([{ gateway: 'stripe', last4: '4242', is_default: true }]);
+
+    // The clock is at 15 January: 17 of 31 days are billed on 1 February, 2000 × 17 / 31 = 1096.77 → 1097.
+    // (Last in this file: the clock moves past what the other tests expect.)
+    api.clock.advance({ days: 18 });
+    await runBilling(
+      {
+        db: api.database.db,
+        clock: api.clock,
+        log: { info() {}, warn() {}, error() {} },
+        actor: { type: 'system', id: 'test' },
+        requestId: 'req_test',
+      },
+      { gateways: api.app.billfoldGateways },
+      { only: [who.orgId] },
+    );
+    const invoices = await api.database.db
+      .selectFrom('invoices')
+      .select(['total', 'status'])
+      .where('org_id', '=', who.orgId)
+      .execute();
+    expect(invoices).toEqual([{ total: BigInt(PRORATED), status: 'paid' }]);
+    const payments = await api.database.db
+      .selectFrom('payments')
+      .select(['gateway', 'amount', 'status'])
+      .where('org_id', '=', who.orgId)
+      .execute();
+    expect(payments).toEqual([{ gateway: 'stripe', amount: BigInt(PRORATED), status: 'succeeded' }]);
+    const saved = await api.database.db
+      .selectFrom('payment_methods')
+      .select('gateway_ref')
+      .where('org_id', '=', who.orgId)
+      .executeTakeFirstOrThrow();
+    const intent = [...emulator.state.intents.values()].at(-1);
+    expect(intent).toMatchObject({ amount: PRORATED, payment_method: saved.gateway_ref });
   });
 });

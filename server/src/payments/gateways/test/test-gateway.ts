@@ -145,7 +145,7 @@ export class TestGateway implements PaymentGateway {
     if (this.#faults.delayMs) await new Promise((resolve) => setTimeout(resolve, this.#faults.delayMs));
     if (this.#faults.next === 'error') {
       this.#faults.next = undefined;
-      throw new BillfoldError('internal', 'gateway.error', 'The test gateway answered HTTP 500');
+      throw new BillfoldError('gateway', 'gateway.error', 'The test gateway answered HTTP 500');
     }
   }
 
