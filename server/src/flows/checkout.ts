@@ -3,7 +3,7 @@ import * as catalog from '../catalog/index.js';
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import { newId } from '../db/ids.js';
-import type { BillingCustomerRow, CheckoutSessionRow } from '../db/schema.js';
+import type { CheckoutSessionRow } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, invalid } from '../errors.js';
 import * as payments from '../payments/index.js';
@@ -149,7 +149,7 @@ export async function startPlanCheckout(
     // Nothing to pay now (a free plan, a trial, a first invoice the balance pays, with a card saved for
     // later): the plan starts, the session is recorded complete.
     const started = await withTransaction(cctx, async (tx) => {
-      const credit = await takeCredit(tx, customer, id, quote.totals.total, creditNote);
+      const credit = await takeCredit(tx, id, quote.totals.total, creditNote);
       if (credit < quote.totals.total) {
         throw conflict(
           'checkout.balance_changed',
@@ -177,7 +177,7 @@ export async function startPlanCheckout(
   // The credit is taken from the balance as the checkout opens, with its row, so nothing else spends
   // it meanwhile (R27); the gateway is asked for the rest, or only to save a card when nothing is left.
   const opened = await withTransaction(cctx, async (tx) => {
-    const credit = await takeCredit(tx, customer, id, quote.totals.total, creditNote);
+    const credit = await takeCredit(tx, id, quote.totals.total, creditNote);
     const amount = quote.totals.total - credit;
     const row: CheckoutSessionRow = {
       ...base,
@@ -233,13 +233,7 @@ export async function startPlanCheckout(
 }
 
 /** Takes up to `wanted` of the customer's credit for checkout `id`, under the customer's lock. */
-async function takeCredit(
-  tx: TenantCtx,
-  customer: BillingCustomerRow,
-  id: string,
-  wanted: bigint,
-  description: string,
-): Promise<bigint> {
+async function takeCredit(tx: TenantCtx, id: string, wanted: bigint, description: string): Promise<bigint> {
   if (wanted <= 0n) return 0n;
   const locked = await customers.lockCustomer(tx);
   return customers.reserveForCheckout(tx, locked, id, wanted, description);
