@@ -7,8 +7,11 @@ export {
   orgsWithCredit,
   presentBalance,
   recordBalanceTransaction,
+  releaseCredit,
   releaseForCheckout,
+  reserveCredit,
   reserveForCheckout,
+  reservedCredit,
 } from './balance.js';
 export { countryName, isCountryCode } from './countries.js';
 export {

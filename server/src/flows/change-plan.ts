@@ -13,7 +13,7 @@ import * as subscriptions from '../subscriptions/index.js';
 import { type BillingInterval, type BillingPeriod, fromDate } from '../time/index.js';
 import type { BillingRunDeps } from './billing-run.js';
 import { closeOtherPlanCheckouts } from './checkout.js';
-import { applyPayment, issueInvoice } from './invoice-ledger.js';
+import { applyPayment, applyReservedCredit, issueInvoice } from './invoice-ledger.js';
 import {
   conflictMessage,
   findConflictingPayment,
@@ -34,9 +34,12 @@ import { customerContext, ledgerAccount, type PricedPlan, pricedPlan } from './s
  *
  * The change not yet applied is kept on the subscription (its pending change): a downgrade waiting
  * for the period's end, or a change now being paid for, claimed by its draft invoice (one at a time).
- * The card is charged outside any transaction with the draft's id as the key, then the invoice is
- * issued and the pending change applied in one transaction. A crash in between leaves the draft and
- * the pending change, which the billing run finishes with the same key: the card is charged once.
+ * The claim takes the customer's credit balance first, up to the draft's total, keyed by the draft
+ * (R28). The card is charged the rest outside any transaction with the draft's id as the key, then
+ * the invoice is issued, the credit and the payment applied, and the pending change applied in one
+ * transaction. A crash in between leaves the draft and the pending change, which the billing run
+ * finishes with the same key and the same amount (derived from the credit recorded as taken): the
+ * card is charged once. A change withdrawn gives its credit back.
  */
 
 /** When a change takes effect: an upgrade always now; a downgrade at the period's end unless asked. */
@@ -289,11 +292,27 @@ export async function previewPlanChange(
   planId: string,
   timing?: ChangeTiming,
 ) {
-  const { change } = await setUp(ctx, orgId, subscriptionId, planId, timing);
-  return presentPlanChange(subscriptionId, change);
+  const { ctx: cctx, change } = await setUp(ctx, orgId, subscriptionId, planId, timing);
+  // What the claim would take from the balance now (R28): the same min(balance, total).
+  const credit = change.lines.length > 0 ? creditFor(change.totals.total, await balanceNow(cctx, orgId)) : 0n;
+  return presentPlanChange(subscriptionId, change, credit);
 }
 
-export function presentPlanChange(subscriptionId: string, change: PlanChange) {
+/** The customer's credit balance as it stands. */
+async function balanceNow(ctx: Ctx, orgId: string): Promise<bigint> {
+  return customers.balanceOf(await customers.balanceTransactions(ctx, orgId));
+}
+
+/** How much of a change's invoice `balance` pays: all of it, up to the total (none of a credit). */
+function creditFor(total: bigint, balance: bigint): bigint {
+  if (total <= 0n || balance <= 0n) return 0n;
+  return balance < total ? balance : total;
+}
+
+/** The balance transaction's key for the credit a change's invoice takes: the draft's, as R18's is. */
+const creditKey = (draft: InvoiceRow) => `invoice:${draft.id}`;
+
+export function presentPlanChange(subscriptionId: string, change: PlanChange, credit: bigint) {
   return {
     object: 'plan_change_preview' as const,
     subscription_id: subscriptionId,
@@ -311,6 +330,8 @@ export function presentPlanChange(subscriptionId: string, change: PlanChange) {
     tax: amountJson(change.totals.tax),
     total_due_now: amountJson(change.totals.total),
     credited_to_balance: amountJson(change.totals.total < 0n ? -change.totals.total : 0n),
+    credit_applied: amountJson(credit),
+    amount_due: amountJson(change.totals.total > 0n ? change.totals.total - credit : 0n),
     next_payment_at: change.nextPayment.at.toString(),
     next_payment_amount: amountJson(change.nextPayment.totals.total),
   };
@@ -367,7 +388,8 @@ export async function changePlan(
   }
 
   const method = (await customers.listPaymentMethods(cctx, orgId)).find((m) => m.is_default);
-  if (change.totals.total > 0n && (!method || !deps.gateways.has(method.gateway))) {
+  const forCard = change.totals.total - creditFor(change.totals.total, await balanceNow(cctx, orgId));
+  if (forCard > 0n && (!method || !deps.gateways.has(method.gateway))) {
     throw invalid(
       'subscription.payment_method_required',
       'Add a card (Update payment details) before upgrading: the difference is charged now',
@@ -376,6 +398,8 @@ export async function changePlan(
 
   // Claim: the draft, named by the subscription's pending change, is the one change in progress.
   const draft = await withTransaction(cctx, async (tx) => {
+    // The customer's row first, as every spender of the balance and the change's completion lock it.
+    const lockedCustomer = await customers.lockCustomer(tx, orgId);
     const locked = await lockUnchanged(tx);
     refuseWhileScheduled(locked);
     const created = await invoicing.createDraft(tx, {
@@ -398,6 +422,14 @@ export async function changePlan(
       periodEnd: change.newPeriodEnd,
       invoiceId: created.id,
     });
+    // The balance pays first (R28): taken now, so a renewal or a checkout meanwhile cannot spend it.
+    await customers.reserveCredit(
+      tx,
+      lockedCustomer,
+      creditKey(created),
+      created.total,
+      `Applied to the plan change to ${change.to.price.planName}`,
+    );
     return created;
   });
   const changed = await completePlanChange(cctx, deps, draft);
@@ -478,16 +510,27 @@ async function creditToBalance(
   ]);
 }
 
-/** A claimed change withdrawn (its card declined, or no card): its draft goes and nothing changed. */
+/**
+ * A claimed change withdrawn (its card declined, or no card): its draft goes, the credit it took goes
+ * back to the balance, and nothing changed.
+ */
 async function withdrawClaim(ctx: Ctx, draft: InvoiceRow): Promise<void> {
   // In its own transaction: the error that follows must not roll the withdrawal back.
   await withTransaction(ctx, async (tx) => {
     const current = await invoicing.findInvoice(tx, draft.org_id, draft.id);
     if (current?.status !== 'draft' || !current.subscription_id) return;
+    const customer = await customers.lockCustomer(tx, draft.org_id);
     const sub = await subscriptions.getSubscription(tx, draft.org_id, current.subscription_id, 'wait');
     if (sub.pending_invoice_id === draft.id) await subscriptions.claimChange(tx, sub, null);
-    await invoicing.discardDraft(tx, draft.org_id, draft.id);
+    await discardWithCredit(tx, customer, draft);
   });
+}
+
+/** A change's draft that will not be issued goes, and the credit it took goes back, once (R28). */
+async function discardWithCredit(tx: Ctx, customer: BillingCustomerRow, draft: InvoiceRow): Promise<void> {
+  const taken = await customers.reservedCredit(tx, draft.org_id, creditKey(draft));
+  await customers.releaseCredit(tx, customer, creditKey(draft), taken, 'the plan change was not made');
+  await invoicing.discardDraft(tx, draft.org_id, draft.id);
 }
 
 /**
@@ -501,8 +544,11 @@ export async function completePlanChange(
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
   const orgId = draft.org_id;
   const customer = await customers.getCustomer(ctx, orgId);
+  // What the claim took from the balance, as recorded: the card is asked the same rest on every try.
+  const credit = await customers.reservedCredit(ctx, orgId, creditKey(draft));
+  const forCard = draft.total - credit;
   let payment: Awaited<ReturnType<typeof payments.chargeSavedMethod>> | undefined;
-  if (draft.total > 0n) {
+  if (forCard > 0n) {
     const method = (await customers.listPaymentMethods(ctx, orgId)).find((m) => m.is_default);
     if (!method || !deps.gateways.has(method.gateway)) {
       await withdrawClaim(ctx, draft);
@@ -514,7 +560,7 @@ export async function completePlanChange(
       customerId: customer.id,
       gatewayCustomerRef: await payments.gatewayCustomerRef(ctx, gateway, customer),
       paymentMethodRef: method.gateway_ref,
-      amount: draft.total,
+      amount: forCard,
       currency: draft.currency,
       description: 'Plan upgrade',
       idempotencyKey: `invoice:${draft.id}`,
@@ -541,7 +587,7 @@ export async function completePlanChange(
         throw conflict('subscription.changed', 'This change was finished already');
       }
       // Which plan the organization pays for is decided by one transaction at a time.
-      await customers.lockCustomer(tx, orgId);
+      const lockedCustomer = await customers.lockCustomer(tx, orgId);
       const sub = await subscriptions.getSubscription(tx, orgId, current.subscription_id, 'wait');
       const pending = subscriptions.pendingChangeOf(sub);
       const inForce = ['active', 'trialing'].includes(sub.status)
@@ -564,7 +610,7 @@ export async function completePlanChange(
           .where('id', '=', paid.id)
           .execute();
         if (pending?.invoiceId === draft.id) await subscriptions.claimChange(tx, sub, null);
-        await invoicing.discardDraft(tx, orgId, draft.id);
+        await discardWithCredit(tx, lockedCustomer, draft);
         return { owed };
       }
       if (pending?.invoiceId !== draft.id) {
@@ -572,6 +618,8 @@ export async function completePlanChange(
       }
       const account = ledgerAccount(sub, customer);
       let invoice = await issueInvoice(tx, orgId, draft.id, account);
+      // Still taken: a withdrawal gives it back only with the draft, which is here.
+      invoice = await applyReservedCredit(tx, { orgId, invoiceId: invoice.id }, credit, account);
       if (paid) invoice = await applyPayment(tx, { orgId, invoiceId: invoice.id }, paid, account);
       await creditToBalance(tx, customer, invoice, account);
       const subscription = await applyChange(tx, sub, {

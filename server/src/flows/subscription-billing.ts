@@ -9,7 +9,7 @@ import * as invoicing from '../invoicing/index.js';
 import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type Clock, fromDate } from '../time/index.js';
-import { applyCheckoutCredit, applyPayment, issueInvoice } from './invoice-ledger.js';
+import { applyReservedCredit, applyPayment, issueInvoice } from './invoice-ledger.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
@@ -202,7 +202,7 @@ export async function subscribeToPlan(
   const account = ledgerAccount(subscription, customer);
   let invoice = await issueInvoice(ctx, customer.org_id, draft.id, account);
   if (input.credit) {
-    invoice = await applyCheckoutCredit(
+    invoice = await applyReservedCredit(
       ctx,
       { orgId: customer.org_id, invoiceId: invoice.id },
       input.credit,
