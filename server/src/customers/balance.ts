@@ -69,7 +69,13 @@ export async function releaseForCheckout(
   checkoutId: string,
   amount: bigint,
 ): Promise<void> {
-  await releaseCredit(ctx, customer, `checkout:${checkoutId}`, amount, 'the checkout ended without starting the plan');
+  await releaseCredit(
+    ctx,
+    customer,
+    `checkout:${checkoutId}`,
+    amount,
+    'the checkout ended without starting the plan',
+  );
 }
 
 /**

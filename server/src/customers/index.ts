@@ -10,8 +10,8 @@ export {
   releaseCredit,
   releaseForCheckout,
   reserveCredit,
-  reserveForCheckout,
   reservedCredit,
+  reserveForCheckout,
 } from './balance.js';
 export { countryName, isCountryCode } from './countries.js';
 export {

@@ -9,7 +9,7 @@ import * as invoicing from '../invoicing/index.js';
 import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type Clock, fromDate } from '../time/index.js';
-import { applyReservedCredit, applyPayment, issueInvoice } from './invoice-ledger.js';
+import { applyPayment, applyReservedCredit, issueInvoice } from './invoice-ledger.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run

@@ -57,9 +57,7 @@ const planChangeObject = z.object({
   lines: z.array(z.object({ kind: z.string(), description: z.string(), amount: z.number() })),
   subtotal: z.number(),
   tax: z.number(),
-  total_due_now: z
-    .number()
-    .describe("The change's invoice total, minor units; negative: a credit"),
+  total_due_now: z.number().describe("The change's invoice total, minor units; negative: a credit"),
   credited_to_balance: z
     .number()
     .describe("What the change credits to the customer's credit balance (a total below zero), minor units"),
