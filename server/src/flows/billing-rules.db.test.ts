@@ -969,6 +969,28 @@ describe.each(engines())('billing rules on %s', (engine) => {
     expect((await who.balance()).transactions).toHaveLength(3);
   });
 
+  it('R28: a change left claimed by a crash is finished with the same rest, charged once', async () => {
+    const who = await downgradedToBasic('pro');
+    const before = await gatewayPayments();
+    // The gateway fails before charging: the claim, and the credit it took, stay as after a crash.
+    api.app.billfoldGateways.test.setFaults({ next: 'error' });
+    const lost = await who.upgrade('enterprise');
+    api.app.billfoldGateways.test.setFaults({});
+    expect(lost.statusCode).toBe(502);
+    expect((await who.balance()).balance).toBe(0);
+    const [draft] = (await who.call('GET', '/v1/invoices?status=draft')).json().data;
+    expect(draft).toMatchObject({ billing_reason: 'subscription_update', total: 1548 });
+    // The billing run finishes it with the same key and the same 1161: the card is charged once.
+    await who.advance('2027-03-20T20:15:00Z');
+    expect((await who.call('GET', `/v1/invoices/${draft.id}`)).json()).toMatchObject({
+      status: 'paid',
+      amount_paid: 1548,
+    });
+    expect((await gatewayPayments()) - before).toBe(1);
+    expect((await who.cardPayments())[0]).toMatchObject({ amount: 1161, status: 'succeeded' });
+    expect((await who.balance()).transactions.map((t: { amount: number }) => t.amount)).toEqual([-387, 387]);
+  });
+
   it('R28: simultaneous upgrades, or an upgrade and a checkout, spend the balance once', async () => {
     const who = await downgradedToBasic('pro');
     const before = await gatewayPayments();
