@@ -581,7 +581,11 @@ export async function completePlanChange(
     ctx,
     async (
       tx,
-    ): Promise<{ owed: ConflictingPaymentRow } | { subscription: SubscriptionRow; invoice: InvoiceRow }> => {
+    ): Promise<
+      | { owed: ConflictingPaymentRow }
+      | { replacedBy: string }
+      | { subscription: SubscriptionRow; invoice: InvoiceRow }
+    > => {
       const current = await invoicing.findInvoice(tx, orgId, draft.id);
       if (current?.status !== 'draft' || !current.subscription_id) {
         throw conflict('subscription.changed', 'This change was finished already');
@@ -613,6 +617,12 @@ export async function completePlanChange(
         await discardWithCredit(tx, lockedCustomer, draft);
         return { owed };
       }
+      if (inForce) {
+        // Replaced as above, with nothing charged (the balance paid it all): the credit goes back.
+        if (pending?.invoiceId === draft.id) await subscriptions.claimChange(tx, sub, null);
+        await discardWithCredit(tx, lockedCustomer, draft);
+        return { replacedBy: inForce.planName };
+      }
       if (pending?.invoiceId !== draft.id) {
         throw conflict('subscription.changed', 'This subscription has no such change pending');
       }
@@ -631,6 +641,12 @@ export async function completePlanChange(
       return { subscription, invoice };
     },
   );
+  if ('replacedBy' in applied) {
+    throw conflict(
+      'subscription.replaced',
+      `${applied.replacedBy} was paid for in another tab meanwhile; this change was not made and nothing was charged`,
+    );
+  }
   if ('owed' in applied) {
     await refundConflictingPayments(ctx, deps.gateways, { only: [orgId] });
     const owed = await findConflictingPayment(ctx, orgId, applied.owed.payment_id);
