@@ -9870,10 +9870,14 @@ export interface operations {
                         }[];
                         subtotal: number;
                         tax: number;
-                        /** @description Charged to the saved card when the change is made, minor units; negative: a credit */
+                        /** @description The change's invoice total, minor units; negative: a credit */
                         total_due_now: number;
                         /** @description What the change credits to the customer's credit balance (a total below zero), minor units */
                         credited_to_balance: number;
+                        /** @description What the customer's credit balance pays of the invoice, taken when the change is made (R28) */
+                        credit_applied: number;
+                        /** @description Charged to the saved card when the change is made, minor units */
+                        amount_due: number;
                         next_payment_at: string;
                         /** @description The next regular invoice on the new plan, minor units */
                         next_payment_amount: number;

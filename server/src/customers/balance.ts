@@ -49,9 +49,8 @@ export async function recordBalanceTransaction(
 
 /**
  * Takes up to `wanted` from the balance for a checkout's first invoice (R27), as one transaction
- * keyed by the checkout: what was taken is no longer there for a renewal or another checkout. The
- * caller holds the customer's row lock, as every spending of the balance does, so two spenders take
- * turns. Returns what was taken (0n when there is no credit).
+ * keyed by the checkout: what was taken is no longer there for a renewal or another checkout.
+ * Returns what was taken (0n when there is no credit).
  */
 export async function reserveForCheckout(
   ctx: TenantCtx,
@@ -60,16 +59,7 @@ export async function reserveForCheckout(
   wanted: bigint,
   description: string,
 ): Promise<bigint> {
-  if (wanted <= 0n) return 0n;
-  const balance = balanceOf(await balanceTransactions(ctx));
-  const taken = balance < wanted ? balance : wanted;
-  if (taken <= 0n) return 0n;
-  const recorded = await recordBalanceTransaction(ctx, customer, {
-    amount: -taken,
-    sourceKey: `checkout:${checkoutId}`,
-    description,
-  });
-  return recorded ? taken : 0n;
+  return reserveCredit(ctx, customer, `checkout:${checkoutId}`, wanted, description);
 }
 
 /** Gives back what a checkout took, once, when it ends without starting a plan. */
@@ -79,11 +69,62 @@ export async function releaseForCheckout(
   checkoutId: string,
   amount: bigint,
 ): Promise<void> {
+  await releaseCredit(
+    ctx,
+    customer,
+    `checkout:${checkoutId}`,
+    amount,
+    'the checkout ended without starting the plan',
+  );
+}
+
+/**
+ * Takes up to `wanted` from the balance for what `sourceKey` will pay (a checkout's first invoice,
+ * R27; a plan change's invoice, R28), as one transaction keyed by it. The caller holds the
+ * customer's row lock, as every spending of the balance does, so two spenders take turns. Returns
+ * what was taken (0n when there is no credit, or when the source took its share already).
+ */
+export async function reserveCredit(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow,
+  sourceKey: string,
+  wanted: bigint,
+  description: string,
+): Promise<bigint> {
+  if (wanted <= 0n) return 0n;
+  const balance = balanceOf(await balanceTransactions(ctx));
+  const taken = balance < wanted ? balance : wanted;
+  if (taken <= 0n) return 0n;
+  const recorded = await recordBalanceTransaction(ctx, customer, { amount: -taken, sourceKey, description });
+  return recorded ? taken : 0n;
+}
+
+/**
+ * What `sourceKey` took from the balance and has not given back: the recorded transaction is the
+ * record, so a retry after a crash finds the same amount.
+ */
+export async function reservedCredit(ctx: TenantCtx, sourceKey: string): Promise<bigint> {
+  const rows = await scoped(ctx)
+    .selectFrom('customer_balance_transactions')
+    .select(['amount', 'source_key'])
+    .where('source_key', 'in', [sourceKey, `${sourceKey}:released`])
+    .execute();
+  return -rows.reduce((sum, row) => sum + BigInt(row.amount), 0n);
+}
+
+/** Gives back, once, what `sourceKey` took, when what it was to pay is not paid after all. */
+export async function releaseCredit(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow,
+  sourceKey: string,
+  amount: bigint,
+  why: string,
+): Promise<void> {
   if (amount <= 0n) return;
   await recordBalanceTransaction(ctx, customer, {
     amount,
-    sourceKey: `checkout:${checkoutId}:released`,
-    description: 'Given back: the checkout ended without starting the plan',
+    sourceKey: `${sourceKey}:released`,
+    description: `Given back: ${why}`,
   });
 }
 

@@ -7,7 +7,10 @@ export {
   orgsWithCredit,
   presentBalance,
   recordBalanceTransaction,
+  releaseCredit,
   releaseForCheckout,
+  reserveCredit,
+  reservedCredit,
   reserveForCheckout,
 } from './balance.js';
 export { countryName, isCountryCode } from './countries.js';

@@ -49,6 +49,7 @@ const tested = [
   'R25',
   'R26',
   'R27',
+  'R28',
 ];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
@@ -885,6 +886,141 @@ describe.each(engines())('billing rules on %s', (engine) => {
     expect(charged).toContain(1000 - (387 - takenByCheckout));
     // Opened on 20 March (12 of 31 days, 1935) or on 1 April (the whole month, 5000) as the clock moved.
     expect([1935, 5000]).toContain(checkout.json().amount + takenByCheckout);
+  });
+
+  /**
+   * A customer on `plan` since 1 March who moved down to Basic now on 20 March (R24): 12 of 31 days
+   * left, the unused days of `plan` less Basic's 1000 × 12 / 31 = 387.10 → 387 are on the balance.
+   */
+  async function downgradedToBasic(plan: string, card?: string) {
+    const who = await customer(plan, '2027-03-01T20:00:00Z', losAngeles, card);
+    await who.advance('2027-03-20T20:00:00Z');
+    const down = await who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, {
+      plan_id: plans.basic,
+      timing: 'now',
+    });
+    expect(down.statusCode, down.body).toBe(200);
+    const balance = async () => (await who.call('GET', '/v1/billing_customer/balance')).json();
+    const upgrade = (plan: string) =>
+      who.call('POST', `/v1/subscriptions/${who.sub.id}/change`, { plan_id: plans[plan] });
+    const preview = async (plan: string) =>
+      (
+        await who.call('POST', `/v1/subscriptions/${who.sub.id}/preview_change`, { plan_id: plans[plan] })
+      ).json();
+    const cardPayments = async () => (await who.call('GET', '/v1/payments')).json().data;
+    return { ...who, balance, upgrade, preview, cardPayments };
+  }
+
+  it('R28: a plan change spends the credit balance before the card, as its summary says', async () => {
+    // Pro → Basic now: 2000 × 12 / 31 = 774.19 → 774 back, less 387: 387 on the balance.
+    const who = await downgradedToBasic('pro');
+    expect((await who.balance()).balance).toBe(387);
+    // Basic → Enterprise now: 5000 × 12 / 31 = 1935.48 → 1935, less Basic's 387: 1548; the balance
+    // pays 387 and the card the other 1161.
+    expect(await who.preview('enterprise')).toMatchObject({
+      total_due_now: 1548,
+      credit_applied: 387,
+      amount_due: 1161,
+    });
+    const before = await gatewayPayments();
+    const done = await who.upgrade('enterprise');
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json().invoice).toMatchObject({ total: 1548, amount_paid: 1548, status: 'paid' });
+    expect((await gatewayPayments()) - before).toBe(1);
+    expect((await who.cardPayments())[0]).toMatchObject({ amount: 1161, status: 'succeeded' });
+    const balance = await who.balance();
+    expect(balance.balance).toBe(0);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-387, 387]);
+    // The ledger has the invoice paid: its charges, the credit and the payment net to nothing.
+    const [march] = (await who.call('GET', `/v1/statements?subscription_id=${who.sub.id}`)).json().data;
+    expect(march.closing_balance).toBe(0);
+
+    // Enterprise → Basic now: 1935 back, less 387: 1548 on the balance; Basic → Pro now costs
+    // 774 − 387 = 387, paid by the balance alone: nothing is charged, 1161 is left.
+    const rich = await downgradedToBasic('enterprise');
+    expect((await rich.balance()).balance).toBe(1548);
+    expect(await rich.preview('pro')).toMatchObject({
+      total_due_now: 387,
+      credit_applied: 387,
+      amount_due: 0,
+    });
+    const beforePro = await gatewayPayments();
+    const paidByBalance = await rich.upgrade('pro');
+    expect(paidByBalance.statusCode, paidByBalance.body).toBe(200);
+    expect(paidByBalance.json().invoice).toMatchObject({ total: 387, amount_paid: 387, status: 'paid' });
+    expect(await gatewayPayments()).toBe(beforePro);
+    expect((await rich.balance()).balance).toBe(1161);
+  });
+
+  it('R28: a change whose card is declined gives the credit it took back, once', async () => {
+    const who = await downgradedToBasic('pro', '4000000000000341');
+    expect(await who.preview('enterprise')).toMatchObject({ credit_applied: 387, amount_due: 1161 });
+    const declined = await who.upgrade('enterprise');
+    expect(declined.statusCode).toBe(402);
+    expect(declined.json().error.code).toBe('card.declined');
+    const sub = (await who.call('GET', `/v1/subscriptions/${who.sub.id}`)).json();
+    expect(sub.plan_id).toBe(plans.basic);
+    expect((await who.call('GET', '/v1/invoices?status=draft')).json().data).toEqual([]);
+    const balance = await who.balance();
+    expect(balance.balance).toBe(387);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([387, -387, 387]);
+    // The billing run finds nothing left to give back.
+    await who.advance('2027-03-20T21:00:00Z');
+    expect((await who.balance()).transactions).toHaveLength(3);
+  });
+
+  it('R28: a change left claimed by a crash is finished with the same rest, charged once', async () => {
+    const who = await downgradedToBasic('pro');
+    const before = await gatewayPayments();
+    // The gateway fails before charging: the claim, and the credit it took, stay as after a crash.
+    api.app.billfoldGateways.test.setFaults({ next: 'error' });
+    const lost = await who.upgrade('enterprise');
+    api.app.billfoldGateways.test.setFaults({});
+    expect(lost.statusCode).toBe(502);
+    expect((await who.balance()).balance).toBe(0);
+    const [draft] = (await who.call('GET', '/v1/invoices?status=draft')).json().data;
+    expect(draft).toMatchObject({ billing_reason: 'subscription_update', total: 1548 });
+    // The billing run finishes it with the same key and the same 1161: the card is charged once.
+    await who.advance('2027-03-20T20:15:00Z');
+    expect((await who.call('GET', `/v1/invoices/${draft.id}`)).json()).toMatchObject({
+      status: 'paid',
+      amount_paid: 1548,
+    });
+    expect((await gatewayPayments()) - before).toBe(1);
+    expect((await who.cardPayments())[0]).toMatchObject({ amount: 1161, status: 'succeeded' });
+    expect((await who.balance()).transactions.map((t: { amount: number }) => t.amount)).toEqual([-387, 387]);
+  });
+
+  it('R28: simultaneous upgrades, or an upgrade and a checkout, spend the balance once', async () => {
+    const who = await downgradedToBasic('pro');
+    const before = await gatewayPayments();
+    const answers = await Promise.all([1, 2, 3].map(() => who.upgrade('enterprise')));
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
+    expect((await gatewayPayments()) - before).toBe(1);
+    expect((await who.cardPayments()).map((p: { amount: number }) => p.amount)).toContain(1161);
+    const balance = await who.balance();
+    expect(balance.balance).toBe(0);
+    expect(balance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-387, 387]);
+
+    // An upgrade (1548) and a checkout for another license of Enterprise (1935) at once: the 387 is
+    // taken by whichever locks the customer first, and the other finds the balance empty.
+    const race = await downgradedToBasic('pro');
+    const beforeRace = await gatewayPayments();
+    const [upgraded, checkout] = await Promise.all([
+      race.upgrade('enterprise'),
+      race.call('POST', '/v1/checkout_sessions', { plan_id: plans.enterprise, additional: true }),
+    ]);
+    expect(upgraded.statusCode, upgraded.body).toBe(200);
+    expect(upgraded.json().invoice).toMatchObject({ total: 1548, amount_paid: 1548, status: 'paid' });
+    const takenByCheckout = checkout.json().credit_applied as number;
+    expect([0, 387]).toContain(takenByCheckout);
+    expect(checkout.json().amount).toBe(1935 - takenByCheckout);
+    // Only the upgrade was charged (the checkout's page is not paid): its rest after the credit.
+    expect((await gatewayPayments()) - beforeRace).toBe(1);
+    expect((await race.cardPayments())[0]).toMatchObject({ amount: 1548 - (387 - takenByCheckout) });
+    const raceBalance = await race.balance();
+    expect(raceBalance.balance).toBe(0);
+    expect(raceBalance.transactions.map((t: { amount: number }) => t.amount)).toEqual([-387, 387]);
   });
 
   it('R22: a change now to or from a fee in arrears bills each plan for its own days', async () => {

@@ -14,7 +14,7 @@ import { type CustomerCtx, scoped, type TenantCtx } from '../tenant.js';
 import { type BillingInterval, type BillingPeriod, fromDate } from '../time/index.js';
 import type { BillingRunDeps } from './billing-run.js';
 import { closeOtherPlanCheckouts } from './checkout.js';
-import { applyPayment, issueInvoice } from './invoice-ledger.js';
+import { applyPayment, applyReservedCredit, issueInvoice } from './invoice-ledger.js';
 import {
   conflictMessage,
   findConflictingPayment,
@@ -35,9 +35,12 @@ import { ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billi
  *
  * The change not yet applied is kept on the subscription (its pending change): a downgrade waiting
  * for the period's end, or a change now being paid for, claimed by its draft invoice (one at a time).
- * The card is charged outside any transaction with the draft's id as the key, then the invoice is
- * issued and the pending change applied in one transaction. A crash in between leaves the draft and
- * the pending change, which the billing run finishes with the same key: the card is charged once.
+ * The claim takes the customer's credit balance first, up to the draft's total, keyed by the draft
+ * (R28). The card is charged the rest outside any transaction with the draft's id as the key, then
+ * the invoice is issued, the credit and the payment applied, and the pending change applied in one
+ * transaction. A crash in between leaves the draft and the pending change, which the billing run
+ * finishes with the same key and the same amount (derived from the credit recorded as taken): the
+ * card is charged once. A change withdrawn gives its credit back.
  */
 
 /** When a change takes effect: an upgrade always now; a downgrade at the period's end unless asked. */
@@ -287,10 +290,26 @@ export async function previewPlanChange(
   timing?: ChangeTiming,
 ) {
   const { change } = await setUp(cctx, subscriptionId, planId, timing);
-  return presentPlanChange(subscriptionId, change);
+  // What the claim would take from the balance now (R28): the same min(balance, total).
+  const credit = change.lines.length > 0 ? creditFor(change.totals.total, await balanceNow(cctx)) : 0n;
+  return presentPlanChange(subscriptionId, change, credit);
 }
 
-export function presentPlanChange(subscriptionId: string, change: PlanChange) {
+/** The customer's credit balance as it stands. */
+async function balanceNow(ctx: TenantCtx): Promise<bigint> {
+  return customers.balanceOf(await customers.balanceTransactions(ctx));
+}
+
+/** How much of a change's invoice `balance` pays: all of it, up to the total (none of a credit). */
+function creditFor(total: bigint, balance: bigint): bigint {
+  if (total <= 0n || balance <= 0n) return 0n;
+  return balance < total ? balance : total;
+}
+
+/** The balance transaction's key for the credit a change's invoice takes: the draft's, as R18's is. */
+const creditKey = (draft: InvoiceRow) => `invoice:${draft.id}`;
+
+export function presentPlanChange(subscriptionId: string, change: PlanChange, credit: bigint) {
   return {
     object: 'plan_change_preview' as const,
     subscription_id: subscriptionId,
@@ -308,6 +327,8 @@ export function presentPlanChange(subscriptionId: string, change: PlanChange) {
     tax: amountJson(change.totals.tax),
     total_due_now: amountJson(change.totals.total),
     credited_to_balance: amountJson(change.totals.total < 0n ? -change.totals.total : 0n),
+    credit_applied: amountJson(credit),
+    amount_due: amountJson(change.totals.total > 0n ? change.totals.total - credit : 0n),
     next_payment_at: change.nextPayment.at.toString(),
     next_payment_amount: amountJson(change.nextPayment.totals.total),
   };
@@ -364,7 +385,8 @@ export async function changePlan(
   }
 
   const method = (await customers.listPaymentMethods(cctx)).find((m) => m.is_default);
-  if (change.totals.total > 0n && (!method || !deps.gateways.has(method.gateway))) {
+  const forCard = change.totals.total - creditFor(change.totals.total, await balanceNow(cctx));
+  if (forCard > 0n && (!method || !deps.gateways.has(method.gateway))) {
     throw invalid(
       'subscription.payment_method_required',
       'Add a card (Update payment details) before upgrading: the difference is charged now',
@@ -373,6 +395,8 @@ export async function changePlan(
 
   // Claim: the draft, named by the subscription's pending change, is the one change in progress.
   const draft = await withTransaction(cctx, async (tx) => {
+    // The customer's row first, as every spender of the balance and the change's completion lock it.
+    const lockedCustomer = await customers.lockCustomer(tx);
     const locked = await lockUnchanged(tx);
     refuseWhileScheduled(locked);
     const created = await invoicing.createDraft(tx, {
@@ -395,6 +419,14 @@ export async function changePlan(
       periodEnd: change.newPeriodEnd,
       invoiceId: created.id,
     });
+    // The balance pays first (R28): taken now, so a renewal or a checkout meanwhile cannot spend it.
+    await customers.reserveCredit(
+      tx,
+      lockedCustomer,
+      creditKey(created),
+      created.total,
+      `Applied to the plan change to ${change.to.price.planName}`,
+    );
     return created;
   });
   const changed = await completePlanChange(cctx, deps, draft);
@@ -475,16 +507,31 @@ async function creditToBalance(
   ]);
 }
 
-/** A claimed change withdrawn (its card declined, or no card): its draft goes and nothing changed. */
+/**
+ * A claimed change withdrawn (its card declined, or no card): its draft goes, the credit it took goes
+ * back to the balance, and nothing changed.
+ */
 async function withdrawClaim(ctx: TenantCtx, draft: InvoiceRow): Promise<void> {
   // In its own transaction: the error that follows must not roll the withdrawal back.
   await withTransaction(ctx, async (tx) => {
     const current = await invoicing.findInvoice(tx, draft.id);
     if (current?.status !== 'draft' || !current.subscription_id) return;
+    const customer = await customers.lockCustomer(tx);
     const sub = await subscriptions.getSubscription(tx, current.subscription_id, 'wait');
     if (sub.pending_invoice_id === draft.id) await subscriptions.claimChange(tx, sub, null);
-    await invoicing.discardDraft(tx, draft.id);
+    await discardWithCredit(tx, customer, draft);
   });
+}
+
+/** A change's draft that will not be issued goes, and the credit it took goes back, once (R28). */
+async function discardWithCredit(
+  tx: TenantCtx,
+  customer: BillingCustomerRow,
+  draft: InvoiceRow,
+): Promise<void> {
+  const taken = await customers.reservedCredit(tx, creditKey(draft));
+  await customers.releaseCredit(tx, customer, creditKey(draft), taken, 'the plan change was not made');
+  await invoicing.discardDraft(tx, draft.id);
 }
 
 /**
@@ -497,8 +544,11 @@ export async function completePlanChange(
   draft: InvoiceRow,
 ): Promise<{ subscription: SubscriptionRow; invoice: InvoiceRow | null }> {
   const customer = await customers.getCustomer(ctx);
+  // What the claim took from the balance, as recorded: the card is asked the same rest on every try.
+  const credit = await customers.reservedCredit(ctx, creditKey(draft));
+  const forCard = draft.total - credit;
   let payment: Awaited<ReturnType<typeof payments.chargeSavedMethod>> | undefined;
-  if (draft.total > 0n) {
+  if (forCard > 0n) {
     const method = (await customers.listPaymentMethods(ctx)).find((m) => m.is_default);
     if (!method || !deps.gateways.has(method.gateway)) {
       await withdrawClaim(ctx, draft);
@@ -509,7 +559,7 @@ export async function completePlanChange(
       customerId: customer.id,
       gatewayCustomerRef: await payments.gatewayCustomerRef(ctx, gateway, customer),
       paymentMethodRef: method.gateway_ref,
-      amount: draft.total,
+      amount: forCard,
       currency: draft.currency,
       description: 'Plan upgrade',
       idempotencyKey: `invoice:${draft.id}`,
@@ -530,13 +580,17 @@ export async function completePlanChange(
     ctx,
     async (
       tx,
-    ): Promise<{ owed: ConflictingPaymentRow } | { subscription: SubscriptionRow; invoice: InvoiceRow }> => {
+    ): Promise<
+      | { owed: ConflictingPaymentRow }
+      | { replacedBy: string }
+      | { subscription: SubscriptionRow; invoice: InvoiceRow }
+    > => {
       const current = await invoicing.findInvoice(tx, draft.id);
       if (current?.status !== 'draft' || !current.subscription_id) {
         throw conflict('subscription.changed', 'This change was finished already');
       }
       // Which plan the organization pays for is decided by one transaction at a time.
-      await customers.lockCustomer(tx);
+      const lockedCustomer = await customers.lockCustomer(tx);
       const sub = await subscriptions.getSubscription(tx, current.subscription_id, 'wait');
       const pending = subscriptions.pendingChangeOf(sub);
       const inForce = ['active', 'trialing'].includes(sub.status) ? undefined : await paidPlanInForce(tx);
@@ -556,14 +610,22 @@ export async function completePlanChange(
           .where('id', '=', paid.id)
           .execute();
         if (pending?.invoiceId === draft.id) await subscriptions.claimChange(tx, sub, null);
-        await invoicing.discardDraft(tx, draft.id);
+        await discardWithCredit(tx, lockedCustomer, draft);
         return { owed };
+      }
+      if (inForce) {
+        // Replaced as above, with nothing charged (the balance paid it all): the credit goes back.
+        if (pending?.invoiceId === draft.id) await subscriptions.claimChange(tx, sub, null);
+        await discardWithCredit(tx, lockedCustomer, draft);
+        return { replacedBy: inForce.planName };
       }
       if (pending?.invoiceId !== draft.id) {
         throw conflict('subscription.changed', 'This subscription has no such change pending');
       }
       const account = ledgerAccount(sub, customer);
       let invoice = await issueInvoice(tx, draft.id, account);
+      // Still taken: a withdrawal gives it back only with the draft, which is here.
+      invoice = await applyReservedCredit(tx, invoice.id, credit, account);
       if (paid) invoice = await applyPayment(tx, invoice.id, paid, account);
       await creditToBalance(tx, customer, invoice, account);
       const subscription = await applyChange(tx, sub, {
@@ -575,6 +637,12 @@ export async function completePlanChange(
       return { subscription, invoice };
     },
   );
+  if ('replacedBy' in applied) {
+    throw conflict(
+      'subscription.replaced',
+      `${applied.replacedBy} was paid for in another tab meanwhile; this change was not made and nothing was charged`,
+    );
+  }
   if ('owed' in applied) {
     await refundConflictingPayments(ctx, deps.gateways, { only: [ctx.tenant.orgId] });
     const owed = await findConflictingPayment(ctx, applied.owed.payment_id);

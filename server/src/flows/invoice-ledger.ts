@@ -47,11 +47,12 @@ export async function applyPayment(
 }
 
 /**
- * A checkout's first invoice, paid in part (or whole) by the credit the checkout took from the
- * balance when it opened (R27): the ledger's credit entry, keyed by the invoice as R18's is, and the
- * amount paid. The balance transaction was written by the checkout.
+ * An invoice paid in part (or whole) by credit taken from the balance before it was issued: a
+ * checkout's first invoice, taken when the checkout opened (R27), or a plan change's, taken when the
+ * change was claimed (R28). Posts the ledger's credit entry, keyed by the invoice as R18's is, and
+ * the amount paid. The balance transaction was written when the credit was taken.
  */
-export async function applyCheckoutCredit(
+export async function applyReservedCredit(
   ctx: TenantCtx,
   invoiceId: string,
   amount: bigint,

@@ -9,7 +9,7 @@ import * as ledgerModule from '../ledger/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type CustomerCtx, customerContext, type TenantCtx } from '../tenant.js';
 import { fromDate } from '../time/index.js';
-import { applyCheckoutCredit, applyPayment, issueInvoice } from './invoice-ledger.js';
+import { applyPayment, applyReservedCredit, issueInvoice } from './invoice-ledger.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
@@ -191,7 +191,7 @@ export async function subscribeToPlan(
   });
   const account = ledgerAccount(subscription, customer);
   let invoice = await issueInvoice(ctx, draft.id, account);
-  if (input.credit) invoice = await applyCheckoutCredit(ctx, invoice.id, input.credit, account);
+  if (input.credit) invoice = await applyReservedCredit(ctx, invoice.id, input.credit, account);
   if (input.payment) invoice = await applyPayment(ctx, invoice.id, input.payment, account);
   return { subscription, invoice };
 }

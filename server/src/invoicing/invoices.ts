@@ -368,7 +368,7 @@ export async function finalize(
  * paid without a charge. The customer's row is locked so two invoices finalized at once spend the
  * balance in turn, and the spending is keyed by the invoice, so it happens once. (An invoice paid
  * at checkout is not for the card: its payment, and the credit it took, were quoted and taken
- * before it was issued; see the flow's applyCheckoutCredit.)
+ * before it was issued; see the flow's applyReservedCredit.)
  */
 async function spendCredit(
   ctx: TenantCtx,

@@ -207,8 +207,9 @@ function ChangeSummary({
   const money = (amount: number) => formatAmount(amount, preview.currency);
   const upgrade = preview.direction === 'upgrade';
   const now = preview.effective === 'now';
-  // A change now that charges nothing (a trial, a credit, a fee billed in arrears) needs no payment.
-  const pays = now && preview.total_due_now > 0;
+  // A change now that charges nothing (a trial, a credit, a fee billed in arrears, an invoice the
+  // credit balance pays) needs no payment.
+  const pays = now && preview.amount_due > 0;
   return (
     <Card
       title={`${preview.from_plan.name} → ${preview.to_plan.name}`}
@@ -239,6 +240,18 @@ function ChangeSummary({
             <th scope="row">Total due now</th>
             <td className="num">{money(preview.total_due_now)}</td>
           </tr>
+          {preview.credit_applied > 0 ? (
+            <tr>
+              <th scope="row">Paid from your credit balance</th>
+              <td className="num">{money(-preview.credit_applied)}</td>
+            </tr>
+          ) : null}
+          {preview.credit_applied > 0 ? (
+            <tr>
+              <th scope="row">Charged to your card now</th>
+              <td className="num">{money(preview.amount_due)}</td>
+            </tr>
+          ) : null}
           {preview.credited_to_balance > 0 ? (
             <tr>
               <th scope="row">Credited to your balance, spent on the next invoices</th>
@@ -263,9 +276,9 @@ function ChangeSummary({
         </Button>
         <Button variant="primary" busy={busy} onClick={onConfirm}>
           {pays && needsCard
-            ? `Add a card and pay ${money(preview.total_due_now)}`
+            ? `Add a card and pay ${money(preview.amount_due)}`
             : pays
-              ? `Upgrade now and pay ${money(preview.total_due_now)}`
+              ? `Upgrade now and pay ${money(preview.amount_due)}`
               : now
                 ? `Move to ${preview.to_plan.name} now`
                 : `Move to ${preview.to_plan.name} on ${formatDate(preview.next_payment_at)}`}

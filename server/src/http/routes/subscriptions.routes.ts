@@ -57,12 +57,14 @@ const planChangeObject = z.object({
   lines: z.array(z.object({ kind: z.string(), description: z.string(), amount: z.number() })),
   subtotal: z.number(),
   tax: z.number(),
-  total_due_now: z
-    .number()
-    .describe('Charged to the saved card when the change is made, minor units; negative: a credit'),
+  total_due_now: z.number().describe("The change's invoice total, minor units; negative: a credit"),
   credited_to_balance: z
     .number()
     .describe("What the change credits to the customer's credit balance (a total below zero), minor units"),
+  credit_applied: z
+    .number()
+    .describe("What the customer's credit balance pays of the invoice, taken when the change is made (R28)"),
+  amount_due: z.number().describe('Charged to the saved card when the change is made, minor units'),
   next_payment_at: z.string(),
   next_payment_amount: z.number().describe('The next regular invoice on the new plan, minor units'),
 });
