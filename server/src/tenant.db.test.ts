@@ -5,7 +5,7 @@ import { subscribeToPlan } from './flows/subscription-billing.js';
 import { cancelSubscription } from './flows/subscription-lifecycle.js';
 import { customerContext, scoped, type TenantCtx, tenantContext } from './tenant.js';
 import { type Person, type TestApi, testApi } from './testing/api.js';
-import { customerOnTestClock } from './testing/billing.js';
+import { customerOnTestClock, publishMonthlyPlans } from './testing/billing.js';
 import { engines } from './testing/databases.js';
 
 /**
@@ -47,14 +47,7 @@ describe.each(engines())('the tenant context on %s', (engine) => {
   beforeAll(async () => {
     api = await testApi(engine);
     operator = await api.signUpOperator();
-    const created = await api.call({
-      method: 'POST',
-      url: '/v1/operator/plans',
-      as: operator,
-      body: { code: 'pro', name: 'Pro', currency: 'USD', interval: 'month', base_price: 9900 },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    proId = created.json().id;
+    ({ pro: proId } = await publishMonthlyPlans(api, operator, [['pro', 'Pro', 9900]]));
   });
   afterAll(() => api.close());
 
