@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
-import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
+import { checkoutWithCard, customerOnTestClock, publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -80,21 +80,15 @@ describe.each(engines())('billing rules on %s', (engine) => {
       });
       plans[code] = created.json().id;
     }
-    for (const [code, body] of [
-      ['arrears', { name: 'Pro in arrears', base_price: 2000, fee_timing: 'arrears' }],
-      ['committed', { name: 'Basic committed', base_price: 1000, minimum_commitment: 3000 }],
-      ['basic_year', { name: 'Basic yearly', base_price: 10000, interval: 'year' }],
-      ['pro_trial', { name: 'Pro with a trial', base_price: 2000, trial_days: 14 }],
-    ] as const) {
-      const created = await api.call({
-        method: 'POST',
-        url: '/v1/operator/plans',
-        as: operator,
-        body: { code, currency: 'USD', interval: 'month', ...body },
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      plans[code] = created.json().id;
-    }
+    Object.assign(
+      plans,
+      await publishPlans(api, operator, [
+        ['arrears', { name: 'Pro in arrears', base_price: 2000, fee_timing: 'arrears' }],
+        ['committed', { name: 'Basic committed', base_price: 1000, minimum_commitment: 3000 }],
+        ['basic_year', { name: 'Basic yearly', base_price: 10000, interval: 'year' }],
+        ['pro_trial', { name: 'Pro with a trial', base_price: 2000, trial_days: 14 }],
+      ]),
+    );
   });
   afterAll(() => api.close());
 

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApi, testApi } from '../testing/api.js';
-import { chargesAtTestGateway, checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
+import {
+  chargesAtTestGateway,
+  checkoutWithCard,
+  customerOnTestClock,
+  publishMonthlyPlans,
+  publishPlans,
+} from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
@@ -39,37 +45,26 @@ describe.each(engines())('changing plans on %s', (engine) => {
   beforeAll(async () => {
     api = await testApi(engine);
     const operator = await api.signUpOperator();
-    for (const [code, name, price] of [
-      ['basic', 'Basic', 1000],
-      ['pro', 'Pro', 2000],
-      ['enterprise', 'Enterprise', 5000],
-    ] as const) {
-      const created = await api.call({
-        method: 'POST',
-        url: '/v1/operator/plans',
-        as: operator,
-        body: { code, name, currency: 'USD', interval: 'month', base_price: price },
-      });
-      plans[code] = created.json().id;
-    }
-    for (const [code, body] of [
-      ['arrears', { name: 'Pro in arrears', base_price: 2000, fee_timing: 'arrears' }],
-      ['yearly', { name: 'Basic yearly', base_price: 10000, interval: 'year' }],
-      ['trial', { name: 'Pro with a trial', base_price: 2000, trial_days: 14 }],
-      [
-        'yearly_trial',
-        { name: 'Basic yearly with a trial', base_price: 10000, interval: 'year', trial_days: 14 },
-      ],
-    ] as const) {
-      const created = await api.call({
-        method: 'POST',
-        url: '/v1/operator/plans',
-        as: operator,
-        body: { code, currency: 'USD', interval: 'month', ...body },
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      plans[code] = created.json().id;
-    }
+    Object.assign(
+      plans,
+      await publishMonthlyPlans(api, operator, [
+        ['basic', 'Basic', 1000],
+        ['pro', 'Pro', 2000],
+        ['enterprise', 'Enterprise', 5000],
+      ]),
+    );
+    Object.assign(
+      plans,
+      await publishPlans(api, operator, [
+        ['arrears', { name: 'Pro in arrears', base_price: 2000, fee_timing: 'arrears' }],
+        ['yearly', { name: 'Basic yearly', base_price: 10000, interval: 'year' }],
+        ['trial', { name: 'Pro with a trial', base_price: 2000, trial_days: 14 }],
+        [
+          'yearly_trial',
+          { name: 'Basic yearly with a trial', base_price: 10000, interval: 'year', trial_days: 14 },
+        ],
+      ]),
+    );
   });
   afterAll(() => api.close());
 

@@ -3,24 +3,40 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Person, TestApi } from './api.js';
 
-/** Monthly USD plans published by `operator`, by code: their ids. Fails loudly when one is refused. */
-export async function publishMonthlyPlans<Code extends string>(
+/**
+ * Plans published by `operator`, by code: their ids. Each body is the plan's (name, price, terms);
+ * currency and interval default to USD and month. Fails loudly when one is refused.
+ */
+export async function publishPlans<Code extends string>(
   api: TestApi,
   operator: Person,
-  plans: ReadonlyArray<readonly [code: Code, name: string, basePrice: number]>,
+  plans: ReadonlyArray<readonly [code: Code, body: object]>,
 ): Promise<Record<Code, string>> {
   const ids = {} as Record<Code, string>;
-  for (const [code, name, price] of plans) {
+  for (const [code, body] of plans) {
     const plan = await api.call({
       method: 'POST',
       url: '/v1/operator/plans',
       as: operator,
-      body: { code, name, currency: 'USD', interval: 'month', base_price: price },
+      body: { code, currency: 'USD', interval: 'month', ...body },
     });
     if (plan.statusCode !== 201) throw new Error(`plan ${code} refused: ${plan.body}`);
     ids[code] = plan.json().id;
   }
   return ids;
+}
+
+/** Monthly USD plans published by `operator`, by code: their ids. */
+export function publishMonthlyPlans<Code extends string>(
+  api: TestApi,
+  operator: Person,
+  plans: ReadonlyArray<readonly [code: Code, name: string, basePrice: number]>,
+): Promise<Record<Code, string>> {
+  return publishPlans(
+    api,
+    operator,
+    plans.map(([code, name, basePrice]) => [code, { name, base_price: basePrice }] as const),
+  );
 }
 
 /** A customer for billing tests: its owner, its organization and calls made as that owner. */
