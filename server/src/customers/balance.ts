@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { recordAudit } from '../access/index.js';
 import { amountJson } from '../api-shapes.js';
@@ -92,7 +93,7 @@ export async function reserveCredit(
   description: string,
 ): Promise<bigint> {
   if (wanted <= 0n) return 0n;
-  const balance = balanceOf(await balanceTransactions(ctx));
+  const balance = await creditBalance(ctx);
   const taken = balance < wanted ? balance : wanted;
   if (taken <= 0n) return 0n;
   const recorded = await recordBalanceTransaction(ctx, customer, { amount: -taken, sourceKey, description });
@@ -151,6 +152,15 @@ export async function orgsWithCredit(ctx: Ctx, orgIds: readonly string[]): Promi
     .having((eb) => eb.fn.sum<bigint>('amount'), '>', 0n)
     .execute();
   return new Set(rows.map((row) => row.org_id));
+}
+
+/** The customer's credit balance now, summed by the database (spenders need the sum, not the rows). */
+export async function creditBalance(ctx: TenantCtx): Promise<bigint> {
+  const row = await scoped(ctx)
+    .selectFrom('customer_balance_transactions')
+    .select(sql<string>`coalesce(sum(amount), 0)::text`.as('balance'))
+    .executeTakeFirstOrThrow();
+  return BigInt(row.balance);
 }
 
 export function balanceOf(transactions: readonly CustomerBalanceTransactionRow[]): bigint {

@@ -3,6 +3,7 @@ export {
   balanceOf,
   balanceTransactionObject,
   balanceTransactions,
+  creditBalance,
   customerBalanceObject,
   orgsWithCredit,
   presentBalance,

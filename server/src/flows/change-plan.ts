@@ -291,13 +291,8 @@ export async function previewPlanChange(
 ) {
   const { change } = await setUp(cctx, subscriptionId, planId, timing);
   // What the claim would take from the balance now (R28): the same min(balance, total).
-  const credit = change.lines.length > 0 ? creditFor(change.totals.total, await balanceNow(cctx)) : 0n;
+  const credit = change.lines.length > 0 ? creditFor(change.totals.total, await customers.creditBalance(cctx)) : 0n;
   return presentPlanChange(subscriptionId, change, credit);
-}
-
-/** The customer's credit balance as it stands. */
-async function balanceNow(ctx: TenantCtx): Promise<bigint> {
-  return customers.balanceOf(await customers.balanceTransactions(ctx));
 }
 
 /** How much of a change's invoice `balance` pays: all of it, up to the total (none of a credit). */
@@ -385,7 +380,7 @@ export async function changePlan(
   }
 
   const method = (await customers.listPaymentMethods(cctx)).find((m) => m.is_default);
-  const forCard = change.totals.total - creditFor(change.totals.total, await balanceNow(cctx));
+  const forCard = change.totals.total - creditFor(change.totals.total, await customers.creditBalance(cctx));
   if (forCard > 0n && (!method || !deps.gateways.has(method.gateway))) {
     throw invalid(
       'subscription.payment_method_required',

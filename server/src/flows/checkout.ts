@@ -77,7 +77,7 @@ export async function quotePlanCheckout(
   if (!additional) await refuseSecondPaidPlan(cctx);
   const priced = await pricedPlan(cctx, { planId: plan.id, versionId: version.id });
   // The credit balance pays the first invoice before the card (R18, R27).
-  const balance = customers.balanceOf(await customers.balanceTransactions(cctx));
+  const balance = await customers.creditBalance(cctx);
   const quote = await quoteFirstInvoice(cctx, priced, cctx.clock.now(), billingMode, billingDay, balance);
   if (!billing.costsNothing(version) && plan.currency !== customer.currency) {
     throw invalid(

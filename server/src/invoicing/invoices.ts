@@ -377,7 +377,7 @@ async function spendCredit(
   if (invoice.status !== 'open' || invoice.total - invoice.amount_paid <= 0n) return { invoice };
   if ((await customers.orgsWithCredit(ctx, [ctx.tenant.orgId])).size === 0) return { invoice };
   const customer = await customers.lockCustomer(ctx);
-  const balance = customers.balanceOf(await customers.balanceTransactions(ctx));
+  const balance = await customers.creditBalance(ctx);
   const due = invoice.total - invoice.amount_paid;
   const applied = balance < due ? balance : due;
   if (applied <= 0n) return { invoice };
