@@ -291,7 +291,8 @@ export async function previewPlanChange(
 ) {
   const { change } = await setUp(cctx, subscriptionId, planId, timing);
   // What the claim would take from the balance now (R28): the same min(balance, total).
-  const credit = change.lines.length > 0 ? creditFor(change.totals.total, await customers.creditBalance(cctx)) : 0n;
+  const credit =
+    change.lines.length > 0 ? creditFor(change.totals.total, await customers.creditBalance(cctx)) : 0n;
   return presentPlanChange(subscriptionId, change, credit);
 }
 
