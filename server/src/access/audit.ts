@@ -26,21 +26,30 @@ export async function recordAudit(ctx: Ctx, entry: AuditEntry): Promise<void>;
 export async function recordAudit(ctx: Ctx | TenantCtx, entry: Partial<AuditEntry>): Promise<void> {
   const orgId = entry.orgId ?? ('tenant' in ctx ? ctx.tenant.orgId : undefined);
   if (!orgId) throw new Error(`audit entry ${entry.action} names no organization`);
+  await recordAudits(ctx, [{ ...(entry as AuditEntry), orgId }]);
+}
+
+/** `recordAudit` for many entries of one actor at once (the billing run's batches): one statement. */
+export async function recordAudits(ctx: Ctx, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const now = toDate(ctx.clock.now());
   await ctx.db
     .insertInto('audit_events')
-    .values({
-      org_id: orgId,
-      id: newId('auditEvent'),
-      actor_type: ctx.actor.type,
-      actor_id: ctx.actor.id,
-      action: entry.action as string,
-      target_type: entry.targetType as string,
-      target_id: entry.targetId as string,
-      before: entry.before === undefined ? null : JSON.stringify(entry.before),
-      after: entry.after === undefined ? null : JSON.stringify(entry.after),
-      request_id: ctx.requestId,
-      created_at: toDate(ctx.clock.now()),
-    })
+    .values(
+      entries.map((entry) => ({
+        org_id: entry.orgId,
+        id: newId('auditEvent'),
+        actor_type: ctx.actor.type,
+        actor_id: ctx.actor.id,
+        action: entry.action,
+        target_type: entry.targetType,
+        target_id: entry.targetId,
+        before: entry.before === undefined ? null : JSON.stringify(entry.before),
+        after: entry.after === undefined ? null : JSON.stringify(entry.after),
+        request_id: ctx.requestId,
+        created_at: now,
+      })),
+    )
     .execute();
 }
 

@@ -6,7 +6,7 @@ export {
   listApiKeys,
   revokeApiKey,
 } from './api-keys.js';
-export { listAuditEvents, recordAudit, wasAudited } from './audit.js';
+export { listAuditEvents, recordAudit, recordAudits, wasAudited } from './audit.js';
 export { AccessCaches } from './caches.js';
 export { ACCESS_CHANNEL, type AccessChange, announceAccessChange } from './changes.js';
 export {

@@ -8,10 +8,10 @@ import { engines, freshDatabase, type TestDatabase } from '../testing/databases.
 
 /**
  * Crash safety of the monthly run (C18): 1,000 subscriptions whose February and March both come due
- * in one run, in a worker process killed with SIGKILL at random points at least 20 times and
- * restarted each time, then finished by two workers at once. Afterwards every invoice exists once, the numbers run with no gap or
- * duplicate, no card was charged twice (counted at the test gateway), every ledger balances, and
- * every closed statement adds up.
+ * in one run, in a worker process killed with SIGKILL at random points at least 20 times (half of
+ * them while cards are being charged) and restarted each time, then finished by two workers at once.
+ * Afterwards every invoice exists once, the numbers run with no gap or duplicate, no card was charged
+ * twice (counted at the test gateway), every ledger balances, and every closed statement adds up.
  */
 
 const SUBSCRIPTIONS = 1000;
@@ -69,20 +69,37 @@ describe.runIf(engines().includes('postgres'))('the monthly run, killed again an
     let kills = 0;
     let progress: string[] = [];
     let paid = 0;
+    const chargedAtGateway = async () =>
+      Number(
+        (
+          await sql<{
+            n: bigint;
+          }>`select count(*) as n from test_gateway_objects where kind = 'payment'`.execute(database.db)
+        ).rows[0]?.n,
+      );
     while (kills < KILLS) {
+      const charged = await chargedAtGateway();
       const { child, started, finished } = run();
+      let exited = false;
+      void finished.then(() => {
+        exited = true;
+      });
       await started;
-      await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 600)));
+      // Every other kill waits for the charges: the gateway has charged cards whose payments this
+      // run has not recorded yet (it records a page of answers at a time), the window that matters.
+      if (kills % 2 === 1) {
+        while (!exited && (await chargedAtGateway()) === charged) await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, (kills % 2 === 1 ? 0 : 150) + Math.floor(Math.random() * 400)));
       child.kill('SIGKILL');
       if (await finished) break;
       kills++;
-      // Renewals go by the batch and are done early; the charges, one per invoice, take the rest of
-      // the run: how far the run had come is the invoices issued and the invoices paid.
+      // How far the run had come: invoices issued, charged at the gateway, and paid (recorded).
       const done = await sql<{ issued: bigint; paid: bigint }>`
         select count(*) as issued, count(*) filter (where status = 'paid') as paid from invoices`.execute(
         database.db,
       );
-      progress = [...progress, `${done.rows[0]?.issued}/${done.rows[0]?.paid}`];
+      progress = [...progress, `${done.rows[0]?.issued}/${await chargedAtGateway()}/${done.rows[0]?.paid}`];
       paid = Number(done.rows[0]?.paid);
     }
     expect(kills).toBeGreaterThanOrEqual(KILLS);
@@ -92,7 +109,7 @@ describe.runIf(engines().includes('postgres'))('the monthly run, killed again an
     const [first, second] = [run(), run()];
     expect(await Promise.all([first.finished, second.finished])).toEqual([true, true]);
     console.info(
-      `  billing run killed ${kills} times; invoices issued/paid when each kill landed: ${progress.join(', ')}`,
+      `  billing run killed ${kills} times; invoices issued/charged/paid when each kill landed: ${progress.join(', ')}`,
     );
 
     const db = database.db;

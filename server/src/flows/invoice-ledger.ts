@@ -46,6 +46,60 @@ export async function applyPayment(
   return posted ? invoicing.settlePayment(ctx, invoice, entry.amount, options.lines) : invoice;
 }
 
+/** One succeeded payment of a batch, for the invoice it names, locked by `invoicing.lockInvoices`. */
+export interface BatchPayment {
+  invoice: InvoiceRow;
+  payment: PaymentRow;
+  account: ledger.LedgerAccount;
+}
+
+/**
+ * `applyPayment` for many payments at once (the billing run's charges), with multi-row statements:
+ * the statements their entries go into found in one go, the entries posted in one statement, and
+ * the invoices whose payment the ledger took settled in one more. `lines`: the invoices' lines, by
+ * invoice id (for the `invoice.paid` event).
+ *
+ * A payment whose month is closed is not applied here (`deferred`): its entry goes late into the
+ * open month, which `applyPayment` knows how to do one at a time.
+ */
+export async function applyPayments(
+  ctx: Ctx,
+  batch: readonly BatchPayment[],
+  lines: ReadonlyMap<string, InvoiceLineRow[]>,
+): Promise<{ settled: InvoiceRow[]; deferred: BatchPayment[] }> {
+  const paying = batch.filter(({ payment }) => payment.status === 'succeeded');
+  const entries = paying.map(({ invoice, payment }) => invoicing.paymentEntry(invoice, payment));
+  const statements = await ledger.statementsFor(
+    ctx,
+    paying.map((item, i) => ({
+      account: item.account,
+      at: (entries[i] as invoicing.InvoiceEntry).effectiveAt,
+    })),
+  );
+  const posting: { item: BatchPayment; statement: StatementRow; entry: invoicing.InvoiceEntry }[] = [];
+  const deferred: BatchPayment[] = [];
+  for (const [i, item] of paying.entries()) {
+    const statement = statements[i];
+    if (statement?.status === 'open')
+      posting.push({ item, statement, entry: entries[i] as invoicing.InvoiceEntry });
+    else deferred.push(item);
+  }
+  const posted = await ledger.postToOpenStatements(
+    ctx,
+    posting.map(({ item, statement, entry }) => ({ account: item.account, statement, entries: [entry] })),
+  );
+  // The ledger's key decides, as in `applyPayment`: a payment posted before settles nothing again.
+  const taken = new Set(posted.map((entry) => `${entry.org_id}|${entry.source_key}`));
+  const settled = await invoicing.settlePayments(
+    ctx,
+    posting
+      .filter(({ item, entry }) => taken.has(`${item.invoice.org_id}|${entry.sourceKey}`))
+      .map(({ item, entry }) => ({ invoice: item.invoice, amount: entry.amount })),
+    lines,
+  );
+  return { settled, deferred };
+}
+
 /**
  * An invoice paid in part (or whole) by credit taken from the balance before it was issued: a
  * checkout's first invoice, taken when the checkout opened (R27), or a plan change's, taken when the

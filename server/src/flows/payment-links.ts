@@ -9,8 +9,8 @@ import * as invoicing from '../invoicing/index.js';
 import * as payments from '../payments/index.js';
 import type { CustomerCtx, TenantCtx } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
-import { settleInvoicePayment } from './billing-run.js';
 import { type CheckoutDeps, payerOf } from './checkout.js';
+import { settleInvoicePayment } from './collections.js';
 import {
   findConflictingPayment,
   owePaymentBack,

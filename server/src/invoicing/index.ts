@@ -26,11 +26,13 @@ export {
   linesOfInvoices,
   listInvoices,
   lockInvoice,
+  lockInvoices,
   markUncollectible,
   paymentEntry,
   presentInvoices,
   recordFailedAttempt,
   settlePayment,
+  settlePayments,
   taxRuleFor,
   voidInvoice,
 } from './invoices.js';

@@ -219,6 +219,27 @@ export async function lockInvoice(ctx: TenantCtx, invoiceId: string): Promise<In
 }
 
 /**
+ * Several invoices (a batch of the billing run, across organizations), locked until the transaction
+ * ends, in the order of their keys so that two batches wait for each other instead of deadlocking.
+ */
+export async function lockInvoices(
+  ctx: Ctx,
+  refs: readonly { org_id: string; id: string }[],
+): Promise<InvoiceRow[]> {
+  if (refs.length === 0) return [];
+  return ctx.db
+    .selectFrom('invoices')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
+    )
+    .orderBy('org_id')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+/**
  * When an invoice is due: on the issuer's due day of the month it is issued in (the 15th by
  * default), or on issue when that day has passed. At the start of that day in the customer's zone.
  */
@@ -450,6 +471,55 @@ export async function settlePayment(
   if (invoice.status !== 'open') return invoice;
   const updated = await settleAmount(ctx, invoice, amount);
   if (updated.status === 'paid') await emitInvoice(ctx, 'invoice.paid', updated, lines);
+  return updated;
+}
+
+/**
+ * `settlePayment` for many invoices at once (the billing run's charges, across organizations), each
+ * locked by `lockInvoices` and with the amount the ledger has just taken for it: the invoices
+ * covered marked paid in one statement, and announced in one more. `lines`: each invoice's lines,
+ * for the event, by invoice id. Returns the invoices changed.
+ */
+export async function settlePayments(
+  ctx: Ctx,
+  settlements: readonly { invoice: InvoiceRow; amount: bigint }[],
+  lines: ReadonlyMap<string, InvoiceLineRow[]>,
+): Promise<InvoiceRow[]> {
+  const open = settlements.filter(({ invoice }) => invoice.status === 'open');
+  if (open.length === 0) return [];
+  const now = toDate(ctx.clock.now());
+  const changes = open.map(({ invoice, amount }) => {
+    const paid = invoice.amount_paid + amount;
+    const settled = paid >= invoice.total;
+    return {
+      invoice,
+      paid,
+      status: settled ? ('paid' as const) : ('open' as const),
+      paidAt: settled ? now : null,
+      nextAttemptAt: settled ? null : invoice.next_attempt_at,
+    };
+  });
+  const column = <T>(pick: (change: (typeof changes)[number]) => T) => changes.map(pick);
+  const { rows: updated } = await sql<InvoiceRow>`
+    update invoices set amount_paid = change.amount_paid, status = change.status, paid_at = change.paid_at,
+      next_attempt_at = change.next_attempt_at, updated_at = ${now}
+    from unnest(${column((c) => c.invoice.org_id)}::text[], ${column((c) => c.invoice.id)}::text[],
+      ${column((c) => c.paid.toString())}::int8[], ${column((c) => c.status)}::text[],
+      ${column((c) => c.paidAt?.toISOString() ?? null)}::timestamptz[],
+      ${column((c) => c.nextAttemptAt?.toISOString() ?? null)}::timestamptz[])
+      as change(org_id, id, amount_paid, status, paid_at, next_attempt_at)
+    where invoices.org_id = change.org_id and invoices.id = change.id
+    returning invoices.*`.execute(ctx.db);
+  await events.emitMany(
+    ctx,
+    updated
+      .filter((invoice) => invoice.status === 'paid')
+      .map((invoice) => ({
+        orgId: invoice.org_id,
+        type: 'invoice.paid' as const,
+        object: presentInvoice(invoice, lines.get(invoice.id) ?? []),
+      })),
+  );
   return updated;
 }
 

@@ -282,12 +282,13 @@ export async function statementsFor(
 
 /**
  * Adds entries of many accounts in one statement, each into the open statement the caller found for
- * it with `statementsFor` (the database refuses a closed one). Each cause is posted once.
+ * it with `statementsFor` (the database refuses a closed one). Each cause is posted once: returns the
+ * entries this call added.
  */
 export async function postToOpenStatements(
   ctx: Ctx,
   postings: readonly { account: LedgerAccount; statement: StatementRow; entries: readonly NewEntry[] }[],
-): Promise<void> {
+): Promise<LedgerEntryRow[]> {
   const postedAt = toDate(ctx.clock.now());
   const rows = postings.flatMap(({ account, statement, entries }) =>
     entries
@@ -296,10 +297,11 @@ export async function postToOpenStatements(
         entryRow(account, statement.id, entry, { description: entry.description, late: false, postedAt }),
       ),
   );
-  if (rows.length === 0) return;
-  await ctx.db
+  if (rows.length === 0) return [];
+  return ctx.db
     .insertInto('ledger_entries')
     .values(rows)
     .onConflict((oc) => oc.columns(['org_id', 'source_key']).doNothing())
+    .returningAll()
     .execute();
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { recordAudit } from '../access/index.js';
+import { recordAudit, recordAudits } from '../access/index.js';
 import { amountJson } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
@@ -137,73 +137,118 @@ export async function markCheckout(
   return updated;
 }
 
+/** A payment a gateway reports, to record: whose, and what it pays. */
+export interface ReportedPayment {
+  customerId: string;
+  gateway: GatewayName;
+  checkoutSessionId: string | null;
+  /** The invoice this payment pays, when it pays one. */
+  invoiceId?: string | null;
+  payment: GatewayPayment;
+}
+
 /** Records a payment the gateway reports, once per gateway reference; later reports update its status. */
-export async function recordPayment(
-  ctx: TenantCtx,
-  input: {
-    customerId: string;
-    gateway: GatewayName;
-    checkoutSessionId: string | null;
-    /** The invoice this payment pays, when it pays one. */
-    invoiceId?: string | null;
-    payment: GatewayPayment;
-  },
-): Promise<PaymentRow> {
+export async function recordPayment(ctx: TenantCtx, input: ReportedPayment): Promise<PaymentRow> {
+  const [row] = await recordPayments(ctx, [{ ...input, orgId: ctx.tenant.orgId }]);
+  return row as PaymentRow;
+}
+
+/**
+ * `recordPayment` for many payments at once (the billing run's charges, across organizations): one
+ * statement writes them, one more reads those reported before, and each new state is audited and
+ * announced. Returns each payment as it now is, in the order given.
+ */
+export async function recordPayments(
+  ctx: Ctx,
+  reported: readonly (ReportedPayment & { orgId: string })[],
+): Promise<PaymentRow[]> {
+  if (reported.length === 0) return [];
   const now = toDate(ctx.clock.now());
-  const { payment } = input;
-  const row = await ctx.db
+  const keyOf = (gateway: string, ref: string) => `${gateway}|${ref}`;
+  // One row per gateway reference (the upsert may touch a row once), in the order of their keys:
+  // two runs recording the same payments wait for each other instead of deadlocking.
+  const rows = [
+    ...new Map(
+      reported.map((input) => [
+        keyOf(input.gateway, input.payment.ref),
+        {
+          org_id: input.orgId,
+          id: newId('payment'),
+          customer_id: input.customerId,
+          gateway: input.gateway,
+          gateway_payment_ref: input.payment.ref,
+          amount: input.payment.amount,
+          currency: input.payment.currency,
+          status: input.payment.status,
+          failure_code: input.payment.failureCode,
+          failure_message: input.payment.failureMessage,
+          checkout_session_id: input.checkoutSessionId,
+          invoice_id: input.invoiceId ?? null,
+          created_at: now,
+          updated_at: now,
+        },
+      ]),
+    ).entries(),
+  ]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, row]) => row);
+  const changed = await ctx.db
     .insertInto('payments')
-    .values({
-      org_id: ctx.tenant.orgId,
-      id: newId('payment'),
-      customer_id: input.customerId,
-      gateway: input.gateway,
-      gateway_payment_ref: payment.ref,
-      amount: payment.amount,
-      currency: payment.currency,
-      status: payment.status,
-      failure_code: payment.failureCode,
-      failure_message: payment.failureMessage,
-      checkout_session_id: input.checkoutSessionId,
-      invoice_id: input.invoiceId ?? null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(rows)
     .onConflict((c) =>
       c
         .columns(['gateway', 'gateway_payment_ref'])
-        .doUpdateSet({
-          status: payment.status,
-          failure_code: payment.failureCode,
-          failure_message: payment.failureMessage,
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          failure_code: eb.ref('excluded.failure_code'),
+          failure_message: eb.ref('excluded.failure_message'),
           updated_at: now,
-        })
-        // Succeeded is final: a late report of an earlier state changes nothing.
-        .where('payments.status', '<>', 'succeeded'),
+        }))
+        // Succeeded is final: a late report of an earlier state changes nothing, and neither does
+        // the same state reported again (a webhook redelivered, two runs recording one charge).
+        .where('payments.status', '<>', 'succeeded')
+        .whereRef('payments.status', '<>', 'excluded.status'),
     )
     .returningAll()
-    .executeTakeFirst();
-  if (!row) {
-    return ctx.db
+    .execute();
+  const byKey = new Map(changed.map((row) => [keyOf(row.gateway, row.gateway_payment_ref), row]));
+  const unchanged = rows.filter((row) => !byKey.has(keyOf(row.gateway, row.gateway_payment_ref)));
+  if (unchanged.length > 0) {
+    const known = await ctx.db
       .selectFrom('payments')
       .selectAll()
-      .where('gateway', '=', input.gateway)
-      .where('gateway_payment_ref', '=', payment.ref)
-      .executeTakeFirstOrThrow();
+      .where(
+        sql<boolean>`(gateway, gateway_payment_ref) in (select * from unnest(
+          ${unchanged.map((row) => row.gateway)}::text[], ${unchanged.map((row) => row.gateway_payment_ref)}::text[]))`,
+      )
+      .execute();
+    for (const row of known) byKey.set(keyOf(row.gateway, row.gateway_payment_ref), row);
   }
-  await recordAudit(ctx, {
-    action: `payment.${payment.status}`,
-    targetType: 'payment',
-    targetId: row.id,
-    after: {
-      amount: row.amount.toString(),
-      currency: row.currency,
-      status: row.status,
-      gateway: row.gateway,
-    },
+  await recordAudits(
+    ctx,
+    changed.map((row) => ({
+      orgId: row.org_id,
+      action: `payment.${row.status}`,
+      targetType: 'payment',
+      targetId: row.id,
+      after: {
+        amount: row.amount.toString(),
+        currency: row.currency,
+        status: row.status,
+        gateway: row.gateway,
+      },
+    })),
+  );
+  await events.emitMany(
+    ctx,
+    changed.map((row) => ({ orgId: row.org_id, type: `payment.${row.status}`, object: presentPayment(row) })),
+  );
+  return reported.map((input) => {
+    const row = byKey.get(keyOf(input.gateway, input.payment.ref));
+    if (!row)
+      throw new Error(`payment ${input.payment.ref} at ${input.gateway} was neither recorded nor found`);
+    return row;
   });
-  await events.emit(ctx, `payment.${row.status}`, presentPayment(row));
-  return row;
 }
 
 export async function findPayment(ctx: TenantCtx, id: string | null): Promise<PaymentRow | undefined> {

@@ -28,6 +28,7 @@ export {
   presentCheckoutSession,
   presentPayment,
   recordPayment,
+  recordPayments,
   releaseGatewayEvent,
 } from './checkout-sessions.js';
 export type { StripeSettings } from './gateways/stripe/stripe-gateway.js';
@@ -44,6 +45,7 @@ export * from './payments.schema.js';
 export type {
   GatewayCheckout,
   GatewayEvent,
+  GatewayPayment,
   GatewayPaymentLink,
   GatewayPaymentMethod,
   GatewayRegistry,

@@ -23,6 +23,7 @@ export {
   listSubscriptions,
   liveSubscriptions,
   lockDue,
+  lockSubscriptions,
   type PendingChange,
   type PlanVersionRef,
   pendingChangeOf,

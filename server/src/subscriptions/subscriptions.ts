@@ -532,6 +532,27 @@ export async function dueForRenewal(
 }
 
 /**
+ * Several subscriptions (a batch of the billing run, across organizations), locked until the
+ * transaction ends, in the order of their keys: two batches wait for each other, never deadlock.
+ */
+export async function lockSubscriptions(
+  ctx: Ctx,
+  refs: readonly { org_id: string; id: string }[],
+): Promise<SubscriptionRow[]> {
+  if (refs.length === 0) return [];
+  return ctx.db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where(
+      sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
+    )
+    .orderBy('org_id')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+/**
  * Locks those of `candidates` that are still due, skipping any another worker holds: the batch's
  * subscriptions, for the rest of its transaction.
  */

@@ -5,8 +5,9 @@ import { amountInput, amountJson, idOf, listOf, MAX_AMOUNT } from '../../api-sha
 import * as customers from '../../customers/index.js';
 import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
 import { describeSubscription } from '../../flows/billing-customer.js';
-import { collectInvoice, runBilling } from '../../flows/billing-run.js';
+import { runBilling } from '../../flows/billing-run.js';
 import { changePlan, previewPlanChange, withdrawScheduledChange } from '../../flows/change-plan.js';
+import { collectInvoice } from '../../flows/collections.js';
 import { voidInvoice } from '../../flows/invoice-ledger.js';
 import { payOpenInvoices } from '../../flows/pay-open-invoices.js';
 import { billingCustomerContext, ledgerAccount } from '../../flows/subscription-billing.js';
