@@ -11,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['server/src/**/*.test.ts', 'sdk/src/**/*.test.ts'],
+          include: ['server/src/**/*.test.ts', 'sdk/src/**/*.test.ts', 'web/src/**/*.test.ts'],
           exclude: ['**/*.db.test.ts', '**/*.live.test.ts'],
         },
       },

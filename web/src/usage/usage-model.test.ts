@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { fromWallClock, periodsBack, shiftMonths, usageLevel, usedPercent, wallClock } from './usage-model';
+
+describe('usage against a limit', () => {
+  it('turns near at exactly 80% and over at exactly 100%', () => {
+    expect(usageLevel('7999', 10000)).toBe('within');
+    expect(usageLevel('7999.99', 10000)).toBe('within');
+    expect(usageLevel('8000', 10000)).toBe('near');
+    expect(usageLevel('9999.999', 10000)).toBe('near');
+    expect(usageLevel('10000', 10000)).toBe('over');
+    expect(usageLevel('12500.5', 10000)).toBe('over');
+  });
+
+  it('finds 80% of limits that are not multiples of five without rounding', () => {
+    // 80% of 7 is 5.6.
+    expect(usageLevel('5.59', 7)).toBe('within');
+    expect(usageLevel('5.6', 7)).toBe('near');
+    // 80% of 1 is 0.8.
+    expect(usageLevel('0.8', 1)).toBe('near');
+    expect(usageLevel('0.79', 1)).toBe('within');
+  });
+
+  it('is never near an absent limit, and a zero limit is reached by nothing', () => {
+    expect(usageLevel('1000000', null)).toBe('within');
+    expect(usageLevel('0', 0)).toBe('over');
+    expect(usedPercent('0', 0)).toBe(0);
+    expect(usedPercent('3', 0)).toBe(100);
+  });
+
+  it('says the share used past 100%', () => {
+    expect(usedPercent('12500', 10000)).toBe(125);
+    expect(usedPercent('25', 100)).toBe(25);
+    expect(usedPercent('25', null)).toBeNull();
+  });
+});
+
+describe('periods in the customer’s time zone', () => {
+  it('reads and writes wall clocks across a change of offset', () => {
+    // Los Angeles moved from PDT (-7) to PST (-8) on 2026-11-01.
+    expect(
+      fromWallClock(
+        { year: 2026, month: 11, day: 1, hour: 0, minute: 0, second: 0 },
+        'America/Los_Angeles',
+      ).toISOString(),
+    ).toBe('2026-11-01T07:00:00.000Z');
+    expect(
+      fromWallClock(
+        { year: 2026, month: 12, day: 1, hour: 0, minute: 0, second: 0 },
+        'America/Los_Angeles',
+      ).toISOString(),
+    ).toBe('2026-12-01T08:00:00.000Z');
+    expect(wallClock(new Date('2026-12-01T08:00:00Z'), 'America/Los_Angeles')).toEqual({
+      year: 2026,
+      month: 12,
+      day: 1,
+      hour: 0,
+      minute: 0,
+      second: 0,
+    });
+  });
+
+  it('steps back whole months at local midnight', () => {
+    const current = { start: '2026-11-01T07:00:00.000Z', end: '2026-12-01T08:00:00.000Z' };
+    expect(periodsBack(current, 'America/Los_Angeles', 2)).toEqual([
+      current,
+      { start: '2026-10-01T07:00:00.000Z', end: '2026-11-01T07:00:00.000Z' },
+      { start: '2026-09-01T07:00:00.000Z', end: '2026-10-01T07:00:00.000Z' },
+    ]);
+  });
+
+  it('keeps an anchor day within a shorter month and crosses years', () => {
+    expect(shiftMonths('2026-03-31T00:00:00.000Z', -1, 'UTC')).toBe('2026-02-28T00:00:00.000Z');
+    expect(shiftMonths('2026-01-15T18:30:00.000Z', -1, 'Asia/Kolkata')).toBe('2025-12-15T18:30:00.000Z');
+    // Back from the 31st past February, then to a month with a 31st again.
+    const starts = periodsBack(
+      { start: '2026-03-31T00:00:00.000Z', end: '2026-04-30T00:00:00.000Z' },
+      'UTC',
+      2,
+    );
+    expect(starts.map((period) => period.start)).toEqual([
+      '2026-03-31T00:00:00.000Z',
+      '2026-02-28T00:00:00.000Z',
+      '2026-01-31T00:00:00.000Z',
+    ]);
+  });
+});
