@@ -81,7 +81,14 @@ export function App() {
                 </RequirePermission>
               }
             />
-            <Route path="usage" element={<UsagePage />} />
+            <Route
+              path="usage"
+              element={
+                <RequirePermission can="readBilling" title="Usage">
+                  <UsagePage />
+                </RequirePermission>
+              }
+            />
             <Route
               path="operator/plans"
               element={

@@ -6,6 +6,8 @@ import { formatDate, formatDateIn, formatLastDayIn } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { describeLimit, intervalAdverb, type LimitShape } from '../shared/plans';
 import { Alert, Button, buttonClass, Card, ConfirmDialog, Loading, StatusBadge } from '../ui';
+import { UsageMeter } from '../usage/UsageMeter';
+import { loadUsageSummary, type UsageSummary } from '../usage/usage-api';
 import { PaymentDueBanner } from './PaymentDueBanner';
 
 /**
@@ -27,6 +29,7 @@ export function SubscriptionOverview({
   onSaveCard: () => void;
 }) {
   const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organizationId, refreshKey]);
+  const usage = useApi(loadUsageSummary, [organizationId, refreshKey]);
   // Each live subscription is a license of its own (an organization may hold several).
   const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
 
@@ -49,6 +52,8 @@ export function SubscriptionOverview({
             canAct={canAct}
             onChanged={onChanged}
             several={live.length > 1}
+            usage={usage.data}
+            usageError={usage.error?.message}
           />
         ))
       ) : (
@@ -65,11 +70,16 @@ function CurrentSubscription({
   canAct,
   onChanged,
   several,
+  usage,
+  usageError,
 }: {
   subscription: Subscription;
   canAct: boolean;
   onChanged: (message: string) => void;
   several: boolean;
+  /** The organization's use this period; it belongs to the subscription whose period it is. */
+  usage: UsageSummary | undefined;
+  usageError: string | undefined;
 }) {
   const detail = useApi(
     () =>
@@ -199,14 +209,24 @@ function CurrentSubscription({
       </dl>
       {limits.length > 0 ? (
         <div className="usage-limits">
-          <h3>Usage against limits</h3>
+          <div className="usage-limits-heading">
+            <h3>Usage against limits</h3>
+            <Link to="/usage">See usage</Link>
+          </div>
+          {usageError ? <p className="muted">Usage could not be loaded: {usageError}</p> : null}
           <ul>
-            {limits.map((limit) => (
-              <li key={limit.feature}>
-                <span>{describeLimit(limit)}</span>
-                <span className="muted">usage appears once metering is on</span>
-              </li>
-            ))}
+            {limits.map((limit) => {
+              const metered = usageOfLimit(limit, subscription, usage);
+              return (
+                <li key={limit.feature}>
+                  {metered ? (
+                    <UsageMeter use={{ ...metered, limit: limit.limit, mode: limit.mode }} compact />
+                  ) : (
+                    <span>{describeLimit(limit)}</span>
+                  )}
+                </li>
+              );
+            })}
           </ul>
         </div>
       ) : null}
@@ -239,4 +259,14 @@ function CurrentSubscription({
       ) : null}
     </Card>
   );
+}
+
+/**
+ * This period's use of what a limit caps, when it is metered (a limit on members is counted
+ * elsewhere). The summary is of the subscription whose current period it is.
+ */
+function usageOfLimit(limit: LimitShape, subscription: Subscription, usage: UsageSummary | undefined) {
+  if (!usage?.period || Date.parse(usage.period.start) !== Date.parse(subscription.current_period_start))
+    return undefined;
+  return usage.metrics.find((metric) => (metric.feature ?? metric.code) === limit.feature);
 }

@@ -28,7 +28,7 @@ export const navEntries: readonly NavEntry[] = [
   { to: '/webhooks', label: 'Webhooks', icon: SendIcon, needs: 'readApiKeys' },
   { to: '/audit-log', label: 'Audit log', icon: ScrollIcon, needs: 'readAuditLog' },
   { to: '/billing', label: 'Billing', icon: CardIcon, needs: 'readBilling' },
-  { to: '/usage', label: 'Usage', icon: ChartIcon },
+  { to: '/usage', label: 'Usage', icon: ChartIcon, needs: 'readBilling' },
   { to: '/settings', label: 'Settings', icon: SettingsIcon },
 ];
 

@@ -8,4 +8,5 @@ export { FieldError, Input, Options, Select, type SelectOption } from './Field';
 export * from './icons';
 export { ConfirmDialog, Modal } from './Modal';
 export { Loading, Page, useDocumentTitle } from './Page';
+export { type Segment, SegmentedControl } from './SegmentedControl';
 export { type Column, Table } from './Table';

@@ -1,13 +1,316 @@
-import { Card, ChartIcon, EmptyState, Page } from '../ui';
+import { lazy, Suspense, useMemo, useState } from 'react';
+import { Link } from 'react-router';
+import { api, unwrap } from '../api/client';
+import { useSignedIn } from '../api/session';
+import { useApi } from '../api/useApi';
+import { formatDateIn, formatLastDayIn } from '../shared/format';
+import type { ChargeShape } from '../shared/plans';
+import {
+  Alert,
+  buttonClass,
+  Card,
+  ChartIcon,
+  EmptyState,
+  Loading,
+  Page,
+  SegmentedControl,
+  Select,
+} from '../ui';
+import type { Granularity } from './UsageChart';
+import { formatUsage, UsageMeter } from './UsageMeter';
+import { loadUsage, loadUsageSummary, type SummaryMetric } from './usage-api';
+import { chartLines, type Period, periodsBack, usageLevel } from './usage-model';
 
+// The chart library loads with the chart, not with the app.
+const UsageChart = lazy(() => import('./UsageChart').then((module) => ({ default: module.UsageChart })));
+
+/** How many months before the current period a person may look back on. */
+const MONTHS_BACK = 11;
+
+/**
+ * Usage (C23–C24): each metric of the plan against its limit this period, with an alert at 80% and
+ * 100%, and its use per day or hour, grouped by one of its dimensions, in this or an earlier period.
+ */
 export function UsagePage() {
+  const { organization } = useSignedIn();
+  const summary = useApi(loadUsageSummary, [organization.id]);
+  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
+  const subscription = subscriptions.data?.data.find((s) => s.status !== 'cancelled');
+  // Days and hours are the customer's, as the API counts them.
+  const timeZone = subscription?.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const [periodIndex, setPeriodIndex] = useState(0);
+
+  const current = summary.data?.period ?? null;
+  const periods = useMemo(
+    () => (current ? periodsBack(current, timeZone, MONTHS_BACK) : []),
+    [current, timeZone],
+  );
+  const period = periods[periodIndex];
+
+  const description = 'What this organization has used, against the limits of its plan.';
+  if ((summary.loading && !summary.data) || (subscriptions.loading && !subscriptions.data))
+    return (
+      <Page title="Usage" description={description}>
+        <Loading label="Loading usage…" />
+      </Page>
+    );
+  const failed = summary.error ?? subscriptions.error;
+  if (failed)
+    return (
+      <Page title="Usage" description={description}>
+        <Alert title="Usage could not be loaded">{failed.message}</Alert>
+      </Page>
+    );
+  if (!summary.data || !period || summary.data.metrics.length === 0)
+    return (
+      <Page title="Usage" description={description}>
+        <Card>
+          <EmptyState
+            icon={<ChartIcon />}
+            title={period ? 'Your plan meters nothing' : 'No plan yet'}
+            actions={
+              <Link className={buttonClass('primary')} to="/billing">
+                {period ? 'See plans' : 'Choose a plan'}
+              </Link>
+            }
+          >
+            {period
+              ? 'Your plan has no usage-based charges or limits, so there is nothing to chart.'
+              : 'Usage is counted against the limits of a plan. Once this organization has one, its use shows here.'}
+          </EmptyState>
+        </Card>
+      </Page>
+    );
+
   return (
-    <Page title="Usage" description="What this organization has used, per meter and period.">
-      <Card>
-        <EmptyState icon={<ChartIcon />} title="Usage meters arrive here">
-          Compute hours, storage and other metered usage will be charted here as your services report it.
-        </EmptyState>
-      </Card>
+    <Page
+      title="Usage"
+      description={description}
+      actions={
+        <Select
+          label="Period"
+          className="usage-period"
+          value={String(periodIndex)}
+          onChange={(event) => setPeriodIndex(Number(event.target.value))}
+          options={periods.map((p, index) => ({
+            value: String(index),
+            label: `${index === 0 ? 'This period: ' : ''}${describePeriod(p, timeZone)}`,
+          }))}
+        />
+      }
+    >
+      <UsageAgainstLimits
+        metrics={summary.data.metrics}
+        period={period}
+        isCurrent={periodIndex === 0}
+        timeZone={timeZone}
+      />
+      <UsageOverTime
+        metrics={summary.data.metrics}
+        period={period}
+        timeZone={timeZone}
+        charges={(subscription?.version.charges ?? []) as ChargeShape[]}
+      />
     </Page>
   );
 }
+
+const describePeriod = (period: Period, timeZone: string) =>
+  `${formatDateIn(period.start, timeZone)} – ${formatLastDayIn(period.end, timeZone)}`;
+
+/**
+ * The meters: this period's totals come with the summary; an earlier period's are asked per metric.
+ * A banner says when a limit is reached or near, this period only (an old month's alert is news to
+ * no one).
+ */
+function UsageAgainstLimits({
+  metrics,
+  period,
+  isCurrent,
+  timeZone,
+}: {
+  metrics: SummaryMetric[];
+  period: Period;
+  isCurrent: boolean;
+  timeZone: string;
+}) {
+  const { organization } = useSignedIn();
+  const earlier = useApi(
+    async () =>
+      isCurrent
+        ? metrics
+        : Promise.all(
+            metrics.map(async (metric) => {
+              const report = await loadUsage({
+                metric: metric.code,
+                from: period.start,
+                to: period.end,
+                granularity: 'day',
+              });
+              return { ...metric, total: report.total };
+            }),
+          ),
+    [organization.id, period.start, isCurrent],
+  );
+  const shown = isCurrent ? metrics : earlier.data;
+  const over = isCurrent ? metrics.filter((m) => usageLevel(m.total, m.limit) === 'over') : [];
+  const near = isCurrent ? metrics.filter((m) => usageLevel(m.total, m.limit) === 'near') : [];
+
+  return (
+    <>
+      {over.length > 0 ? (
+        <Alert
+          tone="error"
+          title={`${listNames(over)} ${over.length === 1 ? 'has' : 'have'} reached the limit`}
+        >
+          {limitAdvice(over)}
+        </Alert>
+      ) : null}
+      {near.length > 0 ? (
+        <Alert
+          tone="warning"
+          title={`${listNames(near)} ${near.length === 1 ? 'is' : 'are'} at 80% of the limit or more`}
+        >
+          Upgrade your plan before the limit is reached, or keep an eye on it until{' '}
+          {formatLastDayIn(period.end, timeZone)}.
+        </Alert>
+      ) : null}
+      <Card
+        title={isCurrent ? 'This period' : describePeriod(period, timeZone)}
+        description={
+          isCurrent
+            ? `${describePeriod(period, timeZone)}, against your plan's limits.`
+            : "Against your plan's limits today."
+        }
+      >
+        {earlier.error && !isCurrent ? (
+          <Alert>{earlier.error.message}</Alert>
+        ) : !shown ? (
+          <Loading label="Loading this period's use…" />
+        ) : (
+          <ul className="usage-meters">
+            {shown.map((metric) => (
+              <li key={metric.code}>
+                <UsageMeter use={metric} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </>
+  );
+}
+
+const listNames = (metrics: SummaryMetric[]) => {
+  const names = metrics.map((m) => m.name);
+  return names.length === 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+};
+
+function limitAdvice(over: SummaryMetric[]) {
+  const hard = over.some((m) => m.mode === 'hard');
+  const soft = over.some((m) => m.mode !== 'hard');
+  if (hard && soft)
+    return 'Hard limits refuse more use; use past a soft limit is billed. Upgrade your plan to raise them.';
+  if (hard) return 'More use is refused until the next period. Upgrade your plan to raise the limit.';
+  return 'Use past a soft limit is allowed and billed as overage. Upgrade your plan to raise the limit.';
+}
+
+/** Use per day or hour of one metric, grouped by a dimension when it has some. */
+function UsageOverTime({
+  metrics,
+  period,
+  timeZone,
+  charges,
+}: {
+  metrics: SummaryMetric[];
+  period: Period;
+  timeZone: string;
+  charges: ChargeShape[];
+}) {
+  const { organization } = useSignedIn();
+  const [code, setCode] = useState(metrics[0]?.code ?? '');
+  const [granularity, setGranularity] = useState<Granularity>('day');
+  const [groupBy, setGroupBy] = useState('');
+  const metric = metrics.find((m) => m.code === code) ?? metrics[0];
+  const dimensions = charges.find((charge) => charge.metric === metric?.code)?.dimensions ?? [];
+  const grouping = dimensions.includes(groupBy) ? groupBy : '';
+
+  const report = useApi(
+    () =>
+      loadUsage({
+        metric: metric?.code ?? '',
+        from: period.start,
+        to: period.end,
+        granularity,
+        group_by: grouping || undefined,
+      }),
+    [organization.id, metric?.code, period.start, granularity, grouping],
+  );
+  const chart = useMemo(
+    () => (report.data ? chartLines(report.data, grouping || undefined) : undefined),
+    [report.data, grouping],
+  );
+
+  if (!metric) return null;
+  return (
+    <Card title="Over time" description="Days and hours in your billing time zone.">
+      <div className="usage-controls">
+        <Select
+          label="Metric"
+          value={metric.code}
+          onChange={(event) => setCode(event.target.value)}
+          options={metrics.map((m) => ({ value: m.code, label: m.name }))}
+        />
+        <SegmentedControl
+          label="Show"
+          value={granularity}
+          onChange={setGranularity}
+          segments={[
+            { value: 'day', label: 'Daily' },
+            { value: 'hour', label: 'Hourly' },
+          ]}
+        />
+        {dimensions.length > 0 ? (
+          <Select
+            label="Group by"
+            value={grouping}
+            onChange={(event) => setGroupBy(event.target.value)}
+            options={[
+              { value: '', label: 'Nothing' },
+              ...dimensions.map((dimension) => ({ value: dimension, label: humanize(dimension) })),
+            ]}
+          />
+        ) : null}
+      </div>
+      {report.error ? (
+        <Alert>{report.error.message}</Alert>
+      ) : !report.data || !chart ? (
+        <Loading label="Loading the chart…" />
+      ) : chart.lines.every((line) => line.values.every((value) => value === 0)) ? (
+        <EmptyState icon={<ChartIcon />} title={`No ${metric.name.toLowerCase()} in this period`}>
+          Use your services report shows here within minutes.
+        </EmptyState>
+      ) : (
+        <Suspense fallback={<Loading label="Loading the chart…" />}>
+          <UsageChart
+            starts={chart.starts}
+            lines={chart.lines}
+            range={period}
+            granularity={granularity}
+            timeZone={timeZone}
+            unit={metric.unit}
+            label={`${metric.name} per ${granularity}, ${describePeriod(period, timeZone)}${
+              grouping ? `, by ${humanize(grouping).toLowerCase()}` : ''
+            }: ${formatUsage(report.data.total, metric.unit)} in all.`}
+          />
+        </Suspense>
+      )}
+    </Card>
+  );
+}
+
+/** "machine_type" → "Machine type". */
+const humanize = (code: string) => {
+  const words = code.replaceAll('_', ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};

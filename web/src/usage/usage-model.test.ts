@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fromWallClock, periodsBack, shiftMonths, usageLevel, usedPercent, wallClock } from './usage-model';
+import {
+  chartLines,
+  fromWallClock,
+  periodsBack,
+  shiftMonths,
+  usageLevel,
+  usedPercent,
+  wallClock,
+} from './usage-model';
 
 describe('usage against a limit', () => {
   it('turns near at exactly 80% and over at exactly 100%', () => {
@@ -82,5 +90,49 @@ describe('periods in the customer’s time zone', () => {
       '2026-02-28T00:00:00.000Z',
       '2026-01-31T00:00:00.000Z',
     ]);
+  });
+});
+
+describe('chart lines from a usage report', () => {
+  const day = (d: number) => `2026-11-0${d}T08:00:00.000Z`;
+  const point = (d: number, value: string) => ({ start: day(d), value });
+
+  it('puts every group on one time line, a missing bucket as 0', () => {
+    const { starts, lines } = chartLines(
+      {
+        metric: { name: 'Machine hours' },
+        series: [point(1, '3'), point(2, '2.5'), point(3, '1')],
+        groups: [
+          { values: { machine_type: 'gpu' }, total: '1', series: [point(3, '1')] },
+          { values: { machine_type: 'standard' }, total: '5.5', series: [point(1, '3'), point(2, '2.5')] },
+        ],
+      },
+      'machine_type',
+    );
+    expect(starts).toEqual([day(1), day(2), day(3)]);
+    // The group with most use stacks first.
+    expect(lines).toEqual([
+      { label: 'standard', values: [3, 2.5, 0] },
+      { label: 'gpu', values: [0, 0, 1] },
+    ]);
+  });
+
+  it('sums the groups past the first five as Other', () => {
+    const groups = [1, 2, 3, 4, 5, 6, 7].map((n) => ({
+      values: { region: `r${n}` },
+      total: String(n),
+      series: [point(1, String(n))],
+    }));
+    const { lines } = chartLines({ metric: { name: 'Runs' }, series: [point(1, '28')], groups }, 'region');
+    expect(lines.map((line) => line.label)).toEqual(['r7', 'r6', 'r5', 'r4', 'r3', 'Other']);
+    expect(lines.at(-1)?.values).toEqual([3]);
+  });
+
+  it('shows the whole use as one line when nothing is grouped', () => {
+    const { lines } = chartLines(
+      { metric: { name: 'Runs' }, series: [point(1, '4'), point(2, '0')] },
+      undefined,
+    );
+    expect(lines).toEqual([{ label: 'Runs', values: [4, 0] }]);
   });
 });

@@ -113,3 +113,59 @@ export function fromWallClock(local: WallClock, timeZone: string): Date {
   }
   return new Date(instant);
 }
+
+/** A group's bars, or the whole use when nothing is grouped (the chart's ChartLine). */
+export interface UsageLine {
+  label: string;
+  values: number[];
+}
+
+interface SeriesShape {
+  start: string;
+  value: string;
+}
+
+/** The groups a chart shows apart; the rest are summed as one "Other" stack. */
+export const MOST_GROUPS = 5;
+
+/**
+ * The buckets of a usage report on one time line, each line's values aligned to it (a bucket a line
+ * has no point for is 0), the groups with most use first, past MOST_GROUPS summed into "Other".
+ */
+export function chartLines(
+  report: {
+    metric: { name: string };
+    series: SeriesShape[];
+    groups?: { values: Record<string, string>; total: string; series: SeriesShape[] }[] | undefined;
+  },
+  groupBy: string | undefined,
+): { starts: string[]; lines: UsageLine[] } {
+  const groups = groupBy ? (report.groups ?? []) : [];
+  const instants = new Set<number>(report.series.map((point) => Date.parse(point.start)));
+  for (const group of groups) for (const point of group.series) instants.add(Date.parse(point.start));
+  const times = [...instants].sort((a, b) => a - b);
+  const position = new Map(times.map((time, index) => [time, index]));
+  const align = (series: SeriesShape[]) => {
+    const values = times.map(() => 0);
+    for (const point of series) {
+      const index = position.get(Date.parse(point.start)) ?? 0;
+      values[index] = (values[index] ?? 0) + Number(point.value);
+    }
+    return values;
+  };
+  const starts = times.map((time) => new Date(time).toISOString());
+  if (groups.length === 0)
+    return { starts, lines: [{ label: report.metric.name, values: align(report.series) }] };
+
+  const ranked = [...groups].sort((a, b) => compareDecimals(b.total, a.total));
+  const lines = ranked.slice(0, MOST_GROUPS).map((group) => ({
+    label: (groupBy ? group.values[groupBy] : undefined) || 'None',
+    values: align(group.series),
+  }));
+  const rest = ranked.slice(MOST_GROUPS);
+  if (rest.length > 0) {
+    // Every point of the rest, aligned as one series.
+    lines.push({ label: 'Other', values: align(rest.flatMap((group) => group.series)) });
+  }
+  return { starts, lines };
+}
