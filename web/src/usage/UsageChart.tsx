@@ -102,7 +102,10 @@ export function UsageChart({
               fill: chartColors[index % chartColors.length],
               stroke: chartColors[index % chartColors.length],
               width: 0,
-              paths: uPlot.paths.bars?.({ size: [0.7, 40], gap: 1 }),
+              // A month's hours leave a bar a pixel or two: no gap, or the gaps would be all one sees.
+              paths: uPlot.paths.bars?.(
+                granularity === 'day' ? { size: [0.7, 40], gap: 1 } : { size: [1, 40], gap: 0 },
+              ),
               points: { show: false },
             }))
             .reverse(),
