@@ -70,6 +70,23 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: resolve(artifactsDir, `${name}.png`), fullPage: true });
 }
 
+/**
+ * 0 when nothing reaches past the screen's right edge; else by how much, and what starts it. The
+ * check runs in the page, written as source: this package's types have no DOM.
+ */
+export const overflowPastEdge = (page: Page) =>
+  page.evaluate(`(() => {
+    const width = document.documentElement.clientWidth;
+    const past = document.documentElement.scrollWidth - width;
+    if (past <= 0) return 0;
+    const beyond = (el) => !!el && el.getBoundingClientRect().right > width + 1;
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter((el) => beyond(el) && !beyond(el.parentElement))
+      .slice(0, 5)
+      .map((el) => el.tagName.toLowerCase() + '.' + el.className + ' in .' + el.parentElement?.className);
+    return past + 'px past the edge: ' + culprits.join('; ');
+  })()`);
+
 // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON loosely and assert on it
 export type Json = any;
 

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
 import type { RunningBillfold } from '../server/src/server.js';
 import { systemClock } from '../server/src/time/index.js';
-import { chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
+import {
+  chromiumAvailable,
+  launchBrowser,
+  overflowPastEdge,
+  screenshot,
+  startTestBillfold,
+} from './harness.js';
 
 /**
  * The pages with the most to fit, on a phone (390 px) and a desktop, over the demo's data: the plan
@@ -49,20 +55,6 @@ describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () =>
       return context.measureText(text).width <= room;
     })()`)) as boolean;
 
-  /** 0 when nothing reaches past the screen's right edge; else by how much, and what starts it. */
-  const overflow = (page: Page) =>
-    page.evaluate(`(() => {
-      const width = document.documentElement.clientWidth;
-      const past = document.documentElement.scrollWidth - width;
-      if (past <= 0) return 0;
-      const beyond = (el) => !!el && el.getBoundingClientRect().right > width + 1;
-      const culprits = [...document.querySelectorAll('body *')]
-        .filter((el) => beyond(el) && !beyond(el.parentElement))
-        .slice(0, 5)
-        .map((el) => el.tagName.toLowerCase() + '.' + el.className + ' in .' + el.parentElement?.className);
-      return past + 'px past the edge: ' + culprits.join('; ');
-    })()`);
-
   for (const [width, label] of [
     [390, 'phone'],
     [1280, 'desktop'],
@@ -73,7 +65,7 @@ describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () =>
       await operator.getByRole('link', { name: 'Team' }).first().click();
       await expect.poll(() => operator.getByLabel('Fee billed').isVisible()).toBe(true);
       await screenshot(operator, `60-${label}-plan-editor`);
-      expect(await overflow(operator)).toBe(0);
+      expect(await overflowPastEdge(operator)).toBe(0);
       // Each choice of when the fee is billed shows whole in its select.
       const fee = operator.getByLabel('Fee billed');
       for (const choice of ['advance', 'arrears']) {
@@ -86,12 +78,12 @@ describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () =>
       await expect.poll(() => owner.getByRole('heading', { level: 1 }).textContent()).toContain('Billing');
       await owner.waitForLoadState('networkidle');
       await screenshot(owner, `61-${label}-billing`);
-      expect(await overflow(owner)).toBe(0);
+      expect(await overflowPastEdge(owner)).toBe(0);
 
       await owner.goto(`${billfold.url}/billing/modify`);
       await owner.waitForLoadState('networkidle');
       await screenshot(owner, `62-${label}-modify-plan`);
-      expect(await overflow(owner)).toBe(0);
+      expect(await overflowPastEdge(owner)).toBe(0);
     });
   }
 });

@@ -27,6 +27,7 @@ export function UsageChart({
   starts,
   lines,
   range,
+  total,
   granularity,
   timeZone,
   unit,
@@ -37,6 +38,8 @@ export function UsageChart({
   lines: readonly ChartLine[];
   /** The period shown whole, days or hours without use included. */
   range: { start: string; end: string };
+  /** The period's figure as the API aggregates it (a sum, or a peak for a "max" metric), with its name. */
+  total: { label: string; value: string };
   granularity: Granularity;
   timeZone: string;
   unit: string;
@@ -128,7 +131,6 @@ export function UsageChart({
     };
   }, [starts, lines, range.start, range.end, granularity, timeZone, formats]);
 
-  const total = lines.reduce((sum, line) => sum + line.values.reduce((a, b) => a + b, 0), 0);
   const at = hovered === null ? undefined : starts[hovered];
   return (
     <figure className="usage-chart">
@@ -153,7 +155,7 @@ export function UsageChart({
           </>
         ) : (
           <>
-            <strong>Total</strong> {formatUsage(String(round(total)), unit)}
+            <strong>{total.label}</strong> {formatUsage(total.value, unit)}
             <span className="muted"> · point at a bar for its {granularity}</span>
           </>
         )}

@@ -296,6 +296,7 @@ function UsageOverTime({
             starts={chart.starts}
             lines={chart.lines}
             range={period}
+            total={{ label: totalLabel(metric.aggregation), value: report.data.total }}
             granularity={granularity}
             timeZone={timeZone}
             unit={metric.unit}
@@ -308,6 +309,10 @@ function UsageOverTime({
     </Card>
   );
 }
+
+/** What the period's one figure is: a sum for most metrics, not for those that count otherwise. */
+const totalLabels: Record<string, string> = { max: 'Highest', latest: 'Latest', unique_count: 'Distinct' };
+const totalLabel = (aggregation: string) => totalLabels[aggregation] ?? 'Total';
 
 /** "machine_type" → "Machine type". */
 const humanize = (code: string) => {

@@ -1,0 +1,138 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
+import type { RunningBillfold } from '../server/src/server.js';
+import { systemClock } from '../server/src/time/index.js';
+import {
+  callApi,
+  chromiumAvailable,
+  type Json,
+  launchBrowser,
+  overflowPastEdge,
+  screenshot,
+  startTestBillfold,
+} from './harness.js';
+
+/**
+ * The Usage page and the billing overview's usage against limits, over the demo organization's
+ * metered use, on a desktop and a phone: the numbers shown are the API's, the chart draws, its
+ * switches work, and nothing reaches past the screen. Screenshots land in e2e/artifacts.
+ */
+describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
+  let billfold: RunningBillfold;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    billfold = await startTestBillfold({
+      beforeListen: (database) => seedDemo(database.db, systemClock),
+    });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await billfold?.close();
+  });
+
+  async function signedIn(width: number): Promise<Page> {
+    const page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
+    await page.goto(`${billfold.url}/sign-in`);
+    await page.getByLabel('Email').fill('demo@example.com');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+    return page;
+  }
+
+  /** The demo organization's usage this period, as the API reports it. */
+  async function summaryOf(page: Page): Promise<{ metrics: Json[] }> {
+    const session = await callApi(page, 'GET', '/v1/session');
+    const acme = session.body.organizations.find((o: Json) => o.name === 'Acme Cloud');
+    const summary = await callApi(page, 'GET', '/v1/usage/summary', undefined, acme.id);
+    expect(summary.status).toBe(200);
+    return summary.body;
+  }
+
+  /** A quantity as the page writes it, in the browser's own locale. */
+  const shown = (page: Page, quantity: string) =>
+    page.evaluate(
+      `new Intl.NumberFormat(undefined, { maximumFractionDigits: 12 }).format(${JSON.stringify(quantity)})`,
+    ) as Promise<string>;
+
+  for (const [width, label] of [
+    [1280, 'desktop'],
+    [390, 'phone'],
+  ] as const) {
+    it(`shows this period's use against the limits on a ${label}`, async () => {
+      const page = await signedIn(width);
+      await page.goto(`${billfold.url}/usage`);
+      await page.locator('.usage-meter').first().waitFor();
+      const summary = await summaryOf(page);
+      // The demo organization has used something this period: real numbers, not zeros.
+      const used = summary.metrics.filter((metric) => Number(metric.total) > 0);
+      expect(used.length).toBeGreaterThan(0);
+      const meters = (await page.locator('.usage-meters').textContent()) ?? '';
+      for (const metric of summary.metrics) {
+        expect(meters).toContain(metric.name);
+        expect(meters).toContain(await shown(page, metric.total));
+        if (metric.limit !== null) expect(meters).toContain(await shown(page, String(metric.limit)));
+      }
+
+      // The chart of the first metric with use, per day, then per hour.
+      const charted = used[0];
+      await page.getByLabel('Metric').selectOption(charted.code);
+      await page.locator('.usage-chart canvas').first().waitFor();
+      await expect
+        .poll(() => page.locator('.usage-chart-readout').textContent())
+        .toContain(await shown(page, charted.total));
+      await page.getByRole('button', { name: 'Hourly' }).click();
+      await expect
+        .poll(() => page.getByRole('button', { name: 'Hourly' }).getAttribute('aria-pressed'))
+        .toBe('true');
+      await page.locator('.usage-chart canvas').first().waitFor();
+
+      // A metric with dimensions is grouped by one: each group gets its colour in the legend.
+      const groupBy = page.getByLabel('Group by');
+      if (await groupBy.isVisible()) {
+        const choices = await groupBy
+          .locator('option')
+          .evaluateAll((options) =>
+            options.map((option) => (option as unknown as { value: string }).value).filter(Boolean),
+          );
+        await groupBy.selectOption(choices[0] ?? '');
+        await page.getByRole('button', { name: 'Daily' }).click();
+        await page.locator('.usage-chart-legend li').first().waitFor();
+      }
+      await page.waitForLoadState('networkidle');
+      await screenshot(page, width === 1280 ? '70-usage-desktop' : '71-usage-phone');
+      expect(await overflowPastEdge(page)).toBe(0);
+
+      // An earlier month: the page asks for that period's totals and shows them.
+      await page.getByLabel('Period').selectOption('1');
+      await expect.poll(() => page.getByRole('heading', { name: 'This period' }).count()).toBe(0);
+      await page.locator('.usage-meters').waitFor();
+      expect(await page.getByRole('alert').count()).toBe(0);
+      expect(await overflowPastEdge(page)).toBe(0);
+    });
+
+    it(`shows usage against limits on the billing overview on a ${label}`, async () => {
+      const page = await signedIn(width);
+      await page.goto(`${billfold.url}/billing`);
+      await page.locator('.usage-limits .usage-meter').first().waitFor();
+      const summary = await summaryOf(page);
+      const limited = summary.metrics.filter((metric) => metric.limit !== null && metric.feature !== null);
+      expect(limited.length).toBeGreaterThan(0);
+      const block = (await page.locator('.usage-limits').textContent()) ?? '';
+      for (const metric of limited) {
+        expect(block).toContain(metric.name);
+        expect(block).toContain(await shown(page, metric.total));
+      }
+      // A bar per metered limit, its value the API's total (a meter stops at its maximum).
+      const bars = page.locator('.usage-limits meter');
+      expect(await bars.count()).toBe(limited.length);
+      await page.waitForLoadState('networkidle');
+      await page.locator('.usage-limits').scrollIntoViewIfNeeded();
+      await screenshot(page, width === 1280 ? '72-overview-usage' : '73-overview-usage-phone');
+      expect(await overflowPastEdge(page)).toBe(0);
+    });
+  }
+});
