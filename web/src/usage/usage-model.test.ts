@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chartLines,
-  fromWallClock,
-  periodsBack,
-  shiftMonths,
-  usageLevel,
-  usedPercent,
-  wallClock,
-} from './usage-model';
+import { chartLines, fromWallClock, periodsBack, usageLevel, usedPercent, wallClock } from './usage-model';
 
 describe('usage against a limit', () => {
   it('turns near at exactly 80% and over at exactly 100%', () => {
@@ -67,7 +59,7 @@ describe('periods in the customer’s time zone', () => {
     });
   });
 
-  it('steps back whole months at local midnight', () => {
+  it('steps back whole calendar months at local midnight', () => {
     const current = { start: '2026-11-01T07:00:00.000Z', end: '2026-12-01T08:00:00.000Z' };
     expect(periodsBack(current, 'America/Los_Angeles', 2)).toEqual([
       current,
@@ -76,20 +68,21 @@ describe('periods in the customer’s time zone', () => {
     ]);
   });
 
-  it('keeps an anchor day within a shorter month and crosses years', () => {
-    expect(shiftMonths('2026-03-31T00:00:00.000Z', -1, 'UTC')).toBe('2026-02-28T00:00:00.000Z');
-    expect(shiftMonths('2026-01-15T18:30:00.000Z', -1, 'Asia/Kolkata')).toBe('2025-12-15T18:30:00.000Z');
-    // Back from the 31st past February, then to a month with a 31st again.
-    const starts = periodsBack(
-      { start: '2026-03-31T00:00:00.000Z', end: '2026-04-30T00:00:00.000Z' },
-      'UTC',
-      2,
-    );
-    expect(starts.map((period) => period.start)).toEqual([
-      '2026-03-31T00:00:00.000Z',
-      '2026-02-28T00:00:00.000Z',
-      '2026-01-31T00:00:00.000Z',
-    ]);
+  it('cuts the month a period starts in at its start, and crosses years', () => {
+    // A plan taken on 29 November (Los Angeles); then the months before it, back past January.
+    const current = { start: '2026-11-29T08:00:00.000Z', end: '2026-12-01T08:00:00.000Z' };
+    const periods = periodsBack(current, 'America/Los_Angeles', 12);
+    expect(periods[1]).toEqual({ start: '2026-11-01T07:00:00.000Z', end: '2026-11-29T08:00:00.000Z' });
+    expect(periods[2]).toEqual({ start: '2026-10-01T07:00:00.000Z', end: '2026-11-01T07:00:00.000Z' });
+    expect(periods[12]).toEqual({ start: '2025-12-01T08:00:00.000Z', end: '2026-01-01T08:00:00.000Z' });
+  });
+
+  it('goes back from a period starting on the 1st in a zone east of UTC', () => {
+    const current = { start: '2026-01-31T18:30:00.000Z', end: '2026-02-28T18:30:00.000Z' };
+    expect(periodsBack(current, 'Asia/Kolkata', 1)[1]).toEqual({
+      start: '2025-12-31T18:30:00.000Z',
+      end: '2026-01-31T18:30:00.000Z',
+    });
   });
 });
 

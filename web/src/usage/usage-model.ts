@@ -29,28 +29,30 @@ export interface Period {
 }
 
 /**
- * The current period and the `count` before it, newest first, each a month before the next in the
- * customer's time zone (a period from the 15th at midnight goes back to the 15th at midnight).
+ * The current period and the `count` calendar months before it, newest first, in the customer's time
+ * zone. The month the period starts in is cut at its start: a plan taken on the 29th leaves the 1st
+ * to the 28th as the month before it.
  */
 export function periodsBack(current: Period, timeZone: string, count: number): Period[] {
   const periods = [current];
-  // Each start is counted from the current one, so an anchor on the 31st stays on the 31st where a
-  // month has one instead of drifting to the 28th after February.
-  for (let back = 1; back <= count; back++) {
-    const later = periods[back - 1] as Period;
-    periods.push({ start: shiftMonths(current.start, -back, timeZone), end: later.start });
+  const before = wallClock(new Date(Date.parse(current.start) - 1), timeZone);
+  const monthStart = (back: number) => {
+    const index = before.year * 12 + (before.month - 1) - back;
+    const start = {
+      year: Math.floor(index / 12),
+      month: (index % 12) + 1,
+      day: 1,
+      hour: 0,
+      minute: 0,
+      second: 0,
+    };
+    return fromWallClock(start, timeZone).toISOString();
+  };
+  for (let back = 0; back < count; back++) {
+    const later = periods[back] as Period;
+    periods.push({ start: monthStart(back), end: later.start });
   }
   return periods;
-}
-
-/** The same wall-clock time `months` away in `timeZone`, the day kept within the shorter month. */
-export function shiftMonths(iso: string, months: number, timeZone: string): string {
-  const local = wallClock(new Date(iso), timeZone);
-  const monthIndex = local.year * 12 + (local.month - 1) + months;
-  const year = Math.floor(monthIndex / 12);
-  const month = (monthIndex % 12) + 1;
-  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return fromWallClock({ ...local, year, month, day: Math.min(local.day, lastDay) }, timeZone).toISOString();
 }
 
 interface WallClock {
