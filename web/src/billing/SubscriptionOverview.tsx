@@ -215,9 +215,11 @@ function CurrentSubscription({
           </div>
           {usageError ? <p className="muted">Usage could not be loaded: {usageError}</p> : null}
           <ul>
-            {limits.map((limit) => {
-              const metered = usageOfLimit(limit, subscription, usage);
-              return (
+            {/* The metered limits first, with their bars; the others (members) in words after them. */}
+            {limits
+              .map((limit) => ({ limit, metered: usageOfLimit(limit, subscription, usage) }))
+              .sort((a, b) => Number(!a.metered) - Number(!b.metered))
+              .map(({ limit, metered }) => (
                 <li key={limit.feature}>
                   {metered ? (
                     <UsageMeter use={{ ...metered, limit: limit.limit, mode: limit.mode }} compact />
@@ -225,8 +227,7 @@ function CurrentSubscription({
                     <span>{describeLimit(limit)}</span>
                   )}
                 </li>
-              );
-            })}
+              ))}
           </ul>
         </div>
       ) : null}
