@@ -111,6 +111,9 @@ export type Invoice = Json<'/v1/invoices', 'get'>['data'][number];
 export type BillingStatus = Json<'/v1/billing/status', 'get'>;
 export type PlanChangePreview = Json<'/v1/subscriptions/{subscription_id}/preview_change', 'post'>;
 export type Statement = Json<'/v1/statements', 'get'>['data'][number];
+export type UsageSummary = Json<'/v1/usage/summary', 'get'>;
+export type SummaryMetric = UsageSummary['metrics'][number];
+export type UsageReport = Json<'/v1/usage', 'get'>;
 export type WebhookEndpoint = Json<'/v1/webhook_endpoints', 'get'>['data'][number];
 export type WebhookDelivery = Json<
   '/v1/webhook_endpoints/{webhook_endpoint_id}/deliveries',

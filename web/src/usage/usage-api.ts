@@ -1,42 +1,11 @@
-import { api, unwrap } from '../api/client';
+import { api, type UsageReport, type UsageSummary, unwrap } from '../api/client';
 
-/**
- * The metering API's reads (docs: GET /v1/usage/summary and GET /v1/usage), for the Usage page and
- * the billing overview.
- */
+/** The metering API's reads, for the Usage page and the billing overview. */
 
-export interface UsageSummary {
-  object: 'usage_summary';
-  period: { start: string; end: string } | null;
-  metrics: SummaryMetric[];
-}
+export type { SummaryMetric, UsageReport, UsageSummary } from '../api/client';
 
-export interface SummaryMetric {
-  code: string;
-  name: string;
-  unit: string;
-  aggregation: string;
-  total: string;
-  limit: number | null;
-  mode: 'hard' | 'soft' | null;
-  feature: string | null;
-}
-
-export interface UsagePoint {
-  start: string;
-  value: string;
-}
-
-export interface UsageReport {
-  object: 'usage';
-  metric: { code: string; name: string; unit: string; aggregation: string };
-  from: string;
-  to: string;
-  granularity: 'hour' | 'day';
-  total: string;
-  series: UsagePoint[];
-  groups?: { values: Record<string, string>; total: string; series: UsagePoint[] }[];
-}
+/** This period's use of each metric of the organization's plan, with the plan's limits. */
+export const loadUsageSummary = (): Promise<UsageSummary> => unwrap(api.GET('/v1/usage/summary'));
 
 export interface UsageQuery {
   metric: string;
@@ -46,15 +15,6 @@ export interface UsageQuery {
   group_by?: string | undefined;
 }
 
-// Until the SDK is generated from a server that has these routes, the paths are cast here alone.
-// biome-ignore lint/suspicious/noExplicitAny: removed once the SDK types the metering routes
-const untyped = api as any;
-
-export const loadUsageSummary = (): Promise<UsageSummary> => unwrap(untyped.GET('/v1/usage/summary'));
-
-export const loadUsage = (query: UsageQuery): Promise<UsageReport> =>
-  unwrap(
-    untyped.GET('/v1/usage', {
-      params: { query: query.group_by ? query : { ...query, group_by: undefined } },
-    }),
-  );
+/** One metric's use over a span, per hour or per customer's day, split by a dimension if asked. */
+export const loadUsage = ({ group_by, ...query }: UsageQuery): Promise<UsageReport> =>
+  unwrap(api.GET('/v1/usage', { params: { query: group_by ? { ...query, group_by } : query } }));
