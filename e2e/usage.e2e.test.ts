@@ -52,11 +52,14 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
     return summary.body;
   }
 
-  /** A quantity as the page writes it, in the browser's own locale. */
+  /** A quantity as the page writes it, in the browser's own locale: 2 decimals, or 2 digits below 1. */
   const shown = (page: Page, quantity: string) =>
-    page.evaluate(
-      `new Intl.NumberFormat(undefined, { maximumFractionDigits: 12 }).format(${JSON.stringify(quantity)})`,
-    ) as Promise<string>;
+    page.evaluate(`(() => {
+      const value = Number(${JSON.stringify(quantity)});
+      const small = value !== 0 && Math.abs(value) < 1;
+      return new Intl.NumberFormat(undefined, small ? { maximumSignificantDigits: 2 } : { maximumFractionDigits: 2 })
+        .format(value);
+    })()`) as Promise<string>;
 
   for (const [width, label] of [
     [1280, 'desktop'],
@@ -103,6 +106,8 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
         await page.locator('.usage-chart-legend li').first().waitFor();
       }
       await page.waitForLoadState('networkidle');
+      // From the top: a full-page shot of a scrolled page paints the sticky phone header mid-page.
+      await page.evaluate('window.scrollTo(0, 0)');
       await screenshot(page, width === 1280 ? '70-usage-desktop' : '71-usage-phone');
       expect(await overflowPastEdge(page)).toBe(0);
 
@@ -130,7 +135,7 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
       const bars = page.locator('.usage-limits meter');
       expect(await bars.count()).toBe(limited.length);
       await page.waitForLoadState('networkidle');
-      await page.locator('.usage-limits').scrollIntoViewIfNeeded();
+      await page.evaluate('window.scrollTo(0, 0)');
       await screenshot(page, width === 1280 ? '72-overview-usage' : '73-overview-usage-phone');
       expect(await overflowPastEdge(page)).toBe(0);
     });

@@ -72,7 +72,8 @@ export function UsageChart({
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timeZone),
         legend: { show: false },
         cursor: { points: { show: false }, drag: { x: false, y: false, setScale: false } },
-        padding: [8, 8, 0, 0],
+        // Room on the right for half of the last day's label, centred under its bar.
+        padding: [8, 24, 0, 0],
         scales: {
           x: { time: true, range: () => [from, to] },
           y: { range: (_u, _min, max) => [0, max > 0 ? niceCeiling(max * 1.05) : 1] },

@@ -1,4 +1,3 @@
-import { formatQuantity } from '../shared/money';
 import { plural } from '../shared/plans';
 import { Badge } from '../ui';
 import { type UsageLevel, usageLevel, usedPercent } from './usage-model';
@@ -14,9 +13,20 @@ export interface MeteredUse {
   mode: 'hard' | 'soft' | null;
 }
 
+/**
+ * A measured quantity as people read it: two decimals at most ("203.58"), but two significant digits
+ * below 1 so a little use never reads as 0 ("0.0091"). Whole counts stay whole.
+ */
+export function formatUsageQuantity(quantity: string): string {
+  const value = Number(quantity);
+  const options: Intl.NumberFormatOptions =
+    value !== 0 && Math.abs(value) < 1 ? { maximumSignificantDigits: 2 } : { maximumFractionDigits: 2 };
+  return new Intl.NumberFormat(undefined, options).format(value);
+}
+
 /** "1,250 hours", "1 run", "12.5 GB". */
 export const formatUsage = (quantity: string, unit: string) =>
-  `${formatQuantity(quantity)} ${unit === 'GB' ? unit : plural(unit, quantity)}`;
+  `${formatUsageQuantity(quantity)} ${unit === 'GB' ? unit : plural(unit, quantity)}`;
 
 const levelWords: Record<UsageLevel, string> = {
   within: '',
@@ -43,7 +53,7 @@ export function UsageMeter({ use, compact = false }: { use: MeteredUse; compact?
             </>
           ) : (
             <>
-              <strong>{formatQuantity(use.total)}</strong>
+              <strong>{formatUsageQuantity(use.total)}</strong>
               <span className="muted"> of {formatUsage(String(use.limit), use.unit)}</span>
             </>
           )}
