@@ -27,6 +27,7 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
       beforeListen: (database) => seedDemo(database.db, systemClock),
     });
     browser = await launchBrowser();
+    await sendUsage();
   });
   afterAll(async () => {
     await browser?.close();
@@ -43,13 +44,55 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
     return page;
   }
 
-  /** The demo organization's usage this period, as the API reports it. */
-  async function summaryOf(page: Page): Promise<{ metrics: Json[] }> {
-    const session = await callApi(page, 'GET', '/v1/session');
-    const acme = session.body.organizations.find((o: Json) => o.name === 'Acme Cloud');
-    const summary = await callApi(page, 'GET', '/v1/usage/summary', undefined, acme.id);
-    expect(summary.status).toBe(200);
-    return summary.body;
+  /**
+   * Usage sent as a backend sends it (POST /v1/events/batch, here by the operator for the platform),
+   * now, inside the demo subscription's first period: computations at 85% of the hard limit of 100,
+   * storage past its soft limit of 100 GB, some runs, and machines of two types.
+   */
+  async function sendUsage() {
+    const operator = await (await browser.newContext()).newPage();
+    await operator.goto(`${billfold.url}/sign-in`);
+    await operator.getByLabel('Email').fill('operator@example.com');
+    await operator.getByLabel('Password').fill(DEMO_PASSWORD);
+    await operator.getByRole('button', { name: 'Sign in' }).click();
+    await operator.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+    const session = await callApi(operator, 'GET', '/v1/session');
+    const acme = session.body.organizations.find((o: Json) => o.name === 'Acme Cloud').id;
+    const event = (code: string, index: number, properties?: Json) => ({
+      event_id: `${code}-${index}`,
+      customer: acme,
+      code,
+      ...(properties ? { properties } : {}),
+    });
+    const events = [
+      ...Array.from({ length: 85 }, (_, i) => event('computations', i)),
+      ...Array.from({ length: 240 }, (_, i) => event('computation_runs', i)),
+      event('storage_gb', 0, { gb: 104 }),
+      event('machine_hours', 0, {
+        machines: 6,
+        machine_type: 'standard',
+        region: 'us-west',
+        pool: 'default',
+      }),
+      event('machine_hours', 1, { machines: 2, machine_type: 'gpu', region: 'us-west', pool: 'default' }),
+    ];
+    const sent = await callApi(operator, 'POST', '/v1/events/batch', { events }, 'org_platform');
+    expect(sent.body).toMatchObject({ accepted: events.length, errors: [] });
+    await operator.context().close();
+  }
+
+  /**
+   * Opens a page and returns the usage summary the page itself was answered with: machine hours
+   * grow by the second, so a second request would not see what the page shows.
+   */
+  async function openWithSummary(page: Page, path: string): Promise<{ metrics: Json[] }> {
+    const answered = page.waitForResponse(
+      (response) => new URL(response.url()).pathname === '/v1/usage/summary',
+    );
+    await page.goto(`${billfold.url}${path}`);
+    const response = await answered;
+    expect(response.status()).toBe(200);
+    return (await response.json()) as { metrics: Json[] };
   }
 
   /** A quantity as the page writes it, in the browser's own locale: 2 decimals, or 2 digits below 1. */
@@ -67,9 +110,8 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
   ] as const) {
     it(`shows this period's use against the limits on a ${label}`, async () => {
       const page = await signedIn(width);
-      await page.goto(`${billfold.url}/usage`);
+      const summary = await openWithSummary(page, '/usage');
       await page.locator('.usage-meter').first().waitFor();
-      const summary = await summaryOf(page);
       // The demo organization has used something this period: real numbers, not zeros.
       const used = summary.metrics.filter((metric) => Number(metric.total) > 0);
       expect(used.length).toBeGreaterThan(0);
@@ -80,17 +122,22 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
         if (metric.limit !== null) expect(meters).toContain(await shown(page, String(metric.limit)));
       }
 
-      // The chart of the first metric with use, per day, then per hour.
+      // The chart of the first metric with use, per day, then per hour: its figure is the API's.
       const charted = used[0];
       await page.getByLabel('Metric').selectOption(charted.code);
       await page.locator('.usage-chart canvas').first().waitFor();
+      const hourly = page.waitForResponse((response) => {
+        const url = new URL(response.url());
+        return url.pathname === '/v1/usage' && url.searchParams.get('granularity') === 'hour';
+      });
+      await page.getByRole('button', { name: 'Hourly' }).click();
+      const report = (await (await hourly).json()) as Json;
+      expect(report.metric.code).toBe(charted.code);
+      expect(Number(report.total)).toBeGreaterThan(0);
       await expect
         .poll(() => page.locator('.usage-chart-readout').textContent())
-        .toContain(await shown(page, charted.total));
-      await page.getByRole('button', { name: 'Hourly' }).click();
-      await expect
-        .poll(() => page.getByRole('button', { name: 'Hourly' }).getAttribute('aria-pressed'))
-        .toBe('true');
+        .toContain(await shown(page, report.total));
+      expect(await page.getByRole('button', { name: 'Hourly' }).getAttribute('aria-pressed')).toBe('true');
       await page.locator('.usage-chart canvas').first().waitFor();
 
       // A metric with dimensions is grouped by one: each group gets its colour in the legend.
@@ -113,7 +160,9 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
 
       // An earlier month: the page asks for that period's totals and shows them.
       await page.getByLabel('Period').selectOption('1');
-      await expect.poll(() => page.getByRole('heading', { name: 'This period' }).count()).toBe(0);
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'This period', exact: true }).count())
+        .toBe(0);
       await page.locator('.usage-meters').waitFor();
       expect(await page.getByRole('alert').count()).toBe(0);
       expect(await overflowPastEdge(page)).toBe(0);
@@ -121,9 +170,8 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
 
     it(`shows usage against limits on the billing overview on a ${label}`, async () => {
       const page = await signedIn(width);
-      await page.goto(`${billfold.url}/billing`);
+      const summary = await openWithSummary(page, '/billing');
       await page.locator('.usage-limits .usage-meter').first().waitFor();
-      const summary = await summaryOf(page);
       const limited = summary.metrics.filter((metric) => metric.limit !== null && metric.feature !== null);
       expect(limited.length).toBeGreaterThan(0);
       const block = (await page.locator('.usage-limits').textContent()) ?? '';
