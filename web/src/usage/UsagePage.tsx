@@ -35,12 +35,16 @@ export function UsagePage() {
   const { organization } = useSignedIn();
   const summary = useApi(loadUsageSummary, [organization.id]);
   const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
-  const subscription = subscriptions.data?.data.find((s) => s.status !== 'cancelled');
+  const current = summary.data?.period ?? null;
+  // The subscription the summary's period is of (an organization may hold several): its charges
+  // say which dimensions a metric is grouped by.
+  const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
+  const subscription =
+    live.find((s) => current && Date.parse(s.current_period_start) === Date.parse(current.start)) ?? live[0];
   // Days and hours are the customer's, as the API counts them.
   const timeZone = subscription?.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const [periodIndex, setPeriodIndex] = useState(0);
 
-  const current = summary.data?.period ?? null;
   const periods = useMemo(
     () => (current ? periodsBack(current, timeZone, MONTHS_BACK) : []),
     [current, timeZone],
