@@ -19,6 +19,31 @@ const axisFont = `12px ${getComputedStyle(document.documentElement).getPropertyV
 const compactNumber = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
 
 /**
+ * The y axis's numbers: compact from a thousand up (1.5K), else with as many decimals as the step
+ * between ticks needs, so 0.001, 0.002… never all read "0".
+ */
+function axisNumbers(splits: number[]): string[] {
+  const step = Math.abs((splits[1] ?? 1) - (splits[0] ?? 0)) || 1;
+  if (step >= 1000) return splits.map((value) => compactNumber.format(value));
+  let decimals = 0;
+  while (decimals < 6 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-6)
+    decimals++;
+  const format = new Intl.NumberFormat(undefined, {
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+  });
+  return splits.map((value) => format.format(value));
+}
+
+/** The y axis as wide as its widest number, and no wider: a phone has none to spare. */
+function axisWidth(_u: uPlot, values: string[] | null): number {
+  const measure = document.createElement('canvas').getContext('2d');
+  if (!measure || !values) return 40;
+  measure.font = axisFont;
+  return Math.ceil(Math.max(...values.map((value) => measure.measureText(value).width))) + 14;
+}
+
+/**
  * Use per day or per hour as bars, groups stacked, drawn by uPlot on a canvas that follows the
  * width of its card. Days and hours are the customer's (`timeZone`), as the API counts them. A line
  * above the chart reads out the bucket under the pointer (or finger), the period's total otherwise.
@@ -61,9 +86,11 @@ export function UsageChart({
       const below = sums[index - 1];
       sums.push(line.values.map((value, i) => value + (below?.[i] ?? 0)));
     });
-    // Each bar stands centred on its bucket's first instant, under that instant's tick.
+    // Each bar stands centred on its bucket's first instant, under that instant's tick. The whole
+    // period shows, and the first bucket too when it began before the period (a plan taken at 6 PM
+    // has its first day's bar at midnight).
     const half = bucketSeconds[granularity] / 2;
-    const from = Date.parse(range.start) / 1000 - half;
+    const from = Math.min(Date.parse(range.start) / 1000, xs[0] ?? Number.POSITIVE_INFINITY) - half;
     const to = Date.parse(range.end) / 1000 - half;
     const plot = new uPlot(
       {
@@ -86,16 +113,18 @@ export function UsageChart({
             ticks: { stroke: '#e4e7ec' },
             // Room for "Nov 28" between labels, so a phone shows a label every few days.
             space: 56,
+            // A daily chart's ticks fall on days (uPlot would mark hours in a short period).
+            ...(granularity === 'day' ? { incrs: [86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400] } : {}),
             values: (_u, splits) => splits.map((ts) => formats.tick(ts * 1000)),
           },
           {
             font: axisFont,
             stroke: '#667085',
-            size: 44,
+            size: axisWidth,
             space: 32,
             grid: { stroke: '#f1f3f6' },
             ticks: { show: false },
-            values: (_u, splits) => splits.map((value) => compactNumber.format(value)),
+            values: (_u, splits) => axisNumbers(splits),
           },
         ],
         series: [
