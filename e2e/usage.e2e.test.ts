@@ -188,4 +188,14 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
       expect(await overflowPastEdge(page)).toBe(0);
     });
   }
+
+  it('tells an organization without a plan how usage starts', async () => {
+    const page = await signedIn(1280);
+    await page.goto(`${billfold.url}/usage`);
+    await page.locator('.usage-meter').first().waitFor();
+    // Acme's client has no subscription: no period, so nothing is counted yet.
+    await page.getByLabel('Organization').selectOption({ label: '↳ Globex (client of Acme)' });
+    await expect.poll(() => page.getByRole('heading', { name: 'No plan yet' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Choose a plan' }).getAttribute('href')).toBe('/billing');
+  });
 });
