@@ -1204,6 +1204,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/invoices/upcoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The subscription's next regular invoice as it stands now: this period's usage so far, priced, and the next fee
+         * @description Permission: `billing.read`
+         */
+        get: operations["getUpcomingInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/invoices/{invoice_id}": {
         parameters: {
             query?: never;
@@ -10938,6 +10958,67 @@ export interface operations {
             };
         };
     };
+    getUpcomingInvoice: {
+        parameters: {
+            query: {
+                subscription: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "upcoming_invoice";
+                        subscription: string;
+                        /** @description When the billing run issues it: the end of the current period */
+                        at: string;
+                        currency: string;
+                        subtotal: number;
+                        tax: number;
+                        total: number;
+                        lines: {
+                            kind: string;
+                            description: string;
+                            period_start: string;
+                            period_end: string;
+                            quantity: string;
+                            amount: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     getInvoice: {
         parameters: {
             query?: never;
@@ -13079,6 +13160,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
                 /** @description Required with a session cookie */
@@ -13142,6 +13225,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
                 /** @description Required with a session cookie */
