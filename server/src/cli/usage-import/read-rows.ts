@@ -172,8 +172,11 @@ async function* readCsvRows(
       yield toRow(checkEvent(csvEvent(record, propertyNames)), line, end);
     }
   } catch (error) {
-    if (error instanceof Error && 'code' in error && String(error.code).startsWith('CSV_'))
-      throw new UsageFileError(`${path}: ${error.message}`);
+    // csv-parse counts lines from where this read began; the person needs the file's line.
+    if (error instanceof Error && 'code' in error && String(error.code).startsWith('CSV_')) {
+      const line = start.line + Number((error as { lines?: number }).lines ?? 0);
+      throw new UsageFileError(`${path}, line ${line}: ${error.message.replace(/ at line \d+/, '')}`);
+    }
     throw error;
   }
 }
