@@ -39,7 +39,8 @@ export class ImportStopped extends Error {
  * Sends one batch until the server answers it. Failures a server recovers from (it is down, restarting,
  * overloaded: connection refused, 5xx, 429) are retried with a growing wait; the batch's events are
  * deduplicated by event_id, so sending one again after a lost answer counts nothing twice. A 4xx is
- * the server saying no to the whole batch and stops the import.
+ * the server saying no to the whole batch and stops the import, except 413 (too large), which
+ * sends the batch in halves.
  */
 export async function sendBatch(
   server: Server,
@@ -62,6 +63,7 @@ export async function sendBatch(
       });
       if (response.ok) return (await response.json()) as BatchAnswer;
       const text = await response.text();
+      if (response.status === 413 && events.length > 1) return await sendInHalves(server, events, options);
       if (response.status !== 429 && response.status < 500)
         throw new ImportStopped(`${server.url} refused the batch: ${response.status} ${errorOf(text)}`);
       reason = `${response.status} ${errorOf(text)}`;
@@ -82,6 +84,27 @@ export async function sendBatch(
     options.onRetry?.(reason, waitMs);
     await sleep(waitMs, undefined, { signal: options.signal });
   }
+}
+
+/**
+ * A batch over the server's body limit (long property values make 1000 events large) is sent as two
+ * halves, each halved again if need be, and their answers put together as one.
+ */
+async function sendInHalves(
+  server: Server,
+  events: UsageEvent[],
+  options: Parameters<typeof sendBatch>[2],
+): Promise<BatchAnswer> {
+  const middle = Math.ceil(events.length / 2);
+  const first = await sendBatch(server, events.slice(0, middle), options);
+  const second = await sendBatch(server, events.slice(middle), options);
+  const shifted = <T extends { index: number }>(items: T[]) =>
+    items.map((item) => ({ ...item, index: item.index + middle }));
+  return {
+    accepted: first.accepted + second.accepted,
+    duplicates: [...first.duplicates, ...shifted(second.duplicates)],
+    errors: [...first.errors, ...shifted(second.errors)],
+  };
 }
 
 /** The error envelope's code and message when there is one, else the start of whatever came back. */
