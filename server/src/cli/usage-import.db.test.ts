@@ -92,6 +92,22 @@ describe.each(engines())('billfold usage import on %s', (engine) => {
       body: { name: 'Imported', country: 'US', postal_code: '94105' },
     });
     orgId = org.json().id;
+    const customer = await api.call({
+      method: 'POST',
+      url: '/v1/billing_customer',
+      as: owner,
+      org: orgId,
+      body: {
+        name: 'Imported Inc.',
+        email: 'billing@imported.example',
+        address_line1: '1 Market St',
+        city: 'San Francisco',
+        state: 'CA',
+        postal_code: '94105',
+        country: 'US',
+      },
+    });
+    expect(customer.statusCode, customer.body).toBe(201);
     server = await api.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
