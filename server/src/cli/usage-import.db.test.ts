@@ -190,6 +190,19 @@ describe.each(engines())('billfold usage import on %s', (engine) => {
     await expectCountedOnce(prefix);
   });
 
+  it('stops at once with the server’s reason when it refuses the key', async () => {
+    const file = join(folder, 'refused.ndjson');
+    writeFileSync(file, files.ndjson(`${engine}-refused`).text);
+    const run = importFile(file, server, 'bf_not_a_key');
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(new RegExp(`Stopped: ${server} refused the batch: 401 \\w+`));
+    const { rows } = await sql<{ events: bigint }>`
+      select count(*) as events from usage_events where event_id like ${`${engine}-refused-%`}`.execute(
+      api.database.db,
+    );
+    expect(rows[0]?.events).toBe(0n);
+  });
+
   /** Every event of a file in the database once, and in the hourly rollups once. */
   async function expectCountedOnce(prefix: string) {
     const { rows } = await sql<{ events: bigint; distinct_ids: bigint; hours: string }>`

@@ -88,9 +88,7 @@ export async function usageCommand(
     });
     progress.stop();
     if (!result.complete) {
-      console.error(
-        `Interrupted: ${file} is imported up to line ${result.state.position.line}. Run the same command again to continue.`,
-      );
+      console.error(`Interrupted. ${whereItStands(file, result.state)}`);
       console.error(summary(file, result.state));
       return 130;
     }
@@ -100,11 +98,7 @@ export async function usageCommand(
     progress.stop();
     if (error instanceof ImportStopped || error instanceof UsageFileError) {
       console.error(`Stopped: ${error.message}`);
-      const state = progress.lastState;
-      if (state)
-        console.error(
-          `${file} is imported up to line ${state.position.line}; the same command continues from there.`,
-        );
+      if (progress.lastState) console.error(whereItStands(file, progress.lastState));
       return 1;
     }
     throw error;
@@ -117,6 +111,11 @@ export async function usageCommand(
 function wholeNumber(text: string | undefined): number | undefined {
   const number = Number(text);
   return Number.isInteger(number) && number > 0 ? number : undefined;
+}
+
+function whereItStands(file: string, state: Readonly<ImportState>): string {
+  if (state.position.line === 0) return `Nothing of ${file} is imported yet.`;
+  return `${file} is imported up to line ${state.position.line}; the same command continues after it.`;
 }
 
 /** The last line of every run: counts over the whole file, and the first rejected rows by line. */

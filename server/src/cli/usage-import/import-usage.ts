@@ -110,6 +110,7 @@ export async function importUsage(options: ImportUsageOptions): Promise<ImportRe
   };
 
   let batch: Batch = { events: [], lines: [], invalid: [], end: resumedFrom };
+  let unreadable: unknown;
   try {
     for await (const row of readUsageRows(file, format, resumedFrom, { signal: stop.signal })) {
       if (row.kind === 'event') {
@@ -119,7 +120,8 @@ export async function importUsage(options: ImportUsageOptions): Promise<ImportRe
         batch.invalid.push({ line: row.line, message: row.message });
       }
       batch.end = row.end;
-      if (batch.events.length >= batchSize) {
+      // Invalid rows count towards the batch too: a file of nothing else must not pile up in one.
+      if (batch.events.length + batch.invalid.length >= batchSize) {
         await dispatch(batch);
         batch = { events: [], lines: [], invalid: [], end: batch.end };
       }
@@ -127,17 +129,14 @@ export async function importUsage(options: ImportUsageOptions): Promise<ImportRe
     }
     if (!stop.signal.aborted && (batch.events.length > 0 || batch.invalid.length > 0)) await dispatch(batch);
   } catch (error) {
-    // An abort ends the read with an AbortError; anything else is the file's fault.
-    if (!stop.signal.aborted) {
-      stop.abort();
-      await Promise.all(inFlight);
-      throw error;
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', interrupted);
+    // An abort ends the read with an AbortError. Anything else is the file's fault: the batches
+    // before it are still sent, so the checkpoint stops just short of the row that cannot be read.
+    if (!stop.signal.aborted) unreadable = error;
   }
   await Promise.all(inFlight);
+  options.signal?.removeEventListener('abort', interrupted);
   if (refusal) throw refusal;
+  if (unreadable) throw unreadable;
 
   const complete = !stop.signal.aborted;
   if (complete) removeImportState(statePath);
