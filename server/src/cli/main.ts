@@ -11,12 +11,12 @@ import { openEmbedded } from '../db/embedded.js';
 
 const usage = `Usage: billfold <command>
 
-  start [--demo]   API, web UI and job runner in one process (--demo adds demo data to an empty database)
-  worker           run jobs only; start as many as you like (PostgreSQL)
-  migrate          apply database migrations and exit
-  operator <email> make an existing account a platform operator
-  openapi          print the OpenAPI document
-  usage import FILE send a file of usage events (CSV or NDJSON) to a running Billfold, resumably
+  start [--demo]     API, web UI and job runner in one process (--demo adds demo data to an empty database)
+  worker             run jobs only; start as many as you like (PostgreSQL)
+  migrate            apply database migrations and exit
+  operator <email>   make an existing account a platform operator
+  openapi            print the OpenAPI document
+  usage import FILE  send a file of usage events (CSV or NDJSON) to a running Billfold, resumably
 
 Configuration: DATABASE_URL, BILLFOLD_DATA_DIR, PORT, HOST, BILLFOLD_PUBLIC_URL (see README).`;
 
