@@ -821,7 +821,27 @@ try {
   await stopServer(server);
 }
 
+const largestPostgres = ingest.filter((r) => r.engine === 'postgres').at(-1);
+const largestPglite = ingest.filter((r) => r.engine === 'pglite').at(-1);
+const summary = [
+  largestPostgres && 'ingest_batch_100' in largestPostgres
+    ? `PostgreSQL ${largestPostgres.customers} customers: ${largestPostgres.ingest_batch_1000.events_per_second} events/s ` +
+      `by 1,000 (${largestPostgres.ingest_batch_1000.ratio_to_copy}x COPY), ` +
+      `${largestPostgres.ingest_batch_100.events_per_second} by 100 (${largestPostgres.ingest_batch_100.ratio_to_copy}x), ` +
+      `10% duplicates ${largestPostgres.ingest_batch_1000_duplicates.slower_than_without_by * 100}% slower`
+    : '',
+  largestPglite ? `PGlite ${largestPglite.ingest_batch_1000.ratio_to_copy}x COPY` : '',
+  `entitlements ${alone.check.ratio_to_bare}x bare, p99 ${underLoad.entitlements_under_load.check.p99_ms}/` +
+    `${underLoad.entitlements_under_load.consume.p99_ms} ms under load`,
+  `visible p99 ${underLoad.visibility_under_load.delay.p99_ms} ms`,
+  `usage read p99 ${usageRead.by_day.p99_ms} ms at ${usageRead.events_in_period} events`,
+]
+  .filter(Boolean)
+  .join('; ');
+progress(summary);
+
 const report = {
+  summary,
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   engines: ENGINES,
   customer_counts: SIZES,
