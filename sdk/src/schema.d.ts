@@ -312,6 +312,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/platform/ingest_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create the platform's ingest key (usage events and entitlement checks); the secret is in this response only
+         * @description Permission: `operator.write`
+         */
+        post: operations["createIngestKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api_keys/{api_key_id}": {
         parameters: {
             query?: never;
@@ -1610,6 +1630,146 @@ export interface paths {
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one usage event (counted once per event_id)
+         * @description Permission: `usage.ingest`
+         */
+        post: operations["sendUsageEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send up to 1,000 usage events; each is accepted, a duplicate, or refused on its own
+         * @description Permission: `usage.ingest`
+         */
+        post: operations["sendUsageEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This period's usage of each metric the plan prices or limits, with its limit
+         * @description Permission: `usage.read`
+         */
+        get: operations["getUsageSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A metric's usage over a span, hour by hour or day by day, optionally per group
+         * @description Permission: `usage.read`
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/entitlements/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * May this customer use this much more of a feature now? Nothing is recorded
+         * @description Permission: `usage.ingest`
+         */
+        post: operations["checkEntitlement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/entitlements/consume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check and record use of a feature in one atomic step (a hard limit is never overshot)
+         * @description Permission: `usage.ingest`
+         */
+        post: operations["consumeEntitlement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/entitlements/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give units of a feature back (a computation deleted)
+         * @description Permission: `usage.ingest`
+         */
+        post: operations["releaseEntitlement"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2978,8 +3138,11 @@ export interface operations {
                             /** @enum {string} */
                             object: "api_key";
                             name: string;
-                            /** @enum {string} */
-                            mode: "read_only" | "full";
+                            /**
+                             * @description read_only: reads; full: reads and writes; ingest: usage events and entitlement checks only
+                             * @enum {string}
+                             */
+                            mode: "read_only" | "full" | "ingest";
                             last4: string;
                             created_by: string;
                             /** @description ISO 8601 timestamp (UTC) */
@@ -3030,7 +3193,10 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
-                    /** @enum {string} */
+                    /**
+                     * @description read_only: reads; full: reads and writes
+                     * @enum {string}
+                     */
                     mode: "read_only" | "full";
                 };
             };
@@ -3047,8 +3213,79 @@ export interface operations {
                         /** @enum {string} */
                         object: "api_key";
                         name: string;
+                        /**
+                         * @description read_only: reads; full: reads and writes; ingest: usage events and entitlement checks only
+                         * @enum {string}
+                         */
+                        mode: "read_only" | "full" | "ingest";
+                        last4: string;
+                        created_by: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        revoked_at: string | null;
+                        /** @description The secret; only in the response that created the key */
+                        secret: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createIngestKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
                         /** @enum {string} */
-                        mode: "read_only" | "full";
+                        object: "api_key";
+                        name: string;
+                        /**
+                         * @description read_only: reads; full: reads and writes; ingest: usage events and entitlement checks only
+                         * @enum {string}
+                         */
+                        mode: "read_only" | "full" | "ingest";
                         last4: string;
                         created_by: string;
                         /** @description ISO 8601 timestamp (UTC) */
@@ -3108,8 +3345,11 @@ export interface operations {
                         /** @enum {string} */
                         object: "api_key";
                         name: string;
-                        /** @enum {string} */
-                        mode: "read_only" | "full";
+                        /**
+                         * @description read_only: reads; full: reads and writes; ingest: usage events and entitlement checks only
+                         * @enum {string}
+                         */
+                        mode: "read_only" | "full" | "ingest";
                         last4: string;
                         created_by: string;
                         /** @description ISO 8601 timestamp (UTC) */
@@ -12465,6 +12705,479 @@ export interface operations {
                             created_at: string;
                         }[];
                         has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendUsageEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Your id for the event: a resend with the same id is counted once (kept 40 days) */
+                    event_id: string;
+                    /** @description The customer's organization id (org_...) or the external_id you set on it */
+                    customer: string;
+                    /** @description Code of the metric the event counts towards */
+                    code: string;
+                    /**
+                     * Format: date-time
+                     * @description When it happened (ISO 8601); now when left out
+                     */
+                    timestamp?: string;
+                    /** @description Values the metric reads (its property) and splits by (its dimensions) */
+                    properties?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "event";
+                        event_id: string;
+                        /** @enum {string} */
+                        status: "accepted" | "duplicate";
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendUsageEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Up to 1000 events, each as POST /v1/events takes one */
+                    events: unknown[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "event_batch";
+                        accepted: number;
+                        duplicates: {
+                            index: number;
+                            event_id: string;
+                        }[];
+                        errors: {
+                            index: number;
+                            event_id: string | null;
+                            code: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUsageSummary: {
+        parameters: {
+            query?: {
+                /** @description Operators and ingest keys: the customer (organization id or external_id) */
+                customer?: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "usage_summary";
+                        period: {
+                            start: string;
+                            end: string;
+                        } | null;
+                        metrics: {
+                            code: string;
+                            name: string;
+                            unit: string;
+                            /**
+                             * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                             * @enum {string}
+                             */
+                            aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                            total: string;
+                            feature: string | null;
+                            limit: number | null;
+                            mode: ("hard" | "soft") | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query: {
+                /** @description Operators and ingest keys: the customer (organization id or external_id) */
+                customer?: string;
+                metric: string;
+                /** @description Start (inclusive); the current period when left out */
+                from?: string;
+                /** @description End (exclusive) */
+                to?: string;
+                granularity?: "hour" | "day";
+                /** @description One of the metric's dimensions */
+                group_by?: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "usage";
+                        metric: {
+                            code: string;
+                            name: string;
+                            unit: string;
+                            /**
+                             * @description How events add up over a period: count of events, sum / max / latest of a property, unique count of a property, or time-weighted sum (machines × hours)
+                             * @enum {string}
+                             */
+                            aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
+                        };
+                        from: string;
+                        to: string;
+                        /** @enum {string} */
+                        granularity: "hour" | "day";
+                        total: string;
+                        series: {
+                            start: string;
+                            value: string;
+                        }[];
+                        groups: {
+                            values: {
+                                [key: string]: string;
+                            };
+                            total: string;
+                            series: {
+                                start: string;
+                                value: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    checkEntitlement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The customer's organization id or external_id */
+                    customer: string;
+                    feature: string;
+                    /** @default 1 */
+                    quantity?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "entitlement";
+                        feature: string;
+                        allowed: boolean;
+                        mode: ("hard" | "soft") | null;
+                        limit: number | null;
+                        used: number;
+                        remaining: number | null;
+                        over_limit: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    consumeEntitlement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The customer's organization id or external_id */
+                    customer: string;
+                    feature: string;
+                    /** @default 1 */
+                    quantity?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "entitlement";
+                        feature: string;
+                        allowed: boolean;
+                        mode: ("hard" | "soft") | null;
+                        limit: number | null;
+                        used: number;
+                        remaining: number | null;
+                        over_limit: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    releaseEntitlement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The customer's organization id or external_id */
+                    customer: string;
+                    feature: string;
+                    /** @default 1 */
+                    quantity?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "entitlement";
+                        feature: string;
+                        allowed: boolean;
+                        mode: ("hard" | "soft") | null;
+                        limit: number | null;
+                        used: number;
+                        remaining: number | null;
+                        over_limit: boolean;
                     };
                 };
             };

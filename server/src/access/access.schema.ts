@@ -5,7 +5,9 @@ import { idOf, listQuery, timestamp } from '../api-shapes.js';
 
 export const roleSchema = z.enum(['owner', 'super_admin', 'admin', 'member']);
 export const invitableRoleSchema = z.enum(['super_admin', 'admin', 'member']);
-export const apiKeyModeSchema = z.enum(['read_only', 'full']);
+export const apiKeyModeSchema = z
+  .enum(['read_only', 'full', 'ingest'])
+  .describe('read_only: reads; full: reads and writes; ingest: usage events and entitlement checks only');
 
 const email = z
   .email()
@@ -56,8 +58,10 @@ export const createInvitationBody = z.strictObject({ email, role: invitableRoleS
 export const acceptInvitationBody = z.strictObject({ token: z.string().min(20).max(100) });
 export const createApiKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(80),
-  mode: apiKeyModeSchema,
+  // Ingest keys speak for an issuer: operators make them for the platform (createIngestKeyBody).
+  mode: z.enum(['read_only', 'full']).describe('read_only: reads; full: reads and writes'),
 });
+export const createIngestKeyBody = z.strictObject({ name: z.string().trim().min(1).max(80) });
 
 export const userParams = z.strictObject({ user_id: idOf('user') });
 export const invitationParams = z.strictObject({ invitation_id: idOf('invitation') });

@@ -14,9 +14,14 @@ export interface PermissionRule {
   roles?: readonly Role[];
   /** Platform operators hold it in every organization. */
   operator?: true;
-  /** API keys: 'read' lets read-only and full keys in, 'full' only full keys. Absent: no key. */
-  keys?: 'read' | 'full';
+  /** The API key modes that hold it ('full' keys hold every permission keys may have). Absent: no key. */
+  keys?: readonly ApiKeyMode[];
 }
+
+const readKeys: readonly ApiKeyMode[] = ['read_only', 'full'];
+const fullKeys: readonly ApiKeyMode[] = ['full'];
+/** A backend sending usage and checking limits. */
+const ingestKeys: readonly ApiKeyMode[] = ['ingest', 'full'];
 
 const everyone: readonly Role[] = ['owner', 'super_admin', 'admin', 'member'];
 const managers: readonly Role[] = ['owner', 'super_admin'];
@@ -25,18 +30,22 @@ const billingViewers: readonly Role[] = ['owner', 'super_admin', 'admin'];
 export const policy = {
   public: { public: true },
   signed_in: { signedIn: true },
-  'organization.read': { roles: everyone, operator: true, keys: 'read' },
-  'organization.write': { roles: managers, keys: 'full' },
+  'organization.read': { roles: everyone, operator: true, keys: readKeys },
+  'organization.write': { roles: managers, keys: fullKeys },
   'organization.transfer': { roles: ['owner'] },
-  'members.read': { roles: everyone, operator: true, keys: 'read' },
+  'members.read': { roles: everyone, operator: true, keys: readKeys },
   'members.write': { roles: managers },
   'api_keys.read': { roles: managers, operator: true },
   'api_keys.write': { roles: managers },
-  'audit.read': { roles: managers, operator: true, keys: 'read' },
-  'billing.read': { roles: billingViewers, operator: true, keys: 'read' },
-  'billing.write': { roles: managers, keys: 'full' },
+  'audit.read': { roles: managers, operator: true, keys: readKeys },
+  'billing.read': { roles: billingViewers, operator: true, keys: readKeys },
+  'billing.write': { roles: managers, keys: fullKeys },
   'operator.read': { operator: true },
   'operator.write': { operator: true },
+  /** The issuer's backend: usage events in, limits checked and consumed. */
+  'usage.ingest': { operator: true, keys: ingestKeys },
+  /** Usage read back: the organization's own billing viewers, operators and the issuer's backend. */
+  'usage.read': { roles: billingViewers, operator: true, keys: ['read_only', 'full', 'ingest'] },
 } as const satisfies Record<string, PermissionRule>;
 
 export type Permission = keyof typeof policy;
@@ -52,8 +61,7 @@ export function allows(permission: Permission, holder: Holder): boolean {
   if (rule.public) return true;
   if (holder.kind === 'anonymous') return false;
   if (holder.kind === 'api_key') {
-    if (!holder.sameOrg || !rule.keys) return false;
-    return rule.keys === 'read' || holder.mode === 'full';
+    return holder.sameOrg && (rule.keys?.includes(holder.mode) ?? false);
   }
   if (rule.signedIn) return true;
   if (holder.isOperator && rule.operator) return true;

@@ -28,7 +28,7 @@ export interface CustomerDeps {
 
 type CustomerDetails = Omit<
   BillingCustomerRow,
-  'org_id' | 'id' | 'gateway' | 'test_clock_id' | 'created_at' | 'updated_at'
+  'org_id' | 'id' | 'gateway' | 'test_clock_id' | 'created_at' | 'updated_at' | 'external_id'
 >;
 
 export async function findCustomer(ctx: TenantCtx): Promise<BillingCustomerRow | undefined> {
@@ -86,6 +86,7 @@ export async function createCustomer(
     ...details,
     gateway: routeCountry(await getGatewayRouting(ctx), details.country, deps.configuredGateways),
     test_clock_id: null,
+    external_id: null,
     created_at: now,
     updated_at: now,
   };
@@ -114,6 +115,7 @@ export async function updateCustomer(
     test_clock_id: _clock,
     created_at: _c,
     updated_at: _u,
+    external_id: _external,
     ...current
   } = before;
   // The postal code and state are checked against the country, so check the record as it will be.

@@ -62,7 +62,7 @@ export interface InvitationsTable {
   revoked_at: Timestamp | null;
 }
 
-export type ApiKeyMode = 'read_only' | 'full';
+export type ApiKeyMode = 'read_only' | 'full' | 'ingest';
 
 export interface ApiKeysTable {
   org_id: string;
@@ -206,6 +206,8 @@ export interface BillingCustomersTable {
   test_clock_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The issuer's own name for the customer, for usage events (unique per issuer). */
+  external_id: string | null;
 }
 
 export interface PaymentMethodsTable {
@@ -642,6 +644,63 @@ export interface GatewayEventsTable {
   processed_at: Timestamp | null;
 }
 
+/** Numbers the database sums exactly (`numeric`), read and written as decimal strings. */
+type Decimal = ColumnType<string, string | number | bigint, string | number | bigint>;
+
+/** (issuer, event id) of every usage event received in the last 40 days: deduplication. */
+export interface UsageEventIdsTable {
+  org_id: string;
+  event_id: string;
+  received_at: Timestamp;
+}
+
+/** A usage event as received: append-only, partitioned by the month it occurred in. */
+export interface UsageEventsTable {
+  /** The customer's organization. */
+  org_id: string;
+  issuer_id: string;
+  event_id: string;
+  /** The metric's code. */
+  code: string;
+  occurred_at: Timestamp;
+  properties: Json<Record<string, unknown>>;
+  received_at: Timestamp;
+}
+
+/** A batch's (or, merged, an hour's) contribution to one metric and group of one customer. */
+export interface UsageRollupsTable {
+  org_id: string;
+  metric: string;
+  /** The start of the hour in the customer's time zone. */
+  hour: Timestamp;
+  /** The values of the metric's dimensions, e.g. {"region": "us-east"}; {} without dimensions. */
+  group_values: Json<Record<string, string>>;
+  events: ColumnType<bigint, bigint | number, bigint | number>;
+  total: Decimal;
+  greatest: Decimal | null;
+  latest_at: Timestamp | null;
+  latest: Decimal | null;
+  merged: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Tells apart the deltas of one hour and group. */
+  seq: ColumnType<bigint, never, never>;
+}
+
+export interface UsageUniqueValuesTable {
+  org_id: string;
+  metric: string;
+  hour: Timestamp;
+  group_values: Json<Record<string, string>>;
+  value: string;
+}
+
+/** Units of a feature an organization holds now (consumed minus released). */
+export interface EntitlementCountersTable {
+  org_id: string;
+  feature: string;
+  used: ColumnType<bigint, bigint | number, bigint | number>;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -685,6 +744,11 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   events: EventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  usage_event_ids: UsageEventIdsTable;
+  usage_events: UsageEventsTable;
+  usage_rollups: UsageRollupsTable;
+  usage_unique_values: UsageUniqueValuesTable;
+  entitlement_counters: EntitlementCountersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

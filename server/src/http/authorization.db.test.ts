@@ -41,6 +41,9 @@ const expected: Record<string, readonly Caller[]> = {
   'billing.write': ['super_admin', 'owner', 'full_key'],
   'operator.read': ['operator'],
   'operator.write': ['operator'],
+  // A customer organization's full key passes the policy and is then refused as no issuer (403).
+  'usage.ingest': ['operator', 'full_key'],
+  'usage.read': ['admin', 'super_admin', 'owner', 'operator', 'read_only_key', 'full_key'],
 };
 
 const usCustomer = {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ApiKeyAuthenticator, OrganizationCache, Permission } from '../access/index.js';
 import type { Ctx } from '../context.js';
-import type { GatewayName, Role } from '../db/schema.js';
+import type { ApiKeyMode, GatewayName, Role } from '../db/schema.js';
 import type { GatewayRegistry } from '../payments/index.js';
 import type { TenantCtx } from '../tenant.js';
 import type { Limit } from './rate-limit.js';
@@ -15,7 +15,7 @@ export type Principal =
       csrfToken: string;
       sessionToken: string;
     }
-  | { kind: 'api_key'; keyId: string; orgId: string; mode: 'read_only' | 'full' };
+  | { kind: 'api_key'; keyId: string; orgId: string; mode: ApiKeyMode };
 
 /** The organization a request acts on, and the caller's role in it. */
 export interface Access {

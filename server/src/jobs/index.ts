@@ -1,4 +1,5 @@
 import { webhookDeliveryJob } from '../events/index.js';
+import { meteringUpkeep } from '../metering/maintenance.js';
 import { testGatewayWebhookDelivery } from '../payments/gateways/test/webhook-delivery.js';
 import type { GatewayRegistry } from '../payments/index.js';
 import { billingRunJob } from './billing-run.js';
@@ -8,7 +9,12 @@ import type { JobDefinition } from './queue.js';
 export { defineJob, enqueue, type JobDefinition, JobRunner, runOnce } from './queue.js';
 
 /** Jobs that need nothing but the database. */
-export const jobs: readonly JobDefinition[] = [housekeeping, testGatewayWebhookDelivery, webhookDeliveryJob];
+export const jobs: readonly JobDefinition[] = [
+  housekeeping,
+  meteringUpkeep,
+  testGatewayWebhookDelivery,
+  webhookDeliveryJob,
+];
 
 /** Every job Billfold runs. `billfold start` and `billfold worker` work on all of them. */
 export const allJobs = (deps: {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import * as access from '../../access/index.js';
 import { listOf } from '../../api-shapes.js';
 import { BillfoldError } from '../../errors.js';
+import { platformContext } from '../../tenant.js';
 import { type Access, defineRoute } from '../route.js';
 
 /** Sign-up, sessions, organizations, members, invitations, API keys and the audit log (C1–C4). */
@@ -369,6 +370,21 @@ export const accessRoutes = [
     status: 201,
     redact: ['secret'],
     handler: async ({ tenant, body }) => access.createApiKey(tenant, body),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/platform/ingest_keys',
+    operationId: 'createIngestKey',
+    summary:
+      "Create the platform's ingest key (usage events and entitlement checks); the secret is in this response only",
+    tag: TAG,
+    permission: 'operator.write',
+    body: access.createIngestKeyBody,
+    response: access.apiKeyObject,
+    status: 201,
+    redact: ['secret'],
+    handler: async ({ ctx, body }) =>
+      access.createApiKey(platformContext(ctx), { name: body.name, mode: 'ingest' }),
   }),
   defineRoute({
     method: 'DELETE',

@@ -3,6 +3,7 @@ import { accessRoutes } from './access.routes.js';
 import { billingRoutes } from './billing.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
 import { eventsRoutes } from './events.routes.js';
+import { meteringRoutes } from './metering.routes.js';
 import { paymentsRoutes } from './payments.routes.js';
 import { subscriptionsRoutes } from './subscriptions.routes.js';
 
@@ -14,4 +15,5 @@ export const routes: readonly RouteDef[] = [
   ...paymentsRoutes,
   ...subscriptionsRoutes,
   ...eventsRoutes,
+  ...meteringRoutes,
 ];

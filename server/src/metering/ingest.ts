@@ -1,0 +1,242 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../context.js';
+import type { MetricRow } from '../db/schema.js';
+import { scoped, type TenantCtx } from '../tenant.js';
+import { toDate } from '../time/index.js';
+import { type UsageEventInput, usageEventBody } from './metering.schema.js';
+
+/**
+ * Usage events in (C21). A batch is checked event by event (a bad event is reported by its index,
+ * the others go in), then written in ONE statement: the ids claimed in the deduplication table
+ * (`ON CONFLICT DO NOTHING RETURNING`: what comes back is new), the raw events, the batch's rollup
+ * deltas per customer, metric, local hour and group, and the distinct values of unique counts. The
+ * statement is its own transaction and commits before the answer: an acknowledged event is durable,
+ * and an event and its counts are written together or not at all.
+ *
+ * Rollups are appended, never updated in place: concurrent batches touching the same customer and
+ * hour would otherwise queue on the same rows (DESIGN.md, Metering). `mergeRollups` folds them later.
+ */
+
+export interface EventError {
+  index: number;
+  event_id: string | null;
+  code: string;
+  message: string;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: { index: number; event_id: string }[];
+  errors: EventError[];
+}
+
+/** A valid event, ready to write: the customer resolved, its value and group read from its properties. */
+interface ReadyEvent {
+  index: number;
+  eventId: string;
+  orgId: string;
+  timeZone: string;
+  code: string;
+  occurredAt: string;
+  properties: string;
+  /** What it adds: 1 for a count, the property's number otherwise. */
+  value: string;
+  /** The property's value, for unique counts. */
+  uniqueValue: string | null;
+  groupValues: string;
+}
+
+/** A customer as events name it: its organization id or the issuer's external id for it. */
+export interface EventCustomer {
+  orgId: string;
+  timeZone: string;
+}
+
+const NUMBER = /^-?\d{1,18}(\.\d{1,12})?$/;
+
+/** A property's number as an exact decimal string, or undefined when it is not one. */
+function decimalOf(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    // JSON numbers arrive as doubles; their shortest decimal form is what the sender wrote.
+    const text = String(value);
+    return NUMBER.test(text) ? text : undefined;
+  }
+  if (typeof value === 'string' && NUMBER.test(value.trim())) return value.trim();
+  return undefined;
+}
+
+/**
+ * The customers events name (organization ids or external ids), resolved in one query: across
+ * organizations on purpose, since an issuer's events are about its customers (today the platform
+ * issues to every organization).
+ */
+export async function resolveCustomers(
+  ctx: Ctx,
+  names: readonly string[],
+): Promise<Map<string, EventCustomer>> {
+  const unique = [...new Set(names)];
+  const found = new Map<string, EventCustomer>();
+  if (unique.length === 0) return found;
+  const rows = await ctx.db
+    .selectFrom('billing_customers')
+    .select(['org_id', 'external_id', 'time_zone'])
+    .where((eb) => eb.or([eb('org_id', 'in', unique), eb('external_id', 'in', unique)]))
+    .execute();
+  for (const row of rows) {
+    const customer = { orgId: row.org_id, timeZone: row.time_zone };
+    found.set(row.org_id, customer);
+    if (row.external_id) found.set(row.external_id, customer);
+  }
+  return found;
+}
+
+/** Checks one event against its metric; the error, or the event ready to write. */
+function prepare(
+  index: number,
+  raw: unknown,
+  metrics: ReadonlyMap<string, MetricRow>,
+  customers: ReadonlyMap<string, EventCustomer>,
+  now: Date,
+): ReadyEvent | EventError {
+  const parsed = usageEventBody.safeParse(raw);
+  const eventId =
+    raw !== null && typeof raw === 'object' && typeof (raw as { event_id?: unknown }).event_id === 'string'
+      ? ((raw as { event_id: string }).event_id as string)
+      : null;
+  const fail = (code: string, message: string): EventError => ({ index, event_id: eventId, code, message });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return fail('event.invalid', `${issue?.path.join('.') || 'event'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const event: UsageEventInput = parsed.data;
+  const metric = metrics.get(event.code);
+  if (!metric) return fail('metric.not_found', `No metric has the code ${event.code}`);
+  const customer = customers.get(event.customer);
+  if (!customer) return fail('customer.not_found', `No customer is called ${event.customer}`);
+  const properties = event.properties ?? {};
+  let value = '1';
+  let uniqueValue: string | null = null;
+  if (metric.aggregation === 'unique_count') {
+    const seen = metric.property ? properties[metric.property] : undefined;
+    if (seen === undefined || seen === null || seen === '') {
+      return fail('event.property_missing', `The ${metric.code} metric counts distinct ${metric.property}`);
+    }
+    uniqueValue = String(seen);
+  } else if (metric.aggregation !== 'count') {
+    const number = metric.property ? decimalOf(properties[metric.property]) : undefined;
+    if (number === undefined) {
+      return fail(
+        'event.property_not_number',
+        `The ${metric.code} metric reads a number from ${metric.property}`,
+      );
+    }
+    value = number;
+  }
+  const groups: Record<string, string> = {};
+  for (const dimension of metric.dimensions) {
+    const of = properties[dimension];
+    groups[dimension] = of === undefined || of === null ? '' : String(of);
+  }
+  const occurredAt = event.timestamp ? new Date(event.timestamp) : now;
+  return {
+    index,
+    eventId: event.event_id,
+    orgId: customer.orgId,
+    timeZone: customer.timeZone,
+    code: metric.code,
+    occurredAt: occurredAt.toISOString(),
+    properties: JSON.stringify(properties),
+    value,
+    uniqueValue,
+    groupValues: JSON.stringify(groups),
+  };
+}
+
+/**
+ * Takes a batch of events sent by the issuer of `ctx`: each checked, the valid ones written once.
+ * `metrics`: the issuer's metrics by code (callers cache them across batches).
+ */
+export async function ingestEvents(
+  ctx: TenantCtx,
+  events: readonly unknown[],
+  metrics: ReadonlyMap<string, MetricRow>,
+): Promise<IngestResult> {
+  const now = toDate(ctx.clock.now());
+  const names = events.flatMap((raw) => {
+    const customer =
+      raw !== null && typeof raw === 'object' ? (raw as { customer?: unknown }).customer : undefined;
+    return typeof customer === 'string' ? [customer] : [];
+  });
+  const customers = await resolveCustomers(ctx, names);
+  const errors: EventError[] = [];
+  const duplicates: { index: number; event_id: string }[] = [];
+  const ready: ReadyEvent[] = [];
+  const inBatch = new Set<string>();
+  for (const [index, raw] of events.entries()) {
+    const prepared = prepare(index, raw, metrics, customers, now);
+    if ('code' in prepared && 'message' in prepared) {
+      errors.push(prepared);
+    } else if (inBatch.has(prepared.eventId)) {
+      // Sent twice in one batch: the first counts.
+      duplicates.push({ index, event_id: prepared.eventId });
+    } else {
+      inBatch.add(prepared.eventId);
+      ready.push(prepared);
+    }
+  }
+  if (ready.length === 0) return { accepted: 0, duplicates, errors };
+  const column = <T>(pick: (event: ReadyEvent) => T) => ready.map(pick);
+  // One statement: each CTE sees the ids this statement claimed, so the events, their rollups and
+  // unique values are written for new events only.
+  const { rows } = await sql<{ event_id: string }>`
+    with input as (
+      select * from unnest(${column((e) => e.eventId)}::text[], ${column((e) => e.orgId)}::text[],
+        ${column((e) => e.timeZone)}::text[], ${column((e) => e.code)}::text[],
+        ${column((e) => e.occurredAt)}::timestamptz[], ${column((e) => e.properties)}::jsonb[],
+        ${column((e) => e.value)}::numeric[], ${column((e) => e.uniqueValue)}::text[],
+        ${column((e) => e.groupValues)}::jsonb[])
+        as e(event_id, org_id, time_zone, code, occurred_at, properties, value, unique_value, group_values)
+    ),
+    fresh as (
+      insert into usage_event_ids (org_id, event_id, received_at)
+      select ${ctx.tenant.orgId}, event_id, ${now} from input
+      on conflict do nothing
+      returning event_id
+    ),
+    accepted as (
+      select input.*, date_trunc('hour', input.occurred_at at time zone input.time_zone)
+        at time zone input.time_zone as hour
+      from input join fresh using (event_id)
+    ),
+    raw as (
+      insert into usage_events (org_id, issuer_id, event_id, code, occurred_at, properties, received_at)
+      select org_id, ${ctx.tenant.orgId}, event_id, code, occurred_at, properties, ${now} from accepted
+      -- Only an event resent after its id was forgotten (40 days) can be here already.
+      on conflict do nothing
+    ),
+    rollup as (
+      insert into usage_rollups (org_id, metric, hour, group_values, events, total, greatest, latest_at, latest)
+      select org_id, code, hour, group_values, count(*), sum(value), max(value), max(occurred_at),
+        (array_agg(value order by occurred_at desc, event_id desc))[1]
+      from accepted group by org_id, code, hour, group_values
+    ),
+    uniques as (
+      insert into usage_unique_values (org_id, metric, hour, group_values, value)
+      select distinct org_id, code, hour, group_values, unique_value from accepted
+      where unique_value is not null
+      on conflict do nothing
+    )
+    select event_id from fresh`.execute(ctx.db);
+  const fresh = new Set(rows.map((row) => row.event_id));
+  for (const event of ready) {
+    if (!fresh.has(event.eventId)) duplicates.push({ index: event.index, event_id: event.eventId });
+  }
+  duplicates.sort((a, b) => a.index - b.index);
+  return { accepted: fresh.size, duplicates, errors };
+}
+
+/** The issuer's metrics by code. */
+export async function metricsByCode(ctx: TenantCtx): Promise<Map<string, MetricRow>> {
+  const rows = await scoped(ctx, 'issuer').selectFrom('metrics').selectAll().execute();
+  return new Map(rows.map((row) => [row.code, row]));
+}

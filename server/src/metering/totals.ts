@@ -1,0 +1,183 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { UsageTotal } from '../billing/index.js';
+import type { Ctx } from '../context.js';
+import type { MetricRow } from '../db/schema.js';
+
+/**
+ * Usage read back (C23): a period's totals per metric and group, and series for charts, from the
+ * rollups the ingest appends (base rows merged by `mergeRollups` plus the newest deltas), never from
+ * raw events. Two aggregations need more than a sum: unique_count reads the distinct values kept
+ * per hour, and time_weighted_sum (machine hours from readings) integrates each reading over the
+ * time it held, which needs the readings themselves (usage_events, by its (org_id, code, time) index).
+ */
+
+export interface Span {
+  from: Date;
+  to: Date;
+}
+
+/** Which metric, split by which of its dimensions (a charge's, or none for one total). */
+export interface TotalsRequest {
+  metric: MetricRow;
+  groupBy: readonly string[];
+}
+
+/** The SQL of one group's values as a JSON object of the requested dimensions. */
+function groupExpression(groupBy: readonly string[], column: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (groupBy.length === 0) return sql`'{}'::jsonb`;
+  return sql`jsonb_build_object(${sql.join(groupBy.map((key) => sql`${key}::text, coalesce(${column}->>${key}, '')`))})`;
+}
+
+/** How one aggregation combines rollup rows (of one bucket or of a whole period). */
+function rollupValue(metric: MetricRow): RawBuilder<string> {
+  switch (metric.aggregation) {
+    case 'count':
+      return sql<string>`sum(events)::text`;
+    case 'sum':
+      return sql<string>`sum(total)::text`;
+    case 'max':
+      return sql<string>`max(greatest)::text`;
+    case 'latest':
+      return sql<string>`((array_agg(latest order by latest_at desc))[1])::text`;
+    default:
+      throw new Error(`${metric.aggregation} is not read from rollups`);
+  }
+}
+
+/**
+ * The totals of `requests` for one customer over `span`, each split by its dimensions: what the
+ * billing core prices (a metric's totals for a charge's rate card) and what limits compare with.
+ * A metric with no usage in the span has no total.
+ */
+export async function periodTotals(
+  ctx: Ctx,
+  orgId: string,
+  requests: readonly TotalsRequest[],
+  span: Span,
+): Promise<UsageTotal[]> {
+  const totals: UsageTotal[] = [];
+  for (const { metric, groupBy } of requests) {
+    const rows = await groupsOf(ctx, orgId, metric, groupBy, span);
+    for (const row of rows) {
+      if (row.value === null) continue;
+      totals.push({ metric: metric.code, dimensions: row.groups, quantity: row.value });
+    }
+  }
+  return totals;
+}
+
+async function groupsOf(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  groupBy: readonly string[],
+  span: Span,
+): Promise<{ groups: Record<string, string>; value: string | null }[]> {
+  if (metric.aggregation === 'unique_count') {
+    const groups = groupExpression(groupBy, sql`group_values`);
+    const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+      select ${groups} as groups, count(distinct value)::text as value from usage_unique_values
+      where org_id = ${orgId} and metric = ${metric.code} and hour >= ${span.from} and hour < ${span.to}
+      group by 1`.execute(ctx.db);
+    return rows;
+  }
+  if (metric.aggregation === 'time_weighted_sum') return timeWeighted(ctx, orgId, metric, groupBy, span);
+  const groups = groupExpression(groupBy, sql`group_values`);
+  const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+    select ${groups} as groups, ${rollupValue(metric)} as value from usage_rollups
+    where org_id = ${orgId} and metric = ${metric.code} and hour >= ${span.from} and hour < ${span.to}
+    group by 1`.execute(ctx.db);
+  return rows;
+}
+
+/** Readings before the span that may still hold at its start: at most this far back. */
+const CARRY_DAYS = 35;
+
+/**
+ * Σ value × hours it held: each reading holds until the next one of its group (or the end of the
+ * span, or now, whichever is first), clipped to the span; the last reading before the span carries in.
+ */
+async function timeWeighted(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  groupBy: readonly string[],
+  span: Span,
+): Promise<{ groups: Record<string, string>; value: string | null }[]> {
+  const end = new Date(Math.min(span.to.getTime(), ctx.clock.now().epochMilliseconds));
+  if (end <= span.from) return [];
+  const carryFrom = new Date(span.from.getTime() - CARRY_DAYS * 86_400_000);
+  const groups = groupExpression(groupBy, sql`properties`);
+  const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+    select groups, round(sum(value * extract(epoch from (least(coalesce(next_at, ${end}), ${end})
+        - greatest(occurred_at, ${span.from}))) / 3600), 12)::text as value
+    from (
+      select ${groups} as groups, (properties->>${metric.property ?? ''})::numeric as value, occurred_at,
+        lead(occurred_at) over (partition by ${groups} order by occurred_at, event_id) as next_at
+      from usage_events
+      where org_id = ${orgId} and code = ${metric.code} and occurred_at >= ${carryFrom} and occurred_at < ${end}
+    ) readings
+    where coalesce(next_at, ${end}) > ${span.from}
+    group by groups`.execute(ctx.db);
+  return rows;
+}
+
+export interface SeriesPoint {
+  start: Date;
+  value: string;
+}
+
+/**
+ * A metric's usage per hour or per day (the customer's days, in `timeZone`) over `span`, each group
+ * of `groupBy` apart: what charts draw. Buckets without usage are left out.
+ */
+export async function usageSeries(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  options: { span: Span; granularity: 'hour' | 'day'; timeZone: string; groupBy: readonly string[] },
+): Promise<{ groups: Record<string, string>; start: Date; value: string }[]> {
+  const { span, granularity, timeZone, groupBy } = options;
+  const bucket =
+    granularity === 'hour'
+      ? sql`hour`
+      : sql`date_trunc('day', hour at time zone ${timeZone}) at time zone ${timeZone}`;
+  const groups = groupExpression(groupBy, sql`group_values`);
+  if (metric.aggregation === 'time_weighted_sum') {
+    // Per bucket: the readings' hours within it. Computed from the hourly totals of each bucket.
+    return timeWeightedSeries(ctx, orgId, metric, options);
+  }
+  const table = metric.aggregation === 'unique_count' ? sql`usage_unique_values` : sql`usage_rollups`;
+  const value =
+    metric.aggregation === 'unique_count' ? sql<string>`count(distinct value)::text` : rollupValue(metric);
+  const { rows } = await sql<{ groups: Record<string, string>; start: Date; value: string }>`
+    select ${groups} as groups, ${bucket} as start, ${value} as value from ${table}
+    where org_id = ${orgId} and metric = ${metric.code} and hour >= ${span.from} and hour < ${span.to}
+    group by 1, 2 order by 2`.execute(ctx.db);
+  return rows;
+}
+
+/** Time-weighted usage per bucket: the span cut into buckets, each integrated like a period. */
+async function timeWeightedSeries(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  options: { span: Span; granularity: 'hour' | 'day'; timeZone: string; groupBy: readonly string[] },
+): Promise<{ groups: Record<string, string>; start: Date; value: string }[]> {
+  const { span, granularity, timeZone, groupBy } = options;
+  const { rows: buckets } = await sql<{ start: Date; end: Date }>`
+    select start, least(start + ${granularity === 'hour' ? sql`interval '1 hour'` : sql`interval '1 day'`}, ${span.to}::timestamptz) as end
+    from generate_series(
+      date_trunc(${granularity}, ${span.from}::timestamptz at time zone ${timeZone}) at time zone ${timeZone},
+      ${span.to}::timestamptz - interval '1 second',
+      ${granularity === 'hour' ? sql`interval '1 hour'` : sql`interval '1 day'`}) as start`.execute(ctx.db);
+  const series: { groups: Record<string, string>; start: Date; value: string }[] = [];
+  for (const { start, end } of buckets) {
+    if (start.getTime() > ctx.clock.now().epochMilliseconds) break;
+    const from = start < span.from ? span.from : start;
+    for (const row of await timeWeighted(ctx, orgId, metric, groupBy, { from, to: end })) {
+      if (row.value !== null) series.push({ groups: row.groups, start, value: row.value });
+    }
+  }
+  return series;
+}
