@@ -22,8 +22,11 @@ export const METRICS = Array.from({ length: 20 }, (_, i) => {
 });
 /** Counted (no property), so each probe event adds exactly 1 to its total. */
 export const PROBE_METRIC = METRICS[METRICS.length - 1]?.code ?? 'bench_metric_20';
-/** The feature the entitlement routes check and consume; the limit is out of reach on purpose. */
-export const FEATURE = 'bench_calls';
+/**
+ * The features the entitlement routes check and consume, with limits out of reach on purpose: one
+ * only counted by consumes, one also metered (a metric of the same code: its period's usage counts).
+ */
+export const FEATURES = ['bench_calls', METRICS[1]?.code ?? 'bench_metric_02'];
 export const FEATURE_LIMIT = 1_000_000_000_000;
 
 const REGIONS = ['us-east', 'us-west', 'eu-central', 'ap-south'];
@@ -70,7 +73,7 @@ export async function seedMetering(db: Db, customers: number, now: Date): Promis
     .execute();
   await db
     .insertInto('features')
-    .values({ org_id: ISSUER, code: FEATURE, name: 'Bench calls', unit: 'calls', created_at: now })
+    .values(FEATURES.map((code) => ({ org_id: ISSUER, code, name: code, unit: 'calls', created_at: now })))
     .execute();
   // The stored shape of a plan version's terms: the API's schemas with their defaults filled in.
   const charges = METRICS.map((metric) => ({
@@ -80,7 +83,7 @@ export async function seedMetering(db: Db, customers: number, now: Date): Promis
     dimensions: [],
     rates: [],
   }));
-  const limits = [{ feature: FEATURE, mode: 'hard', limit: FEATURE_LIMIT }];
+  const limits = FEATURES.map((feature) => ({ feature, mode: 'hard', limit: FEATURE_LIMIT }));
   await sql`update plan_versions set charges = ${JSON.stringify(charges)}::jsonb,
     limits = ${JSON.stringify(limits)}::jsonb where id = ${versionId}`.execute(db);
 }
