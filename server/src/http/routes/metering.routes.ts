@@ -242,7 +242,6 @@ export const meteringRoutes = [
       tag: TAG,
       permission: 'usage.ingest',
       audit: 'off',
-      idempotency: action === 'check' ? undefined : 'off',
       body: metering.entitlementBody,
       response: metering.entitlementObject,
       handler: async (input) => {
