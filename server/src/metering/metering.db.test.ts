@@ -298,4 +298,18 @@ describe.each(engines())('metering on %s', (engine) => {
     });
     expect(noIngestForCustomers.statusCode).toBe(400);
   });
+  it('takes a full batch of 1,000 ordinary events, twice the default body limit', async () => {
+    const events = Array.from({ length: 1000 }, (_, n) => ({
+      event_id: `batch-${String(n).padStart(20, '0')}`,
+      customer: orgId,
+      code: 'machine_hours',
+      timestamp: '2027-03-15T10:30:00Z',
+      properties: { hours: 1, region: 'ap-south-1', pool: 'general-purpose' },
+    }));
+    const body = { events };
+    expect(JSON.stringify(body).length).toBeGreaterThan(150 * 1024);
+    const sent = await send(body);
+    expect(sent.statusCode, sent.body).toBe(200);
+    expect(sent.json()).toMatchObject({ accepted: 1000, duplicates: [], errors: [] });
+  });
 });

@@ -101,6 +101,9 @@ export const meteringRoutes = [
     permission: 'usage.ingest',
     audit: 'off',
     idempotency: 'off',
+    // A thousand events of ordinary size (ids, customer, code, time and a few properties: ~200
+    // bytes each) are twice the default limit.
+    bodyLimit: metering.MAX_BATCH_BYTES,
     body: metering.usageEventBatchBody,
     response: metering.usageEventBatchObject,
     handler: async (input) => {
