@@ -756,6 +756,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/organizations/{org_id}/external_id": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Name an organization's billing customer with your own id, for usage events
+         * @description Permission: `operator.write`
+         */
+        post: operations["setCustomerExternalId"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operator/gateway_routing": {
         parameters: {
             query?: never;
@@ -5918,6 +5938,8 @@ export interface operations {
                          * @enum {string}
                          */
                         gateway: "test" | "stripe" | "cashfree";
+                        /** @description The issuer's own name for the customer, for usage events */
+                        external_id: string | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                         /** @description ISO 8601 timestamp (UTC) */
@@ -6023,6 +6045,8 @@ export interface operations {
                          * @enum {string}
                          */
                         gateway: "test" | "stripe" | "cashfree";
+                        /** @description The issuer's own name for the customer, for usage events */
+                        external_id: string | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                         /** @description ISO 8601 timestamp (UTC) */
@@ -6115,6 +6139,8 @@ export interface operations {
                          * @enum {string}
                          */
                         gateway: "test" | "stripe" | "cashfree";
+                        /** @description The issuer's own name for the customer, for usage events */
+                        external_id: string | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                         /** @description ISO 8601 timestamp (UTC) */
@@ -7144,6 +7170,8 @@ export interface operations {
                              * @enum {string}
                              */
                             gateway: "test" | "stripe" | "cashfree";
+                            /** @description The issuer's own name for the customer, for usage events */
+                            external_id: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                             /** @description ISO 8601 timestamp (UTC) */
@@ -7420,6 +7448,88 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         };
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    setCustomerExternalId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Your id for this customer, unique among your customers; null to remove it */
+                    external_id: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "billing_customer";
+                        org_id: string;
+                        name: string;
+                        email: string;
+                        address_line1: string;
+                        address_line2: string;
+                        city: string;
+                        state: string;
+                        postal_code: string;
+                        country: string;
+                        phone: string;
+                        tax_id: string;
+                        currency: string;
+                        time_zone: string;
+                        /**
+                         * @description Where this customer pays, chosen by country
+                         * @enum {string}
+                         */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description The issuer's own name for the customer, for usage events */
+                        external_id: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
                     };
                 };
             };
