@@ -10,6 +10,11 @@
 //            the batch vs multi-row INSERTs of the same rows in batches of 500, then the charges
 //            (bench/billing-run.ts). Targets: ratio <= 3, >= 500 renewals/s on PostgreSQL and >= 200/s
 //            on PGlite, >= 200/s with charges on PostgreSQL, cost per subscription flat within 1.5x.
+//   ingest:  usage events by HTTP vs COPY of the same rows, entitlement checks vs a bare Fastify POST,
+//            event-to-usage delay and usage reads under load (bench/ingest.ts). Targets: >= 0.5x COPY
+//            in batches of 1,000, >= 0.3x in batches of 100, >= 0.25x on PGlite, 10% duplicates at
+//            most 15% slower; entitlements >= 0.7x the bare route, p99 <= 5 ms under load; an event
+//            counted within 1 s (p99); GET /v1/usage p99 <= 50 ms.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -121,9 +126,9 @@ async function startupBenchmark(dataDir) {
   };
 }
 
-/** The monthly run (bench/billing-run.ts), in a process of its own: it prints one JSON line. */
-async function billingRunBenchmark() {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'bench/billing-run.ts')], {
+/** A benchmark written in TypeScript (bench/<file>), in a process of its own: it prints one JSON line. */
+async function typescriptBenchmark(file) {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'bench', file)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -131,18 +136,20 @@ async function billingRunBenchmark() {
     output += chunk;
   });
   const code = await new Promise((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`the billing-run benchmark exited with ${code}`);
+  if (code !== 0) throw new Error(`the ${file} benchmark exited with ${code}`);
   return JSON.parse(output.trim().split('\n').at(-1));
 }
 
 const api = await apiBenchmark();
 const startup = await startupBenchmark(api.dataDir);
-const billing = await billingRunBenchmark();
+const billing = await typescriptBenchmark('billing-run.ts');
+const ingest = await typescriptBenchmark('ingest.ts');
 const report = {
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   api: api.result,
   startup,
   billing_run: billing,
+  ingest,
 };
 mkdirSync(resolve(root, 'bench/results'), { recursive: true });
 writeFileSync(resolve(root, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -152,5 +159,6 @@ console.log(
     `(ratio ${api.result.ratio}, p99 ${api.result.authenticated_get.latency_p99_ms} ms) ${api.result.met ? 'MET' : 'MISSED'}; ` +
     `startup: ${startup.median_ms} ms (bare node ${startup.baseline_bare_node_ms} ms) ${startup.met ? 'MET' : 'MISSED'}; ` +
     `billing run: ${billing.subscriptions} subscriptions in ${billing.run.wall_ms} ms, ${billing.run.rows_written} rows ` +
-    `(ratio ${billing.ratio} to plain inserts) ${billing.met ? 'MET' : 'MISSED'}`,
+    `(ratio ${billing.ratio} to plain inserts) ${billing.met ? 'MET' : 'MISSED'}; ` +
+    `ingest: ${ingest.summary} ${ingest.met ? 'MET' : 'MISSED'}`,
 );

@@ -756,6 +756,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/organizations/{org_id}/external_id": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Name an organization's billing customer with your own id, for usage events
+         * @description Permission: `operator.write`
+         */
+        post: operations["setCustomerExternalId"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operator/gateway_routing": {
         parameters: {
             query?: never;
@@ -1196,6 +1216,26 @@ export interface paths {
          * @description Permission: `billing.read`
          */
         get: operations["listInvoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/upcoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The subscription's next regular invoice as it stands now: this period's usage so far, priced, and the next fee
+         * @description Permission: `billing.read`
+         */
+        get: operations["getUpcomingInvoice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5898,6 +5938,8 @@ export interface operations {
                          * @enum {string}
                          */
                         gateway: "test" | "stripe" | "cashfree";
+                        /** @description The issuer's own name for the customer, for usage events */
+                        external_id: string | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                         /** @description ISO 8601 timestamp (UTC) */
@@ -6003,6 +6045,8 @@ export interface operations {
                          * @enum {string}
                          */
                         gateway: "test" | "stripe" | "cashfree";
+                        /** @description The issuer's own name for the customer, for usage events */
+                        external_id: string | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                         /** @description ISO 8601 timestamp (UTC) */
@@ -6095,6 +6139,8 @@ export interface operations {
                          * @enum {string}
                          */
                         gateway: "test" | "stripe" | "cashfree";
+                        /** @description The issuer's own name for the customer, for usage events */
+                        external_id: string | null;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                         /** @description ISO 8601 timestamp (UTC) */
@@ -7124,6 +7170,8 @@ export interface operations {
                              * @enum {string}
                              */
                             gateway: "test" | "stripe" | "cashfree";
+                            /** @description The issuer's own name for the customer, for usage events */
+                            external_id: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                             /** @description ISO 8601 timestamp (UTC) */
@@ -7400,6 +7448,88 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         };
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    setCustomerExternalId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Your id for this customer, unique among your customers; null to remove it */
+                    external_id: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "billing_customer";
+                        org_id: string;
+                        name: string;
+                        email: string;
+                        address_line1: string;
+                        address_line2: string;
+                        city: string;
+                        state: string;
+                        postal_code: string;
+                        country: string;
+                        phone: string;
+                        tax_id: string;
+                        currency: string;
+                        time_zone: string;
+                        /**
+                         * @description Where this customer pays, chosen by country
+                         * @enum {string}
+                         */
+                        gateway: "test" | "stripe" | "cashfree";
+                        /** @description The issuer's own name for the customer, for usage events */
+                        external_id: string | null;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        updated_at: string;
                     };
                 };
             };
@@ -10938,6 +11068,67 @@ export interface operations {
             };
         };
     };
+    getUpcomingInvoice: {
+        parameters: {
+            query: {
+                subscription: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "upcoming_invoice";
+                        subscription: string;
+                        /** @description When the billing run issues it: the end of the current period */
+                        at: string;
+                        currency: string;
+                        subtotal: number;
+                        tax: number;
+                        total: number;
+                        lines: {
+                            kind: string;
+                            description: string;
+                            period_start: string;
+                            period_end: string;
+                            quantity: string;
+                            amount: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     getInvoice: {
         parameters: {
             query?: never;
@@ -13079,6 +13270,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
                 /** @description Required with a session cookie */
@@ -13142,6 +13335,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
                 /** @description Required with a session cookie */

@@ -8,6 +8,7 @@ import type { GatewayName } from '../db/schema.js';
 import { createBillingCustomer } from '../flows/billing-customer.js';
 import { startPlanCheckout, syncCheckout } from '../flows/checkout.js';
 import { createPaymentLink } from '../flows/payment-links.js';
+import * as metering from '../metering/index.js';
 import { TestGateway } from '../payments/index.js';
 import { platformContext, scoped, tenantContext } from '../tenant.js';
 import type { Clock } from '../time/index.js';
@@ -94,7 +95,68 @@ export async function seedDemo(db: Db, clock: Clock, publicUrl = 'http://localho
   });
   // Gateways are called outside transactions (on the embedded database, one inside would wait forever).
   await seedDemoBilling(db, clock, publicUrl, seeded);
+  await seedDemoUsage(db, clock, seeded.orgId);
   return seeded;
+}
+
+/**
+ * The last 30 days of Acme Cloud's usage, sent the way its backend would (events in batches, units
+ * consumed): computations started and their runs through the working day, machines running by type,
+ * region and pool (a reading each hour), and storage growing. Drawn from a fixed seed, so every
+ * first start shows the same charts.
+ */
+async function seedDemoUsage(db: Db, clock: Clock, orgId: string) {
+  const ctx: Ctx = {
+    db,
+    clock,
+    log: silentLogger,
+    actor: { type: 'system', id: 'demo' },
+    requestId: 'req_demo',
+  };
+  const issuer = platformContext(ctx);
+  const metrics = await metering.metricsByCode(issuer);
+  let seed = 20271;
+  const random = () => {
+    seed = (seed * 48271) % 2147483647;
+    return seed / 2147483647;
+  };
+  const now = clock.now().epochMilliseconds;
+  const hour = 3_600_000;
+  const events: object[] = [];
+  const event = (code: string, at: number, properties: object = {}) =>
+    events.push({
+      event_id: `demo_${code}_${events.length}`,
+      customer: orgId,
+      code,
+      timestamp: new Date(at).toISOString(),
+      properties,
+    });
+  const fleet = [
+    { machine_type: 'standard', region: 'us-west', pool: 'batch', base: 6 },
+    { machine_type: 'standard', region: 'eu-central', pool: 'batch', base: 3 },
+    { machine_type: 'gpu', region: 'us-west', pool: 'training', base: 2 },
+  ];
+  for (let at = now - 30 * 24 * hour; at < now; at += hour) {
+    const local = new Date(at - 8 * hour).getUTCHours();
+    const working = local >= 8 && local < 19;
+    for (let n = Math.floor(random() * (working ? 14 : 3)); n > 0; n--) {
+      event('computation_runs', at + Math.floor(random() * hour));
+    }
+    if (working && random() < 0.15) event('computations', at + Math.floor(random() * hour));
+    for (const { base, ...group } of fleet) {
+      const machines = Math.max(0, Math.round(base * (working ? 1.4 : 0.6) + (random() - 0.5) * base));
+      event('machine_hours', at, { ...group, machines });
+    }
+    if (local === 0)
+      event('storage_gb', at, { gb: Math.round(40 + ((now - at) / hour < 360 ? 25 : 0) + random() * 10) });
+  }
+  for (let start = 0; start < events.length; start += metering.MAX_BATCH) {
+    await metering.ingestEvents(issuer, events.slice(start, start + metering.MAX_BATCH), metrics);
+  }
+  const acme = tenantContext(ctx, orgId);
+  const customer = await customers.findCustomer(acme);
+  await metering.consumeEntitlement(acme, customer, 'computations', 37);
+  await metering.consumeEntitlement(acme, customer, 'members', 3);
 }
 
 /**

@@ -11,11 +11,12 @@ import { openEmbedded } from '../db/embedded.js';
 
 const usage = `Usage: billfold <command>
 
-  start [--demo]   API, web UI and job runner in one process (--demo adds demo data to an empty database)
-  worker           run jobs only; start as many as you like (PostgreSQL)
-  migrate          apply database migrations and exit
-  operator <email> make an existing account a platform operator
-  openapi          print the OpenAPI document
+  start [--demo]     API, web UI and job runner in one process (--demo adds demo data to an empty database)
+  worker             run jobs only; start as many as you like (PostgreSQL)
+  migrate            apply database migrations and exit
+  operator <email>   make an existing account a platform operator
+  openapi            print the OpenAPI document
+  usage import FILE  send a file of usage events (CSV or NDJSON) to a running Billfold, resumably
 
 Configuration: DATABASE_URL, BILLFOLD_DATA_DIR, PORT, HOST, BILLFOLD_PUBLIC_URL (see README).`;
 
@@ -26,6 +27,11 @@ const consoleLog = {
 };
 
 async function main(argv: string[]): Promise<number> {
+  // `usage` talks to a running server over HTTP, takes options of its own and opens no database.
+  if (argv[0] === 'usage') {
+    const { usageCommand } = await import('./usage-import/command.js');
+    return usageCommand(argv.slice(1), process.env, configFromEnv(process.env).publicUrl);
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

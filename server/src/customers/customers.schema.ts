@@ -120,8 +120,18 @@ export const customerObject = z.object({
   currency: z.string(),
   time_zone: z.string(),
   gateway: gatewaySchema.describe('Where this customer pays, chosen by country'),
+  external_id: z.string().nullable().describe("The issuer's own name for the customer, for usage events"),
   created_at: timestamp,
   updated_at: timestamp,
+});
+
+export const externalIdBody = z.strictObject({
+  external_id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'Letters, digits and _ . : -, at most 128')
+    .refine((v) => !v.startsWith('org_'), 'An external id cannot look like an organization id')
+    .nullable()
+    .describe('Your id for this customer, unique among your customers; null to remove it'),
 });
 
 export const operatorCustomerObject = customerObject.extend({ org_name: z.string() });

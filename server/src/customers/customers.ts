@@ -191,6 +191,53 @@ function normalize(input: CustomerDetails): CustomerDetails {
   };
 }
 
+/**
+ * Names the customer for the issuer's usage events (`customer` may then be this id). Unique among
+ * the issuer's customers: another customer's id is a 409.
+ */
+export async function setExternalId(ctx: TenantCtx, externalId: string | null): Promise<BillingCustomerRow> {
+  const before = await scoped(ctx).selectFrom('billing_customers').selectAll().forUpdate().executeTakeFirst();
+  if (!before) throw notFound('billing_customer.not_found', 'This organization has no billing customer yet');
+  if (before.external_id === externalId) return before;
+  if (externalId !== null) {
+    const taken = await ctx.db
+      .selectFrom('billing_customers')
+      .select('org_id')
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    if (taken)
+      throw conflict(
+        'billing_customer.external_id_taken',
+        'Another customer has this external id',
+        'external_id',
+      );
+  }
+  const customer = await scoped(ctx)
+    .updateTable('billing_customers')
+    .set({ external_id: externalId, updated_at: toDate(ctx.clock.now()) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+    .catch((error: { code?: string }) => {
+      // Two customers given one id at the same moment: the unique index decides, the loser hears why.
+      if (error.code === '23505') {
+        throw conflict(
+          'billing_customer.external_id_taken',
+          'Another customer has this external id',
+          'external_id',
+        );
+      }
+      throw error;
+    });
+  await recordAudit(ctx, {
+    action: 'billing_customer.external_id_set',
+    targetType: 'billing_customer',
+    targetId: customer.id,
+    before: { external_id: before.external_id },
+    after: { external_id: externalId },
+  });
+  return customer;
+}
+
 export function presentCustomer(row: BillingCustomerRow): CustomerObject {
   return {
     id: row.id,
@@ -209,6 +256,7 @@ export function presentCustomer(row: BillingCustomerRow): CustomerObject {
     currency: row.currency,
     time_zone: row.time_zone,
     gateway: row.gateway,
+    external_id: row.external_id,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

@@ -25,6 +25,7 @@ export {
   lockCustomer,
   orgsOnTestClocks,
   presentCustomer,
+  setExternalId,
   updateCustomer,
 } from './customers.js';
 export * from './customers.schema.js';

@@ -6,9 +6,10 @@ import type { BillingCustomerRow, InvoiceRow, PaymentRow, RefundRow, Subscriptio
 import { invalid } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as ledgerModule from '../ledger/index.js';
+import * as metering from '../metering/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { type CustomerCtx, customerContext, type TenantCtx } from '../tenant.js';
-import { fromDate } from '../time/index.js';
+import { fromDate, toDate } from '../time/index.js';
 import { applyPayment, applyReservedCredit, issueInvoice } from './invoice-ledger.js';
 
 /**
@@ -56,9 +57,16 @@ export async function pricedPlan(
   });
   return {
     entry,
-    price: billing.planTerms(entry.plan, entry.version),
+    price: billing.planTerms(entry.plan, entry.version, await metricNamesOf(ctx, entry.version)),
     ref: { issuerId: entry.plan.org_id, planId: entry.plan.id, versionId: entry.version.id },
   };
+}
+
+/** The names of the metrics a plan version charges for (its usage lines say them): none read without charges. */
+async function metricNamesOf(ctx: TenantCtx, version: { charges: unknown }): Promise<Map<string, string>> {
+  if ((version.charges as unknown[]).length === 0) return new Map();
+  const metrics = await metering.metricsByCode(ctx);
+  return new Map([...metrics.values()].map((metric) => [metric.code, metric.name]));
 }
 
 export interface FirstInvoiceQuote {
@@ -274,23 +282,57 @@ export async function closingPeriodOf(
     planId: ended.plan_id,
     versionId: ended.plan_version_id,
   });
-  return closingPeriodFor(ended, plan.entry.plan, plan.price);
+  const closing = closingPeriodFor(ended, plan.entry.plan, plan.price);
+  if (!closing) return undefined;
+  const usage = await usageOfCharges(ctx, closing.plan.charges, {
+    from: toDate(closing.from),
+    to: toDate(closing.period.endInstant),
+  });
+  return { ...closing, usage };
 }
 
-/** closingPeriodOf with the subscription's plan at hand: pure. */
+/**
+ * The usage totals a plan's charges billed in arrears price over `span`: each charge's metric split
+ * by the charge's dimensions (its rate card's), from metering's rollups.
+ */
+export async function usageOfCharges(
+  ctx: TenantCtx,
+  charges: readonly billing.PlanCharge[],
+  span: metering.Span,
+): Promise<billing.UsageTotal[]> {
+  const inArrears = charges.filter((charge) => !charge.payInAdvance);
+  if (inArrears.length === 0) return [];
+  const metrics = await metering.metricsByCode(ctx);
+  return metering.periodTotals(
+    ctx,
+    ctx.tenant.orgId,
+    inArrears.flatMap((charge) => {
+      const metric = metrics.get(charge.metric);
+      return metric ? [{ metric, groupBy: charge.dimensions }] : [];
+    }),
+    span,
+  );
+}
+
+/** closingPeriodOf with the subscription's plan (and the period's usage, when read) at hand: pure. */
 function closingPeriodFor(
   ended: SubscriptionRow,
   plan: Pick<catalog.PlanWithVersion['plan'], 'billing_interval'>,
   terms: billing.PlanTerms,
+  usage: readonly billing.UsageTotal[] = [],
 ): billing.ClosingPeriod | undefined {
   if (ended.status === 'trialing') return undefined;
-  if (terms.feeTiming === 'advance' && terms.minimumCommitment === 0n) return undefined;
+  const billedAtEnd =
+    terms.feeTiming === 'arrears' ||
+    terms.minimumCommitment > 0n ||
+    terms.charges.some((charge) => !charge.payInAdvance);
+  if (!billedAtEnd) return undefined;
   const from = fromDate(ended.current_period_start);
   const period = subscriptions.periodContaining(
     subscriptions.periodRuleOf(ended, plan.billing_interval),
     from,
   );
-  return { period, from, plan: terms, usage: [] };
+  return { period, from, plan: terms, usage };
 }
 
 /** What rating needs of a plan and its version. */
@@ -303,6 +345,9 @@ export interface UpcomingInvoice {
   at: Temporal.Instant;
   total: bigint;
   currency: string;
+  lines: readonly billing.ChargeLine[];
+  subtotal: bigint;
+  tax: bigint;
 }
 
 /**
@@ -317,16 +362,24 @@ export function upcomingRenewal(
   current: RatedPlan,
   renewsOn: RatedPlan,
   tax: billing.TaxRule,
+  /** The current period's usage so far, priced by its charges in arrears, and its metrics' names. */
+  usage: readonly billing.UsageTotal[] = [],
+  metricNames: ReadonlyMap<string, string> = new Map(),
 ): UpcomingInvoice | null {
   if (!subscriptions.RENEWABLE.includes(sub.status)) return null;
-  const terms = billing.planTerms(renewsOn.plan, renewsOn.version);
+  const terms = billing.planTerms(renewsOn.plan, renewsOn.version, metricNames);
   const at = fromDate(sub.current_period_end);
   const period = subscriptions.periodContaining(
     subscriptions.periodRuleOf(sub, renewsOn.plan.billing_interval),
     at,
   );
   // The same rating the billing run makes when the period ends.
-  const closing = closingPeriodFor(sub, current.plan, billing.planTerms(current.plan, current.version));
+  const closing = closingPeriodFor(
+    sub,
+    current.plan,
+    billing.planTerms(current.plan, current.version, metricNames),
+    usage,
+  );
   const { lines, totals } = billing.rateRenewal({
     plan: terms,
     period,
@@ -336,7 +389,14 @@ export function upcomingRenewal(
     from: at,
   });
   if (lines.length === 0 && sub.cancel_at_period_end) return null;
-  return { at, total: totals.total, currency: terms.currency };
+  return {
+    at,
+    total: totals.total,
+    currency: terms.currency,
+    lines,
+    subtotal: totals.subtotal,
+    tax: totals.tax,
+  };
 }
 
 /** upcomingRenewal for one subscription of the customer, loading what it needs. */
@@ -353,5 +413,10 @@ export async function upcomingInvoice(
   const scheduled = subscriptions.scheduledChangeOf(sub);
   const renewsOn = scheduled ? await pricedPlan(ctx, scheduled.plan) : current;
   const tax = await invoicing.taxRuleFor(ctx, ctx.customer);
-  return upcomingRenewal(sub, current.entry, renewsOn.entry, tax);
+  const usage = await usageOfCharges(ctx, current.price.charges, {
+    from: sub.current_period_start,
+    to: sub.current_period_end,
+  });
+  const names = new Map(current.price.charges.map((charge) => [charge.metric, charge.metricName]));
+  return upcomingRenewal(sub, current.entry, renewsOn.entry, tax, usage, names);
 }

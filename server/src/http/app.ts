@@ -278,6 +278,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
   app.route({
     method: route.method,
     url: route.path,
+    ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
     schema: {
       operationId: route.operationId,
       summary: route.summary,

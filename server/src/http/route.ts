@@ -98,6 +98,8 @@ export interface RouteDef<
    * DocumentResponse; `response` describes nothing then.
    */
   produces?: 'application/pdf' | 'text/html';
+  /** Bytes the body may hold, for a route that takes more than the app's default (a batch of events). */
+  bodyLimit?: number;
   handler: (
     input: RouteInput<ZodOr<B, undefined>, ZodOr<Q, undefined>, ZodOr<P, undefined>>,
   ) => Promise<z.input<R>>;

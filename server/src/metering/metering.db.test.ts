@@ -266,6 +266,60 @@ describe.each(engines())('metering on %s', (engine) => {
     expect(soft.json()).toMatchObject({ allowed: true, used: 1, limit: 100, mode: 'soft', remaining: 99 });
   });
 
+  it('takes events for a customer by the external id the operator gave it, unique among customers', async () => {
+    const named = await api.call({
+      method: 'POST',
+      url: `/v1/operator/organizations/${orgId}/external_id`,
+      as: operator,
+      body: { external_id: 'acct-42' },
+    });
+    expect(named.statusCode, named.body).toBe(200);
+    expect(named.json().external_id).toBe('acct-42');
+    const sent = await send({
+      events: [
+        {
+          event_id: 'by-name-1',
+          customer: 'acct-42',
+          code: 'computations',
+          timestamp: '2027-01-15T10:40:00Z',
+        },
+      ],
+    });
+    expect(sent.json()).toMatchObject({ accepted: 1, errors: [] });
+    const other = await api.signUp();
+    const otherOrg = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/organizations',
+        as: other,
+        body: { name: 'Other', country: 'US', postal_code: '94105' },
+      })
+    ).json().id;
+    await api.call({
+      method: 'POST',
+      url: '/v1/billing_customer',
+      as: other,
+      org: otherOrg,
+      body: {
+        name: 'Other Inc.',
+        email: 'billing@other.example',
+        address_line1: '1 Main St',
+        city: 'Austin',
+        state: 'TX',
+        postal_code: '73301',
+        country: 'US',
+      },
+    });
+    const taken = await api.call({
+      method: 'POST',
+      url: `/v1/operator/organizations/${otherOrg}/external_id`,
+      as: operator,
+      body: { external_id: 'acct-42' },
+    });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().error.code).toBe('billing_customer.external_id_taken');
+  });
+
   it('refuses usage from an organization that issues nothing, and keys that are not for usage', async () => {
     const key = await api.call({
       method: 'POST',
@@ -297,5 +351,19 @@ describe.each(engines())('metering on %s', (engine) => {
       body: { name: 'Ingest', mode: 'ingest' },
     });
     expect(noIngestForCustomers.statusCode).toBe(400);
+  });
+  it('takes a full batch of 1,000 ordinary events, twice the default body limit', async () => {
+    const events = Array.from({ length: 1000 }, (_, n) => ({
+      event_id: `batch-${String(n).padStart(20, '0')}`,
+      customer: orgId,
+      code: 'machine_hours',
+      timestamp: '2027-03-15T10:30:00Z',
+      properties: { hours: 1, region: 'ap-south-1', pool: 'general-purpose' },
+    }));
+    const body = { events };
+    expect(JSON.stringify(body).length).toBeGreaterThan(150 * 1024);
+    const sent = await send(body);
+    expect(sent.statusCode, sent.body).toBe(200);
+    expect(sent.json()).toMatchObject({ accepted: 1000, duplicates: [], errors: [] });
   });
 });

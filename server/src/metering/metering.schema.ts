@@ -8,6 +8,8 @@ import { aggregationSchema, limitModeSchema } from '../catalog/catalog.schema.js
 
 /** Most events a batch takes: one statement's worth, acknowledged together. */
 export const MAX_BATCH = 1000;
+/** Most bytes a batch's body takes: 1 KB an event on average, five times an ordinary one. */
+export const MAX_BATCH_BYTES = MAX_BATCH * 1024;
 
 export const usageEventBody = z.strictObject({
   event_id: z

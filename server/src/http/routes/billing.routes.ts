@@ -190,6 +190,21 @@ export const billingRoutes = [
       billing.moveOrganizationToPlan(tenantContext(ctx, params.org_id), body),
   }),
   defineRoute({
+    method: 'POST',
+    path: '/v1/operator/organizations/:org_id/external_id',
+    operationId: 'setCustomerExternalId',
+    summary: "Name an organization's billing customer with your own id, for usage events",
+    tag: TAG,
+    permission: 'operator.write',
+    params: subscriptions.organizationParams,
+    body: customers.externalIdBody,
+    response: customers.customerObject,
+    handler: async ({ ctx, params, body }) =>
+      customers.presentCustomer(
+        await customers.setExternalId(tenantContext(ctx, params.org_id), body.external_id),
+      ),
+  }),
+  defineRoute({
     method: 'GET',
     path: '/v1/operator/gateway_routing',
     operationId: 'getGatewayRouting',

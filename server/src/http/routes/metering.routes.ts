@@ -101,6 +101,9 @@ export const meteringRoutes = [
     permission: 'usage.ingest',
     audit: 'off',
     idempotency: 'off',
+    // A thousand events of ordinary size (ids, customer, code, time and a few properties: ~200
+    // bytes each) are twice the default limit.
+    bodyLimit: metering.MAX_BATCH_BYTES,
     body: metering.usageEventBatchBody,
     response: metering.usageEventBatchObject,
     handler: async (input) => {
@@ -239,7 +242,6 @@ export const meteringRoutes = [
       tag: TAG,
       permission: 'usage.ingest',
       audit: 'off',
-      idempotency: action === 'check' ? undefined : 'off',
       body: metering.entitlementBody,
       response: metering.entitlementObject,
       handler: async (input) => {

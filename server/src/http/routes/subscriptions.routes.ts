@@ -10,7 +10,7 @@ import { changePlan, previewPlanChange, withdrawScheduledChange } from '../../fl
 import { collectInvoice } from '../../flows/collections.js';
 import { voidInvoice } from '../../flows/invoice-ledger.js';
 import { payOpenInvoices } from '../../flows/pay-open-invoices.js';
-import { billingCustomerContext, ledgerAccount } from '../../flows/subscription-billing.js';
+import { billingCustomerContext, ledgerAccount, upcomingInvoice } from '../../flows/subscription-billing.js';
 import * as lifecycle from '../../flows/subscription-lifecycle.js';
 import { advanceTestClock } from '../../flows/test-clocks.js';
 import * as invoicing from '../../invoicing/index.js';
@@ -19,6 +19,26 @@ import * as subscriptions from '../../subscriptions/index.js';
 import { platformContext, type TenantCtx, tenantContext } from '../../tenant.js';
 import * as testClocks from '../../test-clocks/index.js';
 import { type DocumentResponse, defineRoute } from '../route.js';
+
+const upcomingInvoiceObject = z.object({
+  object: z.literal('upcoming_invoice'),
+  subscription: z.string(),
+  at: z.string().describe('When the billing run issues it: the end of the current period'),
+  currency: z.string(),
+  subtotal: z.number().int(),
+  tax: z.number().int(),
+  total: z.number().int(),
+  lines: z.array(
+    z.object({
+      kind: z.string(),
+      description: z.string(),
+      period_start: z.string(),
+      period_end: z.string(),
+      quantity: z.string(),
+      amount: z.number().int(),
+    }),
+  ),
+});
 
 /**
  * Subscriptions, invoices, the ledger and statements, the billing status, and test clocks
@@ -258,6 +278,39 @@ export const subscriptionsRoutes = [
       });
       const data = await invoicing.presentInvoices(tenant, rows);
       return { object: 'list' as const, data, has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/invoices/upcoming',
+    operationId: 'getUpcomingInvoice',
+    summary:
+      "The subscription's next regular invoice as it stands now: this period's usage so far, priced, and the next fee",
+    tag: TAG,
+    permission: 'billing.read',
+    query: z.strictObject({ subscription: idOf('subscription') }),
+    response: upcomingInvoiceObject,
+    handler: async ({ tenant, query }) => {
+      const sub = await subscriptions.getSubscription(tenant, query.subscription);
+      const upcoming = await upcomingInvoice(await billingCustomerContext(tenant), sub);
+      if (!upcoming) throw notFound('invoice.no_upcoming', 'This subscription has no invoice to come');
+      return {
+        object: 'upcoming_invoice' as const,
+        subscription: sub.id,
+        at: upcoming.at.toString(),
+        currency: upcoming.currency,
+        subtotal: amountJson(upcoming.subtotal),
+        tax: amountJson(upcoming.tax),
+        total: amountJson(upcoming.total),
+        lines: upcoming.lines.map((line) => ({
+          kind: line.kind,
+          description: line.description,
+          period_start: line.periodStart.toString(),
+          period_end: line.periodEnd.toString(),
+          quantity: line.quantity,
+          amount: amountJson(line.amount),
+        })),
+      };
     },
   }),
   defineRoute({
