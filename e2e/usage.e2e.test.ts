@@ -4,7 +4,6 @@ import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
 import type { RunningBillfold } from '../server/src/server.js';
 import { systemClock } from '../server/src/time/index.js';
 import {
-  callApi,
   chromiumAvailable,
   type Json,
   launchBrowser,
@@ -27,7 +26,6 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
       beforeListen: (database) => seedDemo(database.db, systemClock),
     });
     browser = await launchBrowser();
-    await sendUsage();
   });
   afterAll(async () => {
     await browser?.close();
@@ -42,43 +40,6 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
     return page;
-  }
-
-  /**
-   * Usage sent as a backend sends it (POST /v1/events/batch, here by the operator for the platform),
-   * now, inside the demo subscription's first period: computations at 85% of the hard limit of 100,
-   * storage past its soft limit of 100 GB, some runs, and machines of two types.
-   */
-  async function sendUsage() {
-    const operator = await (await browser.newContext()).newPage();
-    await operator.goto(`${billfold.url}/sign-in`);
-    await operator.getByLabel('Email').fill('operator@example.com');
-    await operator.getByLabel('Password').fill(DEMO_PASSWORD);
-    await operator.getByRole('button', { name: 'Sign in' }).click();
-    await operator.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-    const session = await callApi(operator, 'GET', '/v1/session');
-    const acme = session.body.organizations.find((o: Json) => o.name === 'Acme Cloud').id;
-    const event = (code: string, index: number, properties?: Json) => ({
-      event_id: `${code}-${index}`,
-      customer: acme,
-      code,
-      ...(properties ? { properties } : {}),
-    });
-    const events = [
-      ...Array.from({ length: 85 }, (_, i) => event('computations', i)),
-      ...Array.from({ length: 240 }, (_, i) => event('computation_runs', i)),
-      event('storage_gb', 0, { gb: 104 }),
-      event('machine_hours', 0, {
-        machines: 6,
-        machine_type: 'standard',
-        region: 'us-west',
-        pool: 'default',
-      }),
-      event('machine_hours', 1, { machines: 2, machine_type: 'gpu', region: 'us-west', pool: 'default' }),
-    ];
-    const sent = await callApi(operator, 'POST', '/v1/events/batch', { events }, 'org_platform');
-    expect(sent.body).toMatchObject({ accepted: events.length, errors: [] });
-    await operator.context().close();
   }
 
   /**
@@ -152,19 +113,35 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
         await page.getByRole('button', { name: 'Daily' }).click();
         await page.locator('.usage-chart-legend li').first().waitFor();
       }
-      await page.waitForLoadState('networkidle');
-      // From the top: a full-page shot of a scrolled page paints the sticky phone header mid-page.
-      await page.evaluate('window.scrollTo(0, 0)');
-      await screenshot(page, width === 1280 ? '70-usage-desktop' : '71-usage-phone');
       expect(await overflowPastEdge(page)).toBe(0);
 
-      // An earlier month: the page asks for that period's totals and shows them.
+      // The month before the plan began holds the demo's 30 days of use: the page asks for that
+      // period's totals, shows each as the API answered, and charts its days.
+      const totals = new Map<string, string>();
+      const collect = (response: { url(): string; json(): Promise<Json> }) => {
+        const url = new URL(response.url());
+        if (url.pathname === '/v1/usage' && url.searchParams.get('granularity') === 'day')
+          void response.json().then((body: Json) => totals.set(body.metric.code, body.total));
+      };
+      page.on('response', collect);
       await page.getByLabel('Period').selectOption('1');
       await expect
         .poll(() => page.getByRole('heading', { name: 'This period', exact: true }).count())
         .toBe(0);
-      await page.locator('.usage-meters').waitFor();
+      await expect.poll(() => totals.size).toBe(summary.metrics.length);
+      page.off('response', collect);
+      expect([...totals.values()].filter((total) => Number(total) > 0).length).toBeGreaterThan(0);
+      await expect
+        .poll(() => page.locator('.usage-meters .usage-meter').count())
+        .toBe(summary.metrics.length);
+      const earlier = (await page.locator('.usage-meters').textContent()) ?? '';
+      for (const [, total] of totals) expect(earlier).toContain(await shown(page, total));
+      await page.locator('.usage-chart canvas').first().waitFor();
       expect(await page.getByRole('alert').count()).toBe(0);
+      await page.waitForLoadState('networkidle');
+      // From the top: a full-page shot of a scrolled page paints the sticky phone header mid-page.
+      await page.evaluate('window.scrollTo(0, 0)');
+      await screenshot(page, width === 1280 ? '70-usage-desktop' : '71-usage-phone');
       expect(await overflowPastEdge(page)).toBe(0);
     });
 
