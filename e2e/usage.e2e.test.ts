@@ -114,9 +114,13 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
         await page.locator('.usage-chart-legend li').first().waitFor();
       }
       expect(await overflowPastEdge(page)).toBe(0);
+      await page.waitForLoadState('networkidle');
+      // From the top: a full-page shot of a scrolled page paints the sticky phone header mid-page.
+      await page.evaluate('window.scrollTo(0, 0)');
+      await screenshot(page, width === 1280 ? '70-usage-desktop' : '71-usage-phone');
 
-      // The month before the plan began holds the demo's 30 days of use: the page asks for that
-      // period's totals, shows each as the API answered, and charts its days.
+      // The demo's usage began ten days before its plan: the period before holds some of it. The
+      // page asks for that period's totals, shows each as the API answered, and charts its days.
       const totals = new Map<string, string>();
       const collect = (response: { url(): string; json(): Promise<Json> }) => {
         const url = new URL(response.url());
@@ -138,10 +142,6 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
       for (const [, total] of totals) expect(earlier).toContain(await shown(page, total));
       await page.locator('.usage-chart canvas').first().waitFor();
       expect(await page.getByRole('alert').count()).toBe(0);
-      await page.waitForLoadState('networkidle');
-      // From the top: a full-page shot of a scrolled page paints the sticky phone header mid-page.
-      await page.evaluate('window.scrollTo(0, 0)');
-      await screenshot(page, width === 1280 ? '70-usage-desktop' : '71-usage-phone');
       expect(await overflowPastEdge(page)).toBe(0);
     });
 

@@ -77,7 +77,8 @@ export async function seedDemo(db: Db, clock: Clock, publicUrl = 'http://localho
     });
     await seedCatalog({ ...ctx, actor: { type: 'user', id: (await operatorId(ctx)) ?? 'demo' } });
     await createBillingCustomer(
-      tenantContext(asOwner, org.id),
+      // The day Acme Cloud became a customer: its Free plan began then, its paid plan the same day.
+      { ...tenantContext(asOwner, org.id), clock: demoSubscriptionClock(clock) },
       customers.createCustomerBody.parse({
         name: 'Acme Cloud Inc.',
         email: 'billing@acme.example',
@@ -169,11 +170,18 @@ async function seedDemoBilling(
   publicUrl: string,
   seeded: { orgId: string; ownerId: string },
 ) {
+  const then = demoSubscriptionClock(clock);
   const ctx = tenantContext(
-    { db, clock, log: silentLogger, actor: { type: 'user', id: seeded.ownerId }, requestId: 'req_demo' },
+    {
+      db,
+      clock: then,
+      log: silentLogger,
+      actor: { type: 'user', id: seeded.ownerId },
+      requestId: 'req_demo',
+    },
     seeded.orgId,
   );
-  const gateway = new TestGateway({ db, clock, publicUrl: () => publicUrl });
+  const gateway = new TestGateway({ db, clock: then, publicUrl: () => publicUrl });
   const deps = {
     gateways: { configured: new Set<GatewayName>(), has: () => true, get: () => gateway },
     publicUrl: (path: string) => new URL(path, publicUrl).toString(),
@@ -183,7 +191,7 @@ async function seedDemoBilling(
     .select('id')
     .where('code', '=', 'team')
     .executeTakeFirstOrThrow();
-  const checkout = await startPlanCheckout(ctx, team.id, deps);
+  const checkout = await startPlanCheckout(ctx, team.id, deps, '/billing', { billingMode: 'anniversary' });
   await gateway.submitCard(checkout.gateway_session_ref ?? '', {
     number: '4242424242424242',
     expiry: '12 / 30',
@@ -191,10 +199,19 @@ async function seedDemoBilling(
   });
   await syncCheckout(ctx, checkout.id, deps);
   await createPaymentLink(
-    ctx,
+    { ...ctx, clock },
     { amount: 25000, description: 'Onboarding workshop', expires_in_days: 30 },
     deps,
   );
+}
+
+/**
+ * Acme Cloud became a customer and subscribed 20 days ago, its periods running from that day of the
+ * month: a first look finds two thirds of a period of usage (seedDemoUsage) on the Usage page.
+ */
+function demoSubscriptionClock(clock: Clock): Clock {
+  const subscribedAt = clock.now().subtract({ hours: 20 * 24 });
+  return { now: () => subscribedAt };
 }
 
 async function operatorId(ctx: Ctx) {

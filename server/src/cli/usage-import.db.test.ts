@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { engines } from '../testing/databases.js';
+import { createMetrics, ingestKeyOf, meteredCustomer } from '../testing/metering.js';
 import type { ImportState } from './usage-import/import-state.js';
 
 /**
@@ -62,11 +63,8 @@ describe.each(engines())('billfold usage import on %s', (engine) => {
   beforeAll(async () => {
     api = await testApi(engine);
     const operator: Person = await api.signUpOperator();
-    const metric = await api.call({
-      method: 'POST',
-      url: '/v1/operator/metrics',
-      as: operator,
-      body: {
+    await createMetrics(api, operator, [
+      {
         code: 'machine_hours',
         name: 'Machine hours',
         unit: 'hour',
@@ -74,40 +72,9 @@ describe.each(engines())('billfold usage import on %s', (engine) => {
         property: 'hours',
         dimensions: ['region', 'pool'],
       },
-    });
-    expect(metric.statusCode, metric.body).toBe(201);
-    const key = await api.call({
-      method: 'POST',
-      url: '/v1/platform/ingest_keys',
-      as: operator,
-      body: { name: 'Importer' },
-    });
-    expect(key.statusCode, key.body).toBe(201);
-    ingestKey = key.json().secret;
-    const owner = await api.signUp();
-    const org = await api.call({
-      method: 'POST',
-      url: '/v1/organizations',
-      as: owner,
-      body: { name: 'Imported', country: 'US', postal_code: '94105' },
-    });
-    orgId = org.json().id;
-    const customer = await api.call({
-      method: 'POST',
-      url: '/v1/billing_customer',
-      as: owner,
-      org: orgId,
-      body: {
-        name: 'Imported Inc.',
-        email: 'billing@imported.example',
-        address_line1: '1 Market St',
-        city: 'San Francisco',
-        state: 'CA',
-        postal_code: '94105',
-        country: 'US',
-      },
-    });
-    expect(customer.statusCode, customer.body).toBe(201);
+    ]);
+    ingestKey = (await ingestKeyOf(api, operator, 'Importer')).apiKey;
+    ({ orgId } = await meteredCustomer(api, 'Imported'));
     server = await api.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

@@ -22,3 +22,11 @@ export function inScope(scope: BillingScope): RawBuilder<boolean> {
   }
   return conditions.length === 0 ? sql<boolean>`true` : sql<boolean>`${sql.join(conditions, sql` and `)}`;
 }
+
+/**
+ * Rows of a batch named by `(org_id, id)` pairs (across organizations on purpose: a batch of the
+ * billing run), as a condition: one parameter per column whatever the batch's size.
+ */
+export function refsIn(refs: readonly { org_id: string; id: string }[]): RawBuilder<boolean> {
+  return sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`;
+}

@@ -17,7 +17,7 @@ import type {
   PaymentAllocationRow,
   PaymentRow,
 } from '../db/schema.js';
-import { type BillingScope, inScope } from '../db/scope.js';
+import { type BillingScope, inScope, refsIn } from '../db/scope.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import * as events from '../events/index.js';
 import { scoped, type TenantCtx } from '../tenant.js';
@@ -230,9 +230,7 @@ export async function lockInvoices(
   return ctx.db
     .selectFrom('invoices')
     .selectAll()
-    .where(
-      sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
-    )
+    .where(refsIn(refs))
     .orderBy('org_id')
     .orderBy('id')
     .forUpdate()
@@ -772,13 +770,7 @@ export async function invoicesByRefs(
   refs: readonly { org_id: string; id: string }[],
 ): Promise<InvoiceRow[]> {
   if (refs.length === 0) return [];
-  return ctx.db
-    .selectFrom('invoices')
-    .selectAll()
-    .where(
-      sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
-    )
-    .execute();
+  return ctx.db.selectFrom('invoices').selectAll().where(refsIn(refs)).execute();
 }
 
 /**

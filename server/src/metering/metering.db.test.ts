@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
+import { createMetrics, ingestKeyOf, meteredCustomer } from '../testing/metering.js';
 
 /**
  * Metering through the API: events in (one and by the batch, deduplicated, each refused on its own),
@@ -22,9 +23,7 @@ describe.each(engines())('metering on %s', (engine) => {
   beforeAll(async () => {
     api = await testApi(engine);
     operator = await api.signUpOperator();
-    const metric = (body: object) =>
-      api.call({ method: 'POST', url: '/v1/operator/metrics', as: operator, body });
-    for (const body of [
+    await createMetrics(api, operator, [
       { code: 'computations', name: 'Computations', unit: 'computation', aggregation: 'count' },
       {
         code: 'machine_hours',
@@ -42,9 +41,7 @@ describe.each(engines())('metering on %s', (engine) => {
         aggregation: 'unique_count',
         property: 'user',
       },
-    ]) {
-      expect((await metric(body)).statusCode).toBe(201);
-    }
+    ]);
     await api.call({
       method: 'POST',
       url: '/v1/operator/features',
@@ -72,38 +69,8 @@ describe.each(engines())('metering on %s', (engine) => {
         },
       ],
     ]);
-    const key = await api.call({
-      method: 'POST',
-      url: '/v1/platform/ingest_keys',
-      as: operator,
-      body: { name: 'Backend' },
-    });
-    expect(key.statusCode, key.body).toBe(201);
-    ingestKey = { apiKey: key.json().secret };
-    owner = await api.signUp();
-    const org = await api.call({
-      method: 'POST',
-      url: '/v1/organizations',
-      as: owner,
-      body: { name: 'Metered', country: 'US', postal_code: '94105' },
-    });
-    orgId = org.json().id;
-    const customer = await api.call({
-      method: 'POST',
-      url: '/v1/billing_customer',
-      as: owner,
-      org: orgId,
-      body: {
-        name: 'Metered Inc.',
-        email: 'billing@metered.example',
-        address_line1: '1 Market St',
-        city: 'San Francisco',
-        state: 'CA',
-        postal_code: '94105',
-        country: 'US',
-      },
-    });
-    expect(customer.statusCode, customer.body).toBe(201);
+    ingestKey = await ingestKeyOf(api, operator);
+    ({ owner, orgId } = await meteredCustomer(api, 'Metered'));
   });
   afterAll(() => api.close());
 

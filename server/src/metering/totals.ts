@@ -22,6 +22,16 @@ export interface TotalsRequest {
   groupBy: readonly string[];
 }
 
+/**
+ * The hours a span counts: those that END within it. Rollups are kept by whole (local) hour, and a
+ * span may start or end inside one (a subscription begun at 10:20): its hour belongs to the span
+ * that holds the hour's end, so consecutive spans never count an hour twice, and usage right after
+ * a mid-hour start is in the new period (the part of that hour before the start with it).
+ */
+function hoursOf(span: Span): RawBuilder<boolean> {
+  return sql<boolean>`hour > ${span.from}::timestamptz - interval '1 hour' and hour <= ${span.to}::timestamptz - interval '1 hour'`;
+}
+
 /** The SQL of one group's values as a JSON object of the requested dimensions. */
 function groupExpression(groupBy: readonly string[], column: RawBuilder<unknown>): RawBuilder<unknown> {
   if (groupBy.length === 0) return sql`'{}'::jsonb`;
@@ -77,7 +87,7 @@ async function groupsOf(
     const groups = groupExpression(groupBy, sql`group_values`);
     const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
       select ${groups} as groups, count(distinct value)::text as value from usage_unique_values
-      where org_id = ${orgId} and metric = ${metric.code} and hour >= ${span.from} and hour < ${span.to}
+      where org_id = ${orgId} and metric = ${metric.code} and ${hoursOf(span)}
       group by 1`.execute(ctx.db);
     return rows;
   }
@@ -85,7 +95,7 @@ async function groupsOf(
   const groups = groupExpression(groupBy, sql`group_values`);
   const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
     select ${groups} as groups, ${rollupValue(metric)} as value from usage_rollups
-    where org_id = ${orgId} and metric = ${metric.code} and hour >= ${span.from} and hour < ${span.to}
+    where org_id = ${orgId} and metric = ${metric.code} and ${hoursOf(span)}
     group by 1`.execute(ctx.db);
   return rows;
 }
@@ -108,12 +118,15 @@ async function timeWeighted(
   if (end <= span.from) return [];
   const carryFrom = new Date(span.from.getTime() - CARRY_DAYS * 86_400_000);
   const groups = groupExpression(groupBy, sql`properties`);
+  // Each combination of the metric's dimensions is a series of its own (a pool of machines): a
+  // reading holds until the next reading of the same series, whatever is asked to be grouped.
+  const series = groupExpression(metric.dimensions, sql`properties`);
   const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
     select groups, round(sum(value * extract(epoch from (least(coalesce(next_at, ${end}), ${end})
         - greatest(occurred_at, ${span.from}))) / 3600), 12)::text as value
     from (
       select ${groups} as groups, (properties->>${metric.property ?? ''})::numeric as value, occurred_at,
-        lead(occurred_at) over (partition by ${groups} order by occurred_at, event_id) as next_at
+        lead(occurred_at) over (partition by ${series} order by occurred_at, event_id) as next_at
       from usage_events
       where org_id = ${orgId} and code = ${metric.code} and occurred_at >= ${carryFrom} and occurred_at < ${end}
     ) readings
@@ -152,7 +165,7 @@ export async function usageSeries(
     metric.aggregation === 'unique_count' ? sql<string>`count(distinct value)::text` : rollupValue(metric);
   const { rows } = await sql<{ groups: Record<string, string>; start: Date; value: string }>`
     select ${groups} as groups, ${bucket} as start, ${value} as value from ${table}
-    where org_id = ${orgId} and metric = ${metric.code} and hour >= ${span.from} and hour < ${span.to}
+    where org_id = ${orgId} and metric = ${metric.code} and ${hoursOf(span)}
     group by 1, 2 order by 2`.execute(ctx.db);
   return rows;
 }

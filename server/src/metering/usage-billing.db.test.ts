@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock, publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
+import { createMetrics, ingestKeyOf } from '../testing/metering.js';
 
 /**
  * Usage on invoices (C24), worked out by hand: events sent through the API during a month on a test
@@ -29,7 +30,7 @@ describe.each(engines())('usage billed on %s', (engine) => {
   beforeAll(async () => {
     api = await testApi(engine);
     operator = await api.signUpOperator();
-    for (const body of [
+    await createMetrics(api, operator, [
       {
         code: 'machine_hours',
         name: 'Machine hours',
@@ -40,10 +41,7 @@ describe.each(engines())('usage billed on %s', (engine) => {
       },
       { code: 'runs', name: 'Runs', unit: 'run', aggregation: 'count' },
       { code: 'storage_gb', name: 'Storage', unit: 'GB', aggregation: 'max', property: 'gb' },
-    ]) {
-      const made = await api.call({ method: 'POST', url: '/v1/operator/metrics', as: operator, body });
-      expect(made.statusCode, made.body).toBe(201);
-    }
+    ]);
     ({ metered: planId } = await publishPlans(api, operator, [
       [
         'metered',
@@ -72,13 +70,7 @@ describe.each(engines())('usage billed on %s', (engine) => {
         },
       ],
     ]));
-    const key = await api.call({
-      method: 'POST',
-      url: '/v1/platform/ingest_keys',
-      as: operator,
-      body: { name: 'Backend' },
-    });
-    ingestKey = { apiKey: key.json().secret };
+    ingestKey = await ingestKeyOf(api, operator);
   });
   afterAll(() => api.close());
 

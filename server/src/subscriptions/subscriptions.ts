@@ -9,7 +9,7 @@ import type {
   SubscriptionRow,
   SubscriptionStatus,
 } from '../db/schema.js';
-import { type BillingScope, inScope } from '../db/scope.js';
+import { type BillingScope, inScope, refsIn } from '../db/scope.js';
 import { conflict, notFound } from '../errors.js';
 import * as events from '../events/index.js';
 import { scoped, type TenantCtx } from '../tenant.js';
@@ -543,9 +543,7 @@ export async function lockSubscriptions(
   return ctx.db
     .selectFrom('subscriptions')
     .selectAll()
-    .where(
-      sql<boolean>`(org_id, id) in (select * from unnest(${refs.map((r) => r.org_id)}::text[], ${refs.map((r) => r.id)}::text[]))`,
-    )
+    .where(refsIn(refs))
     .orderBy('org_id')
     .orderBy('id')
     .forUpdate()
@@ -565,9 +563,7 @@ export async function lockDue(
   return ctx.db
     .selectFrom('subscriptions')
     .selectAll()
-    .where(
-      sql<boolean>`(org_id, id) in (select * from unnest(${candidates.map((c) => c.org_id)}::text[], ${candidates.map((c) => c.id)}::text[]))`,
-    )
+    .where(refsIn(candidates))
     .where('status', 'in', RENEWABLE)
     .where('current_period_end', '<=', now)
     .orderBy('current_period_end')
