@@ -11,6 +11,7 @@ import {
   billingCustomerContext,
   pricedPlan,
   subscribeToPlan,
+  upcomingInvoice,
   upcomingRenewal,
 } from './subscription-billing.js';
 
@@ -76,7 +77,20 @@ export async function describeSubscription(
   row: Parameters<typeof subscriptions.presentSubscription>[0],
 ) {
   const [described] = await describeSubscriptions(ctx, [row]);
-  return described as NonNullable<typeof described>;
+  const one = described as NonNullable<typeof described>;
+  // One subscription: its next invoice with this period's usage so far, priced as the billing run
+  // will (a list leaves usage out, to stay a fixed number of queries a page).
+  const customer = await customers.findCustomer(ctx);
+  if (!one.next_invoice || !customer || !('charges' in one.version) || one.version.charges.length === 0) {
+    return one;
+  }
+  const upcoming = await upcomingInvoice(await customerContext(ctx, customer), row);
+  return {
+    ...one,
+    next_invoice: upcoming
+      ? { at: upcoming.at.toString(), total: amountJson(upcoming.total), currency: upcoming.currency }
+      : null,
+  };
 }
 
 /**

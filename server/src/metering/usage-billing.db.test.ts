@@ -117,6 +117,10 @@ describe.each(engines())('usage billed on %s', (engine) => {
     const usageOf = (lines: { kind: string; description: string; amount: number }[]) =>
       lines.filter((l) => l.kind === 'usage').map((l) => [l.description, l.amount]);
     expect(usageOf(upcoming.json().lines)).toEqual(expectedUsage);
+    // The subscription's next payment says the same: its fee and the usage so far.
+    const detail = (await call('GET', `/v1/subscriptions/${sub.id}`)).json();
+    expect(detail.next_invoice.total).toBe(upcoming.json().total);
+    expect(upcoming.json().subtotal).toBe(1000 + 1525);
 
     await advance('2027-04-01T12:00:00Z');
     const invoices = (await call('GET', '/v1/invoices')).json().data;
