@@ -123,6 +123,23 @@ function answer(
   };
 }
 
+/** A feature's limit for the organization now, and this period's metered usage of it. */
+async function standingOf(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow | undefined,
+  feature: string,
+): Promise<{ limit: LimitInput | undefined; metered: bigint }> {
+  const allowance = await allowanceOf(ctx, customer);
+  return {
+    limit: allowance.limits.find((l) => l.feature === feature),
+    metered: await meteredUse(ctx, feature, allowance.period),
+  };
+}
+
+/** Whether `used` units fit `limit`: always without one or under a soft one. */
+const fits = (limit: LimitInput | undefined, used: bigint) =>
+  limit?.limit == null || limit.mode === 'soft' || used <= BigInt(limit.limit);
+
 /** Whether `quantity` more units of `feature` would be allowed now: a read, nothing recorded. */
 export async function checkEntitlement(
   ctx: TenantCtx,
@@ -130,11 +147,9 @@ export async function checkEntitlement(
   feature: string,
   quantity: number,
 ): Promise<EntitlementObject> {
-  const allowance = await allowanceOf(ctx, customer);
-  const limit = allowance.limits.find((l) => l.feature === feature);
-  const used = (await consumed(ctx, feature)) + (await meteredUse(ctx, feature, allowance.period));
-  const fits = limit?.limit == null || used + BigInt(quantity) <= BigInt(limit.limit);
-  return answer(feature, limit, used, fits || limit?.mode === 'soft');
+  const { limit, metered } = await standingOf(ctx, customer, feature);
+  const used = (await consumed(ctx, feature)) + metered;
+  return answer(feature, limit, used, fits(limit, used + BigInt(quantity)));
 }
 
 /**
@@ -147,9 +162,7 @@ export async function consumeEntitlement(
   feature: string,
   quantity: number,
 ): Promise<EntitlementObject> {
-  const allowance = await allowanceOf(ctx, customer);
-  const limit = allowance.limits.find((l) => l.feature === feature);
-  const metered = await meteredUse(ctx, feature, allowance.period);
+  const { limit, metered } = await standingOf(ctx, customer, feature);
   const now = toDate(ctx.clock.now());
   const ceiling = limit?.mode === 'hard' && limit.limit !== null ? BigInt(limit.limit) - metered : null;
   // The condition is checked against the row as it is when this statement gets its lock: a
@@ -173,20 +186,13 @@ export async function releaseEntitlement(
   feature: string,
   quantity: number,
 ): Promise<EntitlementObject> {
-  const allowance = await allowanceOf(ctx, customer);
-  const limit = allowance.limits.find((l) => l.feature === feature);
+  const { limit, metered } = await standingOf(ctx, customer, feature);
   const row = await scoped(ctx)
     .updateTable('entitlement_counters')
     .set({ used: sql`greatest(used - ${quantity}, 0)`, updated_at: toDate(ctx.clock.now()) })
     .where('feature', '=', feature)
     .returning('used')
     .executeTakeFirst();
-  const metered = await meteredUse(ctx, feature, allowance.period);
   const used = (row?.used ?? 0n) + metered;
-  return answer(
-    feature,
-    limit,
-    used,
-    limit?.limit == null || used <= BigInt(limit.limit) || limit.mode === 'soft',
-  );
+  return answer(feature, limit, used, fits(limit, used));
 }
