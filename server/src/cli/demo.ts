@@ -115,7 +115,6 @@ async function seedDemoUsage(db: Db, clock: Clock, orgId: string) {
     requestId: 'req_demo',
   };
   const issuer = platformContext(ctx);
-  const metrics = await metering.metricsByCode(issuer);
   let seed = 20271;
   const random = () => {
     seed = (seed * 48271) % 2147483647;
@@ -152,7 +151,7 @@ async function seedDemoUsage(db: Db, clock: Clock, orgId: string) {
       event('storage_gb', at, { gb: Math.round(40 + ((now - at) / hour < 360 ? 25 : 0) + random() * 10) });
   }
   for (let start = 0; start < events.length; start += metering.MAX_BATCH) {
-    await metering.ingestEvents(issuer, events.slice(start, start + metering.MAX_BATCH), metrics);
+    await metering.ingestEvents(issuer, events.slice(start, start + metering.MAX_BATCH));
   }
   const acme = tenantContext(ctx, orgId);
   const customer = await customers.findCustomer(acme);

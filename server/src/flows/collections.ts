@@ -246,7 +246,9 @@ async function recordAnswers(ctx: Ctx, answered: readonly AnsweredCharge[]): Pro
     const byClock = new Map<string, AnsweredCharge[]>();
     for (const item of answered) {
       const clock = item.ctx.customer.test_clock_id ?? '';
-      byClock.set(clock, [...(byClock.get(clock) ?? []), item]);
+      const page = byClock.get(clock);
+      if (page) page.push(item);
+      else byClock.set(clock, [item]);
     }
     for (const page of byClock.values()) {
       const clocked: Ctx = { ...tx, clock: (page[0] as AnsweredCharge).ctx.clock };

@@ -154,20 +154,20 @@ function prepare(
 
 /**
  * Takes a batch of events sent by the issuer of `ctx`: each checked, the valid ones written once.
- * `metrics`: the issuer's metrics by code (callers cache them across batches).
+ * The customers and metrics the batch names are read together, before the one write.
  */
-export async function ingestEvents(
-  ctx: TenantCtx,
-  events: readonly unknown[],
-  metrics: ReadonlyMap<string, MetricRow>,
-): Promise<IngestResult> {
+export async function ingestEvents(ctx: TenantCtx, events: readonly unknown[]): Promise<IngestResult> {
   const now = toDate(ctx.clock.now());
-  const names = events.flatMap((raw) => {
-    const customer =
-      raw !== null && typeof raw === 'object' ? (raw as { customer?: unknown }).customer : undefined;
-    return typeof customer === 'string' ? [customer] : [];
-  });
-  const customers = await resolveCustomers(ctx, names);
+  const field = (name: 'customer' | 'code') =>
+    events.flatMap((raw) => {
+      const value =
+        raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[name] : undefined;
+      return typeof value === 'string' ? [value] : [];
+    });
+  const [customers, metrics] = await Promise.all([
+    resolveCustomers(ctx, field('customer')),
+    metricsByCode(ctx, field('code')),
+  ]);
   const errors: EventError[] = [];
   const duplicates: { index: number; event_id: string }[] = [];
   const ready: ReadyEvent[] = [];
@@ -235,8 +235,16 @@ export async function ingestEvents(
   return { accepted: fresh.size, duplicates, errors };
 }
 
-/** The issuer's metrics by code. */
-export async function metricsByCode(ctx: TenantCtx): Promise<Map<string, MetricRow>> {
-  const rows = await scoped(ctx, 'issuer').selectFrom('metrics').selectAll().execute();
+/** The issuer's metrics by code: all of them, or those of `codes`. */
+export async function metricsByCode(
+  ctx: TenantCtx,
+  codes?: readonly string[],
+): Promise<Map<string, MetricRow>> {
+  if (codes?.length === 0) return new Map();
+  const rows = await scoped(ctx, 'issuer')
+    .selectFrom('metrics')
+    .selectAll()
+    .$if(codes !== undefined, (q) => q.where('code', 'in', [...new Set(codes)]))
+    .execute();
   return new Map(rows.map((row) => [row.code, row]));
 }

@@ -77,7 +77,7 @@ export const meteringRoutes = [
     response: metering.usageEventObject,
     handler: async (input) => {
       const issuer = issuerOf(input as Input);
-      const result = await metering.ingestEvents(issuer, [input.body], await metering.metricsByCode(issuer));
+      const result = await metering.ingestEvents(issuer, [input.body]);
       const [error] = result.errors;
       if (error)
         throw new BillfoldError(
@@ -108,11 +108,7 @@ export const meteringRoutes = [
     response: metering.usageEventBatchObject,
     handler: async (input) => {
       const issuer = issuerOf(input as Input);
-      const result = await metering.ingestEvents(
-        issuer,
-        input.body.events,
-        await metering.metricsByCode(issuer),
-      );
+      const result = await metering.ingestEvents(issuer, input.body.events);
       return { object: 'event_batch' as const, ...result };
     },
   }),
@@ -169,15 +165,17 @@ export const meteringRoutes = [
     handler: async (input) => {
       const { query } = input;
       const { tenant, customer } = await customerOf(input as Input, query.customer);
-      const metric = (await metering.metricsByCode(tenant)).get(query.metric);
+      const metric = (await metering.metricsByCode(tenant, [query.metric])).get(query.metric);
       if (!metric) throw notFound('metric.not_found', `No metric has the code ${query.metric}`);
       if (query.group_by !== undefined && !metric.dimensions.includes(query.group_by)) {
         throw invalid('usage.group_unknown', `${metric.code} is not split by ${query.group_by}`, 'group_by');
       }
-      const allowance = await metering.allowanceOf(tenant, customer);
+      // The current period is read only for the bound the query leaves out.
+      const period =
+        query.from && query.to ? undefined : (await metering.allowanceOf(tenant, customer)).period;
       const span = {
-        from: query.from ? new Date(query.from) : allowance.period.from,
-        to: query.to ? new Date(query.to) : allowance.period.to,
+        from: query.from ? new Date(query.from) : (period as metering.Span).from,
+        to: query.to ? new Date(query.to) : (period as metering.Span).to,
       };
       if (span.to <= span.from) throw invalid('usage.span_empty', '`to` must come after `from`', 'to');
       if (span.to.getTime() - span.from.getTime() > 400 * 86_400_000) {
@@ -185,8 +183,12 @@ export const meteringRoutes = [
       }
       const groupBy = query.group_by ? [query.group_by] : [];
       const timeZone = customer?.time_zone ?? 'UTC';
-      const [totals, perGroup, overall] = await Promise.all([
+      const [totals, wholeTotals, perGroup, overall] = await Promise.all([
         metering.periodTotals(tenant, tenant.tenant.orgId, [{ metric, groupBy }], span),
+        // Grouped, the whole is read apart: a max or a unique count is not the sum of its groups.
+        groupBy.length > 0
+          ? metering.periodTotals(tenant, tenant.tenant.orgId, [{ metric, groupBy: [] }], span)
+          : undefined,
         groupBy.length > 0
           ? metering.usageSeries(tenant, tenant.tenant.orgId, metric, {
               span,
@@ -202,10 +204,7 @@ export const meteringRoutes = [
           groupBy: [],
         }),
       ]);
-      const [whole] =
-        groupBy.length > 0
-          ? await metering.periodTotals(tenant, tenant.tenant.orgId, [{ metric, groupBy: [] }], span)
-          : totals;
+      const [whole] = wholeTotals ?? totals;
       const points = (rows: { start: Date; value: string }[]) =>
         rows.map((row) => ({ start: row.start.toISOString(), value: row.value }));
       return {
