@@ -328,7 +328,18 @@ function medianBy<T>(items: T[], key: (item: T) => number): T {
   return sorted[Math.floor((sorted.length - 1) / 2)] as T;
 }
 
-const results = [];
+interface SizeResult {
+  engine: Engine;
+  subscriptions: number;
+  run: Awaited<ReturnType<typeof measureRun>>;
+  baseline_multi_row_inserts: Awaited<ReturnType<typeof measureBaseline>>;
+  ratio: number;
+  rounds?: { renew_ms: number[]; baseline_ms: number[] };
+  targets: Record<string, number>;
+  met: boolean;
+}
+
+const results: SizeResult[] = [];
 for (const engine of ENGINES) {
   // A small round first, not reported: both sides measured with their code compiled and warm.
   if (process.env.BENCH_WARMUP !== '0') {
