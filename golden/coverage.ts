@@ -54,7 +54,8 @@ export const illegal: readonly LegalityRule[] = [
   ...aggregation.values.flatMap((value) =>
     pricingModel.values.flatMap((model) => {
       if (model === 'base_price') return [];
-      const reason = unfitReason(model as PricingModel, value as Aggregation, false);
+      const metric = { aggregation: value as Aggregation, recurring: false };
+      const reason = unfitReason(model as PricingModel, metric, false);
       return reason ? [{ when: { aggregation: value, pricingModel: model }, reason }] : [];
     }),
   ),
