@@ -23,6 +23,7 @@ export {
   priceQuantity,
   priceRatedCharge,
   type RatedCharge,
+  subtractQuantities,
   type TierBreakdown,
   type UsageGroup,
   validateChargePrice,

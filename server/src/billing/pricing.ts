@@ -151,6 +151,11 @@ export function addQuantities(a: string, b: string): string {
   return text(plus(exact(a), exact(b)));
 }
 
+/** a − b, exactly (negative when b is larger). */
+export function subtractQuantities(a: string, b: string): string {
+  return text(minus(exact(a), exact(b)));
+}
+
 /** Major units to minor units, rounded once. */
 function toMinor(amount: ExactDecimal, currency: CurrencyCode, mode: RoundingMode): bigint {
   const exponent = currencyExponent(currency);

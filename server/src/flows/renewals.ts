@@ -10,6 +10,7 @@ import { type CustomerCtx, customerContextWith, type TenantCtx } from '../tenant
 import { type BillingInterval, type BillingPeriod, fromDate, toDate } from '../time/index.js';
 import { type BatchInvoice, issueInvoice, issueInvoices } from './invoice-ledger.js';
 import { closingPeriodOf, ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
+import { lateUsageAdjustments, recordClosingUsage, withLateUsage } from './usage-billing.js';
 
 /**
  * Renewals (C18): a subscription whose period ended moves to the next period and is invoiced for it.
@@ -156,9 +157,13 @@ export async function renewLocked(
   const plan = await planOf(cctx, memo, subscriptionPlan(sub));
   const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
   const period = subscriptions.periodContaining(rule, periodEnd);
+  // Usage counted after an earlier period's invoice: adjusted here, before the period moves on.
+  const late = await lateUsageAdjustments(cctx, sub, (ref) => planOf(cctx, memo, ref));
+  if (closing) await recordClosingUsage(cctx, [{ sub, planId: locked.plan_id, closing }]);
+  await late?.record();
   sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
   const tax = await taxOf(cctx, memo, customer);
-  const lines = renewalLines(plan, period, periodEnd, tax, closing);
+  const lines = [...renewalLines(plan, period, periodEnd, tax, closing), ...(late?.lines ?? [])];
   if (lines.length === 0) return true;
   const draft = await invoicing.createDraft(
     cctx,
@@ -218,6 +223,7 @@ async function invoiceFinalPeriod(
 interface PlainRenewal {
   sub: SubscriptionRow;
   customer: BillingCustomerRow;
+  closing: billing.ClosingPeriod | undefined;
   at: Temporal.Instant;
   period: { start: Temporal.Instant; end: Temporal.Instant };
   invoice: BatchInvoice | null;
@@ -265,6 +271,8 @@ export async function renewBatch(
     const contexts = await customerContextsOf(tx, customerRows);
     // A customer with credit has it spent on the invoice as it is finalized, one at a time (rare).
     const withCredit = await customers.orgsWithCredit(tx, [...customerOf.keys()]);
+    // Usage counted after an earlier period's invoice is adjusted one at a time too (rare).
+    const late = await withLateUsage(tx, locked);
 
     // Subscriptions that share a zone, a rule and a period end share their next period: computed once.
     const periods = new Map<string, BillingPeriod>();
@@ -303,7 +311,8 @@ export async function renewBatch(
         sub.pending_change_timing === 'period_end' ||
         sub.status === 'trialing' ||
         customer.test_clock_id !== null ||
-        withCredit.has(sub.org_id)
+        withCredit.has(sub.org_id) ||
+        late.has(sub.id)
       ) {
         oneByOne.push(sub);
         continue;
@@ -316,6 +325,7 @@ export async function renewBatch(
       plain.push({
         sub,
         customer,
+        closing,
         at,
         period: { start: periodEnd, end: period.endInstant },
         invoice:
@@ -342,9 +352,14 @@ export async function renewBatch(
       plain.flatMap((r) => (r.invoice ? [r.invoice] : [])),
     );
     const later = new Set(deferred.map((d) => d.draft.subscriptionId));
+    const done = plain.filter((r) => !later.has(r.sub.id));
     await subscriptions.advancePeriods(
       tx,
-      plain.filter((r) => !later.has(r.sub.id)).map((r) => ({ row: r.sub, period: r.period })),
+      done.map((r) => ({ row: r.sub, period: r.period })),
+    );
+    await recordClosingUsage(
+      tx,
+      done.flatMap(({ sub, closing }) => (closing ? [{ sub, planId: sub.plan_id, closing }] : [])),
     );
     renewed += plain.length - later.size;
     for (const r of plain) if (later.has(r.sub.id)) oneByOne.push(r.sub);

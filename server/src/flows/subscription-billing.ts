@@ -300,13 +300,25 @@ export async function usageOfCharges(
   charges: readonly billing.PlanCharge[],
   span: metering.Span,
 ): Promise<billing.UsageTotal[]> {
-  const inArrears = charges.filter((charge) => !charge.payInAdvance);
-  if (inArrears.length === 0) return [];
+  return chargeTotals(
+    ctx,
+    charges.filter((charge) => !charge.payInAdvance),
+    span,
+  );
+}
+
+/** The usage totals of `charges` over `span`, whenever they are billed (flows/usage-billing.ts). */
+export async function chargeTotals(
+  ctx: TenantCtx,
+  charges: readonly billing.PlanCharge[],
+  span: metering.Span,
+): Promise<billing.UsageTotal[]> {
+  if (charges.length === 0) return [];
   const metrics = await metering.metricsByCode(ctx);
   return metering.periodTotals(
     ctx,
     ctx.tenant.orgId,
-    inArrears.flatMap((charge) => {
+    charges.flatMap((charge) => {
       const metric = metrics.get(charge.metric);
       return metric ? [{ metric, groupBy: charge.dimensions }] : [];
     }),
