@@ -3963,6 +3963,7 @@ export interface operations {
                                             per_transaction_max_amount: string | null;
                                         };
                                     }[];
+                                    pay_in_advance: boolean;
                                 }[];
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
@@ -4227,6 +4228,8 @@ export interface operations {
                                 per_transaction_max_amount?: string | null;
                             };
                         }[];
+                        /** @description Billed as usage arrives, for what it adds to the period so far (an invoice per batch of events), rather than when the period ends */
+                        pay_in_advance?: boolean;
                     }[];
                 };
             };
@@ -4417,6 +4420,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -4653,6 +4657,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -4882,6 +4887,8 @@ export interface operations {
                                 per_transaction_max_amount?: string | null;
                             };
                         }[];
+                        /** @description Billed as usage arrives, for what it adds to the period so far (an invoice per batch of events), rather than when the period ends */
+                        pay_in_advance?: boolean;
                     }[];
                 };
             };
@@ -5072,6 +5079,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -5312,6 +5320,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -5552,6 +5561,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -5774,6 +5784,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -6425,6 +6436,7 @@ export interface operations {
                                             per_transaction_max_amount: string | null;
                                         };
                                     }[];
+                                    pay_in_advance: boolean;
                                 }[];
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
@@ -6655,6 +6667,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -6915,6 +6928,7 @@ export interface operations {
                                             per_transaction_max_amount: string | null;
                                         };
                                     }[];
+                                    pay_in_advance: boolean;
                                 }[];
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
@@ -7444,6 +7458,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -9046,6 +9061,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -9335,6 +9351,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -9605,6 +9622,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -9875,6 +9893,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -10145,6 +10164,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -10520,6 +10540,7 @@ export interface operations {
                                             per_transaction_max_amount: string | null;
                                         };
                                     }[];
+                                    pay_in_advance: boolean;
                                 }[];
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
@@ -10543,7 +10564,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "draft" | "open" | "paid" | "void" | "uncollectible";
                             /** @enum {string} */
-                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                             subscription_id: string | null;
                             customer_id: string;
                             currency: string;
@@ -10858,6 +10879,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -10986,7 +11008,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "draft" | "open" | "paid" | "void" | "uncollectible";
                             /** @enum {string} */
-                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                             subscription_id: string | null;
                             customer_id: string;
                             currency: string;
@@ -11158,7 +11180,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "open" | "paid" | "void" | "uncollectible";
                         /** @enum {string} */
-                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                         subscription_id: string | null;
                         customer_id: string;
                         currency: string;
@@ -11339,7 +11361,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "open" | "paid" | "void" | "uncollectible";
                         /** @enum {string} */
-                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                         subscription_id: string | null;
                         customer_id: string;
                         currency: string;
@@ -11468,7 +11490,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "draft" | "open" | "paid" | "void" | "uncollectible";
                             /** @enum {string} */
-                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                             subscription_id: string | null;
                             customer_id: string;
                             currency: string;
@@ -11589,7 +11611,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "open" | "paid" | "void" | "uncollectible";
                         /** @enum {string} */
-                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                         subscription_id: string | null;
                         customer_id: string;
                         currency: string;
@@ -11709,7 +11731,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "open" | "paid" | "void" | "uncollectible";
                         /** @enum {string} */
-                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                         subscription_id: string | null;
                         customer_id: string;
                         currency: string;
