@@ -138,9 +138,13 @@ export async function renewLocked(
   }
   // What the period that ended owes at its end (a fee in arrears, a minimum), on its own plan.
   const closing = await closingPeriodOf(cctx, sub, (ref) => planOf(cctx, memo, ref));
+  // Usage counted after an earlier period's invoice: adjusted on this one, before the period moves on.
+  const late = await lateUsageAdjustments(cctx, sub, (ref) => planOf(cctx, memo, ref));
+  if (closing) await recordClosingUsage(cctx, [{ sub, planId: sub.plan_id, closing }]);
+  await late?.record();
   if (sub.cancel_at_period_end) {
     await subscriptions.transition(cctx, sub, 'cancelled', 'Cancelled at the end of the period');
-    if (closing) await invoiceFinalPeriod(cctx, memo, sub, closing);
+    if (closing) await invoiceFinalPeriod(cctx, memo, sub, closing, late?.lines ?? []);
     return true;
   }
   const scheduled = subscriptions.scheduledChangeOf(sub);
@@ -157,10 +161,6 @@ export async function renewLocked(
   const plan = await planOf(cctx, memo, subscriptionPlan(sub));
   const rule = subscriptions.periodRuleOf(sub, plan.entry.plan.billing_interval);
   const period = subscriptions.periodContaining(rule, periodEnd);
-  // Usage counted after an earlier period's invoice: adjusted here, before the period moves on.
-  const late = await lateUsageAdjustments(cctx, sub, (ref) => planOf(cctx, memo, ref));
-  if (closing) await recordClosingUsage(cctx, [{ sub, planId: locked.plan_id, closing }]);
-  await late?.record();
   sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
   const tax = await taxOf(cctx, memo, customer);
   const lines = [...renewalLines(plan, period, periodEnd, tax, closing), ...(late?.lines ?? [])];
@@ -187,17 +187,19 @@ async function invoiceFinalPeriod(
   memo: RunMemo,
   sub: SubscriptionRow,
   closing: billing.ClosingPeriod,
+  adjustments: readonly billing.ChargeLine[],
 ) {
   const { customer } = ctx;
   const issuerId = sub.plan_issuer_id;
   const tax = await taxOf(ctx, memo, customer);
-  const { lines } = billing.rateRenewal({
+  const rated = billing.rateRenewal({
     plan: closing.plan,
     period: closing.period,
     tax,
     closing,
     final: true,
   });
+  const lines = [...rated.lines, ...adjustments];
   if (lines.length === 0) return;
   const draft = await invoicing.createDraft(
     ctx,

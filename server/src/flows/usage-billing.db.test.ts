@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Ctx, silentLogger } from '../context.js';
 import { usageInAdvanceJob } from '../jobs/usage-billing.js';
-import { type Person, type TestApi, testApi } from '../testing/api.js';
+import type { TestApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
-import { createMetrics, ingestKeyOf } from '../testing/metering.js';
+import { losAngelesCustomer, meteredIssuer } from '../testing/metering.js';
 import { systemClock } from '../time/index.js';
 
 /**
@@ -13,17 +13,6 @@ import { systemClock } from '../time/index.js';
  * renewal bills nothing more of it; usage of a month already invoiced is adjusted on the next one.
  * The same events sent at once, and again, bill once: invoices, lines and ledger entries counted.
  */
-
-const losAngeles = {
-  name: 'Advance Inc.',
-  email: 'billing@advance.example',
-  address_line1: '1 Market St',
-  city: 'San Francisco',
-  state: 'CA',
-  postal_code: '94105',
-  country: 'US',
-  time_zone: 'America/Los_Angeles',
-};
 
 interface Line {
   kind: string;
@@ -41,26 +30,18 @@ interface Invoice {
 
 describe.each(engines())('usage billed in advance and late on %s', (engine) => {
   let api: TestApi;
-  let operator: Person;
   let ingestKey: { apiKey: string };
   let planId: string;
 
   beforeAll(async () => {
-    api = await testApi(engine);
-    operator = await api.signUpOperator();
-    await createMetrics(api, operator, [
-      { code: 'api_calls', name: 'API calls', unit: 'call', aggregation: 'sum', property: 'calls' },
-      { code: 'runs', name: 'Runs', unit: 'run', aggregation: 'count' },
-    ]);
-    const plan = await api.call({
-      method: 'POST',
-      url: '/v1/operator/plans',
-      as: operator,
-      body: {
-        code: 'advance',
+    ({ api, ingestKey, planId } = await meteredIssuer(
+      engine,
+      [
+        { code: 'api_calls', name: 'API calls', unit: 'call', aggregation: 'sum', property: 'calls' },
+        { code: 'runs', name: 'Runs', unit: 'run', aggregation: 'count' },
+      ],
+      {
         name: 'Advance',
-        currency: 'USD',
-        interval: 'month',
         base_price: 1000,
         charges: [
           {
@@ -78,10 +59,7 @@ describe.each(engines())('usage billed in advance and late on %s', (engine) => {
           { metric: 'runs', price: { model: 'per_unit', unit_price: '0.1' } },
         ],
       },
-    });
-    expect(plan.statusCode, plan.body).toBe(201);
-    planId = plan.json().id;
-    ingestKey = await ingestKeyOf(api, operator);
+    ));
   });
   afterAll(() => api.close());
 
@@ -106,7 +84,7 @@ describe.each(engines())('usage billed in advance and late on %s', (engine) => {
     });
 
   async function subscribed(email: string) {
-    const customer = await customerOnTestClock(api, { ...losAngeles, email }, '2027-03-01T17:00:00Z');
+    const customer = await customerOnTestClock(api, { ...losAngelesCustomer, email }, '2027-03-01T17:00:00Z');
     await checkoutWithCard(api, customer, { plan_id: planId });
     const sub = (await customer.call('GET', '/v1/subscriptions')).json().data[0];
     const invoices = async (): Promise<Invoice[]> => {
@@ -129,7 +107,7 @@ describe.each(engines())('usage billed in advance and late on %s', (engine) => {
     lines.filter((l) => l.kind === kind).map((l) => [l.description, l.amount]);
 
   it('bills each batch in advance by tiers, nothing more at the renewal, and late usage once on the next invoice', async () => {
-    const { orgId, sub, advance, invoices, event } = await subscribed('one@advance.example');
+    const { orgId, sub, call, advance, invoices, event } = await subscribed('one@advance.example');
 
     // 60 calls, none billed before: 60 × 0.10 = 6.00. Billed by the billing run's sweep.
     await send([event('a1', 'api_calls', '2027-03-02T10:00:00Z', { calls: 60 })]);
@@ -187,6 +165,14 @@ describe.each(engines())('usage billed in advance and late on %s', (engine) => {
     expect(march.json().total).toBe('20');
 
     // May's invoice: its fee, April's 3 runs (0.30), and March's 5 late runs: 20 × 0.10 − 1.50 = 0.50.
+    // The upcoming invoice shows the adjustment before it is made; the calls are not on it.
+    const upcoming = await call('GET', `/v1/invoices/upcoming?subscription=${sub.id}`);
+    expect(upcoming.statusCode, upcoming.body).toBe(200);
+    expect(amounts(upcoming.json().lines, 'adjustment')).toEqual([
+      ['Usage counted late for the period from 2027-03-01: Runs', 50],
+    ]);
+    expect(amounts(upcoming.json().lines, 'usage')).toEqual([['Runs', 30]]);
+    expect(upcoming.json().subtotal).toBe(1000 + 30 + 50);
     await advance('2027-05-01T12:00:00Z');
     const may = (await invoices()).find(
       (i) => i.billing_reason === 'subscription_cycle' && i.lines.some((l) => l.kind === 'adjustment'),

@@ -2,24 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock, publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
-import { createMetrics, ingestKeyOf } from '../testing/metering.js';
+import { createMetrics, ingestKeyOf, losAngelesCustomer as losAngeles } from '../testing/metering.js';
 
 /**
  * Usage on invoices (C24), worked out by hand: events sent through the API during a month on a test
  * clock, shown on the upcoming invoice as they arrive, then billed in arrears on the renewal invoice
  * by the plan's charges (a rate card by region, included units, graduated tiers on a peak).
  */
-
-const losAngeles = {
-  name: 'Usage Inc.',
-  email: 'billing@usage.example',
-  address_line1: '1 Market St',
-  city: 'San Francisco',
-  state: 'CA',
-  postal_code: '94105',
-  country: 'US',
-  time_zone: 'America/Los_Angeles',
-};
 
 describe.each(engines())('usage billed on %s', (engine) => {
   let api: TestApi;
