@@ -106,7 +106,7 @@ describe.each(engines())('usage billed in advance and late on %s', (engine) => {
   const amounts = (lines: Line[], kind: string) =>
     lines.filter((l) => l.kind === kind).map((l) => [l.description, l.amount]);
 
-  it('bills each batch in advance by tiers, nothing more at the renewal, and late usage once on the next invoice', async () => {
+  it('R29: each batch is billed in advance by tiers, and not again at the renewal; R30: late usage is adjusted once on the next invoice', async () => {
     const { orgId, sub, call, advance, invoices, event } = await subscribed('one@advance.example');
 
     // 60 calls, none billed before: 60 × 0.10 = 6.00. Billed by the billing run's sweep.
@@ -200,7 +200,7 @@ describe.each(engines())('usage billed in advance and late on %s', (engine) => {
     expect(adjustments.map((a) => a.amount)).toEqual([50n]);
   });
 
-  it('bills the same events sent at once, and again, exactly once', async () => {
+  it('R29: the same events sent at once, and again, are billed once; R30: and adjusted once when late', async () => {
     const { orgId, sub, advance, invoices, event } = await subscribed('two@advance.example');
     const batch = [
       event('c1', 'api_calls', '2027-03-03T10:00:00Z', { calls: 150 }),

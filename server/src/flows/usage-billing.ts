@@ -146,14 +146,17 @@ async function billedRows(
     .execute() as Promise<BilledRow[]>;
 }
 
+/** What a period's charge has been billed, as written. */
+type BilledRecord = Omit<UsageBilledTable, 'groups' | 'updated_at' | 'period_start' | 'period_end'> & {
+  period_start: Date;
+  period_end: Date;
+  groups: BilledUsageGroup[];
+};
+
 /** Writes what a period's charge has now been billed (the whole of it, replacing the record). */
 async function recordBilled(
   ctx: Ctx,
-  rows: readonly (Omit<UsageBilledTable, 'groups' | 'updated_at' | 'period_start' | 'period_end'> & {
-    period_start: Date;
-    period_end: Date;
-    groups: BilledUsageGroup[];
-  })[],
+  rows: readonly BilledRecord[],
   onConflict: 'replace' | 'keep',
 ): Promise<void> {
   if (rows.length === 0) return;
@@ -303,7 +306,7 @@ export async function billUsageInAdvance(
     if (charges.length === 0) return null;
     const now = tx.clock.now();
     const lines: billing.ChargeLine[] = [];
-    const records: Parameters<typeof recordBilled>[1][number][] = [];
+    const records: BilledRecord[] = [];
     for (const span of periodsSince(sub, plan, hints.since)) {
       const { period, from } = span;
       const usage = await chargeTotals(tx, charges, { from: toDate(from), to: toDate(period.endInstant) });
@@ -437,7 +440,7 @@ export async function lateUsageAdjustments(
     endsBy: sub.current_period_start,
   });
   const lines: billing.ChargeLine[] = [];
-  const records: Parameters<typeof recordBilled>[1][number][] = [];
+  const records: BilledRecord[] = [];
   const periods = new Map<number, BilledRow[]>();
   for (const row of rows) {
     const key = row.period_start.getTime();
