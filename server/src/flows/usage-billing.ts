@@ -39,35 +39,39 @@ const BILLED: readonly SubscriptionRow['status'][] = ['active', 'past_due', 'unp
 export const USAGE_IN_ADVANCE_JOB = 'usage.bill_in_advance';
 
 /**
+ * How close to its end a period's usage may be racing its renewal: an ingest that reads the period as
+ * current this close to its end (or after it) may commit after the renewal read the period's usage,
+ * so its events are hinted late too, and the next renewal looks again (and finds no difference when
+ * the renewal saw them). A batch's transaction lasts milliseconds; clocks of processes differ by less.
+ */
+const RENEWAL_RACE_MARGIN = '1 minute';
+
+/**
  * Leaves the hints a batch of counted events calls for, in the ingest's transaction: per live
  * subscription of their customers, `advance` when an event is of a charge paid in advance, `late`
- * when one of a charge in arrears falls before the current period (its invoice is issued). One
- * statement, which writes nothing for usage that neither concerns; a job per subscription with an
- * `advance` hint bills it at once. The subscriptions are held with the weakest lock (key share:
- * concurrent batches do not wait for each other) until the ingest commits.
+ * when one of a charge in arrears falls before the current period (its invoice is issued) or the
+ * period is ending on the customer's clock (its renewal may already have read its usage). One
+ * statement, which takes no lock and writes nothing for usage that neither concerns; a job per
+ * subscription with an `advance` hint bills it at once.
  */
 export async function markUsageToBill(ctx: Ctx, counted: readonly metering.CountedEvent[]): Promise<void> {
   if (counted.length === 0) return;
+  const now = toDate(ctx.clock.now());
   const { rows } = await sql<{ org_id: string; subscription_id: string; kind: HintKind }>`
     with counted as (
       select * from unnest(${counted.map((e) => e.orgId)}::text[], ${counted.map((e) => e.code)}::text[],
         ${counted.map((e) => e.occurredAt)}::timestamptz[]) as e(org_id, code, occurred_at)
     ),
-    -- Locked (in key order, as renewals lock) so a renewal either sees these events or has moved
-    -- the period on before this reads it: an event is then in the period it bills, or hinted late.
-    subs as materialized (
-      select id, org_id, plan_issuer_id, plan_version_id, started_at, current_period_start
-      from subscriptions
-      where org_id in (select org_id from counted) and status in (${sql.join(BILLED)})
-      order by org_id, id
-      for key share
-    ),
     due as (
       select s.org_id, s.id as subscription_id,
         case when coalesce((c.charge->>'pay_in_advance')::boolean, false) then 'advance' else 'late' end as kind,
-        counted.occurred_at, s.current_period_start
+        counted.occurred_at, s.current_period_start, s.current_period_end,
+        coalesce(clock.frozen_time, ${now}::timestamptz) as customer_now
       from counted
-      join subs s on s.org_id = counted.org_id and counted.occurred_at >= s.started_at
+      join subscriptions s on s.org_id = counted.org_id
+        and s.status in (${sql.join(BILLED)}) and counted.occurred_at >= s.started_at
+      join billing_customers customer on customer.org_id = s.org_id
+      left join test_clocks clock on clock.org_id = customer.org_id and clock.id = customer.test_clock_id
       join plan_versions v on v.org_id = s.plan_issuer_id and v.id = s.plan_version_id
       cross join lateral jsonb_array_elements(v.charges) as c(charge)
       where c.charge->>'metric' = counted.code
@@ -75,6 +79,7 @@ export async function markUsageToBill(ctx: Ctx, counted: readonly metering.Count
     insert into usage_billing_due (org_id, subscription_id, kind, since)
     select org_id, subscription_id, kind, min(occurred_at) from due
     where kind = 'advance' or occurred_at < current_period_start
+      or current_period_end <= customer_now + ${RENEWAL_RACE_MARGIN}::interval
     group by org_id, subscription_id, kind
     returning org_id, subscription_id, kind`.execute(ctx.db);
   for (const row of rows) {
@@ -98,13 +103,17 @@ export async function ingestUsage(
 
 type HintKind = 'advance' | 'late';
 
-/** The hints of one kind a subscription has, and the earliest event they name. */
-async function hintsOf(ctx: TenantCtx, subscriptionId: string, kind: HintKind) {
+/**
+ * The hints of one kind a subscription has (those of events before `before`, when given), and the
+ * earliest event they name.
+ */
+async function hintsOf(ctx: TenantCtx, subscriptionId: string, kind: HintKind, before?: Date) {
   const rows = await scoped(ctx)
     .selectFrom('usage_billing_due')
     .select(['seq', 'since'])
     .where('subscription_id', '=', subscriptionId)
     .where('kind', '=', kind)
+    .$if(before !== undefined, (q) => q.where('since', '<', before as Date))
     .execute();
   const [first, ...rest] = rows;
   if (!first) return null;
@@ -405,19 +414,24 @@ export async function billDueUsageInAdvance(ctx: Ctx, scope: BillingScope): Prom
   return invoiced;
 }
 
-/** Subscriptions of a renewal batch with usage counted after its period's invoice. */
+/** Subscriptions of a renewal batch with usage counted after an earlier period's invoice. */
 export async function withLateUsage(ctx: Ctx, subs: readonly SubscriptionRow[]): Promise<Set<string>> {
   if (subs.length === 0) return new Set();
   const rows = await ctx.db
     .selectFrom('usage_billing_due')
-    .select('subscription_id')
-    .distinct()
+    .select(['subscription_id', (eb) => eb.fn.min('since').as('since')])
     .where('kind', '=', 'late')
     .where(
       sql<boolean>`(org_id, subscription_id) in (select * from unnest(${subs.map((s) => s.org_id)}::text[], ${subs.map((s) => s.id)}::text[]))`,
     )
+    .groupBy('subscription_id')
     .execute();
-  return new Set(rows.map((row) => row.subscription_id));
+  const earliest = new Map(rows.map((row) => [row.subscription_id, row.since]));
+  return new Set(
+    subs
+      .filter((sub) => (earliest.get(sub.id) ?? sub.current_period_start) < sub.current_period_start)
+      .map((sub) => sub.id),
+  );
 }
 
 /**
@@ -432,7 +446,8 @@ export async function lateUsageAdjustments(
   sub: SubscriptionRow,
   load: (ref: { issuerId: string; planId: string; versionId: string }) => Promise<PricedPlan>,
 ): Promise<{ lines: billing.ChargeLine[]; record: () => Promise<void> } | null> {
-  const hints = await hintsOf(ctx, sub.id, 'late');
+  // Hints of the period ending now (its usage raced this renewal) wait for the next renewal.
+  const hints = await hintsOf(ctx, sub.id, 'late', sub.current_period_start);
   if (!hints) return null;
   const rows = await billedRows(ctx, sub.id, {
     inAdvance: false,
