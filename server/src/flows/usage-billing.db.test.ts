@@ -249,5 +249,15 @@ describe.each(engines())('usage billed in advance and late on %s', (engine) => {
     expect(marchRuns.reduce((sum, l) => sum + l.amount, 0)).toBe(70);
     expect(marchRuns.length).toBeLessThanOrEqual(2);
     expect(inAdvance(await invoices())).toHaveLength(1);
+
+    // Invoices in advance take their numbers from the issuer's register as every invoice does: gapless.
+    const numbers = (
+      await api.database.db.selectFrom('invoices').select('number').where('number', 'is not', null).execute()
+    )
+      .map((row) => Number(/(\d+)$/.exec(row.number ?? '')?.[1]))
+      .sort((a, b) => a - b);
+    expect(numbers.length).toBeGreaterThan(3);
+    expect(numbers.every(Number.isInteger)).toBe(true);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => (numbers[0] ?? 0) + i));
   });
 });
