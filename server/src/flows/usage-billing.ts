@@ -29,7 +29,7 @@ import { chargeTotals, ledgerAccount, type PricedPlan, pricedPlan } from './subs
  * What was billed is recorded per subscription, period and charge (`usage_billed`), and every bill
  * is the difference from it, written in the transaction that issues the invoice under the
  * subscription's row lock. So a hint read twice, a job run twice or a renewal racing a late event
- * bills nothing twice; a hint lost bills later, never less.
+ * bills nothing twice; hints commit with the events they are about, so none is missing.
  */
 
 /** Subscriptions whose usage is billed: paid for, not in a trial, not ended. */

@@ -13,7 +13,7 @@ import { type Kysely, sql } from 'kysely';
  *   concurrent batches of one customer do not queue on a row) when a batch holds events of a charge
  *   paid in advance (`advance`: billed at once) or events of a period already invoiced (`late`:
  *   adjusted on the next invoice). `since` is the earliest such event. Whoever bills deletes the hints
- *   it read; a lost or extra hint changes no amount, only when the difference is looked at.
+ *   it read; an extra hint changes no amount, it only has the difference looked at once more.
  * - Invoices get the reason `usage_in_advance`.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
