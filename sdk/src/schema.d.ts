@@ -3970,6 +3970,7 @@ export interface operations {
                                             per_transaction_max_amount: string | null;
                                         };
                                     }[];
+                                    pay_in_advance: boolean;
                                 }[];
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
@@ -4234,6 +4235,8 @@ export interface operations {
                                 per_transaction_max_amount?: string | null;
                             };
                         }[];
+                        /** @description Billed as usage arrives, for what it adds to the period so far (an invoice per batch of events), rather than when the period ends */
+                        pay_in_advance?: boolean;
                     }[];
                 };
             };
@@ -4424,6 +4427,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -4660,6 +4664,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -4889,6 +4894,8 @@ export interface operations {
                                 per_transaction_max_amount?: string | null;
                             };
                         }[];
+                        /** @description Billed as usage arrives, for what it adds to the period so far (an invoice per batch of events), rather than when the period ends */
+                        pay_in_advance?: boolean;
                     }[];
                 };
             };
@@ -5079,6 +5086,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -5319,6 +5327,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -5559,6 +5568,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -5781,6 +5791,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -6432,6 +6443,7 @@ export interface operations {
                                             per_transaction_max_amount: string | null;
                                         };
                                     }[];
+                                    pay_in_advance: boolean;
                                 }[];
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
@@ -6662,6 +6674,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -6922,6 +6935,7 @@ export interface operations {
                                             per_transaction_max_amount: string | null;
                                         };
                                     }[];
+                                    pay_in_advance: boolean;
                                 }[];
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
@@ -7451,6 +7465,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -9053,6 +9068,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -9342,6 +9358,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -9612,6 +9629,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -9882,6 +9900,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -10152,6 +10171,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -10527,6 +10547,7 @@ export interface operations {
                                             per_transaction_max_amount: string | null;
                                         };
                                     }[];
+                                    pay_in_advance: boolean;
                                 }[];
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
@@ -10550,7 +10571,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "draft" | "open" | "paid" | "void" | "uncollectible";
                             /** @enum {string} */
-                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                             subscription_id: string | null;
                             customer_id: string;
                             currency: string;
@@ -10865,6 +10886,7 @@ export interface operations {
                                         per_transaction_max_amount: string | null;
                                     };
                                 }[];
+                                pay_in_advance: boolean;
                             }[];
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
@@ -10993,7 +11015,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "draft" | "open" | "paid" | "void" | "uncollectible";
                             /** @enum {string} */
-                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                             subscription_id: string | null;
                             customer_id: string;
                             currency: string;
@@ -11165,7 +11187,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "open" | "paid" | "void" | "uncollectible";
                         /** @enum {string} */
-                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                         subscription_id: string | null;
                         customer_id: string;
                         currency: string;
@@ -11346,7 +11368,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "open" | "paid" | "void" | "uncollectible";
                         /** @enum {string} */
-                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                         subscription_id: string | null;
                         customer_id: string;
                         currency: string;
@@ -11475,7 +11497,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "draft" | "open" | "paid" | "void" | "uncollectible";
                             /** @enum {string} */
-                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                            billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                             subscription_id: string | null;
                             customer_id: string;
                             currency: string;
@@ -11596,7 +11618,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "open" | "paid" | "void" | "uncollectible";
                         /** @enum {string} */
-                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                         subscription_id: string | null;
                         customer_id: string;
                         currency: string;
@@ -11716,7 +11738,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "open" | "paid" | "void" | "uncollectible";
                         /** @enum {string} */
-                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "manual";
+                        billing_reason: "subscription_create" | "subscription_cycle" | "subscription_update" | "usage_in_advance" | "manual";
                         subscription_id: string | null;
                         customer_id: string;
                         currency: string;

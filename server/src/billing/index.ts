@@ -25,6 +25,7 @@ export {
   priceQuantity,
   priceRatedCharge,
   type RatedCharge,
+  subtractQuantities,
   type TierBreakdown,
   type UsageGroup,
   validateChargePrice,

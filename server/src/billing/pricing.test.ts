@@ -7,6 +7,7 @@ import {
   priceQuantity,
   priceRatedCharge,
   type RatedCharge,
+  subtractQuantities,
   validateChargePrice,
   validateRatedCharge,
   volumeCliffs,
@@ -497,5 +498,15 @@ describe('percentage of transaction values', () => {
   it('accepts 0 and 100 percent, and a minimum equal to the maximum', () => {
     expect(validateChargePrice(percentage('0'), 'USD')).toEqual([]);
     expect(validateChargePrice(percentage('100.0000', { min: '1', max: '1' }), 'USD')).toEqual([]);
+  });
+});
+
+describe('quantities billed in advance', () => {
+  it('subtracts exactly, to the shortest decimal, below zero too', () => {
+    // What usage added since the last bill: 640 − 140 = 500; 0.3 − 0.1 = 0.2 (no float drift).
+    expect(subtractQuantities('640', '140')).toBe('500');
+    expect(subtractQuantities('0.3', '0.1')).toBe('0.2');
+    expect(subtractQuantities('1.50', '1.5')).toBe('0');
+    expect(subtractQuantities('2', '2.25')).toBe('-0.25');
   });
 });

@@ -157,6 +157,11 @@ export function addQuantities(a: string, b: string): string {
   return text(plus(exact(a), exact(b)));
 }
 
+/** a − b, exactly (negative when b is larger). */
+export function subtractQuantities(a: string, b: string): string {
+  return text(minus(exact(a), exact(b)));
+}
+
 /** A decimal quantity times a whole number (units × days), exact. */
 export function multiplyQuantity(a: string, by: number): string {
   return text(times(exact(a), { coefficient: BigInt(by), scale: 0 }));

@@ -344,6 +344,16 @@ describe.each(engines())('catalog on %s', (engine) => {
       'charge.aggregation_unfit',
       'charges.0.price.model',
     ],
+    [
+      'a peak billed in advance',
+      {
+        charges: [
+          { metric: 'peak_storage', pay_in_advance: true, price: { model: 'per_unit', unit_price: '1' } },
+        ],
+      },
+      'charge.advance_unfit',
+      'charges.0.pay_in_advance',
+    ],
     ['an unknown fee timing', { fee_timing: 'monthly' }, 'request.invalid', 'fee_timing'],
     ['a negative minimum', { minimum_commitment: -1 }, 'request.invalid', 'minimum_commitment'],
   ])('refuses %s with a 400 and writes nothing', async (_name, change, code, param) => {

@@ -155,6 +155,12 @@ export const chargeSchema = z.strictObject({
     .max(500)
     .default([])
     .describe('Rate card: the price for one combination of dimension values; other groups use `price`'),
+  pay_in_advance: z
+    .boolean()
+    .optional()
+    .describe(
+      'Billed as usage arrives, for what it adds to the period so far (an invoice per batch of events), rather than when the period ends',
+    ),
 });
 
 export type LimitInput = z.infer<typeof limitSchema>;
@@ -272,6 +278,7 @@ export const planChargeObject = z.object({
   included_quantity: z.string(),
   dimensions: z.array(z.string()),
   rates: z.array(z.object({ dimensions: z.record(z.string(), z.string()), price: chargePriceSchema })),
+  pay_in_advance: z.boolean(),
 });
 
 export const planVersionObject = z.object({

@@ -26,6 +26,9 @@ export interface CatalogTerms {
 /** Aggregations that add up across groups of events: the sum over groups is the whole. */
 const additive: ReadonlySet<Aggregation> = new Set(['count', 'sum', 'time_weighted_sum']);
 
+/** Aggregations where each event adds to the period's usage, so it can be billed as it arrives (as Lago allows). */
+const billedPerEvent: ReadonlySet<Aggregation> = new Set(['count', 'sum', 'unique_count']);
+
 /**
  * Why a pricing model or a rate card cannot price a metric, or undefined when it can.
  * - A package price sells usage that accumulates over the period, a package at a time; `max` and
@@ -104,6 +107,20 @@ function firstProblem(
         'charge.unknown_dimension',
         `${charge.metric} has no dimension ${unknown}; it has ${metric.dimensions.join(', ') || 'none'}`,
         `charges.${i}.dimensions`,
+      );
+    }
+    if (charge.pay_in_advance && metric.recurring) {
+      return invalid(
+        'charge.advance_unfit',
+        'A recurring metric is billed by the days each unit is held, when the period ends: bill it in arrears',
+        `charges.${i}.pay_in_advance`,
+      );
+    }
+    if (charge.pay_in_advance && !billedPerEvent.has(metric.aggregation)) {
+      return invalid(
+        'charge.advance_unfit',
+        `Usage aggregated by ${metric.aggregation} is a level, not an amount each event adds: bill it in arrears`,
+        `charges.${i}.pay_in_advance`,
       );
     }
     const reason = unfitReason(charge.price.model, metric, charge.dimensions.length > 0);

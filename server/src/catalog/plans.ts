@@ -477,6 +477,7 @@ export function presentVersion(version: PlanVersionRow, names: CatalogNames): Pl
       const metric = names.metrics.get(charge.metric);
       return {
         ...charge,
+        pay_in_advance: charge.pay_in_advance ?? false,
         name: metric?.name ?? charge.metric,
         unit: metric?.unit ?? '',
         aggregation: metric?.aggregation ?? 'sum',

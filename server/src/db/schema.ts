@@ -320,7 +320,12 @@ export interface TaxRatesTable {
 }
 
 export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';
-export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'manual';
+export type BillingReason =
+  | 'subscription_create'
+  | 'subscription_cycle'
+  | 'subscription_update'
+  | 'usage_in_advance'
+  | 'manual';
 
 export interface InvoicesTable {
   org_id: string;
@@ -703,6 +708,39 @@ export interface EntitlementCountersTable {
   updated_at: Timestamp;
 }
 
+/** What a subscription was billed for one charge's usage in one period, per group of its dimensions. */
+export interface BilledUsageGroup {
+  dimensions: Record<string, string>;
+  /** A decimal string. */
+  quantity: string;
+  /** Minor units, as a string (JSON has no bigint). */
+  amount: string;
+}
+
+export interface UsageBilledTable {
+  org_id: string;
+  subscription_id: string;
+  /** When the subscription began to be billed in the period (its start, or later for a first one). */
+  period_start: Timestamp;
+  metric: string;
+  period_end: Timestamp;
+  /** The plan and version the period was billed on. */
+  plan_id: string;
+  plan_version_id: string;
+  pay_in_advance: boolean;
+  groups: Json<BilledUsageGroup[]>;
+  updated_at: Timestamp;
+}
+
+/** A hint that a subscription has usage to bill now (`advance`) or to adjust at its next invoice (`late`). */
+export interface UsageBillingDueTable {
+  org_id: string;
+  subscription_id: string;
+  kind: 'advance' | 'late';
+  since: Timestamp;
+  seq: ColumnType<bigint, never, never>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -751,6 +789,8 @@ export interface Database {
   usage_rollups: UsageRollupsTable;
   usage_unique_values: UsageUniqueValuesTable;
   entitlement_counters: EntitlementCountersTable;
+  usage_billed: UsageBilledTable;
+  usage_billing_due: UsageBillingDueTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -12,6 +12,7 @@ import { settleExpiredCheckouts } from './checkout.js';
 import { collectInvoices } from './collections.js';
 import { refundConflictingPayments } from './plan-conflicts.js';
 import { type RenewalPass, RunMemo, renewDue, renewLocked } from './renewals.js';
+import { billDueUsageInAdvance } from './usage-billing.js';
 
 export { RunMemo };
 
@@ -63,6 +64,8 @@ export async function runBilling(
   await refundConflictingPayments(ctx, deps.gateways, within);
   // Credit held by checkouts that expired goes back to the balance before renewals spend it.
   await settleExpiredCheckouts(ctx, deps.gateways, within);
+  // Usage paid in advance that its job has not billed yet (lost in a crash, or still queued).
+  await billDueUsageInAdvance(ctx, within);
   for (;;) {
     const before = report.renewed + report.charged + report.failed + report.closed;
     const now = toDate(ctx.clock.now());

@@ -10,6 +10,7 @@ import { type CustomerCtx, customerContextWith, type TenantCtx } from '../tenant
 import { type BillingInterval, type BillingPeriod, fromDate, toDate } from '../time/index.js';
 import { type BatchInvoice, issueInvoice, issueInvoices } from './invoice-ledger.js';
 import { closingPeriodOf, ledgerAccount, type PricedPlan, pricedPlan } from './subscription-billing.js';
+import { lateUsageAdjustments, recordClosingUsage, withLateUsage } from './usage-billing.js';
 
 /**
  * Renewals (C18): a subscription whose period ended moves to the next period and is invoiced for it.
@@ -137,9 +138,13 @@ export async function renewLocked(
   }
   // What the period that ended owes at its end (a fee in arrears, a minimum), on its own plan.
   const closing = await closingPeriodOf(cctx, sub, (ref) => planOf(cctx, memo, ref));
+  // Usage counted after an earlier period's invoice: adjusted on this one, before the period moves on.
+  const late = await lateUsageAdjustments(cctx, sub, (ref) => planOf(cctx, memo, ref));
+  if (closing) await recordClosingUsage(cctx, [{ sub, planId: sub.plan_id, closing }]);
+  await late?.record();
   if (sub.cancel_at_period_end) {
     await subscriptions.transition(cctx, sub, 'cancelled', 'Cancelled at the end of the period');
-    if (closing) await invoiceFinalPeriod(cctx, memo, sub, closing);
+    if (closing) await invoiceFinalPeriod(cctx, memo, sub, closing, late?.lines ?? []);
     return true;
   }
   const scheduled = subscriptions.scheduledChangeOf(sub);
@@ -158,7 +163,7 @@ export async function renewLocked(
   const period = subscriptions.periodContaining(rule, periodEnd);
   sub = await subscriptions.advancePeriod(cctx, sub, { start: periodEnd, end: period.endInstant });
   const tax = await taxOf(cctx, memo, customer);
-  const lines = renewalLines(plan, period, periodEnd, tax, closing);
+  const lines = [...renewalLines(plan, period, periodEnd, tax, closing), ...(late?.lines ?? [])];
   if (lines.length === 0) return true;
   const draft = await invoicing.createDraft(
     cctx,
@@ -182,17 +187,19 @@ async function invoiceFinalPeriod(
   memo: RunMemo,
   sub: SubscriptionRow,
   closing: billing.ClosingPeriod,
+  adjustments: readonly billing.ChargeLine[],
 ) {
   const { customer } = ctx;
   const issuerId = sub.plan_issuer_id;
   const tax = await taxOf(ctx, memo, customer);
-  const { lines } = billing.rateRenewal({
+  const rated = billing.rateRenewal({
     plan: closing.plan,
     period: closing.period,
     tax,
     closing,
     final: true,
   });
+  const lines = [...rated.lines, ...adjustments];
   if (lines.length === 0) return;
   const draft = await invoicing.createDraft(
     ctx,
@@ -218,6 +225,7 @@ async function invoiceFinalPeriod(
 interface PlainRenewal {
   sub: SubscriptionRow;
   customer: BillingCustomerRow;
+  closing: billing.ClosingPeriod | undefined;
   at: Temporal.Instant;
   period: { start: Temporal.Instant; end: Temporal.Instant };
   invoice: BatchInvoice | null;
@@ -265,6 +273,8 @@ export async function renewBatch(
     const contexts = await customerContextsOf(tx, customerRows);
     // A customer with credit has it spent on the invoice as it is finalized, one at a time (rare).
     const withCredit = await customers.orgsWithCredit(tx, [...customerOf.keys()]);
+    // Usage counted after an earlier period's invoice is adjusted one at a time too (rare).
+    const late = await withLateUsage(tx, locked);
 
     // Subscriptions that share a zone, a rule and a period end share their next period: computed once.
     const periods = new Map<string, BillingPeriod>();
@@ -303,7 +313,8 @@ export async function renewBatch(
         sub.pending_change_timing === 'period_end' ||
         sub.status === 'trialing' ||
         customer.test_clock_id !== null ||
-        withCredit.has(sub.org_id)
+        withCredit.has(sub.org_id) ||
+        late.has(sub.id)
       ) {
         oneByOne.push(sub);
         continue;
@@ -316,6 +327,7 @@ export async function renewBatch(
       plain.push({
         sub,
         customer,
+        closing,
         at,
         period: { start: periodEnd, end: period.endInstant },
         invoice:
@@ -342,9 +354,14 @@ export async function renewBatch(
       plain.flatMap((r) => (r.invoice ? [r.invoice] : [])),
     );
     const later = new Set(deferred.map((d) => d.draft.subscriptionId));
+    const done = plain.filter((r) => !later.has(r.sub.id));
     await subscriptions.advancePeriods(
       tx,
-      plain.filter((r) => !later.has(r.sub.id)).map((r) => ({ row: r.sub, period: r.period })),
+      done.map((r) => ({ row: r.sub, period: r.period })),
+    );
+    await recordClosingUsage(
+      tx,
+      done.flatMap(({ sub, closing }) => (closing ? [{ sub, planId: sub.plan_id, closing }] : [])),
     );
     renewed += plain.length - later.size;
     for (const r of plain) if (later.has(r.sub.id)) oneByOne.push(r.sub);

@@ -11,6 +11,7 @@ import * as subscriptions from '../subscriptions/index.js';
 import { type CustomerCtx, customerContext, type TenantCtx } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
 import { applyPayment, applyReservedCredit, issueInvoice } from './invoice-ledger.js';
+import { lateUsageAdjustments } from './usage-billing.js';
 
 /**
  * What starting, renewing and changing a subscription bills: the pieces the checkout, the billing run
@@ -301,13 +302,25 @@ export async function usageOfCharges(
   charges: readonly billing.PlanCharge[],
   span: metering.Span,
 ): Promise<billing.UsageTotal[]> {
-  const inArrears = charges.filter((charge) => !charge.payInAdvance);
-  if (inArrears.length === 0) return [];
+  return chargeTotals(
+    ctx,
+    charges.filter((charge) => !charge.payInAdvance),
+    span,
+  );
+}
+
+/** The usage totals of `charges` over `span`, whenever they are billed (flows/usage-billing.ts). */
+export async function chargeTotals(
+  ctx: TenantCtx,
+  charges: readonly billing.PlanCharge[],
+  span: metering.Span,
+): Promise<billing.UsageTotal[]> {
+  if (charges.length === 0) return [];
   const metrics = await metering.metricsByCode(ctx);
   return metering.periodTotals(
     ctx,
     ctx.tenant.orgId,
-    inArrears.flatMap((charge) => {
+    charges.flatMap((charge) => {
       const metric = metrics.get(charge.metric);
       // A percentage bounds each transaction's fee: its charge is priced from the events' values.
       const events = charge.price.model === 'percentage';
@@ -368,6 +381,8 @@ export function upcomingRenewal(
   /** The current period's usage so far, priced by its charges in arrears, and its metrics' names. */
   usage: readonly billing.UsageTotal[] = [],
   metricNames: ReadonlyMap<string, string> = new Map(),
+  /** Adjustments for usage counted after an earlier period's invoice (flows/usage-billing.ts). */
+  adjustments: readonly billing.ChargeLine[] = [],
 ): UpcomingInvoice | null {
   if (!subscriptions.RENEWABLE.includes(sub.status)) return null;
   const terms = billing.planTerms(renewsOn.plan, renewsOn.version, metricNames);
@@ -383,7 +398,7 @@ export function upcomingRenewal(
     billing.planTerms(current.plan, current.version, metricNames),
     usage,
   );
-  const { lines, totals } = billing.rateRenewal({
+  const renewal = billing.rateRenewal({
     plan: terms,
     period,
     tax,
@@ -391,6 +406,14 @@ export function upcomingRenewal(
     final: sub.cancel_at_period_end,
     from: at,
   });
+  const lines = [...renewal.lines, ...adjustments];
+  const totals =
+    adjustments.length === 0
+      ? renewal.totals
+      : billing.invoiceTotals(
+          lines.map((line) => line.amount),
+          tax,
+        );
   if (lines.length === 0 && sub.cancel_at_period_end) return null;
   return {
     at,
@@ -421,5 +444,6 @@ export async function upcomingInvoice(
     to: sub.current_period_end,
   });
   const names = new Map(current.price.charges.map((charge) => [charge.metric, charge.metricName]));
-  return upcomingRenewal(sub, current.entry, renewsOn.entry, tax, usage, names);
+  const late = await lateUsageAdjustments(ctx, sub, (ref) => pricedPlan(ctx, ref));
+  return upcomingRenewal(sub, current.entry, renewsOn.entry, tax, usage, names, late?.lines);
 }

@@ -7,6 +7,7 @@ export {
   releaseEntitlement,
 } from './entitlements.js';
 export {
+  type CountedEvent,
   type EventCustomer,
   type IngestResult,
   ingestEvents,

@@ -30,6 +30,13 @@ export interface IngestResult {
   errors: EventError[];
 }
 
+/** An event this batch counted (not a duplicate): what billing looks at once the batch is written. */
+export interface CountedEvent {
+  orgId: string;
+  code: string;
+  occurredAt: string;
+}
+
 /** A valid event, ready to write: the customer resolved, its value and group read from its properties. */
 interface ReadyEvent {
   index: number;
@@ -156,7 +163,10 @@ function prepare(
  * Takes a batch of events sent by the issuer of `ctx`: each checked, the valid ones written once.
  * The customers and metrics the batch names are read together, before the one write.
  */
-export async function ingestEvents(ctx: TenantCtx, events: readonly unknown[]): Promise<IngestResult> {
+export async function ingestEvents(
+  ctx: TenantCtx,
+  events: readonly unknown[],
+): Promise<IngestResult & { counted: CountedEvent[] }> {
   const now = toDate(ctx.clock.now());
   const field = (name: 'customer' | 'code') =>
     events.flatMap((raw) => {
@@ -184,7 +194,7 @@ export async function ingestEvents(ctx: TenantCtx, events: readonly unknown[]): 
       ready.push(prepared);
     }
   }
-  if (ready.length === 0) return { accepted: 0, duplicates, errors };
+  if (ready.length === 0) return { accepted: 0, duplicates, errors, counted: [] };
   const column = <T>(pick: (event: ReadyEvent) => T) => ready.map(pick);
   // One statement: each CTE sees the ids this statement claimed, so the events, their rollups and
   // unique values are written for new events only.
@@ -228,11 +238,13 @@ export async function ingestEvents(ctx: TenantCtx, events: readonly unknown[]): 
     )
     select event_id from fresh`.execute(ctx.db);
   const fresh = new Set(rows.map((row) => row.event_id));
+  const counted: CountedEvent[] = [];
   for (const event of ready) {
     if (!fresh.has(event.eventId)) duplicates.push({ index: event.index, event_id: event.eventId });
+    else counted.push({ orgId: event.orgId, code: event.code, occurredAt: event.occurredAt });
   }
   duplicates.sort((a, b) => a.index - b.index);
-  return { accepted: fresh.size, duplicates, errors };
+  return { accepted: fresh.size, duplicates, errors, counted };
 }
 
 /** The issuer's metrics by code: all of them, or those of `codes`. */

@@ -7,7 +7,7 @@ import {
   publishPlans,
 } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
-import { createMetrics, ingestKeyOf } from '../testing/metering.js';
+import { createMetrics, ingestKeyOf, losAngelesCustomer as losAngeles } from '../testing/metering.js';
 
 /**
  * Usage on invoices (C24), worked out by hand: events sent through the API during a month on a test
@@ -16,17 +16,6 @@ import { createMetrics, ingestKeyOf } from '../testing/metering.js';
  * percentage of each payment, bounded per payment; seats and licences held by the day, carried
  * into the next month without new events).
  */
-
-const losAngeles = {
-  name: 'Usage Inc.',
-  email: 'billing@usage.example',
-  address_line1: '1 Market St',
-  city: 'San Francisco',
-  state: 'CA',
-  postal_code: '94105',
-  country: 'US',
-  time_zone: 'America/Los_Angeles',
-};
 
 describe.each(engines())('usage billed on %s', (engine) => {
   let api: TestApi;

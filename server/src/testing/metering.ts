@@ -1,4 +1,6 @@
-import type { Person, TestApi } from './api.js';
+import { type Person, type TestApi, testApi } from './api.js';
+import { publishPlans } from './billing.js';
+import type { Engine } from './databases.js';
 
 /**
  * Metering's setup for tests, through the API as an operator and a customer would do it: the
@@ -65,4 +67,32 @@ export async function meteredCustomer(
   });
   if (customer.statusCode !== 201) throw new Error(`no billing customer: ${customer.body}`);
   return { owner, orgId };
+}
+
+/** A billing customer in Los Angeles, for a customer on a test clock whose usage is billed. */
+export const losAngelesCustomer = {
+  name: 'Usage Inc.',
+  email: 'billing@usage.example',
+  address_line1: '1 Market St',
+  city: 'San Francisco',
+  state: 'CA',
+  postal_code: '94105',
+  country: 'US',
+  time_zone: 'America/Los_Angeles',
+};
+
+/**
+ * An issuer that meters usage: a fresh API on `engine`, its operator, its metrics, one monthly USD
+ * plan (the body as POST /v1/operator/plans takes it) and the ingest key its backend sends with.
+ */
+export async function meteredIssuer(
+  engine: Engine,
+  metrics: readonly object[],
+  plan: object,
+): Promise<{ api: TestApi; operator: Person; ingestKey: { apiKey: string }; planId: string }> {
+  const api = await testApi(engine);
+  const operator = await api.signUpOperator();
+  await createMetrics(api, operator, metrics);
+  const { metered: planId } = await publishPlans(api, operator, [['metered', plan]]);
+  return { api, operator, ingestKey: await ingestKeyOf(api, operator), planId };
 }

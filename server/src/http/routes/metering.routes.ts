@@ -2,6 +2,7 @@ import type { ChargeInput } from '../../catalog/index.js';
 import * as customers from '../../customers/index.js';
 import type { BillingCustomerRow, MetricRow } from '../../db/schema.js';
 import { BillfoldError, forbidden, invalid, notFound } from '../../errors.js';
+import { ingestUsage } from '../../flows/usage-billing.js';
 import * as metering from '../../metering/index.js';
 import { PLATFORM_ORG_ID, platformContext, type TenantCtx, tenantContext } from '../../tenant.js';
 import { defineRoute, type RouteInput } from '../route.js';
@@ -77,7 +78,7 @@ export const meteringRoutes = [
     response: metering.usageEventObject,
     handler: async (input) => {
       const issuer = issuerOf(input as Input);
-      const result = await metering.ingestEvents(issuer, [input.body]);
+      const result = await ingestUsage(issuer, [input.body]);
       const [error] = result.errors;
       if (error)
         throw new BillfoldError(
@@ -108,7 +109,7 @@ export const meteringRoutes = [
     response: metering.usageEventBatchObject,
     handler: async (input) => {
       const issuer = issuerOf(input as Input);
-      const result = await metering.ingestEvents(issuer, input.body.events);
+      const result = await ingestUsage(issuer, input.body.events);
       return { object: 'event_batch' as const, ...result };
     },
   }),
