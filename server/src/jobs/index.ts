@@ -5,6 +5,7 @@ import type { GatewayRegistry } from '../payments/index.js';
 import { billingRunJob } from './billing-run.js';
 import { housekeeping } from './housekeeping.js';
 import type { JobDefinition } from './queue.js';
+import { usageAlertsJob } from './usage-alerts.js';
 
 export { defineJob, enqueue, type JobDefinition, JobRunner, runOnce } from './queue.js';
 
@@ -13,6 +14,7 @@ export const jobs: readonly JobDefinition[] = [
   housekeeping,
   meteringUpkeep,
   testGatewayWebhookDelivery,
+  usageAlertsJob,
   webhookDeliveryJob,
 ];
 

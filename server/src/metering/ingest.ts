@@ -28,6 +28,8 @@ export interface IngestResult {
   accepted: number;
   duplicates: { index: number; event_id: string }[];
   errors: EventError[];
+  /** The organizations whose usage the batch changed: their thresholds are evaluated after commit. */
+  customersCounted: string[];
 }
 
 /** A valid event, ready to write: the customer resolved, its value and group read from its properties. */
@@ -184,7 +186,7 @@ export async function ingestEvents(ctx: TenantCtx, events: readonly unknown[]): 
       ready.push(prepared);
     }
   }
-  if (ready.length === 0) return { accepted: 0, duplicates, errors };
+  if (ready.length === 0) return { accepted: 0, duplicates, errors, customersCounted: [] };
   const column = <T>(pick: (event: ReadyEvent) => T) => ready.map(pick);
   // One statement: each CTE sees the ids this statement claimed, so the events, their rollups and
   // unique values are written for new events only.
@@ -225,6 +227,11 @@ export async function ingestEvents(ctx: TenantCtx, events: readonly unknown[]): 
       select distinct org_id, code, hour, group_values, unique_value from accepted
       where unique_value is not null
       on conflict do nothing
+    ),
+    -- The customers whose thresholds are to be evaluated once this commits (alerts.ts).
+    checks as (
+      insert into usage_alert_checks (org_id, noted_at)
+      select distinct org_id, ${now}::timestamptz from accepted
     )
     select event_id from fresh`.execute(ctx.db);
   const fresh = new Set(rows.map((row) => row.event_id));
@@ -232,7 +239,8 @@ export async function ingestEvents(ctx: TenantCtx, events: readonly unknown[]): 
     if (!fresh.has(event.eventId)) duplicates.push({ index: event.index, event_id: event.eventId });
   }
   duplicates.sort((a, b) => a.index - b.index);
-  return { accepted: fresh.size, duplicates, errors };
+  const customersCounted = [...new Set(ready.filter((e) => fresh.has(e.eventId)).map((e) => e.orgId))];
+  return { accepted: fresh.size, duplicates, errors, customersCounted };
 }
 
 /** The issuer's metrics by code: all of them, or those of `codes`. */
