@@ -103,11 +103,13 @@ export async function thresholdStandings(ctx: TenantCtx): Promise<metering.Thres
  * Evaluates the tenant whose usage changed: takes its checks and settles its thresholds in one
  * transaction. Nothing to take (another evaluation holds them, or took them already): nothing done.
  */
-export async function evaluateUsageAlerts(ctx: TenantCtx): Promise<{ reached: number; resolved: number }> {
+export async function evaluateUsageAlerts(
+  ctx: TenantCtx,
+): Promise<{ evaluated: boolean; reached: number; resolved: number }> {
   return withTransaction(ctx, async (tx) => {
-    if (!(await metering.takeChecks(tx))) return { reached: 0, resolved: 0 };
+    if (!(await metering.takeChecks(tx))) return { evaluated: false, reached: 0, resolved: 0 };
     const told = await metering.settleThresholds(tx, await thresholdStandings(tx));
-    return { reached: told.reached.length, resolved: told.resolved.length };
+    return { evaluated: true, reached: told.reached.length, resolved: told.resolved.length };
   });
 }
 
@@ -115,24 +117,24 @@ export async function evaluateUsageAlerts(ctx: TenantCtx): Promise<{ reached: nu
 const ROUND = 100;
 
 /**
- * Evaluates the organizations waiting, `ROUND` at a time, until none waits or a round leaves some
- * (they failed: logged, and tried again at the next change or minute). Returns how many were evaluated.
+ * Evaluates the organizations waiting, `ROUND` at a time, until none waits or a round evaluates
+ * fewer than it found (they failed: logged, and tried again at the next change or minute; or another
+ * evaluation holds them). Returns how many were evaluated.
  */
 export async function evaluateWaiting(ctx: Ctx): Promise<number> {
   let evaluated = 0;
   for (;;) {
     const waiting = await metering.organizationsToCheck(ctx, ROUND);
-    let failed = 0;
+    let round = 0;
     for (const orgId of waiting) {
       try {
-        await evaluateUsageAlerts(tenantContext(ctx, orgId));
-        evaluated++;
+        if ((await evaluateUsageAlerts(tenantContext(ctx, orgId))).evaluated) round++;
       } catch (error) {
-        failed++;
         ctx.log.error({ err: error, org_id: orgId }, 'usage alerts could not be evaluated');
       }
     }
-    if (waiting.length < ROUND || failed > 0) return evaluated;
+    evaluated += round;
+    if (waiting.length < ROUND || round < waiting.length) return evaluated;
   }
 }
 

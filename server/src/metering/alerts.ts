@@ -187,12 +187,12 @@ export async function deleteAlert(
   return row;
 }
 
-/** This period's crossings of the tenant's thresholds (reached, and maybe resolved since). */
-export async function crossingsSince(ctx: TenantCtx, from: Date): Promise<UsageThresholdCrossingRow[]> {
+/** The crossings of the tenant's periods that have not ended (reached, and maybe resolved since). */
+export async function currentCrossings(ctx: TenantCtx): Promise<UsageThresholdCrossingRow[]> {
   return scoped(ctx)
     .selectFrom('usage_threshold_crossings')
     .selectAll()
-    .where('period_end', '>', from)
+    .where('period_end', '>', toDate(ctx.clock.now()))
     .orderBy('reached_at')
     .orderBy('id')
     .execute();

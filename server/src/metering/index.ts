@@ -4,7 +4,7 @@ export {
   type CreateUsageAlertInput,
   createAlert,
   createUsageAlertBody,
-  crossingsSince,
+  currentCrossings,
   deleteAlert,
   LIMIT_PERCENTS,
   noteUsageChanged,

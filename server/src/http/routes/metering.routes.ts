@@ -7,7 +7,6 @@ import { BillfoldError, forbidden, invalid, notFound } from '../../errors.js';
 import * as metering from '../../metering/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
 import { PLATFORM_ORG_ID, platformContext, type TenantCtx, tenantContext } from '../../tenant.js';
-import { toDate } from '../../time/index.js';
 import { defineRoute, type RouteInput } from '../route.js';
 
 /**
@@ -274,7 +273,7 @@ export const meteringRoutes = [
     response: listOf(metering.usageThresholdObject),
     handler: async (input) => {
       const { tenant } = await customerOf(input as Input, input.query.customer);
-      const crossings = await metering.crossingsSince(tenant, toDate(tenant.clock.now()));
+      const crossings = await metering.currentCrossings(tenant);
       return { object: 'list' as const, data: crossings.map(metering.presentCrossing), has_more: false };
     },
   }),
