@@ -12814,6 +12814,7 @@ export interface operations {
                     /** @default  */
                     description?: string;
                     /**
+                     * @description What to send: event types (subscription.created, subscription.updated, subscription.cancelled, invoice.finalized, invoice.paid, invoice.payment_failed, invoice.voided, invoice.marked_uncollectible, payment.succeeded, payment.failed, payment.requires_action, payment.processing, payment.refunded, usage.threshold_reached, usage.threshold_resolved), families (usage.*) or * for all
                      * @default [
                      *       "*"
                      *     ]
