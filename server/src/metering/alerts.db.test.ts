@@ -13,7 +13,7 @@ import * as metering from './index.js';
  * Usage alerts through the API: the plan's 80% and 100% of each limit and a customer's own
  * thresholds (units of a metric, the upcoming invoice's amount), each told once per period as a
  * webhook event soon after the usage that crossed it commits, resolved once when units are given
- * back; concurrent consumes and evaluations crossing one threshold tell it once; a change whose
+ * back; concurrent batches, consumes and evaluations crossing one threshold tell it once; a change whose
  * evaluation never ran (a crash after the commit) is found by the minutely job.
  */
 
@@ -227,6 +227,21 @@ describe.each(engines())('usage alerts on %s', (engine) => {
     await entitlement('consume', orgId, 15);
     await api.app.usageAlerts.idle();
     expect(await told(orgId)).toHaveLength(4);
+  });
+
+  it('tells each threshold once when 20 concurrent batches cross 80% and 100% together', async () => {
+    const { orgId } = await meteredCustomer(api, 'Batches');
+    // The process's evaluator wakes after each batch; the minutely job's evaluations race it.
+    await Promise.all([
+      ...Array.from({ length: 20 }, () => sendRuns(orgId, 6)),
+      ...Array.from({ length: 5 }, () => evaluateWaiting(jobCtx())),
+    ]);
+    await api.app.usageAlerts.idle();
+    await evaluateWaiting(jobCtx());
+    expect((await told(orgId)).map((e) => [e.type, e.object.percent])).toEqual([
+      ['usage.threshold_reached', 80],
+      ['usage.threshold_reached', 100],
+    ]);
   });
 
   it("takes a customer's own thresholds: units of a metric and the upcoming invoice's amount", async () => {
