@@ -17,6 +17,7 @@ import * as checkoutCredit from './0016_checkout_credit.js';
 import * as billingRunOrder from './0017_billing_run_order.js';
 import * as metering from './0018_metering.js';
 import * as usageAlerts from './0019_usage_alerts.js';
+import * as recurringMetrics from './0021_recurring_metrics.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0017_billing_run_order': billingRunOrder,
   '0018_metering': metering,
   '0019_usage_alerts': usageAlerts,
+  '0021_recurring_metrics': recurringMetrics,
 };
