@@ -1,7 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../server/src/access/index.js';
 import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
+import { silentLogger } from '../server/src/context.js';
 import type { RunningBillfold } from '../server/src/server.js';
+import { platformContext } from '../server/src/tenant.js';
 import { systemClock } from '../server/src/time/index.js';
 import {
   chromiumAvailable,
@@ -165,6 +168,76 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
       expect(await overflowPastEdge(page)).toBe(0);
     });
   }
+
+  it('tells a limit crossed as a webhook within 2 s and as banners on the billing overview', async () => {
+    const db = billfold.database.db;
+    const acme = await db
+      .selectFrom('organizations')
+      .select('id')
+      .where('name', '=', 'Acme Cloud')
+      .executeTakeFirstOrThrow();
+    // The platform's ingest key, made by the demo's operator as POST /v1/platform/ingest_keys would.
+    const operator = await db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', 'operator@example.com')
+      .executeTakeFirstOrThrow();
+    const ctx = {
+      db,
+      clock: systemClock,
+      log: silentLogger,
+      actor: { type: 'user' as const, id: operator.id },
+      requestId: 'req_e2e',
+    };
+    const { secret } = await createApiKey(platformContext(ctx), { name: 'Backend', mode: 'ingest' });
+    const reached = () =>
+      db
+        .selectFrom('events')
+        .select(['type', 'data'])
+        .where('org_id', '=', acme.id)
+        .where('type', '=', 'usage.threshold_reached')
+        .execute();
+    const before = (await reached()).length;
+    // Storage to 85 GB of Team's 100 (orange); 100 more computations pass its 100 (red).
+    const now = Date.now();
+    const events = [
+      { event_id: `e2e_storage_${now}`, customer: acme.id, code: 'storage_gb', properties: { gb: 85 } },
+      ...Array.from({ length: 100 }, (_, i) => ({
+        event_id: `e2e_computation_${now}_${i}`,
+        customer: acme.id,
+        code: 'computations',
+      })),
+    ];
+    const sentAt = performance.now();
+    const sent = await fetch(`${billfold.url}/v1/events/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    expect(sent.status).toBe(200);
+    await expect
+      .poll(async () => (await reached()).length, { timeout: 2_000, interval: 20 })
+      .toBeGreaterThan(before);
+    const latency = performance.now() - sentAt;
+    expect(latency).toBeLessThan(2_000);
+    await expect
+      .poll(async () => (await reached()).map((e) => (e.data as Json).object.metric), { timeout: 2_000 })
+      .toContain('storage_gb');
+
+    const page = await signedIn(1280);
+    await page.goto(`${billfold.url}/billing`);
+    const red = page.locator('.alert-error', { hasText: 'Computations has reached the limit' });
+    const orange = page.locator('.alert-warning', { hasText: 'Storage is at 80% of the limit or more' });
+    await red.waitFor();
+    await orange.waitFor();
+    expect(await red.getByRole('link', { name: 'See usage' }).getAttribute('href')).toBe('/usage');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, '74-overview-usage-alerts');
+    // The Usage page shows the same two.
+    await page.goto(`${billfold.url}/usage`);
+    await page.locator('.alert-error', { hasText: 'Computations has reached the limit' }).waitFor();
+    await page.locator('.alert-warning', { hasText: 'Storage is at 80% of the limit or more' }).waitFor();
+  });
 
   it('tells an organization without a plan how usage starts', async () => {
     const page = await signedIn(1280);

@@ -1816,6 +1816,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The thresholds reached in this period (the plan's 80% and 100% of each limit, and your alerts)
+         * @description Permission: `usage.read`
+         */
+        get: operations["listUsageThresholds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription's usage alerts (beyond the plan's own 80% and 100% of each limit)
+         * @description Permission: `billing.read`
+         */
+        get: operations["listUsageAlerts"];
+        put?: never;
+        /**
+         * Alert when a metric's use this period, or the upcoming invoice, reaches a threshold
+         * @description Permission: `billing.write`
+         */
+        post: operations["createUsageAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscription_id}/alerts/{alert_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a usage alert (what it told stays in the event log)
+         * @description Permission: `billing.write`
+         */
+        delete: operations["deleteUsageAlert"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pay/test/{id}": {
         parameters: {
             query?: never;
@@ -12779,6 +12843,7 @@ export interface operations {
                     /** @default  */
                     description?: string;
                     /**
+                     * @description What to send: event types (subscription.created, subscription.updated, subscription.cancelled, invoice.finalized, invoice.paid, invoice.payment_failed, invoice.voided, invoice.marked_uncollectible, payment.succeeded, payment.failed, payment.requires_action, payment.processing, payment.refunded, usage.threshold_reached, usage.threshold_resolved), families (usage.*) or * for all
                      * @default [
                      *       "*"
                      *     ]
@@ -13402,6 +13467,266 @@ export interface operations {
                         used: number;
                         remaining: number | null;
                         over_limit: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listUsageThresholds: {
+        parameters: {
+            query?: {
+                /** @description Operators and ingest keys: the customer (organization id or external_id) */
+                customer?: string;
+            };
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "usage_threshold";
+                            subscription_id: string | null;
+                            /** @description The customer's alert; null for the plan's 80% and 100% of a limit */
+                            alert_id: string | null;
+                            /** @enum {string} */
+                            type: "usage" | "invoice_amount";
+                            metric: string | null;
+                            /** @description The share of the plan's limit, for the plan's thresholds */
+                            percent: number | null;
+                            /** @description Units, or the invoice's minor units */
+                            threshold: number;
+                            currency: string | null;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_start: string;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            period_end: string;
+                            reached_value: number;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            reached_at: string;
+                            resolved_value: number | null;
+                            resolved_at: string | null;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listUsageAlerts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "usage_alert";
+                            subscription_id: string;
+                            /** @enum {string} */
+                            type: "usage" | "invoice_amount";
+                            metric: string | null;
+                            threshold: number;
+                            /** @description ISO 8601 timestamp (UTC) */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createUsageAlert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "usage";
+                    /** @description A metric or feature code: its use this period, in whole units */
+                    metric: string;
+                    /** @description Units */
+                    threshold: number;
+                } | {
+                    /** @enum {string} */
+                    type: "invoice_amount";
+                    /** @description The upcoming invoice's total, minor units of its currency */
+                    threshold: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "usage_alert";
+                        subscription_id: string;
+                        /** @enum {string} */
+                        type: "usage" | "invoice_amount";
+                        metric: string | null;
+                        threshold: number;
+                        /** @description ISO 8601 timestamp (UTC) */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteUsageAlert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path: {
+                subscription_id: string;
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "usage_alert";
+                        /** @enum {boolean} */
+                        deleted: true;
                     };
                 };
             };

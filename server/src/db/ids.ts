@@ -29,6 +29,8 @@ export const idPrefixes = {
   webhookEndpoint: 'we',
   event: 'evt',
   webhookDelivery: 'whd',
+  usageAlert: 'ualrt',
+  usageThreshold: 'uthr',
 } as const;
 
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -741,6 +741,47 @@ export interface UsageBillingDueTable {
   seq: ColumnType<bigint, never, never>;
 }
 
+/** A threshold a customer set on a subscription: units of a metric, or of the upcoming invoice. */
+export interface UsageAlertsTable {
+  org_id: string;
+  id: string;
+  subscription_id: string;
+  /** The metric (or feature) code; null: the upcoming invoice's amount, in minor units. */
+  metric: string | null;
+  threshold: ColumnType<bigint, bigint | number, bigint | number>;
+  created_at: Timestamp;
+}
+
+/** An organization whose usage changed, waiting for its thresholds to be evaluated. */
+export interface UsageAlertChecksTable {
+  org_id: string;
+  seq: ColumnType<bigint, never, never>;
+  noted_at: Timestamp;
+}
+
+/** A threshold reached in a period (once), and when usage went back below it. */
+export interface UsageThresholdCrossingsTable {
+  org_id: string;
+  id: string;
+  /** Which threshold: the same key in the same period is the same crossing. */
+  threshold_key: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  subscription_id: string | null;
+  /** The customer's alert; null for the plan's 80% and 100% of a limit. */
+  alert_id: string | null;
+  /** null: the upcoming invoice's amount. */
+  metric: string | null;
+  /** The share of the limit, for the plan's thresholds. */
+  percent: number | null;
+  threshold: ColumnType<bigint, bigint | number, bigint | number>;
+  currency: string | null;
+  reached_value: ColumnType<bigint, bigint | number, bigint | number>;
+  reached_at: Timestamp;
+  resolved_value: ColumnType<bigint | null, bigint | number | null, bigint | number | null>;
+  resolved_at: Timestamp | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -791,6 +832,9 @@ export interface Database {
   entitlement_counters: EntitlementCountersTable;
   usage_billed: UsageBilledTable;
   usage_billing_due: UsageBillingDueTable;
+  usage_alerts: UsageAlertsTable;
+  usage_alert_checks: UsageAlertChecksTable;
+  usage_threshold_crossings: UsageThresholdCrossingsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -825,3 +869,5 @@ export type TestClockRow = Selectable<TestClocksTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type UsageAlertRow = Selectable<UsageAlertsTable>;
+export type UsageThresholdCrossingRow = Selectable<UsageThresholdCrossingsTable>;

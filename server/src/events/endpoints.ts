@@ -26,7 +26,12 @@ export const createEndpointBody = z.strictObject({
     .url()
     .refine((u) => /^https?:\/\//.test(u), 'An http or https URL'),
   description: z.string().trim().max(200).default(''),
-  events: z.array(eventPattern).min(1).max(20).default(['*']),
+  events: z
+    .array(eventPattern)
+    .min(1)
+    .max(20)
+    .default(['*'])
+    .describe(`What to send: event types (${EVENT_TYPES.join(', ')}), families (usage.*) or * for all`),
 });
 
 export const endpointParams = z.strictObject({ webhook_endpoint_id: idOf('webhookEndpoint') });

@@ -27,7 +27,9 @@ export type EventType =
   | 'payment.failed'
   | 'payment.requires_action'
   | 'payment.processing'
-  | 'payment.refunded';
+  | 'payment.refunded'
+  | 'usage.threshold_reached'
+  | 'usage.threshold_resolved';
 
 export const EVENT_TYPES: readonly EventType[] = [
   'subscription.created',
@@ -43,6 +45,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'payment.requires_action',
   'payment.processing',
   'payment.refunded',
+  'usage.threshold_reached',
+  'usage.threshold_resolved',
 ];
 
 /**

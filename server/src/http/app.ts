@@ -21,6 +21,7 @@ import { newId } from '../db/ids.js';
 import type { Listen } from '../db/notifications.js';
 import { rowsChanged } from '../db/row-changes.js';
 import type { GatewayName } from '../db/schema.js';
+import { UsageAlertEvaluator } from '../flows/usage-alerts.js';
 import {
   type CashfreeConfig,
   createGatewayRegistry,
@@ -58,6 +59,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** This app's payment gateways (tests reach the test gateway through it). */
     billfoldGateways: ReturnType<typeof createGatewayRegistry>;
+    /** Evaluates usage alerts after the requests that change usage commit. */
+    usageAlerts: UsageAlertEvaluator;
   }
 }
 
@@ -164,6 +167,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cashfree: config.cashfree,
   });
   const secureCookies = config.publicUrl.startsWith('https://');
+  const usageAlerts = new UsageAlertEvaluator({
+    db,
+    clock,
+    log,
+    actor: { type: 'system', id: 'usage-alerts' },
+    requestId: 'usage-alerts',
+  });
+  app.addHook('onClose', () => usageAlerts.close());
 
   app.setValidatorCompiler<z.ZodType>(validatorCompiler);
   app.setSerializerCompiler<z.ZodType>(({ schema }) => serializerFor(schema));
@@ -217,8 +228,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       limiter,
       gateways: new Set(config.gateways ?? []),
       payments,
+      usageAlerts,
     });
   app.decorate('billfoldGateways', payments);
+  app.decorate('usageAlerts', usageAlerts);
   await registerTestGatewayPages(app, payments.test);
   if (config.cashfree && !config.cashfree.checkoutBase) {
     await registerCashfreeCheckoutPage(app, config.cashfree.environment);
@@ -261,6 +274,7 @@ interface RouteDeps {
   limiter: RateLimiter;
   gateways: ReadonlySet<GatewayName>;
   payments: GatewayRegistry;
+  usageAlerts: UsageAlertEvaluator;
 }
 
 function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
@@ -356,6 +370,7 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
           caches: deps.caches,
           gateways: deps.gateways,
           payments: deps.payments,
+          usageAlerts: deps.usageAlerts,
         });
         if (changedBefore !== undefined) {
           writes.rows += (await rowsChanged(db as Tx)) - changedBefore;

@@ -258,6 +258,12 @@ describe.each(engines())('objects of another organization on %s', (engine) => {
     ids[':payment_id'] = await first('payments');
     ids[':payment_method_id'] = await first('payment_methods');
     ids[':statement_id'] = await first('statements');
+    ids[':alert_id'] = await made(`/v1/subscriptions/${ids[':subscription_id']}/alerts`, {
+      type: 'invoice_amount',
+      threshold: 1000,
+    });
+    // The alert is evaluated after it commits: done before the rows are compared.
+    await api.app.usageAlerts.idle();
 
     // The attacker: an owner with an organization of its own, billing set up too, and a full key.
     const attacker = await customerOnTestClock(api, usCustomer, '2027-01-15T10:00:00Z');
@@ -280,6 +286,7 @@ describe.each(engines())('objects of another organization on %s', (engine) => {
     if (operationId === 'changeMemberRole') return { role: 'admin' };
     if (operationId === 'previewPlanChange' || operationId === 'changePlan') return { plan_id: planId };
     if (operationId === 'advanceTestClock') return { frozen_time: '2027-03-01T00:00:00Z' };
+    if (operationId === 'createUsageAlert') return { type: 'invoice_amount', threshold: 5000 };
     return {};
   };
 

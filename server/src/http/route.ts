@@ -51,6 +51,8 @@ export interface RouteInput<B, Q, P> {
   gateways: ReadonlySet<GatewayName>;
   /** The gateway adapters. */
   payments: GatewayRegistry;
+  /** Told after commit that usage changed: evaluates the usage alerts of what changed. */
+  usageAlerts: { usageChanged(): void };
 }
 
 type ZodOr<S, Fallback> = S extends z.ZodType ? z.infer<S> : Fallback;

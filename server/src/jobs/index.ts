@@ -5,6 +5,7 @@ import type { GatewayRegistry } from '../payments/index.js';
 import { billingRunJob } from './billing-run.js';
 import { housekeeping } from './housekeeping.js';
 import type { JobDefinition } from './queue.js';
+import { usageAlertsJob } from './usage-alerts.js';
 import { usageInAdvanceJob } from './usage-billing.js';
 
 export { defineJob, enqueue, type JobDefinition, JobRunner, runOnce } from './queue.js';
@@ -15,6 +16,7 @@ export const jobs: readonly JobDefinition[] = [
   meteringUpkeep,
   testGatewayWebhookDelivery,
   usageInAdvanceJob,
+  usageAlertsJob,
   webhookDeliveryJob,
 ];
 

@@ -5,6 +5,7 @@ import type { BillingCustomerRow, MetricRow, SubscriptionRow } from '../db/schem
 import * as subscriptions from '../subscriptions/index.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { calendarMonthPeriod, toDate } from '../time/index.js';
+import { noteUsageChanged } from './alerts.js';
 import type { EntitlementObject } from './metering.schema.js';
 import { periodTotals, type Span } from './totals.js';
 
@@ -175,7 +176,10 @@ export async function consumeEntitlement(
       where ${ceiling}::int8 is null or counter.used + ${quantity} <= ${ceiling}::int8
     returning used`.execute(ctx.db);
   const recorded = rows[0];
-  if (recorded) return answer(feature, limit, BigInt(recorded.used) + metered, true);
+  if (recorded) {
+    await noteUsageChanged(ctx);
+    return answer(feature, limit, BigInt(recorded.used) + metered, true);
+  }
   return answer(feature, limit, (await consumed(ctx, feature)) + metered, false);
 }
 
@@ -193,6 +197,7 @@ export async function releaseEntitlement(
     .where('feature', '=', feature)
     .returning('used')
     .executeTakeFirst();
+  if (row) await noteUsageChanged(ctx);
   const used = (row?.used ?? 0n) + metered;
   return answer(feature, limit, used, fits(limit, used));
 }

@@ -1,4 +1,24 @@
-// Public surface of metering: usage events in, usage read, limits checked and consumed (C21–C25).
+// Public surface of metering: usage events in, usage read, limits checked and consumed, alerts (C21–C25).
+export {
+  alertsOf,
+  type CreateUsageAlertInput,
+  createAlert,
+  createUsageAlertBody,
+  currentCrossings,
+  deleteAlert,
+  LIMIT_PERCENTS,
+  noteUsageChanged,
+  organizationsToCheck,
+  presentAlert,
+  presentCrossing,
+  settleThresholds,
+  type ThresholdStanding,
+  takeChecks,
+  usageAlertItemParams,
+  usageAlertObject,
+  usageAlertParams,
+  usageThresholdObject,
+} from './alerts.js';
 export {
   allowanceOf,
   checkEntitlement,

@@ -28,6 +28,8 @@ export interface IngestResult {
   accepted: number;
   duplicates: { index: number; event_id: string }[];
   errors: EventError[];
+  /** The organizations whose usage the batch changed: their thresholds are evaluated after commit. */
+  customersCounted: string[];
 }
 
 /** An event this batch counted (not a duplicate): what billing looks at once the batch is written. */
@@ -194,7 +196,7 @@ export async function ingestEvents(
       ready.push(prepared);
     }
   }
-  if (ready.length === 0) return { accepted: 0, duplicates, errors, counted: [] };
+  if (ready.length === 0) return { accepted: 0, duplicates, errors, customersCounted: [], counted: [] };
   const column = <T>(pick: (event: ReadyEvent) => T) => ready.map(pick);
   // One statement: each CTE sees the ids this statement claimed, so the events, their rollups and
   // unique values are written for new events only.
@@ -235,6 +237,11 @@ export async function ingestEvents(
       select distinct org_id, code, hour, group_values, unique_value from accepted
       where unique_value is not null
       on conflict do nothing
+    ),
+    -- The customers whose thresholds are to be evaluated once this commits (alerts.ts).
+    checks as (
+      insert into usage_alert_checks (org_id, noted_at)
+      select distinct org_id, ${now}::timestamptz from accepted
     )
     select event_id from fresh`.execute(ctx.db);
   const fresh = new Set(rows.map((row) => row.event_id));
@@ -244,7 +251,8 @@ export async function ingestEvents(
     else counted.push({ orgId: event.orgId, code: event.code, occurredAt: event.occurredAt });
   }
   duplicates.sort((a, b) => a.index - b.index);
-  return { accepted: fresh.size, duplicates, errors, counted };
+  const customersCounted = [...new Set(counted.map((event) => event.orgId))];
+  return { accepted: fresh.size, duplicates, errors, customersCounted, counted };
 }
 
 /** The issuer's metrics by code: all of them, or those of `codes`. */

@@ -6,6 +6,7 @@ import { formatDate, formatDateIn, formatLastDayIn } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { describeLimit, intervalAdverb, type LimitShape } from '../shared/plans';
 import { Alert, Button, buttonClass, Card, ConfirmDialog, Loading, StatusBadge } from '../ui';
+import { UsageBanners } from '../usage/UsageBanners';
 import { UsageMeter } from '../usage/UsageMeter';
 import { loadUsageSummary, type UsageSummary } from '../usage/usage-api';
 import { PaymentDueBanner } from './PaymentDueBanner';
@@ -44,6 +45,14 @@ export function SubscriptionOverview({
         onPaid={onChanged}
         onSaveCard={onSaveCard}
       />
+      {usage.data?.period && live[0] ? (
+        <UsageBanners
+          metrics={usage.data.metrics}
+          periodEnd={usage.data.period.end}
+          timeZone={live[0].time_zone}
+          linkToUsage
+        />
+      ) : null}
       {live.length > 0 ? (
         live.map((subscription) => (
           <CurrentSubscription

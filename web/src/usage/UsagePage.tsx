@@ -16,10 +16,11 @@ import {
   SegmentedControl,
   Select,
 } from '../ui';
+import { UsageBanners } from './UsageBanners';
 import type { Granularity } from './UsageChart';
 import { formatUsage, UsageMeter } from './UsageMeter';
 import { loadUsage, loadUsageSummary, type SummaryMetric } from './usage-api';
-import { chartLines, type Period, periodsBack, usageLevel } from './usage-model';
+import { chartLines, type Period, periodsBack } from './usage-model';
 
 // The chart library loads with the chart, not with the app.
 const UsageChart = lazy(() => import('./UsageChart').then((module) => ({ default: module.UsageChart })));
@@ -157,28 +158,9 @@ function UsageAgainstLimits({
     [organization.id, period.start, isCurrent],
   );
   const shown = isCurrent ? metrics : earlier.data;
-  const over = isCurrent ? metrics.filter((m) => usageLevel(m.total, m.limit) === 'over') : [];
-  const near = isCurrent ? metrics.filter((m) => usageLevel(m.total, m.limit) === 'near') : [];
-
   return (
     <>
-      {over.length > 0 ? (
-        <Alert
-          tone="error"
-          title={`${listNames(over)} ${over.length === 1 ? 'has' : 'have'} reached the limit`}
-        >
-          {limitAdvice(over)}
-        </Alert>
-      ) : null}
-      {near.length > 0 ? (
-        <Alert
-          tone="warning"
-          title={`${listNames(near)} ${near.length === 1 ? 'is' : 'are'} at 80% of the limit or more`}
-        >
-          Upgrade your plan before the limit is reached, or keep an eye on it until{' '}
-          {formatLastDayIn(period.end, timeZone)}.
-        </Alert>
-      ) : null}
+      {isCurrent ? <UsageBanners metrics={metrics} periodEnd={period.end} timeZone={timeZone} /> : null}
       <Card
         title={isCurrent ? 'This period' : describePeriod(period, timeZone)}
         description={
@@ -203,20 +185,6 @@ function UsageAgainstLimits({
       </Card>
     </>
   );
-}
-
-const listNames = (metrics: SummaryMetric[]) => {
-  const names = metrics.map((m) => m.name);
-  return names.length === 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-};
-
-function limitAdvice(over: SummaryMetric[]) {
-  const hard = over.some((m) => m.mode === 'hard');
-  const soft = over.some((m) => m.mode !== 'hard');
-  if (hard && soft)
-    return 'Hard limits refuse more use; use past a soft limit is billed. Upgrade your plan to raise them.';
-  if (hard) return 'More use is refused until the next period. Upgrade your plan to raise the limit.';
-  return 'Use past a soft limit is allowed and billed as overage. Upgrade your plan to raise the limit.';
 }
 
 /** Use per day or hour of one metric, grouped by a dimension when it has some. */

@@ -24,7 +24,7 @@ import './webhooks.css';
 
 /**
  * Webhooks (C36): where this organization's billing events are sent (subscription.*, invoice.*,
- * payment.*), each delivery signed with the endpoint's secret, and the log of what was sent.
+ * payment.*, usage.*), each delivery signed with the endpoint's secret, and the log of what was sent.
  */
 
 const families = [
@@ -32,6 +32,7 @@ const families = [
   { value: 'subscription.*', label: 'Subscriptions' },
   { value: 'invoice.*', label: 'Invoices' },
   { value: 'payment.*', label: 'Payments' },
+  { value: 'usage.*', label: 'Usage alerts' },
 ] as const;
 
 export function WebhooksPage() {

@@ -16,6 +16,7 @@ import * as pendingPlanChange from './0015_pending_plan_change.js';
 import * as checkoutCredit from './0016_checkout_credit.js';
 import * as billingRunOrder from './0017_billing_run_order.js';
 import * as metering from './0018_metering.js';
+import * as usageAlerts from './0019_usage_alerts.js';
 import * as usageBilled from './0020_usage_billed.js';
 import * as recurringMetrics from './0021_recurring_metrics.js';
 
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '0016_checkout_credit': checkoutCredit,
   '0017_billing_run_order': billingRunOrder,
   '0018_metering': metering,
+  '0019_usage_alerts': usageAlerts,
   '0020_usage_billed': usageBilled,
   '0021_recurring_metrics': recurringMetrics,
 };

@@ -1,9 +1,12 @@
+import { z } from 'zod';
+import { listOf } from '../../api-shapes.js';
 import type { ChargeInput } from '../../catalog/index.js';
 import * as customers from '../../customers/index.js';
 import type { BillingCustomerRow, MetricRow } from '../../db/schema.js';
 import { BillfoldError, forbidden, invalid, notFound } from '../../errors.js';
 import { ingestUsage } from '../../flows/usage-billing.js';
 import * as metering from '../../metering/index.js';
+import * as subscriptions from '../../subscriptions/index.js';
 import { PLATFORM_ORG_ID, platformContext, type TenantCtx, tenantContext } from '../../tenant.js';
 import { defineRoute, type RouteInput } from '../route.js';
 
@@ -79,6 +82,7 @@ export const meteringRoutes = [
     handler: async (input) => {
       const issuer = issuerOf(input as Input);
       const result = await ingestUsage(issuer, [input.body]);
+      if (result.accepted > 0) input.afterCommit(() => input.usageAlerts.usageChanged());
       const [error] = result.errors;
       if (error)
         throw new BillfoldError(
@@ -109,8 +113,9 @@ export const meteringRoutes = [
     response: metering.usageEventBatchObject,
     handler: async (input) => {
       const issuer = issuerOf(input as Input);
-      const result = await ingestUsage(issuer, input.body.events);
-      return { object: 'event_batch' as const, ...result };
+      const { accepted, duplicates, errors } = await ingestUsage(issuer, input.body.events);
+      if (accepted > 0) input.afterCommit(() => input.usageAlerts.usageChanged());
+      return { object: 'event_batch' as const, accepted, duplicates, errors };
     },
   }),
   defineRoute({
@@ -252,8 +257,73 @@ export const meteringRoutes = [
           consume: metering.consumeEntitlement,
           release: metering.releaseEntitlement,
         }[action];
-        return act(tenant, customer, input.body.feature, input.body.quantity);
+        const standing = await act(tenant, customer, input.body.feature, input.body.quantity);
+        if (action !== 'check') input.afterCommit(() => input.usageAlerts.usageChanged());
+        return standing;
       },
     }),
   ),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/usage/thresholds',
+    operationId: 'listUsageThresholds',
+    summary: "The thresholds reached in this period (the plan's 80% and 100% of each limit, and your alerts)",
+    tag: TAG,
+    permission: 'usage.read',
+    query: metering.usageSummaryQuery,
+    response: listOf(metering.usageThresholdObject),
+    handler: async (input) => {
+      const { tenant } = await customerOf(input as Input, input.query.customer);
+      const crossings = await metering.currentCrossings(tenant);
+      return { object: 'list' as const, data: crossings.map(metering.presentCrossing), has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/subscriptions/:subscription_id/alerts',
+    operationId: 'listUsageAlerts',
+    summary: "A subscription's usage alerts (beyond the plan's own 80% and 100% of each limit)",
+    tag: TAG,
+    permission: 'billing.read',
+    params: metering.usageAlertParams,
+    response: listOf(metering.usageAlertObject),
+    handler: async ({ tenant, params }) => {
+      const sub = await subscriptions.getSubscription(tenant, params.subscription_id);
+      const alerts = await metering.alertsOf(tenant, [sub.id]);
+      return { object: 'list' as const, data: alerts.map(metering.presentAlert), has_more: false };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/:subscription_id/alerts',
+    operationId: 'createUsageAlert',
+    summary: "Alert when a metric's use this period, or the upcoming invoice, reaches a threshold",
+    tag: TAG,
+    permission: 'billing.write',
+    status: 201,
+    params: metering.usageAlertParams,
+    body: metering.createUsageAlertBody,
+    response: metering.usageAlertObject,
+    handler: async ({ tenant, params, body, afterCommit, usageAlerts }) => {
+      const sub = await subscriptions.getSubscription(tenant, params.subscription_id);
+      const alert = await metering.createAlert(tenant, sub.id, body);
+      // A threshold already behind this period's usage is told now, not at the next event.
+      afterCommit(() => usageAlerts.usageChanged());
+      return metering.presentAlert(alert);
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/subscriptions/:subscription_id/alerts/:alert_id',
+    operationId: 'deleteUsageAlert',
+    summary: 'Delete a usage alert (what it told stays in the event log)',
+    tag: TAG,
+    permission: 'billing.write',
+    params: metering.usageAlertItemParams,
+    response: z.object({ id: z.string(), object: z.literal('usage_alert'), deleted: z.literal(true) }),
+    handler: async ({ tenant, params }) => {
+      const alert = await metering.deleteAlert(tenant, params.subscription_id, params.alert_id);
+      return { id: alert.id, object: 'usage_alert' as const, deleted: true as const };
+    },
+  }),
 ];

@@ -1,0 +1,335 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { recordAudit } from '../access/index.js';
+import { amountInput, idOf, timestamp } from '../api-shapes.js';
+import { type Ctx, withTransaction } from '../context.js';
+import { newId } from '../db/ids.js';
+import type { UsageAlertRow, UsageThresholdCrossingRow } from '../db/schema.js';
+import { conflict, notFound } from '../errors.js';
+import * as events from '../events/index.js';
+import { scoped, type TenantCtx } from '../tenant.js';
+import { toDate } from '../time/index.js';
+import type { Span } from './totals.js';
+
+/**
+ * Usage alerts (C24): thresholds on what a subscription uses and on its upcoming invoice, each told
+ * once per period as a `usage.threshold_reached` webhook, and `usage.threshold_resolved` when usage
+ * goes back below it in the same period (units released).
+ *
+ * The plan's thresholds need no setting: 80% and 100% of each limit with a number. A customer adds
+ * its own per subscription (`usage_alerts`). Whether a threshold is reached is decided by the
+ * evaluation (flows/usage-alerts.ts); this module keeps the alerts, the organizations waiting to be
+ * evaluated, and the crossings: a crossing is a row claimed with ON CONFLICT DO NOTHING in the
+ * transaction that emits its event, so concurrent evaluations tell it exactly once.
+ */
+
+/** The plan's own thresholds, as shares of each limit. */
+export const LIMIT_PERCENTS = [80, 100] as const;
+
+export const usageAlertParams = z.strictObject({ subscription_id: idOf('subscription') });
+export const usageAlertItemParams = usageAlertParams.extend({ alert_id: idOf('usageAlert') });
+
+export const createUsageAlertBody = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('usage'),
+    metric: z
+      .string()
+      .min(1)
+      .max(63)
+      .describe('A metric or feature code: its use this period, in whole units'),
+    threshold: z.number().int().min(1).max(1_000_000_000_000).describe('Units'),
+  }),
+  z.strictObject({
+    type: z.literal('invoice_amount'),
+    threshold: amountInput(1).describe("The upcoming invoice's total, minor units of its currency"),
+  }),
+]);
+export type CreateUsageAlertInput = z.infer<typeof createUsageAlertBody>;
+
+export const usageAlertObject = z.object({
+  id: z.string(),
+  object: z.literal('usage_alert'),
+  subscription_id: z.string(),
+  type: z.enum(['usage', 'invoice_amount']),
+  metric: z.string().nullable(),
+  threshold: z.number().int(),
+  created_at: timestamp,
+});
+
+/** What `usage.threshold_reached` and `usage.threshold_resolved` carry. */
+export const usageThresholdObject = z.object({
+  id: z.string(),
+  object: z.literal('usage_threshold'),
+  subscription_id: z.string().nullable(),
+  alert_id: z
+    .string()
+    .nullable()
+    .describe("The customer's alert; null for the plan's 80% and 100% of a limit"),
+  type: z.enum(['usage', 'invoice_amount']),
+  metric: z.string().nullable(),
+  percent: z.number().int().nullable().describe("The share of the plan's limit, for the plan's thresholds"),
+  threshold: z.number().int().describe("Units, or the invoice's minor units"),
+  currency: z.string().nullable(),
+  period_start: timestamp,
+  period_end: timestamp,
+  reached_value: z.number().int(),
+  reached_at: timestamp,
+  resolved_value: z.number().int().nullable(),
+  resolved_at: timestamp.nullable(),
+});
+
+export function presentAlert(row: UsageAlertRow): z.infer<typeof usageAlertObject> {
+  return {
+    id: row.id,
+    object: 'usage_alert',
+    subscription_id: row.subscription_id,
+    type: row.metric === null ? 'invoice_amount' : 'usage',
+    metric: row.metric,
+    threshold: Number(row.threshold),
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export function presentCrossing(row: UsageThresholdCrossingRow): z.infer<typeof usageThresholdObject> {
+  return {
+    id: row.id,
+    object: 'usage_threshold',
+    subscription_id: row.subscription_id,
+    alert_id: row.alert_id,
+    type: row.metric === null ? 'invoice_amount' : 'usage',
+    metric: row.metric,
+    percent: row.percent,
+    threshold: Number(row.threshold),
+    currency: row.currency,
+    period_start: row.period_start.toISOString(),
+    period_end: row.period_end.toISOString(),
+    reached_value: Number(row.reached_value),
+    reached_at: row.reached_at.toISOString(),
+    resolved_value: row.resolved_value === null ? null : Number(row.resolved_value),
+    resolved_at: row.resolved_at?.toISOString() ?? null,
+  };
+}
+
+/** Adds a threshold to the tenant's subscription `subscriptionId` (which the caller has found). */
+export async function createAlert(
+  ctx: TenantCtx,
+  subscriptionId: string,
+  input: CreateUsageAlertInput,
+): Promise<UsageAlertRow> {
+  const metric = input.type === 'usage' ? input.metric : null;
+  if (metric !== null && !(await isMeasured(ctx, metric))) {
+    throw notFound('metric.not_found', `No metric or feature has the code ${metric}`);
+  }
+  const values = {
+    id: newId('usageAlert'),
+    subscription_id: subscriptionId,
+    metric,
+    threshold: BigInt(input.threshold),
+    created_at: toDate(ctx.clock.now()),
+  };
+  const inserted = await scoped(ctx)
+    .insertInto('usage_alerts', values)
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!inserted) {
+    throw conflict('usage_alert.exists', 'This subscription already has an alert at this threshold');
+  }
+  await recordAudit(ctx, {
+    action: 'usage_alert.created',
+    targetType: 'usage_alert',
+    targetId: inserted.id,
+    after: { subscription_id: subscriptionId, metric, threshold: input.threshold },
+  });
+  await noteUsageChanged(ctx);
+  return inserted;
+}
+
+/** Whether the issuer measures `code`: a metric sends it as events, a feature consumes it. */
+async function isMeasured(ctx: TenantCtx, code: string): Promise<boolean> {
+  const [metric, feature] = await Promise.all([
+    scoped(ctx, 'issuer').selectFrom('metrics').select('code').where('code', '=', code).executeTakeFirst(),
+    scoped(ctx, 'issuer').selectFrom('features').select('code').where('code', '=', code).executeTakeFirst(),
+  ]);
+  return metric !== undefined || feature !== undefined;
+}
+
+/** The alerts of the tenant's subscriptions `subscriptionIds`, oldest first. */
+export async function alertsOf(ctx: TenantCtx, subscriptionIds: readonly string[]): Promise<UsageAlertRow[]> {
+  if (subscriptionIds.length === 0) return [];
+  return scoped(ctx)
+    .selectFrom('usage_alerts')
+    .selectAll()
+    .where('subscription_id', 'in', subscriptionIds)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+export async function deleteAlert(
+  ctx: TenantCtx,
+  subscriptionId: string,
+  alertId: string,
+): Promise<UsageAlertRow> {
+  const row = await scoped(ctx)
+    .deleteFrom('usage_alerts')
+    .where('subscription_id', '=', subscriptionId)
+    .where('id', '=', alertId)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound('usage_alert.not_found', 'No such alert on this subscription');
+  await recordAudit(ctx, {
+    action: 'usage_alert.deleted',
+    targetType: 'usage_alert',
+    targetId: alertId,
+    before: { metric: row.metric, threshold: Number(row.threshold) },
+  });
+  return row;
+}
+
+/** The crossings of the tenant's periods that have not ended (reached, and maybe resolved since). */
+export async function currentCrossings(ctx: TenantCtx): Promise<UsageThresholdCrossingRow[]> {
+  return scoped(ctx)
+    .selectFrom('usage_threshold_crossings')
+    .selectAll()
+    .where('period_end', '>', toDate(ctx.clock.now()))
+    .orderBy('reached_at')
+    .orderBy('id')
+    .execute();
+}
+
+/**
+ * Records that the tenant's usage changed, in the caller's transaction: its thresholds are
+ * evaluated after it commits (or, after a crash, by the next evaluation). Appended, never updated.
+ */
+export async function noteUsageChanged(ctx: TenantCtx): Promise<void> {
+  await scoped(ctx)
+    .insertInto('usage_alert_checks', { noted_at: toDate(ctx.clock.now()) })
+    .execute();
+}
+
+/** Organizations waiting to be evaluated, the longest waiting first. */
+export async function organizationsToCheck(ctx: Ctx, limit: number): Promise<string[]> {
+  const { rows } = await sql<{ org_id: string }>`
+    select org_id from usage_alert_checks group by org_id order by min(seq) limit ${limit}`.execute(ctx.db);
+  return rows.map((row) => row.org_id);
+}
+
+/**
+ * Takes the tenant's waiting checks in the caller's transaction: they are gone when it commits, and
+ * back if it rolls back. Rows another evaluation holds are skipped (it is evaluating them). False
+ * when there were none to take.
+ */
+export async function takeChecks(ctx: TenantCtx): Promise<boolean> {
+  const { rows } = await sql<{ seq: string }>`
+    delete from usage_alert_checks where org_id = ${ctx.tenant.orgId} and seq in (
+      select seq from usage_alert_checks where org_id = ${ctx.tenant.orgId} for update skip locked)
+    returning seq`.execute(ctx.db);
+  return rows.length > 0;
+}
+
+/** A threshold as evaluated now: where it lies and how much is used. */
+export interface ThresholdStanding {
+  /** Which threshold: the same key in the same period is the same crossing. */
+  key: string;
+  period: Span;
+  subscriptionId: string | null;
+  alertId: string | null;
+  /** null: the upcoming invoice's amount. */
+  metric: string | null;
+  percent: number | null;
+  threshold: bigint;
+  currency: string | null;
+  /** Used now: units, or the invoice's minor units. */
+  value: bigint;
+}
+
+export const reached = (standing: ThresholdStanding) => standing.value >= standing.threshold;
+
+/**
+ * Tells what changed since the last evaluation, in one transaction: each threshold newly reached
+ * this period is claimed (once: a concurrent evaluation's claim makes this one's do nothing) with
+ * its `usage.threshold_reached` event; each reached one that usage is below again is resolved (once)
+ * with its `usage.threshold_resolved` event. Returns the crossings told.
+ */
+export async function settleThresholds(
+  ctx: TenantCtx,
+  standings: readonly ThresholdStanding[],
+): Promise<{ reached: UsageThresholdCrossingRow[]; resolved: UsageThresholdCrossingRow[] }> {
+  if (standings.length === 0) return { reached: [], resolved: [] };
+  return withTransaction(ctx, async (tx) => {
+    const now = toDate(tx.clock.now());
+    const known = await scoped(tx)
+      .selectFrom('usage_threshold_crossings')
+      .select(['id', 'threshold_key', 'period_start', 'resolved_at'])
+      .where(
+        'threshold_key',
+        'in',
+        standings.map((s) => s.key),
+      )
+      .where(
+        'period_start',
+        'in',
+        [...new Set(standings.map((s) => s.period.from.getTime()))].map((t) => new Date(t)),
+      )
+      .execute();
+    const crossingOf = (s: ThresholdStanding) =>
+      known.find((k) => k.threshold_key === s.key && k.period_start.getTime() === s.period.from.getTime());
+    const newlyReached = standings.filter((s) => reached(s) && !crossingOf(s));
+    const nowBelow = standings.flatMap((s) => {
+      const crossing = crossingOf(s);
+      return crossing && crossing.resolved_at === null && !reached(s)
+        ? [{ id: crossing.id, value: s.value }]
+        : [];
+    });
+    const claimed =
+      newlyReached.length === 0
+        ? []
+        : await scoped(tx)
+            .insertInto(
+              'usage_threshold_crossings',
+              newlyReached.map((s) => ({
+                id: newId('usageThreshold'),
+                threshold_key: s.key,
+                period_start: s.period.from,
+                period_end: s.period.to,
+                subscription_id: s.subscriptionId,
+                alert_id: s.alertId,
+                metric: s.metric,
+                percent: s.percent,
+                threshold: s.threshold,
+                currency: s.currency,
+                reached_value: s.value,
+                reached_at: now,
+              })),
+            )
+            .onConflict((oc) => oc.columns(['org_id', 'threshold_key', 'period_start']).doNothing())
+            .returningAll()
+            .execute();
+    const resolved: UsageThresholdCrossingRow[] = [];
+    for (const { id, value } of nowBelow) {
+      // `resolved_at is null` is checked again under the row's lock: a concurrent resolution wins once.
+      const row = await scoped(tx)
+        .updateTable('usage_threshold_crossings')
+        .set({ resolved_at: now, resolved_value: value })
+        .where('id', '=', id)
+        .where('resolved_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) resolved.push(row);
+    }
+    await events.emitMany(tx, [
+      ...claimed.map((row) => ({
+        orgId: row.org_id,
+        type: 'usage.threshold_reached' as const,
+        object: presentCrossing(row),
+      })),
+      ...resolved.map((row) => ({
+        orgId: row.org_id,
+        type: 'usage.threshold_resolved' as const,
+        object: presentCrossing(row),
+      })),
+    ]);
+    return { reached: claimed, resolved };
+  });
+}
