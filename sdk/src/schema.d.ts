@@ -12338,6 +12338,7 @@ export interface operations {
                         issuer_name: string;
                         issuer_address: string;
                         issuer_email: string;
+                        refuse_paid_features_when_blocked: boolean;
                     };
                 };
             };
@@ -12393,6 +12394,8 @@ export interface operations {
                     issuer_address?: string;
                     /** Format: email */
                     issuer_email?: string;
+                    /** @description While a customer's billing is blocked (the last retry failed), entitlement checks refuse the features only paid plans grant */
+                    refuse_paid_features_when_blocked?: boolean;
                 };
             };
         };
@@ -12415,6 +12418,7 @@ export interface operations {
                         issuer_name: string;
                         issuer_address: string;
                         issuer_email: string;
+                        refuse_paid_features_when_blocked: boolean;
                     };
                 };
             };
@@ -13243,6 +13247,8 @@ export interface operations {
                         used: number;
                         remaining: number | null;
                         over_limit: boolean;
+                        /** @description Why it is not allowed: a hard limit reached, or the customer's billing blocked and the feature only paid plans grant (the issuer's setting refuse_paid_features_when_blocked); null when allowed */
+                        reason: ("limit_reached" | "billing_blocked") | null;
                     };
                 };
             };
@@ -13308,6 +13314,8 @@ export interface operations {
                         used: number;
                         remaining: number | null;
                         over_limit: boolean;
+                        /** @description Why it is not allowed: a hard limit reached, or the customer's billing blocked and the feature only paid plans grant (the issuer's setting refuse_paid_features_when_blocked); null when allowed */
+                        reason: ("limit_reached" | "billing_blocked") | null;
                     };
                 };
             };
@@ -13373,6 +13381,8 @@ export interface operations {
                         used: number;
                         remaining: number | null;
                         over_limit: boolean;
+                        /** @description Why it is not allowed: a hard limit reached, or the customer's billing blocked and the feature only paid plans grant (the issuer's setting refuse_paid_features_when_blocked); null when allowed */
+                        reason: ("limit_reached" | "billing_blocked") | null;
                     };
                 };
             };

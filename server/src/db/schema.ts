@@ -305,6 +305,8 @@ export interface BillingSettingsTable {
   issuer_name: string;
   issuer_address: string;
   issuer_email: string;
+  /** While a customer's billing is blocked, refuse the features only paid plans grant. */
+  refuse_paid_features_when_blocked: ColumnType<boolean, boolean | undefined, boolean>;
   updated_at: Timestamp;
 }
 
@@ -701,6 +703,15 @@ export interface EntitlementCountersTable {
   updated_at: Timestamp;
 }
 
+/**
+ * Per organization, a random value replaced whenever what decides its entitlements changes (its
+ * subscriptions; an issuer's plans, metrics, settings): cached terms hold while their stamps do.
+ */
+export interface EntitlementStampsTable {
+  org_id: string;
+  stamp: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -749,6 +760,7 @@ export interface Database {
   usage_rollups: UsageRollupsTable;
   usage_unique_values: UsageUniqueValuesTable;
   entitlement_counters: EntitlementCountersTable;
+  entitlement_stamps: EntitlementStampsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -8,6 +8,7 @@ export {
 } from './entitlements.js';
 export {
   type EventCustomer,
+  findNamedCustomer,
   type IngestResult,
   ingestEvents,
   metricsByCode,

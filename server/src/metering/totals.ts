@@ -83,21 +83,43 @@ async function groupsOf(
   groupBy: readonly string[],
   span: Span,
 ): Promise<{ groups: Record<string, string>; value: string | null }[]> {
+  const { rows } = await groupsQuery(ctx, orgId, metric, groupBy, span).execute(ctx.db);
+  return rows;
+}
+
+/**
+ * A metric's whole total over `span` as a scalar subquery (null without usage), for a statement that
+ * reads it with other things at once (an entitlement check reads it with the units consumed).
+ */
+export function periodTotalExpression(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  span: Span,
+): RawBuilder<string | null> {
+  return sql<string | null>`(select value from (${groupsQuery(ctx, orgId, metric, [], span)}) as whole)`;
+}
+
+function groupsQuery(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  groupBy: readonly string[],
+  span: Span,
+): RawBuilder<{ groups: Record<string, string>; value: string | null }> {
   if (metric.aggregation === 'unique_count') {
     const groups = groupExpression(groupBy, sql`group_values`);
-    const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+    return sql`
       select ${groups} as groups, count(distinct value)::text as value from usage_unique_values
       where org_id = ${orgId} and metric = ${metric.code} and ${hoursOf(span)}
-      group by 1`.execute(ctx.db);
-    return rows;
+      group by 1`;
   }
-  if (metric.aggregation === 'time_weighted_sum') return timeWeighted(ctx, orgId, metric, groupBy, span);
+  if (metric.aggregation === 'time_weighted_sum') return timeWeightedQuery(ctx, orgId, metric, groupBy, span);
   const groups = groupExpression(groupBy, sql`group_values`);
-  const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+  return sql`
     select ${groups} as groups, ${rollupValue(metric)} as value from usage_rollups
     where org_id = ${orgId} and metric = ${metric.code} and ${hoursOf(span)}
-    group by 1`.execute(ctx.db);
-  return rows;
+    group by 1`;
 }
 
 /** Readings before the span that may still hold at its start: at most this far back. */
@@ -114,14 +136,26 @@ async function timeWeighted(
   groupBy: readonly string[],
   span: Span,
 ): Promise<{ groups: Record<string, string>; value: string | null }[]> {
+  const { rows } = await timeWeightedQuery(ctx, orgId, metric, groupBy, span).execute(ctx.db);
+  return rows;
+}
+
+function timeWeightedQuery(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  groupBy: readonly string[],
+  span: Span,
+): RawBuilder<{ groups: Record<string, string>; value: string | null }> {
   const end = new Date(Math.min(span.to.getTime(), ctx.clock.now().epochMilliseconds));
-  if (end <= span.from) return [];
+  // Nothing before the span's start holds within it: a query that returns no row.
+  if (end <= span.from) return sql`select '{}'::jsonb as groups, null::text as value where false`;
   const carryFrom = new Date(span.from.getTime() - CARRY_DAYS * 86_400_000);
   const groups = groupExpression(groupBy, sql`properties`);
   // Each combination of the metric's dimensions is a series of its own (a pool of machines): a
   // reading holds until the next reading of the same series, whatever is asked to be grouped.
   const series = groupExpression(metric.dimensions, sql`properties`);
-  const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+  return sql`
     select groups, round(sum(value * extract(epoch from (least(coalesce(next_at, ${end}), ${end})
         - greatest(occurred_at, ${span.from}))) / 3600), 12)::text as value
     from (
@@ -131,8 +165,7 @@ async function timeWeighted(
       where org_id = ${orgId} and code = ${metric.code} and occurred_at >= ${carryFrom} and occurred_at < ${end}
     ) readings
     where coalesce(next_at, ${end}) > ${span.from}
-    group by groups`.execute(ctx.db);
-  return rows;
+    group by groups`;
 }
 
 export interface SeriesPoint {
