@@ -171,6 +171,26 @@ describe.each(engines())('entitlements on %s', (engine) => {
     });
   });
 
+  it('counts a consume retried with its Idempotency-Key once, and answers it as the first time', async () => {
+    const who = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
+    const consume = () =>
+      api.call({
+        method: 'POST',
+        url: '/v1/entitlements/consume',
+        as: ingestKey,
+        body: { customer: who.orgId, feature: 'projects', quantity: 2 },
+        headers: { 'idempotency-key': `consume-${who.orgId}` },
+      });
+    const [first, second] = await Promise.all([consume(), consume()]);
+    const third = await consume();
+    for (const answer of [first, second, third]) {
+      expect(answer?.statusCode, answer?.body).toBe(200);
+      expect(answer?.json()).toMatchObject({ allowed: true, used: 2 });
+    }
+    expect(third.headers['idempotent-replayed']).toBe('true');
+    expect((await entitlement('check', who.orgId, 'projects')).json()).toMatchObject({ used: 2 });
+  });
+
   it('takes one statement a call once the terms are in memory', async () => {
     const who = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
     await checkoutWithCard(api, who, { plan_id: pro });

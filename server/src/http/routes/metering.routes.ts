@@ -240,9 +240,8 @@ export const meteringRoutes = [
       tag: TAG,
       permission: 'usage.ingest',
       audit: 'off',
-      // One statement each, atomic on its own: no transaction around it (with an Idempotency-Key,
-      // the key is claimed before and the answer stored after, as for a gateway's call).
-      transaction: 'own',
+      // One statement each, atomic on its own: in a transaction only with an Idempotency-Key.
+      transaction: 'keyed',
       body: metering.entitlementBody,
       response: metering.entitlementObject,
       handler: async (input) => {
