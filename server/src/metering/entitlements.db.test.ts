@@ -11,7 +11,7 @@ import {
   publishPlans,
 } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
-import { createMetrics, ingestKeyOf } from '../testing/metering.js';
+import { createMetrics, ingestKeyOf, sanFranciscoCustomer } from '../testing/metering.js';
 import { checkEntitlement, consumeEntitlement, releaseEntitlement } from './entitlements.js';
 
 /**
@@ -21,15 +21,7 @@ import { checkEntitlement, consumeEntitlement, releaseEntitlement } from './enti
  * month) 10 projects, 5 API calls a period and 2 GPUs.
  */
 
-const customerDetails = {
-  name: 'Entitled Inc.',
-  email: 'billing@entitled.example',
-  address_line1: '1 Market St',
-  city: 'San Francisco',
-  state: 'CA',
-  postal_code: '94105',
-  country: 'US',
-};
+const customerDetails = sanFranciscoCustomer('Entitled');
 
 const DECLINES_OFF_SESSION = '4000000000000341';
 const SUCCEEDS = '4242424242424242';
@@ -56,6 +48,17 @@ describe.each(engines())('entitlements on %s', (engine) => {
     const answer = await entitlement(action, customer, feature, quantity);
     expect(answer.statusCode, answer.body).toBe(200);
     return answer.json().allowed as boolean;
+  };
+
+  const refusePaidFeatures = async (refuse: boolean) => {
+    const set = await api.call({
+      method: 'PATCH',
+      url: '/v1/operator/billing_settings',
+      as: operator,
+      body: { refuse_paid_features_when_blocked: refuse },
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json().refuse_paid_features_when_blocked).toBe(refuse);
   };
 
   beforeAll(async () => {
@@ -225,20 +228,10 @@ describe.each(engines())('entitlements on %s', (engine) => {
     expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBe(1);
     expect(await counted(() => releaseEntitlement(ctx, customer, 'projects', 1))).toBe(1);
     // A change of the issuer's settings: the next call finds its stamp changed, loads, and acts.
-    await api.call({
-      method: 'PATCH',
-      url: '/v1/operator/billing_settings',
-      as: operator,
-      body: { refuse_paid_features_when_blocked: true },
-    });
+    await refusePaidFeatures(true);
     expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBeGreaterThan(3);
     expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBe(1);
-    await api.call({
-      method: 'PATCH',
-      url: '/v1/operator/billing_settings',
-      as: operator,
-      body: { refuse_paid_features_when_blocked: false },
-    });
+    await refusePaidFeatures(false);
   });
 
   /** On Pro from 10 March with a good card, then one that fails off-session: blocked on 8 April. */
@@ -256,17 +249,6 @@ describe.each(engines())('entitlements on %s', (engine) => {
     await api.payAtTestGateway(setup.url, card);
     await who.call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
   }
-
-  const refusePaidFeatures = async (refuse: boolean) => {
-    const set = await api.call({
-      method: 'PATCH',
-      url: '/v1/operator/billing_settings',
-      as: operator,
-      body: { refuse_paid_features_when_blocked: refuse },
-    });
-    expect(set.statusCode, set.body).toBe(200);
-    expect(set.json().refuse_paid_features_when_blocked).toBe(refuse);
-  };
 
   it('refuses what only paid plans grant while billing is blocked, if the issuer says so', async () => {
     const who = await blockedCustomer();

@@ -129,17 +129,6 @@ const CARRY_DAYS = 35;
  * Σ value × hours it held: each reading holds until the next one of its group (or the end of the
  * span, or now, whichever is first), clipped to the span; the last reading before the span carries in.
  */
-async function timeWeighted(
-  ctx: Ctx,
-  orgId: string,
-  metric: MetricRow,
-  groupBy: readonly string[],
-  span: Span,
-): Promise<{ groups: Record<string, string>; value: string | null }[]> {
-  const { rows } = await timeWeightedQuery(ctx, orgId, metric, groupBy, span).execute(ctx.db);
-  return rows;
-}
-
 function timeWeightedQuery(
   ctx: Ctx,
   orgId: string,
@@ -221,7 +210,7 @@ async function timeWeightedSeries(
   for (const { start, end } of buckets) {
     if (start.getTime() > ctx.clock.now().epochMilliseconds) break;
     const from = start < span.from ? span.from : start;
-    for (const row of await timeWeighted(ctx, orgId, metric, groupBy, { from, to: end })) {
+    for (const row of await groupsOf(ctx, orgId, metric, groupBy, { from, to: end })) {
       if (row.value !== null) series.push({ groups: row.groups, start, value: row.value });
     }
   }
