@@ -1,6 +1,6 @@
 import { type KyselyPlugin, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../context.js';
+import { type Ctx, silentLogger } from '../context.js';
 import * as customers from '../customers/index.js';
 import { tenantContext } from '../tenant.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
@@ -12,6 +12,7 @@ import {
 } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 import { createMetrics, ingestKeyOf, sanFranciscoCustomer } from '../testing/metering.js';
+import { TestClock } from '../time/index.js';
 import { checkEntitlement, consumeEntitlement, releaseEntitlement } from './entitlements.js';
 
 /**
@@ -194,6 +195,41 @@ describe.each(engines())('entitlements on %s', (engine) => {
     expect((await entitlement('check', who.orgId, 'projects')).json()).toMatchObject({ used: 2 });
   });
 
+  /** The customer's context as the entitlement route makes it, on `db` and `clock`. */
+  async function domainContext(orgId: string, { db, clock }: Pick<Ctx, 'db' | 'clock'>) {
+    const ctx = tenantContext(
+      { db, clock, log: silentLogger, actor: { type: 'system', id: 'entitlements-test' }, requestId: 'test' },
+      orgId,
+    );
+    return { ctx, customer: await customers.findCustomer(ctx) };
+  }
+
+  it("counts metered usage in the calendar month on the context's clock, without a subscription", async () => {
+    const who = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
+    await sql`update subscriptions set status = 'cancelled', ended_at = now()
+      where org_id = ${who.orgId} and status <> 'cancelled'`.execute(api.database.db);
+    const sent = await api.call({
+      method: 'POST',
+      url: '/v1/events',
+      as: ingestKey,
+      body: {
+        event_id: `${who.orgId}-jan`,
+        customer: who.orgId,
+        code: 'api_calls',
+        timestamp: '2027-01-15T10:30:00Z',
+      },
+    });
+    expect(sent.statusCode, sent.body).toBe(200);
+    // The customer's zone is UTC: its month ends at midnight UTC, and the terms kept in memory
+    // with January's period take February's as the clock passes it.
+    const clock = new TestClock('2027-01-31T23:30:00Z');
+    const { ctx, customer } = await domainContext(who.orgId, { db: api.database.db, clock });
+    expect((await checkEntitlement(ctx, customer, 'api_calls', 1)).used).toBe(1);
+    expect((await checkEntitlement(ctx, customer, 'api_calls', 1)).used).toBe(1);
+    clock.advance({ minutes: 30 });
+    expect((await checkEntitlement(ctx, customer, 'api_calls', 1)).used).toBe(0);
+  });
+
   it('takes one statement a call once the terms are in memory', async () => {
     const who = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
     await checkoutWithCard(api, who, { plan_id: pro });
@@ -205,17 +241,10 @@ describe.each(engines())('entitlements on %s', (engine) => {
       },
       transformResult: async ({ result }) => result,
     };
-    const ctx = tenantContext(
-      {
-        db: api.database.db.withPlugin(counting),
-        clock: api.clock,
-        log: silentLogger,
-        actor: { type: 'system', id: 'entitlements-test' },
-        requestId: 'entitlements-test',
-      },
-      who.orgId,
-    );
-    const customer = await customers.findCustomer(ctx);
+    const { ctx, customer } = await domainContext(who.orgId, {
+      db: api.database.db.withPlugin(counting),
+      clock: api.clock,
+    });
     const counted = async (act: () => Promise<unknown>) => {
       statements = 0;
       await act();
