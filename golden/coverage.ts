@@ -1,4 +1,13 @@
-import { type Dimension, type DimensionKey, dimensions as modelDimensions } from './dimensions.js';
+import type { PricingModel } from '../server/src/billing/index.js';
+import { unfitReason } from '../server/src/catalog/index.js';
+import type { Aggregation } from '../server/src/db/schema.js';
+import {
+  aggregation,
+  type Dimension,
+  type DimensionKey,
+  dimensions as modelDimensions,
+  pricingModel,
+} from './dimensions.js';
 
 export type Dimensions = Record<DimensionKey, Dimension>;
 
@@ -22,6 +31,7 @@ export const tables: readonly CoverageTable[] = [
   { name: 'lifecycle', dimensions: ['lifecycleEvent', 'timeZone'] },
   { name: 'periods in a zone', dimensions: ['timeZone', 'interval'] },
   { name: 'alignment in a zone', dimensions: ['timeZone', 'alignment'] },
+  { name: 'usage billed', dimensions: ['aggregation', 'pricingModel'] },
 ];
 
 /** Combinations no scenario can have, with the reason. A rule matches when all its values match. */
@@ -36,6 +46,19 @@ export const illegal: readonly LegalityRule[] = [
     reason:
       'no flow creates an incomplete subscription: checkout creates it trialing or, once paid, active; a declined card leaves the checkout open',
   },
+  ...aggregation.values.map((value) => ({
+    when: { aggregation: value, pricingModel: 'base_price' },
+    reason: 'the base price is the plan’s fee, not a price of usage',
+  })),
+  // The catalog refuses a charge whose model cannot price its metric (plan-rules.ts): its reason.
+  ...aggregation.values.flatMap((value) =>
+    pricingModel.values.flatMap((model) => {
+      if (model === 'base_price') return [];
+      const metric = { aggregation: value as Aggregation, recurring: false };
+      const reason = unfitReason(model as PricingModel, metric, false);
+      return reason ? [{ when: { aggregation: value, pricingModel: model }, reason }] : [];
+    }),
+  ),
 ];
 
 export function isLegal(combination: Combination): boolean {
@@ -126,7 +149,8 @@ export function formatReport(reports: readonly TableReport[]): string {
   for (const gap of gaps) {
     lines.push(`  ${gap.table}: ${label(gap.combination)}${gap.promised ? '' : ' (new in the model)'}`);
   }
-  lines.push(`not legal: ${illegal.map((rule) => `${label(rule.when)} (${rule.reason})`).join('; ')}`);
+  lines.push('not legal:');
+  for (const rule of illegal) lines.push(`  ${label(rule.when)}: ${rule.reason}`);
   return lines.join('\n');
 }
 

@@ -1,5 +1,10 @@
 import type { z } from 'zod';
-import { createPlanBody, intervalSchema, pricingModelSchema } from '../server/src/catalog/index.js';
+import {
+  aggregationSchema,
+  createPlanBody,
+  intervalSchema,
+  pricingModelSchema,
+} from '../server/src/catalog/index.js';
 import { subscriptionObject } from '../server/src/subscriptions/index.js';
 
 /**
@@ -72,7 +77,22 @@ export const timeZone: Dimension = {
   promised: ['UTC', 'America/Los_Angeles', 'Asia/Kolkata'],
 };
 
-export const dimensions = { pricingModel, interval, alignment, feeTiming, lifecycleEvent, timeZone };
+/** How a metric's events add up over a period (catalog.schema.ts, aggregationSchema). */
+export const aggregation: Dimension = {
+  name: 'aggregation',
+  values: aggregationSchema.options,
+  promised: ['count', 'sum', 'max', 'unique_count', 'latest', 'time_weighted_sum'],
+};
+
+export const dimensions = {
+  pricingModel,
+  interval,
+  alignment,
+  feeTiming,
+  lifecycleEvent,
+  timeZone,
+  aggregation,
+};
 export type DimensionKey = keyof typeof dimensions;
 
 /** The options of `shape[field]` when the model has that field as an enum (or a defaulted enum). */

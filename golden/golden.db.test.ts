@@ -8,6 +8,7 @@ import {
   customerOnTestClock,
 } from '../server/src/testing/billing.js';
 import { engines } from '../server/src/testing/databases.js';
+import { ingestKeyOf } from '../server/src/testing/metering.js';
 import { coverageReport, formatReport, label, uncovered } from './coverage.js';
 import { dimensions, enumOptions } from './dimensions.js';
 import { type Action, coverageOf, loadScenarios, type Scenario } from './scenario.js';
@@ -87,6 +88,13 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
     operator = await api.signUpOperator();
   });
   afterAll(() => api.close());
+
+  /** The platform's ingest key, made once per engine when a scenario first sends usage. */
+  let ingestKeyMade: Promise<{ apiKey: string }> | undefined;
+  const ingestKey = () => {
+    ingestKeyMade ??= ingestKeyOf(api, operator);
+    return ingestKeyMade;
+  };
 
   const asOperator = (method: 'GET' | 'POST' | 'PATCH', url: string, body?: object) =>
     api.call({ method, url, as: operator, ...(body ? { body } : {}) });
@@ -234,6 +242,31 @@ describe.each(engines())('golden scenarios on %s', (engine) => {
       );
       await api.payAtTestGateway(link.url, step.pay_link.card);
       await ok(where, call('POST', `/v1/payment_links/${link.id}/sync`));
+    } else if ('usage' in step) {
+      const events = step.usage.flatMap((event, e) =>
+        Array.from({ length: event.repeat }, (_, i) => ({
+          // Unique per scenario (its prefix), step, event and repeat.
+          event_id: `${metricCode('step')}${where.replace(/\D+/g, '')}-${e}-${i}`,
+          customer: customer.orgId,
+          code: metricCode(event.metric),
+          timestamp: event.at,
+          properties: event.properties,
+        })),
+      );
+      for (let start = 0; start < events.length; start += 1000) {
+        const sent = await ok<{ accepted: number }>(
+          where,
+          api.call({
+            method: 'POST',
+            url: '/v1/events/batch',
+            as: await ingestKey(),
+            body: { events: events.slice(start, start + 1000) },
+          }),
+        );
+        const batch = Math.min(1000, events.length - start);
+        if (sent.accepted !== batch)
+          throw new Error(`${where}: ${sent.accepted} of ${batch} events accepted`);
+      }
     } else if ('preview' in step) {
       const { plan, usage, expect: expected } = step.preview;
       const preview = await ok<{ lines: { description: string; amount: number }[]; total: number }>(

@@ -48,6 +48,18 @@ const action = z.union([
   z.strictObject({ resume: z.null() }),
   z.strictObject({ pay: z.null() }),
   z.strictObject({ pay_link: z.strictObject({ invoice: z.number().int().min(1), card }) }),
+  /** Usage events sent through POST /v1/events/batch with the platform's ingest key. */
+  z.strictObject({
+    usage: z.array(
+      z.strictObject({
+        metric: z.string(),
+        at: instant,
+        properties: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+        /** The same event this many times (each with its own id). */
+        repeat: z.number().int().min(1).default(1),
+      }),
+    ),
+  }),
   z.strictObject({
     preview: z.strictObject({
       plan: z.string(),
@@ -131,8 +143,8 @@ export function loadScenarios(): Scenario[] {
 
 /**
  * What a scenario covers, read from its data: the zone, the interval and alignment of each plan it
- * subscribes to or changes to, the fee timing and pricing of that plan, the price models it previews,
- * and the statuses its expected subscription history enters (checked against the real history).
+ * subscribes to or changes to, the fee timing and pricing of that plan, the aggregation and price
+ * model of each of its charges that events are sent for, the price models it previews, and the statuses its expected subscription history enters (checked against the real history).
  */
 export function coverageOf(scenario: Scenario): CoveredFacets {
   const zone = scenario.setup.customer.time_zone ?? 'UTC';
@@ -143,6 +155,12 @@ export function coverageOf(scenario: Scenario): CoveredFacets {
   };
   let alignment = 'calendar';
   const facets: ScenarioCoverage[] = [];
+  // A charge is covered by invoicing when its metric gets events: the pair of its metric's
+  // aggregation and its price model, over the plan's interval.
+  const metered = new Set(
+    scenario.timeline.flatMap((step) => ('usage' in step ? step.usage : [])).map((e) => e.metric),
+  );
+  const aggregationOf = (code: unknown) => scenario.setup.metrics.find((m) => m.code === code)?.aggregation;
   for (const step of scenario.timeline) {
     let code: string | undefined;
     if ('subscribe' in step) {
@@ -159,6 +177,17 @@ export function coverageOf(scenario: Scenario): CoveredFacets {
         timeZone: [zone],
         pricingModel: plan.base_price > 0 ? ['base_price'] : [],
       });
+      for (const charge of plan.charges) {
+        const model = (charge.price as { model?: unknown } | undefined)?.model;
+        const aggregation = aggregationOf(charge.metric);
+        if (
+          !metered.has(String(charge.metric)) ||
+          typeof model !== 'string' ||
+          typeof aggregation !== 'string'
+        )
+          continue;
+        facets.push({ interval: [plan.interval], pricingModel: [model], aggregation: [aggregation] });
+      }
     }
     if ('preview' in step) {
       const plan = scenario.setup.plans[step.preview.plan];

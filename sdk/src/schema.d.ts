@@ -3642,6 +3642,7 @@ export interface operations {
                             aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
                             property: string | null;
                             dimensions: string[];
+                            recurring: boolean;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         }[];
@@ -3702,6 +3703,11 @@ export interface operations {
                      * @default []
                      */
                     dimensions?: string[];
+                    /**
+                     * @description A level that carries from period to period (seats): with sum (events add or remove units) or latest (events report the level); billed by the days each unit is held
+                     * @default false
+                     */
+                    recurring?: boolean;
                 };
             };
         };
@@ -3726,6 +3732,7 @@ export interface operations {
                         aggregation: "count" | "sum" | "max" | "unique_count" | "latest" | "time_weighted_sum";
                         property: string | null;
                         dimensions: string[];
+                        recurring: boolean;
                         /** @description ISO 8601 timestamp (UTC) */
                         created_at: string;
                     };

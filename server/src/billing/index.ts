@@ -5,9 +5,11 @@
 //   proration.ts the fee for part of a period, by days in the customer's zone, rounded once per line
 //   pricing.ts   the usage pricing models (per_unit, graduated, volume, package), rate cards, checks
 //   usage.ts     usage totals to lines, in arrears or per event for charges paid in advance
+//   held.ts      a recurring metric's level by the days it is held (seats), carried across periods
 //   tax.ts       tax once per invoice, exclusive or inclusive, half-up
 //   terms.ts     a plan version as rating reads it; the one definition of a plan that costs nothing
 // docs/billing-rules.md states the rules with worked examples.
+export { type HeldUnits, unitDaysHeld } from './held.js';
 export {
   addQuantities,
   type ChargePrice,

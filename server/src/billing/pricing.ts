@@ -25,6 +25,10 @@ import {
  *   sum of the fees, rounded once. The minimum and maximum apply to each event, so the model prices
  *   the events' values (`events`), not only their total; a quantity given without its events is
  *   priced as one transaction. The included quantity does not apply (validation refuses one).
+ * - A recurring metric's quantity is in unit-days (seats × the days each was held), priced over the
+ *   period's days (`days_in_period`): every model prices unit-days / days exactly, as if that many
+ *   units were held all period (tiers, included units and packages apply to it), without rounding
+ *   the fraction (12.5 seat-months, or 5 × 16 / 31) before the line is rounded once.
  * - Tier i covers quantities above tier i−1's up_to, up to and including its own; the last tier has
  *   no upper bound (up_to null). Zero usage costs nothing: no tier is touched, no flat price.
  * - Rate cards price usage by dimension (machine type × region ...): usage is grouped by the
@@ -64,6 +68,8 @@ export interface PriceOptions {
   rounding?: RoundingMode;
   /** The values of the events that make up the quantity (percentage prices each one). */
   events?: readonly string[];
+  /** The quantity is in unit-days over a period of this many days: what is priced is their ratio. */
+  days_in_period?: number;
 }
 
 export interface TierBreakdown {
@@ -151,11 +157,27 @@ export function addQuantities(a: string, b: string): string {
   return text(plus(exact(a), exact(b)));
 }
 
-/** Major units to minor units, rounded once. */
-function toMinor(amount: ExactDecimal, currency: CurrencyCode, mode: RoundingMode): bigint {
+/** A decimal quantity times a whole number (units × days), exact. */
+export function multiplyQuantity(a: string, by: number): string {
+  return text(times(exact(a), { coefficient: BigInt(by), scale: 0 }));
+}
+
+/**
+ * a / by, to show (a quantity of unit-days as units held all period): exact when it ends within 12
+ * decimals, else rounded half-up there. Amounts are never computed from it.
+ */
+function shownOver(a: ExactDecimal, by: bigint): string {
+  if (by === 1n) return text(a);
+  const scale = Math.max(MAX_FRACTION_DIGITS, a.scale);
+  const widened = a.coefficient * 10n ** BigInt(scale - a.scale);
+  return text({ coefficient: divideRounded(widened, by, 'half_up'), scale });
+}
+
+/** Major units (over `by`, the days a quantity of unit-days spans) to minor units, rounded once. */
+function toMinor(amount: ExactDecimal, currency: CurrencyCode, mode: RoundingMode, by = 1n): bigint {
   const exponent = currencyExponent(currency);
   const shifted = times(amount, { coefficient: 10n ** BigInt(exponent), scale: 0 });
-  return divideRounded(shifted.coefficient, 10n ** BigInt(shifted.scale), mode);
+  return divideRounded(shifted.coefficient, 10n ** BigInt(shifted.scale) * by, mode);
 }
 
 // ---- pricing ---------------------------------------------------------------------------------
@@ -256,8 +278,18 @@ export function priceQuantity(price: ChargePrice, quantity: string, options: Pri
       tiers: parts,
     };
   }
+  // Unit-days over `days` days: everything measured in units (tier bounds, flat prices, included
+  // units, package sizes) is scaled by the days, and the total divided by them once, when rounded.
+  const days = BigInt(options.days_in_period ?? 1);
+  const scaled = (value: string) => text(times(exact(value), { coefficient: days, scale: 0 }));
+  const scaledTiers = (tiers: readonly PriceTier[]) =>
+    tiers.map((tier) => ({
+      up_to: tier.up_to === null ? null : scaled(tier.up_to),
+      unit_price: tier.unit_price,
+      flat_price: scaled(tier.flat_price),
+    }));
   const used = exact(quantity);
-  const billable = atLeastZero(minus(used, exact(options.included_quantity ?? '0')));
+  const billable = atLeastZero(minus(used, exact(scaled(options.included_quantity ?? '0'))));
   let total: ExactDecimal;
   let parts: TierBreakdown[];
   switch (price.model) {
@@ -268,26 +300,48 @@ export function priceQuantity(price: ChargePrice, quantity: string, options: Pri
       break;
     }
     case 'graduated':
-      ({ total, parts } = graduated(price.tiers, billable));
+      ({ total, parts } = graduated(scaledTiers(price.tiers), billable));
       break;
     case 'volume':
-      ({ total, parts } = volume(price.tiers, billable));
+      ({ total, parts } = volume(scaledTiers(price.tiers), billable));
       break;
     case 'package': {
       const size = exact(price.package_size);
-      const packages = isPositive(billable) ? ceilDivide(billable, size) : 0n;
-      total = times({ coefficient: packages, scale: 0 }, exact(price.package_price));
+      const packages = isPositive(billable) ? ceilDivide(billable, exact(scaled(price.package_size))) : 0n;
+      const subtotal = times({ coefficient: packages, scale: 0 }, exact(price.package_price));
+      total = times(subtotal, { coefficient: days, scale: 0 });
       const unit = { up_to: price.package_size, unit_price: price.package_price, flat_price: '0' };
-      parts = [breakdown({ from: ZERO, to: size, source: unit }, { coefficient: packages, scale: 0 }, total)];
-      break;
+      const shown = breakdown(
+        { from: ZERO, to: size, source: unit },
+        { coefficient: packages, scale: 0 },
+        subtotal,
+      );
+      return {
+        quantity: shownOver(used, days),
+        billable_quantity: shownOver(billable, days),
+        exact_amount: text(subtotal),
+        amount: toMinor(total, options.currency, options.rounding ?? DEFAULT_ROUNDING_MODE, days),
+        tiers: [shown],
+      };
     }
   }
+  const over = (value: string | null) => (value === null ? null : shownOver(exact(value), days));
   return {
-    quantity: text(used),
-    billable_quantity: text(billable),
-    exact_amount: text(total),
-    amount: toMinor(total, options.currency, options.rounding ?? DEFAULT_ROUNDING_MODE),
-    tiers: parts,
+    quantity: shownOver(used, days),
+    billable_quantity: shownOver(billable, days),
+    exact_amount: shownOver(total, days),
+    amount: toMinor(total, options.currency, options.rounding ?? DEFAULT_ROUNDING_MODE, days),
+    tiers:
+      days === 1n
+        ? parts
+        : parts.map((part) => ({
+            ...part,
+            from: shownOver(exact(part.from), days),
+            to: over(part.to),
+            quantity: shownOver(exact(part.quantity), days),
+            flat_price: shownOver(exact(part.flat_price), days),
+            subtotal: shownOver(exact(part.subtotal), days),
+          })),
   };
 }
 

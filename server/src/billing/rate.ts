@@ -103,7 +103,7 @@ function linesOf({ plan, period, event }: RatingSnapshot): ChargeLine[] {
         plan,
         event.usage,
         { start: event.from ?? period.startInstant, end: event.at },
-        { includeAdvanceCharges: false },
+        { includeAdvanceCharges: false, period },
       );
       const from = event.from ?? period.startInstant;
       const fee = terminationLine(plan, period, from, event.at);
@@ -125,7 +125,7 @@ function closingLines(closing: ClosingPeriod): ChargeLine[] {
     plan,
     closing.usage,
     { start: fee.periodStart, end: period.endInstant },
-    { includeAdvanceCharges: false },
+    { includeAdvanceCharges: false, period },
   );
   const lines: ChargeLine[] = [...(plan.feeTiming === 'arrears' ? [fee] : []), ...usage];
   if (plan.minimumCommitment > 0n) {

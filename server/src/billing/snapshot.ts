@@ -1,5 +1,6 @@
 import type { Temporal } from 'temporal-polyfill';
 import type { BillingPeriod } from '../time/index.js';
+import type { HeldUnits } from './held.js';
 import type { RatedCharge } from './pricing.js';
 import type { PlanPrice } from './proration.js';
 import type { TaxRule } from './tax.js';
@@ -52,6 +53,11 @@ export interface UsageTotal {
   quantity: string;
   /** The values of the events summed in `quantity`, for charges that price each (percentage). */
   events?: readonly string[];
+  /**
+   * A recurring metric's level over the period (`quantity` is the level at its end): priced by the
+   * days each unit was held (held.ts).
+   */
+  held?: HeldUnits;
 }
 
 /** The period that just ended, billed at a renewal: the fee in arrears, its usage, the commitment. */

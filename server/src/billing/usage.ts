@@ -1,5 +1,7 @@
 import type { Temporal } from 'temporal-polyfill';
 import type { CurrencyCode } from '../money/index.js';
+import { type BillingPeriod, daysInPeriod } from '../time/index.js';
+import { unitDaysHeld } from './held.js';
 import { addQuantities, type PricedGroup, priceRatedCharge, type TierBreakdown } from './pricing.js';
 import type { ChargeLine } from './proration.js';
 import type { PlanCharge, PlanTerms, UsageTotal } from './snapshot.js';
@@ -50,22 +52,30 @@ function toLine(
 /**
  * The usage lines of a period: every charge of `plan` that `usage` has totals for (and, with
  * `inAdvance` false, only the charges billed in arrears). A charge without usage has no line.
+ * A recurring metric's level (`held`) in `period` is priced by the unit-days of `span` over the
+ * period's days; without a period, at the level it ends with.
  */
 export function usageLines(
   plan: PlanTerms,
   usage: readonly UsageTotal[],
   span: { start: Temporal.Instant; end: Temporal.Instant },
-  options: { includeAdvanceCharges: boolean },
+  options: { includeAdvanceCharges: boolean; period?: BillingPeriod },
 ): UsageLine[] {
   const currency = plan.currency as CurrencyCode;
+  const { period } = options;
   const lines: UsageLine[] = [];
   for (const charge of plan.charges) {
     if (charge.payInAdvance && !options.includeAdvanceCharges) continue;
-    const groups = usage
-      .filter((u) => u.metric === charge.metric)
-      .map((u) => ({ dimensions: u.dimensions, quantity: u.quantity, events: u.events }));
-    if (groups.length === 0) continue;
-    for (const priced of priceRatedCharge(charge, groups, { currency })) {
+    const totals = usage.filter((u) => u.metric === charge.metric);
+    if (totals.length === 0) continue;
+    const byDays = period !== undefined && totals.some((u) => u.held);
+    const groups = totals.map((u) => ({
+      dimensions: u.dimensions,
+      quantity: byDays && u.held ? unitDaysHeld(u.held, period, span) : u.quantity,
+      events: u.events,
+    }));
+    const days = byDays ? { days_in_period: daysInPeriod(period) } : {};
+    for (const priced of priceRatedCharge(charge, groups, { currency, ...days })) {
       lines.push(toLine(plan, charge, priced, span));
     }
   }

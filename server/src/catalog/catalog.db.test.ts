@@ -59,6 +59,7 @@ describe.each(engines())('catalog on %s', (engine) => {
       },
       { code: 'peak_storage', name: 'Peak storage', unit: 'GB', aggregation: 'max', property: 'gb' },
       { code: 'payments', name: 'Payments', unit: 'USD', aggregation: 'sum', property: 'amount' },
+      { code: 'seats', name: 'Seats', unit: 'seat', aggregation: 'sum', property: 'change', recurring: true },
     ]) {
       const created = await api.call({
         method: 'POST',
@@ -332,6 +333,12 @@ describe.each(engines())('catalog on %s', (engine) => {
       'charges.0.included_quantity',
     ],
     [
+      'a percentage of a recurring metric',
+      { charges: [{ metric: 'seats', price: { model: 'percentage', rate: '1' } }] },
+      'charge.aggregation_unfit',
+      'charges.0.price.model',
+    ],
+    [
       'a percentage of a count',
       { charges: [{ metric: 'computations', price: { model: 'percentage', rate: '1' } }] },
       'charge.aggregation_unfit',
@@ -351,6 +358,41 @@ describe.each(engines())('catalog on %s', (engine) => {
     expect(response.statusCode, response.body).toBe(400);
     expect(response.json().error).toMatchObject({ code, param });
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('shows which metrics are recurring, and refuses the flag where nothing is held', async () => {
+    const list = await api.call({ method: 'GET', url: '/v1/operator/metrics', as: operator });
+    const recurring = list
+      .json()
+      .data.map((m: { code: string; recurring: boolean }) => [m.code, m.recurring]);
+    expect(recurring).toEqual(
+      expect.arrayContaining([
+        ['seats', true],
+        ['payments', false],
+      ]),
+    );
+    for (const aggregation of ['count', 'max', 'unique_count', 'time_weighted_sum']) {
+      const before = await snapshot();
+      const refused = await api.call({
+        method: 'POST',
+        url: '/v1/operator/metrics',
+        as: operator,
+        body: {
+          code: `held_${aggregation}`,
+          name: 'Held',
+          unit: 'unit',
+          aggregation,
+          ...(aggregation === 'count' ? {} : { property: 'value' }),
+          recurring: true,
+        },
+      });
+      expect(refused.statusCode, refused.body).toBe(400);
+      expect(refused.json().error).toMatchObject({
+        code: 'metric.recurring_aggregation',
+        param: 'recurring',
+      });
+      expect(await snapshot()).toEqual(before);
+    }
   });
 
   it('refuses a second plan with the same code', async () => {

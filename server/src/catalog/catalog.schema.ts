@@ -65,6 +65,12 @@ export const createMetricBody = z.strictObject({
     .describe(
       'Event properties usage can be split and priced by: machine_type, region, pool, license_type ...',
     ),
+  recurring: z
+    .boolean()
+    .default(false)
+    .describe(
+      'A level that carries from period to period (seats): with sum (events add or remove units) or latest (events report the level); billed by the days each unit is held',
+    ),
 });
 
 export const featureObject = z.object({
@@ -84,6 +90,7 @@ export const metricObject = z.object({
   aggregation: aggregationSchema,
   property: z.string().nullable(),
   dimensions: z.array(z.string()),
+  recurring: z.boolean(),
   created_at: timestamp,
 });
 

@@ -3,6 +3,7 @@ export * from './catalog.schema.js';
 export { createFeature, listFeatures, presentFeature } from './features.js';
 export { createMetric, listMetrics, presentMetric } from './metrics.js';
 export { findDefaultPlan, getOffer, listOffers } from './offers.js';
+export { unfitReason } from './plan-rules.js';
 export {
   type CatalogNames,
   createPlan,

@@ -32,6 +32,15 @@ export async function createMetric(
       'property',
     );
   }
+  // A recurring metric holds a level from period to period: what the sum of its changes or its
+  // latest reading says. A count, a peak, a unique count or an integral does not hold anything.
+  if (input.recurring && input.aggregation !== 'sum' && input.aggregation !== 'latest') {
+    throw invalid(
+      'metric.recurring_aggregation',
+      `A recurring metric holds a level: a sum of changes (+5, −2) or the latest value, not ${input.aggregation}`,
+      'recurring',
+    );
+  }
   if (new Set(input.dimensions).size !== input.dimensions.length) {
     throw invalid('metric.duplicate_dimension', 'Name each dimension once', 'dimensions');
   }
@@ -44,6 +53,7 @@ export async function createMetric(
     aggregation: input.aggregation,
     property: input.property ?? null,
     dimensions: input.dimensions,
+    recurring: input.recurring,
     created_at: toDate(ctx.clock.now()),
   };
   const inserted = await ctx.db
@@ -73,6 +83,7 @@ export function presentMetric(row: MetricRow) {
     aggregation: row.aggregation,
     property: row.property,
     dimensions: row.dimensions,
+    recurring: row.recurring,
     created_at: row.created_at.toISOString(),
   };
 }

@@ -35,8 +35,17 @@ const additive: ReadonlySet<Aggregation> = new Set(['count', 'sum', 'time_weight
  *   share of; a maximum or a latest value is a level, not transactions.
  * - Splitting usage by dimension prices each group separately, which is fair only when the groups add
  *   up to the whole: a unique count, a maximum or a latest value per group do not.
+ * - A recurring metric (seats) is a level held by the day, not transactions: no percentage of it.
  */
-export function unfitReason(model: PricingModel, aggregation: Aggregation, splitByDimension: boolean) {
+export function unfitReason(
+  model: PricingModel,
+  metric: Pick<MetricRow, 'aggregation' | 'recurring'>,
+  splitByDimension: boolean,
+) {
+  const { aggregation } = metric;
+  if (model === 'percentage' && metric.recurring) {
+    return 'A percentage is a share of transactions; a recurring metric holds a level by the day: price it per unit, graduated, volume or package';
+  }
   if (model === 'package' && (aggregation === 'max' || aggregation === 'latest')) {
     return `A package price needs usage that accumulates; ${aggregation} measures a level: price it per unit, graduated or volume`;
   }
@@ -97,7 +106,7 @@ function firstProblem(
         `charges.${i}.dimensions`,
       );
     }
-    const reason = unfitReason(charge.price.model, metric.aggregation, charge.dimensions.length > 0);
+    const reason = unfitReason(charge.price.model, metric, charge.dimensions.length > 0);
     if (reason) return invalid('charge.aggregation_unfit', reason, `charges.${i}.price.model`);
 
     const [priceProblem] = validateRatedCharge(charge, currency);

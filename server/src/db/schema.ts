@@ -135,6 +135,8 @@ export interface MetricsTable {
   aggregation: Aggregation;
   property: string | null;
   dimensions: Json<string[]>;
+  /** The value carries across periods and is billed by the days it is held (seats). */
+  recurring: Generated<boolean>;
   created_at: Timestamp;
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock, publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
+import { createMetrics, ingestKeyOf } from '../testing/metering.js';
 
 /**
  * docs/billing-rules.md, example by example, through the API: each rule's worked example is checked
@@ -50,6 +51,7 @@ const tested = [
   'R26',
   'R27',
   'R28',
+  'R29',
 ];
 /** The calendar's rules are tested in their own file, by tests named the same way ("R12: ..."). */
 const calendarTests = readFileSync(resolve(import.meta.dirname, 'calendar.db.test.ts'), 'utf8');
@@ -1216,5 +1218,79 @@ describe.each(engines())('billing rules on %s', (engine) => {
       await up.advance(nextYear.replace('.000Z', 'Z'));
       expect((await up.call('GET', '/v1/invoices')).json().data[0]).toMatchObject({ total: 10000 });
     }
+  });
+
+  it('R29: seats are billed by the days they are held, and carry into the next month', async () => {
+    await createMetrics(api, operator, [
+      {
+        code: 'team_seats',
+        name: 'Seats',
+        unit: 'seat',
+        aggregation: 'sum',
+        property: 'change',
+        recurring: true,
+      },
+    ]);
+    Object.assign(
+      plans,
+      await publishPlans(api, operator, [
+        [
+          'team',
+          {
+            name: 'Team',
+            base_price: 1000,
+            charges: [{ metric: 'team_seats', price: { model: 'per_unit', unit_price: '4.00' } }],
+          },
+        ],
+      ]),
+    );
+    const who = await customer('team', '2027-04-01T17:00:00Z');
+    const seats = (id: string, timestamp: string, change: number) => ({
+      event_id: `${who.orgId}:${id}`,
+      customer: who.orgId,
+      code: 'team_seats',
+      timestamp,
+      properties: { change },
+    });
+    const sent = await api.call({
+      method: 'POST',
+      url: '/v1/events/batch',
+      as: await ingestKeyOf(api, operator),
+      body: {
+        events: [seats('first', '2027-04-01T18:00:00Z', 10), seats('more', '2027-04-16T18:00:00Z', 5)],
+      },
+    });
+    expect(sent.json().accepted, sent.body).toBe(2);
+    const usage = async () => {
+      const [latest] = await who.invoices().then((all) => all.reverse());
+      return {
+        lines: latest.lines
+          .filter((l: { kind: string }) => l.kind !== 'tax')
+          .map((l: { description: string; quantity: string; amount: number }) => [
+            l.description,
+            l.quantity,
+            l.amount,
+          ]),
+        total: latest.total,
+      };
+    };
+    // April: 10 × 30 + 5 × 15 = 375 seat-days of 30, 12.5 seats × 4.00 = 50.00, with May's fee.
+    await who.advance('2027-05-01T12:00:00Z');
+    expect(await usage()).toEqual({
+      lines: [
+        ['Seats', '12.5', 5000],
+        ['Team (May 1, 2027 – May 31, 2027)', '1', 1000],
+      ],
+      total: 6000,
+    });
+    // May: nothing sent; 15 seats all month, 60.00.
+    await who.advance('2027-06-01T12:00:00Z');
+    expect(await usage()).toEqual({
+      lines: [
+        ['Seats', '15', 6000],
+        ['Team (Jun 1, 2027 – Jun 30, 2027)', '1', 1000],
+      ],
+      total: 7000,
+    });
   });
 });

@@ -293,7 +293,8 @@ export async function closingPeriodOf(
 
 /**
  * The usage totals a plan's charges billed in arrears price over `span`: each charge's metric split
- * by the charge's dimensions (its rate card's), from metering's rollups.
+ * by the charge's dimensions (its rate card's), from metering's rollups (a percentage's with each
+ * event's value; a recurring metric's with the level it held).
  */
 export async function usageOfCharges(
   ctx: TenantCtx,
@@ -308,7 +309,9 @@ export async function usageOfCharges(
     ctx.tenant.orgId,
     inArrears.flatMap((charge) => {
       const metric = metrics.get(charge.metric);
-      return metric ? [{ metric, groupBy: charge.dimensions }] : [];
+      // A percentage bounds each transaction's fee: its charge is priced from the events' values.
+      const events = charge.price.model === 'percentage';
+      return metric ? [{ metric, groupBy: charge.dimensions, events }] : [];
     }),
     span,
   );

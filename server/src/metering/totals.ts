@@ -1,7 +1,8 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { UsageTotal } from '../billing/index.js';
+import { addQuantities, type UsageTotal } from '../billing/index.js';
 import type { Ctx } from '../context.js';
 import type { MetricRow } from '../db/schema.js';
+import { fromDate } from '../time/index.js';
 
 /**
  * Usage read back (C23): a period's totals per metric and group, and series for charts, from the
@@ -9,6 +10,8 @@ import type { MetricRow } from '../db/schema.js';
  * raw events. Two aggregations need more than a sum: unique_count reads the distinct values kept
  * per hour, and time_weighted_sum (machine hours from readings) integrates each reading over the
  * time it held, which needs the readings themselves (usage_events, by its (org_id, code, time) index).
+ * A recurring metric (seats) holds its level across periods: its total carries what the rollups
+ * before the span add up to, and says when the level changed within it, for billing by the day.
  */
 
 export interface Span {
@@ -20,6 +23,8 @@ export interface Span {
 export interface TotalsRequest {
   metric: MetricRow;
   groupBy: readonly string[];
+  /** With each event's value as well (a percentage charge prices each transaction). */
+  events?: boolean;
 }
 
 /**
@@ -66,7 +71,15 @@ export async function periodTotals(
   span: Span,
 ): Promise<UsageTotal[]> {
   const totals: UsageTotal[] = [];
-  for (const { metric, groupBy } of requests) {
+  for (const { metric, groupBy, events } of requests) {
+    if (metric.recurring) {
+      totals.push(...(await heldLevels(ctx, orgId, metric, groupBy, span)));
+      continue;
+    }
+    if (events) {
+      totals.push(...(await eventValues(ctx, orgId, metric, groupBy, span)));
+      continue;
+    }
     const rows = await groupsOf(ctx, orgId, metric, groupBy, span);
     for (const row of rows) {
       if (row.value === null) continue;
@@ -74,6 +87,92 @@ export async function periodTotals(
     }
   }
   return totals;
+}
+
+/**
+ * A sum with each event's value, from the raw events. The rollups keep an hour's sum, but a
+ * percentage's minimum and maximum apply to each transaction, so its charge needs them one by one;
+ * only such a charge asks, at a period's close or its preview, and reads one customer's events of
+ * one metric in the span (the (org_id, code, occurred_at) key). Events count by their own time in
+ * [from, to), and the total is their sum, so the two always agree.
+ */
+async function eventValues(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  groupBy: readonly string[],
+  span: Span,
+): Promise<UsageTotal[]> {
+  const groups = groupExpression(groupBy, sql`properties`);
+  const { rows } = await sql<{ groups: Record<string, string>; quantity: string; events: string[] }>`
+    select ${groups} as groups, sum(value)::text as quantity,
+      array_agg(value::text order by occurred_at, event_id) as events
+    from (
+      select properties, (properties->>${metric.property ?? ''})::numeric as value, occurred_at, event_id
+      from usage_events
+      where org_id = ${orgId} and code = ${metric.code} and occurred_at >= ${span.from} and occurred_at < ${span.to}
+    ) transactions
+    group by 1`.execute(ctx.db);
+  return rows.map((row) => ({
+    metric: metric.code,
+    dimensions: row.groups,
+    quantity: row.quantity,
+    events: row.events,
+  }));
+}
+
+/**
+ * A recurring metric's level per group: what it held when the span began (every rollup before it:
+ * the sum of all changes, or the latest reading), then its level after each hour that changed it.
+ * A group that held nothing and did not change has no total.
+ */
+async function heldLevels(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  groupBy: readonly string[],
+  span: Span,
+): Promise<UsageTotal[]> {
+  const groups = groupExpression(groupBy, sql`group_values`);
+  // Hours are counted as hoursOf counts them: one ending at or before the span's start is before it.
+  const { rows } = await sql<{ groups: Record<string, string>; hour: Date | null; value: string }>`
+    select ${groups} as groups,
+      case when hour > ${span.from}::timestamptz - interval '1 hour' then hour end as hour,
+      ${rollupValue(metric)} as value
+    from usage_rollups
+    where org_id = ${orgId} and metric = ${metric.code} and hour <= ${span.to}::timestamptz - interval '1 hour'
+    group by 1, 2 order by 2 nulls first`.execute(ctx.db);
+  const totals = new Map<
+    string,
+    { dimensions: Record<string, string>; opening: string; changes: { at: Date; level: string }[] }
+  >();
+  for (const row of rows) {
+    const key = JSON.stringify(row.groups);
+    const group = totals.get(key) ?? { dimensions: row.groups, opening: '0', changes: [] };
+    totals.set(key, group);
+    if (row.hour === null) {
+      group.opening = row.value;
+      continue;
+    }
+    const before = group.changes.at(-1)?.level ?? group.opening;
+    // A sum's rollups are changes (+5, −2); a latest value's are levels.
+    group.changes.push({
+      at: row.hour,
+      level: metric.aggregation === 'sum' ? addQuantities(before, row.value) : row.value,
+    });
+  }
+  return [...totals.values()].flatMap(({ dimensions, opening, changes }) => {
+    const level = changes.at(-1)?.level ?? opening;
+    if (changes.length === 0 && addQuantities(opening, '0') === '0') return [];
+    return [
+      {
+        metric: metric.code,
+        dimensions,
+        quantity: level,
+        held: { opening, changes: changes.map((c) => ({ at: fromDate(c.at), level: c.level })) },
+      },
+    ];
+  });
 }
 
 async function groupsOf(

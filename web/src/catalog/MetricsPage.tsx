@@ -27,6 +27,8 @@ const aggregations = [
 ] as const;
 type Aggregation = (typeof aggregations)[number]['value'];
 const aggregationLabel = (a: string) => aggregations.find((x) => x.value === a)?.label ?? a;
+/** Aggregations that hold a level, which may carry from period to period (seats). */
+const holdsLevel = (a: string) => a === 'sum' || a === 'latest';
 
 /** What plans can charge for (metrics) and limit (features). */
 export function MetricsPage() {
@@ -44,7 +46,14 @@ export function MetricsPage() {
         </span>
       ),
     },
-    { key: 'aggregation', header: 'Adds up as', render: (m) => aggregationLabel(m.aggregation) },
+    {
+      key: 'aggregation',
+      header: 'Adds up as',
+      render: (m) =>
+        m.recurring
+          ? `${aggregationLabel(m.aggregation)}, carried over, billed by the day`
+          : aggregationLabel(m.aggregation),
+    },
     { key: 'property', header: 'Property', render: (m) => (m.property ? <code>{m.property}</code> : '—') },
     { key: 'unit', header: 'Unit', render: (m) => m.unit },
     { key: 'dimensions', header: 'Dimensions', render: (m) => m.dimensions.join(', ') || '—' },
@@ -99,12 +108,14 @@ function NewMetric({ onCreated }: { onCreated: () => void }) {
     aggregation: 'count' as Aggregation,
     property: '',
     dimensions: '',
+    recurring: false,
   };
   const [values, setValues] = useState(empty);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<string | undefined>();
-  const form = useFormErrors(['code', 'name', 'unit', 'aggregation', 'property', 'dimensions']);
-  const set = (field: keyof typeof empty) => (value: string) => setValues((v) => ({ ...v, [field]: value }));
+  const form = useFormErrors(['code', 'name', 'unit', 'aggregation', 'property', 'dimensions', 'recurring']);
+  const set = (field: Exclude<keyof typeof empty, 'recurring'>) => (value: string) =>
+    setValues((v) => ({ ...v, [field]: value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -123,6 +134,7 @@ function NewMetric({ onCreated }: { onCreated: () => void }) {
               .split(/[\s,]+/)
               .map((d) => d.trim())
               .filter(Boolean),
+            recurring: values.recurring && holdsLevel(values.aggregation),
           },
         }),
       );
@@ -189,6 +201,16 @@ function NewMetric({ onCreated }: { onCreated: () => void }) {
             onChange={(e) => set('dimensions')(e.target.value)}
             error={form.field('dimensions')}
           />
+          {holdsLevel(values.aggregation) ? (
+            <label className="checkbox span-2">
+              <input
+                type="checkbox"
+                checked={values.recurring}
+                onChange={(e) => setValues((v) => ({ ...v, recurring: e.target.checked }))}
+              />
+              Recurring: the value carries into the next period (seats), billed by the days it is held
+            </label>
+          ) : null}
         </div>
         <div className="form-actions">
           <Button type="submit" variant="primary" busy={busy}>

@@ -16,6 +16,7 @@ import * as pendingPlanChange from './0015_pending_plan_change.js';
 import * as checkoutCredit from './0016_checkout_credit.js';
 import * as billingRunOrder from './0017_billing_run_order.js';
 import * as metering from './0018_metering.js';
+import * as recurringMetrics from './0021_recurring_metrics.js';
 import * as entitlementStamps from './0022_entitlement_stamps.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
@@ -37,5 +38,6 @@ export const migrations: Record<string, Migration> = {
   '0016_checkout_credit': checkoutCredit,
   '0017_billing_run_order': billingRunOrder,
   '0018_metering': metering,
+  '0021_recurring_metrics': recurringMetrics,
   '0022_entitlement_stamps': entitlementStamps,
 };
