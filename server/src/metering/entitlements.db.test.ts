@@ -67,11 +67,20 @@ describe.each(engines())('entitlements on %s', (engine) => {
     operator = await api.signUpOperator();
     await createMetrics(api, operator, [
       { code: 'api_calls', name: 'API calls', unit: 'call', aggregation: 'count' },
+      {
+        code: 'seats',
+        name: 'Seats',
+        unit: 'seat',
+        aggregation: 'sum',
+        property: 'change',
+        recurring: true,
+      },
     ]);
     for (const [code, name, unit] of [
       ['projects', 'Projects', 'project'],
       ['api_calls', 'API calls', 'call'],
       ['gpus', 'GPUs', 'GPU'],
+      ['seats', 'Seats', 'seat'],
     ]) {
       const made = await api.call({
         method: 'POST',
@@ -103,6 +112,7 @@ describe.each(engines())('entitlements on %s', (engine) => {
             { feature: 'projects', mode: 'hard', limit: 10 },
             { feature: 'api_calls', mode: 'hard', limit: 5 },
             { feature: 'gpus', mode: 'hard', limit: 2 },
+            { feature: 'seats', mode: 'hard', limit: 5 },
           ],
         },
       ],
@@ -172,6 +182,36 @@ describe.each(engines())('entitlements on %s', (engine) => {
     expect((await entitlement('release', who.orgId, 'api_calls', 2)).json()).toMatchObject({
       allowed: true,
       used: 4,
+    });
+  });
+
+  it('counts the level of a recurring metric, carried from before the period', async () => {
+    const who = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
+    await checkoutWithCard(api, who, { plan_id: pro });
+    const seats = (id: string, change: number, timestamp: string) =>
+      api.call({
+        method: 'POST',
+        url: '/v1/events',
+        as: ingestKey,
+        body: {
+          event_id: `${who.orgId}-${id}`,
+          customer: who.orgId,
+          code: 'seats',
+          timestamp,
+          properties: { change },
+        },
+      });
+    // Three seats taken before the Pro period began (10:00), one more in it.
+    expect((await seats('before', 3, '2027-01-15T08:30:00Z')).statusCode).toBe(200);
+    expect((await seats('in', 1, '2027-01-15T10:30:00Z')).statusCode).toBe(200);
+    expect((await entitlement('check', who.orgId, 'seats')).json()).toMatchObject({ used: 4, remaining: 1 });
+    expect((await entitlement('consume', who.orgId, 'seats')).json()).toMatchObject({
+      allowed: true,
+      used: 5,
+    });
+    expect((await entitlement('consume', who.orgId, 'seats')).json()).toMatchObject({
+      allowed: false,
+      reason: 'limit_reached',
     });
   });
 

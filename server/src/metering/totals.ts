@@ -37,6 +37,11 @@ function hoursOf(span: Span): RawBuilder<boolean> {
   return sql<boolean>`hour > ${span.from}::timestamptz - interval '1 hour' and hour <= ${span.to}::timestamptz - interval '1 hour'`;
 }
 
+/** The hours up to a span's end, however long before its start: what a recurring metric's level adds up. */
+function hoursUpTo(span: Span): RawBuilder<boolean> {
+  return sql<boolean>`hour <= ${span.to}::timestamptz - interval '1 hour'`;
+}
+
 /** The SQL of one group's values as a JSON object of the requested dimensions. */
 function groupExpression(groupBy: readonly string[], column: RawBuilder<unknown>): RawBuilder<unknown> {
   if (groupBy.length === 0) return sql`'{}'::jsonb`;
@@ -140,7 +145,7 @@ async function heldLevels(
       case when hour > ${span.from}::timestamptz - interval '1 hour' then hour end as hour,
       ${rollupValue(metric)} as value
     from usage_rollups
-    where org_id = ${orgId} and metric = ${metric.code} and hour <= ${span.to}::timestamptz - interval '1 hour'
+    where org_id = ${orgId} and metric = ${metric.code} and ${hoursUpTo(span)}
     group by 1, 2 order by 2 nulls first`.execute(ctx.db);
   const totals = new Map<
     string,
@@ -188,7 +193,8 @@ async function groupsOf(
 
 /**
  * A metric's whole total over `span` as a scalar subquery (null without usage), for a statement that
- * reads it with other things at once (an entitlement check reads it with the units consumed).
+ * reads it with other things at once (an entitlement check reads it with the units consumed). A
+ * recurring metric's is its level at the span's end, as `heldLevels` reads it.
  */
 export function periodTotalExpression(
   ctx: Ctx,
@@ -196,6 +202,10 @@ export function periodTotalExpression(
   metric: MetricRow,
   span: Span,
 ): RawBuilder<string | null> {
+  if (metric.recurring) {
+    return sql<string | null>`(select ${rollupValue(metric)} from usage_rollups
+      where org_id = ${orgId} and metric = ${metric.code} and ${hoursUpTo(span)})`;
+  }
   return sql<string | null>`(select value from (${groupsQuery(ctx, orgId, metric, [], span)}) as whole)`;
 }
 
