@@ -19,6 +19,8 @@
 //   BENCH_SIZES=1000,10000  BENCH_EVENTS=100000  BENCH_PGLITE_EVENTS=20000  BENCH_CLIENTS=8
 //   BENCH_SECONDS=5 (each alone round)  BENCH_LOAD_SECONDS=20  BENCH_ENTITLEMENT_RATE=500
 //   BENCH_FILL_SECONDS=120  BENCH_USAGE_READS=200
+//   BENCH_ONLY=entitlements: parts 4 and 5 alone (no ingest rounds, no full period), the load's
+//   ingest at half of BENCH_TOP_RATE (events/s, default 10000) instead of half the measured top rate.
 // The machine's load average is reported at the start and the end: other work on it lowers every
 // figure, the baselines' too, but not always evenly.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -69,6 +71,7 @@ const LOAD_SECONDS = Number(env.BENCH_LOAD_SECONDS ?? 20);
 const ENTITLEMENT_RATE = Number(env.BENCH_ENTITLEMENT_RATE ?? 500);
 const FILL_SECONDS = Number(env.BENCH_FILL_SECONDS ?? 120);
 const USAGE_READS = Number(env.BENCH_USAGE_READS ?? 200);
+const ONLY_ENTITLEMENTS = env.BENCH_ONLY === 'entitlements';
 const PROBE_EVERY_MS = 250;
 const POLL_EVERY_MS = 5;
 const MAX_IN_FLIGHT = 64;
@@ -826,7 +829,7 @@ async function mergeAsUpkeepWould(server: Server, now: Date): Promise<number | n
 
 const loadAtStart = os.loadavg();
 const ingest: Awaited<ReturnType<typeof ingestForSize>>[] = [];
-for (const engine of ENGINES) {
+for (const engine of ONLY_ENTITLEMENTS ? [] : ENGINES) {
   for (const customers of SIZES) ingest.push(await ingestForSize(engine, customers));
 }
 /** Cost per event at the largest customer count over the smallest, per engine: flat is <= 1.5. */
@@ -854,17 +857,17 @@ const customers = SIZES.at(-1) ?? 1000;
 const topRate =
   ingest.filter((r) => r.engine === 'postgres').at(-1)?.ingest_batch_1000.events_per_second ??
   ingest.at(-1)?.ingest_batch_1000.events_per_second ??
-  10_000;
+  Number(env.BENCH_TOP_RATE ?? 10_000);
 const engine: Engine = ENGINES.includes('postgres') ? 'postgres' : 'pglite';
 progress(`${engine}, ${customers} customers: entitlements alone, vs the bare route`);
 const server = await startServer(engine, customers);
 let alone: Awaited<ReturnType<typeof measureAlone>>;
 let underLoad: Awaited<ReturnType<typeof measureUnderLoad>>;
-let usageRead: Awaited<ReturnType<typeof measureUsageRead>>;
+let usageRead: Awaited<ReturnType<typeof measureUsageRead>> | undefined;
 try {
   alone = await measureAlone(server, customers);
   underLoad = await measureUnderLoad(server, customers, topRate);
-  usageRead = await measureUsageRead(server, topRate);
+  if (!ONLY_ENTITLEMENTS) usageRead = await measureUsageRead(server, topRate);
 } finally {
   await stopServer(server);
 }
@@ -882,7 +885,7 @@ const summary = [
   `entitlements ${alone.check.ratio_to_bare}x bare, p99 ${underLoad.entitlements_under_load.check.p99_ms}/` +
     `${underLoad.entitlements_under_load.consume.p99_ms} ms under load`,
   `visible p99 ${underLoad.visibility_under_load.delay.p99_ms} ms`,
-  `usage read p99 ${usageRead.by_day.p99_ms} ms at ${usageRead.events_in_period} events`,
+  usageRead ? `usage read p99 ${usageRead.by_day.p99_ms} ms at ${usageRead.events_in_period} events` : '',
 ]
   .filter(Boolean)
   .join('; ');
@@ -910,6 +913,6 @@ const report = {
     alone.met &&
     underLoad.entitlements_under_load.met &&
     underLoad.visibility_under_load.met &&
-    usageRead.met,
+    (usageRead?.met ?? ONLY_ENTITLEMENTS),
 };
 console.log(JSON.stringify(report));

@@ -12431,6 +12431,7 @@ export interface operations {
                         issuer_name: string;
                         issuer_address: string;
                         issuer_email: string;
+                        refuse_paid_features_when_blocked: boolean;
                     };
                 };
             };
@@ -12486,6 +12487,8 @@ export interface operations {
                     issuer_address?: string;
                     /** Format: email */
                     issuer_email?: string;
+                    /** @description While a customer's billing is blocked (the last retry failed), entitlement checks refuse the features only paid plans grant */
+                    refuse_paid_features_when_blocked?: boolean;
                 };
             };
         };
@@ -12508,6 +12511,7 @@ export interface operations {
                         issuer_name: string;
                         issuer_address: string;
                         issuer_email: string;
+                        refuse_paid_features_when_blocked: boolean;
                     };
                 };
             };
@@ -13337,6 +13341,8 @@ export interface operations {
                         used: number;
                         remaining: number | null;
                         over_limit: boolean;
+                        /** @description Why it is not allowed: a hard limit reached, or the customer's billing blocked and the feature only paid plans grant (the issuer's setting refuse_paid_features_when_blocked); null when allowed */
+                        reason: ("limit_reached" | "billing_blocked") | null;
                     };
                 };
             };
@@ -13402,6 +13408,8 @@ export interface operations {
                         used: number;
                         remaining: number | null;
                         over_limit: boolean;
+                        /** @description Why it is not allowed: a hard limit reached, or the customer's billing blocked and the feature only paid plans grant (the issuer's setting refuse_paid_features_when_blocked); null when allowed */
+                        reason: ("limit_reached" | "billing_blocked") | null;
                     };
                 };
             };
@@ -13467,6 +13475,8 @@ export interface operations {
                         used: number;
                         remaining: number | null;
                         over_limit: boolean;
+                        /** @description Why it is not allowed: a hard limit reached, or the customer's billing blocked and the feature only paid plans grant (the issuer's setting refuse_paid_features_when_blocked); null when allowed */
+                        reason: ("limit_reached" | "billing_blocked") | null;
                     };
                 };
             };

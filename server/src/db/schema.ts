@@ -307,6 +307,8 @@ export interface BillingSettingsTable {
   issuer_name: string;
   issuer_address: string;
   issuer_email: string;
+  /** While a customer's billing is blocked, refuse the features only paid plans grant. */
+  refuse_paid_features_when_blocked: ColumnType<boolean, boolean | undefined, boolean>;
   updated_at: Timestamp;
 }
 
@@ -782,6 +784,15 @@ export interface UsageThresholdCrossingsTable {
   resolved_at: Timestamp | null;
 }
 
+/**
+ * Per organization, a random value replaced whenever what decides its entitlements changes (its
+ * subscriptions; an issuer's plans, metrics, settings): cached terms hold while their stamps do.
+ */
+export interface EntitlementStampsTable {
+  org_id: string;
+  stamp: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -835,6 +846,7 @@ export interface Database {
   usage_alerts: UsageAlertsTable;
   usage_alert_checks: UsageAlertChecksTable;
   usage_threshold_crossings: UsageThresholdCrossingsTable;
+  entitlement_stamps: EntitlementStampsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

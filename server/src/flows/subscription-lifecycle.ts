@@ -312,7 +312,7 @@ export async function billingStatus(ctx: TenantCtx) {
       invoice.first_failed_at !== null,
   );
   const status =
-    owedByEnded || live.some((s) => s.status === 'unpaid' || (s.status === 'paused' && s.paused_for_payment))
+    owedByEnded || live.some(subscriptions.blocksBilling)
       ? ('blocked' as const)
       : live.some((s) => s.status === 'past_due')
         ? ('past_due' as const)

@@ -400,7 +400,9 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
       // A malformed key is refused on every write that takes one, before anything runs.
       const key =
         isWrite && route.idempotency !== 'off' ? validKey(request.headers[IDEMPOTENCY_HEADER]) : undefined;
-      if (!isWrite) return reply.code(status).send(await run(deps.db));
+      if (!isWrite || (route.transaction === 'keyed' && !key)) {
+        return reply.code(status).send(await run(deps.db));
+      }
 
       const scope = idempotencyScope(access);
       if (route.transaction === 'own') {

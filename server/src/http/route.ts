@@ -93,8 +93,10 @@ export interface RouteDef<
   /**
    * 'own': the operation opens its own transaction. For sign-in and sign-up, whose deliberately slow
    * password hashing must not hold a database connection (or, on PGlite, the only one).
+   * 'keyed': the operation is one statement, atomic on its own; a transaction is opened only to store
+   * its answer with an Idempotency-Key, when the request has one.
    */
-  transaction?: 'own';
+  transaction?: 'own' | 'keyed';
   /**
    * A document rather than JSON (an invoice's PDF): the media type sent. The handler returns a
    * DocumentResponse; `response` describes nothing then.

@@ -33,6 +33,12 @@ export const updateSettingsBody = z.strictObject({
   issuer_name: z.string().trim().min(1).max(200).optional(),
   issuer_address: z.string().trim().max(500).optional(),
   issuer_email: z.string().trim().email().optional(),
+  refuse_paid_features_when_blocked: z
+    .boolean()
+    .optional()
+    .describe(
+      "While a customer's billing is blocked (the last retry failed), entitlement checks refuse the features only paid plans grant",
+    ),
 });
 
 export const settingsObject = z.object({
@@ -45,6 +51,7 @@ export const settingsObject = z.object({
   issuer_name: z.string(),
   issuer_address: z.string(),
   issuer_email: z.string(),
+  refuse_paid_features_when_blocked: z.boolean(),
 });
 
 export const taxRateBody = z.strictObject({
@@ -75,6 +82,7 @@ export function presentSettings(row: BillingSettingsRow): z.infer<typeof setting
     issuer_name: row.issuer_name,
     issuer_address: row.issuer_address,
     issuer_email: row.issuer_email,
+    refuse_paid_features_when_blocked: row.refuse_paid_features_when_blocked,
   };
 }
 

@@ -29,6 +29,7 @@ export {
 export {
   type CountedEvent,
   type EventCustomer,
+  findNamedCustomer,
   type IngestResult,
   ingestEvents,
   metricsByCode,

@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Ctx } from '../context.js';
-import type { MetricRow } from '../db/schema.js';
+import type { BillingCustomerRow, Database, MetricRow } from '../db/schema.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { type UsageEventInput, usageEventBody } from './metering.schema.js';
@@ -89,7 +89,7 @@ export async function resolveCustomers(
   const rows = await ctx.db
     .selectFrom('billing_customers')
     .select(['org_id', 'external_id', 'time_zone'])
-    .where((eb) => eb.or([eb('org_id', 'in', unique), eb('external_id', 'in', unique)]))
+    .where(named(unique))
     .execute();
   for (const row of rows) {
     const customer = { orgId: row.org_id, timeZone: row.time_zone };
@@ -98,6 +98,19 @@ export async function resolveCustomers(
   }
   return found;
 }
+
+/** The customer `name` names, whole: the organization of that id, else the one of that external id. */
+export async function findNamedCustomer(ctx: Ctx, name: string): Promise<BillingCustomerRow | undefined> {
+  return ctx.db
+    .selectFrom('billing_customers')
+    .selectAll()
+    .where(named([name]))
+    .orderBy(sql`org_id = ${name}`, 'desc')
+    .executeTakeFirst();
+}
+
+const named = (names: readonly string[]) => (eb: ExpressionBuilder<Database, 'billing_customers'>) =>
+  eb.or([eb('org_id', 'in', names), eb('external_id', 'in', names)]);
 
 /** Checks one event against its metric; the error, or the event ready to write. */
 function prepare(

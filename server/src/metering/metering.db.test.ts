@@ -215,6 +215,7 @@ describe.each(engines())('metering on %s', (engine) => {
       used: 50,
       remaining: 0,
       over_limit: false,
+      reason: 'limit_reached',
     });
     const released = await api.call({
       method: 'POST',

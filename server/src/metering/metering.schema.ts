@@ -131,5 +131,11 @@ export const entitlementObject = z.object({
   used: z.number().int(),
   remaining: z.number().int().nullable(),
   over_limit: z.boolean(),
+  reason: z
+    .enum(['limit_reached', 'billing_blocked'])
+    .nullable()
+    .describe(
+      "Why it is not allowed: a hard limit reached, or the customer's billing blocked and the feature only paid plans grant (the issuer's setting refuse_paid_features_when_blocked); null when allowed",
+    ),
 });
 export type EntitlementObject = z.infer<typeof entitlementObject>;

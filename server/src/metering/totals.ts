@@ -37,6 +37,11 @@ function hoursOf(span: Span): RawBuilder<boolean> {
   return sql<boolean>`hour > ${span.from}::timestamptz - interval '1 hour' and hour <= ${span.to}::timestamptz - interval '1 hour'`;
 }
 
+/** The hours up to a span's end, however long before its start: what a recurring metric's level adds up. */
+function hoursUpTo(span: Span): RawBuilder<boolean> {
+  return sql<boolean>`hour <= ${span.to}::timestamptz - interval '1 hour'`;
+}
+
 /** The SQL of one group's values as a JSON object of the requested dimensions. */
 function groupExpression(groupBy: readonly string[], column: RawBuilder<unknown>): RawBuilder<unknown> {
   if (groupBy.length === 0) return sql`'{}'::jsonb`;
@@ -140,7 +145,7 @@ async function heldLevels(
       case when hour > ${span.from}::timestamptz - interval '1 hour' then hour end as hour,
       ${rollupValue(metric)} as value
     from usage_rollups
-    where org_id = ${orgId} and metric = ${metric.code} and hour <= ${span.to}::timestamptz - interval '1 hour'
+    where org_id = ${orgId} and metric = ${metric.code} and ${hoursUpTo(span)}
     group by 1, 2 order by 2 nulls first`.execute(ctx.db);
   const totals = new Map<
     string,
@@ -182,21 +187,48 @@ async function groupsOf(
   groupBy: readonly string[],
   span: Span,
 ): Promise<{ groups: Record<string, string>; value: string | null }[]> {
+  const { rows } = await groupsQuery(ctx, orgId, metric, groupBy, span).execute(ctx.db);
+  return rows;
+}
+
+/**
+ * A metric's whole total over `span` as a scalar subquery (null without usage), for a statement that
+ * reads it with other things at once (an entitlement check reads it with the units consumed). A
+ * recurring metric's is its level at the span's end, as `heldLevels` reads it.
+ */
+export function periodTotalExpression(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  span: Span,
+): RawBuilder<string | null> {
+  if (metric.recurring) {
+    return sql<string | null>`(select ${rollupValue(metric)} from usage_rollups
+      where org_id = ${orgId} and metric = ${metric.code} and ${hoursUpTo(span)})`;
+  }
+  return sql<string | null>`(select value from (${groupsQuery(ctx, orgId, metric, [], span)}) as whole)`;
+}
+
+function groupsQuery(
+  ctx: Ctx,
+  orgId: string,
+  metric: MetricRow,
+  groupBy: readonly string[],
+  span: Span,
+): RawBuilder<{ groups: Record<string, string>; value: string | null }> {
   if (metric.aggregation === 'unique_count') {
     const groups = groupExpression(groupBy, sql`group_values`);
-    const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+    return sql`
       select ${groups} as groups, count(distinct value)::text as value from usage_unique_values
       where org_id = ${orgId} and metric = ${metric.code} and ${hoursOf(span)}
-      group by 1`.execute(ctx.db);
-    return rows;
+      group by 1`;
   }
-  if (metric.aggregation === 'time_weighted_sum') return timeWeighted(ctx, orgId, metric, groupBy, span);
+  if (metric.aggregation === 'time_weighted_sum') return timeWeightedQuery(ctx, orgId, metric, groupBy, span);
   const groups = groupExpression(groupBy, sql`group_values`);
-  const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+  return sql`
     select ${groups} as groups, ${rollupValue(metric)} as value from usage_rollups
     where org_id = ${orgId} and metric = ${metric.code} and ${hoursOf(span)}
-    group by 1`.execute(ctx.db);
-  return rows;
+    group by 1`;
 }
 
 /** Readings before the span that may still hold at its start: at most this far back. */
@@ -206,21 +238,22 @@ const CARRY_DAYS = 35;
  * Σ value × hours it held: each reading holds until the next one of its group (or the end of the
  * span, or now, whichever is first), clipped to the span; the last reading before the span carries in.
  */
-async function timeWeighted(
+function timeWeightedQuery(
   ctx: Ctx,
   orgId: string,
   metric: MetricRow,
   groupBy: readonly string[],
   span: Span,
-): Promise<{ groups: Record<string, string>; value: string | null }[]> {
+): RawBuilder<{ groups: Record<string, string>; value: string | null }> {
   const end = new Date(Math.min(span.to.getTime(), ctx.clock.now().epochMilliseconds));
-  if (end <= span.from) return [];
+  // Nothing before the span's start holds within it: a query that returns no row.
+  if (end <= span.from) return sql`select '{}'::jsonb as groups, null::text as value where false`;
   const carryFrom = new Date(span.from.getTime() - CARRY_DAYS * 86_400_000);
   const groups = groupExpression(groupBy, sql`properties`);
   // Each combination of the metric's dimensions is a series of its own (a pool of machines): a
   // reading holds until the next reading of the same series, whatever is asked to be grouped.
   const series = groupExpression(metric.dimensions, sql`properties`);
-  const { rows } = await sql<{ groups: Record<string, string>; value: string | null }>`
+  return sql`
     select groups, round(sum(value * extract(epoch from (least(coalesce(next_at, ${end}), ${end})
         - greatest(occurred_at, ${span.from}))) / 3600), 12)::text as value
     from (
@@ -230,8 +263,7 @@ async function timeWeighted(
       where org_id = ${orgId} and code = ${metric.code} and occurred_at >= ${carryFrom} and occurred_at < ${end}
     ) readings
     where coalesce(next_at, ${end}) > ${span.from}
-    group by groups`.execute(ctx.db);
-  return rows;
+    group by groups`;
 }
 
 export interface SeriesPoint {
@@ -287,7 +319,7 @@ async function timeWeightedSeries(
   for (const { start, end } of buckets) {
     if (start.getTime() > ctx.clock.now().epochMilliseconds) break;
     const from = start < span.from ? span.from : start;
-    for (const row of await timeWeighted(ctx, orgId, metric, groupBy, { from, to: end })) {
+    for (const row of await groupsOf(ctx, orgId, metric, groupBy, { from, to: end })) {
       if (row.value !== null) series.push({ groups: row.groups, start, value: row.value });
     }
   }

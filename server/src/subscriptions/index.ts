@@ -16,6 +16,7 @@ export * from './subscription.schema.js';
 export {
   advancePeriod,
   advancePeriods,
+  blocksBilling,
   changePlanVersion,
   claimChange,
   dueForRenewal,

@@ -74,6 +74,13 @@ function anniversaryFrom(row: SubscriptionRow): Temporal.PlainDate {
   return row.anchor_month === null ? startedOn : startedOn.with({ month: row.anchor_month });
 }
 
+/**
+ * Whether a live subscription holds its customer's billing blocked: the retries of a payment are
+ * exhausted and dunning's last step kept it unpaid or paused it until paid.
+ */
+export const blocksBilling = (sub: SubscriptionRow): boolean =>
+  sub.status === 'unpaid' || (sub.status === 'paused' && sub.paused_for_payment);
+
 /** Subscriptions not cancelled, newest first: what the organization pays for now. */
 export async function liveSubscriptions(ctx: TenantCtx): Promise<SubscriptionRow[]> {
   return scoped(ctx)

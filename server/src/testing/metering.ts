@@ -36,6 +36,17 @@ export async function ingestKeyOf(
   return { apiKey: key.json().secret as string };
 }
 
+/** A billing customer's details (POST /v1/billing_customer) for `name`, in San Francisco. */
+export const sanFranciscoCustomer = (name: string) => ({
+  name: `${name} Inc.`,
+  email: `billing@${name.toLowerCase().replace(/[^a-z]/g, '')}.example`,
+  address_line1: '1 Market St',
+  city: 'San Francisco',
+  state: 'CA',
+  postal_code: '94105',
+  country: 'US',
+});
+
 /** A new organization with a billing customer in San Francisco, owned by `owner` (or a new person). */
 export async function meteredCustomer(
   api: TestApi,
@@ -55,15 +66,7 @@ export async function meteredCustomer(
     url: '/v1/billing_customer',
     as: owner,
     org: orgId,
-    body: {
-      name: `${name} Inc.`,
-      email: `billing@${name.toLowerCase().replace(/[^a-z]/g, '')}.example`,
-      address_line1: '1 Market St',
-      city: 'San Francisco',
-      state: 'CA',
-      postal_code: '94105',
-      country: 'US',
-    },
+    body: sanFranciscoCustomer(name),
   });
   if (customer.statusCode !== 201) throw new Error(`no billing customer: ${customer.body}`);
   return { owner, orgId };

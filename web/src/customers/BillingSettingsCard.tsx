@@ -15,8 +15,9 @@ const finalSteps: { value: FinalStep; label: string }[] = [
 ];
 
 /**
- * Dunning, as the operator sets it in the billing settings: the days a failed charge is retried, and
- * what becomes of the subscription when the last retry fails (docs/billing-rules.md, R9 and R11).
+ * Dunning, as the operator sets it in the billing settings: the days a failed charge is retried, what
+ * becomes of the subscription when the last retry fails (docs/billing-rules.md, R9 and R11), and
+ * whether a blocked customer keeps what only paid plans grant.
  */
 export function BillingSettingsCard() {
   const settings = useApi(loadSettings, []);
@@ -50,6 +51,7 @@ function DunningEditor({
 }) {
   const [retryDays, setRetryDays] = useState(settings.retry_days.join(', '));
   const [finalStep, setFinalStep] = useState<FinalStep>(settings.dunning_final_step);
+  const [refusePaid, setRefusePaid] = useState(settings.refuse_paid_features_when_blocked);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
 
@@ -68,7 +70,11 @@ function DunningEditor({
     try {
       const next = await unwrap(
         api.PATCH('/v1/operator/billing_settings', {
-          body: { retry_days: days, dunning_final_step: finalStep },
+          body: {
+            retry_days: days,
+            dunning_final_step: finalStep,
+            refuse_paid_features_when_blocked: refusePaid,
+          },
         }),
       );
       onSaved(next);
@@ -99,6 +105,10 @@ function DunningEditor({
           onChange={(e) => setFinalStep(e.target.value as FinalStep)}
           options={finalSteps}
         />
+        <label className="checkbox">
+          <input type="checkbox" checked={refusePaid} onChange={(e) => setRefusePaid(e.target.checked)} />
+          While blocked, entitlement checks refuse the features only paid plans grant
+        </label>
         <div className="form-actions">
           <Button variant="primary" busy={busy} onClick={save}>
             Save dunning

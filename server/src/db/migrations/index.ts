@@ -19,6 +19,7 @@ import * as metering from './0018_metering.js';
 import * as usageAlerts from './0019_usage_alerts.js';
 import * as usageBilled from './0020_usage_billed.js';
 import * as recurringMetrics from './0021_recurring_metrics.js';
+import * as entitlementStamps from './0022_entitlement_stamps.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0019_usage_alerts': usageAlerts,
   '0020_usage_billed': usageBilled,
   '0021_recurring_metrics': recurringMetrics,
+  '0022_entitlement_stamps': entitlementStamps,
 };

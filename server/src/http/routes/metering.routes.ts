@@ -46,10 +46,9 @@ async function customerOf(
   if (!speaksForCustomers(input)) {
     throw forbidden('usage.customer_forbidden', "Only the issuer reads another organization's usage");
   }
-  const found = (await metering.resolveCustomers(input.ctx, [customer])).get(customer);
+  const found = await metering.findNamedCustomer(input.ctx, customer);
   if (!found) throw notFound('customer.not_found', `No customer is called ${customer}`);
-  const tenant = tenantContext(input.ctx, found.orgId);
-  return { tenant, customer: await customers.findCustomer(tenant) };
+  return { tenant: tenantContext(input.ctx, found.org_id), customer: found };
 }
 
 /** The metrics a plan prices or limits, by code. */
@@ -247,6 +246,8 @@ export const meteringRoutes = [
       tag: TAG,
       permission: 'usage.ingest',
       audit: 'off',
+      // One statement each, atomic on its own: in a transaction only with an Idempotency-Key.
+      transaction: 'keyed',
       body: metering.entitlementBody,
       response: metering.entitlementObject,
       handler: async (input) => {

@@ -1,0 +1,187 @@
+import { sql } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import type { ChargeInput, LimitInput } from '../catalog/index.js';
+import * as catalog from '../catalog/index.js';
+import type { BillingCustomerRow, MetricRow, PlanVersionRow, SubscriptionRow } from '../db/schema.js';
+import * as subscriptions from '../subscriptions/index.js';
+import { scoped, type TenantCtx } from '../tenant.js';
+import { calendarMonthPeriod, toDate } from '../time/index.js';
+import { metricsByCode } from './ingest.js';
+import type { Span } from './totals.js';
+
+/**
+ * What decides a customer's entitlements: its live plans' limits and charges (or the default plan's),
+ * the period usage is counted in, the issuer's metrics, and whether paid features are refused while
+ * its billing is blocked. Loading them takes six to eight queries, so each process keeps them in
+ * memory, with the stamps of the customer and the issuer they were loaded under (migration 0022):
+ * a trigger replaces a stamp whenever a row they derive from changes, and every statement that acts
+ * on the terms reads the stamps too and acts only if they are unchanged. So cached terms are never
+ * used after a change has committed, in any process, and nothing has to be told to forget them.
+ */
+
+/** What an organization's plan allows and charges, and the period its usage is counted in. */
+export interface PlanAllowance {
+  limits: LimitInput[];
+  charges: ChargeInput[];
+  /** The current period: the subscription's, or the calendar month in the customer's zone. */
+  period: Span;
+  subscription: SubscriptionRow | undefined;
+}
+
+/** The customer's and the issuer's stamps; null for an organization whose terms never changed. */
+export interface Stamps {
+  customer: string | null;
+  issuer: string | null;
+}
+
+export interface EntitlementTerms {
+  stamps: Stamps;
+  timeZone: string;
+  allowance: PlanAllowance;
+  /** The issuer's metrics by code: a feature named like one also counts its usage this period. */
+  metrics: ReadonlyMap<string, MetricRow>;
+  /**
+   * Features refused now: while billing is blocked and the issuer refuses paid features then, those
+   * the live plans grant and the default plan does not. Empty otherwise.
+   */
+  refusedAsUnpaid: ReadonlySet<string>;
+}
+
+/** The limits and charges of the organization's live subscriptions (or of the default plan). */
+export async function allowanceOf(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow | undefined,
+): Promise<PlanAllowance> {
+  const { allowance } = await plansOf(ctx, customer);
+  return allowance;
+}
+
+async function plansOf(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow | undefined,
+): Promise<{ allowance: PlanAllowance; live: SubscriptionRow[]; fallback: PlanVersionRow | undefined }> {
+  const live = await subscriptions.liveSubscriptions(ctx);
+  const versions = await Promise.all(live.map((sub) => catalog.findPlanVersion(ctx, sub.plan_version_id)));
+  const terms = versions.flatMap((v) => (v ? [v] : []));
+  const fallback = terms.length === 0 ? (await catalog.findDefaultPlan(ctx))?.version : undefined;
+  if (fallback) terms.push(fallback);
+  const limits = new Map<string, LimitInput>();
+  for (const version of terms) {
+    for (const limit of version.limits as LimitInput[]) {
+      // Two subscriptions naming one feature: the more generous limit holds.
+      const held = limits.get(limit.feature);
+      if (!held || moreGenerous(limit, held)) limits.set(limit.feature, limit);
+    }
+  }
+  const sub = live[0];
+  const period: Span = sub
+    ? { from: sub.current_period_start, to: sub.current_period_end }
+    : monthOf(ctx, customer?.time_zone ?? 'UTC');
+  return {
+    allowance: {
+      limits: [...limits.values()],
+      charges: terms.flatMap((version) => version.charges as ChargeInput[]),
+      period,
+      subscription: sub,
+    },
+    live,
+    fallback,
+  };
+}
+
+function moreGenerous(a: LimitInput, b: LimitInput): boolean {
+  if (a.limit === null) return b.limit !== null || (a.mode === 'soft' && b.mode === 'hard');
+  if (b.limit === null) return false;
+  return a.limit > b.limit;
+}
+
+function monthOf(ctx: TenantCtx, timeZone: string): Span {
+  const period = calendarMonthPeriod(ctx.clock.now(), timeZone);
+  return { from: toDate(period.startInstant), to: toDate(period.endInstant) };
+}
+
+/** A limit that lets some use through: unlimited, soft, or above zero. */
+const grants = (limit: LimitInput) => limit.limit === null || limit.mode === 'soft' || limit.limit > 0;
+
+/**
+ * The stamps of the customer and its issuer, as two columns. Read before the terms they guard, so a
+ * change committed while the terms load leaves a stamp the next statement finds changed.
+ */
+export function stampColumns(ctx: TenantCtx) {
+  return sql`
+    (select stamp::text from entitlement_stamps where org_id = ${ctx.tenant.orgId}) as customer_stamp,
+    (select stamp::text from entitlement_stamps where org_id = ${ctx.tenant.issuerId}) as issuer_stamp`;
+}
+
+export const sameStamps = (a: Stamps, b: Stamps) => a.customer === b.customer && a.issuer === b.issuer;
+
+async function loadTerms(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow | undefined,
+): Promise<EntitlementTerms> {
+  const { rows } = await sql<{ customer_stamp: string | null; issuer_stamp: string | null }>`
+    select ${stampColumns(ctx)}`.execute(ctx.db);
+  const stamps = { customer: rows[0]?.customer_stamp ?? null, issuer: rows[0]?.issuer_stamp ?? null };
+  const [{ allowance, live, fallback }, metrics] = await Promise.all([
+    plansOf(ctx, customer),
+    metricsByCode(ctx),
+  ]);
+  return {
+    stamps,
+    timeZone: customer?.time_zone ?? 'UTC',
+    allowance,
+    metrics,
+    refusedAsUnpaid: live.some(subscriptions.blocksBilling)
+      ? await unpaidFeatures(ctx, allowance, fallback)
+      : new Set(),
+  };
+}
+
+/** While billing is blocked: what the live plans grant beyond the default plan, if the issuer refuses it. */
+async function unpaidFeatures(
+  ctx: TenantCtx,
+  allowance: PlanAllowance,
+  fallback: PlanVersionRow | undefined,
+): Promise<ReadonlySet<string>> {
+  const settings = await scoped(ctx, 'issuer')
+    .selectFrom('billing_settings')
+    .select('refuse_paid_features_when_blocked')
+    .executeTakeFirst();
+  if (!settings?.refuse_paid_features_when_blocked) return new Set();
+  const free = fallback ?? (await catalog.findDefaultPlan(ctx))?.version;
+  const granted = new Set(
+    ((free?.limits ?? []) as LimitInput[]).filter(grants).map((limit) => limit.feature),
+  );
+  return new Set(
+    allowance.limits.filter((limit) => grants(limit) && !granted.has(limit.feature)).map((l) => l.feature),
+  );
+}
+
+// Stamps are random per database state, so one cache serves any database this process talks to.
+const cached = new LRUCache<string, EntitlementTerms>({ max: 10_000 });
+
+/**
+ * The customer's terms: from memory unless `reload`, with the period current (a calendar month is
+ * the one holding now on the context's clock, which a test clock moves). The caller acts on them
+ * in a statement that checks their stamps, and asks again with `reload` if they changed.
+ */
+export async function entitlementTerms(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow | undefined,
+  reload: boolean,
+): Promise<EntitlementTerms> {
+  const key = `${ctx.tenant.issuerId}/${ctx.tenant.orgId}`;
+  const timeZone = customer?.time_zone ?? 'UTC';
+  let terms = reload ? undefined : cached.get(key);
+  if (!terms || terms.timeZone !== timeZone) {
+    terms = await loadTerms(ctx, customer);
+    cached.set(key, terms);
+  }
+  const { period, subscription } = terms.allowance;
+  const now = ctx.clock.now().epochMilliseconds;
+  if (!subscription && (now < period.from.getTime() || now >= period.to.getTime())) {
+    terms = { ...terms, allowance: { ...terms.allowance, period: monthOf(ctx, timeZone) } };
+    cached.set(key, terms);
+  }
+  return terms;
+}
