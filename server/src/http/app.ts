@@ -400,13 +400,17 @@ function registerRoute(app: FastifyInstance, route: RouteDef, deps: RouteDeps) {
       // A malformed key is refused on every write that takes one, before anything runs.
       const key =
         isWrite && route.idempotency !== 'off' ? validKey(request.headers[IDEMPOTENCY_HEADER]) : undefined;
-      if (!isWrite || (route.transaction === 'keyed' && !key)) {
-        return reply.code(status).send(await run(deps.db));
-      }
+      // Without a transaction of the request's own, each statement has committed when it returns.
+      const committed = async () => {
+        const body = await run(deps.db);
+        for (const effect of afterCommit) effect();
+        return reply.code(status).send(body);
+      };
+      if (!isWrite || (route.transaction === 'keyed' && !key)) return committed();
 
       const scope = idempotencyScope(access);
       if (route.transaction === 'own') {
-        if (!key) return reply.code(status).send(await run(deps.db));
+        if (!key) return committed();
         // The operation calls a gateway between transactions of its own, so the key is claimed in a
         // transaction before it and answered in one after: a duplicate meanwhile is told the first
         // is still running; a failure releases the key for a retry, as a rolled-back claim does.
