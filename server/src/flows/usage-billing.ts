@@ -57,29 +57,44 @@ const RENEWAL_RACE_MARGIN = '1 minute';
 export async function markUsageToBill(ctx: Ctx, counted: readonly metering.CountedEvent[]): Promise<void> {
   if (counted.length === 0) return;
   const now = toDate(ctx.clock.now());
+  // Events are taken per customer and code (their first and last times), and a subscription's
+  // charges are unfolded only when it may need a hint: its plan has a charge paid in advance, or the
+  // batch holds usage from before its current period, or that period is ending. So a batch of current
+  // usage for plans billed in arrears, the common case, costs one indexed lookup per customer. A
+  // customer's first event before its subscription began makes `since` the subscription's start:
+  // earlier than needed at worst, which bills nothing more (billing is the difference from what was
+  // billed).
   const { rows } = await sql<{ org_id: string; subscription_id: string; kind: HintKind }>`
     with counted as (
-      select * from unnest(${counted.map((e) => e.orgId)}::text[], ${counted.map((e) => e.code)}::text[],
+      select org_id, code, min(occurred_at) as first_at, max(occurred_at) as last_at
+      from unnest(${counted.map((e) => e.orgId)}::text[], ${counted.map((e) => e.code)}::text[],
         ${counted.map((e) => e.occurredAt)}::timestamptz[]) as e(org_id, code, occurred_at)
+      group by org_id, code
     ),
-    due as (
-      select s.org_id, s.id as subscription_id,
-        case when coalesce((c.charge->>'pay_in_advance')::boolean, false) then 'advance' else 'late' end as kind,
-        counted.occurred_at, s.current_period_start, s.current_period_end,
-        coalesce(clock.frozen_time, ${now}::timestamptz) as customer_now
+    candidates as materialized (
+      select s.org_id, s.id as subscription_id, counted.code, v.charges,
+        greatest(counted.first_at, s.started_at) as since,
+        greatest(counted.first_at, s.started_at) < s.current_period_start
+          or s.current_period_end <= coalesce(clock.frozen_time, ${now}::timestamptz) + ${RENEWAL_RACE_MARGIN}::interval
+          as late_or_ending
       from counted
       join subscriptions s on s.org_id = counted.org_id
-        and s.status in (${sql.join(BILLED)}) and counted.occurred_at >= s.started_at
+        and s.status in (${sql.join(BILLED)}) and counted.last_at >= s.started_at
       join billing_customers customer on customer.org_id = s.org_id
       left join test_clocks clock on clock.org_id = customer.org_id and clock.id = customer.test_clock_id
       join plan_versions v on v.org_id = s.plan_issuer_id and v.id = s.plan_version_id
-      cross join lateral jsonb_array_elements(v.charges) as c(charge)
-      where c.charge->>'metric' = counted.code
+    ),
+    due as (
+      select org_id, subscription_id, since, late_or_ending,
+        case when coalesce((c.charge->>'pay_in_advance')::boolean, false) then 'advance' else 'late' end as kind
+      from candidates
+      cross join lateral jsonb_array_elements(candidates.charges) as c(charge)
+      where (late_or_ending or candidates.charges @> '[{"pay_in_advance": true}]'::jsonb)
+        and c.charge->>'metric' = candidates.code
     )
     insert into usage_billing_due (org_id, subscription_id, kind, since)
-    select org_id, subscription_id, kind, min(occurred_at) from due
-    where kind = 'advance' or occurred_at < current_period_start
-      or current_period_end <= customer_now + ${RENEWAL_RACE_MARGIN}::interval
+    select org_id, subscription_id, kind, min(since) from due
+    where kind = 'advance' or late_or_ending
     group by org_id, subscription_id, kind
     returning org_id, subscription_id, kind`.execute(ctx.db);
   for (const row of rows) {

@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { BillingCustomerRow, Database, MetricRow } from '../db/schema.js';
+import { LIVE_STATUSES } from '../subscriptions/index.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { type UsageEventInput, usageEventBody } from './metering.schema.js';
@@ -251,10 +252,29 @@ export async function ingestEvents(
       where unique_value is not null
       on conflict do nothing
     ),
-    -- The customers whose thresholds are to be evaluated once this commits (alerts.ts).
+    -- The customers whose thresholds are to be evaluated once this commits (alerts.ts): those with a
+    -- threshold this usage can move (an alert of theirs on the metric or the upcoming invoice, or a
+    -- limit on the metric's code in their live plan, or in the default plan without one). Others are
+    -- not looked at: a batch of a thousand customers must not cost a thousand evaluations.
+    touched as (select distinct org_id, code from accepted),
     checks as (
       insert into usage_alert_checks (org_id, noted_at)
-      select distinct org_id, ${now}::timestamptz from accepted
+      select distinct t.org_id, ${now}::timestamptz from touched t
+      where exists (
+          select from usage_alerts a where a.org_id = t.org_id and (a.metric is null or a.metric = t.code))
+        or exists (
+          select from subscriptions s
+          join plan_versions v on v.org_id = s.plan_issuer_id and v.id = s.plan_version_id
+          where s.org_id = t.org_id and s.status in (${sql.join(LIVE_STATUSES)})
+            and v.limits @> jsonb_build_array(jsonb_build_object('feature', t.code)))
+        or (
+          not exists (
+            select from subscriptions s where s.org_id = t.org_id and s.status in (${sql.join(LIVE_STATUSES)}))
+          and exists (
+            select from plans p
+            join plan_versions v on v.org_id = p.org_id and v.plan_id = p.id and v.version = p.current_version
+            where p.org_id = ${ctx.tenant.orgId} and p.is_default
+              and v.limits @> jsonb_build_array(jsonb_build_object('feature', t.code))))
     )
     select event_id from fresh`.execute(ctx.db);
   const fresh = new Set(rows.map((row) => row.event_id));

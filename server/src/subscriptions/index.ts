@@ -21,6 +21,7 @@ export {
   claimChange,
   dueForRenewal,
   getSubscription,
+  LIVE as LIVE_STATUSES,
   listSubscriptions,
   liveSubscriptions,
   lockDue,

@@ -39,7 +39,8 @@ export interface PlanVersionRef {
   versionId: string;
 }
 
-const LIVE: readonly SubscriptionStatus[] = [
+/** Statuses of a subscription that still holds its plan (its limits apply, its usage counts). */
+export const LIVE: readonly SubscriptionStatus[] = [
   'incomplete',
   'trialing',
   'active',
