@@ -1,7 +1,6 @@
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import * as metering from '../metering/index.js';
-import * as subscriptions from '../subscriptions/index.js';
 import { customerContext, type TenantCtx, tenantContext } from '../tenant.js';
 import { upcomingInvoice } from './subscription-billing.js';
 
@@ -19,10 +18,8 @@ import { upcomingInvoice } from './subscription-billing.js';
 /** Where each of the tenant's thresholds stands now: the plan's 80% and 100% of each limit, and its alerts. */
 export async function thresholdStandings(ctx: TenantCtx): Promise<metering.ThresholdStanding[]> {
   const customer = await customers.findCustomer(ctx);
-  const [allowance, live] = await Promise.all([
-    metering.allowanceOf(ctx, customer),
-    subscriptions.liveSubscriptions(ctx),
-  ]);
+  const allowance = await metering.allowanceOf(ctx, customer);
+  const { live } = allowance;
   const alerts = await metering.alertsOf(
     ctx,
     live.map((sub) => sub.id),
@@ -43,7 +40,7 @@ export async function thresholdStandings(ctx: TenantCtx): Promise<metering.Thres
       ),
     ),
   );
-  const subscriptionId = allowance.subscription?.id ?? null;
+  const subscriptionId = live[0]?.id ?? null;
   const standings: metering.ThresholdStanding[] = limited.flatMap(({ feature, limit }) =>
     metering.LIMIT_PERCENTS.map((percent) => ({
       key: `limit/${feature}/${percent}%/${limit}`,

@@ -25,7 +25,8 @@ export interface PlanAllowance {
   charges: ChargeInput[];
   /** The current period: the subscription's, or the calendar month in the customer's zone. */
   period: Span;
-  subscription: SubscriptionRow | undefined;
+  /** The live subscriptions, the one whose period counts first. */
+  live: SubscriptionRow[];
 }
 
 /** The customer's and the issuer's stamps; null for an organization whose terms never changed. */
@@ -59,7 +60,7 @@ export async function allowanceOf(
 async function plansOf(
   ctx: TenantCtx,
   customer: BillingCustomerRow | undefined,
-): Promise<{ allowance: PlanAllowance; live: SubscriptionRow[]; fallback: PlanVersionRow | undefined }> {
+): Promise<{ allowance: PlanAllowance; fallback: PlanVersionRow | undefined }> {
   const live = await subscriptions.liveSubscriptions(ctx);
   const versions = await Promise.all(live.map((sub) => catalog.findPlanVersion(ctx, sub.plan_version_id)));
   const terms = versions.flatMap((v) => (v ? [v] : []));
@@ -82,9 +83,8 @@ async function plansOf(
       limits: [...limits.values()],
       charges: terms.flatMap((version) => version.charges as ChargeInput[]),
       period,
-      subscription: sub,
+      live,
     },
-    live,
     fallback,
   };
 }
@@ -122,16 +122,13 @@ async function loadTerms(
   const { rows } = await sql<{ customer_stamp: string | null; issuer_stamp: string | null }>`
     select ${stampColumns(ctx)}`.execute(ctx.db);
   const stamps = { customer: rows[0]?.customer_stamp ?? null, issuer: rows[0]?.issuer_stamp ?? null };
-  const [{ allowance, live, fallback }, metrics] = await Promise.all([
-    plansOf(ctx, customer),
-    metricsByCode(ctx),
-  ]);
+  const [{ allowance, fallback }, metrics] = await Promise.all([plansOf(ctx, customer), metricsByCode(ctx)]);
   return {
     stamps,
     timeZone: customer?.time_zone ?? 'UTC',
     allowance,
     metrics,
-    refusedAsUnpaid: live.some(subscriptions.blocksBilling)
+    refusedAsUnpaid: allowance.live.some(subscriptions.blocksBilling)
       ? await unpaidFeatures(ctx, allowance, fallback)
       : new Set(),
   };
@@ -177,9 +174,9 @@ export async function entitlementTerms(
     terms = await loadTerms(ctx, customer);
     cached.set(key, terms);
   }
-  const { period, subscription } = terms.allowance;
+  const { period, live } = terms.allowance;
   const now = ctx.clock.now().epochMilliseconds;
-  if (!subscription && (now < period.from.getTime() || now >= period.to.getTime())) {
+  if (live.length === 0 && (now < period.from.getTime() || now >= period.to.getTime())) {
     terms = { ...terms, allowance: { ...terms.allowance, period: monthOf(ctx, timeZone) } };
     cached.set(key, terms);
   }

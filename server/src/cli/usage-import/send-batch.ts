@@ -72,10 +72,12 @@ export async function sendBatch(
       if (error instanceof ImportStopped || options.signal.aborted) throw error;
       reason = unreachable(error);
     }
-    failingSince ??= Date.now();
-    if (Date.now() - failingSince > retry.giveUpAfterMs)
+    // Real waiting, measured on the monotonic clock: a wall clock set back would never give up.
+    failingSince ??= performance.now();
+    const failingMs = performance.now() - failingSince;
+    if (failingMs > retry.giveUpAfterMs)
       throw new ImportStopped(
-        `${server.url} has not taken a batch for ${Math.round((Date.now() - failingSince) / 1000)} s (${reason})`,
+        `${server.url} has not taken a batch for ${Math.round(failingMs / 1000)} s (${reason})`,
       );
     // Full jitter spreads the concurrent senders out, so a recovering server is not hit by all at once.
     const backoff =

@@ -139,7 +139,7 @@ export const meteringRoutes = [
       );
       return {
         object: 'usage_summary' as const,
-        period: allowance.subscription
+        period: allowance.live[0]
           ? { start: allowance.period.from.toISOString(), end: allowance.period.to.toISOString() }
           : null,
         metrics: wanted.map(({ metric }) => {
