@@ -65,8 +65,9 @@ export async function pricedPlan(
 
 /** The names of the metrics a plan version charges for (its usage lines say them): none read without charges. */
 async function metricNamesOf(ctx: TenantCtx, version: { charges: unknown }): Promise<Map<string, string>> {
-  if ((version.charges as unknown[]).length === 0) return new Map();
-  const metrics = await metering.metricsByCode(ctx);
+  const codes = (version.charges as { metric: string }[]).map((charge) => charge.metric);
+  if (codes.length === 0) return new Map();
+  const metrics = await metering.metricsByCode(ctx, codes);
   return new Map([...metrics.values()].map((metric) => [metric.code, metric.name]));
 }
 
@@ -316,7 +317,10 @@ export async function chargeTotals(
   span: metering.Span,
 ): Promise<billing.UsageTotal[]> {
   if (charges.length === 0) return [];
-  const metrics = await metering.metricsByCode(ctx);
+  const metrics = await metering.metricsByCode(
+    ctx,
+    charges.map((charge) => charge.metric),
+  );
   return metering.periodTotals(
     ctx,
     ctx.tenant.orgId,
