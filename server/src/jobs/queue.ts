@@ -78,13 +78,14 @@ export class JobRunner {
     this.#boss.on('error', (error) => log.error({ err: error }, 'job runner error'));
     await this.boss.start();
     for (const job of jobs) {
-      await this.boss.createQueue(job.name, {
+      const options = {
         name: job.name,
         retryLimit: job.retryLimit ?? 5,
         retryDelay: job.retryDelaySeconds ?? 10,
         retryBackoff: true,
         expireInSeconds: job.expireInSeconds ?? 15 * 60,
-      });
+      };
+      await retriedOnDeadlock(() => this.boss.createQueue(job.name, options));
       if (!work) continue;
       if (job.schedule) {
         await this.boss.schedule(job.name, job.schedule.cron, job.schedule.data ?? {}, {
@@ -149,4 +150,22 @@ export async function runOnce(
     await effect(tx);
     return true;
   });
+}
+
+/**
+ * Runs `create` again when PostgreSQL picked it as a deadlock's victim (40P01). Processes starting at
+ * once on a new database create the queues together, each queue a partition attached to one table:
+ * two of them can deadlock, and the victim's work was rolled back whole, so doing it again is safe
+ * (a queue another process made meanwhile is left as it is).
+ */
+async function retriedOnDeadlock(create: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
