@@ -372,4 +372,40 @@ describe.each(engines())('usage alerts on %s', (engine) => {
       .execute();
     expect(deliveries).toHaveLength(1);
   });
+
+  it('notes for evaluation only the customers whose thresholds a batch can move', async () => {
+    // On the default plan: a limit on computations, none on machine hours.
+    const free = await meteredCustomer(api, 'Free, noted');
+    // On a paid plan without limits: the default plan's limits no longer apply.
+    const paid = await customerOnTestClock(api, sanFrancisco, '2027-03-01T17:00:00Z');
+    await checkoutWithCard(api, { call: paid.call }, { plan_id: hourlyPlan });
+    // On the same plan, with an alert of its own on machine hours.
+    const watched = await customerOnTestClock(api, sanFrancisco, '2027-03-01T17:00:00Z');
+    await checkoutWithCard(api, { call: watched.call }, { plan_id: hourlyPlan });
+    const sub = (await watched.call('GET', '/v1/subscriptions')).json().data[0];
+    const alert = await watched.call('POST', `/v1/subscriptions/${sub.id}/alerts`, {
+      type: 'usage',
+      metric: 'machine_hours',
+      threshold: 1000,
+    });
+    expect(alert.statusCode, alert.body).toBe(201);
+    await api.database.db.deleteFrom('usage_alert_checks').execute();
+
+    const noted = async (code: string, orgIds: string[]) => {
+      const issuer = tenantContext(jobCtx(), 'org_platform');
+      const events = orgIds.map((customer) => ({
+        event_id: `noted-${++counter}`,
+        customer,
+        code,
+        timestamp: '2027-03-02T10:00:00Z',
+        properties: { hours: 1 },
+      }));
+      expect((await metering.ingestEvents(issuer, events)).accepted).toBe(orgIds.length);
+      const rows = await api.database.db.deleteFrom('usage_alert_checks').returning('org_id').execute();
+      return rows.map((row) => row.org_id).sort();
+    };
+    const everyone = [free.orgId, paid.orgId, watched.orgId];
+    expect(await noted('computations', everyone)).toEqual([free.orgId]);
+    expect(await noted('machine_hours', everyone)).toEqual([watched.orgId]);
+  });
 });
