@@ -11,27 +11,32 @@ import { invalid } from '../errors.js';
  * of deep in a statement as a 500.
  */
 
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// A lone UTF-16 surrogate is what makes a string not well formed (String.prototype.isWellFormed,
+// native and far cheaper than a regular expression: this runs on every string of every body).
+const isStorable = (text: string) => !text.includes('\u0000') && text.isWellFormed();
 
-const isStorable = (text: string) => !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+/**
+ * The path of the first string (or object key) that cannot be stored, if any. Walked on every
+ * request, so a path is only built on the way back from a string found wrong, in reverse.
+ */
+export function unstorableTextAt(value: unknown): string[] | undefined {
+  return unstorableReversed(value)?.reverse();
+}
 
-/** The path of the first string (or object key) that cannot be stored, if any. */
-export function unstorableTextAt(value: unknown, path: string[] = []): string[] | undefined {
-  if (typeof value === 'string') return isStorable(value) ? undefined : path;
+function unstorableReversed(value: unknown): string[] | undefined {
+  if (typeof value === 'string') return isStorable(value) ? undefined : [];
+  if (value === null || typeof value !== 'object') return undefined;
   if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = unstorableTextAt(item, [...path, String(index)]);
-      if (found) return found;
+    for (let index = 0; index < value.length; index++) {
+      const found = unstorableReversed(value[index]);
+      if (found) return [...found, String(index)];
     }
     return undefined;
   }
-  if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (!isStorable(key)) return [...path, key];
-      const found = unstorableTextAt(item, [...path, key]);
-      if (found) return found;
-    }
+  for (const key of Object.keys(value)) {
+    if (!isStorable(key)) return [key];
+    const found = unstorableReversed((value as Record<string, unknown>)[key]);
+    if (found) return [...found, key];
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { BillingCustomerRow, Database, MetricRow } from '../db/schema.js';
@@ -61,6 +62,9 @@ export interface EventCustomer {
   orgId: string;
   timeZone: string;
 }
+
+/** Events checked between two turns of the event loop given to other requests. */
+const YIELD_EVERY = 200;
 
 const NUMBER = /^-?\d{1,18}(\.\d{1,12})?$/;
 
@@ -199,6 +203,9 @@ export async function ingestEvents(
   const ready: ReadyEvent[] = [];
   const inBatch = new Set<string>();
   for (const [index, raw] of events.entries()) {
+    // A thousand events take milliseconds to check: let other requests (entitlement checks, which
+    // answer within milliseconds) in between slices of them.
+    if (index > 0 && index % YIELD_EVERY === 0) await yieldToOthers();
     const prepared = prepare(index, raw, metrics, customers, now);
     if ('code' in prepared && 'message' in prepared) {
       errors.push(prepared);
