@@ -21,6 +21,8 @@
 //   BENCH_FILL_SECONDS=120  BENCH_USAGE_READS=200
 //   BENCH_ONLY=entitlements: parts 4 and 5 alone (no ingest rounds, no full period), the load's
 //   ingest at half of BENCH_TOP_RATE (events/s, default 10000) instead of half the measured top rate.
+//   BENCH_ONLY=usage: part 6 alone; with BENCH_FILL_EVENTS=10000000 the period is filled with that
+//   many events (at whatever rate ingest reaches) instead of for BENCH_FILL_SECONDS.
 // The machine's load average is reported at the start and the end: other work on it lowers every
 // figure, the baselines' too, but not always evenly.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -72,6 +74,8 @@ const ENTITLEMENT_RATE = Number(env.BENCH_ENTITLEMENT_RATE ?? 500);
 const FILL_SECONDS = Number(env.BENCH_FILL_SECONDS ?? 120);
 const USAGE_READS = Number(env.BENCH_USAGE_READS ?? 200);
 const ONLY_ENTITLEMENTS = env.BENCH_ONLY === 'entitlements';
+const ONLY_USAGE = env.BENCH_ONLY === 'usage';
+const FILL_EVENTS = env.BENCH_FILL_EVENTS ? Number(env.BENCH_FILL_EVENTS) : undefined;
 const PROBE_EVERY_MS = 250;
 const POLL_EVERY_MS = 5;
 const MAX_IN_FLIGHT = 64;
@@ -734,14 +738,20 @@ async function measureUsageRead(server: Server, topRate: number) {
   const now = new Date();
   const { start } = currentPeriod(now);
   const span = now.getTime() - start.getTime();
-  const planned = Math.max(1000, topRate * FILL_SECONDS);
-  progress(`filling one customer's period for ${FILL_SECONDS} s (about ${planned} events)`);
+  const planned = FILL_EVENTS ?? Math.max(1000, topRate * FILL_SECONDS);
+  progress(
+    FILL_EVENTS
+      ? `filling one customer's period with ${FILL_EVENTS} events`
+      : `filling one customer's period for ${FILL_SECONDS} s (about ${planned} events)`,
+  );
+  const filling = () => (FILL_EVENTS ? n < FILL_EVENTS : performance.now() < until);
+  const fillStarted = performance.now();
   const agent = agentFor(CLIENTS);
   let n = 0;
   const until = performance.now() + FILL_SECONDS * 1000;
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (performance.now() < until) {
+      while (filling()) {
         const first = n;
         n += 1000;
         const events = Array.from({ length: 1000 }, (_, i) => {
@@ -761,6 +771,7 @@ async function measureUsageRead(server: Server, topRate: number) {
     }),
   );
   agent.destroy();
+  const fillMs = performance.now() - fillStarted;
   const events = n;
   const read = async (query: string, metrics: typeof METRICS = METRICS) => {
     const readAgent = agentFor(1);
@@ -794,7 +805,7 @@ async function measureUsageRead(server: Server, topRate: number) {
   return {
     events_in_period: events,
     charges: METRICS.length,
-    fill_seconds: FILL_SECONDS,
+    fill_seconds: round(fillMs / 1000),
     reads_each: USAGE_READS,
     by_day: byDay,
     by_hour: byHour,
@@ -829,7 +840,7 @@ async function mergeAsUpkeepWould(server: Server, now: Date): Promise<number | n
 
 const loadAtStart = os.loadavg();
 const ingest: Awaited<ReturnType<typeof ingestForSize>>[] = [];
-for (const engine of ONLY_ENTITLEMENTS ? [] : ENGINES) {
+for (const engine of ONLY_ENTITLEMENTS || ONLY_USAGE ? [] : ENGINES) {
   for (const customers of SIZES) ingest.push(await ingestForSize(engine, customers));
 }
 /** Cost per event at the largest customer count over the smallest, per engine: flat is <= 1.5. */
@@ -861,12 +872,14 @@ const topRate =
 const engine: Engine = ENGINES.includes('postgres') ? 'postgres' : 'pglite';
 progress(`${engine}, ${customers} customers: entitlements alone, vs the bare route`);
 const server = await startServer(engine, customers);
-let alone: Awaited<ReturnType<typeof measureAlone>>;
-let underLoad: Awaited<ReturnType<typeof measureUnderLoad>>;
+let alone: Awaited<ReturnType<typeof measureAlone>> | undefined;
+let underLoad: Awaited<ReturnType<typeof measureUnderLoad>> | undefined;
 let usageRead: Awaited<ReturnType<typeof measureUsageRead>> | undefined;
 try {
-  alone = await measureAlone(server, customers);
-  underLoad = await measureUnderLoad(server, customers, topRate);
+  if (!ONLY_USAGE) {
+    alone = await measureAlone(server, customers);
+    underLoad = await measureUnderLoad(server, customers, topRate);
+  }
   if (!ONLY_ENTITLEMENTS) usageRead = await measureUsageRead(server, topRate);
 } finally {
   await stopServer(server);
@@ -882,10 +895,15 @@ const summary = [
       `10% duplicates ${round(largestPostgres.ingest_batch_1000_duplicates.slower_than_without_by * 100, 1)}% slower`
     : '',
   largestPglite ? `PGlite ${largestPglite.ingest_batch_1000.ratio_to_copy}x COPY` : '',
-  `entitlements ${alone.check.ratio_to_bare}x bare, p99 ${underLoad.entitlements_under_load.check.p99_ms}/` +
-    `${underLoad.entitlements_under_load.consume.p99_ms} ms under load`,
-  `visible p99 ${underLoad.visibility_under_load.delay.p99_ms} ms`,
-  usageRead ? `usage read p99 ${usageRead.by_day.p99_ms} ms at ${usageRead.events_in_period} events` : '',
+  alone && underLoad
+    ? `entitlements ${alone.check.ratio_to_bare}x bare, p99 ${underLoad.entitlements_under_load.check.p99_ms}/` +
+      `${underLoad.entitlements_under_load.consume.p99_ms} ms under load`
+    : '',
+  underLoad ? `visible p99 ${underLoad.visibility_under_load.delay.p99_ms} ms` : '',
+  usageRead
+    ? `usage read p99 ${usageRead.by_day.p99_ms} ms at ${usageRead.events_in_period} events` +
+      (usageRead.by_day_after_upkeep ? `, ${usageRead.by_day_after_upkeep.p99_ms} ms after upkeep` : '')
+    : '',
 ]
   .filter(Boolean)
   .join('; ');
@@ -910,9 +928,9 @@ const report = {
   met:
     ingest.every((r) => r.met) &&
     Object.values(growth).every((g) => g.met) &&
-    alone.met &&
-    underLoad.entitlements_under_load.met &&
-    underLoad.visibility_under_load.met &&
+    (alone?.met ?? ONLY_USAGE) &&
+    (underLoad?.entitlements_under_load.met ?? ONLY_USAGE) &&
+    (underLoad?.visibility_under_load.met ?? ONLY_USAGE) &&
     (usageRead?.met ?? ONLY_ENTITLEMENTS),
 };
 console.log(JSON.stringify(report));
