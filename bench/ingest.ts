@@ -870,7 +870,9 @@ const topRate =
   ingest.at(-1)?.ingest_batch_1000.events_per_second ??
   Number(env.BENCH_TOP_RATE ?? 10_000);
 const engine: Engine = ENGINES.includes('postgres') ? 'postgres' : 'pglite';
-progress(`${engine}, ${customers} customers: entitlements alone, vs the bare route`);
+progress(
+  `${engine}, ${customers} customers: ${ONLY_USAGE ? 'reading a full period' : 'entitlements alone, vs the bare route'}`,
+);
 const server = await startServer(engine, customers);
 let alone: Awaited<ReturnType<typeof measureAlone>> | undefined;
 let underLoad: Awaited<ReturnType<typeof measureUnderLoad>> | undefined;
