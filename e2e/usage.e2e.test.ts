@@ -226,8 +226,8 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
 
     const page = await signedIn(1280);
     await page.goto(`${billfold.url}/billing`);
-    const red = page.locator('.alert-error', { hasText: 'Computations has reached the limit' });
-    const orange = page.locator('.alert-warning', { hasText: 'Storage is at 80% of the limit or more' });
+    const red = page.locator('.alert-error', { hasText: 'Limit reached: Computations' });
+    const orange = page.locator('.alert-warning', { hasText: '80% of the limit or more used: Storage' });
     await red.waitFor();
     await orange.waitFor();
     expect(await red.getByRole('link', { name: 'See usage' }).getAttribute('href')).toBe('/usage');
@@ -235,8 +235,8 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
     await screenshot(page, '74-overview-usage-alerts');
     // The Usage page shows the same two.
     await page.goto(`${billfold.url}/usage`);
-    await page.locator('.alert-error', { hasText: 'Computations has reached the limit' }).waitFor();
-    await page.locator('.alert-warning', { hasText: 'Storage is at 80% of the limit or more' }).waitFor();
+    await page.locator('.alert-error', { hasText: 'Limit reached: Computations' }).waitFor();
+    await page.locator('.alert-warning', { hasText: '80% of the limit or more used: Storage' }).waitFor();
   });
 
   it('tells an organization without a plan how usage starts', async () => {

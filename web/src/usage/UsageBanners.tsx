@@ -5,7 +5,8 @@ import type { SummaryMetric } from './usage-api';
 import { usageLevel } from './usage-model';
 
 /**
- * Usage alerts (C24) as banners, on Usage and on the billing overview: red for the limits this
+ * Usage alerts (C24) as banners (titled by the state first: metric names are nouns of any number,
+ * "Computations" or "Storage", which no one verb agrees with), on Usage and on the billing overview: red for the limits this
  * period has reached, orange for those at 80% of the limit or more. The webhooks tell the same
  * crossings (`usage.threshold_reached`).
  */
@@ -33,19 +34,13 @@ export function UsageBanners({
   return (
     <>
       {over.length > 0 ? (
-        <Alert
-          tone="error"
-          title={`${listNames(over)} ${over.length === 1 ? 'has' : 'have'} reached the limit`}
-        >
+        <Alert tone="error" title={`Limit reached: ${listNames(over)}`}>
           {limitAdvice(over)}
           {seeUsage}
         </Alert>
       ) : null}
       {near.length > 0 ? (
-        <Alert
-          tone="warning"
-          title={`${listNames(near)} ${near.length === 1 ? 'is' : 'are'} at 80% of the limit or more`}
-        >
+        <Alert tone="warning" title={`80% of the limit or more used: ${listNames(near)}`}>
           Upgrade your plan before the limit is reached, or keep an eye on it until{' '}
           {formatLastDayIn(periodEnd, timeZone)}.{seeUsage}
         </Alert>
