@@ -8,7 +8,13 @@ import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock, publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 import { createMetrics, ingestKeyOf, meteredCustomer, sanFranciscoCustomer } from '../testing/metering.js';
-import { evaluateRound, evaluateUsageAlerts, roundStandings, thresholdStandings } from './usage-alerts.js';
+import {
+  evaluateRound,
+  evaluateUsageAlerts,
+  evaluateWaiting,
+  roundStandings,
+  thresholdStandings,
+} from './usage-alerts.js';
 
 /**
  * Usage alerts evaluated a round of organizations at a time: the same standings, crossings and
@@ -23,6 +29,7 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
   let api: TestApi;
   let owner: Person;
   let proPlan: string;
+  let solePlan: string;
   let counter = 0;
 
   const jobCtx = (db = api.database.db): Ctx => ({
@@ -44,13 +51,13 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
     // Straight into the ingest: the process's evaluator is not woken, the checks wait for the test.
     expect((await metering.ingestEvents(issuer(), events)).accepted).toBe(count);
   };
-  const sendHours = async (orgId: string, hours: number) => {
+  const send = async (orgId: string, code: string, properties: object) => {
     const event = {
-      event_id: `hours-${++counter}`,
+      event_id: `${code}-${++counter}`,
       customer: orgId,
-      code: 'machine_hours',
+      code,
       timestamp: '2027-01-15T10:30:00Z',
-      properties: { hours },
+      properties,
     };
     expect((await metering.ingestEvents(issuer(), [event])).accepted).toBe(1);
   };
@@ -131,6 +138,22 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
     await createMetrics(api, operator, [
       { code: 'computations', name: 'Computations', unit: 'computation', aggregation: 'count' },
       { code: 'machine_hours', name: 'Machine hours', unit: 'hour', aggregation: 'sum', property: 'hours' },
+      // Each way a total is read: from the readings, the distinct values, a level carried over.
+      {
+        code: 'gpu_hours',
+        name: 'GPU hours',
+        unit: 'hour',
+        aggregation: 'time_weighted_sum',
+        property: 'gpus',
+      },
+      {
+        code: 'visitors',
+        name: 'Visitors',
+        unit: 'visitor',
+        aggregation: 'unique_count',
+        property: 'visitor',
+      },
+      { code: 'seats', name: 'Seats', unit: 'seat', aggregation: 'sum', property: 'change', recurring: true },
     ]);
     for (const [code, name] of [
       ['computations', 'Computations'],
@@ -143,7 +166,7 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
         body: { code, name, unit: code },
       });
     }
-    ({ pro: proPlan } = await publishPlans(api, operator, [
+    ({ pro: proPlan, sole: solePlan } = await publishPlans(api, operator, [
       [
         'round_free',
         {
@@ -168,6 +191,8 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
           charges: [{ metric: 'machine_hours', price: { model: 'per_unit', unit_price: '1' } }],
         },
       ],
+      // One customer's own: its limits are spoiled to make that customer's evaluation fail.
+      ['sole', { name: 'Sole', base_price: 500, limits: [{ feature: 'projects', mode: 'hard', limit: 10 }] }],
     ]));
     await ingestKeyOf(api, operator);
   });
@@ -195,6 +220,9 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
       for (const body of [
         { type: 'usage', metric: 'machine_hours', threshold: 5 + i },
         { type: 'usage', metric: 'computations', threshold: 3 },
+        { type: 'usage', metric: 'gpu_hours', threshold: 6 },
+        { type: 'usage', metric: 'visitors', threshold: 3 },
+        { type: 'usage', metric: 'seats', threshold: 3 },
         ...(i < 2 ? [{ type: 'invoice_amount', threshold: 1500 }] : []),
       ]) {
         const made = await api.call({ method: 'POST', url: alerts, as: owner, org: who.orgId, body });
@@ -212,14 +240,23 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
     await api.app.usageAlerts.idle();
 
     // Each a different way along its thresholds: below, past 80%, past 100%, on units and events.
+    // Three hours on: GPUs read at 10:30 have run 2.5 hours.
+    api.clock.advance({ hours: 3 });
     for (const [i, orgId] of orgIds.entries()) {
       if (i % 3 > 0) await sendRuns(orgId, (i * 7) % 25);
       if (i % 2 === 0) await entitlement('consume', orgId, i % 11);
-      if (subscribed.includes(orgId)) await sendHours(orgId, 4 + (i % 4) * 1.5);
+      if (!subscribed.includes(orgId)) continue;
+      await send(orgId, 'machine_hours', { hours: 4 + (i % 4) * 1.5 });
+      await send(orgId, 'gpu_hours', { gpus: 1 + (i % 3) });
+      for (let v = 0; v < i % 5; v++) await send(orgId, 'visitors', { visitor: `v${v}` });
+      await send(orgId, 'seats', { change: i % 4 });
     }
     await entitlement('consume', upgrading.orgId, 9);
     const first = await expectRoundAsOneByOne(orgIds);
-    expect(first.events).toHaveLength(19);
+    expect(first.events).toHaveLength(23);
+    expect(new Set(first.crossings.map((c) => c.metric))).toEqual(
+      new Set(['projects', 'computations', 'machine_hours', 'gpu_hours', 'visitors', 'seats', null]),
+    );
     expect(
       first.events.some((e) => (e.object as unknown as { currency: string | null }).currency === 'USD'),
     ).toBe(true);
@@ -307,5 +344,44 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
     const told = await toldTo(jobCtx(), orgIds);
     expect(told.crossings).toHaveLength(24);
     expect(told.events.map((e) => e.type)).toEqual(Array(24).fill('usage.threshold_reached'));
+  });
+
+  it('evaluates one at a time the organizations of a round that failed: one that fails holds up none', async () => {
+    const orgIds = [];
+    for (let i = 0; i < 4; i++) orgIds.push((await meteredCustomer(api, `Isolated ${i}`, owner)).orgId);
+    const spoiled = await customerOnTestClock(
+      api,
+      sanFranciscoCustomer('Spoiled'),
+      api.clock.now().toString(),
+      owner,
+    );
+    await checkoutWithCard(api, spoiled, { plan_id: solePlan });
+    for (const orgId of [...orgIds, spoiled.orgId]) await entitlement('consume', orgId, 8);
+    // Limits that are not a list: the customer's plan cannot be read, by a round or alone.
+    await sql`update plan_versions set limits = '7'::jsonb where plan_id = ${solePlan}`.execute(
+      api.database.db,
+    );
+
+    const errors: string[] = [];
+    const ctx: Ctx = {
+      ...jobCtx(),
+      log: { info() {}, warn() {}, error: (_obj, msg) => errors.push(msg ?? '') },
+    };
+    expect(await evaluateWaiting(ctx)).toBe(4);
+    expect(errors).toEqual([
+      'usage alerts could not be evaluated together',
+      'usage alerts could not be evaluated',
+    ]);
+    const told = await toldTo(jobCtx(), orgIds);
+    expect(told.crossings.map((c) => [c.org_id, c.threshold_key])).toEqual(
+      [...orgIds].sort().map((orgId) => [orgId, 'limit/projects/80%/10']),
+    );
+    // The failed one's checks wait for the next evaluation.
+    const waiting = await api.database.db
+      .selectFrom('usage_alert_checks')
+      .select('org_id')
+      .where('org_id', '=', spoiled.orgId)
+      .execute();
+    expect(waiting.length).toBeGreaterThan(0);
   });
 });
