@@ -137,6 +137,20 @@ interface RoundMember {
   terms: metering.EntitlementTerms;
 }
 
+/** Each organization with its terms: from memory unless `reload`, the others loaded together. */
+async function withTerms(
+  ctx: Ctx,
+  of: readonly Omit<RoundMember, 'terms'>[],
+  reload: boolean,
+): Promise<RoundMember[]> {
+  if (of.length === 0) return [];
+  const terms = await metering.entitlementTermsOfMany(
+    ctx,
+    of.map(({ tenant, customer }) => ({ tenant, customer, reload })),
+  );
+  return of.map((member, i) => ({ ...member, terms: terms[i] as metering.EntitlementTerms }));
+}
+
 /**
  * `thresholdStandings` of many organizations, in a fixed number of statements in the common case
  * (their terms in memory and unchanged): their customers, their alerts, then one statement for
@@ -157,12 +171,12 @@ export async function roundStandings(
     ofOrganization.push(alert);
     alertsOf.set(alert.org_id, ofOrganization);
   }
-  const members: RoundMember[] = [];
-  for (const orgId of orgIds) {
-    const tenant = tenantContext(ctx, orgId);
-    const customer = customerOf.get(orgId);
-    members.push({ tenant, customer, terms: await metering.entitlementTerms(tenant, customer, false) });
-  }
+  // The terms in memory, and those of organizations not in memory loaded together.
+  const members = await withTerms(
+    ctx,
+    orgIds.map((orgId) => ({ tenant: tenantContext(ctx, orgId), customer: customerOf.get(orgId) })),
+    false,
+  );
   // The alerts of the subscriptions live under the member's terms, as `alertsOf` would read them.
   const liveAlerts = ({ tenant, terms }: RoundMember) => {
     const live = new Set(terms.allowance.live.map((sub) => sub.id));
@@ -187,14 +201,16 @@ export async function roundStandings(
     for (const member of pending) {
       const orgId = member.tenant.tenant.orgId;
       const found = read.get(orgId);
-      if (found && metering.sameStamps(found.stamps, member.terms.stamps)) {
-        used.set(orgId, found.used);
-        continue;
-      }
-      member.terms = await metering.entitlementTerms(member.tenant, member.customer, true);
-      stale.push(member);
+      if (found && metering.sameStamps(found.stamps, member.terms.stamps)) used.set(orgId, found.used);
+      else stale.push(member);
     }
-    pending = stale;
+    // Their terms changed since they were kept: loaded afresh, together, and read again.
+    const reloaded = await withTerms(ctx, stale, true);
+    for (const member of reloaded) {
+      const kept = members.findIndex((m) => m.tenant.tenant.orgId === member.tenant.tenant.orgId);
+      members[kept] = member;
+    }
+    pending = reloaded;
   }
 
   const round: metering.OrganizationStandings[] = [];

@@ -23,7 +23,13 @@ export {
   usageAlertParams,
   usageThresholdObject,
 } from './alerts.js';
-export { type EntitlementTerms, entitlementTerms, sameStamps } from './entitlement-terms.js';
+export {
+  type EntitlementTerms,
+  entitlementTerms,
+  entitlementTermsOfMany,
+  sameStamps,
+  type TermsRequest,
+} from './entitlement-terms.js';
 export {
   allowanceOf,
   checkEntitlement,
