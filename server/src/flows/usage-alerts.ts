@@ -12,10 +12,14 @@ import { upcomingInvoice } from './subscription-billing.js';
  * that looks at the organizations whose usage changed, soon after the change commits.
  *
  * An ingest batch or a consume appends a check row for each organization it changed, in its own
- * transaction (metering/alerts.ts), then wakes this process's evaluator. The evaluator takes an
- * organization's checks and settles its thresholds in one transaction: a crash before it commits
- * leaves the checks for the next evaluation or the minutely job, so no change goes unlooked at, and
- * the ingest never waits for an evaluation.
+ * transaction (metering/alerts.ts), then wakes this process's evaluator. The evaluator takes the
+ * checks of a round of organizations and settles their thresholds in one transaction: a crash
+ * before it commits leaves the checks for the next evaluation or the minutely job, so no change goes
+ * unlooked at, and the ingest never waits for an evaluation. A round costs a fixed number of
+ * statements however many organizations it holds (each step reads or writes all of them at once, on
+ * the plan terms kept in memory): on the embedded engine's one connection, one evaluation per
+ * organization took most of the ingest's time. A round that fails is evaluated again one
+ * organization at a time, on the plan read afresh, so one organization's bad data holds up none.
  */
 
 /** Where each of the tenant's thresholds stands now: the plan's 80% and 100% of each limit, and its alerts. */
@@ -127,7 +131,7 @@ async function invoiceStandings(
   return standings;
 }
 
-/** Terms changing under one round this many times in a row: the round gives up (and the orgs go one by one). */
+/** Terms changing under a round this many times in a row: it gives up (its organizations go one by one). */
 const ATTEMPTS = 3;
 
 /** One organization of a round, on the terms it is evaluated on. */
