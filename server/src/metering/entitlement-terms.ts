@@ -227,7 +227,7 @@ export async function entitlementTermsOfMany(
   });
   if (missing.length > 0) {
     const loaded = await loadTermsOfMany(ctx, missing);
-    missing.forEach(({ tenant }, i) => cached.set(keyOf(tenant), loaded[i] as EntitlementTerms));
+    for (const [i, { tenant }] of missing.entries()) cached.set(keyOf(tenant), loaded[i] as EntitlementTerms);
   }
   // All in memory now: each with its period made current, as `entitlementTerms` does.
   return Promise.all(requests.map(({ tenant, customer }) => entitlementTerms(tenant, customer, false)));

@@ -52,7 +52,8 @@ export async function readUsed(
   const metricIndex = new Map<string, number>();
   const indexOf = (metric: MetricRow | undefined) => {
     if (!metric) return null;
-    const key = JSON.stringify(metric);
+    // By content: terms loaded apart hold equal metrics in objects of their own.
+    const key = JSON.stringify(metric, (_, value) => (typeof value === 'bigint' ? value.toString() : value));
     let index = metricIndex.get(key);
     if (index === undefined) {
       index = metrics.push(metric) - 1;
