@@ -166,6 +166,21 @@ export async function alertsOf(ctx: TenantCtx, subscriptionIds: readonly string[
     .execute();
 }
 
+/**
+ * The alerts of the organizations `orgIds` (a round of evaluations), oldest first: those of
+ * subscriptions no longer live too, which the caller sets aside as `alertsOf` leaves them out.
+ */
+export async function alertsOfOrganizations(ctx: Ctx, orgIds: readonly string[]): Promise<UsageAlertRow[]> {
+  if (orgIds.length === 0) return [];
+  return ctx.db
+    .selectFrom('usage_alerts')
+    .selectAll()
+    .where(sql<boolean>`org_id = any(${[...orgIds]}::text[])`)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
 export async function deleteAlert(
   ctx: TenantCtx,
   subscriptionId: string,
@@ -228,6 +243,20 @@ export async function takeChecks(ctx: TenantCtx): Promise<boolean> {
   return rows.length > 0;
 }
 
+/**
+ * `takeChecks` for a round of organizations in one statement: returns those whose checks it took
+ * (none of an organization another evaluation holds them all of, or that had none left).
+ */
+export async function takeRoundChecks(ctx: Ctx, orgIds: readonly string[]): Promise<string[]> {
+  if (orgIds.length === 0) return [];
+  const ids = [...orgIds];
+  const { rows } = await sql<{ org_id: string }>`
+    delete from usage_alert_checks where org_id = any(${ids}::text[]) and seq in (
+      select seq from usage_alert_checks where org_id = any(${ids}::text[]) for update skip locked)
+    returning org_id`.execute(ctx.db);
+  return [...new Set(rows.map((row) => row.org_id))];
+}
+
 /** A threshold as evaluated now: where it lies and how much is used. */
 export interface ThresholdStanding {
   /** Which threshold: the same key in the same period is the same crossing. */
@@ -246,49 +275,83 @@ export interface ThresholdStanding {
 
 export const reached = (standing: ThresholdStanding) => standing.value >= standing.threshold;
 
-/**
- * Tells what changed since the last evaluation, in one transaction: each threshold newly reached
- * this period is claimed (once: a concurrent evaluation's claim makes this one's do nothing) with
- * its `usage.threshold_reached` event; each reached one that usage is below again is resolved (once)
- * with its `usage.threshold_resolved` event. Returns the crossings told.
- */
+/** An organization's thresholds as one evaluation found them. */
+export interface OrganizationStandings {
+  orgId: string;
+  standings: readonly ThresholdStanding[];
+}
+
+/** The tenant's `settleRound`. */
 export async function settleThresholds(
   ctx: TenantCtx,
   standings: readonly ThresholdStanding[],
 ): Promise<{ reached: UsageThresholdCrossingRow[]; resolved: UsageThresholdCrossingRow[] }> {
-  if (standings.length === 0) return { reached: [], resolved: [] };
+  return settleRound(ctx, [{ orgId: ctx.tenant.orgId, standings }]);
+}
+
+/** Which crossing a standing would be: its organization, threshold and period. */
+const crossingKey = (orgId: string, key: string, periodStart: Date) =>
+  `${orgId} ${key} ${periodStart.getTime()}`;
+
+/**
+ * Tells what changed since the last evaluation of each organization of a round, in one transaction
+ * and a fixed number of statements however many there are: each threshold newly reached this period
+ * is claimed (once: a concurrent evaluation's claim makes this one's do nothing) with its
+ * `usage.threshold_reached` event; each reached one that usage is below again is resolved (once)
+ * with its `usage.threshold_resolved` event. Returns the crossings told.
+ */
+export async function settleRound(
+  ctx: Ctx,
+  round: readonly OrganizationStandings[],
+): Promise<{ reached: UsageThresholdCrossingRow[]; resolved: UsageThresholdCrossingRow[] }> {
+  const all = round.flatMap(({ orgId, standings }) => standings.map((standing) => ({ orgId, standing })));
+  if (all.length === 0) return { reached: [], resolved: [] };
   return withTransaction(ctx, async (tx) => {
     const now = toDate(tx.clock.now());
-    const known = await scoped(tx)
-      .selectFrom('usage_threshold_crossings')
-      .select(['id', 'threshold_key', 'period_start', 'resolved_at'])
-      .where(
-        'threshold_key',
-        'in',
-        standings.map((s) => s.key),
-      )
-      .where(
-        'period_start',
-        'in',
-        [...new Set(standings.map((s) => s.period.from.getTime()))].map((t) => new Date(t)),
-      )
-      .execute();
-    const crossingOf = (s: ThresholdStanding) =>
-      known.find((k) => k.threshold_key === s.key && k.period_start.getTime() === s.period.from.getTime());
-    const newlyReached = standings.filter((s) => reached(s) && !crossingOf(s));
-    const nowBelow = standings.flatMap((s) => {
-      const crossing = crossingOf(s);
-      return crossing && crossing.resolved_at === null && !reached(s)
-        ? [{ id: crossing.id, value: s.value }]
-        : [];
-    });
+    const { rows: known } = await sql<{
+      org_id: string;
+      id: string;
+      threshold_key: string;
+      period_start: Date;
+      resolved_at: Date | null;
+    }>`
+      select crossing.org_id, crossing.id, crossing.threshold_key, crossing.period_start, crossing.resolved_at
+      from usage_threshold_crossings crossing
+      join unnest(${all.map((s) => s.orgId)}::text[], ${all.map((s) => s.standing.key)}::text[],
+          ${all.map((s) => s.standing.period.from.toISOString())}::timestamptz[])
+        as standing(org_id, threshold_key, period_start)
+        on crossing.org_id = standing.org_id and crossing.threshold_key = standing.threshold_key
+          and crossing.period_start = standing.period_start`.execute(tx.db);
+    const crossings = new Map(
+      known.map((k) => [crossingKey(k.org_id, k.threshold_key, new Date(k.period_start)), k]),
+    );
+    const crossingOf = ({ orgId, standing }: (typeof all)[number]) =>
+      crossings.get(crossingKey(orgId, standing.key, standing.period.from));
+    // In one order whoever inserts or updates: concurrent evaluations of one organization (a check
+    // noted while another evaluation held its first ones) queue on the same first row, not in a cycle.
+    const inOrder = <T extends { orgId: string; key: string }>(rows: T[]) =>
+      rows.sort((a, b) => (a.orgId === b.orgId ? cmp(a.key, b.key) : cmp(a.orgId, b.orgId)));
+    const newlyReached = inOrder(
+      all
+        .filter((s) => reached(s.standing) && !crossingOf(s))
+        .map((s) => ({ ...s, key: `${s.standing.key} ${s.standing.period.from.toISOString()}` })),
+    );
+    const nowBelow = inOrder(
+      all.flatMap((s) => {
+        const crossing = crossingOf(s);
+        return crossing && crossing.resolved_at === null && !reached(s.standing)
+          ? [{ orgId: s.orgId, key: crossing.id, id: crossing.id, value: s.standing.value }]
+          : [];
+      }),
+    );
     const claimed =
       newlyReached.length === 0
         ? []
-        : await scoped(tx)
-            .insertInto(
-              'usage_threshold_crossings',
-              newlyReached.map((s) => ({
+        : await tx.db
+            .insertInto('usage_threshold_crossings')
+            .values(
+              newlyReached.map(({ orgId, standing: s }) => ({
+                org_id: orgId,
                 id: newId('usageThreshold'),
                 threshold_key: s.key,
                 period_start: s.period.from,
@@ -306,18 +369,17 @@ export async function settleThresholds(
             .onConflict((oc) => oc.columns(['org_id', 'threshold_key', 'period_start']).doNothing())
             .returningAll()
             .execute();
-    const resolved: UsageThresholdCrossingRow[] = [];
-    for (const { id, value } of nowBelow) {
-      // `resolved_at is null` is checked again under the row's lock: a concurrent resolution wins once.
-      const row = await scoped(tx)
-        .updateTable('usage_threshold_crossings')
-        .set({ resolved_at: now, resolved_value: value })
-        .where('id', '=', id)
-        .where('resolved_at', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
-      if (row) resolved.push(row);
-    }
+    // `resolved_at is null` is checked again under each row's lock: a concurrent resolution wins once.
+    const { rows: resolved } =
+      nowBelow.length === 0
+        ? { rows: [] }
+        : await sql<UsageThresholdCrossingRow>`
+            update usage_threshold_crossings crossing
+            set resolved_at = ${now}, resolved_value = below.value
+            from unnest(${nowBelow.map((b) => b.orgId)}::text[], ${nowBelow.map((b) => b.id)}::text[],
+                ${nowBelow.map((b) => b.value.toString())}::int8[]) as below(org_id, id, value)
+            where crossing.org_id = below.org_id and crossing.id = below.id and crossing.resolved_at is null
+            returning crossing.*`.execute(tx.db);
     await events.emitMany(tx, [
       ...claimed.map((row) => ({
         orgId: row.org_id,
@@ -333,3 +395,5 @@ export async function settleThresholds(
     return { reached: claimed, resolved };
   });
 }
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { ChargeInput, LimitInput } from '../catalog/index.js';
 import * as catalog from '../catalog/index.js';
+import type { Ctx } from '../context.js';
 import type { BillingCustomerRow, MetricRow, PlanVersionRow, SubscriptionRow } from '../db/schema.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { scoped, type TenantCtx } from '../tenant.js';
@@ -65,7 +66,18 @@ async function plansOf(
   const versions = await Promise.all(live.map((sub) => catalog.findPlanVersion(ctx, sub.plan_version_id)));
   const terms = versions.flatMap((v) => (v ? [v] : []));
   const fallback = terms.length === 0 ? (await catalog.findDefaultPlan(ctx))?.version : undefined;
-  if (fallback) terms.push(fallback);
+  return { allowance: allowanceFrom(ctx, customer, live, terms, fallback), fallback };
+}
+
+/** The allowance of the live subscriptions `live` on their plans' `versions` (or the default plan's). */
+function allowanceFrom(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow | undefined,
+  live: SubscriptionRow[],
+  versions: readonly PlanVersionRow[],
+  fallback: PlanVersionRow | undefined,
+): PlanAllowance {
+  const terms = fallback ? [...versions, fallback] : versions;
   const limits = new Map<string, LimitInput>();
   for (const version of terms) {
     for (const limit of version.limits as LimitInput[]) {
@@ -79,13 +91,10 @@ async function plansOf(
     ? { from: sub.current_period_start, to: sub.current_period_end }
     : monthOf(ctx, customer?.time_zone ?? 'UTC');
   return {
-    allowance: {
-      limits: [...limits.values()],
-      charges: terms.flatMap((version) => version.charges as ChargeInput[]),
-      period,
-      live,
-    },
-    fallback,
+    limits: [...limits.values()],
+    charges: terms.flatMap((version) => version.charges as ChargeInput[]),
+    period,
+    live,
   };
 }
 
@@ -123,6 +132,17 @@ async function loadTerms(
     select ${stampColumns(ctx)}`.execute(ctx.db);
   const stamps = { customer: rows[0]?.customer_stamp ?? null, issuer: rows[0]?.issuer_stamp ?? null };
   const [{ allowance, fallback }, metrics] = await Promise.all([plansOf(ctx, customer), metricsByCode(ctx)]);
+  return termsFrom(ctx, customer, stamps, allowance, fallback, metrics);
+}
+
+async function termsFrom(
+  ctx: TenantCtx,
+  customer: BillingCustomerRow | undefined,
+  stamps: Stamps,
+  allowance: PlanAllowance,
+  fallback: PlanVersionRow | undefined,
+  metrics: ReadonlyMap<string, MetricRow>,
+): Promise<EntitlementTerms> {
   return {
     stamps,
     timeZone: customer?.time_zone ?? 'UTC',
@@ -156,6 +176,7 @@ async function unpaidFeatures(
 
 // Stamps are random per database state, so one cache serves any database this process talks to.
 const cached = new LRUCache<string, EntitlementTerms>({ max: 10_000 });
+const keyOf = (ctx: TenantCtx) => `${ctx.tenant.issuerId}/${ctx.tenant.orgId}`;
 
 /**
  * The customer's terms: from memory unless `reload`, with the period current (a calendar month is
@@ -167,7 +188,7 @@ export async function entitlementTerms(
   customer: BillingCustomerRow | undefined,
   reload: boolean,
 ): Promise<EntitlementTerms> {
-  const key = `${ctx.tenant.issuerId}/${ctx.tenant.orgId}`;
+  const key = keyOf(ctx);
   const timeZone = customer?.time_zone ?? 'UTC';
   let terms = reload ? undefined : cached.get(key);
   if (!terms || terms.timeZone !== timeZone) {
@@ -179,6 +200,98 @@ export async function entitlementTerms(
   if (live.length === 0 && (now < period.from.getTime() || now >= period.to.getTime())) {
     terms = { ...terms, allowance: { ...terms.allowance, period: monthOf(ctx, timeZone) } };
     cached.set(key, terms);
+  }
+  return terms;
+}
+
+/** A customer whose terms are asked for with others': from memory unless `reload`. */
+export interface TermsRequest {
+  tenant: TenantCtx;
+  customer: BillingCustomerRow | undefined;
+  reload: boolean;
+}
+
+/**
+ * `entitlementTerms` of many customers (a round of the alerts' evaluation): those in memory as they
+ * are, the others loaded together in a fixed number of queries however many they are: their stamps,
+ * their live subscriptions, those subscriptions' plan versions, and each issuer's default plan and
+ * metrics. Only a customer whose billing is blocked costs queries of its own.
+ */
+export async function entitlementTermsOfMany(
+  ctx: Ctx,
+  requests: readonly TermsRequest[],
+): Promise<EntitlementTerms[]> {
+  const missing = requests.filter(({ tenant, customer, reload }) => {
+    const kept = reload ? undefined : cached.get(keyOf(tenant));
+    return !kept || kept.timeZone !== (customer?.time_zone ?? 'UTC');
+  });
+  if (missing.length > 0) {
+    const loaded = await loadTermsOfMany(ctx, missing);
+    for (const [i, { tenant }] of missing.entries()) cached.set(keyOf(tenant), loaded[i] as EntitlementTerms);
+  }
+  // All in memory now: each with its period made current, as `entitlementTerms` does.
+  return Promise.all(requests.map(({ tenant, customer }) => entitlementTerms(tenant, customer, false)));
+}
+
+async function loadTermsOfMany(ctx: Ctx, requests: readonly TermsRequest[]): Promise<EntitlementTerms[]> {
+  const orgIds = requests.map(({ tenant }) => tenant.tenant.orgId);
+  const issuers = new Set(requests.map(({ tenant }) => tenant.tenant.issuerId));
+  // The stamps first, as `loadTerms` reads them: a change committed meanwhile leaves one changed.
+  const { rows: stampRows } = await sql<{ org_id: string; stamp: string }>`
+    select org_id, stamp::text as stamp from entitlement_stamps
+    where org_id = any(${[...orgIds, ...issuers]}::text[])`.execute(ctx.db);
+  const stampOf = new Map(stampRows.map((row) => [row.org_id, row.stamp]));
+  // In `liveSubscriptions`' order within each organization.
+  const live = await ctx.db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where(sql<boolean>`org_id = any(${orgIds}::text[])`)
+    .where('status', 'in', subscriptions.LIVE_STATUSES)
+    .orderBy('started_at', 'desc')
+    .orderBy('id')
+    .execute();
+  const liveOf = new Map<string, SubscriptionRow[]>();
+  for (const sub of live) {
+    const ofOrganization = liveOf.get(sub.org_id) ?? [];
+    ofOrganization.push(sub);
+    liveOf.set(sub.org_id, ofOrganization);
+  }
+  // Each subscription's plan version from its tenant's issuer, as `findPlanVersion` reads it.
+  const wanted = requests.flatMap(({ tenant }) =>
+    (liveOf.get(tenant.tenant.orgId) ?? []).map((sub) => [tenant.tenant.issuerId, sub.plan_version_id]),
+  );
+  const versions =
+    wanted.length === 0
+      ? []
+      : await ctx.db
+          .selectFrom('plan_versions')
+          .selectAll()
+          .where(
+            sql<boolean>`(org_id, id) in (select * from unnest(${wanted.map(([issuer]) => issuer)}::text[],
+              ${wanted.map(([, id]) => id)}::text[]))`,
+          )
+          .execute();
+  const versionOf = new Map(versions.map((version) => [`${version.org_id}/${version.id}`, version]));
+  // Each issuer's metrics, and its default plan if a customer has no plan of its own: read once.
+  const metricsOf = new Map<string, Map<string, MetricRow>>();
+  const fallbackOf = new Map<string, PlanVersionRow | undefined>();
+  const terms: EntitlementTerms[] = [];
+  for (const { tenant, customer } of requests) {
+    const { orgId, issuerId } = tenant.tenant;
+    const subs = liveOf.get(orgId) ?? [];
+    const held = subs.flatMap((sub) => versionOf.get(`${issuerId}/${sub.plan_version_id}`) ?? []);
+    if (held.length === 0 && !fallbackOf.has(issuerId)) {
+      fallbackOf.set(issuerId, (await catalog.findDefaultPlan(tenant))?.version);
+    }
+    const fallback = held.length === 0 ? fallbackOf.get(issuerId) : undefined;
+    let metrics = metricsOf.get(issuerId);
+    if (!metrics) {
+      metrics = await metricsByCode(tenant);
+      metricsOf.set(issuerId, metrics);
+    }
+    const stamps = { customer: stampOf.get(orgId) ?? null, issuer: stampOf.get(issuerId) ?? null };
+    const allowance = allowanceFrom(tenant, customer, subs, held, fallback);
+    terms.push(await termsFrom(tenant, customer, stamps, allowance, fallback, metrics));
   }
   return terms;
 }

@@ -1,6 +1,7 @@
 // Public surface of metering: usage events in, usage read, limits checked and consumed, alerts (C21–C25).
 export {
   alertsOf,
+  alertsOfOrganizations,
   type CreateUsageAlertInput,
   createAlert,
   createUsageAlertBody,
@@ -8,17 +9,27 @@ export {
   deleteAlert,
   LIMIT_PERCENTS,
   noteUsageChanged,
+  type OrganizationStandings,
   organizationsToCheck,
   presentAlert,
   presentCrossing,
+  settleRound,
   settleThresholds,
   type ThresholdStanding,
   takeChecks,
+  takeRoundChecks,
   usageAlertItemParams,
   usageAlertObject,
   usageAlertParams,
   usageThresholdObject,
 } from './alerts.js';
+export {
+  type EntitlementTerms,
+  entitlementTerms,
+  entitlementTermsOfMany,
+  sameStamps,
+  type TermsRequest,
+} from './entitlement-terms.js';
 export {
   allowanceOf,
   checkEntitlement,
@@ -37,4 +48,5 @@ export {
 } from './ingest.js';
 export { makePartitions, mergeRollups, meteringUpkeep } from './maintenance.js';
 export * from './metering.schema.js';
+export { readUsed, type UsedRequest, type UsedStanding } from './standings.js';
 export { periodTotals, type Span, type TotalsRequest, usageSeries } from './totals.js';

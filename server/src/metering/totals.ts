@@ -19,6 +19,19 @@ export interface Span {
   to: Date;
 }
 
+/**
+ * A value a query reads, or an SQL expression giving it: a statement over many customers at once
+ * (the alerts' evaluation) passes each customer's row's columns where one customer's query passes
+ * values.
+ */
+export type Operand<T> = T | RawBuilder<T>;
+
+/** A span whose bounds may be SQL expressions (see `Operand`). */
+export interface SpanOperand {
+  from: Operand<Date>;
+  to: Operand<Date>;
+}
+
 /** Which metric, split by which of its dimensions (a charge's, or none for one total). */
 export interface TotalsRequest {
   metric: MetricRow;
@@ -33,12 +46,12 @@ export interface TotalsRequest {
  * that holds the hour's end, so consecutive spans never count an hour twice, and usage right after
  * a mid-hour start is in the new period (the part of that hour before the start with it).
  */
-function hoursOf(span: Span): RawBuilder<boolean> {
+function hoursOf(span: SpanOperand): RawBuilder<boolean> {
   return sql<boolean>`hour > ${span.from}::timestamptz - interval '1 hour' and hour <= ${span.to}::timestamptz - interval '1 hour'`;
 }
 
 /** The hours up to a span's end, however long before its start: what a recurring metric's level adds up. */
-function hoursUpTo(span: Span): RawBuilder<boolean> {
+function hoursUpTo(span: SpanOperand): RawBuilder<boolean> {
   return sql<boolean>`hour <= ${span.to}::timestamptz - interval '1 hour'`;
 }
 
@@ -198,9 +211,9 @@ async function groupsOf(
  */
 export function periodTotalExpression(
   ctx: Ctx,
-  orgId: string,
+  orgId: Operand<string>,
   metric: MetricRow,
-  span: Span,
+  span: SpanOperand,
 ): RawBuilder<string | null> {
   if (metric.recurring) {
     return sql<string | null>`(select ${rollupValue(metric)} from usage_rollups
@@ -211,10 +224,10 @@ export function periodTotalExpression(
 
 function groupsQuery(
   ctx: Ctx,
-  orgId: string,
+  orgId: Operand<string>,
   metric: MetricRow,
   groupBy: readonly string[],
-  span: Span,
+  span: SpanOperand,
 ): RawBuilder<{ groups: Record<string, string>; value: string | null }> {
   if (metric.aggregation === 'unique_count') {
     const groups = groupExpression(groupBy, sql`group_values`);
@@ -240,15 +253,24 @@ const CARRY_DAYS = 35;
  */
 function timeWeightedQuery(
   ctx: Ctx,
-  orgId: string,
+  orgId: Operand<string>,
   metric: MetricRow,
   groupBy: readonly string[],
-  span: Span,
+  span: SpanOperand,
 ): RawBuilder<{ groups: Record<string, string>; value: string | null }> {
-  const end = new Date(Math.min(span.to.getTime(), ctx.clock.now().epochMilliseconds));
-  // Nothing before the span's start holds within it: a query that returns no row.
-  if (end <= span.from) return sql`select '{}'::jsonb as groups, null::text as value where false`;
-  const carryFrom = new Date(span.from.getTime() - CARRY_DAYS * 86_400_000);
+  const now = ctx.clock.now().epochMilliseconds;
+  let end: Operand<Date>;
+  let carryFrom: Operand<Date>;
+  if (span.from instanceof Date && span.to instanceof Date) {
+    end = new Date(Math.min(span.to.getTime(), now));
+    // Nothing before the span's start holds within it: a query that returns no row.
+    if (end <= span.from) return sql`select '{}'::jsonb as groups, null::text as value where false`;
+    carryFrom = new Date(span.from.getTime() - CARRY_DAYS * 86_400_000);
+  } else {
+    // The same bounds computed by the statement; a span ended before it began selects no reading.
+    end = sql<Date>`least(${span.to}::timestamptz, ${new Date(now)}::timestamptz)`;
+    carryFrom = sql<Date>`${span.from}::timestamptz - ${CARRY_DAYS} * interval '1 day'`;
+  }
   const groups = groupExpression(groupBy, sql`properties`);
   // Each combination of the metric's dimensions is a series of its own (a pool of machines): a
   // reading holds until the next reading of the same series, whatever is asked to be grouped.
