@@ -20,6 +20,9 @@ import type { Span } from './totals.js';
  * used after a change has committed, in any process, and nothing has to be told to forget them.
  */
 
+/** What the terms need of a billing customer: the zone its calendar months are counted in. */
+export type TermsCustomer = Pick<BillingCustomerRow, 'time_zone'>;
+
 /** What an organization's plan allows and charges, and the period its usage is counted in. */
 export interface PlanAllowance {
   limits: LimitInput[];
@@ -52,7 +55,7 @@ export interface EntitlementTerms {
 /** The limits and charges of the organization's live subscriptions (or of the default plan). */
 export async function allowanceOf(
   ctx: TenantCtx,
-  customer: BillingCustomerRow | undefined,
+  customer: TermsCustomer | undefined,
 ): Promise<PlanAllowance> {
   const { allowance } = await plansOf(ctx, customer);
   return allowance;
@@ -60,7 +63,7 @@ export async function allowanceOf(
 
 async function plansOf(
   ctx: TenantCtx,
-  customer: BillingCustomerRow | undefined,
+  customer: TermsCustomer | undefined,
 ): Promise<{ allowance: PlanAllowance; fallback: PlanVersionRow | undefined }> {
   const live = await subscriptions.liveSubscriptions(ctx);
   const versions = await Promise.all(live.map((sub) => catalog.findPlanVersion(ctx, sub.plan_version_id)));
@@ -72,7 +75,7 @@ async function plansOf(
 /** The allowance of the live subscriptions `live` on their plans' `versions` (or the default plan's). */
 function allowanceFrom(
   ctx: TenantCtx,
-  customer: BillingCustomerRow | undefined,
+  customer: TermsCustomer | undefined,
   live: SubscriptionRow[],
   versions: readonly PlanVersionRow[],
   fallback: PlanVersionRow | undefined,
@@ -124,10 +127,7 @@ export function stampColumns(ctx: TenantCtx) {
 
 export const sameStamps = (a: Stamps, b: Stamps) => a.customer === b.customer && a.issuer === b.issuer;
 
-async function loadTerms(
-  ctx: TenantCtx,
-  customer: BillingCustomerRow | undefined,
-): Promise<EntitlementTerms> {
+async function loadTerms(ctx: TenantCtx, customer: TermsCustomer | undefined): Promise<EntitlementTerms> {
   const { rows } = await sql<{ customer_stamp: string | null; issuer_stamp: string | null }>`
     select ${stampColumns(ctx)}`.execute(ctx.db);
   const stamps = { customer: rows[0]?.customer_stamp ?? null, issuer: rows[0]?.issuer_stamp ?? null };
@@ -137,7 +137,7 @@ async function loadTerms(
 
 async function termsFrom(
   ctx: TenantCtx,
-  customer: BillingCustomerRow | undefined,
+  customer: TermsCustomer | undefined,
   stamps: Stamps,
   allowance: PlanAllowance,
   fallback: PlanVersionRow | undefined,
@@ -185,7 +185,7 @@ const keyOf = (ctx: TenantCtx) => `${ctx.tenant.issuerId}/${ctx.tenant.orgId}`;
  */
 export async function entitlementTerms(
   ctx: TenantCtx,
-  customer: BillingCustomerRow | undefined,
+  customer: TermsCustomer | undefined,
   reload: boolean,
 ): Promise<EntitlementTerms> {
   const key = keyOf(ctx);
@@ -207,7 +207,7 @@ export async function entitlementTerms(
 /** A customer whose terms are asked for with others': from memory unless `reload`. */
 export interface TermsRequest {
   tenant: TenantCtx;
-  customer: BillingCustomerRow | undefined;
+  customer: TermsCustomer | undefined;
   reload: boolean;
 }
 

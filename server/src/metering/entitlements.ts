@@ -1,32 +1,16 @@
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { LimitInput } from '../catalog/index.js';
+import type { Ctx } from '../context.js';
 import type { BillingCustomerRow } from '../db/schema.js';
 import { conflict } from '../errors.js';
-import type { TenantCtx } from '../tenant.js';
-import { toDate } from '../time/index.js';
-import {
-  type EntitlementTerms,
-  entitlementTerms,
-  type Stamps,
-  sameStamps,
-  stampColumns,
-} from './entitlement-terms.js';
+import { type TenantCtx, tenantContext } from '../tenant.js';
+import { type CustomerName, namedCustomer, stillNamed } from './entitlement-customers.js';
+import { type Change, type Standing, standingOf } from './entitlement-statements.js';
+import { type EntitlementTerms, entitlementTerms } from './entitlement-terms.js';
 import type { EntitlementObject } from './metering.schema.js';
-import { periodTotalExpression } from './totals.js';
 
+export type { CustomerName } from './entitlement-customers.js';
 export { allowanceOf, type PlanAllowance } from './entitlement-terms.js';
-
-/**
- * A CTE that notes a usage change for the alerts (alerts.ts) when the statement's `changed` CTE
- * wrote a row: in the same statement, so a unit counted is never left without its note, and without
- * a round trip of its own.
- */
-function notedAlong(ctx: TenantCtx, changed: 'recorded' | 'released', now: Date): RawBuilder<unknown> {
-  return sql`noted as (
-        insert into usage_alert_checks (org_id, noted_at)
-        select ${ctx.tenant.orgId}, ${now} from ${sql.table(changed)}
-      )`;
-}
 
 /**
  * Limits at the moment of action (C22). A plan version's limits say, per feature, how many units an
@@ -37,74 +21,25 @@ function notedAlong(ctx: TenantCtx, changed: 'recorded' | 'released', now: Date)
  * computations, members), plus, when a metric has the feature's code, this period's usage of it
  * (API calls sent as events, read from the rollups, so an event counts as soon as it is ingested).
  *
- * Each call is one statement on terms kept in memory (entitlement-terms.ts): it reads the terms'
- * stamps, the metered usage and the counter, and, for consume and release, changes the counter only
- * if the stamps are those the terms were loaded under. `consume` checks and records in a conditional
- * upsert of the counter row: concurrent consumers queue on that row, and each sees the others'
- * units, so a limit of 50 admits exactly 50 of 100 concurrent requests.
+ * Each call is one statement on terms kept in memory (entitlement-terms.ts), and on the customer its
+ * name led to (entitlement-customers.ts), shared with the calls that arrive at the same time
+ * (entitlement-statements.ts): it reads the terms' stamps, that the name still leads to the customer,
+ * the metered usage and the counter, and, for consume and release, changes the counter only if all
+ * of them hold. `consume` checks and records in a conditional upsert of the counter row: concurrent
+ * consumers queue on that row, and each sees the others' units, so a limit of 50 admits exactly 50
+ * of 100 concurrent requests.
  */
 
-/** Terms changing under one request this many times in a row: answered with a conflict. */
+export type EntitlementAction = 'check' | 'consume' | 'release';
+
+/** Terms or the customer's name changing under one request this many times in a row: a conflict. */
 const ATTEMPTS = 3;
 
-/** What one statement found: the stamps it ran under, and the feature's use before it acted. */
-interface Standing {
-  stamps: Stamps;
-  /** Units consumed and not released. */
-  consumed: bigint;
-  /** This period's metered usage of the metric named like the feature, in whole units. */
-  metered: bigint;
-}
-
-interface StandingRow {
-  customer_stamp: string | null;
-  issuer_stamp: string | null;
-  consumed: string | bigint;
-  metered: string | bigint;
-}
-
-const standingOf = (row: StandingRow): Standing => ({
-  stamps: { customer: row.customer_stamp, issuer: row.issuer_stamp },
-  consumed: BigInt(row.consumed),
-  metered: BigInt(row.metered),
-});
-
-/**
- * The stamps, the units consumed and the metered usage of `feature`, as one row: the `standing` of
- * every statement here. Read at the statement's start, before whatever it changes.
- */
-function standingQuery(ctx: TenantCtx, terms: EntitlementTerms, feature: string): RawBuilder<StandingRow> {
-  const metric = terms.metrics.get(feature);
-  const metered = metric
-    ? periodTotalExpression(ctx, ctx.tenant.orgId, metric, terms.allowance.period)
-    : sql`null`;
-  return sql<StandingRow>`
-    select ${stampColumns(ctx)},
-      coalesce((select used from entitlement_counters
-        where org_id = ${ctx.tenant.orgId} and feature = ${feature}), 0) as consumed,
-      -- Limits are whole units: a fraction used counts as a unit begun.
-      ceil(coalesce((${metered})::numeric, 0))::int8 as metered`;
-}
-
-/** The statement's condition that the terms still hold. */
-const holds = (terms: EntitlementTerms) =>
-  sql`standing.customer_stamp is not distinct from ${terms.stamps.customer}
-    and standing.issuer_stamp is not distinct from ${terms.stamps.issuer}`;
-
-/**
- * Runs `act` on the customer's terms, from memory first; when its statement finds a stamp changed
- * (it then changed nothing), again on terms loaded afresh.
- */
-async function onCurrentTerms<T>(
-  ctx: TenantCtx,
-  customer: BillingCustomerRow | undefined,
-  act: (terms: EntitlementTerms) => Promise<T | undefined>,
-): Promise<T> {
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const result = await act(await entitlementTerms(ctx, customer, attempt > 0));
-    if (result !== undefined) return result;
-  }
-  throw conflict('entitlement.terms_changing', "The customer's plan is changing: try again");
+/** The customer a call is about, and how its statement knows the customer still is that one. */
+interface Subject {
+  ctx: TenantCtx;
+  customer: Pick<BillingCustomerRow, 'time_zone'> | undefined;
+  holds: Parameters<typeof standingOf>[0]['customerHolds'];
 }
 
 function answer(
@@ -135,23 +70,95 @@ const limitOf = (terms: EntitlementTerms, feature: string) =>
 const fits = (limit: LimitInput | undefined, used: bigint) =>
   limit?.limit == null || limit.mode === 'soft' || used <= BigInt(limit.limit);
 
-/** The feature's standing under `terms`, or undefined if they changed. */
-async function readStanding(
-  ctx: TenantCtx,
+/** What the call changes under `terms`: nothing for a check, nor for a feature refused as unpaid. */
+function changeOf(
+  action: EntitlementAction,
   terms: EntitlementTerms,
   feature: string,
-): Promise<Standing | undefined> {
-  const { rows } = await standingQuery(ctx, terms, feature).execute(ctx.db);
-  const standing = standingOf(rows[0] as StandingRow);
-  return sameStamps(standing.stamps, terms.stamps) ? standing : undefined;
+  quantity: number,
+): Change | undefined {
+  if (action === 'check') return undefined;
+  if (action === 'release') return { kind: 'release', quantity };
+  if (terms.refusedAsUnpaid.has(feature)) return undefined;
+  const limit = limitOf(terms, feature);
+  // The limit is checked against the counter row as it is when the statement gets its lock: a
+  // concurrent consume that committed first is counted.
+  return { kind: 'consume', quantity, hard: limit?.mode === 'hard' ? limit.limit : null };
 }
 
-/** Refused for blocked billing: the feature's use as it is, not allowed. */
-async function refusedAsUnpaid(ctx: TenantCtx, terms: EntitlementTerms, feature: string) {
-  const standing = await readStanding(ctx, terms, feature);
-  if (!standing) return undefined;
-  const used = standing.consumed + standing.metered;
-  return answer(feature, limitOf(terms, feature), used, false, 'billing_blocked');
+function answerOf(
+  action: EntitlementAction,
+  terms: EntitlementTerms,
+  feature: string,
+  quantity: number,
+  standing: Standing,
+): EntitlementObject {
+  const limit = limitOf(terms, feature);
+  const { consumed, metered, written } = standing;
+  if (action !== 'release' && terms.refusedAsUnpaid.has(feature)) {
+    return answer(feature, limit, consumed + metered, false, 'billing_blocked');
+  }
+  if (action === 'check')
+    return answer(feature, limit, consumed + metered, fits(limit, consumed + metered + BigInt(quantity)));
+  if (action === 'consume') {
+    if (written !== null) return answer(feature, limit, written + metered, true);
+    return answer(feature, limit, consumed + metered, false);
+  }
+  // A release without a counter row gives back nothing.
+  const used = (written ?? 0n) + metered;
+  return answer(feature, limit, used, fits(limit, used));
+}
+
+/**
+ * `action` on the terms and the customer from memory first; when its statement finds either changed
+ * (it then changed nothing), again on both looked up afresh.
+ */
+async function act(
+  subject: (fresh: boolean) => Promise<Subject>,
+  action: EntitlementAction,
+  feature: string,
+  quantity: number,
+): Promise<EntitlementObject> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const fresh = attempt > 0;
+    const { ctx, customer, holds } = await subject(fresh);
+    const terms = await entitlementTerms(ctx, customer, fresh);
+    const change = changeOf(action, terms, feature, quantity);
+    const standing = await standingOf({ ctx, terms, feature, customerHolds: holds, change });
+    if (standing.termsHold && standing.customerHolds)
+      return answerOf(action, terms, feature, quantity, standing);
+  }
+  throw conflict('entitlement.terms_changing', "The customer's plan is changing: try again");
+}
+
+/** A customer the caller has read: it holds for the call. */
+const given = (ctx: TenantCtx, customer: BillingCustomerRow | undefined) => async (): Promise<Subject> => ({
+  ctx,
+  customer,
+  holds: sql<boolean>`true`,
+});
+
+/**
+ * `action` for the customer a request names (an issuer's customer by organization id or external id,
+ * or the caller's own organization): the name's customer is kept in memory like the terms, and
+ * verified in the same statement. A name that leads to no customer is not found.
+ */
+export async function actOnEntitlement(
+  ctx: Ctx,
+  who: CustomerName,
+  action: EntitlementAction,
+  feature: string,
+  quantity: number,
+): Promise<EntitlementObject> {
+  const subject = async (fresh: boolean): Promise<Subject> => {
+    const customer = await namedCustomer(ctx, who, fresh);
+    return {
+      ctx: tenantContext(ctx, customer.orgId),
+      customer: customer.timeZone === null ? undefined : { time_zone: customer.timeZone },
+      holds: stillNamed(who, customer),
+    };
+  };
+  return act(subject, action, feature, quantity);
 }
 
 /** Whether `quantity` more units of `feature` would be allowed now: a read, nothing recorded. */
@@ -161,14 +168,7 @@ export async function checkEntitlement(
   feature: string,
   quantity: number,
 ): Promise<EntitlementObject> {
-  return onCurrentTerms(ctx, customer, async (terms) => {
-    if (terms.refusedAsUnpaid.has(feature)) return refusedAsUnpaid(ctx, terms, feature);
-    const standing = await readStanding(ctx, terms, feature);
-    if (!standing) return undefined;
-    const limit = limitOf(terms, feature);
-    const used = standing.consumed + standing.metered;
-    return answer(feature, limit, used, fits(limit, used + BigInt(quantity)));
-  });
+  return act(given(ctx, customer), 'check', feature, quantity);
 }
 
 /**
@@ -181,32 +181,7 @@ export async function consumeEntitlement(
   feature: string,
   quantity: number,
 ): Promise<EntitlementObject> {
-  const now = toDate(ctx.clock.now());
-  return onCurrentTerms(ctx, customer, async (terms) => {
-    if (terms.refusedAsUnpaid.has(feature)) return refusedAsUnpaid(ctx, terms, feature);
-    const limit = limitOf(terms, feature);
-    const hard = limit?.mode === 'hard' && limit.limit !== null ? limit.limit : null;
-    // The limit is checked against the counter row as it is when this statement gets its lock: a
-    // concurrent consume that committed first is counted.
-    const { rows } = await sql<StandingRow & { recorded: string | bigint | null }>`
-      with standing as (${standingQuery(ctx, terms, feature)}),
-      recorded as (
-        insert into entitlement_counters as counter (org_id, feature, used, updated_at)
-        select ${ctx.tenant.orgId}, ${feature}, ${quantity}, ${now} from standing
-        where ${holds(terms)} and (${hard}::int8 is null or ${quantity}::int8 + standing.metered <= ${hard}::int8)
-        on conflict (org_id, feature) do update set used = counter.used + ${quantity}, updated_at = ${now}
-          where ${hard}::int8 is null
-            or counter.used + ${quantity} + (select metered from standing) <= ${hard}::int8
-        returning used
-      ),
-      ${notedAlong(ctx, 'recorded', now)}
-      select standing.*, (select used from recorded) as recorded from standing`.execute(ctx.db);
-    const row = rows[0] as StandingRow & { recorded: string | bigint | null };
-    const standing = standingOf(row);
-    if (!sameStamps(standing.stamps, terms.stamps)) return undefined;
-    if (row.recorded !== null) return answer(feature, limit, BigInt(row.recorded) + standing.metered, true);
-    return answer(feature, limit, standing.consumed + standing.metered, false);
-  });
+  return act(given(ctx, customer), 'consume', feature, quantity);
 }
 
 /** Gives `quantity` units of `feature` back (a computation deleted); never below zero. */
@@ -216,23 +191,5 @@ export async function releaseEntitlement(
   feature: string,
   quantity: number,
 ): Promise<EntitlementObject> {
-  const now = toDate(ctx.clock.now());
-  return onCurrentTerms(ctx, customer, async (terms) => {
-    const { rows } = await sql<StandingRow & { released: string | bigint | null }>`
-      with standing as (${standingQuery(ctx, terms, feature)}),
-      released as (
-        update entitlement_counters set used = greatest(used - ${quantity}, 0), updated_at = ${now}
-        where org_id = ${ctx.tenant.orgId} and feature = ${feature}
-          and exists (select from standing where ${holds(terms)})
-        returning used
-      ),
-      ${notedAlong(ctx, 'released', now)}
-      select standing.*, (select used from released) as released from standing`.execute(ctx.db);
-    const row = rows[0] as StandingRow & { released: string | bigint | null };
-    const standing = standingOf(row);
-    if (!sameStamps(standing.stamps, terms.stamps)) return undefined;
-    const limit = limitOf(terms, feature);
-    const used = BigInt(row.released ?? 0) + standing.metered;
-    return answer(feature, limit, used, fits(limit, used));
-  });
+  return act(given(ctx, customer), 'release', feature, quantity);
 }

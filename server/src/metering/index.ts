@@ -31,7 +31,9 @@ export {
   type TermsRequest,
 } from './entitlement-terms.js';
 export {
+  actOnEntitlement,
   allowanceOf,
+  type CustomerName,
   checkEntitlement,
   consumeEntitlement,
   type PlanAllowance,

@@ -34,20 +34,29 @@ const speaksForCustomers = ({ access }: Input) =>
   (access.principal.kind === 'user' && access.principal.user.is_operator) ||
   (access.principal.kind === 'api_key' && access.principal.orgId === PLATFORM_ORG_ID);
 
-/** The customer a request is about: `customer` (an organization id or external id) or the caller's own. */
-async function customerOf(
-  input: Input,
-  customer: string | undefined,
-): Promise<{ tenant: TenantCtx; customer: BillingCustomerRow | undefined }> {
+/** Whom a request is about: `customer` (an organization id or external id) or the caller's own. */
+function customerNamed(input: Input, customer: string | undefined): metering.CustomerName {
   if (customer === undefined || (input.access.orgId === customer && !speaksForCustomers(input))) {
-    const tenant = input.tenant;
-    return { tenant, customer: await customers.findCustomer(tenant) };
+    return { own: input.tenant.tenant.orgId };
   }
   if (!speaksForCustomers(input)) {
     throw forbidden('usage.customer_forbidden', "Only the issuer reads another organization's usage");
   }
-  const found = await metering.findNamedCustomer(input.ctx, customer);
-  if (!found) throw notFound('customer.not_found', `No customer is called ${customer}`);
+  return { name: customer };
+}
+
+/** The customer a request is about, read whole. */
+async function customerOf(
+  input: Input,
+  customer: string | undefined,
+): Promise<{ tenant: TenantCtx; customer: BillingCustomerRow | undefined }> {
+  const who = customerNamed(input, customer);
+  if ('own' in who) {
+    const tenant = input.tenant;
+    return { tenant, customer: await customers.findCustomer(tenant) };
+  }
+  const found = await metering.findNamedCustomer(input.ctx, who.name);
+  if (!found) throw notFound('customer.not_found', `No customer is called ${who.name}`);
   return { tenant: tenantContext(input.ctx, found.org_id), customer: found };
 }
 
@@ -252,13 +261,9 @@ export const meteringRoutes = [
       response: metering.entitlementObject,
       handler: async (input) => {
         issuerOf(input as Input);
-        const { tenant, customer } = await customerOf(input as Input, input.body.customer);
-        const act = {
-          check: metering.checkEntitlement,
-          consume: metering.consumeEntitlement,
-          release: metering.releaseEntitlement,
-        }[action];
-        const standing = await act(tenant, customer, input.body.feature, input.body.quantity);
+        const { customer, feature, quantity } = input.body;
+        const who = customerNamed(input as Input, customer);
+        const standing = await metering.actOnEntitlement(input.ctx, who, action, feature, quantity);
         if (action !== 'check') input.afterCommit(() => input.usageAlerts.usageChanged());
         return standing;
       },

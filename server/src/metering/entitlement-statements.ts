@@ -1,0 +1,240 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Ctx } from '../context.js';
+import type { TenantCtx } from '../tenant.js';
+import { toDate } from '../time/index.js';
+import type { EntitlementTerms } from './entitlement-terms.js';
+import { periodTotalExpression } from './totals.js';
+
+/**
+ * The one statement of an entitlement request, shared by the requests that arrive together (group
+ * commit). A request is a round trip of a few hundred microseconds of work in the database and
+ * about as much in sending and receiving it; while one statement runs, the requests that arrive
+ * wait and then go together in the next, each as a row of it. Nothing waits on a timer: a request
+ * that finds no statement running goes at once, alone.
+ *
+ * Each request's row carries what it must find for its action to hold (its terms' stamps, that its
+ * customer's name still leads to that customer) and its own result, so each is answered, verified
+ * and retried as if it had run alone. The writes of a statement are one conditional upsert of the
+ * counter rows, in the order of their keys, so that statements of this process and of others never
+ * wait on each other's rows in opposite orders; and a key is written at most once per statement
+ * (PostgreSQL affects a row once in a statement), so a second consume of a key waits for the next.
+ * Each consume still queues on its counter row's lock and sees what committed before it: a limit
+ * of 50 admits exactly 50 of 100 concurrent consumes, however they are grouped, in however many
+ * processes.
+ */
+
+/** Units added (consume) or given back (release); a check only reads. */
+export type Change =
+  | { kind: 'consume'; quantity: number; hard: number | null }
+  | { kind: 'release'; quantity: number };
+
+export interface StandingRequest {
+  ctx: TenantCtx;
+  terms: EntitlementTerms;
+  feature: string;
+  /** Whether the customer is still the one named: `true` for a customer the caller read itself. */
+  customerHolds: RawBuilder<boolean>;
+  change: Change | undefined;
+}
+
+export interface Standing {
+  /** The customer's and the issuer's stamps were those the terms were loaded under. */
+  termsHold: boolean;
+  customerHolds: boolean;
+  /** Units consumed and not released, before the statement. */
+  consumed: bigint;
+  /** This period's metered usage of the metric named like the feature, in whole units. */
+  metered: bigint;
+  /** The counter after the change, if one was made (a consume within the limit, a release). */
+  written: bigint | null;
+}
+
+interface StandingRow {
+  i: number;
+  terms_hold: boolean;
+  customer_holds: boolean;
+  consumed: string | bigint;
+  metered: string | bigint;
+  written: string | bigint | null;
+}
+
+/** Requests in one statement at most: their values are its parameters (about fifteen each). */
+const MOST_PER_STATEMENT = 200;
+/**
+ * Statements of one database handle running at once. Two: one is sent while the other's answer
+ * comes back. More would send smaller groups, each a round trip of its own, on a machine where a
+ * round trip costs more than the work it carries.
+ */
+const RUNNING_AT_ONCE = 2;
+
+/** One request's row: what it reads, and what it would change. */
+function requestRow(request: StandingRequest, i: number): RawBuilder<unknown> {
+  const { ctx, terms, feature, change } = request;
+  const org = ctx.tenant.orgId;
+  const metric = terms.metrics.get(feature);
+  const metered = metric ? periodTotalExpression(ctx, org, metric, terms.allowance.period) : sql`null`;
+  const signed = change === undefined ? null : change.kind === 'consume' ? change.quantity : -change.quantity;
+  const hard = change?.kind === 'consume' ? change.hard : null;
+  return sql`select ${i}::int4 as i, ${org}::text as org_id, ${feature}::text as feature,
+      ${signed}::int8 as change, ${hard}::int8 as hard, ${toDate(ctx.clock.now())}::timestamptz as at,
+      (select stamp::text from entitlement_stamps where org_id = ${org})
+        is not distinct from ${terms.stamps.customer}::text
+      and (select stamp::text from entitlement_stamps where org_id = ${ctx.tenant.issuerId})
+        is not distinct from ${terms.stamps.issuer}::text as terms_hold,
+      ${request.customerHolds} as customer_holds,
+      coalesce((select used from entitlement_counters where org_id = ${org} and feature = ${feature}), 0) as consumed,
+      -- Limits are whole units: a fraction used counts as a unit begun.
+      ceil(coalesce((${metered})::numeric, 0))::int8 as metered`;
+}
+
+/**
+ * The statement for `requests`, at most one change per counter row. A change is made only where its
+ * terms and customer hold; a consume only if the counter, as it is once this statement holds its
+ * row's lock, stays within the hard limit. Each change notes the organization for the alerts
+ * (alerts.ts) in the same statement, so a unit counted is never left without its note.
+ */
+function statementFor(requests: readonly StandingRequest[]): RawBuilder<StandingRow> {
+  const rows = sql.join(
+    requests.map((request, i) => requestRow(request, i)),
+    sql` union all `,
+  );
+  if (requests.every((request) => request.change === undefined)) {
+    return sql<StandingRow>`select i, terms_hold, customer_holds, consumed, metered, null::int8 as written
+      from (${rows}) standing`;
+  }
+  return sql<StandingRow>`
+    with standing as (${rows}),
+    changes as (
+      select * from standing where change is not null and terms_hold and customer_holds
+    ),
+    written as (
+      insert into entitlement_counters as counter (org_id, feature, used, updated_at)
+      select org_id, feature, greatest(change, 0), at from changes
+      where hard is null or change + metered <= hard
+      order by org_id, feature
+      on conflict (org_id, feature) do update
+        set used = greatest(counter.used + (select change from changes
+            where changes.org_id = counter.org_id and changes.feature = counter.feature), 0),
+          updated_at = excluded.updated_at
+        where (select hard is null or counter.used + change + metered <= hard from changes
+            where changes.org_id = counter.org_id and changes.feature = counter.feature)
+      returning org_id, feature, used, updated_at
+    ),
+    noted as (
+      insert into usage_alert_checks (org_id, noted_at) select org_id, updated_at from written
+    )
+    select standing.i, standing.terms_hold, standing.customer_holds, standing.consumed, standing.metered,
+      written.used as written
+    from standing left join written on standing.change is not null
+      and written.org_id = standing.org_id and written.feature = standing.feature`;
+}
+
+async function runStatement(db: Ctx['db'], requests: readonly StandingRequest[]): Promise<Standing[]> {
+  const { rows } = await statementFor(requests).execute(db);
+  const standings: Standing[] = new Array(requests.length);
+  for (const row of rows) {
+    standings[row.i] = {
+      termsHold: row.terms_hold,
+      customerHolds: row.customer_holds,
+      consumed: BigInt(row.consumed),
+      metered: BigInt(row.metered),
+      written: row.written === null ? null : BigInt(row.written),
+    };
+  }
+  return standings;
+}
+
+interface Waiting {
+  request: StandingRequest;
+  resolve: (standing: Standing) => void;
+  reject: (error: unknown) => void;
+}
+
+const keyOf = (request: StandingRequest) => `${request.ctx.tenant.orgId}\u0000${request.feature}`;
+
+/** The requests of one database handle: those waiting for a statement, and how many are running. */
+class GroupCommit {
+  private waiting: Waiting[] = [];
+  private running = 0;
+
+  constructor(private readonly db: Ctx['db']) {}
+
+  submit(request: StandingRequest): Promise<Standing> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ request, resolve, reject });
+      this.send();
+    });
+  }
+
+  private send(): void {
+    while (this.running < RUNNING_AT_ONCE && this.waiting.length > 0) {
+      const group = this.nextGroup();
+      this.running += 1;
+      this.run(group).finally(() => {
+        this.running -= 1;
+        this.send();
+      });
+    }
+  }
+
+  /** The first requests waiting, in order, skipping a second change of one counter row. */
+  private nextGroup(): Waiting[] {
+    const group: Waiting[] = [];
+    const left: Waiting[] = [];
+    const changed = new Set<string>();
+    for (const waiting of this.waiting) {
+      const { request } = waiting;
+      const key = request.change ? keyOf(request) : undefined;
+      if (group.length >= MOST_PER_STATEMENT || (key !== undefined && changed.has(key))) {
+        left.push(waiting);
+        continue;
+      }
+      if (key !== undefined) changed.add(key);
+      group.push(waiting);
+    }
+    this.waiting = left;
+    return group;
+  }
+
+  private async run(group: Waiting[]): Promise<void> {
+    try {
+      const standings = await runStatement(
+        this.db,
+        group.map((waiting) => waiting.request),
+      );
+      for (const [i, waiting] of group.entries()) waiting.resolve(standings[i] as Standing);
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]?.reject(error);
+        return;
+      }
+      // Whose request failed the statement is not said: each runs again alone, for its own answer.
+      await Promise.all(
+        group.map((waiting) =>
+          runStatement(this.db, [waiting.request]).then(
+            ([standing]) => waiting.resolve(standing as Standing),
+            waiting.reject,
+          ),
+        ),
+      );
+    }
+  }
+}
+
+const groups = new WeakMap<Ctx['db'], GroupCommit>();
+
+/**
+ * The request's standing, and its change made if it holds: in a statement shared with the requests
+ * of the same database handle that wait with it; in a transaction, alone (its statements are the
+ * transaction's own).
+ */
+export async function standingOf(request: StandingRequest): Promise<Standing> {
+  const { db } = request.ctx;
+  if (db.isTransaction) return (await runStatement(db, [request]))[0] as Standing;
+  let group = groups.get(db);
+  if (!group) {
+    group = new GroupCommit(db);
+    groups.set(db, group);
+  }
+  return group.submit(request);
+}
