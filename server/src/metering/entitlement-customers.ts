@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
@@ -55,16 +55,30 @@ async function lookUp(ctx: Ctx, who: CustomerName): Promise<NamedCustomer> {
   return { orgId: row.org_id, timeZone: row.time_zone };
 }
 
-/**
- * True while `who` still names `customer`: the lookup's own condition (an organization id before an
- * external id), read in the statement that acts on it.
- */
-export function stillNamed(who: CustomerName, customer: NamedCustomer): RawBuilder<boolean> {
-  if ('own' in who) {
-    return sql<boolean>`(select time_zone from billing_customers where org_id = ${customer.orgId})
-      is not distinct from ${customer.timeZone}::text`;
-  }
-  return sql<boolean>`coalesce((select org_id = ${customer.orgId} and time_zone = ${customer.timeZone}::text
-      from billing_customers where org_id = ${who.name} or external_id = ${who.name}
-      order by org_id = ${who.name} desc limit 1), false)`;
+/** A name and the customer it led to, as a request's row of the statement carries them. */
+export interface NameColumns {
+  /** How the customer was named; null for a customer the caller read itself, which holds. */
+  named: 'name' | 'own' | null;
+  name: string | null;
+  named_zone: string | null;
 }
+
+export const nameColumns = (who: CustomerName | undefined, customer: NamedCustomer): NameColumns =>
+  who === undefined
+    ? { named: null, name: null, named_zone: null }
+    : 'name' in who
+      ? { named: 'name', name: who.name, named_zone: customer.timeZone }
+      : { named: 'own', name: null, named_zone: customer.timeZone };
+
+/**
+ * True while a request's name still leads to its customer, by the lookup's own condition (an
+ * organization id before an external id), read from the columns of `NameColumns` and `org_id` (the
+ * customer's organization) of the request's row `r`.
+ */
+export const stillNamed = sql<boolean>`case r.named
+  when 'name' then coalesce((select b.org_id = r.org_id and b.time_zone = r.named_zone
+      from billing_customers b where b.org_id = r.name or b.external_id = r.name
+      order by b.org_id = r.name desc limit 1), false)
+  when 'own' then (select b.time_zone from billing_customers b where b.org_id = r.org_id)
+    is not distinct from r.named_zone
+  else true end`;

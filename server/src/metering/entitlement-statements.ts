@@ -2,8 +2,9 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
+import { type NameColumns, stillNamed } from './entitlement-customers.js';
 import type { EntitlementTerms } from './entitlement-terms.js';
-import { periodTotalExpression } from './totals.js';
+import { periodTotalExpression, rolledUp, rolledUpTotalOf } from './totals.js';
 
 /**
  * The one statement of an entitlement request, shared by the requests that arrive together (group
@@ -32,14 +33,15 @@ export interface StandingRequest {
   ctx: TenantCtx;
   terms: EntitlementTerms;
   feature: string;
-  /** Whether the customer is still the one named: `true` for a customer the caller read itself. */
-  customerHolds: RawBuilder<boolean>;
+  /** How the request named its customer, to verify the name still leads to it. */
+  name: NameColumns;
   change: Change | undefined;
 }
 
 export interface Standing {
   /** The customer's and the issuer's stamps were those the terms were loaded under. */
   termsHold: boolean;
+  /** The customer's name still led to it. */
   customerHolds: boolean;
   /** Units consumed and not released, before the statement. */
   consumed: bigint;
@@ -58,7 +60,7 @@ interface StandingRow {
   written: string | bigint | null;
 }
 
-/** Requests in one statement at most: their values are its parameters (about fifteen each). */
+/** Requests in one statement at most. */
 const MOST_PER_STATEMENT = 200;
 /**
  * Statements of one database handle running at once. Two: one is sent while the other's answer
@@ -67,24 +69,85 @@ const MOST_PER_STATEMENT = 200;
  */
 const RUNNING_AT_ONCE = 2;
 
-/** One request's row: what it reads, and what it would change. */
-function requestRow(request: StandingRequest, i: number): RawBuilder<unknown> {
+/** A request as a row of the statement's input: the values it reads by. */
+function requestRow(request: StandingRequest, i: number) {
   const { ctx, terms, feature, change } = request;
-  const org = ctx.tenant.orgId;
   const metric = terms.metrics.get(feature);
-  const metered = metric ? periodTotalExpression(ctx, org, metric, terms.allowance.period) : sql`null`;
-  const signed = change === undefined ? null : change.kind === 'consume' ? change.quantity : -change.quantity;
-  const hard = change?.kind === 'consume' ? change.hard : null;
-  return sql`select ${i}::int4 as i, ${org}::text as org_id, ${feature}::text as feature,
-      ${signed}::int8 as change, ${hard}::int8 as hard, ${toDate(ctx.clock.now())}::timestamptz as at,
-      (select stamp::text from entitlement_stamps where org_id = ${org})
-        is not distinct from ${terms.stamps.customer}::text
-      and (select stamp::text from entitlement_stamps where org_id = ${ctx.tenant.issuerId})
-        is not distinct from ${terms.stamps.issuer}::text as terms_hold,
-      ${request.customerHolds} as customer_holds,
-      coalesce((select used from entitlement_counters where org_id = ${org} and feature = ${feature}), 0) as consumed,
+  const { period } = terms.allowance;
+  return {
+    i,
+    org_id: ctx.tenant.orgId,
+    issuer_id: ctx.tenant.issuerId,
+    feature,
+    change: change === undefined ? null : change.kind === 'consume' ? change.quantity : -change.quantity,
+    hard: change?.kind === 'consume' ? change.hard : null,
+    at: toDate(ctx.clock.now()).toISOString(),
+    customer_stamp: terms.stamps.customer,
+    issuer_stamp: terms.stamps.issuer,
+    ...request.name,
+    metric: metric?.code ?? null,
+    aggregation: metric?.aggregation ?? null,
+    recurring: metric?.recurring ?? false,
+    period_from: period.from.toISOString(),
+    period_to: period.to.toISOString(),
+  };
+}
+
+/**
+ * The standing of the requests in `rows`, one row each, their values in one parameter: the
+ * statement's text and plan are the same however many requests it carries. `metered` reads the
+ * usage of the metric named like the feature, from the row `r`.
+ */
+function standingOfRows(
+  rows: ReturnType<typeof requestRow>[],
+  metered: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  return sql`
+    select r.i, r.org_id, r.feature, r.change, r.hard, r.at,
+      (select stamp::text from entitlement_stamps where org_id = r.org_id) is not distinct from r.customer_stamp
+        and (select stamp::text from entitlement_stamps where org_id = r.issuer_id) is not distinct from r.issuer_stamp
+        as terms_hold,
+      ${stillNamed} as customer_holds,
+      coalesce((select used from entitlement_counters c where c.org_id = r.org_id and c.feature = r.feature), 0)
+        as consumed,
       -- Limits are whole units: a fraction used counts as a unit begun.
-      ceil(coalesce((${metered})::numeric, 0))::int8 as metered`;
+      ceil(coalesce((${metered})::numeric, 0))::int8 as metered
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(i int4, org_id text, issuer_id text,
+      feature text, change int8, hard int8, at timestamptz, customer_stamp text, issuer_stamp text,
+      named text, name text, named_zone text, metric text, aggregation text, recurring boolean,
+      period_from timestamptz, period_to timestamptz)`;
+}
+
+/**
+ * Every request's standing: those whose feature is metered in the rollups, or not metered, in one
+ * part; each of the others (unique counts, time-weighted sums) in a part of its own.
+ */
+function standingsOf(requests: readonly StandingRequest[]): RawBuilder<unknown> {
+  const common: ReturnType<typeof requestRow>[] = [];
+  const parts: RawBuilder<unknown>[] = [];
+  for (const [i, request] of requests.entries()) {
+    const { ctx, terms, feature } = request;
+    const metric = terms.metrics.get(feature);
+    const row = requestRow(request, i);
+    if (!metric || rolledUp(metric)) common.push(row);
+    else {
+      parts.push(
+        standingOfRows([row], periodTotalExpression(ctx, ctx.tenant.orgId, metric, terms.allowance.period)),
+      );
+    }
+  }
+  if (common.length > 0) {
+    const metered = rolledUpTotalOf({
+      orgId: sql`r.org_id`,
+      code: sql`r.metric`,
+      aggregation: sql`r.aggregation`,
+      recurring: sql`r.recurring`,
+      from: sql`r.period_from`,
+      to: sql`r.period_to`,
+    });
+    parts.unshift(standingOfRows(common, sql`case when r.metric is not null then ${metered} end`));
+  }
+  return sql.join(parts, sql` union all `);
 }
 
 /**
@@ -94,16 +157,13 @@ function requestRow(request: StandingRequest, i: number): RawBuilder<unknown> {
  * (alerts.ts) in the same statement, so a unit counted is never left without its note.
  */
 function statementFor(requests: readonly StandingRequest[]): RawBuilder<StandingRow> {
-  const rows = sql.join(
-    requests.map((request, i) => requestRow(request, i)),
-    sql` union all `,
-  );
+  const standing = standingsOf(requests);
   if (requests.every((request) => request.change === undefined)) {
     return sql<StandingRow>`select i, terms_hold, customer_holds, consumed, metered, null::int8 as written
-      from (${rows}) standing`;
+      from (${standing}) standing`;
   }
   return sql<StandingRow>`
-    with standing as (${rows}),
+    with standing as (${standing}),
     changes as (
       select * from standing where change is not null and terms_hold and customer_holds
     ),

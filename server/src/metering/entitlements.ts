@@ -1,10 +1,9 @@
-import { sql } from 'kysely';
 import type { LimitInput } from '../catalog/index.js';
 import type { Ctx } from '../context.js';
 import type { BillingCustomerRow } from '../db/schema.js';
 import { conflict } from '../errors.js';
 import { type TenantCtx, tenantContext } from '../tenant.js';
-import { type CustomerName, namedCustomer, stillNamed } from './entitlement-customers.js';
+import { type CustomerName, type NameColumns, nameColumns, namedCustomer } from './entitlement-customers.js';
 import { type Change, type Standing, standingOf } from './entitlement-statements.js';
 import { type EntitlementTerms, entitlementTerms } from './entitlement-terms.js';
 import type { EntitlementObject } from './metering.schema.js';
@@ -39,7 +38,7 @@ const ATTEMPTS = 3;
 interface Subject {
   ctx: TenantCtx;
   customer: Pick<BillingCustomerRow, 'time_zone'> | undefined;
-  holds: Parameters<typeof standingOf>[0]['customerHolds'];
+  name: NameColumns;
 }
 
 function answer(
@@ -121,10 +120,10 @@ async function act(
 ): Promise<EntitlementObject> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const fresh = attempt > 0;
-    const { ctx, customer, holds } = await subject(fresh);
+    const { ctx, customer, name } = await subject(fresh);
     const terms = await entitlementTerms(ctx, customer, fresh);
     const change = changeOf(action, terms, feature, quantity);
-    const standing = await standingOf({ ctx, terms, feature, customerHolds: holds, change });
+    const standing = await standingOf({ ctx, terms, feature, name, change });
     if (standing.termsHold && standing.customerHolds)
       return answerOf(action, terms, feature, quantity, standing);
   }
@@ -135,7 +134,7 @@ async function act(
 const given = (ctx: TenantCtx, customer: BillingCustomerRow | undefined) => async (): Promise<Subject> => ({
   ctx,
   customer,
-  holds: sql<boolean>`true`,
+  name: nameColumns(undefined, { orgId: ctx.tenant.orgId, timeZone: null }),
 });
 
 /**
@@ -155,7 +154,7 @@ export async function actOnEntitlement(
     return {
       ctx: tenantContext(ctx, customer.orgId),
       customer: customer.timeZone === null ? undefined : { time_zone: customer.timeZone },
-      holds: stillNamed(who, customer),
+      name: nameColumns(who, customer),
     };
   };
   return act(subject, action, feature, quantity);

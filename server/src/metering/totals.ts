@@ -204,6 +204,36 @@ async function groupsOf(
   return rows;
 }
 
+/** The aggregations whose totals are read from the rollups alone. */
+export const rolledUp = (metric: MetricRow) =>
+  metric.recurring || ['count', 'sum', 'max', 'latest'].includes(metric.aggregation);
+
+/**
+ * `periodTotalExpression` for a metric read from the rollups (`rolledUp`), with the organization, the
+ * metric and the span given as SQL (columns of a row, one row per request), so one statement, planned
+ * once, reads the totals of many metrics and spans.
+ */
+export function rolledUpTotalOf(columns: {
+  orgId: RawBuilder<string>;
+  code: RawBuilder<string>;
+  aggregation: RawBuilder<string>;
+  recurring: RawBuilder<boolean>;
+  from: RawBuilder<Date>;
+  to: RawBuilder<Date>;
+}): RawBuilder<string | null> {
+  const { orgId, code, aggregation, recurring, from, to } = columns;
+  // As `rollupValue`, chosen by the row's aggregation; as `hoursOf`, or `hoursUpTo` if recurring.
+  return sql<string | null>`(select (case ${aggregation}
+        when 'count' then sum(events)::numeric
+        when 'sum' then sum(total)
+        when 'max' then max(greatest)
+        when 'latest' then (array_agg(latest order by latest_at desc))[1]
+      end)::text
+    from usage_rollups where org_id = ${orgId} and metric = ${code}
+      and hour > (case when ${recurring} then '-infinity' else ${from} - interval '1 hour' end)
+      and hour <= ${to} - interval '1 hour')`;
+}
+
 /**
  * A metric's whole total over `span` as a scalar subquery (null without usage), for a statement that
  * reads it with other things at once (an entitlement check reads it with the units consumed). A
