@@ -13,7 +13,13 @@ import {
 import { engines } from '../testing/databases.js';
 import { createMetrics, ingestKeyOf, sanFranciscoCustomer } from '../testing/metering.js';
 import { TestClock } from '../time/index.js';
-import { checkEntitlement, consumeEntitlement, releaseEntitlement } from './entitlements.js';
+import {
+  actOnEntitlement,
+  checkEntitlement,
+  consumeEntitlement,
+  type EntitlementAction,
+  releaseEntitlement,
+} from './entitlements.js';
 
 /**
  * Entitlements answered from terms kept in memory: a plan change, whoever makes it, holds from the
@@ -301,6 +307,173 @@ describe.each(engines())('entitlements on %s', (engine) => {
     expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBeGreaterThan(3);
     expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBe(1);
     await refusePaidFeatures(false);
+  });
+
+  it('answers calls sent together, for many customers and features, as it answers them one at a time', async () => {
+    const start = '2027-01-15T10:00:00Z';
+    const customersOf = async () => {
+      const three = [];
+      for (let n = 0; n < 3; n++) three.push(await customerOnTestClock(api, customerDetails, start));
+      await checkoutWithCard(api, three[0] as BillingTestCustomer, { plan_id: pro });
+      return three;
+    };
+    const [together, alone] = [await customersOf(), await customersOf()];
+    let statements = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: ({ node }) => {
+        statements += 1;
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    const ctx = {
+      db: api.database.db.withPlugin(counting),
+      clock: api.clock,
+      log: silentLogger,
+      actor: { type: 'system' as const, id: 'entitlements-test' },
+      requestId: 'test',
+    };
+    type Call = [EntitlementAction, number, string, number];
+    const call =
+      (customers: BillingTestCustomer[]) =>
+      ([action, who, feature, quantity]: Call) =>
+        actOnEntitlement(
+          ctx,
+          { name: (customers[who] as BillingTestCustomer).orgId },
+          action,
+          feature,
+          quantity,
+        );
+    // Each round acts on a counter row at most once: the calls of a round may go in any order.
+    // Customer 0 is on Pro (10 projects, 2 GPUs, 5 seats); 1 and 2 on Free (3 projects, no GPU).
+    const rounds: Call[][] = [
+      [
+        ['consume', 0, 'projects', 2],
+        ['consume', 1, 'projects', 3],
+        ['check', 2, 'gpus', 1],
+        ['consume', 0, 'gpus', 2],
+        ['consume', 2, 'projects', 4],
+        ['release', 1, 'gpus', 1],
+        ['check', 0, 'api_calls', 1],
+        ['consume', 1, 'seats', 7],
+        ['consume', 0, 'seats', 5],
+      ],
+      [
+        ['consume', 0, 'projects', 9],
+        ['release', 1, 'projects', 1],
+        ['consume', 2, 'projects', 3],
+        ['check', 1, 'gpus', 1],
+        ['consume', 0, 'gpus', 1],
+        ['consume', 2, 'gpus', 1],
+        ['consume', 1, 'seats', 1],
+        ['release', 0, 'seats', 2],
+      ],
+      [
+        ['check', 0, 'projects', 8],
+        ['check', 1, 'projects', 1],
+        ['consume', 2, 'projects', 1],
+        ['check', 0, 'gpus', 0],
+        ['release', 0, 'gpus', 5],
+        ['check', 1, 'seats', 1],
+      ],
+    ];
+    // The terms and customers are read first: what follows is a statement per group of calls.
+    for (const who of [...together, ...alone]) {
+      await actOnEntitlement(ctx, { name: who.orgId }, 'check', 'projects', 1);
+    }
+    for (const round of rounds) {
+      statements = 0;
+      const grouped = await Promise.all(round.map(call(together)));
+      expect(statements).toBeLessThan(round.length);
+      const oneByOne = [];
+      for (const each of round) oneByOne.push(await call(alone)(each));
+      expect(grouped).toEqual(oneByOne);
+    }
+    const counters = async (customers: BillingTestCustomer[]) => {
+      const { rows } = await sql<{ org_id: string; feature: string; used: bigint }>`
+        select org_id, feature, used from entitlement_counters
+        where org_id = any(${customers.map((who) => who.orgId)}::text[])`.execute(api.database.db);
+      const whose = (orgId: string) => customers.findIndex((who) => who.orgId === orgId);
+      return rows.map(({ org_id, feature, used }) => `${whose(org_id)} ${feature} ${used}`).sort();
+    };
+    expect(await counters(together)).toEqual(await counters(alone));
+  });
+
+  it("sees a name given to another customer, or a customer's new time zone, in the next call", async () => {
+    const first = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
+    const second = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
+    const name = `acme-${first.orgId}`;
+    await sql`update billing_customers set external_id = ${name} where org_id = ${first.orgId}`.execute(
+      api.database.db,
+    );
+    expect((await entitlement('consume', name, 'projects', 2)).json()).toMatchObject({ used: 2 });
+    expect((await entitlement('check', name, 'projects')).json()).toMatchObject({ used: 2 });
+    // The name moves to the second customer, from elsewhere: the next call is about the second.
+    await sql`update billing_customers set external_id = null where org_id = ${first.orgId}`.execute(
+      api.database.db,
+    );
+    await sql`update billing_customers set external_id = ${name} where org_id = ${second.orgId}`.execute(
+      api.database.db,
+    );
+    expect((await entitlement('check', name, 'projects')).json()).toMatchObject({ used: 0 });
+    expect((await entitlement('consume', name, 'projects', 1)).json()).toMatchObject({ used: 1 });
+    // Given to nobody: not found, and nothing recorded.
+    await sql`update billing_customers set external_id = null where org_id = ${second.orgId}`.execute(
+      api.database.db,
+    );
+    const gone = await entitlement('consume', name, 'projects');
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().error.code).toBe('customer.not_found');
+    const used = await sql<{ org_id: string; used: bigint }>`select org_id, used from entitlement_counters
+      where org_id in (${first.orgId}, ${second.orgId}) and feature = 'projects' order by used`.execute(
+      api.database.db,
+    );
+    expect(used.rows).toEqual([
+      { org_id: second.orgId, used: 1n },
+      { org_id: first.orgId, used: 2n },
+    ]);
+
+    // Without a subscription, metered usage counts in the calendar month of the customer's zone: at
+    // 20:00 UTC on 31 January it is February in Tokyo, and January's event no longer counts.
+    await sql`update subscriptions set status = 'cancelled', ended_at = now()
+      where org_id = ${first.orgId} and status <> 'cancelled'`.execute(api.database.db);
+    const sent = await api.call({
+      method: 'POST',
+      url: '/v1/events',
+      as: ingestKey,
+      body: {
+        event_id: `${first.orgId}-late`,
+        customer: first.orgId,
+        code: 'api_calls',
+        timestamp: '2027-01-15T10:30:00Z',
+      },
+    });
+    expect(sent.statusCode, sent.body).toBe(200);
+    const clock = new TestClock('2027-01-31T20:00:00Z');
+    const ctx = {
+      db: api.database.db,
+      clock,
+      log: silentLogger,
+      actor: { type: 'system' as const, id: 'test' },
+      requestId: 'test',
+    };
+    const usedNow = async () =>
+      (await actOnEntitlement(ctx, { name: first.orgId }, 'check', 'api_calls', 1)).used;
+    await sql`update billing_customers set time_zone = 'UTC' where org_id = ${first.orgId}`.execute(
+      api.database.db,
+    );
+    expect(await usedNow()).toBe(1);
+    await sql`update billing_customers set time_zone = 'Asia/Tokyo' where org_id = ${first.orgId}`.execute(
+      api.database.db,
+    );
+    expect(await usedNow()).toBe(0);
+    // The caller's own organization, named by nothing: its zone is verified the same way.
+    const own = async () => (await actOnEntitlement(ctx, { own: first.orgId }, 'check', 'api_calls', 1)).used;
+    expect(await own()).toBe(0);
+    await sql`update billing_customers set time_zone = 'UTC' where org_id = ${first.orgId}`.execute(
+      api.database.db,
+    );
+    expect(await own()).toBe(1);
   });
 
   /** On Pro from 10 March with a good card, then one that fails off-session: blocked on 8 April. */

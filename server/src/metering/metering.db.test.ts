@@ -1,9 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../context.js';
+import { openDatabase } from '../db/database.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 import { createMetrics, ingestKeyOf, meteredCustomer } from '../testing/metering.js';
+import { actOnEntitlement } from './entitlements.js';
 
 /**
  * Metering through the API: events in (one and by the batch, deduplicated, each refused on its own),
@@ -232,6 +235,48 @@ describe.each(engines())('metering on %s', (engine) => {
       body: { customer: orgId, feature: 'computations', quantity: 100 },
     });
     expect(soft.json()).toMatchObject({ allowed: true, used: 1, limit: 100, mode: 'soft', remaining: 99 });
+  });
+
+  it('admits exactly 50 of 100 concurrent consumes sent through two database handles, as two processes', async () => {
+    const { orgId: customer } = await meteredCustomer(api, 'Two handles');
+    // On PostgreSQL a pool of its own, as another process has; PGlite has one connection, shared by
+    // a second handle with calls grouped apart from the first's.
+    const other =
+      engine === 'postgres'
+        ? await openDatabase({ kind: 'postgres', url: api.database.url as string })
+        : { db: api.database.db.withoutPlugins(), close: async () => {} };
+    try {
+      const ctx = {
+        db: other.db,
+        clock: api.clock,
+        log: silentLogger,
+        actor: { type: 'system' as const, id: 'metering-test' },
+        requestId: 'test',
+      };
+      const viaApi = () =>
+        api
+          .call({
+            method: 'POST',
+            url: '/v1/entitlements/consume',
+            as: ingestKey,
+            body: { customer, feature: 'projects', quantity: 1 },
+          })
+          .then((answer) => {
+            expect(answer.statusCode, answer.body).toBe(200);
+            return answer.json().allowed as boolean;
+          });
+      const viaOther = () =>
+        actOnEntitlement(ctx, { name: customer }, 'consume', 'projects', 1).then((answer) => answer.allowed);
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, n) => (n % 2 ? viaApi() : viaOther())),
+      );
+      expect(answers.filter(Boolean)).toHaveLength(50);
+      const counter = await sql<{ used: bigint }>`select used from entitlement_counters
+        where org_id = ${customer} and feature = 'projects'`.execute(api.database.db);
+      expect(counter.rows[0]?.used).toBe(50n);
+    } finally {
+      await other.close();
+    }
   });
 
   it('takes events for a customer by the external id the operator gave it, unique among customers', async () => {
