@@ -63,12 +63,13 @@ export interface NameColumns {
   named_zone: string | null;
 }
 
-export const nameColumns = (who: CustomerName | undefined, customer: NamedCustomer): NameColumns =>
-  who === undefined
-    ? { named: null, name: null, named_zone: null }
-    : 'name' in who
-      ? { named: 'name', name: who.name, named_zone: customer.timeZone }
-      : { named: 'own', name: null, named_zone: customer.timeZone };
+/** A customer the caller read itself: nothing to verify. */
+export const NOT_NAMED: NameColumns = { named: null, name: null, named_zone: null };
+
+export const nameColumns = (who: CustomerName, customer: NamedCustomer): NameColumns =>
+  'name' in who
+    ? { named: 'name', name: who.name, named_zone: customer.timeZone }
+    : { named: 'own', name: null, named_zone: customer.timeZone };
 
 /**
  * True while a request's name still leads to its customer, by the lookup's own condition (an

@@ -3,7 +3,13 @@ import type { Ctx } from '../context.js';
 import type { BillingCustomerRow } from '../db/schema.js';
 import { conflict } from '../errors.js';
 import { type TenantCtx, tenantContext } from '../tenant.js';
-import { type CustomerName, type NameColumns, nameColumns, namedCustomer } from './entitlement-customers.js';
+import {
+  type CustomerName,
+  type NameColumns,
+  NOT_NAMED,
+  nameColumns,
+  namedCustomer,
+} from './entitlement-customers.js';
 import { type Change, type Standing, standingOf } from './entitlement-statements.js';
 import { type EntitlementTerms, entitlementTerms } from './entitlement-terms.js';
 import type { EntitlementObject } from './metering.schema.js';
@@ -103,7 +109,7 @@ function answerOf(
     if (written !== null) return answer(feature, limit, written + metered, true);
     return answer(feature, limit, consumed + metered, false);
   }
-  // A release without a counter row gives back nothing.
+  // A release of units never consumed leaves the counter at zero.
   const used = (written ?? 0n) + metered;
   return answer(feature, limit, used, fits(limit, used));
 }
@@ -134,7 +140,7 @@ async function act(
 const given = (ctx: TenantCtx, customer: BillingCustomerRow | undefined) => async (): Promise<Subject> => ({
   ctx,
   customer,
-  name: nameColumns(undefined, { orgId: ctx.tenant.orgId, timeZone: null }),
+  name: NOT_NAMED,
 });
 
 /**
