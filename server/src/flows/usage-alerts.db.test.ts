@@ -7,7 +7,13 @@ import { tenantContext } from '../tenant.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock, publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
-import { createMetrics, ingestKeyOf, meteredCustomer, sanFranciscoCustomer } from '../testing/metering.js';
+import {
+  createFeatures,
+  createMetrics,
+  ingestKeyOf,
+  meteredCustomer,
+  sanFranciscoCustomer,
+} from '../testing/metering.js';
 import {
   evaluateRound,
   evaluateUsageAlerts,
@@ -155,17 +161,7 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
       },
       { code: 'seats', name: 'Seats', unit: 'seat', aggregation: 'sum', property: 'change', recurring: true },
     ]);
-    for (const [code, name] of [
-      ['computations', 'Computations'],
-      ['projects', 'Projects'],
-    ]) {
-      await api.call({
-        method: 'POST',
-        url: '/v1/operator/features',
-        as: operator,
-        body: { code, name, unit: code },
-      });
-    }
+    await createFeatures(api, operator, [['projects', 'Projects']]);
     ({ pro: proPlan, sole: solePlan } = await publishPlans(api, operator, [
       [
         'round_free',

@@ -6,7 +6,7 @@ import { tenantContext } from '../tenant.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { checkoutWithCard, customerOnTestClock, publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
-import { createMetrics, ingestKeyOf, meteredCustomer } from '../testing/metering.js';
+import { createFeatures, createMetrics, ingestKeyOf, meteredCustomer } from '../testing/metering.js';
 import * as metering from './index.js';
 
 /**
@@ -99,18 +99,7 @@ describe.each(engines())('usage alerts on %s', (engine) => {
       { code: 'computations', name: 'Computations', unit: 'computation', aggregation: 'count' },
       { code: 'machine_hours', name: 'Machine hours', unit: 'hour', aggregation: 'sum', property: 'hours' },
     ]);
-    for (const [code, name] of [
-      ['computations', 'Computations'],
-      ['projects', 'Projects'],
-      ['members', 'Members'],
-    ]) {
-      await api.call({
-        method: 'POST',
-        url: '/v1/operator/features',
-        as: operator,
-        body: { code, name, unit: code },
-      });
-    }
+    await createFeatures(api, operator, [['projects', 'Projects']]);
     ({ hourly: hourlyPlan } = await publishPlans(api, operator, [
       [
         'alerted_free',

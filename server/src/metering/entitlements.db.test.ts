@@ -11,7 +11,7 @@ import {
   publishPlans,
 } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
-import { createMetrics, ingestKeyOf, sanFranciscoCustomer } from '../testing/metering.js';
+import { createFeatures, createMetrics, ingestKeyOf, sanFranciscoCustomer } from '../testing/metering.js';
 import { TestClock } from '../time/index.js';
 import {
   actOnEntitlement,
@@ -82,20 +82,12 @@ describe.each(engines())('entitlements on %s', (engine) => {
         recurring: true,
       },
     ]);
-    for (const [code, name, unit] of [
+    await createFeatures(api, operator, [
       ['projects', 'Projects', 'project'],
       ['api_calls', 'API calls', 'call'],
       ['gpus', 'GPUs', 'GPU'],
       ['seats', 'Seats', 'seat'],
-    ]) {
-      const made = await api.call({
-        method: 'POST',
-        url: '/v1/operator/features',
-        as: operator,
-        body: { code, name, unit },
-      });
-      expect(made.statusCode, made.body).toBe(201);
-    }
+    ]);
     ({ pro } = await publishPlans(api, operator, [
       [
         'entitled_free',

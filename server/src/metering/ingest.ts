@@ -269,10 +269,13 @@ export async function ingestEvents(
       select s.org_id, s.plan_issuer_id, s.plan_version_id from subscriptions s
       where s.org_id in (select org_id from touched) and s.status in (${sql.join(LIVE_STATUSES)})
     ),
-    limited as (
-      select v.org_id as issuer_id, v.id as version_id, l.feature from plan_versions v
+    -- Per plan version, not per subscription: many customers share one version, and a join keyed
+    -- on it would find them all in one bucket of its hash table, a quadratic walk.
+    limited as materialized (
+      select v.org_id as issuer_id, v.id as version_id, l.feature
+      from (select distinct plan_issuer_id, plan_version_id from live) version
+      join plan_versions v on v.org_id = version.plan_issuer_id and v.id = version.plan_version_id
       cross join lateral jsonb_to_recordset(v.limits) as l(feature text)
-      where (v.org_id, v.id) in (select plan_issuer_id, plan_version_id from live)
     ),
     limited_by_default as (
       select l.feature from plans p

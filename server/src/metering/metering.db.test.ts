@@ -5,7 +5,7 @@ import { openDatabase } from '../db/database.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import { publishPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
-import { createMetrics, ingestKeyOf, meteredCustomer } from '../testing/metering.js';
+import { createFeatures, createMetrics, ingestKeyOf, meteredCustomer } from '../testing/metering.js';
 import { actOnEntitlement } from './entitlements.js';
 
 /**
@@ -45,18 +45,7 @@ describe.each(engines())('metering on %s', (engine) => {
         property: 'user',
       },
     ]);
-    await api.call({
-      method: 'POST',
-      url: '/v1/operator/features',
-      as: operator,
-      body: { code: 'computations', name: 'Computations', unit: 'computation' },
-    });
-    await api.call({
-      method: 'POST',
-      url: '/v1/operator/features',
-      as: operator,
-      body: { code: 'projects', name: 'Projects', unit: 'project' },
-    });
+    await createFeatures(api, operator, [['projects', 'Projects', 'project']]);
     // The default (Free) plan: 50 projects at most, 100 computations a period (soft).
     await publishPlans(api, operator, [
       [

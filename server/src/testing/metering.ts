@@ -20,6 +20,19 @@ export async function createMetrics(
   }
 }
 
+/** Features the operator defines (`[code, name, unit]`; the unit defaults to the code): fails loudly when refused. */
+export async function createFeatures(
+  api: TestApi,
+  operator: Person,
+  features: ReadonlyArray<readonly [code: string, name: string, unit?: string]>,
+): Promise<void> {
+  for (const [code, name, unit] of features) {
+    const body = { code, name, unit: unit ?? code };
+    const made = await api.call({ method: 'POST', url: '/v1/operator/features', as: operator, body });
+    if (made.statusCode !== 201) throw new Error(`feature refused: ${made.body}`);
+  }
+}
+
 /** The platform's ingest key, made by `operator`: what the issuer's backend sends usage with. */
 export async function ingestKeyOf(
   api: TestApi,
