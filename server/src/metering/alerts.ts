@@ -327,8 +327,11 @@ export async function settleRound(
     );
     const crossingOf = ({ orgId, standing }: (typeof all)[number]) =>
       crossings.get(crossingKey(orgId, standing.key, standing.period.from));
-    // In one order whoever inserts or updates: concurrent evaluations of one organization (a check
-    // noted while another evaluation held its first ones) queue on the same first row, not in a cycle.
+    // Inserted in one order: concurrent evaluations of one organization (a check noted while another
+    // evaluation held its first ones) queue on the same first key, not in a cycle. The resolving
+    // update takes its rows in the order its join finds them; two rounds resolving the same rows in
+    // opposite orders deadlock, and the one PostgreSQL stops is rolled back and evaluated one
+    // organization at a time (evaluateWaiting): nothing is lost or told twice, only time.
     const inOrder = <T extends { orgId: string; key: string }>(rows: T[]) =>
       rows.sort((a, b) => (a.orgId === b.orgId ? cmp(a.key, b.key) : cmp(a.orgId, b.orgId)));
     const newlyReached = inOrder(

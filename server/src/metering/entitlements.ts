@@ -109,7 +109,7 @@ function answerOf(
     if (written !== null) return answer(feature, limit, written + metered, true);
     return answer(feature, limit, consumed + metered, false);
   }
-  // A release of units never consumed leaves the counter at zero.
+  // A release of units never consumed changes nothing: none are held.
   const used = (written ?? 0n) + metered;
   return answer(feature, limit, used, fits(limit, used));
 }

@@ -223,11 +223,14 @@ export function rolledUpTotalOf(columns: {
 }): RawBuilder<string | null> {
   const { orgId, code, aggregation, recurring, from, to } = columns;
   // As `rollupValue`, chosen by the row's aggregation; as `hoursOf`, or `hoursUpTo` if recurring.
+  // PostgreSQL computes every aggregate of a CASE whichever branch is taken: each is filtered to
+  // its own aggregation, so a count's check neither sorts the period's rows for `latest` nor sums them.
   return sql<string | null>`(select (case ${aggregation}
-        when 'count' then sum(events)::numeric
-        when 'sum' then sum(total)
-        when 'max' then max(greatest)
-        when 'latest' then (array_agg(latest order by latest_at desc))[1]
+        when 'count' then (sum(events) filter (where ${aggregation} = 'count'))::numeric
+        when 'sum' then sum(total) filter (where ${aggregation} = 'sum')
+        when 'max' then max(greatest) filter (where ${aggregation} = 'max')
+        when 'latest' then
+          (array_agg(latest order by latest_at desc) filter (where ${aggregation} = 'latest'))[1]
       end)::text
     from usage_rollups where org_id = ${orgId} and metric = ${code}
       and hour > (case when ${recurring} then '-infinity' else ${from} - interval '1 hour' end)
