@@ -27,7 +27,7 @@ export interface NamedCustomer {
 }
 
 // Verified by every statement that uses one, so one cache serves any database this process talks to.
-const remembered = new LRUCache<string, NamedCustomer>({ max: 10_000 });
+const remembered = new LRUCache<string, NamedCustomer>({ max: 25_000 });
 
 const keyOf = (who: CustomerName) => ('name' in who ? `name:${who.name}` : `own:${who.own}`);
 

@@ -64,9 +64,17 @@ export async function allowanceOf(
 async function plansOf(
   ctx: TenantCtx,
   customer: TermsCustomer | undefined,
+  shared?: IssuerParts,
 ): Promise<{ allowance: PlanAllowance; fallback: PlanVersionRow | undefined }> {
   const live = await subscriptions.liveSubscriptions(ctx);
-  const versions = await Promise.all(live.map((sub) => catalog.findPlanVersion(ctx, sub.plan_version_id)));
+  const versions = await Promise.all(
+    live.map(async (sub) => {
+      const kept = shared?.versions.get(sub.plan_version_id);
+      if (kept) return kept;
+      const version = await catalog.findPlanVersion(ctx, sub.plan_version_id);
+      return version && shared ? sharedVersion(shared, version) : version;
+    }),
+  );
   const terms = versions.flatMap((v) => (v ? [v] : []));
   const fallback = terms.length === 0 ? (await catalog.findDefaultPlan(ctx))?.version : undefined;
   return { allowance: allowanceFrom(ctx, customer, live, terms, fallback), fallback };
@@ -127,11 +135,51 @@ export function stampColumns(ctx: TenantCtx) {
 
 export const sameStamps = (a: Stamps, b: Stamps) => a.customer === b.customer && a.issuer === b.issuer;
 
+/**
+ * What the terms of an issuer's customers share, as of one stamp of the issuer: its metrics and the
+ * plan versions read so far, kept once rather than in each customer's terms (a customer's terms were
+ * 18 KB, most of it the same metrics and plan). The issuer's stamp changes with any of them, so what
+ * is kept under a stamp is never used once a change has committed (a change committed while a part
+ * loads is kept under the stamp read before it, which the next statement finds changed).
+ */
+interface IssuerParts {
+  metrics: ReadonlyMap<string, MetricRow> | undefined;
+  versions: Map<string, PlanVersionRow>;
+}
+const issuerParts = new LRUCache<string, IssuerParts>({ max: 1_000 });
+
+function partsOf(issuerId: string, stamp: string | null): IssuerParts {
+  const key = `${issuerId}/${stamp}`;
+  let parts = issuerParts.get(key);
+  if (!parts) {
+    parts = { metrics: undefined, versions: new Map() };
+    issuerParts.set(key, parts);
+  }
+  return parts;
+}
+
+/** The kept copy of `version`: the first one read under the stamp. */
+function sharedVersion(parts: IssuerParts, version: PlanVersionRow): PlanVersionRow {
+  const kept = parts.versions.get(version.id);
+  if (kept) return kept;
+  parts.versions.set(version.id, version);
+  return version;
+}
+
+async function sharedMetrics(ctx: TenantCtx, parts: IssuerParts): Promise<ReadonlyMap<string, MetricRow>> {
+  parts.metrics ??= await metricsByCode(ctx);
+  return parts.metrics;
+}
+
 async function loadTerms(ctx: TenantCtx, customer: TermsCustomer | undefined): Promise<EntitlementTerms> {
   const { rows } = await sql<{ customer_stamp: string | null; issuer_stamp: string | null }>`
     select ${stampColumns(ctx)}`.execute(ctx.db);
   const stamps = { customer: rows[0]?.customer_stamp ?? null, issuer: rows[0]?.issuer_stamp ?? null };
-  const [{ allowance, fallback }, metrics] = await Promise.all([plansOf(ctx, customer), metricsByCode(ctx)]);
+  const parts = partsOf(ctx.tenant.issuerId, stamps.issuer);
+  const [{ allowance, fallback }, metrics] = await Promise.all([
+    plansOf(ctx, customer, parts),
+    sharedMetrics(ctx, parts),
+  ]);
   return termsFrom(ctx, customer, stamps, allowance, fallback, metrics);
 }
 
@@ -175,7 +223,7 @@ async function unpaidFeatures(
 }
 
 // Stamps are random per database state, so one cache serves any database this process talks to.
-const cached = new LRUCache<string, EntitlementTerms>({ max: 10_000 });
+const cached = new LRUCache<string, EntitlementTerms>({ max: 25_000 });
 const keyOf = (ctx: TenantCtx) => `${ctx.tenant.issuerId}/${ctx.tenant.orgId}`;
 
 /**
@@ -271,9 +319,13 @@ async function loadTermsOfMany(ctx: Ctx, requests: readonly TermsRequest[]): Pro
               ${wanted.map(([, id]) => id)}::text[]))`,
           )
           .execute();
-  const versionOf = new Map(versions.map((version) => [`${version.org_id}/${version.id}`, version]));
+  const versionOf = new Map(
+    versions.map((version) => [
+      `${version.org_id}/${version.id}`,
+      sharedVersion(partsOf(version.org_id, stampOf.get(version.org_id) ?? null), version),
+    ]),
+  );
   // Each issuer's metrics, and its default plan if a customer has no plan of its own: read once.
-  const metricsOf = new Map<string, Map<string, MetricRow>>();
   const fallbackOf = new Map<string, PlanVersionRow | undefined>();
   const terms: EntitlementTerms[] = [];
   for (const { tenant, customer } of requests) {
@@ -284,12 +336,8 @@ async function loadTermsOfMany(ctx: Ctx, requests: readonly TermsRequest[]): Pro
       fallbackOf.set(issuerId, (await catalog.findDefaultPlan(tenant))?.version);
     }
     const fallback = held.length === 0 ? fallbackOf.get(issuerId) : undefined;
-    let metrics = metricsOf.get(issuerId);
-    if (!metrics) {
-      metrics = await metricsByCode(tenant);
-      metricsOf.set(issuerId, metrics);
-    }
     const stamps = { customer: stampOf.get(orgId) ?? null, issuer: stampOf.get(issuerId) ?? null };
+    const metrics = await sharedMetrics(tenant, partsOf(issuerId, stamps.issuer));
     const allowance = allowanceFrom(tenant, customer, subs, held, fallback);
     terms.push(await termsFrom(tenant, customer, stamps, allowance, fallback, metrics));
   }

@@ -288,15 +288,16 @@ describe.each(engines())('entitlements on %s', (engine) => {
       await act();
       return statements;
     };
-    // The first call loads the terms (several queries); the next ones are a statement each.
-    expect(await counted(() => checkEntitlement(ctx, customer, 'api_calls', 1))).toBeGreaterThan(3);
+    // The first call loads the terms (queries of their own, fewer when the issuer's metrics and plan
+    // versions are in memory already); the next ones are a statement each.
+    expect(await counted(() => checkEntitlement(ctx, customer, 'api_calls', 1))).toBeGreaterThan(1);
     expect(await counted(() => checkEntitlement(ctx, customer, 'api_calls', 1))).toBe(1);
     expect(await counted(() => consumeEntitlement(ctx, customer, 'api_calls', 1))).toBe(1);
     expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBe(1);
     expect(await counted(() => releaseEntitlement(ctx, customer, 'projects', 1))).toBe(1);
     // A change of the issuer's settings: the next call finds its stamp changed, loads, and acts.
     await refusePaidFeatures(true);
-    expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBeGreaterThan(3);
+    expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBeGreaterThan(1);
     expect(await counted(() => consumeEntitlement(ctx, customer, 'projects', 1))).toBe(1);
     await refusePaidFeatures(false);
   });
