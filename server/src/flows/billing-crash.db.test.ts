@@ -68,7 +68,8 @@ describe.runIf(engines().includes('postgres'))('the monthly run, killed again an
   it('leaves every invoice once, numbers without gaps, one charge per invoice and balanced ledgers', async () => {
     let kills = 0;
     let progress: string[] = [];
-    let paid = 0;
+    // Kills that landed while invoices were still unpaid: mid-way through the run, not after it.
+    let midway = 0;
     const chargedAtGateway = async () =>
       Number(
         (
@@ -100,11 +101,12 @@ describe.runIf(engines().includes('postgres'))('the monthly run, killed again an
         database.db,
       );
       progress = [...progress, `${done.rows[0]?.issued}/${await chargedAtGateway()}/${done.rows[0]?.paid}`];
-      paid = Number(done.rows[0]?.paid);
+      if (Number(done.rows[0]?.paid) < 2 * SUBSCRIPTIONS) midway++;
     }
     expect(kills).toBeGreaterThanOrEqual(KILLS);
-    // The run was interrupted mid-way, not after it ended: invoices were still unpaid.
-    expect(paid).toBeLessThan(2 * SUBSCRIPTIONS);
+    // The run was interrupted mid-way, not only after its payments ended: on a quiet machine the
+    // restarted runs may pay the last invoices before the last kills, which then land on the rest.
+    expect(midway, progress.join(', ')).toBeGreaterThanOrEqual(KILLS / 2);
     // Then two workers at once finish the run: they share it without doing anything twice.
     const [first, second] = [run(), run()];
     expect(await Promise.all([first.finished, second.finished])).toEqual([true, true]);

@@ -242,22 +242,22 @@ describe.each(engines())('entitlements on %s', (engine) => {
     return { ctx, customer: await customers.findCustomer(ctx) };
   }
 
-  it("counts metered usage in the calendar month on the context's clock, without a subscription", async () => {
-    const who = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
+  /** Ends the customer's subscriptions, then sends it one API call of 15 January. */
+  const unsubscribedWithOneCall = async (orgId: string, eventId: string) => {
     await sql`update subscriptions set status = 'cancelled', ended_at = now()
-      where org_id = ${who.orgId} and status <> 'cancelled'`.execute(api.database.db);
+      where org_id = ${orgId} and status <> 'cancelled'`.execute(api.database.db);
     const sent = await api.call({
       method: 'POST',
       url: '/v1/events',
       as: ingestKey,
-      body: {
-        event_id: `${who.orgId}-jan`,
-        customer: who.orgId,
-        code: 'api_calls',
-        timestamp: '2027-01-15T10:30:00Z',
-      },
+      body: { event_id: eventId, customer: orgId, code: 'api_calls', timestamp: '2027-01-15T10:30:00Z' },
     });
     expect(sent.statusCode, sent.body).toBe(200);
+  };
+
+  it("counts metered usage in the calendar month on the context's clock, without a subscription", async () => {
+    const who = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
+    await unsubscribedWithOneCall(who.orgId, `${who.orgId}-jan`);
     // The customer's zone is UTC: its month ends at midnight UTC, and the terms kept in memory
     // with January's period take February's as the clock passes it.
     const clock = new TestClock('2027-01-31T23:30:00Z');
@@ -428,20 +428,7 @@ describe.each(engines())('entitlements on %s', (engine) => {
 
     // Without a subscription, metered usage counts in the calendar month of the customer's zone: at
     // 20:00 UTC on 31 January it is February in Tokyo, and January's event no longer counts.
-    await sql`update subscriptions set status = 'cancelled', ended_at = now()
-      where org_id = ${first.orgId} and status <> 'cancelled'`.execute(api.database.db);
-    const sent = await api.call({
-      method: 'POST',
-      url: '/v1/events',
-      as: ingestKey,
-      body: {
-        event_id: `${first.orgId}-late`,
-        customer: first.orgId,
-        code: 'api_calls',
-        timestamp: '2027-01-15T10:30:00Z',
-      },
-    });
-    expect(sent.statusCode, sent.body).toBe(200);
+    await unsubscribedWithOneCall(first.orgId, `${first.orgId}-late`);
     const clock = new TestClock('2027-01-31T20:00:00Z');
     const ctx = {
       db: api.database.db,
