@@ -205,7 +205,7 @@ export async function roundStandings(
     for (const member of pending) {
       const orgId = member.tenant.tenant.orgId;
       const found = read.get(orgId);
-      if (found && metering.sameStamps(found.stamps, member.terms.stamps)) used.set(orgId, found.used);
+      if (found?.termsHold) used.set(orgId, found.used);
       else stale.push(member);
     }
     // Their terms changed since they were kept: loaded afresh, together, and read again.

@@ -1,10 +1,11 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Ctx } from '../context.js';
+import type { MetricRow } from '../db/schema.js';
 import type { TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { type NameColumns, stillNamed } from './entitlement-customers.js';
 import type { EntitlementTerms } from './entitlement-terms.js';
-import { periodTotalExpression, rolledUp, rolledUpTotalOf } from './totals.js';
+import { periodTotalExpression } from './totals.js';
 
 /**
  * The one statement of an entitlement request, shared by the requests that arrive together (group
@@ -78,10 +79,12 @@ const rolledBack = (error: unknown) =>
   typeof (error as { code?: unknown })?.code === 'string' &&
   /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
 
-/** A request as a row of the statement's input: the values it reads by. */
-function requestRow(request: StandingRequest, i: number) {
+/**
+ * A request as a row of the statement's input: the values it reads by. `metric` is the place of
+ * the metric named like its feature among the statement's distinct metrics (`MetricsOfStatement`).
+ */
+function requestRow(request: StandingRequest, i: number, metric: number | null) {
   const { ctx, terms, feature, change } = request;
-  const metric = terms.metrics.get(feature);
   const { period } = terms.allowance;
   return {
     i,
@@ -94,9 +97,7 @@ function requestRow(request: StandingRequest, i: number) {
     customer_stamp: terms.stamps.customer,
     issuer_stamp: terms.stamps.issuer,
     ...request.name,
-    metric: metric?.code ?? null,
-    aggregation: metric?.aggregation ?? null,
-    recurring: metric?.recurring ?? false,
+    metric,
     period_from: period.from.toISOString(),
     period_to: period.to.toISOString(),
   };
@@ -123,41 +124,48 @@ function standingOfRows(
       ceil(coalesce((${metered})::numeric, 0))::int8 as metered
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(i int4, org_id text, issuer_id text,
       feature text, change int8, hard int8, at timestamptz, customer_stamp text, issuer_stamp text,
-      named text, name text, named_zone text, metric text, aggregation text, recurring boolean,
-      period_from timestamptz, period_to timestamptz)`;
+      named text, name text, named_zone text, metric int4, period_from timestamptz, period_to timestamptz)`;
 }
 
 /**
- * Every request's standing: those whose feature is metered in the rollups, or not metered, in one
- * part; each of the others (unique counts, time-weighted sums, which read more than the rollups'
- * sums) in a part of its own, so a group of those is planned per request.
+ * The distinct metrics of a statement's requests, each read by one expression of the statement
+ * however many requests name it: terms loaded apart hold equal metrics in objects of their own, so
+ * they are told apart by content.
+ */
+class MetricsOfStatement {
+  readonly metrics: MetricRow[] = [];
+  readonly #places = new Map<string, number>();
+
+  placeOf(metric: MetricRow | undefined): number | null {
+    if (!metric) return null;
+    const key = JSON.stringify(metric, (_, value) => (typeof value === 'bigint' ? value.toString() : value));
+    let place = this.#places.get(key);
+    if (place === undefined) {
+      place = this.metrics.push(metric) - 1;
+      this.#places.set(key, place);
+    }
+    return place;
+  }
+}
+
+/**
+ * Every request's standing, one row each. A request's metered usage is the period total of its
+ * metric, chosen by its place: one total expression per distinct metric, reading the row's
+ * organization, period and time, so the statement grows with the metrics named, not the requests.
  */
 function standingsOf(requests: readonly StandingRequest[]): RawBuilder<unknown> {
-  const common: ReturnType<typeof requestRow>[] = [];
-  const parts: RawBuilder<unknown>[] = [];
-  for (const [i, request] of requests.entries()) {
-    const { ctx, terms, feature } = request;
-    const metric = terms.metrics.get(feature);
-    const row = requestRow(request, i);
-    if (!metric || rolledUp(metric)) common.push(row);
-    else {
-      parts.push(
-        standingOfRows([row], periodTotalExpression(ctx, ctx.tenant.orgId, metric, terms.allowance.period)),
-      );
-    }
-  }
-  if (common.length > 0) {
-    const metered = rolledUpTotalOf({
-      orgId: sql`r.org_id`,
-      code: sql`r.metric`,
-      aggregation: sql`r.aggregation`,
-      recurring: sql`r.recurring`,
-      from: sql`r.period_from`,
-      to: sql`r.period_to`,
-    });
-    parts.unshift(standingOfRows(common, sql`case when r.metric is not null then ${metered} end`));
-  }
-  return sql.join(parts, sql` union all `);
+  const distinct = new MetricsOfStatement();
+  const rows = requests.map((request, i) =>
+    requestRow(request, i, distinct.placeOf(request.terms.metrics.get(request.feature))),
+  );
+  const [first] = requests;
+  if (!first || distinct.metrics.length === 0) return standingOfRows(rows, sql`null`);
+  const span = { from: sql<Date>`r.period_from`, to: sql<Date>`r.period_to`, now: sql<Date>`r.at` };
+  const totals = distinct.metrics.map(
+    (metric, place) =>
+      sql`when ${sql.lit(place)} then (${periodTotalExpression(first.ctx, sql<string>`r.org_id`, metric, span)})`,
+  );
+  return standingOfRows(rows, sql`case r.metric ${sql.join(totals, sql` `)} end`);
 }
 
 /**
@@ -200,6 +208,17 @@ function statementFor(requests: readonly StandingRequest[]): RawBuilder<Standing
       written.used as written
     from standing left join written on standing.change is not null
       and written.org_id = standing.org_id and written.feature = standing.feature`;
+}
+
+/**
+ * The standings of `requests` in one statement, on `db` as it is (a transaction's, or the pool):
+ * what an alerts' round reads for all its organizations at once, or a group of calls.
+ */
+export async function standingsTogether(
+  db: Ctx['db'],
+  requests: readonly StandingRequest[],
+): Promise<Standing[]> {
+  return requests.length === 0 ? [] : runStatement(db, requests);
 }
 
 async function runStatement(db: Ctx['db'], requests: readonly StandingRequest[]): Promise<Standing[]> {

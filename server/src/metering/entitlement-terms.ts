@@ -133,8 +133,6 @@ export function stampColumns(ctx: TenantCtx) {
     (select stamp::text from entitlement_stamps where org_id = ${ctx.tenant.issuerId}) as issuer_stamp`;
 }
 
-export const sameStamps = (a: Stamps, b: Stamps) => a.customer === b.customer && a.issuer === b.issuer;
-
 /**
  * What the terms of an issuer's customers share, as of one stamp of the issuer: its metrics and the
  * plan versions read so far, kept once rather than in each customer's terms (a customer's terms were

@@ -27,7 +27,6 @@ export {
   type EntitlementTerms,
   entitlementTerms,
   entitlementTermsOfMany,
-  sameStamps,
   type TermsRequest,
 } from './entitlement-terms.js';
 export {

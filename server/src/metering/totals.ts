@@ -30,6 +30,8 @@ export type Operand<T> = T | RawBuilder<T>;
 export interface SpanOperand {
   from: Operand<Date>;
   to: Operand<Date>;
+  /** Now, for a span given as SQL (a column of each row): where a time-weighted sum stops. */
+  now?: RawBuilder<Date>;
 }
 
 /** Which metric, split by which of its dimensions (a charge's, or none for one total). */
@@ -204,39 +206,6 @@ async function groupsOf(
   return rows;
 }
 
-/** The aggregations whose totals are read from the rollups alone. */
-export const rolledUp = (metric: MetricRow) =>
-  metric.recurring || ['count', 'sum', 'max', 'latest'].includes(metric.aggregation);
-
-/**
- * `periodTotalExpression` for a metric read from the rollups (`rolledUp`), with the organization, the
- * metric and the span given as SQL (columns of a row, one row per request), so one statement, planned
- * once, reads the totals of many metrics and spans.
- */
-export function rolledUpTotalOf(columns: {
-  orgId: RawBuilder<string>;
-  code: RawBuilder<string>;
-  aggregation: RawBuilder<string>;
-  recurring: RawBuilder<boolean>;
-  from: RawBuilder<Date>;
-  to: RawBuilder<Date>;
-}): RawBuilder<string | null> {
-  const { orgId, code, aggregation, recurring, from, to } = columns;
-  // As `rollupValue`, chosen by the row's aggregation; as `hoursOf`, or `hoursUpTo` if recurring.
-  // PostgreSQL computes every aggregate of a CASE whichever branch is taken: each is filtered to
-  // its own aggregation, so a count's check neither sorts the period's rows for `latest` nor sums them.
-  return sql<string | null>`(select (case ${aggregation}
-        when 'count' then (sum(events) filter (where ${aggregation} = 'count'))::numeric
-        when 'sum' then sum(total) filter (where ${aggregation} = 'sum')
-        when 'max' then max(greatest) filter (where ${aggregation} = 'max')
-        when 'latest' then
-          (array_agg(latest order by latest_at desc) filter (where ${aggregation} = 'latest'))[1]
-      end)::text
-    from usage_rollups where org_id = ${orgId} and metric = ${code}
-      and hour > (case when ${recurring} then '-infinity' else ${from} - interval '1 hour' end)
-      and hour <= ${to} - interval '1 hour')`;
-}
-
 /**
  * A metric's whole total over `span` as a scalar subquery (null without usage), for a statement that
  * reads it with other things at once (an entitlement check reads it with the units consumed). A
@@ -301,7 +270,7 @@ function timeWeightedQuery(
     carryFrom = new Date(span.from.getTime() - CARRY_DAYS * 86_400_000);
   } else {
     // The same bounds computed by the statement; a span ended before it began selects no reading.
-    end = sql<Date>`least(${span.to}::timestamptz, ${new Date(now)}::timestamptz)`;
+    end = sql<Date>`least(${span.to}::timestamptz, ${span.now ?? new Date(now)}::timestamptz)`;
     carryFrom = sql<Date>`${span.from}::timestamptz - ${CARRY_DAYS} * interval '1 day'`;
   }
   const groups = groupExpression(groupBy, sql`properties`);
