@@ -3,6 +3,7 @@ import type {
   DatabaseConnection,
   Dialect,
   Driver,
+  Kysely,
   QueryResult,
   TransactionSettings,
 } from 'kysely';
@@ -19,6 +20,20 @@ export class StatementCounter {
   reset(): void {
     this.statements = 0;
     this.transactions = 0;
+  }
+
+  /**
+   * `db`, a database already open, with the statements it sends counted here (not the transactions
+   * it begins): for a test that holds one operation to a number of statements.
+   */
+  counting<T>(db: Kysely<T>): Kysely<T> {
+    return db.withPlugin({
+      transformQuery: ({ node }) => {
+        this.statements++;
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
   }
 
   /** The dialect `inner`, counted here. */

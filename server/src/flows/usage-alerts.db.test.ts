@@ -1,7 +1,8 @@
-import { type KyselyPlugin, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
+import { StatementCounter } from '../db/counting.js';
 import * as metering from '../metering/index.js';
 import { tenantContext } from '../tenant.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
@@ -289,20 +290,13 @@ describe.each(engines())('usage alerts by the round on %s', (engine) => {
     const orgIds = [];
     for (let i = 0; i < 25; i++) orgIds.push((await meteredCustomer(api, `Counted ${i}`, owner)).orgId);
     await api.app.usageAlerts.idle();
-    let statements = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: ({ node }) => {
-        statements += 1;
-        return node;
-      },
-      transformResult: async ({ result }) => result,
-    };
+    const counter = new StatementCounter();
     const counted = async (round: readonly string[]) => {
       await noteAll(round);
-      statements = 0;
-      const { evaluated, reached } = await evaluateRound(jobCtx(api.database.db.withPlugin(counting)), round);
+      counter.reset();
+      const { evaluated, reached } = await evaluateRound(jobCtx(counter.counting(api.database.db)), round);
       expect(evaluated).toHaveLength(round.length);
-      return { statements, reached };
+      return { statements: counter.statements, reached };
     };
     // Terms not in memory yet: loaded together (stamps, subscriptions, plan versions, metrics).
     const cold = await counted(orgIds.slice(0, 1));

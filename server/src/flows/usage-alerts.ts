@@ -1,7 +1,6 @@
 import { type Ctx, withTransaction } from '../context.js';
 import * as customers from '../customers/index.js';
 import type { BillingCustomerRow, SubscriptionRow, UsageAlertRow } from '../db/schema.js';
-import { conflict } from '../errors.js';
 import * as metering from '../metering/index.js';
 import * as subscriptions from '../subscriptions/index.js';
 import { customerContext, type TenantCtx, tenantContext } from '../tenant.js';
@@ -191,7 +190,8 @@ export async function roundStandings(
   let pending = members;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt === ATTEMPTS) {
-      throw conflict('entitlement.terms_changing', "A customer's plan is changing: try again");
+      // Not a request's error: the round is rolled back and its organizations evaluated one by one.
+      throw new Error(`the plans of a round's customers changed ${ATTEMPTS} times while it read them`);
     }
     const read = await metering.readUsed(
       ctx,

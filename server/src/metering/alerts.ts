@@ -236,11 +236,7 @@ export async function organizationsToCheck(ctx: Ctx, limit: number): Promise<str
  * when there were none to take.
  */
 export async function takeChecks(ctx: TenantCtx): Promise<boolean> {
-  const { rows } = await sql<{ seq: string }>`
-    delete from usage_alert_checks where org_id = ${ctx.tenant.orgId} and seq in (
-      select seq from usage_alert_checks where org_id = ${ctx.tenant.orgId} for update skip locked)
-    returning seq`.execute(ctx.db);
-  return rows.length > 0;
+  return (await takeRoundChecks(ctx, [ctx.tenant.orgId])).length > 0;
 }
 
 /**

@@ -108,7 +108,7 @@ function requestRow(request: StandingRequest, i: number, metric: number | null) 
  * statement's text and plan are the same however many requests it carries. `metered` reads the
  * usage of the metric named like the feature, from the row `r`.
  */
-function standingOfRows(
+function standingRowsQuery(
   rows: ReturnType<typeof requestRow>[],
   metered: RawBuilder<unknown>,
 ): RawBuilder<unknown> {
@@ -153,19 +153,19 @@ class MetricsOfStatement {
  * metric, chosen by its place: one total expression per distinct metric, reading the row's
  * organization, period and time, so the statement grows with the metrics named, not the requests.
  */
-function standingsOf(requests: readonly StandingRequest[]): RawBuilder<unknown> {
+function standingsQuery(requests: readonly StandingRequest[]): RawBuilder<unknown> {
   const distinct = new MetricsOfStatement();
   const rows = requests.map((request, i) =>
     requestRow(request, i, distinct.placeOf(request.terms.metrics.get(request.feature))),
   );
   const [first] = requests;
-  if (!first || distinct.metrics.length === 0) return standingOfRows(rows, sql`null`);
+  if (!first || distinct.metrics.length === 0) return standingRowsQuery(rows, sql`null`);
   const span = { from: sql<Date>`r.period_from`, to: sql<Date>`r.period_to`, now: sql<Date>`r.at` };
   const totals = distinct.metrics.map(
     (metric, place) =>
       sql`when ${sql.lit(place)} then (${periodTotalExpression(first.ctx, sql<string>`r.org_id`, metric, span)})`,
   );
-  return standingOfRows(rows, sql`case r.metric ${sql.join(totals, sql` `)} end`);
+  return standingRowsQuery(rows, sql`case r.metric ${sql.join(totals, sql` `)} end`);
 }
 
 /**
@@ -175,7 +175,7 @@ function standingsOf(requests: readonly StandingRequest[]): RawBuilder<unknown> 
  * (alerts.ts) in the same statement, so a unit counted is never left without its note.
  */
 function statementFor(requests: readonly StandingRequest[]): RawBuilder<StandingRow> {
-  const standing = standingsOf(requests);
+  const standing = standingsQuery(requests);
   if (requests.every((request) => request.change === undefined)) {
     return sql<StandingRow>`select i, terms_hold, customer_holds, consumed, metered, null::int8 as written
       from (${standing}) standing`;
@@ -242,7 +242,7 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-const keyOf = (request: StandingRequest) => `${request.ctx.tenant.orgId}\u0000${request.feature}`;
+const counterKeyOf = (request: StandingRequest) => `${request.ctx.tenant.orgId}\u0000${request.feature}`;
 
 /** The requests of one database handle: those waiting for a statement, and how many are running. */
 class GroupCommit {
@@ -285,7 +285,7 @@ class GroupCommit {
     const changed = new Set<string>();
     for (const waiting of this.waiting) {
       const { request } = waiting;
-      const key = request.change ? keyOf(request) : undefined;
+      const key = request.change ? counterKeyOf(request) : undefined;
       if (group.length >= MOST_PER_STATEMENT || (key !== undefined && changed.has(key))) {
         left.push(waiting);
         continue;

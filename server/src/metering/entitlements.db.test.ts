@@ -1,7 +1,8 @@
-import { type KyselyPlugin, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Ctx, silentLogger } from '../context.js';
 import * as customers from '../customers/index.js';
+import { StatementCounter } from '../db/counting.js';
 import { tenantContext } from '../tenant.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
 import {
@@ -271,22 +272,15 @@ describe.each(engines())('entitlements on %s', (engine) => {
   it('takes one statement a call once the terms are in memory', async () => {
     const who = await customerOnTestClock(api, customerDetails, '2027-01-15T10:00:00Z');
     await checkoutWithCard(api, who, { plan_id: pro });
-    let statements = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: ({ node }) => {
-        statements += 1;
-        return node;
-      },
-      transformResult: async ({ result }) => result,
-    };
+    const counter = new StatementCounter();
     const { ctx, customer } = await domainContext(who.orgId, {
-      db: api.database.db.withPlugin(counting),
+      db: counter.counting(api.database.db),
       clock: api.clock,
     });
     const counted = async (act: () => Promise<unknown>) => {
-      statements = 0;
+      counter.reset();
       await act();
-      return statements;
+      return counter.statements;
     };
     // The first call loads the terms (queries of their own, fewer when the issuer's metrics and plan
     // versions are in memory already); the next ones are a statement each.
@@ -311,16 +305,9 @@ describe.each(engines())('entitlements on %s', (engine) => {
       return three;
     };
     const [together, alone] = [await customersOf(), await customersOf()];
-    let statements = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: ({ node }) => {
-        statements += 1;
-        return node;
-      },
-      transformResult: async ({ result }) => result,
-    };
+    const counter = new StatementCounter();
     const ctx = {
-      db: api.database.db.withPlugin(counting),
+      db: counter.counting(api.database.db),
       clock: api.clock,
       log: silentLogger,
       actor: { type: 'system' as const, id: 'entitlements-test' },
@@ -375,9 +362,9 @@ describe.each(engines())('entitlements on %s', (engine) => {
       await actOnEntitlement(ctx, { name: who.orgId }, 'check', 'projects', 1);
     }
     for (const round of rounds) {
-      statements = 0;
+      counter.reset();
       const grouped = await Promise.all(round.map(call(together)));
-      expect(statements).toBeLessThan(round.length);
+      expect(counter.statements).toBeLessThan(round.length);
       const oneByOne = [];
       for (const each of round) oneByOne.push(await call(alone)(each));
       expect(grouped).toEqual(oneByOne);
