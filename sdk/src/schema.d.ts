@@ -7820,6 +7820,34 @@ export interface operations {
                         credit_applied: number;
                         /** @description What the checkout takes from the card now: total − credit_applied */
                         amount_due: number;
+                        /** @description What follows the first invoice: "then $49.00 a month from Dec 1" */
+                        recurring: {
+                            /** @description When the plan's fee is next charged: the first period's end, or the trial's */
+                            from: string;
+                            /** @description How often it is charged after that: week, month or year */
+                            interval: string;
+                            subtotal: number;
+                            tax: number;
+                            /** @description The fee of each whole period with tax, minor units */
+                            total: number;
+                            /** @description true: the plan also bills usage, on top of the fee, as used */
+                            usage_charges: boolean;
+                        };
+                        /** @description Which gateway takes the payment, and why */
+                        gateway: {
+                            /**
+                             * @description The gateway that takes this payment
+                             * @enum {string}
+                             */
+                            name: "test" | "stripe" | "cashfree";
+                            /**
+                             * @description The gateway the routing rule names for the customer's country: the one that takes payments once it has keys
+                             * @enum {string}
+                             */
+                            live: "test" | "stripe" | "cashfree";
+                            /** @description The customer's billing country, which the rule routes by */
+                            country: string;
+                        };
                     };
                 };
             };

@@ -56,13 +56,18 @@ export async function setGatewayRouting(
   return after;
 }
 
+/** The gateway the rule names for a country, whether or not it has keys yet. */
+export function ruledGateway(routing: GatewayRouting, country: string): GatewayName {
+  return routing.countries[country] ?? routing.defaultGateway;
+}
+
 /** The gateway for a country under the rule, given which gateways have keys. */
 export function routeCountry(
   routing: GatewayRouting,
   country: string,
   configured: ReadonlySet<GatewayName>,
 ): GatewayName {
-  const chosen = routing.countries[country] ?? routing.defaultGateway;
+  const chosen = ruledGateway(routing, country);
   return chosen === 'test' || configured.has(chosen) ? chosen : 'test';
 }
 

@@ -34,6 +34,7 @@ export {
   getGatewayRouting,
   presentRouting,
   routeCountry,
+  ruledGateway,
   setGatewayRouting,
 } from './gateway-routing.js';
 export {

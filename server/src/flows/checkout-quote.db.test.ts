@@ -19,6 +19,18 @@ const california = {
   time_zone: 'America/Los_Angeles',
 };
 
+const bengaluru = {
+  name: 'Quote Labs',
+  email: 'billing@quote.example',
+  address_line1: '12 MG Road',
+  city: 'Bengaluru',
+  state: 'KA',
+  postal_code: '560001',
+  country: 'IN',
+  phone: '+919876543210',
+  time_zone: 'Asia/Kolkata',
+};
+
 describe.each(engines())('the checkout quote on %s', (engine) => {
   let api: TestApi;
   let operator: Person;
@@ -27,15 +39,16 @@ describe.each(engines())('the checkout quote on %s', (engine) => {
   beforeAll(async () => {
     api = await testApi(engine);
     operator = await api.signUpOperator();
-    for (const [code, name, price, trial] of [
-      ['pro', 'Pro', 9900, 0],
-      ['team', 'Team', 19900, 14],
+    for (const [code, name, price, trial, currency] of [
+      ['pro', 'Pro', 9900, 0, 'USD'],
+      ['team', 'Team', 19900, 14, 'USD'],
+      ['pro_in', 'Pro India', 99900, 0, 'INR'],
     ] as const) {
       const created = await api.call({
         method: 'POST',
         url: '/v1/operator/plans',
         as: operator,
-        body: { code, name, currency: 'USD', interval: 'month', base_price: price, trial_days: trial },
+        body: { code, name, currency, interval: 'month', base_price: price, trial_days: trial },
       });
       expect(created.statusCode, created.body).toBe(201);
       plans[code] = created.json().id;
@@ -63,10 +76,42 @@ describe.each(engines())('the checkout quote on %s', (engine) => {
     expect(session.json().amount).toBe(quote.json().total);
   });
 
-  it('quotes nothing now for a trial', async () => {
+  it('says what follows and which gateway takes the payment: then 99.00 a month from April 1, Stripe live', async () => {
+    const who = await customerOnTestClock(api, california, '2027-03-10T20:00:00Z');
+    const quote = (await who.call('POST', '/v1/checkout_quotes', { plan_id: plans.pro })).json();
+    expect(quote.recurring).toEqual({
+      from: '2027-04-01T07:00:00.000Z',
+      interval: 'month',
+      subtotal: 9900,
+      tax: 0,
+      total: 9900,
+      usage_charges: false,
+    });
+    // No gateway has keys here: the test gateway takes it, and live mode would route the US to Stripe.
+    expect(quote.gateway).toEqual({ name: 'test', live: 'stripe', country: 'US' });
+  });
+
+  it('quotes nothing now for a trial, and the fee from the trial’s end', async () => {
     const who = await customerOnTestClock(api, california, '2027-03-10T20:00:00Z');
     const quote = (await who.call('POST', '/v1/checkout_quotes', { plan_id: plans.team })).json();
     expect(quote).toMatchObject({ trialing: true, lines: [], total: 0 });
+    // 14 days from 10 March in Los Angeles: midnight of 24 March, daylight time (UTC-7).
+    expect(quote.recurring).toMatchObject({ from: '2027-03-24T07:00:00.000Z', total: 19900 });
+  });
+
+  it('quotes India with GST now and after, and its test gateway page names Cashfree and why', async () => {
+    const who = await customerOnTestClock(api, bengaluru, '2027-03-10T06:30:00Z');
+    const quote = (await who.call('POST', '/v1/checkout_quotes', { plan_id: plans.pro_in })).json();
+    // 22 of March's 31 days of 999.00 is 708.97; GST 18% on top: 127.61.
+    expect(quote).toMatchObject({ subtotal: 70897, tax: 12761, total: 83658 });
+    expect(quote.recurring).toMatchObject({ subtotal: 99900, tax: 17982, total: 117882 });
+    expect(quote.gateway).toEqual({ name: 'test', live: 'cashfree', country: 'IN' });
+    const session = (await who.call('POST', '/v1/checkout_sessions', { plan_id: plans.pro_in })).json();
+    const page = await api.call({ method: 'GET', url: new URL(session.url).pathname });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(
+      'In live mode this payment goes to <strong>Cashfree</strong>: customers billed in India pay through Cashfree.',
+    );
   });
 
   it('sends an organization that pays for a plan already to Modify plan, and refuses bad input', async () => {

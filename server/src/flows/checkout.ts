@@ -205,7 +205,12 @@ export async function startPlanCheckout(
       successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
       cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
       expiresAt: base.expires_at,
-      metadata: { org_id: orgId, checkout_session_id: id, plan_id: plan.id },
+      metadata: {
+        org_id: orgId,
+        checkout_session_id: id,
+        plan_id: plan.id,
+        ...(await liveModeMetadata(ctx, customer)),
+      },
       idempotencyKey: `checkout:${id}`,
     });
   } catch (error) {
@@ -387,7 +392,7 @@ export async function startSetupCheckout(ctx: TenantCtx, deps: CheckoutDeps, ret
     successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
     cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
     expiresAt: row.expires_at,
-    metadata: { org_id: orgId, checkout_session_id: id },
+    metadata: { org_id: orgId, checkout_session_id: id, ...(await liveModeMetadata(ctx, customer)) },
     idempotencyKey: `checkout:${id}`,
   });
   const opened = { ...row, gateway_session_ref: session.ref, url: session.url };
@@ -495,4 +500,17 @@ export async function describeCheckout(ctx: TenantCtx, row: CheckoutSessionRow) 
 /** The customer as a gateway that wants the payer with each order sees it. */
 export function payerOf(customer: { id: string; name: string; email: string; phone: string }) {
   return { id: customer.id, name: customer.name, email: customer.email, phone: customer.phone };
+}
+
+/**
+ * What a page of the test gateway tells the payer about live mode: the gateway the routing rule names
+ * for the customer's country, which takes its payments once it has keys. Nothing for a real gateway.
+ */
+export async function liveModeMetadata(
+  ctx: TenantCtx,
+  customer: { gateway: string; country: string },
+): Promise<Record<string, string>> {
+  if (customer.gateway !== 'test') return {};
+  const live = customers.ruledGateway(await customers.getGatewayRouting(ctx), customer.country);
+  return live === 'test' ? {} : { live_gateway: live, billing_country: customer.country };
 }

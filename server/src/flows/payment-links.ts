@@ -9,7 +9,7 @@ import * as invoicing from '../invoicing/index.js';
 import * as payments from '../payments/index.js';
 import type { CustomerCtx, TenantCtx } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
-import { type CheckoutDeps, payerOf } from './checkout.js';
+import { type CheckoutDeps, liveModeMetadata, payerOf } from './checkout.js';
 import { settleInvoicePayment } from './collections.js';
 import {
   findConflictingPayment,
@@ -110,6 +110,7 @@ export async function createPaymentLink(
       payment_link_id: id,
       ...(plan ? { plan_id: plan.id } : {}),
       ...(invoiceId ? { invoice_id: invoiceId } : {}),
+      ...(await liveModeMetadata(ctx, customer)),
     },
     idempotencyKey: `link:${id}`,
   });

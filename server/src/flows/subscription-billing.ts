@@ -82,6 +82,18 @@ export interface FirstInvoiceQuote {
   creditApplied: bigint;
   amountDue: bigint;
   trialing: boolean;
+  /** What follows the first invoice, for the sentence a checkout shows ("then $49.00 a month from Dec 1"). */
+  recurring: RecurringCharge;
+}
+
+/**
+ * The plan's fee for each whole period, with tax, from the first period's end (or the trial's): usage
+ * charges, when the plan has any, come on top and are billed as used.
+ */
+export interface RecurringCharge {
+  from: Temporal.Instant;
+  totals: billing.InvoiceTotals;
+  usageCharges: boolean;
 }
 
 /** What subscribing to `plan` at `at` costs now: the rest of the first period, prorated by days. */
@@ -121,6 +133,9 @@ export async function quoteFirstInvoice(
     tax,
     creditBalance,
   });
+  const trialEnd = trialing
+    ? subscriptions.trialEndOf(rule.startedOn, plan.entry.version.trial_days, customer.time_zone)
+    : null;
   return {
     period: { start: at, end: period.endInstant },
     billingDay: rule.anchorDay,
@@ -130,6 +145,11 @@ export async function quoteFirstInvoice(
     creditApplied,
     amountDue,
     trialing,
+    recurring: {
+      from: trialEnd ?? period.endInstant,
+      totals: billing.invoiceTotals([plan.price.basePrice], tax),
+      usageCharges: plan.price.charges.length > 0,
+    },
   };
 }
 

@@ -46,6 +46,10 @@ export async function registerTestGatewayPages(app: FastifyInstance, gateway: Te
           description: data.description,
           cancelUrl: data.cancel_url,
           status: data.status,
+          live:
+            data.metadata.live_gateway && data.metadata.billing_country
+              ? { gateway: data.metadata.live_gateway, country: data.metadata.billing_country }
+              : undefined,
         };
       } catch {
         return undefined;

@@ -39,4 +39,5 @@ export {
   startSubscription,
   subscriptionHistory,
   transition,
+  trialEndOf,
 } from './subscriptions.js';

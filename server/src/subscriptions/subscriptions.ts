@@ -159,6 +159,11 @@ export interface StartInput {
   reason: string;
 }
 
+/** A trial of `days` days begun on `startedOn` ends at the start of the day after its last, in the customer's zone. */
+export function trialEndOf(startedOn: Temporal.PlainDate, days: number, timeZone: string): Temporal.Instant {
+  return startedOn.add({ days }).toZonedDateTime({ timeZone }).toInstant();
+}
+
 /**
  * Starts a subscription now. Its first period runs to the next boundary (the 1st, in the customer's
  * zone, for calendar months; the next billing day when one is chosen) and is billed by the caller,
@@ -178,7 +183,7 @@ export async function startSubscription(ctx: TenantCtx, input: StartInput): Prom
   const { startedOn } = rule;
   const trialEnd =
     input.status === 'trialing' && input.trialDays
-      ? startedOn.add({ days: input.trialDays }).toZonedDateTime({ timeZone: input.timeZone }).toInstant()
+      ? trialEndOf(startedOn, input.trialDays, input.timeZone)
       : null;
   const periodEnd = trialEnd ?? periodContaining(rule, instant).endInstant;
   const row: SubscriptionRow = {

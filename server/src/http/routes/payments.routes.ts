@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { amountJson, idOf, listOf } from '../../api-shapes.js';
+import * as customers from '../../customers/index.js';
 import { BillfoldError } from '../../errors.js';
 import * as checkout from '../../flows/checkout.js';
 import * as links from '../../flows/payment-links.js';
@@ -46,6 +47,27 @@ const checkoutQuoteObject = z.object({
     .number()
     .describe("The part of the total the customer's credit balance pays, minor units (R27)"),
   amount_due: z.number().describe('What the checkout takes from the card now: total − credit_applied'),
+  recurring: z
+    .object({
+      from: z
+        .string()
+        .describe("When the plan's fee is next charged: the first period's end, or the trial's"),
+      interval: z.string().describe('How often it is charged after that: week, month or year'),
+      subtotal: z.number(),
+      tax: z.number(),
+      total: z.number().describe('The fee of each whole period with tax, minor units'),
+      usage_charges: z.boolean().describe('true: the plan also bills usage, on top of the fee, as used'),
+    })
+    .describe('What follows the first invoice: "then $49.00 a month from Dec 1"'),
+  gateway: z
+    .object({
+      name: customers.gatewaySchema.describe('The gateway that takes this payment'),
+      live: customers.gatewaySchema.describe(
+        "The gateway the routing rule names for the customer's country: the one that takes payments once it has keys",
+      ),
+      country: z.string().describe("The customer's billing country, which the rule routes by"),
+    })
+    .describe('Which gateway takes the payment, and why'),
 });
 
 export const paymentsRoutes = [
@@ -68,6 +90,7 @@ export const paymentsRoutes = [
         billingDay: body.billing_day,
         additional: body.additional,
       });
+      const routing = await customers.getGatewayRouting(tenant);
       return {
         object: 'checkout_quote' as const,
         plan_id: plan.id,
@@ -85,6 +108,19 @@ export const paymentsRoutes = [
         total: amountJson(quote.totals.total),
         credit_applied: amountJson(quote.creditApplied),
         amount_due: amountJson(quote.amountDue),
+        recurring: {
+          from: toDate(quote.recurring.from).toISOString(),
+          interval: plan.billing_interval,
+          subtotal: amountJson(quote.recurring.totals.subtotal),
+          tax: amountJson(quote.recurring.totals.tax),
+          total: amountJson(quote.recurring.totals.total),
+          usage_charges: quote.recurring.usageCharges,
+        },
+        gateway: {
+          name: customer.gateway,
+          live: customers.ruledGateway(routing, customer.country),
+          country: customer.country,
+        },
       };
     },
   }),

@@ -15,6 +15,24 @@ export interface PayPageSession {
   description: string;
   cancelUrl: string;
   status: 'open' | 'complete' | 'expired' | 'cancelled';
+  /** The gateway this payer's payments go to in live mode, and the billing country that decides it. */
+  live?: { gateway: string; country: string } | undefined;
+}
+
+const GATEWAY_NAMES: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cashfree' };
+const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
+
+/** "In live mode this payment goes to Cashfree: customers billed in India pay through Cashfree." */
+function liveModeNote(session: PayPageSession): string {
+  if (!session.live) return '';
+  const gateway = GATEWAY_NAMES[session.live.gateway] ?? session.live.gateway;
+  let country = session.live.country;
+  try {
+    country = countryNames.of(country) ?? country;
+  } catch {
+    // Not a region code Intl knows: the code itself says it.
+  }
+  return `<p class="live">In live mode this payment goes to <strong>${escapeHtml(gateway)}</strong>: customers billed in ${escapeHtml(country)} pay through ${escapeHtml(gateway)}.</p>`;
 }
 
 const escapeHtml = (text: string) =>
@@ -36,6 +54,7 @@ const styles = `
   .card{background:#fff;border:1px solid #e4e7ec;border-radius:12px;box-shadow:0 1px 3px rgb(16 24 40/.08);padding:24px}
   h1{font-size:15px;font-weight:600;color:#475467;margin:0 0 4px}.amount{font-size:30px;font-weight:700;margin:0 0 4px}
   .what{color:#667085;font-size:14px;margin:0 0 20px}
+  .live{background:#eff8ff;border:1px solid #b2ddff;color:#175cd3;border-radius:8px;padding:8px 12px;font-size:13px;margin:-8px 0 16px}
   label{display:block;font-size:13px;font-weight:600;margin:14px 0 6px}
   input{width:100%;height:42px;border:1px solid #d0d5dd;border-radius:8px;padding:0 12px;font:inherit}
   input:focus{outline:none;border-color:#6366f1;box-shadow:0 0 0 3px rgb(99 102 241/.25)}
@@ -81,6 +100,7 @@ export function renderPayPage(
   <h1>Billfold test gateway</h1>
   ${paying ? `<p class="amount">${escapeHtml(amountText(session))}</p>` : '<p class="amount">Save a card</p>'}
   <p class="what">${escapeHtml(session.description)}</p>
+  ${liveModeNote(session)}
   ${state.error ? `<p class="error" role="alert">${escapeHtml(state.error)}</p>` : ''}
   <form method="post" action="/pay/test/${escapeHtml(session.id)}" autocomplete="off">
     <label for="number">Card number</label>
