@@ -6069,12 +6069,17 @@ export interface operations {
                     name: string;
                     /** Format: email */
                     email: string;
-                    address_line1: string;
+                    /**
+                     * @description Optional; with it, the state is required in the US and India
+                     * @default
+                     */
+                    address_line1?: string;
                     /** @default  */
                     address_line2?: string;
-                    city: string;
+                    /** @default  */
+                    city?: string;
                     /**
-                     * @description State, province or region; required in the US and India
+                     * @description State, province or region; required in the US and India with a street address
                      * @default
                      */
                     state?: string;

@@ -23,10 +23,16 @@ const customerFields = {
     .email('Enter an email address such as billing@example.com')
     .max(254)
     .transform((v) => v.toLowerCase()),
-  address_line1: line(200).min(1, 'Enter the street address'),
+  // A country and postal code are enough to bill a card, as Stripe's checkout collects: a customer made
+  // while buying a plan gives those, and the street address can follow.
+  address_line1: line(200)
+    .default('')
+    .describe('Optional; with it, the state is required in the US and India'),
   address_line2: line(200).default(''),
-  city: line(100).min(1, 'Enter the city'),
-  state: line(100).default('').describe('State, province or region; required in the US and India'),
+  city: line(100).default(''),
+  state: line(100)
+    .default('')
+    .describe('State, province or region; required in the US and India with a street address'),
   postal_code: line(16),
   country: z
     .string()
@@ -48,6 +54,7 @@ const customerFields = {
 };
 
 interface AddressLike {
+  address_line1?: string | undefined;
   country?: string | undefined;
   postal_code?: string | undefined;
   state?: string | undefined;
@@ -63,7 +70,8 @@ function checkAddress(value: AddressLike, ctx: z.RefinementCtx) {
   } else if (format && !format.pattern.test(postal)) {
     ctx.addIssue({ code: 'custom', path: ['postal_code'], message: `Use ${format.example}` });
   }
-  if ((value.country === 'US' || value.country === 'IN') && value.state === '') {
+  const streetAddress = value.address_line1 !== undefined && value.address_line1 !== '';
+  if (streetAddress && (value.country === 'US' || value.country === 'IN') && value.state === '') {
     ctx.addIssue({ code: 'custom', path: ['state'], message: 'Enter the state' });
   }
 }
@@ -74,9 +82,9 @@ export const updateCustomerBody = z
   .strictObject({
     name: customerFields.name.optional(),
     email: customerFields.email.optional(),
-    address_line1: customerFields.address_line1.optional(),
+    address_line1: line(200).optional(),
     address_line2: line(200).optional(),
-    city: customerFields.city.optional(),
+    city: line(100).optional(),
     state: line(100).optional(),
     postal_code: line(16).optional(),
     country: customerFields.country.optional(),
