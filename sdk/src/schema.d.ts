@@ -528,6 +528,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/price_previews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What terms being edited would bill for given usage, checked as a new plan's are: the plan editor's live preview
+         * @description Permission: `operator.read`
+         */
+        post: operations["previewDraftPrice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operator/plans/{plan_id}/preview": {
         parameters: {
             query?: never;
@@ -5884,6 +5904,281 @@ export interface operations {
             };
         };
     };
+    previewDraftPrice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: same key, same response */
+                "idempotency-key"?: string;
+                /** @description The organization a signed-in person acts on */
+                "billfold-organization"?: string;
+                /** @description Required with a session cookie */
+                "x-csrf-token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default New plan */
+                    name?: string;
+                    /** @description ISO 4217 currency code */
+                    currency: string;
+                    /**
+                     * @description How often the plan is billed: week, month, quarter, half_year (6 months) or year
+                     * @enum {string}
+                     */
+                    interval: "week" | "month" | "quarter" | "half_year" | "year";
+                    /** @description Fee per interval in minor units; 0 for a free plan */
+                    base_price: number;
+                    /**
+                     * @description advance: the fee is billed when the period starts; arrears: when it ends
+                     * @default advance
+                     * @enum {string}
+                     */
+                    fee_timing?: "advance" | "arrears";
+                    /**
+                     * @description Minor units a period's fee and usage are topped up to, billed when the period ends; 0 for none
+                     * @default 0
+                     */
+                    minimum_commitment?: number;
+                    /** @default [] */
+                    limits?: {
+                        feature: string;
+                        /**
+                         * @description hard: the action is refused at the limit; soft: it is allowed and alerted
+                         * @enum {string}
+                         */
+                        mode: "hard" | "soft";
+                        /** @description null: unlimited */
+                        limit: number | null;
+                    }[];
+                    /** @default [] */
+                    charges?: {
+                        /** @description Code of the metric this charge prices */
+                        metric: string;
+                        price: {
+                            /** @enum {string} */
+                            model: "per_unit";
+                            /** @description Price per unit in major units, e.g. "0.0125" */
+                            unit_price: string;
+                        } | {
+                            /** @enum {string} */
+                            model: "graduated";
+                            tiers: {
+                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                up_to: string | null;
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                                /**
+                                 * @description Charged once for the tier, in major units
+                                 * @default 0
+                                 */
+                                flat_price?: string;
+                            }[];
+                        } | {
+                            /** @enum {string} */
+                            model: "volume";
+                            tiers: {
+                                /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                up_to: string | null;
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                                /**
+                                 * @description Charged once for the tier, in major units
+                                 * @default 0
+                                 */
+                                flat_price?: string;
+                            }[];
+                        } | {
+                            /** @enum {string} */
+                            model: "package";
+                            /** @description Units in one package */
+                            package_size: string;
+                            /** @description Price of one package, in major units */
+                            package_price: string;
+                        } | {
+                            /** @enum {string} */
+                            model: "percentage";
+                            /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                            rate: string;
+                            /**
+                             * @description Added to the fee of each transaction, in major units
+                             * @default 0
+                             */
+                            fixed_amount?: string;
+                            /**
+                             * @description Least fee of one transaction, in major units; null for none
+                             * @default null
+                             */
+                            per_transaction_min_amount?: string | null;
+                            /**
+                             * @description Greatest fee of one transaction, in major units; null for none
+                             * @default null
+                             */
+                            per_transaction_max_amount?: string | null;
+                        };
+                        /**
+                         * @description Units included in the base price before the price applies
+                         * @default 0
+                         */
+                        included_quantity?: string;
+                        /**
+                         * @description Metric dimensions usage is split by, each group priced by its rate
+                         * @default []
+                         */
+                        dimensions?: string[];
+                        /**
+                         * @description Rate card: the price for one combination of dimension values; other groups use `price`
+                         * @default []
+                         */
+                        rates?: {
+                            dimensions: {
+                                [key: string]: string;
+                            };
+                            price: {
+                                /** @enum {string} */
+                                model: "per_unit";
+                                /** @description Price per unit in major units, e.g. "0.0125" */
+                                unit_price: string;
+                            } | {
+                                /** @enum {string} */
+                                model: "graduated";
+                                tiers: {
+                                    /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                    up_to: string | null;
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                    /**
+                                     * @description Charged once for the tier, in major units
+                                     * @default 0
+                                     */
+                                    flat_price?: string;
+                                }[];
+                            } | {
+                                /** @enum {string} */
+                                model: "volume";
+                                tiers: {
+                                    /** @description Upper bound of the tier, inclusive; null on the last tier */
+                                    up_to: string | null;
+                                    /** @description Price per unit in major units, e.g. "0.0125" */
+                                    unit_price: string;
+                                    /**
+                                     * @description Charged once for the tier, in major units
+                                     * @default 0
+                                     */
+                                    flat_price?: string;
+                                }[];
+                            } | {
+                                /** @enum {string} */
+                                model: "package";
+                                /** @description Units in one package */
+                                package_size: string;
+                                /** @description Price of one package, in major units */
+                                package_price: string;
+                            } | {
+                                /** @enum {string} */
+                                model: "percentage";
+                                /** @description Percent of each transaction's value, 0 to 100 with at most 4 decimals, e.g. "2.9" */
+                                rate: string;
+                                /**
+                                 * @description Added to the fee of each transaction, in major units
+                                 * @default 0
+                                 */
+                                fixed_amount?: string;
+                                /**
+                                 * @description Least fee of one transaction, in major units; null for none
+                                 * @default null
+                                 */
+                                per_transaction_min_amount?: string | null;
+                                /**
+                                 * @description Greatest fee of one transaction, in major units; null for none
+                                 * @default null
+                                 */
+                                per_transaction_max_amount?: string | null;
+                            };
+                        }[];
+                        /** @description Billed as usage arrives, for what it adds to the period so far (an invoice per batch of events), rather than when the period ends */
+                        pay_in_advance?: boolean;
+                    }[];
+                    /** @default [] */
+                    usage?: {
+                        metric: string;
+                        /** @description The usage total; the sum of `events` when they are given */
+                        quantity?: string;
+                        /** @description The value of each event, in major units: a percentage charge prices each transaction */
+                        events?: string[];
+                        /** @default {} */
+                        dimensions?: {
+                            [key: string]: string;
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "price_preview";
+                        /** @description null for terms not saved yet */
+                        plan_id: string | null;
+                        /** @description null for terms not saved yet */
+                        version: number | null;
+                        currency: string;
+                        lines: {
+                            /** @enum {string} */
+                            kind: "base" | "usage";
+                            description: string;
+                            metric: string | null;
+                            dimensions: {
+                                [key: string]: string;
+                            };
+                            quantity: string;
+                            billable_quantity: string;
+                            /** @description Minor units, rounded once for the line */
+                            amount: number;
+                            tiers: {
+                                from: string;
+                                to: string | null;
+                                quantity: string;
+                                unit_price: string;
+                                flat_price: string;
+                                /** @description Exact, before the line is rounded */
+                                subtotal: string;
+                            }[];
+                        }[];
+                        /** @description Minor units */
+                        total: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            /** @description Stable and namespaced, e.g. member.not_found */
+                            code: string;
+                            message: string;
+                            param: string | null;
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     previewPlanPrice: {
         parameters: {
             query?: never;
@@ -5930,8 +6225,10 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         object: "price_preview";
-                        plan_id: string;
-                        version: number;
+                        /** @description null for terms not saved yet */
+                        plan_id: string | null;
+                        /** @description null for terms not saved yet */
+                        version: number | null;
                         currency: string;
                         lines: {
                             /** @enum {string} */

@@ -133,6 +133,34 @@ describe.each(engines())('catalog on %s', (engine) => {
     expect(preview.json().total).toBe(4900 + 5388 + 3500 + 350);
   });
 
+  it('previews terms being edited before they are saved, a line per tier, and checks them as a plan’s', async () => {
+    const before = await snapshot();
+    const { name, currency, interval, base_price, limits, charges } = graduatedPlan;
+    const terms = { name, currency, interval, base_price, limits, charges };
+    const draft = await api.call({
+      method: 'POST',
+      url: '/v1/operator/price_previews',
+      as: operator,
+      body: { ...terms, usage: [{ metric: 'computations', quantity: '1250' }] },
+    });
+    expect(draft.statusCode, draft.body).toBe(200);
+    expect(draft.json()).toMatchObject({ plan_id: null, version: null, total: 4900 + 5388 });
+    // 1,150 billable: 1,000 at 0.05 in the first tier, 150 at 0.0125 plus 2.00 flat in the second.
+    expect(draft.json().lines[1].tiers).toEqual([
+      { from: '0', to: '1000', quantity: '1000', unit_price: '0.05', flat_price: '0', subtotal: '50' },
+      { from: '1000', to: null, quantity: '150', unit_price: '0.0125', flat_price: '2', subtotal: '3.875' },
+    ]);
+    const unknown = await api.call({
+      method: 'POST',
+      url: '/v1/operator/price_previews',
+      as: operator,
+      body: { ...terms, charges: [{ metric: 'nope', price: { model: 'per_unit', unit_price: '1' } }] },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error.param).toBe('charges.0.metric');
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('accepts volume tiers whose total falls at a boundary, and previews both sides of it', async () => {
     // Stripe's published volume example: 1–5 units at 7.00, 6–10 at 6.50, 11 and more at 6.00.
     const created = await createPlan({

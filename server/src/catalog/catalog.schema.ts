@@ -252,6 +252,19 @@ export const previewBody = z.strictObject({
     .default([]),
 });
 
+/** Terms being edited, not saved yet: what the plan editor previews as the operator types. */
+export const draftPreviewBody = z.strictObject({
+  name: name.default('New plan'),
+  currency,
+  interval: intervalSchema,
+  base_price: pricingFields.base_price,
+  fee_timing: pricingFields.fee_timing.default('advance'),
+  minimum_commitment: pricingFields.minimum_commitment.default(0),
+  limits: pricingFields.limits.default([]),
+  charges: pricingFields.charges.default([]),
+  usage: previewBody.shape.usage,
+});
+
 const tierBreakdown = z.object({
   from: z.string(),
   to: z.string().nullable(),
@@ -328,8 +341,8 @@ export const planObject = z.object({
 
 export const pricePreviewObject = z.object({
   object: z.literal('price_preview'),
-  plan_id: z.string(),
-  version: z.number(),
+  plan_id: z.string().nullable().describe('null for terms not saved yet'),
+  version: z.number().nullable().describe('null for terms not saved yet'),
   currency: z.string(),
   lines: z.array(
     z.object({

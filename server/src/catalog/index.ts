@@ -15,6 +15,7 @@ export {
   type PlanWithVersion,
   presentPlan,
   presentVersion,
+  previewDraft,
   setPlanDisabled,
   updatePlan,
   versionsByIds,

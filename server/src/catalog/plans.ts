@@ -12,15 +12,18 @@ import { toDate } from '../time/index.js';
 import type {
   ChargeInput,
   createPlanBody,
+  draftPreviewBody,
   LimitInput,
   PlanObject,
   PlanVersionObject,
+  PricePreviewObject,
   planListQuery,
   updatePlanBody,
 } from './catalog.schema.js';
 import { listFeatures } from './features.js';
 import { listMetrics } from './metrics.js';
 import { type CatalogTerms, checkCostsNothing, checkPricing, type PricingInput } from './plan-rules.js';
+import { previewPrice } from './preview.js';
 
 /**
  * Plans (C5) and their versions (C7). A plan's name, description and audience change in place; its
@@ -70,25 +73,8 @@ export async function createPlan(
     .executeTakeFirst();
   if (existing) throw invalid('plan.code_taken', `A plan with code ${input.code} exists`, 'code');
 
-  const now = toDate(ctx.clock.now());
   if (input.is_default) await clearDefault(ctx);
-  const plan: PlanRow = {
-    org_id: ctx.tenant.issuerId,
-    id: newId('plan'),
-    code: input.code,
-    name: input.name,
-    description: input.description,
-    currency,
-    billing_interval: input.interval,
-    environment: input.environment,
-    visibility: input.visibility,
-    is_default: input.is_default,
-    unbilled: input.unbilled,
-    disabled_at: null,
-    current_version: 1,
-    created_at: now,
-    updated_at: now,
-  };
+  const plan = planRow(ctx, newId('plan'), { ...input, currency });
   await ctx.db.insertInto('plans').values(plan).execute();
   await setAudience(ctx, plan, input.audience_org_ids);
   const version = await insertVersion(ctx, plan, 1, input);
@@ -100,6 +86,60 @@ export async function createPlan(
     after: input,
   });
   return { plan, version, audience: input.visibility === 'restricted' ? input.audience_org_ids : [] };
+}
+
+/** A new plan's row, version 1 current. */
+function planRow(
+  ctx: TenantCtx,
+  id: string,
+  input: Pick<
+    z.infer<typeof createPlanBody>,
+    'code' | 'name' | 'description' | 'interval' | 'environment' | 'visibility' | 'is_default' | 'unbilled'
+  > & { currency: PlanRow['currency'] },
+): PlanRow {
+  const now = toDate(ctx.clock.now());
+  return {
+    org_id: ctx.tenant.issuerId,
+    id,
+    code: input.code,
+    name: input.name,
+    description: input.description,
+    currency: input.currency,
+    billing_interval: input.interval,
+    environment: input.environment,
+    visibility: input.visibility,
+    is_default: input.is_default,
+    unbilled: input.unbilled,
+    disabled_at: null,
+    current_version: 1,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/**
+ * What terms being edited would bill for `usage`: checked as a new plan's terms are (the same 400s,
+ * naming the field), priced by the billing core, written nowhere.
+ */
+export async function previewDraft(
+  ctx: TenantCtx,
+  input: z.infer<typeof draftPreviewBody>,
+): Promise<PricePreviewObject> {
+  const currency = parseCurrencyCode(input.currency);
+  const names = await loadCatalogNames(ctx);
+  checkPricing(input, currency, termsOf(names));
+  const plan = planRow(ctx, 'plan_draft', {
+    ...input,
+    currency,
+    code: 'draft',
+    description: '',
+    environment: 'any',
+    visibility: 'public',
+    is_default: false,
+    unbilled: false,
+  });
+  const version = versionRow(ctx, plan, 1, { ...input, trial_days: 0 });
+  return previewPrice({ plan, version, metrics: names.metrics, usage: input.usage, draft: true });
 }
 
 export async function updatePlan(
@@ -392,7 +432,21 @@ async function insertVersion(
   version: number,
   pricing: PricingInput & { trial_days: number },
 ): Promise<PlanVersionRow> {
-  const row: PlanVersionRow = {
+  const row = versionRow(ctx, plan, version, pricing);
+  await ctx.db
+    .insertInto('plan_versions')
+    .values({ ...row, limits: JSON.stringify(row.limits), charges: JSON.stringify(row.charges) })
+    .execute();
+  return row;
+}
+
+function versionRow(
+  ctx: Ctx,
+  plan: PlanRow,
+  version: number,
+  pricing: PricingInput & { trial_days: number },
+): PlanVersionRow {
+  return {
     org_id: plan.org_id,
     id: newId('planVersion'),
     plan_id: plan.id,
@@ -406,11 +460,6 @@ async function insertVersion(
     created_by: ctx.actor.id,
     created_at: toDate(ctx.clock.now()),
   };
-  await ctx.db
-    .insertInto('plan_versions')
-    .values({ ...row, limits: JSON.stringify(row.limits), charges: JSON.stringify(row.charges) })
-    .execute();
-  return row;
 }
 
 async function clearDefault(ctx: TenantCtx) {

@@ -65,6 +65,8 @@ export function previewPrice(input: {
   version: PlanVersionRow;
   metrics: ReadonlyMap<string, MetricRow>;
   usage: readonly UsageQuantity[];
+  /** Terms not saved yet: the preview names no plan or version. */
+  draft?: boolean;
 }): PricePreviewObject {
   const { plan, version, metrics } = input;
   const currency = parseCurrencyCode(plan.currency);
@@ -106,8 +108,8 @@ export function previewPrice(input: {
   }
   return {
     object: 'price_preview',
-    plan_id: plan.id,
-    version: version.version,
+    plan_id: input.draft ? null : plan.id,
+    version: input.draft ? null : version.version,
     currency,
     lines,
     total: amountJson(total),

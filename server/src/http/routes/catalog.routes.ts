@@ -174,6 +174,19 @@ export const catalogRoutes = [
   }),
   defineRoute({
     method: 'POST',
+    path: '/v1/operator/price_previews',
+    operationId: 'previewDraftPrice',
+    summary:
+      "What terms being edited would bill for given usage, checked as a new plan's are: the plan editor's live preview",
+    tag: TAG,
+    permission: 'operator.read',
+    audit: 'off',
+    body: catalog.draftPreviewBody,
+    response: catalog.pricePreviewObject,
+    handler: async ({ ctx, body }) => catalog.previewDraft(platformContext(ctx), body),
+  }),
+  defineRoute({
+    method: 'POST',
     path: '/v1/operator/plans/:plan_id/preview',
     operationId: 'previewPlanPrice',
     summary: 'What given usage would cost on a plan: lines and total, as an invoice would bill them',
