@@ -1,8 +1,8 @@
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../api/client';
+import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { PaymentDueBanner } from '../billing/PaymentDueBanner';
 import { useCheckout } from '../billing/useCheckout';
 import { visibleEntries } from '../shell/nav';
@@ -21,7 +21,7 @@ const blurbs: Record<string, string> = {
 
 export function OverviewPage() {
   const { organization, organizations, permissions, user } = useSignedIn();
-  const members = useApi(() => unwrap(api.GET('/v1/members')), [organization.id]);
+  const members = useQuery(queries.members(organization.id));
   const parent = organization.parent_org_id
     ? organizations.find((o) => o.id === organization.parent_org_id)
     : undefined;
@@ -34,8 +34,7 @@ export function OverviewPage() {
   const links = visibleEntries(permissions).filter((entry) => entry.to !== '/');
   // The same banner as on Billing: a failed payment is news wherever one lands.
   const [paid, setPaid] = useState<string | undefined>();
-  const [statusKey, setStatusKey] = useState(0);
-  const saveCard = useCheckout(() => undefined);
+  const saveCard = useCheckout();
 
   return (
     <Page
@@ -49,12 +48,8 @@ export function OverviewPage() {
       {permissions.readBilling ? (
         <PaymentDueBanner
           organizationId={organization.id}
-          refreshKey={statusKey}
           canAct={permissions.manage}
-          onPaid={(message) => {
-            setPaid(message);
-            setStatusKey((k) => k + 1);
-          }}
+          onPaid={setPaid}
           onSaveCard={() => saveCard.start(undefined)}
         />
       ) : null}
