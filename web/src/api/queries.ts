@@ -54,8 +54,8 @@ export const rowsOf = <T>(pages: InfiniteData<{ data: T[] }> | undefined): T[] =
 type Filters<P extends keyof paths> = Omit<Query<P>, 'limit' | 'starting_after'>;
 export type AuditQuery = Filters<'/v1/audit_events'>;
 export type OperatorPlanQuery = Filters<'/v1/operator/plans'>;
-export type OperatorCustomerQuery = Filters<'/v1/operator/customers'>;
-export type UsageQuery = Query<'/v1/usage'>;
+type OperatorCustomerQuery = Filters<'/v1/operator/customers'>;
+type UsageQuery = Query<'/v1/usage'>;
 
 const PAGE_SIZE = 25;
 
