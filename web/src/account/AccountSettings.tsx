@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate } from 'react-router';
-import { api, unwrap } from '../api/client';
-import { useFormErrors } from '../api/forms';
+import { api } from '../api/client';
+import { useSubmit } from '../api/forms';
 import { useSession } from '../api/session';
 import { Alert, Button, Card, ConfirmDialog, Input } from '../ui';
 import './account.css';
@@ -31,11 +31,24 @@ function PasswordCard() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeated, setRepeated] = useState('');
-  const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | undefined>();
-  const form = useFormErrors(['current_password', 'new_password', 'repeated_password']);
+  const form = useSubmit({
+    send: (body: { current_password: string; new_password: string }) =>
+      api.POST('/v1/user/password', { body }),
+    fields: ['current_password', 'new_password', 'repeated_password'],
+    onSuccess: ({ other_sessions_ended: others }) => {
+      setCurrent('');
+      setNext('');
+      setRepeated('');
+      setDone(
+        others === 0
+          ? 'Password changed.'
+          : `Password changed. ${others === 1 ? 'One other session was' : `${others} other sessions were`} signed out.`,
+      );
+    },
+  });
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     setDone(undefined);
     const ok = form.check({
@@ -45,26 +58,7 @@ function PasswordCard() {
         (next === current && 'Choose a password other than the current one'),
       repeated_password: repeated !== next && 'The two new passwords differ',
     });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      const changed = await unwrap(
-        api.POST('/v1/user/password', { body: { current_password: current, new_password: next } }),
-      );
-      setCurrent('');
-      setNext('');
-      setRepeated('');
-      const others = changed.other_sessions_ended;
-      setDone(
-        others === 0
-          ? 'Password changed.'
-          : `Password changed. ${others === 1 ? 'One other session was' : `${others} other sessions were`} signed out.`,
-      );
-    } catch (error) {
-      form.fromError(error);
-    } finally {
-      setBusy(false);
-    }
+    if (ok) form.submit({ current_password: current, new_password: next });
   };
 
   return (
@@ -110,8 +104,8 @@ function PasswordCard() {
           error={form.field('repeated_password')}
         />
         <div className="span-2 row-end">
-          <Button type="submit" variant="primary" busy={busy}>
-            {busy ? 'Changing…' : 'Change password'}
+          <Button type="submit" variant="primary" busy={form.pending}>
+            {form.pending ? 'Changing…' : 'Change password'}
           </Button>
         </div>
       </form>
@@ -120,23 +114,17 @@ function PasswordCard() {
 }
 
 function SessionsCard() {
-  const { signOutEverywhere } = useSession();
+  const { signedOut } = useSession();
   const navigate = useNavigate();
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-
-  const confirm = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await signOutEverywhere();
+  // Ends every session of the person, in every browser; only once the server has, this one too.
+  const signOutEverywhere = useSubmit({
+    send: () => api.DELETE('/v1/sessions'),
+    onSuccess: () => {
+      signedOut();
       navigate('/sign-in', { replace: true });
-    } catch (failed) {
-      setError(failed instanceof Error ? failed.message : String(failed));
-      setBusy(false);
-    }
-  };
+    },
+  });
 
   return (
     <Card
@@ -150,10 +138,12 @@ function SessionsCard() {
         <ConfirmDialog
           title="Sign out everywhere?"
           confirmLabel="Sign out everywhere"
-          busy={busy}
+          busy={signOutEverywhere.pending}
           onCancel={() => setConfirming(false)}
-          onConfirm={confirm}
-          error={error ? <Alert>{error}</Alert> : undefined}
+          onConfirm={() => signOutEverywhere.submit()}
+          error={
+            signOutEverywhere.errors.general ? <Alert>{signOutEverywhere.errors.general}</Alert> : undefined
+          }
         >
           Every browser and device signed in as you is signed out at once, this one included. API keys keep
           working.

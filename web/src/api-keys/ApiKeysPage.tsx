@@ -1,8 +1,9 @@
+import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { type ApiKey, api, toApiError, unwrap } from '../api/client';
-import { useFormErrors } from '../api/forms';
+import { type ApiKey, api } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import {
   Alert,
@@ -36,33 +37,20 @@ export const maskedKey = (last4: string) => `bfk_…${last4}`;
 
 export function ApiKeysPage() {
   const { organization, permissions } = useSignedIn();
-  const keys = useApi(() => unwrap(api.GET('/v1/api_keys')), [organization.id]);
+  const keys = useQuery(queries.apiKeys(organization.id));
   const [created, setCreated] = useState<ApiKey | undefined>();
   const [revoking, setRevoking] = useState<ApiKey | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [revokeError, setRevokeError] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
-
-  const revoke = async () => {
-    if (!revoking) return;
-    setBusy(true);
-    setRevokeError(undefined);
-    try {
-      const revoked = await unwrap(
-        api.DELETE('/v1/api_keys/{api_key_id}', { params: { path: { api_key_id: revoking.id } } }),
-      );
-      keys.setData((page) =>
-        page ? { ...page, data: page.data.map((k) => (k.id === revoked.id ? revoked : k)) } : page,
-      );
+  const revoke = useSubmit({
+    send: (key: ApiKey) =>
+      api.DELETE('/v1/api_keys/{api_key_id}', { params: { path: { api_key_id: key.id } } }),
+    onSuccess: (revoked) => {
       if (created?.id === revoked.id) setCreated(undefined);
       setNotice(`“${revoked.name}” was revoked. Requests with it now fail.`);
       setRevoking(undefined);
-    } catch (error) {
-      setRevokeError(toApiError(error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    invalidates: [queries.apiKeys(organization.id).queryKey],
+  });
 
   const columns: Column<ApiKey>[] = [
     { key: 'name', header: 'Name', render: (k) => <span className="cell-primary">{k.name}</span> },
@@ -91,7 +79,7 @@ export function ApiKeysPage() {
                   variant="ghost"
                   aria-label={`Revoke ${k.name}`}
                   onClick={() => {
-                    setRevokeError(undefined);
+                    revoke.clear();
                     setRevoking(k);
                   }}
                 >
@@ -113,7 +101,6 @@ export function ApiKeysPage() {
           onCreated={(key) => {
             setNotice(undefined);
             setCreated(key);
-            keys.setData((page) => (page ? { ...page, data: [key, ...page.data] } : page));
           }}
         />
       ) : null}
@@ -144,10 +131,10 @@ export function ApiKeysPage() {
         <ConfirmDialog
           title={`Revoke “${revoking.name}”?`}
           confirmLabel="Revoke key"
-          busy={busy}
+          busy={revoke.pending}
           onCancel={() => setRevoking(undefined)}
-          onConfirm={revoke}
-          error={revokeError ? <Alert>{revokeError}</Alert> : undefined}
+          onConfirm={() => revoke.submit(revoking)}
+          error={revoke.errors.general ? <Alert>{revoke.errors.general}</Alert> : undefined}
         >
           Requests made with {maskedKey(revoking.last4)} stop working at once. This cannot be undone.
         </ConfirmDialog>
@@ -157,24 +144,22 @@ export function ApiKeysPage() {
 }
 
 function CreateApiKeyCard({ onCreated }: { onCreated: (key: ApiKey) => void }) {
+  const { organization } = useSignedIn();
   const [name, setName] = useState('');
   const [mode, setMode] = useState<Mode>('read_only');
-  const [busy, setBusy] = useState(false);
-  const form = useFormErrors(['name', 'mode']);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!form.check({ name: !name.trim() && 'Give the key a name' })) return;
-    setBusy(true);
-    try {
-      const key = await unwrap(api.POST('/v1/api_keys', { body: { name: name.trim(), mode } }));
+  const form = useSubmit({
+    send: (body: { name: string; mode: Mode }) => api.POST('/v1/api_keys', { body }),
+    fields: ['name', 'mode'],
+    onSuccess: (key) => {
       setName('');
       onCreated(key);
-    } catch (error) {
-      form.fromError(error);
-    } finally {
-      setBusy(false);
-    }
+    },
+    invalidates: [queries.apiKeys(organization.id).queryKey],
+  });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (form.check({ name: !name.trim() && 'Give the key a name' })) form.submit({ name: name.trim(), mode });
   };
 
   return (
@@ -202,8 +187,8 @@ function CreateApiKeyCard({ onCreated }: { onCreated: (key: ApiKey) => void }) {
             options={modes}
             error={form.field('mode')}
           />
-          <Button type="submit" variant="primary" busy={busy}>
-            {busy ? 'Creating…' : 'Create key'}
+          <Button type="submit" variant="primary" busy={form.pending}>
+            {form.pending ? 'Creating…' : 'Create key'}
           </Button>
         </div>
       </form>

@@ -81,6 +81,18 @@ type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends
     ? R
     : never;
 
+/** What a write sends, as the API's document declares it. */
+export type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+
+/** What a read takes in its query string, as the API's document declares it. */
+export type Query<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } }
+  ? NonNullable<Q>
+  : never;
+
 export type SessionObject = Json<'/v1/session', 'get'>;
 export type MyOrganization = SessionObject['organizations'][number];
 export type User = SessionObject['user'];
@@ -104,11 +116,13 @@ export type Feature = Json<'/v1/operator/features', 'get'>['data'][number];
 export type PricePreview = Json<'/v1/operator/plans/{plan_id}/preview', 'post'>;
 export type OperatorCustomer = Json<'/v1/operator/customers', 'get'>['data'][number];
 export type GatewayRouting = Json<'/v1/operator/gateway_routing', 'get'>;
+export type BillingSettings = Json<'/v1/operator/billing_settings', 'get'>;
 export type PaymentLink = Json<'/v1/payment_links', 'get'>['data'][number];
 export type PaymentWithRefunds = Json<'/v1/payments', 'get'>['data'][number];
 export type SubscriptionDetail = Json<'/v1/subscriptions/{subscription_id}', 'get'>;
 export type Invoice = Json<'/v1/invoices', 'get'>['data'][number];
 export type BillingStatus = Json<'/v1/billing/status', 'get'>;
+export type CheckoutSession = Json<'/v1/checkout_sessions/{checkout_session_id}/sync', 'post'>;
 export type PlanChangePreview = Json<'/v1/subscriptions/{subscription_id}/preview_change', 'post'>;
 export type Statement = Json<'/v1/statements', 'get'>['data'][number];
 export type UsageSummary = Json<'/v1/usage/summary', 'get'>;

@@ -1,4 +1,5 @@
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo } from 'react';
 import {
   ApiError,
   api,
@@ -39,8 +40,8 @@ interface SessionContextValue {
   refresh: (preferOrganizationId?: string) => Promise<void>;
   switchOrganization: (organizationId: string) => void;
   signOut: () => Promise<void>;
-  /** Ends every session of the person, in every browser, this one included. */
-  signOutEverywhere: () => Promise<void>;
+  /** Forgets the person here once the server has ended their session (signed out everywhere). */
+  signedOut: () => void;
 }
 
 const SessionContext = createContext<SessionContextValue | undefined>(undefined);
@@ -80,47 +81,73 @@ function chooseOrg(session: SessionObject, prefer: string | undefined): string |
   return (team ?? memberOf[0] ?? session.organizations[0])?.id;
 }
 
-export function SessionProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<State>({ status: 'loading' });
+/** The signed-in state as cached: the session and the organization this tab acts on; null when signed out. */
+type Adopted = { session: SessionObject; organizationId: string | undefined } | null;
 
-  const accept = useCallback((session: SessionObject, prefer?: string) => {
-    const organizationId = chooseOrg(session, prefer);
-    storeOrg(organizationId);
-    setClientSession({ csrfToken: session.csrf_token, organizationId });
-    setState({ status: 'signed_in', session, organizationId });
-  }, []);
+const SESSION_KEY = ['session'];
+
+/** Takes a session the API returned as this tab's: chooses its organization, which every call then names. */
+function adopt(session: SessionObject, prefer: string | undefined): Adopted {
+  const organizationId = chooseOrg(session, prefer);
+  storeOrg(organizationId);
+  setClientSession({ csrfToken: session.csrf_token, organizationId });
+  return { session, organizationId };
+}
+
+async function readSession(prefer?: string): Promise<Adopted> {
+  try {
+    return adopt(await unwrap(api.GET('/v1/session')), prefer);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const client = useQueryClient();
+  // The session changes only by what this tab does (sign in, switch, refresh), never by itself.
+  const query = useQuery({
+    queryKey: SESSION_KEY,
+    queryFn: () => readSession(),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
 
   const signedOut = useCallback(() => {
     setClientSession({});
-    setState({ status: 'signed_out' });
-  }, []);
+    // Someone else may sign in next in this tab: nothing read for this person stays.
+    client.removeQueries({ predicate: (cached) => cached.queryKey[0] !== SESSION_KEY[0] });
+    client.setQueryData<Adopted>(SESSION_KEY, null);
+  }, [client]);
+
+  const accept = useCallback(
+    (session: SessionObject, prefer?: string) => client.setQueryData(SESSION_KEY, adopt(session, prefer)),
+    [client],
+  );
 
   const refresh = useCallback(
     async (prefer?: string) => {
-      try {
-        accept(await unwrap(api.GET('/v1/session')), prefer);
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) signedOut();
-        else throw error;
-      }
+      const next = await client.fetchQuery({
+        queryKey: SESSION_KEY,
+        queryFn: () => readSession(prefer),
+        staleTime: 0,
+      });
+      if (!next) signedOut();
     },
-    [accept, signedOut],
+    [client, signedOut],
   );
 
   useEffect(() => {
     onSessionLost(signedOut);
-    refresh().catch(() => setState({ status: 'signed_out' }));
     return () => onSessionLost(undefined);
-  }, [refresh, signedOut]);
+  }, [signedOut]);
 
-  const switchOrganization = useCallback((organizationId: string) => {
-    setState((previous) => {
-      if (previous.status !== 'signed_in') return previous;
-      storeOrg(organizationId);
-      setClientSession({ csrfToken: previous.session.csrf_token, organizationId });
-      return { ...previous, organizationId };
-    });
-  }, []);
+  const switchOrganization = useCallback(
+    (organizationId: string) => {
+      const current = client.getQueryData<Adopted>(SESSION_KEY);
+      if (current) client.setQueryData(SESSION_KEY, adopt(current.session, organizationId));
+    },
+    [client],
+  );
 
   const signOut = useCallback(async () => {
     try {
@@ -130,11 +157,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
   }, [signedOut]);
 
-  const signOutEverywhere = useCallback(async () => {
-    // Only once the server has ended the sessions: if it refused, this one is still signed in.
-    await unwrap(api.DELETE('/v1/sessions'));
-    signedOut();
-  }, [signedOut]);
+  const { data, isPending } = query;
+  const state = useMemo<State>(
+    () =>
+      data
+        ? { status: 'signed_in', ...data }
+        : isPending
+          ? { status: 'loading' }
+          : // Signed out, or the API could not say who is signed in: either way, sign in.
+            { status: 'signed_out' },
+    [data, isPending],
+  );
 
   const signedIn = useMemo<SignedIn | undefined>(() => {
     if (state.status !== 'signed_in') return undefined;
@@ -149,8 +182,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [state]);
 
   const value = useMemo(
-    () => ({ state, signedIn, accept, refresh, switchOrganization, signOut, signOutEverywhere }),
-    [state, signedIn, accept, refresh, switchOrganization, signOut, signOutEverywhere],
+    () => ({ state, signedIn, accept, refresh, switchOrganization, signOut, signedOut }),
+    [state, signedIn, accept, refresh, switchOrganization, signOut, signedOut],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -1,7 +1,8 @@
-import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { type ApiError, type AuditEvent, type AuditPage, api, toApiError, unwrap } from '../api/client';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import type { AuditEvent } from '../api/client';
+import { type AuditQuery, queries, rowsOf } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { formatDate, formatTime } from '../shared/format';
 import { Alert, Button, Card, type Column, EmptyState, Input, Loading, Page, ScrollIcon, Table } from '../ui';
 import './audit.css';
@@ -14,7 +15,6 @@ interface Filters {
 }
 
 const noFilters: Filters = { action: '', actorId: '', from: '', to: '' };
-const PAGE_SIZE = 25;
 
 /** A date input's day, as the start of that day in the viewer's time zone. */
 function startOfDay(day: string, plusDays = 0): string | undefined {
@@ -23,17 +23,15 @@ function startOfDay(day: string, plusDays = 0): string | undefined {
   return new Date(y, m - 1, d + plusDays).toISOString();
 }
 
-function queryOf(filters: Filters, startingAfter?: string) {
+function queryOf(filters: Filters): AuditQuery {
   const gte = filters.from ? startOfDay(filters.from) : undefined;
   // "To" includes the whole day: events before the start of the next one.
   const lt = filters.to ? startOfDay(filters.to, 1) : undefined;
   return {
-    limit: PAGE_SIZE,
     ...(filters.action.trim() ? { action: filters.action.trim() } : {}),
     ...(filters.actorId.trim() ? { actor_id: filters.actorId.trim() } : {}),
     ...(gte ? { created_gte: gte } : {}),
     ...(lt ? { created_lt: lt } : {}),
-    ...(startingAfter ? { starting_after: startingAfter } : {}),
   };
 }
 
@@ -71,56 +69,10 @@ export function AuditLogPage() {
   const { organization } = useSignedIn();
   const [draft, setDraft] = useState<Filters>(noFilters);
   const [filters, setFilters] = useState<Filters>(noFilters);
-  const [events, setEvents] = useState<AuditEvent[]>([]);
-  const [hasMore, setHasMore] = useState(false);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
-  const generation = useRef(0);
-  const members = useApi(() => unwrap(api.GET('/v1/members')), [organization.id]);
+  const pages = useInfiniteQuery(queries.auditEvents(organization.id, queryOf(filters)));
+  const events = rowsOf(pages.data);
+  const members = useQuery(queries.members(organization.id));
   const names = new Map((members.data?.data ?? []).map((m) => [m.user_id, m.name]));
-
-  const fetchPage = useCallback(
-    (f: Filters, startingAfter?: string): Promise<AuditPage> =>
-      unwrap(api.GET('/v1/audit_events', { params: { query: queryOf(f, startingAfter) } })),
-    [],
-  );
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reload when the organization changes too
-  useEffect(() => {
-    const mine = ++generation.current;
-    setLoading(true);
-    setError(undefined);
-    fetchPage(filters)
-      .then((page) => {
-        if (mine !== generation.current) return;
-        setEvents(page.data);
-        setHasMore(page.has_more);
-      })
-      .catch((e) => {
-        if (mine === generation.current) setError(toApiError(e));
-      })
-      .finally(() => {
-        if (mine === generation.current) setLoading(false);
-      });
-  }, [filters, fetchPage, organization.id]);
-
-  const loadMore = async () => {
-    const last = events[events.length - 1];
-    if (!last) return;
-    const mine = generation.current;
-    setLoadingMore(true);
-    try {
-      const page = await fetchPage(filters, last.id);
-      if (mine !== generation.current) return;
-      setEvents((previous) => [...previous, ...page.data]);
-      setHasMore(page.has_more);
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -221,9 +173,9 @@ export function AuditLogPage() {
           </div>
         </form>
       </Card>
-      {error ? <Alert>{error.message}</Alert> : null}
+      {pages.error ? <Alert>{pages.error.message}</Alert> : null}
       <Card title="Events" flush className="audit-events">
-        {loading ? (
+        {pages.isPending ? (
           <Loading />
         ) : (
           <>
@@ -244,11 +196,11 @@ export function AuditLogPage() {
               <div className="audit-footer">
                 <span>
                   {events.length} event{events.length === 1 ? '' : 's'}
-                  {hasMore ? '' : ', the end of the log'}
+                  {pages.hasNextPage ? '' : ', the end of the log'}
                 </span>
-                {hasMore ? (
-                  <Button size="small" onClick={loadMore} busy={loadingMore}>
-                    {loadingMore ? 'Loading…' : 'Load more'}
+                {pages.hasNextPage ? (
+                  <Button size="small" onClick={() => pages.fetchNextPage()} busy={pages.isFetchingNextPage}>
+                    {pages.isFetchingNextPage ? 'Loading…' : 'Load more'}
                   </Button>
                 ) : null}
               </div>

@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
-import { api, unwrap } from '../api/client';
-import { isEmail, useFormErrors } from '../api/forms';
+import { api } from '../api/client';
+import { isEmail, useSubmit } from '../api/forms';
 import { useSession } from '../api/session';
 import { Alert, Button, Input } from '../ui';
 import { AuthLayout, safeNext, withNext } from './AuthLayout';
@@ -13,27 +13,24 @@ export function SignInPage() {
   const navigate = useNavigate();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const form = useFormErrors(['email', 'password']);
+  const form = useSubmit({
+    send: (body: { email: string; password: string }) => api.POST('/v1/session', { body }),
+    fields: ['email', 'password'],
+    onSuccess: (session) => {
+      accept(session);
+      navigate(next, { replace: true });
+    },
+  });
 
-  if (state.status === 'signed_in' && !busy) return <Navigate to={next} replace />;
+  if (state.status === 'signed_in' && !form.pending) return <Navigate to={next} replace />;
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const ok = form.check({
       email: !isEmail(email) && 'Enter your email address',
       password: !password && 'Enter your password',
     });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      const session = await unwrap(api.POST('/v1/session', { body: { email: email.trim(), password } }));
-      accept(session);
-      navigate(next, { replace: true });
-    } catch (error) {
-      form.fromError(error);
-      setBusy(false);
-    }
+    if (ok) form.submit({ email: email.trim(), password });
   };
 
   return (
@@ -64,8 +61,8 @@ export function SignInPage() {
           onChange={(e) => setPassword(e.target.value)}
           error={form.field('password')}
         />
-        <Button type="submit" variant="primary" block busy={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
+        <Button type="submit" variant="primary" block busy={form.pending}>
+          {form.pending ? 'Signing in…' : 'Sign in'}
         </Button>
       </form>
     </AuthLayout>

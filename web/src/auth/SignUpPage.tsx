@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
-import { api, unwrap } from '../api/client';
-import { isEmail, useFormErrors } from '../api/forms';
+import { api, type Body } from '../api/client';
+import { isEmail, useSubmit } from '../api/forms';
 import { useSession } from '../api/session';
 import { BillingLocationFields } from '../shared/BillingLocationFields';
 import { Alert, Button, Input } from '../ui';
@@ -19,12 +19,18 @@ export function SignUpPage() {
   const [password, setPassword] = useState('');
   const [country, setCountry] = useState('US');
   const [postalCode, setPostalCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const form = useFormErrors(['name', 'email', 'password', 'country', 'postal_code']);
+  const form = useSubmit({
+    send: (body: Body<'/v1/users', 'post'>) => api.POST('/v1/users', { body }),
+    fields: ['name', 'email', 'password', 'country', 'postal_code'],
+    onSuccess: (session) => {
+      accept(session);
+      navigate(next, { replace: true });
+    },
+  });
 
-  if (state.status === 'signed_in' && !busy) return <Navigate to={next} replace />;
+  if (state.status === 'signed_in' && !form.pending) return <Navigate to={next} replace />;
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const ok = form.check({
       name: !name.trim() && 'Enter your name',
@@ -32,20 +38,14 @@ export function SignUpPage() {
       password: password.length < MIN_PASSWORD && `Use at least ${MIN_PASSWORD} characters`,
       postal_code: postalCode.trim().length < 2 && 'Enter your postal or ZIP code',
     });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      const session = await unwrap(
-        api.POST('/v1/users', {
-          body: { name: name.trim(), email: email.trim(), password, country, postal_code: postalCode.trim() },
-        }),
-      );
-      accept(session);
-      navigate(next, { replace: true });
-    } catch (error) {
-      form.fromError(error);
-      setBusy(false);
-    }
+    if (ok)
+      form.submit({
+        name: name.trim(),
+        email: email.trim(),
+        password,
+        country,
+        postal_code: postalCode.trim(),
+      });
   };
 
   return (
@@ -100,8 +100,8 @@ export function SignUpPage() {
           errors={{ country: form.field('country'), postal_code: form.field('postal_code') }}
         />
         <div className="span-2">
-          <Button type="submit" variant="primary" block busy={busy}>
-            {busy ? 'Creating account…' : 'Create account'}
+          <Button type="submit" variant="primary" block busy={form.pending}>
+            {form.pending ? 'Creating account…' : 'Create account'}
           </Button>
         </div>
       </form>

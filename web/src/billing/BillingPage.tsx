@@ -1,8 +1,10 @@
+import { useQuery } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router';
-import { api, type BillingCustomer, type PaymentMethod, toApiError, unwrap } from '../api/client';
+import { api, type BillingCustomer, type CheckoutSession, type PaymentMethod } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { countryName } from '../shared/countries';
 import { formatAmount } from '../shared/money';
 import {
@@ -28,15 +30,8 @@ import './billing.css';
 
 const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cashfree', test: 'Test gateway' };
 
-/** The customer, or null when the organization has none yet (the API answers 404). */
-async function loadCustomer(): Promise<BillingCustomer | null> {
-  try {
-    return await unwrap(api.GET('/v1/billing_customer'));
-  } catch (error) {
-    if (toApiError(error).code === 'billing_customer.not_found') return null;
-    throw error;
-  }
-}
+/** How often a checkout still open is asked about again, while the page waits for its payment. */
+const CHECKOUT_POLL_MS = 3_000;
 
 /**
  * Billing (C8–C11): without a billing customer, the first step; with one, its details, the plans this
@@ -45,76 +40,33 @@ async function loadCustomer(): Promise<BillingCustomer | null> {
  */
 export function BillingPage() {
   const { organization, permissions } = useSignedIn();
-  const customer = useApi(loadCustomer, [organization.id]);
+  const customer = useQuery(queries.billingCustomer(organization.id));
   const [editing, setEditing] = useState(false);
   // A page that sent us here with news (Modify plan) says it once.
   const location = useLocation();
   const [notice, setNotice] = useState<string | undefined>(
     (location.state as { notice?: string } | null)?.notice,
   );
-  const saveCard = useCheckout(() => undefined);
-  const [problem, setProblem] = useState<string | undefined>();
-  const [refreshKey, setRefreshKey] = useState(0);
+  const saveCard = useCheckout();
   const canAct = permissions.manage;
-  const [params, setParams] = useSearchParams();
-  const returning = params.get('checkout');
-  const cancelled = params.get('cancelled') === '1';
-
-  // Back from the gateway's hosted page: ask how the checkout ended (the webhook may have told us
-  // already; applying twice changes nothing), say so, and drop the query from the address.
-  useEffect(() => {
-    if (!returning) return;
-    let live = true;
-    void (async () => {
-      try {
-        const session = await unwrap(
-          api.POST('/v1/checkout_sessions/{checkout_session_id}/sync', {
-            params: { path: { checkout_session_id: returning } },
-          }),
-        );
-        if (!live) return;
-        if (session.outcome === 'refunded_conflict' && session.conflict) {
-          setProblem(refundedConflictMessage(session.conflict));
-        } else if (session.status === 'complete' && session.payment) {
-          setNotice(
-            `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`,
-          );
-        } else if (session.status === 'complete' && session.mode === 'setup') {
-          setNotice('Card saved. It is now your default payment method.');
-        } else if (session.status === 'complete') setNotice('Your plan is active.');
-        else if (session.status === 'expired')
-          setProblem('That checkout expired before it was paid. Nothing was charged.');
-        else if (cancelled) setNotice('Checkout cancelled. Nothing was charged.');
-        else setProblem('The payment is not complete yet. If you paid, it will show here shortly.');
-        setRefreshKey((k) => k + 1);
-      } catch (error) {
-        if (live) setProblem(toApiError(error).message);
-      } finally {
-        if (live) setParams({}, { replace: true });
-      }
-    })();
-    return () => {
-      live = false;
-    };
-  }, [returning, cancelled, setParams]);
+  const checkout = useCheckoutReturn(organization.id);
 
   const modal = editing ? (
     <CustomerModal
       customer={customer.data ?? undefined}
       organizationCountry={organization.country}
       onClose={() => setEditing(false)}
-      onSaved={(saved) => {
+      onSaved={() => {
         setNotice(
           customer.data ? 'Billing details updated.' : 'Billing customer created. Choose a plan below.',
         );
-        customer.setData(() => saved);
         setEditing(false);
       }}
     />
   ) : null;
 
   let body: ReactNode;
-  if (customer.loading && customer.data === undefined) body = <Loading />;
+  if (customer.isPending) body = <Loading />;
   else if (customer.error) body = <Alert>{customer.error.message}</Alert>;
   else if (!customer.data) {
     body = (
@@ -142,11 +94,7 @@ export function BillingPage() {
         <SubscriptionOverview
           organizationId={organization.id}
           canAct={canAct}
-          refreshKey={refreshKey}
-          onChanged={(message) => {
-            setNotice(message);
-            setRefreshKey((k) => k + 1);
-          }}
+          onChanged={setNotice}
           onSaveCard={() => saveCard.start(undefined)}
         />
         {saveCard.error ? <Alert>{saveCard.error}</Alert> : null}
@@ -155,18 +103,12 @@ export function BillingPage() {
           organizationId={organization.id}
           currency={customer.data.currency}
           canAct={canAct}
-          refreshKey={refreshKey}
           onNotice={setNotice}
         />
-        <PaymentMethods organizationId={organization.id} canAct={canAct} refreshKey={refreshKey} />
-        <Invoices organizationId={organization.id} refreshKey={refreshKey} />
-        <Statements organizationId={organization.id} refreshKey={refreshKey} />
-        <PaymentLinks
-          organizationId={organization.id}
-          currency={customer.data.currency}
-          canAct={canAct}
-          onPaid={() => setRefreshKey((k) => k + 1)}
-        />
+        <PaymentMethods organizationId={organization.id} canAct={canAct} />
+        <Invoices organizationId={organization.id} />
+        <Statements organizationId={organization.id} />
+        <PaymentLinks organizationId={organization.id} currency={customer.data.currency} canAct={canAct} />
       </>
     );
   }
@@ -177,8 +119,8 @@ export function BillingPage() {
       description="Your subscription, invoices, plans and payment methods."
       actions={canAct ? undefined : <Badge>Read-only for your role</Badge>}
     >
-      {notice ? <Alert tone="success">{notice}</Alert> : null}
-      {problem ? <Alert tone="warning">{problem}</Alert> : null}
+      {(notice ?? checkout.notice) ? <Alert tone="success">{notice ?? checkout.notice}</Alert> : null}
+      {checkout.problem ? <Alert tone="warning">{checkout.problem}</Alert> : null}
       {body}
       {modal}
     </Page>
@@ -246,20 +188,15 @@ function Plans({
   organizationId,
   currency,
   canAct,
-  refreshKey,
   onNotice,
 }: {
   organizationId: string;
   currency: string;
   canAct: boolean;
-  refreshKey: number;
   onNotice: (message: string) => void;
 }) {
-  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organizationId, currency, refreshKey]);
-  const checkout = useCheckout((message) => {
-    onNotice(message);
-    void plans.reload();
-  });
+  const plans = useQuery(queries.plans(organizationId));
+  const checkout = useCheckout({ onStarted: onNotice });
   const onPaidPlan = (plans.data?.data.find((plan) => plan.current)?.version.base_price ?? 0) > 0;
   return (
     <section aria-labelledby="plans-heading">
@@ -269,7 +206,7 @@ function Plans({
       </div>
       {plans.error ? <Alert>{plans.error.message}</Alert> : null}
       {checkout.error ? <Alert>{checkout.error}</Alert> : null}
-      {plans.loading && !plans.data ? <Loading label="Loading plans…" /> : null}
+      {plans.isPending ? <Loading label="Loading plans…" /> : null}
       {plans.data ? (
         <div className="plan-grid">
           {plans.data.data.map((plan) => (
@@ -308,52 +245,26 @@ function Plans({
   );
 }
 
-function PaymentMethods({
-  organizationId,
-  canAct,
-  refreshKey,
-}: {
-  organizationId: string;
-  canAct: boolean;
-  refreshKey: number;
-}) {
-  const methods = useApi(() => unwrap(api.GET('/v1/payment_methods')), [organizationId, refreshKey]);
-  const setup = useCheckout(() => undefined);
+function PaymentMethods({ organizationId, canAct }: { organizationId: string; canAct: boolean }) {
+  const methods = useQuery(queries.paymentMethods(organizationId));
+  const setup = useCheckout();
+  const changes = [queries.paymentMethods(organizationId).queryKey];
   const [removing, setRemoving] = useState<PaymentMethod | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-
-  const makeDefault = async (method: PaymentMethod) => {
-    setError(undefined);
-    try {
-      await unwrap(
-        api.POST('/v1/payment_methods/{payment_method_id}/default', {
-          params: { path: { payment_method_id: method.id } },
-        }),
-      );
-      await methods.reload();
-    } catch (e) {
-      setError(toApiError(e).message);
-    }
-  };
-  const remove = async () => {
-    if (!removing) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      await unwrap(
-        api.DELETE('/v1/payment_methods/{payment_method_id}', {
-          params: { path: { payment_method_id: removing.id } },
-        }),
-      );
-      setRemoving(undefined);
-      await methods.reload();
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const makeDefault = useSubmit({
+    send: (method: PaymentMethod) =>
+      api.POST('/v1/payment_methods/{payment_method_id}/default', {
+        params: { path: { payment_method_id: method.id } },
+      }),
+    invalidates: changes,
+  });
+  const remove = useSubmit({
+    send: (method: PaymentMethod) =>
+      api.DELETE('/v1/payment_methods/{payment_method_id}', {
+        params: { path: { payment_method_id: method.id } },
+      }),
+    onSuccess: () => setRemoving(undefined),
+    invalidates: changes,
+  });
 
   const list = methods.data?.data ?? [];
   return (
@@ -362,7 +273,8 @@ function PaymentMethods({
         <h2 id="methods-heading">Payment methods</h2>
         <p>Cards are kept by the payment gateway; Billfold stores only the brand and last four digits.</p>
       </div>
-      {error ? <Alert>{error}</Alert> : null}
+      {makeDefault.errors.general ? <Alert>{makeDefault.errors.general}</Alert> : null}
+      {remove.errors.general ? <Alert>{remove.errors.general}</Alert> : null}
       {setup.error ? <Alert>{setup.error}</Alert> : null}
       <Card
         title="Saved cards"
@@ -374,7 +286,7 @@ function PaymentMethods({
           ) : undefined
         }
       >
-        {methods.loading && !methods.data ? <Loading /> : null}
+        {methods.isPending ? <Loading /> : null}
         {methods.data && list.length === 0 ? (
           <EmptyState icon={<CardIcon />} title="No payment method saved">
             A card or mandate is saved at the gateway the first time you pay for a plan.
@@ -394,7 +306,7 @@ function PaymentMethods({
                 {method.is_default ? <Badge tone="accent">Default</Badge> : null}
                 <span className="payment-method-spacer" />
                 {canAct && !method.is_default ? (
-                  <Button size="small" onClick={() => makeDefault(method)}>
+                  <Button size="small" onClick={() => makeDefault.submit(method)}>
                     Make default
                   </Button>
                 ) : null}
@@ -412,8 +324,8 @@ function PaymentMethods({
         <ConfirmDialog
           title="Remove payment method?"
           confirmLabel="Remove"
-          busy={busy}
-          onConfirm={remove}
+          busy={remove.pending}
+          onConfirm={() => remove.submit(removing)}
           onCancel={() => setRemoving(undefined)}
         >
           {`${removing.brand} •••• ${removing.last4} will no longer be charged.`}
@@ -437,4 +349,46 @@ function refundedConflictMessage(conflict: {
   const paid = formatAmount(conflict.amount, conflict.currency);
   const refund = conflict.refund_status === 'refunded' ? 'was refunded' : 'is being refunded';
   return `You already subscribed to ${conflict.plan_name} in another tab; your payment of ${paid} ${refund}.`;
+}
+
+/** What a checkout's end means for the person who comes back from the gateway's page. */
+function checkoutNews(session: CheckoutSession, cancelled: boolean): { notice?: string; problem?: string } {
+  if (session.outcome === 'refunded_conflict' && session.conflict)
+    return { problem: refundedConflictMessage(session.conflict) };
+  if (session.status === 'complete' && session.payment)
+    return {
+      notice: `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`,
+    };
+  if (session.status === 'complete' && session.mode === 'setup')
+    return { notice: 'Card saved. It is now your default payment method.' };
+  if (session.status === 'complete') return { notice: 'Your plan is active.' };
+  if (session.status === 'expired')
+    return { problem: 'That checkout expired before it was paid. Nothing was charged.' };
+  if (cancelled) return { notice: 'Checkout cancelled. Nothing was charged.' };
+  return { problem: 'The payment is not complete yet. If you paid, it will show here shortly.' };
+}
+
+/**
+ * Back from the gateway's hosted page (`?checkout=...`, and `&cancelled=1` when the person cancelled
+ * there): how the checkout ended, said once, the query dropped from the address. A checkout still open
+ * is asked about again until it ends (the payment may be on its way), unless it was cancelled.
+ */
+function useCheckoutReturn(organizationId: string) {
+  const [params, setParams] = useSearchParams();
+  // Read once: the address drops them.
+  const [returning] = useState(() => ({
+    id: params.get('checkout'),
+    cancelled: params.get('cancelled') === '1',
+  }));
+  useEffect(() => {
+    if (params.has('checkout')) setParams({}, { replace: true });
+  }, [params, setParams]);
+  const outcome = useQuery({
+    ...queries.checkoutOutcome(organizationId, returning.id ?? ''),
+    enabled: returning.id !== null,
+    refetchInterval: (query) =>
+      query.state.data?.status === 'open' && !returning.cancelled ? CHECKOUT_POLL_MS : false,
+  });
+  if (outcome.error) return { problem: outcome.error.message };
+  return outcome.data ? checkoutNews(outcome.data, returning.cancelled) : {};
 }

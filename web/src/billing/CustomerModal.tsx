@@ -1,6 +1,9 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
-import { api, type BillingCustomer, unwrap } from '../api/client';
-import { isEmail, useFormErrors } from '../api/forms';
+import { api, type BillingCustomer } from '../api/client';
+import { isEmail, useSubmit } from '../api/forms';
+import { billingChanges, queries } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import { countryOptions } from '../shared/countries';
 import { Alert, Button, Input, Modal, Select } from '../ui';
 
@@ -104,11 +107,22 @@ export function CustomerModal({
   onClose: () => void;
   onSaved: (customer: BillingCustomer) => void;
 }) {
+  const { organization } = useSignedIn();
+  const client = useQueryClient();
   const [values, setValues] = useState<Values>(() => initialValues(customer, organizationCountry));
-  const [busy, setBusy] = useState(false);
   const formId = useId();
-  const form = useFormErrors(fields);
   const creating = customer === undefined;
+  const form = useSubmit({
+    send: (body: Values) =>
+      creating ? api.POST('/v1/billing_customer', { body }) : api.PATCH('/v1/billing_customer', { body }),
+    fields,
+    onSuccess: (saved) => {
+      client.setQueryData(queries.billingCustomer(organization.id).queryKey, saved);
+      onSaved(saved);
+    },
+    // A new customer starts on the default plan; a new currency prices every plan anew.
+    invalidates: billingChanges(organization.id),
+  });
 
   const set = (field: Field) => (value: string) =>
     setValues((v) => {
@@ -120,7 +134,7 @@ export function CustomerModal({
       return next;
     });
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const ok = form.check({
       name: !values.name.trim() && 'Enter the name to bill',
@@ -129,18 +143,7 @@ export function CustomerModal({
       city: !values.city.trim() && 'Enter the city',
       postal_code: !values.postal_code.trim() && 'Enter the postal code',
     });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      const body = Object.fromEntries(fields.map((f) => [f, values[f].trim()])) as Values;
-      const saved = creating
-        ? await unwrap(api.POST('/v1/billing_customer', { body }))
-        : await unwrap(api.PATCH('/v1/billing_customer', { body }));
-      onSaved(saved);
-    } catch (error) {
-      form.fromError(error);
-      setBusy(false);
-    }
+    if (ok) form.submit(Object.fromEntries(fields.map((f) => [f, values[f].trim()])) as Values);
   };
 
   const text = (field: Field, label: string, extra: Partial<Parameters<typeof Input>[0]> = {}) => (
@@ -166,8 +169,8 @@ export function CustomerModal({
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form={formId} variant="primary" busy={busy}>
-            {busy ? 'Saving…' : creating ? 'Create billing customer' : 'Update'}
+          <Button type="submit" form={formId} variant="primary" busy={form.pending}>
+            {form.pending ? 'Saving…' : creating ? 'Create billing customer' : 'Update'}
           </Button>
         </>
       }

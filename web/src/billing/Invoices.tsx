@@ -1,32 +1,28 @@
-import { useState } from 'react';
-import { api, type Invoice, toApiError, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import type { Invoice } from '../api/client';
+import { queries } from '../api/queries';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { Alert, Button, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
 import { openInvoiceDocument } from './documents';
 
 /** Invoices, newest first, with their status and their documents (C20, C31). */
-export function Invoices({ organizationId, refreshKey }: { organizationId: string; refreshKey: number }) {
-  const invoices = useApi(() => unwrap(api.GET('/v1/invoices')), [organizationId, refreshKey]);
-  const [error, setError] = useState<string | undefined>();
-  const open = async (invoice: Invoice, format: 'pdf' | 'html') => {
-    setError(undefined);
-    try {
-      await openInvoiceDocument(invoice.id, format, `${invoice.number ?? invoice.id}.${format}`);
-    } catch (e) {
-      setError(toApiError(e).message);
-    }
-  };
+export function Invoices({ organizationId }: { organizationId: string }) {
+  const invoices = useQuery(queries.invoices(organizationId));
+  const download = useMutation({
+    mutationFn: ({ invoice, format }: { invoice: Invoice; format: 'pdf' | 'html' }) =>
+      openInvoiceDocument(invoice.id, format, `${invoice.number ?? invoice.id}.${format}`),
+  });
+  const open = (invoice: Invoice, format: 'pdf' | 'html') => download.mutate({ invoice, format });
   return (
     <section aria-labelledby="invoices-heading">
       <div className="section-heading">
         <h2 id="invoices-heading">Invoices</h2>
         <p>Issued when a period starts and charged to your default card.</p>
       </div>
-      {error ? <Alert>{error}</Alert> : null}
+      {download.error ? <Alert>{download.error.message}</Alert> : null}
       <Card flush>
-        {invoices.loading && !invoices.data ? <Loading /> : null}
+        {invoices.isPending ? <Loading /> : null}
         {invoices.error ? <Alert>{invoices.error.message}</Alert> : null}
         {invoices.data ? (
           <Table

@@ -1,18 +1,27 @@
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { api, type OfferedPlan, type PlanChangePreview, toApiError, unwrap } from '../api/client';
+import { api, type OfferedPlan, type PlanChangePreview } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { billingChanges, queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, Card, Loading, Page } from '../ui';
 import { PlanCard } from './PlanCard';
+import { useCheckout } from './useCheckout';
 import './billing.css';
 
 /** The plan an upgrade waits to move to while the person saves a card at the gateway. */
 const PENDING_UPGRADE = 'billfold.pending-upgrade';
 
-function pendingUpgrade(): { id: string; name: string; subscriptionId?: string } | undefined {
+interface PendingUpgrade {
+  id: string;
+  name: string;
+  subscriptionId?: string | undefined;
+}
+
+function pendingUpgrade(): PendingUpgrade | undefined {
   const saved = sessionStorage.getItem(PENDING_UPGRADE);
   return saved ? JSON.parse(saved) : undefined;
 }
@@ -26,51 +35,36 @@ function pendingUpgrade(): { id: string; name: string; subscriptionId?: string }
 export function ModifyPlanPage() {
   const { organization, permissions } = useSignedIn();
   const navigate = useNavigate();
-  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organization.id]);
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
+  const plans = useQuery(queries.plans(organization.id));
+  const subscriptions = useQuery(queries.subscriptions(organization.id));
   const [params, setParams] = useSearchParams();
-  const returning = params.get('checkout');
-  // The subscription to change: the one asked for, or the one that is saved while a card is added.
-  const wanted = params.get('subscription') ?? pendingUpgrade()?.subscriptionId;
+  // Back from saving a card at the gateway (?checkout=...), with the upgrade that waited for it: both
+  // read once, then dropped from the address and the tab's storage.
+  const [returning] = useState(() => params.get('checkout'));
+  const [waiting] = useState(() => (params.has('checkout') ? pendingUpgrade() : undefined));
+  useEffect(() => {
+    if (!params.has('checkout')) return;
+    sessionStorage.removeItem(PENDING_UPGRADE);
+    setParams({}, { replace: true });
+  }, [params, setParams]);
+  // The subscription to change: the one asked for, or the one whose upgrade waited for a card.
+  const wanted = params.get('subscription') ?? waiting?.subscriptionId;
   const current = subscriptions.data?.data.find(
     (s) => s.status !== 'cancelled' && (wanted === undefined || s.id === wanted),
   );
   const [chosen, setChosen] = useState<OfferedPlan | undefined>();
-  const [preview, setPreview] = useState<PlanChangePreview | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const [needsCard, setNeedsCard] = useState(false);
+  const preview = useQuery({
+    ...queries.planChangePreview(organization.id, current?.id ?? '', chosen?.id ?? ''),
+    enabled: current !== undefined && chosen !== undefined,
+  });
 
-  const choose = async (plan: OfferedPlan) => {
-    if (!current) return;
-    setChosen(plan);
-    setPreview(undefined);
-    setError(undefined);
-    try {
-      setPreview(
-        await unwrap(
-          api.POST('/v1/subscriptions/{subscription_id}/preview_change', {
-            params: { path: { subscription_id: current.id } },
-            body: { plan_id: plan.id },
-          }),
-        ),
-      );
-    } catch (e) {
-      setError(toApiError(e).message);
-    }
-  };
-
-  const change = async (subscriptionId: string, plan: { id: string; name: string }) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const result = await unwrap(
-        api.POST('/v1/subscriptions/{subscription_id}/change', {
-          params: { path: { subscription_id: subscriptionId } },
-          body: { plan_id: plan.id },
-        }),
-      );
-      const { invoice, subscription } = result;
+  const change = useSubmit({
+    send: ({ subscriptionId, plan }: { subscriptionId: string; plan: PendingUpgrade }) =>
+      api.POST('/v1/subscriptions/{subscription_id}/change', {
+        params: { path: { subscription_id: subscriptionId } },
+        body: { plan_id: plan.id },
+      }),
+    onSuccess: ({ invoice, subscription }, { plan }) => {
       const message = invoice
         ? invoice.total > 0
           ? `You are now on ${plan.name}. ${formatAmount(invoice.total, invoice.currency)} was charged (invoice ${invoice.number}).`
@@ -79,60 +73,46 @@ export function ModifyPlanPage() {
           ? `You are now on ${plan.name}.`
           : `${plan.name} starts on ${formatDate(subscription.current_period_end)}.`;
       navigate('/billing', { state: { notice: message } });
-    } catch (e) {
-      const problem = toApiError(e);
-      // No card to charge: the gateway's page saves one, then the upgrade is made on the way back.
-      setNeedsCard(problem.code === 'subscription.payment_method_required');
-      setError(problem.code === 'subscription.payment_method_required' ? undefined : problem.message);
-      setBusy(false);
-    }
-  };
-  const confirm = () => (current && chosen ? change(current.id, chosen) : undefined);
-
-  const addCardThenUpgrade = async () => {
+    },
+    invalidates: billingChanges(organization.id),
+  });
+  // No card to charge: the gateway's page saves one, then the upgrade is made on the way back.
+  const needsCard = change.error?.code === 'subscription.payment_method_required';
+  const addCard = useCheckout({ returnPath: '/billing/modify' });
+  const addCardThenUpgrade = () => {
     if (!chosen) return;
-    setBusy(true);
-    try {
-      sessionStorage.setItem(
-        PENDING_UPGRADE,
-        JSON.stringify({ id: chosen.id, name: chosen.name, subscriptionId: current?.id }),
-      );
-      const session = await unwrap(
-        api.POST('/v1/checkout_sessions', { body: { mode: 'setup', return_path: '/billing/modify' } }),
-      );
-      if (session.url) window.location.assign(session.url);
-    } catch (e) {
-      setError(toApiError(e).message);
-      setBusy(false);
-    }
+    const upgrade: PendingUpgrade = { id: chosen.id, name: chosen.name, subscriptionId: current?.id };
+    sessionStorage.setItem(PENDING_UPGRADE, JSON.stringify(upgrade));
+    addCard.start(undefined);
   };
+  const confirm = () =>
+    current && chosen ? change.submit({ subscriptionId: current.id, plan: chosen }) : undefined;
 
-  // Back from saving a card: finish the upgrade that was waiting for it.
+  // The card is saved once the checkout says so: the upgrade that waited for it is made then, once.
+  const cardSaved = useQuery({
+    ...queries.checkoutOutcome(organization.id, returning ?? ''),
+    enabled: returning !== null,
+  });
+  const cardOutcome = cardSaved.data?.status;
   const currentId = current?.id;
-  const changeRef = useRef(change);
-  changeRef.current = change;
+  const { submit: changePlan } = change;
+  const finished = useRef(false);
   useEffect(() => {
-    if (!returning || !currentId) return;
-    const pending = pendingUpgrade();
-    sessionStorage.removeItem(PENDING_UPGRADE);
-    setParams({}, { replace: true });
-    void (async () => {
-      try {
-        const session = await unwrap(
-          api.POST('/v1/checkout_sessions/{checkout_session_id}/sync', {
-            params: { path: { checkout_session_id: returning } },
-          }),
-        );
-        if (session.status === 'complete' && pending) await changeRef.current(currentId, pending);
-        else setError('No card was saved, so nothing changed.');
-      } catch (e) {
-        setError(toApiError(e).message);
-      }
-    })();
-  }, [returning, currentId, setParams]);
+    if (finished.current || !cardOutcome || !currentId) return;
+    finished.current = true;
+    if (cardOutcome === 'complete' && waiting) changePlan({ subscriptionId: currentId, plan: waiting });
+  }, [cardOutcome, currentId, waiting, changePlan]);
+  const noCard = cardOutcome !== undefined && !(cardOutcome === 'complete' && waiting);
+
+  const error =
+    preview.error?.message ??
+    (needsCard ? undefined : change.errors.general) ??
+    addCard.error ??
+    cardSaved.error?.message ??
+    (noCard ? 'No card was saved, so nothing changed.' : undefined);
 
   let body = null;
-  if ((plans.loading && !plans.data) || (subscriptions.loading && !subscriptions.data)) body = <Loading />;
+  if (plans.isPending || subscriptions.isPending) body = <Loading />;
   else if (plans.error || subscriptions.error)
     body = <Alert>{(plans.error ?? subscriptions.error)?.message}</Alert>;
   else if (!current)
@@ -152,7 +132,10 @@ export function ModifyPlanPage() {
                   <Button
                     variant={chosen?.id === plan.id ? 'primary' : 'secondary'}
                     disabled={!permissions.manage}
-                    onClick={() => choose(plan)}
+                    onClick={() => {
+                      setChosen(plan);
+                      change.clear();
+                    }}
                   >
                     {chosen?.id === plan.id ? 'Chosen' : `Choose ${plan.name}`}
                   </Button>
@@ -161,14 +144,14 @@ export function ModifyPlanPage() {
             />
           ))}
         </div>
-        {chosen && !preview && !error ? <Loading label="Working out the change…" /> : null}
-        {preview ? (
+        {chosen && preview.isPending ? <Loading label="Working out the change…" /> : null}
+        {chosen && preview.data ? (
           <ChangeSummary
-            preview={preview}
-            busy={busy}
+            preview={preview.data}
+            busy={change.pending || addCard.pending !== undefined}
             needsCard={needsCard}
             onConfirm={needsCard ? addCardThenUpgrade : confirm}
-            onCancel={() => setPreview(undefined)}
+            onCancel={() => setChosen(undefined)}
           />
         ) : null}
       </div>

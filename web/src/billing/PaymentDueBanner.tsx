@@ -1,6 +1,7 @@
-import { useState } from 'react';
-import { api, type BillingStatus, toApiError, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { useQuery } from '@tanstack/react-query';
+import { api, type BillingStatus } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { billingChanges, queries } from '../api/queries';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { Button, CopyBox } from '../ui';
@@ -13,36 +14,41 @@ import './billing.css';
  */
 export function PaymentDueBanner({
   organizationId,
-  refreshKey,
   canAct,
   onPaid,
   onSaveCard,
 }: {
   organizationId: string;
-  refreshKey: number;
   canAct: boolean;
   onPaid: (message: string) => void;
   onSaveCard: () => void;
 }) {
-  const status = useApi(() => unwrap(api.GET('/v1/billing/status')), [organizationId, refreshKey]);
+  const status = useQuery(queries.billingStatus(organizationId));
   if (!status.data || status.data.status === 'active' || status.data.open_invoices.length === 0) return null;
-  return <PaymentDue status={status.data} canAct={canAct} onPaid={onPaid} onSaveCard={onSaveCard} />;
+  return (
+    <PaymentDue
+      organizationId={organizationId}
+      status={status.data}
+      canAct={canAct}
+      onPaid={onPaid}
+      onSaveCard={onSaveCard}
+    />
+  );
 }
 
 function PaymentDue({
+  organizationId,
   status,
   canAct,
   onPaid,
   onSaveCard,
 }: {
+  organizationId: string;
   status: BillingStatus;
   canAct: boolean;
   onPaid: (message: string) => void;
   onSaveCard: () => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const [link, setLink] = useState<string | undefined>();
   // Oldest first, as they were issued.
   const invoices = [...status.open_invoices].sort((a, b) => a.number.localeCompare(b.number));
   const only = invoices.length === 1 ? invoices[0] : undefined;
@@ -56,21 +62,14 @@ function PaymentDue({
     .sort()[0];
   // A link anyone can pay (a colleague with the company card, say), without signing in. A link pays
   // one invoice, so it is offered when one is open.
-  const shareLink = async () => {
-    if (!only) return;
-    setError(undefined);
-    try {
-      const created = await unwrap(api.POST('/v1/payment_links', { body: { invoice_id: only.id } }));
-      setLink(created.url);
-    } catch (e) {
-      setError(toApiError(e).message);
-    }
-  };
-  const pay = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const paid = await unwrap(api.POST('/v1/billing/pay', { body: {} }));
+  const shareLink = useSubmit({
+    send: (invoiceId: string) => api.POST('/v1/payment_links', { body: { invoice_id: invoiceId } }),
+    invalidates: [[organizationId, 'payment_links']],
+  });
+  const link = shareLink.result?.url;
+  const pay = useSubmit({
+    send: () => api.POST('/v1/billing/pay', { body: {} }),
+    onSuccess: (paid) => {
       const numbers = paid.invoices
         .map((invoice) => invoice.number ?? '')
         .sort()
@@ -80,12 +79,10 @@ function PaymentDue({
           ? `${formatAmount(paid.amount, paid.currency)} paid (${paid.invoices.length === 1 ? 'invoice' : 'invoices'} ${numbers}). Thank you: your account is in good standing again.`
           : `Your payment of ${formatAmount(paid.amount, paid.currency)} is being confirmed by your bank.`,
       );
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    invalidates: billingChanges(organizationId),
+  });
+  const error = pay.errors.general ?? shareLink.errors.general;
   return (
     <div
       className={`payment-due ${blocked ? 'payment-due-blocked' : ''}`}
@@ -112,12 +109,12 @@ function PaymentDue({
       {canAct ? (
         <div className="row">
           {link || !only ? null : (
-            <Button variant="ghost" onClick={shareLink}>
+            <Button variant="ghost" onClick={() => shareLink.submit(only.id)}>
               Get a payment link
             </Button>
           )}
           <Button onClick={onSaveCard}>Use another card</Button>
-          <Button variant="primary" busy={busy} onClick={pay}>
+          <Button variant="primary" busy={pay.pending} onClick={() => pay.submit()}>
             Pay {total} now
           </Button>
         </div>

@@ -1,7 +1,8 @@
-import { type FormEvent, useEffect, useState } from 'react';
-import { api, type OfferedPlan, type PaymentLink, toApiError, unwrap } from '../api/client';
-import { useFormErrors } from '../api/forms';
-import { useApi } from '../api/useApi';
+import { useQuery } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api, type Body, type OfferedPlan, type PaymentLink } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
 import { formatDate } from '../shared/format';
 import { decimalToMinor, formatAmount } from '../shared/money';
 import { Alert, Button, Card, ConfirmDialog, CopyBox, Input, Select, StatusBadge } from '../ui';
@@ -14,59 +15,23 @@ export function PaymentLinks({
   organizationId,
   currency,
   canAct,
-  onPaid,
 }: {
   organizationId: string;
   currency: string;
   canAct: boolean;
-  onPaid: () => void;
 }) {
-  const links = useApi(async () => {
-    const list = await unwrap(api.GET('/v1/payment_links'));
-    if (!canAct) return list.data;
-    // Ask the gateway about links still active: one may have been paid since (the webhook tells us
-    // too; asking twice changes nothing).
-    const fresh = await Promise.all(
-      list.data.map((link) =>
-        link.status === 'active'
-          ? unwrap(
-              api.POST('/v1/payment_links/{payment_link_id}/sync', {
-                params: { path: { payment_link_id: link.id } },
-              }),
-            )
-          : link,
-      ),
-    );
-    return fresh;
-  }, [organizationId, canAct]);
+  // Those who act on links ask the gateway about the active ones.
+  const links = useQuery(queries.paymentLinks(organizationId, canAct));
   const [cancelling, setCancelling] = useState<PaymentLink | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const paidNow = (links.data ?? []).some((l) => l.status === 'paid' && l.plan_id);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: tell the page once when a plan link turns up paid
-  useEffect(() => {
-    if (paidNow) onPaid();
-  }, [paidNow]);
-
-  const cancel = async () => {
-    if (!cancelling) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      await unwrap(
-        api.POST('/v1/payment_links/{payment_link_id}/cancel', {
-          params: { path: { payment_link_id: cancelling.id } },
-        }),
-      );
-      setCancelling(undefined);
-      await links.reload();
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const changes = [[organizationId, 'payment_links']];
+  const cancel = useSubmit({
+    send: (link: PaymentLink) =>
+      api.POST('/v1/payment_links/{payment_link_id}/cancel', {
+        params: { path: { payment_link_id: link.id } },
+      }),
+    onSuccess: () => setCancelling(undefined),
+    invalidates: changes,
+  });
 
   return (
     <section aria-labelledby="links-heading">
@@ -74,9 +39,9 @@ export function PaymentLinks({
         <h2 id="links-heading">Payment links</h2>
         <p>Share a link: anyone can pay it, without an account.</p>
       </div>
-      {error ? <Alert>{error}</Alert> : null}
+      {cancel.errors.general ? <Alert>{cancel.errors.general}</Alert> : null}
       <Card>
-        {canAct ? <NewLink currency={currency} onCreated={() => links.reload()} /> : null}
+        {canAct ? <NewLink organizationId={organizationId} currency={currency} /> : null}
         {links.data && links.data.length > 0 ? (
           <ul className="link-list" aria-label="Payment links">
             {links.data.map((link) => (
@@ -116,8 +81,8 @@ export function PaymentLinks({
         <ConfirmDialog
           title="Cancel this payment link?"
           confirmLabel="Cancel link"
-          busy={busy}
-          onConfirm={cancel}
+          busy={cancel.pending}
+          onConfirm={() => cancel.submit(cancelling)}
           onCancel={() => setCancelling(undefined)}
         >
           Anyone opening it will be told it was cancelled, and nothing can be paid with it.
@@ -127,17 +92,24 @@ export function PaymentLinks({
   );
 }
 
-function NewLink({ currency, onCreated }: { currency: string; onCreated: () => void }) {
-  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [currency]);
+function NewLink({ organizationId, currency }: { organizationId: string; currency: string }) {
+  const plans = useQuery(queries.plans(organizationId));
   const payable = (plans.data?.data ?? []).filter((p: OfferedPlan) => p.version.base_price > 0);
   const [what, setWhat] = useState('amount');
   const [amount, setAmount] = useState('');
   const [description, setDescription] = useState('');
   const [days, setDays] = useState('7');
-  const [busy, setBusy] = useState(false);
-  const form = useFormErrors(['plan_id', 'amount', 'description', 'expires_in_days']);
+  const form = useSubmit({
+    send: (body: Body<'/v1/payment_links', 'post'>) => api.POST('/v1/payment_links', { body }),
+    fields: ['plan_id', 'amount', 'description', 'expires_in_days'],
+    onSuccess: () => {
+      setAmount('');
+      setDescription('');
+    },
+    invalidates: [[organizationId, 'payment_links']],
+  });
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const minor = what === 'amount' ? decimalToMinor(amount, currency) : undefined;
     const ok = form.check({
@@ -146,25 +118,12 @@ function NewLink({ currency, onCreated }: { currency: string; onCreated: () => v
       description: what === 'amount' && !description.trim() && 'Say what the amount is for',
     });
     if (!ok) return;
-    setBusy(true);
-    try {
-      const expires = Number.parseInt(days, 10);
-      await unwrap(
-        api.POST('/v1/payment_links', {
-          body:
-            what === 'amount'
-              ? { amount: minor ?? 0, description: description.trim(), expires_in_days: expires }
-              : { plan_id: what, expires_in_days: expires },
-        }),
-      );
-      setAmount('');
-      setDescription('');
-      onCreated();
-    } catch (error) {
-      form.fromError(error);
-    } finally {
-      setBusy(false);
-    }
+    const expires = Number.parseInt(days, 10);
+    form.submit(
+      what === 'amount'
+        ? { amount: minor ?? 0, description: description.trim(), expires_in_days: expires }
+        : { plan_id: what, expires_in_days: expires },
+    );
   };
 
   return (
@@ -214,7 +173,7 @@ function NewLink({ currency, onCreated }: { currency: string; onCreated: () => v
         />
       </div>
       <div>
-        <Button type="submit" variant="primary" busy={busy}>
+        <Button type="submit" variant="primary" busy={form.pending}>
           Create link
         </Button>
       </div>

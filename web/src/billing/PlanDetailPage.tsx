@@ -1,7 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, unwrap } from '../api/client';
+import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { formatDateIn } from '../shared/format';
 import { formatAmount, formatQuantity, formatUnitPrice } from '../shared/money';
 import {
@@ -29,13 +29,10 @@ export function PlanDetailPage() {
   const { planId = '' } = useParams();
   const { organization, permissions } = useSignedIn();
   const navigate = useNavigate();
-  const checkout = useCheckout(() => navigate('/billing'));
-  const plan = useApi(
-    () => unwrap(api.GET('/v1/plans/{plan_id}', { params: { path: { plan_id: planId } } })),
-    [organization.id, planId],
-  );
+  const checkout = useCheckout({ onStarted: () => navigate('/billing') });
+  const plan = useQuery(queries.plan(organization.id, planId));
 
-  if (plan.loading && !plan.data) return <Loading />;
+  if (plan.isPending) return <Loading />;
   if (plan.error || !plan.data) {
     return (
       <Page title="Plan">
@@ -192,12 +189,9 @@ function FirstPayment({
   checkout: ReturnType<typeof useCheckout>;
 }) {
   const { organization } = useSignedIn();
-  const quote = useApi(
-    () => unwrap(api.POST('/v1/checkout_quotes', { body: { plan_id: planId } })),
-    [organization.id, planId],
-  );
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
-  if (quote.loading && !quote.data) return <Loading label="Working out the first payment…" />;
+  const quote = useQuery(queries.checkoutQuote(organization.id, planId));
+  const subscriptions = useQuery(queries.subscriptions(organization.id));
+  if (quote.isPending) return <Loading label="Working out the first payment…" />;
   if (quote.error?.code === 'subscription.use_modify_plan') {
     const current = subscriptions.data?.data.find((s) => s.status !== 'cancelled');
     return (

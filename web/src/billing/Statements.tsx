@@ -1,5 +1,6 @@
-import { api, type Subscription, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { useQuery } from '@tanstack/react-query';
+import type { Subscription } from '../api/client';
+import { queries } from '../api/queries';
 import { formatAmount } from '../shared/money';
 import { Alert, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
 
@@ -7,8 +8,8 @@ import { Alert, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
  * Monthly statements (C27) of each live subscription: the balance brought forward, what was paid or
  * credited, what was charged, and the balance carried into the next month. Closed months never change.
  */
-export function Statements({ organizationId, refreshKey }: { organizationId: string; refreshKey: number }) {
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organizationId, refreshKey]);
+export function Statements({ organizationId }: { organizationId: string }) {
+  const subscriptions = useQuery(queries.subscriptions(organizationId));
   const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
   return (
     <section aria-labelledby="statements-heading">
@@ -23,9 +24,9 @@ export function Statements({ organizationId, refreshKey }: { organizationId: str
       {live.map((subscription) => (
         <SubscriptionStatements
           key={subscription.id}
+          organizationId={organizationId}
           subscription={subscription}
           several={live.length > 1}
-          refreshKey={refreshKey}
         />
       ))}
     </section>
@@ -33,18 +34,15 @@ export function Statements({ organizationId, refreshKey }: { organizationId: str
 }
 
 function SubscriptionStatements({
+  organizationId,
   subscription,
   several,
-  refreshKey,
 }: {
+  organizationId: string;
   subscription: Subscription;
   several: boolean;
-  refreshKey: number;
 }) {
-  const statements = useApi(
-    () => unwrap(api.GET('/v1/statements', { params: { query: { subscription_id: subscription.id } } })),
-    [subscription.id, refreshKey],
-  );
+  const statements = useQuery(queries.statements(organizationId, subscription.id));
   const money = (amount: number, currency: string) => formatAmount(amount, currency);
   // The ledger counts in the customer's favour (closing = opening + credits − charges): below zero
   // is owed, above it is credit. Said in words, not left to a minus sign.
@@ -62,7 +60,7 @@ function SubscriptionStatements({
   };
   return (
     <Card flush title={several ? subscription.plan_name : undefined}>
-      {statements.loading && !statements.data ? <Loading /> : null}
+      {statements.isPending ? <Loading /> : null}
       {statements.error ? <Alert>{statements.error.message}</Alert> : null}
       {statements.data ? (
         <Table

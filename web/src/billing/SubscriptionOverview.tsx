@@ -1,14 +1,15 @@
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, type Subscription, toApiError, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { api, type Subscription, type UsageSummary } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
 import { formatDate, formatDateIn, formatLastDayIn } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { describeLimit, intervalAdverb, type LimitShape } from '../shared/plans';
 import { Alert, Button, buttonClass, Card, ConfirmDialog, Loading, StatusBadge } from '../ui';
 import { UsageBanners } from '../usage/UsageBanners';
 import { UsageMeter } from '../usage/UsageMeter';
-import { loadUsageSummary, type UsageSummary } from '../usage/usage-api';
 import { PaymentDueBanner } from './PaymentDueBanner';
 
 /**
@@ -19,28 +20,25 @@ import { PaymentDueBanner } from './PaymentDueBanner';
 export function SubscriptionOverview({
   organizationId,
   canAct,
-  refreshKey,
   onChanged,
   onSaveCard,
 }: {
   organizationId: string;
   canAct: boolean;
-  refreshKey: number;
   onChanged: (message: string) => void;
   onSaveCard: () => void;
 }) {
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organizationId, refreshKey]);
-  const usage = useApi(loadUsageSummary, [organizationId, refreshKey]);
+  const subscriptions = useQuery(queries.subscriptions(organizationId));
+  const usage = useQuery(queries.usageSummary(organizationId));
   // Each live subscription is a license of its own (an organization may hold several).
   const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
 
-  if (subscriptions.loading && !subscriptions.data) return <Loading label="Loading your subscription…" />;
+  if (subscriptions.isPending) return <Loading label="Loading your subscription…" />;
   if (subscriptions.error) return <Alert>{subscriptions.error.message}</Alert>;
   return (
     <>
       <PaymentDueBanner
         organizationId={organizationId}
-        refreshKey={refreshKey}
         canAct={canAct}
         onPaid={onChanged}
         onSaveCard={onSaveCard}
@@ -57,6 +55,7 @@ export function SubscriptionOverview({
         live.map((subscription) => (
           <CurrentSubscription
             key={subscription.id}
+            organizationId={organizationId}
             subscription={subscription}
             canAct={canAct}
             onChanged={onChanged}
@@ -75,6 +74,7 @@ export function SubscriptionOverview({
 }
 
 function CurrentSubscription({
+  organizationId,
   subscription,
   canAct,
   onChanged,
@@ -82,6 +82,7 @@ function CurrentSubscription({
   usage,
   usageError,
 }: {
+  organizationId: string;
   subscription: Subscription;
   canAct: boolean;
   onChanged: (message: string) => void;
@@ -90,24 +91,8 @@ function CurrentSubscription({
   usage: UsageSummary | undefined;
   usageError: string | undefined;
 }) {
-  const detail = useApi(
-    () =>
-      unwrap(
-        api.GET('/v1/subscriptions/{subscription_id}', {
-          params: { path: { subscription_id: subscription.id } },
-        }),
-      ),
-    [
-      subscription.id,
-      subscription.status,
-      subscription.cancel_at_period_end,
-      subscription.plan_id,
-      subscription.scheduled_plan_id,
-    ],
-  );
+  const detail = useQuery(queries.subscription(organizationId, subscription.id));
   const [cancelling, setCancelling] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
   const limits = subscription.version.limits as LimitShape[];
   const next = subscription.next_invoice;
   const zone = subscription.time_zone;
@@ -115,40 +100,25 @@ function CurrentSubscription({
   const ends = formatDateIn(subscription.current_period_end, zone);
   const lastDay = formatLastDayIn(subscription.current_period_end, zone);
 
-  const act = async (path: 'cancel' | 'keep' | 'cancel_scheduled_change') => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      if (path === 'cancel_scheduled_change') {
-        await unwrap(
-          api.POST('/v1/subscriptions/{subscription_id}/cancel_scheduled_change', {
-            params: { path: { subscription_id: subscription.id } },
-          }),
-        );
-        onChanged(`${subscription.plan_name} stays your plan after ${ends}.`);
-      } else if (path === 'cancel') {
-        await unwrap(
-          api.POST('/v1/subscriptions/{subscription_id}/cancel', {
-            params: { path: { subscription_id: subscription.id } },
-            body: { at_period_end: true },
-          }),
-        );
-        onChanged(`${subscription.plan_name} ends on ${ends}. You can keep it until then.`);
-      } else {
-        await unwrap(
-          api.POST('/v1/subscriptions/{subscription_id}/keep', {
-            params: { path: { subscription_id: subscription.id } },
-          }),
-        );
-        onChanged(`${subscription.plan_name} continues after ${ends}.`);
-      }
-      setCancelling(false);
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
+  const path = { params: { path: { subscription_id: subscription.id } } };
+  const news = {
+    cancel: `${subscription.plan_name} ends on ${ends}. You can keep it until then.`,
+    keep: `${subscription.plan_name} continues after ${ends}.`,
+    cancel_scheduled_change: `${subscription.plan_name} stays your plan after ${ends}.`,
   };
+  const act = useSubmit({
+    send: (action: keyof typeof news) =>
+      action === 'cancel'
+        ? api.POST('/v1/subscriptions/{subscription_id}/cancel', { ...path, body: { at_period_end: true } })
+        : action === 'keep'
+          ? api.POST('/v1/subscriptions/{subscription_id}/keep', path)
+          : api.POST('/v1/subscriptions/{subscription_id}/cancel_scheduled_change', path),
+    onSuccess: (_, action) => {
+      onChanged(news[action]);
+      setCancelling(false);
+    },
+    invalidates: [queries.subscriptions(organizationId).queryKey],
+  });
 
   return (
     <Card
@@ -158,7 +128,7 @@ function CurrentSubscription({
         canAct && subscription.status !== 'cancelled' ? (
           <>
             {subscription.cancel_at_period_end ? (
-              <Button busy={busy} onClick={() => act('keep')}>
+              <Button busy={act.pending} onClick={() => act.submit('keep')}>
                 Keep subscription
               </Button>
             ) : (
@@ -173,7 +143,7 @@ function CurrentSubscription({
         ) : undefined
       }
     >
-      {error ? <Alert>{error}</Alert> : null}
+      {act.errors.general ? <Alert>{act.errors.general}</Alert> : null}
       <dl className="billing-details subscription-summary">
         <div>
           <dt>Plan</dt>
@@ -207,7 +177,11 @@ function CurrentSubscription({
               {canAct ? (
                 <>
                   {' '}
-                  <Button variant="ghost" busy={busy} onClick={() => act('cancel_scheduled_change')}>
+                  <Button
+                    variant="ghost"
+                    busy={act.pending}
+                    onClick={() => act.submit('cancel_scheduled_change')}
+                  >
                     Keep {subscription.plan_name}
                   </Button>
                 </>
@@ -260,8 +234,8 @@ function CurrentSubscription({
         <ConfirmDialog
           title="Cancel subscription?"
           confirmLabel="Cancel at period end"
-          busy={busy}
-          onConfirm={() => act('cancel')}
+          busy={act.pending}
+          onConfirm={() => act.submit('cancel')}
           onCancel={() => setCancelling(false)}
         >
           {`${subscription.plan_name} stays active until ${ends}, then ends. Nothing more is charged. You can keep it until then.`}

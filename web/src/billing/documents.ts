@@ -1,4 +1,4 @@
-import { ApiError, api } from '../api/client';
+import { ApiError, api, toApiError } from '../api/client';
 
 /**
  * Invoice documents come from the API like everything else (session cookie and organization header),
@@ -6,10 +6,11 @@ import { ApiError, api } from '../api/client';
  */
 export async function openInvoiceDocument(invoiceId: string, format: 'pdf' | 'html', filename: string) {
   const path = format === 'pdf' ? '/v1/invoices/{invoice_id}/pdf' : '/v1/invoices/{invoice_id}/html';
-  const { data, response } = await api.GET(path, {
-    params: { path: { invoice_id: invoiceId } },
-    parseAs: 'blob',
-  });
+  const { data, response } = await api
+    .GET(path, { params: { path: { invoice_id: invoiceId } }, parseAs: 'blob' })
+    .catch((error: unknown) => {
+      throw toApiError(error);
+    });
   if (!response.ok || !(data instanceof Blob)) {
     throw new ApiError(
       `Could not download the invoice (HTTP ${response.status})`,

@@ -1,6 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { queries } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import { Button, Input } from '../ui';
 
 /**
@@ -16,17 +17,10 @@ export function AudiencePicker({
   onChange: (ids: string[]) => void;
   error: string | undefined;
 }) {
+  const { organization } = useSignedIn();
   const [search, setSearch] = useState('');
   const [other, setOther] = useState('');
-  const customers = useApi(
-    () =>
-      unwrap(
-        api.GET('/v1/operator/customers', {
-          params: { query: { limit: 100, ...(search.trim() ? { q: search.trim() } : {}) } },
-        }),
-      ),
-    [search],
-  );
+  const customers = useQuery(queries.customerChoices(organization.id, search.trim()));
   const names = new Map((customers.data?.data ?? []).map((c) => [c.org_id, c.org_name]));
   const toggle = (id: string) => onChange(ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]);
   const candidates = (customers.data?.data ?? []).filter((c) => !ids.includes(c.org_id));

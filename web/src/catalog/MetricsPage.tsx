@@ -1,7 +1,9 @@
+import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, type Feature, type Metric, unwrap } from '../api/client';
-import { useFormErrors } from '../api/forms';
-import { useApi } from '../api/useApi';
+import { api, type Body, type Feature, type Metric } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import {
   Alert,
   Button,
@@ -32,8 +34,9 @@ const holdsLevel = (a: string) => a === 'sum' || a === 'latest';
 
 /** What plans can charge for (metrics) and limit (features). */
 export function MetricsPage() {
-  const metrics = useApi(() => unwrap(api.GET('/v1/operator/metrics')), []);
-  const features = useApi(() => unwrap(api.GET('/v1/operator/features')), []);
+  const { organization } = useSignedIn();
+  const metrics = useQuery(queries.metrics(organization.id));
+  const features = useQuery(queries.features(organization.id));
 
   const metricColumns: Column<Metric>[] = [
     {
@@ -87,7 +90,7 @@ export function MetricsPage() {
           <Loading />
         )}
       </Card>
-      <NewMetric onCreated={() => metrics.reload()} />
+      <NewMetric organizationId={organization.id} />
       <Card flush title="Features" description="What plans can limit: hard limits refuse, soft limits alert.">
         {features.data ? (
           <Table label="Features" columns={featureColumns} rows={features.data.data} rowKey={(f) => f.code} />
@@ -95,12 +98,12 @@ export function MetricsPage() {
           <Loading />
         )}
       </Card>
-      <NewFeature onCreated={() => features.reload()} />
+      <NewFeature organizationId={organization.id} />
     </Page>
   );
 }
 
-function NewMetric({ onCreated }: { onCreated: () => void }) {
+function NewMetric({ organizationId }: { organizationId: string }) {
   const empty = {
     code: '',
     name: '',
@@ -111,48 +114,37 @@ function NewMetric({ onCreated }: { onCreated: () => void }) {
     recurring: false,
   };
   const [values, setValues] = useState(empty);
-  const [busy, setBusy] = useState(false);
-  const [created, setCreated] = useState<string | undefined>();
-  const form = useFormErrors(['code', 'name', 'unit', 'aggregation', 'property', 'dimensions', 'recurring']);
+  const form = useSubmit({
+    send: (body: Body<'/v1/operator/metrics', 'post'>) => api.POST('/v1/operator/metrics', { body }),
+    fields: ['code', 'name', 'unit', 'aggregation', 'property', 'dimensions', 'recurring'],
+    onSuccess: () => setValues(empty),
+    invalidates: [queries.metrics(organizationId).queryKey],
+  });
   const set = (field: Exclude<keyof typeof empty, 'recurring'>) => (value: string) =>
     setValues((v) => ({ ...v, [field]: value }));
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setCreated(undefined);
-    setBusy(true);
-    try {
-      const metric = await unwrap(
-        api.POST('/v1/operator/metrics', {
-          body: {
-            code: values.code.trim(),
-            name: values.name.trim(),
-            unit: values.unit.trim(),
-            aggregation: values.aggregation,
-            ...(values.aggregation === 'count' ? {} : { property: values.property.trim() }),
-            dimensions: values.dimensions
-              .split(/[\s,]+/)
-              .map((d) => d.trim())
-              .filter(Boolean),
-            recurring: values.recurring && holdsLevel(values.aggregation),
-          },
-        }),
-      );
-      form.clear();
-      setValues(empty);
-      setCreated(`${metric.name} can now be charged for on plans.`);
-      onCreated();
-    } catch (error) {
-      form.fromError(error);
-    } finally {
-      setBusy(false);
-    }
+    form.submit({
+      code: values.code.trim(),
+      name: values.name.trim(),
+      unit: values.unit.trim(),
+      aggregation: values.aggregation,
+      ...(values.aggregation === 'count' ? {} : { property: values.property.trim() }),
+      dimensions: values.dimensions
+        .split(/[\s,]+/)
+        .map((d) => d.trim())
+        .filter(Boolean),
+      recurring: values.recurring && holdsLevel(values.aggregation),
+    });
   };
+  // Said until the next metric is sent.
+  const created = form.result;
 
   return (
     <Card title="New metric">
       <form className="plan-form" onSubmit={submit} noValidate>
-        {created ? <Alert tone="success">{created}</Alert> : null}
+        {created ? <Alert tone="success">{`${created.name} can now be charged for on plans.`}</Alert> : null}
         {form.errors.general ? <Alert>{form.errors.general}</Alert> : null}
         <div className="editor-grid">
           <Input
@@ -213,7 +205,7 @@ function NewMetric({ onCreated }: { onCreated: () => void }) {
           ) : null}
         </div>
         <div className="form-actions">
-          <Button type="submit" variant="primary" busy={busy}>
+          <Button type="submit" variant="primary" busy={form.pending}>
             Create metric
           </Button>
         </div>
@@ -222,29 +214,19 @@ function NewMetric({ onCreated }: { onCreated: () => void }) {
   );
 }
 
-function NewFeature({ onCreated }: { onCreated: () => void }) {
+function NewFeature({ organizationId }: { organizationId: string }) {
   const empty = { code: '', name: '', unit: '' };
   const [values, setValues] = useState(empty);
-  const [busy, setBusy] = useState(false);
-  const form = useFormErrors(['code', 'name', 'unit']);
+  const form = useSubmit({
+    send: (body: typeof empty) => api.POST('/v1/operator/features', { body }),
+    fields: ['code', 'name', 'unit'],
+    onSuccess: () => setValues(empty),
+    invalidates: [queries.features(organizationId).queryKey],
+  });
   const set = (field: keyof typeof empty) => (value: string) => setValues((v) => ({ ...v, [field]: value }));
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    try {
-      await unwrap(
-        api.POST('/v1/operator/features', {
-          body: { code: values.code.trim(), name: values.name.trim(), unit: values.unit.trim() },
-        }),
-      );
-      form.clear();
-      setValues(empty);
-      onCreated();
-    } catch (error) {
-      form.fromError(error);
-    } finally {
-      setBusy(false);
-    }
+    form.submit({ code: values.code.trim(), name: values.name.trim(), unit: values.unit.trim() });
   };
   return (
     <Card title="New feature">
@@ -274,7 +256,7 @@ function NewFeature({ onCreated }: { onCreated: () => void }) {
           />
         </div>
         <div className="form-actions">
-          <Button type="submit" variant="primary" busy={busy}>
+          <Button type="submit" variant="primary" busy={form.pending}>
             Create feature
           </Button>
         </div>

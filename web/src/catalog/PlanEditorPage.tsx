@@ -1,7 +1,10 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, type Feature, type Metric, type Plan, toApiError, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { type ApiError, api, type Body, type Feature, type Metric, type Plan } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { intervalOptions } from '../shared/plans';
@@ -28,33 +31,27 @@ const currencies = ['USD', 'INR', 'EUR', 'GBP', 'JPY', 'CAD', 'AUD', 'SGD'].map(
 /** Creates a plan, or edits one: details in place, prices and limits as a new version. */
 export function PlanEditorPage() {
   const { planId } = useParams();
+  const { organization } = useSignedIn();
   const creating = planId === undefined;
-  const catalog = useApi(async () => {
-    const [features, metrics, plan] = await Promise.all([
-      unwrap(api.GET('/v1/operator/features')),
-      unwrap(api.GET('/v1/operator/metrics')),
-      planId
-        ? unwrap(api.GET('/v1/operator/plans/{plan_id}', { params: { path: { plan_id: planId } } }))
-        : undefined,
-    ]);
-    return { features: features.data, metrics: metrics.data, plan };
-  }, [planId]);
+  const features = useQuery(queries.features(organization.id));
+  const metrics = useQuery(queries.metrics(organization.id));
+  const plan = useQuery({ ...queries.operatorPlan(organization.id, planId ?? ''), enabled: !creating });
 
-  if (catalog.loading && !catalog.data) return <Loading />;
-  if (catalog.error || !catalog.data) {
+  if (features.isPending || metrics.isPending || (!creating && plan.isPending)) return <Loading />;
+  const failed = features.error ?? metrics.error ?? plan.error;
+  if (failed || !features.data || !metrics.data) {
     return (
       <Page title={creating ? 'New plan' : 'Plan'}>
-        <Alert>{catalog.error?.message ?? 'No such plan'}</Alert>
+        <Alert>{failed?.message ?? 'No such plan'}</Alert>
       </Page>
     );
   }
   return (
     <PlanEditor
-      key={catalog.data.plan?.version.id ?? 'new'}
-      plan={catalog.data.plan}
-      features={catalog.data.features}
-      metrics={catalog.data.metrics}
-      onSaved={(plan) => catalog.setData((d) => (d ? { ...d, plan } : d))}
+      key={plan.data?.version.id ?? 'new'}
+      plan={plan.data}
+      features={features.data.data}
+      metrics={metrics.data.data}
     />
   );
 }
@@ -63,28 +60,69 @@ function PlanEditor({
   plan,
   features,
   metrics,
-  onSaved,
 }: {
   plan: Plan | undefined;
   features: Feature[];
   metrics: Metric[];
-  onSaved: (plan: Plan) => void;
 }) {
   const navigate = useNavigate();
+  const { organization } = useSignedIn();
+  const client = useQueryClient();
   const original = plan ? draftFrom(plan) : emptyPlan;
   const [draft, setDraft] = useState<PlanDraft>(original);
   const [problem, setProblem] = useState<DraftProblem | undefined>();
-  const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<string | undefined>();
   const [confirmDisable, setConfirmDisable] = useState(false);
-  const [statusError, setStatusError] = useState<string | undefined>();
+
+  // A saved plan is shown as the API answered; the lists and its versions are read again.
+  const saved = (next: Plan) =>
+    client.setQueryData(queries.operatorPlan(organization.id, next.id).queryKey, next);
+  const changes = [
+    [organization.id, 'operator', 'plans'],
+    ...(plan ? [queries.operatorPlanVersions(organization.id, plan.id).queryKey] : []),
+  ];
+  // The API names the field it refuses (`limits.0.limit`): the editor marks it.
+  const refused = (error: ApiError) =>
+    setProblem({ param: error.param ?? '', message: error.message.replace(/^[\w.]+: /, '') });
+  const create = useSubmit({
+    send: (body: Body<'/v1/operator/plans', 'post'>) => api.POST('/v1/operator/plans', { body }),
+    onSuccess: (created) => navigate(`/operator/plans/${created.id}`, { replace: true }),
+    invalidates: changes,
+    onError: refused,
+  });
+  const update = useSubmit({
+    send: ({ body }: { body: Body<'/v1/operator/plans/{plan_id}', 'post'>; repriced: boolean }) =>
+      api.POST('/v1/operator/plans/{plan_id}', { params: { path: { plan_id: plan?.id ?? '' } }, body }),
+    onSuccess: (next, { repriced }) => {
+      saved(next);
+      setNotice(
+        repriced
+          ? `Published version ${next.version.version}. New subscribers get it; existing subscribers stay on theirs until moved.`
+          : 'Saved.',
+      );
+    },
+    invalidates: changes,
+    onError: refused,
+  });
+  const setStatus = useSubmit({
+    send: (disabled: boolean) =>
+      api.POST(disabled ? '/v1/operator/plans/{plan_id}/disable' : '/v1/operator/plans/{plan_id}/enable', {
+        params: { path: { plan_id: plan?.id ?? '' } },
+      }),
+    onSuccess: (next) => {
+      saved(next);
+      setConfirmDisable(false);
+    },
+    invalidates: changes,
+    onError: () => setConfirmDisable(false),
+  });
   const set =
     <K extends keyof PlanDraft>(field: K) =>
     (value: PlanDraft[K]) =>
       setDraft((d) => ({ ...d, [field]: value }));
   const errorAt = (param: string) => (problem?.param === param ? problem.message : undefined);
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     setProblem(undefined);
     setNotice(undefined);
@@ -101,68 +139,31 @@ function PlanEditor({
       audience_org_ids: draft.visibility === 'restricted' ? audienceIds(draft.audience) : [],
       is_default: draft.is_default,
     };
-    setBusy(true);
-    try {
-      if (!plan) {
-        const created = await unwrap(
-          api.POST('/v1/operator/plans', {
-            body: {
-              code: draft.code.trim(),
-              currency: draft.currency,
-              interval: draft.interval,
-              ...details,
-              ...(pricing.body as object),
-            } as never,
-          }),
-        );
-        navigate(`/operator/plans/${created.id}`, { replace: true });
-        return;
-      }
-      // Send only what changed: an unchanged price must not publish a version.
-      const before = pricingBody(original);
-      const repriced = 'body' in before && JSON.stringify(before.body) !== JSON.stringify(pricing.body);
-      const changedDetails = Object.fromEntries(
-        Object.entries(details).filter(([key, value]) => {
-          const was =
-            key === 'audience_org_ids' ? audienceIds(original.audience) : original[key as keyof PlanDraft];
-          return JSON.stringify(was) !== JSON.stringify(value);
-        }),
-      );
-      if (!repriced && Object.keys(changedDetails).length === 0) {
-        setNotice('Nothing changed.');
-        return;
-      }
-      const saved = await unwrap(
-        api.POST('/v1/operator/plans/{plan_id}', {
-          params: { path: { plan_id: plan.id } },
-          body: { ...changedDetails, ...(repriced ? pricing.body : {}) } as never,
-        }),
-      );
-      onSaved(saved);
-      setNotice(
-        repriced
-          ? `Published version ${saved.version.version}. New subscribers get it; existing subscribers stay on theirs until moved.`
-          : 'Saved.',
-      );
-    } catch (error) {
-      const e = toApiError(error);
-      setProblem({ param: e.param ?? '', message: e.message.replace(/^[\w.]+: /, '') });
-    } finally {
-      setBusy(false);
+    if (!plan) {
+      create.submit({
+        code: draft.code.trim(),
+        currency: draft.currency,
+        interval: draft.interval,
+        ...details,
+        ...(pricing.body as object),
+      } as never);
+      return;
     }
-  };
-
-  const setDisabled = async (disabled: boolean) => {
-    if (!plan) return;
-    setStatusError(undefined);
-    try {
-      const path = disabled ? '/v1/operator/plans/{plan_id}/disable' : '/v1/operator/plans/{plan_id}/enable';
-      onSaved(await unwrap(api.POST(path, { params: { path: { plan_id: plan.id } } })));
-      setConfirmDisable(false);
-    } catch (error) {
-      setStatusError(toApiError(error).message);
-      setConfirmDisable(false);
+    // Send only what changed: an unchanged price must not publish a version.
+    const before = pricingBody(original);
+    const repriced = 'body' in before && JSON.stringify(before.body) !== JSON.stringify(pricing.body);
+    const changedDetails = Object.fromEntries(
+      Object.entries(details).filter(([key, value]) => {
+        const was =
+          key === 'audience_org_ids' ? audienceIds(original.audience) : original[key as keyof PlanDraft];
+        return JSON.stringify(was) !== JSON.stringify(value);
+      }),
+    );
+    if (!repriced && Object.keys(changedDetails).length === 0) {
+      setNotice('Nothing changed.');
+      return;
     }
+    update.submit({ body: { ...changedDetails, ...(repriced ? pricing.body : {}) } as never, repriced });
   };
 
   const known = new Set([
@@ -202,7 +203,7 @@ function PlanEditor({
           </Link>
           {plan ? (
             plan.disabled ? (
-              <Button onClick={() => setDisabled(false)}>Enable plan</Button>
+              <Button onClick={() => setStatus.submit(false)}>Enable plan</Button>
             ) : (
               <Button variant="danger" onClick={() => setConfirmDisable(true)}>
                 Disable plan
@@ -213,7 +214,7 @@ function PlanEditor({
       }
     >
       {notice ? <Alert tone="success">{notice}</Alert> : null}
-      {statusError ? <Alert>{statusError}</Alert> : null}
+      {setStatus.errors.general ? <Alert>{setStatus.errors.general}</Alert> : null}
       <form className="plan-form" onSubmit={submit} noValidate>
         <Card title="Details" description="Change in place: subscribers see the new name and description.">
           <div className="editor-grid editor-grid-2">
@@ -362,7 +363,7 @@ function PlanEditor({
         {problem && !shownInline ? <Alert>{problem.message}</Alert> : null}
         {problem && shownInline ? <Alert>Check the field marked below: {problem.message}</Alert> : null}
         <div className="form-actions">
-          <Button type="submit" variant="primary" busy={busy}>
+          <Button type="submit" variant="primary" busy={create.pending || update.pending}>
             {plan ? 'Save changes' : 'Create plan'}
           </Button>
         </div>
@@ -375,7 +376,7 @@ function PlanEditor({
         <ConfirmDialog
           title="Disable this plan?"
           confirmLabel="Disable plan"
-          onConfirm={() => setDisabled(true)}
+          onConfirm={() => setStatus.submit(true)}
           onCancel={() => setConfirmDisable(false)}
         >
           Customers can no longer choose it. Its subscribers stay on it.
@@ -386,11 +387,8 @@ function PlanEditor({
 }
 
 function Versions({ plan }: { plan: Plan }) {
-  const versions = useApi(
-    () =>
-      unwrap(api.GET('/v1/operator/plans/{plan_id}/versions', { params: { path: { plan_id: plan.id } } })),
-    [plan.id, plan.version.version],
-  );
+  const { organization } = useSignedIn();
+  const versions = useQuery(queries.operatorPlanVersions(organization.id, plan.id));
   return (
     <Card
       title="Versions"

@@ -1,7 +1,9 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, type Plan, type PlanPage, toApiError, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import type { Plan } from '../api/client';
+import { type OperatorPlanQuery, queries, rowsOf } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import { formatPlanPrice, intervalOptions, type PlanInterval } from '../shared/plans';
 import {
   Alert,
@@ -28,22 +30,19 @@ interface Filters {
   q: string;
 }
 
-const PAGE_SIZE = 25;
-
-function queryOf(filters: Filters, startingAfter?: string) {
+function queryOf(filters: Filters): OperatorPlanQuery {
   return {
-    limit: PAGE_SIZE,
     status: filters.status,
     ...(filters.currency ? { currency: filters.currency } : {}),
     ...(filters.interval ? { interval: filters.interval } : {}),
     ...(filters.environment ? { environment: filters.environment } : {}),
     ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
-    ...(startingAfter ? { starting_after: startingAfter } : {}),
   };
 }
 
 /** The operator's catalog: every plan with its current version, filtered, a page at a time. */
 export function PlansPage() {
+  const { organization } = useSignedIn();
   const [filters, setFilters] = useState<Filters>({
     status: 'active',
     currency: '',
@@ -51,34 +50,8 @@ export function PlansPage() {
     environment: '',
     q: '',
   });
-  const first = useApi(
-    () => unwrap(api.GET('/v1/operator/plans', { params: { query: queryOf(filters) } })),
-    [filters],
-  );
-  const [more, setMore] = useState<{ key: string; pages: PlanPage[] }>({ key: '', pages: [] });
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | undefined>();
-  const key = JSON.stringify(filters);
-  const pages = first.data ? [first.data, ...(more.key === key ? more.pages : [])] : [];
-  const plans = pages.flatMap((page) => page.data);
-  const hasMore = pages.at(-1)?.has_more ?? false;
-
-  const loadMore = async () => {
-    const last = plans.at(-1);
-    if (!last) return;
-    setLoadingMore(true);
-    setMoreError(undefined);
-    try {
-      const page = await unwrap(
-        api.GET('/v1/operator/plans', { params: { query: queryOf(filters, last.id) } }),
-      );
-      setMore((m) => ({ key, pages: [...(m.key === key ? m.pages : []), page] }));
-    } catch (error) {
-      setMoreError(toApiError(error).message);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+  const pages = useInfiniteQuery(queries.operatorPlans(organization.id, queryOf(filters)));
+  const plans = rowsOf(pages.data);
   const set =
     <K extends keyof Filters>(field: K) =>
     (value: Filters[K]) =>
@@ -187,10 +160,9 @@ export function PlansPage() {
           />
         </div>
       </Card>
-      {first.error ? <Alert>{first.error.message}</Alert> : null}
-      {moreError ? <Alert>{moreError}</Alert> : null}
+      {pages.error ? <Alert>{pages.error.message}</Alert> : null}
       <Card flush>
-        {first.loading && !first.data ? (
+        {pages.isPending ? (
           <Loading />
         ) : (
           <Table
@@ -206,9 +178,9 @@ export function PlansPage() {
           />
         )}
       </Card>
-      {hasMore ? (
+      {pages.hasNextPage ? (
         <div className="load-more">
-          <Button onClick={loadMore} busy={loadingMore}>
+          <Button onClick={() => pages.fetchNextPage()} busy={pages.isFetchingNextPage}>
             Load more
           </Button>
         </div>

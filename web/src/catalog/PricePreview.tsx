@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
-import { api, type Plan, type PricePreview as Preview, toApiError, unwrap } from '../api/client';
+import { api, type Plan, type PricePreview as Preview } from '../api/client';
+import { useSubmit } from '../api/forms';
 import { formatAmount, formatQuantity } from '../shared/money';
 import type { ChargeShape } from '../shared/plans';
 import { Alert, Button, Card, Input } from '../ui';
@@ -34,35 +35,24 @@ function initialRows(charges: ChargeShape[]): UsageRow[] {
 export function PricePreview({ plan }: { plan: Plan }) {
   const charges = plan.version.charges as ChargeShape[];
   const [rows, setRows] = useState(() => initialRows(charges));
+  // The last preview stays shown while the next is worked out.
   const [result, setResult] = useState<Preview | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const preview = useSubmit({
+    send: (usage: UsageRow[]) =>
+      api.POST('/v1/operator/plans/{plan_id}/preview', {
+        params: { path: { plan_id: plan.id } },
+        body: { usage },
+      }),
+    onSuccess: setResult,
+  });
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const usage = rows
+    preview.submit(
+      rows
         .filter((r) => r.quantity.trim() !== '')
-        .map((r) => ({
-          metric: r.metric,
-          dimensions: r.dimensions,
-          quantity: r.quantity.trim().replaceAll(',', ''),
-        }));
-      setResult(
-        await unwrap(
-          api.POST('/v1/operator/plans/{plan_id}/preview', {
-            params: { path: { plan_id: plan.id } },
-            body: { usage },
-          }),
-        ),
-      );
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
+        .map((r) => ({ ...r, quantity: r.quantity.trim().replaceAll(',', '') })),
+    );
   };
 
   const label = (row: UsageRow) => {
@@ -95,12 +85,12 @@ export function PricePreview({ plan }: { plan: Plan }) {
           <p className="editor-note">This plan has no usage charges; the preview is its fee.</p>
         ) : null}
         <div>
-          <Button type="submit" busy={busy}>
+          <Button type="submit" busy={preview.pending}>
             Preview
           </Button>
         </div>
       </form>
-      {error ? <Alert>{error}</Alert> : null}
+      {preview.errors.general ? <Alert>{preview.errors.general}</Alert> : null}
       {result ? (
         <div className="table-wrap">
           <table className="tier-table preview-table" aria-label="Preview lines">

@@ -1,12 +1,12 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, toApiError, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { api, type BillingSettings, type Body } from '../api/client';
+import { type Submit, useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import { Alert, Button, Card, Input, Loading, Select } from '../ui';
 
-type BillingSettings = Awaited<ReturnType<typeof loadSettings>>;
 type FinalStep = BillingSettings['dunning_final_step'];
-
-const loadSettings = () => unwrap(api.GET('/v1/operator/billing_settings'));
 
 const finalSteps: { value: FinalStep; label: string }[] = [
   { value: 'pause', label: 'Pause it: no new invoices until it is paid, then it resumes' },
@@ -20,69 +20,42 @@ const finalSteps: { value: FinalStep; label: string }[] = [
  * whether a blocked customer keeps what only paid plans grant.
  */
 export function BillingSettingsCard() {
-  const settings = useApi(loadSettings, []);
-  // Kept here: the editor starts afresh from what was saved.
-  const [saved, setSaved] = useState(false);
+  const { organization } = useSignedIn();
+  const client = useQueryClient();
+  const settings = useQuery(queries.billingSettings(organization.id));
+  // Kept here: the editor starts afresh from what was saved, and says it was.
+  const save = useSubmit({
+    send: (body: Body<'/v1/operator/billing_settings', 'patch'>) =>
+      api.PATCH('/v1/operator/billing_settings', { body }),
+    onSuccess: (next) => client.setQueryData(queries.billingSettings(organization.id).queryKey, next),
+  });
   if (!settings.data) return settings.error ? <Alert>{settings.error.message}</Alert> : <Loading />;
-  return (
-    <DunningEditor
-      key={JSON.stringify(settings.data)}
-      settings={settings.data}
-      saved={saved}
-      onEdited={() => setSaved(false)}
-      onSaved={(next) => {
-        setSaved(true);
-        settings.setData(() => next);
-      }}
-    />
-  );
+  return <DunningEditor key={JSON.stringify(settings.data)} settings={settings.data} save={save} />;
 }
 
 function DunningEditor({
   settings,
-  saved,
-  onEdited,
-  onSaved,
+  save,
 }: {
   settings: BillingSettings;
-  saved: boolean;
-  onEdited: () => void;
-  onSaved: (settings: BillingSettings) => void;
+  save: Submit<Body<'/v1/operator/billing_settings', 'patch'>, BillingSettings>;
 }) {
   const [retryDays, setRetryDays] = useState(settings.retry_days.join(', '));
   const [finalStep, setFinalStep] = useState<FinalStep>(settings.dunning_final_step);
   const [refusePaid, setRefusePaid] = useState(settings.refuse_paid_features_when_blocked);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
 
-  const save = async () => {
+  const submit = () => {
     const days = retryDays
       .split(/[\s,]+/)
       .filter(Boolean)
       .map((d) => Number(d));
-    if (days.some((d) => !Number.isInteger(d) || d < 1)) {
-      setError('Retry days are whole numbers of days, such as 3, 5, 7');
-      return;
-    }
-    setBusy(true);
-    setError(undefined);
-    onEdited();
-    try {
-      const next = await unwrap(
-        api.PATCH('/v1/operator/billing_settings', {
-          body: {
-            retry_days: days,
-            dunning_final_step: finalStep,
-            refuse_paid_features_when_blocked: refusePaid,
-          },
-        }),
-      );
-      onSaved(next);
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
+    if (days.some((d) => !Number.isInteger(d) || d < 1))
+      return save.fail('Retry days are whole numbers of days, such as 3, 5, 7');
+    save.submit({
+      retry_days: days,
+      dunning_final_step: finalStep,
+      refuse_paid_features_when_blocked: refusePaid,
+    });
   };
 
   return (
@@ -90,8 +63,10 @@ function DunningEditor({
       title="Dunning"
       description="When an automatic charge fails, the card is tried again on these days after the first failure. After the last retry the customer's account is blocked until it pays, and the subscription takes the last step."
     >
-      {error ? <Alert>{error}</Alert> : null}
-      {saved ? <Alert tone="success">Dunning saved. It applies to the next failed retries.</Alert> : null}
+      {save.errors.general ? <Alert>{save.errors.general}</Alert> : null}
+      {save.result ? (
+        <Alert tone="success">Dunning saved. It applies to the next failed retries.</Alert>
+      ) : null}
       <div className="editor-rows">
         <Input
           label="Retry days"
@@ -110,7 +85,7 @@ function DunningEditor({
           While blocked, entitlement checks refuse the features only paid plans grant
         </label>
         <div className="form-actions">
-          <Button variant="primary" busy={busy} onClick={save}>
+          <Button variant="primary" busy={save.pending} onClick={submit}>
             Save dunning
           </Button>
         </div>

@@ -1,7 +1,10 @@
+import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { api, type PaymentWithRefunds, toApiError, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { api, type PaymentWithRefunds, type Plan } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { billingChanges, queries } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import { countryName } from '../shared/countries';
 import { formatDate } from '../shared/format';
 import { decimalToMinor, formatAmount, minorToDecimal } from '../shared/money';
@@ -25,32 +28,30 @@ import '../catalog/catalog.css';
 
 const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cashfree', test: 'Test gateway' };
 
-/** One customer for operators: details, subscriptions, payments with refunds, moving to a plan. */
+/**
+ * One customer for operators: details, subscriptions, payments with refunds, moving to a plan. What
+ * is read is the customer's organization's, as its key says (the reads name that organization).
+ */
 export function CustomerDetailPage() {
   const { orgId = '' } = useParams();
-  const headers = { 'billfold-organization': orgId };
-  const data = useApi(async () => {
-    const [customer, subscriptions, payments] = await Promise.all([
-      unwrap(api.GET('/v1/billing_customer', { headers })),
-      unwrap(api.GET('/v1/subscriptions', { headers })),
-      unwrap(
-        api.GET('/v1/operator/organizations/{org_id}/payments', { params: { path: { org_id: orgId } } }),
-      ),
-    ]);
-    return { customer, subscriptions: subscriptions.data, payments: payments.data };
-  }, [orgId]);
+  const customerQuery = useQuery(queries.billingCustomer(orgId));
+  const subscriptionsQuery = useQuery(queries.subscriptions(orgId));
+  const paymentsQuery = useQuery(queries.payments(orgId));
   const [refunding, setRefunding] = useState<PaymentWithRefunds | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
 
-  if (data.loading && !data.data) return <Loading />;
-  if (data.error || !data.data) {
+  if (customerQuery.isPending || subscriptionsQuery.isPending || paymentsQuery.isPending) return <Loading />;
+  if (!customerQuery.data || !subscriptionsQuery.data || !paymentsQuery.data) {
+    const failed = customerQuery.error ?? subscriptionsQuery.error ?? paymentsQuery.error;
     return (
       <Page title="Customer">
-        <Alert>{data.error?.message ?? 'No such customer'}</Alert>
+        <Alert>{failed?.message ?? 'No such customer'}</Alert>
       </Page>
     );
   }
-  const { customer, subscriptions, payments } = data.data;
+  const customer = customerQuery.data;
+  const subscriptions = subscriptionsQuery.data.data;
+  const payments = paymentsQuery.data.data;
 
   const paymentColumns: Column<PaymentWithRefunds>[] = [
     { key: 'date', header: 'Date', className: 'cell-nowrap', render: (p) => formatDate(p.created_at) },
@@ -105,10 +106,7 @@ export function CustomerDetailPage() {
         <MoveToPlan
           orgId={orgId}
           currency={customer.currency}
-          onMoved={(name) => {
-            setNotice(`Moved to ${name}.`);
-            void data.reload();
-          }}
+          onMoved={(name) => setNotice(`Moved to ${name}.`)}
         />
       </Card>
       <Card flush title="Payments" description="Refunds go back to the card at the gateway.">
@@ -128,7 +126,6 @@ export function CustomerDetailPage() {
           onRefunded={(amount) => {
             setRefunding(undefined);
             setNotice(`Refunded ${formatAmount(amount, refunding.currency)}.`);
-            void data.reload();
           }}
         />
       ) : null}
@@ -145,39 +142,29 @@ function MoveToPlan({
   currency: string;
   onMoved: (name: string) => void;
 }) {
-  const plans = useApi(
-    () => unwrap(api.GET('/v1/operator/plans', { params: { query: { limit: 100 } } })),
-    [],
-  );
+  const { organization } = useSignedIn();
+  const plans = useQuery(queries.operatorPlanChoices(organization.id));
   const [planId, setPlanId] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
   const choices = (plans.data?.data ?? []).filter(
     (p) => p.currency === currency || p.version.base_price === 0,
   );
-  const move = async (event: FormEvent) => {
+  const move = useSubmit({
+    send: (plan: Plan) =>
+      api.POST('/v1/operator/organizations/{org_id}/subscription', {
+        params: { path: { org_id: orgId } },
+        body: { plan_id: plan.id },
+      }),
+    onSuccess: (_, plan) => onMoved(`${plan.name} (version ${plan.version.version})`),
+    invalidates: billingChanges(orgId),
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const plan = choices.find((p) => p.id === planId);
-    if (!plan) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      await unwrap(
-        api.POST('/v1/operator/organizations/{org_id}/subscription', {
-          params: { path: { org_id: orgId } },
-          body: { plan_id: plan.id },
-        }),
-      );
-      onMoved(`${plan.name} (version ${plan.version.version})`);
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
+    if (plan) move.submit(plan);
   };
   return (
-    <form className="move-plan" onSubmit={move}>
-      {error ? <Alert>{error}</Alert> : null}
+    <form className="move-plan" onSubmit={submit}>
+      {move.errors.general ? <Alert>{move.errors.general}</Alert> : null}
       <Select
         label="Move to plan"
         value={planId}
@@ -187,7 +174,7 @@ function MoveToPlan({
           ...choices.map((p) => ({ value: p.id, label: `${p.name}, v${p.version.version}` })),
         ]}
       />
-      <Button type="submit" disabled={!planId} busy={busy}>
+      <Button type="submit" disabled={!planId} busy={move.pending}>
         Move
       </Button>
       <p className="text-muted-small move-plan-note">
@@ -211,30 +198,23 @@ function RefundDialog({
   const left = payment.amount - payment.refunded;
   const [amount, setAmount] = useState(minorToDecimal(left, payment.currency));
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
   const formId = useId();
-  const submit = async (event: FormEvent) => {
+  const refund = useSubmit({
+    send: (body: { amount: number; reason?: string }) =>
+      api.POST('/v1/operator/organizations/{org_id}/payments/{payment_id}/refunds', {
+        params: { path: { org_id: orgId, payment_id: payment.id } },
+        body,
+      }),
+    onSuccess: (refunded) => onRefunded(refunded.amount),
+    // The payment's refunded amount, and the credit its statement records.
+    invalidates: [queries.payments(orgId).queryKey, [orgId, 'statements']],
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const minor = decimalToMinor(amount, payment.currency);
-    if (!minor || minor <= 0 || minor > left) {
-      setError(`Enter an amount up to ${formatAmount(left, payment.currency)}`);
-      return;
-    }
-    setBusy(true);
-    setError(undefined);
-    try {
-      const refund = await unwrap(
-        api.POST('/v1/operator/organizations/{org_id}/payments/{payment_id}/refunds', {
-          params: { path: { org_id: orgId, payment_id: payment.id } },
-          body: { amount: minor, ...(reason.trim() ? { reason: reason.trim() } : {}) },
-        }),
-      );
-      onRefunded(refund.amount);
-    } catch (e) {
-      setError(toApiError(e).message);
-      setBusy(false);
-    }
+    if (!minor || minor <= 0 || minor > left)
+      return refund.fail(`Enter an amount up to ${formatAmount(left, payment.currency)}`);
+    refund.submit({ amount: minor, ...(reason.trim() ? { reason: reason.trim() } : {}) });
   };
   return (
     <Modal
@@ -244,16 +224,16 @@ function RefundDialog({
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form={formId} variant="danger" busy={busy}>
+          <Button type="submit" form={formId} variant="danger" busy={refund.pending}>
             Refund
           </Button>
         </>
       }
     >
       <form id={formId} className="form-grid" onSubmit={submit} noValidate>
-        {error ? (
+        {refund.errors.general ? (
           <div className="span-2">
-            <Alert>{error}</Alert>
+            <Alert>{refund.errors.general}</Alert>
           </div>
         ) : null}
         <Input

@@ -1,7 +1,10 @@
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { api, type GatewayRouting, type OperatorCustomer, toApiError, unwrap } from '../api/client';
-import { useApi } from '../api/useApi';
+import { api, type Body, type GatewayRouting, type OperatorCustomer } from '../api/client';
+import { type Submit, useSubmit } from '../api/forms';
+import { queries, rowsOf } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import { countryName, countryOptions } from '../shared/countries';
 import { formatDate } from '../shared/format';
 import {
@@ -22,7 +25,6 @@ import {
 import '../catalog/catalog.css';
 import { BillingSettingsCard } from './BillingSettingsCard';
 
-const PAGE_SIZE = 25;
 const gateways = [
   { value: 'stripe', label: 'Stripe' },
   { value: 'cashfree', label: 'Cashfree' },
@@ -43,43 +45,17 @@ function useDebounced<T>(value: T, ms: number): T {
 
 /** Every billing customer, searchable, and the rule that routes countries to gateways. */
 export function CustomersPage() {
+  const { organization } = useSignedIn();
   const [q, setQ] = useState('');
   const [country, setCountry] = useState('');
   const search = useDebounced(q.trim(), 250);
-  const query = (startingAfter?: string) => ({
-    limit: PAGE_SIZE,
-    ...(search ? { q: search } : {}),
-    ...(country ? { country } : {}),
-    ...(startingAfter ? { starting_after: startingAfter } : {}),
-  });
-  const first = useApi(
-    () => unwrap(api.GET('/v1/operator/customers', { params: { query: query() } })),
-    [search, country],
+  const pages = useInfiniteQuery(
+    queries.operatorCustomers(organization.id, {
+      ...(search ? { q: search } : {}),
+      ...(country ? { country } : {}),
+    }),
   );
-  const [extra, setExtra] = useState<{ key: string; rows: OperatorCustomer[]; hasMore: boolean }>({
-    key: '',
-    rows: [],
-    hasMore: false,
-  });
-  const key = `${search}|${country}`;
-  const rows = [...(first.data?.data ?? []), ...(extra.key === key ? extra.rows : [])];
-  const hasMore = extra.key === key ? extra.hasMore : (first.data?.has_more ?? false);
-  const [moreError, setMoreError] = useState<string | undefined>();
-
-  const loadMore = async () => {
-    const last = rows.at(-1);
-    if (!last) return;
-    try {
-      const page = await unwrap(api.GET('/v1/operator/customers', { params: { query: query(last.id) } }));
-      setExtra((e) => ({
-        key,
-        rows: [...(e.key === key ? e.rows : []), ...page.data],
-        hasMore: page.has_more,
-      }));
-    } catch (error) {
-      setMoreError(toApiError(error).message);
-    }
-  };
+  const rows = rowsOf(pages.data);
 
   const columns: Column<OperatorCustomer>[] = [
     {
@@ -125,10 +101,9 @@ export function CustomersPage() {
           />
         </div>
       </Card>
-      {first.error ? <Alert>{first.error.message}</Alert> : null}
-      {moreError ? <Alert>{moreError}</Alert> : null}
+      {pages.error ? <Alert>{pages.error.message}</Alert> : null}
       <Card flush>
-        {first.loading && !first.data ? (
+        {pages.isPending ? (
           <Loading />
         ) : (
           <Table
@@ -149,9 +124,9 @@ export function CustomersPage() {
           />
         )}
       </Card>
-      {hasMore ? (
+      {pages.hasNextPage ? (
         <div className="load-more">
-          <Button onClick={loadMore}>Load more</Button>
+          <Button onClick={() => pages.fetchNextPage()}>Load more</Button>
         </div>
       ) : null}
       <GatewayRoutingCard />
@@ -161,62 +136,39 @@ export function CustomersPage() {
 }
 
 function GatewayRoutingCard() {
-  const routing = useApi(() => unwrap(api.GET('/v1/operator/gateway_routing')), []);
+  const { organization } = useSignedIn();
+  const client = useQueryClient();
+  const routing = useQuery(queries.gatewayRouting(organization.id));
+  // Kept here: the editor starts afresh from what was saved, and says it was.
+  const save = useSubmit({
+    send: (body: Body<'/v1/operator/gateway_routing', 'post'>) =>
+      api.POST('/v1/operator/gateway_routing', { body }),
+    onSuccess: (next) => client.setQueryData(queries.gatewayRouting(organization.id).queryKey, next),
+  });
   if (!routing.data) return routing.error ? <Alert>{routing.error.message}</Alert> : <Loading />;
-  return (
-    <RoutingEditor
-      key={JSON.stringify(routing.data)}
-      routing={routing.data}
-      onSaved={(r) => routing.setData(() => r)}
-    />
-  );
+  return <RoutingEditor key={JSON.stringify(routing.data)} routing={routing.data} save={save} />;
 }
 
 function RoutingEditor({
   routing,
-  onSaved,
+  save,
 }: {
   routing: GatewayRouting;
-  onSaved: (routing: GatewayRouting) => void;
+  save: Submit<Body<'/v1/operator/gateway_routing', 'post'>, GatewayRouting>;
 }) {
   const [fallback, setFallback] = useState<Gateway>(routing.default_gateway);
   const [rules, setRules] = useState<{ country: string; gateway: Gateway }[]>(
     Object.entries(routing.countries).map(([c, g]) => ({ country: c, gateway: g })),
   );
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const [saved, setSaved] = useState(false);
   const configured = routing.configured_gateways.filter((g) => g !== 'test').map(gatewayLabel);
-
-  const save = async () => {
-    setBusy(true);
-    setError(undefined);
-    setSaved(false);
-    try {
-      const next = await unwrap(
-        api.POST('/v1/operator/gateway_routing', {
-          body: {
-            default_gateway: fallback,
-            countries: Object.fromEntries(rules.map((r) => [r.country, r.gateway])),
-          },
-        }),
-      );
-      setSaved(true);
-      onSaved(next);
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <Card
       title="Gateway routing"
       description={`Which gateway a new customer pays at, by country. Keys are set for: ${configured.join(', ') || 'none'}; customers routed to a gateway without keys pay at the test gateway.`}
     >
-      {error ? <Alert>{error}</Alert> : null}
-      {saved ? (
+      {save.errors.general ? <Alert>{save.errors.general}</Alert> : null}
+      {save.result ? (
         <Alert tone="success">
           Routing saved. New customers, and customers who change country, follow it.
         </Alert>
@@ -268,7 +220,16 @@ function RoutingEditor({
             <PlusIcon size={16} />
             Add country rule
           </Button>
-          <Button variant="primary" busy={busy} onClick={save}>
+          <Button
+            variant="primary"
+            busy={save.pending}
+            onClick={() =>
+              save.submit({
+                default_gateway: fallback,
+                countries: Object.fromEntries(rules.map((r) => [r.country, r.gateway])),
+              })
+            }
+          >
             Save routing
           </Button>
         </div>

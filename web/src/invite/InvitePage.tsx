@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, toApiError, unwrap } from '../api/client';
+import { api } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
 import { useSession } from '../api/session';
-import { useApi } from '../api/useApi';
 import { AuthLayout, withNext } from '../auth/AuthLayout';
 import { Alert, Button, buttonClass, Loading, RoleBadge, StatusBadge } from '../ui';
 import './invite.css';
@@ -12,28 +13,17 @@ export function InvitePage() {
   const { token = '' } = useParams();
   const { state, signedIn, refresh, signOut } = useSession();
   const navigate = useNavigate();
-  const preview = useApi(
-    () => unwrap(api.GET('/v1/invitation_previews/{token}', { params: { path: { token } } })),
-    [token],
-  );
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const preview = useQuery(queries.invitationPreview(token));
   const here = `/invite/${encodeURIComponent(token)}`;
-
-  const accept = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const org = await unwrap(api.POST('/v1/invitations/accept', { body: { token } }));
+  const accept = useSubmit({
+    send: () => api.POST('/v1/invitations/accept', { body: { token } }),
+    onSuccess: async (org) => {
       await refresh(org.id);
       navigate('/', { replace: true });
-    } catch (e) {
-      setError(toApiError(e).message);
-      setBusy(false);
-    }
-  };
+    },
+  });
 
-  if (preview.loading || state.status === 'loading') {
+  if (preview.isPending || state.status === 'loading') {
     return (
       <AuthLayout title="Invitation">
         <Loading />
@@ -96,7 +86,7 @@ export function InvitePage() {
                 You are signed in as {signedIn.user.email}, but this invitation is for {invitation.email}.
               </Alert>
             ) : null}
-            {error ? <Alert>{error}</Alert> : null}
+            {accept.errors.general ? <Alert>{accept.errors.general}</Alert> : null}
             {wrongPerson ? (
               <Button
                 onClick={async () => {
@@ -107,8 +97,8 @@ export function InvitePage() {
                 Sign out and switch account
               </Button>
             ) : (
-              <Button variant="primary" block busy={busy} onClick={accept}>
-                {busy ? 'Accepting…' : 'Accept invitation'}
+              <Button variant="primary" block busy={accept.pending} onClick={() => accept.submit()}>
+                {accept.pending ? 'Accepting…' : 'Accept invitation'}
               </Button>
             )}
           </>

@@ -1,32 +1,32 @@
 import { type FormEvent, useState } from 'react';
-import { api, type Invitation, unwrap } from '../api/client';
-import { isEmail, useFormErrors } from '../api/forms';
+import { api, type Invitation } from '../api/client';
+import { isEmail, useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
+import { useSignedIn } from '../api/session';
 import { Alert, Button, Card, CopyBox, Input, Select } from '../ui';
 import { type AssignableRole, assignableRoles, isAssignable, roleHelp } from './roles';
 
 /** Invites by email and shows the link to share (email delivery comes later). */
-export function InviteMemberCard({ onInvited }: { onInvited: (invitation: Invitation) => void }) {
+export function InviteMemberCard() {
+  const { organization } = useSignedIn();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<AssignableRole>('member');
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<Invitation | undefined>();
-  const form = useFormErrors(['email', 'role']);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!form.check({ email: !isEmail(email) && 'Enter a valid email address' })) return;
-    setBusy(true);
-    setCreated(undefined);
-    try {
-      const invitation = await unwrap(api.POST('/v1/invitations', { body: { email: email.trim(), role } }));
+  const form = useSubmit({
+    send: (body: { email: string; role: AssignableRole }) => api.POST('/v1/invitations', { body }),
+    fields: ['email', 'role'],
+    onSuccess: (invitation) => {
       setCreated(invitation);
       setEmail('');
-      onInvited(invitation);
-    } catch (error) {
-      form.fromError(error);
-    } finally {
-      setBusy(false);
-    }
+    },
+    invalidates: [queries.invitations(organization.id).queryKey],
+  });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!form.check({ email: !isEmail(email) && 'Enter a valid email address' })) return;
+    setCreated(undefined);
+    form.submit({ email: email.trim(), role });
   };
 
   return (
@@ -52,8 +52,8 @@ export function InviteMemberCard({ onInvited }: { onInvited: (invitation: Invita
             options={assignableRoles}
             error={form.field('role')}
           />
-          <Button type="submit" variant="primary" busy={busy}>
-            {busy ? 'Inviting…' : 'Invite'}
+          <Button type="submit" variant="primary" busy={form.pending}>
+            {form.pending ? 'Inviting…' : 'Invite'}
           </Button>
         </div>
       </form>

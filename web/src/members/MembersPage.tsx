@@ -1,7 +1,9 @@
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, type Invitation, type Membership, toApiError, unwrap } from '../api/client';
+import { api, type Invitation, type Membership } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
 import { useSession, useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { formatDate, initials } from '../shared/format';
 import {
   Alert,
@@ -21,82 +23,45 @@ import {
   Table,
 } from '../ui';
 import { InviteMemberCard } from './InviteMemberCard';
-import { assignableRoles, isAssignable } from './roles';
+import { type AssignableRole, assignableRoles, isAssignable } from './roles';
 import './members.css';
-
-type Notice = { tone: 'success' | 'error'; text: string } | undefined;
 
 export function MembersPage() {
   const { organization, permissions, user } = useSignedIn();
   const { refresh } = useSession();
-  const members = useApi(() => unwrap(api.GET('/v1/members')), [organization.id]);
-  const invitations = useApi(
-    async () => (permissions.manage ? unwrap(api.GET('/v1/invitations')) : undefined),
-    [organization.id, permissions.manage],
-  );
-  const [notice, setNotice] = useState<Notice>();
+  const members = useQuery(queries.members(organization.id));
+  const invitations = useQuery({ ...queries.invitations(organization.id), enabled: permissions.manage });
+  const [notice, setNotice] = useState<string | undefined>();
   const [removing, setRemoving] = useState<Membership | undefined>();
   const [revoking, setRevoking] = useState<Invitation | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [dialogError, setDialogError] = useState<string | undefined>();
 
-  const replaceMember = (updated: Membership) =>
-    members.setData((page) =>
-      page ? { ...page, data: page.data.map((m) => (m.user_id === updated.user_id ? updated : m)) } : page,
-    );
-
-  const changeRole = async (member: Membership, role: string) => {
-    if (!isAssignable(role) || role === member.role) return;
-    setNotice(undefined);
-    try {
-      const updated = await unwrap(
-        api.POST('/v1/members/{user_id}', { params: { path: { user_id: member.user_id } }, body: { role } }),
-      );
-      replaceMember(updated);
-      setNotice({ tone: 'success', text: `${member.name} is now ${roleLabel(updated.role).toLowerCase()}.` });
+  const changeRole = useSubmit({
+    send: ({ member, role }: { member: Membership; role: AssignableRole }) =>
+      api.POST('/v1/members/{user_id}', { params: { path: { user_id: member.user_id } }, body: { role } }),
+    onSuccess: async (updated, { member }) => {
+      setNotice(`${member.name} is now ${roleLabel(updated.role).toLowerCase()}.`);
       if (member.user_id === user.id) await refresh();
-    } catch (error) {
-      setNotice({ tone: 'error', text: toApiError(error).message });
-    }
-  };
-
-  const confirmRemove = async () => {
-    if (!removing) return;
-    setBusy(true);
-    setDialogError(undefined);
-    try {
-      await unwrap(api.DELETE('/v1/members/{user_id}', { params: { path: { user_id: removing.user_id } } }));
-      members.setData((page) =>
-        page ? { ...page, data: page.data.filter((m) => m.user_id !== removing.user_id) } : page,
-      );
-      setNotice({ tone: 'success', text: `${removing.name} was removed from ${organization.name}.` });
+    },
+    invalidates: [queries.members(organization.id).queryKey],
+  });
+  const remove = useSubmit({
+    send: (member: Membership) =>
+      api.DELETE('/v1/members/{user_id}', { params: { path: { user_id: member.user_id } } }),
+    onSuccess: (_, member) => {
+      setNotice(`${member.name} was removed from ${organization.name}.`);
       setRemoving(undefined);
-    } catch (error) {
-      setDialogError(toApiError(error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const confirmRevoke = async () => {
-    if (!revoking) return;
-    setBusy(true);
-    setDialogError(undefined);
-    try {
-      const revoked = await unwrap(
-        api.DELETE('/v1/invitations/{invitation_id}', { params: { path: { invitation_id: revoking.id } } }),
-      );
-      invitations.setData((page) =>
-        page ? { ...page, data: page.data.map((i) => (i.id === revoked.id ? revoked : i)) } : page,
-      );
-      setNotice({ tone: 'success', text: `The invitation for ${revoking.email} was revoked.` });
+    },
+    invalidates: [queries.members(organization.id).queryKey],
+  });
+  const revoke = useSubmit({
+    send: (invitation: Invitation) =>
+      api.DELETE('/v1/invitations/{invitation_id}', { params: { path: { invitation_id: invitation.id } } }),
+    onSuccess: (_, invitation) => {
+      setNotice(`The invitation for ${invitation.email} was revoked.`);
       setRevoking(undefined);
-    } catch (error) {
-      setDialogError(toApiError(error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    invalidates: [queries.invitations(organization.id).queryKey],
+  });
 
   const columns: Column<Membership>[] = [
     {
@@ -124,7 +89,12 @@ export function MembersPage() {
             className="select select-small role-select"
             aria-label={`Role of ${m.name}`}
             value={m.role}
-            onChange={(e) => changeRole(m, e.target.value)}
+            onChange={(e) => {
+              const role = e.target.value;
+              if (!isAssignable(role) || role === m.role) return;
+              setNotice(undefined);
+              changeRole.submit({ member: m, role });
+            }}
           >
             <Options options={assignableRoles} />
           </select>
@@ -146,7 +116,7 @@ export function MembersPage() {
                   variant="ghost"
                   aria-label={`Remove ${m.name}`}
                   onClick={() => {
-                    setDialogError(undefined);
+                    remove.clear();
                     setRemoving(m);
                   }}
                 >
@@ -174,7 +144,7 @@ export function MembersPage() {
           variant="ghost"
           aria-label={`Revoke invitation for ${i.email}`}
           onClick={() => {
-            setDialogError(undefined);
+            revoke.clear();
             setRevoking(i);
           }}
         >
@@ -186,14 +156,9 @@ export function MembersPage() {
 
   return (
     <Page title="Members" description={`People in ${organization.name} and what they can do.`}>
-      {permissions.manage ? (
-        <InviteMemberCard
-          onInvited={(invitation) =>
-            invitations.setData((page) => (page ? { ...page, data: [invitation, ...page.data] } : page))
-          }
-        />
-      ) : null}
-      {notice ? <Alert tone={notice.tone}>{notice.text}</Alert> : null}
+      {permissions.manage ? <InviteMemberCard /> : null}
+      {notice ? <Alert tone="success">{notice}</Alert> : null}
+      {changeRole.errors.general ? <Alert>{changeRole.errors.general}</Alert> : null}
       <Card title="Members" flush>
         {members.error ? (
           <div className="card-body">
@@ -229,11 +194,7 @@ export function MembersPage() {
       {permissions.transferOwnership && organization.kind === 'organization' && members.data ? (
         <TransferOwnershipCard
           members={members.data.data.filter((m) => m.user_id !== user.id)}
-          onTransferred={async (list, to) => {
-            members.setData((page) => (page ? { ...page, data: list } : page));
-            setNotice({ tone: 'success', text: `${to.name} now owns ${organization.name}.` });
-            await refresh();
-          }}
+          onTransferred={(to) => setNotice(`${to.name} now owns ${organization.name}.`)}
         />
       ) : null}
 
@@ -241,10 +202,10 @@ export function MembersPage() {
         <ConfirmDialog
           title={`Remove ${removing.name}?`}
           confirmLabel="Remove member"
-          busy={busy}
+          busy={remove.pending}
           onCancel={() => setRemoving(undefined)}
-          onConfirm={confirmRemove}
-          error={dialogError ? <Alert>{dialogError}</Alert> : undefined}
+          onConfirm={() => remove.submit(removing)}
+          error={remove.errors.general ? <Alert>{remove.errors.general}</Alert> : undefined}
         >
           {removing.email} loses access to {organization.name} at once. You can invite them again later.
         </ConfirmDialog>
@@ -253,10 +214,10 @@ export function MembersPage() {
         <ConfirmDialog
           title="Revoke invitation?"
           confirmLabel="Revoke invitation"
-          busy={busy}
+          busy={revoke.pending}
           onCancel={() => setRevoking(undefined)}
-          onConfirm={confirmRevoke}
-          error={dialogError ? <Alert>{dialogError}</Alert> : undefined}
+          onConfirm={() => revoke.submit(revoking)}
+          error={revoke.errors.general ? <Alert>{revoke.errors.general}</Alert> : undefined}
         >
           The invite link sent to {revoking.email} will stop working.
         </ConfirmDialog>
@@ -270,31 +231,24 @@ function TransferOwnershipCard({
   onTransferred,
 }: {
   members: Membership[];
-  onTransferred: (list: Membership[], to: Membership) => Promise<void>;
+  onTransferred: (to: Membership) => void;
 }) {
   const { organization } = useSignedIn();
+  const { refresh } = useSession();
   const [target, setTarget] = useState('');
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
   const chosen = members.find((m) => m.user_id === target);
-
-  const transfer = async () => {
-    if (!chosen) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      const list = await unwrap(
-        api.POST('/v1/organization/transfer_ownership', { body: { user_id: chosen.user_id } }),
-      );
+  const transfer = useSubmit({
+    send: (to: Membership) =>
+      api.POST('/v1/organization/transfer_ownership', { body: { user_id: to.user_id } }),
+    onSuccess: async (_, to) => {
       setConfirming(false);
-      await onTransferred(list.data, chosen);
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+      onTransferred(to);
+      // Now a super admin: the session says so.
+      await refresh();
+    },
+    invalidates: [queries.members(organization.id).queryKey],
+  });
 
   return (
     <Card
@@ -324,10 +278,10 @@ function TransferOwnershipCard({
         <ConfirmDialog
           title={`Make ${chosen.name} the owner?`}
           confirmLabel="Transfer ownership"
-          busy={busy}
+          busy={transfer.pending}
           onCancel={() => setConfirming(false)}
-          onConfirm={transfer}
-          error={error ? <Alert>{error}</Alert> : undefined}
+          onConfirm={() => transfer.submit(chosen)}
+          error={transfer.errors.general ? <Alert>{transfer.errors.general}</Alert> : undefined}
         >
           {chosen.name} becomes the owner of {organization.name} and you become a super admin. Only the new
           owner can transfer it back.

@@ -1,7 +1,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { useNavigate } from 'react-router';
-import { api, unwrap } from '../api/client';
-import { useFormErrors } from '../api/forms';
+import { api, type Body } from '../api/client';
+import { useSubmit } from '../api/forms';
 import { useSession } from '../api/session';
 import { BillingLocationFields } from '../shared/BillingLocationFields';
 import { Alert, Button, Input, Modal, Select } from '../ui';
@@ -14,40 +14,34 @@ export function CreateOrganizationModal({ onClose }: { onClose: () => void }) {
   const [country, setCountry] = useState(signedIn?.organization?.country ?? 'US');
   const [postalCode, setPostalCode] = useState('');
   const [parent, setParent] = useState('');
-  const [busy, setBusy] = useState(false);
   const formId = useId();
-  const form = useFormErrors(['name', 'country', 'postal_code', 'parent_org_id']);
+  const form = useSubmit({
+    send: (body: Body<'/v1/organizations', 'post'>) => api.POST('/v1/organizations', { body }),
+    fields: ['name', 'country', 'postal_code', 'parent_org_id'],
+    onSuccess: async (org) => {
+      await refresh(org.id);
+      onClose();
+      navigate('/');
+    },
+  });
 
   const parents = (signedIn?.organizations ?? []).filter(
     (o) => o.kind === 'organization' && (o.role === 'owner' || o.role === 'super_admin'),
   );
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const ok = form.check({
       name: !name.trim() && 'Enter a name',
       postal_code: postalCode.trim().length < 2 && 'Enter a postal or ZIP code',
     });
     if (!ok) return;
-    setBusy(true);
-    try {
-      const org = await unwrap(
-        api.POST('/v1/organizations', {
-          body: {
-            name: name.trim(),
-            country,
-            postal_code: postalCode.trim(),
-            ...(parent ? { parent_org_id: parent } : {}),
-          },
-        }),
-      );
-      await refresh(org.id);
-      onClose();
-      navigate('/');
-    } catch (error) {
-      form.fromError(error);
-      setBusy(false);
-    }
+    form.submit({
+      name: name.trim(),
+      country,
+      postal_code: postalCode.trim(),
+      ...(parent ? { parent_org_id: parent } : {}),
+    });
   };
 
   return (
@@ -58,8 +52,8 @@ export function CreateOrganizationModal({ onClose }: { onClose: () => void }) {
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form={formId} variant="primary" busy={busy}>
-            {busy ? 'Creating…' : 'Create organization'}
+          <Button type="submit" form={formId} variant="primary" busy={form.pending}>
+            {form.pending ? 'Creating…' : 'Create organization'}
           </Button>
         </>
       }

@@ -1,27 +1,19 @@
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../api/client';
+import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { PaymentDueBanner } from '../billing/PaymentDueBanner';
 import { useCheckout } from '../billing/useCheckout';
-import { visibleEntries } from '../shell/nav';
 import { organizationLabel } from '../shell/OrganizationSwitcher';
+import { useShell } from '../shell/ShellContext';
 import { Alert, ArrowRightIcon, Card, Page, RoleBadge } from '../ui';
 import './organizations.css';
 
-const blurbs: Record<string, string> = {
-  '/members': 'Invite people and choose their roles',
-  '/api-keys': 'Keys for your servers and integrations',
-  '/audit-log': 'Who changed what, and when',
-  '/billing': 'Plans, invoices and payment methods',
-  '/usage': 'Metered usage of your services',
-  '/settings': 'Name and billing address',
-};
-
 export function OverviewPage() {
   const { organization, organizations, permissions, user } = useSignedIn();
-  const members = useApi(() => unwrap(api.GET('/v1/members')), [organization.id]);
+  const { navigation } = useShell();
+  const members = useQuery(queries.members(organization.id));
   const parent = organization.parent_org_id
     ? organizations.find((o) => o.id === organization.parent_org_id)
     : undefined;
@@ -31,11 +23,10 @@ export function OverviewPage() {
       : organization.parent_org_id
         ? `Client of ${parent?.name ?? 'another organization'}`
         : 'Organization';
-  const links = visibleEntries(permissions).filter((entry) => entry.to !== '/');
+  const links = navigation.member.filter((entry) => entry.to !== '/');
   // The same banner as on Billing: a failed payment is news wherever one lands.
   const [paid, setPaid] = useState<string | undefined>();
-  const [statusKey, setStatusKey] = useState(0);
-  const saveCard = useCheckout(() => undefined);
+  const saveCard = useCheckout();
 
   return (
     <Page
@@ -49,12 +40,8 @@ export function OverviewPage() {
       {permissions.readBilling ? (
         <PaymentDueBanner
           organizationId={organization.id}
-          refreshKey={statusKey}
           canAct={permissions.manage}
-          onPaid={(message) => {
-            setPaid(message);
-            setStatusKey((k) => k + 1);
-          }}
+          onPaid={setPaid}
           onSaveCard={() => saveCard.start(undefined)}
         />
       ) : null}
@@ -80,7 +67,7 @@ export function OverviewPage() {
       </div>
       <Card title="Quick links">
         <div className="quick-links">
-          {links.map(({ to, label, icon: Icon }) => (
+          {links.map(({ to, label, icon: Icon, summary }) => (
             <Link key={to} to={to} className="quick-link">
               <span className="quick-link-icon">
                 <Icon size={18} />
@@ -88,9 +75,7 @@ export function OverviewPage() {
               <span className="quick-link-text">
                 <strong>{label}</strong>
                 <span>
-                  {to === '/members' && !permissions.manage
-                    ? 'See who works in this organization'
-                    : blurbs[to]}
+                  {to === '/members' && !permissions.manage ? 'See who works in this organization' : summary}
                 </span>
               </span>
               <ArrowRightIcon size={16} />

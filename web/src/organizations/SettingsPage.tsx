@@ -1,9 +1,10 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { AccountSettings } from '../account/AccountSettings';
-import { api, type Organization, unwrap } from '../api/client';
-import { useFormErrors } from '../api/forms';
+import { api, type Organization } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
 import { useSession, useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import { Alert, Button, Card, CopyBox, Input, Loading, Page } from '../ui';
 import './organizations.css';
@@ -11,15 +12,15 @@ import { BillingLocationFields } from '../shared/BillingLocationFields';
 
 export function SettingsPage() {
   const { organization } = useSignedIn();
-  const loaded = useApi(() => unwrap(api.GET('/v1/organization')), [organization.id]);
+  const loaded = useQuery(queries.organization(organization.id));
   return (
     <Page
       title="Settings"
       description="Organization details used across Billfold and on invoices, and your account."
     >
       {loaded.error ? <Alert>{loaded.error.message}</Alert> : null}
-      {loaded.data ? <SettingsForm org={loaded.data} onSaved={(org) => loaded.setData(() => org)} /> : null}
-      {loaded.loading && !loaded.data ? <Loading /> : null}
+      {loaded.data ? <SettingsForm org={loaded.data} /> : null}
+      {loaded.isPending ? <Loading /> : null}
       {loaded.data ? (
         <Card
           title="For developers"
@@ -40,42 +41,37 @@ export function SettingsPage() {
   );
 }
 
-function SettingsForm({ org, onSaved }: { org: Organization; onSaved: (org: Organization) => void }) {
+function SettingsForm({ org }: { org: Organization }) {
   const { permissions } = useSignedIn();
   const { refresh } = useSession();
+  const client = useQueryClient();
   const [name, setName] = useState(org.name);
   const [country, setCountry] = useState(org.country);
   const [postalCode, setPostalCode] = useState(org.postal_code);
-  const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
-  const form = useFormErrors(['name', 'country', 'postal_code']);
+  const form = useSubmit({
+    send: (body: { name: string; country: string; postal_code: string }) =>
+      api.POST('/v1/organization', { body }),
+    fields: ['name', 'country', 'postal_code'],
+    onSuccess: async (updated) => {
+      client.setQueryData(queries.organization(updated.id).queryKey, updated);
+      setSaved(true);
+      // The name shows in the organization switcher too.
+      await refresh(updated.id);
+    },
+  });
   const readOnly = !permissions.manage;
   const personal = org.kind === 'personal';
   const changed = name !== org.name || country !== org.country || postalCode !== org.postal_code;
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
     const ok = form.check({
       name: !name.trim() && 'Enter a name',
       postal_code: postalCode.trim().length < 2 && 'Enter a postal or ZIP code',
     });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      const updated = await unwrap(
-        api.POST('/v1/organization', {
-          body: { name: name.trim(), country, postal_code: postalCode.trim() },
-        }),
-      );
-      onSaved(updated);
-      setSaved(true);
-      await refresh(updated.id);
-    } catch (error) {
-      form.fromError(error);
-    } finally {
-      setBusy(false);
-    }
+    if (ok) form.submit({ name: name.trim(), country, postal_code: postalCode.trim() });
   };
 
   return (
@@ -116,8 +112,8 @@ function SettingsForm({ org, onSaved }: { org: Organization; onSaved: (org: Orga
         />
         {readOnly ? null : (
           <div className="span-2 row-end">
-            <Button type="submit" variant="primary" busy={busy} disabled={!changed}>
-              {busy ? 'Saving…' : 'Save changes'}
+            <Button type="submit" variant="primary" busy={form.pending} disabled={!changed}>
+              {form.pending ? 'Saving…' : 'Save changes'}
             </Button>
           </div>
         )}

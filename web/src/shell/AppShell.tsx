@@ -3,8 +3,9 @@ import { Link, Navigate, NavLink, Outlet, useLocation } from 'react-router';
 import { useSession } from '../api/session';
 import { BrandMark } from '../auth/AuthLayout';
 import { CreateOrganizationModal } from '../organizations/CreateOrganizationModal';
+import { routes } from '../routes';
 import { Button, CloseIcon, Loading, MenuIcon } from '../ui';
-import { operatorEntries, visibleEntries } from './nav';
+import { navigationFor } from './nav';
 import { OrganizationSwitcher } from './OrganizationSwitcher';
 import { ShellContext } from './ShellContext';
 import { UserMenu } from './UserMenu';
@@ -35,8 +36,9 @@ export function AppShell() {
     return <Navigate to={next === '/' ? '/sign-in' : `/sign-in?next=${encodeURIComponent(next)}`} replace />;
   }
 
+  const navigation = navigationFor(routes, signedIn.permissions);
   return (
-    <ShellContext.Provider value={{ openCreateOrganization: () => setCreating(true) }}>
+    <ShellContext.Provider value={{ openCreateOrganization: () => setCreating(true), navigation }}>
       <div className="shell">
         <aside className="sidebar" data-open={menuOpen}>
           <div className="sidebar-inner">
@@ -60,17 +62,17 @@ export function AppShell() {
             <div className="sidebar-panel" id="sidebar-panel">
               <OrganizationSwitcher />
               <nav className="nav" aria-label="Main">
-                {visibleEntries(signedIn.permissions).map(({ to, label, icon: Icon }) => (
+                {navigation.member.map(({ to, label, icon: Icon }) => (
                   <NavLink key={to} to={to} end={to === '/'} className="nav-link">
                     <Icon size={18} />
                     {label}
                   </NavLink>
                 ))}
               </nav>
-              {signedIn.permissions.operate ? (
+              {navigation.operator.length > 0 ? (
                 <nav className="nav nav-operator" aria-label="Operator">
                   <span className="nav-heading">Operator</span>
-                  {operatorEntries.map(({ to, label, icon: Icon }) => (
+                  {navigation.operator.map(({ to, label, icon: Icon }) => (
                     <NavLink key={to} to={to} className="nav-link">
                       <Icon size={18} />
                       {label}

@@ -1,43 +1,47 @@
 import type { ComponentType, SVGProps } from 'react';
 import type { Permissions } from '../api/permissions';
-import {
-  BuildingIcon,
-  CardIcon,
-  ChartIcon,
-  HomeIcon,
-  KeyIcon,
-  LayersIcon,
-  ScrollIcon,
-  SendIcon,
-  SettingsIcon,
-  UsersIcon,
-} from '../ui';
+
+export type NavSection = 'member' | 'operator';
+
+/** A page of the app: the route table (routes.ts) holds one for each, and nothing else says where it is. */
+export interface PageRoute {
+  /** The address react-router matches ('*': every address no other page has). */
+  path: string;
+  page: ComponentType;
+  /** What the page is called, also on the explanation shown to a role that may not open it. */
+  title: string;
+  /** Open without signing in, outside the signed-in shell (signing in, an invite link). */
+  public?: true;
+  /** The permission the page needs; absent: everyone in the organization. */
+  needs?: keyof Permissions;
+  /** For a page in the navigation: where, and how it is shown. */
+  nav?: {
+    /** The organization's own pages, or the platform's for operators. */
+    section: NavSection;
+    icon: ComponentType<SVGProps<SVGSVGElement> & { size?: number }>;
+    /** When shorter than the title. */
+    label?: string;
+    /** What the page is for, under its quick link on the Overview. */
+    summary?: string;
+  };
+}
 
 export interface NavEntry {
   to: string;
   label: string;
-  icon: ComponentType<SVGProps<SVGSVGElement> & { size?: number }>;
-  /** The permission needed to see the entry; absent: everyone in the organization. */
-  needs?: keyof Permissions;
+  icon: NonNullable<PageRoute['nav']>['icon'];
+  summary: string | undefined;
 }
 
-export const navEntries: readonly NavEntry[] = [
-  { to: '/', label: 'Overview', icon: HomeIcon },
-  { to: '/members', label: 'Members', icon: UsersIcon },
-  { to: '/api-keys', label: 'API keys', icon: KeyIcon, needs: 'readApiKeys' },
-  { to: '/webhooks', label: 'Webhooks', icon: SendIcon, needs: 'readApiKeys' },
-  { to: '/audit-log', label: 'Audit log', icon: ScrollIcon, needs: 'readAuditLog' },
-  { to: '/billing', label: 'Billing', icon: CardIcon, needs: 'readBilling' },
-  { to: '/usage', label: 'Usage', icon: ChartIcon, needs: 'readBilling' },
-  { to: '/settings', label: 'Settings', icon: SettingsIcon },
-];
+export type Navigation = Record<NavSection, NavEntry[]>;
 
-/** The platform's own pages, for operators only. */
-export const operatorEntries: readonly NavEntry[] = [
-  { to: '/operator/plans', label: 'Plans', icon: LayersIcon, needs: 'operate' },
-  { to: '/operator/metrics', label: 'Metrics', icon: ChartIcon, needs: 'operate' },
-  { to: '/operator/customers', label: 'Customers', icon: BuildingIcon, needs: 'operate' },
-];
-
-export const visibleEntries = (permissions: Permissions) =>
-  navEntries.filter((entry) => !entry.needs || permissions[entry.needs]);
+/** The entries a person's permissions open, by section, in the route table's order. */
+export function navigationFor(routes: readonly PageRoute[], permissions: Permissions): Navigation {
+  const section = (name: NavSection) =>
+    routes.flatMap(({ path, title, needs, nav }) =>
+      nav?.section === name && (!needs || permissions[needs])
+        ? [{ to: path, label: nav.label ?? title, icon: nav.icon, summary: nav.summary }]
+        : [],
+    );
+  return { member: section('member'), operator: section('operator') };
+}

@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
+import type { SummaryMetric } from '../api/client';
 import { formatLastDayIn } from '../shared/format';
 import { Alert } from '../ui';
-import type { SummaryMetric } from './usage-api';
 import { usageLevel } from './usage-model';
 
 /**

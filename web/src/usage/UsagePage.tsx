@@ -1,8 +1,9 @@
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../api/client';
+import type { SummaryMetric } from '../api/client';
+import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { formatDateIn, formatLastDayIn } from '../shared/format';
 import type { ChargeShape } from '../shared/plans';
 import {
@@ -19,7 +20,6 @@ import {
 import { UsageBanners } from './UsageBanners';
 import type { Granularity } from './UsageChart';
 import { formatUsage, UsageMeter } from './UsageMeter';
-import { loadUsage, loadUsageSummary, type SummaryMetric } from './usage-api';
 import { chartLines, type Period, periodsBack } from './usage-model';
 
 // The chart library loads with the chart, not with the app.
@@ -34,8 +34,8 @@ const MONTHS_BACK = 11;
  */
 export function UsagePage() {
   const { organization } = useSignedIn();
-  const summary = useApi(loadUsageSummary, [organization.id]);
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
+  const summary = useQuery(queries.usageSummary(organization.id));
+  const subscriptions = useQuery(queries.subscriptions(organization.id));
   const current = summary.data?.period ?? null;
   // The subscription the summary's period is of (an organization may hold several): its charges
   // say which dimensions a metric is grouped by.
@@ -53,7 +53,7 @@ export function UsagePage() {
   const period = periods[periodIndex];
 
   const description = 'What this organization has used, against the limits of its plan.';
-  if ((summary.loading && !summary.data) || (subscriptions.loading && !subscriptions.data))
+  if (summary.isPending || subscriptions.isPending)
     return (
       <Page title="Usage" description={description}>
         <Loading label="Loading usage…" />
@@ -140,24 +140,25 @@ function UsageAgainstLimits({
   timeZone: string;
 }) {
   const { organization } = useSignedIn();
-  const earlier = useApi(
-    async () =>
-      isCurrent
-        ? metrics
-        : Promise.all(
-            metrics.map(async (metric) => {
-              const report = await loadUsage({
-                metric: metric.code,
-                from: period.start,
-                to: period.end,
-                granularity: 'day',
-              });
-              return { ...metric, total: report.total };
-            }),
-          ),
-    [organization.id, period.start, isCurrent],
-  );
-  const shown = isCurrent ? metrics : earlier.data;
+  const earlier = useQueries({
+    queries: isCurrent
+      ? []
+      : metrics.map((metric) =>
+          queries.usage(organization.id, {
+            metric: metric.code,
+            from: period.start,
+            to: period.end,
+            granularity: 'day',
+          }),
+        ),
+    combine: (reports) => ({
+      error: reports.find((report) => report.error)?.error,
+      totals: reports.every((report) => report.data)
+        ? metrics.map((metric, i) => ({ ...metric, total: reports[i]?.data?.total ?? metric.total }))
+        : undefined,
+    }),
+  });
+  const shown = isCurrent ? metrics : earlier.totals;
   return (
     <>
       {isCurrent ? <UsageBanners metrics={metrics} periodEnd={period.end} timeZone={timeZone} /> : null}
@@ -207,16 +208,14 @@ function UsageOverTime({
   const dimensions = charges.find((charge) => charge.metric === metric?.code)?.dimensions ?? [];
   const grouping = dimensions.includes(groupBy) ? groupBy : '';
 
-  const report = useApi(
-    () =>
-      loadUsage({
-        metric: metric?.code ?? '',
-        from: period.start,
-        to: period.end,
-        granularity,
-        group_by: grouping || undefined,
-      }),
-    [organization.id, metric?.code, period.start, granularity, grouping],
+  const report = useQuery(
+    queries.usage(organization.id, {
+      metric: metric?.code ?? '',
+      from: period.start,
+      to: period.end,
+      granularity,
+      group_by: grouping || undefined,
+    }),
   );
   const chart = useMemo(
     () => (report.data ? chartLines(report.data, grouping || undefined) : undefined),

@@ -1,8 +1,9 @@
+import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, toApiError, unwrap, type WebhookEndpoint } from '../api/client';
-import { useFormErrors } from '../api/forms';
+import { api, type WebhookEndpoint } from '../api/client';
+import { useSubmit } from '../api/forms';
+import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { useApi } from '../api/useApi';
 import { formatDate, formatTime } from '../shared/format';
 import {
   Alert,
@@ -35,42 +36,33 @@ const families = [
   { value: 'usage.*', label: 'Usage alerts' },
 ] as const;
 
+/** How often the delivery log is read again while a delivery waits for its first attempt. */
+const PENDING_POLL_MS = 5_000;
+
 export function WebhooksPage() {
   const { organization, permissions } = useSignedIn();
-  const endpoints = useApi(() => unwrap(api.GET('/v1/webhook_endpoints')), [organization.id]);
+  const endpoints = useQuery(queries.webhookEndpoints(organization.id));
   const [selected, setSelected] = useState<string | undefined>();
   const [disabling, setDisabling] = useState<WebhookEndpoint | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
   const list = endpoints.data?.data ?? [];
   const shown = list.find((e) => e.id === selected) ?? list[0];
-
-  const disable = async () => {
-    if (!disabling) return;
-    setBusy(true);
-    try {
-      await unwrap(
-        api.DELETE('/v1/webhook_endpoints/{webhook_endpoint_id}', {
-          params: { path: { webhook_endpoint_id: disabling.id } },
-        }),
-      );
-      setDisabling(undefined);
-      await endpoints.reload();
-    } catch (e) {
-      setError(toApiError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const disable = useSubmit({
+    send: (endpoint: WebhookEndpoint) =>
+      api.DELETE('/v1/webhook_endpoints/{webhook_endpoint_id}', {
+        params: { path: { webhook_endpoint_id: endpoint.id } },
+      }),
+    onSuccess: () => setDisabling(undefined),
+    invalidates: [queries.webhookEndpoints(organization.id).queryKey],
+  });
 
   return (
     <Page
       title="Webhooks"
       description="Billfold tells your servers when subscriptions, invoices and payments change."
     >
-      {permissions.manage ? <CreateEndpointCard onCreated={() => endpoints.reload()} /> : null}
-      {error ? <Alert>{error}</Alert> : null}
-      {endpoints.loading && !endpoints.data ? <Loading /> : null}
+      {permissions.manage ? <CreateEndpointCard /> : null}
+      {disable.errors.general ? <Alert>{disable.errors.general}</Alert> : null}
+      {endpoints.isPending ? <Loading /> : null}
       {endpoints.data && list.length === 0 ? (
         <Card>
           <EmptyState title="No endpoints yet">
@@ -120,8 +112,8 @@ export function WebhooksPage() {
         <ConfirmDialog
           title="Disable this endpoint?"
           confirmLabel="Disable"
-          busy={busy}
-          onConfirm={disable}
+          busy={disable.pending}
+          onConfirm={() => disable.submit(disabling)}
           onCancel={() => setDisabling(undefined)}
         >
           {`Nothing more is sent to ${disabling.url}. Its delivery log stays.`}
@@ -131,24 +123,20 @@ export function WebhooksPage() {
   );
 }
 
-function CreateEndpointCard({ onCreated }: { onCreated: () => void }) {
+function CreateEndpointCard() {
+  const { organization } = useSignedIn();
   const [url, setUrl] = useState('');
   const [family, setFamily] = useState<string>('*');
-  const [busy, setBusy] = useState(false);
-  const form = useFormErrors(['url', 'events']);
-  const submit = async (event: FormEvent) => {
+  const form = useSubmit({
+    send: (body: { url: string; events: string[] }) => api.POST('/v1/webhook_endpoints', { body }),
+    fields: ['url', 'events'],
+    onSuccess: () => setUrl(''),
+    invalidates: [queries.webhookEndpoints(organization.id).queryKey],
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!form.check({ url: !/^https?:\/\/\S+$/.test(url.trim()) && 'An http or https URL' })) return;
-    setBusy(true);
-    try {
-      await unwrap(api.POST('/v1/webhook_endpoints', { body: { url: url.trim(), events: [family] } }));
-      setUrl('');
-      onCreated();
-    } catch (error) {
-      form.fromError(error);
-    } finally {
-      setBusy(false);
-    }
+    if (form.check({ url: !/^https?:\/\/\S+$/.test(url.trim()) && 'An http or https URL' }))
+      form.submit({ url: url.trim(), events: [family] });
   };
   return (
     <Card
@@ -172,7 +160,7 @@ function CreateEndpointCard({ onCreated }: { onCreated: () => void }) {
             onChange={(e) => setFamily(e.target.value)}
             options={families.map((f) => ({ value: f.value, label: f.label }))}
           />
-          <Button type="submit" variant="primary" busy={busy}>
+          <Button type="submit" variant="primary" busy={form.pending}>
             Add endpoint
           </Button>
         </div>
@@ -182,27 +170,25 @@ function CreateEndpointCard({ onCreated }: { onCreated: () => void }) {
 }
 
 function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
-  const deliveries = useApi(
-    () =>
-      unwrap(
-        api.GET('/v1/webhook_endpoints/{webhook_endpoint_id}/deliveries', {
-          params: { path: { webhook_endpoint_id: endpoint.id } },
-        }),
-      ),
-    [endpoint.id],
-  );
+  const { organization } = useSignedIn();
+  const deliveries = useQuery({
+    ...queries.webhookDeliveries(organization.id, endpoint.id),
+    // A delivery not yet tried is sent within seconds: the log follows it until it is.
+    refetchInterval: (query) =>
+      query.state.data?.data.some((delivery) => delivery.status === 'pending') ? PENDING_POLL_MS : false,
+  });
   return (
     <Card
       title="Delivery log"
       description={endpoint.url}
       flush
       actions={
-        <Button size="small" onClick={() => deliveries.reload()}>
+        <Button size="small" onClick={() => deliveries.refetch()}>
           Refresh
         </Button>
       }
     >
-      {deliveries.loading && !deliveries.data ? <Loading /> : null}
+      {deliveries.isPending ? <Loading /> : null}
       {deliveries.data ? (
         <Table
           label="Deliveries"
