@@ -76,13 +76,20 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
         await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
       }
 
-      /** Opens a dialog with the button named, audits the page with it open, and closes it with Escape. */
-      async function auditDialog(opener: string, name: string) {
-        await page.getByRole('button', { name: opener }).first().click();
+      /**
+       * Opens a dialog with the button named, audits the page with it open, closes it with Escape and
+       * finds focus back on the button.
+       */
+      async function auditDialog(openerName: string, name: string) {
+        const opener = page.getByRole('button', { name: openerName }).first();
+        await opener.click();
         await expect.poll(() => page.getByRole('dialog').count()).toBe(1);
         await audit(name);
         await page.keyboard.press('Escape');
         await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+        await expect
+          .poll(() => opener.evaluate((button) => button === button.ownerDocument.activeElement))
+          .toBe(true);
       }
 
       /** On a phone the sidebar folds behind its Menu button. */

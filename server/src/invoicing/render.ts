@@ -110,7 +110,7 @@ h1{font-size:28px;margin:0 0 4px}.muted{color:#667085}.stamp{font-weight:700;fon
 .totals{width:320px;margin:16px 0 0 auto}.totals th{text-align:left;font-weight:400;color:#475467;padding:4px 0}.totals td{padding:4px 0}
 .totals tr:nth-last-child(1) th,.totals tr:nth-last-child(1) td{font-weight:700;border-top:1px solid #e4e7ec;padding-top:8px}
 footer{margin-top:40px;color:#667085;font-size:12px}@media print{body{background:#fff}.page{border:0;margin:0}}
-</style></head><body><div class="page">
+</style></head><body><main class="page">
 <header><div><h1>${escapeHtml(title(doc))}</h1><div class="muted">${escapeHtml(issuer.name)}</div></div>
 <span class="stamp ${invoice.status}">${statusLabel[invoice.status]}</span></header>
 <section class="parties">
@@ -123,7 +123,7 @@ Period ${day(invoice.period_start, timeZone)} – ${day(lastDay(invoice), timeZo
 <table class="lines"><thead><tr><th>Description</th><th class="num">Qty</th><th class="num">Amount</th></tr></thead><tbody>${rows}</tbody></table>
 <table class="totals"><tbody>${sums}</tbody></table>
 <footer>Amounts in ${invoice.currency}. ${invoice.status === 'paid' ? 'Thank you: this invoice is paid.' : invoice.status === 'open' ? 'The saved card is charged automatically.' : ''}</footer>
-</div></body></html>`;
+</main></body></html>`;
 }
 
 /** The same invoice as a PDF (A4, the standard Helvetica fonts: amounts print with currency codes). */

@@ -5,7 +5,19 @@ import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { intervalOptions } from '../shared/plans';
-import { Alert, Badge, Button, buttonClass, Card, ConfirmDialog, Input, Loading, Page, Select } from '../ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  buttonClass,
+  Card,
+  ConfirmDialog,
+  Input,
+  Loading,
+  Page,
+  Select,
+  TableScroll,
+} from '../ui';
 import { AudiencePicker } from './AudiencePicker';
 import { ChargesEditor } from './ChargesEditor';
 import { LimitsEditor } from './LimitsEditor';
@@ -397,7 +409,7 @@ function Versions({ plan }: { plan: Plan }) {
       description="Every published price and limit set; subscriptions point at one of them."
     >
       {versions.data ? (
-        <div className="table-wrap">
+        <TableScroll label="Versions">
           <table className="tier-table" aria-label="Versions">
             <thead>
               <tr>
@@ -423,7 +435,7 @@ function Versions({ plan }: { plan: Plan }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : (
         <Loading />
       )}

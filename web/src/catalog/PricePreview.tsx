@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { api, type Plan, type PricePreview as Preview, toApiError, unwrap } from '../api/client';
 import { formatAmount, formatQuantity } from '../shared/money';
 import type { ChargeShape } from '../shared/plans';
-import { Alert, Button, Card, Input } from '../ui';
+import { Alert, Button, Card, Input, TableScroll } from '../ui';
 
 interface UsageRow {
   metric: string;
@@ -102,7 +102,7 @@ export function PricePreview({ plan }: { plan: Plan }) {
       </form>
       {error ? <Alert>{error}</Alert> : null}
       {result ? (
-        <div className="table-wrap">
+        <TableScroll label="Preview lines">
           <table className="tier-table preview-table" aria-label="Preview lines">
             <thead>
               <tr>
@@ -129,7 +129,7 @@ export function PricePreview({ plan }: { plan: Plan }) {
               </tr>
             </tfoot>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
     </Card>
   );
