@@ -13,6 +13,7 @@ import {
   chromiumAvailable,
   type Json,
   launchBrowser,
+  overflowPastEdge,
   screenshot,
   startTestBillfold,
 } from './harness.js';
@@ -20,8 +21,9 @@ import {
 /**
  * Every page of the web UI, its dialogs and menus, and the pages the server renders itself (an
  * invoice, the test gateway's pay page), audited with axe-core over the demo's data on a phone
- * (390 px) and a desktop (1280 px): none may have a serious or critical violation. What each page
- * still has, by impact, lands in e2e/artifacts/accessibility.json; screenshots beside it.
+ * (390 px) and a desktop (1280 px): none may have a serious or critical violation, nor anything
+ * past the screen's edge. What each page still has, by impact, lands in
+ * e2e/artifacts/accessibility.json; screenshots beside it.
  */
 describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', () => {
   let billfold: RunningBillfold;
@@ -49,11 +51,15 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
       let page: Page;
       let count = 0;
 
-      /** Audits the page once it has loaded its data, and keeps a screenshot of what was audited. */
+      /**
+       * Audits the page once it has loaded its data, finds nothing past the screen's edge, and keeps
+       * a screenshot of what was audited.
+       */
       async function audit(name: string) {
         await page.waitForLoadState('networkidle');
         await expect.poll(() => page.locator('.loading').count()).toBe(0);
         report[`${name} (${width} px)`] = await auditAccessibility(page, `${name} at ${width} px`);
+        expect.soft(await overflowPastEdge(page), `${name} at ${width} px`).toBe(0);
         count += 1;
         await screenshot(
           page,
