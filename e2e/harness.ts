@@ -99,7 +99,8 @@ export type AccessibilitySummary = Record<NonNullable<ImpactValue>, number> & { 
  * Runs axe-core (every WCAG 2.x A/AA rule and its best practices) on the page as it is now, and fails
  * the test, without stopping it, on any serious or critical violation: each is printed with its rule,
  * impact, help and the selectors of the elements at fault. The source is evaluated rather than added
- * as a script tag, which the app's Content-Security-Policy would refuse.
+ * as a script tag, which the strict Content-Security-Policy of the pages the server renders (an
+ * invoice, a pay page) would refuse.
  */
 export async function auditAccessibility(page: Page, name: string): Promise<AccessibilitySummary> {
   const results = (await page.evaluate(
