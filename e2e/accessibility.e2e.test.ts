@@ -136,10 +136,14 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
         await visit('/', 'overview');
         await openSidebar();
         await audit('navigation and account menu');
-        await page.getByRole('button', { name: /Account menu/ }).click();
+        const accountButton = page.getByRole('button', { name: /Account menu/ });
+        await accountButton.click();
         await expect.poll(() => page.getByRole('menu').count()).toBe(1);
         await audit('account menu open');
         await page.keyboard.press('Escape');
+        await expect
+          .poll(() => accountButton.evaluate((button) => button === button.ownerDocument.activeElement))
+          .toBe(true);
         await auditDialog('New organization', 'create organization');
 
         await visit('/members', 'members');
