@@ -1,7 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import type { AxeResults, ImpactValue } from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { Temporal } from 'temporal-polyfill';
+import { expect } from 'vitest';
 import type { OpenDatabase } from '../server/src/db/database.js';
 import { type RunningBillfold, startBillfold } from '../server/src/server.js';
 
@@ -86,6 +89,40 @@ export const overflowPastEdge = (page: Page) =>
       .map((el) => el.tagName.toLowerCase() + '.' + el.className + ' in .' + el.parentElement?.className);
     return past + 'px past the edge: ' + culprits.join('; ');
   })()`);
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The violations of one page by impact, counted in offending elements, with the rules that found them. */
+export type AccessibilitySummary = Record<NonNullable<ImpactValue>, number> & { rules: string[] };
+
+/**
+ * Runs axe-core (every WCAG 2.x A/AA rule and its best practices) on the page as it is now, and fails
+ * the test, without stopping it, on any serious or critical violation: each is printed with its rule,
+ * impact, help and the selectors of the elements at fault. The source is evaluated rather than added
+ * as a script tag, which the strict Content-Security-Policy of the pages the server renders (an
+ * invoice, a pay page) would refuse.
+ */
+export async function auditAccessibility(page: Page, name: string): Promise<AccessibilitySummary> {
+  const results = (await page.evaluate(
+    `(async () => {
+      if (!window.axe) { ${axeSource}\n }
+      return axe.run(document, { resultTypes: ['violations'] });
+    })()`,
+  )) as AxeResults;
+  const summary: AccessibilitySummary = { critical: 0, serious: 0, moderate: 0, minor: 0, rules: [] };
+  const blocking: string[] = [];
+  for (const violation of results.violations) {
+    const impact = violation.impact ?? 'minor';
+    summary[impact] += violation.nodes.length;
+    summary.rules.push(`${violation.id} (${impact}, ${violation.nodes.length})`);
+    if (impact === 'serious' || impact === 'critical') {
+      const where = violation.nodes.map((node) => node.target.join(' ')).join(' | ');
+      blocking.push(`${violation.id} (${impact}): ${violation.help} at ${where}`);
+    }
+  }
+  expect.soft(blocking, `serious or critical accessibility violations on ${name}`).toEqual([]);
+  return summary;
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON loosely and assert on it
 export type Json = any;

@@ -9,7 +9,26 @@ const reactPlugin = react() as PluginOption;
 
 export default defineConfig({
   plugins: [reactPlugin],
-  build: { outDir: 'dist', emptyOutDir: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    rollupOptions: {
+      // The libraries every page needs change less often than the app: a release of the app alone
+      // leaves their chunk in the browser's cache.
+      output: {
+        manualChunks: {
+          libraries: [
+            'react',
+            'react-dom',
+            'react-dom/client',
+            'react-router',
+            '@radix-ui/react-dialog',
+            '@radix-ui/react-dropdown-menu',
+          ],
+        },
+      },
+    },
+  },
   server: {
     proxy: {
       '/v1': { target: api, changeOrigin: false },

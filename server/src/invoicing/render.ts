@@ -96,7 +96,7 @@ export function invoiceHtml(doc: InvoiceDocument): string {
   const sums = totals(invoice)
     .map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td class="num">${value}</td></tr>`)
     .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title(doc))}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title(doc))}</title>
 <style>
 *{box-sizing:border-box}body{margin:0;background:#f2f4f7;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#101828}
 .page{max-width:800px;margin:32px auto;background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:48px}
@@ -109,8 +109,9 @@ h1{font-size:28px;margin:0 0 4px}.muted{color:#667085}.stamp{font-weight:700;fon
 .lines td{padding:10px 0;border-bottom:1px solid #f2f4f7;vertical-align:top}.num{text-align:right;white-space:nowrap;padding-left:16px}
 .totals{width:320px;margin:16px 0 0 auto}.totals th{text-align:left;font-weight:400;color:#475467;padding:4px 0}.totals td{padding:4px 0}
 .totals tr:nth-last-child(1) th,.totals tr:nth-last-child(1) td{font-weight:700;border-top:1px solid #e4e7ec;padding-top:8px}
-footer{margin-top:40px;color:#667085;font-size:12px}@media print{body{background:#fff}.page{border:0;margin:0}}
-</style></head><body><div class="page">
+.lines th.num{padding-left:16px}footer{margin-top:40px;color:#667085;font-size:12px}@media print{body{background:#fff}.page{border:0;margin:0}}
+@media (max-width:640px){.page{margin:0;border:0;border-radius:0;padding:24px 16px}.parties{grid-template-columns:1fr;margin:24px 0}.totals{width:100%}}
+</style></head><body><main class="page">
 <header><div><h1>${escapeHtml(title(doc))}</h1><div class="muted">${escapeHtml(issuer.name)}</div></div>
 <span class="stamp ${invoice.status}">${statusLabel[invoice.status]}</span></header>
 <section class="parties">
@@ -123,7 +124,7 @@ Period ${day(invoice.period_start, timeZone)} – ${day(lastDay(invoice), timeZo
 <table class="lines"><thead><tr><th>Description</th><th class="num">Qty</th><th class="num">Amount</th></tr></thead><tbody>${rows}</tbody></table>
 <table class="totals"><tbody>${sums}</tbody></table>
 <footer>Amounts in ${invoice.currency}. ${invoice.status === 'paid' ? 'Thank you: this invoice is paid.' : invoice.status === 'open' ? 'The saved card is charged automatically.' : ''}</footer>
-</div></body></html>`;
+</main></body></html>`;
 }
 
 /** The same invoice as a PDF (A4, the standard Helvetica fonts: amounts print with currency codes). */

@@ -120,6 +120,7 @@ export function ModifyPlanPage() {
   else {
     body = (
       <div className="modify-plan">
+        <h2 className="visually-hidden">Plans</h2>
         <div className="plan-grid">
           {plans.data?.data.map((plan) => (
             <PlanCard

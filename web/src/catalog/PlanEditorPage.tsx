@@ -8,7 +8,19 @@ import { useSignedIn } from '../api/session';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { intervalOptions } from '../shared/plans';
-import { Alert, Badge, Button, buttonClass, Card, ConfirmDialog, Input, Loading, Page, Select } from '../ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  buttonClass,
+  Card,
+  ConfirmDialog,
+  Input,
+  Loading,
+  Page,
+  Select,
+  TableScroll,
+} from '../ui';
 import { AudiencePicker } from './AudiencePicker';
 import { ChargesEditor } from './ChargesEditor';
 import { LimitsEditor } from './LimitsEditor';
@@ -395,7 +407,7 @@ function Versions({ plan }: { plan: Plan }) {
       description="Every published price and limit set; subscriptions point at one of them."
     >
       {versions.data ? (
-        <div className="table-wrap">
+        <TableScroll label="Versions">
           <table className="tier-table" aria-label="Versions">
             <thead>
               <tr>
@@ -421,7 +433,7 @@ function Versions({ plan }: { plan: Plan }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : (
         <Loading />
       )}

@@ -3,7 +3,7 @@ import { api, type Plan, type PricePreview as Preview } from '../api/client';
 import { useSubmit } from '../api/forms';
 import { formatAmount, formatQuantity } from '../shared/money';
 import type { ChargeShape } from '../shared/plans';
-import { Alert, Button, Card, Input } from '../ui';
+import { Alert, Button, Card, Input, TableScroll } from '../ui';
 
 interface UsageRow {
   metric: string;
@@ -92,7 +92,7 @@ export function PricePreview({ plan }: { plan: Plan }) {
       </form>
       {preview.errors.general ? <Alert>{preview.errors.general}</Alert> : null}
       {result ? (
-        <div className="table-wrap">
+        <TableScroll label="Preview lines">
           <table className="tier-table preview-table" aria-label="Preview lines">
             <thead>
               <tr>
@@ -119,7 +119,7 @@ export function PricePreview({ plan }: { plan: Plan }) {
               </tr>
             </tfoot>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
     </Card>
   );

@@ -1,60 +1,49 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useNavigate } from 'react-router';
 import { useSession } from '../api/session';
 import { initials } from '../shared/format';
 import { ChevronIcon, LogOutIcon, SettingsIcon } from '../ui';
 
+/**
+ * The signed-in person and what they can do with their account: Radix's menu button, which moves
+ * focus into the menu and through it with the arrow keys, closes on Escape or a press outside, and
+ * gives focus back to the button.
+ */
 export function UserMenu() {
   const { signedIn, signOut } = useSession();
   const navigate = useNavigate();
-  const [open, setOpen] = useState(false);
-  const menuId = useId();
-  const root = useRef<HTMLDivElement>(null);
-  const firstItem = useRef<HTMLButtonElement>(null);
-
-  useEffect(() => {
-    if (!open) return;
-    firstItem.current?.focus();
-    const onDown = (event: MouseEvent) => {
-      if (root.current && !root.current.contains(event.target as Node)) setOpen(false);
-    };
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') setOpen(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    document.addEventListener('keydown', onKey);
-    return () => {
-      document.removeEventListener('mousedown', onDown);
-      document.removeEventListener('keydown', onKey);
-    };
-  }, [open]);
-
   if (!signedIn) return null;
   const { user } = signedIn;
 
   return (
-    <div className="user-menu" ref={root}>
-      {open ? (
-        <div className="user-menu-popover" id={menuId} role="menu" aria-label="Account">
-          <button
-            ref={firstItem}
-            type="button"
-            role="menuitem"
-            className="menu-item"
-            onClick={() => {
-              setOpen(false);
-              navigate('/settings#account');
-            }}
-          >
+    <div className="user-menu">
+      {/* Not modal: the page stays visible to assistive technology while the menu is open. */}
+      <DropdownMenu.Root modal={false}>
+        <DropdownMenu.Trigger className="user-menu-button">
+          <span className="avatar" aria-hidden="true">
+            {initials(user.name)}
+          </span>
+          <span className="user-menu-text">
+            <span className="visually-hidden">Account menu for </span>
+            <span className="user-menu-name">{user.name}</span>
+            <span className="user-menu-email">{user.email}</span>
+          </span>
+          <ChevronIcon size={16} />
+        </DropdownMenu.Trigger>
+        <DropdownMenu.Content
+          className="user-menu-popover"
+          aria-label="Account"
+          side="top"
+          align="start"
+          sideOffset={6}
+        >
+          <DropdownMenu.Item className="menu-item" onSelect={() => navigate('/settings#account')}>
             <SettingsIcon size={16} />
             Password and sessions
-          </button>
-          <button
-            type="button"
-            role="menuitem"
+          </DropdownMenu.Item>
+          <DropdownMenu.Item
             className="menu-item"
-            onClick={async () => {
-              setOpen(false);
+            onSelect={async () => {
               try {
                 await signOut();
               } finally {
@@ -64,27 +53,9 @@ export function UserMenu() {
           >
             <LogOutIcon size={16} />
             Sign out
-          </button>
-        </div>
-      ) : null}
-      <button
-        type="button"
-        className="user-menu-button"
-        aria-haspopup="menu"
-        aria-expanded={open}
-        aria-controls={open ? menuId : undefined}
-        aria-label={`Account menu for ${user.name}`}
-        onClick={() => setOpen((v) => !v)}
-      >
-        <span className="avatar" aria-hidden="true">
-          {initials(user.name)}
-        </span>
-        <span className="user-menu-text">
-          <span className="user-menu-name">{user.name}</span>
-          <span className="user-menu-email">{user.email}</span>
-        </span>
-        <ChevronIcon size={16} />
-      </button>
+          </DropdownMenu.Item>
+        </DropdownMenu.Content>
+      </DropdownMenu.Root>
     </div>
   );
 }

@@ -1,10 +1,7 @@
-import { type ReactNode, useEffect, useId, useRef } from 'react';
-import { createPortal } from 'react-dom';
+import * as Dialog from '@radix-ui/react-dialog';
+import { type ReactNode, useState } from 'react';
 import { Button } from './Button';
 import { CloseIcon } from './icons';
-
-const focusable =
-  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 export interface ModalProps {
   title: ReactNode;
@@ -16,85 +13,51 @@ export interface ModalProps {
   size?: 'normal' | 'wide';
 }
 
+const firstField = 'input:not([disabled]), select:not([disabled]), textarea:not([disabled])';
+
 /**
- * An accessible dialog: role=dialog with aria-modal, labelled by its title, focus moved inside on
- * open and kept there with Tab, Escape or the backdrop closes it, and focus returns where it was.
+ * A dialog, open while it is rendered: Radix's, which labels it by its title, keeps focus inside,
+ * hides the rest of the page from assistive technology, and closes on Escape or a press on the dimmed
+ * backdrop. It opens on its first field, so a form can be typed into at once (a dialog without one
+ * opens on itself), and gives focus back to what opened it: the button a caller rendered it from,
+ * since callers open it by rendering it rather than through a Radix trigger.
  */
 export function Modal({ title, description, onClose, children, footer, size = 'normal' }: ModalProps) {
-  const titleId = useId();
-  const descriptionId = useId();
-  const dialog = useRef<HTMLDivElement>(null);
-  const backdrop = useRef<HTMLDivElement>(null);
-  const close = useRef(onClose);
-  close.current = onClose;
-
-  useEffect(() => {
-    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    const node = dialog.current;
-    const first = node?.querySelector<HTMLElement>(
-      'input:not([disabled]), select:not([disabled]), textarea:not([disabled])',
-    );
-    (first ?? node)?.focus();
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') {
-        event.stopPropagation();
-        close.current();
-        return;
-      }
-      if (event.key !== 'Tab' || !node) return;
-      const items = Array.from(node.querySelectorAll<HTMLElement>(focusable));
-      const head = items[0];
-      const tail = items[items.length - 1];
-      if (!head || !tail) return;
-      if (event.shiftKey && document.activeElement === head) {
-        event.preventDefault();
-        tail.focus();
-      } else if (!event.shiftKey && document.activeElement === tail) {
-        event.preventDefault();
-        head.focus();
-      }
-    };
-    // A press on the dimmed backdrop (not inside the dialog) closes it.
-    const onDown = (event: MouseEvent) => {
-      if (event.target === backdrop.current) close.current();
-    };
-    document.addEventListener('keydown', onKey);
-    document.addEventListener('mousedown', onDown);
-    const overflow = document.body.style.overflow;
-    document.body.style.overflow = 'hidden';
-    return () => {
-      document.removeEventListener('keydown', onKey);
-      document.removeEventListener('mousedown', onDown);
-      document.body.style.overflow = overflow;
-      previous?.focus();
-    };
-  }, []);
-
-  return createPortal(
-    <div className="modal-backdrop" ref={backdrop}>
-      <div
-        ref={dialog}
-        className={size === 'wide' ? 'modal modal-wide' : 'modal'}
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        aria-describedby={description ? descriptionId : undefined}
-        tabIndex={-1}
-      >
-        <div className="modal-header">
-          <div>
-            <h2 id={titleId}>{title}</h2>
-            {description ? <p id={descriptionId}>{description}</p> : null}
-          </div>
-          <button type="button" className="icon-button" aria-label="Close" onClick={() => close.current()}>
-            <CloseIcon />
-          </button>
-        </div>
-        <div className="modal-body">{children}</div>
-        {footer ? <div className="modal-footer">{footer}</div> : null}
-      </div>
-    </div>,
-    document.body,
+  const [opener] = useState(() =>
+    document.activeElement instanceof HTMLElement ? document.activeElement : null,
+  );
+  return (
+    <Dialog.Root open onOpenChange={(open) => (open ? undefined : onClose())}>
+      <Dialog.Portal>
+        <Dialog.Overlay className="modal-backdrop">
+          <Dialog.Content
+            className={size === 'wide' ? 'modal modal-wide' : 'modal'}
+            onOpenAutoFocus={(event) => {
+              event.preventDefault();
+              const dialog = event.currentTarget as HTMLElement;
+              (dialog.querySelector<HTMLElement>(firstField) ?? dialog).focus();
+            }}
+            onCloseAutoFocus={(event) => {
+              event.preventDefault();
+              opener?.focus();
+            }}
+            {...(description ? {} : { 'aria-describedby': undefined })}
+          >
+            <div className="modal-header">
+              <div>
+                <Dialog.Title>{title}</Dialog.Title>
+                {description ? <Dialog.Description>{description}</Dialog.Description> : null}
+              </div>
+              <Dialog.Close className="icon-button" aria-label="Close">
+                <CloseIcon />
+              </Dialog.Close>
+            </div>
+            <div className="modal-body">{children}</div>
+            {footer ? <div className="modal-footer">{footer}</div> : null}
+          </Dialog.Content>
+        </Dialog.Overlay>
+      </Dialog.Portal>
+    </Dialog.Root>
   );
 }
 

@@ -1,7 +1,8 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 
 export interface Column<T> {
   key: string;
+  /** A text header also names the column's value on a phone, where each row is a card. */
   header: ReactNode;
   render: (row: T) => ReactNode;
   className?: string;
@@ -16,10 +17,14 @@ export interface TableProps<T> {
   empty?: ReactNode;
 }
 
+/**
+ * A table of rows. On a wide screen it is a table, scrolled sideways inside its card when it is wider;
+ * on a phone (theme.css) each row is a card of "column: value" lines, so nothing is past the edge.
+ */
 export function Table<T>({ columns, rows, rowKey, label, empty }: TableProps<T>) {
   if (rows.length === 0 && empty) return <>{empty}</>;
   return (
-    <div className="table-wrap">
+    <TableScroll label={label}>
       <table className="table" aria-label={label}>
         <thead>
           <tr>
@@ -34,14 +39,44 @@ export function Table<T>({ columns, rows, rowKey, label, empty }: TableProps<T>)
           {rows.map((row) => (
             <tr key={rowKey(row)}>
               {columns.map((column) => (
-                <td key={column.key} className={column.className}>
-                  {column.render(row)}
+                <td
+                  key={column.key}
+                  className={column.className}
+                  data-label={typeof column.header === 'string' ? column.header : undefined}
+                >
+                  <div className="table-value">{column.render(row)}</div>
                 </td>
               ))}
             </tr>
           ))}
         </tbody>
       </table>
+    </TableScroll>
+  );
+}
+
+/**
+ * The box a table scrolls sideways in when it is wider than its card. Only while it is does the box
+ * take a tab stop, named like the table, so that a keyboard can scroll it too.
+ */
+export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
+  const [box, setBox] = useState<HTMLDivElement | null>(null);
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    if (!box) return;
+    const measure = () => setScrolls(box.scrollWidth > box.clientWidth);
+    const observer = new ResizeObserver(measure);
+    observer.observe(box);
+    if (box.firstElementChild) observer.observe(box.firstElementChild);
+    return () => observer.disconnect();
+  }, [box]);
+  return (
+    <div
+      ref={setBox}
+      className="table-wrap"
+      {...(scrolls ? { role: 'region', 'aria-label': label, tabIndex: 0 } : {})}
+    >
+      {children}
     </div>
   );
 }
