@@ -139,12 +139,16 @@ const plan = (e: Told, id: unknown) => {
   return name ? `the plan ${quoted(name)}` : `plan ${text(id) ?? ''}`;
 };
 
+const brandNames: Record<string, string> = {
+  visa: 'Visa',
+  mastercard: 'Mastercard',
+  amex: 'American Express',
+};
+
 function paymentMethod(fields: Fields): string {
   if (fields.kind === 'upi_mandate') return 'the UPI mandate';
   const brand = text(fields.brand) ?? '';
-  const brandName =
-    { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express' }[brand] ??
-    brand.charAt(0).toUpperCase() + brand.slice(1);
+  const brandName = brandNames[brand] ?? brand.charAt(0).toUpperCase() + brand.slice(1);
   const last4 = text(fields.last4);
   return `the ${brandName ? `${brandName} ` : ''}card${last4 ? ` ending ${last4}` : ''}`;
 }

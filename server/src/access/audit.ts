@@ -142,8 +142,8 @@ function namedIds(rows: readonly AuditEventRow[]): Record<NamedKind, Set<string>
 }
 
 /**
- * What the page's events refer to is called, in one statement for the whole page: the people's and
- * plans' names and API keys' (read now: a renamed plan reads by its new name), invoices' numbers.
+ * The names of what a page of events refers to, in one statement for the whole page: people's, API
+ * keys' and plans' names as they are now (a renamed plan reads by its new name), invoices' numbers.
  */
 async function namesFor(ctx: TenantCtx, rows: readonly AuditEventRow[]): Promise<AuditNames> {
   const ids = namedIds(rows);
@@ -168,7 +168,7 @@ async function namesFor(ctx: TenantCtx, rows: readonly AuditEventRow[]): Promise
     ids.invoice.size > 0 &&
       scoped(ctx)
         .selectFrom('invoices')
-        .select(['id', sql<string>`number`.as('name'), noLast4])
+        .select(['id', 'number as name', noLast4])
         .where('id', 'in', [...ids.invoice])
         .where('number', 'is not', null),
   ].filter((part) => part !== false);
