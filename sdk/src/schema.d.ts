@@ -3550,6 +3550,8 @@ export interface operations {
                             request_id: string;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                            /** @description The event in one plain sentence: who did what to which, with amounts in their currency, dates in UTC and the reason given, e.g. "Dana Reyes refunded $120.50 of payment pay_…: duplicate" */
+                            summary: string;
                         }[];
                         has_more: boolean;
                     };

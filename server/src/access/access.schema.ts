@@ -174,6 +174,11 @@ export const auditEventObject = z.object({
   after: z.unknown().nullable(),
   request_id: z.string(),
   created_at: timestamp,
+  summary: z
+    .string()
+    .describe(
+      'The event in one plain sentence: who did what to which, with amounts in their currency, dates in UTC and the reason given, e.g. "Dana Reyes refunded $120.50 of payment pay_…: duplicate"',
+    ),
 });
 
 export type UserObject = z.infer<typeof userObject>;

@@ -1,16 +1,18 @@
 import { sql } from 'kysely';
 import { type Page, toPage } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
-import { newId } from '../db/ids.js';
+import { idPrefixes, newId } from '../db/ids.js';
 import type { AuditEventRow } from '../db/schema.js';
 import { invalid } from '../errors.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { AuditEventObject } from './access.schema.js';
+import { type AuditAction, type AuditNames, auditSentence } from './audit-sentences.js';
 
 export interface AuditEntry {
   orgId: string;
-  action: string;
+  /** One of the actions the log has a sentence for (audit-sentences.ts). */
+  action: AuditAction;
   targetType: string;
   targetId: string;
   before?: unknown;
@@ -95,10 +97,90 @@ export async function listAuditEvents(ctx: TenantCtx, filter: AuditFilter): Prom
     .orderBy(sql`seq`, 'desc')
     .limit(filter.limit + 1)
     .execute();
-  return toPage(rows, filter.limit, presentAuditEvent);
+  const page = rows.slice(0, filter.limit);
+  const names = await namesFor(ctx, page);
+  return toPage(rows, filter.limit, (row) => presentAuditEvent(row, names));
 }
 
-export function presentAuditEvent(row: AuditEventRow): AuditEventObject {
+/** The kinds of ids a sentence names rather than shows: people, API keys, plans, invoices. */
+const namedPrefixes = new Map<string, NamedKind>([
+  [idPrefixes.user, 'user'],
+  [idPrefixes.apiKey, 'apiKey'],
+  [idPrefixes.plan, 'plan'],
+  [idPrefixes.invoice, 'invoice'],
+]);
+type NamedKind = 'user' | 'apiKey' | 'plan' | 'invoice';
+
+/**
+ * The ids a page of events refers to that have names: its actors and targets, and the ids its
+ * before and after hold (a plan changed to, the invoices one payment paid).
+ */
+function namedIds(rows: readonly AuditEventRow[]): Record<NamedKind, Set<string>> {
+  const ids: Record<NamedKind, Set<string>> = {
+    user: new Set(),
+    apiKey: new Set(),
+    plan: new Set(),
+    invoice: new Set(),
+  };
+  const note = (value: unknown) => {
+    if (typeof value !== 'string') return;
+    const kind = namedPrefixes.get(value.slice(0, value.indexOf('_')));
+    if (kind) ids[kind].add(value);
+  };
+  for (const row of rows) {
+    note(row.actor_id);
+    note(row.target_id);
+    for (const fields of [row.before, row.after]) {
+      if (typeof fields !== 'object' || fields === null) continue;
+      for (const value of Object.values(fields)) {
+        if (Array.isArray(value)) value.forEach(note);
+        else note(value);
+      }
+    }
+  }
+  return ids;
+}
+
+/**
+ * The names of what a page of events refers to, in one statement for the whole page: people's, API
+ * keys' and plans' names as they are now (a renamed plan reads by its new name), invoices' numbers.
+ */
+async function namesFor(ctx: TenantCtx, rows: readonly AuditEventRow[]): Promise<AuditNames> {
+  const ids = namedIds(rows);
+  const noLast4 = sql<string | null>`null::text`.as('last4');
+  const parts = [
+    ids.user.size > 0 &&
+      ctx.db
+        .selectFrom('users')
+        .select(['id', 'name', noLast4])
+        .where('id', 'in', [...ids.user]),
+    // A key acts in its own organization, which may not be the log's (an issuer's catalog).
+    ids.apiKey.size > 0 &&
+      ctx.db
+        .selectFrom('api_keys')
+        .select(['id', 'name', 'last4'])
+        .where('id', 'in', [...ids.apiKey]),
+    ids.plan.size > 0 &&
+      scoped(ctx, 'issuer')
+        .selectFrom('plans')
+        .select(['id', 'name', noLast4])
+        .where('id', 'in', [...ids.plan]),
+    ids.invoice.size > 0 &&
+      scoped(ctx)
+        .selectFrom('invoices')
+        .select(['id', 'number as name', noLast4])
+        .where('id', 'in', [...ids.invoice])
+        .where('number', 'is not', null),
+  ].filter((part) => part !== false);
+  if (parts.length === 0) return new Map();
+  const named = await sql<{ id: string; name: string; last4: string | null }>`${sql.join(
+    parts,
+    sql` union all `,
+  )}`.execute(ctx.db);
+  return new Map(named.rows.map((row) => [row.id, { name: row.name, last4: row.last4 }]));
+}
+
+export function presentAuditEvent(row: AuditEventRow, names: AuditNames): AuditEventObject {
   return {
     id: row.id,
     object: 'audit_event',
@@ -112,5 +194,16 @@ export function presentAuditEvent(row: AuditEventRow): AuditEventObject {
     after: row.after ?? null,
     request_id: row.request_id,
     created_at: row.created_at.toISOString(),
+    summary: auditSentence(
+      {
+        action: row.action,
+        actorType: row.actor_type,
+        actorId: row.actor_id,
+        targetId: row.target_id,
+        before: row.before,
+        after: row.after,
+      },
+      names,
+    ),
   };
 }

@@ -209,6 +209,7 @@ export async function revokeInvitation(ctx: TenantCtx, invitationId: string): Pr
     action: 'invitation.revoked',
     targetType: 'invitation',
     targetId: invitationId,
+    before: { email: row.email, role: row.role },
   });
   return presentInvitation(row, now, null);
 }

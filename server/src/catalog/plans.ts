@@ -497,6 +497,7 @@ async function setAudience(ctx: TenantCtx, plan: PlanRow, orgIds: readonly strin
 function summary(plan: PlanRow) {
   return {
     name: plan.name,
+    currency: plan.currency,
     description: plan.description,
     environment: plan.environment,
     visibility: plan.visibility,

@@ -43,7 +43,12 @@ export async function recordBalanceTransaction(
     action: input.amount > 0n ? 'customer.balance_credited' : 'customer.balance_spent',
     targetType: 'balance_transaction',
     targetId: inserted.id,
-    after: { amount: input.amount.toString(), source: input.sourceKey, description: input.description },
+    after: {
+      amount: input.amount.toString(),
+      currency: customer.currency,
+      source: input.sourceKey,
+      description: input.description,
+    },
   });
   return true;
 }

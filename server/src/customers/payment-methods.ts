@@ -72,7 +72,7 @@ export async function setDefaultPaymentMethod(ctx: TenantCtx, id: string): Promi
     targetType: 'payment_method',
     targetId: id,
     before: { is_default: false },
-    after: { is_default: true },
+    after: { is_default: true, kind: method.kind, brand: method.brand, last4: method.last4 },
   });
   return updated;
 }

@@ -28,11 +28,13 @@ export class StatementCounter {
    */
   counting<T>(db: Kysely<T>): Kysely<T> {
     return db.withPlugin({
-      transformQuery: ({ node }) => {
+      transformQuery: ({ node }) => node,
+      // Counted by their results: a query is transformed once for each builder it embeds (a union's
+      // parts, a subquery), and answered once.
+      transformResult: async ({ result }) => {
         this.statements++;
-        return node;
+        return result;
       },
-      transformResult: async ({ result }) => result,
     });
   }
 

@@ -121,7 +121,7 @@ export async function disableEndpoint(ctx: TenantCtx, id: string): Promise<Webho
     action: 'webhook_endpoint.disabled',
     targetType: 'webhook_endpoint',
     targetId: id,
-    before: { status: 'enabled' },
+    before: { status: 'enabled', url: row.url },
     after: { status: 'disabled' },
   });
   return row;

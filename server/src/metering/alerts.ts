@@ -197,7 +197,7 @@ export async function deleteAlert(
     action: 'usage_alert.deleted',
     targetType: 'usage_alert',
     targetId: alertId,
-    before: { metric: row.metric, threshold: Number(row.threshold) },
+    before: { metric: row.metric, threshold: Number(row.threshold), subscription_id: subscriptionId },
   });
   return row;
 }

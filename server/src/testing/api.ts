@@ -16,7 +16,7 @@ export interface TestApi {
   clock: TestClock;
   call(request: ApiRequest): Promise<LightMyRequestResponse>;
   signUp(overrides?: Partial<SignUpInput>): Promise<Person>;
-  signUpOperator(): Promise<Person>;
+  signUpOperator(overrides?: Partial<SignUpInput>): Promise<Person>;
   /** Types a test card on the test gateway's hosted page at `url`, as a person would, and submits it. */
   payAtTestGateway(url: string, cardNumber: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -120,8 +120,8 @@ export async function testApi(
   };
 
   /** A person who is a platform operator (granted as `billfold operator <email>` would). */
-  const signUpOperator = async (): Promise<Person> => {
-    const person = await signUp();
+  const signUpOperator = async (overrides: Partial<SignUpInput> = {}): Promise<Person> => {
+    const person = await signUp(overrides);
     await database.db
       .updateTable('users')
       .set({ is_operator: true })

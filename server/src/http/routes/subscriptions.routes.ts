@@ -379,7 +379,7 @@ export const subscriptionsRoutes = [
         action: 'invoice.pay_attempted',
         targetType: 'invoice',
         targetId: before.id,
-        after: { outcome },
+        after: { outcome, amount: invoicing.amountDue(before).toString(), currency: before.currency },
       });
       const after = await invoicing.getInvoice(tenant, before.id);
       if (outcome === 'failed') {
@@ -423,7 +423,12 @@ export const subscriptionsRoutes = [
         action: 'invoice.paid_together',
         targetType: 'payment',
         targetId: paid.payment.id,
-        after: { outcome: paid.outcome, invoices: paid.invoices.map((invoice) => invoice.id) },
+        after: {
+          outcome: paid.outcome,
+          invoices: paid.invoices.map((invoice) => invoice.id),
+          amount: paid.payment.amount.toString(),
+          currency: paid.payment.currency,
+        },
       });
       const invoices = [];
       for (const row of paid.invoices) {
@@ -589,7 +594,13 @@ export const subscriptionsRoutes = [
         action: 'ledger.adjusted',
         targetType: 'subscription',
         targetId: sub.id,
-        after: { entry: entry.id, amount: body.amount, description: entry.description, late: entry.late },
+        after: {
+          entry: entry.id,
+          amount: body.amount,
+          currency: entry.currency,
+          description: entry.description,
+          late: entry.late,
+        },
       });
       return ledger.presentEntry(entry);
     },
