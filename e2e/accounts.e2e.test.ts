@@ -129,6 +129,11 @@ describe.skipIf(!chromiumAvailable)('accounts and access in Chromium', () => {
     for (const action of ['member.joined', 'member.role_changed', 'api_key.created', 'api_key.revoked']) {
       await expect.poll(() => table.getByText(action, { exact: true }).count()).toBeGreaterThan(0);
     }
+    // Each event reads as a sentence; what it recorded is one click away.
+    const revoked = table.getByRole('row').filter({ hasText: 'revoked the API key “Production server”' });
+    await expect.poll(() => revoked.count()).toBe(1);
+    await revoked.getByText('Show JSON').click();
+    await expect.poll(() => revoked.getByText('"revoked":true').count()).toBe(1);
     await screenshot(owner, '11-audit-log');
 
     await owner.getByLabel('Action prefix').fill('api_key.');

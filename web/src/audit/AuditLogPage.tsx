@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import type { AuditEvent } from '../api/client';
 import { type AuditQuery, queries, rowsOf } from '../api/queries';
@@ -58,21 +58,12 @@ export function compact(value: unknown): string {
   return JSON.stringify(v);
 }
 
-const targetLabels: Record<string, string> = {
-  api_key: 'API key',
-  invitation: 'Invitation',
-  organization: 'Organization',
-  user: 'Person',
-};
-
 export function AuditLogPage() {
   const { organization } = useSignedIn();
   const [draft, setDraft] = useState<Filters>(noFilters);
   const [filters, setFilters] = useState<Filters>(noFilters);
   const pages = useInfiniteQuery(queries.auditEvents(organization.id, queryOf(filters)));
   const events = rowsOf(pages.data);
-  const members = useQuery(queries.members(organization.id));
-  const names = new Map((members.data?.data ?? []).map((m) => [m.user_id, m.name]));
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -84,7 +75,6 @@ export function AuditLogPage() {
   };
   const filtered = Object.values(filters).some((v) => v.trim() !== '');
 
-  const person = (id: string) => names.get(id);
   const columns: Column<AuditEvent>[] = [
     {
       key: 'time',
@@ -98,38 +88,16 @@ export function AuditLogPage() {
       ),
     },
     {
-      key: 'actor',
-      header: 'Actor',
-      render: (e) => {
-        const name =
-          e.actor_type === 'user' ? person(e.actor_id) : e.actor_type === 'api_key' ? 'API key' : 'System';
-        return (
-          <div>
-            <div className="cell-primary">{name ?? 'Former member'}</div>
-            <div className="cell-secondary mono">{e.actor_id}</div>
-          </div>
-        );
-      },
+      key: 'event',
+      header: 'Event',
+      render: (e) => (
+        <div className="audit-event">
+          <p className="audit-summary">{e.summary}</p>
+          <span className="audit-action">{e.action}</span>
+        </div>
+      ),
     },
-    { key: 'action', header: 'Action', render: (e) => <span className="audit-action">{e.action}</span> },
-    {
-      key: 'target',
-      header: 'Target',
-      render: (e) => {
-        const name = e.target_type === 'user' ? person(e.target_id) : undefined;
-        return (
-          <div>
-            <div>{name ?? targetLabels[e.target_type] ?? e.target_type.replaceAll('_', ' ')}</div>
-            <div className="cell-secondary mono">{e.target_id}</div>
-          </div>
-        );
-      },
-    },
-    {
-      key: 'change',
-      header: 'Before → after',
-      render: (e) => <Change before={e.before} after={e.after} />,
-    },
+    { key: 'data', header: 'Recorded data', render: (e) => <RawEvent event={e} /> },
   ];
 
   return (
@@ -212,32 +180,39 @@ export function AuditLogPage() {
   );
 }
 
-function Change({ before, after }: { before: unknown; after: unknown }) {
-  const hasBefore = before !== null && before !== undefined;
-  const hasAfter = after !== null && after !== undefined;
-  if (!hasBefore && !hasAfter) return <span className="muted">—</span>;
-  const b = hasBefore ? compact(before) : '';
-  const a = hasAfter ? compact(after) : '';
+/** What the event recorded, as the API has it: behind a disclosure, for whoever needs the detail. */
+function RawEvent({ event }: { event: AuditEvent }) {
+  const hasBefore = event.before !== null && event.before !== undefined;
+  const hasAfter = event.after !== null && event.after !== undefined;
   return (
-    <div className="audit-change">
-      {hasBefore ? (
-        <code className="audit-json audit-json-before" title={b}>
-          {b}
-        </code>
-      ) : null}
-      {hasBefore && hasAfter ? (
-        <>
-          <span className="audit-arrow" aria-hidden="true">
-            →
-          </span>
-          <span className="visually-hidden">changed to</span>
-        </>
-      ) : null}
-      {hasAfter ? (
-        <code className="audit-json audit-json-after" title={a}>
-          {a}
-        </code>
-      ) : null}
-    </div>
+    <details className="audit-raw">
+      <summary>Show JSON</summary>
+      <dl>
+        <dt>Actor</dt>
+        <dd className="mono">
+          {event.actor_type} {event.actor_id}
+        </dd>
+        <dt>Target</dt>
+        <dd className="mono">
+          {event.target_type} {event.target_id}
+        </dd>
+        {hasBefore ? (
+          <>
+            <dt>Before</dt>
+            <dd>
+              <code className="audit-json audit-json-before">{compact(event.before)}</code>
+            </dd>
+          </>
+        ) : null}
+        {hasAfter ? (
+          <>
+            <dt>After</dt>
+            <dd>
+              <code className="audit-json audit-json-after">{compact(event.after)}</code>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+    </details>
   );
 }
