@@ -136,10 +136,17 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     });
 
     // "What would 1,250 computations cost?" 1,150 billable: 1,000 × 0.05 + 150 × 0.0125 = 51.875 → $51.88,
-    // plus the $49 fee.
+    // plus the $49 fee. The preview follows the typing, a line per tier under the charge.
     await operator.getByLabel('Computations quantity').fill('1250');
-    await operator.getByRole('button', { name: 'Preview' }).click();
-    await expect.poll(() => operator.getByText('$100.88').count()).toBeGreaterThan(0);
+    const preview = operator.getByRole('table', { name: 'Preview lines' });
+    await expect.poll(() => preview.getByText('$100.88').count()).toBe(1);
+    await expect
+      .poll(() => preview.getByRole('row', { name: /above 1,000 150 \$0\.0125 \$1\.875/ }).count())
+      .toBe(1);
+    // Editing the terms prices them again before anything is saved: a $59 fee makes it $110.88.
+    await operator.getByLabel('Base price').fill('59');
+    await expect.poll(() => preview.getByText('$110.88').count()).toBe(1);
+    await operator.getByLabel('Base price').fill('49');
     await screenshot(operator, '22-operator-plan-preview');
   });
 

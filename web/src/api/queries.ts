@@ -2,11 +2,20 @@ import type { paths } from '@billfold/sdk';
 import {
   type InfiniteData,
   infiniteQueryOptions,
+  keepPreviousData,
   QueryClient,
   type QueryKey,
   queryOptions,
 } from '@tanstack/react-query';
-import { type ApiError, api, type BillingCustomer, type Query, toApiError, unwrap } from './client';
+import {
+  type ApiError,
+  api,
+  type BillingCustomer,
+  type Body,
+  type Query,
+  toApiError,
+  unwrap,
+} from './client';
 
 /**
  * Every read of the web UI, as TanStack Query options. A key starts with the organization whose data
@@ -288,6 +297,13 @@ export const queries = {
       queryKey: [org, 'operator', 'plans', 'choices'],
       queryFn: () =>
         unwrap(api.GET('/v1/operator/plans', { params: { ...inOrg(org), query: { limit: 100 } } })),
+    }),
+  /** What terms being edited would bill for some usage: a calculation, kept while the next is made. */
+  draftPrice: (org: string, body: Body<'/v1/operator/price_previews', 'post'>) =>
+    queryOptions({
+      queryKey: [org, 'operator', 'price_preview', body],
+      queryFn: () => unwrap(api.POST('/v1/operator/price_previews', { params: inOrg(org), body })),
+      placeholderData: keepPreviousData,
     }),
   operatorPlan: (org: string, planId: string) =>
     queryOptions({

@@ -381,7 +381,7 @@ function PlanEditor({
         </div>
       </form>
 
-      {plan ? <PricePreview key={plan.version.id} plan={plan} /> : null}
+      <PricePreview draft={draft} metricNames={new Map(metrics.map((m) => [m.code, m.name]))} />
       {plan ? <Versions plan={plan} /> : null}
 
       {confirmDisable ? (
