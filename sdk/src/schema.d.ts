@@ -2416,7 +2416,11 @@ export interface operations {
     };
     listOrganizations: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -2732,7 +2736,11 @@ export interface operations {
     };
     listMembers: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -2907,7 +2915,11 @@ export interface operations {
     };
     listInvitations: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -3218,7 +3230,11 @@ export interface operations {
     };
     listApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -3557,7 +3573,11 @@ export interface operations {
     };
     listFeatures: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -3673,7 +3693,11 @@ export interface operations {
     };
     listMetrics: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -5672,7 +5696,11 @@ export interface operations {
     };
     listPlanVersions: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -6309,7 +6337,11 @@ export interface operations {
     };
     listOfferedPlans: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -6770,7 +6802,11 @@ export interface operations {
     };
     listSubscriptions: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -7031,7 +7067,11 @@ export interface operations {
     };
     listPaymentMethods: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -8170,7 +8210,11 @@ export interface operations {
     };
     listPaymentLinks: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -8678,7 +8722,11 @@ export interface operations {
     };
     listPayments: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -8755,7 +8803,11 @@ export interface operations {
     };
     listOrganizationPayments: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -11049,6 +11101,9 @@ export interface operations {
     listInvoices: {
         parameters: {
             query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
                 subscription_id?: string;
                 status?: "draft" | "open" | "paid" | "void" | "uncollectible";
             };
@@ -11885,6 +11940,9 @@ export interface operations {
     listStatements: {
         parameters: {
             query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
                 subscription_id?: string;
             };
             header?: {
@@ -12074,6 +12132,9 @@ export interface operations {
     listLedgerEntries: {
         parameters: {
             query: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
                 subscription_id: string;
             };
             header?: {
@@ -12117,6 +12178,7 @@ export interface operations {
                             posted_at: string;
                         }[];
                         has_more: boolean;
+                        /** @description The subscription's balance after every entry, not only this page's */
                         balance: number;
                     };
                 };
@@ -12537,7 +12599,11 @@ export interface operations {
     };
     listTaxRates: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -12557,6 +12623,8 @@ export interface operations {
                         /** @enum {string} */
                         object: "list";
                         data: {
+                            /** @description The country, or the country and the state's code: IN, US-CA */
+                            id: string;
                             /** @enum {string} */
                             object: "tax_rate";
                             country: string;
@@ -12630,6 +12698,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The country, or the country and the state's code: IN, US-CA */
+                        id: string;
                         /** @enum {string} */
                         object: "tax_rate";
                         country: string;
@@ -12687,6 +12757,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The country, or the country and the state's code: IN, US-CA */
+                        id: string;
                         /** @enum {string} */
                         object: "tax_rate";
                         country: string;
@@ -12769,7 +12841,11 @@ export interface operations {
     };
     listWebhookEndpoints: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -12959,7 +13035,11 @@ export interface operations {
     };
     listWebhookDeliveries: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -13503,6 +13583,9 @@ export interface operations {
     listUsageThresholds: {
         parameters: {
             query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
                 /** @description Operators and ingest keys: the customer (organization id or external_id) */
                 customer?: string;
             };
@@ -13575,7 +13658,11 @@ export interface operations {
     };
     listUsageAlerts: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;

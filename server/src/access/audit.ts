@@ -1,9 +1,8 @@
-import { sql } from 'kysely';
 import { type Page, toPage } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { AuditEventRow } from '../db/schema.js';
-import { invalid } from '../errors.js';
+import { listPage } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { AuditEventObject } from './access.schema.js';
@@ -76,26 +75,24 @@ export interface AuditFilter {
 
 export async function listAuditEvents(ctx: TenantCtx, filter: AuditFilter): Promise<Page<AuditEventObject>> {
   let query = scoped(ctx).selectFrom('audit_events').selectAll();
-  if (filter.starting_after) {
-    const cursor = await scoped(ctx)
-      .selectFrom('audit_events')
-      .select('seq')
-      .where('id', '=', filter.starting_after)
-      .executeTakeFirst();
-    if (!cursor) throw invalid('list.invalid_cursor', 'starting_after names no event here', 'starting_after');
-    query = query.where('seq', '<', cursor.seq);
-  }
   // A prefix such as `member.` selects a family of actions.
   if (filter.action) query = query.where('action', 'like', `${filter.action.replace(/[%_\\]/g, '\\$&')}%`);
   if (filter.actor_id) query = query.where('actor_id', '=', filter.actor_id);
   if (filter.target_id) query = query.where('target_id', '=', filter.target_id);
   if (filter.created_gte) query = query.where('created_at', '>=', new Date(filter.created_gte));
   if (filter.created_lt) query = query.where('created_at', '<', new Date(filter.created_lt));
-  const rows = await query
-    .orderBy(sql`seq`, 'desc')
-    .limit(filter.limit + 1)
-    .execute();
-  return toPage(rows, filter.limit, presentAuditEvent);
+  // The sequence is the order events were recorded in, and unique: newest first.
+  const slice = await listPage(
+    query,
+    {
+      by: [['audit_events.seq', 'desc']],
+      id: 'audit_events.id',
+      cursorFrom: scoped(ctx).selectFrom('audit_events'),
+      noun: 'audit event',
+    },
+    filter,
+  );
+  return toPage(slice, (rows) => rows.map(presentAuditEvent));
 }
 
 export function presentAuditEvent(row: AuditEventRow): AuditEventObject {

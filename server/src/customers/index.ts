@@ -39,6 +39,7 @@ export {
 export {
   listPaymentMethods,
   paymentMethodsOf,
+  paymentMethodsPage,
   presentPaymentMethod,
   removePaymentMethod,
   savePaymentMethod,

@@ -532,7 +532,7 @@ describe.each(engines())('odd input and repeated writes on %s', (engine) => {
     const body = await customer.call('POST', `/v1/subscriptions/${sub.id}/pause`, { at: 'now' });
     expect(body.statusCode).toBe(400);
     expect(body.json().error).toMatchObject({ code: 'request.invalid', param: 'at' });
-    const query = await customer.call('GET', '/v1/subscriptions?limit=5');
+    const query = await customer.call('GET', `/v1/subscriptions/${sub.id}?limit=5`);
     expect(query.statusCode).toBe(400);
     expect(query.json().error).toMatchObject({ code: 'request.invalid', param: 'limit' });
     expect((await customer.call('GET', `/v1/subscriptions/${sub.id}`)).json().status).toBe('active');
