@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { type ApiKey, api, toApiError, unwrap } from '../api/client';
 import { useFormErrors } from '../api/forms';
+import { allPages } from '../api/pages';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
@@ -36,7 +37,10 @@ export const maskedKey = (last4: string) => `bfk_…${last4}`;
 
 export function ApiKeysPage() {
   const { organization, permissions } = useSignedIn();
-  const keys = useApi(() => unwrap(api.GET('/v1/api_keys')), [organization.id]);
+  const keys = useApi(
+    () => allPages((query) => api.GET('/v1/api_keys', { params: { query } })),
+    [organization.id],
+  );
   const [created, setCreated] = useState<ApiKey | undefined>();
   const [revoking, setRevoking] = useState<ApiKey | undefined>();
   const [busy, setBusy] = useState(false);

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { type ApiError, type AuditEvent, type AuditPage, api, toApiError, unwrap } from '../api/client';
+import { allPages } from '../api/pages';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { formatDate, formatTime } from '../shared/format';
@@ -77,7 +78,14 @@ export function AuditLogPage() {
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
   const generation = useRef(0);
-  const members = useApi(() => unwrap(api.GET('/v1/members')), [organization.id]);
+  const members = useApi(
+    () =>
+      allPages(
+        (query) => api.GET('/v1/members', { params: { query } }),
+        (m) => m.user_id,
+      ),
+    [organization.id],
+  );
   const names = new Map((members.data?.data ?? []).map((m) => [m.user_id, m.name]));
 
   const fetchPage = useCallback(

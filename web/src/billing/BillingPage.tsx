@@ -1,6 +1,7 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router';
 import { api, type BillingCustomer, type PaymentMethod, toApiError, unwrap } from '../api/client';
+import { allPages } from '../api/pages';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { countryName } from '../shared/countries';
@@ -255,7 +256,10 @@ function Plans({
   refreshKey: number;
   onNotice: (message: string) => void;
 }) {
-  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organizationId, currency, refreshKey]);
+  const plans = useApi(
+    () => allPages((query) => api.GET('/v1/plans', { params: { query } })),
+    [organizationId, currency, refreshKey],
+  );
   const checkout = useCheckout((message) => {
     onNotice(message);
     void plans.reload();
@@ -317,7 +321,10 @@ function PaymentMethods({
   canAct: boolean;
   refreshKey: number;
 }) {
-  const methods = useApi(() => unwrap(api.GET('/v1/payment_methods')), [organizationId, refreshKey]);
+  const methods = useApi(
+    () => allPages((query) => api.GET('/v1/payment_methods', { params: { query } })),
+    [organizationId, refreshKey],
+  );
   const setup = useCheckout(() => undefined);
   const [removing, setRemoving] = useState<PaymentMethod | undefined>();
   const [busy, setBusy] = useState(false);

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { api, type Invoice, toApiError, unwrap } from '../api/client';
+import { api, type Invoice, toApiError } from '../api/client';
+import { allPages } from '../api/pages';
 import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
@@ -8,7 +9,10 @@ import { openInvoiceDocument } from './documents';
 
 /** Invoices, newest first, with their status and their documents (C20, C31). */
 export function Invoices({ organizationId, refreshKey }: { organizationId: string; refreshKey: number }) {
-  const invoices = useApi(() => unwrap(api.GET('/v1/invoices')), [organizationId, refreshKey]);
+  const invoices = useApi(
+    () => allPages((query) => api.GET('/v1/invoices', { params: { query } })),
+    [organizationId, refreshKey],
+  );
   const [error, setError] = useState<string | undefined>();
   const open = async (invoice: Invoice, format: 'pdf' | 'html') => {
     setError(undefined);

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, type OfferedPlan, type PlanChangePreview, toApiError, unwrap } from '../api/client';
+import { allPages } from '../api/pages';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
@@ -26,8 +27,14 @@ function pendingUpgrade(): { id: string; name: string; subscriptionId?: string }
 export function ModifyPlanPage() {
   const { organization, permissions } = useSignedIn();
   const navigate = useNavigate();
-  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [organization.id]);
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
+  const plans = useApi(
+    () => allPages((query) => api.GET('/v1/plans', { params: { query } })),
+    [organization.id],
+  );
+  const subscriptions = useApi(
+    () => allPages((query) => api.GET('/v1/subscriptions', { params: { query } })),
+    [organization.id],
+  );
   const [params, setParams] = useSearchParams();
   const returning = params.get('checkout');
   // The subscription to change: the one asked for, or the one that is saved while a card is added.

@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, type OfferedPlan, type PaymentLink, toApiError, unwrap } from '../api/client';
 import { useFormErrors } from '../api/forms';
+import { allPages } from '../api/pages';
 import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import { decimalToMinor, formatAmount } from '../shared/money';
@@ -22,7 +23,7 @@ export function PaymentLinks({
   onPaid: () => void;
 }) {
   const links = useApi(async () => {
-    const list = await unwrap(api.GET('/v1/payment_links'));
+    const list = await allPages((query) => api.GET('/v1/payment_links', { params: { query } }));
     if (!canAct) return list.data;
     // Ask the gateway about links still active: one may have been paid since (the webhook tells us
     // too; asking twice changes nothing).
@@ -128,7 +129,7 @@ export function PaymentLinks({
 }
 
 function NewLink({ currency, onCreated }: { currency: string; onCreated: () => void }) {
-  const plans = useApi(() => unwrap(api.GET('/v1/plans')), [currency]);
+  const plans = useApi(() => allPages((query) => api.GET('/v1/plans', { params: { query } })), [currency]);
   const payable = (plans.data?.data ?? []).filter((p: OfferedPlan) => p.version.base_price > 0);
   const [what, setWhat] = useState('amount');
   const [amount, setAmount] = useState('');

@@ -1,5 +1,6 @@
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
+import { allPages } from '../api/pages';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { formatDateIn } from '../shared/format';
@@ -196,7 +197,10 @@ function FirstPayment({
     () => unwrap(api.POST('/v1/checkout_quotes', { body: { plan_id: planId } })),
     [organization.id, planId],
   );
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
+  const subscriptions = useApi(
+    () => allPages((query) => api.GET('/v1/subscriptions', { params: { query } })),
+    [organization.id],
+  );
   if (quote.loading && !quote.data) return <Loading label="Working out the first payment…" />;
   if (quote.error?.code === 'subscription.use_modify_plan') {
     const current = subscriptions.data?.data.find((s) => s.status !== 'cancelled');

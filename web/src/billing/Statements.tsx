@@ -1,4 +1,5 @@
-import { api, type Subscription, unwrap } from '../api/client';
+import { api, type Subscription } from '../api/client';
+import { allPages } from '../api/pages';
 import { useApi } from '../api/useApi';
 import { formatAmount } from '../shared/money';
 import { Alert, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
@@ -8,7 +9,10 @@ import { Alert, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
  * credited, what was charged, and the balance carried into the next month. Closed months never change.
  */
 export function Statements({ organizationId, refreshKey }: { organizationId: string; refreshKey: number }) {
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organizationId, refreshKey]);
+  const subscriptions = useApi(
+    () => allPages((query) => api.GET('/v1/subscriptions', { params: { query } })),
+    [organizationId, refreshKey],
+  );
   const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
   return (
     <section aria-labelledby="statements-heading">
@@ -42,7 +46,10 @@ function SubscriptionStatements({
   refreshKey: number;
 }) {
   const statements = useApi(
-    () => unwrap(api.GET('/v1/statements', { params: { query: { subscription_id: subscription.id } } })),
+    () =>
+      allPages((query) =>
+        api.GET('/v1/statements', { params: { query: { ...query, subscription_id: subscription.id } } }),
+      ),
     [subscription.id, refreshKey],
   );
   const money = (amount: number, currency: string) => formatAmount(amount, currency);

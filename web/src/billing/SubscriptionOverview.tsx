@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, type Subscription, toApiError, unwrap } from '../api/client';
+import { allPages } from '../api/pages';
 import { useApi } from '../api/useApi';
 import { formatDate, formatDateIn, formatLastDayIn } from '../shared/format';
 import { formatAmount } from '../shared/money';
@@ -29,7 +30,10 @@ export function SubscriptionOverview({
   onChanged: (message: string) => void;
   onSaveCard: () => void;
 }) {
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organizationId, refreshKey]);
+  const subscriptions = useApi(
+    () => allPages((query) => api.GET('/v1/subscriptions', { params: { query } })),
+    [organizationId, refreshKey],
+  );
   const usage = useApi(loadUsageSummary, [organizationId, refreshKey]);
   // Each live subscription is a license of its own (an organization may hold several).
   const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, type Feature, type Metric, unwrap } from '../api/client';
 import { useFormErrors } from '../api/forms';
+import { allPages } from '../api/pages';
 import { useApi } from '../api/useApi';
 import {
   Alert,
@@ -32,8 +33,22 @@ const holdsLevel = (a: string) => a === 'sum' || a === 'latest';
 
 /** What plans can charge for (metrics) and limit (features). */
 export function MetricsPage() {
-  const metrics = useApi(() => unwrap(api.GET('/v1/operator/metrics')), []);
-  const features = useApi(() => unwrap(api.GET('/v1/operator/features')), []);
+  const metrics = useApi(
+    () =>
+      allPages(
+        (query) => api.GET('/v1/operator/metrics', { params: { query } }),
+        (m) => m.code,
+      ),
+    [],
+  );
+  const features = useApi(
+    () =>
+      allPages(
+        (query) => api.GET('/v1/operator/features', { params: { query } }),
+        (f) => f.code,
+      ),
+    [],
+  );
 
   const metricColumns: Column<Metric>[] = [
     {

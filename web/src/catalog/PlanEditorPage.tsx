@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, type Feature, type Metric, type Plan, toApiError, unwrap } from '../api/client';
+import { allPages } from '../api/pages';
 import { useApi } from '../api/useApi';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
@@ -31,8 +32,14 @@ export function PlanEditorPage() {
   const creating = planId === undefined;
   const catalog = useApi(async () => {
     const [features, metrics, plan] = await Promise.all([
-      unwrap(api.GET('/v1/operator/features')),
-      unwrap(api.GET('/v1/operator/metrics')),
+      allPages(
+        (query) => api.GET('/v1/operator/features', { params: { query } }),
+        (f) => f.code,
+      ),
+      allPages(
+        (query) => api.GET('/v1/operator/metrics', { params: { query } }),
+        (m) => m.code,
+      ),
       planId
         ? unwrap(api.GET('/v1/operator/plans/{plan_id}', { params: { path: { plan_id: planId } } }))
         : undefined,
@@ -388,7 +395,9 @@ function PlanEditor({
 function Versions({ plan }: { plan: Plan }) {
   const versions = useApi(
     () =>
-      unwrap(api.GET('/v1/operator/plans/{plan_id}/versions', { params: { path: { plan_id: plan.id } } })),
+      allPages((query) =>
+        api.GET('/v1/operator/plans/{plan_id}/versions', { params: { path: { plan_id: plan.id }, query } }),
+      ),
     [plan.id, plan.version.version],
   );
   return (

@@ -1,6 +1,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, type PaymentWithRefunds, toApiError, unwrap } from '../api/client';
+import { allPages } from '../api/pages';
 import { useApi } from '../api/useApi';
 import { countryName } from '../shared/countries';
 import { formatDate } from '../shared/format';
@@ -32,9 +33,11 @@ export function CustomerDetailPage() {
   const data = useApi(async () => {
     const [customer, subscriptions, payments] = await Promise.all([
       unwrap(api.GET('/v1/billing_customer', { headers })),
-      unwrap(api.GET('/v1/subscriptions', { headers })),
-      unwrap(
-        api.GET('/v1/operator/organizations/{org_id}/payments', { params: { path: { org_id: orgId } } }),
+      allPages((query) => api.GET('/v1/subscriptions', { headers, params: { query } })),
+      allPages((query) =>
+        api.GET('/v1/operator/organizations/{org_id}/payments', {
+          params: { path: { org_id: orgId }, query },
+        }),
       ),
     ]);
     return { customer, subscriptions: subscriptions.data, payments: payments.data };
@@ -145,10 +148,7 @@ function MoveToPlan({
   currency: string;
   onMoved: (name: string) => void;
 }) {
-  const plans = useApi(
-    () => unwrap(api.GET('/v1/operator/plans', { params: { query: { limit: 100 } } })),
-    [],
-  );
+  const plans = useApi(() => allPages((query) => api.GET('/v1/operator/plans', { params: { query } })), []);
   const [planId, setPlanId] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api, type Invitation, type Membership, toApiError, unwrap } from '../api/client';
+import { allPages } from '../api/pages';
 import { useSession, useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { formatDate, initials } from '../shared/format';
@@ -29,9 +30,17 @@ type Notice = { tone: 'success' | 'error'; text: string } | undefined;
 export function MembersPage() {
   const { organization, permissions, user } = useSignedIn();
   const { refresh } = useSession();
-  const members = useApi(() => unwrap(api.GET('/v1/members')), [organization.id]);
+  const members = useApi(
+    () =>
+      allPages(
+        (query) => api.GET('/v1/members', { params: { query } }),
+        (m) => m.user_id,
+      ),
+    [organization.id],
+  );
   const invitations = useApi(
-    async () => (permissions.manage ? unwrap(api.GET('/v1/invitations')) : undefined),
+    async () =>
+      permissions.manage ? allPages((query) => api.GET('/v1/invitations', { params: { query } })) : undefined,
     [organization.id, permissions.manage],
   );
   const [notice, setNotice] = useState<Notice>();

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../api/client';
+import { api } from '../api/client';
+import { allPages } from '../api/pages';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { PaymentDueBanner } from '../billing/PaymentDueBanner';
@@ -21,7 +22,14 @@ const blurbs: Record<string, string> = {
 
 export function OverviewPage() {
   const { organization, organizations, permissions, user } = useSignedIn();
-  const members = useApi(() => unwrap(api.GET('/v1/members')), [organization.id]);
+  const members = useApi(
+    () =>
+      allPages(
+        (query) => api.GET('/v1/members', { params: { query } }),
+        (m) => m.user_id,
+      ),
+    [organization.id],
+  );
   const parent = organization.parent_org_id
     ? organizations.find((o) => o.id === organization.parent_org_id)
     : undefined;

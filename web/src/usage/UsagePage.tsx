@@ -1,6 +1,7 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../api/client';
+import { api } from '../api/client';
+import { allPages } from '../api/pages';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { formatDateIn, formatLastDayIn } from '../shared/format';
@@ -35,7 +36,10 @@ const MONTHS_BACK = 11;
 export function UsagePage() {
   const { organization } = useSignedIn();
   const summary = useApi(loadUsageSummary, [organization.id]);
-  const subscriptions = useApi(() => unwrap(api.GET('/v1/subscriptions')), [organization.id]);
+  const subscriptions = useApi(
+    () => allPages((query) => api.GET('/v1/subscriptions', { params: { query } })),
+    [organization.id],
+  );
   const current = summary.data?.period ?? null;
   // The subscription the summary's period is of (an organization may hold several): its charges
   // say which dimensions a metric is grouped by.

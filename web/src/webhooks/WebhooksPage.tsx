@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, toApiError, unwrap, type WebhookEndpoint } from '../api/client';
 import { useFormErrors } from '../api/forms';
+import { allPages } from '../api/pages';
 import { useSignedIn } from '../api/session';
 import { useApi } from '../api/useApi';
 import { formatDate, formatTime } from '../shared/format';
@@ -37,7 +38,10 @@ const families = [
 
 export function WebhooksPage() {
   const { organization, permissions } = useSignedIn();
-  const endpoints = useApi(() => unwrap(api.GET('/v1/webhook_endpoints')), [organization.id]);
+  const endpoints = useApi(
+    () => allPages((query) => api.GET('/v1/webhook_endpoints', { params: { query } })),
+    [organization.id],
+  );
   const [selected, setSelected] = useState<string | undefined>();
   const [disabling, setDisabling] = useState<WebhookEndpoint | undefined>();
   const [busy, setBusy] = useState(false);
@@ -186,7 +190,7 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
     () =>
       unwrap(
         api.GET('/v1/webhook_endpoints/{webhook_endpoint_id}/deliveries', {
-          params: { path: { webhook_endpoint_id: endpoint.id } },
+          params: { path: { webhook_endpoint_id: endpoint.id }, query: { limit: 100 } },
         }),
       ),
     [endpoint.id],
