@@ -42,7 +42,7 @@ export interface ListOrder<CDB, CTB extends keyof CDB> {
 
 const expression = (key: Key) => (typeof key === 'string' ? sql.ref(key) : key);
 
-export const badCursor = (noun: string) =>
+const badCursor = (noun: string) =>
   invalid('list.bad_cursor', `starting_after names no ${noun} of this list`, 'starting_after');
 
 /** One page of `query` (scoped and filtered, not yet ordered) in `order`. */

@@ -135,24 +135,24 @@ Period ${day(invoice.period_start, timeZone)} – ${day(lastDay(invoice), timeZo
 }
 
 /**
- * DejaVu Sans, embedded (the glyphs used, as a subset): PDF's standard fonts know only the WinAnsi
- * characters, which have no ₹ and so made the PDF write 'INR' where the page writes '₹'. DejaVu has
- * every currency sign, and its licence (Bitstream Vera's, and public domain) lets it be embedded.
- * Read once per process.
+ * DejaVu Sans Condensed (about Helvetica's width), embedded as the subset of glyphs used: PDF's
+ * standard fonts know only the WinAnsi characters, which have no ₹ and so made the PDF write 'INR'
+ * where the page writes '₹'. DejaVu has every currency sign, and its licence (Bitstream Vera's, and
+ * public domain) lets it be embedded. Read once per process.
  */
 let dejaVuSans: { regular: Buffer; bold: Buffer } | undefined;
 function fonts() {
   const { resolve } = createRequire(import.meta.url);
   dejaVuSans ??= {
-    regular: readFileSync(resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')),
-    bold: readFileSync(resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf')),
+    regular: readFileSync(resolve('dejavu-fonts-ttf/ttf/DejaVuSansCondensed.ttf')),
+    bold: readFileSync(resolve('dejavu-fonts-ttf/ttf/DejaVuSansCondensed-Bold.ttf')),
   };
   return dejaVuSans;
 }
-const REGULAR = 'DejaVuSans';
-const BOLD = 'DejaVuSans-Bold';
+const REGULAR = 'DejaVuSansCondensed';
+const BOLD = 'DejaVuSansCondensed-Bold';
 
-/** The same invoice as a PDF (A4, DejaVu Sans). */
+/** The same invoice as a PDF (A4, DejaVu Sans Condensed). */
 export async function invoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   const { invoice, lines, issuer, timeZone } = doc;
   const pdf = new PDFDocument({ size: 'A4', margin: 56, info: { Title: title(doc), Author: issuer.name } });
