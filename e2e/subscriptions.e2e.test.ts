@@ -178,7 +178,7 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
       'Owner LLC',
       'Unused time on Basic',
       'Remaining time on Pro',
-      'USD 7.09',
+      '$7.09',
       'PAID',
     ]) {
       expect(pdfText).toContain(part);

@@ -54,3 +54,5 @@ export function createBillfoldClient(options: BillfoldClientOptions = {}): Billf
 export function isApiError(value: unknown): value is BillfoldApiError {
   return typeof value === 'object' && value !== null && 'error' in value && typeof value.error === 'object';
 }
+
+export * from './money.js';

@@ -2436,7 +2436,11 @@ export interface operations {
     };
     listOrganizations: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -2752,7 +2756,11 @@ export interface operations {
     };
     listMembers: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -2927,7 +2935,11 @@ export interface operations {
     };
     listInvitations: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -3238,7 +3250,11 @@ export interface operations {
     };
     listApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -3579,7 +3595,11 @@ export interface operations {
     };
     listFeatures: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -3695,7 +3715,11 @@ export interface operations {
     };
     listMetrics: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -5694,7 +5718,11 @@ export interface operations {
     };
     listPlanVersions: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -6613,7 +6641,11 @@ export interface operations {
     };
     listOfferedPlans: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -7074,7 +7106,11 @@ export interface operations {
     };
     listSubscriptions: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -7335,7 +7371,11 @@ export interface operations {
     };
     listPaymentMethods: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -8502,7 +8542,11 @@ export interface operations {
     };
     listPaymentLinks: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -9010,7 +9054,11 @@ export interface operations {
     };
     listPayments: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -9087,7 +9135,11 @@ export interface operations {
     };
     listOrganizationPayments: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -11381,6 +11433,9 @@ export interface operations {
     listInvoices: {
         parameters: {
             query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
                 subscription_id?: string;
                 status?: "draft" | "open" | "paid" | "void" | "uncollectible";
             };
@@ -12217,6 +12272,9 @@ export interface operations {
     listStatements: {
         parameters: {
             query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
                 subscription_id?: string;
             };
             header?: {
@@ -12406,6 +12464,9 @@ export interface operations {
     listLedgerEntries: {
         parameters: {
             query: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
                 subscription_id: string;
             };
             header?: {
@@ -12449,6 +12510,7 @@ export interface operations {
                             posted_at: string;
                         }[];
                         has_more: boolean;
+                        /** @description The subscription's balance after every entry, not only this page's */
                         balance: number;
                     };
                 };
@@ -12869,7 +12931,11 @@ export interface operations {
     };
     listTaxRates: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -12889,6 +12955,8 @@ export interface operations {
                         /** @enum {string} */
                         object: "list";
                         data: {
+                            /** @description The country, or the country and the state's code: IN, US-CA */
+                            id: string;
                             /** @enum {string} */
                             object: "tax_rate";
                             country: string;
@@ -12962,6 +13030,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The country, or the country and the state's code: IN, US-CA */
+                        id: string;
                         /** @enum {string} */
                         object: "tax_rate";
                         country: string;
@@ -13019,6 +13089,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The country, or the country and the state's code: IN, US-CA */
+                        id: string;
                         /** @enum {string} */
                         object: "tax_rate";
                         country: string;
@@ -13101,7 +13173,11 @@ export interface operations {
     };
     listWebhookEndpoints: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -13291,7 +13367,11 @@ export interface operations {
     };
     listWebhookDeliveries: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;
@@ -13835,6 +13915,9 @@ export interface operations {
     listUsageThresholds: {
         parameters: {
             query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
                 /** @description Operators and ingest keys: the customer (organization id or external_id) */
                 customer?: string;
             };
@@ -13907,7 +13990,11 @@ export interface operations {
     };
     listUsageAlerts: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Cursor: the id of the last object of the previous page */
+                starting_after?: string;
+            };
             header?: {
                 /** @description The organization a signed-in person acts on */
                 "billfold-organization"?: string;

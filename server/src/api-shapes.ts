@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type idPrefixes, isId } from './db/ids.js';
+import type { Slice } from './pagination.js';
 
 /** Shapes every module's API shares: ids, lists, cursor pagination (Stripe's conventions). */
 
@@ -9,8 +10,11 @@ export const idOf = (kind: keyof typeof idPrefixes) =>
 /** Timestamps in responses: ISO 8601 strings, in UTC. */
 export const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
+/** The most objects one page holds. */
+export const MAX_PAGE = 100;
+
 export const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
   starting_after: z
     .string()
     .max(64)
@@ -27,9 +31,12 @@ export interface Page<T> {
   has_more: boolean;
 }
 
-/** Callers fetch `limit + 1` rows; the extra row only tells whether there is more. */
-export function toPage<Row, T>(rows: Row[], limit: number, present: (row: Row) => T): Page<T> {
-  return { object: 'list', data: rows.slice(0, limit).map(present), has_more: rows.length > limit };
+/** A page of rows (pagination.ts reads them) as the API answers it, its rows presented together. */
+export async function toPage<Row, T>(
+  slice: Slice<Row>,
+  present: (rows: Row[]) => T[] | Promise<T[]>,
+): Promise<Page<T>> {
+  return { object: 'list', data: await present(slice.rows), has_more: slice.has_more };
 }
 
 /**

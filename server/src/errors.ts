@@ -7,6 +7,8 @@ export type ErrorType =
   | 'authentication'
   | 'permission'
   | 'not_found'
+  /** The path exists, not with this method: 405, the methods it takes in `Allow`. */
+  | 'method_not_allowed'
   | 'conflict'
   | 'payment'
   | 'idempotency'

@@ -1,7 +1,9 @@
+import { type Page, toPage } from '../api-shapes.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { ApiKeyMode, ApiKeyRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { listPage, type PageRequest } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { ApiKeyObject } from './access.schema.js';
@@ -37,15 +39,22 @@ export async function createApiKey(ctx: TenantCtx, input: { name: string; mode: 
   return presentApiKey(row, secret);
 }
 
-export async function listApiKeys(ctx: TenantCtx): Promise<ApiKeyObject[]> {
-  const rows = await scoped(ctx)
-    .selectFrom('api_keys')
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(500)
-    .execute();
-  return rows.map((row) => presentApiKey(row, null));
+/** The organization's keys, newest first. */
+export async function listApiKeys(ctx: TenantCtx, page: PageRequest): Promise<Page<ApiKeyObject>> {
+  const slice = await listPage(
+    scoped(ctx).selectFrom('api_keys').selectAll(),
+    {
+      by: [
+        ['api_keys.created_at', 'desc'],
+        ['api_keys.id', 'desc'],
+      ],
+      id: 'api_keys.id',
+      cursorFrom: scoped(ctx).selectFrom('api_keys'),
+      noun: 'API key',
+    },
+    page,
+  );
+  return toPage(slice, (rows) => rows.map((row) => presentApiKey(row, null)));
 }
 
 export async function revokeApiKey(ctx: TenantCtx, keyId: string): Promise<ApiKeyObject> {

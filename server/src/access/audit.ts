@@ -3,7 +3,7 @@ import { type Page, toPage } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import { idPrefixes, newId } from '../db/ids.js';
 import type { AuditEventRow } from '../db/schema.js';
-import { invalid } from '../errors.js';
+import { listPage } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { AuditEventObject } from './access.schema.js';
@@ -78,28 +78,25 @@ export interface AuditFilter {
 
 export async function listAuditEvents(ctx: TenantCtx, filter: AuditFilter): Promise<Page<AuditEventObject>> {
   let query = scoped(ctx).selectFrom('audit_events').selectAll();
-  if (filter.starting_after) {
-    const cursor = await scoped(ctx)
-      .selectFrom('audit_events')
-      .select('seq')
-      .where('id', '=', filter.starting_after)
-      .executeTakeFirst();
-    if (!cursor) throw invalid('list.invalid_cursor', 'starting_after names no event here', 'starting_after');
-    query = query.where('seq', '<', cursor.seq);
-  }
   // A prefix such as `member.` selects a family of actions.
   if (filter.action) query = query.where('action', 'like', `${filter.action.replace(/[%_\\]/g, '\\$&')}%`);
   if (filter.actor_id) query = query.where('actor_id', '=', filter.actor_id);
   if (filter.target_id) query = query.where('target_id', '=', filter.target_id);
   if (filter.created_gte) query = query.where('created_at', '>=', new Date(filter.created_gte));
   if (filter.created_lt) query = query.where('created_at', '<', new Date(filter.created_lt));
-  const rows = await query
-    .orderBy(sql`seq`, 'desc')
-    .limit(filter.limit + 1)
-    .execute();
-  const page = rows.slice(0, filter.limit);
-  const names = await namesFor(ctx, page);
-  return toPage(rows, filter.limit, (row) => presentAuditEvent(row, names));
+  // The sequence is the order events were recorded in, and unique: newest first.
+  const slice = await listPage(
+    query,
+    {
+      by: [['audit_events.seq', 'desc']],
+      id: 'audit_events.id',
+      cursorFrom: scoped(ctx).selectFrom('audit_events'),
+      noun: 'audit event',
+    },
+    filter,
+  );
+  const names = await namesFor(ctx, slice.rows);
+  return toPage(slice, (rows) => rows.map((row) => presentAuditEvent(row, names)));
 }
 
 /** The kinds of ids a sentence names rather than shows: people, API keys, plans, invoices. */

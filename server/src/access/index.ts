@@ -24,6 +24,7 @@ export {
   acceptInvitation,
   changeRole,
   createInvitation,
+  getMember,
   listInvitations,
   listMembers,
   previewInvitation,

@@ -1,7 +1,9 @@
+import { type Page, toPage } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { InvitationsTable, Role } from '../db/schema.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { listPage, type PageRequest } from '../pagination.js';
 import { scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { InvitationObject, MembershipObject } from './access.schema.js';
@@ -13,17 +15,22 @@ import { newSecret, sha256 } from './secrets.js';
 
 export const INVITATION_DAYS = 7;
 
-export async function listMembers(ctx: TenantCtx): Promise<MembershipObject[]> {
-  const rows = await scoped(ctx)
+const membersQuery = (ctx: TenantCtx) =>
+  scoped(ctx)
     .selectFrom('memberships')
     .innerJoin('users', 'users.id', 'memberships.user_id')
     .select(['memberships.org_id', 'memberships.user_id', 'memberships.role', 'memberships.created_at'])
-    .select(['users.email', 'users.name'])
-    .orderBy('memberships.created_at')
-    .orderBy('memberships.user_id')
-    .limit(1000)
-    .execute();
-  return rows.map((row) => ({
+    .select(['users.email', 'users.name']);
+
+function presentMember(row: {
+  org_id: string;
+  user_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  created_at: Date;
+}): MembershipObject {
+  return {
     object: 'membership',
     org_id: row.org_id,
     user_id: row.user_id,
@@ -31,7 +38,31 @@ export async function listMembers(ctx: TenantCtx): Promise<MembershipObject[]> {
     name: row.name,
     role: row.role,
     created_at: row.created_at.toISOString(),
-  }));
+  };
+}
+
+/** Members in the order they joined (the owner who made the organization first); the cursor is a user id. */
+export async function listMembers(ctx: TenantCtx, page: PageRequest): Promise<Page<MembershipObject>> {
+  const slice = await listPage(
+    membersQuery(ctx),
+    {
+      by: [
+        ['memberships.created_at', 'asc'],
+        ['memberships.user_id', 'asc'],
+      ],
+      id: 'memberships.user_id',
+      cursorFrom: scoped(ctx).selectFrom('memberships'),
+      noun: 'member',
+    },
+    page,
+  );
+  return toPage(slice, (rows) => rows.map(presentMember));
+}
+
+export async function getMember(ctx: TenantCtx, userId: string): Promise<MembershipObject> {
+  const row = await membersQuery(ctx).where('memberships.user_id', '=', userId).executeTakeFirst();
+  if (!row) throw notFound('member.not_found', 'This person is not a member of the organization');
+  return presentMember(row);
 }
 
 const concurrentChange = () =>
@@ -183,15 +214,23 @@ export async function createInvitation(
   return invitation;
 }
 
-export async function listInvitations(ctx: TenantCtx): Promise<InvitationObject[]> {
+/** Invitations, newest first. */
+export async function listInvitations(ctx: TenantCtx, page: PageRequest): Promise<Page<InvitationObject>> {
   const now = toDate(ctx.clock.now());
-  const rows = await scoped(ctx)
-    .selectFrom('invitations')
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .limit(200)
-    .execute();
-  return rows.map((row) => presentInvitation(row, now, null));
+  const slice = await listPage(
+    scoped(ctx).selectFrom('invitations').selectAll(),
+    {
+      by: [
+        ['invitations.created_at', 'desc'],
+        ['invitations.id', 'desc'],
+      ],
+      id: 'invitations.id',
+      cursorFrom: scoped(ctx).selectFrom('invitations'),
+      noun: 'invitation',
+    },
+    page,
+  );
+  return toPage(slice, (rows) => rows.map((row) => presentInvitation(row, now, null)));
 }
 
 export async function revokeInvitation(ctx: TenantCtx, invitationId: string): Promise<InvitationObject> {

@@ -1,9 +1,11 @@
 import type { z } from 'zod';
+import { type Page, toPage } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { OrganizationRow, Role } from '../db/schema.js';
 import { forbidden, invalid, notFound } from '../errors.js';
+import { listPage, type PageRequest } from '../pagination.js';
 import type { TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { createOrganizationBody, OrganizationObject, updateOrganizationBody } from './access.schema.js';
@@ -120,22 +122,38 @@ export async function updateOrganization(
 }
 
 /** Organizations a person belongs to, with their role; an operator sees every organization. */
-export async function listOrganizationsFor(ctx: Ctx, userId: string, isOperator: boolean) {
-  const rows = await ctx.db
+/**
+ * The organizations a person belongs to (an operator: all of them), the personal account first, then
+ * the oldest first. A cursor names one of them: another organization is no place in this list.
+ */
+export async function listOrganizationsFor(
+  ctx: Ctx,
+  userId: string,
+  isOperator: boolean,
+  page: PageRequest,
+): Promise<Page<OrganizationObject & { role: Role | null }>> {
+  const visible = ctx.db
     .selectFrom('organizations')
     .leftJoin('memberships', (join) =>
       join.onRef('memberships.org_id', '=', 'organizations.id').on('memberships.user_id', '=', userId),
     )
-    .selectAll('organizations')
-    .select('memberships.role')
     .$if(!isOperator, (q) => q.where('memberships.user_id', '=', userId))
-    .where('organizations.kind', '<>', 'platform')
-    .orderBy('organizations.kind', 'desc')
-    .orderBy('organizations.created_at')
-    .orderBy('organizations.id')
-    .limit(500)
-    .execute();
-  return rows.map((row) => ({ ...presentOrganization(row), role: row.role }));
+    .where('organizations.kind', '<>', 'platform');
+  const slice = await listPage(
+    visible.selectAll('organizations').select('memberships.role'),
+    {
+      by: [
+        ['organizations.kind', 'desc'],
+        ['organizations.created_at', 'asc'],
+        ['organizations.id', 'asc'],
+      ],
+      id: 'organizations.id',
+      cursorFrom: visible,
+      noun: 'organization',
+    },
+    page,
+  );
+  return toPage(slice, (rows) => rows.map((row) => ({ ...presentOrganization(row), role: row.role })));
 }
 
 /** The caller's role in `orgId`: asked at the edge, before the request has a tenant. */

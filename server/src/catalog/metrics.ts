@@ -3,14 +3,30 @@ import { recordAudit } from '../access/index.js';
 import { newId } from '../db/ids.js';
 import type { MetricRow } from '../db/schema.js';
 import { conflict, invalid } from '../errors.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { createMetricBody } from './catalog.schema.js';
 
 /** Metrics say how usage events of one code add up over a period, and what they can be split by. */
 
-export async function listMetrics(ctx: TenantCtx): Promise<MetricRow[]> {
+/** Every metric of the catalog, by code: the names plans and invoices show. */
+export async function allMetrics(ctx: TenantCtx): Promise<MetricRow[]> {
   return scoped(ctx, 'issuer').selectFrom('metrics').selectAll().orderBy('code').execute();
+}
+
+/** A page of metrics by code; the cursor is a code. */
+export async function listMetrics(ctx: TenantCtx, page: PageRequest): Promise<Slice<MetricRow>> {
+  return listPage(
+    scoped(ctx, 'issuer').selectFrom('metrics').selectAll(),
+    {
+      by: [['metrics.code', 'asc']],
+      id: 'metrics.code',
+      cursorFrom: scoped(ctx, 'issuer').selectFrom('metrics'),
+      noun: 'metric',
+    },
+    page,
+  );
 }
 
 export async function createMetric(

@@ -1,12 +1,13 @@
 import { costsNothing } from '../billing/index.js';
 import { notFound } from '../errors.js';
+import { type PageRequest, pageInMemory, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import type { OfferedPlanObject } from './catalog.schema.js';
 import {
   type CatalogNames,
   getPlan,
-  listPlans,
   loadCatalogNames,
+  offerablePlans,
   type PlanWithVersion,
   presentVersion,
 } from './plans.js';
@@ -31,18 +32,27 @@ export function isOffered(entry: PlanWithVersion, orgId: string, terms: OfferTer
   return terms.currency === undefined || plan.currency === terms.currency || costsNothing(entry.version);
 }
 
-/** The tenant's offers: its issuer's plans it may choose. */
-export async function listOffers(ctx: TenantCtx, terms: OfferTerms): Promise<OfferedPlanObject[]> {
-  const [entries, names] = await Promise.all([
-    listPlans(ctx, { status: 'active', limit: 500 }),
-    loadCatalogNames(ctx),
-  ]);
-  return entries
+/**
+ * The tenant's offers, a page at a time: its issuer's plans it may choose, the cheapest first (then by
+ * name and id). Whether a plan is offered depends on its prices, so the catalog's offerable plans are
+ * read whole and paged here; the cursor is a plan's id.
+ */
+export async function listOffers(
+  ctx: TenantCtx,
+  terms: OfferTerms,
+  page: PageRequest,
+): Promise<Slice<OfferedPlanObject>> {
+  const [entries, names] = await Promise.all([offerablePlans(ctx), loadCatalogNames(ctx)]);
+  const offers = entries
     .filter((entry) => isOffered(entry, ctx.tenant.orgId, terms))
     .sort(
-      (a, b) => Number(a.version.base_price - b.version.base_price) || a.plan.name.localeCompare(b.plan.name),
+      (a, b) =>
+        Number(a.version.base_price - b.version.base_price) ||
+        a.plan.name.localeCompare(b.plan.name) ||
+        (a.plan.id < b.plan.id ? -1 : 1),
     )
     .map((entry) => presentOffer(entry, names, terms));
+  return pageInMemory(offers, (offer) => offer.id, page, 'plan');
 }
 
 export async function getOffer(
@@ -50,10 +60,7 @@ export async function getOffer(
   terms: OfferTerms,
   planId: string,
 ): Promise<OfferedPlanObject> {
-  const [entries, names] = await Promise.all([
-    listPlans(ctx, { status: 'active', limit: 500 }),
-    loadCatalogNames(ctx),
-  ]);
+  const [entries, names] = await Promise.all([offerablePlans(ctx), loadCatalogNames(ctx)]);
   const entry = entries.find((e) => e.plan.id === planId);
   // A plan this organization may not choose does not exist for it.
   if (!entry || !isOffered(entry, ctx.tenant.orgId, { ...terms, currency: undefined }))

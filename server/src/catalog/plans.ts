@@ -7,6 +7,7 @@ import { newId } from '../db/ids.js';
 import type { FeatureRow, MetricRow, PlanRow, PlanVersionRow } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import { parseCurrencyCode } from '../money/index.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type {
@@ -20,8 +21,8 @@ import type {
   planListQuery,
   updatePlanBody,
 } from './catalog.schema.js';
-import { listFeatures } from './features.js';
-import { listMetrics } from './metrics.js';
+import { allFeatures } from './features.js';
+import { allMetrics } from './metrics.js';
 import { type CatalogTerms, checkCostsNothing, checkPricing, type PricingInput } from './plan-rules.js';
 import { previewPrice } from './preview.js';
 
@@ -45,7 +46,7 @@ export interface CatalogNames {
 }
 
 export async function loadCatalogNames(ctx: TenantCtx): Promise<CatalogNames> {
-  const [features, metrics] = await Promise.all([listFeatures(ctx), listMetrics(ctx)]);
+  const [features, metrics] = await Promise.all([allFeatures(ctx), allMetrics(ctx)]);
   return {
     features: new Map(features.map((f) => [f.code, f])),
     metrics: new Map(metrics.map((m) => [m.code, m])),
@@ -311,22 +312,32 @@ export async function findPlanVersion(
     .executeTakeFirst();
 }
 
-export async function listPlanVersions(ctx: TenantCtx, planId: string): Promise<PlanVersionRow[]> {
+/** A plan's versions, newest first; the cursor is a version's id. */
+export async function listPlanVersions(
+  ctx: TenantCtx,
+  planId: string,
+  page: PageRequest,
+): Promise<Slice<PlanVersionRow>> {
   await getPlan(ctx, planId);
-  return scoped(ctx, 'issuer')
-    .selectFrom('plan_versions')
-    .selectAll()
-    .where('plan_id', '=', planId)
-    .orderBy('version', 'desc')
-    .execute();
+  const versions = () => scoped(ctx, 'issuer').selectFrom('plan_versions').where('plan_id', '=', planId);
+  return listPage(
+    versions().selectAll(),
+    {
+      by: [
+        ['plan_versions.version', 'desc'],
+        ['plan_versions.id', 'desc'],
+      ],
+      id: 'plan_versions.id',
+      cursorFrom: versions(),
+      noun: 'version',
+    },
+    page,
+  );
 }
 
-/** Plans with their current versions, filtered, oldest first, a page at a time. */
-export async function listPlans(
-  ctx: TenantCtx,
-  query: z.infer<typeof planListQuery>,
-): Promise<PlanWithVersion[]> {
-  let q = scoped(ctx, 'issuer')
+/** Plans joined to their current versions. */
+function plansWithVersions(ctx: TenantCtx) {
+  return scoped(ctx, 'issuer')
     .selectFrom('plans')
     .innerJoin('plan_versions', (join) =>
       join
@@ -346,6 +357,16 @@ export async function listPlans(
       'plan_versions.created_by as version_created_by',
       'plan_versions.created_at as version_created_at',
     ]);
+}
+
+type PlanVersionJoin = Awaited<ReturnType<ReturnType<typeof plansWithVersions>['execute']>>[number];
+
+/** Plans with their current versions, filtered, oldest first, a page at a time. */
+export async function listPlans(
+  ctx: TenantCtx,
+  query: z.infer<typeof planListQuery>,
+): Promise<Slice<PlanWithVersion>> {
+  let q = plansWithVersions(ctx);
   if (query.status === 'active') q = q.where('plans.disabled_at', 'is', null);
   if (query.status === 'disabled') q = q.where('plans.disabled_at', 'is not', null);
   if (query.currency) q = q.where('plans.currency', '=', query.currency.toUpperCase());
@@ -356,26 +377,34 @@ export async function listPlans(
     const pattern = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where((eb) => eb.or([eb('plans.code', 'ilike', pattern), eb('plans.name', 'ilike', pattern)]));
   }
-  if (query.starting_after) {
-    const exists = await scoped(ctx, 'issuer')
-      .selectFrom('plans')
-      .select('id')
-      .where('id', '=', query.starting_after)
-      .executeTakeFirst();
-    if (!exists) throw invalid('list.bad_cursor', 'starting_after names no plan', 'starting_after');
-    // Compared in SQL: a timestamp read into JavaScript loses its microseconds.
-    q = q.where(
-      sql<boolean>`(plans.created_at, plans.id) > (${scoped(ctx, 'issuer')
-        .selectFrom('plans')
-        .select(['created_at', 'id'])
-        .where('id', '=', query.starting_after)})`,
-    );
-  }
-  const rows = await q
+  const slice = await listPage(
+    q,
+    {
+      by: [
+        ['plans.created_at', 'asc'],
+        ['plans.id', 'asc'],
+      ],
+      id: 'plans.id',
+      cursorFrom: scoped(ctx, 'issuer').selectFrom('plans'),
+      noun: 'plan',
+    },
+    query,
+  );
+  return { rows: await withAudiences(ctx, slice.rows), has_more: slice.has_more };
+}
+
+/** Every plan that can be offered: enabled and billed, oldest first (a catalog, not a customer list). */
+export async function offerablePlans(ctx: TenantCtx): Promise<PlanWithVersion[]> {
+  const rows = await plansWithVersions(ctx)
+    .where('plans.disabled_at', 'is', null)
+    .where('plans.unbilled', '=', false)
     .orderBy('plans.created_at')
     .orderBy('plans.id')
-    .limit(query.limit + 1)
     .execute();
+  return withAudiences(ctx, rows);
+}
+
+async function withAudiences(ctx: TenantCtx, rows: PlanVersionJoin[]): Promise<PlanWithVersion[]> {
   const audiences = await audiencesOf(
     ctx,
     rows.filter((r) => r.visibility === 'restricted').map((r) => r.id),

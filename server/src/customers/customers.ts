@@ -5,6 +5,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { BillingCustomerRow, GatewayName } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
+import { listPage } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { defaultCurrencyFor, postalFormats } from './countries.js';
@@ -163,23 +164,19 @@ export async function listAllCustomers(ctx: Ctx, query: z.infer<typeof customerL
     );
   }
   if (query.country) q = q.where('billing_customers.country', '=', query.country.toUpperCase());
-  if (query.starting_after) {
-    const exists = await ctx.db
-      .selectFrom('billing_customers')
-      .select('id')
-      .where('id', '=', query.starting_after)
-      .executeTakeFirst();
-    if (!exists) throw invalid('list.bad_cursor', 'starting_after names no customer', 'starting_after');
-    // Compared in SQL: a timestamp read into JavaScript loses its microseconds.
-    q = q.where(
-      sql<boolean>`(billing_customers.created_at, billing_customers.id) < (select created_at, id from billing_customers where id = ${query.starting_after})`,
-    );
-  }
-  return q
-    .orderBy('billing_customers.created_at', 'desc')
-    .orderBy('billing_customers.id', 'desc')
-    .limit(query.limit + 1)
-    .execute();
+  return listPage(
+    q,
+    {
+      by: [
+        ['billing_customers.created_at', 'desc'],
+        ['billing_customers.id', 'desc'],
+      ],
+      id: 'billing_customers.id',
+      cursorFrom: ctx.db.selectFrom('billing_customers'),
+      noun: 'customer',
+    },
+    query,
+  );
 }
 
 function normalize(input: CustomerDetails): CustomerDetails {

@@ -40,6 +40,7 @@ export {
 export {
   listPaymentMethods,
   paymentMethodsOf,
+  paymentMethodsPage,
   presentPaymentMethod,
   removePaymentMethod,
   savePaymentMethod,

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { PaymentMethodRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { PaymentMethodObject } from './customers.schema.js';
@@ -27,18 +28,39 @@ export async function paymentMethodsOf(ctx: Ctx, orgIds: readonly string[]): Pro
     .orderBy('org_id')
     .orderBy('is_default', 'desc')
     .orderBy('created_at', 'desc')
-    .orderBy('id')
+    .orderBy('id', 'desc')
     .execute();
 }
 
+/** The default first, then the newest. */
+const methodOrder = [
+  ['payment_methods.is_default', 'desc'],
+  ['payment_methods.created_at', 'desc'],
+  ['payment_methods.id', 'desc'],
+] as const;
+
+/** Every saved method of the organization (a handful), for the steps that pick the default. */
 export async function listPaymentMethods(ctx: TenantCtx): Promise<PaymentMethodRow[]> {
-  return scoped(ctx)
-    .selectFrom('payment_methods')
-    .selectAll()
-    .orderBy('is_default', 'desc')
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .execute();
+  let query = scoped(ctx).selectFrom('payment_methods').selectAll();
+  for (const [column, direction] of methodOrder) query = query.orderBy(column, direction);
+  return query.execute();
+}
+
+/** The saved methods a page at a time, for the API; the cursor is a method's id. */
+export async function paymentMethodsPage(
+  ctx: TenantCtx,
+  page: PageRequest,
+): Promise<Slice<PaymentMethodRow>> {
+  return listPage(
+    scoped(ctx).selectFrom('payment_methods').selectAll(),
+    {
+      by: methodOrder,
+      id: 'payment_methods.id',
+      cursorFrom: scoped(ctx).selectFrom('payment_methods'),
+      noun: 'payment method',
+    },
+    page,
+  );
 }
 
 async function lockMethod(ctx: TenantCtx, id: string): Promise<PaymentMethodRow> {

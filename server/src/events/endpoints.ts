@@ -4,6 +4,7 @@ import { idOf } from '../api-shapes.js';
 import { newId, randomToken } from '../db/ids.js';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { EVENT_TYPES } from './events.js';
@@ -97,14 +98,21 @@ export async function createEndpoint(
   return row;
 }
 
-export async function listEndpoints(ctx: TenantCtx): Promise<WebhookEndpointRow[]> {
-  return scoped(ctx)
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .where('status', '=', 'enabled')
-    .orderBy('created_at')
-    .limit(50)
-    .execute();
+/** The enabled endpoints, oldest first; the cursor is an endpoint's id. */
+export async function listEndpoints(ctx: TenantCtx, page: PageRequest): Promise<Slice<WebhookEndpointRow>> {
+  return listPage(
+    scoped(ctx).selectFrom('webhook_endpoints').selectAll().where('status', '=', 'enabled'),
+    {
+      by: [
+        ['webhook_endpoints.created_at', 'asc'],
+        ['webhook_endpoints.id', 'asc'],
+      ],
+      id: 'webhook_endpoints.id',
+      cursorFrom: scoped(ctx).selectFrom('webhook_endpoints'),
+      noun: 'webhook endpoint',
+    },
+    page,
+  );
 }
 
 /** Disabled, not deleted: its delivery log stays, and nothing more is sent to it. */
@@ -131,7 +139,8 @@ export async function disableEndpoint(ctx: TenantCtx, id: string): Promise<Webho
 export async function listDeliveries(
   ctx: TenantCtx,
   endpointId: string,
-): Promise<(WebhookDeliveryRow & { event_type: string })[]> {
+  page: PageRequest,
+): Promise<Slice<WebhookDeliveryRow & { event_type: string }>> {
   // Another organization's endpoint (or none) is not found, rather than found empty.
   const endpoint = await scoped(ctx)
     .selectFrom('webhook_endpoints')
@@ -139,18 +148,27 @@ export async function listDeliveries(
     .where('id', '=', endpointId)
     .executeTakeFirst();
   if (!endpoint) throw notFound('webhook_endpoint.not_found', 'No such webhook endpoint');
-  return scoped(ctx)
+  const deliveries = scoped(ctx)
     .selectFrom('webhook_deliveries')
     .innerJoin('events as v', (j) =>
       j.onRef('v.org_id', '=', 'webhook_deliveries.org_id').onRef('v.id', '=', 'webhook_deliveries.event_id'),
     )
     .selectAll('webhook_deliveries')
     .select('v.type as event_type')
-    .where('webhook_deliveries.endpoint_id', '=', endpointId)
-    .orderBy('webhook_deliveries.created_at', 'desc')
-    .orderBy('webhook_deliveries.id', 'desc')
-    .limit(100)
-    .execute();
+    .where('webhook_deliveries.endpoint_id', '=', endpointId);
+  return listPage(
+    deliveries,
+    {
+      by: [
+        ['webhook_deliveries.created_at', 'desc'],
+        ['webhook_deliveries.id', 'desc'],
+      ],
+      id: 'webhook_deliveries.id',
+      cursorFrom: scoped(ctx).selectFrom('webhook_deliveries').where('endpoint_id', '=', endpointId),
+      noun: 'delivery',
+    },
+    page,
+  );
 }
 
 export function presentDelivery(

@@ -132,10 +132,9 @@ describe.each(engines())('renewals by the batch on %s', (engine) => {
     };
     const ctx = ctxOf(database, [counting]);
     const page = async (size: number) => {
-      const rows = (await subscriptions.listSubscriptions(tenantContext(ctxOf(database), org(20)))).slice(
-        0,
-        size,
-      );
+      const { rows } = await subscriptions.listSubscriptions(tenantContext(ctxOf(database), org(20)), {
+        limit: size,
+      });
       queries = 0;
       const described = await describeSubscriptions(tenantContext(ctx, org(20)), rows);
       return { described, rows, queries };

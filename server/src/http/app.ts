@@ -21,6 +21,7 @@ import { newId } from '../db/ids.js';
 import type { Listen } from '../db/notifications.js';
 import { rowsChanged } from '../db/row-changes.js';
 import type { GatewayName } from '../db/schema.js';
+import { BillfoldError } from '../errors.js';
 import { UsageAlertEvaluator } from '../flows/usage-alerts.js';
 import {
   type CashfreeConfig,
@@ -31,6 +32,7 @@ import {
 import { requireOrganization, tenantContext } from '../tenant.js';
 import type { Clock } from '../time/index.js';
 import { toDate } from '../time/index.js';
+import { allowedMethods } from './allowed-methods.js';
 import { authorize, CSRF_HEADER, ORG_HEADER, SESSION_COOKIE } from './auth.js';
 import { registerCashfreeCheckoutPage } from './cashfree-checkout-page.js';
 import { errorEnvelope, sendError } from './errors.js';
@@ -210,6 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
+  const methodsOf = allowedMethods(app);
   app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
     await db.selectNoFrom((eb) => eb.val(1).as('ok')).execute();
     return reply.send({ status: 'ok' });
@@ -250,6 +253,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => {
     const wantsPage = request.method === 'GET' && !request.url.startsWith('/v1/') && config.webDist;
     if (wantsPage && existsSync(`${config.webDist}/index.html`)) return reply.sendFile('index.html');
+    const allowed = methodsOf(request.url);
+    if (allowed.length > 0) {
+      const path = request.url.split('?')[0];
+      reply.header('allow', allowed.join(', '));
+      const refusal = new BillfoldError(
+        'method_not_allowed',
+        'method.not_allowed',
+        `${path} takes ${allowed.join(', ')}, not ${request.method}`,
+      );
+      return sendError(refusal, request, reply, log);
+    }
     return reply.code(404).send({
       error: {
         type: 'not_found',

@@ -224,6 +224,13 @@ describe.each(engines())('API conventions on %s', (engine) => {
       'request.invalid',
     ],
     ['an unknown route', { url: '/v1/nothing-here', method: 'GET' }, 404, 'route.not_found'],
+    ['a wrong method on a known path', { url: '/v1/invoices', method: 'DELETE' }, 405, 'method.not_allowed'],
+    [
+      'a wrong method on a path with a parameter',
+      { url: '/v1/members/usr_abcdefghijklmnopqrst', method: 'GET' },
+      405,
+      'method.not_allowed',
+    ],
   ];
 
   it.each(badRequests)(
@@ -251,6 +258,41 @@ describe.each(engines())('API conventions on %s', (engine) => {
       expect(await snapshot()).toEqual(before);
     },
   );
+
+  it('answers a wrong method on a known path with 405 and the methods it takes, an unknown path with 404', async () => {
+    const allowOf = async (method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'OPTIONS', url: string) => {
+      const response = await api.app.inject({ method, url, headers: { cookie: owner.cookie } });
+      return { status: response.statusCode, allow: response.headers.allow, error: response.json().error };
+    };
+    expect(await allowOf('DELETE', '/v1/invoices')).toMatchObject({
+      status: 405,
+      allow: 'GET, HEAD',
+      error: {
+        type: 'method_not_allowed',
+        code: 'method.not_allowed',
+        message: expect.stringContaining('GET'),
+      },
+    });
+    // A path with parameters, a query string, and a method no route has.
+    expect(await allowOf('PUT', '/v1/members/usr_abcdefghijklmnopqrst?x=1')).toMatchObject({
+      status: 405,
+      allow: 'DELETE, POST',
+    });
+    expect(await allowOf('GET', '/v1/invoices/in_abc/pay')).toMatchObject({ status: 405, allow: 'POST' });
+    expect(await allowOf('OPTIONS', '/v1/session')).toMatchObject({
+      status: 405,
+      allow: 'DELETE, GET, HEAD, POST',
+    });
+    // Routes outside the table too: inbound webhooks, the health check.
+    expect(await allowOf('GET', '/v1/webhooks/stripe')).toMatchObject({ status: 405, allow: 'POST' });
+    expect(await allowOf('POST', '/health')).toMatchObject({ status: 405, allow: 'GET, HEAD' });
+    // Unknown paths stay 404, whatever the method.
+    expect(await allowOf('DELETE', '/v1/nothing-here')).toMatchObject({ status: 404, allow: undefined });
+    expect(await allowOf('GET', '/v1/invoices/in_abc/nothing')).toMatchObject({
+      status: 404,
+      error: { code: 'route.not_found' },
+    });
+  });
 
   it('answers a body over the limit on a real socket with 413 and the envelope, not a reset', async () => {
     const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
@@ -532,7 +574,7 @@ describe.each(engines())('odd input and repeated writes on %s', (engine) => {
     const body = await customer.call('POST', `/v1/subscriptions/${sub.id}/pause`, { at: 'now' });
     expect(body.statusCode).toBe(400);
     expect(body.json().error).toMatchObject({ code: 'request.invalid', param: 'at' });
-    const query = await customer.call('GET', '/v1/subscriptions?limit=5');
+    const query = await customer.call('GET', `/v1/subscriptions/${sub.id}?limit=5`);
     expect(query.statusCode).toBe(400);
     expect(query.json().error).toMatchObject({ code: 'request.invalid', param: 'limit' });
     expect((await customer.call('GET', `/v1/subscriptions/${sub.id}`)).json().status).toBe('active');

@@ -10,6 +10,7 @@ export const statusOf: Record<ErrorType, number> = {
   authentication: 401,
   permission: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payment: 402,
   idempotency: 409,

@@ -21,6 +21,7 @@ export {
   type InvoiceEntry,
   invoiceLines,
   invoicesByRefs,
+  invoicesPage,
   invoicesToCollect,
   issueMany,
   linesOfInvoices,

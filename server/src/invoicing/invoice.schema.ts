@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { amountJson, idOf, timestamp } from '../api-shapes.js';
+import { amountJson, idOf, listQuery, timestamp } from '../api-shapes.js';
 import type { InvoiceLineRow, InvoiceRow } from '../db/schema.js';
 
 /** Request and response shapes of invoices (C20). Amounts in minor units. */
@@ -8,7 +8,7 @@ const minor = (what: string) => z.number().describe(`${what}, minor units`);
 
 export const invoiceParams = z.strictObject({ invoice_id: idOf('invoice') });
 
-export const invoiceListQuery = z.strictObject({
+export const invoiceListQuery = listQuery.extend({
   subscription_id: idOf('subscription').optional(),
   status: z.enum(['draft', 'open', 'paid', 'void', 'uncollectible']).optional(),
 });

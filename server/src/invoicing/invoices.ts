@@ -20,6 +20,7 @@ import type {
 import { type BillingScope, inScope, refsIn } from '../db/scope.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import * as events from '../events/index.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { fromDate, localDate, toDate } from '../time/index.js';
 import { presentInvoice } from './invoice.schema.js';
@@ -723,21 +724,49 @@ export async function getInvoice(ctx: TenantCtx, invoiceId: string): Promise<Inv
   return row;
 }
 
-/** Finalized invoices (and drafts only when asked), newest first. */
-export async function listInvoices(
-  ctx: TenantCtx,
-  filter: { subscriptionId?: string; status?: InvoiceRow['status'] } = {},
-): Promise<InvoiceRow[]> {
+export interface InvoiceFilter {
+  subscriptionId?: string | undefined;
+  status?: InvoiceRow['status'] | undefined;
+}
+
+function invoicesQuery(ctx: TenantCtx, filter: InvoiceFilter) {
   let query = scoped(ctx).selectFrom('invoices').selectAll();
   if (filter.subscriptionId) query = query.where('subscription_id', '=', filter.subscriptionId);
-  query = filter.status ? query.where('status', '=', filter.status) : query.where('status', '<>', 'draft');
+  return filter.status ? query.where('status', '=', filter.status) : query.where('status', '<>', 'draft');
+}
+
+/** Finalized invoices (and drafts only when asked), newest first, the first 200. */
+export async function listInvoices(ctx: TenantCtx, filter: InvoiceFilter = {}): Promise<InvoiceRow[]> {
   // Invoices issued at the same moment (a test clock) keep their numbers' order.
-  return query
+  return invoicesQuery(ctx, filter)
     .orderBy('created_at', 'desc')
     .orderBy('number', 'desc')
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
+}
+
+/** The same invoices a page at a time, for the API; the cursor is an invoice's id. */
+export async function invoicesPage(
+  ctx: TenantCtx,
+  filter: InvoiceFilter,
+  page: PageRequest,
+): Promise<Slice<InvoiceRow>> {
+  return listPage(
+    invoicesQuery(ctx, filter),
+    {
+      // Drafts have no number yet: they sort as the empty one, and by id among themselves.
+      by: [
+        ['invoices.created_at', 'desc'],
+        [sql`coalesce(invoices.number, '')`, 'desc'],
+        ['invoices.id', 'desc'],
+      ],
+      id: 'invoices.id',
+      cursorFrom: scoped(ctx).selectFrom('invoices'),
+      noun: 'invoice',
+    },
+    page,
+  );
 }
 
 /** The lines of several invoices of a batch, by invoice id, in one query (across organizations). */

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import { countryName } from '../customers/index.js';
 import type { InvoiceLineRow, InvoiceRow } from '../db/schema.js';
-import { formatMoney, parseCurrencyCode } from '../money/index.js';
+import { formatMoney } from '../money/index.js';
 import { fromDate, toDate } from '../time/index.js';
 import { amountDue } from './invoice.schema.js';
 
@@ -33,9 +35,16 @@ const statusLabel: Record<InvoiceRow['status'], string> = {
   uncollectible: 'Uncollectible',
 };
 
-function money(amount: bigint, currency: string, display: 'symbol' | 'code' = 'symbol'): string {
-  return formatMoney({ amount, currency: parseCurrencyCode(currency) }, 'en-US', display);
-}
+/**
+ * The locale an invoice's amounts are written in: English, as the invoice is, with the customer's
+ * country's conventions where the locale data has them (en-IN groups ₹1,23,456.78) and plain
+ * English's elsewhere.
+ */
+const localeOf = (invoice: InvoiceRow) =>
+  /^[A-Z]{2}$/.test(invoice.bill_to.country) ? `en-${invoice.bill_to.country}` : 'en';
+
+const money = (invoice: InvoiceRow, amount: bigint) =>
+  formatMoney({ amount, currency: invoice.currency }, localeOf(invoice));
 
 function day(at: Date | null, timeZone: string): string {
   if (!at) return '—';
@@ -67,15 +76,14 @@ function billTo(invoice: InvoiceRow): string[] {
   ].filter((line) => line.trim() !== '');
 }
 
-function totals(invoice: InvoiceRow, display: 'symbol' | 'code' = 'symbol'): [string, string][] {
-  const c = invoice.currency;
+function totals(invoice: InvoiceRow): [string, string][] {
   const tax = `${invoice.tax_name} ${invoice.tax_percent}%${invoice.tax_inclusive ? ' (included)' : ''}`;
   return [
-    ['Subtotal', money(invoice.subtotal, c, display)],
-    ...(invoice.tax !== 0n ? ([[tax, money(invoice.tax, c, display)]] as [string, string][]) : []),
-    ['Total', money(invoice.total, c, display)],
-    ['Amount paid', money(invoice.amount_paid, c, display)],
-    ['Amount due', money(amountDue(invoice), c, display)],
+    ['Subtotal', money(invoice, invoice.subtotal)],
+    ...(invoice.tax !== 0n ? ([[tax, money(invoice, invoice.tax)]] as [string, string][]) : []),
+    ['Total', money(invoice, invoice.total)],
+    ['Amount paid', money(invoice, invoice.amount_paid)],
+    ['Amount due', money(invoice, amountDue(invoice))],
   ];
 }
 
@@ -90,7 +98,7 @@ export function invoiceHtml(doc: InvoiceDocument): string {
   const rows = lines
     .map(
       (line) =>
-        `<tr><td>${escapeHtml(line.description)}</td><td class="num">${escapeHtml(line.quantity)}</td><td class="num">${money(line.amount, invoice.currency)}</td></tr>`,
+        `<tr><td>${escapeHtml(line.description)}</td><td class="num">${escapeHtml(line.quantity)}</td><td class="num">${money(invoice, line.amount)}</td></tr>`,
     )
     .join('');
   const sums = totals(invoice)
@@ -127,10 +135,30 @@ Period ${day(invoice.period_start, timeZone)} – ${day(lastDay(invoice), timeZo
 </main></body></html>`;
 }
 
-/** The same invoice as a PDF (A4, the standard Helvetica fonts: amounts print with currency codes). */
+/**
+ * DejaVu Sans Condensed (about Helvetica's width), embedded as the subset of glyphs used: PDF's
+ * standard fonts know only the WinAnsi characters, which have no ₹ and so made the PDF write 'INR'
+ * where the page writes '₹'. DejaVu has every currency sign, and its licence (Bitstream Vera's, and
+ * public domain) lets it be embedded. Read once per process.
+ */
+let dejaVuSans: { regular: Buffer; bold: Buffer } | undefined;
+function fonts() {
+  const { resolve } = createRequire(import.meta.url);
+  dejaVuSans ??= {
+    regular: readFileSync(resolve('dejavu-fonts-ttf/ttf/DejaVuSansCondensed.ttf')),
+    bold: readFileSync(resolve('dejavu-fonts-ttf/ttf/DejaVuSansCondensed-Bold.ttf')),
+  };
+  return dejaVuSans;
+}
+const REGULAR = 'DejaVuSansCondensed';
+const BOLD = 'DejaVuSansCondensed-Bold';
+
+/** The same invoice as a PDF (A4, DejaVu Sans Condensed). */
 export async function invoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   const { invoice, lines, issuer, timeZone } = doc;
   const pdf = new PDFDocument({ size: 'A4', margin: 56, info: { Title: title(doc), Author: issuer.name } });
+  pdf.registerFont(REGULAR, fonts().regular);
+  pdf.registerFont(BOLD, fonts().bold);
   const chunks: Buffer[] = [];
   pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -141,11 +169,11 @@ export async function invoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   const width = pdf.page.width - 112;
   const grey = '#667085';
 
-  pdf.font('Helvetica-Bold').fontSize(22).fillColor('#101828').text(title(doc), left, 56);
-  pdf.font('Helvetica').fontSize(10).fillColor(grey).text(issuer.name);
+  pdf.font(BOLD).fontSize(22).fillColor('#101828').text(title(doc), left, 56);
+  pdf.font(REGULAR).fontSize(10).fillColor(grey).text(issuer.name);
   const stamp = statusLabel[invoice.status].toUpperCase();
   pdf
-    .font('Helvetica-Bold')
+    .font(BOLD)
     .fontSize(12)
     .fillColor(invoice.status === 'paid' ? '#067647' : invoice.status === 'open' ? '#b54708' : '#475467')
     .text(stamp, left, 60, { width, align: 'right' });
@@ -154,12 +182,12 @@ export async function invoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   const column = width / 3;
   const block = (x: number, heading: string, body: string[]) => {
     pdf
-      .font('Helvetica-Bold')
+      .font(BOLD)
       .fontSize(8)
       .fillColor(grey)
       .text(heading.toUpperCase(), x, top, { width: column - 12 });
     pdf
-      .font('Helvetica')
+      .font(REGULAR)
       .fontSize(10)
       .fillColor('#101828')
       .text(body.join('\n'), x, top + 14, { width: column - 12 });
@@ -176,7 +204,7 @@ export async function invoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   let y = 250;
   const amountX = left + width - 120;
   const qtyX = amountX - 60;
-  pdf.font('Helvetica-Bold').fontSize(8).fillColor(grey);
+  pdf.font(BOLD).fontSize(8).fillColor(grey);
   pdf.text('DESCRIPTION', left, y).text('QTY', qtyX, y, { width: 50, align: 'right' });
   pdf.text('AMOUNT', amountX, y, { width: 120, align: 'right' });
   y += 14;
@@ -186,24 +214,25 @@ export async function invoicePdf(doc: InvoiceDocument): Promise<Buffer> {
     .strokeColor('#e4e7ec')
     .stroke();
   y += 8;
-  pdf.font('Helvetica').fontSize(10).fillColor('#101828');
+  pdf.font(REGULAR).fontSize(10).fillColor('#101828');
   for (const line of lines) {
     const height = pdf.heightOfString(line.description, { width: qtyX - left - 12 });
     pdf.text(line.description, left, y, { width: qtyX - left - 12 });
     pdf.text(line.quantity, qtyX, y, { width: 50, align: 'right' });
-    pdf.text(money(line.amount, invoice.currency, 'code'), amountX, y, { width: 120, align: 'right' });
+    pdf.text(money(invoice, line.amount), amountX, y, { width: 120, align: 'right' });
     y += Math.max(height, 12) + 10;
   }
   y += 6;
-  for (const [index, [label, value]] of totals(invoice, 'code').entries()) {
-    const last = index === totals(invoice, 'code').length - 1;
-    pdf.font(last ? 'Helvetica-Bold' : 'Helvetica').fontSize(10);
+  const sums = totals(invoice);
+  for (const [index, [label, value]] of sums.entries()) {
+    const last = index === sums.length - 1;
+    pdf.font(last ? BOLD : REGULAR).fontSize(10);
     pdf.fillColor(last ? '#101828' : '#475467').text(label, amountX - 160, y, { width: 160 });
     pdf.fillColor('#101828').text(value, amountX, y, { width: 120, align: 'right' });
     y += 18;
   }
   pdf
-    .font('Helvetica')
+    .font(REGULAR)
     .fontSize(8)
     .fillColor(grey)
     .text(`Amounts in ${invoice.currency}.`, left, y + 24, { width });

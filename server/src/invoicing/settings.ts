@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { recordAudit } from '../access/index.js';
 import type { BillingSettingsRow, TaxRateRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 
@@ -63,6 +65,7 @@ export const taxRateBody = z.strictObject({
 });
 
 export const taxRateObject = z.object({
+  id: z.string().describe("The country, or the country and the state's code: IN, US-CA"),
   object: z.literal('tax_rate'),
   country: z.string(),
   region: z.string(),
@@ -86,7 +89,12 @@ export function presentSettings(row: BillingSettingsRow): z.infer<typeof setting
   };
 }
 
+/** A rate's id: its country, or its country and state (a country code is always two letters). */
+const taxRateId = (row: Pick<TaxRateRow, 'country' | 'region'>) =>
+  `${row.country}${row.region ? `-${row.region}` : ''}`;
+
 export const presentTaxRate = (row: TaxRateRow): z.infer<typeof taxRateObject> => ({
+  id: taxRateId(row),
   object: 'tax_rate',
   country: row.country,
   region: row.region,
@@ -122,13 +130,21 @@ export async function updateSettings(
   return row;
 }
 
-export async function listTaxRates(ctx: TenantCtx): Promise<TaxRateRow[]> {
-  return scoped(ctx, 'issuer')
-    .selectFrom('tax_rates')
-    .selectAll()
-    .orderBy('country')
-    .orderBy('region')
-    .execute();
+/** Tax rates by country, then state; the cursor is a rate's id (IN, US-CA). */
+export async function listTaxRates(ctx: TenantCtx, page: PageRequest): Promise<Slice<TaxRateRow>> {
+  return listPage(
+    scoped(ctx, 'issuer').selectFrom('tax_rates').selectAll(),
+    {
+      by: [
+        ['tax_rates.country', 'asc'],
+        ['tax_rates.region', 'asc'],
+      ],
+      id: sql`tax_rates.country || case when tax_rates.region = '' then '' else '-' || tax_rates.region end`,
+      cursorFrom: scoped(ctx, 'issuer').selectFrom('tax_rates'),
+      noun: 'tax rate',
+    },
+    page,
+  );
 }
 
 /** Sets the rate for a country or state; it applies to invoices drafted from now on. */
@@ -149,7 +165,7 @@ export async function putTaxRate(ctx: TenantCtx, input: z.infer<typeof taxRateBo
     orgId: ctx.tenant.issuerId,
     action: 'tax_rate.set',
     targetType: 'tax_rate',
-    targetId: `${input.country}${input.region ? `-${input.region}` : ''}`,
+    targetId: taxRateId(input),
     after: input,
   });
   return row;

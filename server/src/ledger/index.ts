@@ -1,6 +1,7 @@
 // Public surface of the ledger: entries, balances and monthly statements.
 export {
   balanceOf,
+  entriesPage,
   type LedgerAccount,
   listEntries,
   type NewEntry,

@@ -3,6 +3,7 @@ import type { Temporal } from 'temporal-polyfill';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { LedgerEntryKind, LedgerEntryRow, StatementRow } from '../db/schema.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { type BillingPeriod, calendarMonthPeriod, nextCalendarPeriod, toDate } from '../time/index.js';
 
@@ -212,6 +213,26 @@ export async function listEntries(
   if (filter.invoiceId) query = query.where('invoice_id', '=', filter.invoiceId);
   if (filter.paymentId) query = query.where('payment_id', '=', filter.paymentId);
   return query.orderBy('seq').limit(1000).execute();
+}
+
+/** A subscription's entries a page at a time, oldest first (in the order posted); the cursor is an entry's id. */
+export async function entriesPage(
+  ctx: TenantCtx,
+  subscriptionId: string,
+  page: PageRequest,
+): Promise<Slice<LedgerEntryRow>> {
+  const entries = () =>
+    scoped(ctx).selectFrom('ledger_entries').where('subscription_id', '=', subscriptionId);
+  return listPage(
+    entries().selectAll(),
+    {
+      by: [['ledger_entries.seq', 'asc']],
+      id: 'ledger_entries.id',
+      cursorFrom: entries(),
+      noun: 'ledger entry',
+    },
+    page,
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { StatementRow } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 
@@ -142,10 +143,29 @@ export async function statementsToClose(
     .execute();
 }
 
-export async function listStatements(ctx: TenantCtx, subscriptionId?: string): Promise<StatementRow[]> {
-  let query = scoped(ctx).selectFrom('statements').selectAll();
-  if (subscriptionId) query = query.where('subscription_id', '=', subscriptionId);
-  return query.orderBy('period_start', 'desc').orderBy('id').limit(240).execute();
+/** Statements (of one subscription, when named), the latest month first; the cursor is a statement's id. */
+export async function listStatements(
+  ctx: TenantCtx,
+  subscriptionId: string | undefined,
+  page: PageRequest,
+): Promise<Slice<StatementRow>> {
+  const statements = () => {
+    const query = scoped(ctx).selectFrom('statements');
+    return subscriptionId ? query.where('subscription_id', '=', subscriptionId) : query;
+  };
+  return listPage(
+    statements().selectAll(),
+    {
+      by: [
+        ['statements.period_start', 'desc'],
+        ['statements.id', 'desc'],
+      ],
+      id: 'statements.id',
+      cursorFrom: statements(),
+      noun: 'statement',
+    },
+    page,
+  );
 }
 
 export async function getStatement(ctx: TenantCtx, statementId: string): Promise<StatementRow | undefined> {

@@ -7,6 +7,7 @@ import { newId } from '../db/ids.js';
 import type { UsageAlertRow, UsageThresholdCrossingRow } from '../db/schema.js';
 import { conflict, notFound } from '../errors.js';
 import * as events from '../events/index.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import type { Span } from './totals.js';
@@ -155,6 +156,28 @@ async function isMeasured(ctx: TenantCtx, code: string): Promise<boolean> {
 }
 
 /** The alerts of the tenant's subscriptions `subscriptionIds`, oldest first. */
+/** A subscription's alerts, oldest first, a page at a time; the cursor is an alert's id. */
+export async function listAlerts(
+  ctx: TenantCtx,
+  subscriptionId: string,
+  page: PageRequest,
+): Promise<Slice<UsageAlertRow>> {
+  const alerts = () => scoped(ctx).selectFrom('usage_alerts').where('subscription_id', '=', subscriptionId);
+  return listPage(
+    alerts().selectAll(),
+    {
+      by: [
+        ['usage_alerts.created_at', 'asc'],
+        ['usage_alerts.id', 'asc'],
+      ],
+      id: 'usage_alerts.id',
+      cursorFrom: alerts(),
+      noun: 'usage alert',
+    },
+    page,
+  );
+}
+
 export async function alertsOf(ctx: TenantCtx, subscriptionIds: readonly string[]): Promise<UsageAlertRow[]> {
   if (subscriptionIds.length === 0) return [];
   return scoped(ctx)
@@ -203,14 +226,26 @@ export async function deleteAlert(
 }
 
 /** The crossings of the tenant's periods that have not ended (reached, and maybe resolved since). */
-export async function currentCrossings(ctx: TenantCtx): Promise<UsageThresholdCrossingRow[]> {
-  return scoped(ctx)
-    .selectFrom('usage_threshold_crossings')
-    .selectAll()
-    .where('period_end', '>', toDate(ctx.clock.now()))
-    .orderBy('reached_at')
-    .orderBy('id')
-    .execute();
+export async function currentCrossings(
+  ctx: TenantCtx,
+  page: PageRequest,
+): Promise<Slice<UsageThresholdCrossingRow>> {
+  return listPage(
+    scoped(ctx)
+      .selectFrom('usage_threshold_crossings')
+      .selectAll()
+      .where('period_end', '>', toDate(ctx.clock.now())),
+    {
+      by: [
+        ['usage_threshold_crossings.reached_at', 'asc'],
+        ['usage_threshold_crossings.id', 'asc'],
+      ],
+      id: 'usage_threshold_crossings.id',
+      cursorFrom: scoped(ctx).selectFrom('usage_threshold_crossings'),
+      noun: 'threshold crossing',
+    },
+    page,
+  );
 }
 
 /**

@@ -8,6 +8,7 @@ export {
   currentCrossings,
   deleteAlert,
   LIMIT_PERCENTS,
+  listAlerts,
   noteUsageChanged,
   type OrganizationStandings,
   organizationsToCheck,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listQuery } from '../api-shapes.js';
 import { aggregationSchema, limitModeSchema } from '../catalog/catalog.schema.js';
 
 /**
@@ -71,6 +72,8 @@ const customerQuery = z
   .describe('Operators and ingest keys: the customer (organization id or external_id)');
 
 export const usageSummaryQuery = z.strictObject({ customer: customerQuery });
+
+export const usageThresholdsQuery = listQuery.extend({ customer: customerQuery });
 
 export const usageQuery = z.strictObject({
   customer: customerQuery,

@@ -16,7 +16,7 @@ export {
   PrecisionLossError,
   UnknownCurrencyError,
 } from './errors.js';
-export { formatMoney } from './format.js';
+export { type Amount, formatMoney, toDecimalString } from './format.js';
 export type { Fraction, Money } from './money.js';
 export {
   add,
@@ -31,7 +31,6 @@ export {
   negate,
   subtract,
   sum,
-  toDecimalString,
   zero,
 } from './money.js';
 export type { RoundingMode } from './rounding.js';

@@ -291,6 +291,22 @@ describe('formatting', () => {
     expect(formatMoney(money(123456n, 'EUR'), 'de-DE')).toBe('1.234,56\u00a0€');
   });
 
+  it('writes the symbol and the minor units of INR, USD, EUR and JPY, and a credit as a negative amount', () => {
+    expect(formatMoney(money(12345678n, 'INR'), 'en-IN')).toBe('₹1,23,456.78');
+    expect(formatMoney(money(-50000n, 'INR'), 'en-IN')).toBe('-₹500.00');
+    expect(formatMoney(usd(1327n), 'en-US')).toBe('$13.27');
+    expect(formatMoney(usd(-1327n), 'en-US')).toBe('-$13.27');
+    expect(formatMoney(money(123456n, 'EUR'), 'en-IE')).toBe('€1,234.56');
+    // No minor units: 1000n is a thousand yen, not ten.
+    expect(formatMoney(money(1000n, 'JPY'), 'en-JP')).toBe('¥1,000');
+    expect(formatMoney(money(-1000n, 'JPY'), 'en-JP')).toBe('-¥1,000');
+  });
+
+  it('takes an amount and a currency from JSON, and refuses a currency it does not know', () => {
+    expect(formatMoney({ amount: BigInt(709), currency: 'USD' })).toBe('$7.09');
+    expect(errorCode(() => formatMoney({ amount: 1n, currency: 'XYZ' }))).toBe('money.unknown_currency');
+  });
+
   it('keeps every digit of amounts beyond 2^53', () => {
     expect(formatMoney(usd(1234567890123456789012n))).toBe('$12,345,678,901,234,567,890.12');
   });

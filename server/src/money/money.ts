@@ -128,17 +128,3 @@ export function fromDecimalString(value: string, currency: CurrencyCode, mode?: 
   }
   return money(coefficient / divisor, currency);
 }
-
-/**
- * The amount in major units as an exact decimal string with exactly the currency's number of fraction
- * digits: 1234n USD → '12.34', -5n USD → '-0.05', 1000n JPY → '1000', 1234n KWD → '1.234'.
- * No grouping or symbol; for display use formatMoney.
- */
-export function toDecimalString(m: Money): string {
-  const exponent = currencyExponent(m.currency);
-  const negative = m.amount < 0n;
-  const digits = (negative ? -m.amount : m.amount).toString().padStart(exponent + 1, '0');
-  const whole = digits.slice(0, digits.length - exponent);
-  const fraction = digits.slice(digits.length - exponent);
-  return `${negative ? '-' : ''}${whole}${exponent > 0 ? `.${fraction}` : ''}`;
-}

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
 import type { PaymentRow, RefundRow } from '../db/schema.js';
 import { BillfoldError, invalid, notFound } from '../errors.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { recordPayment } from './checkout-sessions.js';
@@ -91,14 +92,21 @@ export async function chargeSavedMethod(
   return ctx.db.transaction().execute((tx) => recordCharge({ ...ctx, db: tx }, gateway, input, answer));
 }
 
-export async function listPayments(ctx: TenantCtx): Promise<PaymentRow[]> {
-  return scoped(ctx)
-    .selectFrom('payments')
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(200)
-    .execute();
+/** The organization's payments, newest first; the cursor is a payment's id. */
+export async function listPayments(ctx: TenantCtx, page: PageRequest): Promise<Slice<PaymentRow>> {
+  return listPage(
+    scoped(ctx).selectFrom('payments').selectAll(),
+    {
+      by: [
+        ['payments.created_at', 'desc'],
+        ['payments.id', 'desc'],
+      ],
+      id: 'payments.id',
+      cursorFrom: scoped(ctx).selectFrom('payments'),
+      noun: 'payment',
+    },
+    page,
+  );
 }
 
 export async function listRefunds(ctx: TenantCtx, paymentIds: string[]): Promise<RefundRow[]> {

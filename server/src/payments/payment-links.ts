@@ -3,6 +3,7 @@ import { amountJson } from '../api-shapes.js';
 import type { Ctx } from '../context.js';
 import type { GatewayName, PaymentLinkRow, PaymentLinkStatus, PaymentRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { toDate } from '../time/index.js';
 import { presentPayment } from './checkout-sessions.js';
@@ -53,14 +54,21 @@ export async function findPaymentLinkByGatewayRef(ctx: Ctx, gateway: GatewayName
     .executeTakeFirst();
 }
 
-export async function listPaymentLinks(ctx: TenantCtx): Promise<PaymentLinkRow[]> {
-  return scoped(ctx)
-    .selectFrom('payment_links')
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(100)
-    .execute();
+/** The organization's payment links, newest first; the cursor is a link's id. */
+export async function listPaymentLinks(ctx: TenantCtx, page: PageRequest): Promise<Slice<PaymentLinkRow>> {
+  return listPage(
+    scoped(ctx).selectFrom('payment_links').selectAll(),
+    {
+      by: [
+        ['payment_links.created_at', 'desc'],
+        ['payment_links.id', 'desc'],
+      ],
+      id: 'payment_links.id',
+      cursorFrom: scoped(ctx).selectFrom('payment_links'),
+      noun: 'payment link',
+    },
+    page,
+  );
 }
 
 export async function markPaymentLink(

@@ -12,6 +12,7 @@ import type {
 import { type BillingScope, inScope, refsIn } from '../db/scope.js';
 import { conflict, notFound } from '../errors.js';
 import * as events from '../events/index.js';
+import { listPage, type PageRequest, type Slice } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
 import { type BillingInterval, fromDate, localDate, toDate } from '../time/index.js';
 import { type BillingAlignment, type PeriodRule, periodContaining, ruleAtStart } from './billing-periods.js';
@@ -93,14 +94,21 @@ export async function liveSubscriptions(ctx: TenantCtx): Promise<SubscriptionRow
     .execute();
 }
 
-export async function listSubscriptions(ctx: TenantCtx): Promise<SubscriptionRow[]> {
-  return scoped(ctx)
-    .selectFrom('subscriptions')
-    .selectAll()
-    .orderBy('started_at', 'desc')
-    .orderBy('id')
-    .limit(200)
-    .execute();
+/** The organization's subscriptions, the latest started first; the cursor is a subscription's id. */
+export async function listSubscriptions(ctx: TenantCtx, page: PageRequest): Promise<Slice<SubscriptionRow>> {
+  return listPage(
+    scoped(ctx).selectFrom('subscriptions').selectAll(),
+    {
+      by: [
+        ['subscriptions.started_at', 'desc'],
+        ['subscriptions.id', 'desc'],
+      ],
+      id: 'subscriptions.id',
+      cursorFrom: scoped(ctx).selectFrom('subscriptions'),
+      noun: 'subscription',
+    },
+    page,
+  );
 }
 
 export async function getSubscription(

@@ -16,6 +16,7 @@ import {
   toApiError,
   unwrap,
 } from './client';
+import { allPages } from './pages';
 
 /**
  * Every read of the web UI, as TanStack Query options. A key starts with the organization whose data
@@ -84,22 +85,27 @@ export const queries = {
   members: (org: string) =>
     queryOptions({
       queryKey: [org, 'members'],
-      queryFn: () => unwrap(api.GET('/v1/members', { params: inOrg(org) })),
+      queryFn: () =>
+        allPages(
+          (query) => api.GET('/v1/members', { params: { ...inOrg(org), query } }),
+          (m) => m.user_id,
+        ),
     }),
   invitations: (org: string) =>
     queryOptions({
       queryKey: [org, 'invitations'],
-      queryFn: () => unwrap(api.GET('/v1/invitations', { params: inOrg(org) })),
+      queryFn: () => allPages((query) => api.GET('/v1/invitations', { params: { ...inOrg(org), query } })),
     }),
   apiKeys: (org: string) =>
     queryOptions({
       queryKey: [org, 'api_keys'],
-      queryFn: () => unwrap(api.GET('/v1/api_keys', { params: inOrg(org) })),
+      queryFn: () => allPages((query) => api.GET('/v1/api_keys', { params: { ...inOrg(org), query } })),
     }),
   webhookEndpoints: (org: string) =>
     queryOptions({
       queryKey: [org, 'webhook_endpoints'],
-      queryFn: () => unwrap(api.GET('/v1/webhook_endpoints', { params: inOrg(org) })),
+      queryFn: () =>
+        allPages((query) => api.GET('/v1/webhook_endpoints', { params: { ...inOrg(org), query } })),
     }),
   webhookDeliveries: (org: string, endpointId: string) =>
     queryOptions({
@@ -107,7 +113,8 @@ export const queries = {
       queryFn: () =>
         unwrap(
           api.GET('/v1/webhook_endpoints/{webhook_endpoint_id}/deliveries', {
-            params: { ...inOrg(org), path: { webhook_endpoint_id: endpointId } },
+            // The latest hundred: a log to glance at, not to page through.
+            params: { ...inOrg(org), path: { webhook_endpoint_id: endpointId }, query: { limit: 100 } },
           }),
         ),
     }),
@@ -142,7 +149,7 @@ export const queries = {
   subscriptions: (org: string) =>
     queryOptions({
       queryKey: [org, 'subscriptions'],
-      queryFn: () => unwrap(api.GET('/v1/subscriptions', { params: inOrg(org) })),
+      queryFn: () => allPages((query) => api.GET('/v1/subscriptions', { params: { ...inOrg(org), query } })),
     }),
   subscription: (org: string, subscriptionId: string) =>
     queryOptions({
@@ -174,15 +181,15 @@ export const queries = {
   invoices: (org: string) =>
     queryOptions({
       queryKey: [org, 'invoices'],
-      queryFn: () => unwrap(api.GET('/v1/invoices', { params: inOrg(org) })),
+      queryFn: () => allPages((query) => api.GET('/v1/invoices', { params: { ...inOrg(org), query } })),
     }),
   statements: (org: string, subscriptionId: string) =>
     queryOptions({
       queryKey: [org, 'statements', subscriptionId],
       queryFn: () =>
-        unwrap(
+        allPages((query) =>
           api.GET('/v1/statements', {
-            params: { ...inOrg(org), query: { subscription_id: subscriptionId } },
+            params: { ...inOrg(org), query: { ...query, subscription_id: subscriptionId } },
           }),
         ),
     }),
@@ -190,7 +197,7 @@ export const queries = {
   plans: (org: string) =>
     queryOptions({
       queryKey: [org, 'plans'],
-      queryFn: () => unwrap(api.GET('/v1/plans', { params: inOrg(org) })),
+      queryFn: () => allPages((query) => api.GET('/v1/plans', { params: { ...inOrg(org), query } })),
     }),
   plan: (org: string, planId: string) =>
     queryOptions({
@@ -227,7 +234,8 @@ export const queries = {
   paymentMethods: (org: string) =>
     queryOptions({
       queryKey: [org, 'payment_methods'],
-      queryFn: () => unwrap(api.GET('/v1/payment_methods', { params: inOrg(org) })),
+      queryFn: () =>
+        allPages((query) => api.GET('/v1/payment_methods', { params: { ...inOrg(org), query } })),
     }),
   /**
    * The payment links; with `askGateway`, the active ones are asked about at the gateway too (one may
@@ -237,7 +245,9 @@ export const queries = {
     queryOptions({
       queryKey: [org, 'payment_links', { askGateway }],
       queryFn: async ({ client }) => {
-        const list = (await unwrap(api.GET('/v1/payment_links', { params: inOrg(org) }))).data;
+        const list = (
+          await allPages((query) => api.GET('/v1/payment_links', { params: { ...inOrg(org), query } }))
+        ).data;
         if (!askGateway) return list;
         const fresh = await Promise.all(
           list.map((link) =>
@@ -271,8 +281,10 @@ export const queries = {
     queryOptions({
       queryKey: [org, 'payments'],
       queryFn: () =>
-        unwrap(
-          api.GET('/v1/operator/organizations/{org_id}/payments', { params: { path: { org_id: org } } }),
+        allPages((query) =>
+          api.GET('/v1/operator/organizations/{org_id}/payments', {
+            params: { path: { org_id: org }, query },
+          }),
         ),
     }),
 
@@ -295,8 +307,7 @@ export const queries = {
   operatorPlanChoices: (org: string) =>
     queryOptions({
       queryKey: [org, 'operator', 'plans', 'choices'],
-      queryFn: () =>
-        unwrap(api.GET('/v1/operator/plans', { params: { ...inOrg(org), query: { limit: 100 } } })),
+      queryFn: () => allPages((query) => api.GET('/v1/operator/plans', { params: { ...inOrg(org), query } })),
     }),
   /** What terms being edited would bill for some usage: a calculation, kept while the next is made. */
   draftPrice: (org: string, body: Body<'/v1/operator/price_previews', 'post'>) =>
@@ -317,21 +328,29 @@ export const queries = {
     queryOptions({
       queryKey: [org, 'operator', 'plan', planId, 'versions'],
       queryFn: () =>
-        unwrap(
+        allPages((query) =>
           api.GET('/v1/operator/plans/{plan_id}/versions', {
-            params: { ...inOrg(org), path: { plan_id: planId } },
+            params: { ...inOrg(org), path: { plan_id: planId }, query },
           }),
         ),
     }),
   metrics: (org: string) =>
     queryOptions({
       queryKey: [org, 'operator', 'metrics'],
-      queryFn: () => unwrap(api.GET('/v1/operator/metrics', { params: inOrg(org) })),
+      queryFn: () =>
+        allPages(
+          (query) => api.GET('/v1/operator/metrics', { params: { ...inOrg(org), query } }),
+          (m) => m.code,
+        ),
     }),
   features: (org: string) =>
     queryOptions({
       queryKey: [org, 'operator', 'features'],
-      queryFn: () => unwrap(api.GET('/v1/operator/features', { params: inOrg(org) })),
+      queryFn: () =>
+        allPages(
+          (query) => api.GET('/v1/operator/features', { params: { ...inOrg(org), query } }),
+          (f) => f.code,
+        ),
     }),
   operatorCustomers: (org: string, filters: OperatorCustomerQuery) =>
     infiniteQueryOptions({

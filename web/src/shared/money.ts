@@ -1,31 +1,21 @@
+import { currencyExponent, formatMoney, isCurrencyCode, toDecimalString } from '@billfold/sdk';
+
 /**
  * Money as people read it. The API sends amounts as integers in minor units (cents, paise, yen) and
- * unit prices as decimal strings; both are turned into exact decimal strings here and formatted by
- * Intl, which formats strings exactly: no float ever touches an amount.
+ * unit prices as decimal strings. Amounts are written by Billfold's one formatter (the SDK's, the
+ * server's own: the same text as on an invoice), in the reader's locale; decimal strings are
+ * formatted by Intl, which formats strings exactly: no float ever touches an amount.
  */
 
-const digitsCache = new Map<string, number>();
-
-/** Minor-unit digits of a currency: 2 for USD and INR, 0 for JPY, 3 for KWD. */
+/** Minor-unit digits of a currency, from ISO 4217: 2 for USD and INR, 0 for JPY, 3 for KWD. */
 export function currencyDigits(currency: string): number {
-  let digits = digitsCache.get(currency);
-  if (digits === undefined) {
-    digits =
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
-      2;
-    digitsCache.set(currency, digits);
-  }
-  return digits;
+  // A code being typed is not a currency yet: cents until it is one (the server refuses others).
+  return isCurrencyCode(currency) ? currencyExponent(currency) : 2;
 }
 
 /** 123456 (minor units) → "1234.56" for USD. */
 export function minorToDecimal(amount: number, currency: string): string {
-  const digits = currencyDigits(currency);
-  const negative = amount < 0;
-  const text = String(Math.abs(amount)).padStart(digits + 1, '0');
-  const whole = digits === 0 ? text : text.slice(0, -digits);
-  const fraction = digits === 0 ? '' : `.${text.slice(-digits)}`;
-  return `${negative ? '-' : ''}${whole}${fraction}`;
+  return toDecimalString({ amount: BigInt(amount), currency });
 }
 
 /** "1234.56" (major units) → 123456, or undefined when it is not an amount in this currency. */
@@ -40,10 +30,9 @@ export function decimalToMinor(text: string, currency: string): number | undefin
 
 type Formattable = Parameters<Intl.NumberFormat['format']>[0];
 
-/** $1,234.56 from minor units. */
+/** $1,234.56 from minor units (an integer in the API's JSON, exact up to 2^53), in the reader's locale. */
 export function formatAmount(amount: number, currency: string): string {
-  const nf = new Intl.NumberFormat(undefined, { style: 'currency', currency });
-  return nf.format(minorToDecimal(amount, currency) as unknown as Formattable);
+  return formatMoney({ amount: BigInt(amount), currency }, navigator.language);
 }
 
 /** A unit price given as a decimal string in major units, with all its digits: $0.0125. */

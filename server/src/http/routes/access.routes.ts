@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as access from '../../access/index.js';
-import { listOf } from '../../api-shapes.js';
+import { listOf, listQuery, MAX_PAGE } from '../../api-shapes.js';
+import type { Ctx } from '../../context.js';
 import { BillfoldError } from '../../errors.js';
 import { platformContext } from '../../tenant.js';
 import { type Access, defineRoute } from '../route.js';
@@ -14,6 +15,18 @@ function userOf(a: Access) {
   if (a.principal.kind !== 'user')
     throw new BillfoldError('authentication', 'session.required', 'Sign in first');
   return a.principal.user;
+}
+
+/**
+ * The organizations a session offers to act in: the first of their list, as many as the app's
+ * organization switcher has ever shown; GET /v1/organizations pages through every one.
+ */
+const SESSION_ORGANIZATIONS = 500;
+async function sessionOrganizations(ctx: Ctx, user: { id: string; is_operator: boolean }) {
+  const page = await access.listOrganizationsFor(ctx, user.id, user.is_operator, {
+    limit: SESSION_ORGANIZATIONS,
+  });
+  return page.data;
 }
 /** The organization the policy checked the caller against. */
 export const accessRoutes = [
@@ -64,7 +77,7 @@ export const accessRoutes = [
         object: 'session' as const,
         user: access.presentUser(user),
         csrf_token: started.csrfToken,
-        organizations: await access.listOrganizationsFor(ctx, user.id, user.is_operator),
+        organizations: await sessionOrganizations(ctx, user),
       };
     },
   }),
@@ -83,7 +96,7 @@ export const accessRoutes = [
         object: 'session' as const,
         user: access.presentUser(user),
         csrf_token: a.principal.csrfToken,
-        organizations: await access.listOrganizationsFor(ctx, user.id, user.is_operator),
+        organizations: await sessionOrganizations(ctx, user),
       };
     },
   }),
@@ -181,11 +194,11 @@ export const accessRoutes = [
     summary: 'Organizations you belong to (an operator sees all)',
     tag: TAG,
     permission: 'signed_in',
+    query: listQuery,
     response: listOf(access.myOrganizationObject),
-    handler: async ({ ctx, access: a }) => {
+    handler: async ({ ctx, access: a, query }) => {
       const user = userOf(a);
-      const data = await access.listOrganizationsFor(ctx, user.id, user.is_operator);
-      return { object: 'list' as const, data, has_more: false };
+      return access.listOrganizationsFor(ctx, user.id, user.is_operator, query);
     },
   }),
   defineRoute({
@@ -221,14 +234,11 @@ export const accessRoutes = [
     tag: TAG,
     permission: 'organization.transfer',
     body: access.transferOwnershipBody,
-    response: z.object({
-      object: z.literal('list'),
-      data: z.array(access.membershipObject),
-      has_more: z.boolean(),
-    }),
+    response: listOf(access.membershipObject),
+    // The members as they are now: the first page, as large as a page can be.
     handler: async ({ tenant, body, access: a }) => {
       await access.transferOwnership(tenant, userOf(a).id, body.user_id);
-      return { object: 'list' as const, data: await access.listMembers(tenant), has_more: false };
+      return access.listMembers(tenant, { limit: MAX_PAGE });
     },
   }),
 
@@ -239,12 +249,9 @@ export const accessRoutes = [
     summary: 'Members of the organization and their roles',
     tag: TAG,
     permission: 'members.read',
+    query: listQuery,
     response: listOf(access.membershipObject),
-    handler: async ({ tenant }) => ({
-      object: 'list' as const,
-      data: await access.listMembers(tenant),
-      has_more: false,
-    }),
+    handler: async ({ tenant, query }) => access.listMembers(tenant, query),
   }),
   defineRoute({
     method: 'POST',
@@ -258,10 +265,7 @@ export const accessRoutes = [
     response: access.membershipObject,
     handler: async ({ tenant, params, body }) => {
       await access.changeRole(tenant, params.user_id, body.role);
-      const members = await access.listMembers(tenant);
-      const member = members.find((m) => m.user_id === params.user_id);
-      if (!member) throw new Error('member vanished inside its own transaction');
-      return member;
+      return access.getMember(tenant, params.user_id);
     },
   }),
   defineRoute({
@@ -300,12 +304,9 @@ export const accessRoutes = [
     summary: 'Invitations of the organization',
     tag: TAG,
     permission: 'members.read',
+    query: listQuery,
     response: listOf(access.invitationObject),
-    handler: async ({ tenant }) => ({
-      object: 'list' as const,
-      data: await access.listInvitations(tenant),
-      has_more: false,
-    }),
+    handler: async ({ tenant, query }) => access.listInvitations(tenant, query),
   }),
   defineRoute({
     method: 'DELETE',
@@ -351,12 +352,9 @@ export const accessRoutes = [
     summary: "The organization's API keys (secrets are never shown again)",
     tag: TAG,
     permission: 'api_keys.read',
+    query: listQuery,
     response: listOf(access.apiKeyObject),
-    handler: async ({ tenant }) => ({
-      object: 'list' as const,
-      data: await access.listApiKeys(tenant),
-      has_more: false,
-    }),
+    handler: async ({ tenant, query }) => access.listApiKeys(tenant, query),
   }),
   defineRoute({
     method: 'POST',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listOf, toPage } from '../../api-shapes.js';
+import { listOf, listQuery, toPage } from '../../api-shapes.js';
 import * as catalog from '../../catalog/index.js';
 import * as customers from '../../customers/index.js';
 import * as billing from '../../flows/billing-customer.js';
@@ -81,11 +81,10 @@ export const billingRoutes = [
     summary: 'Plans this organization may choose, in its currency, its current plan marked',
     tag: TAG,
     permission: 'billing.read',
+    query: listQuery,
     response: listOf(catalog.offeredPlanObject),
-    handler: async ({ tenant }) => {
-      const data = await catalog.listOffers(tenant, await offerTerms(tenant));
-      return { object: 'list' as const, data, has_more: false };
-    },
+    handler: async ({ tenant, query }) =>
+      toPage(await catalog.listOffers(tenant, await offerTerms(tenant), query), (offers) => offers),
   }),
   defineRoute({
     method: 'GET',
@@ -105,12 +104,12 @@ export const billingRoutes = [
     summary: "The organization's subscriptions, newest first, each with the plan version it is billed by",
     tag: TAG,
     permission: 'billing.read',
+    query: listQuery,
     response: listOf(subscriptions.subscriptionDetailObject),
-    handler: async ({ tenant }) => {
-      const rows = await subscriptions.listSubscriptions(tenant);
-      const data = await billing.describeSubscriptions(tenant, rows);
-      return { object: 'list' as const, data, has_more: false };
-    },
+    handler: async ({ tenant, query }) =>
+      toPage(await subscriptions.listSubscriptions(tenant, query), (rows) =>
+        billing.describeSubscriptions(tenant, rows),
+      ),
   }),
   defineRoute({
     method: 'GET',
@@ -119,11 +118,12 @@ export const billingRoutes = [
     summary: 'Saved payment methods, the default first',
     tag: TAG,
     permission: 'billing.read',
+    query: listQuery,
     response: listOf(customers.paymentMethodObject),
-    handler: async ({ tenant }) => {
-      const rows = await customers.listPaymentMethods(tenant);
-      return { object: 'list' as const, data: rows.map(customers.presentPaymentMethod), has_more: false };
-    },
+    handler: async ({ tenant, query }) =>
+      toPage(await customers.paymentMethodsPage(tenant, query), (rows) =>
+        rows.map(customers.presentPaymentMethod),
+      ),
   }),
   defineRoute({
     method: 'POST',
@@ -167,11 +167,10 @@ export const billingRoutes = [
     query: customers.customerListQuery,
     response: listOf(customers.operatorCustomerObject),
     handler: async ({ ctx, query }) => {
-      const rows = await customers.listAllCustomers(ctx, query);
-      return toPage(rows, query.limit, ({ org_name, ...row }) => ({
-        ...customers.presentCustomer(row),
-        org_name,
-      }));
+      const customersPage = await customers.listAllCustomers(ctx, query);
+      return toPage(customersPage, (rows) =>
+        rows.map(({ org_name, ...row }) => ({ ...customers.presentCustomer(row), org_name })),
+      );
     },
   }),
   defineRoute({

@@ -1,4 +1,4 @@
-import { listOf, toPage } from '../../api-shapes.js';
+import { listOf, listQuery, toPage } from '../../api-shapes.js';
 import * as catalog from '../../catalog/index.js';
 import { platformContext } from '../../tenant.js';
 import { defineRoute } from '../route.js';
@@ -17,11 +17,12 @@ export const catalogRoutes = [
     summary: 'Features plans can limit',
     tag: TAG,
     permission: 'operator.read',
+    query: listQuery,
     response: listOf(catalog.featureObject),
-    handler: async ({ ctx }) => {
-      const rows = await catalog.listFeatures(platformContext(ctx));
-      return { object: 'list' as const, data: rows.map(catalog.presentFeature), has_more: false };
-    },
+    handler: async ({ ctx, query }) =>
+      toPage(await catalog.listFeatures(platformContext(ctx), query), (rows) =>
+        rows.map(catalog.presentFeature),
+      ),
   }),
   defineRoute({
     method: 'POST',
@@ -43,11 +44,12 @@ export const catalogRoutes = [
     summary: 'Metrics usage charges price',
     tag: TAG,
     permission: 'operator.read',
+    query: listQuery,
     response: listOf(catalog.metricObject),
-    handler: async ({ ctx }) => {
-      const rows = await catalog.listMetrics(platformContext(ctx));
-      return { object: 'list' as const, data: rows.map(catalog.presentMetric), has_more: false };
-    },
+    handler: async ({ ctx, query }) =>
+      toPage(await catalog.listMetrics(platformContext(ctx), query), (rows) =>
+        rows.map(catalog.presentMetric),
+      ),
   }),
   defineRoute({
     method: 'POST',
@@ -76,7 +78,7 @@ export const catalogRoutes = [
         catalog.listPlans(platformContext(ctx), query),
         catalog.loadCatalogNames(platformContext(ctx)),
       ]);
-      return toPage(entries, query.limit, (entry) => catalog.presentPlan(entry, names));
+      return toPage(entries, (rows) => rows.map((entry) => catalog.presentPlan(entry, names)));
     },
   }),
   defineRoute({
@@ -159,17 +161,14 @@ export const catalogRoutes = [
     tag: TAG,
     permission: 'operator.read',
     params: catalog.planParams,
+    query: listQuery,
     response: listOf(catalog.planVersionObject),
-    handler: async ({ ctx, params }) => {
+    handler: async ({ ctx, params, query }) => {
       const [versions, names] = await Promise.all([
-        catalog.listPlanVersions(platformContext(ctx), params.plan_id),
+        catalog.listPlanVersions(platformContext(ctx), params.plan_id, query),
         catalog.loadCatalogNames(platformContext(ctx)),
       ]);
-      return {
-        object: 'list' as const,
-        data: versions.map((v) => catalog.presentVersion(v, names)),
-        has_more: false,
-      };
+      return toPage(versions, (rows) => rows.map((v) => catalog.presentVersion(v, names)));
     },
   }),
   defineRoute({

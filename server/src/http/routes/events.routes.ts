@@ -1,4 +1,4 @@
-import { listOf } from '../../api-shapes.js';
+import { listOf, listQuery, toPage } from '../../api-shapes.js';
 import * as events from '../../events/index.js';
 import { defineRoute } from '../route.js';
 
@@ -17,12 +17,10 @@ export const eventsRoutes = [
     summary: 'Webhook endpoints that receive events',
     tag: TAG,
     permission: 'api_keys.read',
+    query: listQuery,
     response: listOf(events.endpointObject),
-    handler: async ({ tenant }) => ({
-      object: 'list' as const,
-      data: (await events.listEndpoints(tenant)).map(events.presentEndpoint),
-      has_more: false,
-    }),
+    handler: async ({ tenant, query }) =>
+      toPage(await events.listEndpoints(tenant, query), (rows) => rows.map(events.presentEndpoint)),
   }),
   defineRoute({
     method: 'POST',
@@ -58,11 +56,11 @@ export const eventsRoutes = [
     tag: TAG,
     permission: 'api_keys.read',
     params: events.endpointParams,
+    query: listQuery,
     response: listOf(events.deliveryObject),
-    handler: async ({ tenant, params }) => ({
-      object: 'list' as const,
-      data: (await events.listDeliveries(tenant, params.webhook_endpoint_id)).map(events.presentDelivery),
-      has_more: false,
-    }),
+    handler: async ({ tenant, params, query }) =>
+      toPage(await events.listDeliveries(tenant, params.webhook_endpoint_id, query), (rows) =>
+        rows.map(events.presentDelivery),
+      ),
   }),
 ];

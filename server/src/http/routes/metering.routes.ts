@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listOf } from '../../api-shapes.js';
+import { listOf, listQuery, toPage } from '../../api-shapes.js';
 import type { ChargeInput } from '../../catalog/index.js';
 import * as customers from '../../customers/index.js';
 import type { BillingCustomerRow, MetricRow } from '../../db/schema.js';
@@ -276,12 +276,13 @@ export const meteringRoutes = [
     summary: "The thresholds reached in this period (the plan's 80% and 100% of each limit, and your alerts)",
     tag: TAG,
     permission: 'usage.read',
-    query: metering.usageSummaryQuery,
+    query: metering.usageThresholdsQuery,
     response: listOf(metering.usageThresholdObject),
     handler: async (input) => {
       const { tenant } = await customerOf(input as Input, input.query.customer);
-      const crossings = await metering.currentCrossings(tenant);
-      return { object: 'list' as const, data: crossings.map(metering.presentCrossing), has_more: false };
+      return toPage(await metering.currentCrossings(tenant, input.query), (rows) =>
+        rows.map(metering.presentCrossing),
+      );
     },
   }),
   defineRoute({
@@ -292,11 +293,13 @@ export const meteringRoutes = [
     tag: TAG,
     permission: 'billing.read',
     params: metering.usageAlertParams,
+    query: listQuery,
     response: listOf(metering.usageAlertObject),
-    handler: async ({ tenant, params }) => {
+    handler: async ({ tenant, params, query }) => {
       const sub = await subscriptions.getSubscription(tenant, params.subscription_id);
-      const alerts = await metering.alertsOf(tenant, [sub.id]);
-      return { object: 'list' as const, data: alerts.map(metering.presentAlert), has_more: false };
+      return toPage(await metering.listAlerts(tenant, sub.id, query), (rows) =>
+        rows.map(metering.presentAlert),
+      );
     },
   }),
   defineRoute({

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { amountJson, idOf, listOf } from '../../api-shapes.js';
+import { amountJson, idOf, listOf, listQuery, toPage } from '../../api-shapes.js';
 import * as customers from '../../customers/index.js';
 import { BillfoldError } from '../../errors.js';
 import * as checkout from '../../flows/checkout.js';
 import * as links from '../../flows/payment-links.js';
 import { billingCustomerContext, recordRefund } from '../../flows/subscription-billing.js';
+import type { PageRequest } from '../../pagination.js';
 import * as payments from '../../payments/index.js';
 import * as subscriptions from '../../subscriptions/index.js';
 import { scoped, type TenantCtx, tenantContext } from '../../tenant.js';
@@ -215,13 +216,14 @@ export const paymentsRoutes = [
     summary: "The organization's payment links, newest first",
     tag: TAG,
     permission: 'billing.read',
+    query: listQuery,
     response: listOf(payments.paymentLinkObject),
-    handler: async ({ tenant }) => {
-      const rows = await payments.listPaymentLinks(tenant);
-      const data = [];
-      for (const row of rows) data.push(await links.describePaymentLink(tenant, row));
-      return { object: 'list' as const, data, has_more: false };
-    },
+    handler: async ({ tenant, query }) =>
+      toPage(await payments.listPaymentLinks(tenant, query), async (rows) => {
+        const data = [];
+        for (const row of rows) data.push(await links.describePaymentLink(tenant, row));
+        return data;
+      }),
   }),
   defineRoute({
     method: 'GET',
@@ -277,12 +279,9 @@ export const paymentsRoutes = [
     summary: "The organization's payments, newest first, with their refunds",
     tag: TAG,
     permission: 'billing.read',
+    query: listQuery,
     response: listOf(payments.paymentWithRefundsObject),
-    handler: async ({ tenant }) => ({
-      object: 'list' as const,
-      data: await paymentsWithRefunds(tenant),
-      has_more: false,
-    }),
+    handler: async ({ tenant, query }) => paymentsWithRefunds(tenant, query),
   }),
   defineRoute({
     method: 'GET',
@@ -292,12 +291,9 @@ export const paymentsRoutes = [
     tag: TAG,
     permission: 'operator.read',
     params: subscriptions.organizationParams,
+    query: listQuery,
     response: listOf(payments.paymentWithRefundsObject),
-    handler: async ({ ctx, params }) => ({
-      object: 'list' as const,
-      data: await paymentsWithRefunds(tenantContext(ctx, params.org_id)),
-      has_more: false,
-    }),
+    handler: async ({ ctx, params, query }) => paymentsWithRefunds(tenantContext(ctx, params.org_id), query),
   }),
   defineRoute({
     method: 'POST',
@@ -335,18 +331,20 @@ export const paymentsRoutes = [
   }),
 ];
 
-async function paymentsWithRefunds(ctx: TenantCtx) {
-  const rows = await payments.listPayments(ctx);
-  const refunds = await payments.listRefunds(
-    ctx,
-    rows.map((r) => r.id),
-  );
-  return rows.map((row) => {
-    const mine = refunds.filter((r) => r.payment_id === row.id);
-    return {
-      ...payments.presentPayment(row),
-      refunded: amountJson(mine.reduce((sum, r) => sum + (r.status === 'failed' ? 0n : r.amount), 0n)),
-      refunds: mine.map(payments.presentRefund),
-    };
+/** A page of payments, each with its refunds (read for the whole page at once). */
+async function paymentsWithRefunds(ctx: TenantCtx, page: PageRequest) {
+  return toPage(await payments.listPayments(ctx, page), async (rows) => {
+    const refunds = await payments.listRefunds(
+      ctx,
+      rows.map((r) => r.id),
+    );
+    return rows.map((row) => {
+      const mine = refunds.filter((r) => r.payment_id === row.id);
+      return {
+        ...payments.presentPayment(row),
+        refunded: amountJson(mine.reduce((sum, r) => sum + (r.status === 'failed' ? 0n : r.amount), 0n)),
+        refunds: mine.map(payments.presentRefund),
+      };
+    });
   });
 }

@@ -1,7 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
 import { recordAudit } from '../../access/index.js';
-import { amountInput, amountJson, idOf, listOf, MAX_AMOUNT } from '../../api-shapes.js';
+import { amountInput, amountJson, idOf, listOf, listQuery, MAX_AMOUNT, toPage } from '../../api-shapes.js';
 import * as customers from '../../customers/index.js';
 import { BillfoldError, notFound, paymentFailed } from '../../errors.js';
 import { describeSubscription } from '../../flows/billing-customer.js';
@@ -106,7 +106,7 @@ const billingStatusObject = z.object({
   amount_due: z.number(),
 });
 
-const statementQuery = z.strictObject({ subscription_id: idOf('subscription').optional() });
+const statementQuery = listQuery.extend({ subscription_id: idOf('subscription').optional() });
 const statementParams = z.strictObject({ statement_id: idOf('statement') });
 const operatorInvoiceParams = z.strictObject({ org_id: idOf('organization'), invoice_id: idOf('invoice') });
 
@@ -272,12 +272,10 @@ export const subscriptionsRoutes = [
     query: invoicing.invoiceListQuery,
     response: listOf(invoicing.invoiceObject),
     handler: async ({ tenant, query }) => {
-      const rows = await invoicing.listInvoices(tenant, {
-        ...(query.subscription_id ? { subscriptionId: query.subscription_id } : {}),
-        ...(query.status ? { status: query.status } : {}),
-      });
-      const data = await invoicing.presentInvoices(tenant, rows);
-      return { object: 'list' as const, data, has_more: false };
+      const filter = { subscriptionId: query.subscription_id, status: query.status };
+      return toPage(await invoicing.invoicesPage(tenant, filter, query), (rows) =>
+        invoicing.presentInvoices(tenant, rows),
+      );
     },
   }),
   defineRoute({
@@ -499,12 +497,12 @@ export const subscriptionsRoutes = [
     permission: 'billing.read',
     query: statementQuery,
     response: listOf(ledger.statementObject),
-    handler: async ({ tenant, query }) => {
-      const rows = await ledger.listStatements(tenant, query.subscription_id);
-      const data = [];
-      for (const row of rows) data.push(ledger.presentStatement(row, await ledger.figuresOf(tenant, row)));
-      return { object: 'list' as const, data, has_more: false };
-    },
+    handler: async ({ tenant, query }) =>
+      toPage(await ledger.listStatements(tenant, query.subscription_id, query), async (rows) => {
+        const data = [];
+        for (const row of rows) data.push(ledger.presentStatement(row, await ledger.figuresOf(tenant, row)));
+        return data;
+      }),
   }),
   defineRoute({
     method: 'GET',
@@ -529,15 +527,15 @@ export const subscriptionsRoutes = [
     summary: "A subscription's ledger: every charge, credit, payment and refund, oldest first",
     tag: TAG,
     permission: 'billing.read',
-    query: z.strictObject({ subscription_id: idOf('subscription') }),
-    response: listOf(ledger.ledgerEntryObject).extend({ balance: z.number() }),
+    query: listQuery.extend({ subscription_id: idOf('subscription') }),
+    response: listOf(ledger.ledgerEntryObject).extend({
+      balance: z.number().describe("The subscription's balance after every entry, not only this page's"),
+    }),
     handler: async ({ tenant, query }) => {
-      const rows = await ledger.listEntries(tenant, { subscriptionId: query.subscription_id });
+      const entries = await ledger.entriesPage(tenant, query.subscription_id, query);
       const balance = await ledger.balanceOf(tenant, query.subscription_id);
       return {
-        object: 'list' as const,
-        data: rows.map(ledger.presentEntry),
-        has_more: false,
+        ...(await toPage(entries, (rows) => rows.map(ledger.presentEntry))),
         balance: Number(balance),
       };
     },
@@ -685,14 +683,12 @@ export const subscriptionsRoutes = [
     summary: 'Tax rates by country, or by state within one',
     tag: TAG,
     permission: 'operator.read',
+    query: listQuery,
     response: listOf(invoicing.settings.taxRateObject),
-    handler: async ({ ctx }) => ({
-      object: 'list' as const,
-      data: (await invoicing.settings.listTaxRates(platformContext(ctx))).map(
-        invoicing.settings.presentTaxRate,
+    handler: async ({ ctx, query }) =>
+      toPage(await invoicing.settings.listTaxRates(platformContext(ctx), query), (rows) =>
+        rows.map(invoicing.settings.presentTaxRate),
       ),
-      has_more: false,
-    }),
   }),
   defineRoute({
     method: 'POST',
