@@ -1,9 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Body, PricePreview as Preview } from '../api/client';
 import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
 import { formatAmount, formatQuantity, formatUnitPrice } from '../shared/money';
+import { useDebounced } from '../shared/useDebounced';
 import { Alert, Card, Input, TableScroll } from '../ui';
 import { type ChargeDraft, type PlanDraft, pricingBody } from './plan-draft';
 
@@ -32,16 +33,6 @@ function usageRows(charges: readonly ChargeDraft[]): UsageRow[] {
 }
 
 const rowKey = (row: UsageRow) => `${row.metric}|${JSON.stringify(row.dimensions)}`;
-
-/** `value`, once it has stopped changing for `ms`. */
-function useSettled<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
-}
 
 /**
  * "What would 1,250 computations and 300 machine hours cost on these terms?", priced by the billing
@@ -73,7 +64,7 @@ export function PricePreview({
         } as Body<'/v1/operator/price_previews', 'post'>)
       : undefined;
   // The request body as text: an object made anew on each render would never settle.
-  const settled = useSettled(body ? JSON.stringify(body) : '', SETTLE_MS);
+  const settled = useDebounced(body ? JSON.stringify(body) : '', SETTLE_MS);
   const preview = useQuery({
     ...queries.draftPrice(organization.id, settled ? JSON.parse(settled) : {}),
     enabled: settled !== '',

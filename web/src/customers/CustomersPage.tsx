@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, type Body, type GatewayRouting, type OperatorCustomer } from '../api/client';
 import { type Submit, useSubmit } from '../api/forms';
@@ -23,6 +23,7 @@ import {
   UsersIcon,
 } from '../ui';
 import '../catalog/catalog.css';
+import { useDebounced } from '../shared/useDebounced';
 import { BillingSettingsCard } from './BillingSettingsCard';
 
 const gateways = [
@@ -32,16 +33,6 @@ const gateways = [
 ] as const;
 type Gateway = (typeof gateways)[number]['value'];
 const gatewayLabel = (g: string) => gateways.find((x) => x.value === g)?.label ?? g;
-
-/** Waits until typing pauses before searching. */
-function useDebounced<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
-}
 
 /** Every billing customer, searchable, and the rule that routes countries to gateways. */
 export function CustomersPage() {
