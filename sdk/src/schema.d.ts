@@ -8172,7 +8172,7 @@ export interface operations {
                             interval: string;
                             subtotal: number;
                             tax: number;
-                            /** @description The fee of each whole period with tax, minor units */
+                            /** @description What each whole period bills at least, with tax: the fee, or the minimum commitment when more */
                             total: number;
                             /** @description true: the plan also bills usage, on top of the fee, as used */
                             usage_charges: boolean;

@@ -146,14 +146,35 @@ async function namesFor(ctx: TenantCtx, rows: readonly AuditEventRow[]): Promise
   const ids = namedIds(rows);
   const noLast4 = sql<string | null>`null::text`.as('last4');
   const parts = [
+    // People are named to the organization's members only when they are members too: an operator who
+    // acted on the organization (a refund) is "A Billfold operator", anyone else stays an id.
     ids.user.size > 0 &&
       ctx.db
         .selectFrom('users')
-        .select(['id', 'name', noLast4])
-        .where('id', 'in', [...ids.user]),
-    // A key acts in its own organization, which may not be the log's (an issuer's catalog).
+        .select((eb) => [
+          'users.id',
+          eb
+            .case()
+            .when(
+              eb.exists(
+                eb
+                  .selectFrom('memberships')
+                  .select('memberships.user_id')
+                  .where('memberships.org_id', '=', ctx.tenant.orgId)
+                  .whereRef('memberships.user_id', '=', 'users.id'),
+              ),
+            )
+            .then(eb.ref('users.name'))
+            .when('users.is_operator', '=', true)
+            .then(sql.lit('A Billfold operator'))
+            .end()
+            .as('name'),
+          noLast4,
+        ])
+        .where('users.id', 'in', [...ids.user]),
+    // Only the organization's own keys are named: another's (the issuer's) is its business.
     ids.apiKey.size > 0 &&
-      ctx.db
+      scoped(ctx)
         .selectFrom('api_keys')
         .select(['id', 'name', 'last4'])
         .where('id', 'in', [...ids.apiKey]),
@@ -170,11 +191,13 @@ async function namesFor(ctx: TenantCtx, rows: readonly AuditEventRow[]): Promise
         .where('number', 'is not', null),
   ].filter((part) => part !== false);
   if (parts.length === 0) return new Map();
-  const named = await sql<{ id: string; name: string; last4: string | null }>`${sql.join(
+  const named = await sql<{ id: string; name: string | null; last4: string | null }>`${sql.join(
     parts,
     sql` union all `,
   )}`.execute(ctx.db);
-  return new Map(named.rows.map((row) => [row.id, { name: row.name, last4: row.last4 }]));
+  return new Map(
+    named.rows.flatMap((row) => (row.name === null ? [] : [[row.id, { name: row.name, last4: row.last4 }]])),
+  );
 }
 
 export function presentAuditEvent(row: AuditEventRow, names: AuditNames): AuditEventObject {

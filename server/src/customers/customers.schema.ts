@@ -23,8 +23,8 @@ const customerFields = {
     .email('Enter an email address such as billing@example.com')
     .max(254)
     .transform((v) => v.toLowerCase()),
-  // A country and postal code are enough to bill a card, as Stripe's checkout collects: a customer made
-  // while buying a plan gives those, and the street address can follow.
+  // A country and postal code (and a state where tax can be the state's) are enough to bill a card, as
+  // Stripe's checkout collects: a customer made while buying a plan gives those; the street can follow.
   address_line1: line(200)
     .default('')
     .describe('Optional; with it, the state is required in the US and India'),
@@ -54,7 +54,6 @@ const customerFields = {
 };
 
 interface AddressLike {
-  address_line1?: string | undefined;
   country?: string | undefined;
   postal_code?: string | undefined;
   state?: string | undefined;
@@ -70,8 +69,9 @@ function checkAddress(value: AddressLike, ctx: z.RefinementCtx) {
   } else if (format && !format.pattern.test(postal)) {
     ctx.addIssue({ code: 'custom', path: ['postal_code'], message: `Use ${format.example}` });
   }
-  const streetAddress = value.address_line1 !== undefined && value.address_line1 !== '';
-  if (streetAddress && (value.country === 'US' || value.country === 'IN') && value.state === '') {
+  // Tax in the US and India can be the state's (tax_rates by region): without it the country's would
+  // be charged, so the state is asked even when the street address is not.
+  if ((value.country === 'US' || value.country === 'IN') && value.state === '') {
     ctx.addIssue({ code: 'custom', path: ['state'], message: 'Enter the state' });
   }
 }

@@ -32,9 +32,11 @@ export async function paymentMethodsOf(ctx: Ctx, orgIds: readonly string[]): Pro
     .execute();
 }
 
-/** The default first, then the newest. */
+/**
+ * Newest first. Not the default first: which card is the default changes, and a page boundary drawn
+ * on it would skip or repeat a card made the default between two pages (`is_default` marks it).
+ */
 const methodOrder = [
-  ['payment_methods.is_default', 'desc'],
   ['payment_methods.created_at', 'desc'],
   ['payment_methods.id', 'desc'],
 ] as const;

@@ -87,8 +87,9 @@ export interface FirstInvoiceQuote {
 }
 
 /**
- * The plan's fee for each whole period, with tax, from the first period's end (or the trial's): usage
- * charges, when the plan has any, come on top and are billed as used.
+ * What each whole period bills at least, with tax, from the first period's end (or the trial's): the
+ * plan's fee, or its minimum commitment when that is more; usage charges, when the plan has any, come
+ * on top and are billed as used.
  */
 export interface RecurringCharge {
   from: Temporal.Instant;
@@ -147,7 +148,15 @@ export async function quoteFirstInvoice(
     trialing,
     recurring: {
       from: trialEnd ?? period.endInstant,
-      totals: billing.invoiceTotals([plan.price.basePrice], tax),
+      // A minimum commitment above the fee is what each period bills at least.
+      totals: billing.invoiceTotals(
+        [
+          plan.price.basePrice > plan.price.minimumCommitment
+            ? plan.price.basePrice
+            : plan.price.minimumCommitment,
+        ],
+        tax,
+      ),
       usageCharges: plan.price.charges.length > 0,
     },
   };

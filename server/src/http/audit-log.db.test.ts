@@ -68,8 +68,9 @@ describe.each(engines())('audit log sentences on %s', (engine) => {
       reason: 'duplicate',
     });
     expect(refund.statusCode, refund.body).toBe(201);
+    // The operator is not a member of the customer's organization: its log does not name them.
     expect(await summaryOf('refund.created', payment.id)).toBe(
-      `Otto Operator refunded $12.50 of payment ${payment.id}: duplicate`,
+      `A Billfold operator refunded $12.50 of payment ${payment.id}: duplicate`,
     );
   });
 
@@ -105,7 +106,7 @@ describe.each(engines())('audit log sentences on %s', (engine) => {
     const voided = await operatorCall(`/invoices/${open.id}/void`, { reason: 'billed twice' });
     expect(voided.statusCode, voided.body).toBe(200);
     expect(await summaryOf('invoice.voided', open.id)).toBe(
-      `Otto Operator voided invoice ${open.number}: billed twice`,
+      `A Billfold operator voided invoice ${open.number}: billed twice`,
     );
   });
 

@@ -36,12 +36,13 @@ const statusLabel: Record<InvoiceRow['status'], string> = {
 };
 
 /**
- * The locale an invoice's amounts are written in: English, as the invoice is, with the customer's
- * country's conventions where the locale data has them (en-IN groups ₹1,23,456.78) and plain
- * English's elsewhere.
+ * The locale an invoice's amounts are written in: American English ($1,234.56, US$ never), and
+ * Indian English in India, whose invoices group by lakhs (₹1,23,456.78). Not `en-<country>` for
+ * every country: Intl's English variants write the currency's code (en-AU: USD 1,234.56), put the
+ * sign after the amount (en-SE) or change with the locale data, and an invoice issued must read the
+ * same each time it is rendered.
  */
-const localeOf = (invoice: InvoiceRow) =>
-  /^[A-Z]{2}$/.test(invoice.bill_to.country) ? `en-${invoice.bill_to.country}` : 'en';
+const localeOf = (invoice: InvoiceRow) => (invoice.bill_to.country === 'IN' ? 'en-IN' : 'en-US');
 
 const money = (invoice: InvoiceRow, amount: bigint) =>
   formatMoney({ amount, currency: invoice.currency }, localeOf(invoice));

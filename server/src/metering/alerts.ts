@@ -155,7 +155,6 @@ async function isMeasured(ctx: TenantCtx, code: string): Promise<boolean> {
   return metric !== undefined || feature !== undefined;
 }
 
-/** The alerts of the tenant's subscriptions `subscriptionIds`, oldest first. */
 /** A subscription's alerts, oldest first, a page at a time; the cursor is an alert's id. */
 export async function listAlerts(
   ctx: TenantCtx,
@@ -178,6 +177,7 @@ export async function listAlerts(
   );
 }
 
+/** The alerts of the tenant's subscriptions `subscriptionIds`, oldest first. */
 export async function alertsOf(ctx: TenantCtx, subscriptionIds: readonly string[]): Promise<UsageAlertRow[]> {
   if (subscriptionIds.length === 0) return [];
   return scoped(ctx)

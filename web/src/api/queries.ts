@@ -303,7 +303,7 @@ export const queries = {
         ),
       ...cursorPages,
     }),
-  /** The first hundred active plans, to choose from. */
+  /** Every active plan (the list's default status), to choose from. */
   operatorPlanChoices: (org: string) =>
     queryOptions({
       queryKey: [org, 'operator', 'plans', 'choices'],

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, type Subscription, type UsageSummary } from '../api/client';
 import { useSubmit } from '../api/forms';
-import { queries } from '../api/queries';
+import { billingChanges, queries } from '../api/queries';
 import { formatDate, formatDateIn, formatLastDayIn } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { describeLimit, intervalAdverb, type LimitShape } from '../shared/plans';
@@ -117,7 +117,8 @@ function CurrentSubscription({
       onChanged(news[action]);
       setCancelling(false);
     },
-    invalidates: [queries.subscriptions(organizationId).queryKey],
+    // The status, the plans' current marker and the next invoice change with it.
+    invalidates: billingChanges(organizationId),
   });
 
   return (

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
+import { useDebounced } from '../shared/useDebounced';
 import { Button, Input } from '../ui';
 
 /**
@@ -20,7 +21,7 @@ export function AudiencePicker({
   const { organization } = useSignedIn();
   const [search, setSearch] = useState('');
   const [other, setOther] = useState('');
-  const customers = useQuery(queries.customerChoices(organization.id, search.trim()));
+  const customers = useQuery(queries.customerChoices(organization.id, useDebounced(search.trim(), 250)));
   const names = new Map((customers.data?.data ?? []).map((c) => [c.org_id, c.org_name]));
   const toggle = (id: string) => onChange(ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]);
   const candidates = (customers.data?.data ?? []).filter((c) => !ids.includes(c.org_id));

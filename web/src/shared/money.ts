@@ -3,7 +3,8 @@ import { currencyExponent, formatMoney, isCurrencyCode, toDecimalString } from '
 /**
  * Money as people read it. The API sends amounts as integers in minor units (cents, paise, yen) and
  * unit prices as decimal strings. Amounts are written by Billfold's one formatter (the SDK's, the
- * server's own: the same text as on an invoice), in the reader's locale; decimal strings are
+ * server's own, which invoices use too), in the reader's locale (an invoice is in American or Indian
+ * English); decimal strings are
  * formatted by Intl, which formats strings exactly: no float ever touches an amount.
  */
 

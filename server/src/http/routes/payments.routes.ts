@@ -56,7 +56,11 @@ const checkoutQuoteObject = z.object({
       interval: z.string().describe('How often it is charged after that: week, month or year'),
       subtotal: z.number(),
       tax: z.number(),
-      total: z.number().describe('The fee of each whole period with tax, minor units'),
+      total: z
+        .number()
+        .describe(
+          'What each whole period bills at least, with tax: the fee, or the minimum commitment when more',
+        ),
       usage_charges: z.boolean().describe('true: the plan also bills usage, on top of the fee, as used'),
     })
     .describe('What follows the first invoice: "then $49.00 a month from Dec 1"'),
