@@ -374,7 +374,8 @@ describe.each(engines())('billing customers on %s', (engine) => {
       (await api.call({ method: 'GET', url: '/v1/payment_methods', as: owner, org: orgId }))
         .json()
         .data.map((m: { last4: string; is_default: boolean }) => `${m.last4}${m.is_default ? '*' : ''}`);
-    expect(await list()).toEqual(['4242*', '4444']);
+    // Newest first, the default marked: the order does not move when another card becomes the default.
+    expect(await list()).toEqual(['4444', '4242*']);
 
     const [visa, mastercard] = methods;
     await api.call({

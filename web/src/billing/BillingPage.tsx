@@ -266,7 +266,8 @@ function PaymentMethods({ organizationId, canAct }: { organizationId: string; ca
     invalidates: changes,
   });
 
-  const list = methods.data?.data ?? [];
+  // The default card first; the API lists them newest first.
+  const list = [...(methods.data?.data ?? [])].sort((a, b) => Number(b.is_default) - Number(a.is_default));
   return (
     <section aria-labelledby="methods-heading">
       <div className="section-heading">
