@@ -147,6 +147,7 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await operator.getByLabel('Base price').fill('59');
     await expect.poll(() => preview.getByText('$110.88').count()).toBe(1);
     await operator.getByLabel('Base price').fill('49');
+    await expect.poll(() => preview.getByText('$100.88').count()).toBe(1);
     await screenshot(operator, '22-operator-plan-preview');
   });
 
