@@ -6848,6 +6848,11 @@ export interface operations {
                                 /** @description ISO 8601 timestamp (UTC) */
                                 created_at: string;
                             };
+                            /**
+                             * @description public: offered to every organization; restricted: made for a chosen few, this one among them
+                             * @enum {string}
+                             */
+                            visibility: "public" | "restricted";
                             /** @description Whether this is the organization's plan now */
                             current: boolean;
                         }[];
@@ -7079,6 +7084,11 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
                         };
+                        /**
+                         * @description public: offered to every organization; restricted: made for a chosen few, this one among them
+                         * @enum {string}
+                         */
+                        visibility: "public" | "restricted";
                         /** @description Whether this is the organization's plan now */
                         current: boolean;
                     };

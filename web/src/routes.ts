@@ -1,10 +1,17 @@
+import type { ComponentType } from 'react';
 import { ApiKeysPage } from './api-keys/ApiKeysPage';
 import { AuditLogPage } from './audit/AuditLogPage';
 import { SignInPage } from './auth/SignInPage';
 import { SignUpPage } from './auth/SignUpPage';
+import { type BillingSectionPath, billingSections } from './billing/BillingLayout';
 import { BillingPage } from './billing/BillingPage';
+import { BillingInvoicesPage } from './billing/Invoices';
 import { ModifyPlanPage } from './billing/ModifyPlanPage';
+import { BillingPaymentLinksPage } from './billing/PaymentLinks';
+import { BillingPaymentMethodsPage } from './billing/PaymentMethods';
 import { PlanDetailPage } from './billing/PlanDetailPage';
+import { BillingPlansPage } from './billing/Plans';
+import { BillingStatementsPage } from './billing/Statements';
 import { MetricsPage } from './catalog/MetricsPage';
 import { PlanEditorPage } from './catalog/PlanEditorPage';
 import { PlansPage } from './catalog/PlansPage';
@@ -30,6 +37,16 @@ import {
 } from './ui';
 import { UsagePage } from './usage/UsagePage';
 import { WebhooksPage } from './webhooks/WebhooksPage';
+
+/**
+ * A section of the Billing area (billing/BillingLayout.tsx lists them): named as its tab is, the
+ * Overview as the area, and open to those who read billing.
+ */
+function billingSection(path: BillingSectionPath, page: ComponentType, nav?: PageRoute['nav']): PageRoute {
+  const label = billingSections.find((section) => section.path === path)?.label;
+  const title = path === '/billing' || !label ? 'Billing' : label;
+  return { path, page, title, needs: 'readBilling', ...(nav ? { nav } : {}) };
+}
 
 /**
  * Every page, once: the router is built from this table, the shell's navigation and the Overview's
@@ -69,13 +86,16 @@ export const routes: readonly PageRoute[] = [
     needs: 'readAuditLog',
     nav: { section: 'member', icon: ScrollIcon, summary: 'Who changed what, and when' },
   },
-  {
-    path: '/billing',
-    page: BillingPage,
-    title: 'Billing',
-    needs: 'readBilling',
-    nav: { section: 'member', icon: CardIcon, summary: 'Plans, invoices and payment methods' },
-  },
+  billingSection('/billing', BillingPage, {
+    section: 'member',
+    icon: CardIcon,
+    summary: 'Plans, invoices and payment methods',
+  }),
+  billingSection('/billing/plans', BillingPlansPage),
+  billingSection('/billing/payment-methods', BillingPaymentMethodsPage),
+  billingSection('/billing/invoices', BillingInvoicesPage),
+  billingSection('/billing/statements', BillingStatementsPage),
+  billingSection('/billing/payment-links', BillingPaymentLinksPage),
   { path: '/billing/modify', page: ModifyPlanPage, title: 'Modify plan', needs: 'readBilling' },
   { path: '/billing/plans/:planId', page: PlanDetailPage, title: 'Plan', needs: 'readBilling' },
   {

@@ -324,6 +324,9 @@ const planFields = {
 /** A plan as its customers see it. */
 export const offeredPlanObject = z.object({
   ...planFields,
+  visibility: visibilitySchema.describe(
+    'public: offered to every organization; restricted: made for a chosen few, this one among them',
+  ),
   current: z.boolean().describe("Whether this is the organization's plan now"),
 });
 

@@ -91,6 +91,7 @@ function presentOffer(entry: PlanWithVersion, names: CatalogNames, terms: OfferT
     environment: plan.environment,
     is_default: plan.is_default,
     version: presentVersion(entry.version, names),
+    visibility: plan.visibility,
     current: plan.id === terms.currentPlanId,
   };
 }

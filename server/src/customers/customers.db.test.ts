@@ -204,11 +204,18 @@ describe.each(engines())('billing customers on %s', (engine) => {
       audience_org_ids: [a.orgId],
     });
 
+    const offers = async (who: { owner: Person; orgId: string }) =>
+      (await api.call({ method: 'GET', url: '/v1/plans', as: who.owner, org: who.orgId })).json().data as {
+        code: string;
+        current: boolean;
+        visibility: string;
+      }[];
     const codes = async (who: { owner: Person; orgId: string }) =>
-      (await api.call({ method: 'GET', url: '/v1/plans', as: who.owner, org: who.orgId }))
-        .json()
-        .data.map((p: { code: string; current: boolean }) => `${p.code}${p.current ? '*' : ''}`);
+      (await offers(who)).map((p) => `${p.code}${p.current ? '*' : ''}`);
     expect(await codes(a)).toEqual(expect.arrayContaining(['free*', 'pro_offer', 'enterprise_a']));
+    // Its audience is told the plan was made for a few, to tell it from a public plan of the same name.
+    const visibility = Object.fromEntries((await offers(a)).map((p) => [p.code, p.visibility]));
+    expect(visibility).toMatchObject({ pro_offer: 'public', enterprise_a: 'restricted' });
     expect(await codes(a)).not.toContain('pro_inr');
     expect(await codes(b)).not.toContain('enterprise_a');
     expect(await codes(b)).not.toContain('unbilled');

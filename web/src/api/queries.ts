@@ -68,6 +68,11 @@ type OperatorCustomerQuery = Filters<'/v1/operator/customers'>;
 type UsageQuery = Query<'/v1/usage'>;
 
 const PAGE_SIZE = 25;
+/** A page's query: the page size, after the cursor if it is not the first. */
+const pageQuery = (after: string | undefined) => ({
+  limit: PAGE_SIZE,
+  ...(after ? { starting_after: after } : {}),
+});
 
 export const queries = {
   /** An invite link's preview, read before signing in: no organization's data. */
@@ -126,7 +131,7 @@ export const queries = {
           api.GET('/v1/audit_events', {
             params: {
               ...inOrg(org),
-              query: { limit: PAGE_SIZE, ...filters, ...(pageParam ? { starting_after: pageParam } : {}) },
+              query: { ...filters, ...pageQuery(pageParam) },
             },
           }),
         ),
@@ -178,20 +183,25 @@ export const queries = {
       queryKey: [org, 'billing_status'],
       queryFn: () => unwrap(api.GET('/v1/billing/status', { params: inOrg(org) })),
     }),
+  /** The invoices, newest first, a page at a time. */
   invoices: (org: string) =>
-    queryOptions({
-      queryKey: [org, 'invoices'],
-      queryFn: () => allPages((query) => api.GET('/v1/invoices', { params: { ...inOrg(org), query } })),
+    infiniteQueryOptions({
+      queryKey: [org, 'invoices', 'pages'],
+      queryFn: ({ pageParam }) =>
+        unwrap(api.GET('/v1/invoices', { params: { ...inOrg(org), query: pageQuery(pageParam) } })),
+      ...cursorPages,
     }),
+  /** A subscription's monthly statements, a page at a time. */
   statements: (org: string, subscriptionId: string) =>
-    queryOptions({
-      queryKey: [org, 'statements', subscriptionId],
-      queryFn: () =>
-        allPages((query) =>
+    infiniteQueryOptions({
+      queryKey: [org, 'statements', subscriptionId, 'pages'],
+      queryFn: ({ pageParam }) =>
+        unwrap(
           api.GET('/v1/statements', {
-            params: { ...inOrg(org), query: { ...query, subscription_id: subscriptionId } },
+            params: { ...inOrg(org), query: { ...pageQuery(pageParam), subscription_id: subscriptionId } },
           }),
         ),
+      ...cursorPages,
     }),
   /** The plans this organization may choose, the current one marked. */
   plans: (org: string) =>
@@ -238,19 +248,20 @@ export const queries = {
         allPages((query) => api.GET('/v1/payment_methods', { params: { ...inOrg(org), query } })),
     }),
   /**
-   * The payment links; with `askGateway`, the active ones are asked about at the gateway too (one may
-   * have been paid since; asking twice changes nothing), and a plan paid that way is read again.
+   * The payment links, a page at a time; with `askGateway`, the page's active ones are asked about at
+   * the gateway too (one may have been paid since; asking twice changes nothing), and a plan paid that
+   * way is read again.
    */
   paymentLinks: (org: string, askGateway: boolean) =>
-    queryOptions({
+    infiniteQueryOptions({
       queryKey: [org, 'payment_links', { askGateway }],
-      queryFn: async ({ client }) => {
-        const list = (
-          await allPages((query) => api.GET('/v1/payment_links', { params: { ...inOrg(org), query } }))
-        ).data;
-        if (!askGateway) return list;
+      queryFn: async ({ client, pageParam }) => {
+        const page = await unwrap(
+          api.GET('/v1/payment_links', { params: { ...inOrg(org), query: pageQuery(pageParam) } }),
+        );
+        if (!askGateway) return page;
         const fresh = await Promise.all(
-          list.map((link) =>
+          page.data.map((link) =>
             link.status === 'active'
               ? unwrap(
                   api.POST('/v1/payment_links/{payment_link_id}/sync', {
@@ -260,10 +271,11 @@ export const queries = {
               : link,
           ),
         );
-        if (fresh.some((link, i) => link.plan_id && link.status !== list[i]?.status))
+        if (fresh.some((link, i) => link.plan_id && link.status !== page.data[i]?.status))
           await invalidate(client, billingChanges(org));
-        return fresh;
+        return { ...page, data: fresh };
       },
+      ...cursorPages,
     }),
   usageSummary: (org: string) =>
     queryOptions({
@@ -297,7 +309,7 @@ export const queries = {
           api.GET('/v1/operator/plans', {
             params: {
               ...inOrg(org),
-              query: { limit: PAGE_SIZE, ...filters, ...(pageParam ? { starting_after: pageParam } : {}) },
+              query: { ...filters, ...pageQuery(pageParam) },
             },
           }),
         ),
@@ -360,7 +372,7 @@ export const queries = {
           api.GET('/v1/operator/customers', {
             params: {
               ...inOrg(org),
-              query: { limit: PAGE_SIZE, ...filters, ...(pageParam ? { starting_after: pageParam } : {}) },
+              query: { ...filters, ...pageQuery(pageParam) },
             },
           }),
         ),

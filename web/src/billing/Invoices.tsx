@@ -1,14 +1,27 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import type { Invoice } from '../api/client';
-import { queries } from '../api/queries';
+import { queries, rowsOf } from '../api/queries';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { Alert, Button, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
+import { BillingLayout, useBilling } from './BillingLayout';
 import { openInvoiceDocument } from './documents';
+import { MorePages } from './MorePages';
 
-/** Invoices, newest first, with their status and their documents (C20, C31). */
-export function Invoices({ organizationId }: { organizationId: string }) {
-  const invoices = useQuery(queries.invoices(organizationId));
+/** Billing's Invoices (`/billing/invoices`). */
+export function BillingInvoicesPage() {
+  return (
+    <BillingLayout section="/billing/invoices">
+      <Invoices />
+    </BillingLayout>
+  );
+}
+
+/** Invoices, newest first, with their status and their documents (C20, C31), a page at a time. */
+function Invoices() {
+  const { organizationId } = useBilling();
+  const invoices = useInfiniteQuery(queries.invoices(organizationId));
+  const rows = rowsOf(invoices.data);
   const download = useMutation({
     mutationFn: ({ invoice, format }: { invoice: Invoice; format: 'pdf' | 'html' }) =>
       openInvoiceDocument(invoice.id, format, `${invoice.number ?? invoice.id}.${format}`),
@@ -27,7 +40,7 @@ export function Invoices({ organizationId }: { organizationId: string }) {
         {invoices.data ? (
           <Table
             label="Invoices"
-            rows={invoices.data.data}
+            rows={rows}
             rowKey={(invoice) => invoice.id}
             empty={
               <EmptyState title="No invoices yet">Invoices appear here when you pay for a plan.</EmptyState>
@@ -77,6 +90,7 @@ export function Invoices({ organizationId }: { organizationId: string }) {
             ]}
           />
         ) : null}
+        <MorePages shown={rows.length} noun={['invoice', 'invoices']} pages={invoices} />
       </Card>
     </section>
   );

@@ -9,6 +9,7 @@ import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, Card, Loading, Page } from '../ui';
 import { PlanCard } from './PlanCard';
+import { PlanGrid, sharedPlanNames } from './PlanGrid';
 import { useCheckout } from './useCheckout';
 import './billing.css';
 
@@ -111,21 +112,24 @@ export function ModifyPlanPage() {
     cardSaved.error?.message ??
     (noCard ? 'No card was saved, so nothing changed.' : undefined);
 
+  const offered = plans.data?.data ?? [];
+  const sharedNames = sharedPlanNames(offered);
   let body = null;
   if (plans.isPending || subscriptions.isPending) body = <Loading />;
   else if (plans.error || subscriptions.error)
     body = <Alert>{(plans.error ?? subscriptions.error)?.message}</Alert>;
   else if (!current)
-    body = <Alert tone="info">There is no subscription to modify. Choose a plan on the Billing page.</Alert>;
+    body = <Alert tone="info">There is no subscription to modify. Choose one under Billing, Plans.</Alert>;
   else {
     body = (
       <div className="modify-plan">
         <h2 className="visually-hidden">Plans</h2>
-        <div className="plan-grid">
-          {plans.data?.data.map((plan) => (
+        <PlanGrid>
+          {offered.map((plan) => (
             <PlanCard
               key={plan.id}
               plan={plan}
+              identify={sharedNames.has(plan.name)}
               action={
                 plan.current ? (
                   <Button disabled>Your current plan</Button>
@@ -144,7 +148,7 @@ export function ModifyPlanPage() {
               }
             />
           ))}
-        </div>
+        </PlanGrid>
         {chosen && preview.isPending ? <Loading label="Working out the change…" /> : null}
         {chosen && preview.data ? (
           <ChangeSummary

@@ -1,27 +1,32 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Body, type OfferedPlan, type PaymentLink } from '../api/client';
 import { useSubmit } from '../api/forms';
-import { queries } from '../api/queries';
+import { queries, rowsOf } from '../api/queries';
 import { formatDate } from '../shared/format';
 import { decimalToMinor, formatAmount } from '../shared/money';
 import { Alert, Button, Card, ConfirmDialog, CopyBox, Input, Select, StatusBadge } from '../ui';
+import { BillingLayout, useBilling } from './BillingLayout';
+import { MorePages } from './MorePages';
+
+/** Billing's Payment links (`/billing/payment-links`). */
+export function BillingPaymentLinksPage() {
+  return (
+    <BillingLayout section="/billing/payment-links">
+      <PaymentLinks />
+    </BillingLayout>
+  );
+}
 
 /**
  * Payment links (C12): a link for a plan or an amount that anyone can pay, without an account, at
  * this organization's gateway. Owners and super admins make and cancel them; admins see them.
  */
-export function PaymentLinks({
-  organizationId,
-  currency,
-  canAct,
-}: {
-  organizationId: string;
-  currency: string;
-  canAct: boolean;
-}) {
+function PaymentLinks() {
+  const { organizationId, customer, canAct } = useBilling();
   // Those who act on links ask the gateway about the active ones.
-  const links = useQuery(queries.paymentLinks(organizationId, canAct));
+  const links = useInfiniteQuery(queries.paymentLinks(organizationId, canAct));
+  const list = rowsOf(links.data);
   const [cancelling, setCancelling] = useState<PaymentLink | undefined>();
   const changes = [[organizationId, 'payment_links']];
   const cancel = useSubmit({
@@ -41,10 +46,10 @@ export function PaymentLinks({
       </div>
       {cancel.errors.general ? <Alert>{cancel.errors.general}</Alert> : null}
       <Card>
-        {canAct ? <NewLink organizationId={organizationId} currency={currency} /> : null}
-        {links.data && links.data.length > 0 ? (
+        {canAct ? <NewLink organizationId={organizationId} currency={customer.currency} /> : null}
+        {list.length > 0 ? (
           <ul className="link-list" aria-label="Payment links">
-            {links.data.map((link) => (
+            {list.map((link) => (
               <li key={link.id} className="link-item">
                 <div className="link-head">
                   <span className="cell-primary">{link.description}</span>
@@ -76,6 +81,8 @@ export function PaymentLinks({
         ) : links.data ? (
           <p className="link-empty">No payment links yet.</p>
         ) : null}
+        {links.error ? <Alert>{links.error.message}</Alert> : null}
+        <MorePages shown={list.length} noun={['payment link', 'payment links']} pages={links} />
       </Card>
       {cancelling ? (
         <ConfirmDialog

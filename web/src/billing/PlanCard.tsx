@@ -12,8 +12,20 @@ import {
 } from '../shared/plans';
 import { Badge } from '../ui';
 
-/** A plan as a card: its price per interval, its limits, included usage and rates. */
-export function PlanCard({ plan, action }: { plan: OfferedPlan; action?: ReactNode }) {
+/**
+ * A plan as a card: its price per interval, its limits, included usage and rates. With `identify`
+ * (another plan shown has the same name) it also says which plan it is: its code, version and whom it
+ * is offered to.
+ */
+export function PlanCard({
+  plan,
+  action,
+  identify = false,
+}: {
+  plan: OfferedPlan;
+  action?: ReactNode;
+  identify?: boolean;
+}) {
   const { version, currency } = plan;
   const limits = version.limits as LimitShape[];
   const charges = version.charges as ChargeShape[];
@@ -26,6 +38,13 @@ export function PlanCard({ plan, action }: { plan: OfferedPlan; action?: ReactNo
           <Badge>{plan.environment === 'staging' ? 'Staging' : 'Production'}</Badge>
         ) : null}
       </header>
+      {identify ? (
+        <p className="plan-card-identity">
+          <code>{plan.code}</code>
+          <span>Version {version.version}</span>
+          <span>{plan.visibility === 'restricted' ? 'Private offer' : 'Public plan'}</span>
+        </p>
+      ) : null}
       <p className="plan-card-price">{formatPlanPrice(version.base_price, currency, plan.interval)}</p>
       {version.trial_days > 0 ? <p className="plan-card-trial">{version.trial_days}-day free trial</p> : null}
       {plan.description ? <p className="plan-card-description">{plan.description}</p> : null}

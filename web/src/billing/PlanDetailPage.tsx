@@ -38,7 +38,7 @@ export function PlanDetailPage() {
       <Page title="Plan">
         <Alert>{plan.error?.message ?? 'No such plan'}</Alert>
         <p>
-          <Link to="/billing">Back to Billing</Link>
+          <Link to="/billing/plans">Back to plans</Link>
         </p>
       </Page>
     );
@@ -51,7 +51,7 @@ export function PlanDetailPage() {
       title={plan.data.name}
       description={plan.data.description || undefined}
       actions={
-        <Link className={buttonClass('secondary')} to="/billing">
+        <Link className={buttonClass('secondary')} to="/billing/plans">
           Back to plans
         </Link>
       }
@@ -124,7 +124,7 @@ export function PlanDetailPage() {
             <h2 id="usage-heading">Usage</h2>
             <p>Billed at the end of each period for what was used.</p>
           </div>
-          <div className="plan-grid">
+          <div className="card-grid">
             {charges.map((charge) => (
               <Card
                 key={charge.metric}

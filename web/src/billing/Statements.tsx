@@ -1,14 +1,26 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { Subscription } from '../api/client';
-import { queries } from '../api/queries';
+import { queries, rowsOf } from '../api/queries';
 import { formatAmount } from '../shared/money';
 import { Alert, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
+import { BillingLayout, useBilling } from './BillingLayout';
+import { MorePages } from './MorePages';
+
+/** Billing's Statements (`/billing/statements`). */
+export function BillingStatementsPage() {
+  return (
+    <BillingLayout section="/billing/statements">
+      <Statements />
+    </BillingLayout>
+  );
+}
 
 /**
  * Monthly statements (C27) of each live subscription: the balance brought forward, what was paid or
  * credited, what was charged, and the balance carried into the next month. Closed months never change.
  */
-export function Statements({ organizationId }: { organizationId: string }) {
+function Statements() {
+  const { organizationId } = useBilling();
   const subscriptions = useQuery(queries.subscriptions(organizationId));
   const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];
   return (
@@ -21,6 +33,14 @@ export function Statements({ organizationId }: { organizationId: string }) {
         </p>
       </div>
       {subscriptions.error ? <Alert>{subscriptions.error.message}</Alert> : null}
+      {subscriptions.isPending ? <Loading /> : null}
+      {subscriptions.data && live.length === 0 ? (
+        <Card>
+          <EmptyState title="No statements yet">
+            The first appears with your first subscription's invoice.
+          </EmptyState>
+        </Card>
+      ) : null}
       {live.map((subscription) => (
         <SubscriptionStatements
           key={subscription.id}
@@ -42,7 +62,8 @@ function SubscriptionStatements({
   subscription: Subscription;
   several: boolean;
 }) {
-  const statements = useQuery(queries.statements(organizationId, subscription.id));
+  const statements = useInfiniteQuery(queries.statements(organizationId, subscription.id));
+  const rows = rowsOf(statements.data);
   const money = (amount: number, currency: string) => formatAmount(amount, currency);
   // The ledger counts in the customer's favour (closing = opening + credits − charges): below zero
   // is owed, above it is credit. Said in words, not left to a minus sign.
@@ -65,7 +86,7 @@ function SubscriptionStatements({
       {statements.data ? (
         <Table
           label={`Statements of ${subscription.plan_name}`}
-          rows={statements.data.data}
+          rows={rows}
           rowKey={(s) => s.id}
           empty={
             <EmptyState title="No statements yet">The first appears with your first invoice.</EmptyState>
@@ -100,6 +121,7 @@ function SubscriptionStatements({
           ]}
         />
       ) : null}
+      <MorePages shown={rows.length} noun={['statement', 'statements']} pages={statements} />
     </Card>
   );
 }

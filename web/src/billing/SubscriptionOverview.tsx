@@ -66,7 +66,9 @@ export function SubscriptionOverview({
         ))
       ) : (
         <Card title="Subscription">
-          <p className="muted">No active subscription. Choose a plan below.</p>
+          <p className="muted">
+            No active subscription. <Link to="/billing/plans">Choose a plan</Link>.
+          </p>
         </Card>
       )}
     </>

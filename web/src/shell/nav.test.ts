@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MyOrganization, Role } from '../api/client';
 import { permissionsFor } from '../api/permissions';
+import { billingSections } from '../billing/BillingLayout';
 import { routes } from '../routes';
 import { navigationFor } from './nav';
 
@@ -44,6 +45,23 @@ describe('the route table', () => {
       if (route.path.startsWith('/operator/')) expect(route.needs, route.path).toBe('operate');
       if (route.path.startsWith('/billing')) expect(route.needs, route.path).toBe('readBilling');
     }
+  });
+
+  it('gives each section of Billing its own page, only the Overview in the navigation', () => {
+    const billing = routes.filter((route) => billingSections.some((section) => section.path === route.path));
+    expect(billing.map((route) => route.title)).toEqual([
+      'Billing',
+      'Plans',
+      'Payment methods',
+      'Invoices',
+      'Statements',
+      'Payment links',
+    ]);
+    expect(billing.filter((route) => route.nav).map((route) => route.path)).toEqual(['/billing']);
+    // The plan pages under Plans' address are not taken by it.
+    expect(routes.map((route) => route.path)).toEqual(
+      expect.arrayContaining(['/billing/modify', '/billing/plans/:planId']),
+    );
   });
 
   it('puts the pages outside the signed-in shell in no navigation and behind no permission', () => {

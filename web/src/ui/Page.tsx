@@ -3,16 +3,19 @@ import { type ReactNode, useEffect } from 'react';
 /** A page's title (also the document title), one-line description and primary actions. */
 export function Page({
   title,
+  documentTitle = title,
   description,
   actions,
   children,
 }: {
   title: string;
+  /** When the tab should say more than the heading (a section of the page). */
+  documentTitle?: string;
   description?: ReactNode;
   actions?: ReactNode;
   children: ReactNode;
 }) {
-  useDocumentTitle(title);
+  useDocumentTitle(documentTitle);
   return (
     <div className="page">
       <header className="page-header">

@@ -74,7 +74,7 @@ export function UsagePage() {
             icon={<ChartIcon />}
             title={period ? 'Your plan meters nothing' : 'No plan yet'}
             actions={
-              <Link className={buttonClass('primary')} to="/billing">
+              <Link className={buttonClass('primary')} to="/billing/plans">
                 {period ? 'See plans' : 'Choose a plan'}
               </Link>
             }

@@ -1,0 +1,224 @@
+import { useQuery } from '@tanstack/react-query';
+import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
+import { NavLink, useLocation, useSearchParams } from 'react-router';
+import type { BillingCustomer, CheckoutSession } from '../api/client';
+import { queries } from '../api/queries';
+import { useSignedIn } from '../api/session';
+import { formatAmount } from '../shared/money';
+import { Alert, Badge, Button, Card, CardIcon, EmptyState, Loading, Page } from '../ui';
+import { CustomerModal } from './CustomerModal';
+import './billing.css';
+
+/** How often a checkout still open is asked about again, while the page waits for its payment. */
+const CHECKOUT_POLL_MS = 3_000;
+
+/** The sections of the Billing area, each at its own address, in the order the section navigation shows them. */
+export const billingSections = [
+  { path: '/billing', label: 'Overview' },
+  { path: '/billing/plans', label: 'Plans' },
+  { path: '/billing/payment-methods', label: 'Payment methods' },
+  { path: '/billing/invoices', label: 'Invoices' },
+  { path: '/billing/statements', label: 'Statements' },
+  { path: '/billing/payment-links', label: 'Payment links' },
+] as const;
+
+export type BillingSectionPath = (typeof billingSections)[number]['path'];
+
+/** What every section is given by the Billing area's frame: the customer it is of, and who may act. */
+export interface Billing {
+  organizationId: string;
+  customer: BillingCustomer;
+  /** Owners and super admins act; admins read. */
+  canAct: boolean;
+  /** Says something once, above the section (a plan changed, a checkout opened). */
+  notify: (message: string) => void;
+  /** Opens the billing details' form. */
+  editCustomer: () => void;
+}
+
+const BillingContext = createContext<Billing | undefined>(undefined);
+
+/** The frame's billing customer and permissions, inside a section of the Billing area. */
+export function useBilling(): Billing {
+  const billing = useContext(BillingContext);
+  if (!billing) throw new Error('useBilling is used outside the Billing area');
+  return billing;
+}
+
+/**
+ * The Billing area's frame (C8–C11), the same on every section: the title, what happened (a notice
+ * another page sent, how a checkout ended on the gateway's page), the section navigation, and the
+ * billing details' form. Without a billing customer, every section is its first step instead, since
+ * each of them is the customer's.
+ */
+export function BillingLayout({ section, children }: { section: BillingSectionPath; children: ReactNode }) {
+  const { organization, permissions } = useSignedIn();
+  const customer = useQuery(queries.billingCustomer(organization.id));
+  const [editing, setEditing] = useState(false);
+  // A page that sent us here with news (Modify plan) says it once.
+  const location = useLocation();
+  const [notice, setNotice] = useState<string | undefined>(
+    (location.state as { notice?: string } | null)?.notice,
+  );
+  const canAct = permissions.manage;
+  const checkout = useCheckoutReturn(organization.id);
+  const current = billingSections.find((s) => s.path === section);
+
+  let body: ReactNode;
+  if (customer.isPending) body = <Loading />;
+  else if (customer.error) body = <Alert>{customer.error.message}</Alert>;
+  else if (!customer.data) {
+    body = (
+      <Card>
+        <EmptyState
+          icon={<CardIcon />}
+          title="No billing customer yet"
+          actions={
+            canAct ? (
+              <Button variant="primary" onClick={() => setEditing(true)}>
+                Create billing customer
+              </Button>
+            ) : undefined
+          }
+        >
+          A billing customer holds who is billed for {organization.name}: name, address, currency and time
+          zone.
+          {canAct ? ' Create it to see the plans you can choose.' : ' Ask an owner to create it.'}
+        </EmptyState>
+      </Card>
+    );
+  } else {
+    body = (
+      <>
+        <BillingSectionNav />
+        <BillingContext.Provider
+          value={{
+            organizationId: organization.id,
+            customer: customer.data,
+            canAct,
+            notify: setNotice,
+            editCustomer: () => setEditing(true),
+          }}
+        >
+          {children}
+        </BillingContext.Provider>
+      </>
+    );
+  }
+
+  return (
+    <Page
+      title="Billing"
+      documentTitle={current && current.path !== '/billing' ? `${current.label} · Billing` : 'Billing'}
+      description="Your subscription, invoices, plans and payment methods."
+      actions={canAct ? undefined : <Badge>Read-only for your role</Badge>}
+    >
+      {(notice ?? checkout.notice) ? <Alert tone="success">{notice ?? checkout.notice}</Alert> : null}
+      {checkout.problem ? <Alert tone="warning">{checkout.problem}</Alert> : null}
+      {body}
+      {editing ? (
+        <CustomerModal
+          customer={customer.data ?? undefined}
+          organizationCountry={organization.country}
+          onClose={() => setEditing(false)}
+          onSaved={() => {
+            setNotice(
+              customer.data
+                ? 'Billing details updated.'
+                : 'Billing customer created. Choose a plan under Plans.',
+            );
+            setEditing(false);
+          }}
+        />
+      ) : null}
+    </Page>
+  );
+}
+
+/**
+ * The sections as a row of links, the current one marked for assistive technology (aria-current,
+ * which NavLink sets) and to the eye. On a phone the row scrolls sideways, the current one in view.
+ */
+function BillingSectionNav() {
+  const list = useRef<HTMLUListElement>(null);
+  // Each section mounts its own frame, so this runs once a section.
+  useEffect(() => {
+    const scroller = list.current;
+    const currentLink = scroller?.querySelector<HTMLElement>('[aria-current="page"]');
+    if (!scroller || !currentLink) return;
+    // Scrolls the row only, never the page.
+    const overflow = currentLink.offsetLeft + currentLink.offsetWidth - scroller.clientWidth;
+    scroller.scrollLeft = Math.max(0, Math.min(currentLink.offsetLeft - 16, overflow + 16));
+  }, []);
+  return (
+    <nav className="billing-sections" aria-label="Billing sections">
+      <ul ref={list}>
+        {billingSections.map(({ path, label }) => (
+          <li key={path}>
+            <NavLink to={path} end className="billing-section-link">
+              {label}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+/**
+ * A payment that arrived while another paid plan was already in force (paid in another tab) is
+ * refunded in full rather than kept: the person reads why, in the currency they paid in.
+ */
+function refundedConflictMessage(conflict: {
+  plan_name: string;
+  amount: number;
+  currency: string;
+  refund_status: 'refunded' | 'pending';
+}): string {
+  const paid = formatAmount(conflict.amount, conflict.currency);
+  const refund = conflict.refund_status === 'refunded' ? 'was refunded' : 'is being refunded';
+  return `You already subscribed to ${conflict.plan_name} in another tab; your payment of ${paid} ${refund}.`;
+}
+
+/** What a checkout's end means for the person who comes back from the gateway's page. */
+function checkoutNews(session: CheckoutSession, cancelled: boolean): { notice?: string; problem?: string } {
+  if (session.outcome === 'refunded_conflict' && session.conflict)
+    return { problem: refundedConflictMessage(session.conflict) };
+  if (session.status === 'complete' && session.payment)
+    return {
+      notice: `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`,
+    };
+  if (session.status === 'complete' && session.mode === 'setup')
+    return { notice: 'Card saved. It is now your default payment method.' };
+  if (session.status === 'complete') return { notice: 'Your plan is active.' };
+  if (session.status === 'expired')
+    return { problem: 'That checkout expired before it was paid. Nothing was charged.' };
+  if (cancelled) return { notice: 'Checkout cancelled. Nothing was charged.' };
+  return { problem: 'The payment is not complete yet. If you paid, it will show here shortly.' };
+}
+
+/**
+ * Back from the gateway's hosted page (`?checkout=...`, and `&cancelled=1` when the person cancelled
+ * there): how the checkout ended, said once, the query dropped from the address. A checkout still open
+ * is asked about again until it ends (the payment may be on its way), unless it was cancelled.
+ * Gateways return to the Overview (`/billing`); the frame listens on every section all the same.
+ */
+function useCheckoutReturn(organizationId: string) {
+  const [params, setParams] = useSearchParams();
+  // Read once: the address drops them.
+  const [returning] = useState(() => ({
+    id: params.get('checkout'),
+    cancelled: params.get('cancelled') === '1',
+  }));
+  useEffect(() => {
+    if (params.has('checkout')) setParams({}, { replace: true });
+  }, [params, setParams]);
+  const outcome = useQuery({
+    ...queries.checkoutOutcome(organizationId, returning.id ?? ''),
+    enabled: returning.id !== null,
+    refetchInterval: (query) =>
+      query.state.data?.status === 'open' && !returning.cancelled ? CHECKOUT_POLL_MS : false,
+  });
+  if (outcome.error) return { problem: outcome.error.message };
+  return outcome.data ? checkoutNews(outcome.data, returning.cancelled) : {};
+}
