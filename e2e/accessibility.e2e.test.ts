@@ -163,6 +163,11 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
         await visit('/audit-log', 'audit log');
         await visit('/billing', 'billing');
         await auditDialog('Update customer details', 'billing location');
+        await visit('/billing/plans', 'billing plans');
+        await visit('/billing/payment-methods', 'billing payment methods');
+        await visit('/billing/invoices', 'billing invoices');
+        await visit('/billing/statements', 'billing statements');
+        await visit('/billing/payment-links', 'billing payment links');
         await visit('/billing/modify', 'modify plan');
         const team = (await callApi(page, 'GET', '/v1/plans', undefined, acme.id)).body.data.find(
           (p: Json) => p.name === 'Team',

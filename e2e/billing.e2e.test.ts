@@ -1,7 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBillfold } from '../server/src/server.js';
-import { callApi, chromiumAvailable, launchBrowser, screenshot, startTestBillfold } from './harness.js';
+import {
+  callApi,
+  chromiumAvailable,
+  launchBrowser,
+  openBillingSection,
+  screenshot,
+  startTestBillfold,
+} from './harness.js';
 
 /**
  * The catalog and billing customers in the web UI: an operator publishes a graduated plan with
@@ -188,7 +195,13 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await dialog.getByLabel('Postal / ZIP code').fill('10118');
     await dialog.getByRole('button', { name: 'Create billing customer' }).click();
     await expect.poll(() => owner.getByRole('dialog').count()).toBe(0);
+    await expect
+      .poll(() => owner.getByText('Billing customer created. Choose a plan under Plans.').count())
+      .toBe(1);
 
+    // Billing's sections have their own addresses, the current one marked in the tabs.
+    await openBillingSection(owner, 'Plans');
+    expect(new URL(owner.url()).pathname).toBe('/billing/plans');
     const growth = owner.getByRole('article', { name: 'Growth' });
     await expect.poll(() => growth.textContent()).toContain('$49.00 / month');
     expect(await growth.textContent()).toContain('50 computations');
@@ -199,6 +212,8 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
   });
 
   it('the owner updates the details and opens a plan', async () => {
+    await openBillingSection(owner, 'Overview');
+    expect(new URL(owner.url()).pathname).toBe('/billing');
     await owner.getByRole('button', { name: 'Update customer details' }).click();
     const dialog = owner.getByRole('dialog');
     await dialog.getByLabel('Tax ID').fill('12-3456789');
@@ -207,6 +222,7 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await expect.poll(() => owner.getByText('Billing details updated.').count()).toBe(1);
     expect(await owner.getByText('12-3456789').count()).toBe(1);
 
+    await openBillingSection(owner, 'Plans');
     await owner.getByRole('article', { name: 'Growth' }).getByRole('link', { name: 'Plan details' }).click();
     await expect.poll(() => heading(owner)).toContain('Growth');
     await expect.poll(() => owner.getByText('$0.0125').count()).toBeGreaterThan(0);
@@ -237,8 +253,10 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     const admin = await join('admin', 'Ada Admin');
     await main(admin).getByRole('link', { name: 'Billing' }).click();
     await expect.poll(() => admin.getByText('Read-only for your role').count()).toBe(1);
-    await expect.poll(() => admin.getByRole('article', { name: 'Growth' }).count()).toBe(1);
+    await expect.poll(() => admin.getByText('Billed to').count()).toBe(1);
     expect(await admin.getByRole('button', { name: 'Update customer details' }).count()).toBe(0);
+    await openBillingSection(admin, 'Plans');
+    await expect.poll(() => admin.getByRole('article', { name: 'Growth' }).count()).toBe(1);
     expect(await admin.getByRole('button', { name: 'Select subscription' }).count()).toBe(0);
     await screenshot(admin, '28-billing-admin-read-only');
 

@@ -7,6 +7,7 @@ import {
   chromiumAvailable,
   firstPeriodAmount,
   launchBrowser,
+  openBillingSection,
   screenshot,
   startTestBillfold,
 } from './harness.js';
@@ -69,7 +70,7 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
   const call = (page: Page, method: string, url: string, body?: unknown) =>
     callApi(page, method, url, body, 'personal');
 
-  /** A person with a billing customer on their personal account, on the Billing page. */
+  /** A person with a billing customer on their personal account, on Billing's Plans. */
   async function customerOnBilling(label: string): Promise<Page> {
     const page = await owner(label);
     const created = await call(page, 'POST', '/v1/billing_customer', {
@@ -84,6 +85,7 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     });
     if (created.status !== 201) throw new Error(`no billing customer: ${JSON.stringify(created.body)}`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+    await openBillingSection(page, 'Plans');
     await page.getByRole('article', { name: 'Pro' }).waitFor();
     return page;
   }
@@ -98,6 +100,14 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
 
   const selectPro = (page: Page) =>
     page.getByRole('article', { name: 'Pro' }).getByRole('button', { name: 'Select subscription' }).click();
+
+  /** Back on Billing's Overview from a gateway: Pro is the plan marked current under Plans. */
+  async function proIsCurrent(page: Page) {
+    await openBillingSection(page, 'Plans');
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
+      .toContain('Current plan');
+  }
 
   it('subscribes with 4242: the hosted page, then back to Billing with the plan active', async () => {
     const page = await customerOnBilling('visa');
@@ -115,9 +125,9 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await expect
       .poll(() => page.getByText(`Payment of ${firstPro} received. Your plan is active.`).count())
       .toBe(1);
-    await expect
-      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
-      .toContain('Current plan');
+    await proIsCurrent(page);
+    await openBillingSection(page, 'Payment methods');
+    expect(new URL(page.url()).pathname).toBe('/billing/payment-methods');
     await expect.poll(() => page.getByText('•••• 4242').count()).toBe(1);
     await screenshot(page, '32-checkout-active');
 
@@ -158,9 +168,7 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
 
     await payWith(page, '4242 4242 4242 4242');
     await page.waitForURL(/\/billing$/);
-    await expect
-      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
-      .toContain('Current plan');
+    await proIsCurrent(page);
   });
 
   it('asks for authentication with 4000002760003184, then activates on approval', async () => {
@@ -172,9 +180,7 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await screenshot(page, '34-test-gateway-authenticate');
     await page.getByRole('button', { name: 'Complete authentication' }).click();
     await page.waitForURL(/\/billing$/);
-    await expect
-      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
-      .toContain('Current plan');
+    await proIsCurrent(page);
   });
 
   it('cancels from the hosted page without charging', async () => {
@@ -183,11 +189,13 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await page.waitForURL(/\/pay\/test\//);
     await page.getByRole('link', { name: 'Cancel and return' }).click();
     await expect.poll(() => page.getByText('Checkout cancelled. Nothing was charged.').count()).toBe(1);
+    await openBillingSection(page, 'Plans');
     expect(await page.getByRole('article', { name: 'Pro' }).textContent()).not.toContain('Current plan');
   });
 
   it('makes a payment link that a visitor without an account pays, and cancels another', async () => {
     const page = await customerOnBilling('links');
+    await openBillingSection(page, 'Payment links');
     const section = page.getByRole('region', { name: 'Payment links' });
     await section.getByLabel('Link for').selectOption({ label: 'Pro: $29.00' });
     await section.getByRole('button', { name: 'Create link' }).click();
@@ -211,9 +219,8 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
 
     await page.reload();
     await expect.poll(() => link.textContent()).toContain('Paid');
-    await expect
-      .poll(() => page.getByRole('article', { name: 'Pro' }).textContent())
-      .toContain('Current plan');
+    await proIsCurrent(page);
+    await openBillingSection(page, 'Payment links');
 
     // A link for an amount, cancelled: it refuses payment with a clear page.
     await section.getByLabel('Link for').selectOption('amount');
@@ -230,6 +237,28 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await visitor.goto(otherUrl);
     await expect.poll(() => visitor.getByText('This payment link was cancelled').count()).toBeGreaterThan(0);
     await screenshot(visitor, '40-payment-link-cancelled-visitor');
+  });
+
+  it('pages the payment links: the next 25 after the last shown, until the API has no more', async () => {
+    const page = await customerOnBilling('paged');
+    for (let n = 1; n <= 27; n++) {
+      const made = await call(page, 'POST', '/v1/payment_links', {
+        amount: 100 * n,
+        description: `Item ${n}`,
+      });
+      expect(made.status).toBe(201);
+    }
+    await openBillingSection(page, 'Payment links');
+    const items = page.getByRole('list', { name: 'Payment links' }).getByRole('listitem');
+    await expect.poll(() => items.count()).toBe(25);
+    expect(await page.getByText('25 payment links shown').count()).toBe(1);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => items.count()).toBe(27);
+    // The next page starts after the last one shown: every link once, none twice.
+    const shown = (await items.locator('.cell-primary').allTextContents()).sort();
+    expect(shown).toEqual(Array.from({ length: 27 }, (_, i) => `Item ${i + 1}`).sort());
+    expect(await page.getByText('27 payment links, all of them').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
   });
 
   it('lets an operator refund part of a payment from the customer page', async () => {

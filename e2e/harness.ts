@@ -73,6 +73,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: resolve(artifactsDir, `${name}.png`), fullPage: true });
 }
 
+/** Opens a section of the Billing area from its tabs, and waits until its tab is marked the current one. */
+export async function openBillingSection(page: Page, name: string): Promise<void> {
+  const tab = page
+    .getByRole('navigation', { name: 'Billing sections' })
+    .getByRole('link', { name, exact: true });
+  await tab.click();
+  await expect.poll(() => tab.getAttribute('aria-current')).toBe('page');
+}
+
 /**
  * 0 when nothing reaches past the screen's right edge; else by how much, and what starts it. The
  * check runs in the page, written as source: this package's types have no DOM.

@@ -55,6 +55,13 @@ describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () =>
       return context.measureText(text).width <= room;
     })()`)) as boolean;
 
+  /** Whether an element sits within the screen's width (a tab in a row that scrolls sideways). */
+  const inViewHorizontally = async (page: Page, element: Locator): Promise<boolean> => {
+    const box = await element.boundingBox();
+    const width = page.viewportSize()?.width ?? 0;
+    return box !== null && box.x >= 0 && box.x + box.width <= width;
+  };
+
   for (const [width, label] of [
     [390, 'phone'],
     [1280, 'desktop'],
@@ -74,11 +81,28 @@ describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () =>
       }
 
       const owner = await signedIn('demo@example.com', width);
-      await owner.goto(`${billfold.url}/billing`);
-      await expect.poll(() => owner.getByRole('heading', { level: 1 }).textContent()).toContain('Billing');
-      await owner.waitForLoadState('networkidle');
-      await screenshot(owner, `61-${label}-billing`);
-      expect(await overflowPastEdge(owner)).toBe(0);
+      // Every section of Billing: the tabs scroll inside their row, the page never sideways.
+      for (const [path, name] of [
+        ['/billing', 'billing'],
+        ['/billing/plans', 'billing-plans'],
+        ['/billing/payment-methods', 'billing-payment-methods'],
+        ['/billing/invoices', 'billing-invoices'],
+        ['/billing/statements', 'billing-statements'],
+        ['/billing/payment-links', 'billing-payment-links'],
+      ] as const) {
+        await owner.goto(`${billfold.url}${path}`);
+        await expect.poll(() => owner.getByRole('heading', { level: 1 }).textContent()).toContain('Billing');
+        const current = owner
+          .getByRole('navigation', { name: 'Billing sections' })
+          .locator('[aria-current="page"]');
+        await expect.poll(() => current.count()).toBe(1);
+        await owner.waitForLoadState('networkidle');
+        // The current tab is scrolled into its row's view.
+        expect(await current.isVisible()).toBe(true);
+        expect(await inViewHorizontally(owner, current), path).toBe(true);
+        await screenshot(owner, `61-${label}-${name}`);
+        expect(await overflowPastEdge(owner), path).toBe(0);
+      }
 
       await owner.goto(`${billfold.url}/billing/modify`);
       await owner.waitForLoadState('networkidle');

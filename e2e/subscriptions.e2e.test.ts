@@ -16,6 +16,7 @@ import {
   callApi,
   chromiumAvailable,
   launchBrowser,
+  openBillingSection,
   screenshot,
   startTestBillfold,
 } from './harness.js';
@@ -110,6 +111,7 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
 
   it('subscribes, reads the summary of an upgrade, upgrades, and downloads the invoice', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+    await openBillingSection(page, 'Plans');
     // The plan's page says what the checkout will take: Basic for 22 of March's 31 days,
     // 1000 × 22 / 31 = 709.68 → $7.10 (not the month's $10.00).
     await page.getByRole('article', { name: 'Basic' }).getByRole('link', { name: 'Plan details' }).click();
@@ -141,6 +143,7 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     await page.waitForURL(/\/billing$/);
     await expect.poll(() => page.getByText(/You are now on Pro\. \$7\.09 was charged/).count()).toBe(1);
 
+    await openBillingSection(page, 'Invoices');
     const invoices = page.getByRole('table', { name: 'Invoices' });
     await expect.poll(() => invoices.locator('tbody tr').count()).toBe(2);
     await invoices.scrollIntoViewIfNeeded();
@@ -206,7 +209,7 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     await screenshot(operator, '46c-operator-dunning');
 
     // The card is replaced by one that is saved but fails every later charge.
-    await page.goto(`${billfold.url}/billing`);
+    await page.goto(`${billfold.url}/billing/payment-methods`);
     await page.getByRole('button', { name: 'Update payment details' }).click();
     await page.waitForURL(/\/pay\/test\//);
     await payWith('4000 0000 0000 0341');
@@ -247,6 +250,7 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     expect(payments.body.data.filter((p: { amount: number }) => p.amount === 4000)).toHaveLength(1);
     // The statements: March and April closed, May open. April ended owing its invoice; May's
     // payment settled it and May's own.
+    await openBillingSection(page, 'Statements');
     const statements = page.getByRole('table', { name: /^Statements of/ });
     await expect.poll(() => statements.locator('tbody tr').count()).toBe(3);
     const [may, april, march] = await statements.locator('tbody tr').allTextContents();
@@ -399,7 +403,8 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     // Resumed on 20 May (noon in Los Angeles): 12 of May's 31 days, 1000 × 12 / 31 = 387.10 → $3.87.
     await expect.poll(() => summary.textContent()).toContain('Active');
     expect(await summary.textContent()).toContain('May 20, 2027 – May 31, 2027');
-    const invoices = owner.getByRole('table', { name: /invoices/i });
+    await openBillingSection(owner, 'Invoices');
+    const invoices = owner.getByRole('table', { name: 'Invoices' });
     await expect.poll(() => invoices.textContent()).toContain('$3.87');
     await screenshot(owner, '53-resumed-after-payment');
   });

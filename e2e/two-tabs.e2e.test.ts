@@ -8,6 +8,7 @@ import {
   chromiumAvailable,
   firstPeriodAmount,
   launchBrowser,
+  openBillingSection,
   screenshot,
   startTestBillfold,
 } from './harness.js';
@@ -68,7 +69,7 @@ describe.skipIf(!chromiumAvailable)('two tabs, two plans, in Chromium', () => {
   }
 
   const openBilling = async (page: Page) => {
-    await page.goto(`${billfold.url}/billing`);
+    await page.goto(`${billfold.url}/billing/plans`);
     await page.getByRole('article', { name: 'Team' }).waitFor();
   };
   const select = (page: Page, plan: string) =>
@@ -122,10 +123,11 @@ describe.skipIf(!chromiumAvailable)('two tabs, two plans, in Chromium', () => {
     await second.waitForURL(/\/billing$/);
     const refunded = `You already subscribed to Pro in another tab; your payment of ${firstTeam} was refunded.`;
     await expect.poll(() => second.getByText(refunded).count()).toBe(1);
+    await screenshot(second, '37-second-tab-refunded');
+    await openBillingSection(second, 'Plans');
     await expect
       .poll(() => second.getByRole('article', { name: 'Pro' }).textContent())
       .toContain('Current plan');
-    await screenshot(second, '37-second-tab-refunded');
 
     const payments = await callApi(second, 'GET', '/v1/payments', undefined, 'personal');
     expect(payments.body.data.map((p: { amount: number; status: string }) => p.status).sort()).toEqual([

@@ -246,6 +246,8 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
     // Acme's client has no subscription: no period, so nothing is counted yet.
     await page.getByLabel('Organization').selectOption({ label: '↳ Globex (client of Acme)' });
     await expect.poll(() => page.getByRole('heading', { name: 'No plan yet' }).count()).toBe(1);
-    expect(await page.getByRole('link', { name: 'Choose a plan' }).getAttribute('href')).toBe('/billing');
+    expect(await page.getByRole('link', { name: 'Choose a plan' }).getAttribute('href')).toBe(
+      '/billing/plans',
+    );
   });
 });
