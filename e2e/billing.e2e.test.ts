@@ -268,4 +268,62 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await expect.poll(() => member.getByText('Not available for your role').count()).toBe(1);
     await screenshot(member, '29-billing-member-no-access');
   });
+
+  it('lays plan cards in rows without a lone one as plans are added up to 7, and tells two of one name apart', async () => {
+    const cards = owner.getByRole('article');
+    /** How many cards each row holds, read from where the cards are. */
+    const rowSizes = async () => {
+      const tops = await cards.evaluateAll((elements) =>
+        elements.map((element) => Math.round(element.getBoundingClientRect().top)),
+      );
+      const rows = new Map<number, number>();
+      for (const top of tops) rows.set(top, (rows.get(top) ?? 0) + 1);
+      return [...rows.values()];
+    };
+    await owner.goto(`${billfold.url}/billing/plans`);
+    await expect.poll(() => cards.count()).toBeGreaterThan(0);
+    const start = await cards.count();
+    expect(start).toBeLessThan(7);
+    for (let n = start; n <= 7; n++) {
+      if (n > start) {
+        // The last is a second Growth, made for this organization only.
+        const twin = n === 7;
+        const plan = await call(operator, 'POST', '/v1/operator/plans', {
+          code: twin ? 'growth_nimbus' : `extra_${n}`,
+          name: twin ? 'Growth' : `Extra ${n}`,
+          currency: 'USD',
+          interval: 'month',
+          base_price: 10_000 + n * 100,
+          ...(twin ? { visibility: 'restricted', audience_org_ids: [orgId] } : {}),
+        });
+        expect(plan.status, JSON.stringify(plan.body)).toBe(201);
+        await owner.reload();
+      }
+      await expect.poll(() => cards.count()).toBe(n);
+      await owner.waitForLoadState('networkidle');
+      const rows = await rowSizes();
+      expect(rows.reduce((a, b) => a + b, 0)).toBe(n);
+      expect(Math.max(...rows), `${n} plans in rows of ${rows}`).toBeLessThanOrEqual(3);
+      expect(Math.max(...rows) - Math.min(...rows), `${n} plans in rows of ${rows}`).toBeLessThanOrEqual(1);
+      if (n > 1) expect(Math.min(...rows), `${n} plans in rows of ${rows}`).toBeGreaterThan(1);
+      await screenshot(owner, `29b-billing-plans-${n}`);
+    }
+
+    // Two plans called Growth: each card says its code, version and whom it is offered to.
+    const twins = owner.getByRole('article', { name: /^Growth \(/ });
+    await expect.poll(() => twins.count()).toBe(2);
+    const nimbus = owner.getByRole('article', { name: 'Growth (growth_nimbus)' });
+    expect(await nimbus.textContent()).toContain('Private offer');
+    expect(await nimbus.textContent()).toContain('Version 1');
+    const other = twins.filter({ hasNotText: 'growth_nimbus' });
+    expect(await other.textContent()).toContain('Public plan');
+    // Plans of their own names say none of it.
+    expect(await owner.getByRole('article', { name: 'Free' }).textContent()).not.toContain('Public plan');
+
+    // On a phone, one card under another.
+    await owner.setViewportSize({ width: 390, height: 900 });
+    await expect.poll(rowSizes).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    await screenshot(owner, '29c-billing-plans-7-phone');
+    await owner.setViewportSize({ width: 1280, height: 900 });
+  });
 });

@@ -1,8 +1,9 @@
 import { Button } from '../ui';
 
 /**
- * Under a list read a page at a time: how many are shown and, while the API says it has more
- * (`has_more`), a button that reads the next page after the last one shown.
+ * Under a list read a page at a time: while the API says it has more (`has_more`), how many are
+ * shown and a button that reads the next page after the last one shown; once more than one page was
+ * read, that the list is whole. A list that fits one page needs no footer.
  */
 export function MorePages({
   shown,
@@ -12,9 +13,15 @@ export function MorePages({
   shown: number;
   /** What the list holds, singular and plural: ['invoice', 'invoices']. */
   noun: readonly [string, string];
-  pages: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+  pages: {
+    data?: { pages: unknown[] };
+    hasNextPage: boolean;
+    isFetchingNextPage: boolean;
+    fetchNextPage: () => unknown;
+  };
 }) {
-  if (shown === 0) return null;
+  const pagesRead = pages.data?.pages.length ?? 0;
+  if (shown === 0 || (!pages.hasNextPage && pagesRead < 2)) return null;
   return (
     <div className="more-pages">
       <span>

@@ -30,7 +30,11 @@ export function PlanCard({
   const limits = version.limits as LimitShape[];
   const charges = version.charges as ChargeShape[];
   return (
-    <article className={plan.current ? 'plan-card plan-card-current' : 'plan-card'} aria-label={plan.name}>
+    <article
+      className={plan.current ? 'plan-card plan-card-current' : 'plan-card'}
+      // Two cards of one name are told apart by ear too.
+      aria-label={identify ? `${plan.name} (${plan.code})` : plan.name}
+    >
       <header className="plan-card-header">
         <h3>{plan.name}</h3>
         {plan.current ? <Badge tone="success">Current plan</Badge> : null}
