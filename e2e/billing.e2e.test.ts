@@ -174,6 +174,10 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await main(owner).getByRole('link', { name: 'Billing' }).click();
     await expect.poll(() => owner.getByText('No billing customer yet').count()).toBe(1);
     await screenshot(owner, '23-billing-empty');
+    // Every section is the customer's: without one, each says so, and offers no sections to go to.
+    await owner.goto(`${billfold.url}/billing/invoices`);
+    await expect.poll(() => owner.getByText('No billing customer yet').count()).toBe(1);
+    expect(await owner.getByRole('navigation', { name: 'Billing sections' }).count()).toBe(0);
     await owner.getByRole('button', { name: 'Create billing customer' }).click();
 
     const dialog = owner.getByRole('dialog');
