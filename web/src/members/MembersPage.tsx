@@ -23,7 +23,7 @@ import {
   Table,
 } from '../ui';
 import { InviteMemberCard } from './InviteMemberCard';
-import { type AssignableRole, assignableRoles, isAssignable } from './roles';
+import { type AssignableRole, assignableRoles, isAssignable, roleRank } from './roles';
 import './members.css';
 
 export function MembersPage() {
@@ -67,6 +67,7 @@ export function MembersPage() {
     {
       key: 'name',
       header: 'Name',
+      sortValue: (m) => m.name,
       render: (m) => (
         <div className="member-cell">
           <span className="avatar" aria-hidden="true">
@@ -79,10 +80,13 @@ export function MembersPage() {
         </div>
       ),
     },
-    { key: 'email', header: 'Email', render: (m) => m.email },
+    { key: 'email', header: 'Email', sortValue: (m) => m.email, render: (m) => m.email },
     {
       key: 'role',
       header: 'Role',
+      // Ranked by power, the owner first when descending; searched by the name the badge shows.
+      sortValue: (m) => roleRank.indexOf(m.role),
+      filterValue: (m) => roleLabel(m.role),
       render: (m) =>
         permissions.manage && m.role !== 'owner' && m.user_id !== user.id ? (
           <select
@@ -102,7 +106,13 @@ export function MembersPage() {
           <RoleBadge role={m.role} />
         ),
     },
-    { key: 'joined', header: 'Joined', className: 'cell-nowrap', render: (m) => formatDate(m.created_at) },
+    {
+      key: 'joined',
+      header: 'Joined',
+      className: 'cell-nowrap',
+      sortValue: (m) => new Date(m.created_at),
+      render: (m) => formatDate(m.created_at),
+    },
     ...(permissions.manage
       ? [
           {
@@ -165,7 +175,13 @@ export function MembersPage() {
             <Alert>{members.error.message}</Alert>
           </div>
         ) : members.data ? (
-          <Table label="Members" columns={columns} rows={members.data.data} rowKey={(m) => m.user_id} />
+          <Table
+            label="Members"
+            columns={columns}
+            rows={members.data.data}
+            rowKey={(m) => m.user_id}
+            filterPlaceholder="Filter by name, email or role"
+          />
         ) : (
           <Loading />
         )}
