@@ -265,11 +265,12 @@ function SortSelect<T>({
   const nameOf = (column: Column<T>) => (typeof column.header === 'string' ? column.header : column.key);
   return (
     <div className="table-sort-select">
-      <label htmlFor={id}>Sort by</label>
+      <label htmlFor={id}>
+        Sort by<span className="visually-hidden"> {tableLabel.toLowerCase()}</span>
+      </label>
       <select
         id={id}
         className="select"
-        aria-description={`Orders the ${tableLabel.toLowerCase()}`}
         value={sorting ? `${sorting.column}:${sorting.direction}` : ''}
         onChange={(e) => {
           const [column, direction] = e.target.value.split(':');
