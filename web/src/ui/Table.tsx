@@ -49,6 +49,15 @@ export interface TableProps<T extends RowData> {
   /** The order before anyone sorts. */
   initialSort?: SortState;
   /**
+   * The server sorts: the table shows `sort` on its headers and tells a click to onSortChange, and
+   * shows the rows in the order given (a statement's lines sorted by the API, across all its pages).
+   */
+  sort?: SortState | null;
+  onSortChange?: (sort: SortState | null) => void;
+  /** The server filters: the search box tells its text to onFilterChange, and every row given shows. */
+  filter?: string;
+  onFilterChange?: (filter: string) => void;
+  /**
    * The server's next page. Sorting and filtering act on the rows loaded so far, so a list the server
    * pages should sort and filter on the server, or say so.
    */
@@ -88,15 +97,25 @@ export function Table<T extends RowData>({
   filterPlaceholder,
   pageSize,
   initialSort,
+  sort,
+  onSortChange,
+  filter,
+  onFilterChange,
   loadMore,
 }: TableProps<T>) {
-  const [view, setView] = useState<TableViewState>({
+  const [ownView, setView] = useState<TableViewState>({
     sorting: initialSort ?? null,
     filter: '',
     pageIndex: 0,
   });
+  const manual = { sorting: onSortChange !== undefined, filtering: onFilterChange !== undefined };
+  const view: TableViewState = {
+    sorting: manual.sorting ? (sort ?? null) : ownView.sorting,
+    filter: manual.filtering ? (filter ?? '') : ownView.filter,
+    pageIndex: ownView.pageIndex,
+  };
   const columnDefs = useMemo(() => columnDefsOf(columns), [columns]);
-  const table = useTable(tableOptionsOf(columns, columnDefs, rows, rowKey, view, pageSize));
+  const table = useTable(tableOptionsOf(columns, columnDefs, rows, rowKey, view, pageSize, manual));
   const phone = useMediaQuery(PHONE);
   const filterId = useId();
 
@@ -113,7 +132,14 @@ export function Table<T extends RowData>({
   const sortable = columns.filter((column) => column.sortValue);
   const showFilter = filterable === true || filterPlaceholder !== undefined;
   const sortOnPhone = phone && sortable.length > 0;
-  const setSort = (sorting: SortState | null) => setView((v) => ({ ...v, sorting, pageIndex: 0 }));
+  const setSort = (sorting: SortState | null) => {
+    setView((v) => ({ ...v, sorting, pageIndex: 0 }));
+    onSortChange?.(sorting);
+  };
+  const setFilter = (text: string) => {
+    setView((v) => ({ ...v, filter: text, pageIndex: 0 }));
+    onFilterChange?.(text);
+  };
   const shown = table.getRowModel().rows;
 
   return (
@@ -131,14 +157,14 @@ export function Table<T extends RowData>({
                 className="input"
                 placeholder={filterPlaceholder ?? 'Filter'}
                 value={view.filter}
-                onChange={(e) => setView((v) => ({ ...v, filter: e.target.value, pageIndex: 0 }))}
+                onChange={(e) => setFilter(e.target.value)}
               />
             </div>
           ) : null}
           {sortOnPhone ? (
             <SortSelect columns={sortable} sorting={view.sorting} onChange={setSort} tableLabel={label} />
           ) : null}
-          {showFilter && view.filter.trim() !== '' ? (
+          {showFilter && view.filter.trim() !== '' && !manual.filtering ? (
             <span className="table-count" role="status">
               {matching} of {rows.length} match
             </span>

@@ -48,7 +48,11 @@ const columns: Column<Member>[] = [
 ];
 
 /** The ids the table shows for a view, built as the component builds it. */
-function shown(view: Partial<TableViewState>, pageSize?: number) {
+function shown(
+  view: Partial<TableViewState>,
+  pageSize?: number,
+  manual?: { sorting?: boolean; filtering?: boolean },
+) {
   const options = tableOptionsOf(
     columns,
     columnDefsOf(columns),
@@ -56,6 +60,7 @@ function shown(view: Partial<TableViewState>, pageSize?: number) {
     (m) => m.id,
     { sorting: null, filter: '', pageIndex: 0, ...view },
     pageSize,
+    manual,
   );
   // The component's useTable brings React's reactivity; outside React the store's own does.
   const table = constructTable({
@@ -128,6 +133,12 @@ describe('the table model', () => {
   it('shows every row when the table has no page size', () => {
     const table = shown({}).table;
     expect(table.getRowModel().rows).toHaveLength(4);
+  });
+
+  it('leaves the order and the rows to the server when it sorts and filters', () => {
+    const view = { sorting: { column: 'name', direction: 'asc' as const }, filter: 'zoe' };
+    expect(shown(view, undefined, { sorting: true, filtering: true }).ids).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(shown(view, undefined, { sorting: true }).ids).toEqual(['m1']);
   });
 
   it('compares values of each kind', () => {

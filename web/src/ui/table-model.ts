@@ -155,6 +155,8 @@ export function tableOptionsOf<T extends RowData>(
   rowKey: (row: T) => string,
   view: TableViewState,
   pageSize: number | undefined,
+  /** The server sorts or filters the rows: the table shows them in the order given, all of them. */
+  manual: { sorting?: boolean; filtering?: boolean } = {},
 ) {
   const firstKey = columns[0]?.key;
   return {
@@ -169,6 +171,8 @@ export function tableOptionsOf<T extends RowData>(
       pagination: { pageIndex: view.pageIndex, pageSize: pageSize ?? Number.MAX_SAFE_INTEGER },
     },
     enableMultiSort: false,
+    manualSorting: manual.sorting === true,
+    manualFiltering: manual.filtering === true,
     globalFilterFn: globalFilterOf(columns),
     getColumnCanGlobalFilter: (column: { id: string }) => column.id === firstKey,
     manualPagination: pageSize === undefined,
