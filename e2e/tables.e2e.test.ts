@@ -5,7 +5,9 @@ import type { RunningBillfold } from '../server/src/server.js';
 import { systemClock } from '../server/src/time/index.js';
 import {
   auditAccessibility,
+  callApi,
   chromiumAvailable,
+  type Json,
   launchBrowser,
   overflowPastEdge,
   screenshot,
@@ -14,7 +16,8 @@ import {
 
 /**
  * A table's sorting and filter, on the demo's Members page (Dana the owner, Avery an admin, Morgan a
- * member): on a desktop by its column headers, on a phone, where rows are cards, by its "Sort by".
+ * member): on a desktop by its column headers, on a phone, where rows are cards, by its "Sort by";
+ * and its pages, on the pending invitations, ten at a time.
  */
 describe.skipIf(!chromiumAvailable)('sorting and filtering a table in Chromium', () => {
   let billfold: RunningBillfold;
@@ -84,9 +87,45 @@ describe.skipIf(!chromiumAvailable)('sorting and filtering a table in Chromium',
     expect((await auditAccessibility(page, 'members-filtered-desktop')).serious).toBe(0);
   });
 
+  it('pages the pending invitations ten at a time, the filter counting from the first page', async () => {
+    const page = await membersPage(1280);
+    const acme = (await callApi(page, 'GET', '/v1/session')).body.organizations.find(
+      (o: Json) => o.name === 'Acme Cloud',
+    );
+    for (let i = 1; i <= 12; i++) {
+      const email = `guest${String(i).padStart(2, '0')}@example.com`;
+      const role = i % 3 === 0 ? 'admin' : 'member';
+      expect((await callApi(page, 'POST', '/v1/invitations', { email, role }, acme.id)).status).toBe(201);
+    }
+    await page.reload();
+    const invitations = page.getByRole('table', { name: 'Pending invitations' });
+    const pager = page.getByRole('navigation', { name: 'Pending invitations pages' });
+    const emails = () =>
+      invitations.locator('tbody td:first-child').evaluateAll((cells) => cells.map((c) => c.textContent));
+    await expect.poll(() => pager.textContent()).toContain('1–10 of 12');
+    await invitations.getByRole('columnheader', { name: 'Email' }).getByRole('button').click();
+    await expect.poll(emails).toHaveLength(10);
+    expect((await emails())[0]).toBe('guest01@example.com');
+    expect(await pager.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true);
+
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(emails).toEqual(['guest11@example.com', 'guest12@example.com']);
+    expect(await pager.textContent()).toContain('11–12 of 12');
+    expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await screenshot(page, '72-desktop-invitations-page-two');
+
+    // A filter starts again at the first page: four of the twelve were invited as admins.
+    await page.getByLabel('Filter pending invitations').fill('admin');
+    await expect
+      .poll(emails)
+      .toEqual(['guest03@example.com', 'guest06@example.com', 'guest09@example.com', 'guest12@example.com']);
+    expect(await pager.count()).toBe(0);
+    expect((await auditAccessibility(page, 'invitations-paged-desktop')).serious).toBe(0);
+  });
+
   it('sorts by "Sort by" on a phone, where the rows are cards', async () => {
     const page = await membersPage(390);
-    const sortBy = page.getByLabel('Sort by');
+    const sortBy = page.getByLabel('Sort by members', { exact: true });
     await sortBy.selectOption({ label: 'Name, descending' });
     await expect.poll(() => names(page)).toEqual(['Morgan Member', 'Dana Demo', 'Avery Admin']);
     expect(await table(page).getByRole('columnheader', { name: 'Name' }).getAttribute('aria-sort')).toBe(

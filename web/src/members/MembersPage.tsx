@@ -140,10 +140,27 @@ export function MembersPage() {
 
   const pending = (invitations.data?.data ?? []).filter((i) => i.status === 'pending');
   const invitationColumns: Column<Invitation>[] = [
-    { key: 'email', header: 'Email', render: (i) => <span className="cell-primary">{i.email}</span> },
-    { key: 'role', header: 'Role', render: (i) => <RoleBadge role={i.role} /> },
+    {
+      key: 'email',
+      header: 'Email',
+      sortValue: (i) => i.email,
+      render: (i) => <span className="cell-primary">{i.email}</span>,
+    },
+    {
+      key: 'role',
+      header: 'Role',
+      sortValue: (i) => roleRank.indexOf(i.role),
+      filterValue: (i) => roleLabel(i.role),
+      render: (i) => <RoleBadge role={i.role} />,
+    },
     { key: 'status', header: 'Status', render: (i) => <StatusBadge status={i.status} /> },
-    { key: 'expires', header: 'Expires', className: 'cell-nowrap', render: (i) => formatDate(i.expires_at) },
+    {
+      key: 'expires',
+      header: 'Expires',
+      className: 'cell-nowrap',
+      sortValue: (i) => new Date(i.expires_at),
+      render: (i) => formatDate(i.expires_at),
+    },
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,
@@ -194,6 +211,8 @@ export function MembersPage() {
               columns={invitationColumns}
               rows={pending}
               rowKey={(i) => i.id}
+              filterPlaceholder="Filter by email or role"
+              pageSize={10}
               empty={
                 <EmptyState icon={<MailIcon />} title="No pending invitations">
                   Invitations you send appear here until they are accepted.
