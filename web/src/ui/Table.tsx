@@ -128,7 +128,6 @@ export function Table<T extends RowData>({
 
   if (rows.length === 0 && empty && !loadMore?.hasMore) return <>{empty}</>;
 
-  const byKey = new Map(columns.map((column) => [column.key, column]));
   const sortable = columns.filter((column) => column.sortValue);
   const showFilter = filterable === true || filterPlaceholder !== undefined;
   const sortOnPhone = phone && sortable.length > 0;
@@ -213,7 +212,7 @@ export function Table<T extends RowData>({
                     className={column.className}
                     data-label={typeof column.header === 'string' ? column.header : undefined}
                   >
-                    <div className="table-value">{byKey.get(column.key)?.render(row.original)}</div>
+                    <div className="table-value">{column.render(row.original)}</div>
                   </td>
                 ))}
               </tr>
