@@ -53,17 +53,30 @@ export function ApiKeysPage() {
   });
 
   const columns: Column<ApiKey>[] = [
-    { key: 'name', header: 'Name', render: (k) => <span className="cell-primary">{k.name}</span> },
+    {
+      key: 'name',
+      header: 'Name',
+      sortValue: (k) => k.name,
+      render: (k) => <span className="cell-primary">{k.name}</span>,
+    },
     {
       key: 'mode',
       header: 'Mode',
       render: (k) => <Badge tone={k.mode === 'full' ? 'accent' : 'neutral'}>{modeLabel(k.mode)}</Badge>,
     },
     { key: 'key', header: 'Key', className: 'cell-nowrap', render: (k) => <code>{maskedKey(k.last4)}</code> },
-    { key: 'created', header: 'Created', className: 'cell-nowrap', render: (k) => formatDate(k.created_at) },
+    {
+      key: 'created',
+      header: 'Created',
+      className: 'cell-nowrap',
+      sortValue: (k) => new Date(k.created_at),
+      render: (k) => formatDate(k.created_at),
+    },
     {
       key: 'status',
       header: 'Status',
+      // Active keys before revoked ones when ascending.
+      sortValue: (k) => (k.revoked_at ? 1 : 0),
       render: (k) => <StatusBadge status={k.revoked_at ? 'revoked' : 'active'} />,
     },
     ...(permissions.manage

@@ -42,6 +42,8 @@ export function MetricsPage() {
     {
       key: 'name',
       header: 'Metric',
+      sortValue: (m) => m.name,
+      filterValue: (m) => `${m.name} ${m.code}`,
       render: (m) => (
         <span className="plan-name-cell">
           <span className="cell-primary">{m.name}</span>
@@ -62,8 +64,13 @@ export function MetricsPage() {
     { key: 'dimensions', header: 'Dimensions', render: (m) => m.dimensions.join(', ') || '—' },
   ];
   const featureColumns: Column<Feature>[] = [
-    { key: 'name', header: 'Feature', render: (f) => <span className="cell-primary">{f.name}</span> },
-    { key: 'code', header: 'Code', render: (f) => <code>{f.code}</code> },
+    {
+      key: 'name',
+      header: 'Feature',
+      sortValue: (f) => f.name,
+      render: (f) => <span className="cell-primary">{f.name}</span>,
+    },
+    { key: 'code', header: 'Code', sortValue: (f) => f.code, render: (f) => <code>{f.code}</code> },
     { key: 'unit', header: 'Unit', render: (f) => f.unit },
   ];
 

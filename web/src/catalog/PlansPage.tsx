@@ -8,7 +8,6 @@ import { formatPlanPrice, intervalOptions, type PlanInterval } from '../shared/p
 import {
   Alert,
   Badge,
-  Button,
   buttonClass,
   Card,
   type Column,
@@ -16,6 +15,7 @@ import {
   Input,
   LayersIcon,
   Loading,
+  loadMoreOf,
   Page,
   Select,
   Table,
@@ -175,16 +175,10 @@ export function PlansPage() {
                 Change the filters, or create a plan.
               </EmptyState>
             }
+            loadMore={loadMoreOf(pages)}
           />
         )}
       </Card>
-      {pages.hasNextPage ? (
-        <div className="load-more">
-          <Button onClick={() => pages.fetchNextPage()} busy={pages.isFetchingNextPage}>
-            Load more
-          </Button>
-        </div>
-      ) : null}
     </Page>
   );
 }

@@ -23,7 +23,7 @@ import {
   Table,
 } from '../ui';
 import { InviteMemberCard } from './InviteMemberCard';
-import { type AssignableRole, assignableRoles, isAssignable } from './roles';
+import { type AssignableRole, assignableRoles, isAssignable, roleRank } from './roles';
 import './members.css';
 
 export function MembersPage() {
@@ -67,6 +67,7 @@ export function MembersPage() {
     {
       key: 'name',
       header: 'Name',
+      sortValue: (m) => m.name,
       render: (m) => (
         <div className="member-cell">
           <span className="avatar" aria-hidden="true">
@@ -79,10 +80,13 @@ export function MembersPage() {
         </div>
       ),
     },
-    { key: 'email', header: 'Email', render: (m) => m.email },
+    { key: 'email', header: 'Email', sortValue: (m) => m.email, render: (m) => m.email },
     {
       key: 'role',
       header: 'Role',
+      // Ranked by power, the owner first when descending; searched by the name the badge shows.
+      sortValue: (m) => roleRank.indexOf(m.role),
+      filterValue: (m) => roleLabel(m.role),
       render: (m) =>
         permissions.manage && m.role !== 'owner' && m.user_id !== user.id ? (
           <select
@@ -102,7 +106,13 @@ export function MembersPage() {
           <RoleBadge role={m.role} />
         ),
     },
-    { key: 'joined', header: 'Joined', className: 'cell-nowrap', render: (m) => formatDate(m.created_at) },
+    {
+      key: 'joined',
+      header: 'Joined',
+      className: 'cell-nowrap',
+      sortValue: (m) => new Date(m.created_at),
+      render: (m) => formatDate(m.created_at),
+    },
     ...(permissions.manage
       ? [
           {
@@ -130,10 +140,27 @@ export function MembersPage() {
 
   const pending = (invitations.data?.data ?? []).filter((i) => i.status === 'pending');
   const invitationColumns: Column<Invitation>[] = [
-    { key: 'email', header: 'Email', render: (i) => <span className="cell-primary">{i.email}</span> },
-    { key: 'role', header: 'Role', render: (i) => <RoleBadge role={i.role} /> },
+    {
+      key: 'email',
+      header: 'Email',
+      sortValue: (i) => i.email,
+      render: (i) => <span className="cell-primary">{i.email}</span>,
+    },
+    {
+      key: 'role',
+      header: 'Role',
+      sortValue: (i) => roleRank.indexOf(i.role),
+      filterValue: (i) => roleLabel(i.role),
+      render: (i) => <RoleBadge role={i.role} />,
+    },
     { key: 'status', header: 'Status', render: (i) => <StatusBadge status={i.status} /> },
-    { key: 'expires', header: 'Expires', className: 'cell-nowrap', render: (i) => formatDate(i.expires_at) },
+    {
+      key: 'expires',
+      header: 'Expires',
+      className: 'cell-nowrap',
+      sortValue: (i) => new Date(i.expires_at),
+      render: (i) => formatDate(i.expires_at),
+    },
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,
@@ -165,7 +192,13 @@ export function MembersPage() {
             <Alert>{members.error.message}</Alert>
           </div>
         ) : members.data ? (
-          <Table label="Members" columns={columns} rows={members.data.data} rowKey={(m) => m.user_id} />
+          <Table
+            label="Members"
+            columns={columns}
+            rows={members.data.data}
+            rowKey={(m) => m.user_id}
+            filterPlaceholder="Filter by name, email or role"
+          />
         ) : (
           <Loading />
         )}
@@ -178,6 +211,8 @@ export function MembersPage() {
               columns={invitationColumns}
               rows={pending}
               rowKey={(i) => i.id}
+              filterPlaceholder="Filter by email or role"
+              pageSize={10}
               empty={
                 <EmptyState icon={<MailIcon />} title="No pending invitations">
                   Invitations you send appear here until they are accepted.

@@ -14,3 +14,6 @@ export const isAssignable = (value: string): value is AssignableRole =>
 
 export const roleHelp =
   'Super admins manage everything but ownership; admins can view billing; members use the product only.';
+
+/** Roles from least to most power, so that a list sorted by role descending starts at the owner. */
+export const roleRank: readonly string[] = ['member', 'admin', 'super_admin', 'owner'];

@@ -9,4 +9,4 @@ export * from './icons';
 export { ConfirmDialog, Modal } from './Modal';
 export { Loading, Page, useDocumentTitle } from './Page';
 export { type Segment, SegmentedControl } from './SegmentedControl';
-export { type Column, Table, TableScroll } from './Table';
+export { type Column, type LoadMore, loadMoreOf, type SortState, Table, TableScroll } from './Table';

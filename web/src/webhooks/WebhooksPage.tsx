@@ -195,16 +195,29 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
           rows={deliveries.data.data}
           rowKey={(d) => d.id}
           empty={<EmptyState title="Nothing sent yet">Events appear here as they are sent.</EmptyState>}
+          filterPlaceholder="Filter by event or status"
+          pageSize={25}
           columns={[
-            { key: 'type', header: 'Event', render: (d) => <code>{d.event_type}</code> },
+            {
+              key: 'type',
+              header: 'Event',
+              sortValue: (d) => d.event_type,
+              render: (d) => <code>{d.event_type}</code>,
+            },
             {
               key: 'when',
               header: 'Created',
               className: 'cell-nowrap',
+              sortValue: (d) => new Date(d.created_at),
               render: (d) => `${formatDate(d.created_at)} ${formatTime(d.created_at)}`,
             },
-            { key: 'status', header: 'Status', render: (d) => <StatusBadge status={d.status} /> },
-            { key: 'attempts', header: 'Attempts', render: (d) => d.attempts },
+            {
+              key: 'status',
+              header: 'Status',
+              sortValue: (d) => d.status,
+              render: (d) => <StatusBadge status={d.status} />,
+            },
+            { key: 'attempts', header: 'Attempts', sortValue: (d) => d.attempts, render: (d) => d.attempts },
             {
               key: 'response',
               header: 'Response',
