@@ -19,6 +19,7 @@ import {
   Loading,
   Page,
 } from '../ui';
+import { BuyPlan, BuyPlanButton } from './BuyPlan';
 import { CustomerModal } from './CustomerModal';
 import { Invoices } from './Invoices';
 import { PaymentLinks } from './PaymentLinks';
@@ -117,10 +118,11 @@ export function BillingPage() {
     <Page
       title="Billing"
       description="Your subscription, invoices, plans and payment methods."
-      actions={canAct ? undefined : <Badge>Read-only for your role</Badge>}
+      actions={canAct ? <BuyPlanButton /> : <Badge>Read-only for your role</Badge>}
     >
       {(notice ?? checkout.notice) ? <Alert tone="success">{notice ?? checkout.notice}</Alert> : null}
       {checkout.problem ? <Alert tone="warning">{checkout.problem}</Alert> : null}
+      <BuyPlan />
       {body}
       {modal}
     </Page>

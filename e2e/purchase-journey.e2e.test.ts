@@ -1,0 +1,238 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../server/src/cli/demo.js';
+import type { RunningBillfold } from '../server/src/server.js';
+import { systemClock } from '../server/src/time/index.js';
+import {
+  auditAccessibility,
+  callApi,
+  chromiumAvailable,
+  firstPeriodAmount,
+  launchBrowser,
+  screenshot,
+  startTestBillfold,
+} from './harness.js';
+
+/**
+ * ROCON's purchase journey (seed 003), in Chromium over the demo's catalog (Team at $49.00 a month,
+ * Team India at ₹3,999.00): a marketing site's plans link, sign-up, the "Buy plan" dialog right after,
+ * for whom (an organization created in it, or oneself), what it costs now and after with the tax,
+ * which real gateway the customer would pay through, "Pay now" in a new tab, and the Billing page
+ * left behind updating itself once the payment lands.
+ */
+describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in Chromium', () => {
+  let billfold: RunningBillfold;
+  let browser: Browser;
+  const run = Math.random().toString(36).slice(2, 8);
+  const password = 'correct horse battery';
+
+  beforeAll(async () => {
+    billfold = await startTestBillfold({
+      beforeListen: (database) => seedDemo(database.db, systemClock),
+    });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await billfold?.close();
+  });
+
+  /** A new person, from the plans link to their account; the page lands where the link meant. */
+  async function signUpFromPlansLink(
+    context: BrowserContext,
+    link: string,
+    label: string,
+  ): Promise<{ page: Page; email: string }> {
+    const page = await context.newPage();
+    const email = `${label}.${run}@example.com`;
+    await page.goto(`${billfold.url}${link}`);
+    await page.getByLabel('Full name').fill(`${label} buyer`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Country').selectOption('US');
+    await page.getByLabel('Postal / ZIP code').fill('94107');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/billing\?buy=team$/);
+    return { page, email };
+  }
+
+  async function payWith4242(pay: Page) {
+    await pay.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await pay.getByLabel('Expiry').fill('12 / 34');
+    await pay.getByLabel('CVC').fill('123');
+    await pay.getByLabel('Name on card').fill('Ada Lovelace');
+    await pay.getByRole('button', { name: /^Pay / }).click();
+  }
+
+  /** Marks the page, so that finding the mark later shows the page was never loaded again. */
+  const markPage = (page: Page) => page.evaluate('window.__notReloaded = true');
+  const stillMarked = (page: Page) => page.evaluate('window.__notReloaded === true');
+
+  it('India: sign up → Buy plan → a new organization in India → Cashfree named → paid → Billing updates itself', async () => {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      timezoneId: 'Asia/Kolkata',
+    });
+    // The alias marketing sites use (`/signup`), as well as `/sign-up`.
+    const { page } = await signUpFromPlansLink(context, '/signup?plan=team', 'india');
+
+    const dialog = page.getByRole('dialog', { name: 'Buy plan' });
+    await dialog.waitFor();
+    await screenshot(page, '60-buy-plan-who-1280');
+    await auditAccessibility(page, 'the Buy plan dialog (for whom)');
+
+    await dialog.getByRole('button', { name: 'An organization' }).click();
+    await dialog.getByLabel('Organization name').fill(`Rocon India ${run}`);
+    await dialog.getByLabel('Country').selectOption('IN');
+    await dialog.getByLabel('Postal / ZIP code').fill('560001');
+    // Tax in India can be the state's, and Cashfree takes no payment without a phone: both asked here.
+    await dialog.getByLabel('State').fill('Karnataka');
+    await dialog.getByLabel('Phone').fill('+91 98123 45678');
+    await screenshot(page, '61-buy-plan-new-organization-1280');
+    await auditAccessibility(page, 'the Buy plan dialog (a new organization)');
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+
+    // The session now acts on the new organization, whose billing customer pays in rupees: the link's
+    // Team is offered to it as Team India, with GST.
+    const buy = page.getByRole('dialog', { name: 'Buy Team India' });
+    await buy.waitFor();
+    await expect.poll(() => page.getByTestId('buy-plan-summary').count()).toBe(1);
+    const summary = await page.getByTestId('buy-plan-summary').textContent();
+    expect(summary).toMatch(
+      /^₹[\d,]+\.\d\d now for \w{3} \d{1,2} – \w{3} \d{1,2}, then ₹4,718\.82 a month from \w{3} 1\b/,
+    );
+    const taxTable = buy.getByRole('table', { name: 'Price and tax' });
+    expect(await taxTable.getByRole('row', { name: /^Tax ₹/ }).count()).toBe(1);
+    expect(await taxTable.textContent()).toContain('₹3,999.00 plus ₹719.82 tax');
+    const testMode = await buy.getByRole('status').filter({ hasText: 'Test mode' }).textContent();
+    expect(testMode).toContain('Live, this customer pays through Cashfree, because it is billed in India');
+
+    const organizations = await callApi(page, 'GET', '/v1/session');
+    const created = organizations.body.organizations.find(
+      (o: { name: string }) => o.name === `Rocon India ${run}`,
+    );
+    expect(created).toMatchObject({ country: 'IN', postal_code: '560001', role: 'owner' });
+    const customer = await callApi(page, 'GET', '/v1/billing_customer', undefined, created.id);
+    expect(customer.body).toMatchObject({
+      country: 'IN',
+      state: 'Karnataka',
+      phone: '+919812345678',
+      currency: 'INR',
+      email: `india.${run}@example.com`,
+    });
+    // What the dialog says is due now is the quote's total with tax.
+    const quoteTotal = summary?.split(' now')[0];
+
+    await screenshot(page, '62-buy-plan-india-1280');
+    await auditAccessibility(page, 'the Buy plan dialog (India, with GST)');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, '63-buy-plan-india-390');
+    await auditAccessibility(page, 'the Buy plan dialog on a phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await markPage(page);
+    const [pay] = await Promise.all([
+      context.waitForEvent('page'),
+      buy.getByRole('button', { name: 'Pay now' }).click(),
+    ]);
+    await pay.waitForURL(/\/pay\/test\//);
+    expect(await pay.getByText(/In live mode this payment goes to\s*Cashfree/).count()).toBe(1);
+    expect(await pay.getByText('customers billed in India pay through Cashfree').count()).toBe(1);
+    await screenshot(pay, '64-buy-plan-india-pay-page');
+
+    // The original tab waits for the payment, and says so.
+    await page.getByText('Waiting for your payment').waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    await payWith4242(pay);
+    await pay.waitForURL(/\/billing/);
+
+    // The Billing page left behind sees the payment land, without being loaded again.
+    await expect
+      .poll(() => page.getByText(`Payment of ${quoteTotal} received. Your plan is active.`).count(), {
+        timeout: 20_000,
+      })
+      .toBe(1);
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Team India' }).textContent())
+      .toContain('Current plan');
+    expect(await stillMarked(page)).toBe(true);
+    expect(new URL(page.url()).search).toBe('');
+    const subscriptions = await callApi(page, 'GET', '/v1/subscriptions', undefined, created.id);
+    expect(subscriptions.body.data.filter((s: { status: string }) => s.status === 'active')).toMatchObject([
+      { plan_name: 'Team India' },
+    ]);
+    await screenshot(page, '65-buy-plan-india-paid-1280');
+    await context.close();
+  });
+
+  it('United States: the plan bought for oneself, Stripe named, paid, Billing updates itself', async () => {
+    const zone = 'America/New_York';
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: zone });
+    const page = await context.newPage();
+    // A person with an account signs in from the link: the plan is kept through sign-in too.
+    await page.goto(`${billfold.url}/sign-up?plan=team`);
+    expect(await page.getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe(
+      `/sign-in?next=${encodeURIComponent('/billing?buy=team')}`,
+    );
+    await page.getByLabel('Full name').fill('us buyer');
+    await page.getByLabel('Email').fill(`us.${run}@example.com`);
+    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Country').selectOption('US');
+    await page.getByLabel('Postal / ZIP code').fill('10001');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/billing\?buy=team$/);
+
+    const dialog = page.getByRole('dialog', { name: 'Buy plan' });
+    await dialog.waitFor();
+    // For oneself: the personal account, billed where the person signed up; only the state is asked.
+    expect(await dialog.getByRole('button', { name: 'Myself' }).getAttribute('aria-pressed')).toBe('true');
+    await dialog.getByText('Your account is billed in United States, 10001.').waitFor();
+    await dialog.getByLabel('State').fill('NY');
+    expect(await dialog.getByLabel('Phone').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+
+    const buy = page.getByRole('dialog', { name: 'Buy Team' });
+    await buy.waitFor();
+    await expect.poll(() => page.getByTestId('buy-plan-summary').count()).toBe(1);
+    const first = firstPeriodAmount(4900, zone);
+    expect(await page.getByTestId('buy-plan-summary').textContent()).toMatch(
+      new RegExp(
+        `^${first.replace('$', '\\$')} now for \\w{3} \\d{1,2} – \\w{3} \\d{1,2}, then \\$49\\.00 a month from \\w{3} 1, plus usage as it is used\\.$`,
+      ),
+    );
+    // No tax in the US under the demo's rates: no tax line.
+    expect(await buy.getByRole('table', { name: 'Price and tax' }).count()).toBe(0);
+    expect(await buy.getByRole('status').filter({ hasText: 'Test mode' }).textContent()).toContain(
+      'Live, this customer pays through Stripe, because it is billed in United States',
+    );
+    await screenshot(page, '66-buy-plan-us-1280');
+    await auditAccessibility(page, 'the Buy plan dialog (United States)');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, '67-buy-plan-us-390');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await markPage(page);
+    const [pay] = await Promise.all([
+      context.waitForEvent('page'),
+      buy.getByRole('button', { name: 'Pay now' }).click(),
+    ]);
+    await pay.waitForURL(/\/pay\/test\//);
+    expect(await pay.getByText(/In live mode this payment goes to\s*Stripe/).count()).toBe(1);
+    await payWith4242(pay);
+    await expect
+      .poll(() => page.getByText(`Payment of ${first} received. Your plan is active.`).count(), {
+        timeout: 20_000,
+      })
+      .toBe(1);
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Team' }).textContent())
+      .toContain('Current plan');
+    expect(await stillMarked(page)).toBe(true);
+
+    // With no plan named, "Buy plan" leads to Modify plan.
+    await page.getByRole('link', { name: 'Buy plan' }).click();
+    await page.waitForURL(/\/billing\/modify$/);
+    await page.getByRole('heading', { level: 1, name: 'Modify plan' }).waitFor();
+    await context.close();
+  });
+});
