@@ -51,7 +51,11 @@ export function SignUpPage() {
   return (
     <AuthLayout
       title="Create your account"
-      subtitle="Start billing in minutes. Your personal account is created with it."
+      subtitle={
+        next.startsWith('/billing?buy=')
+          ? 'Your personal account is created with it; then you buy the plan you chose.'
+          : 'Start billing in minutes. Your personal account is created with it.'
+      }
       wide
       footer={
         <>

@@ -19,7 +19,7 @@ import {
   Loading,
   Page,
 } from '../ui';
-import { BuyPlan, BuyPlanButton } from './BuyPlan';
+import { BuyPlan, BuyPlanButton } from './BuyPlanDialog';
 import { CustomerModal } from './CustomerModal';
 import { Invoices } from './Invoices';
 import { PaymentLinks } from './PaymentLinks';

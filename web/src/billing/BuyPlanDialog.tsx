@@ -9,6 +9,7 @@ import { BillingLocationFields } from '../shared/BillingLocationFields';
 import { countryName } from '../shared/countries';
 import { formatAmount } from '../shared/money';
 import { Alert, Button, buttonClass, Input, Loading, Modal, SegmentedControl, Select } from '../ui';
+import { formatDayIn, planByCode, purchaseSentence } from './purchase';
 
 /**
  * Buying a plan, as a marketing site's plans link starts it (`/billing?buy=team`, after sign-up): for
@@ -28,14 +29,6 @@ const gatewayNames: Record<string, string> = {
   stripe: 'Stripe',
   cashfree: 'Cashfree',
   test: 'the test gateway',
-};
-
-const intervalWords: Record<string, string> = {
-  week: 'a week',
-  month: 'a month',
-  quarter: 'a quarter',
-  half_year: 'every six months',
-  year: 'a year',
 };
 
 /** "Buy plan" in the Billing page's actions: without a plan chosen, Modify plan is where plans are chosen. */
@@ -334,18 +327,6 @@ function customerBody(values: {
   };
 }
 
-/**
- * The plan the link named, among those this organization may choose: by its code, or its edition in
- * the customer's currency, which the catalog names by the code and a suffix (`team` → `team_in`).
- */
-function planByCode(offers: OfferedPlan[], code: string): OfferedPlan | undefined {
-  const wanted = code.toLowerCase();
-  return (
-    offers.find((p) => p.code.toLowerCase() === wanted) ??
-    offers.find((p) => p.code.toLowerCase().startsWith(`${wanted}_`))
-  );
-}
-
 /** What buying costs, now and after, and "Pay now" on the gateway's page in a new tab. */
 function PayStep({
   code,
@@ -469,18 +450,11 @@ function Quote({
   const q = quote.data;
   const money = (amount: number) => formatAmount(amount, q.currency);
   const day = (iso: string) => formatDayIn(iso, q.time_zone);
-  const lastDay = new Date(new Date(q.period_end).getTime() - 1).toISOString();
-  const every = intervalWords[q.recurring.interval] ?? `each ${q.recurring.interval}`;
-  const then = `then ${money(q.recurring.total)} ${every} from ${day(q.recurring.from)}`;
-  const usage = q.recurring.usage_charges ? ', plus usage as it is used' : '';
-  const sentence = q.trialing
-    ? `Nothing now: free until ${day(q.recurring.from)}, ${then}${usage}.`
-    : `${money(q.amount_due)} now for ${day(q.period_start)} – ${day(lastDay)}, ${then}${usage}.`;
   const { name: gateway, live, country } = q.gateway;
   return (
     <div className="stack buy-plan-quote">
       <p className="buy-plan-summary" data-testid="buy-plan-summary">
-        {sentence}
+        {purchaseSentence(q)}
       </p>
       {q.tax > 0 || q.recurring.tax > 0 ? (
         <table className="change-summary" aria-label="Price and tax">
@@ -521,7 +495,7 @@ function Quote({
       ) : null}
       {gateway === 'test' ? (
         <Alert tone="info" title="Test mode">
-          {`This payment goes to the test gateway and no money moves. Live, this customer pays through ${gatewayNames[live] ?? live}, because it is billed in ${countryName(country)}${live === 'cashfree' ? ': customers billed in India pay through Cashfree' : ''}.`}
+          {`This payment goes to the test gateway and no money moves. Live, this customer would pay through ${gatewayNames[live] ?? live}, the gateway for its billing country, ${countryName(country)}.`}
         </Alert>
       ) : (
         <p className="muted">
@@ -531,10 +505,6 @@ function Quote({
     </div>
   );
 }
-
-/** "Nov 29": a day of the customer's calendar, the year left to the context. */
-const formatDayIn = (iso: string, timeZone: string) =>
-  new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone }).format(new Date(iso));
 
 /**
  * The checkout being paid in the other tab, asked about until it ends; asking applies a payment the
