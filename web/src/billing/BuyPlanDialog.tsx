@@ -361,7 +361,6 @@ function PayStep({
       if (tab) tab.location.href = session.url;
       onOpened({ id: session.id, url: session.url });
     },
-    onError: () => undefined,
     invalidates: billingChanges(organization.id),
   });
   const payNow = () => {
@@ -412,7 +411,11 @@ function PayStep({
           <Button onClick={onClose}>{started ? 'Close' : 'Cancel'}</Button>
           {quoted ? (
             <Button variant="primary" busy={pay.pending} onClick={payNow}>
-              {quote.data.amount_due > 0 ? 'Pay now' : 'Start plan'}
+              {quote.data.trialing
+                ? 'Start free trial'
+                : quote.data.amount_due > 0
+                  ? 'Pay now'
+                  : 'Start plan'}
             </Button>
           ) : null}
         </>
@@ -527,10 +530,12 @@ function CheckoutWatch({
   if (!session || session.status === 'open')
     return (
       <Alert tone="info" title="Waiting for your payment">
-        Finish paying on the gateway’s page in the new tab; this page updates when the payment arrives.{' '}
+        Finish paying on the gateway’s page in the new tab; this page updates when the payment arrives. If no
+        tab opened (a popup blocker),{' '}
         <a href={checkout.url} target="_blank" rel="noopener noreferrer">
-          Open the payment page again
+          open the payment page
         </a>
+        .
       </Alert>
     );
   if (session.status === 'expired')
