@@ -175,10 +175,14 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
     await pay.waitForURL(/\/pay\/test\//);
     expect(await pay.getByText(/In live mode this payment goes to\s*Cashfree/).count()).toBe(1);
     expect(await pay.getByText('customers billed in India pay through Cashfree').count()).toBe(1);
-    await screenshot(pay, '64-buy-plan-india-pay-page');
+    // The gateway's page asks for the amount with GST and says so.
+    expect(await pay.getByRole('button', { name: `Pay ${dueNow}` }).count()).toBe(1);
+    expect(await pay.getByText(/, plus ₹[\d,]+\.\d\d tax$/).count()).toBe(1);
+    await screenshot(pay, '64-buy-plan-india-pay-page-new-tab');
 
     // The original tab waits for the payment, and says so.
     await page.getByText('Waiting for your payment').waitFor();
+    await screenshot(page, '64-buy-plan-india-waiting-1280', { fullPage: false });
     expect(await page.getByRole('dialog').count()).toBe(0);
     await payWith4242(pay);
     await pay.waitForURL(/\/billing/);
