@@ -168,6 +168,10 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
         await visit('/billing/invoices', 'billing invoices');
         await visit('/billing/statements', 'billing statements');
         await visit('/billing/payment-links', 'billing payment links');
+        // A plans link's dialog, open over Billing (which it hides from assistive technology meanwhile).
+        await page.goto(`${billfold.url}/billing?buy=team`);
+        await page.getByRole('dialog', { name: 'Buy plan' }).waitFor();
+        await audit('buy plan dialog');
         await visit('/billing/modify', 'modify plan');
         const team = (await callApi(page, 'GET', '/v1/plans', undefined, acme.id)).body.data.find(
           (p: Json) => p.name === 'Team',

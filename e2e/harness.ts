@@ -67,10 +67,13 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** Saves a full-page screenshot under e2e/artifacts for a person to look at. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * Saves a screenshot under e2e/artifacts for a person to look at: the full page, or (`fullPage:
+ * false`) what the screen shows, for a dialog, which stays on screen while the page scrolls under it.
+ */
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<void> {
   mkdirSync(artifactsDir, { recursive: true });
-  await page.screenshot({ path: resolve(artifactsDir, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: resolve(artifactsDir, `${name}.png`), fullPage });
 }
 
 /** Opens a section of the Billing area from its tabs, and waits until its tab is marked the current one. */

@@ -56,6 +56,8 @@ function billingSection(path: BillingSectionPath, page: ComponentType, nav?: Pag
 export const routes: readonly PageRoute[] = [
   { path: '/sign-in', page: SignInPage, title: 'Sign in', public: true },
   { path: '/sign-up', page: SignUpPage, title: 'Create your account', public: true },
+  // The address marketing sites' plans links use (`/signup?plan=team`).
+  { path: '/signup', page: SignUpPage, title: 'Create your account', public: true },
   { path: '/invite/:token', page: InvitePage, title: 'Invitation', public: true },
 
   { path: '/', page: OverviewPage, title: 'Overview', nav: { section: 'member', icon: HomeIcon } },

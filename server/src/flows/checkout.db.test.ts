@@ -94,6 +94,8 @@ describe.each(engines())('checkout at the test gateway on %s', (engine) => {
     const page = await api.app.inject({ method: 'GET', url: payPath(session.url) });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('$10.97');
+    // No tax in California under the platform's rates: the page names none.
+    expect(page.body).not.toContain(' tax<');
 
     const paid = await submit(payPath(session.url), card('4242 4242 4242 4242'));
     expect(paid.statusCode).toBe(303);
@@ -251,6 +253,55 @@ describe.each(engines())('checkout at the test gateway on %s', (engine) => {
       expect(response.statusCode).toBe(400);
       expect(response.json().error.param).toBe('plan_id');
     }
+  });
+
+  it("says the tax on the gateway's page where tax applies: India's GST on the first period", async () => {
+    const operator = await api.signUpOperator();
+    const plan = await api.call({
+      method: 'POST',
+      url: '/v1/operator/plans',
+      as: operator,
+      body: { code: 'pro_in', name: 'Pro India', currency: 'INR', interval: 'month', base_price: 100_000 },
+    });
+    const owner = await api.signUp();
+    const orgId = (
+      await api.call({
+        method: 'POST',
+        url: '/v1/organizations',
+        as: owner,
+        body: { name: 'Checkout org India', country: 'IN', postal_code: '560001' },
+      })
+    ).json().id as string;
+    const created = await api.call({
+      method: 'POST',
+      url: '/v1/billing_customer',
+      as: owner,
+      org: orgId,
+      body: {
+        name: 'Rocon India Pvt Ltd',
+        email: 'billing@rocon.example',
+        state: 'Karnataka',
+        postal_code: '560001',
+        country: 'IN',
+        phone: '+919812345678',
+        time_zone: 'Asia/Kolkata',
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const started = await api.call({
+      method: 'POST',
+      url: '/v1/checkout_sessions',
+      as: owner,
+      org: orgId,
+      body: { plan_id: plan.json().id },
+    });
+    expect(started.statusCode, started.body).toBe(201);
+    // The test clock's Jan 15 is already Jan 16 in Kolkata: ₹1,000.00 for 16 of January's 31 days is
+    // ₹516.13 (half-up), and 18% GST on it ₹92.90.
+    expect(started.json()).toMatchObject({ amount: 60_903, currency: 'INR' });
+    const page = await api.app.inject({ method: 'GET', url: payPath(started.json().url) });
+    expect(page.body).toContain('₹609.03');
+    expect(page.body).toContain('Pro India, 16 of 31 days (Jan 16, 2027 – Jan 31, 2027), plus ₹92.90 tax');
   });
 
   it('never keeps a full card number anywhere', async () => {

@@ -6,6 +6,7 @@ import { newId } from '../db/ids.js';
 import type { CheckoutSessionRow } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, invalid } from '../errors.js';
+import { formatMoney } from '../money/index.js';
 import * as payments from '../payments/index.js';
 import { type CustomerCtx, scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
@@ -201,7 +202,12 @@ export async function startPlanCheckout(
       description:
         opened.mode === 'setup'
           ? `Save a card for ${plan.name}`
-          : (quote.lines[0]?.description ?? `${plan.name}, first ${plan.billing_interval}`),
+          : withTax(
+              quote.lines[0]?.description ?? `${plan.name}, first ${plan.billing_interval}`,
+              quote.totals.tax,
+              plan.currency,
+              customer.country,
+            ),
       successUrl: deps.publicUrl(`${returnPath}?checkout=${id}`),
       cancelUrl: deps.publicUrl(`${returnPath}?checkout=${id}&cancelled=1`),
       expiresAt: base.expires_at,
@@ -242,6 +248,17 @@ async function takeCredit(tx: TenantCtx, id: string, wanted: bigint, description
   if (wanted <= 0n) return 0n;
   const locked = await customers.lockCustomer(tx);
   return customers.reserveForCheckout(tx, locked, id, wanted, description);
+}
+
+/**
+ * What the gateway's page says is paid for: the first line and, where tax applies, the tax in it, so
+ * the amount asked (with tax) is explained there too ("…, plus ₹23.99 tax"). Written as the invoice
+ * writes amounts: in Indian English in India, American elsewhere.
+ */
+function withTax(description: string, tax: bigint, currency: string, country: string): string {
+  if (tax === 0n) return description;
+  const locale = country === 'IN' ? 'en-IN' : 'en-US';
+  return `${description}, plus ${formatMoney({ amount: tax, currency }, locale)} tax`;
 }
 
 /** A checkout whose gateway page could not be opened: expired, its credit back on the balance. */

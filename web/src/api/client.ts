@@ -117,6 +117,7 @@ export type PricePreview = Json<'/v1/operator/plans/{plan_id}/preview', 'post'>;
 export type OperatorCustomer = Json<'/v1/operator/customers', 'get'>['data'][number];
 export type GatewayRouting = Json<'/v1/operator/gateway_routing', 'get'>;
 export type BillingSettings = Json<'/v1/operator/billing_settings', 'get'>;
+export type CheckoutQuote = Json<'/v1/checkout_quotes', 'post'>;
 export type PaymentLink = Json<'/v1/payment_links', 'get'>['data'][number];
 export type PaymentWithRefunds = Json<'/v1/payments', 'get'>['data'][number];
 export type SubscriptionDetail = Json<'/v1/subscriptions/{subscription_id}', 'get'>;

@@ -50,6 +50,19 @@ export function safeNext(search: URLSearchParams): string {
   return '/';
 }
 
+/** A plan code as a marketing site's plans link names it (`team`, `team_in`); anything else is ignored. */
+const PLAN_CODE = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+
+/**
+ * Where to go after signing up or in: `?next=` when given; else, from a marketing site's plans link
+ * (`/sign-up?plan=team`), Billing with that plan's "Buy plan" dialog open, as the person came to buy it.
+ */
+export function nextAfterAuth(search: URLSearchParams): string {
+  const plan = search.get('plan');
+  if (!search.has('next') && plan && PLAN_CODE.test(plan)) return `/billing?buy=${encodeURIComponent(plan)}`;
+  return safeNext(search);
+}
+
 export function withNext(path: string, next: string) {
   return next === '/' ? path : `${path}?next=${encodeURIComponent(next)}`;
 }

@@ -4,12 +4,12 @@ import { api } from '../api/client';
 import { isEmail, useSubmit } from '../api/forms';
 import { useSession } from '../api/session';
 import { Alert, Button, Input } from '../ui';
-import { AuthLayout, safeNext, withNext } from './AuthLayout';
+import { AuthLayout, nextAfterAuth, withNext } from './AuthLayout';
 
 export function SignInPage() {
   const { state, accept } = useSession();
   const [search] = useSearchParams();
-  const next = safeNext(search);
+  const next = nextAfterAuth(search);
   const navigate = useNavigate();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');

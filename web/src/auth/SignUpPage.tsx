@@ -5,14 +5,14 @@ import { isEmail, useSubmit } from '../api/forms';
 import { useSession } from '../api/session';
 import { BillingLocationFields } from '../shared/BillingLocationFields';
 import { Alert, Button, Input } from '../ui';
-import { AuthLayout, safeNext, withNext } from './AuthLayout';
+import { AuthLayout, nextAfterAuth, withNext } from './AuthLayout';
 
 export const MIN_PASSWORD = 10;
 
 export function SignUpPage() {
   const { state, accept } = useSession();
   const [search] = useSearchParams();
-  const next = safeNext(search);
+  const next = nextAfterAuth(search);
   const navigate = useNavigate();
   const [name, setName] = useState('');
   const [email, setEmail] = useState(search.get('email') ?? '');
@@ -51,7 +51,11 @@ export function SignUpPage() {
   return (
     <AuthLayout
       title="Create your account"
-      subtitle="Start billing in minutes. Your personal account is created with it."
+      subtitle={
+        next.startsWith('/billing?buy=')
+          ? 'Your personal account is created with it; then you buy the plan you chose.'
+          : 'Start billing in minutes. Your personal account is created with it.'
+      }
       wide
       footer={
         <>

@@ -6,6 +6,7 @@ import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
 import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, Card, CardIcon, EmptyState, Loading, Page } from '../ui';
+import { BuyPlan, BuyPlanButton } from './BuyPlanDialog';
 import { CustomerModal } from './CustomerModal';
 import './billing.css';
 
@@ -111,10 +112,11 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
       title="Billing"
       documentTitle={current && current.path !== '/billing' ? `${current.label} · Billing` : 'Billing'}
       description="Your subscription, invoices, plans and payment methods."
-      actions={canAct ? undefined : <Badge>Read-only for your role</Badge>}
+      actions={canAct ? <BuyPlanButton /> : <Badge>Read-only for your role</Badge>}
     >
       {(notice ?? checkout.notice) ? <Alert tone="success">{notice ?? checkout.notice}</Alert> : null}
       {checkout.problem ? <Alert tone="warning">{checkout.problem}</Alert> : null}
+      <BuyPlan />
       {body}
       {editing ? (
         <CustomerModal
