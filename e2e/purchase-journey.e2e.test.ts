@@ -10,6 +10,7 @@ import {
   chromiumAvailable,
   firstPeriodAmount,
   launchBrowser,
+  openBillingSection,
   screenshot,
   startTestBillfold,
 } from './harness.js';
@@ -193,6 +194,8 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
         timeout: 20_000,
       })
       .toBe(1);
+    // Plans is a section of the same page: reached by its tab, the page is still not loaded again.
+    await openBillingSection(page, 'Plans');
     await expect
       .poll(() => page.getByRole('article', { name: 'Team India' }).textContent())
       .toContain('Current plan');
@@ -263,6 +266,8 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
         timeout: 20_000,
       })
       .toBe(1);
+    // Plans is a section of the same page: reached by its tab, the page is still not loaded again.
+    await openBillingSection(page, 'Plans');
     await expect
       .poll(() => page.getByRole('article', { name: 'Team' }).textContent())
       .toContain('Current plan');
