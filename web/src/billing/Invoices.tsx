@@ -3,10 +3,9 @@ import type { Invoice } from '../api/client';
 import { queries, rowsOf } from '../api/queries';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
-import { Alert, Button, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
+import { Alert, Button, Card, EmptyState, Loading, loadMoreOf, StatusBadge, Table } from '../ui';
 import { BillingLayout, useBilling } from './BillingLayout';
 import { openInvoiceDocument } from './documents';
-import { MorePages } from './MorePages';
 
 /** Billing's Invoices (`/billing/invoices`). */
 export function BillingInvoicesPage() {
@@ -41,6 +40,7 @@ function Invoices() {
           <Table
             label="Invoices"
             rows={rows}
+            loadMore={loadMoreOf(invoices, ['invoice', 'invoices'])}
             rowKey={(invoice) => invoice.id}
             empty={
               <EmptyState title="No invoices yet">Invoices appear here when you pay for a plan.</EmptyState>
@@ -90,7 +90,6 @@ function Invoices() {
             ]}
           />
         ) : null}
-        <MorePages shown={rows.length} noun={['invoice', 'invoices']} pages={invoices} />
       </Card>
     </section>
   );

@@ -5,9 +5,19 @@ import { useSubmit } from '../api/forms';
 import { queries, rowsOf } from '../api/queries';
 import { formatDate } from '../shared/format';
 import { decimalToMinor, formatAmount } from '../shared/money';
-import { Alert, Button, Card, ConfirmDialog, CopyBox, Input, Select, StatusBadge } from '../ui';
+import {
+  Alert,
+  Button,
+  Card,
+  ConfirmDialog,
+  CopyBox,
+  Input,
+  loadMoreOf,
+  MorePages,
+  Select,
+  StatusBadge,
+} from '../ui';
 import { BillingLayout, useBilling } from './BillingLayout';
-import { MorePages } from './MorePages';
 
 /** Billing's Payment links (`/billing/payment-links`). */
 export function BillingPaymentLinksPage() {
@@ -82,7 +92,7 @@ function PaymentLinks() {
           <p className="link-empty">No payment links yet.</p>
         ) : null}
         {links.error ? <Alert>{links.error.message}</Alert> : null}
-        <MorePages shown={list.length} noun={['payment link', 'payment links']} pages={links} />
+        <MorePages shown={list.length} more={loadMoreOf(links, ['payment link', 'payment links'])} />
       </Card>
       {cancelling ? (
         <ConfirmDialog

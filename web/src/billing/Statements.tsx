@@ -2,9 +2,8 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { Subscription } from '../api/client';
 import { queries, rowsOf } from '../api/queries';
 import { formatAmount } from '../shared/money';
-import { Alert, Card, EmptyState, Loading, StatusBadge, Table } from '../ui';
+import { Alert, Card, EmptyState, Loading, loadMoreOf, StatusBadge, Table } from '../ui';
 import { BillingLayout, useBilling } from './BillingLayout';
-import { MorePages } from './MorePages';
 
 /** Billing's Statements (`/billing/statements`). */
 export function BillingStatementsPage() {
@@ -87,6 +86,7 @@ function SubscriptionStatements({
         <Table
           label={`Statements of ${subscription.plan_name}`}
           rows={rows}
+          loadMore={loadMoreOf(statements, ['statement', 'statements'])}
           rowKey={(s) => s.id}
           empty={
             <EmptyState title="No statements yet">The first appears with your first invoice.</EmptyState>
@@ -121,7 +121,6 @@ function SubscriptionStatements({
           ]}
         />
       ) : null}
-      <MorePages shown={rows.length} noun={['statement', 'statements']} pages={statements} />
     </Card>
   );
 }

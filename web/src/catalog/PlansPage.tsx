@@ -175,7 +175,7 @@ export function PlansPage() {
                 Change the filters, or create a plan.
               </EmptyState>
             }
-            loadMore={loadMoreOf(pages)}
+            loadMore={loadMoreOf(pages, ['plan', 'plans'])}
           />
         )}
       </Card>

@@ -82,15 +82,25 @@ describe('the Table', () => {
   it('offers the server’s next page while it has more, and shows rows in the server’s order when it sorts', () => {
     const more = render({
       rows: lines.slice(0, 100),
-      loadMore: { hasMore: true, onLoadMore: () => {} },
+      loadMore: { hasMore: true, onLoadMore: () => {}, noun: ['line', 'lines'] },
       sort: { column: 'amount', direction: 'asc' },
       onSortChange: () => {},
     });
-    expect(more).toContain('100 loaded');
+    expect(more).toContain('100 lines shown');
     expect(more).toMatch(/<button[^>]*>Load more<\/button>/);
     expect(more).toMatch(/aria-sort="ascending"/);
     expect(more.indexOf('Line 1<')).toBeLessThan(more.indexOf('Line 2<'));
-    const end = render({ rows: lines.slice(0, 100), loadMore: { hasMore: false, onLoadMore: () => {} } });
+    const end = render({
+      rows: lines.slice(0, 100),
+      loadMore: { hasMore: false, onLoadMore: () => {}, pagesRead: 4, noun: ['line', 'lines'] },
+    });
     expect(end).not.toContain('Load more');
+    expect(end).toContain('100 lines, all of them');
+    // A list that fitted one page needs no footer.
+    const onePage = render({
+      rows: lines.slice(0, 3),
+      loadMore: { hasMore: false, onLoadMore: () => {}, pagesRead: 1 },
+    });
+    expect(onePage).not.toContain('all of them');
   });
 });

@@ -1,6 +1,7 @@
 import { type RowData, useTable } from '@tanstack/react-table';
 import { type ReactNode, useEffect, useId, useMemo, useState, useSyncExternalStore } from 'react';
 import { Button } from './Button';
+import { type LoadMore, MorePages } from './MorePages';
 import {
   type Column,
   columnDefsOf,
@@ -12,26 +13,6 @@ import {
 } from './table-model';
 
 export type { Column, SortState, SortValue } from './table-model';
-
-/** A list the server gives in pages (a cursor list): the table offers its next page at the bottom. */
-export interface LoadMore {
-  hasMore: boolean;
-  loading?: boolean;
-  onLoadMore: () => void;
-}
-
-/** A TanStack infinite query as the table's LoadMore. */
-export function loadMoreOf(query: {
-  hasNextPage: boolean;
-  isFetchingNextPage: boolean;
-  fetchNextPage: () => unknown;
-}): LoadMore {
-  return {
-    hasMore: query.hasNextPage,
-    loading: query.isFetchingNextPage,
-    onLoadMore: () => void query.fetchNextPage(),
-  };
-}
 
 export interface TableProps<T extends RowData> {
   columns: readonly Column<T>[];
@@ -251,14 +232,7 @@ export function Table<T extends RowData>({
           </div>
         </nav>
       ) : null}
-      {loadMore?.hasMore ? (
-        <div className="table-footer">
-          <span>{rows.length} loaded</span>
-          <Button size="small" onClick={loadMore.onLoadMore} busy={loadMore.loading}>
-            {loadMore.loading ? 'Loading…' : 'Load more'}
-          </Button>
-        </div>
-      ) : null}
+      {loadMore ? <MorePages shown={rows.length} more={loadMore} /> : null}
     </div>
   );
 }

@@ -7,6 +7,7 @@ export { EmptyState } from './EmptyState';
 export { FieldError, Input, Options, Select, type SelectOption } from './Field';
 export * from './icons';
 export { ConfirmDialog, Modal } from './Modal';
+export { type LoadMore, loadMoreOf, MorePages } from './MorePages';
 export { Loading, Page, useDocumentTitle } from './Page';
 export { type Segment, SegmentedControl } from './SegmentedControl';
-export { type Column, type LoadMore, loadMoreOf, type SortState, Table, TableScroll } from './Table';
+export { type Column, type SortState, Table, TableScroll } from './Table';
