@@ -7558,6 +7558,10 @@ export interface operations {
                 /** @description Matches name, email or organization name */
                 q?: string;
                 country?: string;
+                /** @description Customers who pay at this gateway */
+                gateway?: "test" | "stripe" | "cashfree";
+                /** @description Customers with a subscription in this state */
+                subscription_status?: "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
             };
             header?: {
                 /** @description The organization a signed-in person acts on */
@@ -9092,6 +9096,13 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                            /** @description What it paid for: the payment link's description, its invoices' lines, or the plan its checkout was for; empty when none is known */
+                            description: string;
+                            /** @description The invoices it paid or was charged for */
+                            invoices: {
+                                id: string;
+                                number: string | null;
+                            }[];
                             /** @description Minor units refunded so far */
                             refunded: number;
                             refunds: {
@@ -9175,6 +9186,13 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                            /** @description What it paid for: the payment link's description, its invoices' lines, or the plan its checkout was for; empty when none is known */
+                            description: string;
+                            /** @description The invoices it paid or was charged for */
+                            invoices: {
+                                id: string;
+                                number: string | null;
+                            }[];
                             /** @description Minor units refunded so far */
                             refunded: number;
                             refunds: {

@@ -98,6 +98,11 @@ export const updateCustomerBody = z
 export const customerListQuery = listQuery.extend({
   q: z.string().trim().max(120).optional().describe('Matches name, email or organization name'),
   country: z.string().max(2).optional(),
+  gateway: gatewaySchema.optional().describe('Customers who pay at this gateway'),
+  subscription_status: z
+    .enum(['trialing', 'active', 'past_due', 'unpaid', 'paused', 'cancelled'])
+    .optional()
+    .describe('Customers with a subscription in this state'),
 });
 
 export const gatewayRoutingBody = z.strictObject({
