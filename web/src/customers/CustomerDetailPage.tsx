@@ -77,6 +77,7 @@ export function CustomerDetailPage() {
                   key={invoice.id}
                   size="small"
                   variant="ghost"
+                  className="invoice-link"
                   aria-label={`View invoice ${invoice.number ?? invoice.id}`}
                   onClick={() => openInvoice.mutate(invoice)}
                 >
@@ -89,7 +90,16 @@ export function CustomerDetailPage() {
       ),
     },
     { key: 'amount', header: 'Amount', className: 'num', render: (p) => formatAmount(p.amount, p.currency) },
-    { key: 'status', header: 'Status', render: (p) => <StatusBadge status={p.status} /> },
+    {
+      key: 'status',
+      header: 'Status',
+      render: (p) => (
+        <span className="payment-status">
+          <StatusBadge status={p.status} />
+          {p.failure_message ? <span className="text-muted-small">{p.failure_message}</span> : null}
+        </span>
+      ),
+    },
     {
       key: 'refunded',
       header: 'Refunds',
@@ -108,7 +118,6 @@ export function CustomerDetailPage() {
           </ul>
         ),
     },
-    { key: 'failure', header: 'Note', render: (p) => p.failure_message ?? '' },
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,

@@ -68,6 +68,7 @@ export function CustomerInvoices({ orgId, onDone }: { orgId: string; onDone: (me
                   <Button
                     size="small"
                     variant="ghost"
+                    className="invoice-link"
                     aria-label={`View invoice ${i.number}`}
                     onClick={() => open.mutate(i)}
                   >
