@@ -159,7 +159,13 @@ describe.skipIf(!chromiumAvailable)("the operator's customer pages in Chromium",
     // The checkout's payment: the plan's line, and the invoice it paid.
     const paid = payments.getByRole('row').filter({ hasText: 'Succeeded' }).first();
     expect(await paid.textContent()).toContain('Pro');
-    expect(await paid.getByRole('button', { name: /^View invoice / }).count()).toBe(1);
+    const invoiceLink = paid.getByRole('button', { name: /^View invoice / });
+    const number = (await invoiceLink.textContent()) ?? '';
+    // Its number opens the invoice's document, read with the customer's organization named.
+    const [document] = await Promise.all([operator.context().waitForEvent('page'), invoiceLink.click()]);
+    await document.waitForLoadState();
+    await expect.poll(() => document.content()).toContain(number);
+    await document.close();
 
     // A partial refund with its reason, listed under the payment.
     await paid.getByRole('button', { name: 'Refund' }).click();
