@@ -7610,6 +7610,12 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             updated_at: string;
                             org_name: string;
+                            /** @description Its newest subscription that has not ended, or null */
+                            subscription: {
+                                plan_name: string;
+                                /** @enum {string} */
+                                status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused";
+                            } | null;
                         }[];
                         has_more: boolean;
                     };

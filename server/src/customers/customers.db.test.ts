@@ -439,6 +439,12 @@ describe.each(engines())('billing customers on %s', (engine) => {
     expect(await names('&subscription_status=active')).toHaveLength(2);
     expect(await names('&subscription_status=past_due')).toEqual([]);
     expect(await names('&subscription_status=active&country=IN')).toEqual(['Filterable Gizmos Pvt Ltd']);
+    // Each row says the subscription in force, so the filter's answer can be read.
+    const listed = await api.call({ method: 'GET', url: '/v1/operator/customers?q=gizmos', as: operator });
+    expect(listed.json().data).toMatchObject([
+      { subscription: { plan_name: 'Free', status: 'active' } },
+      { subscription: { plan_name: 'Free', status: 'active' } },
+    ]);
 
     const wrong = await api.call({
       method: 'GET',

@@ -147,7 +147,16 @@ export const externalIdBody = z.strictObject({
     .describe('Your id for this customer, unique among your customers; null to remove it'),
 });
 
-export const operatorCustomerObject = customerObject.extend({ org_name: z.string() });
+export const operatorCustomerObject = customerObject.extend({
+  org_name: z.string(),
+  subscription: z
+    .object({
+      plan_name: z.string(),
+      status: z.enum(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused']),
+    })
+    .nullable()
+    .describe('Its newest subscription that has not ended, or null'),
+});
 
 export const gatewayRoutingObject = z.object({
   object: z.literal('gateway_routing'),

@@ -19,6 +19,7 @@ import {
   Page,
   PlusIcon,
   Select,
+  StatusBadge,
   Table,
   UsersIcon,
 } from '../ui';
@@ -101,6 +102,19 @@ export function CustomersPage() {
       ),
     },
     { key: 'org', header: 'Organization', render: (c) => c.org_name },
+    {
+      key: 'subscription',
+      header: 'Subscription',
+      render: (c) =>
+        c.subscription ? (
+          <span className="badge-row">
+            <span>{c.subscription.plan_name}</span>
+            <StatusBadge status={c.subscription.status} />
+          </span>
+        ) : (
+          <span className="text-muted-small">None</span>
+        ),
+    },
     { key: 'country', header: 'Country', render: (c) => countryName(c.country) },
     { key: 'currency', header: 'Currency', render: (c) => c.currency },
     {
