@@ -115,8 +115,16 @@ export function CustomersPage() {
           <span className="text-muted-small">None</span>
         ),
     },
-    { key: 'country', header: 'Country', render: (c) => countryName(c.country) },
-    { key: 'currency', header: 'Currency', render: (c) => c.currency },
+    {
+      key: 'country',
+      header: 'Country',
+      render: (c) => (
+        <span className="plan-name-cell">
+          <span>{countryName(c.country)}</span>
+          <span className="text-muted-small">{c.currency}</span>
+        </span>
+      ),
+    },
     {
       key: 'gateway',
       header: 'Gateway',
