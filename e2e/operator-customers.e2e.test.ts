@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBillfold } from '../server/src/server.js';
 import {
+  artifactsDir,
   auditAccessibility,
   callApi,
   chromiumAvailable,
@@ -187,6 +189,7 @@ describe.skipIf(!chromiumAvailable)("the operator's customer pages in Chromium",
     await expect.poll(() => voiding.getByText('Say why, for the audit log').count()).toBe(1);
     await voiding.getByLabel('Reason').fill('Billed after the customer asked to stop');
     await auditAccessibility(operator, 'void invoice dialog');
+    await voiding.screenshot({ path: resolve(artifactsDir, '81c-operator-void-invoice.png') });
     await voiding.getByRole('button', { name: 'Void invoice' }).click();
     await expect.poll(() => notice.textContent()).toMatch(/Invoice .+ voided\./);
     await expect.poll(() => open().count()).toBe(1);
@@ -209,6 +212,7 @@ describe.skipIf(!chromiumAvailable)("the operator's customer pages in Chromium",
     await expect.poll(() => adjusting.getByText('Enter an amount in USD', { exact: false }).count()).toBe(1);
     await adjusting.getByLabel('Amount (USD)').fill('12.50');
     await auditAccessibility(operator, 'ledger adjustment dialog');
+    await adjusting.screenshot({ path: resolve(artifactsDir, '81d-operator-ledger-adjustment.png') });
     await adjusting.getByRole('button', { name: 'Post adjustment' }).click();
     await expect
       .poll(() => notice.textContent())

@@ -184,17 +184,19 @@ function InvoiceActionDialog({
       busy={act.pending}
       error={act.errors.general ? <Alert>{act.errors.general}</Alert> : null}
     >
-      <p>
-        {formatAmount(invoice.total, invoice.currency)}
-        {invoice.finalized_at ? `, issued ${formatDate(invoice.finalized_at)}` : ''}. {words.explain}
-      </p>
-      <Input
-        label="Reason"
-        placeholder="Billed in error"
-        value={reason}
-        onChange={(e) => setReason(e.target.value)}
-        error={act.field('reason')}
-      />
+      <div className="stack">
+        <p className="confirm-text">
+          {formatAmount(invoice.total, invoice.currency)}
+          {invoice.finalized_at ? `, issued ${formatDate(invoice.finalized_at)}` : ''}. {words.explain}
+        </p>
+        <Input
+          label="Reason"
+          placeholder="Billed in error"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          error={act.field('reason')}
+        />
+      </div>
     </ConfirmDialog>
   );
 }
