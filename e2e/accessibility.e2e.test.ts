@@ -212,6 +212,7 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
         await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Acme');
         await audit('customer detail');
         await auditDialog('Refund', 'refund payment');
+        await auditDialog('Ledger adjustment', 'ledger adjustment');
         await visit('/no-such-page', 'not found');
         await page.context().close();
       });

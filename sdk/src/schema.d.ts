@@ -7568,6 +7568,10 @@ export interface operations {
                 /** @description Matches name, email or organization name */
                 q?: string;
                 country?: string;
+                /** @description Customers who pay at this gateway */
+                gateway?: "test" | "stripe" | "cashfree";
+                /** @description Customers with a subscription in this state */
+                subscription_status?: "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
             };
             header?: {
                 /** @description The organization a signed-in person acts on */
@@ -7616,6 +7620,12 @@ export interface operations {
                             /** @description ISO 8601 timestamp (UTC) */
                             updated_at: string;
                             org_name: string;
+                            /** @description Its newest subscription that has not ended, or null */
+                            subscription: {
+                                plan_name: string;
+                                /** @enum {string} */
+                                status: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused";
+                            } | null;
                         }[];
                         has_more: boolean;
                     };
@@ -9102,6 +9112,13 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                            /** @description What it paid for: the payment link's description, its invoices' lines, or the plan its checkout was for; empty when none is known */
+                            description: string;
+                            /** @description The invoices it paid or was charged for */
+                            invoices: {
+                                id: string;
+                                number: string | null;
+                            }[];
                             /** @description Minor units refunded so far */
                             refunded: number;
                             refunds: {
@@ -9185,6 +9202,13 @@ export interface operations {
                             failure_message: string | null;
                             /** @description ISO 8601 timestamp (UTC) */
                             created_at: string;
+                            /** @description What it paid for: the payment link's description, its invoices' lines, or the plan its checkout was for; empty when none is known */
+                            description: string;
+                            /** @description The invoices it paid or was charged for */
+                            invoices: {
+                                id: string;
+                                number: string | null;
+                            }[];
                             /** @description Minor units refunded so far */
                             refunded: number;
                             refunds: {

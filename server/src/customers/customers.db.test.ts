@@ -424,4 +424,48 @@ describe.each(engines())('billing customers on %s', (engine) => {
     const found = await api.call({ method: 'GET', url: '/v1/operator/customers?q=widgets', as: operator });
     expect(found.json().data).toMatchObject([{ name: 'Searchable Widgets LLC', org_name: 'Customer org' }]);
   });
+
+  it("filters the operators' list by gateway and subscription state, with the search", async () => {
+    const us = await newOrganization();
+    const india = await newOrganization();
+    await createCustomer(us.owner, us.orgId, { ...usCustomer, name: 'Filterable Gizmos Inc.' });
+    await createCustomer(india.owner, india.orgId, { ...inCustomer, name: 'Filterable Gizmos Pvt Ltd' });
+    const names = async (query: string) => {
+      const page = await api.call({
+        method: 'GET',
+        url: `/v1/operator/customers?q=gizmos${query}`,
+        as: operator,
+      });
+      expect(page.statusCode, page.body).toBe(200);
+      return (page.json().data as { name: string }[]).map((c) => c.name).sort();
+    };
+    expect(await names('')).toEqual(['Filterable Gizmos Inc.', 'Filterable Gizmos Pvt Ltd']);
+    expect(await names('&gateway=stripe')).toEqual(['Filterable Gizmos Inc.']);
+    expect(await names('&gateway=test')).toEqual(['Filterable Gizmos Pvt Ltd']);
+    // Both started on Free: active, and neither past due until one is.
+    expect(await names('&subscription_status=active')).toHaveLength(2);
+    expect(await names('&subscription_status=past_due')).toEqual([]);
+    expect(await names('&subscription_status=active&country=IN')).toEqual(['Filterable Gizmos Pvt Ltd']);
+    // Each row says the subscription in force, so the filter's answer can be read.
+    const listed = await api.call({ method: 'GET', url: '/v1/operator/customers?q=gizmos', as: operator });
+    expect(listed.json().data).toMatchObject([
+      { subscription: { plan_name: 'Free', status: 'active' } },
+      { subscription: { plan_name: 'Free', status: 'active' } },
+    ]);
+
+    const wrong = await api.call({
+      method: 'GET',
+      url: '/v1/operator/customers?gateway=paypal',
+      as: operator,
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.code).toBe('request.invalid');
+    const owner = await api.call({
+      method: 'GET',
+      url: '/v1/operator/customers?gateway=stripe',
+      as: us.owner,
+      org: us.orgId,
+    });
+    expect(owner.statusCode).toBe(403);
+  });
 });

@@ -98,6 +98,11 @@ export const updateCustomerBody = z
 export const customerListQuery = listQuery.extend({
   q: z.string().trim().max(120).optional().describe('Matches name, email or organization name'),
   country: z.string().max(2).optional(),
+  gateway: gatewaySchema.optional().describe('Customers who pay at this gateway'),
+  subscription_status: z
+    .enum(['trialing', 'active', 'past_due', 'unpaid', 'paused', 'cancelled'])
+    .optional()
+    .describe('Customers with a subscription in this state'),
 });
 
 export const gatewayRoutingBody = z.strictObject({
@@ -142,7 +147,16 @@ export const externalIdBody = z.strictObject({
     .describe('Your id for this customer, unique among your customers; null to remove it'),
 });
 
-export const operatorCustomerObject = customerObject.extend({ org_name: z.string() });
+export const operatorCustomerObject = customerObject.extend({
+  org_name: z.string(),
+  subscription: z
+    .object({
+      plan_name: z.string(),
+      status: z.enum(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused']),
+    })
+    .nullable()
+    .describe('Its newest subscription that has not ended, or null'),
+});
 
 export const gatewayRoutingObject = z.object({
   object: z.literal('gateway_routing'),

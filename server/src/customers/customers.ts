@@ -164,6 +164,20 @@ export async function listAllCustomers(ctx: Ctx, query: z.infer<typeof customerL
     );
   }
   if (query.country) q = q.where('billing_customers.country', '=', query.country.toUpperCase());
+  if (query.gateway) q = q.where('billing_customers.gateway', '=', query.gateway);
+  const status = query.subscription_status;
+  if (status) {
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('subscriptions')
+          .select('subscriptions.id')
+          .whereRef('subscriptions.org_id', '=', 'billing_customers.org_id')
+          .whereRef('subscriptions.customer_id', '=', 'billing_customers.id')
+          .where('subscriptions.status', '=', status),
+      ),
+    );
+  }
   return listPage(
     q,
     {

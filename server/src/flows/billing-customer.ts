@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import { amountJson } from '../api-shapes.js';
 import * as billing from '../billing/index.js';
 import * as catalog from '../catalog/index.js';
+import type { Ctx } from '../context.js';
 import * as customers from '../customers/index.js';
+import type { SubscriptionStatus } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import * as invoicing from '../invoicing/index.js';
 import * as subscriptions from '../subscriptions/index.js';
@@ -140,4 +142,42 @@ export async function describeSubscriptions(
     });
   }
   return described;
+}
+
+/**
+ * For the operators' list of customers: each customer's newest subscription that has not ended,
+ * with its plan's name, or none. Read for the whole page at once, across organizations (the page is
+ * every organization's).
+ */
+export async function subscriptionsInForce(
+  ctx: Ctx,
+  customerRows: readonly { org_id: string; id: string }[],
+): Promise<Map<string, { plan_name: string; status: Exclude<SubscriptionStatus, 'cancelled'> }>> {
+  const found = new Map<string, { plan_name: string; status: Exclude<SubscriptionStatus, 'cancelled'> }>();
+  if (customerRows.length === 0) return found;
+  const rows = await ctx.db
+    .selectFrom('subscriptions')
+    .innerJoin('plans', (join) =>
+      join
+        .onRef('plans.org_id', '=', 'subscriptions.plan_issuer_id')
+        .onRef('plans.id', '=', 'subscriptions.plan_id'),
+    )
+    .select(['subscriptions.customer_id', 'subscriptions.status', 'plans.name as plan_name'])
+    .where((eb) =>
+      eb.or(
+        customerRows.map((c) =>
+          eb.and([eb('subscriptions.org_id', '=', c.org_id), eb('subscriptions.customer_id', '=', c.id)]),
+        ),
+      ),
+    )
+    .where('subscriptions.status', '<>', 'cancelled')
+    .orderBy('subscriptions.started_at', 'desc')
+    .orderBy('subscriptions.id', 'desc')
+    .execute();
+  for (const row of rows) {
+    if (row.status === 'cancelled') continue;
+    if (!found.has(row.customer_id))
+      found.set(row.customer_id, { plan_name: row.plan_name, status: row.status });
+  }
+  return found;
 }

@@ -265,6 +265,10 @@ describe.each(engines())('cursor pagination of every list, on %s', (engine) => {
       customer.orgId,
     );
     expect(await expectPagesOfTwo(asOperator('/v1/operator/customers?q=pages.example'))).toHaveLength(5);
+    // A filter on another table (each started on Free) pages the same way.
+    expect(
+      await expectPagesOfTwo(asOperator('/v1/operator/customers?q=pages.example&subscription_status=active')),
+    ).toHaveLength(5);
   });
 
   it("refuses another list's object and another organization's as a cursor", async () => {

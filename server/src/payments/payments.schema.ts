@@ -113,6 +113,14 @@ export const refundObject = z.object({
 });
 
 export const paymentWithRefundsObject = paymentObject.extend({
+  description: z
+    .string()
+    .describe(
+      "What it paid for: the payment link's description, its invoices' lines, or the plan its checkout was for; empty when none is known",
+    ),
+  invoices: z
+    .array(z.object({ id: z.string(), number: z.string().nullable() }))
+    .describe('The invoices it paid or was charged for'),
   refunded: z.number().describe('Minor units refunded so far'),
   refunds: z.array(refundObject),
 });

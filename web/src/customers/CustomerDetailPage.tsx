@@ -25,11 +25,18 @@ import {
   Table,
 } from '../ui';
 import '../catalog/catalog.css';
+import { CustomerInvoices, useOpenInvoice } from './CustomerInvoices';
+import { LedgerAdjustmentDialog } from './LedgerAdjustmentDialog';
+
+/** The reason a refund was given with; the API's default reads as words. */
+const reasonLabel = (reason: string) =>
+  reason === 'requested_by_customer' ? 'Requested by the customer' : reason;
 
 const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cashfree', test: 'Test gateway' };
 
 /**
- * One customer for operators: details, subscriptions, payments with refunds, moving to a plan. What
+ * One customer for operators: details, subscriptions (moving to a plan, adjusting a ledger), payments
+ * with what they paid for and their refunds, invoices to void or stop collecting. What
  * is read is the customer's organization's, as its key says (the reads name that organization).
  */
 export function CustomerDetailPage() {
@@ -39,6 +46,8 @@ export function CustomerDetailPage() {
   const paymentsQuery = useQuery(queries.payments(orgId));
   const [refunding, setRefunding] = useState<PaymentWithRefunds | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
+  const [adjusting, setAdjusting] = useState(false);
+  const openInvoice = useOpenInvoice(orgId);
 
   if (customerQuery.isPending || subscriptionsQuery.isPending || paymentsQuery.isPending) return <Loading />;
   if (!customerQuery.data || !subscriptionsQuery.data || !paymentsQuery.data) {
@@ -55,14 +64,60 @@ export function CustomerDetailPage() {
 
   const paymentColumns: Column<PaymentWithRefunds>[] = [
     { key: 'date', header: 'Date', className: 'cell-nowrap', render: (p) => formatDate(p.created_at) },
-    { key: 'amount', header: 'Amount', render: (p) => formatAmount(p.amount, p.currency) },
-    { key: 'status', header: 'Status', render: (p) => <StatusBadge status={p.status} /> },
+    {
+      key: 'for',
+      header: 'For',
+      render: (p) => (
+        <span className="payment-for">
+          <span>{p.description || '—'}</span>
+          {p.invoices.length > 0 ? (
+            <span className="payment-invoices">
+              {p.invoices.map((invoice) => (
+                <Button
+                  key={invoice.id}
+                  size="small"
+                  variant="ghost"
+                  className="invoice-link"
+                  aria-label={`View invoice ${invoice.number ?? invoice.id}`}
+                  onClick={() => openInvoice.mutate(invoice)}
+                >
+                  {invoice.number ?? 'Draft invoice'}
+                </Button>
+              ))}
+            </span>
+          ) : null}
+        </span>
+      ),
+    },
+    { key: 'amount', header: 'Amount', className: 'num', render: (p) => formatAmount(p.amount, p.currency) },
+    {
+      key: 'status',
+      header: 'Status',
+      render: (p) => (
+        <span className="payment-status">
+          <StatusBadge status={p.status} />
+          {p.failure_message ? <span className="text-muted-small">{p.failure_message}</span> : null}
+        </span>
+      ),
+    },
     {
       key: 'refunded',
-      header: 'Refunded',
-      render: (p) => (p.refunded > 0 ? formatAmount(p.refunded, p.currency) : '—'),
+      header: 'Refunds',
+      render: (p) =>
+        p.refunds.length === 0 ? (
+          '—'
+        ) : (
+          <ul className="refund-list">
+            {p.refunds.map((r) => (
+              <li key={r.id}>
+                <span className="cell-primary">{formatAmount(r.amount, r.currency)}</span>
+                {r.status === 'succeeded' ? '' : ` (${r.status})`} on {formatDate(r.created_at)}
+                <span className="text-muted-small refund-reason">{reasonLabel(r.reason)}</span>
+              </li>
+            ))}
+          </ul>
+        ),
     },
-    { key: 'failure', header: 'Note', render: (p) => p.failure_message ?? '' },
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,
@@ -86,7 +141,16 @@ export function CustomerDetailPage() {
       }
     >
       {notice ? <Alert tone="success">{notice}</Alert> : null}
-      <Card title="Subscriptions" description="Each is billed by the plan version it started on.">
+      {openInvoice.error ? <Alert>{openInvoice.error.message}</Alert> : null}
+      <Card
+        title="Subscriptions"
+        description="Each is billed by the plan version it started on."
+        actions={
+          subscriptions.length > 0 ? (
+            <Button onClick={() => setAdjusting(true)}>Ledger adjustment</Button>
+          ) : null
+        }
+      >
         <ul className="link-list">
           {subscriptions.map((s) => (
             <li key={s.id} className="badge-row">
@@ -118,6 +182,19 @@ export function CustomerDetailPage() {
           empty={<EmptyState title="No payments yet" />}
         />
       </Card>
+      <CustomerInvoices orgId={orgId} onDone={setNotice} />
+      {adjusting ? (
+        <LedgerAdjustmentDialog
+          orgId={orgId}
+          currency={customer.currency}
+          subscriptions={subscriptions}
+          onClose={() => setAdjusting(false)}
+          onAdjusted={(message) => {
+            setAdjusting(false);
+            setNotice(message);
+          }}
+        />
+      ) : null}
       {refunding ? (
         <RefundDialog
           orgId={orgId}
@@ -206,7 +283,7 @@ function RefundDialog({
         body,
       }),
     onSuccess: (refunded) => onRefunded(refunded.amount),
-    // The payment's refunded amount, and the credit its statement records.
+    // The payment's refunds, and the credit its statement records.
     invalidates: [queries.payments(orgId).queryKey, [orgId, 'statements']],
   });
   const submit = (event: FormEvent) => {

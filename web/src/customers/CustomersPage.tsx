@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { Link } from 'react-router';
+import { useEffect, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
 import { api, type Body, type GatewayRouting, type OperatorCustomer } from '../api/client';
 import { type Submit, useSubmit } from '../api/forms';
 import { queries, rowsOf } from '../api/queries';
@@ -19,10 +19,12 @@ import {
   Page,
   PlusIcon,
   Select,
+  StatusBadge,
   Table,
   UsersIcon,
 } from '../ui';
 import '../catalog/catalog.css';
+import './customers.css';
 import { useDebounced } from '../shared/useDebounced';
 import { BillingSettingsCard } from './BillingSettingsCard';
 
@@ -34,16 +36,54 @@ const gateways = [
 type Gateway = (typeof gateways)[number]['value'];
 const gatewayLabel = (g: string) => gateways.find((x) => x.value === g)?.label ?? g;
 
-/** Every billing customer, searchable, and the rule that routes countries to gateways. */
+const subscriptionStates = [
+  { value: 'active', label: 'Active' },
+  { value: 'trialing', label: 'Trialing' },
+  { value: 'past_due', label: 'Past due' },
+  { value: 'unpaid', label: 'Unpaid' },
+  { value: 'paused', label: 'Paused' },
+  { value: 'cancelled', label: 'Cancelled' },
+] as const;
+type SubscriptionState = (typeof subscriptionStates)[number]['value'];
+const isGateway = (value: string): value is Gateway => gateways.some((g) => g.value === value);
+const isSubscriptionState = (value: string): value is SubscriptionState =>
+  subscriptionStates.some((s) => s.value === value);
+
+/**
+ * Every billing customer, searchable and filtered on the server, and the rule that routes countries
+ * to gateways. The search and filters live in the address (?q=&country=&gateway=&status=), so a
+ * reload, a shared link or the back button keeps them.
+ */
 export function CustomersPage() {
   const { organization } = useSignedIn();
-  const [q, setQ] = useState('');
-  const [country, setCountry] = useState('');
+  const [params, setParams] = useSearchParams();
+  const [q, setQ] = useState(() => params.get('q') ?? '');
   const search = useDebounced(q.trim(), 250);
+  const country = params.get('country') ?? '';
+  const gatewayParam = params.get('gateway') ?? '';
+  const gateway = isGateway(gatewayParam) ? gatewayParam : '';
+  const statusParam = params.get('status') ?? '';
+  const status = isSubscriptionState(statusParam) ? statusParam : '';
+  const setFilter = (name: string, value: string) =>
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (value) next.set(name, value);
+        else next.delete(name);
+        return next;
+      },
+      { replace: true },
+    );
+  // The search reaches the address once typing pauses, as it reaches the server.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: setFilter is remade each render; the search alone matters
+  useEffect(() => setFilter('q', search), [search]);
+  const filtered = Boolean(search || country || gateway || status);
   const pages = useInfiniteQuery(
     queries.operatorCustomers(organization.id, {
       ...(search ? { q: search } : {}),
       ...(country ? { country } : {}),
+      ...(gateway ? { gateway } : {}),
+      ...(status ? { subscription_status: status } : {}),
     }),
   );
   const rows = rowsOf(pages.data);
@@ -62,8 +102,29 @@ export function CustomersPage() {
       ),
     },
     { key: 'org', header: 'Organization', render: (c) => c.org_name },
-    { key: 'country', header: 'Country', render: (c) => countryName(c.country) },
-    { key: 'currency', header: 'Currency', render: (c) => c.currency },
+    {
+      key: 'subscription',
+      header: 'Subscription',
+      render: (c) =>
+        c.subscription ? (
+          <span className="badge-row">
+            <span>{c.subscription.plan_name}</span>
+            <StatusBadge status={c.subscription.status} />
+          </span>
+        ) : (
+          <span className="text-muted-small">None</span>
+        ),
+    },
+    {
+      key: 'country',
+      header: 'Country',
+      render: (c) => (
+        <span className="plan-name-cell">
+          <span>{countryName(c.country)}</span>
+          <span className="text-muted-small">{c.currency}</span>
+        </span>
+      ),
+    },
     {
       key: 'gateway',
       header: 'Gateway',
@@ -77,9 +138,10 @@ export function CustomersPage() {
   return (
     <Page title="Customers" description="Every organization's billing customer.">
       <Card>
-        <div className="filters filters-2">
+        <div className="filters customer-filters">
           <Input
             label="Search"
+            type="search"
             placeholder="Name, email or organization"
             value={q}
             onChange={(e) => setQ(e.target.value)}
@@ -87,10 +149,36 @@ export function CustomersPage() {
           <Select
             label="Country"
             value={country}
-            onChange={(e) => setCountry(e.target.value)}
+            onChange={(e) => setFilter('country', e.target.value)}
             options={[{ value: '', label: 'Any country' }, ...countryOptions()]}
           />
+          <Select
+            label="Gateway"
+            value={gateway}
+            onChange={(e) => setFilter('gateway', e.target.value)}
+            options={[{ value: '', label: 'Any gateway' }, ...gateways]}
+          />
+          <Select
+            label="Subscription"
+            value={status}
+            onChange={(e) => setFilter('status', e.target.value)}
+            options={[{ value: '', label: 'Any state' }, ...subscriptionStates]}
+          />
         </div>
+        {filtered ? (
+          <div className="row-end">
+            <Button
+              size="small"
+              variant="ghost"
+              onClick={() => {
+                setQ('');
+                setParams(new URLSearchParams(), { replace: true });
+              }}
+            >
+              Clear search and filters
+            </Button>
+          </div>
+        ) : null}
       </Card>
       {pages.error ? <Alert>{pages.error.message}</Alert> : null}
       <Card flush>
@@ -105,9 +193,9 @@ export function CustomersPage() {
             empty={
               <EmptyState
                 icon={<UsersIcon />}
-                title={search || country ? 'No customer matches' : 'No billing customers yet'}
+                title={filtered ? 'No customer matches' : 'No billing customers yet'}
               >
-                {search || country
+                {filtered
                   ? 'Try another search.'
                   : 'They appear when organizations create them on their Billing page.'}
               </EmptyState>

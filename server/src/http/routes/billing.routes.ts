@@ -168,9 +168,14 @@ export const billingRoutes = [
     response: listOf(customers.operatorCustomerObject),
     handler: async ({ ctx, query }) => {
       const customersPage = await customers.listAllCustomers(ctx, query);
-      return toPage(customersPage, (rows) =>
-        rows.map(({ org_name, ...row }) => ({ ...customers.presentCustomer(row), org_name })),
-      );
+      return toPage(customersPage, async (rows) => {
+        const inForce = await billing.subscriptionsInForce(ctx, rows);
+        return rows.map(({ org_name, ...row }) => ({
+          ...customers.presentCustomer(row),
+          org_name,
+          subscription: inForce.get(row.id) ?? null,
+        }));
+      });
     },
   }),
   defineRoute({

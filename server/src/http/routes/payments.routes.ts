@@ -4,6 +4,7 @@ import * as customers from '../../customers/index.js';
 import { BillfoldError } from '../../errors.js';
 import * as checkout from '../../flows/checkout.js';
 import * as links from '../../flows/payment-links.js';
+import { paymentPurposes } from '../../flows/payment-purposes.js';
 import { billingCustomerContext, recordRefund } from '../../flows/subscription-billing.js';
 import type { PageRequest } from '../../pagination.js';
 import * as payments from '../../payments/index.js';
@@ -338,14 +339,18 @@ export const paymentsRoutes = [
 /** A page of payments, each with its refunds (read for the whole page at once). */
 async function paymentsWithRefunds(ctx: TenantCtx, page: PageRequest) {
   return toPage(await payments.listPayments(ctx, page), async (rows) => {
-    const refunds = await payments.listRefunds(
-      ctx,
-      rows.map((r) => r.id),
-    );
+    const [refunds, purposes] = await Promise.all([
+      payments.listRefunds(
+        ctx,
+        rows.map((r) => r.id),
+      ),
+      paymentPurposes(ctx, rows),
+    ]);
     return rows.map((row) => {
       const mine = refunds.filter((r) => r.payment_id === row.id);
       return {
         ...payments.presentPayment(row),
+        ...(purposes.get(row.id) ?? { description: '', invoices: [] }),
         refunded: amountJson(mine.reduce((sum, r) => sum + (r.status === 'failed' ? 0n : r.amount), 0n)),
         refunds: mine.map(payments.presentRefund),
       };
