@@ -1,13 +1,24 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Invoice } from '../api/client';
 import { useSubmit } from '../api/forms';
-import { billingChanges, queries } from '../api/queries';
+import { billingChanges, queries, rowsOf } from '../api/queries';
 import { openInvoiceDocument } from '../billing/documents';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import './customers.css';
-import { Alert, Button, Card, ConfirmDialog, EmptyState, Input, Loading, StatusBadge, Table } from '../ui';
+import {
+  Alert,
+  Button,
+  Card,
+  ConfirmDialog,
+  EmptyState,
+  Input,
+  Loading,
+  loadMoreOf,
+  StatusBadge,
+  Table,
+} from '../ui';
 
 type InvoiceAction = 'void' | 'mark_uncollectible';
 
@@ -43,7 +54,7 @@ export function useOpenInvoice(orgId: string) {
  * audit log) before it is done.
  */
 export function CustomerInvoices({ orgId, onDone }: { orgId: string; onDone: (message: string) => void }) {
-  const invoices = useQuery(queries.invoices(orgId));
+  const invoices = useInfiniteQuery(queries.invoices(orgId));
   const open = useOpenInvoice(orgId);
   const [acting, setActing] = useState<{ invoice: Invoice; action: InvoiceAction } | undefined>();
 
@@ -55,7 +66,8 @@ export function CustomerInvoices({ orgId, onDone }: { orgId: string; onDone: (me
       {invoices.data ? (
         <Table
           label="Invoices"
-          rows={invoices.data.data}
+          rows={rowsOf(invoices.data)}
+          loadMore={loadMoreOf(invoices, ['invoice', 'invoices'])}
           rowKey={(i) => i.id}
           empty={<EmptyState title="No invoices yet" />}
           columns={[
