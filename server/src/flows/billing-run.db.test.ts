@@ -344,6 +344,10 @@ describe.each(engines())('the billing run in time, on %s', (engine) => {
       ['refund', -400],
     ]);
     expect(ledger.balance).toBe(0);
+    // On the customer's clock, not the platform's: the refund and its entries are dated in the
+    // customer's March, so they land in March's statement.
+    expect(refund.json().created_at).toBe('2027-03-10T21:00:00.000Z');
+    for (const entry of ledger.data.slice(2)) expect(entry.effective_at).toBe('2027-03-10T21:00:00.000Z');
   });
 
   it('refuses to change or delete a ledger entry, or to add one to a closed statement', async () => {

@@ -321,8 +321,10 @@ export const paymentsRoutes = [
         .where('id', '=', params.payment_id)
         .executeTakeFirst();
       if (!payment) throw new BillfoldError('not_found', 'payment.not_found', 'No such payment');
+      // Dated on the customer's clock (a test clock's frozen time), as its payment was: the refund's
+      // ledger entries belong in the same month's statement.
       const refund = await payments.refundPayment(
-        tenant,
+        await billingCustomerContext(tenant),
         gateways.get(payment.gateway),
         {
           paymentId: params.payment_id,
