@@ -7570,8 +7570,8 @@ export interface operations {
                 country?: string;
                 /** @description Customers who pay at this gateway */
                 gateway?: "test" | "stripe" | "cashfree";
-                /** @description Customers with a subscription in this state */
-                subscription_status?: "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
+                /** @description Customers whose subscription in force (the one each row shows: its newest not ended) is in this state; cancelled: customers who had subscriptions and have none in force */
+                subscription_status?: "incomplete" | "trialing" | "active" | "past_due" | "unpaid" | "paused" | "cancelled";
             };
             header?: {
                 /** @description The organization a signed-in person acts on */

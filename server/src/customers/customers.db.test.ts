@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../db/ids.js';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
+import { checkoutWithCard, publishMonthlyPlans } from '../testing/billing.js';
 import { countRows, engines } from '../testing/databases.js';
 
 /** Billing customers, gateway routing, offered plans, versions under subscribers, payment methods. */
@@ -467,5 +468,58 @@ describe.each(engines())('billing customers on %s', (engine) => {
       org: us.orgId,
     });
     expect(owner.statusCode).toBe(403);
+  });
+});
+
+describe.each(engines())("the operators' list by subscription state on %s", (engine) => {
+  let api: TestApi;
+  let operator: Person;
+  let plans: Record<'pro', string>;
+
+  beforeAll(async () => {
+    api = await testApi(engine);
+    operator = await api.signUpOperator();
+    plans = await publishMonthlyPlans(api, operator, [['pro', 'Pro', 2000]]);
+  });
+  afterAll(() => api.close());
+
+  async function customerNamed(name: string) {
+    const owner = await api.signUp();
+    const orgId = owner.personalOrgId;
+    const call = (method: 'GET' | 'POST', url: string, body?: object) =>
+      api.call({ method, url, as: owner, org: orgId, ...(body ? { body } : {}) });
+    const created = await call('POST', '/v1/billing_customer', { ...usCustomer, name });
+    expect(created.statusCode, created.body).toBe(201);
+    return { call };
+  }
+  const listed = async (status: string) => {
+    const page = await api.call({
+      method: 'GET',
+      url: `/v1/operator/customers?q=statewise&subscription_status=${status}`,
+      as: operator,
+    });
+    expect(page.statusCode, page.body).toBe(200);
+    return (page.json().data as { name: string; subscription: { status: string } | null }[])
+      .map((c) => `${c.name}: ${c.subscription?.status ?? 'none'}`)
+      .sort();
+  };
+
+  it('matches the subscription each row shows, not one that ended before it', async () => {
+    // Upgraded: Free ended when Pro was paid for, so a cancelled and an active subscription.
+    const upgraded = await customerNamed('Statewise Upgraded');
+    await checkoutWithCard(api, upgraded, { plan_id: plans.pro });
+    const subscriptions = (await upgraded.call('GET', '/v1/subscriptions')).json().data;
+    expect(
+      subscriptions.map((s: { plan_name: string; status: string }) => `${s.plan_name} ${s.status}`).sort(),
+    ).toEqual(['Free cancelled', 'Pro active']);
+    // Left: its only subscription ended now.
+    const left = await customerNamed('Statewise Left');
+    const [free] = (await left.call('GET', '/v1/subscriptions')).json().data;
+    const cancelled = await left.call('POST', `/v1/subscriptions/${free.id}/cancel`, { at: 'now' });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+
+    expect(await listed('active')).toEqual(['Statewise Upgraded: active']);
+    expect(await listed('cancelled')).toEqual(['Statewise Left: none']);
+    expect(await listed('incomplete')).toEqual([]);
   });
 });

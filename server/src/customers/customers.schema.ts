@@ -100,9 +100,11 @@ export const customerListQuery = listQuery.extend({
   country: z.string().max(2).optional(),
   gateway: gatewaySchema.optional().describe('Customers who pay at this gateway'),
   subscription_status: z
-    .enum(['trialing', 'active', 'past_due', 'unpaid', 'paused', 'cancelled'])
+    .enum(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused', 'cancelled'])
     .optional()
-    .describe('Customers with a subscription in this state'),
+    .describe(
+      'Customers whose subscription in force (the one each row shows: its newest not ended) is in this state; cancelled: customers who had subscriptions and have none in force',
+    ),
 });
 
 export const gatewayRoutingBody = z.strictObject({

@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { z } from 'zod';
 import { recordAudit } from '../access/index.js';
 import type { Ctx } from '../context.js';
 import { newId } from '../db/ids.js';
-import type { BillingCustomerRow, GatewayName } from '../db/schema.js';
+import type { BillingCustomerRow, Database, GatewayName } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { listPage } from '../pagination.js';
 import { scoped, type TenantCtx } from '../tenant.js';
@@ -166,15 +166,28 @@ export async function listAllCustomers(ctx: Ctx, query: z.infer<typeof customerL
   if (query.country) q = q.where('billing_customers.country', '=', query.country.toUpperCase());
   if (query.gateway) q = q.where('billing_customers.gateway', '=', query.gateway);
   const status = query.subscription_status;
-  if (status) {
+  if (status === 'cancelled') {
+    // A row shows no subscription once every one has ended: those are the cancelled customers.
     q = q.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('subscriptions')
-          .select('subscriptions.id')
-          .whereRef('subscriptions.org_id', '=', 'billing_customers.org_id')
-          .whereRef('subscriptions.customer_id', '=', 'billing_customers.id')
-          .where('subscriptions.status', '=', status),
+      eb.and([
+        eb.exists(subscriptionsOfRow(eb)),
+        eb.not(eb.exists(subscriptionsOfRow(eb).where('subscriptions.status', '<>', 'cancelled'))),
+      ]),
+    );
+  } else if (status) {
+    // The state of the subscription the row shows (subscriptionsInForce): the newest not ended,
+    // so a customer whose old subscription was cancelled is not listed under cancelled, nor
+    // under an older one's state.
+    q = q.where((eb) =>
+      eb(
+        subscriptionsOfRow(eb)
+          .select('subscriptions.status')
+          .where('subscriptions.status', '<>', 'cancelled')
+          .orderBy('subscriptions.started_at', 'desc')
+          .orderBy('subscriptions.id', 'desc')
+          .limit(1),
+        '=',
+        status,
       ),
     );
   }
@@ -191,6 +204,14 @@ export async function listAllCustomers(ctx: Ctx, query: z.infer<typeof customerL
     },
     query,
   );
+}
+
+/** The subscriptions of the billing customer on the operators' list row. */
+function subscriptionsOfRow(eb: ExpressionBuilder<Database, 'billing_customers'>) {
+  return eb
+    .selectFrom('subscriptions')
+    .whereRef('subscriptions.org_id', '=', 'billing_customers.org_id')
+    .whereRef('subscriptions.customer_id', '=', 'billing_customers.id');
 }
 
 function normalize(input: CustomerDetails): CustomerDetails {
