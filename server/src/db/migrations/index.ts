@@ -20,6 +20,7 @@ import * as usageAlerts from './0019_usage_alerts.js';
 import * as usageBilled from './0020_usage_billed.js';
 import * as recurringMetrics from './0021_recurring_metrics.js';
 import * as entitlementStamps from './0022_entitlement_stamps.js';
+import * as paymentLookups from './0023_payment_lookups.js';
 
 /** Forward-only, committed, applied in key order. Never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '0020_usage_billed': usageBilled,
   '0021_recurring_metrics': recurringMetrics,
   '0022_entitlement_stamps': entitlementStamps,
+  '0023_payment_lookups': paymentLookups,
 };
