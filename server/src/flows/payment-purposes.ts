@@ -88,8 +88,11 @@ export async function paymentPurposes(
 
   const numberOf = new Map(invoices.map((i) => [i.id, i.number]));
   const linesOf = new Map<string, string[]>();
-  for (const line of lines)
-    linesOf.set(line.invoice_id, [...(linesOf.get(line.invoice_id) ?? []), line.description]);
+  for (const line of lines) {
+    const ofInvoice = linesOf.get(line.invoice_id);
+    if (ofInvoice) ofInvoice.push(line.description);
+    else linesOf.set(line.invoice_id, [line.description]);
+  }
   const linkDescription = new Map(
     links.flatMap((l) => (l.payment_id ? [[l.payment_id, l.description]] : [])),
   );
@@ -107,9 +110,23 @@ export async function paymentPurposes(
     const plan = row.checkout_session_id ? planOfCheckout.get(row.checkout_session_id) : undefined;
     const description =
       linkDescription.get(row.id) ||
-      paid.flatMap((invoice) => linesOf.get(invoice.id) ?? []).join('; ') ||
+      linesInBrief(paid.flatMap((invoice) => linesOf.get(invoice.id) ?? [])) ||
       (plan ? `${plan}, at checkout` : '');
     purposes.set(row.id, { description, invoices: paid });
   }
   return purposes;
+}
+
+/** Lines a payment's description names before it counts the rest. */
+const linesNamed = 3;
+
+/**
+ * Invoice lines as one short description: all of them when few, else the first few and how many
+ * more. A payment for many invoices, or for one with a line per metric, would otherwise carry every
+ * line into a list row.
+ */
+export function linesInBrief(lines: readonly string[]): string {
+  if (lines.length <= linesNamed) return lines.join('; ');
+  const more = lines.length - linesNamed;
+  return `${lines.slice(0, linesNamed).join('; ')}; and ${more} more line${more === 1 ? '' : 's'}`;
 }
