@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
-import { checkoutWithCard, customerOnTestClock, publishPlans } from '../testing/billing.js';
+import {
+  checkoutDescriptionAtTestGateway,
+  checkoutWithCard,
+  customerOnTestClock,
+  publishPlans,
+} from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 import { createMetrics, ingestKeyOf } from '../testing/metering.js';
 
@@ -812,6 +817,10 @@ describe.each(engines())('billing rules on %s', (engine) => {
     const before = await gatewayPayments();
     const session = (await who.call('POST', '/v1/checkout_sessions', { plan_id: plans.enterprise })).json();
     expect(session).toMatchObject({ mode: 'payment', amount: 1161, credit_applied: 774 });
+    // The gateway's page explains the amount it asks: the line less the credit.
+    expect(await checkoutDescriptionAtTestGateway(api.database.db, session.id)).toBe(
+      'Enterprise, 12 of 31 days (Mar 20, 2027 – Mar 31, 2027), less $7.74 credit',
+    );
     // Taken as the checkout opened: nothing is left for anything else meanwhile.
     expect((await balance()).balance).toBe(0);
     await api.payAtTestGateway(session.url, '4242424242424242');

@@ -202,9 +202,9 @@ export async function startPlanCheckout(
       description:
         opened.mode === 'setup'
           ? `Save a card for ${plan.name}`
-          : withTax(
+          : checkoutDescription(
               quote.lines[0]?.description ?? `${plan.name}, first ${plan.billing_interval}`,
-              quote.totals.tax,
+              { tax: quote.totals.tax, credit: opened.credit_applied },
               plan.currency,
               customer.country,
             ),
@@ -251,14 +251,22 @@ async function takeCredit(tx: TenantCtx, id: string, wanted: bigint, description
 }
 
 /**
- * What the gateway's page says is paid for: the first line and, where tax applies, the tax in it, so
- * the amount asked (with tax) is explained there too ("…, plus ₹23.99 tax"). Written as the invoice
- * writes amounts: in Indian English in India, American elsewhere.
+ * What the gateway's page says is paid for: the first line and, where they apply, the tax added and
+ * the credit balance taken off, so the amount asked is explained there too ("…, plus ₹92.90 tax,
+ * less ₹50.00 credit"): the amount is the total less the credit, so naming only the tax would not
+ * add up. Written as the invoice writes amounts: in Indian English in India, American elsewhere.
  */
-function withTax(description: string, tax: bigint, currency: string, country: string): string {
-  if (tax === 0n) return description;
+export function checkoutDescription(
+  firstLine: string,
+  { tax, credit }: { tax: bigint; credit: bigint },
+  currency: string,
+  country: string,
+): string {
   const locale = country === 'IN' ? 'en-IN' : 'en-US';
-  return `${description}, plus ${formatMoney({ amount: tax, currency }, locale)} tax`;
+  const parts = [firstLine];
+  if (tax > 0n) parts.push(`plus ${formatMoney({ amount: tax, currency }, locale)} tax`);
+  if (credit > 0n) parts.push(`less ${formatMoney({ amount: credit, currency }, locale)} credit`);
+  return parts.join(', ');
 }
 
 /** A checkout whose gateway page could not be opened: expired, its credit back on the balance. */

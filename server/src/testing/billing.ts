@@ -145,3 +145,17 @@ export async function chargesAtTestGateway(
       .map((charge) => charge.id),
   };
 }
+
+/** What the test gateway's page for checkout `checkoutId` says is paid for, as Billfold asked it. */
+export async function checkoutDescriptionAtTestGateway(
+  db: Db,
+  checkoutId: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('test_gateway_objects')
+    .select(sql<string>`data->>'description'`.as('description'))
+    .where('kind', '=', 'checkout_session')
+    .where(sql<string>`data->'metadata'->>'checkout_session_id'`, '=', checkoutId)
+    .executeTakeFirst();
+  return row?.description;
+}
