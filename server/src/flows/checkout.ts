@@ -6,7 +6,7 @@ import { newId } from '../db/ids.js';
 import type { CheckoutSessionRow } from '../db/schema.js';
 import { type BillingScope, inScope } from '../db/scope.js';
 import { conflict, invalid } from '../errors.js';
-import { formatMoney } from '../money/index.js';
+import { formatMoney, localeFor } from '../money/index.js';
 import * as payments from '../payments/index.js';
 import { type CustomerCtx, scoped, type TenantCtx, tenantContext } from '../tenant.js';
 import { fromDate, toDate } from '../time/index.js';
@@ -254,7 +254,7 @@ async function takeCredit(tx: TenantCtx, id: string, wanted: bigint, description
  * What the gateway's page says is paid for: the first line and, where they apply, the tax added and
  * the credit balance taken off, so the amount asked is explained there too ("…, plus ₹92.90 tax,
  * less ₹50.00 credit"): the amount is the total less the credit, so naming only the tax would not
- * add up. Written as the invoice writes amounts: in Indian English in India, American elsewhere.
+ * add up. Written as the invoice writes amounts (localeFor).
  */
 export function checkoutDescription(
   firstLine: string,
@@ -262,7 +262,7 @@ export function checkoutDescription(
   currency: string,
   country: string,
 ): string {
-  const locale = country === 'IN' ? 'en-IN' : 'en-US';
+  const locale = localeFor(country);
   const parts = [firstLine];
   if (tax > 0n) parts.push(`plus ${formatMoney({ amount: tax, currency }, locale)} tax`);
   if (credit > 0n) parts.push(`less ${formatMoney({ amount: credit, currency }, locale)} credit`);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import { countryName } from '../customers/index.js';
 import type { InvoiceLineRow, InvoiceRow } from '../db/schema.js';
-import { formatMoney } from '../money/index.js';
+import { formatMoney, localeFor } from '../money/index.js';
 import { fromDate, toDate } from '../time/index.js';
 import { amountDue } from './invoice.schema.js';
 
@@ -35,14 +35,8 @@ const statusLabel: Record<InvoiceRow['status'], string> = {
   uncollectible: 'Uncollectible',
 };
 
-/**
- * The locale an invoice's amounts are written in: American English ($1,234.56, US$ never), and
- * Indian English in India, whose invoices group by lakhs (₹1,23,456.78). Not `en-<country>` for
- * every country: Intl's English variants write the currency's code (en-AU: USD 1,234.56), put the
- * sign after the amount (en-SE) or change with the locale data, and an invoice issued must read the
- * same each time it is rendered.
- */
-const localeOf = (invoice: InvoiceRow) => (invoice.bill_to.country === 'IN' ? 'en-IN' : 'en-US');
+/** The locale an invoice's amounts are written in, by the country it was billed to. */
+const localeOf = (invoice: InvoiceRow) => localeFor(invoice.bill_to.country);
 
 const money = (invoice: InvoiceRow, amount: bigint) =>
   formatMoney({ amount, currency: invoice.currency }, localeOf(invoice));

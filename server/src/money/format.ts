@@ -53,6 +53,17 @@ function formatterFor(locale: string, currency: string): Intl.NumberFormat {
 }
 
 /**
+ * The locale Billfold writes a customer's amounts in, by its country (ISO 3166): Indian English in
+ * India, whose amounts group by lakhs (₹1,23,456.78), American English everywhere else ($1,234.56,
+ * US$ never). Not `en-<country>` for every country: Intl's English variants write the currency's
+ * code (en-AU: USD 1,234.56), put the sign after the amount (en-SE) or change with the locale data,
+ * and an invoice issued must read the same each time it is rendered.
+ */
+export function localeFor(country: string): 'en-IN' | 'en-US' {
+  return country === 'IN' ? 'en-IN' : 'en-US';
+}
+
+/**
  * Formats an amount for people in a BCP 47 locale, with the currency's symbol and its minor units:
  * USD 123456n en-US → '$1,234.56', INR 12345678n en-IN → '₹1,23,456.78', EUR -1250n en-IE →
  * '-€12.50', JPY 1000n en-JP → '¥1,000'.

@@ -16,7 +16,7 @@ export {
   PrecisionLossError,
   UnknownCurrencyError,
 } from './errors.js';
-export { type Amount, formatMoney, toDecimalString } from './format.js';
+export { type Amount, formatMoney, localeFor, toDecimalString } from './format.js';
 export type { Fraction, Money } from './money.js';
 export {
   add,

@@ -17,6 +17,7 @@ import {
   isPositive,
   isRoundingMode,
   isZero,
+  localeFor,
   MoneyError,
   money,
   multiplyByDecimal,
@@ -300,6 +301,14 @@ describe('formatting', () => {
     // No minor units: 1000n is a thousand yen, not ten.
     expect(formatMoney(money(1000n, 'JPY'), 'en-JP')).toBe('¥1,000');
     expect(formatMoney(money(-1000n, 'JPY'), 'en-JP')).toBe('-¥1,000');
+  });
+
+  it("writes a customer's amounts in Indian English in India and American English elsewhere", () => {
+    expect(formatMoney(money(12345678n, 'INR'), localeFor('IN'))).toBe('₹1,23,456.78');
+    expect(formatMoney(money(12345678n, 'INR'), localeFor('US'))).toBe('₹123,456.78');
+    // Not Intl's English of the country, which writes a code for a foreign currency (en-AU: USD).
+    expect(formatMoney(usd(123456n), localeFor('AU'))).toBe('$1,234.56');
+    expect(formatMoney(usd(123456n), localeFor('SE'))).toBe('$1,234.56');
   });
 
   it('takes an amount and a currency from JSON, and refuses a currency it does not know', () => {
