@@ -1,13 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, type TestApi, testApi } from '../testing/api.js';
-import { checkoutWithCard, publishMonthlyPlans } from '../testing/billing.js';
+import { checkoutWithCard, customerOnTestClock, publishMonthlyPlans } from '../testing/billing.js';
 import { engines } from '../testing/databases.js';
 
 /**
  * What the operator's list of an organization's payments says each payment was for: the invoice it
- * paid at checkout with that invoice's lines, a payment link's own description; and
- * each refund with its reason.
+ * paid at checkout with that invoice's lines, the renewal invoice the billing run charged, the open
+ * invoices one payment settled together, a payment link's own description; and each refund with
+ * its reason.
  */
+
+const losAngeles = {
+  name: 'Purposes Inc.',
+  email: 'billing@purposes.example',
+  address_line1: '1 Market St',
+  city: 'San Francisco',
+  state: 'CA',
+  postal_code: '94105',
+  country: 'US',
+  time_zone: 'America/Los_Angeles',
+};
+const DECLINES_OFF_SESSION = '4000000000000341';
+const SUCCEEDS = '4242424242424242';
+type Invoice = { id: string; number: string; status: string; lines: { description: string }[] };
 describe.each(engines())('what payments were for on %s', (engine) => {
   let api: TestApi;
   let operator: Person;
@@ -72,6 +87,69 @@ describe.each(engines())('what payments were for on %s', (engine) => {
     const own = (await who.call('GET', '/v1/payments')).json().data;
     expect(own.find((p: { id: string }) => p.id === paid?.id)).toMatchObject({
       invoices: [{ number: invoice.number }],
+    });
+  });
+
+  it('names the renewal invoice the billing run charged off-session, with its lines', async () => {
+    // Subscribed on 10 March in Los Angeles; April is invoiced and charged at its local midnight.
+    const who = await customerOnTestClock(api, losAngeles, '2027-03-10T20:00:00Z');
+    await checkoutWithCard(api, who, { plan_id: plans.pro });
+    const moved = await who.advance('2027-04-01T07:00:00Z');
+    expect(moved.json().report).toMatchObject({ renewed: 1, charged: 1 });
+    const april: Invoice = (await who.call('GET', '/v1/invoices')).json().data[0];
+    expect(april).toMatchObject({ status: 'paid' });
+
+    const renewal = (await operatorPayments(who.orgId)).find((p) => p.invoices[0]?.id === april.id);
+    expect(renewal).toMatchObject({
+      status: 'succeeded',
+      invoices: [{ id: april.id, number: april.number }],
+      description: april.lines.map((line) => line.description).join('; '),
+    });
+    // Found by the charge's own payment row, the billing run's path, not by a ledger entry alone.
+    const row = await api.database.db
+      .selectFrom('payments')
+      .select('invoice_id')
+      .where('org_id', '=', who.orgId)
+      .where('id', '=', renewal?.id ?? '')
+      .executeTakeFirstOrThrow();
+    expect(row.invoice_id).toBe(april.id);
+  });
+
+  it('names every open invoice one payment settled, its description kept short', async () => {
+    const kept = await api.call({
+      method: 'PATCH',
+      url: '/v1/operator/billing_settings',
+      as: operator,
+      body: { dunning_final_step: 'keep' },
+    });
+    expect(kept.statusCode, kept.body).toBe(200);
+    // From April every charge fails and the unpaid subscription goes on being invoiced: April to
+    // July, four open invoices of a line each.
+    const who = await customerOnTestClock(api, losAngeles, '2027-03-10T20:00:00Z');
+    await checkoutWithCard(api, who, { plan_id: plans.pro });
+    const saveCard = async (card: string) => {
+      const setup = (await who.call('POST', '/v1/checkout_sessions', { mode: 'setup' })).json();
+      await api.payAtTestGateway(setup.url, card);
+      await who.call('POST', `/v1/checkout_sessions/${setup.id}/sync`);
+    };
+    await saveCard(DECLINES_OFF_SESSION);
+    expect((await who.advance('2027-07-01T07:00:00Z')).statusCode).toBe(200);
+    const open: Invoice[] = (await who.call('GET', '/v1/invoices'))
+      .json()
+      .data.filter((i: Invoice) => i.status === 'open')
+      .sort((a: Invoice, b: Invoice) => a.number.localeCompare(b.number));
+    expect(open).toHaveLength(4);
+    expect(open.map((i) => i.lines.length)).toEqual([1, 1, 1, 1]);
+
+    await saveCard(SUCCEEDS);
+    const paid = await who.call('POST', '/v1/billing/pay', {});
+    expect(paid.statusCode, paid.body).toBe(200);
+    const together = (await operatorPayments(who.orgId)).find((p) => p.id === paid.json().payment_id);
+    const [april, may, june] = open.map((i) => i.lines[0]?.description);
+    expect(together).toMatchObject({
+      status: 'succeeded',
+      invoices: open.map((i) => ({ id: i.id, number: i.number })),
+      description: `${april}; ${may}; ${june}; and 1 more line`,
     });
   });
 
