@@ -185,6 +185,9 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
     await page.getByText('Waiting for your payment').waitFor();
     await screenshot(page, '64-buy-plan-india-waiting-1280', { fullPage: false });
     expect(await page.getByRole('dialog').count()).toBe(0);
+    // Moving to another tab of Billing meanwhile keeps the wait: the frame stays, and so does its watch.
+    await openBillingSection(page, 'Invoices');
+    await page.getByText('Waiting for your payment').waitFor();
     await payWith4242(pay);
     await pay.waitForURL(/\/billing/);
 

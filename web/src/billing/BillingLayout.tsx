@@ -1,12 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
-import { NavLink, useLocation, useSearchParams } from 'react-router';
+import { NavLink, Outlet, useLocation, useSearchParams } from 'react-router';
 import type { BillingCustomer, CheckoutSession } from '../api/client';
 import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
 import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, Card, CardIcon, EmptyState, Loading, Page } from '../ui';
-import { BuyPlan, BuyPlanButton } from './BuyPlanDialog';
+import { BuyPlan, BuyPlanButton, type CheckoutOpened, CheckoutWatch } from './BuyPlanDialog';
 import { CustomerModal } from './CustomerModal';
 import './billing.css';
 
@@ -47,23 +47,31 @@ export function useBilling(): Billing {
 }
 
 /**
- * The Billing area's frame (C8–C11), the same on every section: the title, what happened (a notice
- * another page sent, how a checkout ended on the gateway's page), the section navigation, and the
- * billing details' form. Without a billing customer, every section is its first step instead, since
- * each of them is the customer's.
+ * The Billing area's frame (C8–C11), one for all its sections: the layout route the six are nested in
+ * (routes.ts), so it stays mounted while the person moves from tab to tab, and with it what it watches
+ * (a checkout being paid in another tab, one the gateway sent the person back from). It holds the
+ * title, what happened, the section navigation, and the billing details' form. Without a billing
+ * customer, every section is its first step instead, since each of them is the customer's.
  */
-export function BillingLayout({ section, children }: { section: BillingSectionPath; children: ReactNode }) {
+export function BillingLayout() {
   const { organization, permissions } = useSignedIn();
   const customer = useQuery(queries.billingCustomer(organization.id));
   const [editing, setEditing] = useState(false);
-  // A page that sent us here with news (Modify plan) says it once.
   const location = useLocation();
-  const [notice, setNotice] = useState<string | undefined>(
-    (location.state as { notice?: string } | null)?.notice,
-  );
+  // Said once, on the section it was said on: a page that sent us here with news (Modify plan), or a
+  // section's own (a plan changed). The checkout's news stays from tab to tab.
+  const [notice, setNotice] = useState<{ message: string; on: string } | undefined>();
+  const sentNotice = (location.state as { notice?: string } | null)?.notice;
+  useEffect(() => {
+    if (sentNotice) setNotice({ message: sentNotice, on: location.pathname });
+  }, [sentNotice, location.pathname]);
+  const notify = (message: string) => setNotice({ message, on: location.pathname });
+  const shownNotice = notice?.on === location.pathname ? notice.message : undefined;
+  // The checkout opened by the Buy plan dialog, paid in another tab.
+  const [watched, setWatched] = useState<CheckoutOpened | undefined>();
   const canAct = permissions.manage;
   const checkout = useCheckoutReturn(organization.id);
-  const current = billingSections.find((s) => s.path === section);
+  const current = billingSections.find((s) => s.path === location.pathname);
 
   let body: ReactNode;
   if (customer.isPending) body = <Loading />;
@@ -97,11 +105,11 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
             organizationId: organization.id,
             customer: customer.data,
             canAct,
-            notify: setNotice,
+            notify,
             editCustomer: () => setEditing(true),
           }}
         >
-          {children}
+          <Outlet />
         </BillingContext.Provider>
       </>
     );
@@ -114,9 +122,12 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
       description="Your subscription, invoices, plans and payment methods."
       actions={canAct ? <BuyPlanButton /> : <Badge>Read-only for your role</Badge>}
     >
-      {(notice ?? checkout.notice) ? <Alert tone="success">{notice ?? checkout.notice}</Alert> : null}
+      {(shownNotice ?? checkout.notice) ? (
+        <Alert tone="success">{shownNotice ?? checkout.notice}</Alert>
+      ) : null}
       {checkout.problem ? <Alert tone="warning">{checkout.problem}</Alert> : null}
-      <BuyPlan />
+      {watched ? <CheckoutWatch organizationId={organization.id} checkout={watched} /> : null}
+      <BuyPlan onCheckoutOpened={setWatched} />
       {body}
       {editing ? (
         <CustomerModal
@@ -124,7 +135,7 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
           organizationCountry={organization.country}
           onClose={() => setEditing(false)}
           onSaved={() => {
-            setNotice(
+            notify(
               customer.data
                 ? 'Billing details updated.'
                 : 'Billing customer created. Choose a plan under Plans.',
@@ -143,7 +154,9 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
  */
 function BillingSectionNav() {
   const list = useRef<HTMLUListElement>(null);
-  // Each section mounts its own frame, so this runs once a section.
+  const { pathname } = useLocation();
+  // The frame stays from tab to tab: the row follows each section opened.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs again as the section changes
   useEffect(() => {
     const scroller = list.current;
     const currentLink = scroller?.querySelector<HTMLElement>('[aria-current="page"]');
@@ -151,7 +164,7 @@ function BillingSectionNav() {
     // Scrolls the row only, never the page.
     const overflow = currentLink.offsetLeft + currentLink.offsetWidth - scroller.clientWidth;
     scroller.scrollLeft = Math.max(0, Math.min(currentLink.offsetLeft - 16, overflow + 16));
-  }, []);
+  }, [pathname]);
   return (
     <nav className="billing-sections" aria-label="Billing sections">
       <ul ref={list}>

@@ -1,7 +1,7 @@
 import type { BillingCustomer } from '../api/client';
 import { countryName } from '../shared/countries';
 import { Alert, Button, Card } from '../ui';
-import { BillingLayout, useBilling } from './BillingLayout';
+import { useBilling } from './BillingLayout';
 import { SubscriptionOverview } from './SubscriptionOverview';
 import { useCheckout } from './useCheckout';
 
@@ -13,14 +13,6 @@ const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cash
  * Invoices, Statements and Payment links.
  */
 export function BillingPage() {
-  return (
-    <BillingLayout section="/billing">
-      <BillingOverview />
-    </BillingLayout>
-  );
-}
-
-function BillingOverview() {
   const { organizationId, customer, canAct, notify, editCustomer } = useBilling();
   const saveCard = useCheckout();
   return (

@@ -40,30 +40,34 @@ export function BuyPlanButton() {
   );
 }
 
-/** The dialog while `?buy=` names a plan, and the news of the checkout it opened. */
-export function BuyPlan() {
+/** A checkout the dialog opened, paid on the gateway's page in another tab. */
+export interface CheckoutOpened {
+  id: string;
+  url: string;
+}
+
+/**
+ * The dialog while `?buy=` names a plan. The checkout it opens is handed to the Billing frame, which
+ * watches it (CheckoutWatch) and keeps it while the person moves from tab to tab.
+ */
+export function BuyPlan({ onCheckoutOpened }: { onCheckoutOpened: (checkout: CheckoutOpened) => void }) {
   const { organization } = useSignedIn();
   const [params, setParams] = useSearchParams();
-  const [checkout, setCheckout] = useState<{ id: string; url: string } | undefined>();
   const code = params.get('buy');
   const readyFor = params.get('for');
   const close = () => setParams({}, { replace: true });
-  return (
-    <>
-      {checkout ? <CheckoutWatch organizationId={organization.id} checkout={checkout} /> : null}
-      {code === null ? null : readyFor === organization.id ? (
-        <PayStep
-          code={code}
-          onClose={close}
-          onOpened={(opened) => {
-            setCheckout(opened);
-            close();
-          }}
-        />
-      ) : (
-        <WhoStep code={code} onClose={close} />
-      )}
-    </>
+  if (code === null) return null;
+  return readyFor === organization.id ? (
+    <PayStep
+      code={code}
+      onClose={close}
+      onOpened={(opened) => {
+        onCheckoutOpened(opened);
+        close();
+      }}
+    />
+  ) : (
+    <WhoStep code={code} onClose={close} />
   );
 }
 
@@ -335,7 +339,7 @@ function PayStep({
 }: {
   code: string;
   onClose: () => void;
-  onOpened: (checkout: { id: string; url: string }) => void;
+  onOpened: (checkout: CheckoutOpened) => void;
 }) {
   const { organization } = useSignedIn();
   const plans = useQuery(queries.plans(organization.id));
@@ -514,12 +518,12 @@ function Quote({
  * webhook has not yet, and once it has ended billing is read again (queries.checkoutOutcome), so the
  * page shows the new plan without a reload.
  */
-function CheckoutWatch({
+export function CheckoutWatch({
   organizationId,
   checkout,
 }: {
   organizationId: string;
-  checkout: { id: string; url: string };
+  checkout: CheckoutOpened;
 }) {
   const outcome = useQuery({
     ...queries.checkoutOutcome(organizationId, checkout.id),
