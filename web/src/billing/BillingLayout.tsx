@@ -1,17 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
 import { NavLink, Outlet, useLocation, useSearchParams } from 'react-router';
-import type { BillingCustomer, CheckoutSession } from '../api/client';
+import type { BillingCustomer } from '../api/client';
 import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, Card, CardIcon, EmptyState, Loading, Page } from '../ui';
-import { BuyPlan, BuyPlanButton, type CheckoutOpened, CheckoutWatch } from './BuyPlanDialog';
+import { BuyPlan, BuyPlanButton } from './BuyPlanDialog';
+import { CheckoutWatch, type WatchedCheckout } from './CheckoutWatch';
 import { CustomerModal } from './CustomerModal';
 import './billing.css';
-
-/** How often a checkout still open is asked about again, while the page waits for its payment. */
-const CHECKOUT_POLL_MS = 3_000;
 
 /** The sections of the Billing area, each at its own address, in the order the section navigation shows them. */
 export const billingSections = [
@@ -67,10 +64,19 @@ export function BillingLayout() {
   }, [sentNotice, location.pathname]);
   const notify = (message: string) => setNotice({ message, on: location.pathname });
   const shownNotice = notice?.on === location.pathname ? notice.message : undefined;
-  // The checkout opened by the Buy plan dialog, paid in another tab.
-  const [watched, setWatched] = useState<CheckoutOpened | undefined>();
+  // The checkout waited on: one the Buy plan dialog opened, paid in another tab, or one the gateway
+  // sent the person back from (`?checkout=...`, and `&cancelled=1` when they cancelled there; the
+  // address drops both). Gateways return to the Overview; the frame listens on every section.
+  const [watched, setWatched] = useState<WatchedCheckout | undefined>();
+  const [params, setParams] = useSearchParams();
+  const returnedFrom = params.get('checkout');
+  const returnCancelled = params.get('cancelled') === '1';
+  useEffect(() => {
+    if (returnedFrom === null) return;
+    setWatched({ id: returnedFrom, cancelled: returnCancelled });
+    setParams({}, { replace: true });
+  }, [returnedFrom, returnCancelled, setParams]);
   const canAct = permissions.manage;
-  const checkout = useCheckoutReturn(organization.id);
   const current = billingSections.find((s) => s.path === location.pathname);
 
   let body: ReactNode;
@@ -122,11 +128,15 @@ export function BillingLayout() {
       description="Your subscription, invoices, plans and payment methods."
       actions={canAct ? <BuyPlanButton /> : <Badge>Read-only for your role</Badge>}
     >
-      {(shownNotice ?? checkout.notice) ? (
-        <Alert tone="success">{shownNotice ?? checkout.notice}</Alert>
+      {shownNotice ? <Alert tone="success">{shownNotice}</Alert> : null}
+      {watched ? (
+        <CheckoutWatch
+          key={watched.id}
+          organizationId={organization.id}
+          checkout={watched}
+          onDismiss={() => setWatched(undefined)}
+        />
       ) : null}
-      {checkout.problem ? <Alert tone="warning">{checkout.problem}</Alert> : null}
-      {watched ? <CheckoutWatch organizationId={organization.id} checkout={watched} /> : null}
       <BuyPlan onCheckoutOpened={setWatched} />
       {body}
       {editing ? (
@@ -178,62 +188,4 @@ function BillingSectionNav() {
       </ul>
     </nav>
   );
-}
-
-/**
- * A payment that arrived while another paid plan was already in force (paid in another tab) is
- * refunded in full rather than kept: the person reads why, in the currency they paid in.
- */
-function refundedConflictMessage(conflict: {
-  plan_name: string;
-  amount: number;
-  currency: string;
-  refund_status: 'refunded' | 'pending';
-}): string {
-  const paid = formatAmount(conflict.amount, conflict.currency);
-  const refund = conflict.refund_status === 'refunded' ? 'was refunded' : 'is being refunded';
-  return `You already subscribed to ${conflict.plan_name} in another tab; your payment of ${paid} ${refund}.`;
-}
-
-/** What a checkout's end means for the person who comes back from the gateway's page. */
-function checkoutNews(session: CheckoutSession, cancelled: boolean): { notice?: string; problem?: string } {
-  if (session.outcome === 'refunded_conflict' && session.conflict)
-    return { problem: refundedConflictMessage(session.conflict) };
-  if (session.status === 'complete' && session.payment)
-    return {
-      notice: `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`,
-    };
-  if (session.status === 'complete' && session.mode === 'setup')
-    return { notice: 'Card saved. It is now your default payment method.' };
-  if (session.status === 'complete') return { notice: 'Your plan is active.' };
-  if (session.status === 'expired')
-    return { problem: 'That checkout expired before it was paid. Nothing was charged.' };
-  if (cancelled) return { notice: 'Checkout cancelled. Nothing was charged.' };
-  return { problem: 'The payment is not complete yet. If you paid, it will show here shortly.' };
-}
-
-/**
- * Back from the gateway's hosted page (`?checkout=...`, and `&cancelled=1` when the person cancelled
- * there): how the checkout ended, said once, the query dropped from the address. A checkout still open
- * is asked about again until it ends (the payment may be on its way), unless it was cancelled.
- * Gateways return to the Overview (`/billing`); the frame listens on every section all the same.
- */
-function useCheckoutReturn(organizationId: string) {
-  const [params, setParams] = useSearchParams();
-  // Read once: the address drops them.
-  const [returning] = useState(() => ({
-    id: params.get('checkout'),
-    cancelled: params.get('cancelled') === '1',
-  }));
-  useEffect(() => {
-    if (params.has('checkout')) setParams({}, { replace: true });
-  }, [params, setParams]);
-  const outcome = useQuery({
-    ...queries.checkoutOutcome(organizationId, returning.id ?? ''),
-    enabled: returning.id !== null,
-    refetchInterval: (query) =>
-      query.state.data?.status === 'open' && !returning.cancelled ? CHECKOUT_POLL_MS : false,
-  });
-  if (outcome.error) return { problem: outcome.error.message };
-  return outcome.data ? checkoutNews(outcome.data, returning.cancelled) : {};
 }

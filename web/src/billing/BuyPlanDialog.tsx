@@ -9,6 +9,7 @@ import { BillingLocationFields } from '../shared/BillingLocationFields';
 import { countryName } from '../shared/countries';
 import { formatAmount } from '../shared/money';
 import { Alert, Button, buttonClass, Input, Loading, Modal, SegmentedControl, Select } from '../ui';
+import type { WatchedCheckout } from './CheckoutWatch';
 import { formatDayIn, planByCode, purchaseSentence } from './purchase';
 
 /**
@@ -21,9 +22,6 @@ import { formatDayIn, planByCode, purchaseSentence } from './purchase';
  * that organization has a billing customer and is the one the session acts on (switching organizations
  * draws the page anew, and the dialog carries on from the address).
  */
-
-/** How often the checkout paid in the other tab is asked about. */
-const CHECKOUT_POLL_MS = 3_000;
 
 const gatewayNames: Record<string, string> = {
   stripe: 'Stripe',
@@ -40,17 +38,11 @@ export function BuyPlanButton() {
   );
 }
 
-/** A checkout the dialog opened, paid on the gateway's page in another tab. */
-export interface CheckoutOpened {
-  id: string;
-  url: string;
-}
-
 /**
  * The dialog while `?buy=` names a plan. The checkout it opens is handed to the Billing frame, which
  * watches it (CheckoutWatch) and keeps it while the person moves from tab to tab.
  */
-export function BuyPlan({ onCheckoutOpened }: { onCheckoutOpened: (checkout: CheckoutOpened) => void }) {
+export function BuyPlan({ onCheckoutOpened }: { onCheckoutOpened: (checkout: WatchedCheckout) => void }) {
   const { organization } = useSignedIn();
   const [params, setParams] = useSearchParams();
   const code = params.get('buy');
@@ -339,7 +331,7 @@ function PayStep({
 }: {
   code: string;
   onClose: () => void;
-  onOpened: (checkout: CheckoutOpened) => void;
+  onOpened: (checkout: WatchedCheckout) => void;
 }) {
   const { organization } = useSignedIn();
   const plans = useQuery(queries.plans(organization.id));
@@ -510,49 +502,5 @@ function Quote({
         </p>
       )}
     </div>
-  );
-}
-
-/**
- * The checkout being paid in the other tab, asked about until it ends; asking applies a payment the
- * webhook has not yet, and once it has ended billing is read again (queries.checkoutOutcome), so the
- * page shows the new plan without a reload.
- */
-export function CheckoutWatch({
-  organizationId,
-  checkout,
-}: {
-  organizationId: string;
-  checkout: CheckoutOpened;
-}) {
-  const outcome = useQuery({
-    ...queries.checkoutOutcome(organizationId, checkout.id),
-    refetchInterval: (query) => (query.state.data?.status === 'open' ? CHECKOUT_POLL_MS : false),
-  });
-  const session = outcome.data;
-  if (outcome.error) return <Alert>{outcome.error.message}</Alert>;
-  if (!session || session.status === 'open')
-    return (
-      <Alert tone="info" title="Waiting for your payment">
-        Finish paying on the gateway’s page in the new tab; this page updates when the payment arrives. If no
-        tab opened (a popup blocker),{' '}
-        <a href={checkout.url} target="_blank" rel="noopener noreferrer">
-          open the payment page
-        </a>
-        .
-      </Alert>
-    );
-  if (session.status === 'expired')
-    return <Alert tone="warning">That checkout expired before it was paid. Nothing was charged.</Alert>;
-  if (session.outcome === 'refunded_conflict')
-    return (
-      <Alert tone="warning">Another plan was paid for meanwhile, so this payment is refunded in full.</Alert>
-    );
-  return (
-    <Alert tone="success">
-      {session.payment
-        ? `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`
-        : 'Your plan is active.'}
-    </Alert>
   );
 }
