@@ -126,7 +126,13 @@ export function BillingLayout() {
       title="Billing"
       documentTitle={current && current.path !== '/billing' ? `${current.label} · Billing` : 'Billing'}
       description="Your subscription, invoices, plans and payment methods."
-      actions={canAct ? <BuyPlanButton /> : <Badge>Read-only for your role</Badge>}
+      actions={
+        !canAct ? (
+          <Badge>Read-only for your role</Badge>
+        ) : customer.data ? (
+          <BuyPlanButton organizationId={organization.id} />
+        ) : undefined
+      }
     >
       {shownNotice ? <Alert tone="success">{shownNotice}</Alert> : null}
       {watched ? (

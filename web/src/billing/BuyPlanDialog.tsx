@@ -29,10 +29,16 @@ const gatewayNames: Record<string, string> = {
   test: 'the test gateway',
 };
 
-/** "Buy plan" in the Billing page's actions: without a plan chosen, Modify plan is where plans are chosen. */
-export function BuyPlanButton() {
+/**
+ * "Buy plan" in the Billing frame's actions, without a plan chosen: an organization with a
+ * subscription in force changes it on Modify plan (which credits the unused days); one without picks a
+ * plan under Plans. The frame shows it once there is a billing customer, since plans are offered to it.
+ */
+export function BuyPlanButton({ organizationId }: { organizationId: string }) {
+  const subscriptions = useQuery(queries.subscriptions(organizationId));
+  const subscribed = subscriptions.data?.data.some((s) => s.status !== 'cancelled') ?? false;
   return (
-    <Link className={buttonClass('primary')} to="/billing/modify">
+    <Link className={buttonClass('primary')} to={subscribed ? '/billing/modify' : '/billing/plans'}>
       Buy plan
     </Link>
   );
