@@ -345,6 +345,13 @@ function PayStep({
   const choices = (plans.data?.data ?? []).filter((p) => !p.current);
   const [chosenId, setChosenId] = useState<string | undefined>();
   const named = planByCode(choices, code);
+  // The link may name the plan already in force, which is left out of the choices but is offered.
+  const current = named
+    ? undefined
+    : planByCode(
+        (plans.data?.data ?? []).filter((p) => p.current),
+        code,
+      );
   const plan = choices.find((p) => p.id === chosenId) ?? named;
   const quote = useQuery({
     ...queries.checkoutQuote(organization.id, plan?.id ?? ''),
@@ -381,7 +388,11 @@ function PayStep({
   else
     body = (
       <div className="stack">
-        {named ? null : (
+        {named ? null : current ? (
+          <Alert tone="info">
+            {`${current.name} is already ${organization.name}’s current plan${choices.length ? '; to change plans, choose another.' : '.'}`}
+          </Alert>
+        ) : (
           <Alert tone="info">
             {`The plan “${code}” is not offered to ${organization.name}${choices.length ? '; choose one of its plans.' : '.'}`}
           </Alert>
