@@ -11,7 +11,8 @@ import { useCheckout } from './useCheckout';
 export function BillingPaymentMethodsPage() {
   const { organizationId, canAct } = useBilling();
   const methods = useQuery(queries.paymentMethods(organizationId));
-  const setup = useCheckout();
+  // Back from the gateway's page, the person lands here again, where the new card shows.
+  const setup = useCheckout({ returnPath: '/billing/payment-methods' });
   const changes = [queries.paymentMethods(organizationId).queryKey];
   const [removing, setRemoving] = useState<PaymentMethod | undefined>();
   const makeDefault = useSubmit({
