@@ -16,6 +16,7 @@ import {
   EmptyState,
   Input,
   Loading,
+  loadMoreOf,
   Page,
   PlusIcon,
   Select,
@@ -190,6 +191,7 @@ export function CustomersPage() {
             columns={columns}
             rows={rows}
             rowKey={(c) => c.id}
+            loadMore={loadMoreOf(pages, ['customer', 'customers'])}
             empty={
               <EmptyState
                 icon={<UsersIcon />}
@@ -203,11 +205,6 @@ export function CustomersPage() {
           />
         )}
       </Card>
-      {pages.hasNextPage ? (
-        <div className="load-more">
-          <Button onClick={() => pages.fetchNextPage()}>Load more</Button>
-        </div>
-      ) : null}
       <GatewayRoutingCard />
       <BillingSettingsCard />
     </Page>
