@@ -7,6 +7,7 @@ import { billingChanges, queries } from '../api/queries';
 import { useSession, useSignedIn } from '../api/session';
 import { BillingLocationFields } from '../shared/BillingLocationFields';
 import { countryName } from '../shared/countries';
+import { gatewayName } from '../shared/gateways';
 import { formatAmount } from '../shared/money';
 import { Alert, Button, buttonClass, Input, Loading, Modal, SegmentedControl, Select } from '../ui';
 import type { WatchedCheckout } from './CheckoutWatch';
@@ -22,12 +23,6 @@ import { formatDayIn, planByCode, purchaseSentence } from './purchase';
  * that organization has a billing customer and is the one the session acts on (switching organizations
  * draws the page anew, and the dialog carries on from the address).
  */
-
-const gatewayNames: Record<string, string> = {
-  stripe: 'Stripe',
-  cashfree: 'Cashfree',
-  test: 'the test gateway',
-};
 
 /**
  * "Buy plan" in the Billing frame's actions, without a plan chosen: an organization with a
@@ -511,11 +506,11 @@ function Quote({
       ) : null}
       {gateway === 'test' ? (
         <Alert tone="info" title="Test mode">
-          {`This payment goes to the test gateway and no money moves. Live, this customer would pay through ${gatewayNames[live] ?? live}, the gateway for its billing country, ${countryName(country)}.`}
+          {`This payment goes to the test gateway and no money moves. Live, this customer would pay through ${gatewayName(live)}, the gateway for its billing country, ${countryName(country)}.`}
         </Alert>
       ) : (
         <p className="muted">
-          {`You pay on ${gatewayNames[gateway] ?? gateway}’s page, which opens in a new tab: customers billed in ${countryName(country)} pay through ${gatewayNames[gateway] ?? gateway}.`}
+          {`You pay on ${gatewayName(gateway)}’s page, which opens in a new tab: customers billed in ${countryName(country)} pay through ${gatewayName(gateway)}.`}
         </p>
       )}
     </div>
