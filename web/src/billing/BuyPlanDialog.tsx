@@ -215,7 +215,7 @@ function WhoStep({ code, onClose }: { code: string; onClose: () => void }) {
         </>
       }
     >
-      <form id={formId} className="form-grid buy-plan-form" onSubmit={submit} noValidate>
+      <form id={formId} className="form-grid" onSubmit={submit} noValidate>
         {general ? (
           <div className="span-2">
             <Alert>{general}</Alert>
@@ -463,7 +463,7 @@ function Quote({
   const day = (iso: string) => formatDayIn(iso, q.time_zone);
   const { name: gateway, live, country } = q.gateway;
   return (
-    <div className="stack buy-plan-quote">
+    <div className="stack">
       <p className="buy-plan-summary" data-testid="buy-plan-summary">
         {purchaseSentence(q)}
       </p>
