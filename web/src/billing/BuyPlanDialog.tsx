@@ -385,7 +385,7 @@ function PayStep({
       <div className="stack">
         {named ? null : current ? (
           <Alert tone="info">
-            {`${current.name} is already ${organization.name}’s current plan${choices.length ? '; to change plans, choose another.' : '.'}`}
+            {`${current.name} is already ${organization.kind === 'personal' ? 'your' : `${organization.name}’s`} current plan${choices.length ? '; to change plans, choose another.' : '.'}`}
           </Alert>
         ) : (
           <Alert tone="info">
