@@ -178,6 +178,8 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     await owner.goto(`${billfold.url}/billing/invoices`);
     await expect.poll(() => owner.getByText('No billing customer yet').count()).toBe(1);
     expect(await owner.getByRole('navigation', { name: 'Billing sections' }).count()).toBe(0);
+    // Nothing can be bought before there is a customer to bill.
+    expect(await owner.getByRole('link', { name: 'Buy plan' }).count()).toBe(0);
     await owner.getByRole('button', { name: 'Create billing customer' }).click();
 
     const dialog = owner.getByRole('dialog');
@@ -212,6 +214,8 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     expect(await growth.textContent()).toContain('100 computations included, then $0.05 per computation');
     const free = owner.getByRole('article', { name: 'Free' });
     expect(await free.textContent()).toContain('Current plan');
+    // With a subscription in force (Free), buying another plan is modifying it.
+    expect(await owner.getByRole('link', { name: 'Buy plan' }).getAttribute('href')).toBe('/billing/modify');
     await screenshot(owner, '25-billing-plans');
   });
 

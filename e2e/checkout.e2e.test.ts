@@ -139,10 +139,12 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     await page.getByLabel('CVC').fill('321');
     await screenshot(page, '35-test-gateway-save-card');
     await page.getByRole('button', { name: 'Save a card' }).click();
-    await page.waitForURL(/\/billing$/);
+    // Back where the card was asked for, which lists it.
+    await page.waitForURL(/\/billing\/payment-methods$/);
     await expect
       .poll(() => page.getByText('Card saved. It is now your default payment method.').count())
       .toBe(1);
+    await expect.poll(() => page.getByText('•••• 4444').count()).toBe(1);
     const methods = await call(page, 'GET', '/v1/payment_methods');
     expect(
       methods.body.data.map(

@@ -185,6 +185,9 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
     await page.getByText('Waiting for your payment').waitFor();
     await screenshot(page, '64-buy-plan-india-waiting-1280', { fullPage: false });
     expect(await page.getByRole('dialog').count()).toBe(0);
+    // Moving to another tab of Billing meanwhile keeps the wait: the frame stays, and so does its watch.
+    await openBillingSection(page, 'Invoices');
+    await page.getByText('Waiting for your payment').waitFor();
     await payWith4242(pay);
     await pay.waitForURL(/\/billing/);
 
@@ -277,6 +280,14 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
     await page.getByRole('link', { name: 'Buy plan' }).click();
     await page.waitForURL(/\/billing\/modify$/);
     await page.getByRole('heading', { level: 1, name: 'Modify plan' }).waitFor();
+
+    // A plans link naming the plan already bought says so, rather than that it is not offered.
+    await page.goto(`${billfold.url}/billing?buy=team`);
+    await page.getByRole('dialog', { name: 'Buy plan' }).getByRole('button', { name: 'Continue' }).click();
+    const again = page.getByRole('dialog', { name: 'Buy plan' });
+    await expect.poll(() => again.getByText(/^Team is already your current plan/).count()).toBe(1);
+    expect(await again.getByText('is not offered').count()).toBe(0);
+    await screenshot(page, '68-buy-plan-already-current-1280', { fullPage: false });
     await context.close();
   });
 

@@ -3,7 +3,7 @@ import { ApiKeysPage } from './api-keys/ApiKeysPage';
 import { AuditLogPage } from './audit/AuditLogPage';
 import { SignInPage } from './auth/SignInPage';
 import { SignUpPage } from './auth/SignUpPage';
-import { type BillingSectionPath, billingSections } from './billing/BillingLayout';
+import { BillingLayout, type BillingSectionPath, billingSections } from './billing/BillingLayout';
 import { BillingPage } from './billing/BillingPage';
 import { BillingInvoicesPage } from './billing/Invoices';
 import { ModifyPlanPage } from './billing/ModifyPlanPage';
@@ -40,12 +40,13 @@ import { WebhooksPage } from './webhooks/WebhooksPage';
 
 /**
  * A section of the Billing area (billing/BillingLayout.tsx lists them): named as its tab is, the
- * Overview as the area, and open to those who read billing.
+ * Overview as the area, open to those who read billing, and drawn in the area's one frame, which
+ * stays mounted from tab to tab.
  */
 function billingSection(path: BillingSectionPath, page: ComponentType, nav?: PageRoute['nav']): PageRoute {
   const label = billingSections.find((section) => section.path === path)?.label;
   const title = path === '/billing' || !label ? 'Billing' : label;
-  return { path, page, title, needs: 'readBilling', ...(nav ? { nav } : {}) };
+  return { path, page, title, needs: 'readBilling', layout: BillingLayout, ...(nav ? { nav } : {}) };
 }
 
 /**

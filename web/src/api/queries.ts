@@ -74,6 +74,9 @@ const pageQuery = (after: string | undefined) => ({
   ...(after ? { starting_after: after } : {}),
 });
 
+/** How many of an endpoint's deliveries the delivery log reads: the latest, not all of them. */
+export const WEBHOOK_DELIVERIES_SHOWN = 100;
+
 export const queries = {
   /** An invite link's preview, read before signing in: no organization's data. */
   invitationPreview: (token: string) =>
@@ -118,8 +121,12 @@ export const queries = {
       queryFn: () =>
         unwrap(
           api.GET('/v1/webhook_endpoints/{webhook_endpoint_id}/deliveries', {
-            // The latest hundred: a log to glance at, not to page through.
-            params: { ...inOrg(org), path: { webhook_endpoint_id: endpointId }, query: { limit: 100 } },
+            // The latest ones only: a log to glance at, not to page through.
+            params: {
+              ...inOrg(org),
+              path: { webhook_endpoint_id: endpointId },
+              query: { limit: WEBHOOK_DELIVERIES_SHOWN },
+            },
           }),
         ),
     }),

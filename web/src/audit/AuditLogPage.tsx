@@ -4,7 +4,19 @@ import type { AuditEvent } from '../api/client';
 import { type AuditQuery, queries, rowsOf } from '../api/queries';
 import { useSignedIn } from '../api/session';
 import { formatDate, formatTime } from '../shared/format';
-import { Alert, Button, Card, type Column, EmptyState, Input, Loading, Page, ScrollIcon, Table } from '../ui';
+import {
+  Alert,
+  Button,
+  Card,
+  type Column,
+  EmptyState,
+  Input,
+  Loading,
+  loadMoreOf,
+  Page,
+  ScrollIcon,
+  Table,
+} from '../ui';
 import './audit.css';
 
 interface Filters {
@@ -146,34 +158,20 @@ export function AuditLogPage() {
         {pages.isPending ? (
           <Loading />
         ) : (
-          <>
-            <Table
-              label="Audit events"
-              columns={columns}
-              rows={events}
-              rowKey={(e) => e.id}
-              empty={
-                <EmptyState icon={<ScrollIcon />} title={filtered ? 'No matching events' : 'No events yet'}>
-                  {filtered
-                    ? 'Try a shorter action prefix or a wider date range.'
-                    : 'Changes to members, keys and settings will be recorded here.'}
-                </EmptyState>
-              }
-            />
-            {events.length > 0 ? (
-              <div className="audit-footer">
-                <span>
-                  {events.length} event{events.length === 1 ? '' : 's'}
-                  {pages.hasNextPage ? '' : ', the end of the log'}
-                </span>
-                {pages.hasNextPage ? (
-                  <Button size="small" onClick={() => pages.fetchNextPage()} busy={pages.isFetchingNextPage}>
-                    {pages.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                  </Button>
-                ) : null}
-              </div>
-            ) : null}
-          </>
+          <Table
+            label="Audit events"
+            columns={columns}
+            rows={events}
+            rowKey={(e) => e.id}
+            loadMore={loadMoreOf(pages, ['event', 'events'])}
+            empty={
+              <EmptyState icon={<ScrollIcon />} title={filtered ? 'No matching events' : 'No events yet'}>
+                {filtered
+                  ? 'Try a shorter action prefix or a wider date range.'
+                  : 'Changes to members, keys and settings will be recorded here.'}
+              </EmptyState>
+            }
+          />
         )}
       </Card>
     </Page>

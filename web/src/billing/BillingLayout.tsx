@@ -1,17 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
-import { NavLink, useLocation, useSearchParams } from 'react-router';
-import type { BillingCustomer, CheckoutSession } from '../api/client';
+import { NavLink, Outlet, useLocation, useSearchParams } from 'react-router';
+import type { BillingCustomer } from '../api/client';
 import { queries } from '../api/queries';
 import { useSignedIn } from '../api/session';
-import { formatAmount } from '../shared/money';
 import { Alert, Badge, Button, Card, CardIcon, EmptyState, Loading, Page } from '../ui';
 import { BuyPlan, BuyPlanButton } from './BuyPlanDialog';
+import { CheckoutWatch, type WatchedCheckout } from './CheckoutWatch';
 import { CustomerModal } from './CustomerModal';
 import './billing.css';
-
-/** How often a checkout still open is asked about again, while the page waits for its payment. */
-const CHECKOUT_POLL_MS = 3_000;
 
 /** The sections of the Billing area, each at its own address, in the order the section navigation shows them. */
 export const billingSections = [
@@ -47,23 +44,40 @@ export function useBilling(): Billing {
 }
 
 /**
- * The Billing area's frame (C8–C11), the same on every section: the title, what happened (a notice
- * another page sent, how a checkout ended on the gateway's page), the section navigation, and the
- * billing details' form. Without a billing customer, every section is its first step instead, since
- * each of them is the customer's.
+ * The Billing area's frame (C8–C11), one for all its sections: the layout route the six are nested in
+ * (routes.ts), so it stays mounted while the person moves from tab to tab, and with it what it watches
+ * (a checkout being paid in another tab, one the gateway sent the person back from). It holds the
+ * title, what happened, the section navigation, and the billing details' form. Without a billing
+ * customer, every section is its first step instead, since each of them is the customer's.
  */
-export function BillingLayout({ section, children }: { section: BillingSectionPath; children: ReactNode }) {
+export function BillingLayout() {
   const { organization, permissions } = useSignedIn();
   const customer = useQuery(queries.billingCustomer(organization.id));
   const [editing, setEditing] = useState(false);
-  // A page that sent us here with news (Modify plan) says it once.
   const location = useLocation();
-  const [notice, setNotice] = useState<string | undefined>(
-    (location.state as { notice?: string } | null)?.notice,
-  );
+  // Said once, on the section it was said on: a page that sent us here with news (Modify plan), or a
+  // section's own (a plan changed). The checkout's news stays from tab to tab.
+  const [notice, setNotice] = useState<{ message: string; on: string } | undefined>();
+  const sentNotice = (location.state as { notice?: string } | null)?.notice;
+  useEffect(() => {
+    if (sentNotice) setNotice({ message: sentNotice, on: location.pathname });
+  }, [sentNotice, location.pathname]);
+  const notify = (message: string) => setNotice({ message, on: location.pathname });
+  const shownNotice = notice?.on === location.pathname ? notice.message : undefined;
+  // The checkout waited on: one the Buy plan dialog opened, paid in another tab, or one the gateway
+  // sent the person back from (`?checkout=...`, and `&cancelled=1` when they cancelled there; the
+  // address drops both). Gateways return to the Overview; the frame listens on every section.
+  const [watched, setWatched] = useState<WatchedCheckout | undefined>();
+  const [params, setParams] = useSearchParams();
+  const returnedFrom = params.get('checkout');
+  const returnCancelled = params.get('cancelled') === '1';
+  useEffect(() => {
+    if (returnedFrom === null) return;
+    setWatched({ id: returnedFrom, cancelled: returnCancelled });
+    setParams({}, { replace: true });
+  }, [returnedFrom, returnCancelled, setParams]);
   const canAct = permissions.manage;
-  const checkout = useCheckoutReturn(organization.id);
-  const current = billingSections.find((s) => s.path === section);
+  const current = billingSections.find((s) => s.path === location.pathname);
 
   let body: ReactNode;
   if (customer.isPending) body = <Loading />;
@@ -97,11 +111,11 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
             organizationId: organization.id,
             customer: customer.data,
             canAct,
-            notify: setNotice,
+            notify,
             editCustomer: () => setEditing(true),
           }}
         >
-          {children}
+          <Outlet />
         </BillingContext.Provider>
       </>
     );
@@ -112,11 +126,24 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
       title="Billing"
       documentTitle={current && current.path !== '/billing' ? `${current.label} · Billing` : 'Billing'}
       description="Your subscription, invoices, plans and payment methods."
-      actions={canAct ? <BuyPlanButton /> : <Badge>Read-only for your role</Badge>}
+      actions={
+        !canAct ? (
+          <Badge>Read-only for your role</Badge>
+        ) : customer.data ? (
+          <BuyPlanButton organizationId={organization.id} />
+        ) : undefined
+      }
     >
-      {(notice ?? checkout.notice) ? <Alert tone="success">{notice ?? checkout.notice}</Alert> : null}
-      {checkout.problem ? <Alert tone="warning">{checkout.problem}</Alert> : null}
-      <BuyPlan />
+      {shownNotice ? <Alert tone="success">{shownNotice}</Alert> : null}
+      {watched ? (
+        <CheckoutWatch
+          key={watched.id}
+          organizationId={organization.id}
+          checkout={watched}
+          onDismiss={() => setWatched(undefined)}
+        />
+      ) : null}
+      <BuyPlan onCheckoutOpened={setWatched} />
       {body}
       {editing ? (
         <CustomerModal
@@ -124,7 +151,7 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
           organizationCountry={organization.country}
           onClose={() => setEditing(false)}
           onSaved={() => {
-            setNotice(
+            notify(
               customer.data
                 ? 'Billing details updated.'
                 : 'Billing customer created. Choose a plan under Plans.',
@@ -143,7 +170,9 @@ export function BillingLayout({ section, children }: { section: BillingSectionPa
  */
 function BillingSectionNav() {
   const list = useRef<HTMLUListElement>(null);
-  // Each section mounts its own frame, so this runs once a section.
+  const { pathname } = useLocation();
+  // The frame stays from tab to tab: the row follows each section opened.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs again as the section changes
   useEffect(() => {
     const scroller = list.current;
     const currentLink = scroller?.querySelector<HTMLElement>('[aria-current="page"]');
@@ -151,7 +180,7 @@ function BillingSectionNav() {
     // Scrolls the row only, never the page.
     const overflow = currentLink.offsetLeft + currentLink.offsetWidth - scroller.clientWidth;
     scroller.scrollLeft = Math.max(0, Math.min(currentLink.offsetLeft - 16, overflow + 16));
-  }, []);
+  }, [pathname]);
   return (
     <nav className="billing-sections" aria-label="Billing sections">
       <ul ref={list}>
@@ -165,62 +194,4 @@ function BillingSectionNav() {
       </ul>
     </nav>
   );
-}
-
-/**
- * A payment that arrived while another paid plan was already in force (paid in another tab) is
- * refunded in full rather than kept: the person reads why, in the currency they paid in.
- */
-function refundedConflictMessage(conflict: {
-  plan_name: string;
-  amount: number;
-  currency: string;
-  refund_status: 'refunded' | 'pending';
-}): string {
-  const paid = formatAmount(conflict.amount, conflict.currency);
-  const refund = conflict.refund_status === 'refunded' ? 'was refunded' : 'is being refunded';
-  return `You already subscribed to ${conflict.plan_name} in another tab; your payment of ${paid} ${refund}.`;
-}
-
-/** What a checkout's end means for the person who comes back from the gateway's page. */
-function checkoutNews(session: CheckoutSession, cancelled: boolean): { notice?: string; problem?: string } {
-  if (session.outcome === 'refunded_conflict' && session.conflict)
-    return { problem: refundedConflictMessage(session.conflict) };
-  if (session.status === 'complete' && session.payment)
-    return {
-      notice: `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`,
-    };
-  if (session.status === 'complete' && session.mode === 'setup')
-    return { notice: 'Card saved. It is now your default payment method.' };
-  if (session.status === 'complete') return { notice: 'Your plan is active.' };
-  if (session.status === 'expired')
-    return { problem: 'That checkout expired before it was paid. Nothing was charged.' };
-  if (cancelled) return { notice: 'Checkout cancelled. Nothing was charged.' };
-  return { problem: 'The payment is not complete yet. If you paid, it will show here shortly.' };
-}
-
-/**
- * Back from the gateway's hosted page (`?checkout=...`, and `&cancelled=1` when the person cancelled
- * there): how the checkout ended, said once, the query dropped from the address. A checkout still open
- * is asked about again until it ends (the payment may be on its way), unless it was cancelled.
- * Gateways return to the Overview (`/billing`); the frame listens on every section all the same.
- */
-function useCheckoutReturn(organizationId: string) {
-  const [params, setParams] = useSearchParams();
-  // Read once: the address drops them.
-  const [returning] = useState(() => ({
-    id: params.get('checkout'),
-    cancelled: params.get('cancelled') === '1',
-  }));
-  useEffect(() => {
-    if (params.has('checkout')) setParams({}, { replace: true });
-  }, [params, setParams]);
-  const outcome = useQuery({
-    ...queries.checkoutOutcome(organizationId, returning.id ?? ''),
-    enabled: returning.id !== null,
-    refetchInterval: (query) =>
-      query.state.data?.status === 'open' && !returning.cancelled ? CHECKOUT_POLL_MS : false,
-  });
-  if (outcome.error) return { problem: outcome.error.message };
-  return outcome.data ? checkoutNews(outcome.data, returning.cancelled) : {};
 }

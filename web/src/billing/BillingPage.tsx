@@ -1,11 +1,10 @@
 import type { BillingCustomer } from '../api/client';
 import { countryName } from '../shared/countries';
+import { gatewayName } from '../shared/gateways';
 import { Alert, Button, Card } from '../ui';
-import { BillingLayout, useBilling } from './BillingLayout';
+import { useBilling } from './BillingLayout';
 import { SubscriptionOverview } from './SubscriptionOverview';
 import { useCheckout } from './useCheckout';
-
-const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cashfree', test: 'Test gateway' };
 
 /**
  * Billing's Overview (`/billing`), where gateways send people back after a checkout: the
@@ -13,14 +12,6 @@ const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cash
  * Invoices, Statements and Payment links.
  */
 export function BillingPage() {
-  return (
-    <BillingLayout section="/billing">
-      <BillingOverview />
-    </BillingLayout>
-  );
-}
-
-function BillingOverview() {
   const { organizationId, customer, canAct, notify, editCustomer } = useBilling();
   const saveCard = useCheckout();
   return (
@@ -57,7 +48,7 @@ function CustomerDetails({
   return (
     <Card
       title="Billing details"
-      description={`Paid through ${gatewayLabel[customer.gateway] ?? customer.gateway}, in ${customer.currency}.`}
+      description={`Paid through ${gatewayName(customer.gateway)}, in ${customer.currency}.`}
       actions={canAct ? <Button onClick={onEdit}>Update customer details</Button> : undefined}
     >
       <dl className="billing-details">

@@ -7,8 +7,10 @@ import { billingChanges, queries } from '../api/queries';
 import { useSession, useSignedIn } from '../api/session';
 import { BillingLocationFields } from '../shared/BillingLocationFields';
 import { countryName } from '../shared/countries';
+import { gatewayName } from '../shared/gateways';
 import { formatAmount } from '../shared/money';
 import { Alert, Button, buttonClass, Input, Loading, Modal, SegmentedControl, Select } from '../ui';
+import type { WatchedCheckout } from './CheckoutWatch';
 import { formatDayIn, planByCode, purchaseSentence } from './purchase';
 
 /**
@@ -22,48 +24,43 @@ import { formatDayIn, planByCode, purchaseSentence } from './purchase';
  * draws the page anew, and the dialog carries on from the address).
  */
 
-/** How often the checkout paid in the other tab is asked about. */
-const CHECKOUT_POLL_MS = 3_000;
-
-const gatewayNames: Record<string, string> = {
-  stripe: 'Stripe',
-  cashfree: 'Cashfree',
-  test: 'the test gateway',
-};
-
-/** "Buy plan" in the Billing page's actions: without a plan chosen, Modify plan is where plans are chosen. */
-export function BuyPlanButton() {
+/**
+ * "Buy plan" in the Billing frame's actions, without a plan chosen: an organization with a
+ * subscription in force changes it on Modify plan (which credits the unused days); one without picks a
+ * plan under Plans. The frame shows it once there is a billing customer, since plans are offered to it.
+ */
+export function BuyPlanButton({ organizationId }: { organizationId: string }) {
+  const subscriptions = useQuery(queries.subscriptions(organizationId));
+  const subscribed = subscriptions.data?.data.some((s) => s.status !== 'cancelled') ?? false;
   return (
-    <Link className={buttonClass('primary')} to="/billing/modify">
+    <Link className={buttonClass('primary')} to={subscribed ? '/billing/modify' : '/billing/plans'}>
       Buy plan
     </Link>
   );
 }
 
-/** The dialog while `?buy=` names a plan, and the news of the checkout it opened. */
-export function BuyPlan() {
+/**
+ * The dialog while `?buy=` names a plan. The checkout it opens is handed to the Billing frame, which
+ * watches it (CheckoutWatch) and keeps it while the person moves from tab to tab.
+ */
+export function BuyPlan({ onCheckoutOpened }: { onCheckoutOpened: (checkout: WatchedCheckout) => void }) {
   const { organization } = useSignedIn();
   const [params, setParams] = useSearchParams();
-  const [checkout, setCheckout] = useState<{ id: string; url: string } | undefined>();
   const code = params.get('buy');
   const readyFor = params.get('for');
   const close = () => setParams({}, { replace: true });
-  return (
-    <>
-      {checkout ? <CheckoutWatch organizationId={organization.id} checkout={checkout} /> : null}
-      {code === null ? null : readyFor === organization.id ? (
-        <PayStep
-          code={code}
-          onClose={close}
-          onOpened={(opened) => {
-            setCheckout(opened);
-            close();
-          }}
-        />
-      ) : (
-        <WhoStep code={code} onClose={close} />
-      )}
-    </>
+  if (code === null) return null;
+  return readyFor === organization.id ? (
+    <PayStep
+      code={code}
+      onClose={close}
+      onOpened={(opened) => {
+        onCheckoutOpened(opened);
+        close();
+      }}
+    />
+  ) : (
+    <WhoStep code={code} onClose={close} />
   );
 }
 
@@ -218,7 +215,7 @@ function WhoStep({ code, onClose }: { code: string; onClose: () => void }) {
         </>
       }
     >
-      <form id={formId} className="form-grid buy-plan-form" onSubmit={submit} noValidate>
+      <form id={formId} className="form-grid" onSubmit={submit} noValidate>
         {general ? (
           <div className="span-2">
             <Alert>{general}</Alert>
@@ -335,7 +332,7 @@ function PayStep({
 }: {
   code: string;
   onClose: () => void;
-  onOpened: (checkout: { id: string; url: string }) => void;
+  onOpened: (checkout: WatchedCheckout) => void;
 }) {
   const { organization } = useSignedIn();
   const plans = useQuery(queries.plans(organization.id));
@@ -343,6 +340,13 @@ function PayStep({
   const choices = (plans.data?.data ?? []).filter((p) => !p.current);
   const [chosenId, setChosenId] = useState<string | undefined>();
   const named = planByCode(choices, code);
+  // The link may name the plan already in force, which is left out of the choices but is offered.
+  const current = named
+    ? undefined
+    : planByCode(
+        (plans.data?.data ?? []).filter((p) => p.current),
+        code,
+      );
   const plan = choices.find((p) => p.id === chosenId) ?? named;
   const quote = useQuery({
     ...queries.checkoutQuote(organization.id, plan?.id ?? ''),
@@ -379,7 +383,11 @@ function PayStep({
   else
     body = (
       <div className="stack">
-        {named ? null : (
+        {named ? null : current ? (
+          <Alert tone="info">
+            {`${current.name} is already ${organization.kind === 'personal' ? 'your' : `${organization.name}’s`} current plan${choices.length ? '; to change plans, choose another.' : '.'}`}
+          </Alert>
+        ) : (
           <Alert tone="info">
             {`The plan “${code}” is not offered to ${organization.name}${choices.length ? '; choose one of its plans.' : '.'}`}
           </Alert>
@@ -455,7 +463,7 @@ function Quote({
   const day = (iso: string) => formatDayIn(iso, q.time_zone);
   const { name: gateway, live, country } = q.gateway;
   return (
-    <div className="stack buy-plan-quote">
+    <div className="stack">
       <p className="buy-plan-summary" data-testid="buy-plan-summary">
         {purchaseSentence(q)}
       </p>
@@ -498,57 +506,13 @@ function Quote({
       ) : null}
       {gateway === 'test' ? (
         <Alert tone="info" title="Test mode">
-          {`This payment goes to the test gateway and no money moves. Live, this customer would pay through ${gatewayNames[live] ?? live}, the gateway for its billing country, ${countryName(country)}.`}
+          {`This payment goes to the test gateway and no money moves. Live, this customer would pay through ${gatewayName(live)}, the gateway for its billing country, ${countryName(country)}.`}
         </Alert>
       ) : (
         <p className="muted">
-          {`You pay on ${gatewayNames[gateway] ?? gateway}’s page, which opens in a new tab: customers billed in ${countryName(country)} pay through ${gatewayNames[gateway] ?? gateway}.`}
+          {`You pay on ${gatewayName(gateway)}’s page, which opens in a new tab: customers billed in ${countryName(country)} pay through ${gatewayName(gateway)}.`}
         </p>
       )}
     </div>
-  );
-}
-
-/**
- * The checkout being paid in the other tab, asked about until it ends; asking applies a payment the
- * webhook has not yet, and once it has ended billing is read again (queries.checkoutOutcome), so the
- * page shows the new plan without a reload.
- */
-function CheckoutWatch({
-  organizationId,
-  checkout,
-}: {
-  organizationId: string;
-  checkout: { id: string; url: string };
-}) {
-  const outcome = useQuery({
-    ...queries.checkoutOutcome(organizationId, checkout.id),
-    refetchInterval: (query) => (query.state.data?.status === 'open' ? CHECKOUT_POLL_MS : false),
-  });
-  const session = outcome.data;
-  if (outcome.error) return <Alert>{outcome.error.message}</Alert>;
-  if (!session || session.status === 'open')
-    return (
-      <Alert tone="info" title="Waiting for your payment">
-        Finish paying on the gateway’s page in the new tab; this page updates when the payment arrives. If no
-        tab opened (a popup blocker),{' '}
-        <a href={checkout.url} target="_blank" rel="noopener noreferrer">
-          open the payment page
-        </a>
-        .
-      </Alert>
-    );
-  if (session.status === 'expired')
-    return <Alert tone="warning">That checkout expired before it was paid. Nothing was charged.</Alert>;
-  if (session.outcome === 'refunded_conflict')
-    return (
-      <Alert tone="warning">Another plan was paid for meanwhile, so this payment is refunded in full.</Alert>
-    );
-  return (
-    <Alert tone="success">
-      {session.payment
-        ? `Payment of ${formatAmount(session.payment.amount, session.payment.currency)} received. Your plan is active.`
-        : 'Your plan is active.'}
-    </Alert>
   );
 }

@@ -4,20 +4,14 @@ import { queries, rowsOf } from '../api/queries';
 import { formatDate } from '../shared/format';
 import { formatAmount } from '../shared/money';
 import { Alert, Button, Card, EmptyState, Loading, loadMoreOf, StatusBadge, Table } from '../ui';
-import { BillingLayout, useBilling } from './BillingLayout';
+import { useBilling } from './BillingLayout';
 import { openInvoiceDocument } from './documents';
 
-/** Billing's Invoices (`/billing/invoices`). */
+/**
+ * Billing's Invoices (`/billing/invoices`). Invoices, newest first, with their status and their documents
+ * (C20, C31), a page at a time.
+ */
 export function BillingInvoicesPage() {
-  return (
-    <BillingLayout section="/billing/invoices">
-      <Invoices />
-    </BillingLayout>
-  );
-}
-
-/** Invoices, newest first, with their status and their documents (C20, C31), a page at a time. */
-function Invoices() {
   const { organizationId } = useBilling();
   const invoices = useInfiniteQuery(queries.invoices(organizationId));
   const rows = rowsOf(invoices.data);

@@ -17,22 +17,14 @@ import {
   Select,
   StatusBadge,
 } from '../ui';
-import { BillingLayout, useBilling } from './BillingLayout';
-
-/** Billing's Payment links (`/billing/payment-links`). */
-export function BillingPaymentLinksPage() {
-  return (
-    <BillingLayout section="/billing/payment-links">
-      <PaymentLinks />
-    </BillingLayout>
-  );
-}
+import { useBilling } from './BillingLayout';
 
 /**
- * Payment links (C12): a link for a plan or an amount that anyone can pay, without an account, at
- * this organization's gateway. Owners and super admins make and cancel them; admins see them.
+ * Billing's Payment links (`/billing/payment-links`). Payment links (C12): a link for a plan or an amount
+ * that anyone can pay, without an account, at this organization's gateway. Owners and super admins make
+ * and cancel them; admins see them.
  */
-function PaymentLinks() {
+export function BillingPaymentLinksPage() {
   const { organizationId, customer, canAct } = useBilling();
   // Those who act on links ask the gateway about the active ones.
   const links = useInfiniteQuery(queries.paymentLinks(organizationId, canAct));

@@ -4,22 +4,15 @@ import { api, type PaymentMethod } from '../api/client';
 import { useSubmit } from '../api/forms';
 import { queries } from '../api/queries';
 import { Alert, Badge, Button, Card, CardIcon, ConfirmDialog, EmptyState, Loading } from '../ui';
-import { BillingLayout, useBilling } from './BillingLayout';
+import { useBilling } from './BillingLayout';
 import { useCheckout } from './useCheckout';
 
 /** Billing's Payment methods (`/billing/payment-methods`): the saved cards, the default first. */
 export function BillingPaymentMethodsPage() {
-  return (
-    <BillingLayout section="/billing/payment-methods">
-      <PaymentMethods />
-    </BillingLayout>
-  );
-}
-
-function PaymentMethods() {
   const { organizationId, canAct } = useBilling();
   const methods = useQuery(queries.paymentMethods(organizationId));
-  const setup = useCheckout();
+  // Back from the gateway's page, the person lands here again, where the new card shows.
+  const setup = useCheckout({ returnPath: '/billing/payment-methods' });
   const changes = [queries.paymentMethods(organizationId).queryKey];
   const [removing, setRemoving] = useState<PaymentMethod | undefined>();
   const makeDefault = useSubmit({

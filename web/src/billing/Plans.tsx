@@ -2,21 +2,13 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { queries } from '../api/queries';
 import { Alert, Button, buttonClass, Loading } from '../ui';
-import { BillingLayout, useBilling } from './BillingLayout';
+import { useBilling } from './BillingLayout';
 import { PlanCard } from './PlanCard';
 import { PlanGrid, sharedPlanNames } from './PlanGrid';
 import { useCheckout } from './useCheckout';
 
 /** Billing's Plans (`/billing/plans`): the plans this organization may choose, the current one marked. */
 export function BillingPlansPage() {
-  return (
-    <BillingLayout section="/billing/plans">
-      <Plans />
-    </BillingLayout>
-  );
-}
-
-function Plans() {
   const { organizationId, customer, canAct, notify } = useBilling();
   const plans = useQuery(queries.plans(organizationId));
   const checkout = useCheckout({ onStarted: notify });

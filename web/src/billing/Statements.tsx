@@ -3,22 +3,14 @@ import type { Subscription } from '../api/client';
 import { queries, rowsOf } from '../api/queries';
 import { formatAmount } from '../shared/money';
 import { Alert, Card, EmptyState, Loading, loadMoreOf, StatusBadge, Table } from '../ui';
-import { BillingLayout, useBilling } from './BillingLayout';
-
-/** Billing's Statements (`/billing/statements`). */
-export function BillingStatementsPage() {
-  return (
-    <BillingLayout section="/billing/statements">
-      <Statements />
-    </BillingLayout>
-  );
-}
+import { useBilling } from './BillingLayout';
 
 /**
- * Monthly statements (C27) of each live subscription: the balance brought forward, what was paid or
- * credited, what was charged, and the balance carried into the next month. Closed months never change.
+ * Billing's Statements (`/billing/statements`). Monthly statements (C27) of each live subscription: the
+ * balance brought forward, what was paid or credited, what was charged, and the balance carried into the
+ * next month. Closed months never change.
  */
-function Statements() {
+export function BillingStatementsPage() {
   const { organizationId } = useBilling();
   const subscriptions = useQuery(queries.subscriptions(organizationId));
   const live = subscriptions.data?.data.filter((s) => s.status !== 'cancelled') ?? [];

@@ -53,6 +53,14 @@ describe('a plans link', () => {
     expect(planByCode([offer('team'), offer('team_in')], 'TEAM')?.code).toBe('team');
     expect(planByCode(offers, 'teams')).toBeUndefined();
   });
+
+  it('takes a regional or currency edition, never another plan whose code begins the same', () => {
+    expect(planByCode([offer('team_annual'), offer('team_eur')], 'team')?.code).toBe('team_eur');
+    expect(planByCode([offer('team_annual')], 'team')).toBeUndefined();
+    expect(planByCode([offer('team_in_annual')], 'team')).toBeUndefined();
+    // A code is matched as written, not as a pattern.
+    expect(planByCode([offer('team_in')], 't.am')).toBeUndefined();
+  });
 });
 
 describe('the purchase sentence', () => {

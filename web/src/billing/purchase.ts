@@ -5,14 +5,17 @@ import { formatAmount } from '../shared/money';
 
 /**
  * The plan a plans link names by code, among those the organization may choose: that code, or its
- * edition in the customer's currency, which the catalog names by the code and a suffix (`team` →
- * `team_in`, Team billed in rupees).
+ * edition in the customer's currency, which the catalog names by the code and a two- or three-letter
+ * region or currency suffix (`team` → `team_in`, Team billed in rupees). Another plan whose code only
+ * begins the same way (`team_annual`) is not it.
  */
 export function planByCode(offers: readonly OfferedPlan[], code: string): OfferedPlan | undefined {
   const wanted = code.toLowerCase();
+  const isEdition = (planCode: string) =>
+    planCode.startsWith(`${wanted}_`) && /^[a-z]{2,3}$/.test(planCode.slice(wanted.length + 1));
   return (
     offers.find((plan) => plan.code.toLowerCase() === wanted) ??
-    offers.find((plan) => plan.code.toLowerCase().startsWith(`${wanted}_`))
+    offers.find((plan) => isEdition(plan.code.toLowerCase()))
   );
 }
 

@@ -25,14 +25,13 @@ import {
   Table,
 } from '../ui';
 import '../catalog/catalog.css';
+import { gatewayName } from '../shared/gateways';
 import { CustomerInvoices, useOpenInvoice } from './CustomerInvoices';
 import { LedgerAdjustmentDialog } from './LedgerAdjustmentDialog';
 
 /** The reason a refund was given with; the API's default reads as words. */
 const reasonLabel = (reason: string) =>
   reason === 'requested_by_customer' ? 'Requested by the customer' : reason;
-
-const gatewayLabel: Record<string, string> = { stripe: 'Stripe', cashfree: 'Cashfree', test: 'Test gateway' };
 
 /**
  * One customer for operators: details, subscriptions (moving to a plan, adjusting a ledger), payments
@@ -133,7 +132,7 @@ export function CustomerDetailPage() {
   return (
     <Page
       title={customer.name}
-      description={`${countryName(customer.country)} · ${customer.currency} · ${gatewayLabel[customer.gateway] ?? customer.gateway}`}
+      description={`${countryName(customer.country)} · ${customer.currency} · ${gatewayName(customer.gateway)}`}
       actions={
         <Link className={buttonClass('secondary')} to="/operator/customers">
           All customers

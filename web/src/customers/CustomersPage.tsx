@@ -16,6 +16,7 @@ import {
   EmptyState,
   Input,
   Loading,
+  loadMoreOf,
   Page,
   PlusIcon,
   Select,
@@ -25,16 +26,9 @@ import {
 } from '../ui';
 import '../catalog/catalog.css';
 import './customers.css';
+import { type Gateway, gatewayName, gateways, isGateway } from '../shared/gateways';
 import { useDebounced } from '../shared/useDebounced';
 import { BillingSettingsCard } from './BillingSettingsCard';
-
-const gateways = [
-  { value: 'stripe', label: 'Stripe' },
-  { value: 'cashfree', label: 'Cashfree' },
-  { value: 'test', label: 'Test gateway' },
-] as const;
-type Gateway = (typeof gateways)[number]['value'];
-const gatewayLabel = (g: string) => gateways.find((x) => x.value === g)?.label ?? g;
 
 const subscriptionStates = [
   { value: 'active', label: 'Active' },
@@ -45,7 +39,6 @@ const subscriptionStates = [
   { value: 'cancelled', label: 'Cancelled' },
 ] as const;
 type SubscriptionState = (typeof subscriptionStates)[number]['value'];
-const isGateway = (value: string): value is Gateway => gateways.some((g) => g.value === value);
 const isSubscriptionState = (value: string): value is SubscriptionState =>
   subscriptionStates.some((s) => s.value === value);
 
@@ -129,7 +122,7 @@ export function CustomersPage() {
       key: 'gateway',
       header: 'Gateway',
       render: (c) => (
-        <Badge tone={c.gateway === 'test' ? 'warning' : 'neutral'}>{gatewayLabel(c.gateway)}</Badge>
+        <Badge tone={c.gateway === 'test' ? 'warning' : 'neutral'}>{gatewayName(c.gateway)}</Badge>
       ),
     },
     { key: 'created', header: 'Since', className: 'cell-nowrap', render: (c) => formatDate(c.created_at) },
@@ -190,6 +183,7 @@ export function CustomersPage() {
             columns={columns}
             rows={rows}
             rowKey={(c) => c.id}
+            loadMore={loadMoreOf(pages, ['customer', 'customers'])}
             empty={
               <EmptyState
                 icon={<UsersIcon />}
@@ -203,11 +197,6 @@ export function CustomersPage() {
           />
         )}
       </Card>
-      {pages.hasNextPage ? (
-        <div className="load-more">
-          <Button onClick={() => pages.fetchNextPage()}>Load more</Button>
-        </div>
-      ) : null}
       <GatewayRoutingCard />
       <BillingSettingsCard />
     </Page>
@@ -239,7 +228,7 @@ function RoutingEditor({
   const [rules, setRules] = useState<{ country: string; gateway: Gateway }[]>(
     Object.entries(routing.countries).map(([c, g]) => ({ country: c, gateway: g })),
   );
-  const configured = routing.configured_gateways.filter((g) => g !== 'test').map(gatewayLabel);
+  const configured = routing.configured_gateways.filter((g) => g !== 'test').map(gatewayName);
 
   return (
     <Card

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MyOrganization, Role } from '../api/client';
 import { permissionsFor } from '../api/permissions';
-import { billingSections } from '../billing/BillingLayout';
+import { BillingLayout, billingSections } from '../billing/BillingLayout';
 import { routes } from '../routes';
 import { navigationFor } from './nav';
 
@@ -58,10 +58,21 @@ describe('the route table', () => {
       'Payment links',
     ]);
     expect(billing.filter((route) => route.nav).map((route) => route.path)).toEqual(['/billing']);
+    // One frame for the six, kept mounted from tab to tab; the plan pages have their own.
+    expect(billing.every((route) => route.layout === BillingLayout)).toBe(true);
+    expect(routes.filter((route) => route.layout === BillingLayout)).toHaveLength(billingSections.length);
     // The plan pages under Plans' address are not taken by it.
     expect(routes.map((route) => route.path)).toEqual(
       expect.arrayContaining(['/billing/modify', '/billing/plans/:planId']),
     );
+  });
+
+  it('frames together only pages that need the same permission', () => {
+    for (const route of routes.filter((r) => r.layout)) {
+      const first = routes.find((r) => r.layout === route.layout);
+      expect(route.needs, route.path).toBe(first?.needs);
+      expect(route.public, route.path).toBeUndefined();
+    }
   });
 
   it('puts the pages outside the signed-in shell in no navigation and behind no permission', () => {

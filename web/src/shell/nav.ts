@@ -14,6 +14,12 @@ export interface PageRoute {
   public?: true;
   /** The permission the page needs; absent: everyone in the organization. */
   needs?: keyof Permissions;
+  /**
+   * The frame the page is drawn in (its `<Outlet/>`), shared with the other pages that name the same
+   * one: it stays mounted while the person moves between them, so what it holds (a checkout being
+   * watched) is kept. Pages sharing a frame need the same permission.
+   */
+  layout?: ComponentType;
   /** For a page in the navigation: where, and how it is shown. */
   nav?: {
     /** The organization's own pages, or the platform's for operators. */

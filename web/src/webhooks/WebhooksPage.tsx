@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type WebhookEndpoint } from '../api/client';
 import { useSubmit } from '../api/forms';
-import { queries } from '../api/queries';
+import { queries, WEBHOOK_DELIVERIES_SHOWN } from '../api/queries';
 import { useSignedIn } from '../api/session';
 import { formatDate, formatTime } from '../shared/format';
 import {
@@ -180,7 +180,8 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
   return (
     <Card
       title="Delivery log"
-      description={endpoint.url}
+      // The filter and the pages work on these alone: "1–25 of 100" is not every delivery ever sent.
+      description={`The latest ${WEBHOOK_DELIVERIES_SHOWN} deliveries to ${endpoint.url}`}
       flush
       actions={
         <Button size="small" onClick={() => deliveries.refetch()}>
