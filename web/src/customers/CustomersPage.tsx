@@ -36,7 +36,9 @@ const subscriptionStates = [
   { value: 'past_due', label: 'Past due' },
   { value: 'unpaid', label: 'Unpaid' },
   { value: 'paused', label: 'Paused' },
-  { value: 'cancelled', label: 'Cancelled' },
+  { value: 'incomplete', label: 'Incomplete (first payment due)' },
+  // The API's cancelled: customers who had subscriptions and have none left in force.
+  { value: 'cancelled', label: 'Cancelled, none in force' },
 ] as const;
 type SubscriptionState = (typeof subscriptionStates)[number]['value'];
 const isSubscriptionState = (value: string): value is SubscriptionState =>
