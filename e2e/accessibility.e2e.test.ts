@@ -1,21 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
-import type { RunningBillfold } from '../server/src/server.js';
-import { systemClock } from '../server/src/time/index.js';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AccessibilitySummary,
   artifactsDir,
   auditAccessibility,
+  billfoldInBrowser,
   callApi,
   chromiumAvailable,
   type Json,
-  launchBrowser,
   overflowPastEdge,
   screenshot,
-  startTestBillfold,
+  signedInDemoPage,
 } from './harness.js';
 
 /**
@@ -26,19 +23,10 @@ import {
  * e2e/artifacts/accessibility.json; screenshots beside it.
  */
 describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', () => {
-  let billfold: RunningBillfold;
-  let browser: Browser;
+  const demo = billfoldInBrowser({ demo: true });
   const report: Record<string, AccessibilitySummary> = {};
 
-  beforeAll(async () => {
-    billfold = await startTestBillfold({
-      beforeListen: (database) => seedDemo(database.db, systemClock),
-    });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await billfold?.close();
+  afterAll(() => {
     mkdirSync(artifactsDir, { recursive: true });
     writeFileSync(resolve(artifactsDir, 'accessibility.json'), `${JSON.stringify(report, null, 2)}\n`);
   });
@@ -68,18 +56,13 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
       }
 
       async function visit(path: string, name: string) {
-        await page.goto(`${billfold.url}${path}`);
+        await page.goto(`${demo.billfold.url}${path}`);
         await expect.poll(() => page.getByRole('heading', { level: 1 }).count()).toBeGreaterThan(0);
         await audit(name);
       }
 
       async function signIn(email: string) {
-        page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
-        await page.goto(`${billfold.url}/sign-in`);
-        await page.getByLabel('Email').fill(email);
-        await page.getByLabel('Password').fill(DEMO_PASSWORD);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+        page = await signedInDemoPage(demo, email, width);
       }
 
       /**
@@ -104,7 +87,7 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
       }
 
       it('signed out: sign in, sign up and an invitation', async () => {
-        page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
+        page = await (await demo.browser.newContext({ viewport: { width, height: 900 } })).newPage();
         await visit('/sign-in', 'sign in');
         await visit('/sign-up', 'sign up');
 
@@ -123,7 +106,7 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
         const invitePath = new URL(invitation.body.url).pathname;
         await page.context().close();
 
-        page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
+        page = await (await demo.browser.newContext({ viewport: { width, height: 900 } })).newPage();
         await visit(invitePath, 'invitation');
         await page.context().close();
       });
@@ -169,7 +152,7 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
         await visit('/billing/statements', 'billing statements');
         await visit('/billing/payment-links', 'billing payment links');
         // A plans link's dialog, open over Billing (which it hides from assistive technology meanwhile).
-        await page.goto(`${billfold.url}/billing?buy=team`);
+        await page.goto(`${demo.billfold.url}/billing?buy=team`);
         await page.getByRole('dialog', { name: 'Buy plan' }).waitFor();
         await audit('buy plan dialog');
         await visit('/billing/modify', 'modify plan');
@@ -193,7 +176,7 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
 
         // The test gateway's page, where the demo's payment link is paid.
         const link = (await callApi(page, 'GET', '/v1/payment_links', undefined, acme.id)).body.data[0];
-        await page.goto(`${billfold.url}${new URL(link.url).pathname}`);
+        await page.goto(`${demo.billfold.url}${new URL(link.url).pathname}`);
         await audit('test gateway pay page');
         await page.context().close();
       });
@@ -202,7 +185,7 @@ describe.skipIf(!chromiumAvailable)('accessibility of every page in Chromium', (
         await signIn('operator@example.com');
         await visit('/operator/plans', 'operator plans');
         await visit('/operator/plans/new', 'new plan');
-        await page.goto(`${billfold.url}/operator/plans`);
+        await page.goto(`${demo.billfold.url}/operator/plans`);
         await page.getByRole('link', { name: 'Team' }).first().click();
         await expect.poll(() => page.getByLabel('Fee billed').isVisible()).toBe(true);
         await audit('plan editor');

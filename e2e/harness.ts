@@ -4,9 +4,11 @@ import { resolve } from 'node:path';
 import type { AxeResults, ImpactValue } from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { Temporal } from 'temporal-polyfill';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
 import type { OpenDatabase } from '../server/src/db/database.js';
 import { type RunningBillfold, startBillfold } from '../server/src/server.js';
+import { systemClock } from '../server/src/time/index.js';
 
 /**
  * Browser tests drive Debian's Chromium through playwright-core against a real Billfold: in-process,
@@ -65,6 +67,47 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/** A Billfold and a Chromium shared by one describe block's tests. */
+export interface BillfoldInBrowser {
+  readonly billfold: RunningBillfold;
+  readonly browser: Browser;
+}
+
+/**
+ * Starts a Billfold (with the demo's data when `demo`) and a Chromium before the describe block's
+ * tests, and closes both after them. Read `billfold` and `browser` inside tests and hooks: they are
+ * set once started.
+ */
+export function billfoldInBrowser({ demo = false } = {}): BillfoldInBrowser {
+  const running = {} as { billfold: RunningBillfold; browser: Browser };
+  beforeAll(async () => {
+    running.billfold = await startTestBillfold(
+      demo ? { beforeListen: (database) => seedDemo(database.db, systemClock) } : {},
+    );
+    running.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await running.browser?.close();
+    await running.billfold?.close();
+  });
+  return running;
+}
+
+/** A new page of this width, signed in as one of the demo's people (all share the demo password). */
+export async function signedInDemoPage(
+  { billfold, browser }: BillfoldInBrowser,
+  email: string,
+  width: number,
+): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
+  await page.goto(`${billfold.url}/sign-in`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  return page;
 }
 
 /**

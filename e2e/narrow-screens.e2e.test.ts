@@ -1,14 +1,11 @@
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
-import type { RunningBillfold } from '../server/src/server.js';
-import { systemClock } from '../server/src/time/index.js';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
+  billfoldInBrowser,
   chromiumAvailable,
-  launchBrowser,
   overflowPastEdge,
   screenshot,
-  startTestBillfold,
+  signedInDemoPage,
 } from './harness.js';
 
 /**
@@ -17,29 +14,9 @@ import {
  * of the screen, and a select shows its whole choice. Screenshots land in e2e/artifacts.
  */
 describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () => {
-  let billfold: RunningBillfold;
-  let browser: Browser;
+  const demo = billfoldInBrowser({ demo: true });
 
-  beforeAll(async () => {
-    billfold = await startTestBillfold({
-      beforeListen: (database) => seedDemo(database.db, systemClock),
-    });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await billfold?.close();
-  });
-
-  async function signedIn(email: string, width: number): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
-    await page.goto(`${billfold.url}/sign-in`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-    return page;
-  }
+  const signedIn = (email: string, width: number) => signedInDemoPage(demo, email, width);
 
   // The checks run in the page, written as source: this package's types have no DOM.
 
@@ -68,7 +45,7 @@ describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () =>
   ] as const) {
     it(`fits the plan editor, Billing and Modify plan on a ${label}`, async () => {
       const operator = await signedIn('operator@example.com', width);
-      await operator.goto(`${billfold.url}/operator/plans`);
+      await operator.goto(`${demo.billfold.url}/operator/plans`);
       await operator.getByRole('link', { name: 'Team' }).first().click();
       await expect.poll(() => operator.getByLabel('Fee billed').isVisible()).toBe(true);
       await screenshot(operator, `60-${label}-plan-editor`);
@@ -90,7 +67,7 @@ describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () =>
         ['/billing/statements', 'billing-statements'],
         ['/billing/payment-links', 'billing-payment-links'],
       ] as const) {
-        await owner.goto(`${billfold.url}${path}`);
+        await owner.goto(`${demo.billfold.url}${path}`);
         await expect.poll(() => owner.getByRole('heading', { level: 1 }).textContent()).toContain('Billing');
         const current = owner
           .getByRole('navigation', { name: 'Billing sections' })
@@ -104,7 +81,7 @@ describe.skipIf(!chromiumAvailable)('narrow and wide screens in Chromium', () =>
         expect(await overflowPastEdge(owner), path).toBe(0);
       }
 
-      await owner.goto(`${billfold.url}/billing/modify`);
+      await owner.goto(`${demo.billfold.url}/billing/modify`);
       await owner.waitForLoadState('networkidle');
       await screenshot(owner, `62-${label}-modify-plan`);
       expect(await overflowPastEdge(owner)).toBe(0);

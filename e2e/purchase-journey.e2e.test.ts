@@ -1,18 +1,14 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { Temporal } from 'temporal-polyfill';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo } from '../server/src/cli/demo.js';
-import type { RunningBillfold } from '../server/src/server.js';
-import { systemClock } from '../server/src/time/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   auditAccessibility,
+  billfoldInBrowser,
   callApi,
   chromiumAvailable,
   firstPeriodAmount,
-  launchBrowser,
   openBillingSection,
   screenshot,
-  startTestBillfold,
 } from './harness.js';
 
 /**
@@ -23,21 +19,9 @@ import {
  * left behind updating itself once the payment lands.
  */
 describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in Chromium', () => {
-  let billfold: RunningBillfold;
-  let browser: Browser;
+  const demo = billfoldInBrowser({ demo: true });
   const run = Math.random().toString(36).slice(2, 8);
   const password = 'correct horse battery';
-
-  beforeAll(async () => {
-    billfold = await startTestBillfold({
-      beforeListen: (database) => seedDemo(database.db, systemClock),
-    });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await billfold?.close();
-  });
 
   /** A new person, from the plans link to their account; the page lands where the link meant. */
   async function signUpFromPlansLink(
@@ -47,7 +31,7 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
   ): Promise<{ page: Page; email: string }> {
     const page = await context.newPage();
     const email = `${label}.${run}@example.com`;
-    await page.goto(`${billfold.url}${link}`);
+    await page.goto(`${demo.billfold.url}${link}`);
     await page.getByText('then you buy the plan you chose').waitFor();
     await page.getByLabel('Full name').fill(`${label} buyer`);
     await page.getByLabel('Email').fill(email);
@@ -97,7 +81,7 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
   const stillMarked = (page: Page) => page.evaluate('window.__notReloaded === true');
 
   it('India: sign up → Buy plan → a new organization in India → Cashfree named → paid → Billing updates itself', async () => {
-    const context = await browser.newContext({
+    const context = await demo.browser.newContext({
       viewport: { width: 1280, height: 900 },
       timezoneId: 'Asia/Kolkata',
     });
@@ -214,10 +198,13 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
 
   it('United States: the plan bought for oneself, Stripe named, paid, Billing updates itself', async () => {
     const zone = 'America/New_York';
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: zone });
+    const context = await demo.browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      timezoneId: zone,
+    });
     const page = await context.newPage();
     // The sign-in link keeps the plan for a person who has an account (the next test follows it).
-    await page.goto(`${billfold.url}/sign-up?plan=team`);
+    await page.goto(`${demo.billfold.url}/sign-up?plan=team`);
     expect(await page.getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe(
       `/sign-in?next=${encodeURIComponent('/billing?buy=team')}`,
     );
@@ -282,7 +269,7 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
     await page.getByRole('heading', { level: 1, name: 'Modify plan' }).waitFor();
 
     // A plans link naming the plan already bought says so, rather than that it is not offered.
-    await page.goto(`${billfold.url}/billing?buy=team`);
+    await page.goto(`${demo.billfold.url}/billing?buy=team`);
     await page.getByRole('dialog', { name: 'Buy plan' }).getByRole('button', { name: 'Continue' }).click();
     const again = page.getByRole('dialog', { name: 'Buy plan' });
     await expect.poll(() => again.getByText(/^Team is already your current plan/).count()).toBe(1);
@@ -292,13 +279,13 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
   });
 
   it('a person who has an account signs in from the plans link and lands on the same dialog', async () => {
-    const first = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const first = await demo.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const { email } = await signUpFromPlansLink(first, '/sign-up?plan=team', 'returning');
     await first.close();
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await demo.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    await page.goto(`${billfold.url}/signup?plan=team`);
+    await page.goto(`${demo.billfold.url}/signup?plan=team`);
     await page.getByRole('link', { name: 'Sign in' }).click();
     await page.waitForURL(/\/sign-in\?next=/);
     await page.getByLabel('Email').fill(email);
@@ -307,7 +294,7 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
     await page.waitForURL(/\/billing\?buy=team$/);
     await page.getByRole('dialog', { name: 'Buy plan' }).waitFor();
     // Signed in already, the plans link goes straight to the dialog.
-    await page.goto(`${billfold.url}/sign-up?plan=team`);
+    await page.goto(`${demo.billfold.url}/sign-up?plan=team`);
     await page.waitForURL(/\/billing\?buy=team$/);
     await page.getByRole('dialog', { name: 'Buy plan' }).waitFor();
     // Closing the dialog leaves Billing as it was, the plan dropped from the address.

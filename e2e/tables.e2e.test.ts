@@ -1,17 +1,14 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
-import type { RunningBillfold } from '../server/src/server.js';
-import { systemClock } from '../server/src/time/index.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   auditAccessibility,
+  billfoldInBrowser,
   callApi,
   chromiumAvailable,
   type Json,
-  launchBrowser,
   overflowPastEdge,
   screenshot,
-  startTestBillfold,
+  signedInDemoPage,
 } from './harness.js';
 
 /**
@@ -20,28 +17,11 @@ import {
  * and its pages, on the pending invitations, ten at a time.
  */
 describe.skipIf(!chromiumAvailable)('sorting and filtering a table in Chromium', () => {
-  let billfold: RunningBillfold;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    billfold = await startTestBillfold({
-      beforeListen: (database) => seedDemo(database.db, systemClock),
-    });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await billfold?.close();
-  });
+  const demo = billfoldInBrowser({ demo: true });
 
   async function membersPage(width: number): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
-    await page.goto(`${billfold.url}/sign-in`);
-    await page.getByLabel('Email').fill('demo@example.com');
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-    await page.goto(`${billfold.url}/members`);
+    const page = await signedInDemoPage(demo, 'demo@example.com', width);
+    await page.goto(`${demo.billfold.url}/members`);
     await expect.poll(() => names(page)).toHaveLength(3);
     return page;
   }

@@ -1,18 +1,16 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../server/src/access/index.js';
-import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
 import { silentLogger } from '../server/src/context.js';
-import type { RunningBillfold } from '../server/src/server.js';
 import { platformContext } from '../server/src/tenant.js';
 import { systemClock } from '../server/src/time/index.js';
 import {
+  billfoldInBrowser,
   chromiumAvailable,
   type Json,
-  launchBrowser,
   overflowPastEdge,
   screenshot,
-  startTestBillfold,
+  signedInDemoPage,
 } from './harness.js';
 
 /**
@@ -21,29 +19,9 @@ import {
  * switches work, and nothing reaches past the screen. Screenshots land in e2e/artifacts.
  */
 describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
-  let billfold: RunningBillfold;
-  let browser: Browser;
+  const demo = billfoldInBrowser({ demo: true });
 
-  beforeAll(async () => {
-    billfold = await startTestBillfold({
-      beforeListen: (database) => seedDemo(database.db, systemClock),
-    });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await billfold?.close();
-  });
-
-  async function signedIn(width: number): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
-    await page.goto(`${billfold.url}/sign-in`);
-    await page.getByLabel('Email').fill('demo@example.com');
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-    return page;
-  }
+  const signedIn = (width: number) => signedInDemoPage(demo, 'demo@example.com', width);
 
   /**
    * Opens a page and returns the usage summary the page itself was answered with: machine hours
@@ -53,7 +31,7 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
     const answered = page.waitForResponse(
       (response) => new URL(response.url()).pathname === '/v1/usage/summary',
     );
-    await page.goto(`${billfold.url}${path}`);
+    await page.goto(`${demo.billfold.url}${path}`);
     const response = await answered;
     expect(response.status()).toBe(200);
     return (await response.json()) as { metrics: Json[] };
@@ -170,7 +148,7 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
   }
 
   it('tells a limit crossed as a webhook within 2 s and as banners on the billing overview', async () => {
-    const db = billfold.database.db;
+    const db = demo.billfold.database.db;
     const acme = await db
       .selectFrom('organizations')
       .select('id')
@@ -209,7 +187,7 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
       })),
     ];
     const sentAt = performance.now();
-    const sent = await fetch(`${billfold.url}/v1/events/batch`, {
+    const sent = await fetch(`${demo.billfold.url}/v1/events/batch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
       body: JSON.stringify({ events }),
@@ -225,7 +203,7 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
       .toContain('storage_gb');
 
     const page = await signedIn(1280);
-    await page.goto(`${billfold.url}/billing`);
+    await page.goto(`${demo.billfold.url}/billing`);
     const red = page.locator('.alert-error', { hasText: 'Limit reached: Computations' });
     const orange = page.locator('.alert-warning', { hasText: '80% of the limit or more used: Storage' });
     await red.waitFor();
@@ -234,14 +212,14 @@ describe.skipIf(!chromiumAvailable)('usage in Chromium', () => {
     await page.waitForLoadState('networkidle');
     await screenshot(page, '74-overview-usage-alerts');
     // The Usage page shows the same two.
-    await page.goto(`${billfold.url}/usage`);
+    await page.goto(`${demo.billfold.url}/usage`);
     await page.locator('.alert-error', { hasText: 'Limit reached: Computations' }).waitFor();
     await page.locator('.alert-warning', { hasText: '80% of the limit or more used: Storage' }).waitFor();
   });
 
   it('tells an organization without a plan how usage starts', async () => {
     const page = await signedIn(1280);
-    await page.goto(`${billfold.url}/usage`);
+    await page.goto(`${demo.billfold.url}/usage`);
     await page.locator('.usage-meter').first().waitFor();
     // Acme's client has no subscription: no period, so nothing is counted yet.
     await page.getByLabel('Organization').selectOption({ label: '↳ Globex (client of Acme)' });
