@@ -5,6 +5,7 @@ import {
   callApi,
   chromiumAvailable,
   launchBrowser,
+  makeOperator,
   openBillingSection,
   screenshot,
   startTestBillfold,
@@ -58,12 +59,7 @@ describe.skipIf(!chromiumAvailable)('catalog and billing in Chromium', () => {
     operator = await newPage();
     const email = `operator.${run}@example.com`;
     await signUp(operator, email, 'Olivia Operator');
-    // What `billfold operator <email>` does.
-    await billfold.database.db
-      .updateTable('users')
-      .set({ is_operator: true })
-      .where('email', '=', email)
-      .execute();
+    await makeOperator(billfold, email);
     await operator.reload();
 
     // What usage is charged for: a metric that counts computations.

@@ -7,8 +7,10 @@ import {
   chromiumAvailable,
   firstPeriodAmount,
   launchBrowser,
+  makeOperator,
   openBillingSection,
   screenshot,
+  signUpPerson,
   startTestBillfold,
 } from './harness.js';
 
@@ -32,11 +34,7 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
     browser = await launchBrowser();
     // An operator publishes the plan through the API, as the catalog test does through its pages.
     operator = await owner('operator');
-    await billfold.database.db
-      .updateTable('users')
-      .set({ is_operator: true })
-      .where('email', '=', `operator.${run}@example.com`)
-      .execute();
+    await makeOperator(billfold, `operator.${run}@example.com`);
     const plan = await call(operator, 'POST', '/v1/operator/plans', {
       code: 'pro',
       name: 'Pro',
@@ -55,15 +53,11 @@ describe.skipIf(!chromiumAvailable)('checkout with the test gateway in Chromium'
 
   async function owner(label: string): Promise<Page> {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    await page.goto(`${billfold.url}/sign-up`);
-    await page.getByLabel('Full name').fill(`${label} ${++people}`);
-    await page.getByLabel('Email').fill(`${label}.${run}@example.com`);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Country').selectOption('US');
-    await page.getByLabel('Postal / ZIP code').fill('94107');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByRole('heading', { level: 1, name: /Personal/ }).waitFor();
-    return page;
+    return signUpPerson(page, billfold, {
+      name: `${label} ${++people}`,
+      email: `${label}.${run}@example.com`,
+      password,
+    });
   }
 
   /** Calls act on the person's own account: these people have no other organization. */

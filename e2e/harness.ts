@@ -5,7 +5,9 @@ import type { AxeResults, ImpactValue } from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { Temporal } from 'temporal-polyfill';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { grantOperator } from '../server/src/access/index.js';
 import { DEMO_PASSWORD, seedDemo } from '../server/src/cli/demo.js';
+import { silentLogger } from '../server/src/context.js';
 import type { OpenDatabase } from '../server/src/db/database.js';
 import { type RunningBillfold, startBillfold } from '../server/src/server.js';
 import { systemClock } from '../server/src/time/index.js';
@@ -108,6 +110,42 @@ export async function signedInDemoPage(
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
   return page;
+}
+
+/**
+ * Signs a new person up on this page, billed in the US (94107) as the form asks, and waits for their
+ * personal account's Overview.
+ */
+export async function signUpPerson(
+  page: Page,
+  billfold: RunningBillfold,
+  person: { name: string; email: string; password: string },
+): Promise<Page> {
+  await page.goto(`${billfold.url}/sign-up`);
+  await page.getByLabel('Full name').fill(person.name);
+  await page.getByLabel('Email').fill(person.email);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByLabel('Country').selectOption('US');
+  await page.getByLabel('Postal / ZIP code').fill('94107');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { level: 1, name: /Personal/ }).waitFor();
+  return page;
+}
+
+/** What `billfold operator <email>` does: the person becomes a platform operator. */
+export async function makeOperator(billfold: RunningBillfold, email: string): Promise<void> {
+  await billfold.database.db.transaction().execute((tx) =>
+    grantOperator(
+      {
+        db: tx,
+        clock: systemClock,
+        log: silentLogger,
+        actor: { type: 'system', id: 'e2e' },
+        requestId: 'req_e2e',
+      },
+      email,
+    ),
+  );
 }
 
 /**

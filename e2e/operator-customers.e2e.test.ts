@@ -8,8 +8,10 @@ import {
   callApi,
   chromiumAvailable,
   launchBrowser,
+  makeOperator,
   overflowPastEdge,
   screenshot,
+  signUpPerson,
   startTestBillfold,
 } from './harness.js';
 
@@ -35,11 +37,7 @@ describe.skipIf(!chromiumAvailable)("the operator's customer pages in Chromium",
     billfold = await startTestBillfold();
     browser = await launchBrowser();
     operator = await signUp('operator');
-    await billfold.database.db
-      .updateTable('users')
-      .set({ is_operator: true })
-      .where('email', '=', `operator.${run}@example.com`)
-      .execute();
+    await makeOperator(billfold, `operator.${run}@example.com`);
     const plan = await callApi(operator, 'POST', '/v1/operator/plans', {
       code: 'pro',
       name: 'Pro',
@@ -90,15 +88,11 @@ describe.skipIf(!chromiumAvailable)("the operator's customer pages in Chromium",
 
   async function signUp(label: string): Promise<Page> {
     const p = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    await p.goto(`${billfold.url}/sign-up`);
-    await p.getByLabel('Full name').fill(`${label} person`);
-    await p.getByLabel('Email').fill(`${label}.${run}@example.com`);
-    await p.getByLabel('Password').fill('correct horse battery staple');
-    await p.getByLabel('Country').selectOption('US');
-    await p.getByLabel('Postal / ZIP code').fill('94107');
-    await p.getByRole('button', { name: 'Create account' }).click();
-    await p.getByRole('heading', { level: 1, name: /Personal/ }).waitFor();
-    return p;
+    return signUpPerson(p, billfold, {
+      name: `${label} person`,
+      email: `${label}.${run}@example.com`,
+      password: 'correct horse battery staple',
+    });
   }
 
   async function payAtGateway(url: string, card: string) {

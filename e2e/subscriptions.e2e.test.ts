@@ -16,8 +16,10 @@ import {
   callApi,
   chromiumAvailable,
   launchBrowser,
+  makeOperator,
   openBillingSection,
   screenshot,
+  signUpPerson,
   startTestBillfold,
 } from './harness.js';
 
@@ -43,11 +45,7 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     billfold = await startTestBillfold();
     browser = await launchBrowser();
     operator = await signUp('operator');
-    await billfold.database.db
-      .updateTable('users')
-      .set({ is_operator: true })
-      .where('email', '=', `operator.${run}@example.com`)
-      .execute();
+    await makeOperator(billfold, `operator.${run}@example.com`);
     for (const [code, name, price] of [
       ['basic', 'Basic', 1000],
       ['pro', 'Pro', 2000],
@@ -90,15 +88,11 @@ describe.skipIf(!chromiumAvailable)('subscriptions and invoices in Chromium', ()
     const p = await (
       await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
     ).newPage();
-    await p.goto(`${billfold.url}/sign-up`);
-    await p.getByLabel('Full name').fill(`${label} person`);
-    await p.getByLabel('Email').fill(`${label}.${run}@example.com`);
-    await p.getByLabel('Password').fill('correct horse battery staple');
-    await p.getByLabel('Country').selectOption('US');
-    await p.getByLabel('Postal / ZIP code').fill('94107');
-    await p.getByRole('button', { name: 'Create account' }).click();
-    await p.getByRole('heading', { level: 1, name: /Personal/ }).waitFor();
-    return p;
+    return signUpPerson(p, billfold, {
+      name: `${label} person`,
+      email: `${label}.${run}@example.com`,
+      password: 'correct horse battery staple',
+    });
   }
 
   async function payWith(number: string) {

@@ -8,8 +8,10 @@ import {
   chromiumAvailable,
   firstPeriodAmount,
   launchBrowser,
+  makeOperator,
   openBillingSection,
   screenshot,
+  signUpPerson,
   startTestBillfold,
 } from './harness.js';
 
@@ -31,11 +33,7 @@ describe.skipIf(!chromiumAvailable)('two tabs, two plans, in Chromium', () => {
     billfold = await startTestBillfold();
     browser = await launchBrowser();
     const operator = await owner(await browser.newContext(), 'operator');
-    await billfold.database.db
-      .updateTable('users')
-      .set({ is_operator: true })
-      .where('email', '=', `operator.${run}@example.com`)
-      .execute();
+    await makeOperator(billfold, `operator.${run}@example.com`);
     for (const [code, name, price] of [
       ['pro', 'Pro', 2900],
       ['team', 'Team', 4900],
@@ -56,16 +54,11 @@ describe.skipIf(!chromiumAvailable)('two tabs, two plans, in Chromium', () => {
   });
 
   async function owner(context: Awaited<ReturnType<Browser['newContext']>>, label: string): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(`${billfold.url}/sign-up`);
-    await page.getByLabel('Full name').fill(`${label} ${++people}`);
-    await page.getByLabel('Email').fill(`${label}.${run}@example.com`);
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByLabel('Country').selectOption('US');
-    await page.getByLabel('Postal / ZIP code').fill('94107');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByRole('heading', { level: 1, name: /Personal/ }).waitFor();
-    return page;
+    return signUpPerson(await context.newPage(), billfold, {
+      name: `${label} ${++people}`,
+      email: `${label}.${run}@example.com`,
+      password: 'correct horse battery',
+    });
   }
 
   const openBilling = async (page: Page) => {
