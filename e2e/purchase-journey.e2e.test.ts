@@ -80,6 +80,23 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
   const markPage = (page: Page) => page.evaluate('window.__notReloaded = true');
   const stillMarked = (page: Page) => page.evaluate('window.__notReloaded === true');
 
+  /**
+   * The page left behind says the payment of `amount` landed, and Plans (a section of the same page,
+   * reached by its tab) marks `plan` current, all without the page being loaded again.
+   */
+  async function seesPaymentLand(page: Page, amount: string, plan: string) {
+    await expect
+      .poll(() => page.getByText(`Payment of ${amount} received. Your plan is active.`).count(), {
+        timeout: 20_000,
+      })
+      .toBe(1);
+    await openBillingSection(page, 'Plans');
+    await expect
+      .poll(() => page.getByRole('article', { name: plan }).textContent())
+      .toContain('Current plan');
+    expect(await stillMarked(page)).toBe(true);
+  }
+
   it('India: sign up → Buy plan → a new organization in India → Cashfree named → paid → Billing updates itself', async () => {
     const context = await demo.browser.newContext({
       viewport: { width: 1280, height: 900 },
@@ -176,17 +193,7 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
     await pay.waitForURL(/\/billing/);
 
     // The Billing page left behind sees the payment land, without being loaded again.
-    await expect
-      .poll(() => page.getByText(`Payment of ${dueNow} received. Your plan is active.`).count(), {
-        timeout: 20_000,
-      })
-      .toBe(1);
-    // Plans is a section of the same page: reached by its tab, the page is still not loaded again.
-    await openBillingSection(page, 'Plans');
-    await expect
-      .poll(() => page.getByRole('article', { name: 'Team India' }).textContent())
-      .toContain('Current plan');
-    expect(await stillMarked(page)).toBe(true);
+    await seesPaymentLand(page, dueNow, 'Team India');
     expect(new URL(page.url()).search).toBe('');
     const subscriptions = await callApi(page, 'GET', '/v1/subscriptions', undefined, created.id);
     expect(subscriptions.body.data.filter((s: { status: string }) => s.status === 'active')).toMatchObject([
@@ -251,17 +258,7 @@ describe.skipIf(!chromiumAvailable)('the purchase journey from a plans link in C
     await pay.waitForURL(/\/pay\/test\//);
     expect(await pay.getByText(/In live mode this payment goes to\s*Stripe/).count()).toBe(1);
     await payWith4242(pay);
-    await expect
-      .poll(() => page.getByText(`Payment of ${first} received. Your plan is active.`).count(), {
-        timeout: 20_000,
-      })
-      .toBe(1);
-    // Plans is a section of the same page: reached by its tab, the page is still not loaded again.
-    await openBillingSection(page, 'Plans');
-    await expect
-      .poll(() => page.getByRole('article', { name: 'Team' }).textContent())
-      .toContain('Current plan');
-    expect(await stillMarked(page)).toBe(true);
+    await seesPaymentLand(page, first, 'Team');
 
     // With no plan named, "Buy plan" leads to Modify plan.
     await page.getByRole('link', { name: 'Buy plan' }).click();

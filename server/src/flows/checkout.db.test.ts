@@ -40,23 +40,27 @@ describe.each(engines())('checkout at the test gateway on %s', (engine) => {
   });
   afterAll(() => api.close());
 
-  async function customer() {
+  /** A new organization (in the US unless told) with its billing customer, paying at the test gateway. */
+  async function customer(
+    organization: { name: string; country: string; postal_code: string } = {
+      name: 'Checkout org',
+      country: 'US',
+      postal_code: '94105',
+    },
+    body: Record<string, unknown> = customerBody,
+  ) {
     const owner = await api.signUp();
     const orgId = (
-      await api.call({
-        method: 'POST',
-        url: '/v1/organizations',
-        as: owner,
-        body: { name: 'Checkout org', country: 'US', postal_code: '94105' },
-      })
+      await api.call({ method: 'POST', url: '/v1/organizations', as: owner, body: organization })
     ).json().id as string;
     const created = await api.call({
       method: 'POST',
       url: '/v1/billing_customer',
       as: owner,
       org: orgId,
-      body: customerBody,
+      body,
     });
+    expect(created.statusCode, created.body).toBe(201);
     expect(created.json().gateway).toBe('test');
     return { owner, orgId };
   }
@@ -266,21 +270,9 @@ describe.each(engines())('checkout at the test gateway on %s', (engine) => {
       as: operator,
       body: { code: 'pro_in', name: 'Pro India', currency: 'INR', interval: 'month', base_price: 100_000 },
     });
-    const owner = await api.signUp();
-    const orgId = (
-      await api.call({
-        method: 'POST',
-        url: '/v1/organizations',
-        as: owner,
-        body: { name: 'Checkout org India', country: 'IN', postal_code: '560001' },
-      })
-    ).json().id as string;
-    const created = await api.call({
-      method: 'POST',
-      url: '/v1/billing_customer',
-      as: owner,
-      org: orgId,
-      body: {
+    const { owner, orgId } = await customer(
+      { name: 'Checkout org India', country: 'IN', postal_code: '560001' },
+      {
         name: 'Rocon India Pvt Ltd',
         email: 'billing@rocon.example',
         state: 'Karnataka',
@@ -289,8 +281,7 @@ describe.each(engines())('checkout at the test gateway on %s', (engine) => {
         phone: '+919812345678',
         time_zone: 'Asia/Kolkata',
       },
-    });
-    expect(created.statusCode, created.body).toBe(201);
+    );
     const started = await api.call({
       method: 'POST',
       url: '/v1/checkout_sessions',
